@@ -1,0 +1,48 @@
+/* somnus: error reporting shared by every module.
+ *
+ * Every fallible library function takes an `sm_error *` (may be NULL) and returns
+ * an sm_status (or NULL for constructors). The message names the file, option or
+ * value at fault, e.g. "config 'lif.tau_m': value -3 is below the minimum 0.1".
+ * The library never prints and never exits.
+ */
+#ifndef SOMNUS_ERROR_H
+#define SOMNUS_ERROR_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum sm_status {
+    SM_OK = 0,
+    SM_EINVAL,   /* bad argument or option value */
+    SM_EIO,      /* file cannot be opened, read or written */
+    SM_EFORMAT,  /* file content is malformed, truncated or of the wrong kind */
+    SM_ENOMEM,   /* allocation failed */
+    SM_ENUMERIC, /* NaN/Inf or other numerical failure */
+    SM_EINTERNAL /* a library routine (LAPACK, liblinear) failed unexpectedly */
+} sm_status;
+
+#define SM_ERROR_MSG_MAX 512
+
+typedef struct sm_error {
+    sm_status code;
+    char msg[SM_ERROR_MSG_MAX];
+} sm_error;
+
+/* Records `code` and a printf-style message in `err` (if non-NULL) and returns `code`.
+ * An existing message is overwritten. */
+sm_status sm_error_set(sm_error *err, sm_status code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Resets `err` to SM_OK with an empty message. */
+void sm_error_clear(sm_error *err);
+
+/* A short constant name for a status ("invalid argument", "I/O error", ...). */
+const char *sm_status_name(sm_status code);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian packages somnus needs to build, test and fetch data.
+#   scripts/install-deps.sh          install whatever is missing (needs root or sudo)
+#   scripts/install-deps.sh --check  exit 0 if everything is installed, 1 otherwise
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config git ca-certificates
+  librandom123-dev   # Philox counter-based RNG
+  libjansson-dev     # JSON
+  liblapacke-dev libopenblas-dev  # PCA, dense linear algebra
+  liblinear-dev      # logistic regression
+  zlib1g-dev         # gzip-compressed IDX files
+  libcmocka-dev      # unit tests
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if [[ "${1:-}" == "--check" ]]; then
+  [[ ${#missing[@]} -eq 0 ]] && exit 0
+  echo "missing Debian packages: ${missing[*]}" >&2
+  exit 1
+fi
+[[ ${#missing[@]} -eq 0 ]] && { echo "install-deps: all dependencies present"; exit 0; }
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+  SUDO=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

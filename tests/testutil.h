@@ -1,0 +1,32 @@
+/* Shared helpers for the somnus test programs (cmocka). */
+#ifndef SOMNUS_TESTUTIL_H
+#define SOMNUS_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+/* Creates a fresh temporary directory (under $TMPDIR or /tmp); caller frees the path. */
+char *tu_mkdtemp(void);
+
+/* Removes a directory tree created by tu_mkdtemp. */
+void tu_rmtree(const char *path);
+
+/* Writes `len` bytes to dir/name and returns the full path (caller frees). */
+char *tu_write_file(const char *dir, const char *name, const void *data, size_t len);
+
+/* Runs a shell command line, captures stdout+stderr (caller frees *out), returns the
+ * exit status (or -1 if it did not exit normally). */
+int tu_run(const char *cmdline, char **out);
+
+/* 1 if the path exists. */
+int tu_exists(const char *path);
+
+/* Number of directory entries (excluding . and ..) in dir. */
+int tu_count_entries(const char *dir);
+
+#define assert_float_near(a, b, tol) assert_true(fabs((double)(a) - (double)(b)) <= (tol))
+
+#endif
