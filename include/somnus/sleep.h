@@ -1,0 +1,88 @@
+/* somnus: sleep, the homeostatic regularizer (spec section 5).
+ *
+ * This module holds the weight maths of sleep; the simulation (sim.c) decides when an
+ * episode starts and runs the network with input silenced, noise on and plasticity on
+ * while it lasts.
+ *
+ *  - power-law (5a, paper config): every sleep step maps every plastic weight, keeping
+ *    its sign, |w| <- w_t * (|w| / w_t)^lambda; the episode ends when the sum of |w| of
+ *    each block (excitatory S->E, E->E, E->I; inhibitory I->E) is within `tolerance` of
+ *    its baseline W0, or when the window is used up.
+ *  - modes (5b): at the onset of a D-step episode a multiplier m per weight is fixed
+ *    (static: pathway's mean initial weight / w; layer: pathway's initial total / current
+ *    total; neuron: the post neuron's initial incoming sum / current sum, per sign block)
+ *    and every step multiplies the weight by m^(1/D).
+ *  - normalize: the same targets applied at once.
+ *
+ * Only plastic synapses take part; sums and baselines are over plastic synapses.
+ */
+#ifndef SOMNUS_SLEEP_H
+#define SOMNUS_SLEEP_H
+
+#include <stdint.h>
+
+#include "somnus/config.h"
+#include "somnus/error.h"
+#include "somnus/net.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sm_sleep {
+    /* configuration */
+    float lambda, target[2];    /* target[0] excitatory w_t (> 0), target[1] inhibitory (< 0) */
+    double tolerance;
+    int plastic[SM_N_PATHS];
+    /* baselines, recorded by sm_sleep_record_baseline */
+    double w0_block[2];         /* sum |w| of plastic synapses per block */
+    double w0_path[SM_N_PATHS]; /* sum |w| per pathway */
+    double mean_path[SM_N_PATHS];
+    double *w0_in;              /* n_post * 2: initial incoming sum |w| per post neuron and block */
+    int has_baseline;
+    /* mode-sleep episode */
+    double *factor;             /* n_syn: per-step multiplier m^(1/D) (0 = not plastic) */
+    int64_t n_syn;
+    int n_post;
+} sm_sleep;
+
+/* Creates the sleep state for `net` from sleep.* parameters. Caller destroys. */
+sm_sleep *sm_sleep_create(const sm_config *cfg, const sm_net *net, sm_error *err);
+
+/* Frees it (NULL is fine). */
+void sm_sleep_destroy(sm_sleep *s);
+
+/* Records the baselines (W0 per block, totals and means per pathway, incoming sums per
+ * neuron) from the current weights: call once at the start of training. */
+void sm_sleep_record_baseline(sm_sleep *s, const sm_net *net);
+
+/* Sum of |w| over the plastic synapses of each block: sums[0] excitatory, [1] inhibitory.
+ * Double accumulation in a fixed order. */
+void sm_sleep_block_sums(const sm_sleep *s, const sm_net *net, double sums[2]);
+
+/* 1 if every block with plastic synapses has |sum - W0| <= tolerance * W0. */
+int sm_sleep_converged(const sm_sleep *s, const double sums[2]);
+
+/* One power-law step on every plastic weight; writes the new block sums to `sums`.
+ * The map is computed as |w| * exp((lambda - 1) * ln(|w| / w_t)), which equals
+ * w_t * (|w| / w_t)^lambda and is accurate to float rounding. */
+void sm_sleep_powerlaw_step(const sm_sleep *s, sm_net *net, double sums[2]);
+
+/* The power-law map of one weight in double precision (reference for tests). */
+double sm_sleep_powerlaw_map(double w, double w_target, double lambda);
+
+/* Starts a mode-sleep episode of `duration` steps with `mode` (SM_SLEEP_STATIC, _LAYER,
+ * _NEURON): fixes each plastic weight's per-step factor m^(1/duration). */
+sm_status sm_sleep_mode_begin(sm_sleep *s, const sm_net *net, int mode, int64_t duration,
+                              sm_error *err);
+
+/* One step of the current mode episode: w <- w * m^(1/D). */
+void sm_sleep_mode_step(const sm_sleep *s, sm_net *net);
+
+/* Applies the mode's target at once (normalize): w <- w * m. */
+sm_status sm_sleep_normalize(sm_sleep *s, sm_net *net, int mode, sm_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

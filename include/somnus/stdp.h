@@ -1,0 +1,92 @@
+/* somnus: plasticity rules behind one small interface.
+ *
+ * The simulation calls `apply` once per step, after the step's spikes are known, with
+ * a view of who spiked and how long ago every neuron last spiked. A rule changes the
+ * weights of plastic synapses only, keeps every weight's sign and keeps it inside the
+ * configured bounds. New rules implement sm_rule_ops; the loop does not change.
+ *
+ * Rules provided:
+ *   pair  (spec 4a): pair STDP on time since last spike, textbook or as-published sign,
+ *                    a configurable same-step convention;
+ *   trace (spec 4b): trace STDP with a moving target and a soft bound.
+ */
+#ifndef SOMNUS_STDP_H
+#define SOMNUS_STDP_H
+
+#include <stdint.h>
+
+#include "somnus/config.h"
+#include "somnus/error.h"
+#include "somnus/net.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Largest value of a neuron's "steps since last spike" counter; a neuron that never
+ * spiked holds it. */
+#define SM_AGE_MAX 0x3fffffff
+
+/* What one step's spikes look like to a rule. */
+typedef struct sm_step_spikes {
+    uint64_t step;        /* global step index */
+    const int32_t *ids;   /* global indices of the neurons that spiked this step: S, then E/I, ascending */
+    int n;                /* length of ids */
+    const uint8_t *flag;  /* n_total: 1 if the neuron spiked this step */
+    const int32_t *age;   /* n_total: steps since the neuron's last spike (0 = this step) */
+} sm_step_spikes;
+
+typedef struct sm_rule sm_rule;
+
+/* The interface a plasticity rule implements. */
+typedef struct sm_rule_ops {
+    const char *name;
+    /* Applies the rule for one step. */
+    void (*apply)(sm_rule *rule, sm_net *net, const sm_step_spikes *spikes);
+    /* Applies any updates the rule accumulated (rules that batch updates); may be NULL. */
+    void (*flush)(sm_rule *rule, sm_net *net);
+    /* Frees the rule's own state (not the struct); may be NULL. */
+    void (*destroy)(sm_rule *rule);
+} sm_rule_ops;
+
+/* Base of every rule; implementations embed it first. */
+struct sm_rule {
+    const sm_rule_ops *ops;
+    float exc_min, exc_max, inh_min, inh_max; /* weight bounds */
+    int plastic[SM_N_PATHS];
+};
+
+/* Creates the rule selected by stdp.rule (NULL with no error for stdp.rule = none). */
+sm_rule *sm_rule_create(const sm_config *cfg, const sm_net *net, sm_error *err);
+
+/* Pair STDP (spec 4a). Exposed for tests and embedding. */
+sm_rule *sm_rule_pair_create(const sm_config *cfg, sm_error *err);
+
+/* Trace STDP with moving target (spec 4b). */
+sm_rule *sm_rule_trace_create(const sm_config *cfg, const sm_net *net, sm_error *err);
+
+/* Calls ops->apply. */
+void sm_rule_apply(sm_rule *rule, sm_net *net, const sm_step_spikes *spikes);
+
+/* Calls ops->flush if present. */
+void sm_rule_flush(sm_rule *rule, sm_net *net);
+
+/* Frees the rule (NULL is fine). */
+void sm_rule_destroy(sm_rule *rule);
+
+/* The pair-STDP weight change of a synapse j -> i for dt = (time since j spiked) -
+ * (time since i spiked) in steps, before bounds: the spec's formula, for tests and
+ * documentation. `excitatory` selects the sign of the presynaptic neuron. */
+double sm_pair_stdp_dw(const sm_config *cfg, int excitatory, int64_t dt_steps);
+
+/* Clamps a weight to the bounds of its sign class. */
+static inline float sm_rule_clamp(const sm_rule *r, float w, int excitatory)
+{
+    float lo = excitatory ? r->exc_min : r->inh_min, hi = excitatory ? r->exc_max : r->inh_max;
+    return w < lo ? lo : (w > hi ? hi : w);
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,204 @@
+#include "somnus/sleep.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+sm_sleep *sm_sleep_create(const sm_config *cfg, const sm_net *net, sm_error *err)
+{
+    sm_sleep *s = calloc(1, sizeof *s);
+    if (s) s->w0_in = calloc((size_t)net->n_post * 2 + 2, sizeof *s->w0_in);
+    if (!s || !s->w0_in) {
+        sm_sleep_destroy(s);
+        sm_error_set(err, SM_ENOMEM, "sleep: out of memory");
+        return NULL;
+    }
+    s->lambda = (float)cfg->sleep.lambda;
+    s->target[0] = (float)cfg->sleep.target_exc;
+    s->target[1] = (float)cfg->sleep.target_inh;
+    s->tolerance = cfg->sleep.tolerance;
+    memcpy(s->plastic, net->plastic, sizeof s->plastic);
+    s->n_syn = net->n_syn;
+    s->n_post = net->n_post;
+    return s;
+}
+
+void sm_sleep_destroy(sm_sleep *s)
+{
+    if (!s) return;
+    free(s->w0_in);
+    free(s->factor);
+    free(s);
+}
+
+static int block_of_path(int path)
+{
+    return path == SM_PATH_IE;
+}
+
+static int all_plastic(const sm_sleep *s, int block)
+{
+    return block ? s->plastic[SM_PATH_IE]
+                 : s->plastic[SM_PATH_SE] && s->plastic[SM_PATH_EE] && s->plastic[SM_PATH_EI];
+}
+
+void sm_sleep_block_sums(const sm_sleep *s, const sm_net *net, double sums[2])
+{
+    sums[0] = sums[1] = 0;
+    for (int64_t k = 0; k < net->n_syn; k++)
+        if (s->plastic[net->pathway[k]]) sums[k >= net->exc_end] += fabs((double)net->w[k]);
+}
+
+void sm_sleep_record_baseline(sm_sleep *s, const sm_net *net)
+{
+    int64_t count[SM_N_PATHS] = {0};
+    memset(s->w0_path, 0, sizeof s->w0_path);
+    memset(s->w0_in, 0, (size_t)net->n_post * 2 * sizeof *s->w0_in);
+    for (int64_t k = 0; k < net->n_syn; k++) {
+        int p = net->pathway[k];
+        double a = fabs((double)net->w[k]);
+        s->w0_path[p] += a;
+        count[p]++;
+        if (s->plastic[p]) s->w0_in[2 * net->post[k] + block_of_path(p)] += a;
+    }
+    for (int p = 0; p < SM_N_PATHS; p++) s->mean_path[p] = count[p] ? s->w0_path[p] / count[p] : 0;
+    sm_sleep_block_sums(s, net, s->w0_block);
+    s->has_baseline = 1;
+}
+
+int sm_sleep_converged(const sm_sleep *s, const double sums[2])
+{
+    for (int b = 0; b < 2; b++)
+        if (fabs(sums[b] - s->w0_block[b]) > s->tolerance * s->w0_block[b]) return 0;
+    return 1;
+}
+
+double sm_sleep_powerlaw_map(double w, double w_target, double lambda)
+{
+    double m = fabs(w_target) * pow(fabs(w) / fabs(w_target), lambda);
+    return w < 0 ? -m : m;
+}
+
+/* Natural log for x > 0 in float, vectorizable: x = m * 2^e with m in [sqrt(1/2), sqrt(2)),
+ * ln m = 2 atanh(t), t = (m-1)/(m+1), |t| < 0.172, by its series to t^9 (error < 1e-9).
+ * The power-law step needs ln(|w|/w_t) only to ~1e-6 relative: it is scaled by
+ * (lambda - 1) before it touches the weight. */
+static inline float log_pos(float x)
+{
+    union {
+        float f;
+        uint32_t u;
+    } b = {x};
+    int e = (int)((b.u >> 23) & 0xff) - 127;
+    b.u = (b.u & 0x007fffffu) | 0x3f800000u; /* m in [1, 2) */
+    float m = b.f;
+    int big = m > 1.41421356f;
+    m = big ? m * 0.5f : m;
+    e += big;
+    float t = (m - 1.0f) / (m + 1.0f), t2 = t * t;
+    float series = t * (2.0f + t2 * (0.6666666667f + t2 * (0.4f + t2 * (0.2857142857f + t2 * 0.2222222222f))));
+    return series + (float)e * 0.69314718056f;
+}
+
+/* Decays synapses [a, b) toward target w_t; returns the new sum of |w|. */
+static double decay_range(float *restrict w, int64_t a, int64_t b, float w_t, float lm1,
+                          const uint8_t *pathway, const int *plastic, int check)
+{
+    const float inv_t = 1.0f / w_t;
+    double sum = 0;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t k = a; k < b; k++) {
+        float x = w[k];
+        /* e = (lambda-1) ln(|w|/w_t) is tiny (|e| < 1e-3 for any sane lambda), so
+         * exp(e) = 1 + e + e^2/2 + e^3/6 to float precision. */
+        float e = lm1 * log_pos(x * inv_t);
+        float y = x * (1.0f + e * (1.0f + e * (0.5f + e * (1.0f / 6.0f))));
+        if (check) y = plastic[pathway[k]] ? y : x;
+        w[k] = y;
+        sum += check ? (plastic[pathway[k]] ? fabs((double)y) : 0.0) : fabs((double)y);
+    }
+    return sum;
+}
+
+void sm_sleep_powerlaw_step(const sm_sleep *s, sm_net *net, double sums[2])
+{
+    const float lm1 = s->lambda - 1.0f;
+    /* Blocks are contiguous synapse ranges; the check on pathways is only needed when a
+     * block mixes plastic and fixed pathways. */
+    for (int b = 0; b < 2; b++) {
+        int64_t lo = b ? net->exc_end : 0, hi = b ? net->n_syn : net->exc_end;
+        int any = b ? s->plastic[SM_PATH_IE]
+                    : s->plastic[SM_PATH_SE] || s->plastic[SM_PATH_EE] || s->plastic[SM_PATH_EI];
+        sums[b] = any ? decay_range(net->w, lo, hi, s->target[b], lm1, net->pathway, s->plastic,
+                                    !all_plastic(s, b))
+                      : 0.0;
+    }
+}
+
+/* Per-synapse multiplier m of a mode (1 for fixed synapses). */
+static sm_status mode_multipliers(const sm_sleep *s, const sm_net *net, int mode, double *m,
+                                  sm_error *err)
+{
+    if (!s->has_baseline)
+        return sm_error_set(err, SM_EINVAL, "sleep: mode %d needs a baseline (record it first)", mode);
+    double total[SM_N_PATHS] = {0};
+    double *in = NULL;
+    if (mode == SM_SLEEP_LAYER)
+        for (int64_t k = 0; k < net->n_syn; k++) total[net->pathway[k]] += fabs((double)net->w[k]);
+    if (mode == SM_SLEEP_NEURON) {
+        in = calloc((size_t)net->n_post * 2 + 2, sizeof *in);
+        if (!in) return sm_error_set(err, SM_ENOMEM, "sleep: out of memory");
+        for (int64_t k = 0; k < net->n_syn; k++)
+            if (s->plastic[net->pathway[k]])
+                in[2 * net->post[k] + block_of_path(net->pathway[k])] += fabs((double)net->w[k]);
+    }
+    for (int64_t k = 0; k < net->n_syn; k++) {
+        int p = net->pathway[k];
+        double a = fabs((double)net->w[k]), r = 1.0;
+        if (!s->plastic[p]) {
+            m[k] = 1.0;
+            continue;
+        }
+        if (mode == SM_SLEEP_STATIC)
+            r = a > 0 ? s->mean_path[p] / a : 1.0;
+        else if (mode == SM_SLEEP_LAYER)
+            r = total[p] > 0 ? s->w0_path[p] / total[p] : 1.0;
+        else if (mode == SM_SLEEP_NEURON) {
+            int idx = 2 * net->post[k] + block_of_path(p);
+            r = in[idx] > 0 ? s->w0_in[idx] / in[idx] : 1.0;
+        }
+        m[k] = r;
+    }
+    free(in);
+    return SM_OK;
+}
+
+sm_status sm_sleep_mode_begin(sm_sleep *s, const sm_net *net, int mode, int64_t duration,
+                              sm_error *err)
+{
+    if (duration < 1) return sm_error_set(err, SM_EINVAL, "sleep: episode duration must be >= 1");
+    if (!s->factor) {
+        s->factor = malloc((size_t)(net->n_syn ? net->n_syn : 1) * sizeof *s->factor);
+        if (!s->factor) return sm_error_set(err, SM_ENOMEM, "sleep: out of memory");
+    }
+    sm_status st = mode_multipliers(s, net, mode, s->factor, err);
+    if (st != SM_OK) return st;
+    for (int64_t k = 0; k < net->n_syn; k++) s->factor[k] = pow(s->factor[k], 1.0 / (double)duration);
+    return SM_OK;
+}
+
+void sm_sleep_mode_step(const sm_sleep *s, sm_net *net)
+{
+    for (int64_t k = 0; k < net->n_syn; k++) net->w[k] = (float)(net->w[k] * s->factor[k]);
+}
+
+sm_status sm_sleep_normalize(sm_sleep *s, sm_net *net, int mode, sm_error *err)
+{
+    double *m = malloc((size_t)(net->n_syn ? net->n_syn : 1) * sizeof *m);
+    if (!m) return sm_error_set(err, SM_ENOMEM, "normalize: out of memory");
+    sm_status st = mode_multipliers(s, net, mode, m, err);
+    if (st == SM_OK)
+        for (int64_t k = 0; k < net->n_syn; k++) net->w[k] = (float)(net->w[k] * m[k]);
+    free(m);
+    return st;
+}

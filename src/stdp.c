@@ -1,0 +1,31 @@
+/* The rule interface: creation by name and dispatch. The rules live in stdp_pair.c
+ * and stdp_trace.c. */
+#include "somnus/stdp.h"
+
+#include <stdlib.h>
+
+sm_rule *sm_rule_create(const sm_config *cfg, const sm_net *net, sm_error *err)
+{
+    switch (cfg->stdp.rule) {
+    case SM_STDP_PAIR: return sm_rule_pair_create(cfg, err);
+    case SM_STDP_TRACE: return sm_rule_trace_create(cfg, net, err);
+    default: return NULL;
+    }
+}
+
+void sm_rule_apply(sm_rule *rule, sm_net *net, const sm_step_spikes *spikes)
+{
+    rule->ops->apply(rule, net, spikes);
+}
+
+void sm_rule_flush(sm_rule *rule, sm_net *net)
+{
+    if (rule && rule->ops->flush) rule->ops->flush(rule, net);
+}
+
+void sm_rule_destroy(sm_rule *rule)
+{
+    if (!rule) return;
+    if (rule->ops->destroy) rule->ops->destroy(rule);
+    free(rule);
+}

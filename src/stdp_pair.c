@@ -1,0 +1,163 @@
+/* Pair STDP on time since last spike (spec section 4a).
+ *
+ * For a plastic synapse j -> i where j or i spiked this step, with
+ * dt = (time since j spiked) - (time since i spiked) (>= 0: pre before post):
+ *   excitatory pre:  dt >= 0: w += eta_e * A_plus  * exp(-dt / tau_plus)
+ *                    dt <  0: w -= eta_e * A_minus * exp( dt / tau_minus)
+ *   inhibitory pre:  the opposite signs, with eta_i.
+ * stdp.sign = as_published negates dt (the authors' code computed it post minus pre).
+ * dt = 0 (same-step pair) follows stdp.same_step.
+ *
+ * Only one neuron of a non-same-step pair spiked now, so its time since spike is 0 and
+ * |dt| is the other neuron's age: the exponentials are read from tables indexed by age
+ * (integer steps), with eta and the amplitude folded in. Every synapse changes at most
+ * once per step: a pre spike updates the synapses whose post did not spike (the post
+ * pass owns same-step pairs), so the passes touch disjoint synapses and their order
+ * does not matter.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stdp_impl.h"
+
+typedef struct pair_rule {
+    sm_rule base;
+    int n_table;
+    /* Signed weight change by age of the other neuron, for a pre spike (pre_*) or a post
+     * spike (post_*), excitatory or inhibitory presynaptic neuron. */
+    float *pre_exc, *pre_inh, *post_exc, *post_inh;
+    unsigned plastic_mask;
+} pair_rule;
+
+double sm_pair_stdp_dw(const sm_config *cfg, int excitatory, int64_t dt_steps)
+{
+    double dt = (double)dt_steps * cfg->run.dt;
+    if (cfg->stdp.sign == SM_SIGN_AS_PUBLISHED) dt = -dt;
+    const double eta = excitatory ? cfg->stdp.eta_e : cfg->stdp.eta_i;
+    double dw;
+    if (dt > 0 || (dt == 0 && cfg->stdp.same_step == SM_SAME_POTENTIATE))
+        dw = eta * cfg->stdp.a_plus * exp(-dt / cfg->stdp.tau_plus);
+    else if (dt < 0 || cfg->stdp.same_step == SM_SAME_DEPRESS)
+        dw = -eta * cfg->stdp.a_minus * exp(dt / cfg->stdp.tau_minus);
+    else
+        dw = 0;
+    return excitatory ? dw : -dw;
+}
+
+static void pair_destroy(sm_rule *r)
+{
+    pair_rule *p = (pair_rule *)r;
+    free(p->pre_exc);
+    free(p->pre_inh);
+    free(p->post_exc);
+    free(p->post_inh);
+}
+
+static inline int lut_index(int32_t age, int n)
+{
+    return age < n ? age : n - 1;
+}
+
+static inline int is_plastic(unsigned mask, const uint8_t *pathway, int64_t s)
+{
+    return mask == 0xFu || ((mask >> pathway[s]) & 1u);
+}
+
+/* Pre spike of g: its outgoing synapses onto neurons that did not spike now. */
+static void pre_pass(pair_rule *p, sm_net *net, int g, const sm_step_spikes *sp)
+{
+    const int excitatory = g < net->n_in + net->n_exc;
+    const float *table = excitatory ? p->pre_exc : p->pre_inh;
+    const int32_t *age_post = sp->age + net->n_in;
+    float *restrict w = net->w;
+    const int n = p->n_table;
+    for (int64_t s = net->row[g]; s < net->row[g + 1]; s++) {
+        int32_t a = age_post[net->post[s]];
+        if (a == 0 || !is_plastic(p->plastic_mask, net->pathway, s)) continue;
+        w[s] = sm_rule_clamp(&p->base, w[s] + table[lut_index(a, n)], excitatory);
+    }
+}
+
+/* Post spike of post neuron i: all its incoming synapses (same-step pairs included). */
+static void post_pass(pair_rule *p, sm_net *net, int i, const sm_step_spikes *sp)
+{
+    const int exc_limit = net->n_in + net->n_exc;
+    float *restrict w = net->w;
+    const int n = p->n_table;
+    for (int64_t k = net->in_row[i]; k < net->in_row[i + 1]; k++) {
+        int64_t s = net->in_syn[k];
+        int32_t j = net->in_pre[k];
+        if (!is_plastic(p->plastic_mask, net->pathway, s)) continue;
+        int excitatory = j < exc_limit;
+        float dw = (excitatory ? p->post_exc : p->post_inh)[lut_index(sp->age[j], n)];
+        w[s] = sm_rule_clamp(&p->base, w[s] + dw, excitatory);
+    }
+}
+
+static void pair_apply(sm_rule *r, sm_net *net, const sm_step_spikes *sp)
+{
+    pair_rule *p = (pair_rule *)r;
+    if (p->plastic_mask == 0) return;
+    for (int k = 0; k < sp->n; k++) {
+        int g = sp->ids[k];
+        pre_pass(p, net, g, sp);
+        if (g >= net->n_in) post_pass(p, net, g - net->n_in, sp);
+    }
+}
+
+static const sm_rule_ops PAIR_OPS = {"pair", pair_apply, NULL, pair_destroy};
+
+/* Fills the four tables; entry n-1 is 0 (ages past the window contribute nothing). */
+static void fill_tables(pair_rule *p, const sm_config *cfg)
+{
+    for (int a = 0; a < p->n_table; a++) {
+        int last = a == p->n_table - 1;
+        /* Pre spike now: dt = -age(post). Post spike now: dt = +age(pre). */
+        p->pre_exc[a] = last || a == 0 ? 0.0f : (float)sm_pair_stdp_dw(cfg, 1, -a);
+        p->pre_inh[a] = last || a == 0 ? 0.0f : (float)sm_pair_stdp_dw(cfg, 0, -a);
+        p->post_exc[a] = last ? 0.0f : (float)sm_pair_stdp_dw(cfg, 1, a);
+        p->post_inh[a] = last ? 0.0f : (float)sm_pair_stdp_dw(cfg, 0, a);
+    }
+}
+
+
+void sm_rule_base_init(sm_rule *r, const sm_rule_ops *ops, const sm_config *cfg)
+{
+    r->ops = ops;
+    r->exc_min = (float)cfg->stdp.exc_min;
+    r->exc_max = (float)cfg->stdp.exc_max;
+    r->inh_min = (float)cfg->stdp.inh_min;
+    r->inh_max = (float)cfg->stdp.inh_max;
+    memcpy(r->plastic, cfg->net.plastic, sizeof r->plastic);
+}
+
+sm_rule *sm_rule_pair_create(const sm_config *cfg, sm_error *err)
+{
+    pair_rule *p = calloc(1, sizeof *p);
+    if (!p) {
+        sm_error_set(err, SM_ENOMEM, "pair STDP: out of memory");
+        return NULL;
+    }
+    sm_rule_base_init(&p->base, &PAIR_OPS, cfg);
+    /* exp(-50) * eta is far below a float ulp of any weight: ages beyond 50 time
+     * constants are exactly no-ops. */
+    double tau = fmax(cfg->stdp.tau_plus, cfg->stdp.tau_minus);
+    double span = ceil(50.0 * tau / cfg->run.dt) + 2;
+    p->n_table = span > (1 << 22) ? (1 << 22) : (int)span;
+    size_t bytes = (size_t)p->n_table * sizeof(float);
+    p->pre_exc = malloc(bytes);
+    p->pre_inh = malloc(bytes);
+    p->post_exc = malloc(bytes);
+    p->post_inh = malloc(bytes);
+    if (!p->pre_exc || !p->pre_inh || !p->post_exc || !p->post_inh) {
+        pair_destroy(&p->base);
+        free(p);
+        sm_error_set(err, SM_ENOMEM, "pair STDP: out of memory");
+        return NULL;
+    }
+    fill_tables(p, cfg);
+    for (int k = 0; k < SM_N_PATHS; k++)
+        if (cfg->net.plastic[k]) p->plastic_mask |= 1u << k;
+    return &p->base;
+}
