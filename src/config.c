@@ -113,6 +113,9 @@ static const sm_param_def TABLE[] = {
          "regularizer: paper power-law decay (5a) or the later package's modes (5b)"),
     ENUM("sleep.schedule", sleep.schedule, SM_SCHED_PERIOD, "period|batch",
          "powerlaw: a window every sleep.period wake steps, or one at the start of each batch"),
+    ENUM("sleep.stop", sleep.stop, SM_STOP_WITHIN, "within|not_above",
+         "powerlaw stop test: every block within tolerance of W0 (authors' code), or none above "
+         "(1 + tolerance) W0 (the paper's Eq. 6)"),
     REAL("sleep.rate", sleep.rate, 0.2, 0, 100, "1",
          "powerlaw: sleep length as a fraction of the wake period (the swept variable)"),
     INT64("sleep.period", sleep.period, 35000, 1, 1e15, "steps", "powerlaw: wake steps between windows (C)"),
@@ -215,6 +218,9 @@ void sm_config_format(const sm_config *cfg, const sm_param_def *d, char *buf, si
         snprintf(buf, size, "%.*s", (int)len, name);
         break;
     case SM_PT_REAL: snprintf(buf, size, "%.17g", v); break;
+    case SM_PT_INT64: /* not through double: exact above 2^53 */
+        snprintf(buf, size, "%lld", (long long)*(const int64_t *)((const char *)cfg + d->offset));
+        break;
     default: snprintf(buf, size, "%lld", (long long)(int64_t)v); break;
     }
 }
@@ -317,6 +323,19 @@ static sm_status set_value(sm_config *cfg, const sm_param_def *d, const char *te
     if (d->type != SM_PT_ENUM && d->type != SM_PT_BOOL && (v < d->min || v > d->max))
         return sm_error_set(err, SM_EINVAL, "%s: '%s': %s is out of range [%g, %g] %s", origin,
                             d->name, text, d->min, d->max, d->unit);
+    if (d->type == SM_PT_INT64) {
+        /* Integers above 2^53 do not survive a trip through double (seed 2^53 + 1 would
+         * become 2^53, another run's seed): store the exact value once it has passed the
+         * checks above. */
+        char *end;
+        errno = 0;
+        long long exact = strtoll(text, &end, 10);
+        while (isspace((unsigned char)*end)) end++;
+        if (errno == 0 && end != text && *end == '\0') {
+            *(int64_t *)field(cfg, d) = (int64_t)exact;
+            return SM_OK;
+        }
+    }
     store(cfg, d, v);
     return SM_OK;
 }

@@ -17,6 +17,7 @@ sm_sleep *sm_sleep_create(const sm_config *cfg, const sm_net *net, sm_error *err
     s->target[0] = (float)cfg->sleep.target_exc;
     s->target[1] = (float)cfg->sleep.target_inh;
     s->tolerance = cfg->sleep.tolerance;
+    s->stop = cfg->sleep.stop;
     memcpy(s->plastic, net->plastic, sizeof s->plastic);
     s->n_syn = net->n_syn;
     s->n_post = net->n_post;
@@ -68,8 +69,10 @@ void sm_sleep_record_baseline(sm_sleep *s, const sm_net *net)
 
 int sm_sleep_converged(const sm_sleep *s, const double sums[2])
 {
-    for (int b = 0; b < 2; b++)
-        if (fabs(sums[b] - s->w0_block[b]) > s->tolerance * s->w0_block[b]) return 0;
+    for (int b = 0; b < 2; b++) {
+        double excess = sums[b] - s->w0_block[b], band = s->tolerance * s->w0_block[b];
+        if (s->stop == SM_STOP_NOT_ABOVE ? excess > band : fabs(excess) > band) return 0;
+    }
     return 1;
 }
 
@@ -100,22 +103,40 @@ static inline float log_pos(float x)
     return series + (float)e * 0.69314718056f;
 }
 
-/* Decays synapses [a, b) toward target w_t; returns the new sum of |w|. */
-static double decay_range(float *restrict w, int64_t a, int64_t b, float w_t, float lm1,
-                          const uint8_t *pathway, const int *plastic, int check)
+/* The power-law map of one float weight: |w| * exp(e), e = (lambda-1) ln(|w|/w_t). e is
+ * tiny (|e| < 1e-3 for any sane lambda), so exp(e) = 1 + e + e^2/2 + e^3/6 to float
+ * precision. The sign is kept because |w|/w_t > 0 and the factor is positive. */
+static inline float powerlaw_float(float x, float inv_t, float lm1)
+{
+    float e = lm1 * log_pos(x * inv_t);
+    return x * (1.0f + e * (1.0f + e * (0.5f + e * (1.0f / 6.0f))));
+}
+
+/* Decays every synapse of [a, b) toward w_t; returns the new sum of |w|. */
+static double decay_all(float *restrict w, int64_t a, int64_t b, float w_t, float lm1)
 {
     const float inv_t = 1.0f / w_t;
     double sum = 0;
 #pragma omp simd reduction(+ : sum)
     for (int64_t k = a; k < b; k++) {
-        float x = w[k];
-        /* e = (lambda-1) ln(|w|/w_t) is tiny (|e| < 1e-3 for any sane lambda), so
-         * exp(e) = 1 + e + e^2/2 + e^3/6 to float precision. */
-        float e = lm1 * log_pos(x * inv_t);
-        float y = x * (1.0f + e * (1.0f + e * (0.5f + e * (1.0f / 6.0f))));
-        if (check) y = plastic[pathway[k]] ? y : x;
+        float y = powerlaw_float(w[k], inv_t, lm1);
         w[k] = y;
-        sum += check ? (plastic[pathway[k]] ? fabs((double)y) : 0.0) : fabs((double)y);
+        sum += fabsf(y);
+    }
+    return sum;
+}
+
+/* As decay_all, for a block that mixes plastic and fixed pathways. */
+static double decay_plastic(float *restrict w, int64_t a, int64_t b, float w_t, float lm1,
+                            const uint8_t *restrict pathway, const int *plastic)
+{
+    const float inv_t = 1.0f / w_t;
+    double sum = 0;
+    for (int64_t k = a; k < b; k++) {
+        if (!plastic[pathway[k]]) continue;
+        float y = powerlaw_float(w[k], inv_t, lm1);
+        w[k] = y;
+        sum += fabsf(y);
     }
     return sum;
 }
@@ -129,9 +150,12 @@ void sm_sleep_powerlaw_step(const sm_sleep *s, sm_net *net, double sums[2])
         int64_t lo = b ? net->exc_end : 0, hi = b ? net->n_syn : net->exc_end;
         int any = b ? s->plastic[SM_PATH_IE]
                     : s->plastic[SM_PATH_SE] || s->plastic[SM_PATH_EE] || s->plastic[SM_PATH_EI];
-        sums[b] = any ? decay_range(net->w, lo, hi, s->target[b], lm1, net->pathway, s->plastic,
-                                    !all_plastic(s, b))
-                      : 0.0;
+        if (!any)
+            sums[b] = 0.0;
+        else if (all_plastic(s, b))
+            sums[b] = decay_all(net->w, lo, hi, s->target[b], lm1);
+        else
+            sums[b] = decay_plastic(net->w, lo, hi, s->target[b], lm1, net->pathway, s->plastic);
     }
 }
 

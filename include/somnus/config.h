@@ -39,6 +39,7 @@ enum sm_sleep_mode {
     SM_SLEEP_NEURON = 4
 };
 enum sm_sleep_schedule { SM_SCHED_PERIOD = 0, SM_SCHED_BATCH = 1 };
+enum sm_sleep_stop { SM_STOP_WITHIN = 0, SM_STOP_NOT_ABOVE = 1 };
 enum sm_norm_mode { SM_NORM_NONE = 0, SM_NORM_STATIC = 2, SM_NORM_LAYER = 3, SM_NORM_NEURON = 4 };
 enum sm_encoder_kind { SM_ENC_BERNOULLI = 0, SM_ENC_RATE = 1 };
 
@@ -80,7 +81,7 @@ typedef struct sm_config {
         int trace_update_freq;
     } stdp;
     struct {
-        int mode, schedule;
+        int mode, schedule, stop;
         double rate;
         int64_t period, max_steps;
         double lambda, target_exc, target_inh, tolerance;

@@ -45,10 +45,11 @@ static inline double sm_u01(uint32_t x)
     return ((double)x + 0.5) * (1.0 / 4294967296.0);
 }
 
-/* Maps a 32-bit word to a float uniform on the open interval (0, 1) (24-bit resolution). */
+/* Maps a 32-bit word to a float uniform on the open interval (0, 1) (23-bit resolution:
+ * with 24 bits the top value, (2^24 - 0.5) / 2^24, is not a float and rounds to 1). */
 static inline float sm_u01f(uint32_t x)
 {
-    return ((float)(x >> 8) + 0.5f) * (1.0f / 16777216.0f);
+    return ((float)(x >> 9) + 0.5f) * (1.0f / 8388608.0f);
 }
 
 /* Two independent standard normal deviates from two 32-bit words (Box-Muller). */

@@ -33,6 +33,7 @@ typedef struct sm_sleep {
     /* configuration */
     float lambda, target[2];    /* target[0] excitatory w_t (> 0), target[1] inhibitory (< 0) */
     double tolerance;
+    int stop;                   /* enum sm_sleep_stop */
     int plastic[SM_N_PATHS];
     /* baselines, recorded by sm_sleep_record_baseline */
     double w0_block[2];         /* sum |w| of plastic synapses per block */
@@ -60,7 +61,8 @@ void sm_sleep_record_baseline(sm_sleep *s, const sm_net *net);
  * Double accumulation in a fixed order. */
 void sm_sleep_block_sums(const sm_sleep *s, const sm_net *net, double sums[2]);
 
-/* 1 if every block with plastic synapses has |sum - W0| <= tolerance * W0. */
+/* 1 if the episode may end: every block has |sum - W0| <= tolerance * W0 (stop = within),
+ * or no block has sum > (1 + tolerance) * W0 (stop = not_above). */
 int sm_sleep_converged(const sm_sleep *s, const double sums[2]);
 
 /* One power-law step on every plastic weight; writes the new block sums to `sums`.

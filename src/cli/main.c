@@ -114,6 +114,5 @@ int main(int argc, char **argv)
         usage(stdout);
         return CLI_OK;
     }
-    usage(stderr);
-    return cli_fail(CLI_USAGE, "unknown command '%s'", cmd);
+    return cli_fail(CLI_USAGE, "unknown command '%s' (see somnus --help)", cmd);
 }
