@@ -4,12 +4,13 @@
 #   make bench    benchmarks on the optimized build
 #   make demo     the paper's experiment on the default config
 #   make lint     clang-format --dry-run, cppcheck, clang-tidy
+MAKEFLAGS += --no-print-directory
 JOBS ?= $(shell nproc)
 BUILD ?= build/release
 ASAN ?= build/asan
 CMAKE_FLAGS ?=
 
-.PHONY: all deps test test-release bench demo lint format clean
+.PHONY: all deps test test-release bench demo docs lint format clean
 
 all: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
@@ -32,6 +33,11 @@ bench: all
 
 demo: all
 	@scripts/demo.sh $(BUILD)/somnus
+
+docs: all
+	@python3 -c "import sys; t=open('docs/config.md').read(); i=t.index('\x60\x60\x60\n'); open('docs/config.md','w').write(t[:i])"
+	@{ echo '```'; $(BUILD)/somnus config --list; echo '```'; } >> docs/config.md
+	@echo "docs/config.md regenerated"
 
 lint: deps
 	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null

@@ -237,6 +237,14 @@ static void config_list_covers_the_table(void **state)
     for (size_t k = 0; k < n; k++) assert_non_null(strstr(out, t[k].name));
     assert_non_null(strstr(out, "as_published"));
     free(out);
+    /* The reference in docs/ is generated from the same table: it must not fall behind. */
+    char *doc = NULL;
+    assert_int_equal(tu_run("cat " SOMNUS_SOURCE_DIR "/docs/config.md", &doc), 0);
+    for (size_t k = 0; k < n; k++) {
+        if (!strstr(doc, t[k].name)) fprintf(stderr, "docs/config.md lacks %s: run make docs\n", t[k].name);
+        assert_non_null(strstr(doc, t[k].name));
+    }
+    free(doc);
 }
 
 int main(void)
