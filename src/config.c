@@ -296,7 +296,7 @@ static sm_status parse_number(const sm_param_def *d, const char *text, double *o
     char *end;
     errno = 0;
     double v = strtod(text, &end);
-    while (end && isspace((unsigned char)*end)) end++;
+    while (isspace((unsigned char)*end)) end++;
     if (end == text || *end != '\0' || *text == '\0')
         return sm_error_set(err, SM_EINVAL, "%s: '%s': '%s' is not a number", origin, d->name, text);
     if (!isfinite(v) || errno == ERANGE)

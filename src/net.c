@@ -70,8 +70,11 @@ static int bernoulli_targets(sm_rng *r, double p, int n, int skip, int32_t base,
     }
     const double log_q = log1p(-p);
     for (int64_t k = -1;;) {
-        k += 1 + (int64_t)floor(log(sm_rng_uniform(r)) / log_q);
-        if (k >= m) break;
+        /* The skip is compared in double first: for tiny p it exceeds the int64 range
+         * (p = 1e-19 gives ~1e19), and the cast would wrap k to a negative index. */
+        double skip_len = floor(log(sm_rng_uniform(r)) / log_q);
+        if ((double)k + 1.0 + skip_len >= (double)m) break;
+        k += 1 + (int64_t)skip_len;
         int j = (skip >= 0 && k >= skip) ? (int)k + 1 : (int)k;
         if (push(t, base + j)) return -1;
     }
@@ -260,7 +263,7 @@ sm_net *sm_net_from_edges(int n_in, int n_exc, int n_inh, int64_t n_edges, const
     sm_net *net = alloc_net(n_in, n_exc, n_inh, n_edges, err);
     if (!net) return NULL;
     /* Counting sort by (pre, post) keeps rows sorted as sm_net_find requires. */
-    int64_t *order = malloc((size_t)(n_edges ? n_edges : 1) * sizeof *order);
+    int64_t *order = calloc((size_t)(n_edges ? n_edges : 1), sizeof *order);
     if (!order) {
         sm_net_destroy(net);
         sm_error_set(err, SM_ENOMEM, "network: out of memory");
@@ -269,7 +272,13 @@ sm_net *sm_net_from_edges(int n_in, int n_exc, int n_inh, int64_t n_edges, const
     for (int64_t e = 0; e < n_edges; e++) net->row[pre[e] + 1]++;
     for (int g = 0; g < n_total; g++) net->row[g + 1] += net->row[g];
     int64_t *fill = calloc(n_total > 0 ? (size_t)n_total : 1, sizeof *fill);
-    for (int64_t e = 0; e < n_edges && fill; e++) order[net->row[pre[e]] + fill[pre[e]]++] = e;
+    if (!fill) {
+        free(order);
+        sm_net_destroy(net);
+        sm_error_set(err, SM_ENOMEM, "network: out of memory");
+        return NULL;
+    }
+    for (int64_t e = 0; e < n_edges; e++) order[net->row[pre[e]] + fill[pre[e]]++] = e;
     free(fill);
     for (int g = 0; g < n_total; g++) {
         int64_t a = net->row[g], b = net->row[g + 1];

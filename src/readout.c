@@ -548,7 +548,7 @@ static sm_status logreg_fit_predict(const double *ztr, const int *y, int n, int 
     sm_status st = SM_OK;
     size_t stride = (size_t)k + 2;
     struct feature_node *space = malloc((size_t)n * stride * sizeof *space);
-    struct feature_node **rows = malloc((size_t)n * sizeof *rows);
+    struct feature_node **rows = malloc((size_t)n * sizeof *rows); /* NOLINT(bugprone-sizeof-expression): an array of row pointers */
     struct feature_node *tnode = malloc(stride * sizeof *tnode);
     double *yd = malloc((size_t)n * sizeof *yd);
     struct model *model = NULL;

@@ -218,7 +218,7 @@ void sm_sleep_mode_step(const sm_sleep *s, sm_net *net)
 
 sm_status sm_sleep_normalize(sm_sleep *s, sm_net *net, int mode, sm_error *err)
 {
-    double *m = malloc((size_t)(net->n_syn ? net->n_syn : 1) * sizeof *m);
+    double *m = calloc((size_t)(net->n_syn ? net->n_syn : 1), sizeof *m);
     if (!m) return sm_error_set(err, SM_ENOMEM, "normalize: out of memory");
     sm_status st = mode_multipliers(s, net, mode, m, err);
     if (st == SM_OK)

@@ -56,7 +56,7 @@ static int parse(run_opts *o, int argc, char **argv)
         else if (!bad && (v = cli_value("--steps", argc, argv, &i, &bad))) {
             if ((o->steps = cli_parse_count("--steps", v)) < 0) return CLI_USAGE;
         } else if (!bad && (v = cli_value("--plasticity", argc, argv, &i, &bad))) {
-            if (strcmp(v, "on") && strcmp(v, "off"))
+            if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
                 return cli_fail(CLI_USAGE, "--plasticity: '%s' is not on or off", v);
             o->plasticity = !strcmp(v, "on");
         } else if (!bad && !strcmp(argv[i], "--quiet"))
@@ -68,7 +68,8 @@ static int parse(run_opts *o, int argc, char **argv)
             return cli_fail(CLI_USAGE, "run: unknown option '%s' (see somnus run --help)", argv[i]);
         if (bad) return CLI_USAGE;
     }
-    if (strcmp(o->input, "random") && strcmp(o->input, "none") && strncmp(o->input, "spikes:", 7))
+    if (strcmp(o->input, "random") != 0 && strcmp(o->input, "none") != 0 &&
+        strncmp(o->input, "spikes:", 7) != 0)
         return cli_fail(CLI_USAGE, "--input: '%s' is not random, none or spikes:FILE", o->input);
     return CLI_OK;
 }
