@@ -126,7 +126,7 @@ static sm_net *alloc_net(int n_in, int n_exc, int n_inh, int64_t n_syn, sm_error
     net->n_post = n_exc + n_inh;
     net->n_total = n_in + net->n_post;
     net->n_syn = n_syn;
-    size_t m = (size_t)(n_syn ? n_syn : 1);
+    size_t m = n_syn > 0 ? (size_t)n_syn : 1;
     net->row = calloc((size_t)net->n_total + 1, sizeof *net->row);
     net->post = malloc(m * sizeof *net->post);
     net->w = malloc(m * sizeof *net->w);
@@ -263,7 +263,7 @@ sm_net *sm_net_from_edges(int n_in, int n_exc, int n_inh, int64_t n_edges, const
     sm_net *net = alloc_net(n_in, n_exc, n_inh, n_edges, err);
     if (!net) return NULL;
     /* Counting sort by (pre, post) keeps rows sorted as sm_net_find requires. */
-    int64_t *order = calloc((size_t)(n_edges ? n_edges : 1), sizeof *order);
+    int64_t *order = calloc(n_edges > 0 ? (size_t)n_edges : 1, sizeof *order);
     if (!order) {
         sm_net_destroy(net);
         sm_error_set(err, SM_ENOMEM, "network: out of memory");
