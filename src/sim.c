@@ -252,7 +252,10 @@ static sm_status sleep_powerlaw(sm_sim *sim, int64_t max_steps, int64_t *slept, 
 static sm_status sleep_mode(sm_sim *sim, int64_t steps, sm_error *err)
 {
     sm_status st = sm_sleep_mode_begin(sim->sleep, sim->net, sim->cfg.sleep.mode, steps, err);
-    for (int64_t k = 0; k < steps && st == SM_OK; k++) st = step(sim, SM_PHASE_SLEEP, 1, NULL, err);
+    /* `decay` is the mode itself: a literal 1 would be SM_SLEEP_POWERLAW (a power-law
+     * step writing its sums through NULL) instead of the mode step. */
+    for (int64_t k = 0; k < steps && st == SM_OK; k++)
+        st = step(sim, SM_PHASE_SLEEP, sim->cfg.sleep.mode, NULL, err);
     return st;
 }
 

@@ -13,7 +13,7 @@ sm_sleep *sm_sleep_create(const sm_config *cfg, const sm_net *net, sm_error *err
         sm_error_set(err, SM_ENOMEM, "sleep: out of memory");
         return NULL;
     }
-    s->lambda = (float)cfg->sleep.lambda;
+    s->lambda = cfg->sleep.lambda;
     s->target[0] = (float)cfg->sleep.target_exc;
     s->target[1] = (float)cfg->sleep.target_inh;
     s->tolerance = cfg->sleep.tolerance;
@@ -141,9 +141,27 @@ static double decay_plastic(float *restrict w, int64_t a, int64_t b, float w_t, 
     return sum;
 }
 
+/* As decay_plastic, through the double-precision map: for lambda far from 1, where the
+ * cubic of powerlaw_float is not exp(e) (at lambda = 0.5 it turns weights negative). */
+static double decay_exact(float *restrict w, int64_t a, int64_t b, float w_t, double lambda,
+                          const uint8_t *restrict pathway, const int *plastic)
+{
+    double sum = 0;
+    for (int64_t k = a; k < b; k++) {
+        if (!plastic[pathway[k]]) continue;
+        float y = (float)sm_sleep_powerlaw_map(w[k], w_t, lambda);
+        w[k] = y;
+        sum += fabsf(y);
+    }
+    return sum;
+}
+
 void sm_sleep_powerlaw_step(const sm_sleep *s, sm_net *net, double sums[2])
 {
-    const float lm1 = s->lambda - 1.0f;
+    /* lambda - 1 in double before rounding: (float)0.99997 - 1.0f decays 6e-4 too slowly. */
+    const float lm1 = (float)(s->lambda - 1.0);
+    /* |e| = |lambda - 1| ln(|w| / w_t) stays small enough for the cubic only near 1. */
+    const int exact = fabsf(lm1) > 1e-3f;
     /* Blocks are contiguous synapse ranges; the check on pathways is only needed when a
      * block mixes plastic and fixed pathways. */
     for (int b = 0; b < 2; b++) {
@@ -152,6 +170,8 @@ void sm_sleep_powerlaw_step(const sm_sleep *s, sm_net *net, double sums[2])
                     : s->plastic[SM_PATH_SE] || s->plastic[SM_PATH_EE] || s->plastic[SM_PATH_EI];
         if (!any)
             sums[b] = 0.0;
+        else if (exact)
+            sums[b] = decay_exact(net->w, lo, hi, s->target[b], s->lambda, net->pathway, s->plastic);
         else if (all_plastic(s, b))
             sums[b] = decay_all(net->w, lo, hi, s->target[b], lm1);
         else

@@ -31,7 +31,8 @@ extern "C" {
 
 typedef struct sm_sleep {
     /* configuration */
-    float lambda, target[2];    /* target[0] excitatory w_t (> 0), target[1] inhibitory (< 0) */
+    double lambda;              /* double: (float)0.99997 - 1 is 6e-4 off lambda - 1 */
+    float target[2];            /* target[0] excitatory w_t (> 0), target[1] inhibitory (< 0) */
     double tolerance;
     int stop;                   /* enum sm_sleep_stop */
     int plastic[SM_N_PATHS];

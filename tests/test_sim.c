@@ -1,0 +1,507 @@
+/* Tests of the simulation loop and the wake/sleep schedule. */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "somnus/config.h"
+#include "somnus/encode.h"
+#include "somnus/sim.h"
+
+/* Input source for the tests: every stimulus neuron (all = 1) or an encoder; records the
+ * steps at which it was asked. */
+typedef struct input_ctx {
+    int n_in, all;
+    sm_encoder *enc;
+    const sm_sim *sim;   /* if set, global steps are recorded too */
+    uint64_t *steps;     /* input clock values asked for */
+    uint64_t *global;    /* sim->count.steps at each call */
+    size_t n, cap;
+} input_ctx;
+
+static int test_input(void *ctx, uint64_t step, int32_t *out)
+{
+    input_ctx *c = ctx;
+    if (c->n == c->cap) {
+        c->cap = c->cap ? 2 * c->cap : 1024;
+        c->steps = realloc(c->steps, c->cap * sizeof *c->steps);
+        c->global = realloc(c->global, c->cap * sizeof *c->global);
+    }
+    c->global[c->n] = c->sim ? c->sim->count.steps : 0;
+    c->steps[c->n++] = step;
+    if (c->enc) return sm_encoder_spikes(c->enc, step, out);
+    int n = 0;
+    if (c->all)
+        for (int i = 0; i < c->n_in; i++) out[n++] = i;
+    return n;
+}
+
+/* Spike sink recording (step, id) of every E/I spike. */
+typedef struct spikes {
+    uint64_t *step;
+    int32_t *id;
+    size_t n, cap;
+    int bad_order;
+} spikes;
+
+static void record_spikes(void *ctx, uint64_t step, const int32_t *ids, int n)
+{
+    spikes *s = ctx;
+    for (int k = 0; k < n; k++) {
+        if (s->n == s->cap) {
+            s->cap = s->cap ? 2 * s->cap : 4096;
+            s->step = realloc(s->step, s->cap * sizeof *s->step);
+            s->id = realloc(s->id, s->cap * sizeof *s->id);
+        }
+        if (k > 0 && ids[k] <= ids[k - 1]) s->bad_order = 1;
+        s->step[s->n] = step;
+        s->id[s->n++] = ids[k];
+    }
+}
+
+static void spikes_free(spikes *s)
+{
+    free(s->step);
+    free(s->id);
+}
+
+static void small_config(sm_config *c)
+{
+    sm_config_default(c);
+    c->run.seed = 2026;
+    c->net.n_input = 50;
+    c->net.n_exc = 100;
+    c->net.n_inh = 25;
+    c->monitor.interval = 1000000; /* records only when asked */
+}
+
+static sm_sim *make(const sm_config *c)
+{
+    sm_error err;
+    sm_sim *sim = sm_sim_create(c, &err);
+    if (!sim) fail_msg("sm_sim_create: %s", err.msg);
+    return sim;
+}
+
+/* Scales every plastic weight (the baseline stays at the initial weights). */
+static void scale_plastic(sm_sim *sim, double f)
+{
+    sm_net *net = sim->net;
+    for (int64_t k = 0; k < net->n_syn; k++)
+        if (net->plastic[net->pathway[k]]) net->w[k] = (float)(net->w[k] * f);
+}
+
+static void sleep_silences_input(void **state)
+{
+    (void)state;
+    sm_config c;
+    small_config(&c);
+    sm_sim *sim = make(&c);
+    input_ctx in = {.n_in = c.net.n_input, .all = 1, .sim = sim};
+    sm_sim_set_input(sim, test_input, &in);
+    spikes sp = {0};
+    sm_sim_set_spike_sink(sim, record_spikes, &sp);
+    scale_plastic(sim, 1.5); /* far from W0: the episode uses its whole window */
+    sm_error err;
+    assert_int_equal(sm_sim_wake(sim, 20, &err), SM_OK);
+    assert_int_equal(in.n, 20);
+    assert_int_equal(sm_sim_record(sim, &err), SM_OK);
+    int64_t slept = -1;
+    assert_int_equal(sm_sim_sleep(sim, 50, &slept, &err), SM_OK);
+    assert_int_equal(slept, 50);
+    assert_int_equal(in.n, 20); /* the input was not consulted while asleep */
+    assert_int_equal(sm_sim_record(sim, &err), SM_OK);
+    const sm_monitor_sample *r = sim->mon->records;
+    assert_float_near(r[0].rate_hz[0], 1000.0, 1e-9); /* every S neuron, every 1 ms step */
+    assert_int_equal(r[1].steps, 50);
+    assert_int_equal(r[1].sleep_steps, 50);
+    assert_true(r[1].rate_hz[0] == 0.0); /* no S spike while asleep */
+    for (int i = 0; i < c.net.n_input; i++) assert_int_equal(sim->age[i], 50);
+    /* The sink only ever sees E/I neurons. */
+    for (size_t k = 0; k < sp.n; k++) assert_true(sp.id[k] >= c.net.n_input);
+    assert_false(sp.bad_order);
+    assert_int_equal(sim->count.sleep_steps, 50);
+    assert_int_equal(sim->count.wake_steps, 20);
+    assert_int_equal(sim->count.steps, 70);
+    /* Awake again, the input is back, and its clock did not advance while asleep. */
+    assert_int_equal(sm_sim_wake(sim, 1, &err), SM_OK);
+    assert_int_equal(in.n, 21);
+    assert_int_equal(in.steps[20], 20);
+    assert_int_equal(in.global[20], 70);
+    for (int i = 0; i < c.net.n_input; i++) assert_int_equal(sim->age[i], 0);
+    free(in.steps);
+    free(in.global);
+    spikes_free(&sp);
+    sm_sim_destroy(sim);
+}
+
+/* Mean and variance of the E membrane potentials after one step from rest. */
+static void one_step_from_rest(sm_sim *sim, int phase, double *mean, double *var)
+{
+    const int n = sim->net->n_post;
+    for (int i = 0; i < n; i++) {
+        sim->v[i] = -70.0f;
+        sim->i_syn[i] = 0.0f;
+    }
+    sm_error err;
+    int64_t slept;
+    sm_status st = phase == SM_PHASE_WAKE    ? sm_sim_wake(sim, 1, &err)
+                   : phase == SM_PHASE_SLEEP ? sm_sim_sleep(sim, 1, &slept, &err)
+                                             : sm_sim_test(sim, 1, &err);
+    assert_int_equal(st, SM_OK);
+    double s = 0, q = 0;
+    for (int i = 0; i < n; i++) s += sim->v[i];
+    *mean = s / n;
+    for (int i = 0; i < n; i++) q += (sim->v[i] - *mean) * (sim->v[i] - *mean);
+    *var = q / (n - 1);
+}
+
+static void noise_only_where_enabled(void **state)
+{
+    (void)state;
+    /* 2000 unconnected E neurons at rest: after one step V = -70 + noise exactly. S->E
+     * synapses exist (so a power-law episode has weights to decay) but S never fires. */
+    const int n = 2000;
+    const double sigmas[2] = {2.0, 1.0};
+    for (int sgi = 0; sgi < 2; sgi++) {
+        for (int on = 0; on < 3; on++) {
+            sm_config c;
+            small_config(&c);
+            c.net.n_exc = n;
+            c.net.n_inh = 0;
+            c.net.p[SM_PATH_EE] = 0;
+            c.noise.sigma = sigmas[sgi];
+            c.noise.wake = on == SM_PHASE_WAKE;
+            c.noise.sleep = on == SM_PHASE_SLEEP;
+            c.noise.test = on == SM_PHASE_TEST;
+            sm_sim *sim = make(&c);
+            scale_plastic(sim, 2.0);
+            for (int phase = 0; phase < 3; phase++) {
+                double mean, var;
+                one_step_from_rest(sim, phase, &mean, &var);
+                if (phase == on) {
+                    double s2 = sigmas[sgi] * sigmas[sgi];
+                    /* sd of a sample variance: s2 sqrt(2 / (n - 1)) */
+                    if (fabs(var - s2) > 5 * s2 * sqrt(2.0 / (n - 1)))
+                        fail_msg("phase %d, sigma %g: variance %g", phase, sigmas[sgi], var);
+                    assert_true(fabs(mean + 70) < 5 * sigmas[sgi] / sqrt(n));
+                } else {
+                    if (var != 0.0 || mean != -70.0)
+                        fail_msg("noise in phase %d (enabled only in %d): var %g", phase, on, var);
+                }
+            }
+            sm_sim_destroy(sim);
+        }
+    }
+    /* sigma = 0 with the flags on: no noise. */
+    sm_config c;
+    small_config(&c);
+    c.net.n_exc = 200;
+    c.net.n_inh = 0;
+    c.net.p[SM_PATH_EE] = 0;
+    c.noise.sigma = 0;
+    c.noise.wake = 1;
+    sm_sim *sim = make(&c);
+    double mean, var;
+    one_step_from_rest(sim, SM_PHASE_WAKE, &mean, &var);
+    assert_true(var == 0.0);
+    sm_sim_destroy(sim);
+}
+
+static void period_schedule_inserts_episodes(void **state)
+{
+    (void)state;
+    sm_config c;
+    small_config(&c);
+    c.sleep.period = 100;
+    c.sleep.rate = 0.2; /* window 20 */
+    c.stdp.rule = SM_STDP_NONE;
+    /* One run in one call, one split over two calls: the same schedule. */
+    for (int split = 0; split < 2; split++) {
+        sm_sim *sim = make(&c);
+        scale_plastic(sim, 3.0); /* episodes never converge within 20 steps */
+        input_ctx in = {.n_in = c.net.n_input, .all = 0, .sim = sim};
+        sm_sim_set_input(sim, test_input, &in);
+        sm_error err;
+        if (split) {
+            assert_int_equal(sm_sim_wake(sim, 150, &err), SM_OK);
+            assert_int_equal(sim->count.episodes, 1);
+            assert_int_equal(sm_sim_wake(sim, 100, &err), SM_OK);
+        } else {
+            assert_int_equal(sm_sim_wake(sim, 250, &err), SM_OK);
+        }
+        assert_int_equal(sim->count.wake_steps, 250); /* sleep did not consume wake steps */
+        assert_int_equal(sim->count.episodes, 2);     /* after wake steps 100 and 200 */
+        assert_int_equal(sim->count.sleep_steps, 40);
+        assert_int_equal(sim->count.episodes_converged, 0);
+        assert_int_equal(sim->count.steps, 290);
+        /* Wake steps are global steps 0..99, 120..219, 240..289: the episodes sit between
+         * wake step 100 and 101, and 200 and 201; the input clock runs 0..249 without a
+         * gap. */
+        assert_int_equal(in.n, 250);
+        for (size_t k = 0; k < in.n; k++) {
+            uint64_t want = k < 100 ? k : (k < 200 ? k + 20 : k + 40);
+            if (in.global[k] != want)
+                fail_msg("wake step %zu ran at global step %llu, expected %llu", k,
+                         (unsigned long long)in.global[k], (unsigned long long)want);
+            assert_int_equal(in.steps[k], k);
+        }
+        free(in.steps);
+        free(in.global);
+        sm_sim_destroy(sim);
+    }
+    /* The batch schedule also sleeps before the first wake step. */
+    c.sleep.schedule = SM_SCHED_BATCH;
+    sm_sim *sim = make(&c);
+    scale_plastic(sim, 3.0);
+    sm_error err;
+    assert_int_equal(sm_sim_wake(sim, 150, &err), SM_OK);
+    assert_int_equal(sim->count.episodes, 2); /* at 0 and 100 */
+    assert_int_equal(sim->count.sleep_steps, 40);
+    sm_sim_destroy(sim);
+    /* sleep.rate = 0: never. */
+    c.sleep.schedule = SM_SCHED_PERIOD;
+    c.sleep.rate = 0;
+    sim = make(&c);
+    assert_int_equal(sm_sim_wake(sim, 250, &err), SM_OK);
+    assert_int_equal(sim->count.episodes, 0);
+    assert_int_equal(sim->count.steps, 250);
+    sm_sim_destroy(sim);
+}
+
+static void powerlaw_episode_ends_when_converged(void **state)
+{
+    (void)state;
+    sm_config c;
+    small_config(&c);
+    c.stdp.rule = SM_STDP_NONE; /* only the decay moves weights */
+    /* Reference: how many power-law steps bring weights 0.2% above W0 back within 0.1%. */
+    sm_sim *ref = make(&c);
+    scale_plastic(ref, 1.002);
+    double sums[2];
+    sm_sleep_block_sums(ref->sleep, ref->net, sums);
+    assert_false(sm_sleep_converged(ref->sleep, sums));
+    int64_t need = 0;
+    while (!sm_sleep_converged(ref->sleep, sums) && need < 100000) {
+        sm_sleep_powerlaw_step(ref->sleep, ref->net, sums);
+        need++;
+    }
+    assert_true(need > 3 && need < 100);
+    sm_sim_destroy(ref);
+
+    sm_sim *sim = make(&c);
+    scale_plastic(sim, 1.002);
+    int64_t slept = -1;
+    sm_error err;
+    assert_int_equal(sm_sim_sleep(sim, 1000, &slept, &err), SM_OK);
+    assert_int_equal(slept, need);
+    assert_int_equal(sim->count.episodes, 1);
+    assert_int_equal(sim->count.episodes_converged, 1);
+    assert_int_equal(sim->count.sleep_steps, need);
+    sm_sleep_block_sums(sim->sleep, sim->net, sums);
+    assert_true(sm_sleep_converged(sim->sleep, sums));
+    /* Already at the baseline: an empty episode, counted as converged. */
+    assert_int_equal(sm_sim_sleep(sim, 1000, &slept, &err), SM_OK);
+    assert_int_equal(slept, 0);
+    assert_int_equal(sim->count.episodes, 2);
+    assert_int_equal(sim->count.episodes_converged, 2);
+    sm_sim_destroy(sim);
+
+    /* A window too short to converge: the whole window, not counted as converged. */
+    sim = make(&c);
+    scale_plastic(sim, 1.002);
+    assert_int_equal(sm_sim_sleep(sim, need - 1, &slept, &err), SM_OK);
+    assert_int_equal(slept, need - 1);
+    assert_int_equal(sim->count.episodes_converged, 0);
+    sm_sim_destroy(sim);
+}
+
+static void mode_sleep_episode_in_the_loop(void **state)
+{
+    (void)state;
+    /* A static-mode episode of D steps run by the simulation brings every plastic weight
+     * to its pathway's initial mean (no STDP, so only the mode step moves weights). */
+    sm_config c;
+    small_config(&c);
+    c.stdp.rule = SM_STDP_NONE;
+    c.sleep.mode = SM_SLEEP_STATIC;
+    c.sleep.duration = 100;
+    c.sleep.frequency = 60;
+    sm_sim *sim = make(&c);
+    double w0[SM_N_PATHS];
+    for (int p = 0; p < SM_N_PATHS; p++) w0[p] = fabs(c.net.w0[p]);
+    sm_net *net = sim->net;
+    for (int64_t k = 0; k < net->n_syn; k++) net->w[k] = (float)(net->w[k] * (1.0 + (k % 7) * 0.1));
+    int64_t slept = -1;
+    sm_error err;
+    assert_int_equal(sm_sim_sleep(sim, 100, &slept, &err), SM_OK);
+    assert_int_equal(slept, 100);
+    assert_int_equal(sim->count.sleep_steps, 100);
+    for (int64_t k = 0; k < net->n_syn; k++)
+        assert_true(fabs(fabs((double)net->w[k]) - w0[net->pathway[k]]) <= 1e-5 * w0[net->pathway[k]]);
+    /* Scheduled every 60 wake steps: at 60 and 120. */
+    assert_int_equal(sm_sim_wake(sim, 150, &err), SM_OK);
+    assert_int_equal(sim->count.episodes, 3);
+    assert_int_equal(sim->count.sleep_steps, 300);
+    assert_int_equal(sim->count.wake_steps, 150);
+    sm_sim_destroy(sim);
+
+    /* Normalize every 50 wake steps: layer totals back to the initial ones at once. */
+    small_config(&c);
+    c.stdp.rule = SM_STDP_NONE;
+    c.sleep.mode = SM_SLEEP_NONE;
+    c.sleep.norm_mode = SM_NORM_LAYER;
+    c.sleep.norm_frequency = 50;
+    sim = make(&c);
+    net = sim->net;
+    double total[SM_N_PATHS];
+    for (int p = 0; p < SM_N_PATHS; p++) total[p] = sm_net_pathway_abs_sum(net, p);
+    scale_plastic(sim, 1.7);
+    assert_int_equal(sm_sim_wake(sim, 49, &err), SM_OK);
+    assert_int_equal(sim->count.normalizations, 0);
+    assert_int_equal(sm_sim_wake(sim, 71, &err), SM_OK);
+    assert_int_equal(sim->count.normalizations, 2);
+    assert_int_equal(sim->count.episodes, 0);
+    assert_int_equal(sim->count.steps, 120);
+    for (int p = 0; p < SM_N_PATHS; p++)
+        assert_true(fabs(sm_net_pathway_abs_sum(net, p) - total[p]) <= 1e-6 * total[p]);
+    sm_sim_destroy(sim);
+}
+
+static void test_phase_freezes_weights(void **state)
+{
+    (void)state;
+    sm_config c;
+    small_config(&c);
+    c.noise.test = 1;
+    sm_sim *sim = make(&c);
+    sm_error err;
+    sm_encoder *enc = sm_encoder_create(&c, c.net.n_input, &err);
+    assert_non_null(enc);
+    double *p = malloc((size_t)c.net.n_input * sizeof *p);
+    for (int i = 0; i < c.net.n_input; i++) p[i] = 0.3;
+    sm_encoder_set_probabilities(enc, p, NULL);
+    input_ctx in = {.n_in = c.net.n_input, .enc = enc};
+    sm_sim_set_input(sim, test_input, &in);
+    spikes sp = {0};
+    sm_sim_set_spike_sink(sim, record_spikes, &sp);
+    assert_int_equal(sm_sim_wake(sim, 300, &err), SM_OK);
+    const size_t bytes = (size_t)sim->net->n_syn * sizeof(float);
+    float *before = malloc(bytes);
+    memcpy(before, sim->net->w, bytes);
+    size_t spikes_before = sp.n;
+    assert_int_equal(sm_sim_test(sim, 500, &err), SM_OK);
+    assert_true(sp.n > spikes_before + 100); /* there was activity to learn from */
+    assert_memory_equal(sim->net->w, before, bytes);
+    assert_int_equal(sim->count.test_steps, 500);
+    assert_int_equal(sim->count.wake_steps, 300);
+    /* The same activity while awake does change weights. */
+    assert_int_equal(sm_sim_wake(sim, 100, &err), SM_OK);
+    assert_true(memcmp(sim->net->w, before, bytes) != 0);
+    free(before);
+    free(p);
+    free(in.steps);
+    free(in.global);
+    spikes_free(&sp);
+    sm_encoder_destroy(enc);
+    sm_sim_destroy(sim);
+}
+
+/* Runs a larger network with noise, input, STDP and sleep; returns its spikes and, in
+ * *w_out (caller frees), its final weights. */
+static void run_recorded(int threads, int64_t seed, spikes *sp, float **w_out, int64_t *n_syn)
+{
+    sm_config c;
+    sm_config_default(&c);
+    c.run.seed = seed;
+    c.run.threads = threads;
+    c.run.parallel_min = 0;
+    c.net.n_input = 100;
+    c.net.n_exc = 2000; /* more than one 1024-neuron chunk per thread */
+    c.net.n_inh = 500;
+    c.noise.wake = 1;
+    c.sleep.period = 100;
+    c.sleep.rate = 0.3;
+    c.monitor.interval = 50;
+    sm_sim *sim = make(&c);
+    sm_error err;
+    sm_encoder *enc = sm_encoder_create(&c, c.net.n_input, &err);
+    double p[100];
+    for (int i = 0; i < 100; i++) p[i] = 0.02 + 0.002 * i;
+    sm_encoder_set_probabilities(enc, p, NULL);
+    input_ctx in = {.n_in = c.net.n_input, .enc = enc};
+    sm_sim_set_input(sim, test_input, &in);
+    sm_sim_set_spike_sink(sim, record_spikes, sp);
+    scale_plastic(sim, 1.01); /* episodes have something to do */
+    assert_int_equal(sm_sim_wake(sim, 250, &err), SM_OK);
+    assert_int_equal(sm_sim_test(sim, 50, &err), SM_OK);
+    assert_true(sim->count.sleep_steps > 0);
+    *n_syn = sim->net->n_syn;
+    *w_out = malloc((size_t)*n_syn * sizeof **w_out);
+    memcpy(*w_out, sim->net->w, (size_t)*n_syn * sizeof **w_out);
+    free(in.steps);
+    free(in.global);
+    sm_encoder_destroy(enc);
+    sm_sim_destroy(sim);
+}
+
+static void identical_with_one_and_two_threads(void **state)
+{
+    (void)state;
+    spikes a = {0}, b = {0}, d = {0};
+    float *wa, *wb, *wd;
+    int64_t na, nb, nd;
+    run_recorded(1, 77, &a, &wa, &na);
+    run_recorded(2, 77, &b, &wb, &nb);
+    assert_true(a.n > 1000);
+    assert_false(a.bad_order);
+    assert_int_equal(a.n, b.n);
+    assert_memory_equal(a.step, b.step, a.n * sizeof *a.step);
+    assert_memory_equal(a.id, b.id, a.n * sizeof *a.id);
+    assert_int_equal(na, nb);
+    assert_memory_equal(wa, wb, (size_t)na * sizeof *wa);
+    /* Another seed is another run. */
+    run_recorded(2, 78, &d, &wd, &nd);
+    assert_true(d.n != a.n || memcmp(d.id, a.id, a.n * sizeof *a.id) != 0);
+    free(wa);
+    free(wb);
+    free(wd);
+    spikes_free(&a);
+    spikes_free(&b);
+    spikes_free(&d);
+}
+
+static void create_validates_config(void **state)
+{
+    (void)state;
+    sm_config c;
+    small_config(&c);
+    c.lif[0].v_min = 50;
+    sm_error err;
+    assert_null(sm_sim_create(&c, &err));
+    assert_non_null(strstr(err.msg, "lif_e.v_min"));
+    sm_sim_destroy(NULL);
+    /* The I population gets its own coefficients. */
+    small_config(&c);
+    c.lif[1].tau_m = 10;
+    sm_sim *sim = make(&c);
+    assert_float_near(sim->coef[0].k_m, 1.0 / 30, 1e-7);
+    assert_float_near(sim->coef[1].k_m, 0.1, 1e-7);
+    sm_sim_destroy(sim);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(sleep_silences_input),
+        cmocka_unit_test(noise_only_where_enabled),
+        cmocka_unit_test(period_schedule_inserts_episodes),
+        cmocka_unit_test(powerlaw_episode_ends_when_converged),
+        cmocka_unit_test(mode_sleep_episode_in_the_loop),
+        cmocka_unit_test(test_phase_freezes_weights),
+        cmocka_unit_test(identical_with_one_and_two_threads),
+        cmocka_unit_test(create_validates_config),
+    };
+    return cmocka_run_group_tests_name("sim", tests, NULL, NULL);
+}
