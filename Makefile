@@ -41,13 +41,13 @@ docs: all
 
 lint: deps
 	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
-	clang-format --dry-run --Werror src/*.c src/cli/*.c include/somnus/*.h tests/*.c tests/*.h bench/*.c
+	clang-format --dry-run --Werror src/*.c src/*.h src/cli/*.c src/cli/*.h include/somnus/*.h tests/*.c tests/*.h bench/*.c
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --inline-suppr \
 	  --suppress=missingIncludeSystem -I include src src/cli
 	clang-tidy -p $(BUILD) --quiet src/*.c src/cli/*.c
 
 format:
-	clang-format -i src/*.c src/cli/*.c include/somnus/*.h tests/*.c tests/*.h bench/*.c
+	clang-format -i src/*.c src/*.h src/cli/*.c src/cli/*.h include/somnus/*.h tests/*.c tests/*.h bench/*.c
 
 clean:
 	rm -rf build

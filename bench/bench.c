@@ -14,9 +14,9 @@
 
 typedef struct scenario {
     const char *name;
-    int sign;          /* enum sm_stdp_sign */
+    int sign; /* enum sm_stdp_sign */
     double sleep_rate;
-    int test_phase;    /* 1: plasticity off */
+    int test_phase; /* 1: plasticity off */
 } scenario;
 
 static double now(void)
@@ -55,8 +55,10 @@ static double run(const scenario *sc, int threads, int images, sm_sim_counters *
     double t0 = now();
     for (int k = 0; k < images; k++) {
         double sum = 0;
-        for (int i = 0; i < 225; i++) sum += img[i] = (float)sm_rng_uniform(&r);
-        for (int i = 0; i < 225; i++) img[i] = (float)(img[i] * 22.5 / sum);
+        for (int i = 0; i < 225; i++)
+            sum += img[i] = (float)sm_rng_uniform(&r);
+        for (int i = 0; i < 225; i++)
+            img[i] = (float)(img[i] * 22.5 / sum);
         sm_encoder_set_image(enc, img, &err);
         sm_status st = sc->test_phase ? sm_sim_test(sim, 100, &err) : sm_sim_wake(sim, 100, &err);
         if (st != SM_OK) {
@@ -105,17 +107,21 @@ int main(int argc, char **argv)
     };
     const int n_sc = sizeof SC / sizeof SC[0];
     json_t *results = json_array();
-    printf("somnus %s: paper config (225 S, 200 E, 50 I), %d images x 100 steps\n", sm_version(), images);
-    printf("%-40s %7s %14s %12s %10s\n", "scenario", "threads", "steps/s", "sleep steps", "E rate Hz");
+    printf("somnus %s: paper config (225 S, 200 E, 50 I), %d images x 100 steps\n", sm_version(),
+           images);
+    printf("%-40s %7s %14s %12s %10s\n", "scenario", "threads", "steps/s", "sleep steps",
+           "E rate Hz");
     for (int s = 0; s < n_sc; s++) {
         for (int threads = 1; threads <= 2; threads++) {
             sm_sim_counters c;
             double e_hz, sps = run(&SC[s], threads, images, &c, &e_hz);
-            printf("%-40s %7d %14.0f %12lld %10.1f\n", SC[s].name, threads, sps, (long long)c.sleep_steps, e_hz);
-            json_array_append_new(results, json_pack("{s:s, s:i, s:f, s:I, s:I, s:f}", "scenario", SC[s].name,
-                                                     "threads", threads, "steps_per_s", sps, "steps",
-                                                     (json_int_t)c.steps, "sleep_steps",
-                                                     (json_int_t)c.sleep_steps, "e_rate_hz", e_hz));
+            printf("%-40s %7d %14.0f %12lld %10.1f\n", SC[s].name, threads, sps,
+                   (long long)c.sleep_steps, e_hz);
+            json_array_append_new(results,
+                                  json_pack("{s:s, s:i, s:f, s:I, s:I, s:f}", "scenario",
+                                            SC[s].name, "threads", threads, "steps_per_s", sps,
+                                            "steps", (json_int_t)c.steps, "sleep_steps",
+                                            (json_int_t)c.sleep_steps, "e_rate_hz", e_hz));
         }
     }
     struct utsname u;
@@ -125,8 +131,8 @@ int main(int argc, char **argv)
     time_t t = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
     json_t *doc = json_pack("{s:s, s:s, s:{s:s, s:s, s:s}, s:i, s:o}", "date", date, "version",
-                            sm_version(), "machine", "host", u.nodename, "cpu", cpu, "kernel", u.release,
-                            "images", images, "results", results);
+                            sm_version(), "machine", "host", u.nodename, "cpu", cpu, "kernel",
+                            u.release, "images", images, "results", results);
     char *line = json_dumps(doc, JSON_COMPACT);
     printf("%s\n", line);
     FILE *f = fopen(out_path, "a");

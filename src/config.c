@@ -10,33 +10,50 @@
 #include "somnus/fileio.h"
 
 #define OFF(field) offsetof(sm_config, field)
-#define REAL(n, f, d, lo, hi, u, h) {n, SM_PT_REAL, OFF(f), d, lo, hi, u, NULL, h}
-#define INT(n, f, d, lo, hi, u, h) {n, SM_PT_INT, OFF(f), d, lo, hi, u, NULL, h}
-#define INT64(n, f, d, lo, hi, u, h) {n, SM_PT_INT64, OFF(f), d, lo, hi, u, NULL, h}
-#define BOOL(n, f, d, h) {n, SM_PT_BOOL, OFF(f), d, 0, 1, "bool", NULL, h}
-#define ENUM(n, f, d, c, h) {n, SM_PT_ENUM, OFF(f), d, 0, 0, "choice", c, h}
+#define REAL(n, f, d, lo, hi, u, h)                                                                \
+    {                                                                                              \
+        n, SM_PT_REAL, OFF(f), d, lo, hi, u, NULL, h                                               \
+    }
+#define INT(n, f, d, lo, hi, u, h)                                                                 \
+    {                                                                                              \
+        n, SM_PT_INT, OFF(f), d, lo, hi, u, NULL, h                                                \
+    }
+#define INT64(n, f, d, lo, hi, u, h)                                                               \
+    {                                                                                              \
+        n, SM_PT_INT64, OFF(f), d, lo, hi, u, NULL, h                                              \
+    }
+#define BOOL(n, f, d, h)                                                                           \
+    {                                                                                              \
+        n, SM_PT_BOOL, OFF(f), d, 0, 1, "bool", NULL, h                                            \
+    }
+#define ENUM(n, f, d, c, h)                                                                        \
+    {                                                                                              \
+        n, SM_PT_ENUM, OFF(f), d, 0, 0, "choice", c, h                                             \
+    }
 #define BIG 1e12
 
-#define LIF_ROWS(pop, i, name)                                                                  \
-    REAL(pop ".tau_m", lif[i].tau_m, 30, 0.01, 1e6, "ms", "membrane time constant (" name ")"),  \
-    REAL(pop ".tau_syn", lif[i].tau_syn, 30, 0.01, 1e6, "ms",                                    \
-         "synaptic current time constant (" name ")"),                                           \
-    REAL(pop ".r_m", lif[i].r_m, 30, 0, 1e6, "MOhm", "membrane resistance R (" name ")"),        \
-    REAL(pop ".v_rest", lif[i].v_rest, -70, -200, 100, "mV", "resting potential (" name ")"),     \
-    REAL(pop ".v_reset", lif[i].v_reset, -80, -200, 100, "mV", "reset potential (" name ")"),     \
-    REAL(pop ".theta0", lif[i].theta0, -55, -200, 100, "mV", "base threshold (" name ")"),        \
-    REAL(pop ".v_min", lif[i].v_min, -100, -1000, 1000, "mV", "lower membrane clamp (" name ")"), \
-    REAL(pop ".v_max", lif[i].v_max, 40, -1000, 1000, "mV", "upper membrane clamp (" name ")"),   \
-    REAL(pop ".theta_min", lif[i].theta_min, -90, -1000, 1000, "mV",                             \
-         "lower clamp of the adaptive threshold (" name ")"),                                    \
-    REAL(pop ".theta_max", lif[i].theta_max, 0, -1000, 1000, "mV",                               \
-         "upper clamp of the adaptive threshold (" name ")"),                                    \
-    REAL(pop ".tau_a", lif[i].tau_a, 100, 0.01, 1e9, "ms",                                       \
-         "threshold adaptation time constant (" name ")"),                                       \
-    REAL(pop ".delta_a", lif[i].delta_a, 3, 0, 1000, "mV",                                       \
-         "threshold increment per spike (" name "; 1 in the later package)"),                    \
-    REAL(pop ".v_init", lif[i].v_init, -70, -1000, 1000, "mV",                                   \
-         "membrane potential at construction (" name ")")
+#define LIF_ROWS(pop, i, name)                                                                     \
+    REAL(pop ".tau_m", lif[i].tau_m, 30, 0.01, 1e6, "ms", "membrane time constant (" name ")"),    \
+        REAL(pop ".tau_syn", lif[i].tau_syn, 30, 0.01, 1e6, "ms",                                  \
+             "synaptic current time constant (" name ")"),                                         \
+        REAL(pop ".r_m", lif[i].r_m, 30, 0, 1e6, "MOhm", "membrane resistance R (" name ")"),      \
+        REAL(pop ".v_rest", lif[i].v_rest, -70, -200, 100, "mV", "resting potential (" name ")"),  \
+        REAL(pop ".v_reset", lif[i].v_reset, -80, -200, 100, "mV", "reset potential (" name ")"),  \
+        REAL(pop ".theta0", lif[i].theta0, -55, -200, 100, "mV", "base threshold (" name ")"),     \
+        REAL(pop ".v_min", lif[i].v_min, -100, -1000, 1000, "mV",                                  \
+             "lower membrane clamp (" name ")"),                                                   \
+        REAL(pop ".v_max", lif[i].v_max, 40, -1000, 1000, "mV",                                    \
+             "upper membrane clamp (" name ")"),                                                   \
+        REAL(pop ".theta_min", lif[i].theta_min, -90, -1000, 1000, "mV",                           \
+             "lower clamp of the adaptive threshold (" name ")"),                                  \
+        REAL(pop ".theta_max", lif[i].theta_max, 0, -1000, 1000, "mV",                             \
+             "upper clamp of the adaptive threshold (" name ")"),                                  \
+        REAL(pop ".tau_a", lif[i].tau_a, 100, 0.01, 1e9, "ms",                                     \
+             "threshold adaptation time constant (" name ")"),                                     \
+        REAL(pop ".delta_a", lif[i].delta_a, 3, 0, 1000, "mV",                                     \
+             "threshold increment per spike (" name "; 1 in the later package)"),                  \
+        REAL(pop ".v_init", lif[i].v_init, -70, -1000, 1000, "mV",                                 \
+             "membrane potential at construction (" name ")")
 
 static const sm_param_def TABLE[] = {
     INT64("run.seed", run.seed, 1, 0, 9.2e18, "1", "seed of every random stream"),
@@ -47,11 +64,13 @@ static const sm_param_def TABLE[] = {
         "networks smaller than this run serially (threads cost more than they give)"),
     INT64("run.steps", run.steps, 10000, 1, 1e15, "steps", "steps simulated by `somnus run`"),
 
-    INT("net.n_input", net.n_input, 225, 1, 1 << 24, "neurons", "stimulus neurons S (one per pixel)"),
+    INT("net.n_input", net.n_input, 225, 1, 1 << 24, "neurons",
+        "stimulus neurons S (one per pixel)"),
     INT("net.n_exc", net.n_exc, 200, 1, 1 << 24, "neurons", "excitatory LIF neurons E"),
     INT("net.n_inh", net.n_inh, 50, 0, 1 << 24, "neurons", "inhibitory LIF neurons I"),
     REAL("net.p_se", net.p[SM_PATH_SE], 0.10, 0, 1, "1", "connection probability S->E"),
-    REAL("net.p_ee", net.p[SM_PATH_EE], 0.15, 0, 1, "1", "connection probability E->E (no self-synapses)"),
+    REAL("net.p_ee", net.p[SM_PATH_EE], 0.15, 0, 1, "1",
+         "connection probability E->E (no self-synapses)"),
     REAL("net.p_ei", net.p[SM_PATH_EI], 0.20, 0, 1, "1", "connection probability E->I"),
     REAL("net.p_ie", net.p[SM_PATH_IE], 0.25, 0, 1, "1", "connection probability I->E"),
     REAL("net.w_se", net.w0[SM_PATH_SE], 0.15, 0, 1000, "1", "initial weight S->E (>= 0)"),
@@ -118,15 +137,21 @@ static const sm_param_def TABLE[] = {
          "(1 + tolerance) W0 (the paper's Eq. 6)"),
     REAL("sleep.rate", sleep.rate, 0.2, 0, 100, "1",
          "powerlaw: sleep length as a fraction of the wake period (the swept variable)"),
-    INT64("sleep.period", sleep.period, 35000, 1, 1e15, "steps", "powerlaw: wake steps between windows (C)"),
-    INT64("sleep.max_steps", sleep.max_steps, 10000, 0, 1e15, "steps", "powerlaw: longest window (S_max)"),
-    REAL("sleep.lambda", sleep.lambda, 0.99997, 0, 1, "1", "powerlaw: contraction exponent per sleep step"),
-    REAL("sleep.target_exc", sleep.target_exc, 0.01, 1e-9, 1e6, "1", "powerlaw: excitatory target w_t"),
-    REAL("sleep.target_inh", sleep.target_inh, -0.01, -1e6, -1e-9, "1", "powerlaw: inhibitory target w_t"),
+    INT64("sleep.period", sleep.period, 35000, 1, 1e15, "steps",
+          "powerlaw: wake steps between windows (C)"),
+    INT64("sleep.max_steps", sleep.max_steps, 10000, 0, 1e15, "steps",
+          "powerlaw: longest window (S_max)"),
+    REAL("sleep.lambda", sleep.lambda, 0.99997, 0, 1, "1",
+         "powerlaw: contraction exponent per sleep step"),
+    REAL("sleep.target_exc", sleep.target_exc, 0.01, 1e-9, 1e6, "1",
+         "powerlaw: excitatory target w_t"),
+    REAL("sleep.target_inh", sleep.target_inh, -0.01, -1e6, -1e-9, "1",
+         "powerlaw: inhibitory target w_t"),
     REAL("sleep.tolerance", sleep.tolerance, 0.001, 0, 10, "1",
          "powerlaw: episode ends when every block's sum|w| is within this fraction of W0"),
     INT64("sleep.duration", sleep.duration, 1000, 1, 1e15, "steps", "mode sleep: episode length D"),
-    INT64("sleep.frequency", sleep.frequency, 35000, 1, 1e15, "steps", "mode sleep: wake steps between episodes F"),
+    INT64("sleep.frequency", sleep.frequency, 35000, 1, 1e15, "steps",
+          "mode sleep: wake steps between episodes F"),
     ENUM("sleep.norm_mode", sleep.norm_mode, SM_NORM_NONE, "none=0|static=2|layer=3|neuron=4",
          "normalize: instant rescaling to the mode's target (no episode, no noise)"),
     INT64("sleep.norm_frequency", sleep.norm_frequency, 35000, 1, 1e15, "steps",
@@ -176,7 +201,8 @@ double sm_config_get(const sm_config *cfg, const sm_param_def *d)
 void sm_config_default(sm_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
-    for (size_t i = 0; i < sizeof TABLE / sizeof TABLE[0]; i++) store(cfg, &TABLE[i], TABLE[i].def);
+    for (size_t i = 0; i < sizeof TABLE / sizeof TABLE[0]; i++)
+        store(cfg, &TABLE[i], TABLE[i].def);
 }
 
 /* Enum choice i of "a|b=4|c": its name span and value (position unless "=v"). */
@@ -231,7 +257,8 @@ static size_t edit_distance(const char *a, const char *b)
     size_t la = strlen(a), lb = strlen(b);
     if (la > 63 || lb > 63) return 99;
     size_t row[64];
-    for (size_t j = 0; j <= lb; j++) row[j] = j;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
     for (size_t i = 1; i <= la; i++) {
         size_t diag = row[0];
         row[0] = i;
@@ -260,8 +287,8 @@ static const char *closest_name(const char *name)
     return best;
 }
 
-static sm_status parse_enum(const sm_param_def *d, const char *text, double *out, const char *origin,
-                            sm_error *err)
+static sm_status parse_enum(const sm_param_def *d, const char *text, double *out,
+                            const char *origin, sm_error *err)
 {
     const char *name;
     size_t len;
@@ -276,8 +303,8 @@ static sm_status parse_enum(const sm_param_def *d, const char *text, double *out
                         d->choices);
 }
 
-static sm_status parse_bool(const sm_param_def *d, const char *text, double *out, const char *origin,
-                            sm_error *err)
+static sm_status parse_bool(const sm_param_def *d, const char *text, double *out,
+                            const char *origin, sm_error *err)
 {
     if (!strcmp(text, "1") || !strcmp(text, "true") || !strcmp(text, "on") || !strcmp(text, "yes"))
         *out = 1;
@@ -296,14 +323,17 @@ static sm_status parse_number(const sm_param_def *d, const char *text, double *o
     char *end;
     errno = 0;
     double v = strtod(text, &end);
-    while (isspace((unsigned char)*end)) end++;
+    while (isspace((unsigned char)*end))
+        end++;
     if (end == text || *end != '\0' || *text == '\0')
-        return sm_error_set(err, SM_EINVAL, "%s: '%s': '%s' is not a number", origin, d->name, text);
-    if (!isfinite(v) || errno == ERANGE)
-        return sm_error_set(err, SM_EINVAL, "%s: '%s': '%s' is not a finite number", origin, d->name,
+        return sm_error_set(err, SM_EINVAL, "%s: '%s': '%s' is not a number", origin, d->name,
                             text);
+    if (!isfinite(v) || errno == ERANGE)
+        return sm_error_set(err, SM_EINVAL, "%s: '%s': '%s' is not a finite number", origin,
+                            d->name, text);
     if (d->type != SM_PT_REAL && v != floor(v))
-        return sm_error_set(err, SM_EINVAL, "%s: '%s': '%s' is not an integer", origin, d->name, text);
+        return sm_error_set(err, SM_EINVAL, "%s: '%s': '%s' is not an integer", origin, d->name,
+                            text);
     *out = v;
     return SM_OK;
 }
@@ -330,7 +360,8 @@ static sm_status set_value(sm_config *cfg, const sm_param_def *d, const char *te
         char *end;
         errno = 0;
         long long exact = strtoll(text, &end, 10);
-        while (isspace((unsigned char)*end)) end++;
+        while (isspace((unsigned char)*end))
+            end++;
         if (errno == 0 && end != text && *end == '\0') {
             *(int64_t *)field(cfg, d) = (int64_t)exact;
             return SM_OK;
@@ -350,16 +381,19 @@ sm_status sm_config_set(sm_config *cfg, const char *name, const char *value, con
             return sm_error_set(err, SM_EINVAL, "%s: unknown parameter '%s' (did you mean '%s'?)",
                                 origin, name, near);
         return sm_error_set(err, SM_EINVAL,
-                            "%s: unknown parameter '%s' (see `somnus config --list`)", origin, name);
+                            "%s: unknown parameter '%s' (see `somnus config --list`)", origin,
+                            name);
     }
     return set_value(cfg, d, value, origin, err);
 }
 
 static char *trim(char *s)
 {
-    while (isspace((unsigned char)*s)) s++;
+    while (isspace((unsigned char)*s))
+        s++;
     char *e = s + strlen(s);
-    while (e > s && isspace((unsigned char)e[-1])) *--e = '\0';
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = '\0';
     return s;
 }
 
@@ -424,8 +458,8 @@ static sm_status load_json(sm_config *cfg, const char *path, const char *text, s
     json_error_t je;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     if (!root)
-        return sm_error_set(err, SM_EFORMAT, "%s:%d:%d: invalid JSON: %s", path, je.line,
-                            je.column, je.text);
+        return sm_error_set(err, SM_EFORMAT, "%s:%d:%d: invalid JSON: %s", path, je.line, je.column,
+                            je.text);
     sm_status st;
     if (!json_is_object(root)) {
         st = sm_error_set(err, SM_EFORMAT, "%s: top level must be a JSON object", path);
@@ -470,7 +504,8 @@ sm_status sm_config_load(sm_config *cfg, const char *path, sm_error *err)
         return sm_error_set(err, SM_EFORMAT, "%s: binary data in a config file", path);
     }
     const char *p = text;
-    while (isspace((unsigned char)*p)) p++;
+    while (isspace((unsigned char)*p))
+        p++;
     st = (*p == '{') ? load_json(cfg, path, text, len, err) : load_lines(cfg, path, text, err);
     free(text);
     return st;
@@ -479,11 +514,12 @@ sm_status sm_config_load(sm_config *cfg, const char *path, sm_error *err)
 static sm_status validate_lif(const sm_lif_params *p, const char *pop, sm_error *err)
 {
     if (p->v_min >= p->v_max)
-        return sm_error_set(err, SM_EINVAL, "config: %s.v_min (%g) must be below %s.v_max (%g)", pop,
-                            p->v_min, pop, p->v_max);
+        return sm_error_set(err, SM_EINVAL, "config: %s.v_min (%g) must be below %s.v_max (%g)",
+                            pop, p->v_min, pop, p->v_max);
     if (p->theta_min > p->theta_max)
-        return sm_error_set(err, SM_EINVAL, "config: %s.theta_min (%g) must not exceed %s.theta_max (%g)",
-                            pop, p->theta_min, pop, p->theta_max);
+        return sm_error_set(err, SM_EINVAL,
+                            "config: %s.theta_min (%g) must not exceed %s.theta_max (%g)", pop,
+                            p->theta_min, pop, p->theta_max);
     return SM_OK;
 }
 
@@ -496,15 +532,18 @@ sm_status sm_config_validate(const sm_config *cfg, sm_error *err)
     for (int i = 0; i < 2; i++) {
         const sm_lif_params *p = &cfg->lif[i];
         if (dt > p->tau_m || dt > p->tau_syn)
-            return sm_error_set(err, SM_EINVAL,
-                                "config: run.dt (%g ms) exceeds %s time constants: Euler update unstable",
-                                dt, i ? "lif_i" : "lif_e");
+            return sm_error_set(
+                err, SM_EINVAL,
+                "config: run.dt (%g ms) exceeds %s time constants: Euler update unstable", dt,
+                i ? "lif_i" : "lif_e");
     }
     if (cfg->stdp.exc_min >= cfg->stdp.exc_max)
-        return sm_error_set(err, SM_EINVAL, "config: stdp.exc_min (%g) must be below stdp.exc_max (%g)",
+        return sm_error_set(err, SM_EINVAL,
+                            "config: stdp.exc_min (%g) must be below stdp.exc_max (%g)",
                             cfg->stdp.exc_min, cfg->stdp.exc_max);
     if (cfg->stdp.inh_min >= cfg->stdp.inh_max)
-        return sm_error_set(err, SM_EINVAL, "config: stdp.inh_min (%g) must be below stdp.inh_max (%g)",
+        return sm_error_set(err, SM_EINVAL,
+                            "config: stdp.inh_min (%g) must be below stdp.inh_max (%g)",
                             cfg->stdp.inh_min, cfg->stdp.inh_max);
     if (cfg->sleep.mode == SM_SLEEP_POWERLAW && cfg->sleep.rate > 0 &&
         (cfg->stdp.exc_min <= 0 || cfg->stdp.inh_max >= 0))
@@ -529,7 +568,8 @@ void sm_config_print_table(FILE *out)
             size_t k = 0;
             for (const char *c = d->choices; *c && k + 1 < sizeof range; c++) {
                 if (*c == '=') {
-                    while (c[1] && c[1] != '|') c++;
+                    while (c[1] && c[1] != '|')
+                        c++;
                     continue;
                 }
                 range[k++] = *c;

@@ -200,13 +200,13 @@ static sm_status read_idx(const char *path, int want_dims, uint32_t dims[3], uns
         rc = gz_fail(gz, path, err);
         goto done;
     }
-    if (got < 4 * want_dims) {
+    if (got < 4 * (long long)want_dims) {
         FAIL(SM_EFORMAT, "%s: truncated: expected a %zu-byte IDX header, found %lld bytes", path,
              header, 4 + got);
     }
     uint64_t total = 1;
     for (int d = 0; d < want_dims; d++) {
-        dims[d] = be32(head + 4 + 4 * d);
+        dims[d] = be32(head + 4 + 4 * (ptrdiff_t)d);
         if (dims[d] == 0) {
             FAIL(SM_EFORMAT, "%s: header has a zero size in dimension %d", path, d + 1);
         }
@@ -348,7 +348,7 @@ static char *path_join(const char *a, const char *b)
     size_t la = strlen(a), lb = strlen(b);
     char *p = malloc(la + lb + 2);
     if (!p) return NULL;
-    memcpy(p, a, la);
+    memcpy(p, a, la); /* NOLINT(bugprone-not-null-terminated-result): terminated below */
     size_t k = la;
     if (la > 0 && a[la - 1] != '/') p[k++] = '/';
     memcpy(p + k, b, lb + 1);
@@ -382,7 +382,7 @@ static sm_status read_digit_json(const char *path, int digit, float **px, int **
                             "%s: expected an object with a \"data\" array of pixel values", path);
     }
     size_t nv = json_array_size(arr);
-    const size_t per = JSON_SIDE * JSON_SIDE;
+    const size_t per = (size_t)JSON_SIDE * JSON_SIDE;
     if (nv == 0 || nv % per != 0) {
         json_decref(root);
         return sm_error_set(err, SM_EFORMAT,

@@ -58,7 +58,8 @@ sm_status sm_encoder_set_image(sm_encoder *enc, const float *x, sm_error *err)
         if (!(x[i] >= 0) || !isfinite(x[i]))
             return sm_error_set(err, SM_EINVAL, "encoder: pixel %d has invalid value %g", i,
                                 (double)x[i]);
-    for (int i = 0; i < enc->n; i++) set_p(enc, i, (double)x[i] * scale);
+    for (int i = 0; i < enc->n; i++)
+        set_p(enc, i, (double)x[i] * scale);
     index_active(enc);
     return SM_OK;
 }
@@ -69,7 +70,8 @@ sm_status sm_encoder_set_probabilities(sm_encoder *enc, const double *p, sm_erro
         if (!(p[i] >= 0 && p[i] <= 1))
             return sm_error_set(err, SM_EINVAL, "encoder: probability %d is %g, not in [0, 1]", i,
                                 p[i]);
-    for (int i = 0; i < enc->n; i++) set_p(enc, i, p[i]);
+    for (int i = 0; i < enc->n; i++)
+        set_p(enc, i, p[i]);
     index_active(enc);
     return SM_OK;
 }

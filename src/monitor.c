@@ -52,7 +52,8 @@ void sm_monitor_reset_counts(sm_monitor *m)
     memset(m->counts, 0, (size_t)(m->n_exc + m->n_inh) * sizeof *m->counts);
 }
 
-void sm_monitor_weight_stats(const sm_monitor *m, const sm_net *net, sm_weight_stats out[SM_N_PATHS])
+void sm_monitor_weight_stats(const sm_monitor *m, const sm_net *net,
+                             sm_weight_stats out[SM_N_PATHS])
 {
     double sum[SM_N_PATHS] = {0}, sq[SM_N_PATHS] = {0}, abs_sum[SM_N_PATHS] = {0};
     int64_t at_bound[SM_N_PATHS] = {0};
@@ -114,9 +115,9 @@ sm_status sm_monitor_record(sm_monitor *m, const sm_net *net, uint64_t step, int
     sm_monitor_weight_stats(m, net, r->w);
     for (int p = 0; p < SM_N_PATHS; p++)
         if (!isfinite(r->w[p].sum_abs))
-            return sm_error_set(err, SM_ENUMERIC,
-                                "step %llu: a %s weight became %s (weights: min %g, max %g)",
-                                (unsigned long long)step, PATH_NAMES[p],
-                                isnan(r->w[p].sum_abs) ? "NaN" : "infinite", r->w[p].min, r->w[p].max);
+            return sm_error_set(
+                err, SM_ENUMERIC, "step %llu: a %s weight became %s (weights: min %g, max %g)",
+                (unsigned long long)step, PATH_NAMES[p],
+                isnan(r->w[p].sum_abs) ? "NaN" : "infinite", r->w[p].min, r->w[p].max);
     return SM_OK;
 }

@@ -81,7 +81,6 @@ static int bernoulli_targets(sm_rng *r, double p, int n, int skip, int32_t base,
     return 0;
 }
 
-
 /* Builds the postsynaptic index from the CSR arrays. */
 static sm_status build_post_index(sm_net *net, sm_error *err)
 {
@@ -90,8 +89,10 @@ static sm_status build_post_index(sm_net *net, sm_error *err)
     net->in_pre = malloc((size_t)(net->n_syn ? net->n_syn : 1) * sizeof *net->in_pre);
     if (!net->in_row || !net->in_syn || !net->in_pre)
         return sm_error_set(err, SM_ENOMEM, "network: out of memory for the postsynaptic index");
-    for (int64_t s = 0; s < net->n_syn; s++) net->in_row[net->post[s] + 1]++;
-    for (int i = 0; i < net->n_post; i++) net->in_row[i + 1] += net->in_row[i];
+    for (int64_t s = 0; s < net->n_syn; s++)
+        net->in_row[net->post[s] + 1]++;
+    for (int i = 0; i < net->n_post; i++)
+        net->in_row[i + 1] += net->in_row[i];
     int64_t *fill = malloc((size_t)(net->n_post ? net->n_post : 1) * sizeof *fill);
     if (!fill) return sm_error_set(err, SM_ENOMEM, "network: out of memory");
     memcpy(fill, net->in_row, (size_t)net->n_post * sizeof *fill);
@@ -109,7 +110,8 @@ static sm_status build_post_index(sm_net *net, sm_error *err)
 static void count_pathways(sm_net *net)
 {
     memset(net->path_count, 0, sizeof net->path_count);
-    for (int64_t s = 0; s < net->n_syn; s++) net->path_count[net->pathway[s]]++;
+    for (int64_t s = 0; s < net->n_syn; s++)
+        net->path_count[net->pathway[s]]++;
     net->exc_end = net->row[net->n_in + net->n_exc];
 }
 
@@ -197,7 +199,9 @@ sm_net *sm_net_create(const sm_config *cfg, sm_error *err)
     int failed = 0;
     /* Rows are independent streams (index = presynaptic neuron): parallel-safe and
      * identical for any thread count. */
-#pragma omp parallel for schedule(dynamic, 64) reduction(| : failed) if (n_total > cfg->run.parallel_min)
+#pragma omp parallel for schedule(dynamic, 64)                                                     \
+    reduction(|                                                                                    \
+              : failed) if (n_total > cfg->run.parallel_min)
     for (int g = 0; g < n_total; g++) {
         sm_rng r;
         sm_rng_init(&r, (uint64_t)cfg->run.seed, SM_STREAM_CONNECT, (uint32_t)g);
@@ -216,7 +220,8 @@ sm_net *sm_net_create(const sm_config *cfg, sm_error *err)
         goto done;
     }
     int64_t n_syn = 0;
-    for (int g = 0; g < n_total; g++) n_syn += rows[g].n;
+    for (int g = 0; g < n_total; g++)
+        n_syn += rows[g].n;
     net = alloc_net(n_in, n_exc, n_inh, n_syn, err);
     if (!net) goto done;
     /* Excitatory rows first, so drop_reciprocal can look up E->I synapses. */
@@ -231,7 +236,8 @@ sm_net *sm_net_create(const sm_config *cfg, sm_error *err)
         net = NULL;
     }
 done:
-    for (int g = 0; g < n_total; g++) free(rows[g].v);
+    for (int g = 0; g < n_total; g++)
+        free(rows[g].v);
     free(rows);
     return net;
 }
@@ -269,8 +275,10 @@ sm_net *sm_net_from_edges(int n_in, int n_exc, int n_inh, int64_t n_edges, const
         sm_error_set(err, SM_ENOMEM, "network: out of memory");
         return NULL;
     }
-    for (int64_t e = 0; e < n_edges; e++) net->row[pre[e] + 1]++;
-    for (int g = 0; g < n_total; g++) net->row[g + 1] += net->row[g];
+    for (int64_t e = 0; e < n_edges; e++)
+        net->row[pre[e] + 1]++;
+    for (int g = 0; g < n_total; g++)
+        net->row[g + 1] += net->row[g];
     int64_t *fill = calloc(n_total > 0 ? (size_t)n_total : 1, sizeof *fill);
     if (!fill) {
         free(order);
@@ -278,7 +286,8 @@ sm_net *sm_net_from_edges(int n_in, int n_exc, int n_inh, int64_t n_edges, const
         sm_error_set(err, SM_ENOMEM, "network: out of memory");
         return NULL;
     }
-    for (int64_t e = 0; e < n_edges; e++) order[net->row[pre[e]] + fill[pre[e]]++] = e;
+    for (int64_t e = 0; e < n_edges; e++)
+        order[net->row[pre[e]] + fill[pre[e]]++] = e;
     free(fill);
     for (int g = 0; g < n_total; g++) {
         int64_t a = net->row[g], b = net->row[g + 1];
@@ -299,7 +308,8 @@ sm_net *sm_net_from_edges(int n_in, int n_exc, int n_inh, int64_t n_edges, const
         net->pathway[s] = (uint8_t)sm_net_pathway_of(net, pre[e], post[e]);
     }
     free(order);
-    for (int p = 0; p < SM_N_PATHS; p++) net->plastic[p] = plastic ? plastic[p] : 1;
+    for (int p = 0; p < SM_N_PATHS; p++)
+        net->plastic[p] = plastic ? plastic[p] : 1;
     count_pathways(net);
     if (build_post_index(net, err) != SM_OK) {
         sm_net_destroy(net);

@@ -19,13 +19,15 @@
  * Small helpers
  * ---------------------------------------------------------------------------------- */
 
-static int cmp_int(const void *a, const void *b) {
+static int cmp_int(const void *a, const void *b)
+{
     int x = *(const int *)a, y = *(const int *)b;
     return (x > y) - (x < y);
 }
 
 /* Sorted distinct values of y[0..n) into a new array (caller frees); *k gets the count. */
-static int *unique_labels(const int *y, int n, int *k) {
+static int *unique_labels(const int *y, int n, int *k)
+{
     int *u = malloc((size_t)(n > 0 ? n : 1) * sizeof *u);
     if (!u) return NULL;
     memcpy(u, y, (size_t)n * sizeof *u);
@@ -38,13 +40,15 @@ static int *unique_labels(const int *y, int n, int *k) {
 }
 
 /* Index of `label` in the sorted array u[0..k), or -1. */
-static int label_index(const int *u, int k, int label) {
+static int label_index(const int *u, int k, int label)
+{
     const int *p = bsearch(&label, u, (size_t)k, sizeof *u, cmp_int);
     return p ? (int)(p - u) : -1;
 }
 
 /* `name` is the message prefix and array name, e.g. "readout: train_y". */
-static sm_status check_labels(const int *y, int n, const char *name, sm_error *err) {
+static sm_status check_labels(const int *y, int n, const char *name, sm_error *err)
+{
     for (int i = 0; i < n; i++)
         if (y[i] < 0)
             return sm_error_set(err, SM_EINVAL, "%s[%d] = %d is negative; labels must be >= 0",
@@ -53,12 +57,14 @@ static sm_status check_labels(const int *y, int n, const char *name, sm_error *e
 }
 
 /* Element i of a matrix given as float (xf) or double (xd); exactly one is non-NULL. */
-static inline double elem(const float *xf, const double *xd, size_t i) {
+static inline double elem(const float *xf, const double *xd, size_t i)
+{
     return xf ? (double)xf[i] : xd[i];
 }
 
 static sm_status check_finite(const float *xf, const double *xd, int n, int d, const char *name,
-                              sm_error *err) {
+                              sm_error *err)
+{
     for (int i = 0; i < n; i++)
         for (int j = 0; j < d; j++) {
             double v = elem(xf, xd, (size_t)i * (size_t)d + (size_t)j);
@@ -71,7 +77,8 @@ static sm_status check_finite(const float *xf, const double *xd, int n, int d, c
 
 /* Copies rows (rows[r] for r < n, or 0..n-1 if rows is NULL) of a d-column matrix into
  * a new double array (caller frees). */
-static double *copy_rows(const float *xf, const double *xd, const int *rows, int n, int d) {
+static double *copy_rows(const float *xf, const double *xd, const int *rows, int n, int d)
+{
     double *out = malloc((size_t)n * (size_t)d * sizeof *out);
     if (!out) return NULL;
     for (int r = 0; r < n; r++) {
@@ -85,7 +92,8 @@ static double *copy_rows(const float *xf, const double *xd, const int *rows, int
 /* Column means of x (n x d) into mean[d]. A column whose values are all equal gets that
  * value exactly (not sum/n, which can round), so that centring makes it exactly 0: this
  * is what turns "all rows identical" into an exactly zero covariance. */
-static void column_means(const double *x, int n, int d, double *mean) {
+static void column_means(const double *x, int n, int d, double *mean)
+{
     for (int j = 0; j < d; j++)
         mean[j] = 0.0;
     for (int i = 0; i < n; i++)
@@ -111,7 +119,8 @@ struct sm_pca {
     double total; /* trace of the covariance */
 };
 
-void sm_pca_destroy(sm_pca *pca) {
+void sm_pca_destroy(sm_pca *pca)
+{
     if (!pca) return;
     free(pca->mean);
     free(pca->comp);
@@ -119,7 +128,8 @@ void sm_pca_destroy(sm_pca *pca) {
     free(pca);
 }
 
-sm_pca *sm_pca_fit(const double *x, int n, int d, double variance, sm_error *err) {
+sm_pca *sm_pca_fit(const double *x, int n, int d, double variance, sm_error *err)
+{
     if (!x) {
         sm_error_set(err, SM_EINVAL, "pca: input matrix is NULL");
         return NULL;
@@ -247,7 +257,8 @@ fail:
 }
 
 sm_status sm_pca_transform(const sm_pca *pca, const double *x, int n, int whiten, double *out,
-                           sm_error *err) {
+                           sm_error *err)
+{
     if (!pca || (!x && n > 0) || (!out && n > 0))
         return sm_error_set(err, SM_EINVAL, "pca: transform given a NULL pointer");
     if (n < 0) return sm_error_set(err, SM_EINVAL, "pca: negative row count %d", n);
@@ -278,31 +289,38 @@ sm_status sm_pca_transform(const sm_pca *pca, const double *x, int n, int whiten
     return SM_OK;
 }
 
-int sm_pca_n_components(const sm_pca *pca) {
+int sm_pca_n_components(const sm_pca *pca)
+{
     return pca->k;
 }
 
-int sm_pca_n_features(const sm_pca *pca) {
+int sm_pca_n_features(const sm_pca *pca)
+{
     return pca->d;
 }
 
-double sm_pca_explained_variance(const sm_pca *pca, int i) {
+double sm_pca_explained_variance(const sm_pca *pca, int i)
+{
     return pca->var[i];
 }
 
-double sm_pca_explained_variance_ratio(const sm_pca *pca, int i) {
+double sm_pca_explained_variance_ratio(const sm_pca *pca, int i)
+{
     return pca->total > 0.0 ? pca->var[i] / pca->total : 0.0;
 }
 
-double sm_pca_total_variance(const sm_pca *pca) {
+double sm_pca_total_variance(const sm_pca *pca)
+{
     return pca->total;
 }
 
-const double *sm_pca_component(const sm_pca *pca, int i) {
+const double *sm_pca_component(const sm_pca *pca, int i)
+{
     return pca->comp + (size_t)i * (size_t)pca->d;
 }
 
-const double *sm_pca_mean(const sm_pca *pca) {
+const double *sm_pca_mean(const sm_pca *pca)
+{
     return pca->mean;
 }
 
@@ -320,7 +338,8 @@ struct sm_qda {
     double *log_prior; /* per class */
 };
 
-void sm_qda_destroy(sm_qda *q) {
+void sm_qda_destroy(sm_qda *q)
+{
     if (!q) return;
     if (q->w)
         for (int c = 0; c < q->nc; c++)
@@ -334,7 +353,8 @@ void sm_qda_destroy(sm_qda *q) {
     free(q);
 }
 
-sm_qda *sm_qda_fit(const double *x, const int *y, int n, int d, double reg, sm_error *err) {
+sm_qda *sm_qda_fit(const double *x, const int *y, int n, int d, double reg, sm_error *err)
+{
     if (!x || !y) {
         sm_error_set(err, SM_EINVAL, "qda: input matrix or labels are NULL");
         return NULL;
@@ -457,15 +477,18 @@ fail:
     return NULL;
 }
 
-int sm_qda_n_classes(const sm_qda *qda) {
+int sm_qda_n_classes(const sm_qda *qda)
+{
     return qda->nc;
 }
 
-int sm_qda_label(const sm_qda *qda, int c) {
+int sm_qda_label(const sm_qda *qda, int c)
+{
     return qda->labels[c];
 }
 
-sm_status sm_qda_decision(const sm_qda *q, const double *x, int n, double *dec, sm_error *err) {
+sm_status sm_qda_decision(const sm_qda *q, const double *x, int n, double *dec, sm_error *err)
+{
     if (!q || (n > 0 && (!x || !dec)))
         return sm_error_set(err, SM_EINVAL, "qda: decision given a NULL pointer");
     if (n < 0) return sm_error_set(err, SM_EINVAL, "qda: negative row count %d", n);
@@ -493,7 +516,8 @@ sm_status sm_qda_decision(const sm_qda *q, const double *x, int n, double *dec, 
     return SM_OK;
 }
 
-sm_status sm_qda_predict(const sm_qda *q, const double *x, int n, int *pred, sm_error *err) {
+sm_status sm_qda_predict(const sm_qda *q, const double *x, int n, int *pred, sm_error *err)
+{
     if (!q || (n > 0 && (!x || !pred)))
         return sm_error_set(err, SM_EINVAL, "qda: predict given a NULL pointer");
     if (n < 0) return sm_error_set(err, SM_EINVAL, "qda: negative row count %d", n);
@@ -516,7 +540,8 @@ sm_status sm_qda_predict(const sm_qda *q, const double *x, int n, int *pred, sm_
  * Logistic regression (liblinear)
  * ---------------------------------------------------------------------------------- */
 
-static void liblinear_silent(const char *s) {
+static void liblinear_silent(const char *s)
+{
     (void)s;
 }
 
@@ -524,14 +549,16 @@ static void liblinear_silent(const char *s) {
  * concurrent readouts on several threads do not race on it. */
 static pthread_once_t liblinear_once = PTHREAD_ONCE_INIT;
 
-static void liblinear_quiet(void) {
+static void liblinear_quiet(void)
+{
     set_print_string_function(liblinear_silent);
 }
 
 /* Fills nodes[0..k+1] with a dense row of k features, the bias node (index k+1, value
  * 1: liblinear's intercept, regularized like a weight, as with sklearn's liblinear
  * solver) and the terminator. */
-static void fill_nodes(struct feature_node *nodes, const double *z, int k) {
+static void fill_nodes(struct feature_node *nodes, const double *z, int k)
+{
     for (int j = 0; j < k; j++) {
         nodes[j].index = j + 1;
         nodes[j].value = z[j];
@@ -544,11 +571,14 @@ static void fill_nodes(struct feature_node *nodes, const double *z, int k) {
 
 static sm_status logreg_fit_predict(const double *ztr, const int *y, int n, int k,
                                     const double *zte, int n_test, double C, double tol, int *pred,
-                                    sm_error *err) {
+                                    sm_error *err)
+{
     sm_status st = SM_OK;
     size_t stride = (size_t)k + 2;
     struct feature_node *space = malloc((size_t)n * stride * sizeof *space);
-    struct feature_node **rows = malloc((size_t)n * sizeof *rows); /* NOLINT(bugprone-sizeof-expression): an array of row pointers */
+    struct feature_node **rows =
+        malloc((size_t)n *
+               sizeof *rows); /* NOLINT(bugprone-sizeof-expression): an array of row pointers */
     struct feature_node *tnode = malloc(stride * sizeof *tnode);
     double *yd = malloc((size_t)n * sizeof *yd);
     struct model *model = NULL;
@@ -598,7 +628,8 @@ out:
  * The readout pipeline
  * ---------------------------------------------------------------------------------- */
 
-void sm_readout_params_default(sm_readout_params *p, sm_readout_method method) {
+void sm_readout_params_default(sm_readout_params *p, sm_readout_method method)
+{
     p->method = method;
     p->variance = 0.95;
     p->C = 1.0;
@@ -610,17 +641,17 @@ void sm_readout_params_default(sm_readout_params *p, sm_readout_method method) {
     p->seed = 1;
 }
 
-const char *sm_readout_method_name(sm_readout_method method) {
+const char *sm_readout_method_name(sm_readout_method method)
+{
     switch (method) {
-    case SM_READOUT_PCA_LOGREG:
-        return "pca_logreg";
-    case SM_READOUT_PUBLISHED_QDA:
-        return "published_qda";
+    case SM_READOUT_PCA_LOGREG: return "pca_logreg";
+    case SM_READOUT_PUBLISHED_QDA: return "published_qda";
     }
     return "unknown";
 }
 
-static sm_status check_params(const sm_readout_params *p, sm_error *err) {
+static sm_status check_params(const sm_readout_params *p, sm_error *err)
+{
     if (p->method != SM_READOUT_PCA_LOGREG && p->method != SM_READOUT_PUBLISHED_QDA)
         return sm_error_set(err, SM_EINVAL, "readout: unknown method %d", (int)p->method);
     if (!(p->variance > 0.0 && p->variance <= 1.0))
@@ -642,7 +673,8 @@ static sm_status check_params(const sm_readout_params *p, sm_error *err) {
 
 /* z-scores x (n x d) in place with the given mean and sd; sd = 0 leaves x - mean
  * (exactly 0 on the rows the statistics came from), as sklearn's StandardScaler. */
-static void apply_standardize(double *x, int n, int d, const double *mean, const double *sd) {
+static void apply_standardize(double *x, int n, int d, const double *mean, const double *sd)
+{
     for (int i = 0; i < n; i++)
         for (int j = 0; j < d; j++) {
             double *v = x + (size_t)i * (size_t)d + (size_t)j;
@@ -653,7 +685,8 @@ static void apply_standardize(double *x, int n, int d, const double *mean, const
 
 /* Population mean and sd (divisor n, as StandardScaler) of x's columns; a constant
  * column gets sd 0. */
-static void column_mean_sd(const double *x, int n, int d, double *mean, double *sd) {
+static void column_mean_sd(const double *x, int n, int d, double *mean, double *sd)
+{
     column_means(x, n, d, mean);
     for (int j = 0; j < d; j++)
         sd[j] = 0.0;
@@ -669,7 +702,8 @@ static void column_mean_sd(const double *x, int n, int d, double *mean, double *
 static sm_status readout_impl(const sm_readout_params *pin, const float *trf, const double *trd,
                               const int *train_y, int n_train, const float *tef, const double *ted,
                               const int *test_y, int n_test, int d, int *pred,
-                              sm_readout_result *out, sm_error *err) {
+                              sm_readout_result *out, sm_error *err)
+{
     sm_readout_params p;
     if (pin)
         p = *pin;
@@ -840,7 +874,8 @@ out:
 
 sm_status sm_readout_score(const sm_readout_params *p, const float *train_x, const int *train_y,
                            int n_train, const float *test_x, const int *test_y, int n_test, int d,
-                           int *pred, sm_readout_result *out, sm_error *err) {
+                           int *pred, sm_readout_result *out, sm_error *err)
+{
     if (!train_x || !test_x)
         return sm_error_set(err, SM_EINVAL, "readout: train_x or test_x is NULL");
     return readout_impl(p, train_x, NULL, train_y, n_train, test_x, NULL, test_y, n_test, d, pred,
@@ -850,7 +885,8 @@ sm_status sm_readout_score(const sm_readout_params *p, const float *train_x, con
 sm_status sm_readout_score_f64(const sm_readout_params *p, const double *train_x,
                                const int *train_y, int n_train, const double *test_x,
                                const int *test_y, int n_test, int d, int *pred,
-                               sm_readout_result *out, sm_error *err) {
+                               sm_readout_result *out, sm_error *err)
+{
     if (!train_x || !test_x)
         return sm_error_set(err, SM_EINVAL, "readout: train_x or test_x is NULL");
     return readout_impl(p, NULL, train_x, train_y, n_train, NULL, test_x, test_y, n_test, d, pred,
@@ -862,7 +898,8 @@ sm_status sm_readout_score_f64(const sm_readout_params *p, const double *train_x
  * ---------------------------------------------------------------------------------- */
 
 static sm_status scatter_impl(const float *xf, const double *xd, const int *y, int n, int d,
-                              sm_scatter *out, sm_error *err) {
+                              sm_scatter *out, sm_error *err)
+{
     if ((!xf && !xd) || !y || !out)
         return sm_error_set(err, SM_EINVAL, "phi: a required pointer is NULL");
     if (n < 1 || d < 1)
@@ -930,19 +967,21 @@ out:
     return st;
 }
 
-sm_status sm_scatter_of(const float *x, const int *y, int n, int d, sm_scatter *out,
-                        sm_error *err) {
+sm_status sm_scatter_of(const float *x, const int *y, int n, int d, sm_scatter *out, sm_error *err)
+{
     if (!x) return sm_error_set(err, SM_EINVAL, "phi: x is NULL");
     return scatter_impl(x, NULL, y, n, d, out, err);
 }
 
 sm_status sm_scatter_of_f64(const double *x, const int *y, int n, int d, sm_scatter *out,
-                            sm_error *err) {
+                            sm_error *err)
+{
     if (!x) return sm_error_set(err, SM_EINVAL, "phi: x is NULL");
     return scatter_impl(NULL, x, y, n, d, out, err);
 }
 
-sm_status sm_phi(const float *x, const int *y, int n, int d, double *phi, sm_error *err) {
+sm_status sm_phi(const float *x, const int *y, int n, int d, double *phi, sm_error *err)
+{
     if (!x || !phi) return sm_error_set(err, SM_EINVAL, "phi: x or phi is NULL");
     sm_scatter s = {0};
     sm_status st = scatter_impl(x, NULL, y, n, d, &s, err);
@@ -950,7 +989,8 @@ sm_status sm_phi(const float *x, const int *y, int n, int d, double *phi, sm_err
     return st;
 }
 
-sm_status sm_phi_f64(const double *x, const int *y, int n, int d, double *phi, sm_error *err) {
+sm_status sm_phi_f64(const double *x, const int *y, int n, int d, double *phi, sm_error *err)
+{
     if (!x || !phi) return sm_error_set(err, SM_EINVAL, "phi: x or phi is NULL");
     sm_scatter s = {0};
     sm_status st = scatter_impl(NULL, x, y, n, d, &s, err);
@@ -963,7 +1003,8 @@ sm_status sm_phi_f64(const double *x, const int *y, int n, int d, double *phi, s
  * ---------------------------------------------------------------------------------- */
 
 sm_status sm_confusion_matrix(const int *y_true, const int *y_pred, int n, int n_labels, int *cm,
-                              sm_error *err) {
+                              sm_error *err)
+{
     if (n < 0 || n_labels < 1)
         return sm_error_set(err, SM_EINVAL, "confusion: bad sizes (n %d, n_labels %d)", n,
                             n_labels);
@@ -983,7 +1024,8 @@ sm_status sm_confusion_matrix(const int *y_true, const int *y_pred, int n, int n
     return SM_OK;
 }
 
-void sm_per_class_accuracy(const int *cm, int n_labels, double *acc) {
+void sm_per_class_accuracy(const int *cm, int n_labels, double *acc)
+{
     for (int t = 0; t < n_labels; t++) {
         long total = 0;
         for (int q = 0; q < n_labels; q++)

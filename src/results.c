@@ -84,11 +84,13 @@ json_t *sm_monitor_to_json(const sm_monitor *m)
         json_array_append_new(phase, json_string(PHASES[r->phase]));
         json_array_append_new(steps, json_integer((json_int_t)r->steps));
         json_array_append_new(sleep, json_integer((json_int_t)r->sleep_steps));
-        for (int p = 0; p < 3; p++) json_array_append_new(rate[p], json_real(r->rate_hz[p]));
+        for (int p = 0; p < 3; p++)
+            json_array_append_new(rate[p], json_real(r->rate_hz[p]));
         for (int p = 0; p < SM_N_PATHS; p++) {
             const sm_weight_stats *s = &r->w[p];
             double v[6] = {s->sum_abs, s->mean, s->sd, s->min, s->max, s->frac_at_bound};
-            for (int q = 0; q < 6; q++) json_array_append_new(w[p][q], json_real(v[q]));
+            for (int q = 0; q < 6; q++)
+                json_array_append_new(w[p][q], json_real(v[q]));
         }
     }
     return o;
@@ -99,7 +101,8 @@ sm_status sm_json_write(const char *path, json_t *doc, sm_error *err)
     sm_atomic_file f;
     sm_status st = sm_atomic_open(&f, path, err);
     if (st != SM_OK) return st;
-    if (json_dumpf(doc, f.fp, JSON_INDENT(1) | JSON_REAL_PRECISION(17)) != 0 || fputc('\n', f.fp) == EOF) {
+    if (json_dumpf(doc, f.fp, JSON_INDENT(1) | JSON_REAL_PRECISION(17)) != 0 ||
+        fputc('\n', f.fp) == EOF) {
         sm_atomic_abort(&f);
         return sm_error_set(err, SM_EIO, "%s: cannot write JSON", path);
     }

@@ -33,7 +33,8 @@ uint32_t sm_rng_u32(sm_rng *r)
 {
     if (r->used == 4) {
         sm_rng_words w = sm_rng_block(r->seed, r->stream, r->counter++, r->index);
-        for (int i = 0; i < 4; i++) r->buf[i] = w.w[i];
+        for (int i = 0; i < 4; i++)
+            r->buf[i] = w.w[i];
         r->used = 0;
     }
     return r->buf[r->used++];

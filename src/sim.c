@@ -71,11 +71,13 @@ sm_sim *sm_sim_create(const sm_config *cfg, sm_error *err)
     sim->mon = sm_monitor_create(cfg, sim->net, err);
     if (!sim->mon) goto fail;
     const sm_net *net = sim->net;
-    for (int p = 0; p < 2; p++) sim->coef[p] = sm_lif_coeffs_make(&cfg->lif[p], cfg->run.dt);
+    for (int p = 0; p < 2; p++)
+        sim->coef[p] = sm_lif_coeffs_make(&cfg->lif[p], cfg->run.dt);
     sm_lif_init(&cfg->lif[0], net->n_exc, sim->v, sim->i_syn, sim->a, sim->theta);
     sm_lif_init(&cfg->lif[1], net->n_inh, sim->v + net->n_exc, sim->i_syn + net->n_exc,
                 sim->a + net->n_exc, sim->theta + net->n_exc);
-    for (int g = 0; g < net->n_total; g++) sim->age[g] = SM_AGE_MAX;
+    for (int g = 0; g < net->n_total; g++)
+        sim->age[g] = SM_AGE_MAX;
     sm_sleep_record_baseline(sim->sleep, net);
     sim->next_record = cfg->monitor.interval;
     return sim;
@@ -106,7 +108,8 @@ int64_t sm_sim_sleep_window(const sm_config *cfg)
     if (cfg->sleep.rate <= 0) return 0;
     double len = floor((double)cfg->sleep.period * cfg->sleep.rate + 0.5);
     int64_t s = len < 1 ? 1 : (int64_t)len;
-    if (cfg->sleep.schedule == SM_SCHED_PERIOD && s > cfg->sleep.max_steps) s = cfg->sleep.max_steps;
+    if (cfg->sleep.schedule == SM_SCHED_PERIOD && s > cfg->sleep.max_steps)
+        s = cfg->sleep.max_steps;
     return s;
 }
 
@@ -125,7 +128,8 @@ static void draw_noise(sm_sim *sim, int parallel)
         double z[4];
         sm_rng_normal2(r.w[0], r.w[1], &z[0], &z[1]);
         sm_rng_normal2(r.w[2], r.w[3], &z[2], &z[3]);
-        for (int k = 0; k < 4; k++) noise[4 * b + k] = (float)(sigma * z[k]);
+        for (int k = 0; k < 4; k++)
+            noise[4 * b + k] = (float)(sigma * z[k]);
     }
 }
 
@@ -178,7 +182,8 @@ static void collect_spikes(sm_sim *sim, int phase)
         n += sim->post_spiked[i];
     }
     sim->n_ids = n;
-    for (int k = 0; k < n; k++) sim->flag[sim->ids[k]] = 1;
+    for (int k = 0; k < n; k++)
+        sim->flag[sim->ids[k]] = 1;
     int32_t *restrict age = sim->age;
     const uint8_t *restrict flag = sim->flag;
     for (int g = 0; g < net->n_total; g++) {
@@ -194,13 +199,15 @@ static void propagate(sm_sim *sim)
     float *restrict drive = sim->drive;
     for (int k = 0; k < sim->n_ids; k++) {
         int g = sim->ids[k];
-        for (int64_t s = net->row[g]; s < net->row[g + 1]; s++) drive[net->post[s]] += net->w[s];
+        for (int64_t s = net->row[g]; s < net->row[g + 1]; s++)
+            drive[net->post[s]] += net->w[s];
     }
 }
 
 static void clear_flags(sm_sim *sim)
 {
-    for (int k = 0; k < sim->n_ids; k++) sim->flag[sim->ids[k]] = 0;
+    for (int k = 0; k < sim->n_ids; k++)
+        sim->flag[sim->ids[k]] = 0;
 }
 
 /* One step of the given phase. `sums` receives the block sums after a power-law decay
@@ -213,13 +220,16 @@ static sm_status step(sm_sim *sim, int phase, int decay, double sums[2], sm_erro
         sm_step_spikes sp = {sim->count.steps, sim->ids, sim->n_ids, sim->flag, sim->age};
         sm_rule_apply(sim->rule, sim->net, &sp);
     }
-    if (decay == SM_SLEEP_POWERLAW) sm_sleep_powerlaw_step(sim->sleep, sim->net, sums);
-    else if (decay) sm_sleep_mode_step(sim->sleep, sim->net);
+    if (decay == SM_SLEEP_POWERLAW)
+        sm_sleep_powerlaw_step(sim->sleep, sim->net, sums);
+    else if (decay)
+        sm_sleep_mode_step(sim->sleep, sim->net);
     propagate(sim);
     sm_monitor_step(sim->mon, sim->ids, sim->n_ids, phase);
     if (sim->on_spikes) {
         int first_post = 0;
-        while (first_post < sim->n_ids && sim->ids[first_post] < sim->net->n_in) first_post++;
+        while (first_post < sim->n_ids && sim->ids[first_post] < sim->net->n_in)
+            first_post++;
         sim->on_spikes(sim->spikes_ctx, sim->count.steps, sim->ids + first_post,
                        sim->n_ids - first_post);
     }
@@ -227,8 +237,8 @@ static sm_status step(sm_sim *sim, int phase, int decay, double sums[2], sm_erro
     sim->count.steps++;
     if (--sim->next_record == 0) {
         sim->next_record = sim->cfg.monitor.interval;
-        return sm_monitor_record(sim->mon, sim->net, sim->count.steps, sim->count.wake_steps,
-                                 phase, err);
+        return sm_monitor_record(sim->mon, sim->net, sim->count.steps, sim->count.wake_steps, phase,
+                                 err);
     }
     return SM_OK;
 }
@@ -289,7 +299,7 @@ static sm_status run_schedule(sm_sim *sim, sm_error *err)
     if (c->sleep.mode == SM_SLEEP_POWERLAW) {
         int64_t window = sm_sim_sleep_window(c);
         int due = c->sleep.schedule == SM_SCHED_BATCH ? t % c->sleep.period == 0
-                                                       : t > 0 && t % c->sleep.period == 0;
+                                                      : t > 0 && t % c->sleep.period == 0;
         if (window > 0 && due) st = sm_sim_sleep(sim, window, NULL, err);
     } else if (t > 0 && t % c->sleep.frequency == 0) {
         st = sm_sim_sleep(sim, c->sleep.duration, NULL, err);

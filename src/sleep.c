@@ -62,7 +62,8 @@ void sm_sleep_record_baseline(sm_sleep *s, const sm_net *net)
         count[p]++;
         if (s->plastic[p]) s->w0_in[2 * net->post[k] + block_of_path(p)] += a;
     }
-    for (int p = 0; p < SM_N_PATHS; p++) s->mean_path[p] = count[p] ? s->w0_path[p] / count[p] : 0;
+    for (int p = 0; p < SM_N_PATHS; p++)
+        s->mean_path[p] = count[p] ? s->w0_path[p] / count[p] : 0;
     sm_sleep_block_sums(s, net, s->w0_block);
     s->has_baseline = 1;
 }
@@ -99,7 +100,8 @@ static inline float log_pos(float x)
     m = big ? m * 0.5f : m;
     e += big;
     float t = (m - 1.0f) / (m + 1.0f), t2 = t * t;
-    float series = t * (2.0f + t2 * (0.6666666667f + t2 * (0.4f + t2 * (0.2857142857f + t2 * 0.2222222222f))));
+    float series =
+        t * (2.0f + t2 * (0.6666666667f + t2 * (0.4f + t2 * (0.2857142857f + t2 * 0.2222222222f))));
     return series + (float)e * 0.69314718056f;
 }
 
@@ -171,7 +173,8 @@ void sm_sleep_powerlaw_step(const sm_sleep *s, sm_net *net, double sums[2])
         if (!any)
             sums[b] = 0.0;
         else if (exact)
-            sums[b] = decay_exact(net->w, lo, hi, s->target[b], s->lambda, net->pathway, s->plastic);
+            sums[b] =
+                decay_exact(net->w, lo, hi, s->target[b], s->lambda, net->pathway, s->plastic);
         else if (all_plastic(s, b))
             sums[b] = decay_all(net->w, lo, hi, s->target[b], lm1);
         else
@@ -184,11 +187,13 @@ static sm_status mode_multipliers(const sm_sleep *s, const sm_net *net, int mode
                                   sm_error *err)
 {
     if (!s->has_baseline)
-        return sm_error_set(err, SM_EINVAL, "sleep: mode %d needs a baseline (record it first)", mode);
+        return sm_error_set(err, SM_EINVAL, "sleep: mode %d needs a baseline (record it first)",
+                            mode);
     double total[SM_N_PATHS] = {0};
     double *in = NULL;
     if (mode == SM_SLEEP_LAYER)
-        for (int64_t k = 0; k < net->n_syn; k++) total[net->pathway[k]] += fabs((double)net->w[k]);
+        for (int64_t k = 0; k < net->n_syn; k++)
+            total[net->pathway[k]] += fabs((double)net->w[k]);
     if (mode == SM_SLEEP_NEURON) {
         in = calloc((size_t)net->n_post * 2 + 2, sizeof *in);
         if (!in) return sm_error_set(err, SM_ENOMEM, "sleep: out of memory");
@@ -227,13 +232,15 @@ sm_status sm_sleep_mode_begin(sm_sleep *s, const sm_net *net, int mode, int64_t 
     }
     sm_status st = mode_multipliers(s, net, mode, s->factor, err);
     if (st != SM_OK) return st;
-    for (int64_t k = 0; k < net->n_syn; k++) s->factor[k] = pow(s->factor[k], 1.0 / (double)duration);
+    for (int64_t k = 0; k < net->n_syn; k++)
+        s->factor[k] = pow(s->factor[k], 1.0 / (double)duration);
     return SM_OK;
 }
 
 void sm_sleep_mode_step(const sm_sleep *s, sm_net *net)
 {
-    for (int64_t k = 0; k < net->n_syn; k++) net->w[k] = (float)(net->w[k] * s->factor[k]);
+    for (int64_t k = 0; k < net->n_syn; k++)
+        net->w[k] = (float)(net->w[k] * s->factor[k]);
 }
 
 sm_status sm_sleep_normalize(sm_sleep *s, sm_net *net, int mode, sm_error *err)
@@ -242,7 +249,8 @@ sm_status sm_sleep_normalize(sm_sleep *s, sm_net *net, int mode, sm_error *err)
     if (!m) return sm_error_set(err, SM_ENOMEM, "normalize: out of memory");
     sm_status st = mode_multipliers(s, net, mode, m, err);
     if (st == SM_OK)
-        for (int64_t k = 0; k < net->n_syn; k++) net->w[k] = (float)(net->w[k] * m[k]);
+        for (int64_t k = 0; k < net->n_syn; k++)
+            net->w[k] = (float)(net->w[k] * m[k]);
     free(m);
     return st;
 }

@@ -36,12 +36,15 @@ static int parse_line(char *s, long *neuron, double *time)
     *neuron = strtol(s, &end, 10);
     if (end == s || errno) return -1;
     s = end;
-    while (isspace((unsigned char)*s)) s++;
+    while (isspace((unsigned char)*s))
+        s++;
     if (*s == ',') s++;
-    while (isspace((unsigned char)*s)) s++;
+    while (isspace((unsigned char)*s))
+        s++;
     *time = strtod(s, &end);
     if (end == s) return -1;
-    while (isspace((unsigned char)*end)) end++;
+    while (isspace((unsigned char)*end))
+        end++;
     return *end == '\0' ? 0 : -1;
 }
 
@@ -84,9 +87,11 @@ static sm_status parse_all(sm_spike_train *t, char *text, const char *path, int 
         if (next) *next++ = '\0';
         lineno++;
         char *s = line;
-        while (isspace((unsigned char)*s)) s++;
+        while (isspace((unsigned char)*s))
+            s++;
         size_t len = strlen(s);
-        while (len && isspace((unsigned char)s[len - 1])) s[--len] = '\0';
+        while (len && isspace((unsigned char)s[len - 1]))
+            s[--len] = '\0';
         line = next;
         if (*s == '\0' || *s == '#') continue;
         if (!seen_data && !isdigit((unsigned char)*s) && *s != '-' && *s != '+') {
@@ -97,8 +102,8 @@ static sm_status parse_all(sm_spike_train *t, char *text, const char *path, int 
         long neuron;
         double time;
         if (parse_line(s, &neuron, &time) != 0)
-            return sm_error_set(err, SM_EFORMAT,
-                                "%s:%d: expected 'neuron,time_ms', got '%.60s'", path, lineno, s);
+            return sm_error_set(err, SM_EFORMAT, "%s:%d: expected 'neuron,time_ms', got '%.60s'",
+                                path, lineno, s);
         if (neuron < 0 || neuron >= n_neurons)
             return sm_error_set(err, SM_EFORMAT, "%s:%d: neuron %ld out of range [0, %d)", path,
                                 lineno, neuron, n_neurons);
@@ -142,9 +147,11 @@ sm_spike_train *sm_spike_train_read(const char *path, int n_neurons, double dt, 
 int sm_spike_train_input(void *train, uint64_t step, int32_t *out)
 {
     sm_spike_train *t = train;
-    while (t->cursor < t->n && t->step[t->cursor] < (int64_t)step) t->cursor++;
+    while (t->cursor < t->n && t->step[t->cursor] < (int64_t)step)
+        t->cursor++;
     int n = 0;
-    while (t->cursor < t->n && t->step[t->cursor] == (int64_t)step) out[n++] = t->neuron[t->cursor++];
+    while (t->cursor < t->n && t->step[t->cursor] == (int64_t)step)
+        out[n++] = t->neuron[t->cursor++];
     return n;
 }
 

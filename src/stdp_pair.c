@@ -121,7 +121,6 @@ static void fill_tables(pair_rule *p, const sm_config *cfg)
     }
 }
 
-
 void sm_rule_base_init(sm_rule *r, const sm_rule_ops *ops, const sm_config *cfg)
 {
     r->ops = ops;

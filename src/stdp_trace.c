@@ -18,11 +18,11 @@
 
 typedef struct trace_rule {
     sm_rule base;
-    float *x;          /* n_total traces */
-    float decay;       /* exp(-dt / tau_trace) */
+    float *x;    /* n_total traces */
+    float decay; /* exp(-dt / tau_trace) */
     float eta, w_max, mu;
     int update_freq;
-    float *acc;        /* n_syn accumulated changes (update_freq > 1) */
+    float *acc; /* n_syn accumulated changes (update_freq > 1) */
     int64_t n_syn;
     uint64_t last_flush;
     unsigned plastic_mask;
@@ -40,7 +40,8 @@ static void population_means(const trace_rule *t, const sm_net *net, float mean[
     int bounds[4] = {0, net->n_in, net->n_in + net->n_exc, net->n_total};
     for (int p = 0; p < 3; p++) {
         double s = 0;
-        for (int g = bounds[p]; g < bounds[p + 1]; g++) s += t->x[g];
+        for (int g = bounds[p]; g < bounds[p + 1]; g++)
+            s += t->x[g];
         int n = bounds[p + 1] - bounds[p];
         mean[p] = n ? (float)(s / n) : 0.0f;
     }
@@ -86,8 +87,10 @@ static void post_spike(trace_rule *t, sm_net *net, int i, const float mean[3])
 static void trace_apply(sm_rule *r, sm_net *net, const sm_step_spikes *sp)
 {
     trace_rule *t = (trace_rule *)r;
-    for (int g = 0; g < net->n_total; g++) t->x[g] *= t->decay;
-    for (int k = 0; k < sp->n; k++) t->x[sp->ids[k]] += 1.0f;
+    for (int g = 0; g < net->n_total; g++)
+        t->x[g] *= t->decay;
+    for (int k = 0; k < sp->n; k++)
+        t->x[sp->ids[k]] += 1.0f;
     float mean[3];
     int have_means = 0;
     for (int k = 0; k < sp->n; k++) {

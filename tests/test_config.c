@@ -33,7 +33,8 @@ static void defaults_are_the_spec_values(void **state)
     assert_true(c.net.p[SM_PATH_EI] == 0.20 && c.net.p[SM_PATH_IE] == 0.25);
     assert_true(c.net.w0[SM_PATH_SE] == 0.15 && c.net.w0[SM_PATH_EE] == 0.30);
     assert_true(c.net.w0[SM_PATH_EI] == 0.40 && c.net.w0[SM_PATH_IE] == -0.50);
-    for (int p = 0; p < SM_N_PATHS; p++) assert_int_equal(c.net.plastic[p], 1);
+    for (int p = 0; p < SM_N_PATHS; p++)
+        assert_int_equal(c.net.plastic[p], 1);
     assert_int_equal(c.net.no_reciprocal, 1);
     /* Section 2, both populations */
     for (int i = 0; i < 2; i++) {
@@ -187,7 +188,8 @@ static void unknown_name_suggests_close_one(void **state)
     assert_int_equal(sm_config_set(&c, "stdp.tau_plsu", "20", "--set", &err), SM_EINVAL);
     assert_non_null(strstr(err.msg, "'stdp.tau_plus'"));
     /* Nothing close: no suggestion, but the name is still reported. */
-    assert_int_equal(sm_config_set(&c, "completely.unrelated_thing", "1", "--set", &err), SM_EINVAL);
+    assert_int_equal(sm_config_set(&c, "completely.unrelated_thing", "1", "--set", &err),
+                     SM_EINVAL);
     assert_non_null(strstr(err.msg, "completely.unrelated_thing"));
     assert_null(strstr(err.msg, "did you mean"));
 }
@@ -213,7 +215,8 @@ static void bad_values_rejected_naming_the_option(void **state)
     assert_non_null(strstr(err.msg, "range"));
     assert_int_equal(sm_config_set(&c, "net.p_se", "1.5", "--set", &err), SM_EINVAL);
     assert_non_null(strstr(err.msg, "net.p_se"));
-    assert_int_equal(sm_config_set(&c, "net.w_ie", "0.5", "--set", &err), SM_EINVAL); /* wrong sign */
+    assert_int_equal(sm_config_set(&c, "net.w_ie", "0.5", "--set", &err),
+                     SM_EINVAL); /* wrong sign */
     assert_non_null(strstr(err.msg, "net.w_ie"));
     assert_int_equal(sm_config_set(&c, "sleep.lambda", "1.01", "--set", &err), SM_EINVAL);
     /* Integers: fractions rejected. */
@@ -226,7 +229,7 @@ static void bad_values_rejected_naming_the_option(void **state)
     assert_int_equal(sm_config_set(&c, "noise.wake", "", "--set", &err), SM_EINVAL);
     assert_int_equal(sm_config_set(&c, "stdp.sign", "published", "--set", &err), SM_EINVAL);
     assert_non_null(strstr(err.msg, "stdp.sign"));
-    assert_non_null(strstr(err.msg, "as_published"));            /* lists the choices */
+    assert_non_null(strstr(err.msg, "as_published")); /* lists the choices */
     assert_int_equal(sm_config_set(&c, "stdp.sign", "", "--set", &err), SM_EINVAL);
     assert_int_equal(sm_config_set(&c, "sleep.norm_mode", "2", "--set", &err), SM_EINVAL);
     /* A rejected value leaves the configuration untouched. */
@@ -318,13 +321,15 @@ static void json_nested_flat_and_results_style(void **state)
                          " \"stdp\": {\"sign\": \"as_published\", \"eta_e\": 0.001},"
                          " \"net\": {\"plastic_ei\": false, \"n_exc\": 300},"
                          " \"run\": {\"seed\": 42}}";
-    const char *flat = "{\"lif_e.tau_m\": 20.5, \"lif_e.delta_a\": 1, \"stdp.sign\": \"as_published\","
-                       " \"stdp.eta_e\": 1e-3, \"net.plastic_ei\": false, \"net.n_exc\": 300,"
-                       " \"run.seed\": 42}";
-    const char *results = "{\"version\": \"0.1.0\", \"metrics\": {\"phi\": 0.5},"
-                          " \"config\": {\"lif_e\": {\"tau_m\": 20.5, \"delta_a\": 1},"
-                          " \"stdp.sign\": \"as_published\", \"stdp\": {\"eta_e\": 0.001},"
-                          " \"net\": {\"plastic_ei\": false, \"n_exc\": 300}, \"run\": {\"seed\": 42}}}";
+    const char *flat =
+        "{\"lif_e.tau_m\": 20.5, \"lif_e.delta_a\": 1, \"stdp.sign\": \"as_published\","
+        " \"stdp.eta_e\": 1e-3, \"net.plastic_ei\": false, \"net.n_exc\": 300,"
+        " \"run.seed\": 42}";
+    const char *results =
+        "{\"version\": \"0.1.0\", \"metrics\": {\"phi\": 0.5},"
+        " \"config\": {\"lif_e\": {\"tau_m\": 20.5, \"delta_a\": 1},"
+        " \"stdp.sign\": \"as_published\", \"stdp\": {\"eta_e\": 0.001},"
+        " \"net\": {\"plastic_ei\": false, \"n_exc\": 300}, \"run\": {\"seed\": 42}}}";
     const char *texts[3] = {nested, flat, results};
     sm_config want;
     sm_config_default(&want);

@@ -36,8 +36,10 @@ static double run_paper(double sleep_rate, int stop, int64_t *sleep_steps)
     float img[225];
     for (int image = 0; image < 2000; image++) {
         double sum = 0;
-        for (int i = 0; i < 225; i++) sum += img[i] = (float)sm_rng_uniform(&r);
-        for (int i = 0; i < 225; i++) img[i] = (float)(img[i] * 22.5 / sum);
+        for (int i = 0; i < 225; i++)
+            sum += img[i] = (float)sm_rng_uniform(&r);
+        for (int i = 0; i < 225; i++)
+            img[i] = (float)(img[i] * 22.5 / sum);
         assert_int_equal(sm_encoder_set_image(enc, img, &err), SM_OK);
         assert_int_equal(sm_sim_wake(sim, 100, &err), SM_OK);
     }
@@ -118,7 +120,8 @@ static void expect_error(const char *args, const char *needle)
 static void bad_options_fail_cleanly(void **state)
 {
     (void)state;
-    expect_error("run --steps 10 --set lif_e.tau_mm=3 --out r.json", "unknown parameter 'lif_e.tau_mm' (did you mean 'lif_e.tau_m'?)");
+    expect_error("run --steps 10 --set lif_e.tau_mm=3 --out r.json",
+                 "unknown parameter 'lif_e.tau_mm' (did you mean 'lif_e.tau_m'?)");
     expect_error("run --steps 10 --set lif_e.tau_m=-3 --out r.json", "out of range");
     expect_error("run --steps 10 --set lif_e.tau_m=abc --out r.json", "is not a number");
     expect_error("run --steps 10 --set noise.sigma=nan --out r.json", "not a finite number");
@@ -152,9 +155,9 @@ static void bad_spike_files_fail_cleanly(void **state)
     static const struct {
         const char *text, *needle;
     } cases[] = {
-        {"neuron,time_ms\n1,2.0\n3\n", "spikes.csv:3"},         /* truncated record */
-        {"1,2.0\n999,1.0\n", "out of range"},                   /* neuron past n_input */
-        {"1,-4\n", "not a finite time"},                        /* negative time */
+        {"neuron,time_ms\n1,2.0\n3\n", "spikes.csv:3"}, /* truncated record */
+        {"1,2.0\n999,1.0\n", "out of range"},           /* neuron past n_input */
+        {"1,-4\n", "not a finite time"},                /* negative time */
         {"1,nan\n", "not a finite time"},
         {"1,2.0\nx,y\n", "spikes.csv:2"},
     };
@@ -188,9 +191,10 @@ static void spike_file_replay_and_output(void **state)
     const char *in = "# replay\nneuron,time_ms\n0,5.0\n0,5.4\n0,20\n";
     free(tu_write_file(dir, "in.csv", in, strlen(in)));
     /* tau_m = tau_syn = dt: the drive of one step acts in the next step only. */
-    const char *args = "run --quiet --input spikes:in.csv --steps 30 --plasticity off --out r.json "
-                       "--spikes-out out.csv --set net.n_input=1 --set net.n_exc=1 --set net.n_inh=0 "
-                       "--set net.p_se=1 --set net.w_se=1 --set lif_e.tau_m=1 --set lif_e.tau_syn=1";
+    const char *args =
+        "run --quiet --input spikes:in.csv --steps 30 --plasticity off --out r.json "
+        "--spikes-out out.csv --set net.n_input=1 --set net.n_exc=1 --set net.n_inh=0 "
+        "--set net.p_se=1 --set net.w_se=1 --set lif_e.tau_m=1 --set lif_e.tau_syn=1";
     char *out = NULL;
     assert_int_equal(cli(args, &out), 0);
     free(out);
@@ -210,9 +214,10 @@ static void spike_file_replay_and_output(void **state)
 static void same_seed_same_spikes_for_1_and_2_threads(void **state)
 {
     (void)state;
-    const char *common = "run --quiet --steps 3000 --set input.steps_per_image=100 --set noise.wake=true "
-                         "--set stdp.sign=as_published --set run.parallel_min=0 --set sleep.period=1000 "
-                         "--set sleep.max_steps=200";
+    const char *common =
+        "run --quiet --steps 3000 --set input.steps_per_image=100 --set noise.wake=true "
+        "--set stdp.sign=as_published --set run.parallel_min=0 --set sleep.period=1000 "
+        "--set sleep.max_steps=200";
     char args[1024], *out = NULL;
     snprintf(args, sizeof args, "%s --set run.threads=1 --out a.json --spikes-out a.csv", common);
     assert_int_equal(cli(args, &out), 0);
@@ -234,14 +239,16 @@ static void config_list_covers_the_table(void **state)
     assert_int_equal(cli("config --list", &out), 0);
     size_t n;
     const sm_param_def *t = sm_param_table(&n);
-    for (size_t k = 0; k < n; k++) assert_non_null(strstr(out, t[k].name));
+    for (size_t k = 0; k < n; k++)
+        assert_non_null(strstr(out, t[k].name));
     assert_non_null(strstr(out, "as_published"));
     free(out);
     /* The reference in docs/ is generated from the same table: it must not fall behind. */
     char *doc = NULL;
     assert_int_equal(tu_run("cat " SOMNUS_SOURCE_DIR "/docs/config.md", &doc), 0);
     for (size_t k = 0; k < n; k++) {
-        if (!strstr(doc, t[k].name)) fprintf(stderr, "docs/config.md lacks %s: run make docs\n", t[k].name);
+        if (!strstr(doc, t[k].name))
+            fprintf(stderr, "docs/config.md lacks %s: run make docs\n", t[k].name);
         assert_non_null(strstr(doc, t[k].name));
     }
     free(doc);

@@ -24,7 +24,8 @@ static void bernoulli_probability_is_clipped_x_times_gain(void **state)
     cfg.input.gain = 2.5;
     sm_encoder *enc = make(&cfg, 5);
     /* Silence before any image. */
-    for (int i = 0; i < 5; i++) assert_true(sm_encoder_probability(enc, i) == 0.0);
+    for (int i = 0; i < 5; i++)
+        assert_true(sm_encoder_probability(enc, i) == 0.0);
     const float x[5] = {0.0f, 0.1f, 0.3f, 0.4f, 0.5f};
     sm_error err;
     assert_int_equal(sm_encoder_set_image(enc, x, &err), SM_OK);
@@ -121,7 +122,8 @@ static void same_block_neighbours_independent(void **state)
     for (uint64_t t = 0; t < STEPS; t++) {
         int n = sm_encoder_spikes(enc, t, out);
         int s[4] = {0};
-        for (int k = 0; k < n; k++) s[out[k]] = 1;
+        for (int k = 0; k < n; k++)
+            s[out[k]] = 1;
         pair01 += s[0] && s[1];
         pair23 += s[2] && s[3];
     }
@@ -137,7 +139,8 @@ static void spike_pattern(const sm_encoder *enc, int i, int steps, uint8_t *out)
     for (int t = 0; t < steps; t++) {
         int n = sm_encoder_spikes(enc, (uint64_t)t, ids);
         out[t] = 0;
-        for (int k = 0; k < n; k++) out[t] |= ids[k] == i;
+        for (int k = 0; k < n; k++)
+            out[t] |= ids[k] == i;
     }
     free(ids);
 }
@@ -150,7 +153,8 @@ static void deterministic_per_seed_and_step(void **state)
     cfg.run.seed = 17;
     enum { N = 30, STEPS = 500 };
     float x[N];
-    for (int i = 0; i < N; i++) x[i] = 0.02f * (float)i;
+    for (int i = 0; i < N; i++)
+        x[i] = 0.02f * (float)i;
     sm_encoder *a = make(&cfg, N), *b = make(&cfg, N);
     sm_encoder_set_image(a, x, NULL);
     sm_encoder_set_image(b, x, NULL);
@@ -185,7 +189,8 @@ static void other_pixels_do_not_change_a_neuron(void **state)
     cfg.run.seed = 99;
     enum { N = 40, STEPS = 2000 };
     float x[N];
-    for (int i = 0; i < N; i++) x[i] = 0.3f;
+    for (int i = 0; i < N; i++)
+        x[i] = 0.3f;
     sm_encoder *enc = make(&cfg, N);
     sm_encoder_set_image(enc, x, NULL);
     uint8_t before[STEPS], after[STEPS];
@@ -244,13 +249,15 @@ static void silence_gives_no_spikes(void **state)
     sm_config_default(&cfg);
     sm_encoder *enc = make(&cfg, 10);
     int32_t out[10];
-    for (uint64_t t = 0; t < 100; t++) assert_int_equal(sm_encoder_spikes(enc, t, out), 0);
+    for (uint64_t t = 0; t < 100; t++)
+        assert_int_equal(sm_encoder_spikes(enc, t, out), 0);
     float x[10] = {0};
     x[3] = 0.5f;
     sm_encoder_set_image(enc, x, NULL);
     memset(x, 0, sizeof x);
     sm_encoder_set_image(enc, x, NULL); /* back to silence */
-    for (uint64_t t = 0; t < 100; t++) assert_int_equal(sm_encoder_spikes(enc, t, out), 0);
+    for (uint64_t t = 0; t < 100; t++)
+        assert_int_equal(sm_encoder_spikes(enc, t, out), 0);
     sm_encoder_destroy(enc);
 }
 

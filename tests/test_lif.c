@@ -259,7 +259,8 @@ static void init_clamps_threshold(void **state)
     p.theta0 = 10; /* above theta_max = 0 */
     float v[3], i[3], a[3], th[3];
     sm_lif_init(&p, 3, v, i, a, th);
-    for (int k = 0; k < 3; k++) assert_true(v[k] == -65.0f && th[k] == 0.0f);
+    for (int k = 0; k < 3; k++)
+        assert_true(v[k] == -65.0f && th[k] == 0.0f);
 }
 
 int main(void)

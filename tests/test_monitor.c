@@ -101,7 +101,8 @@ static void counts_and_rates_in_hz(void **state)
     sm_monitor_step(m, NULL, 0, SM_PHASE_SLEEP);
     sm_monitor_step(m, s3, 5, SM_PHASE_SLEEP);
     sm_monitor_step(m, NULL, 0, SM_PHASE_SLEEP);
-    for (int k = 0; k < 5; k++) sm_monitor_step(m, NULL, 0, SM_PHASE_WAKE);
+    for (int k = 0; k < 5; k++)
+        sm_monitor_step(m, NULL, 0, SM_PHASE_WAKE);
     assert_int_equal(m->counts[0], 2); /* E4 */
     assert_int_equal(m->counts[1], 1); /* E5 */
     assert_int_equal(m->counts[2], 1); /* I6 */
@@ -114,13 +115,14 @@ static void counts_and_rates_in_hz(void **state)
     assert_int_equal(r->phase, SM_PHASE_WAKE);
     assert_int_equal(r->steps, 10);
     assert_int_equal(r->sleep_steps, 3);
-    assert_float_near(r->rate_hz[0], 8 / (4 * 0.010), 1e-9);  /* 200 Hz */
-    assert_float_near(r->rate_hz[1], 3 / (2 * 0.010), 1e-9);  /* 150 Hz */
-    assert_float_near(r->rate_hz[2], 1 / (1 * 0.010), 1e-9);  /* 100 Hz */
+    assert_float_near(r->rate_hz[0], 8 / (4 * 0.010), 1e-9); /* 200 Hz */
+    assert_float_near(r->rate_hz[1], 3 / (2 * 0.010), 1e-9); /* 150 Hz */
+    assert_float_near(r->rate_hz[2], 1 / (1 * 0.010), 1e-9); /* 100 Hz */
     assert_float_near(r->w[SM_PATH_SE].sum_abs, 27.0, 1e-6); /* weights recorded too */
 
     /* The window restarts; counts are kept until reset. */
-    for (int k = 0; k < 4; k++) sm_monitor_step(m, s2, 3, SM_PHASE_WAKE);
+    for (int k = 0; k < 4; k++)
+        sm_monitor_step(m, s2, 3, SM_PHASE_WAKE);
     assert_int_equal(sm_monitor_record(m, net, 14, 11, SM_PHASE_WAKE, &err), SM_OK);
     r = &m->records[1];
     assert_int_equal(r->steps, 4);
@@ -134,16 +136,19 @@ static void counts_and_rates_in_hz(void **state)
     assert_int_equal(m->total_spikes[1], 11);
     assert_int_equal(m->total_spikes[2], 1);
     sm_monitor_reset_counts(m);
-    for (int i = 0; i < 3; i++) assert_int_equal(m->counts[i], 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(m->counts[i], 0);
     /* An empty window has zero rates, not NaN. */
     assert_int_equal(sm_monitor_record(m, net, 14, 11, SM_PHASE_WAKE, &err), SM_OK);
-    for (int p = 0; p < 3; p++) assert_true(m->records[2].rate_hz[p] == 0);
+    for (int p = 0; p < 3; p++)
+        assert_true(m->records[2].rate_hz[p] == 0);
     sm_monitor_destroy(m);
 
     /* dt = 0.5 ms: the same spikes over half the time are twice the rate. */
     cfg.run.dt = 0.5;
     m = make(&cfg, net);
-    for (int k = 0; k < 4; k++) sm_monitor_step(m, s2, 3, SM_PHASE_WAKE);
+    for (int k = 0; k < 4; k++)
+        sm_monitor_step(m, s2, 3, SM_PHASE_WAKE);
     assert_int_equal(sm_monitor_record(m, net, 4, 4, SM_PHASE_WAKE, &err), SM_OK);
     assert_float_near(m->records[0].rate_hz[1], 8 / (2 * 0.002), 1e-9); /* 2000 Hz */
     sm_monitor_destroy(m);
@@ -160,7 +165,8 @@ static void many_records_grow(void **state)
     const int32_t s[] = {4};
     for (int k = 0; k < 300; k++) {
         sm_monitor_step(m, s, 1, SM_PHASE_WAKE);
-        assert_int_equal(sm_monitor_record(m, net, (uint64_t)k + 1, k + 1, SM_PHASE_WAKE, NULL), SM_OK);
+        assert_int_equal(sm_monitor_record(m, net, (uint64_t)k + 1, k + 1, SM_PHASE_WAKE, NULL),
+                         SM_OK);
     }
     assert_int_equal(m->n_records, 300);
     for (int k = 0; k < 300; k++) {

@@ -67,7 +67,8 @@ static void check_structure(const sm_net *net)
             assert_int_equal(sm_net_find(net, g, net->n_in + post), s);
         }
     }
-    for (int p = 0; p < SM_N_PATHS; p++) assert_int_equal(net->path_count[p], count[p]);
+    for (int p = 0; p < SM_N_PATHS; p++)
+        assert_int_equal(net->path_count[p], count[p]);
 
     /* Postsynaptic index: each synapse exactly once, under its target, with its pre. */
     uint8_t *seen = calloc((size_t)net->n_syn + 1, 1);
@@ -85,7 +86,8 @@ static void check_structure(const sm_net *net)
             if (k > net->in_row[i]) assert_true(net->in_syn[k - 1] < s); /* ascending id */
         }
     }
-    for (int64_t s = 0; s < net->n_syn; s++) assert_int_equal(seen[s], 1);
+    for (int64_t s = 0; s < net->n_syn; s++)
+        assert_int_equal(seen[s], 1);
     free(seen);
 }
 
@@ -182,8 +184,10 @@ static void initial_weights_are_w0_per_pathway(void **state)
     c.net.plastic[SM_PATH_EI] = 0;
     sm_net *net = make(&c);
     check_structure(net);
-    for (int p = 0; p < SM_N_PATHS; p++) assert_true(net->path_count[p] > 0);
-    for (int64_t s = 0; s < net->n_syn; s++) assert_true(net->w[s] == (float)c.net.w0[net->pathway[s]]);
+    for (int p = 0; p < SM_N_PATHS; p++)
+        assert_true(net->path_count[p] > 0);
+    for (int64_t s = 0; s < net->n_syn; s++)
+        assert_true(net->w[s] == (float)c.net.w0[net->pathway[s]]);
     assert_int_equal(net->plastic[SM_PATH_EI], 0);
     assert_int_equal(net->plastic[SM_PATH_EE], 1);
     /* abs sums per pathway: count * |w0| (double accumulation of float weights). */
@@ -253,7 +257,8 @@ static void extreme_probabilities(void **state)
     c.net.n_exc = 20;
     c.net.n_inh = 10;
     /* p = 1: every allowed pair (no self-synapses; reciprocal rule removes all I->E). */
-    for (int p = 0; p < SM_N_PATHS; p++) c.net.p[p] = 1;
+    for (int p = 0; p < SM_N_PATHS; p++)
+        c.net.p[p] = 1;
     sm_net *net = make(&c);
     check_structure(net);
     assert_int_equal(net->path_count[SM_PATH_SE], 30 * 20);
@@ -324,7 +329,8 @@ static void from_edges_builds_sorted_rows(void **state)
     net = sm_net_from_edges(1, 1, 1, 0, NULL, NULL, NULL, NULL, &err);
     assert_non_null(net);
     assert_int_equal(net->n_syn, 0);
-    for (int p = 0; p < SM_N_PATHS; p++) assert_int_equal(net->plastic[p], 1);
+    for (int p = 0; p < SM_N_PATHS; p++)
+        assert_int_equal(net->plastic[p], 1);
     sm_net_destroy(net);
 }
 
@@ -337,10 +343,18 @@ static void from_edges_rejects_impossible_synapses(void **state)
         float w;
         const char *what;
     } bad[] = {
-        {0, 1, 0.1f, "S -> S"},     {2, 0, 0.1f, "E -> S"},     {4, 5, -0.1f, "I -> I"},
-        {0, 4, 0.1f, "S -> I"},     {2, 3, -0.1f, "E -> E < 0"}, {0, 2, -0.1f, "S -> E < 0"},
-        {2, 4, -0.1f, "E -> I < 0"}, {4, 2, 0.1f, "I -> E > 0"}, {2, 3, NAN, "NaN weight"},
-        {2, 3, INFINITY, "inf"},    {6, 2, 0.1f, "pre out of range"}, {-1, 2, 0.1f, "negative pre"},
+        {0, 1, 0.1f, "S -> S"},
+        {2, 0, 0.1f, "E -> S"},
+        {4, 5, -0.1f, "I -> I"},
+        {0, 4, 0.1f, "S -> I"},
+        {2, 3, -0.1f, "E -> E < 0"},
+        {0, 2, -0.1f, "S -> E < 0"},
+        {2, 4, -0.1f, "E -> I < 0"},
+        {4, 2, 0.1f, "I -> E > 0"},
+        {2, 3, NAN, "NaN weight"},
+        {2, 3, INFINITY, "inf"},
+        {6, 2, 0.1f, "pre out of range"},
+        {-1, 2, 0.1f, "negative pre"},
         {2, 6, 0.1f, "post out of range"},
     };
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {

@@ -16,7 +16,8 @@
 /* Points on the line y = 2x: one component, all the variance, direction (1,2)/sqrt5. */
 static const double line_x[] = {0, 0, 1, 2, 2, 4, 3, 6};
 
-static void pca_points_on_a_line_keep_one_component(void **state) {
+static void pca_points_on_a_line_keep_one_component(void **state)
+{
     (void)state;
     sm_error err;
     sm_pca *pca = sm_pca_fit(line_x, 4, 2, 0.95, &err);
@@ -35,7 +36,8 @@ static void pca_points_on_a_line_keep_one_component(void **state) {
     sm_pca_destroy(pca);
 }
 
-static void pca_projection_values(void **state) {
+static void pca_projection_values(void **state)
+{
     (void)state;
     sm_pca *pca = sm_pca_fit(line_x, 4, 2, 0.95, NULL);
     double z[4], zw[4];
@@ -56,14 +58,16 @@ static void pca_projection_values(void **state) {
 
 /* Four points +-3 u1, +-sqrt(1.5) u2 with u1 = (2,1)/sqrt5, u2 = (-1,2)/sqrt5: the
  * covariance (divisor 3) is 6 u1 u1' + 1 u2 u2' = [[5,2],[2,2]], eigenvalues 6 and 1. */
-static void make_2d_case(double *x) {
+static void make_2d_case(double *x)
+{
     const double s5 = sqrt(5.0), b = sqrt(1.5);
     const double pts[8] = {3 * 2 / s5,  3 * 1 / s5, -3 * 2 / s5,  -3 * 1 / s5,
                            b * -1 / s5, b * 2 / s5, -b * -1 / s5, -b * 2 / s5};
     memcpy(x, pts, sizeof pts);
 }
 
-static void pca_2d_known_eigenvalues_and_vectors(void **state) {
+static void pca_2d_known_eigenvalues_and_vectors(void **state)
+{
     (void)state;
     double x[8];
     make_2d_case(x);
@@ -85,7 +89,8 @@ static void pca_2d_known_eigenvalues_and_vectors(void **state) {
 }
 
 /* Eigenvalues 19 and 1: the first component explains exactly 95%. */
-static void pca_component_count_at_the_95_percent_threshold(void **state) {
+static void pca_component_count_at_the_95_percent_threshold(void **state)
+{
     (void)state;
     const double a = sqrt(28.5), b = sqrt(1.5); /* 2a^2/3 = 19, 2b^2/3 = 1 */
     const double x[] = {a, 0, -a, 0, 0, b, 0, -b};
@@ -101,7 +106,8 @@ static void pca_component_count_at_the_95_percent_threshold(void **state) {
     sm_pca_destroy(pca);
 }
 
-static void pca_constant_feature_is_ignored(void **state) {
+static void pca_constant_feature_is_ignored(void **state)
+{
     (void)state;
     const double x[] = {0, 7, 1, 7, 2, 7};
     sm_pca *pca = sm_pca_fit(x, 3, 2, 0.95, NULL);
@@ -112,7 +118,8 @@ static void pca_constant_feature_is_ignored(void **state) {
     sm_pca_destroy(pca);
 }
 
-static void pca_identical_rows_give_one_zero_component(void **state) {
+static void pca_identical_rows_give_one_zero_component(void **state)
+{
     (void)state;
     /* 0.1 does not survive sum/n exactly; the constant-column rule keeps it exact */
     const double x[] = {0.1, 0.3, 0.1, 0.3, 0.1, 0.3};
@@ -129,7 +136,8 @@ static void pca_identical_rows_give_one_zero_component(void **state) {
     sm_pca_destroy(pca);
 }
 
-static void pca_rejects_bad_input(void **state) {
+static void pca_rejects_bad_input(void **state)
+{
     (void)state;
     sm_error err;
     const double x[] = {1, 2, 3, 4};
@@ -147,7 +155,8 @@ static void pca_rejects_bad_input(void **state) {
  * phi
  * ---------------------------------------------------------------------------------- */
 
-static void phi_is_zero_for_identical_class_means(void **state) {
+static void phi_is_zero_for_identical_class_means(void **state)
+{
     (void)state;
     const float x[] = {0, 2, 1, 1}; /* class 0: {0, 2}, class 1: {1, 1}, both means 1 */
     const int y[] = {0, 0, 1, 1};
@@ -156,7 +165,8 @@ static void phi_is_zero_for_identical_class_means(void **state) {
     assert_float_near(phi, 0.0, 1e-15);
 }
 
-static void phi_is_one_without_within_class_spread(void **state) {
+static void phi_is_one_without_within_class_spread(void **state)
+{
     (void)state;
     const float x[] = {1, 1, 1, 1, 3, 5, 3, 5};
     const int y[] = {4, 4, 9, 9};
@@ -165,7 +175,8 @@ static void phi_is_one_without_within_class_spread(void **state) {
     assert_float_near(phi, 1.0, 1e-15);
 }
 
-static void phi_intermediate_case(void **state) {
+static void phi_intermediate_case(void **state)
+{
     (void)state;
     /* feature 0: class 0 {0,1,2} (mean 1), class 1 {7}; grand mean 2.5:
      *   BCSS = 3 * 1.5^2 + 1 * 4.5^2 = 27, WCSS = 1 + 0 + 1 = 2
@@ -179,7 +190,8 @@ static void phi_intermediate_case(void **state) {
     assert_float_near(phi, 27.0 / 35.0, 1e-14);
 }
 
-static void scatter_gives_the_sums_and_the_authors_f_ratio(void **state) {
+static void scatter_gives_the_sums_and_the_authors_f_ratio(void **state)
+{
     (void)state;
     /* the phi_intermediate_case data: BCSS 27, WCSS 8, n = 4, k = 2:
      * F = (27 / 1) / (8 / 2) = 6.75 */
@@ -198,7 +210,8 @@ static void scatter_gives_the_sums_and_the_authors_f_ratio(void **state) {
     assert_true(isinf(s.f_ratio)); /* no within-class spread */
 }
 
-static void phi_of_identical_rows_is_zero(void **state) {
+static void phi_of_identical_rows_is_zero(void **state)
+{
     (void)state;
     const float x[6] = {0};
     const int y[] = {0, 1, 2};
@@ -212,7 +225,8 @@ static void phi_of_identical_rows_is_zero(void **state) {
     assert_true(phi == 0.0);
 }
 
-static void phi_rejects_negative_label_and_nan(void **state) {
+static void phi_rejects_negative_label_and_nan(void **state)
+{
     (void)state;
     sm_error err;
     double phi;
@@ -235,7 +249,8 @@ static void phi_rejects_negative_label_and_nan(void **state) {
 static const double qda_x[] = {-1, 0, 1, 8, 12};
 static const int qda_y[] = {0, 0, 0, 1, 1};
 
-static void qda_decision_matches_hand_computation(void **state) {
+static void qda_decision_matches_hand_computation(void **state)
+{
     (void)state;
     sm_qda *q = sm_qda_fit(qda_x, qda_y, 5, 1, 0.1, NULL);
     assert_non_null(q);
@@ -248,7 +263,8 @@ static void qda_decision_matches_hand_computation(void **state) {
     sm_qda_destroy(q);
 }
 
-static void qda_prefers_the_wider_class_beyond_the_midpoint(void **state) {
+static void qda_prefers_the_wider_class_beyond_the_midpoint(void **state)
+{
     (void)state;
     /* 4.5 is nearer class 0's mean, but class 1's larger variance wins (-10.64 vs
      * -3.98): the quadratic boundary, not nearest-mean. 2 is still class 0. */
@@ -262,7 +278,8 @@ static void qda_prefers_the_wider_class_beyond_the_midpoint(void **state) {
     sm_qda_destroy(q);
 }
 
-static void qda_2d_rotated_class_covariance(void **state) {
+static void qda_2d_rotated_class_covariance(void **state)
+{
     (void)state;
     /* class 5: (1,1), (-1,-1): thin SVD gives 2 axes, S = (2, 0) along (1,1)/sqrt2 and
      * (1,-1)/sqrt2; S2 = 0.9 * 4 / 1 + 0.1 = 3.7 and 0.1. class 7: 4 points +-(1,0),
@@ -282,7 +299,8 @@ static void qda_2d_rotated_class_covariance(void **state) {
     sm_qda_destroy(q);
 }
 
-static void qda_rejects_single_row_class_and_singular_covariance(void **state) {
+static void qda_rejects_single_row_class_and_singular_covariance(void **state)
+{
     (void)state;
     sm_error err;
     const double x[] = {0, 1, 2, 5};
@@ -302,7 +320,8 @@ static void qda_rejects_single_row_class_and_singular_covariance(void **state) {
  * ---------------------------------------------------------------------------------- */
 
 /* Three clusters at the corners of a triangle, with a deterministic +-1 jitter. */
-static void make_clusters(float *x, int *y, int n, int d, int offset) {
+static void make_clusters(float *x, int *y, int n, int d, int offset)
+{
     const float centre[3][2] = {{0, 0}, {10, 0}, {0, 10}};
     for (int i = 0; i < n; i++) {
         int c = i % 3, s = i + offset;
@@ -314,7 +333,8 @@ static void make_clusters(float *x, int *y, int n, int d, int offset) {
     }
 }
 
-static void logreg_separates_three_classes(void **state) {
+static void logreg_separates_three_classes(void **state)
+{
     (void)state;
     float xtr[30 * 2], xte[9 * 2];
     int ytr[30], yte[9], pred[9];
@@ -332,7 +352,8 @@ static void logreg_separates_three_classes(void **state) {
         assert_int_equal(pred[i], yte[i]);
 }
 
-static void logreg_without_whitening_also_separates(void **state) {
+static void logreg_without_whitening_also_separates(void **state)
+{
     (void)state;
     float xtr[30 * 2], xte[9 * 2];
     int ytr[30], yte[9];
@@ -346,7 +367,8 @@ static void logreg_without_whitening_also_separates(void **state) {
     assert_float_near(r.accuracy, 1.0, 0);
 }
 
-static void constant_features_are_fine(void **state) {
+static void constant_features_are_fine(void **state)
+{
     (void)state;
     /* 4 features, 2 of them constant (3.0 and 0.0) */
     float xtr[30 * 4], xte[9 * 4];
@@ -369,7 +391,8 @@ static void constant_features_are_fine(void **state) {
 
 /* Whitened scores make the fit independent of the representation's units: spike counts
  * and rates (counts / 1000) give the same predictions. */
-static void logreg_is_invariant_to_the_units_of_x(void **state) {
+static void logreg_is_invariant_to_the_units_of_x(void **state)
+{
     (void)state;
     enum { N = 60, T = 30, D = 3 };
     double xtr[N * D], xte[T * D], str[N * D], ste[T * D];
@@ -397,7 +420,8 @@ static void logreg_is_invariant_to_the_units_of_x(void **state) {
 
 /* Feature 0 is loud noise (sd 1000), feature 1 carries the class at scale 1: raw PCA at
  * 95% keeps only the noise direction; z-scoring first keeps both. */
-static void standardize_rescues_a_quiet_informative_feature(void **state) {
+static void standardize_rescues_a_quiet_informative_feature(void **state)
+{
     (void)state;
     enum { N = 40, T = 20 };
     double xtr[N * 2], xte[T * 2];
@@ -426,7 +450,8 @@ static void standardize_rescues_a_quiet_informative_feature(void **state) {
     assert_float_near(std.accuracy, 1.0, 0);
 }
 
-static void float_and_double_inputs_agree(void **state) {
+static void float_and_double_inputs_agree(void **state)
+{
     (void)state;
     float xtr[30 * 2], xte[9 * 2];
     double dtr[30 * 2], dte[9 * 2];
@@ -445,7 +470,8 @@ static void float_and_double_inputs_agree(void **state) {
     assert_int_equal(rf.n_components, rd.n_components);
 }
 
-static void published_qda_fits_on_a_seeded_80_percent(void **state) {
+static void published_qda_fits_on_a_seeded_80_percent(void **state)
+{
     (void)state;
     float xtr[30 * 2], xte[9 * 2];
     int ytr[30], yte[9], p1[9], p2[9];
@@ -464,7 +490,8 @@ static void published_qda_fits_on_a_seeded_80_percent(void **state) {
 }
 
 /* A class with one row in the fit subsample is sklearn's "covariance is ill defined". */
-static void published_qda_needs_two_rows_per_class(void **state) {
+static void published_qda_needs_two_rows_per_class(void **state)
+{
     (void)state;
     const float xtr[] = {0, 1, 2, 3, 10};
     const int ytr[] = {0, 0, 0, 0, 1};
@@ -479,7 +506,8 @@ static void published_qda_needs_two_rows_per_class(void **state) {
     assert_non_null(strstr(err.msg, "class 1 has only 1 row"));
 }
 
-static void all_zero_counts_give_majority_guess_without_nan(void **state) {
+static void all_zero_counts_give_majority_guess_without_nan(void **state)
+{
     (void)state;
     enum { N = 20, T = 8, D = 5 };
     float xtr[N * D] = {0}, xte[T * D] = {0};
@@ -506,7 +534,8 @@ static void all_zero_counts_give_majority_guess_without_nan(void **state) {
     }
 }
 
-static void majority_guess_follows_the_most_frequent_class(void **state) {
+static void majority_guess_follows_the_most_frequent_class(void **state)
+{
     (void)state;
     const float xtr[6] = {2, 2, 2, 2, 2, 2};
     const int ytr[] = {3, 1, 3, 0, 3, 1};
@@ -520,7 +549,8 @@ static void majority_guess_follows_the_most_frequent_class(void **state) {
     assert_float_near(r.accuracy, 0.5, 0);
 }
 
-static void readout_validates_inputs(void **state) {
+static void readout_validates_inputs(void **state)
+{
     (void)state;
     float xtr[30 * 2], xte[9 * 2];
     int ytr[30], yte[9];
@@ -570,7 +600,8 @@ static void readout_validates_inputs(void **state) {
                      SM_EINVAL);
 }
 
-static void readout_validates_parameters(void **state) {
+static void readout_validates_parameters(void **state)
+{
     (void)state;
     float xtr[30 * 2], xte[9 * 2];
     int ytr[30], yte[9];
@@ -609,7 +640,8 @@ static void readout_validates_parameters(void **state) {
  * Confusion matrix
  * ---------------------------------------------------------------------------------- */
 
-static void confusion_matrix_and_per_class_accuracy(void **state) {
+static void confusion_matrix_and_per_class_accuracy(void **state)
+{
     (void)state;
     const int yt[] = {0, 0, 0, 1, 1, 2};
     const int yp[] = {0, 1, 0, 1, 0, 2};
@@ -633,7 +665,8 @@ static void confusion_matrix_and_per_class_accuracy(void **state) {
  * Timing: the paper's size (6000 train + 1000 test images, 10 classes), 200 features
  * ---------------------------------------------------------------------------------- */
 
-static int poisson(sm_rng *r, double lambda) {
+static int poisson(sm_rng *r, double lambda)
+{
     double l = exp(-lambda), p = 1.0;
     int k = 0;
     do {
@@ -643,13 +676,15 @@ static int poisson(sm_rng *r, double lambda) {
     return k - 1;
 }
 
-static double now_seconds(void) {
+static double now_seconds(void)
+{
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static void timing_6000_by_200_counts(void **state) {
+static void timing_6000_by_200_counts(void **state)
+{
     (void)state;
     enum { NTR = 6000, NTE = 1000, D = 200, K = 10 };
     float *xtr = malloc(sizeof(float) * NTR * D), *xte = malloc(sizeof(float) * NTE * D);
@@ -693,7 +728,8 @@ static void timing_6000_by_200_counts(void **state) {
     free(yte);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(pca_points_on_a_line_keep_one_component),
         cmocka_unit_test(pca_projection_values),

@@ -47,10 +47,12 @@ static void same_key_same_words_any_change_differs(void **state)
     assert_true(words_equal(base, sm_rng_block(seed, stream, counter, index)));
     /* Each component of the key, including the high halves, matters. */
     assert_false(words_equal(base, sm_rng_block(seed + 1, stream, counter, index)));
-    assert_false(words_equal(base, sm_rng_block(seed + (UINT64_C(1) << 32), stream, counter, index)));
+    assert_false(
+        words_equal(base, sm_rng_block(seed + (UINT64_C(1) << 32), stream, counter, index)));
     assert_false(words_equal(base, sm_rng_block(seed, SM_STREAM_INPUT, counter, index)));
     assert_false(words_equal(base, sm_rng_block(seed, stream, counter + 1, index)));
-    assert_false(words_equal(base, sm_rng_block(seed, stream, counter + (UINT64_C(1) << 32), index)));
+    assert_false(
+        words_equal(base, sm_rng_block(seed, stream, counter + (UINT64_C(1) << 32), index)));
     assert_false(words_equal(base, sm_rng_block(seed, stream, counter, index + 1)));
     /* The four words of one block are not copies of each other. */
     assert_true(base.w[0] != base.w[1] && base.w[1] != base.w[2] && base.w[2] != base.w[3]);
@@ -69,13 +71,15 @@ static void same_key_same_words_any_change_differs(void **state)
     }
     assert_true(differ > 990);
     sm_rng copy = a;
-    for (int k = 0; k < 10; k++) assert_int_equal(sm_rng_u32(&a), sm_rng_u32(&copy));
+    for (int k = 0; k < 10; k++)
+        assert_int_equal(sm_rng_u32(&a), sm_rng_u32(&copy));
     /* The sequential stream is the keyed blocks in counter order. */
     sm_rng s;
     sm_rng_init(&s, 5, 9, 2);
     for (uint64_t ctr = 0; ctr < 3; ctr++) {
         sm_rng_words w = sm_rng_block(5, 9, ctr, 2);
-        for (int i = 0; i < 4; i++) assert_int_equal(sm_rng_u32(&s), w.w[i]);
+        for (int i = 0; i < 4; i++)
+            assert_int_equal(sm_rng_u32(&s), w.w[i]);
     }
 }
 
@@ -182,7 +186,8 @@ static void below_is_unbiased(void **state)
         count[x]++;
     }
     double chi2 = 0, e = (double)DRAWS / N;
-    for (int i = 0; i < N; i++) chi2 += (count[i] - e) * (count[i] - e) / e;
+    for (int i = 0; i < N; i++)
+        chi2 += (count[i] - e) * (count[i] - e) / e;
     assert_true(chi2 < 35);
 
     /* n = 3 * 2^30: x % n would put twice the mass below 2^30. The lower and upper
@@ -198,7 +203,8 @@ static void below_is_unbiased(void **state)
     assert_true(fabs(lower - 0.5 * m) < 5 * sqrt(m * 0.25));
 
     /* n = 1 always gives 0. */
-    for (int k = 0; k < 100; k++) assert_int_equal(sm_rng_below(&r, 1), 0);
+    for (int k = 0; k < 100; k++)
+        assert_int_equal(sm_rng_below(&r, 1), 0);
 }
 
 static void shuffle_is_a_uniform_permutation(void **state)
@@ -208,7 +214,8 @@ static void shuffle_is_a_uniform_permutation(void **state)
     sm_rng_init(&r, 8, SM_STREAM_SPLIT, 0);
     enum { N = 1000 };
     int a[N], seen[N];
-    for (int i = 0; i < N; i++) a[i] = i;
+    for (int i = 0; i < N; i++)
+        a[i] = i;
     sm_rng_shuffle(&r, a, N);
     memset(seen, 0, sizeof seen);
     int moved = 0;
@@ -217,7 +224,8 @@ static void shuffle_is_a_uniform_permutation(void **state)
         seen[a[i]]++;
         moved += a[i] != i;
     }
-    for (int i = 0; i < N; i++) assert_int_equal(seen[i], 1);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(seen[i], 1);
     assert_true(moved > N - 20); /* about 1 fixed point expected */
 
     /* All 6 orders of 3 elements equally likely (chi-square, 5 dof, P(> 30) ~ 1.5e-5). */
@@ -229,12 +237,14 @@ static void shuffle_is_a_uniform_permutation(void **state)
         count[b[0] * 2 + (b[1] > b[2])]++;
     }
     double chi2 = 0, e = DRAWS / 6.0;
-    for (int i = 0; i < 6; i++) chi2 += (count[i] - e) * (count[i] - e) / e;
+    for (int i = 0; i < 6; i++)
+        chi2 += (count[i] - e) * (count[i] - e) / e;
     assert_true(chi2 < 30);
 
     /* Same seed, same shuffle; n = 0 and 1 are no-ops. */
     int x[50], y[50];
-    for (int i = 0; i < 50; i++) x[i] = y[i] = i;
+    for (int i = 0; i < 50; i++)
+        x[i] = y[i] = i;
     sm_rng r1, r2;
     sm_rng_init(&r1, 1, SM_STREAM_ORDER, 0);
     sm_rng_init(&r2, 1, SM_STREAM_ORDER, 0);

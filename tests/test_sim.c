@@ -14,9 +14,9 @@
 typedef struct input_ctx {
     int n_in, all;
     sm_encoder *enc;
-    const sm_sim *sim;   /* if set, global steps are recorded too */
-    uint64_t *steps;     /* input clock values asked for */
-    uint64_t *global;    /* sim->count.steps at each call */
+    const sm_sim *sim; /* if set, global steps are recorded too */
+    uint64_t *steps;   /* input clock values asked for */
+    uint64_t *global;  /* sim->count.steps at each call */
     size_t n, cap;
 } input_ctx;
 
@@ -33,7 +33,8 @@ static int test_input(void *ctx, uint64_t step, int32_t *out)
     if (c->enc) return sm_encoder_spikes(c->enc, step, out);
     int n = 0;
     if (c->all)
-        for (int i = 0; i < c->n_in; i++) out[n++] = i;
+        for (int i = 0; i < c->n_in; i++)
+            out[n++] = i;
     return n;
 }
 
@@ -117,9 +118,11 @@ static void sleep_silences_input(void **state)
     assert_int_equal(r[1].steps, 50);
     assert_int_equal(r[1].sleep_steps, 50);
     assert_true(r[1].rate_hz[0] == 0.0); /* no S spike while asleep */
-    for (int i = 0; i < c.net.n_input; i++) assert_int_equal(sim->age[i], 50);
+    for (int i = 0; i < c.net.n_input; i++)
+        assert_int_equal(sim->age[i], 50);
     /* The sink only ever sees E/I neurons. */
-    for (size_t k = 0; k < sp.n; k++) assert_true(sp.id[k] >= c.net.n_input);
+    for (size_t k = 0; k < sp.n; k++)
+        assert_true(sp.id[k] >= c.net.n_input);
     assert_false(sp.bad_order);
     assert_int_equal(sim->count.sleep_steps, 50);
     assert_int_equal(sim->count.wake_steps, 20);
@@ -129,7 +132,8 @@ static void sleep_silences_input(void **state)
     assert_int_equal(in.n, 21);
     assert_int_equal(in.steps[20], 20);
     assert_int_equal(in.global[20], 70);
-    for (int i = 0; i < c.net.n_input; i++) assert_int_equal(sim->age[i], 0);
+    for (int i = 0; i < c.net.n_input; i++)
+        assert_int_equal(sim->age[i], 0);
     free(in.steps);
     free(in.global);
     spikes_free(&sp);
@@ -151,9 +155,11 @@ static void one_step_from_rest(sm_sim *sim, int phase, double *mean, double *var
                                              : sm_sim_test(sim, 1, &err);
     assert_int_equal(st, SM_OK);
     double s = 0, q = 0;
-    for (int i = 0; i < n; i++) s += sim->v[i];
+    for (int i = 0; i < n; i++)
+        s += sim->v[i];
     *mean = s / n;
-    for (int i = 0; i < n; i++) q += (sim->v[i] - *mean) * (sim->v[i] - *mean);
+    for (int i = 0; i < n; i++)
+        q += (sim->v[i] - *mean) * (sim->v[i] - *mean);
     *var = q / (n - 1);
 }
 
@@ -330,16 +336,19 @@ static void mode_sleep_episode_in_the_loop(void **state)
     c.sleep.frequency = 60;
     sm_sim *sim = make(&c);
     double w0[SM_N_PATHS];
-    for (int p = 0; p < SM_N_PATHS; p++) w0[p] = fabs(c.net.w0[p]);
+    for (int p = 0; p < SM_N_PATHS; p++)
+        w0[p] = fabs(c.net.w0[p]);
     sm_net *net = sim->net;
-    for (int64_t k = 0; k < net->n_syn; k++) net->w[k] = (float)(net->w[k] * (1.0 + (k % 7) * 0.1));
+    for (int64_t k = 0; k < net->n_syn; k++)
+        net->w[k] = (float)(net->w[k] * (1.0 + (k % 7) * 0.1));
     int64_t slept = -1;
     sm_error err;
     assert_int_equal(sm_sim_sleep(sim, 100, &slept, &err), SM_OK);
     assert_int_equal(slept, 100);
     assert_int_equal(sim->count.sleep_steps, 100);
     for (int64_t k = 0; k < net->n_syn; k++)
-        assert_true(fabs(fabs((double)net->w[k]) - w0[net->pathway[k]]) <= 1e-5 * w0[net->pathway[k]]);
+        assert_true(fabs(fabs((double)net->w[k]) - w0[net->pathway[k]]) <=
+                    1e-5 * w0[net->pathway[k]]);
     /* Scheduled every 60 wake steps: at 60 and 120. */
     assert_int_equal(sm_sim_wake(sim, 150, &err), SM_OK);
     assert_int_equal(sim->count.episodes, 3);
@@ -356,7 +365,8 @@ static void mode_sleep_episode_in_the_loop(void **state)
     sim = make(&c);
     net = sim->net;
     double total[SM_N_PATHS];
-    for (int p = 0; p < SM_N_PATHS; p++) total[p] = sm_net_pathway_abs_sum(net, p);
+    for (int p = 0; p < SM_N_PATHS; p++)
+        total[p] = sm_net_pathway_abs_sum(net, p);
     scale_plastic(sim, 1.7);
     assert_int_equal(sm_sim_wake(sim, 49, &err), SM_OK);
     assert_int_equal(sim->count.normalizations, 0);
@@ -380,7 +390,8 @@ static void test_phase_freezes_weights(void **state)
     sm_encoder *enc = sm_encoder_create(&c, c.net.n_input, &err);
     assert_non_null(enc);
     double *p = malloc((size_t)c.net.n_input * sizeof *p);
-    for (int i = 0; i < c.net.n_input; i++) p[i] = 0.3;
+    for (int i = 0; i < c.net.n_input; i++)
+        p[i] = 0.3;
     sm_encoder_set_probabilities(enc, p, NULL);
     input_ctx in = {.n_in = c.net.n_input, .enc = enc};
     sm_sim_set_input(sim, test_input, &in);
@@ -428,7 +439,8 @@ static void run_recorded(int threads, int64_t seed, spikes *sp, float **w_out, i
     sm_error err;
     sm_encoder *enc = sm_encoder_create(&c, c.net.n_input, &err);
     double p[100];
-    for (int i = 0; i < 100; i++) p[i] = 0.02 + 0.002 * i;
+    for (int i = 0; i < 100; i++)
+        p[i] = 0.02 + 0.002 * i;
     sm_encoder_set_probabilities(enc, p, NULL);
     input_ctx in = {.n_in = c.net.n_input, .enc = enc};
     sm_sim_set_input(sim, test_input, &in);

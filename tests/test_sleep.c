@@ -12,7 +12,8 @@
 #include "somnus/sim.h"
 #include "somnus/sleep.h"
 
-#define assert_rel_near(a, b, rel) assert_true(fabs((double)(a) - (double)(b)) <= (rel)*fabs((double)(b)))
+#define assert_rel_near(a, b, rel)                                                                 \
+    assert_true(fabs((double)(a) - (double)(b)) <= (rel)*fabs((double)(b)))
 
 /* S0 | E1 E2 | I3. Exc block: S0->E1 0.15, S0->E2 0.005 (below the target), E1->E2 3,
  * E2->E1 25, E2->I3 0.4; inh block: I3->E1 -0.5, I3->E2 -0.002 (below the target). */
@@ -22,8 +23,8 @@ static const int32_t POST[N_EDGES] = {1, 2, 2, 1, 3, 1, 2};
 static const float W[N_EDGES] = {0.15f, 0.005f, 3.0f, 25.0f, 0.4f, -0.5f, -0.002f};
 /* 0.01 (w / 0.01)^0.99997 and -0.01 (w / -0.01)^0.99997, computed separately. */
 static const double W_EXACT[N_EDGES] = {0.15, 0.005, 3.0, 25.0, 0.4, -0.5, -0.002};
-static const double W_AFTER[N_EDGES] = {0.149987814269, 0.00500010397316, 2.99948670349,
-                                        24.9941326541,  0.399955735896,   -0.499941323098,
+static const double W_AFTER[N_EDGES] = {0.149987814269,   0.00500010397316, 2.99948670349,
+                                        24.9941326541,    0.399955735896,   -0.499941323098,
                                         -0.00200009656861};
 
 static sm_net *hand_net(const int plastic[SM_N_PATHS])
@@ -113,7 +114,8 @@ static void powerlaw_step_any_lambda(void **state)
             double want = sm_sleep_powerlaw_map(W[e], t, (float)lambdas[k]);
             float got = w_of(net, e);
             if (fabs(got - want) > 1e-6 * fabs(want))
-                fail_msg("lambda %g, w %g: %.9g, expected %.9g", lambdas[k], (double)W[e], got, want);
+                fail_msg("lambda %g, w %g: %.9g, expected %.9g", lambdas[k], (double)W[e], got,
+                         want);
         }
         sm_sleep_destroy(s);
         sm_net_destroy(net);
@@ -131,7 +133,8 @@ static void powerlaw_many_steps_match_closed_form(void **state)
     sm_sleep *s = make_sleep(&cfg, net);
     double sums[2];
     const int n = 2000;
-    for (int k = 0; k < n; k++) sm_sleep_powerlaw_step(s, net, sums);
+    for (int k = 0; k < n; k++)
+        sm_sleep_powerlaw_step(s, net, sums);
     const double lam_n = pow(0.99997, n);
     for (int e = 0; e < N_EDGES; e++) {
         double t = W[e] < 0 ? -0.01 : 0.01;
@@ -155,7 +158,8 @@ static void powerlaw_skips_fixed_pathways(void **state)
     assert_true(w_of(net, 4) == 0.4f); /* E2->I3 untouched */
     assert_rel_near(w_of(net, 2), W_AFTER[2], 1e-6);
     double want0 = 0;
-    for (int e = 0; e < 4; e++) want0 += fabs((double)w_of(net, e));
+    for (int e = 0; e < 4; e++)
+        want0 += fabs((double)w_of(net, e));
     assert_float_near(sums[0], want0, 1e-9); /* fixed synapse not in the sum */
     sm_sleep_destroy(s);
     sm_net_destroy(net);
@@ -175,7 +179,7 @@ static void block_sums_and_stop_criterion(void **state)
 {
     (void)state;
     sm_config cfg;
-    sm_config_default(&cfg); /* tolerance 0.001, stop = within */
+    sm_config_default(&cfg);                      /* tolerance 0.001, stop = within */
     const int plastic[SM_N_PATHS] = {1, 0, 1, 1}; /* E->E fixed: not in the sums */
     sm_net *net = hand_net(plastic);
     sm_sleep *s = make_sleep(&cfg, net);
@@ -240,7 +244,8 @@ static void perturb(sm_net *net, uint32_t index)
 {
     sm_rng r;
     sm_rng_init(&r, 2, SM_STREAM_USER, index);
-    for (int64_t k = 0; k < net->n_syn; k++) net->w[k] *= (float)(0.4 + 2.1 * sm_rng_uniform(&r));
+    for (int64_t k = 0; k < net->n_syn; k++)
+        net->w[k] *= (float)(0.4 + 2.1 * sm_rng_uniform(&r));
 }
 
 /* Targets computed here from the baseline weights, independently of sleep.c. */
@@ -260,7 +265,8 @@ static void baseline_targets(const sm_net *net, targets *t)
         count[p]++;
         if (net->plastic[p]) t->in[2 * net->post[k] + (p == SM_PATH_IE)] += fabs((double)net->w[k]);
     }
-    for (int p = 0; p < SM_N_PATHS; p++) t->mean[p] = t->total[p] / (double)count[p];
+    for (int p = 0; p < SM_N_PATHS; p++)
+        t->mean[p] = t->total[p] / (double)count[p];
 }
 
 static void check_mode_target(const sm_net *net, const float *before, const targets *t, int mode,
@@ -291,7 +297,8 @@ static void check_mode_target(const sm_net *net, const float *before, const targ
         for (int64_t k = 0; k < net->n_syn; k++)
             if (net->plastic[net->pathway[k]])
                 in[2 * net->post[k] + (net->pathway[k] == ie)] += fabs((double)net->w[k]);
-        for (int i = 0; i < 2 * net->n_post; i++) assert_rel_near(in[i], t->in[i], rel);
+        for (int i = 0; i < 2 * net->n_post; i++)
+            assert_rel_near(in[i], t->in[i], rel);
         free(in);
     }
 }
@@ -312,14 +319,16 @@ static void mode_episode(int mode, int64_t D, double rel, uint32_t seed)
     memcpy(before, net->w, (size_t)net->n_syn * sizeof *before);
     sm_error err;
     assert_int_equal(sm_sleep_mode_begin(s, net, mode, D, &err), SM_OK);
-    for (int64_t k = 0; k < D / 2; k++) sm_sleep_mode_step(s, net);
+    for (int64_t k = 0; k < D / 2; k++)
+        sm_sleep_mode_step(s, net);
     if (mode == SM_SLEEP_STATIC && D % 2 == 0) {
         for (int64_t k = 0; k < net->n_syn; k++)
             if (net->plastic[net->pathway[k]])
                 assert_rel_near(fabs((double)net->w[k]),
                                 sqrt(fabs((double)before[k]) * t.mean[net->pathway[k]]), rel);
     }
-    for (int64_t k = D / 2; k < D; k++) sm_sleep_mode_step(s, net);
+    for (int64_t k = D / 2; k < D; k++)
+        sm_sleep_mode_step(s, net);
     check_mode_target(net, before, &t, mode, rel);
     free(before);
     free(t.in);

@@ -329,7 +329,8 @@ static void run_random_trains(int rule, unsigned plastic_mask)
     c.stdp.eta_e = c.stdp.eta_i = 0.3; /* big steps: bounds are hit often */
     c.stdp.trace_eta = 0.3;
     c.stdp.trace_w_max = 40; /* soft bound above the hard bound */
-    for (int p = 0; p < SM_N_PATHS; p++) c.net.plastic[p] = (plastic_mask >> p) & 1u;
+    for (int p = 0; p < SM_N_PATHS; p++)
+        c.net.plastic[p] = (plastic_mask >> p) & 1u;
     sm_error err;
     sm_net *net = sm_net_create(&c, &err);
     assert_non_null(net);
@@ -340,7 +341,8 @@ static void run_random_trains(int rule, unsigned plastic_mask)
     float *w_init = malloc((size_t)net->n_syn * sizeof *w_init);
     memcpy(w_init, net->w, (size_t)net->n_syn * sizeof *w_init);
     int32_t age[MAXN];
-    for (int g = 0; g < nt; g++) age[g] = NEVER;
+    for (int g = 0; g < nt; g++)
+        age[g] = NEVER;
     sm_rng rng;
     sm_rng_init(&rng, 5, SM_STREAM_USER, (uint32_t)rule);
     view v;
@@ -355,15 +357,18 @@ static void run_random_trains(int rule, unsigned plastic_mask)
         for (int64_t s = 0; s < net->n_syn; s++) {
             float x = net->w[s];
             if (s < net->exc_end) {
-                if (!(x >= 0.01f && x <= 25.0f)) fail_msg("step %llu: exc weight %g", (unsigned long long)t, x);
+                if (!(x >= 0.01f && x <= 25.0f))
+                    fail_msg("step %llu: exc weight %g", (unsigned long long)t, x);
             } else {
-                if (!(x >= -25.0f && x <= -0.01f)) fail_msg("step %llu: inh weight %g", (unsigned long long)t, x);
+                if (!(x >= -25.0f && x <= -0.01f))
+                    fail_msg("step %llu: inh weight %g", (unsigned long long)t, x);
             }
         }
     }
     sm_rule_flush(r, net);
     int64_t changed[SM_N_PATHS] = {0};
-    for (int64_t s = 0; s < net->n_syn; s++) changed[net->pathway[s]] += net->w[s] != w_init[s];
+    for (int64_t s = 0; s < net->n_syn; s++)
+        changed[net->pathway[s]] += net->w[s] != w_init[s];
     for (int p = 0; p < SM_N_PATHS; p++) {
         assert_true(net->path_count[p] > 0);
         if ((plastic_mask >> p) & 1u)
@@ -403,7 +408,8 @@ static void non_plastic_pathway_untouched_in_tiny_net(void **state)
     assert_true(w[1] == 1.0f);
     assert_float_near(w[0], 1 + 8e-4, 1.2e-7);
     /* No plastic pathway at all: nothing moves. */
-    for (int p = 0; p < SM_N_PATHS; p++) c.net.plastic[p] = 0;
+    for (int p = 0; p < SM_N_PATHS; p++)
+        c.net.plastic[p] = 0;
     pair_once(&c, age, w0, w);
     assert_true(w[0] == 1.0f && w[1] == 1.0f && w[2] == 1.0f && w[3] == -1.0f);
 }

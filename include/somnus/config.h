@@ -20,12 +20,12 @@ extern "C" {
 
 /* Parameters of one LIF population (spec section 2). Units: ms, mV. */
 typedef struct sm_lif_params {
-    double tau_m, tau_syn, r_m;        /* membrane and synaptic time constants; resistance */
-    double v_rest, v_reset, theta0;    /* rest, reset, base threshold */
-    double v_min, v_max;               /* membrane clamp */
-    double theta_min, theta_max;       /* threshold clamp */
-    double tau_a, delta_a;             /* threshold adaptation */
-    double v_init;                     /* membrane potential at construction */
+    double tau_m, tau_syn, r_m;     /* membrane and synaptic time constants; resistance */
+    double v_rest, v_reset, theta0; /* rest, reset, base threshold */
+    double v_min, v_max;            /* membrane clamp */
+    double theta_min, theta_max;    /* threshold clamp */
+    double tau_a, delta_a;          /* threshold adaptation */
+    double v_init;                  /* membrane potential at construction */
 } sm_lif_params;
 
 enum sm_stdp_rule { SM_STDP_NONE = 0, SM_STDP_PAIR = 1, SM_STDP_TRACE = 2 };
@@ -50,16 +50,16 @@ typedef struct sm_config {
     struct {
         int64_t seed;
         double dt;
-        int threads;          /* 0 = OpenMP default */
-        int parallel_min;     /* neurons below which loops stay serial */
-        int64_t steps;        /* steps for `somnus run` */
+        int threads;      /* 0 = OpenMP default */
+        int parallel_min; /* neurons below which loops stay serial */
+        int64_t steps;    /* steps for `somnus run` */
     } run;
     struct {
         int n_input, n_exc, n_inh;
-        double p[SM_N_PATHS];      /* connection probability per pathway */
-        double w0[SM_N_PATHS];     /* initial weight per pathway (signed) */
-        int plastic[SM_N_PATHS];   /* 1 if STDP and sleep act on the pathway */
-        int no_reciprocal;         /* drop I->E where E->I exists */
+        double p[SM_N_PATHS];    /* connection probability per pathway */
+        double w0[SM_N_PATHS];   /* initial weight per pathway (signed) */
+        int plastic[SM_N_PATHS]; /* 1 if STDP and sleep act on the pathway */
+        int no_reciprocal;       /* drop I->E where E->I exists */
     } net;
     sm_lif_params lif[2]; /* [0] = E, [1] = I */
     struct {
@@ -98,9 +98,9 @@ enum sm_param_type { SM_PT_REAL, SM_PT_INT, SM_PT_INT64, SM_PT_BOOL, SM_PT_ENUM 
 
 /* One row of the parameter table. */
 typedef struct sm_param_def {
-    const char *name;    /* "group.name" */
-    int type;            /* enum sm_param_type */
-    size_t offset;       /* byte offset in sm_config */
+    const char *name; /* "group.name" */
+    int type;         /* enum sm_param_type */
+    size_t offset;    /* byte offset in sm_config */
     double def, min, max;
     const char *unit;    /* "ms", "mV", "1", ... */
     const char *choices; /* SM_PT_ENUM: "a|b|c", values 0,1,2 unless listed as "a=1|b=4" */

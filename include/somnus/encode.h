@@ -21,8 +21,8 @@ extern "C" {
 #endif
 
 typedef struct sm_encoder {
-    int n;               /* stimulus neurons */
-    int kind;            /* enum sm_encoder_kind */
+    int n;    /* stimulus neurons */
+    int kind; /* enum sm_encoder_kind */
     double gain, r_max, dt;
     uint64_t seed;
     uint32_t *threshold; /* n: spike iff a uniform 32-bit word < threshold (p * 2^32) */

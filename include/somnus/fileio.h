@@ -16,9 +16,9 @@ extern "C" {
 #endif
 
 typedef struct sm_atomic_file {
-    FILE *fp;        /* write here between open and commit */
-    char *path;      /* final path (owned) */
-    char *tmp_path;  /* temporary path (owned) */
+    FILE *fp;       /* write here between open and commit */
+    char *path;     /* final path (owned) */
+    char *tmp_path; /* temporary path (owned) */
 } sm_atomic_file;
 
 /* Opens a temporary file next to `path` for writing (binary mode). On failure the

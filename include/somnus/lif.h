@@ -6,7 +6,8 @@
  *   V     <- V + noise
  *   V     <- clamp(V, V_min, V_max)
  *   spike if V > theta; then V <- V_reset
- *   a     <- a - dt/tau_a * a;  a <- a + delta_a on a spike;  theta = clamp(theta_0 + a, theta_min, theta_max)
+ *   a     <- a - dt/tau_a * a;  a <- a + delta_a on a spike;  theta = clamp(theta_0 + a, theta_min,
+ * theta_max)
  *
  * State lives in structs of arrays owned by the caller (the simulation); this module
  * holds the maths only.

@@ -30,12 +30,12 @@ enum sm_phase { SM_PHASE_WAKE = 0, SM_PHASE_SLEEP = 1, SM_PHASE_TEST = 2 };
 
 /* One record: the interval (step - steps, step]. */
 typedef struct sm_monitor_sample {
-    uint64_t step;          /* total steps simulated at the record */
-    int64_t wake_steps;     /* wake steps at the record */
-    int phase;              /* phase of the last step of the interval */
-    int64_t steps;          /* length of the interval */
-    int64_t sleep_steps;    /* of which asleep */
-    double rate_hz[3];      /* mean rate of S, E, I over the interval */
+    uint64_t step;       /* total steps simulated at the record */
+    int64_t wake_steps;  /* wake steps at the record */
+    int phase;           /* phase of the last step of the interval */
+    int64_t steps;       /* length of the interval */
+    int64_t sleep_steps; /* of which asleep */
+    double rate_hz[3];   /* mean rate of S, E, I over the interval */
     sm_weight_stats w[SM_N_PATHS];
 } sm_monitor_sample;
 
@@ -64,7 +64,8 @@ void sm_monitor_step(sm_monitor *m, const int32_t *ids, int n, int phase);
 void sm_monitor_reset_counts(sm_monitor *m);
 
 /* Computes the weight statistics of every pathway. */
-void sm_monitor_weight_stats(const sm_monitor *m, const sm_net *net, sm_weight_stats out[SM_N_PATHS]);
+void sm_monitor_weight_stats(const sm_monitor *m, const sm_net *net,
+                             sm_weight_stats out[SM_N_PATHS]);
 
 /* Appends a record for the interval since the previous one and starts a new interval.
  * Returns SM_ENUMERIC, naming the pathway and step, if a weight is NaN or infinite. */

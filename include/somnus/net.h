@@ -29,15 +29,15 @@ typedef struct sm_net {
     int n_total; /* n_in + n_post */
 
     int64_t n_syn;
-    int64_t exc_end;   /* synapses [0, exc_end) have an excitatory presynaptic neuron */
-    int64_t *row;      /* n_total + 1: outgoing synapses of global neuron g are row[g]..row[g+1] */
-    int32_t *post;     /* n_syn: target as post index (0..n_post-1) */
-    float *w;          /* n_syn: weight (signed: >= 0 excitatory, <= 0 inhibitory) */
-    uint8_t *pathway;  /* n_syn: enum sm_pathway */
+    int64_t exc_end;  /* synapses [0, exc_end) have an excitatory presynaptic neuron */
+    int64_t *row;     /* n_total + 1: outgoing synapses of global neuron g are row[g]..row[g+1] */
+    int32_t *post;    /* n_syn: target as post index (0..n_post-1) */
+    float *w;         /* n_syn: weight (signed: >= 0 excitatory, <= 0 inhibitory) */
+    uint8_t *pathway; /* n_syn: enum sm_pathway */
 
-    int64_t *in_row;   /* n_post + 1: incoming synapses of post neuron i are in_syn[in_row[i]..] */
-    int64_t *in_syn;   /* n_syn: synapse ids, grouped by post neuron, ascending id */
-    int32_t *in_pre;   /* n_syn: global presynaptic index of in_syn[k] */
+    int64_t *in_row; /* n_post + 1: incoming synapses of post neuron i are in_syn[in_row[i]..] */
+    int64_t *in_syn; /* n_syn: synapse ids, grouped by post neuron, ascending id */
+    int32_t *in_pre; /* n_syn: global presynaptic index of in_syn[k] */
 
     int64_t path_count[SM_N_PATHS]; /* synapses per pathway */
     int plastic[SM_N_PATHS];        /* copied from the config */

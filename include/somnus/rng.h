@@ -20,16 +20,16 @@ extern "C" {
 
 /* Stream identifiers. Values are part of the reproducibility contract: never renumber. */
 enum sm_stream {
-    SM_STREAM_CONNECT = 1, /* synapse existence (network construction) */
-    SM_STREAM_NOISE = 2,   /* membrane noise, counter = step, index = neuron */
-    SM_STREAM_INPUT = 3,   /* input spikes, counter = step, index = input neuron */
-    SM_STREAM_SPLIT = 4,   /* dataset split and shuffling */
-    SM_STREAM_SYNTH = 5,   /* synthetic dataset generation */
-    SM_STREAM_ORDER = 6,   /* presentation order of training images */
-    SM_STREAM_PLACE = 7,   /* spatial placement (receptive-field centres) */
-    SM_STREAM_SGSNN = 8,   /* surrogate-gradient network initialisation and batches */
+    SM_STREAM_CONNECT = 1,      /* synapse existence (network construction) */
+    SM_STREAM_NOISE = 2,        /* membrane noise, counter = step, index = neuron */
+    SM_STREAM_INPUT = 3,        /* input spikes, counter = step, index = input neuron */
+    SM_STREAM_SPLIT = 4,        /* dataset split and shuffling */
+    SM_STREAM_SYNTH = 5,        /* synthetic dataset generation */
+    SM_STREAM_ORDER = 6,        /* presentation order of training images */
+    SM_STREAM_PLACE = 7,        /* spatial placement (receptive-field centres) */
+    SM_STREAM_SGSNN = 8,        /* surrogate-gradient network initialisation and batches */
     SM_STREAM_RANDOM_INPUT = 9, /* random images of `somnus run --input random` */
-    SM_STREAM_USER = 1024  /* first identifier free for embedding applications */
+    SM_STREAM_USER = 1024       /* first identifier free for embedding applications */
 };
 
 typedef struct sm_rng_words {

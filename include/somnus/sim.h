@@ -42,11 +42,11 @@ typedef void (*sm_spike_fn)(void *ctx, uint64_t step, const int32_t *ids, int n)
 
 /* Counters of what the simulation has done. */
 typedef struct sm_sim_counters {
-    uint64_t steps;        /* all steps */
-    int64_t wake_steps;    /* wake steps (the schedule's clock) */
-    int64_t sleep_steps;   /* steps asleep */
-    int64_t test_steps;    /* steps in the test phase */
-    int64_t episodes;      /* sleep episodes started */
+    uint64_t steps;             /* all steps */
+    int64_t wake_steps;         /* wake steps (the schedule's clock) */
+    int64_t sleep_steps;        /* steps asleep */
+    int64_t test_steps;         /* steps in the test phase */
+    int64_t episodes;           /* sleep episodes started */
     int64_t episodes_converged; /* power-law episodes that ended by the stop criterion */
     int64_t normalizations;
 } sm_sim_counters;
@@ -67,7 +67,7 @@ typedef struct sm_sim {
     int32_t *ids;
     int n_ids;
     sm_sim_counters count;
-    int64_t next_record;   /* steps until the next monitor record */
+    int64_t next_record; /* steps until the next monitor record */
     sm_input_fn input;
     void *input_ctx;
     sm_spike_fn on_spikes;

@@ -31,19 +31,19 @@ extern "C" {
 
 typedef struct sm_sleep {
     /* configuration */
-    double lambda;              /* double: (float)0.99997 - 1 is 6e-4 off lambda - 1 */
-    float target[2];            /* target[0] excitatory w_t (> 0), target[1] inhibitory (< 0) */
+    double lambda;   /* double: (float)0.99997 - 1 is 6e-4 off lambda - 1 */
+    float target[2]; /* target[0] excitatory w_t (> 0), target[1] inhibitory (< 0) */
     double tolerance;
-    int stop;                   /* enum sm_sleep_stop */
+    int stop; /* enum sm_sleep_stop */
     int plastic[SM_N_PATHS];
     /* baselines, recorded by sm_sleep_record_baseline */
     double w0_block[2];         /* sum |w| of plastic synapses per block */
     double w0_path[SM_N_PATHS]; /* sum |w| per pathway */
     double mean_path[SM_N_PATHS];
-    double *w0_in;              /* n_post * 2: initial incoming sum |w| per post neuron and block */
+    double *w0_in; /* n_post * 2: initial incoming sum |w| per post neuron and block */
     int has_baseline;
     /* mode-sleep episode */
-    double *factor;             /* n_syn: per-step multiplier m^(1/D) (0 = not plastic) */
+    double *factor; /* n_syn: per-step multiplier m^(1/D) (0 = not plastic) */
     int64_t n_syn;
     int n_post;
 } sm_sleep;

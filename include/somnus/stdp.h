@@ -29,11 +29,12 @@ extern "C" {
 
 /* What one step's spikes look like to a rule. */
 typedef struct sm_step_spikes {
-    uint64_t step;        /* global step index */
-    const int32_t *ids;   /* global indices of the neurons that spiked this step: S, then E/I, ascending */
-    int n;                /* length of ids */
-    const uint8_t *flag;  /* n_total: 1 if the neuron spiked this step */
-    const int32_t *age;   /* n_total: steps since the neuron's last spike (0 = this step) */
+    uint64_t step; /* global step index */
+    const int32_t
+        *ids; /* global indices of the neurons that spiked this step: S, then E/I, ascending */
+    int n;    /* length of ids */
+    const uint8_t *flag; /* n_total: 1 if the neuron spiked this step */
+    const int32_t *age;  /* n_total: steps since the neuron's last spike (0 = this step) */
 } sm_step_spikes;
 
 typedef struct sm_rule sm_rule;

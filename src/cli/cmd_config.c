@@ -38,7 +38,8 @@ int cmd_config(int argc, char **argv)
     if (show) {
         sm_config cfg;
         sm_error err;
-        if (cli_build_config(&common, &cfg, &err) != SM_OK) return cli_fail(CLI_USAGE, "%s", err.msg);
+        if (cli_build_config(&common, &cfg, &err) != SM_OK)
+            return cli_fail(CLI_USAGE, "%s", err.msg);
         json_t *j = sm_config_to_json(&cfg);
         json_dumpf(j, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
         fputc('\n', stdout);

@@ -16,12 +16,12 @@
 
 typedef struct run_opts {
     cli_common common;
-    const char *input;      /* "random", "none" or a spike file path (spikes:FILE) */
+    const char *input; /* "random", "none" or a spike file path (spikes:FILE) */
     const char *out;
     const char *spikes_out;
     int plasticity;
     int quiet;
-    long long steps;        /* -1: run.steps */
+    long long steps; /* -1: run.steps */
 } run_opts;
 
 static void usage(FILE *out)
@@ -78,8 +78,10 @@ static int parse(run_opts *o, int argc, char **argv)
 static void random_image(sm_rng *r, float *img, int n, double total)
 {
     double sum = 0;
-    for (int i = 0; i < n; i++) sum += img[i] = (float)sm_rng_uniform(r);
-    for (int i = 0; i < n; i++) img[i] = (float)(img[i] * total / sum);
+    for (int i = 0; i < n; i++)
+        sum += img[i] = (float)sm_rng_uniform(r);
+    for (int i = 0; i < n; i++)
+        img[i] = (float)(img[i] * total / sum);
 }
 
 static int encoder_input(void *enc, uint64_t step, int32_t *out)
@@ -156,33 +158,38 @@ static json_t *summary_json(const sm_sim *sim, const sm_weight_stats initial[SM_
     sm_sleep_block_sums(sim->sleep, sim->net, sums);
     const sm_monitor *m = sim->mon;
     uint64_t spikes[3];
-    for (int p = 0; p < 3; p++) spikes[p] = m->total_spikes[p] + m->window_spikes[p];
+    for (int p = 0; p < 3; p++)
+        spikes[p] = m->total_spikes[p] + m->window_spikes[p];
     const double seconds = (double)sim->count.steps * sim->cfg.run.dt / 1000.0;
     const int sizes[3] = {sim->net->n_in, sim->net->n_exc, sim->net->n_inh};
     json_t *rates = json_object();
     static const char *POPS[3] = {"S", "E", "I"};
     for (int p = 0; p < 3; p++)
-        json_object_set_new(rates, POPS[p],
-                            json_real(sizes[p] && seconds > 0 ? spikes[p] / (sizes[p] * seconds) : 0));
+        json_object_set_new(
+            rates, POPS[p],
+            json_real(sizes[p] && seconds > 0 ? spikes[p] / (sizes[p] * seconds) : 0));
     const sm_sim_counters *c = &sim->count;
-    return json_pack("{s:o, s:o, s:o, s:[f,f], s:[f,f], s:[f,f], s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
-                     "rate_hz", rates, "weights_initial", stats_json(initial), "weights_final",
-                     stats_json(final), "W0_exc_inh", sim->sleep->w0_block[0], sim->sleep->w0_block[1],
-                     "final_sum_exc_inh", sums[0], sums[1], "final_over_W0",
-                     sims_ratio(sums[0], sim->sleep->w0_block[0]), sims_ratio(sums[1], sim->sleep->w0_block[1]),
-                     "counters", "steps", (json_int_t)c->steps, "wake_steps", (json_int_t)c->wake_steps,
-                     "sleep_steps", (json_int_t)c->sleep_steps, "test_steps", (json_int_t)c->test_steps,
-                     "episodes", (json_int_t)c->episodes, "episodes_converged",
-                     (json_int_t)c->episodes_converged, "normalizations", (json_int_t)c->normalizations);
+    return json_pack(
+        "{s:o, s:o, s:o, s:[f,f], s:[f,f], s:[f,f], s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+        "rate_hz", rates, "weights_initial", stats_json(initial), "weights_final",
+        stats_json(final), "W0_exc_inh", sim->sleep->w0_block[0], sim->sleep->w0_block[1],
+        "final_sum_exc_inh", sums[0], sums[1], "final_over_W0",
+        sims_ratio(sums[0], sim->sleep->w0_block[0]), sims_ratio(sums[1], sim->sleep->w0_block[1]),
+        "counters", "steps", (json_int_t)c->steps, "wake_steps", (json_int_t)c->wake_steps,
+        "sleep_steps", (json_int_t)c->sleep_steps, "test_steps", (json_int_t)c->test_steps,
+        "episodes", (json_int_t)c->episodes, "episodes_converged",
+        (json_int_t)c->episodes_converged, "normalizations", (json_int_t)c->normalizations);
 }
 
 static json_t *network_json(const sm_net *net)
 {
     json_t *counts = json_object();
     for (int p = 0; p < SM_N_PATHS; p++)
-        json_object_set_new(counts, sm_pathway_name(p), json_integer((json_int_t)net->path_count[p]));
-    return json_pack("{s:i, s:i, s:i, s:I, s:o}", "n_input", net->n_in, "n_exc", net->n_exc, "n_inh",
-                     net->n_inh, "synapses", (json_int_t)net->n_syn, "synapses_per_pathway", counts);
+        json_object_set_new(counts, sm_pathway_name(p),
+                            json_integer((json_int_t)net->path_count[p]));
+    return json_pack("{s:i, s:i, s:i, s:I, s:o}", "n_input", net->n_in, "n_exc", net->n_exc,
+                     "n_inh", net->n_inh, "synapses", (json_int_t)net->n_syn,
+                     "synapses_per_pathway", counts);
 }
 
 /* Fails early, before any simulation, if the results file cannot be created. */
@@ -247,15 +254,14 @@ int cmd_run(int argc, char **argv)
     }
     if (st == SM_OK) {
         const double sim_s = t_end - t_sim;
-        json_t *doc = json_pack("{s:s, s:s, s:I, s:o, s:{s:f, s:f, s:f, s:f, s:i}, s:o, s:o, s:o, s:s, s:b}",
-                                "somnus_version", sm_version(), "command", "run", "seed",
-                                (json_int_t)cfg.run.seed, "config", sm_config_to_json(&cfg), "timing",
-                                "build_s", t_sim - t_start, "simulate_s", sim_s, "wall_s",
-                                now() - t_start, "steps_per_s",
-                                sim_s > 0 ? (double)sim->count.steps / sim_s : 0.0, "threads",
-                                sim->threads, "network", network_json(sim->net), "summary",
-                                summary_json(sim, initial), "monitor", sm_monitor_to_json(sim->mon),
-                                "input", o.input, "plasticity", o.plasticity);
+        json_t *doc = json_pack(
+            "{s:s, s:s, s:I, s:o, s:{s:f, s:f, s:f, s:f, s:i}, s:o, s:o, s:o, s:s, s:b}",
+            "somnus_version", sm_version(), "command", "run", "seed", (json_int_t)cfg.run.seed,
+            "config", sm_config_to_json(&cfg), "timing", "build_s", t_sim - t_start, "simulate_s",
+            sim_s, "wall_s", now() - t_start, "steps_per_s",
+            sim_s > 0 ? (double)sim->count.steps / sim_s : 0.0, "threads", sim->threads, "network",
+            network_json(sim->net), "summary", summary_json(sim, initial), "monitor",
+            sm_monitor_to_json(sim->mon), "input", o.input, "plasticity", o.plasticity);
         st = doc ? sm_json_write(o.out, doc, &err)
                  : sm_error_set(&err, SM_EINTERNAL, "cannot build the results document");
         json_decref(doc);

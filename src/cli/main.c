@@ -85,16 +85,15 @@ long long cli_parse_count(const char *option, const char *text)
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: somnus <command> [options]\n"
-            "\n"
-            "commands:\n"
-            "  run       simulate the network on random, silent or spike-file input\n"
-            "  config    show parameters: --list (table), --show (resolved config as JSON)\n"
-            "  version   print the version\n"
-            "\n"
-            "common options: --config FILE  --set group.name=value  --seed N\n"
-            "`somnus <command> --help` describes a command.\n");
+    fprintf(out, "usage: somnus <command> [options]\n"
+                 "\n"
+                 "commands:\n"
+                 "  run       simulate the network on random, silent or spike-file input\n"
+                 "  config    show parameters: --list (table), --show (resolved config as JSON)\n"
+                 "  version   print the version\n"
+                 "\n"
+                 "common options: --config FILE  --set group.name=value  --seed N\n"
+                 "`somnus <command> --help` describes a command.\n");
 }
 
 int main(int argc, char **argv)
