@@ -30,6 +30,10 @@
     {                                                                                              \
         n, SM_PT_ENUM, OFF(f), d, 0, 0, "choice", c, h                                             \
     }
+#define STR(n, f, d, h)                                                                            \
+    {                                                                                              \
+        n, SM_PT_STRING, OFF(f), 0, 0, 0, "text", d, h                                             \
+    }
 #define BIG 1e12
 
 #define LIF_ROWS(pop, i, name)                                                                     \
@@ -159,6 +163,73 @@ static const sm_param_def TABLE[] = {
 
     INT64("monitor.interval", monitor.interval, 1000, 1, 1e15, "steps",
           "steps between records of population rates and weight statistics"),
+    STR("data.dataset", data.dataset, "mnist",
+        "mnist|fashion|kmnist|notmnist|synthetic[:N[:SEED]]|idx:IMG,LBL[,TIMG,TLBL]|"
+        "mnist-json:DIR (see docs/datasets.md)"),
+    STR("data.dir", data.dir, "data", "folder scripts/fetch-data.sh fills"),
+    STR("data.classes", data.classes, "all", "classes used: all, or a list such as 0,1,7 or 0-4"),
+    INT("data.n_train", data.n_train, 6000, 2, 1 << 28, "images", "training images"),
+    INT("data.n_val", data.n_val, 100, 0, 1 << 28, "images",
+        "validation images scored after every batch"),
+    INT("data.n_test", data.n_test, 1000, 1, 1 << 28, "images", "test images scored at the end"),
+    INT("data.batch", data.batch, 300, 1, 1 << 28, "images",
+        "training images per batch (STDP: evaluation and batch sleep schedule)"),
+    BOOL("data.official_test", data.official_test, 1,
+         "take test images from the dataset's own test set when it has one"),
+
+    ENUM("train.model", train.model, SM_MODEL_STDP, "stdp|sgsnn",
+         "model trained by `somnus train`: the recurrent STDP network or the SG-SNN baseline"),
+    INT("train.eval_every", train.eval_every, 1, 0, 1 << 28, "batches",
+        "evaluate every this many batches (SG-SNN: epochs); 0 = only at the end"),
+    INT("train.eval_fit", train.eval_fit, 300, 2, 1 << 28, "images",
+        "STDP: training images the per-batch readout is fitted on (the first ones)"),
+
+    ENUM("readout.method", readout.method, 0, "pca_logreg|published_qda",
+         "PCA + logistic regression, or the published standardize + PCA + QDA(0.1)"),
+    ENUM("readout.features", readout.features, SM_FEAT_EXC, "exc|all",
+         "representation: spike counts of the E neurons, or of E and I (published)"),
+    REAL("readout.variance", readout.variance, 0.95, 1e-6, 1, "1", "PCA variance kept"),
+    REAL("readout.c", readout.c, 1.0, 1e-9, 1e9, "1", "logistic regression inverse L2 strength"),
+    BOOL("readout.standardize", readout.standardize, 0,
+         "z-score features before PCA (published_qda always does)"),
+    BOOL("readout.whiten", readout.whiten, 1, "scale PCA scores to unit sd before the regression"),
+    REAL("readout.qda_reg", readout.qda_reg, 0.1, 0, 1, "1", "QDA covariance regularization"),
+    REAL("readout.fit_fraction", readout.fit_fraction, 0, 0, 1, "1",
+         "fraction of the fit images the model sees (0 = method default: 1, QDA 0.8)"),
+    INT("readout.fit_images", readout.fit_images, 0, 0, 1 << 28, "images",
+        "STDP: training images the final readout is fitted on (0 = all; the last ones)"),
+
+    INT("sgsnn.n_hidden", sgsnn.n_hidden, 1000, 1, 1 << 24, "neurons", "SG-SNN hidden neurons"),
+    INT("sgsnn.steps", sgsnn.steps, 100, 1, 1 << 20, "steps", "SG-SNN steps per image"),
+    REAL("sgsnn.beta", sgsnn.beta, 0.95, 0, 1, "1", "SG-SNN membrane decay per step"),
+    REAL("sgsnn.threshold", sgsnn.threshold, 1.0, 1e-6, 1e6, "1", "SG-SNN firing threshold"),
+    ENUM("sgsnn.surrogate", sgsnn.surrogate, 0, "atan|fast_sigmoid",
+         "SG-SNN surrogate spike derivative"),
+    REAL("sgsnn.atan_alpha", sgsnn.atan_alpha, 2.0, 1e-6, 1e6, "1", "SG-SNN atan surrogate alpha"),
+    REAL("sgsnn.sigmoid_slope", sgsnn.sigmoid_slope, 25, 1e-6, 1e6, "1",
+         "SG-SNN fast-sigmoid slope k"),
+    REAL("sgsnn.lr", sgsnn.lr, 1e-3, 1e-12, 10, "1", "SG-SNN Adam learning rate (published 5e-4)"),
+    INT("sgsnn.batch", sgsnn.batch, 128, 1, 1 << 20, "images", "SG-SNN minibatch size"),
+    INT("sgsnn.epochs", sgsnn.epochs, 10, 1, 1 << 20, "epochs", "SG-SNN training epochs"),
+    ENUM("sgsnn.sleep_mode", sgsnn.sleep_mode, SM_SG_SLEEP_PUBLISHED,
+         "none|published|epoch|triggered",
+         "SG-SNN sleep: a pass every floor(1/sleep.rate) minibatches, per-epoch phase with "
+         "probability sleep.rate, or triggered by sum|W|"),
+    INT("sgsnn.sleep_steps", sgsnn.sleep_steps, 100, 1, 1 << 20, "steps",
+        "SG-SNN steps of one sleep pass"),
+    INT("sgsnn.max_iters", sgsnn.max_iters, 500, 1, 1 << 24, "passes",
+        "SG-SNN longest sleep phase (epoch and triggered modes)"),
+    REAL("sgsnn.noise_sd", sgsnn.noise_sd, 3.0, 0, 1e6, "1", "SG-SNN sleep membrane noise sd"),
+    REAL("sgsnn.a_plus", sgsnn.a_plus, 0.01, 0, 1e6, "1", "SG-SNN sleep STDP A+"),
+    REAL("sgsnn.a_minus", sgsnn.a_minus, 0.012, 0, 1e6, "1", "SG-SNN sleep STDP A-"),
+    REAL("sgsnn.tau", sgsnn.tau, 20, 1e-3, 1e6, "steps", "SG-SNN sleep STDP trace time constant"),
+    REAL("sgsnn.stdp_lr", sgsnn.stdp_lr, 1e-3, 0, 1e6, "1", "SG-SNN sleep STDP learning rate"),
+    REAL("sgsnn.target", sgsnn.target, 0.2, 1e-9, 1e6, "1", "SG-SNN power-law map target"),
+    REAL("sgsnn.lambda", sgsnn.lambda, 0.999, 0, 1, "1", "SG-SNN power-law map exponent"),
+    REAL("sgsnn.trigger", sgsnn.trigger, 1.1, 0, 1e6, "1",
+         "SG-SNN triggered sleep starts above this x initial sum|W|"),
+    REAL("sgsnn.stop", sgsnn.stop, 1.0, 0, 1e6, "1",
+         "SG-SNN sleep phase ends at or below this x initial sum|W| (0 = never early)"),
 };
 
 const sm_param_def *sm_param_table(size_t *count)
@@ -194,6 +265,7 @@ double sm_config_get(const sm_config *cfg, const sm_param_def *d)
     switch (d->type) {
     case SM_PT_REAL: return *(const double *)p;
     case SM_PT_INT64: return (double)*(const int64_t *)p;
+    case SM_PT_STRING: return 0;
     default: return *(const int *)p;
     }
 }
@@ -201,8 +273,12 @@ double sm_config_get(const sm_config *cfg, const sm_param_def *d)
 void sm_config_default(sm_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
-    for (size_t i = 0; i < sizeof TABLE / sizeof TABLE[0]; i++)
-        store(cfg, &TABLE[i], TABLE[i].def);
+    for (size_t i = 0; i < sizeof TABLE / sizeof TABLE[0]; i++) {
+        if (TABLE[i].type == SM_PT_STRING)
+            snprintf(field(cfg, &TABLE[i]), SM_CONFIG_STR_MAX, "%s", TABLE[i].choices);
+        else
+            store(cfg, &TABLE[i], TABLE[i].def);
+    }
 }
 
 /* Enum choice i of "a|b=4|c": its name span and value (position unless "=v"). */
@@ -244,6 +320,7 @@ void sm_config_format(const sm_config *cfg, const sm_param_def *d, char *buf, si
         snprintf(buf, size, "%.*s", (int)len, name);
         break;
     case SM_PT_REAL: snprintf(buf, size, "%.17g", v); break;
+    case SM_PT_STRING: snprintf(buf, size, "%s", (const char *)cfg + d->offset); break;
     case SM_PT_INT64: /* not through double: exact above 2^53 */
         snprintf(buf, size, "%lld", (long long)*(const int64_t *)((const char *)cfg + d->offset));
         break;
@@ -343,6 +420,17 @@ static sm_status set_value(sm_config *cfg, const sm_param_def *d, const char *te
 {
     double v = 0;
     sm_status st;
+    if (d->type == SM_PT_STRING) {
+        if (strlen(text) >= SM_CONFIG_STR_MAX)
+            return sm_error_set(err, SM_EINVAL, "%s: '%s': value longer than %d characters", origin,
+                                d->name, SM_CONFIG_STR_MAX - 1);
+        if (*text == '\0')
+            return sm_error_set(err, SM_EINVAL, "%s: '%s': empty value", origin, d->name);
+        /* Whole field rewritten so that equal values are equal bytes (memcmp-able). */
+        memset(field(cfg, d), 0, SM_CONFIG_STR_MAX);
+        memcpy(field(cfg, d), text, strlen(text));
+        return SM_OK;
+    }
     if (d->type == SM_PT_ENUM)
         st = parse_enum(d, text, &v, origin, err);
     else if (d->type == SM_PT_BOOL)
@@ -416,9 +504,12 @@ sm_status sm_config_set_assignment(sm_config *cfg, const char *assignment, const
 static sm_status json_scalar_text(json_t *v, char *buf, size_t size, const char *origin,
                                   const char *key, sm_error *err)
 {
-    if (json_is_string(v))
+    if (json_is_string(v)) {
+        if (strlen(json_string_value(v)) >= size)
+            return sm_error_set(err, SM_EINVAL, "%s: '%s': value longer than %zu characters",
+                                origin, key, size - 1);
         snprintf(buf, size, "%s", json_string_value(v));
-    else if (json_is_integer(v))
+    } else if (json_is_integer(v))
         snprintf(buf, size, "%lld", (long long)json_integer_value(v));
     else if (json_is_real(v))
         snprintf(buf, size, "%.17g", json_real_value(v));
@@ -444,7 +535,7 @@ static sm_status load_json_object(sm_config *cfg, json_t *obj, const char *prefi
             if (st != SM_OK) return st;
             continue;
         }
-        char text[128];
+        char text[SM_CONFIG_STR_MAX];
         sm_status st = json_scalar_text(v, text, sizeof text, origin, name, err);
         if (st == SM_OK) st = sm_config_set(cfg, name, text, origin, err);
         if (st != SM_OK) return st;
@@ -561,8 +652,11 @@ void sm_config_print_table(FILE *out)
     sm_config_default(&def);
     for (size_t i = 0; i < sizeof TABLE / sizeof TABLE[0]; i++) {
         const sm_param_def *d = &TABLE[i];
-        char value[64], range[96];
-        sm_config_format(&def, d, value, sizeof value);
+        char value[SM_CONFIG_STR_MAX], range[96];
+        if (d->type == SM_PT_REAL) /* readable, not round-trip, digits */
+            snprintf(value, sizeof value, "%.10g", sm_config_get(&def, d));
+        else
+            sm_config_format(&def, d, value, sizeof value);
         if (d->type == SM_PT_ENUM) {
             /* Show the names only, not their internal values. */
             size_t k = 0;
@@ -577,6 +671,8 @@ void sm_config_print_table(FILE *out)
             range[k] = '\0';
         } else if (d->type == SM_PT_BOOL) {
             snprintf(range, sizeof range, "true|false");
+        } else if (d->type == SM_PT_STRING) {
+            snprintf(range, sizeof range, "text");
         } else {
             snprintf(range, sizeof range, "[%g, %g]", d->min, d->max);
         }

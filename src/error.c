@@ -34,6 +34,7 @@ const char *sm_status_name(sm_status code)
     case SM_ENOMEM: return "out of memory";
     case SM_ENUMERIC: return "numerical error";
     case SM_EINTERNAL: return "internal error";
+    case SM_ECANCELED: return "canceled";
     }
     return "unknown error";
 }

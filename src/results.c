@@ -20,8 +20,9 @@ const char *sm_pathway_name(int pathway)
 static json_t *param_value(const sm_config *cfg, const sm_param_def *d)
 {
     double v = sm_config_get(cfg, d);
-    char text[64];
+    char text[SM_CONFIG_STR_MAX];
     switch (d->type) {
+    case SM_PT_STRING: sm_config_format(cfg, d, text, sizeof text); return json_string(text);
     case SM_PT_BOOL: return json_boolean(v != 0);
     case SM_PT_ENUM: sm_config_format(cfg, d, text, sizeof text); return json_string(text);
     case SM_PT_REAL: return json_real(v);

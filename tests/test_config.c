@@ -16,6 +16,10 @@ static void assert_configs_equal(const sm_config *a, const sm_config *b)
     for (size_t i = 0; i < n; i++) {
         double x = sm_config_get(a, &t[i]), y = sm_config_get(b, &t[i]);
         if (x != y) fail_msg("parameter %s differs: %.17g vs %.17g", t[i].name, x, y);
+        if (t[i].type == SM_PT_STRING) {
+            const char *sa = (const char *)a + t[i].offset, *sb = (const char *)b + t[i].offset;
+            if (strcmp(sa, sb) != 0) fail_msg("parameter %s differs: %s vs %s", t[i].name, sa, sb);
+        }
     }
     assert_int_equal(a->run.seed, b->run.seed); /* exact, beyond double precision */
 }
@@ -158,6 +162,32 @@ static void formatted_values_read_back(void **state)
     c.sleep.norm_mode = SM_NORM_NEURON;
     sm_config_format(&c, sm_param_find("sleep.norm_mode"), buf, sizeof buf);
     assert_string_equal(buf, "neuron");
+}
+
+static void text_parameters_set_format_and_reject(void **state)
+{
+    (void)state;
+    sm_config c, d;
+    sm_error err;
+    sm_config_default(&c);
+    sm_config_default(&d);
+    assert_string_equal(c.data.dataset, "mnist");
+    assert_string_equal(c.data.classes, "all");
+    assert_int_equal(sm_config_set(&c, "data.dataset", "fashion", "--set", &err), SM_OK);
+    char buf[SM_CONFIG_STR_MAX];
+    sm_config_format(&c, sm_param_find("data.dataset"), buf, sizeof buf);
+    assert_string_equal(buf, "fashion");
+    /* Equal values are equal bytes, whatever was stored before. */
+    assert_int_equal(sm_config_set(&c, "data.dataset", "mnist", "--set", &err), SM_OK);
+    assert_memory_equal(&c, &d, sizeof c);
+    assert_int_equal(sm_config_set(&c, "data.dataset", "", "--set", &err), SM_EINVAL);
+    assert_non_null(strstr(err.msg, "data.dataset"));
+    char longv[SM_CONFIG_STR_MAX + 8];
+    memset(longv, 'x', sizeof longv - 1);
+    longv[sizeof longv - 1] = '\0';
+    assert_int_equal(sm_config_set(&c, "data.dir", longv, "--set", &err), SM_EINVAL);
+    assert_non_null(strstr(err.msg, "longer than 255"));
+    assert_string_equal(c.data.dir, "data");
 }
 
 static void large_seed_is_kept_exactly(void **state)
@@ -382,6 +412,10 @@ static void unusual_config(sm_config *c)
     c->sleep.norm_mode = SM_NORM_NEURON;
     c->sleep.period = 123457;
     c->input.encoder = SM_ENC_RATE;
+    snprintf(c->data.dataset, sizeof c->data.dataset, "synthetic:50:7");
+    snprintf(c->data.classes, sizeof c->data.classes, "0-2,3");
+    c->readout.method = 1;
+    c->sgsnn.lr = 5e-4;
 }
 
 static void key_value_round_trip(void **state)
@@ -395,7 +429,7 @@ static void key_value_round_trip(void **state)
     char *text = malloc(cap);
     len += (size_t)snprintf(text + len, cap - len, "# written by test_config\n");
     for (size_t i = 0; i < n; i++) {
-        char v[64];
+        char v[SM_CONFIG_STR_MAX];
         sm_config_format(&src, &t[i], v, sizeof v);
         len += (size_t)snprintf(text + len, cap - len, "%s = %s  # %s\n", t[i].name, v, t[i].unit);
         assert_true(len < cap);
@@ -424,9 +458,9 @@ static void json_round_trip(void **state)
     char *text = malloc(cap);
     len += (size_t)snprintf(text + len, cap - len, "{\"config\": {");
     for (size_t i = 0; i < n; i++) {
-        char v[64];
+        char v[SM_CONFIG_STR_MAX];
         sm_config_format(&src, &t[i], v, sizeof v);
-        int quoted = t[i].type == SM_PT_ENUM;
+        int quoted = t[i].type == SM_PT_ENUM || t[i].type == SM_PT_STRING;
         len += (size_t)snprintf(text + len, cap - len, "%s\"%s\": %s%s%s", i ? ", " : "", t[i].name,
                                 quoted ? "\"" : "", v, quoted ? "\"" : "");
         assert_true(len < cap);
@@ -507,6 +541,7 @@ int main(void)
         cmocka_unit_test(table_rows_are_consistent),
         cmocka_unit_test(set_parses_numbers_bools_enums),
         cmocka_unit_test(formatted_values_read_back),
+        cmocka_unit_test(text_parameters_set_format_and_reject),
         cmocka_unit_test(large_seed_is_kept_exactly),
         cmocka_unit_test(unknown_name_suggests_close_one),
         cmocka_unit_test(bad_values_rejected_naming_the_option),

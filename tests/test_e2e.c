@@ -254,6 +254,106 @@ static void config_list_covers_the_table(void **state)
     free(doc);
 }
 
+/* Writes an IDX image file of n images rows x cols (two classes of stripes) whose header
+ * claims n_header images, and an IDX label file with `n_labels` labels; big-endian
+ * headers as the format says. */
+static void write_idx_pair(const char *img, const char *lbl, int n, int n_header, int rows,
+                           int cols, int n_labels, unsigned magic)
+{
+    size_t px = (size_t)rows * (size_t)cols, len = 16 + (size_t)n * px;
+    unsigned char *b = calloc(len, 1);
+    const unsigned hdr[4] = {magic, (unsigned)n_header, (unsigned)rows, (unsigned)cols};
+    for (int k = 0; k < 4; k++)
+        for (int j = 0; j < 4; j++)
+            b[4 * k + j] = (unsigned char)(hdr[k] >> (24 - 8 * j));
+    for (int i = 0; i < n; i++)
+        for (size_t p = 0; p < px; p++) {
+            int r = (int)(p / (size_t)cols), c = (int)(p % (size_t)cols);
+            int on = i % 2 ? r % 4 < 2 : c % 4 < 2; /* class 1: horizontal, 0: vertical */
+            b[16 + (size_t)i * px + p] = (unsigned char)(on ? 200 + (i * 7 + (int)p) % 56 : 0);
+        }
+    free(tu_write_file(dir, img, b, len));
+    unsigned char *l = calloc(8 + (size_t)n_labels, 1);
+    const unsigned lh[2] = {0x801, (unsigned)n_labels};
+    for (int k = 0; k < 2; k++)
+        for (int j = 0; j < 4; j++)
+            l[4 * k + j] = (unsigned char)(lh[k] >> (24 - 8 * j));
+    for (int i = 0; i < n_labels; i++)
+        l[8 + i] = (unsigned char)(i % 2);
+    free(tu_write_file(dir, lbl, l, 8 + (size_t)n_labels));
+    free(b);
+    free(l);
+}
+
+#define SMALL_TRAIN                                                                                \
+    "--set data.n_train=20 --set data.n_val=4 --set data.n_test=8 --set data.batch=10 "            \
+    "--set train.eval_fit=10 --set input.steps_per_image=20 "
+
+static void train_bad_data_fails_cleanly(void **state)
+{
+    (void)state;
+    write_idx_pair("img", "lbl", 40, 40, 15, 15, 40, 0x803);
+    write_idx_pair("magic-img", "magic-lbl", 40, 40, 15, 15, 40, 0x12340803);
+    write_idx_pair("short-img", "short-lbl", 40, 40, 15, 15, 39, 0x803);
+    write_idx_pair("zero-img", "zero-lbl", 40, 40, 0, 15, 40, 0x803);
+    /* A header announcing 50 images over the data of 40. */
+    write_idx_pair("trunc-img", "trunc-lbl", 40, 50, 15, 15, 50, 0x803);
+    expect_error("train --data idx:no-img,no-lbl --out r.json", "no-img: cannot open");
+    expect_error("train --data idx:magic-img,lbl --out r.json", "magic-img: not an IDX file");
+    expect_error("train --data idx:trunc-img,trunc-lbl --out r.json", "trunc-img: truncated");
+    expect_error("train --data idx:img,short-lbl --out r.json", "short-lbl");
+    expect_error("train --data idx:zero-img,lbl --out r.json", "zero-img");
+    expect_error("train --data idx:img,lbl --set data.classes=0,5 --out r.json",
+                 "class 5 does not exist");
+    expect_error("train --data idx:img,lbl " SMALL_TRAIN "--set net.n_input=100 --out r.json",
+                 "net.n_input is 100");
+    expect_error("train --data idx:img,lbl --set data.n_train=100 --out r.json", "the split needs");
+    expect_error("train --data nosuchset --out r.json", "nosuchset");
+    expect_error("train --model bogus --out r.json", "'train.model'");
+    expect_error("train --data idx:img,lbl --out /nonexistent-dir/r.json", "/nonexistent-dir");
+    expect_error("train --epochs 3", "unknown option '--epochs'");
+}
+
+static void train_writes_results_and_summary(void **state)
+{
+    (void)state;
+    write_idx_pair("img", "lbl", 40, 40, 28, 28, 40, 0x803);
+    char *out = NULL;
+    int rc = cli("train --data idx:img,lbl " SMALL_TRAIN "--seed 3 --out r.json", &out);
+    if (rc != 0) fprintf(stderr, "%s\n", out);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, "test accuracy"));
+    assert_non_null(strstr(out, "results: r.json"));
+    free(out);
+    char *doc = slurp("r.json");
+    assert_non_null(strstr(doc, "\"command\": \"train\""));
+    assert_non_null(strstr(doc, "\"evaluations\""));
+    assert_non_null(strstr(doc, "\"test_accuracy\""));
+    assert_non_null(strstr(doc, "\"seed\": 3"));
+    free(doc);
+    /* The results file is a config file: the same run again gives the same scores. */
+    rc = cli("train --quiet --config r.json --data idx:img,lbl --out r2.json", &out);
+    assert_int_equal(rc, 0);
+    assert_string_equal(out, "");
+    free(out);
+    char *a = slurp("r.json"), *b = slurp("r2.json");
+    char *fa = strstr(a, "\"final\""), *fb = strstr(b, "\"final\"");
+    assert_non_null(fa);
+    assert_non_null(fb);
+    assert_memory_equal(fa, fb, strstr(fa, "\"plastic_sum_ratio\"") - fa);
+    free(a);
+    free(b);
+    /* SG-SNN through the same command. */
+    rc = cli("train --quiet --model sgsnn --data idx:img,lbl " SMALL_TRAIN
+             "--set sgsnn.n_hidden=16 --set sgsnn.epochs=2 --set sgsnn.steps=10 --out s.json",
+             &out);
+    assert_int_equal(rc, 0);
+    free(out);
+    char *sg = slurp("s.json");
+    assert_non_null(strstr(sg, "\"model\": \"sgsnn\""));
+    free(sg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -264,6 +364,8 @@ int main(void)
         cmocka_unit_test(spike_file_replay_and_output),
         cmocka_unit_test(same_seed_same_spikes_for_1_and_2_threads),
         cmocka_unit_test(config_list_covers_the_table),
+        cmocka_unit_test(train_bad_data_fails_cleanly),
+        cmocka_unit_test(train_writes_results_and_summary),
     };
     return cmocka_run_group_tests_name("e2e", tests, setup, teardown);
 }

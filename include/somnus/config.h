@@ -42,6 +42,16 @@ enum sm_sleep_schedule { SM_SCHED_PERIOD = 0, SM_SCHED_BATCH = 1 };
 enum sm_sleep_stop { SM_STOP_WITHIN = 0, SM_STOP_NOT_ABOVE = 1 };
 enum sm_norm_mode { SM_NORM_NONE = 0, SM_NORM_STATIC = 2, SM_NORM_LAYER = 3, SM_NORM_NEURON = 4 };
 enum sm_encoder_kind { SM_ENC_BERNOULLI = 0, SM_ENC_RATE = 1 };
+enum sm_model { SM_MODEL_STDP = 0, SM_MODEL_SGSNN = 1 };
+enum sm_readout_features { SM_FEAT_EXC = 0, SM_FEAT_ALL = 1 };
+enum sm_sgsnn_sleep_kind {
+    SM_SG_SLEEP_NONE = 0,
+    SM_SG_SLEEP_PUBLISHED = 1,
+    SM_SG_SLEEP_EPOCH = 2,
+    SM_SG_SLEEP_TRIGGERED = 3
+};
+/* Longest text parameter (with the NUL). */
+#define SM_CONFIG_STR_MAX 256
 
 /* Pathway indices, used for per-pathway arrays everywhere. */
 enum sm_pathway { SM_PATH_SE = 0, SM_PATH_EE = 1, SM_PATH_EI = 2, SM_PATH_IE = 3, SM_N_PATHS = 4 };
@@ -92,9 +102,34 @@ typedef struct sm_config {
     struct {
         int64_t interval; /* steps between monitor records */
     } monitor;
+    struct {
+        char dataset[SM_CONFIG_STR_MAX]; /* name for sm_dataset_load_named */
+        char dir[SM_CONFIG_STR_MAX];     /* where scripts/fetch-data.sh put the data */
+        char classes[SM_CONFIG_STR_MAX]; /* "all" or a list such as "0,1,7" or "0-4" */
+        int n_train, n_val, n_test;
+        int batch;         /* training images per batch */
+        int official_test; /* draw test images from the dataset's own test set */
+    } data;
+    struct {
+        int model;      /* enum sm_model */
+        int eval_every; /* batches (STDP) or epochs (SG-SNN) between evaluations; 0 = none */
+        int eval_fit;   /* training images the per-batch readout is fitted on */
+    } train;
+    struct {
+        int method;   /* enum sm_readout_method */
+        int features; /* enum sm_readout_features */
+        double variance, c, qda_reg, fit_fraction;
+        int standardize, whiten;
+        int fit_images; /* training images the final readout is fitted on; 0 = all */
+    } readout;
+    struct {
+        int n_hidden, steps, surrogate, batch, epochs, sleep_mode, sleep_steps, max_iters;
+        double beta, threshold, atan_alpha, sigmoid_slope, lr;
+        double noise_sd, a_plus, a_minus, tau, stdp_lr, target, lambda, trigger, stop;
+    } sgsnn;
 } sm_config;
 
-enum sm_param_type { SM_PT_REAL, SM_PT_INT, SM_PT_INT64, SM_PT_BOOL, SM_PT_ENUM };
+enum sm_param_type { SM_PT_REAL, SM_PT_INT, SM_PT_INT64, SM_PT_BOOL, SM_PT_ENUM, SM_PT_STRING };
 
 /* One row of the parameter table. */
 typedef struct sm_param_def {
@@ -134,10 +169,10 @@ sm_status sm_config_load(sm_config *cfg, const char *path, sm_error *err);
 /* Cross-parameter checks (v_min < v_max, bounds ordered, ...) after all sets. */
 sm_status sm_config_validate(const sm_config *cfg, sm_error *err);
 
-/* Value of a parameter as a double (enums and bools as their integer value). */
+/* Value of a parameter as a double (enums and bools as their integer value; 0 for text). */
 double sm_config_get(const sm_config *cfg, const sm_param_def *def);
 
-/* Formats a parameter's value as text ("30", "as_published", "true") into buf. */
+/* Formats a parameter's value as text ("30", "as_published", "true", "mnist") into buf. */
 void sm_config_format(const sm_config *cfg, const sm_param_def *def, char *buf, size_t size);
 
 /* Writes the table as aligned text (name, default, unit, range, description). */

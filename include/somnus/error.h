@@ -16,12 +16,13 @@ extern "C" {
 
 typedef enum sm_status {
     SM_OK = 0,
-    SM_EINVAL,   /* bad argument or option value */
-    SM_EIO,      /* file cannot be opened, read or written */
-    SM_EFORMAT,  /* file content is malformed, truncated or of the wrong kind */
-    SM_ENOMEM,   /* allocation failed */
-    SM_ENUMERIC, /* NaN/Inf or other numerical failure */
-    SM_EINTERNAL /* a library routine (LAPACK, liblinear) failed unexpectedly */
+    SM_EINVAL,    /* bad argument or option value */
+    SM_EIO,       /* file cannot be opened, read or written */
+    SM_EFORMAT,   /* file content is malformed, truncated or of the wrong kind */
+    SM_ENOMEM,    /* allocation failed */
+    SM_ENUMERIC,  /* NaN/Inf or other numerical failure */
+    SM_EINTERNAL, /* a library routine (LAPACK, liblinear) failed unexpectedly */
+    SM_ECANCELED  /* the caller asked to stop (a progress callback, a signal) */
 } sm_status;
 
 #define SM_ERROR_MSG_MAX 512

@@ -35,7 +35,14 @@ const char *cli_value(const char *name, int argc, char **argv, int *i, int *bad)
 /* Parses a non-negative integer option value; returns -1 on error. */
 long long cli_parse_count(const char *option, const char *text);
 
+/* Fails early, before any work, if `path` cannot be created (tries a temp file beside it). */
+sm_status cli_check_writable(const char *path, sm_error *err);
+
+/* Monotonic clock in seconds. */
+double cli_now(void);
+
 int cmd_run(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 
 #endif

@@ -192,15 +192,6 @@ static json_t *network_json(const sm_net *net)
                      "synapses_per_pathway", counts);
 }
 
-/* Fails early, before any simulation, if the results file cannot be created. */
-static sm_status check_writable(const char *path, sm_error *err)
-{
-    sm_atomic_file f;
-    sm_status st = sm_atomic_open(&f, path, err);
-    if (st == SM_OK) sm_atomic_abort(&f);
-    return st;
-}
-
 int cmd_run(int argc, char **argv)
 {
     run_opts o;
@@ -211,7 +202,7 @@ int cmd_run(int argc, char **argv)
     sm_error err;
     if (cli_build_config(&o.common, &cfg, &err) != SM_OK) return cli_fail(CLI_USAGE, "%s", err.msg);
     long long steps = o.steps >= 0 ? o.steps : (long long)cfg.run.steps;
-    if (check_writable(o.out, &err) != SM_OK) return cli_fail(CLI_USAGE, "--out %s", err.msg);
+    if (cli_check_writable(o.out, &err) != SM_OK) return cli_fail(CLI_USAGE, "--out %s", err.msg);
 
     sm_spike_train *train = NULL;
     if (!strncmp(o.input, "spikes:", 7)) {

@@ -3,8 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
+#include "somnus/fileio.h"
 #include "somnus/results.h"
 
 int cli_fail(int code, const char *fmt, ...)
@@ -83,11 +85,28 @@ long long cli_parse_count(const char *option, const char *text)
     return v;
 }
 
+sm_status cli_check_writable(const char *path, sm_error *err)
+{
+    sm_atomic_file f;
+    sm_status st = sm_atomic_open(&f, path, err);
+    if (st == SM_OK) sm_atomic_abort(&f);
+    return st;
+}
+
+double cli_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 static void usage(FILE *out)
 {
     fprintf(out, "usage: somnus <command> [options]\n"
                  "\n"
                  "commands:\n"
+                 "  train     the paper's protocol on images: batches, sleep, evaluations,\n"
+                 "            test accuracy (STDP network or SG-SNN baseline)\n"
                  "  run       simulate the network on random, silent or spike-file input\n"
                  "  config    show parameters: --list (table), --show (resolved config as JSON)\n"
                  "  version   print the version\n"
@@ -104,6 +123,7 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     if (!strcmp(cmd, "run")) return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "train")) return cmd_train(argc - 1, argv + 1);
     if (!strcmp(cmd, "config")) return cmd_config(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("somnus %s\n", sm_version());

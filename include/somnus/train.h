@@ -1,0 +1,84 @@
+/* somnus: the experiment protocol of spec section 7, for both models.
+ *
+ *   data   load data.dataset -> select data.classes -> balanced split (run.seed) ->
+ *          resize to input.width x input.height -> (STDP only) per-image sum
+ *          normalization to input.norm_fraction x pixels
+ *   STDP   the training images in batches of data.batch, each presented for
+ *          input.steps_per_image wake steps, state carried over, sleep per the
+ *          schedule; after every train.eval_every batches an evaluation with frozen
+ *          weights and noise per noise.test: the first train.eval_fit training images
+ *          and the validation images are presented, the readout (readout.*) is fitted
+ *          on the former and scored on the latter. The evaluation runs on a snapshot:
+ *          training continues exactly as if it had not happened, so the learning curve
+ *          does not depend on how often it is measured. At the end: the readout fitted
+ *          on the training images (all, or the last readout.fit_images) and scored on
+ *          the test images.
+ *   SG-SNN sgsnn.epochs epochs of BPTT on the training images (pixels in [0, 1], no
+ *          sum normalization: they are input currents) with the sleep variant
+ *          sgsnn.sleep_mode at sleep.rate; validation accuracy after every epoch
+ *          (train.eval_every); test accuracy at the end.
+ *
+ * The results document (sm_train_run) is JSON with the resolved config, version,
+ * seed, timings, the data description, one row per evaluation ("evaluations", column
+ * by column) and the final scores; see docs/formats.md.
+ */
+#ifndef SOMNUS_TRAIN_H
+#define SOMNUS_TRAIN_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "somnus/config.h"
+#include "somnus/dataset.h"
+#include "somnus/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The images of one run, prepared per the config. */
+typedef struct sm_train_data {
+    sm_dataset *train, *val, *test; /* val may have n = 0 */
+    char name[SM_CONFIG_STR_MAX];   /* data.dataset */
+    int test_official;              /* 1: test images from the dataset's own test set */
+} sm_train_data;
+
+/* Parses data.classes ("all", "3", "0,1,7", "0-4", "0-2,7") into classes[0..*k) for a
+ * dataset of n_classes classes; "all" gives 0..n_classes-1. Errors name data.classes. */
+sm_status sm_train_parse_classes(const char *text, int n_classes, int *classes, int *k,
+                                 sm_error *err);
+
+/* Loads and prepares the data of `cfg` (see the top of this file). The test images come
+ * from the dataset's own test set when it has one and data.official_test is set,
+ * otherwise from the pool, disjoint from training and validation. The image size must
+ * match net.n_input (STDP) or sgsnn's input (input.width x input.height). */
+sm_status sm_train_data_load(const sm_config *cfg, sm_train_data *out, sm_error *err);
+
+/* Frees the three datasets (the struct itself is the caller's). */
+void sm_train_data_free(sm_train_data *d);
+
+/* Progress of a run, for a progress bar. Work is counted in image presentations
+ * (STDP) or images passed through the network (SG-SNN). */
+typedef struct sm_train_progress {
+    const char *stage;   /* "train", "eval", "final" */
+    int64_t done, total; /* work units */
+    int batch, n_batches;
+    double last_accuracy; /* latest validation accuracy, NAN before the first */
+} sm_train_progress;
+
+/* Called often (after every presentation or minibatch); return nonzero to stop the run
+ * (sm_train_run then fails with SM_ECANCELED). */
+typedef int (*sm_train_progress_fn)(void *ctx, const sm_train_progress *p);
+
+/* Runs the protocol of train.model on `data` and returns the results document in
+ * *results (caller json_decref's it). `progress` may be NULL. Deterministic: the same
+ * config and data give the same document apart from the "timing" object and wall-time
+ * columns, for any thread count. Errors: those of the simulation and the readout;
+ * SM_ECANCELED when the progress callback asked to stop. */
+sm_status sm_train_run(const sm_config *cfg, const sm_train_data *data,
+                       sm_train_progress_fn progress, void *ctx, json_t **results, sm_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

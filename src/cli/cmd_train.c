@@ -1,0 +1,143 @@
+/* somnus train: the experiment protocol (spec section 7) on real or synthetic images,
+ * for the STDP network or the SG-SNN baseline; one JSON results file. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "somnus/fileio.h"
+#include "somnus/results.h"
+#include "somnus/train.h"
+
+typedef struct train_opts {
+    cli_common common;
+    const char *out;
+    const char *sets_extra[2]; /* --model / --data as assignments */
+    char model_set[64], data_set[SM_CONFIG_STR_MAX + 16];
+    int quiet;
+} train_opts;
+
+static void usage(FILE *out)
+{
+    fprintf(
+        out,
+        "usage: somnus train [options]\n"
+        "  --data NAME            dataset (data.dataset): mnist, fashion, kmnist, notmnist,\n"
+        "                         synthetic[:N[:SEED]], idx:IMG,LBL[,TIMG,TLBL], mnist-json:DIR\n"
+        "  --model stdp|sgsnn     model (train.model; default stdp)\n"
+        "  --out FILE             results JSON (default somnus-train.json)\n"
+        "  --quiet                no progress bar and no summary\n"
+        "  --config FILE  --set group.name=value  --seed N   (see `somnus config --list`)\n"
+        "Data come from data.dir (default ./data, filled by scripts/fetch-data.sh).\n");
+}
+
+static int parse(train_opts *o, int argc, char **argv)
+{
+    memset(o, 0, sizeof *o);
+    o->out = "somnus-train.json";
+    for (int i = 1; i < argc; i++) {
+        int bad = 0, r = cli_common_option(&o->common, argc, argv, &i);
+        const char *v;
+        if (r < 0) return CLI_USAGE;
+        if (r > 0) continue;
+        if ((v = cli_value("--out", argc, argv, &i, &bad)))
+            o->out = v;
+        else if (!bad && (v = cli_value("--model", argc, argv, &i, &bad))) {
+            snprintf(o->model_set, sizeof o->model_set, "train.model=%s", v);
+            o->sets_extra[0] = o->model_set;
+        } else if (!bad && (v = cli_value("--data", argc, argv, &i, &bad))) {
+            if (strlen(v) >= SM_CONFIG_STR_MAX)
+                return cli_fail(CLI_USAGE, "--data: name longer than %d characters",
+                                SM_CONFIG_STR_MAX - 1);
+            snprintf(o->data_set, sizeof o->data_set, "data.dataset=%s", v);
+            o->sets_extra[1] = o->data_set;
+        } else if (!bad && !strcmp(argv[i], "--quiet"))
+            o->quiet = 1;
+        else if (!bad && !strcmp(argv[i], "--help")) {
+            usage(stdout);
+            return -1;
+        } else if (!bad)
+            return cli_fail(CLI_USAGE, "train: unknown option '%s' (see somnus train --help)",
+                            argv[i]);
+        if (bad) return CLI_USAGE;
+    }
+    /* --model and --data are --set shortcuts applied before the explicit --set options. */
+    for (int k = 1; k >= 0; k--) {
+        if (!o->sets_extra[k]) continue;
+        if (o->common.n_sets == 256) return cli_fail(CLI_USAGE, "too many --set options");
+        memmove(o->common.sets + 1, o->common.sets, (size_t)o->common.n_sets * sizeof(char *));
+        o->common.sets[0] = o->sets_extra[k];
+        o->common.n_sets++;
+    }
+    return CLI_OK;
+}
+
+typedef struct progress_bar {
+    int on;
+    double t0, last;
+} progress_bar;
+
+static int show_progress(void *ctx, const sm_train_progress *p)
+{
+    progress_bar *b = ctx;
+    const double t = cli_now();
+    if (!b->on || (t - b->last < 0.2 && p->done < p->total)) return 0;
+    b->last = t;
+    const double frac = p->total > 0 ? (double)p->done / (double)p->total : 0;
+    const double el = t - b->t0, eta = frac > 0 ? el * (1 - frac) / frac : 0;
+    char bar[31];
+    int fill = (int)(frac * 30);
+    for (int k = 0; k < 30; k++)
+        bar[k] = k < fill ? '#' : '.';
+    bar[30] = '\0';
+    char acc[32] = "";
+    if (!isnan(p->last_accuracy)) snprintf(acc, sizeof acc, "  val %.3f", p->last_accuracy);
+    fprintf(stderr, "\r  %-5s [%s] %5.1f%%  batch %d/%d%s  %.0fs, ~%.0fs left ", p->stage, bar,
+            100 * frac, p->batch, p->n_batches, acc, el, eta);
+    fflush(stderr);
+    return 0;
+}
+
+static double number_at(json_t *doc, const char *group, const char *key)
+{
+    json_t *v = json_object_get(json_object_get(doc, group), key);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    train_opts o;
+    int rc = parse(&o, argc, argv);
+    if (rc < 0) return CLI_OK;
+    if (rc != CLI_OK) return rc;
+    sm_config cfg;
+    sm_error err;
+    if (cli_build_config(&o.common, &cfg, &err) != SM_OK) return cli_fail(CLI_USAGE, "%s", err.msg);
+    if (cli_check_writable(o.out, &err) != SM_OK) return cli_fail(CLI_USAGE, "--out %s", err.msg);
+    sm_train_data data;
+    if (sm_train_data_load(&cfg, &data, &err) != SM_OK)
+        return cli_fail(err.code == SM_ENOMEM ? CLI_FAIL : CLI_USAGE, "%s", err.msg);
+    progress_bar b = {.on = !o.quiet && isatty(STDERR_FILENO), .t0 = cli_now()};
+    json_t *doc = NULL;
+    sm_status st = sm_train_run(&cfg, &data, show_progress, &b, &doc, &err);
+    if (b.on) fputc('\n', stderr);
+    sm_train_data_free(&data);
+    if (st == SM_OK) st = sm_json_write(o.out, doc, &err);
+    if (st == SM_OK && !o.quiet) {
+        printf("somnus train: %s, %s, %s: test accuracy %.3f",
+               cfg.train.model == SM_MODEL_SGSNN ? "sgsnn" : "stdp", cfg.data.dataset,
+               json_string_value(json_object_get(json_object_get(doc, "data"), "test_from")),
+               number_at(doc, "final", "test_accuracy"));
+        if (cfg.train.model == SM_MODEL_STDP)
+            printf(", phi %.3f, plastic weight sum %.2f x start",
+                   number_at(doc, "final", "test_phi"),
+                   number_at(doc, "final", "plastic_sum_ratio"));
+        printf(", %.1f s; results: %s\n", number_at(doc, "timing", "wall_s"), o.out);
+    }
+    json_decref(doc);
+    if (st != SM_OK)
+        return cli_fail(st == SM_EINVAL || st == SM_EFORMAT ? CLI_USAGE : CLI_FAIL, "%s", err.msg);
+    return CLI_OK;
+}
