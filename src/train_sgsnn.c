@@ -61,8 +61,8 @@ static void add_row(json_t *tab, const sm_sgsnn_epoch_stats *s, int64_t images, 
     sm_train_col_add(tab, "wall_s", json_real(wall));
 }
 
-static json_t *final_json(sm_sgsnn *net, const sm_train_data *d, double *acc, sm_error *err,
-                          sm_status *st)
+static json_t *final_json(sm_sgsnn *net, const sm_train_data *d, const double w0[2], double *acc,
+                          sm_error *err, sm_status *st)
 {
     const sm_dataset *te = d->test;
     int *pred = malloc((size_t)te->n * sizeof *pred);
@@ -79,9 +79,11 @@ static json_t *final_json(sm_sgsnn *net, const sm_train_data *d, double *acc, sm
         json_t *cm = sm_train_confusion_json(te->labels, pred, te->n, te->n_classes, &per_class);
         double w[2];
         sm_sgsnn_sum_abs_w(net, w);
-        out = json_pack("{s:f, s:o, s:i, s:o, s:o, s:[f,f]}", "test_accuracy", *acc, "test_loss",
-                        sm_train_real(loss), "n_test", te->n, "confusion", cm, "per_class_accuracy",
-                        per_class, "sum_abs_w", w[0], w[1]);
+        const double ratio = w0[0] + w0[1] > 0 ? (w[0] + w[1]) / (w0[0] + w0[1]) : NAN;
+        out = json_pack("{s:f, s:o, s:i, s:o, s:o, s:[f,f], s:[f,f], s:o}", "test_accuracy", *acc,
+                        "test_loss", sm_train_real(loss), "n_test", te->n, "confusion", cm,
+                        "per_class_accuracy", per_class, "sum_abs_w", w[0], w[1], "sum_abs_w0",
+                        w0[0], w0[1], "plastic_sum_ratio", sm_train_real(ratio));
     }
     free(pred);
     return out;
@@ -101,7 +103,8 @@ sm_status sm_train_sgsnn(const sm_config *cfg, const sm_train_data *d, sm_train_
     json_t *tab = json_object();
     sm_status st = SM_OK;
     const double t0 = sm_train_now();
-    double t_eval_total = 0;
+    double t_eval_total = 0, w0[2];
+    sm_sgsnn_sum_abs_w(net, w0);
     for (int e = 1; e <= p.epochs && st == SM_OK; e++) {
         r->prog.batch = e;
         const int due = cfg->train.eval_every > 0 &&
@@ -120,7 +123,7 @@ sm_status sm_train_sgsnn(const sm_config *cfg, const sm_train_data *d, sm_train_
     const double t_final = sm_train_now();
     double acc = NAN;
     json_t *fin = NULL;
-    if (st == SM_OK) fin = final_json(net, d, &acc, err, &st);
+    if (st == SM_OK) fin = final_json(net, d, w0, &acc, err, &st);
     const double t_end = sm_train_now();
     if (st == SM_OK) {
         json_t *doc = json_pack(

@@ -343,6 +343,12 @@ static void train_writes_results_and_summary(void **state)
     assert_memory_equal(fa, fb, strstr(fa, "\"plastic_sum_ratio\"") - fa);
     free(a);
     free(b);
+    /* The summary table reads it back: one row with the model and the test accuracy. */
+    assert_int_equal(cli("summary --markdown r.json", &out), 0);
+    assert_non_null(strstr(out, "| r.json | stdp | idx:img,lbl | 0.20 | textbook | "));
+    free(out);
+    expect_error("summary img", "img:");
+    expect_error("summary", "no results files");
     /* SG-SNN through the same command. */
     rc = cli("train --quiet --model sgsnn --data idx:img,lbl " SMALL_TRAIN
              "--set sgsnn.n_hidden=16 --set sgsnn.epochs=2 --set sgsnn.steps=10 --out s.json",

@@ -43,6 +43,7 @@ double cli_now(void);
 
 int cmd_run(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_summary(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 
 #endif
