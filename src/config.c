@@ -183,6 +183,9 @@ static const sm_param_def TABLE[] = {
         "evaluate every this many batches (SG-SNN: epochs); 0 = only at the end"),
     INT("train.eval_fit", train.eval_fit, 300, 2, 1 << 28, "images",
         "STDP: training images the per-batch readout is fitted on (the first ones)"),
+    ENUM("train.eval_readout", train.eval_readout, 0, "same|pca_logreg|published_qda",
+         "STDP: readout of the per-batch evaluations (same = readout.method); QDA needs many "
+         "more fit images than features"),
 
     ENUM("readout.method", readout.method, 0, "pca_logreg|published_qda",
          "PCA + logistic regression, or the published standardize + PCA + QDA(0.1)"),

@@ -41,9 +41,12 @@ static int trainer_input(void *ctx, uint64_t step, int32_t *out)
     return sm_encoder_spikes(t->enc, step, out);
 }
 
-static void readout_params(const sm_config *cfg, sm_readout_params *p)
+/* The readout of the final scores (per_batch = 0) or of the per-batch evaluations. */
+static void readout_params(const sm_config *cfg, int per_batch, sm_readout_params *p)
 {
-    sm_readout_params_default(p, (sm_readout_method)cfg->readout.method);
+    int method = cfg->readout.method;
+    if (per_batch && cfg->train.eval_readout > 0) method = cfg->train.eval_readout - 1;
+    sm_readout_params_default(p, (sm_readout_method)method);
     p->variance = cfg->readout.variance;
     p->C = cfg->readout.c;
     p->standardize = cfg->readout.standardize;
@@ -160,7 +163,7 @@ static sm_status evaluate(trainer *t, int batch, eval_result *out, sm_error *err
     if (st == SM_OK && n_val > 0) {
         sm_readout_params p;
         sm_readout_result res;
-        readout_params(t->cfg, &p);
+        readout_params(t->cfg, 1, &p);
         st = sm_readout_score(&p, rows, y, n_fit, vrows, y + n_fit, n_val, t->d, NULL, &res, err);
         if (st == SM_OK) st = sm_phi(vrows, y + n_fit, n_val, t->d, &out->val_phi, err);
         if (st == SM_OK) {
@@ -286,7 +289,7 @@ static sm_status final_readout(trainer *t, final_result *f, sm_error *err)
     if (st == SM_OK) st = represent(t, te, NULL, te->n, trows, y + n_fit, err);
     t->evaluating = 0;
     sm_readout_params p;
-    readout_params(t->cfg, &p);
+    readout_params(t->cfg, 0, &p);
     if (st == SM_OK)
         st =
             sm_readout_score(&p, rows, y, n_fit, trows, y + n_fit, te->n, t->d, pred, &f->res, err);

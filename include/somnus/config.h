@@ -111,9 +111,10 @@ typedef struct sm_config {
         int official_test; /* draw test images from the dataset's own test set */
     } data;
     struct {
-        int model;      /* enum sm_model */
-        int eval_every; /* batches (STDP) or epochs (SG-SNN) between evaluations; 0 = none */
-        int eval_fit;   /* training images the per-batch readout is fitted on */
+        int model;        /* enum sm_model */
+        int eval_every;   /* batches (STDP) or epochs (SG-SNN) between evaluations; 0 = none */
+        int eval_fit;     /* training images the per-batch readout is fitted on */
+        int eval_readout; /* per-batch readout: 0 = readout.method, else method + 1 */
     } train;
     struct {
         int method;   /* enum sm_readout_method */
