@@ -8,6 +8,7 @@
 #include "somnus/readout.h"
 #include "somnus/results.h"
 #include "somnus/sim.h"
+#include "somnus/sim_guard.h"
 #include "somnus/sim_state.h"
 #include "train_impl.h"
 
@@ -390,6 +391,8 @@ static sm_status run_batches(trainer *t, json_t *tab, sm_error *err)
         steps0 = t->sim->count.steps;
         const int to = (k + 1) * b < n ? (k + 1) * b : n;
         st = train_images(t, k * b, to, err);
+        /* A diverged state stops the run here, naming the step and the parameters. */
+        if (st == SM_OK) st = sm_sim_check_finite(t->sim, err);
         const int due = cfg->train.eval_every > 0 &&
                         ((k + 1) % cfg->train.eval_every == 0 || k + 1 == n_batches);
         if (st == SM_OK && due) {
@@ -469,6 +472,7 @@ sm_status sm_train_stdp(const sm_config *cfg_in, const sm_train_data *data, sm_t
         if (!doc) st = sm_error_set(err, SM_EINTERNAL, "train: cannot build the results document");
         *results = doc;
     }
+    if (st == SM_OK && r->final_fn) r->final_fn(r->final_ctx, t.sim);
     json_decref(tab);
     json_decref(f.confusion);
     json_decref(f.per_class);

@@ -12,6 +12,7 @@
 #include "somnus/results.h"
 #include "somnus/rng.h"
 #include "somnus/sim.h"
+#include "somnus/sim_guard.h"
 #include "somnus/spikefile.h"
 
 typedef struct run_opts {
@@ -235,6 +236,7 @@ int cmd_run(int argc, char **argv)
     sm_monitor_weight_stats(sim->mon, sim->net, initial);
     const double t_sim = now();
     if (st == SM_OK) st = simulate(sim, &o, enc, steps, &err);
+    if (st == SM_OK) st = sm_sim_check_finite(sim, &err);
     const double t_end = now();
     if (st == SM_OK && sim->mon->window_steps > 0) st = sm_sim_record(sim, &err);
     if (writing) {
