@@ -1,9 +1,28 @@
-/* somnus benchmark: simulated steps per second on the paper config (225 inputs, 200 E,
- * 50 I, pair STDP), awake, with sleep, and at test time, for 1 and 2 threads. Prints a
- * table and one JSON line, and appends the JSON line to bench/results.jsonl. */
+/* somnus benchmark (`make bench`).
+ *
+ * Measures, for 1 and 2 threads:
+ *  - the paper config (225 S, 200 E, 50 I, pair STDP): simulated steps/s awake, with the
+ *    20% sleep schedule, during sleep alone, and at test time (no plasticity);
+ *  - the Diehl & Cook scale (784 S, 6,400 E, 1,600 I, same densities and rules): steps/s
+ *    and synaptic events/s (an event = one spike delivered through one synapse);
+ *  - a large sparse network (>= 100,000 neurons, >= 1e8 synapses) with pair STDP: events/s,
+ *    bytes per synapse, peak memory;
+ *  - a streaming memory-bandwidth kernel (triad a = b + s * c), so that events/s can be read
+ *    against the machine's bound.
+ * Prints a table and one JSON line, and appends the JSON line (date, commit, machine) to
+ * bench/results.jsonl.
+ *
+ * Usage: somnus_bench [images [results-file]] [--quick] [--no-large]
+ *   images: paper-config presentations of 100 steps per scenario (default 2000);
+ *   --quick: fewer steps everywhere (a smoke run); --no-large: skip the large network.
+ * Timing is wall clock, best of `reps` repetitions where cheap; the 1-minute load average
+ * before and after is recorded, since other processes share the machine.
+ */
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <time.h>
 
@@ -12,67 +31,341 @@
 #include "somnus/rng.h"
 #include "somnus/sim.h"
 
-typedef struct scenario {
-    const char *name;
-    int sign; /* enum sm_stdp_sign */
-    double sleep_rate;
-    int test_phase; /* 1: plasticity off */
-} scenario;
-
 static double now(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + 1e-9 * t.tv_nsec;
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-static int encoder_input(void *enc, uint64_t step, int32_t *out)
+static double cpu_now(void)
 {
-    return sm_encoder_spikes(enc, step, out);
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* Runs `images` presentations of 100 steps; returns steps/s and fills the counters. */
-static double run(const scenario *sc, int threads, int images, sm_sim_counters *count, double *e_hz)
+static double load1(void)
 {
-    sm_config c;
-    sm_config_default(&c);
-    c.stdp.sign = sc->sign;
-    c.sleep.rate = sc->sleep_rate;
-    c.input.steps_per_image = 100;
-    c.run.threads = threads;
-    c.monitor.interval = 100000;
+    double l = -1;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf", &l) != 1) l = -1;
+        fclose(f);
+    }
+    return l;
+}
+
+static double peak_rss_mb(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (double)u.ru_maxrss / 1024.0;
+}
+
+/* Input and spike callbacks that also count synaptic events (spikes x out-degree). */
+typedef struct counter {
+    sm_encoder *enc;
+    const sm_net *net;
+    uint64_t events;
+    int count_events;
+} counter;
+
+static int input_fn(void *ctx, uint64_t step, int32_t *out)
+{
+    counter *c = ctx;
+    int n = sm_encoder_spikes(c->enc, step, out);
+    if (c->count_events)
+        for (int k = 0; k < n; k++)
+            c->events += (uint64_t)(c->net->row[out[k] + 1] - c->net->row[out[k]]);
+    return n;
+}
+
+static void spike_fn(void *ctx, uint64_t step, const int32_t *ids, int n)
+{
+    (void)step;
+    counter *c = ctx;
+    for (int k = 0; k < n; k++)
+        c->events += (uint64_t)(c->net->row[ids[k] + 1] - c->net->row[ids[k]]);
+}
+
+/* Sets a random image (uniform pixels, normalized to sum norm_fraction * n). */
+static void random_image(sm_encoder *enc, sm_rng *r, float *img, int n, double norm_fraction)
+{
+    double sum = 0;
+    for (int i = 0; i < n; i++)
+        sum += img[i] = (float)sm_rng_uniform(r);
+    for (int i = 0; i < n; i++)
+        img[i] = (float)(img[i] * norm_fraction * n / sum);
     sm_error err;
-    sm_sim *sim = sm_sim_create(&c, &err);
-    sm_encoder *enc = sim ? sm_encoder_create(&c, c.net.n_input, &err) : NULL;
-    if (!sim || !enc) {
+    sm_encoder_set_image(enc, img, &err);
+}
+
+typedef struct harness {
+    sm_config cfg;
+    sm_sim *sim;
+    sm_encoder *enc;
+    counter cnt;
+    sm_rng r;
+    float *img;
+} harness;
+
+static void harness_init(harness *h, const sm_config *cfg, int count_events)
+{
+    memset(h, 0, sizeof *h);
+    h->cfg = *cfg;
+    sm_error err = {0};
+    h->sim = sm_sim_create(cfg, &err);
+    h->enc = h->sim ? sm_encoder_create(cfg, cfg->net.n_input, &err) : NULL;
+    h->img = malloc((size_t)cfg->net.n_input * sizeof *h->img);
+    if (!h->sim || !h->enc || !h->img) {
         fprintf(stderr, "bench: %s\n", err.msg);
         exit(1);
     }
-    sm_sim_set_input(sim, encoder_input, enc);
-    sm_rng r;
-    sm_rng_init(&r, 3, SM_STREAM_USER, 0);
-    float img[225];
-    double t0 = now();
+    h->cnt.enc = h->enc;
+    h->cnt.net = h->sim->net;
+    h->cnt.count_events = count_events;
+    sm_sim_set_input(h->sim, input_fn, &h->cnt);
+    if (count_events) sm_sim_set_spike_sink(h->sim, spike_fn, &h->cnt);
+    sm_rng_init(&h->r, 3, SM_STREAM_USER, 0);
+}
+
+static void harness_free(harness *h)
+{
+    sm_encoder_destroy(h->enc);
+    sm_sim_destroy(h->sim);
+    free(h->img);
+}
+
+/* CPU seconds of the last timed section (all threads of the process). */
+static double last_cpu;
+
+/* Presents `images` images of `steps` steps each (wake or test phase); returns seconds
+ * (wall clock) and sets last_cpu. */
+static double present(harness *h, int images, int steps, int test_phase)
+{
+    double c0 = cpu_now(), t0 = now();
     for (int k = 0; k < images; k++) {
-        double sum = 0;
-        for (int i = 0; i < 225; i++)
-            sum += img[i] = (float)sm_rng_uniform(&r);
-        for (int i = 0; i < 225; i++)
-            img[i] = (float)(img[i] * 22.5 / sum);
-        sm_encoder_set_image(enc, img, &err);
-        sm_status st = sc->test_phase ? sm_sim_test(sim, 100, &err) : sm_sim_wake(sim, 100, &err);
+        random_image(h->enc, &h->r, h->img, h->cfg.net.n_input, h->cfg.input.norm_fraction);
+        sm_error err;
+        sm_status st =
+            test_phase ? sm_sim_test(h->sim, steps, &err) : sm_sim_wake(h->sim, steps, &err);
         if (st != SM_OK) {
             fprintf(stderr, "bench: %s\n", err.msg);
             exit(1);
         }
     }
     double el = now() - t0;
-    *count = sim->count;
+    last_cpu = cpu_now() - c0;
+    return el;
+}
+
+typedef struct row {
+    const char *group, *name;
+    int threads;
+    double steps_per_s, events_per_s, e_rate_hz, seconds;
+    int64_t steps, sleep_steps;
+    double cpu_steps_per_s; /* steps per CPU second (all threads): per-core throughput */
+} row;
+
+static row rows[64];
+static int n_rows;
+
+static void print_row(const row *r)
+{
+    printf("%-12s %-38s %3d %11.0f %11.0f %11.3g %7.2f %7lld\n", r->group, r->name, r->threads,
+           r->steps_per_s, r->cpu_steps_per_s, r->events_per_s, r->e_rate_hz,
+           (long long)r->sleep_steps);
+    fflush(stdout);
+}
+
+static void add_row(row r)
+{
+    if (n_rows < 64) rows[n_rows++] = r;
+    print_row(&r);
+}
+
+static double e_rate(const sm_sim *sim)
+{
     uint64_t e = sim->mon->total_spikes[1] + sim->mon->window_spikes[1];
-    *e_hz = e / (200.0 * sim->count.steps * 1e-3);
-    sm_encoder_destroy(enc);
-    sm_sim_destroy(sim);
-    return sim->count.steps / el;
+    return sim->count.steps ? (double)e / (sim->net->n_exc * (double)sim->count.steps * 1e-3) : 0;
+}
+
+/* ---- paper config ---- */
+
+typedef struct scenario {
+    const char *name;
+    int sign; /* enum sm_stdp_sign */
+    double sleep_rate;
+    int test_phase;  /* 1: plasticity off */
+    int sleep_alone; /* 1: time only sleep episodes, after one sleep period awake */
+} scenario;
+
+static void paper(int images, int reps)
+{
+    static const scenario SC[] = {
+        {"awake, pair STDP (as_published sign)", SM_SIGN_AS_PUBLISHED, 0.0, 0, 0},
+        {"with 20% sleep (as_published sign)", SM_SIGN_AS_PUBLISHED, 0.2, 0, 0},
+        {"awake, pair STDP (textbook sign)", SM_SIGN_TEXTBOOK, 0.0, 0, 0},
+        {"with 20% sleep (textbook sign)", SM_SIGN_TEXTBOOK, 0.2, 0, 0},
+        {"sleep alone (textbook sign)", SM_SIGN_TEXTBOOK, 0.2, 0, 1},
+        {"test phase (no plasticity)", SM_SIGN_AS_PUBLISHED, 0.0, 1, 0},
+    };
+    for (size_t s = 0; s < sizeof SC / sizeof SC[0]; s++) {
+        for (int threads = 1; threads <= 2; threads++) {
+            row best = {0};
+            for (int rep = 0; rep < reps; rep++) {
+                sm_config c;
+                sm_config_default(&c);
+                c.stdp.sign = SC[s].sign;
+                c.sleep.rate = SC[s].sleep_rate;
+                c.input.steps_per_image = 100;
+                c.run.threads = threads;
+                c.monitor.interval = 100000;
+                harness h;
+                harness_init(&h, &c, 0);
+                double el;
+                int64_t steps;
+                if (SC[s].sleep_alone) {
+                    /* One period awake (untimed), then the episodes of `images` images'
+                     * worth of schedule, timed alone. */
+                    present(&h, (int)(c.sleep.period / 100), 100, 0);
+                    int64_t window = sm_sim_sleep_window(&c), slept = 0, total = 0;
+                    int64_t episodes = (int64_t)images * 100 / c.sleep.period;
+                    if (episodes < 1) episodes = 1;
+                    sm_error err;
+                    double c0 = cpu_now(), t0 = now();
+                    for (int64_t e = 0; e < episodes; e++) {
+                        sm_sim_sleep(h.sim, window, &slept, &err);
+                        total += slept;
+                    }
+                    el = now() - t0;
+                    last_cpu = cpu_now() - c0;
+                    steps = total;
+                } else {
+                    el = present(&h, images, 100, SC[s].test_phase);
+                    steps = (int64_t)h.sim->count.steps;
+                }
+                row r = {"paper",
+                         SC[s].name,
+                         threads,
+                         steps / el,
+                         0,
+                         e_rate(h.sim),
+                         el,
+                         (int64_t)h.sim->count.steps,
+                         h.sim->count.sleep_steps,
+                         steps / last_cpu};
+                if (r.steps_per_s > best.steps_per_s) best = r;
+                harness_free(&h);
+            }
+            add_row(best);
+        }
+    }
+}
+
+/* ---- larger networks: one build, timed with 1 then 2 threads ---- */
+
+typedef struct big_result {
+    int64_t n_syn;
+    int n_neurons;
+    double bytes_per_synapse, build_s;
+} big_result;
+
+static double net_bytes(const sm_net *n)
+{
+    /* Per synapse: post (4), w (4), pathway (1), in_syn (8), in_pre (4); per neuron: row and
+     * in_row offsets (8 each). */
+    return (double)n->n_syn * (4 + 4 + 1 + 8 + 4) + (double)(n->n_total + 1) * 8 +
+           (double)(n->n_post + 1) * 8;
+}
+
+static big_result big(const char *group, const sm_config *cfg, int warm_images, int images,
+                      int steps_per_image)
+{
+    harness h;
+    double t0 = now();
+    harness_init(&h, cfg, 1);
+    big_result br = {h.sim->net->n_syn, h.sim->net->n_total,
+                     net_bytes(h.sim->net) / (double)h.sim->net->n_syn, now() - t0};
+    printf("%-12s built: %d neurons, %lld synapses (%.1f bytes/synapse) in %.1f s\n", group,
+           br.n_neurons, (long long)br.n_syn, br.bytes_per_synapse, br.build_s);
+    present(&h, warm_images, steps_per_image, 0);
+    for (int threads = 1; threads <= 2; threads++) {
+        h.sim->threads = threads;
+        uint64_t ev0 = h.cnt.events, st0 = h.sim->count.steps,
+                 e0 = h.sim->mon->total_spikes[1] + h.sim->mon->window_spikes[1];
+        double el = present(&h, images, steps_per_image, 0);
+        uint64_t steps = h.sim->count.steps - st0;
+        uint64_t e = h.sim->mon->total_spikes[1] + h.sim->mon->window_spikes[1] - e0;
+        row r = {group,
+                 "awake, pair STDP (textbook sign)",
+                 threads,
+                 steps / el,
+                 (double)(h.cnt.events - ev0) / el,
+                 (double)e / (cfg->net.n_exc * (double)steps * 1e-3),
+                 el,
+                 (int64_t)steps,
+                 0,
+                 steps / last_cpu};
+        add_row(r);
+    }
+    for (int threads = 1; threads <= 2; threads++) {
+        h.sim->threads = threads;
+        uint64_t ev0 = h.cnt.events, st0 = h.sim->count.steps,
+                 e0 = h.sim->mon->total_spikes[1] + h.sim->mon->window_spikes[1];
+        double el = present(&h, images, steps_per_image, 1);
+        uint64_t steps = h.sim->count.steps - st0;
+        uint64_t e = h.sim->mon->total_spikes[1] + h.sim->mon->window_spikes[1] - e0;
+        row r = {group,
+                 "test phase (no plasticity)",
+                 threads,
+                 steps / el,
+                 (double)(h.cnt.events - ev0) / el,
+                 (double)e / (cfg->net.n_exc * (double)steps * 1e-3),
+                 el,
+                 (int64_t)steps,
+                 0,
+                 steps / last_cpu};
+        add_row(r);
+    }
+    harness_free(&h);
+    return br;
+}
+
+/* ---- memory bandwidth: triad a = b + s * c over arrays much larger than the caches ---- */
+
+static double triad_gbs(int threads, size_t n, int reps)
+{
+    double *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b), *c = malloc(n * sizeof *c);
+    if (!a || !b || !c) {
+        free(a);
+        free(b);
+        free(c);
+        return 0;
+    }
+    const long nn = (long)n;
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (long i = 0; i < nn; i++) {
+        a[i] = 0;
+        b[i] = 1;
+        c[i] = 2;
+    }
+    double best = 0;
+    for (int r = 0; r < reps; r++) {
+        double t0 = now();
+#pragma omp parallel for num_threads(threads) schedule(static)
+        for (long i = 0; i < nn; i++)
+            a[i] = b[i] + 3.0 * c[i];
+        double el = now() - t0, gbs = 3.0 * (double)n * sizeof(double) / el / 1e9;
+        if (gbs > best) best = gbs;
+    }
+    volatile double sink = a[n / 2];
+    (void)sink;
+    free(a);
+    free(b);
+    free(c);
+    return best;
 }
 
 static void cpu_model(char *buf, size_t size)
@@ -96,43 +389,126 @@ static void cpu_model(char *buf, size_t size)
 
 int main(int argc, char **argv)
 {
-    int images = argc > 1 ? atoi(argv[1]) : 2000;
-    const char *out_path = argc > 2 ? argv[2] : SOMNUS_BENCH_RESULTS;
-    static const scenario SC[] = {
-        {"awake, pair STDP (as_published sign)", SM_SIGN_AS_PUBLISHED, 0.0, 0},
-        {"with 20% sleep (as_published sign)", SM_SIGN_AS_PUBLISHED, 0.2, 0},
-        {"awake, pair STDP (textbook sign)", SM_SIGN_TEXTBOOK, 0.0, 0},
-        {"with 20% sleep (textbook sign)", SM_SIGN_TEXTBOOK, 0.2, 0},
-        {"test phase (no plasticity)", SM_SIGN_AS_PUBLISHED, 0.0, 1},
-    };
-    const int n_sc = sizeof SC / sizeof SC[0];
-    json_t *results = json_array();
-    printf("somnus %s: paper config (225 S, 200 E, 50 I), %d images x 100 steps\n", sm_version(),
-           images);
-    printf("%-40s %7s %14s %12s %10s\n", "scenario", "threads", "steps/s", "sleep steps",
-           "E rate Hz");
-    for (int s = 0; s < n_sc; s++) {
-        for (int threads = 1; threads <= 2; threads++) {
-            sm_sim_counters c;
-            double e_hz, sps = run(&SC[s], threads, images, &c, &e_hz);
-            printf("%-40s %7d %14.0f %12lld %10.1f\n", SC[s].name, threads, sps,
-                   (long long)c.sleep_steps, e_hz);
-            json_array_append_new(results,
-                                  json_pack("{s:s, s:i, s:f, s:I, s:I, s:f}", "scenario",
-                                            SC[s].name, "threads", threads, "steps_per_s", sps,
-                                            "steps", (json_int_t)c.steps, "sleep_steps",
-                                            (json_int_t)c.sleep_steps, "e_rate_hz", e_hz));
+    int images = 2000, quick = 0, large = 1;
+    const char *out_path = SOMNUS_BENCH_RESULTS;
+    int positional = 0;
+    for (int k = 1; k < argc; k++) {
+        if (!strcmp(argv[k], "--quick"))
+            quick = 1;
+        else if (!strcmp(argv[k], "--no-large"))
+            large = 0;
+        else if (!positional && argv[k][0] >= '0' && argv[k][0] <= '9' && (positional = 1))
+            images = atoi(argv[k]);
+        else
+            out_path = argv[k];
+    }
+    if (quick) images = images < 200 ? images : 200;
+    const double load_before = load1();
+    printf("somnus %s: load average %.2f, %d cores\n", sm_version(), load_before,
+           omp_get_num_procs());
+
+    /* Bandwidth first, on a quiet process: 3 arrays of 64 MiB (32 MiB with --quick). */
+    const size_t nbw = quick ? (size_t)4 << 20 : (size_t)8 << 20;
+    double bw[3] = {0, triad_gbs(1, nbw, quick ? 3 : 6), triad_gbs(2, nbw, quick ? 3 : 6)};
+    printf("memory bandwidth (triad a = b + s*c, %zu MiB arrays): %.1f GB/s (1 thread), %.1f "
+           "GB/s (2 threads)\n\n",
+           nbw * 8 >> 20, bw[1], bw[2]);
+
+    printf("%-12s %-38s %3s %11s %11s %11s %7s %7s\n", "network", "scenario", "thr", "steps/s",
+           "steps/cpu-s", "events/s", "E Hz", "sleep");
+    paper(images, quick ? 1 : 3);
+
+    /* Diehl & Cook scale: 784 S, 6400 E, 1600 I, the paper's densities, weights and rules. */
+    sm_config dc;
+    sm_config_default(&dc);
+    dc.net.n_input = 784;
+    dc.net.n_exc = 6400;
+    dc.net.n_inh = 1600;
+    dc.input.steps_per_image = 100;
+    dc.monitor.interval = 1000000;
+    dc.sleep.rate = 0;
+    big_result dcr = big("diehl-cook", &dc, 2, quick ? 2 : 10, 100);
+
+    /* Large: 10,000 S, 80,000 E, 20,000 I, p = 0.01 everywhere (~1.04e8 synapses); initial
+     * weights scaled by the Diehl & Cook network's in-degree over this one, so that the
+     * drive per neuron (and the activity, E near 20 Hz) stays near that network's. */
+    big_result lr = {0};
+    double lr_rss = 0;
+    if (large) {
+        sm_config lc;
+        sm_config_default(&lc);
+        lc.net.n_input = 10000;
+        lc.net.n_exc = 80000;
+        lc.net.n_inh = 20000;
+        for (int p = 0; p < SM_N_PATHS; p++)
+            lc.net.p[p] = 0.01;
+        lc.net.w0[SM_PATH_SE] *= 784 * 0.10 / (10000 * 0.01);
+        lc.net.w0[SM_PATH_EE] *= 6400 * 0.15 / (80000 * 0.01);
+        lc.net.w0[SM_PATH_EI] *= 6400 * 0.20 / (80000 * 0.01);
+        lc.net.w0[SM_PATH_IE] *= 1600 * 0.25 / (20000 * 0.01);
+        lc.input.steps_per_image = 50;
+        lc.monitor.interval = 1000000000;
+        lc.sleep.rate = 0;
+        lr = big("large", &lc, 1, quick ? 1 : 4, 50);
+        lr_rss = peak_rss_mb();
+    }
+    const double load_after = load1();
+
+    /* Bound for the large network: each event streams the synapse's target index (4 bytes)
+     * and reads and writes its weight (8 bytes); targets' drive and age are random accesses
+     * into arrays that fit in the caches. */
+    const double bytes_per_event = 12.0;
+    double large_ev[3] = {0};
+    double large_ev_test[3] = {0};
+    for (int k = 0; k < n_rows; k++)
+        if (!strcmp(rows[k].group, "large")) {
+            if (strstr(rows[k].name, "STDP"))
+                large_ev[rows[k].threads] = rows[k].events_per_s;
+            else
+                large_ev_test[rows[k].threads] = rows[k].events_per_s;
         }
+    if (large) {
+        printf("\nlarge network: %lld synapses, %.1f bytes/synapse, peak RSS %.0f MiB\n",
+               (long long)lr.n_syn, lr.bytes_per_synapse, lr_rss);
+        for (int t = 1; t <= 2; t++)
+            printf("  %d thread(s): bandwidth bound %.3g events/s (%.0f bytes/event); with STDP "
+                   "%.3g events/s (%.1fx below), without %.3g (%.1fx below)\n",
+                   t, bw[t] * 1e9 / bytes_per_event, bytes_per_event, large_ev[t],
+                   large_ev[t] > 0 ? bw[t] * 1e9 / bytes_per_event / large_ev[t] : 0,
+                   large_ev_test[t],
+                   large_ev_test[t] > 0 ? bw[t] * 1e9 / bytes_per_event / large_ev_test[t] : 0);
+    }
+    printf("load average: %.2f before, %.2f after\n", load_before, load_after);
+
+    json_t *results = json_array();
+    for (int k = 0; k < n_rows; k++) {
+        const row *r = &rows[k];
+        json_array_append_new(
+            results,
+            json_pack("{s:s, s:s, s:i, s:f, s:f, s:f, s:I, s:I, s:f, s:f}", "network", r->group,
+                      "scenario", r->name, "threads", r->threads, "steps_per_s", r->steps_per_s,
+                      "steps_per_cpu_s", r->cpu_steps_per_s, "events_per_s", r->events_per_s,
+                      "steps", (json_int_t)r->steps, "sleep_steps", (json_int_t)r->sleep_steps,
+                      "e_rate_hz", r->e_rate_hz, "seconds", r->seconds));
     }
     struct utsname u;
     uname(&u);
-    char cpu[256], date[64];
+    char cpu[256], date[64], commit[64] = "unknown";
     cpu_model(cpu, sizeof cpu);
+    const char *plus = strchr(sm_version(), '+');
+    if (plus) snprintf(commit, sizeof commit, "%s", plus + 1);
     time_t t = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-    json_t *doc = json_pack("{s:s, s:s, s:{s:s, s:s, s:s}, s:i, s:o}", "date", date, "version",
-                            sm_version(), "machine", "host", u.nodename, "cpu", cpu, "kernel",
-                            u.release, "images", images, "results", results);
+    json_t *doc = json_pack(
+        "{s:s, s:s, s:s, s:{s:s, s:s, s:s, s:i}, s:[f,f], s:i, s:i, s:o, s:{s:I, s:f}, "
+        "s:{s:I, s:i, s:f, s:f, s:f, s:f}, s:{s:f, s:f}}",
+        "date", date, "version", sm_version(), "commit", commit, "machine", "host", u.nodename,
+        "cpu", cpu, "kernel", u.release, "cores", omp_get_num_procs(), "bandwidth_gbs", bw[1],
+        bw[2], "images", images, "quick", quick, "results", results, "diehl_cook", "synapses",
+        (json_int_t)dcr.n_syn, "bytes_per_synapse", dcr.bytes_per_synapse, "large", "synapses",
+        (json_int_t)lr.n_syn, "neurons", lr.n_neurons, "bytes_per_synapse", lr.bytes_per_synapse,
+        "peak_rss_mb", lr_rss, "build_s", lr.build_s, "bytes_per_event", bytes_per_event, "load",
+        "before", load_before, "after", load_after);
     char *line = json_dumps(doc, JSON_COMPACT);
     printf("%s\n", line);
     FILE *f = fopen(out_path, "a");

@@ -15,6 +15,7 @@ PACKAGES=(
   libcmocka-dev      # unit tests
   libcairo2-dev      # PNG figures (plot module)
   fonts-dejavu-core  # a default font for figure text on a headless machine
+  libopenmpi-dev openmpi-bin  # mpirun -n K somnus sweep (optional in CMake: SOMNUS_MPI)
 )
 
 missing=()

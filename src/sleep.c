@@ -29,6 +29,7 @@ void sm_sleep_destroy(sm_sleep *s)
     if (!s) return;
     free(s->w0_in);
     free(s->factor);
+    free(s->lz_v);
     free(s);
 }
 
@@ -253,4 +254,116 @@ sm_status sm_sleep_normalize(sm_sleep *s, sm_net *net, int mode, sm_error *err)
             net->w[k] = (float)(net->w[k] * m[k]);
     free(m);
     return st;
+}
+
+/* ---- lazy power-law episode ---- */
+
+int sm_sleep_lazy_ok(const sm_sleep *s)
+{
+    return fabs(s->lambda - 1.0) <= 1e-3;
+}
+
+static int block_of_syn(const sm_net *net, int64_t k)
+{
+    return k >= net->exc_end;
+}
+
+/* v^m exp(c0 v) for m < SM_SLEEP_TERMS, added (sign +1) or removed (-1) from mom; a
+ * weight of 0 (v = -inf) contributes nothing. */
+static void moments_add(double mom[SM_SLEEP_TERMS], double v, double c0, double sign)
+{
+    if (!isfinite(v)) return;
+    double t = sign * exp(c0 * v);
+    for (int m = 0; m < SM_SLEEP_TERMS; m++) {
+        mom[m] += t;
+        t *= v;
+    }
+}
+
+/* Recomputes the moments around the current c (an O(n_syn) pass, in synapse order). */
+static void recentre(sm_sleep *s, const sm_net *net)
+{
+    s->lz_c0 = s->lz_c;
+    memset(s->lz_mom, 0, sizeof s->lz_mom);
+    s->lz_vmax[0] = s->lz_vmax[1] = 0;
+    for (int64_t k = 0; k < net->n_syn; k++) {
+        if (!s->plastic[net->pathway[k]]) continue;
+        const int b = block_of_syn(net, k);
+        const double v = s->lz_v[k];
+        moments_add(s->lz_mom[b], v, s->lz_c0, 1.0);
+        if (isfinite(v) && fabs(v) > s->lz_vmax[b]) s->lz_vmax[b] = fabs(v);
+    }
+}
+
+static void lazy_sums(const sm_sleep *s, double sums[2])
+{
+    const double d = s->lz_c - s->lz_c0;
+    for (int b = 0; b < 2; b++) {
+        /* sum_m d^m / m! T_m, Horner from the highest term */
+        double acc = 0;
+        for (int m = SM_SLEEP_TERMS - 1; m >= 0; m--)
+            acc = s->lz_mom[b][m] + acc * d / (double)(m + 1);
+        sums[b] = fabs((double)s->target[b]) * acc;
+    }
+}
+
+sm_status sm_sleep_lazy_begin(sm_sleep *s, const sm_net *net, double sums[2], sm_error *err)
+{
+    if (!s->lz_v) {
+        s->lz_v = malloc((size_t)(net->n_syn ? net->n_syn : 1) * sizeof *s->lz_v);
+        if (!s->lz_v) return sm_error_set(err, SM_ENOMEM, "sleep: out of memory");
+    }
+    s->lz_c = 1.0;
+    for (int64_t k = 0; k < net->n_syn; k++)
+        s->lz_v[k] = s->plastic[net->pathway[k]]
+                         ? log((double)net->w[k] / (double)s->target[block_of_syn(net, k)])
+                         : 0.0;
+    recentre(s, net);
+    lazy_sums(s, sums);
+    s->lz_active = 1;
+    return SM_OK;
+}
+
+float sm_sleep_lazy_fetch(const sm_sleep *s, sm_net *net, int64_t syn)
+{
+    if (!s->plastic[net->pathway[syn]]) return net->w[syn];
+    const float w =
+        (float)((double)s->target[block_of_syn(net, syn)] * exp(s->lz_c * s->lz_v[syn]));
+    net->w[syn] = w;
+    return w;
+}
+
+void sm_sleep_lazy_store(sm_sleep *s, const sm_net *net, int64_t syn)
+{
+    if (!s->plastic[net->pathway[syn]]) return;
+    const int b = block_of_syn(net, syn);
+    const double old = s->lz_v[syn];
+    const double v = log((double)net->w[syn] / (double)s->target[b]) / s->lz_c;
+    moments_add(s->lz_mom[b], old, s->lz_c0, -1.0);
+    moments_add(s->lz_mom[b], v, s->lz_c0, 1.0);
+    s->lz_v[syn] = v;
+    if (isfinite(v) && fabs(v) > s->lz_vmax[b]) s->lz_vmax[b] = fabs(v);
+}
+
+void sm_sleep_lazy_step(sm_sleep *s, const sm_net *net, double sums[2])
+{
+    s->lz_c *= s->lambda;
+    const double d = fabs(s->lz_c - s->lz_c0);
+    if (d * s->lz_vmax[0] > 0.125 || d * s->lz_vmax[1] > 0.125) recentre(s, net);
+    lazy_sums(s, sums);
+}
+
+void sm_sleep_lazy_sync(const sm_sleep *s, sm_net *net)
+{
+    for (int64_t k = 0; k < net->n_syn; k++)
+        if (s->plastic[net->pathway[k]])
+            net->w[k] =
+                (float)((double)s->target[block_of_syn(net, k)] * exp(s->lz_c * s->lz_v[k]));
+}
+
+void sm_sleep_lazy_end(sm_sleep *s, sm_net *net)
+{
+    if (!s->lz_active) return;
+    sm_sleep_lazy_sync(s, net);
+    s->lz_active = 0;
 }

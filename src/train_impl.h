@@ -11,6 +11,8 @@ typedef struct sm_train_run_ctx {
     sm_train_progress_fn fn;
     void *ctx;
     sm_train_progress prog;
+    sm_train_final_fn final_fn; /* sm_train_run_final's hook (NULL: none) */
+    void *final_ctx;
 } sm_train_run_ctx;
 
 /* Monotonic clock in seconds. */

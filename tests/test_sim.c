@@ -7,6 +7,7 @@
 
 #include "somnus/config.h"
 #include "somnus/encode.h"
+#include "somnus/rng.h"
 #include "somnus/sim.h"
 
 /* Input source for the tests: every stimulus neuron (all = 1) or an encoder; records the
@@ -503,6 +504,89 @@ static void create_validates_config(void **state)
     sm_sim_destroy(sim);
 }
 
+static void lif_pops_matches_lif_step(void **state)
+{
+    (void)state;
+    /* The fused two-population loop of the simulation is sm_lif_step per population, bit
+     * for bit, and its padding never spikes. */
+    sm_config c;
+    sm_config_default(&c);
+    c.lif[1].tau_m = 11;
+    c.lif[1].r_m = 17;
+    c.lif[1].delta_a = 0.7;
+    sm_lif_coeffs co[2] = {sm_lif_coeffs_make(&c.lif[0], 1.0), sm_lif_coeffs_make(&c.lif[1], 1.0)};
+    enum { N = 37, FIRST = 21, PAD = 48 };
+    for (int with_noise = 0; with_noise < 2; with_noise++) {
+        float v[2][PAD], cur[2][PAD], a[2][PAD], th[2][PAD], dr[2][PAD], nz[PAD];
+        uint8_t sp[2][PAD];
+        sm_rng r;
+        sm_rng_init(&r, 5, SM_STREAM_USER, (uint32_t)with_noise);
+        for (int k = 0; k < PAD; k++) {
+            v[0][k] = v[1][k] = (float)(-80 + 40 * sm_rng_uniform(&r));
+            cur[0][k] = cur[1][k] = (float)(2 * sm_rng_uniform(&r) - 0.5);
+            a[0][k] = a[1][k] = (float)(3 * sm_rng_uniform(&r));
+            th[0][k] = th[1][k] = (float)(-60 + 10 * sm_rng_uniform(&r));
+            dr[0][k] = dr[1][k] = k < N ? (float)(3 * sm_rng_uniform(&r)) : 0.0f;
+            nz[k] = (float)(4 * sm_rng_uniform(&r) - 2);
+        }
+        const float *noise = with_noise ? nz : NULL;
+        int n0 = sm_lif_step(&co[0], FIRST, v[0], cur[0], a[0], th[0], dr[0], noise, sp[0]);
+        n0 +=
+            sm_lif_step(&co[1], N - FIRST, v[0] + FIRST, cur[0] + FIRST, a[0] + FIRST,
+                        th[0] + FIRST, dr[0] + FIRST, noise ? noise + FIRST : NULL, sp[0] + FIRST);
+        int n1 =
+            sm_lif_step_pops(co, FIRST, N, PAD, v[1], cur[1], a[1], th[1], dr[1], noise, sp[1]);
+        assert_true(n0 > 0 && n0 < N);
+        assert_int_equal(n0, n1);
+        assert_memory_equal(v[0], v[1], N * sizeof(float));
+        assert_memory_equal(cur[0], cur[1], N * sizeof(float));
+        assert_memory_equal(a[0], a[1], N * sizeof(float));
+        assert_memory_equal(th[0], th[1], N * sizeof(float));
+        assert_memory_equal(dr[0], dr[1], N * sizeof(float));
+        assert_memory_equal(sp[0], sp[1], N);
+        for (int k = N; k < PAD; k++)
+            assert_int_equal(sp[1][k], 0);
+    }
+}
+
+/* Reference encoder output: one sm_rng_block per four pixels, pixel by pixel. */
+static int reference_spikes(const sm_encoder *enc, uint64_t step, int32_t *out)
+{
+    int n = 0;
+    for (int i = 0; i < enc->n; i++) {
+        sm_rng_words wd = sm_rng_block(enc->seed, SM_STREAM_INPUT, step, (uint32_t)i / 4);
+        if (enc->all[i] || wd.w[i & 3] < enc->threshold[i]) out[n++] = i;
+    }
+    return n;
+}
+
+static void encoder_paths_match_the_reference(void **state)
+{
+    (void)state;
+    /* Dense (most pixels active) and sparse images, over several 256-pixel batches. */
+    sm_config c;
+    sm_config_default(&c);
+    enum { N = 700 };
+    sm_error err;
+    sm_encoder *enc = sm_encoder_create(&c, N, &err);
+    double p[N];
+    int32_t got[N], want[N];
+    for (int pattern = 0; pattern < 3; pattern++) {
+        for (int i = 0; i < N; i++)
+            p[i] = pattern == 0   ? 0.05 + 0.9 * i / N
+                   : pattern == 1 ? (i % 50 == 7 ? 0.5 : 0.0)
+                                  : (i % 3 ? 0.3 : (i % 7 == 0 ? 1.0 : 0.0));
+        assert_int_equal(sm_encoder_set_probabilities(enc, p, &err), SM_OK);
+        for (uint64_t step = 0; step < 50; step++) {
+            int n = sm_encoder_spikes(enc, step * 977 + 3, got);
+            int m = reference_spikes(enc, step * 977 + 3, want);
+            assert_int_equal(n, m);
+            assert_memory_equal(got, want, (size_t)n * sizeof *got);
+        }
+    }
+    sm_encoder_destroy(enc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -514,6 +598,8 @@ int main(void)
         cmocka_unit_test(test_phase_freezes_weights),
         cmocka_unit_test(identical_with_one_and_two_threads),
         cmocka_unit_test(create_validates_config),
+        cmocka_unit_test(lif_pops_matches_lif_step),
+        cmocka_unit_test(encoder_paths_match_the_reference),
     };
     return cmocka_run_group_tests_name("sim", tests, NULL, NULL);
 }

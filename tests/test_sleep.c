@@ -423,6 +423,119 @@ static void sleep_window_length(void **state)
     assert_int_equal(sm_sim_sleep_window(&c), 50000);
 }
 
+/* Closed form of n power-law steps of a weight (double), with the target as the sleep
+ * state holds it (a float). */
+static double after_steps(double w, int n)
+{
+    double t = w < 0 ? (double)-0.01f : (double)0.01f;
+    return t * pow(w / t, pow(0.99997, n));
+}
+
+static double exact_block_sum(const double *w, int block)
+{
+    double s = 0;
+    for (int e = 0; e < N_EDGES; e++)
+        if ((PRE[e] == 3) == block) s += fabs(w[e]);
+    return s;
+}
+
+static void lazy_episode_matches_closed_form(void **state)
+{
+    (void)state;
+    /* The lazy episode rounds each weight once: within one float rounding of the closed
+     * form after any number of steps (the eager step drifts to 2e-5 in 2000), and its
+     * block sums follow the exact sums of the closed form. */
+    sm_config cfg;
+    sm_config_default(&cfg);
+    sm_net *net = hand_net(NULL);
+    sm_sleep *s = make_sleep(&cfg, net);
+    assert_true(sm_sleep_lazy_ok(s));
+    double sums[2], want[N_EDGES];
+    assert_int_equal(sm_sleep_lazy_begin(s, net, sums, NULL), SM_OK);
+    for (int e = 0; e < N_EDGES; e++)
+        want[e] = W[e];
+    assert_rel_near(sums[0], exact_block_sum(want, 0), 1e-12);
+    assert_rel_near(sums[1], exact_block_sum(want, 1), 1e-12);
+    const int n = 20000; /* several recentrings of the series */
+    for (int k = 1; k <= n; k++) {
+        sm_sleep_lazy_step(s, net, sums);
+        if (k % 1000 == 0) {
+            for (int e = 0; e < N_EDGES; e++)
+                want[e] = after_steps(W[e], k);
+            assert_rel_near(sums[0], exact_block_sum(want, 0), 1e-12);
+            assert_rel_near(sums[1], exact_block_sum(want, 1), 1e-12);
+        }
+    }
+    /* Untouched weights still hold their starting values until read. */
+    assert_true(w_of(net, 0) == W[0]);
+    int64_t syn = sm_net_find(net, PRE[2], POST[2]);
+    float mid = sm_sleep_lazy_fetch(s, net, syn);
+    assert_true(net->w[syn] == mid);
+    assert_rel_near(mid, after_steps(W[2], n), 6e-8);
+    sm_sleep_lazy_end(s, net);
+    for (int e = 0; e < N_EDGES; e++)
+        assert_rel_near(w_of(net, e), after_steps(W[e], n), 6e-8);
+    sm_sleep_destroy(s);
+    sm_net_destroy(net);
+}
+
+static void lazy_store_restarts_from_the_new_weight(void **state)
+{
+    (void)state;
+    /* 100 steps, then E1->E2 is set to 2 (as STDP would), then 100 more: that weight ends
+     * at the map of 2 over 100 steps, the others at the map over 200; the sums follow. */
+    sm_config cfg;
+    sm_config_default(&cfg);
+    sm_net *net = hand_net(NULL);
+    sm_sleep *s = make_sleep(&cfg, net);
+    double sums[2];
+    assert_int_equal(sm_sleep_lazy_begin(s, net, sums, NULL), SM_OK);
+    for (int k = 0; k < 100; k++)
+        sm_sleep_lazy_step(s, net, sums);
+    int64_t syn = sm_net_find(net, PRE[2], POST[2]);
+    sm_sleep_lazy_fetch(s, net, syn);
+    net->w[syn] = 2.0f;
+    sm_sleep_lazy_store(s, net, syn);
+    for (int k = 0; k < 100; k++)
+        sm_sleep_lazy_step(s, net, sums);
+    double want[N_EDGES];
+    for (int e = 0; e < N_EDGES; e++)
+        want[e] = e == 2 ? after_steps(2.0, 100) : after_steps(W[e], 200);
+    assert_rel_near(sums[0], exact_block_sum(want, 0), 1e-9);
+    assert_rel_near(sums[1], exact_block_sum(want, 1), 1e-12);
+    sm_sleep_lazy_end(s, net);
+    for (int e = 0; e < N_EDGES; e++)
+        assert_rel_near(w_of(net, e), want[e], 1.2e-7);
+    sm_sleep_destroy(s);
+    sm_net_destroy(net);
+}
+
+static void lazy_skips_fixed_pathways(void **state)
+{
+    (void)state;
+    sm_config cfg;
+    sm_config_default(&cfg);
+    const int plastic[SM_N_PATHS] = {1, 1, 0, 1}; /* E->I fixed */
+    sm_net *net = hand_net(plastic);
+    sm_sleep *s = make_sleep(&cfg, net);
+    double sums[2];
+    assert_int_equal(sm_sleep_lazy_begin(s, net, sums, NULL), SM_OK);
+    for (int k = 0; k < 500; k++)
+        sm_sleep_lazy_step(s, net, sums);
+    int64_t fixed = sm_net_find(net, PRE[4], POST[4]);
+    assert_true(sm_sleep_lazy_fetch(s, net, fixed) == W[4]);
+    sm_sleep_lazy_end(s, net);
+    double want[N_EDGES];
+    for (int e = 0; e < N_EDGES; e++)
+        want[e] = e == 4 ? 0.0 : after_steps(W[e], 500); /* fixed: not in the sums */
+    assert_true(w_of(net, 4) == W[4]);
+    assert_rel_near(sums[0], exact_block_sum(want, 0), 1e-12);
+    for (int e = 0; e < N_EDGES; e++)
+        if (e != 4) assert_rel_near(w_of(net, e), want[e], 6e-8);
+    sm_sleep_destroy(s);
+    sm_net_destroy(net);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -436,6 +549,9 @@ int main(void)
         cmocka_unit_test(normalize_reaches_target_at_once),
         cmocka_unit_test(mode_needs_baseline_and_duration),
         cmocka_unit_test(sleep_window_length),
+        cmocka_unit_test(lazy_episode_matches_closed_form),
+        cmocka_unit_test(lazy_store_restarts_from_the_new_weight),
+        cmocka_unit_test(lazy_skips_fixed_pathways),
     };
     return cmocka_run_group_tests_name("sleep", tests, NULL, NULL);
 }

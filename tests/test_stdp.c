@@ -572,9 +572,53 @@ static void trace_update_freq_applies_at_flush_boundary(void **state)
     sm_net_destroy(net);
 }
 
+static void pair_threads_give_the_same_weights(void **state)
+{
+    (void)state;
+    /* Many spikes at once, shared among 2 threads (pre passes, then post passes): the
+     * weights are those of the serial rule, bit for bit. */
+    sm_config c;
+    sm_config_default(&c);
+    c.net.n_input = 60;
+    c.net.n_exc = 300;
+    c.net.n_inh = 80;
+    sm_error err;
+    sm_net *a = sm_net_create(&c, &err), *b = sm_net_create(&c, &err);
+    assert_non_null(a);
+    assert_non_null(b);
+    sm_rule *r1 = sm_rule_pair_create(&c, &err), *r2 = sm_rule_pair_create(&c, &err);
+    r2->threads = 2;
+    const int nt = a->n_total;
+    int32_t *age = malloc((size_t)nt * sizeof *age), *ids = malloc((size_t)nt * sizeof *ids);
+    uint8_t *flag = calloc((size_t)nt, 1);
+    sm_rng r;
+    sm_rng_init(&r, 9, SM_STREAM_USER, 0);
+    for (uint64_t step = 0; step < 40; step++) {
+        int n = 0;
+        for (int g = 0; g < nt; g++) {
+            double u = sm_rng_uniform(&r);
+            age[g] = u < 0.2 ? 0 : (u < 0.9 ? (int32_t)(u * 60) : SM_AGE_MAX);
+            flag[g] = age[g] == 0;
+            if (!age[g]) ids[n++] = g;
+        }
+        sm_step_spikes sp = {step, ids, n, flag, age};
+        sm_rule_apply(r1, a, &sp);
+        sm_rule_apply(r2, b, &sp);
+    }
+    assert_memory_equal(a->w, b->w, (size_t)a->n_syn * sizeof *a->w);
+    free(age);
+    free(ids);
+    free(flag);
+    sm_rule_destroy(r1);
+    sm_rule_destroy(r2);
+    sm_net_destroy(a);
+    sm_net_destroy(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(pair_threads_give_the_same_weights),
         cmocka_unit_test(pair_stdp_dw_is_the_formula),
         cmocka_unit_test(pair_textbook_sign),
         cmocka_unit_test(pair_as_published_flips),

@@ -42,6 +42,15 @@ int sm_lif_step(const sm_lif_coeffs *c, int n, float *restrict v, float *restric
                 float *restrict a, float *restrict theta, float *restrict drive,
                 const float *restrict noise, uint8_t *restrict spiked);
 
+/* Advances two populations in one pass, with the arithmetic of sm_lif_step per neuron:
+ * neurons [0, n_first) use c[0], [n_first, n) use c[1]. The arrays must hold n_pad >= n
+ * elements (the caller pads them, e.g. to a multiple of 16, so the loop has no scalar
+ * tail); lanes in [n, n_pad) are updated on the padding but never spike. `noise` may be
+ * NULL; when given it must also hold n_pad values. Returns the number of spikes. */
+int sm_lif_step_pops(const sm_lif_coeffs c[2], int n_first, int n, int n_pad, float *restrict v,
+                     float *restrict i_syn, float *restrict a, float *restrict theta,
+                     float *restrict drive, const float *restrict noise, uint8_t *restrict spiked);
+
 #ifdef __cplusplus
 }
 #endif

@@ -73,6 +73,11 @@ typedef struct sm_sim {
     sm_spike_fn on_spikes;
     void *spikes_ctx;
     int threads;
+    /* Per-step scratch of the lazy power-law sleep (not state: rebuilt every step): the
+     * synapses a step reads and the values they were read with. */
+    int64_t *touch_syn;
+    float *touch_w;
+    int64_t touch_n, touch_cap;
 } sm_sim;
 
 /* Builds the network and every component from `cfg` (validated here), records the sleep
@@ -96,7 +101,10 @@ sm_status sm_sim_wake(sm_sim *sim, int64_t n, sm_error *err);
 sm_status sm_sim_test(sm_sim *sim, int64_t n, sm_error *err);
 
 /* Runs one sleep episode now, of at most `max_steps` steps, with the configured mode
- * (power-law: stops early when converged). Writes the steps slept to *slept (may be NULL). */
+ * (power-law: stops early when converged). Writes the steps slept to *slept (may be NULL).
+ * A power-law episode with pair STDP or no rule decays the weights lazily (sleep.h,
+ * sm_sleep_lazy_*): while it runs, net->w is current only for the synapses of the current
+ * step's spikers (and at monitor records); every weight is current when the call returns. */
 sm_status sm_sim_sleep(sm_sim *sim, int64_t max_steps, int64_t *slept, sm_error *err);
 
 /* Length of the power-law sleep window of the configured schedule:

@@ -29,6 +29,9 @@
 extern "C" {
 #endif
 
+/* Terms of the Taylor series of the lazy episode's block sums (see sm_sleep_lazy_step). */
+#define SM_SLEEP_TERMS 10
+
 typedef struct sm_sleep {
     /* configuration */
     double lambda;   /* double: (float)0.99997 - 1 is 6e-4 off lambda - 1 */
@@ -46,6 +49,13 @@ typedef struct sm_sleep {
     double *factor; /* n_syn: per-step multiplier m^(1/D) (0 = not plastic) */
     int64_t n_syn;
     int n_post;
+    /* Lazy power-law episode (sm_sleep_lazy_*): scratch that lives only inside one
+     * episode (sm_sleep_lazy_begin .. sm_sleep_lazy_end); outside it net->w is the truth. */
+    double *lz_v;                     /* n_syn: ln(|w| / |w_t|) / lz_c, plastic synapses */
+    double lz_c, lz_c0;               /* lambda^k after k lazy steps; Taylor centre */
+    double lz_mom[2][SM_SLEEP_TERMS]; /* per block: sum of v^m exp(lz_c0 v), m < TERMS */
+    double lz_vmax[2];                /* per block: a bound on |v| */
+    int lz_active;
 } sm_sleep;
 
 /* Creates the sleep state for `net` from sleep.* parameters. Caller destroys. */
@@ -73,6 +83,42 @@ void sm_sleep_powerlaw_step(const sm_sleep *s, sm_net *net, double sums[2]);
 
 /* The power-law map of one weight in double precision (reference for tests). */
 double sm_sleep_powerlaw_map(double w, double w_target, double lambda);
+
+/* Lazy power-law episode: the same map as sm_sleep_powerlaw_step, applied without
+ * touching every weight every step. In the log domain the map is linear,
+ * ln(|w|/w_t) <- lambda ln(|w|/w_t), so after k steps |w| = w_t exp(lambda^k u) exactly,
+ * with u the log at the start; a weight that STDP changes restarts from its new value.
+ * Each plastic synapse keeps v = ln(|w|/w_t) / lambda^k, so all weights share the one
+ * factor c = lambda^k and the block sums sum(w_t exp(c v)) follow from a Taylor series in
+ * c around a centre c0 (SM_SLEEP_TERMS terms, recentred by an O(n_syn) pass whenever
+ * |c - c0| max|v| > 1/8: error < 1e-12 relative). Weights are computed in double from v
+ * when read (sm_sleep_lazy_fetch) and rounded to float once, instead of being rounded
+ * every step: the episode's weights differ from the eager step's in the last bits.
+ * Valid for |lambda - 1| <= 1e-3 (the eager step's fast path). Usage per step: fetch
+ * every synapse the rule or the propagation will read, let the rule change weights,
+ * sm_sleep_lazy_store every synapse whose weight changed, then sm_sleep_lazy_step. */
+
+/* 1 if the lazy episode applies to this configuration (lambda near 1). */
+int sm_sleep_lazy_ok(const sm_sleep *s);
+
+/* Starts a lazy episode from the current weights; writes the block sums to `sums`. */
+sm_status sm_sleep_lazy_begin(sm_sleep *s, const sm_net *net, double sums[2], sm_error *err);
+
+/* Writes the current value of synapse `syn` (after the steps so far) to net->w[syn] and
+ * returns it (fixed synapses: their weight, unchanged). */
+float sm_sleep_lazy_fetch(const sm_sleep *s, sm_net *net, int64_t syn);
+
+/* Takes net->w[syn] (changed since the fetch) as the synapse's new current value. */
+void sm_sleep_lazy_store(sm_sleep *s, const sm_net *net, int64_t syn);
+
+/* One power-law step of every plastic weight (c <- lambda c); writes the block sums. */
+void sm_sleep_lazy_step(sm_sleep *s, const sm_net *net, double sums[2]);
+
+/* Writes every plastic weight's current value to net->w (the episode continues). */
+void sm_sleep_lazy_sync(const sm_sleep *s, sm_net *net);
+
+/* Ends the episode: writes every weight (sm_sleep_lazy_sync) and drops the scratch. */
+void sm_sleep_lazy_end(sm_sleep *s, sm_net *net);
 
 /* Starts a mode-sleep episode of `duration` steps with `mode` (SM_SLEEP_STATIC, _LAYER,
  * _NEURON): fixes each plastic weight's per-step factor m^(1/duration). */

@@ -55,6 +55,10 @@ struct sm_rule {
     const sm_rule_ops *ops;
     float exc_min, exc_max, inh_min, inh_max; /* weight bounds */
     int plastic[SM_N_PATHS];
+    /* Threads `apply` may use (1 after creation; the simulation sets it before each call,
+     * to 1 for steps too small to share). Results do not depend on it: rules split work
+     * so that each weight sees the same operations in the same order. */
+    int threads;
 };
 
 /* Creates the rule selected by stdp.rule (NULL with no error for stdp.rule = none). */

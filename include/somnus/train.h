@@ -78,6 +78,32 @@ typedef int (*sm_train_progress_fn)(void *ctx, const sm_train_progress *p);
 sm_status sm_train_run(const sm_config *cfg, const sm_train_data *data,
                        sm_train_progress_fn progress, void *ctx, json_t **results, sm_error *err);
 
+/* ------------------------------------------------------------------------------------
+ * Additions for callers that run many configurations (somnus sweep); src/train_pool.c.
+ * ---------------------------------------------------------------------------------- */
+
+/* Like sm_train_data_load, but from a dataset already loaded with
+ * sm_dataset_load_named (`pool`, and `official`, its own test set, or NULL), so that a
+ * caller running many cells loads each dataset once. Selects data.classes, splits with
+ * run.seed, resizes and normalizes exactly as sm_train_data_load does; `pool` and
+ * `official` are only read (several threads may share them). out->name is
+ * data.dataset. The caller frees `out` with sm_train_data_free. */
+sm_status sm_train_data_from_pool(const sm_config *cfg, const sm_dataset *pool,
+                                  const sm_dataset *official, sm_train_data *out, sm_error *err);
+
+struct sm_sim;
+
+/* Called once at the end of a successful STDP run, after the final readout and before
+ * the simulation is destroyed, with the trained network (e.g. to save its weights).
+ * `sim` is only valid during the call and must not be changed. */
+typedef void (*sm_train_final_fn)(void *ctx, const struct sm_sim *sim);
+
+/* sm_train_run with a hook on the trained simulation (`final_fn` may be NULL; not
+ * called for the SG-SNN, which has no sm_sim). Same results document. */
+sm_status sm_train_run_final(const sm_config *cfg, const sm_train_data *data,
+                             sm_train_progress_fn progress, void *ctx, sm_train_final_fn final_fn,
+                             void *final_ctx, json_t **results, sm_error *err);
+
 #ifdef __cplusplus
 }
 #endif

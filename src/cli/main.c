@@ -107,6 +107,9 @@ static void usage(FILE *out)
                  "commands:\n"
                  "  train     the paper's protocol on images: batches, sleep, evaluations,\n"
                  "            test accuracy (STDP network or SG-SNN baseline)\n"
+                 "  sweep     a grid of train runs (datasets, sleep rates, seeds, any\n"
+                 "            parameter) in parallel, resumable, with MPI; tables and figures\n"
+                 "  plot      redraw a sweep's figures from its results folder\n"
                  "  summary   a table of test accuracy, phi, weight sums from results files\n"
                  "  run       simulate the network on random, silent or spike-file input\n"
                  "  config    show parameters: --list (table), --show (resolved config as JSON)\n"
@@ -126,6 +129,8 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "run")) return cmd_run(argc - 1, argv + 1);
     if (!strcmp(cmd, "train")) return cmd_train(argc - 1, argv + 1);
     if (!strcmp(cmd, "summary")) return cmd_summary(argc - 1, argv + 1);
+    if (!strcmp(cmd, "sweep")) return cmd_sweep(argc - 1, argv + 1);
+    if (!strcmp(cmd, "plot")) return cmd_plot(argc - 1, argv + 1);
     if (!strcmp(cmd, "config")) return cmd_config(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("somnus %s\n", sm_version());
