@@ -15,6 +15,9 @@ PACKAGES=(
   libcmocka-dev      # unit tests
   libcairo2-dev      # PNG figures (plot module)
   fonts-dejavu-core  # a default font for figure text on a headless machine
+  libhdf5-dev        # SONATA spike files (HDF5)
+  python3-numpy      # tests: numpy.load reads somnus's .npy files (/usr/bin/python3)
+  python3-h5py hdf5-tools  # tests: h5py and h5dump read somnus's SONATA files
   libopenmpi-dev openmpi-bin  # mpirun -n K somnus sweep (optional in CMake: SOMNUS_MPI)
 )
 

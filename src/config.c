@@ -546,6 +546,13 @@ static sm_status load_json_object(sm_config *cfg, json_t *obj, const char *prefi
     return SM_OK;
 }
 
+sm_status sm_config_load_json_object(sm_config *cfg, json_t *obj, const char *origin, sm_error *err)
+{
+    if (!json_is_object(obj))
+        return sm_error_set(err, SM_EFORMAT, "%s: parameters must be a JSON object", origin);
+    return load_json_object(cfg, obj, "", origin, err);
+}
+
 static sm_status load_json(sm_config *cfg, const char *path, const char *text, size_t len,
                            sm_error *err)
 {

@@ -23,6 +23,22 @@ void sm_rule_flush(sm_rule *rule, sm_net *net)
     if (rule && rule->ops->flush) rule->ops->flush(rule, net);
 }
 
+size_t sm_rule_state_size(sm_rule *rule)
+{
+    return rule && rule->ops->state ? rule->ops->state(rule, NULL, 1) : 0;
+}
+
+void sm_rule_state_save(sm_rule *rule, void *buf)
+{
+    if (rule && rule->ops->state) rule->ops->state(rule, buf, 1);
+}
+
+void sm_rule_state_load(sm_rule *rule, const void *buf)
+{
+    /* The rule only reads buf when restoring. */
+    if (rule && rule->ops->state) rule->ops->state(rule, (void *)buf, 0);
+}
+
 void sm_rule_destroy(sm_rule *rule)
 {
     if (!rule) return;

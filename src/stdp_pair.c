@@ -225,7 +225,8 @@ static void pair_apply(sm_rule *r, sm_net *net, const sm_step_spikes *sp)
     }
 }
 
-static const sm_rule_ops PAIR_OPS = {"pair", pair_apply, NULL, pair_destroy};
+/* Pair STDP keeps no state of its own: spike ages live in the simulation. */
+static const sm_rule_ops PAIR_OPS = {"pair", pair_apply, NULL, pair_destroy, NULL};
 
 /* Fills the four tables; entry n-1 is 0 (ages past the window contribute nothing). */
 static void fill_tables(pair_rule *p, const sm_config *cfg)

@@ -13,6 +13,7 @@
  */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "stdp_impl.h"
 
@@ -24,6 +25,7 @@ typedef struct trace_rule {
     int update_freq;
     float *acc; /* n_syn accumulated changes (update_freq > 1) */
     int64_t n_syn;
+    int n_total;
     uint64_t last_flush;
     unsigned plastic_mask;
 } trace_rule;
@@ -108,7 +110,29 @@ static void trace_apply(sm_rule *r, sm_net *net, const sm_step_spikes *sp)
     }
 }
 
-static const sm_rule_ops TRACE_OPS = {"trace", trace_apply, trace_flush, trace_destroy};
+/* Dynamic state: the traces, the accumulated changes and the flush clock. */
+static size_t trace_state(sm_rule *r, void *buf, int save)
+{
+    trace_rule *t = (trace_rule *)r;
+    const size_t nx = (size_t)t->n_total * sizeof(float);
+    const size_t na = t->acc ? (size_t)t->n_syn * sizeof(float) : 0;
+    const size_t size = nx + na + sizeof t->last_flush;
+    if (!buf) return size;
+    char *b = buf;
+    if (save) {
+        memcpy(b, t->x, nx);
+        if (na) memcpy(b + nx, t->acc, na);
+        memcpy(b + nx + na, &t->last_flush, sizeof t->last_flush);
+    } else {
+        memcpy(t->x, b, nx);
+        if (na) memcpy(t->acc, b + nx, na);
+        memcpy(&t->last_flush, b + nx + na, sizeof t->last_flush);
+    }
+    return size;
+}
+
+static const sm_rule_ops TRACE_OPS = {"trace", trace_apply, trace_flush, trace_destroy,
+                                      trace_state};
 
 sm_rule *sm_rule_trace_create(const sm_config *cfg, const sm_net *net, sm_error *err)
 {
@@ -116,6 +140,7 @@ sm_rule *sm_rule_trace_create(const sm_config *cfg, const sm_net *net, sm_error 
     if (!t) goto oom;
     sm_rule_base_init(&t->base, &TRACE_OPS, cfg);
     t->x = calloc((size_t)net->n_total, sizeof *t->x);
+    t->n_total = net->n_total;
     if (!t->x) goto oom;
     t->decay = (float)exp(-cfg->run.dt / cfg->stdp.trace_tau);
     t->eta = (float)cfg->stdp.trace_eta;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "somnus/checkpoint.h"
 #include "somnus/readout.h"
 #include "train_impl.h"
 
@@ -236,14 +237,45 @@ int sm_train_report(sm_train_run_ctx *r)
     return r->fn(r->ctx, &r->prog);
 }
 
-sm_status sm_train_run(const sm_config *cfg, const sm_train_data *data,
-                       sm_train_progress_fn progress, void *ctx, json_t **results, sm_error *err)
+sm_status sm_train_run_opts(const sm_config *cfg, const sm_train_data *data,
+                            const sm_train_options *opt, json_t **results, sm_error *err)
 {
     *results = NULL;
     if (!data || !data->train || !data->test || data->train->n < 2 || data->test->n < 1)
         return sm_error_set(err, SM_EINVAL, "train: need at least 2 training and 1 test image");
-    sm_train_run_ctx r = {.fn = progress, .ctx = ctx};
+    sm_train_options none = {0};
+    if (!opt) opt = &none;
+    const int ckpt = (opt->checkpoint_path && opt->checkpoint_every > 0) || opt->resume_path;
+    if (ckpt && cfg->train.model != SM_MODEL_STDP)
+        return sm_error_set(err, SM_EINVAL,
+                            "train: checkpoints are implemented for train.model=stdp only");
+    sm_train_run_ctx r = {.fn = opt->progress,
+                          .ctx = opt->progress_ctx,
+                          .final_fn = opt->final_fn,
+                          .final_ctx = opt->final_ctx,
+                          .ckpt_path = opt->checkpoint_every > 0 ? opt->checkpoint_path : NULL,
+                          .ckpt_every = opt->checkpoint_every,
+                          .resume_path = opt->resume_path};
     r.prog.last_accuracy = NAN;
     return cfg->train.model == SM_MODEL_SGSNN ? sm_train_sgsnn(cfg, data, &r, results, err)
                                               : sm_train_stdp(cfg, data, &r, results, err);
+}
+
+sm_status sm_train_run(const sm_config *cfg, const sm_train_data *data,
+                       sm_train_progress_fn progress, void *ctx, json_t **results, sm_error *err)
+{
+    sm_train_options o = {.progress = progress, .progress_ctx = ctx};
+    return sm_train_run_opts(cfg, data, &o, results, err);
+}
+
+sm_status sm_train_checkpoint_config(const char *path, sm_config *cfg, sm_error *err)
+{
+    sm_ckpt *c = sm_ckpt_read(path, err);
+    if (!c) return err->code;
+    sm_config_default(cfg);
+    sm_status st = sm_config_load_json_object(cfg, json_object_get(sm_ckpt_meta(c), "config"),
+                                              path, err);
+    if (st == SM_OK) st = sm_config_validate(cfg, err);
+    sm_ckpt_free(c);
+    return st;
 }

@@ -13,6 +13,9 @@ typedef struct sm_train_run_ctx {
     sm_train_progress prog;
     sm_train_final_fn final_fn; /* sm_train_run_final's hook (NULL: none) */
     void *final_ctx;
+    const char *ckpt_path; /* checkpoint file (NULL: none) */
+    int ckpt_every;
+    const char *resume_path;
 } sm_train_run_ctx;
 
 /* Monotonic clock in seconds. */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "somnus/checkpoint.h"
 #include "somnus/encode.h"
 #include "somnus/readout.h"
 #include "somnus/results.h"
@@ -31,6 +32,7 @@ typedef struct trainer {
     uint64_t eval_clock; /* input clock of the running evaluation */
     int d;               /* representation width: E, or E and I, neurons */
     double t_eval;       /* seconds spent evaluating */
+    double wall_offset;  /* wall_s of the batches run before a resume */
     sm_weight_stats w_initial[SM_N_PATHS];
     double plastic_initial;
 } trainer;
@@ -368,24 +370,79 @@ static sm_status check_sizes(const sm_config *cfg, const sm_train_data *data, sm
     return SM_OK;
 }
 
-static sm_status run_batches(trainer *t, json_t *tab, sm_error *err)
+/* Writes the state after `batches` batches (between batches: no episode is running). */
+static sm_status save_checkpoint(trainer *t, json_t *tab, int batches, double wall, sm_error *err)
+{
+    sm_ckpt *c = sm_ckpt_new();
+    if (!c) return sm_error_set(err, SM_ENOMEM, "checkpoint: out of memory");
+    json_t *m = sm_ckpt_meta(c);
+    json_object_set_new(m, "command", json_string("train"));
+    json_object_set_new(m, "config", sm_config_to_json(t->cfg));
+    json_object_set_new(m, "data", sm_train_data_json(t->data));
+    json_object_set_new(m, "batches_done", json_integer(batches));
+    json_object_set_new(m, "evaluations", json_deep_copy(tab));
+    json_object_set_new(m, "eval_s", json_real(t->t_eval));
+    json_object_set_new(m, "wall_s", json_real(wall));
+    json_object_set_new(m, "progress_done", json_integer(t->run->prog.done));
+    json_object_set_new(m, "last_accuracy", sm_train_real(t->run->prog.last_accuracy));
+    sm_status st = sm_sim_checkpoint_save(t->sim, c, err);
+    if (st == SM_OK) st = sm_ckpt_write(c, t->run->ckpt_path, err);
+    sm_ckpt_free(c);
+    return st;
+}
+
+/* Restores a checkpoint into the freshly built trainer; *k0 = batches already done. */
+static sm_status resume(trainer *t, json_t **tab, int *k0, sm_error *err)
+{
+    const char *path = t->run->resume_path;
+    sm_ckpt *c = sm_ckpt_read(path, err);
+    if (!c) return err->code;
+    json_t *m = sm_ckpt_meta(c);
+    json_t *cfg = sm_config_to_json(t->cfg), *data = sm_train_data_json(t->data);
+    sm_status st = SM_OK;
+    if (!json_equal(cfg, json_object_get(m, "config")))
+        st = sm_error_set(err, SM_EINVAL, "%s: the checkpoint was written with another config",
+                          path);
+    else if (!json_equal(data, json_object_get(m, "data")))
+        st = sm_error_set(err, SM_EINVAL, "%s: the checkpoint was written for other data", path);
+    else if (!json_is_integer(json_object_get(m, "batches_done")) ||
+             !json_is_object(json_object_get(m, "evaluations")))
+        st = sm_error_set(err, SM_EFORMAT, "%s: not a `somnus train` checkpoint", path);
+    if (st == SM_OK) st = sm_sim_checkpoint_load(t->sim, c, path, err);
+    if (st == SM_OK) {
+        *k0 = (int)json_integer_value(json_object_get(m, "batches_done"));
+        json_decref(*tab);
+        *tab = json_deep_copy(json_object_get(m, "evaluations"));
+        t->t_eval = json_number_value(json_object_get(m, "eval_s"));
+        t->wall_offset = json_number_value(json_object_get(m, "wall_s"));
+        t->run->prog.done = json_integer_value(json_object_get(m, "progress_done"));
+        json_t *la = json_object_get(m, "last_accuracy");
+        t->run->prog.last_accuracy = json_is_number(la) ? json_number_value(la) : NAN;
+    }
+    json_decref(cfg);
+    json_decref(data);
+    sm_ckpt_free(c);
+    return st;
+}
+
+static sm_status run_batches(trainer *t, json_t *tab, int k0, sm_error *err)
 {
     const sm_config *cfg = t->cfg;
     const int n = t->data->train->n, b = cfg->data.batch;
     const int n_batches = (n + b - 1) / b;
-    const double t0 = sm_train_now();
+    const double t0 = sm_train_now() - t->wall_offset;
     uint64_t spikes[3];
     uint64_t steps0 = t->sim->count.steps;
     spikes_so_far(t->sim->mon, spikes);
     eval_result e;
     sm_status st = SM_OK;
-    if (cfg->train.eval_every > 0) {
+    if (cfg->train.eval_every > 0 && k0 == 0) {
         st = evaluate(t, 0, &e, err);
         if (st != SM_OK) return st;
         add_row(t, tab, 0, 0, &e, spikes, steps0, sm_train_now() - t0);
         t->run->prog.last_accuracy = e.val_accuracy;
     }
-    for (int k = 0; k < n_batches && st == SM_OK; k++) {
+    for (int k = k0; k < n_batches && st == SM_OK; k++) {
         t->run->prog.batch = k + 1;
         spikes_so_far(t->sim->mon, spikes);
         steps0 = t->sim->count.steps;
@@ -402,6 +459,9 @@ static sm_status run_batches(trainer *t, json_t *tab, sm_error *err)
                 t->run->prog.last_accuracy = e.val_accuracy;
             }
         }
+        if (st == SM_OK && t->run->ckpt_path && (k + 1) % t->run->ckpt_every == 0 &&
+            k + 1 < n_batches)
+            st = save_checkpoint(t, tab, k + 1, sm_train_now() - t0, err);
     }
     return st;
 }
@@ -446,7 +506,9 @@ sm_status sm_train_stdp(const sm_config *cfg_in, const sm_train_data *data, sm_t
         "train", 0, planned_work(&cfg, data), 0, (data->train->n + b - 1) / b, NAN};
     const double t_train = sm_train_now();
     json_t *tab = json_object();
-    st = run_batches(&t, tab, err);
+    int k0 = 0;
+    if (r->resume_path) st = resume(&t, &tab, &k0, err);
+    if (st == SM_OK) st = run_batches(&t, tab, k0, err);
     if (st == SM_OK && t.sim->mon->window_steps > 0) st = sm_sim_record(t.sim, err);
     const double t_final = sm_train_now();
     final_result f = {0};

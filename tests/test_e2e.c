@@ -1,6 +1,7 @@
 /* End-to-end tests: the paper's effect on a long run, and the CLI as a user drives it. */
 #include "testutil.h"
 
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -360,6 +361,63 @@ static void train_writes_results_and_summary(void **state)
     free(sg);
 }
 
+static json_t *load_without_timing(const char *name)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    json_error_t je;
+    json_t *d = json_load_file(path, 0, &je);
+    if (!d) fail_msg("%s: %s", path, je.text);
+    json_object_del(d, "timing");
+    json_object_del(json_object_get(d, "evaluations"), "wall_s");
+    return d;
+}
+
+#define KILL_ARGS                                                                                  \
+    "--data idx:img,lbl --set data.n_train=400 --set data.n_val=10 --set data.n_test=20 "          \
+    "--set data.batch=20 --set train.eval_fit=20 --set input.steps_per_image=200 "                 \
+    "--set stdp.sign=as_published --set sleep.period=2000 --quiet "
+
+/* A run killed with SIGKILL at a random point after its first checkpoint, then resumed,
+ * ends with the same results as an uninterrupted run. */
+static void train_killed_and_resumed_matches_uninterrupted(void **state)
+{
+    (void)state;
+    write_idx_pair("img", "lbl", 500, 500, 15, 15, 500, 0x803);
+    char *out = NULL;
+    assert_int_equal(cli("train " KILL_ARGS "--out full.json", &out), 0);
+    free(out);
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && { %s train " KILL_ARGS "--checkpoint-every 1 --checkpoint ck "
+             "--out part.json & pid=$!; while [ ! -f ck/checkpoint.smck ]; do sleep 0.01; done; "
+             "sleep 0.$((RANDOM %% 20))$((RANDOM %% 10)); kill -9 $pid; wait $pid; "
+             "test ! -f part.json; }",
+             dir, SOMNUS_CLI);
+    int rc = tu_run(cmd, &out);
+    if (rc != 0) fprintf(stderr, "kill step: %s\n", out);
+    assert_int_equal(rc, 0); /* killed before it could finish */
+    free(out);
+    expect_error("train --resume ck --set run.seed=3 --out x.json", "--resume");
+    rc = cli("train --resume ck --checkpoint-every 1 --out part.json", &out);
+    if (rc != 0) fprintf(stderr, "%s\n", out);
+    assert_int_equal(rc, 0);
+    free(out);
+    json_t *a = load_without_timing("full.json"), *b = load_without_timing("part.json");
+    assert_true(json_equal(json_object_get(a, "final"), json_object_get(b, "final")));
+    assert_true(json_equal(a, b));
+    json_decref(a);
+    json_decref(b);
+    /* A damaged checkpoint is refused with its name. */
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && printf 'X' | dd of=ck/checkpoint.smck bs=1 seek=40 "
+             "conv=notrunc 2>/dev/null",
+             dir);
+    assert_int_equal(tu_run(cmd, &out), 0);
+    free(out);
+    expect_error("train --resume ck --out y.json", "ck/checkpoint.smck: checksum mismatch");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -372,6 +430,7 @@ int main(void)
         cmocka_unit_test(config_list_covers_the_table),
         cmocka_unit_test(train_bad_data_fails_cleanly),
         cmocka_unit_test(train_writes_results_and_summary),
+        cmocka_unit_test(train_killed_and_resumed_matches_uninterrupted),
     };
     return cmocka_run_group_tests_name("e2e", tests, setup, teardown);
 }

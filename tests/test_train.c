@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "somnus/checkpoint.h"
 #include "somnus/config.h"
 #include "somnus/train.h"
 #include "testutil.h"
@@ -360,6 +361,104 @@ static void sgsnn_learns_the_shapes(void **state)
     json_decref(doc);
 }
 
+/* A run stopped mid-way and resumed from its last checkpoint ends exactly like an
+ * uninterrupted one (apart from timings). */
+static void checkpoint_resume_is_bit_identical(void **state)
+{
+    (void)state;
+    sm_config c;
+    small_config(&c);
+    c.stdp.sign = SM_SIGN_AS_PUBLISHED; /* lively activity: many weight changes */
+    sm_train_data d;
+    sm_error err;
+    if (sm_train_data_load(&c, &d, &err) != SM_OK) fail_msg("%s", err.msg);
+    json_t *a = NULL;
+    assert_int_equal(sm_train_run(&c, &d, NULL, NULL, &a, &err), SM_OK);
+    char *dir = tu_mkdtemp(), path[600];
+    snprintf(path, sizeof path, "%s/ck.smck", dir);
+    /* Stop in the middle of batch 3: checkpoints after batches 1 and 2 exist. */
+    progress_log stop = {0, 0, 0, 60 + 2 * (20 + 60) + 10, 1};
+    sm_train_options o = {.progress = on_progress,
+                          .progress_ctx = &stop,
+                          .checkpoint_path = path,
+                          .checkpoint_every = 1};
+    json_t *b = NULL;
+    assert_int_equal(sm_train_run_opts(&c, &d, &o, &b, &err), SM_ECANCELED);
+    assert_true(tu_exists(path));
+    sm_config back;
+    if (sm_train_checkpoint_config(path, &back, &err) != SM_OK) fail_msg("%s", err.msg);
+    assert_int_equal(back.stdp.sign, SM_SIGN_AS_PUBLISHED);
+    sm_train_options r = {.resume_path = path};
+    if (sm_train_run_opts(&back, &d, &r, &b, &err) != SM_OK) fail_msg("%s", err.msg);
+    without_timing(a);
+    without_timing(b);
+    if (!json_equal(a, b)) {
+        json_dumpf(json_object_get(a, "final"), stderr, JSON_COMPACT);
+        fputs("\n", stderr);
+        json_dumpf(json_object_get(b, "final"), stderr, JSON_COMPACT);
+        fail_msg("resumed run differs");
+    }
+    /* Resuming with another config is refused. */
+    json_t *x = NULL;
+    back.stdp.eta_e *= 2;
+    assert_int_equal(sm_train_run_opts(&back, &d, &r, &x, &err), SM_EINVAL);
+    assert_non_null(strstr(err.msg, "another config"));
+    json_decref(a);
+    json_decref(b);
+    sm_train_data_free(&d);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+static void damaged_or_foreign_checkpoints_are_refused(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp(), path[600];
+    snprintf(path, sizeof path, "%s/x.smck", dir);
+    sm_error err;
+    sm_ckpt *c = sm_ckpt_new();
+    const int data[4] = {1, 2, 3, 4};
+    assert_int_equal(sm_ckpt_add(c, "numbers", data, sizeof data, &err), SM_OK);
+    assert_int_equal(sm_ckpt_add(c, "numbers", data, sizeof data, &err), SM_EINVAL);
+    assert_int_equal(sm_ckpt_write(c, path, &err), SM_OK);
+    sm_ckpt *r = sm_ckpt_read(path, &err);
+    assert_non_null(r);
+    size_t len;
+    const int *back = sm_ckpt_get(r, "numbers", &len);
+    assert_int_equal(len, sizeof data);
+    assert_memory_equal(back, data, sizeof data);
+    sm_ckpt_free(r);
+    /* Another version. */
+    json_object_set_new(sm_ckpt_meta(c), "somnus_version", json_string("0.0.1-other"));
+    assert_int_equal(sm_ckpt_write(c, path, &err), SM_OK);
+    assert_null(sm_ckpt_read(path, &err));
+    assert_non_null(strstr(err.msg, "written by somnus 0.0.1-other"));
+    r = sm_ckpt_read_any_version(path, &err);
+    assert_non_null(r);
+    sm_ckpt_free(r);
+    sm_ckpt_free(c);
+    /* One flipped byte in the data. */
+    FILE *f = fopen(path, "r+b");
+    fseek(f, -6, SEEK_END);
+    int ch = fgetc(f);
+    fseek(f, -6, SEEK_END);
+    fputc(ch ^ 0x10, f);
+    fclose(f);
+    assert_null(sm_ckpt_read_any_version(path, &err));
+    assert_non_null(strstr(err.msg, "checksum mismatch"));
+    assert_non_null(strstr(err.msg, path));
+    /* Not a checkpoint at all; missing. */
+    char *junk = tu_write_file(dir, "junk", "hello world, not a checkpoint", 29);
+    assert_null(sm_ckpt_read(junk, &err));
+    assert_non_null(strstr(err.msg, "not a somnus checkpoint"));
+    free(junk);
+    snprintf(path, sizeof path, "%s/missing.smck", dir);
+    assert_null(sm_ckpt_read(path, &err));
+    assert_non_null(strstr(err.msg, "missing.smck"));
+    tu_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -374,6 +473,8 @@ int main(void)
         cmocka_unit_test(batch_schedule_sleeps_once_per_batch),
         cmocka_unit_test(image_size_must_match_the_network),
         cmocka_unit_test(sgsnn_learns_the_shapes),
+        cmocka_unit_test(checkpoint_resume_is_bit_identical),
+        cmocka_unit_test(damaged_or_foreign_checkpoints_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <jansson.h>
 
 #include "somnus/error.h"
 
@@ -167,6 +168,10 @@ sm_status sm_config_set_assignment(sm_config *cfg, const char *assignment, const
  * '#' comments. Errors name the file and line. */
 sm_status sm_config_load(sm_config *cfg, const char *path, sm_error *err);
 
+/* Applies a JSON object of parameters (nested groups or "group.name" keys, as in a
+ * config file); errors start with `origin`. */
+sm_status sm_config_load_json_object(sm_config *cfg, json_t *obj, const char *origin,
+                                     sm_error *err);
 /* Cross-parameter checks (v_min < v_max, bounds ordered, ...) after all sets. */
 sm_status sm_config_validate(const sm_config *cfg, sm_error *err);
 

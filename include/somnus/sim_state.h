@@ -30,6 +30,21 @@ void sm_sim_state_restore(sm_sim *sim, const sm_sim_state *s);
 /* Frees a snapshot (NULL is fine). */
 void sm_sim_state_free(sm_sim_state *s);
 
+struct sm_ckpt;
+
+/* Adds the complete dynamic state of `sim` to a checkpoint as sections: neuron state,
+ * spike flags and ages, step counters, monitor counts and records, every weight, the
+ * plasticity rule's own state. The network's structure is not saved: it is rebuilt from
+ * the config (run.seed), so save and load must use the same config. Call between
+ * steps (not inside a sleep episode). */
+sm_status sm_sim_checkpoint_save(const sm_sim *sim, struct sm_ckpt *c, sm_error *err);
+
+/* Restores what sm_sim_checkpoint_save stored into a simulation created from the same
+ * config. A section of the wrong size (another network) is an error naming it; `sim`
+ * may then be partly restored and should be discarded. */
+sm_status sm_sim_checkpoint_load(sm_sim *sim, const struct sm_ckpt *c, const char *path,
+                                 sm_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -48,6 +48,10 @@ typedef struct sm_rule_ops {
     void (*flush)(sm_rule *rule, sm_net *net);
     /* Frees the rule's own state (not the struct); may be NULL. */
     void (*destroy)(sm_rule *rule);
+    /* The rule's dynamic state (traces, accumulated updates, clocks) for checkpoints:
+     * with buf NULL returns its size in bytes; with save != 0 copies it into buf, else
+     * restores it from buf. May be NULL for a rule without dynamic state. */
+    size_t (*state)(sm_rule *rule, void *buf, int save);
 } sm_rule_ops;
 
 /* Base of every rule; implementations embed it first. */
@@ -78,6 +82,16 @@ void sm_rule_flush(sm_rule *rule, sm_net *net);
 
 /* Frees the rule (NULL is fine). */
 void sm_rule_destroy(sm_rule *rule);
+
+/* Size in bytes of the rule's dynamic state (0 for NULL or a stateless rule). */
+size_t sm_rule_state_size(sm_rule *rule);
+
+/* Copies the rule's dynamic state into buf (sm_rule_state_size bytes). */
+void sm_rule_state_save(sm_rule *rule, void *buf);
+
+/* Restores the dynamic state saved by sm_rule_state_save from a rule created with the
+ * same config and network. */
+void sm_rule_state_load(sm_rule *rule, const void *buf);
 
 /* The pair-STDP weight change of a synapse j -> i for dt = (time since j spiked) -
  * (time since i spiked) in steps, before bounds: the spec's formula, for tests and

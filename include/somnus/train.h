@@ -104,6 +104,34 @@ sm_status sm_train_run_final(const sm_config *cfg, const sm_train_data *data,
                              sm_train_progress_fn progress, void *ctx, sm_train_final_fn final_fn,
                              void *final_ctx, json_t **results, sm_error *err);
 
+/* ------------------------------------------------------------------------------------
+ * Checkpoints (STDP model): the complete state at a batch boundary, to continue a run
+ * that was stopped or killed with results identical to an uninterrupted run (apart from
+ * timings). See include/somnus/checkpoint.h for the file.
+ * ---------------------------------------------------------------------------------- */
+
+/* Everything sm_train_run_opts takes besides config and data (zero = defaults). */
+typedef struct sm_train_options {
+    sm_train_progress_fn progress; /* may be NULL */
+    void *progress_ctx;
+    sm_train_final_fn final_fn; /* may be NULL */
+    void *final_ctx;
+    const char *checkpoint_path; /* written (atomically) after every checkpoint_every
+                                    batches; NULL = never */
+    int checkpoint_every;
+    const char *resume_path; /* continue from this checkpoint; NULL = from scratch. The
+                                config and data must be those the checkpoint records. */
+} sm_train_options;
+
+/* sm_train_run with options. Checkpointing and resuming need train.model = stdp
+ * (SM_EINVAL otherwise). Resuming checks that the checkpoint was written by this
+ * version, for this config and data, and is undamaged (SM_EFORMAT naming the file). */
+sm_status sm_train_run_opts(const sm_config *cfg, const sm_train_data *data,
+                            const sm_train_options *opt, json_t **results, sm_error *err);
+
+/* Reads the resolved config recorded in a checkpoint into *cfg (defaults first). */
+sm_status sm_train_checkpoint_config(const char *path, sm_config *cfg, sm_error *err);
+
 #ifdef __cplusplus
 }
 #endif

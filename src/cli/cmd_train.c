@@ -17,6 +17,8 @@ typedef struct train_opts {
     const char *sets_extra[2]; /* --model / --data as assignments */
     char model_set[64], data_set[SM_CONFIG_STR_MAX + 16];
     int quiet;
+    long long ckpt_every;
+    const char *ckpt_dir, *resume_dir;
 } train_opts;
 
 static void usage(FILE *out)
@@ -29,6 +31,10 @@ static void usage(FILE *out)
         "  --model stdp|sgsnn     model (train.model; default stdp)\n"
         "  --out FILE             results JSON (default somnus-train.json)\n"
         "  --quiet                no progress bar and no summary\n"
+        "  --checkpoint-every N   save the complete state every N batches (STDP) into\n"
+        "                         --checkpoint DIR (default: OUT.ckpt), atomically\n"
+        "  --resume DIR           continue the run checkpointed in DIR (its config and\n"
+        "                         data; no --config/--set/--seed/--data/--model)\n"
         "  --config FILE  --set group.name=value  --seed N   (see `somnus config --list`)\n"
         "Data come from data.dir (default ./data, filled by scripts/fetch-data.sh).\n");
 }
@@ -53,7 +59,17 @@ static int parse(train_opts *o, int argc, char **argv)
                                 SM_CONFIG_STR_MAX - 1);
             snprintf(o->data_set, sizeof o->data_set, "data.dataset=%s", v);
             o->sets_extra[1] = o->data_set;
-        } else if (!bad && !strcmp(argv[i], "--quiet"))
+        } else if (!bad && (v = cli_value("--checkpoint-every", argc, argv, &i, &bad))) {
+            if ((o->ckpt_every = cli_parse_count("--checkpoint-every", v)) <= 0) {
+                if (o->ckpt_every == 0)
+                    cli_fail(CLI_USAGE, "--checkpoint-every: must be at least 1 batch");
+                return CLI_USAGE;
+            }
+        } else if (!bad && (v = cli_value("--checkpoint", argc, argv, &i, &bad)))
+            o->ckpt_dir = v;
+        else if (!bad && (v = cli_value("--resume", argc, argv, &i, &bad)))
+            o->resume_dir = v;
+        else if (!bad && !strcmp(argv[i], "--quiet"))
             o->quiet = 1;
         else if (!bad && !strcmp(argv[i], "--help")) {
             usage(stdout);
@@ -63,6 +79,11 @@ static int parse(train_opts *o, int argc, char **argv)
                             argv[i]);
         if (bad) return CLI_USAGE;
     }
+    if (o->resume_dir && (o->common.n_configs || o->common.n_sets || o->common.seed ||
+                          o->sets_extra[0] || o->sets_extra[1]))
+        return cli_fail(CLI_USAGE, "--resume: the run continues with the config of its "
+                                   "checkpoint; --config, --set, --seed, --data and --model "
+                                   "cannot change it");
     /* --model and --data are --set shortcuts applied before the explicit --set options. */
     for (int k = 1; k >= 0; k--) {
         if (!o->sets_extra[k]) continue;
@@ -114,14 +135,40 @@ int cmd_train(int argc, char **argv)
     if (rc != CLI_OK) return rc;
     sm_config cfg;
     sm_error err;
-    if (cli_build_config(&o.common, &cfg, &err) != SM_OK) return cli_fail(CLI_USAGE, "%s", err.msg);
+    char resume_path[4200], ckpt_path[4200];
+    if ((o.resume_dir && strlen(o.resume_dir) > 4000) ||
+        (o.ckpt_dir && strlen(o.ckpt_dir) > 4000) || strlen(o.out) > 4000)
+        return cli_fail(CLI_USAGE, "path longer than 4000 characters");
+    if (o.resume_dir) {
+        snprintf(resume_path, sizeof resume_path, "%s/checkpoint.smck", o.resume_dir);
+        if (sm_train_checkpoint_config(resume_path, &cfg, &err) != SM_OK)
+            return cli_fail(CLI_USAGE, "%s", err.msg);
+        if (!o.ckpt_dir) o.ckpt_dir = o.resume_dir;
+    } else if (cli_build_config(&o.common, &cfg, &err) != SM_OK)
+        return cli_fail(CLI_USAGE, "%s", err.msg);
+    if (o.ckpt_every > 0) {
+        char dflt[4096];
+        snprintf(dflt, sizeof dflt, "%s.ckpt", o.out);
+        const char *dir = o.ckpt_dir ? o.ckpt_dir : dflt;
+        if (cfg.train.model != SM_MODEL_STDP)
+            return cli_fail(CLI_USAGE, "--checkpoint-every: implemented for train.model=stdp only");
+        if (sm_mkdir_p(dir, &err) != SM_OK) return cli_fail(CLI_USAGE, "--checkpoint %s", err.msg);
+        snprintf(ckpt_path, sizeof ckpt_path, "%s/checkpoint.smck", dir);
+        if (cli_check_writable(ckpt_path, &err) != SM_OK)
+            return cli_fail(CLI_USAGE, "--checkpoint %s", err.msg);
+    }
     if (cli_check_writable(o.out, &err) != SM_OK) return cli_fail(CLI_USAGE, "--out %s", err.msg);
     sm_train_data data;
     if (sm_train_data_load(&cfg, &data, &err) != SM_OK)
         return cli_fail(err.code == SM_ENOMEM ? CLI_FAIL : CLI_USAGE, "%s", err.msg);
     progress_bar b = {.on = !o.quiet && isatty(STDERR_FILENO), .t0 = cli_now()};
     json_t *doc = NULL;
-    sm_status st = sm_train_run(&cfg, &data, show_progress, &b, &doc, &err);
+    sm_train_options opt = {.progress = show_progress,
+                            .progress_ctx = &b,
+                            .checkpoint_path = o.ckpt_every > 0 ? ckpt_path : NULL,
+                            .checkpoint_every = (int)o.ckpt_every,
+                            .resume_path = o.resume_dir ? resume_path : NULL};
+    sm_status st = sm_train_run_opts(&cfg, &data, &opt, &doc, &err);
     if (b.on) fputc('\n', stderr);
     sm_train_data_free(&data);
     if (st == SM_OK) st = sm_json_write(o.out, doc, &err);
