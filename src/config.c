@@ -538,7 +538,7 @@ static sm_status load_json_object(sm_config *cfg, json_t *obj, const char *prefi
             if (st != SM_OK) return st;
             continue;
         }
-        char text[SM_CONFIG_STR_MAX];
+        char text[SM_CONFIG_STR_MAX] = "";
         sm_status st = json_scalar_text(v, text, sizeof text, origin, name, err);
         if (st == SM_OK) st = sm_config_set(cfg, name, text, origin, err);
         if (st != SM_OK) return st;

@@ -273,8 +273,8 @@ sm_status sm_train_checkpoint_config(const char *path, sm_config *cfg, sm_error 
     sm_ckpt *c = sm_ckpt_read(path, err);
     if (!c) return err->code;
     sm_config_default(cfg);
-    sm_status st = sm_config_load_json_object(cfg, json_object_get(sm_ckpt_meta(c), "config"),
-                                              path, err);
+    sm_status st =
+        sm_config_load_json_object(cfg, json_object_get(sm_ckpt_meta(c), "config"), path, err);
     if (st == SM_OK) st = sm_config_validate(cfg, err);
     sm_ckpt_free(c);
     return st;

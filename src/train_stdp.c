@@ -107,6 +107,10 @@ static int balanced_prefix(const sm_dataset *ds, int n, int *idx)
     for (int c = 0; c < ds->n_classes; c++)
         k += per[c] > 0;
     memset(per, 0, (size_t)ds->n_classes * sizeof *per);
+    if (k == 0) {
+        free(per);
+        return 0;
+    }
     const int quota = (n + k - 1) / k;
     for (int i = 0; i < ds->n && m < n; i++)
         if (per[ds->labels[i]]++ < quota) idx[m++] = i;
@@ -140,6 +144,7 @@ static void mean_rates(const trainer *t, const float *rows, int n, double *re, d
 static sm_status evaluate(trainer *t, int batch, eval_result *out, sm_error *err)
 {
     t->eval_clock = EVAL_CLOCK_BASE + ((uint64_t)batch << EVAL_CLOCK_SHIFT);
+    *out = (eval_result){NAN, NAN, NAN, NAN, NAN, 0};
     const double t0 = sm_train_now();
     const sm_dataset *tr = t->data->train, *val = t->data->val;
     const int n_val = val ? val->n : 0;
@@ -150,11 +155,14 @@ static sm_status evaluate(trainer *t, int batch, eval_result *out, sm_error *err
     sm_sim_state *snap = sm_sim_state_save(t->sim, err);
     sm_status st = SM_OK;
     if (!idx || !y || !rows || !snap) {
-        st = snap ? sm_error_set(err, SM_ENOMEM, "train: out of memory") : err->code;
+        st = sm_error_set(err, SM_ENOMEM, "train: out of memory");
         goto done;
     }
     n_fit = balanced_prefix(tr, n_fit, idx);
-    *out = (eval_result){NAN, NAN, NAN, NAN, NAN, 0};
+    if (n_fit < 0) {
+        st = sm_error_set(err, SM_ENOMEM, "train: out of memory");
+        goto done;
+    }
     t->evaluating = 1;
     t->run->prog.stage = "eval";
     st = represent(t, tr, idx, n_fit, rows, y, err);
