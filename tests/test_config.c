@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "somnus/config.h"
+#include "somnus/results.h"
 
 /* Every field of two configs, compared through the table. */
 static void assert_configs_equal(const sm_config *a, const sm_config *b)
@@ -203,6 +204,11 @@ static void large_seed_is_kept_exactly(void **state)
     char buf[64];
     sm_config_format(&c, sm_param_find("run.seed"), buf, sizeof buf);
     assert_string_equal(buf, "9007199254740993");
+    /* ... and so does the config recorded in every results file. */
+    json_t *j = sm_config_to_json(&c);
+    assert_true(json_integer_value(json_object_get(json_object_get(j, "run"), "seed")) ==
+                INT64_C(9007199254740993));
+    json_decref(j);
 }
 
 static void unknown_name_suggests_close_one(void **state)
