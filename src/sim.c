@@ -489,7 +489,7 @@ sm_status sm_sim_sleep(sm_sim *sim, int64_t max_steps, int64_t *slept, sm_error 
         k = max_steps;
     }
     sim->count.sleep_steps += k;
-    sim->count.episodes++;
+    if (sim->cfg.sleep.mode != SM_SLEEP_NONE) sim->count.episodes++; /* none: nothing ran */
     if (slept) *slept = k;
     return st;
 }

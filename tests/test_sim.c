@@ -275,6 +275,15 @@ static void period_schedule_inserts_episodes(void **state)
     assert_int_equal(sim->count.episodes, 0);
     assert_int_equal(sim->count.steps, 250);
     sm_sim_destroy(sim);
+    /* sleep.mode = none: an explicit episode does nothing and is not counted. */
+    c.sleep.mode = SM_SLEEP_NONE;
+    sim = make(&c);
+    int64_t slept = -1;
+    assert_int_equal(sm_sim_sleep(sim, 50, &slept, &err), SM_OK);
+    assert_int_equal(slept, 0);
+    assert_int_equal(sim->count.episodes, 0);
+    assert_int_equal(sim->count.steps, 0);
+    sm_sim_destroy(sim);
 }
 
 static void powerlaw_episode_ends_when_converged(void **state)

@@ -101,7 +101,8 @@ sm_status sm_sim_wake(sm_sim *sim, int64_t n, sm_error *err);
 sm_status sm_sim_test(sm_sim *sim, int64_t n, sm_error *err);
 
 /* Runs one sleep episode now, of at most `max_steps` steps, with the configured mode
- * (power-law: stops early when converged). Writes the steps slept to *slept (may be NULL).
+ * (power-law: stops early when converged; sleep.mode = none: nothing, not counted). Writes
+ * the steps slept to *slept (may be NULL).
  * A power-law episode with pair STDP or no rule decays the weights lazily (sleep.h,
  * sm_sleep_lazy_*): while it runs, net->w is current only for the synapses of the current
  * step's spikers (and at monitor records); every weight is current when the call returns. */
