@@ -27,7 +27,7 @@ static json_t *param_value(const sm_config *cfg, const sm_param_def *d)
     case SM_PT_ENUM: sm_config_format(cfg, d, text, sizeof text); return json_string(text);
     case SM_PT_REAL: return json_real(v);
     case SM_PT_INT64: /* exact, not through the double: seeds above 2^53 stay distinct */
-        return json_integer((json_int_t)*(const int64_t *)((const char *)cfg + d->offset));
+        return json_integer((json_int_t) * (const int64_t *)((const char *)cfg + d->offset));
     default: return json_integer((json_int_t)v);
     }
 }

@@ -255,7 +255,11 @@ sm_status sm_train_run_opts(const sm_config *cfg, const sm_train_data *data,
                           .final_ctx = opt->final_ctx,
                           .ckpt_path = opt->checkpoint_every > 0 ? opt->checkpoint_path : NULL,
                           .ckpt_every = opt->checkpoint_every,
-                          .resume_path = opt->resume_path};
+                          .resume_path = opt->resume_path,
+                          .repr_fn = opt->repr_fn,
+                          .repr_ctx = opt->repr_ctx,
+                          .sgsnn_final_fn = opt->sgsnn_final_fn,
+                          .sgsnn_final_ctx = opt->sgsnn_final_ctx};
     r.prog.last_accuracy = NAN;
     return cfg->train.model == SM_MODEL_SGSNN ? sm_train_sgsnn(cfg, data, &r, results, err)
                                               : sm_train_stdp(cfg, data, &r, results, err);

@@ -16,6 +16,10 @@ typedef struct sm_train_run_ctx {
     const char *ckpt_path; /* checkpoint file (NULL: none) */
     int ckpt_every;
     const char *resume_path;
+    sm_train_repr_fn repr_fn; /* the final readout's rows (NULL: none) */
+    void *repr_ctx;
+    sm_train_sgsnn_final_fn sgsnn_final_fn; /* the trained SG-SNN (NULL: none) */
+    void *sgsnn_final_ctx;
 } sm_train_run_ctx;
 
 /* Monotonic clock in seconds. */

@@ -141,6 +141,7 @@ sm_status sm_train_sgsnn(const sm_config *cfg, const sm_train_data *d, sm_train_
         if (!doc) st = sm_error_set(err, SM_EINTERNAL, "train: cannot build the results document");
         *results = doc;
     }
+    if (st == SM_OK && r->sgsnn_final_fn) r->sgsnn_final_fn(r->sgsnn_final_ctx, net);
     json_decref(tab);
     json_decref(fin);
     sm_sgsnn_destroy(net);

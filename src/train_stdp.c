@@ -270,6 +270,9 @@ typedef struct final_result {
     double phi;
     sm_scatter scatter;
     json_t *confusion, *per_class;
+    float *rows; /* (n_fit + n_test) x d representations, kept for the repr_fn hook */
+    int *y;      /* their labels */
+    int n_fit, n_test;
 } final_result;
 
 /* The final readout: fitted on all (or the last readout.fit_images) training images,
@@ -312,9 +315,11 @@ static sm_status final_readout(trainer *t, final_result *f, sm_error *err)
     }
 done:
     free(idx);
-    free(y);
     free(pred);
-    free(rows);
+    f->rows = rows;
+    f->y = y;
+    f->n_fit = n_fit;
+    f->n_test = te->n;
     return st;
 }
 
@@ -542,7 +547,12 @@ sm_status sm_train_stdp(const sm_config *cfg_in, const sm_train_data *data, sm_t
         if (!doc) st = sm_error_set(err, SM_EINTERNAL, "train: cannot build the results document");
         *results = doc;
     }
+    if (st == SM_OK && r->repr_fn)
+        r->repr_fn(r->repr_ctx, f.rows, f.y, f.n_fit, f.rows + (size_t)f.n_fit * (size_t)t.d,
+                   f.y + f.n_fit, f.n_test, t.d);
     if (st == SM_OK && r->final_fn) r->final_fn(r->final_ctx, t.sim);
+    free(f.rows);
+    free(f.y);
     json_decref(tab);
     json_decref(f.confusion);
     json_decref(f.per_class);

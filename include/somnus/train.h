@@ -110,6 +110,21 @@ sm_status sm_train_run_final(const sm_config *cfg, const sm_train_data *data,
  * timings). See include/somnus/checkpoint.h for the file.
  * ---------------------------------------------------------------------------------- */
 
+/* Called once at the end of a successful STDP run with the representations of the final
+ * readout (spike counts per image, d = net.n_exc, or n_exc + n_inh with
+ * readout.features = all): fit[n_fit x d] with fit_labels[n_fit] (the training images
+ * the readout is fitted on) and test[n_test x d] with test_labels[n_test], row-major.
+ * The arrays are only valid during the call. */
+typedef void (*sm_train_repr_fn)(void *ctx, const float *fit, const int *fit_labels, int n_fit,
+                                 const float *test, const int *test_labels, int n_test, int d);
+
+struct sm_sgsnn;
+
+/* Called once at the end of a successful SG-SNN run, before the network is destroyed (e.g.
+ * to save its layers with sm_sgsnn_get_layer). `net` is only valid during the call and
+ * must not be changed. */
+typedef void (*sm_train_sgsnn_final_fn)(void *ctx, struct sm_sgsnn *net);
+
 /* Everything sm_train_run_opts takes besides config and data (zero = defaults). */
 typedef struct sm_train_options {
     sm_train_progress_fn progress; /* may be NULL */
@@ -119,8 +134,12 @@ typedef struct sm_train_options {
     const char *checkpoint_path; /* written (atomically) after every checkpoint_every
                                     batches; NULL = never */
     int checkpoint_every;
-    const char *resume_path; /* continue from this checkpoint; NULL = from scratch. The
-                                config and data must be those the checkpoint records. */
+    const char *resume_path;  /* continue from this checkpoint; NULL = from scratch. The
+                                 config and data must be those the checkpoint records. */
+    sm_train_repr_fn repr_fn; /* STDP: the final readout's rows; may be NULL */
+    void *repr_ctx;
+    sm_train_sgsnn_final_fn sgsnn_final_fn; /* SG-SNN: the trained network; may be NULL */
+    void *sgsnn_final_ctx;
 } sm_train_options;
 
 /* sm_train_run with options. Checkpointing and resuming need train.model = stdp

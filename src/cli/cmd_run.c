@@ -13,11 +13,12 @@
 #include "somnus/rng.h"
 #include "somnus/sim.h"
 #include "somnus/sim_guard.h"
+#include "somnus/sonata.h"
 #include "somnus/spikefile.h"
 
 typedef struct run_opts {
     cli_common common;
-    const char *input; /* "random", "none" or a spike file path (spikes:FILE) */
+    const char *input; /* "random", "none", spikes:FILE or sonata:FILE[:POPULATION] */
     const char *out;
     const char *spikes_out;
     int plasticity;
@@ -29,13 +30,15 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: somnus run [options]\n"
-            "  --input random|none|spikes:FILE  input: a new random image every\n"
-            "                         input.steps_per_image steps (default), silence, or a\n"
-            "                         spike file (neuron,time_ms; see docs/formats.md)\n"
+            "  --input random|none|spikes:FILE|sonata:FILE[:POPULATION]  input: a new\n"
+            "                         random image every input.steps_per_image steps\n"
+            "                         (default), silence, a spike file (neuron,time_ms) or a\n"
+            "                         SONATA HDF5 spike file (see docs/formats.md)\n"
             "  --steps N              wake (or test) steps to simulate (default run.steps)\n"
             "  --plasticity on|off    off: weights frozen, no sleep (default on)\n"
             "  --out FILE             results JSON (default somnus-run.json)\n"
-            "  --spikes-out FILE      write every E/I spike as neuron,time_ms\n"
+            "  --spikes-out FILE      write every E/I spike as neuron,time_ms, or as SONATA\n"
+            "                         HDF5 (population somnus) if FILE ends in .h5/.sonata\n"
             "  --quiet                no progress line\n"
             "  --config FILE  --set group.name=value  --seed N   (see `somnus config --list`)\n");
 }
@@ -70,8 +73,12 @@ static int parse(run_opts *o, int argc, char **argv)
         if (bad) return CLI_USAGE;
     }
     if (strcmp(o->input, "random") != 0 && strcmp(o->input, "none") != 0 &&
-        strncmp(o->input, "spikes:", 7) != 0)
-        return cli_fail(CLI_USAGE, "--input: '%s' is not random, none or spikes:FILE", o->input);
+        strncmp(o->input, "spikes:", 7) != 0 && strncmp(o->input, "sonata:", 7) != 0)
+        return cli_fail(
+            CLI_USAGE, "--input: '%s' is not random, none, spikes:FILE or sonata:FILE[:POPULATION]",
+            o->input);
+    if (!strncmp(o->input, "sonata:", 7) && (o->input[7] == '\0' || o->input[7] == ':'))
+        return cli_fail(CLI_USAGE, "--input: '%s' names no file", o->input);
     return CLI_OK;
 }
 
@@ -88,6 +95,12 @@ static void random_image(sm_rng *r, float *img, int n, double total)
 static int encoder_input(void *enc, uint64_t step, int32_t *out)
 {
     return sm_encoder_spikes(enc, step, out);
+}
+
+static int has_suffix(const char *s, const char *suffix)
+{
+    const size_t n = strlen(s), k = strlen(suffix);
+    return n > k && !strcmp(s + n - k, suffix);
 }
 
 static double now(void)
@@ -209,6 +222,26 @@ int cmd_run(int argc, char **argv)
     if (!strncmp(o.input, "spikes:", 7)) {
         train = sm_spike_train_read(o.input + 7, cfg.net.n_input, cfg.run.dt, &err);
         if (!train) return cli_fail(CLI_USAGE, "%s", err.msg);
+    } else if (!strncmp(o.input, "sonata:", 7)) {
+        /* sonata:FILE or sonata:FILE:POPULATION (the last ':' separates the population). */
+        char *file = strdup(o.input + 7);
+        if (!file) return cli_fail(CLI_FAIL, "out of memory");
+        char *colon = strrchr(file, ':');
+        const char *pop = NULL;
+        if (colon) {
+            *colon = '\0';
+            pop = colon + 1;
+        }
+        train =
+            sm_sonata_read_train(file, pop && *pop ? pop : NULL, cfg.net.n_input, cfg.run.dt, &err);
+        free(file);
+        if (!train) return cli_fail(CLI_USAGE, "%s", err.msg);
+    }
+    const int sonata_out =
+        o.spikes_out && (has_suffix(o.spikes_out, ".h5") || has_suffix(o.spikes_out, ".sonata"));
+    if (sonata_out && cli_check_writable(o.spikes_out, &err) != SM_OK) {
+        sm_spike_train_destroy(train);
+        return cli_fail(CLI_USAGE, "--spikes-out %s", err.msg);
     }
     const double t_start = now();
     sm_sim *sim = sm_sim_create(&cfg, &err);
@@ -223,9 +256,17 @@ int cmd_run(int argc, char **argv)
     if (train) sm_sim_set_input(sim, sm_spike_train_input, train);
 
     sm_spike_writer writer;
+    sm_sonata_writer swriter;
     int writing = 0;
     sm_status st = SM_OK;
-    if (o.spikes_out) {
+    if (o.spikes_out && sonata_out) {
+        st = sm_sonata_writer_open(&swriter, o.spikes_out, SM_SONATA_DEFAULT_POPULATION, cfg.run.dt,
+                                   &err);
+        if (st == SM_OK) {
+            writing = 1;
+            sm_sim_set_spike_sink(sim, sm_sonata_writer_sink, &swriter);
+        }
+    } else if (o.spikes_out) {
         st = sm_spike_writer_open(&writer, o.spikes_out, cfg.run.dt, &err);
         if (st == SM_OK) {
             writing = 1;
@@ -239,7 +280,12 @@ int cmd_run(int argc, char **argv)
     if (st == SM_OK) st = sm_sim_check_finite(sim, &err);
     const double t_end = now();
     if (st == SM_OK && sim->mon->window_steps > 0) st = sm_sim_record(sim, &err);
-    if (writing) {
+    if (writing && sonata_out) {
+        if (st == SM_OK)
+            st = sm_sonata_writer_close(&swriter, &err);
+        else
+            sm_sonata_writer_abort(&swriter);
+    } else if (writing) {
         if (st == SM_OK)
             st = sm_spike_writer_close(&writer, &err);
         else

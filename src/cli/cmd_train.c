@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "export.h"
 #include "somnus/fileio.h"
 #include "somnus/results.h"
 #include "somnus/train.h"
@@ -19,6 +20,7 @@ typedef struct train_opts {
     int quiet;
     long long ckpt_every;
     const char *ckpt_dir, *resume_dir;
+    const char *export_dir;
 } train_opts;
 
 static void usage(FILE *out)
@@ -31,6 +33,9 @@ static void usage(FILE *out)
         "  --model stdp|sgsnn     model (train.model; default stdp)\n"
         "  --out FILE             results JSON (default somnus-train.json)\n"
         "  --quiet                no progress bar and no summary\n"
+        "  --export DIR           also write numpy files into DIR: weights, final readout\n"
+        "                         representations and labels, monitor series (STDP), or\n"
+        "                         w1, b1, w2, b2 (SG-SNN); see docs/formats.md\n"
         "  --checkpoint-every N   save the complete state every N batches (STDP) into\n"
         "                         --checkpoint DIR (default: OUT.ckpt), atomically\n"
         "  --resume DIR           continue the run checkpointed in DIR (its config and\n"
@@ -69,6 +74,8 @@ static int parse(train_opts *o, int argc, char **argv)
             o->ckpt_dir = v;
         else if (!bad && (v = cli_value("--resume", argc, argv, &i, &bad)))
             o->resume_dir = v;
+        else if (!bad && (v = cli_value("--export", argc, argv, &i, &bad)))
+            o->export_dir = v;
         else if (!bad && !strcmp(argv[i], "--quiet"))
             o->quiet = 1;
         else if (!bad && !strcmp(argv[i], "--help")) {
@@ -158,9 +165,15 @@ int cmd_train(int argc, char **argv)
             return cli_fail(CLI_USAGE, "--checkpoint %s", err.msg);
     }
     if (cli_check_writable(o.out, &err) != SM_OK) return cli_fail(CLI_USAGE, "--out %s", err.msg);
+    cli_export ex;
+    memset(&ex, 0, sizeof ex);
+    if (o.export_dir && cli_export_prepare(&ex, o.export_dir, &err) != SM_OK)
+        return cli_fail(CLI_USAGE, "--export %s", err.msg);
     sm_train_data data;
-    if (sm_train_data_load(&cfg, &data, &err) != SM_OK)
+    if (sm_train_data_load(&cfg, &data, &err) != SM_OK) {
+        cli_export_discard(&ex);
         return cli_fail(err.code == SM_ENOMEM ? CLI_FAIL : CLI_USAGE, "%s", err.msg);
+    }
     progress_bar b = {.on = !o.quiet && isatty(STDERR_FILENO), .t0 = cli_now()};
     json_t *doc = NULL;
     sm_train_options opt = {.progress = show_progress,
@@ -168,10 +181,21 @@ int cmd_train(int argc, char **argv)
                             .checkpoint_path = o.ckpt_every > 0 ? ckpt_path : NULL,
                             .checkpoint_every = (int)o.ckpt_every,
                             .resume_path = o.resume_dir ? resume_path : NULL};
+    if (o.export_dir) {
+        opt.final_fn = cli_export_net_hook;
+        opt.final_ctx = &ex;
+        opt.repr_fn = cli_export_repr_hook;
+        opt.repr_ctx = &ex;
+        opt.sgsnn_final_fn = cli_export_sgsnn_hook;
+        opt.sgsnn_final_ctx = &ex;
+    }
     sm_status st = sm_train_run_opts(&cfg, &data, &opt, &doc, &err);
     if (b.on) fputc('\n', stderr);
     sm_train_data_free(&data);
     if (st == SM_OK) st = sm_json_write(o.out, doc, &err);
+    if (st == SM_OK && o.export_dir) st = cli_export_write(&ex, doc, &err);
+    cli_export_free(&ex);
+    if (st != SM_OK) cli_export_discard(&ex);
     if (st == SM_OK && !o.quiet) {
         printf("somnus train: %s, %s, %s: test accuracy %.3f",
                cfg.train.model == SM_MODEL_SGSNN ? "sgsnn" : "stdp", cfg.data.dataset,
@@ -181,7 +205,9 @@ int cmd_train(int argc, char **argv)
             printf(", phi %.3f, plastic weight sum %.2f x start",
                    number_at(doc, "final", "test_phi"),
                    number_at(doc, "final", "plastic_sum_ratio"));
-        printf(", %.1f s; results: %s\n", number_at(doc, "timing", "wall_s"), o.out);
+        printf(", %.1f s; results: %s", number_at(doc, "timing", "wall_s"), o.out);
+        if (o.export_dir) printf(", arrays: %s/", o.export_dir);
+        putchar('\n');
     }
     json_decref(doc);
     if (st != SM_OK)

@@ -1,0 +1,209 @@
+/* somnus train --export DIR: the trained network, the final readout's representations and
+ * the monitor series as numpy .npy files (docs/formats.md, "Export folder"). The training
+ * hooks copy what they need into memory; the files are written only after the run and its
+ * results file succeeded. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "export.h"
+#include "somnus/fileio.h"
+#include "somnus/npy.h"
+#include "somnus/sgsnn.h"
+#include "somnus/sim.h"
+
+sm_status cli_export_prepare(cli_export *e, const char *dir, sm_error *err)
+{
+    memset(e, 0, sizeof *e);
+    e->dir = dir;
+    if (strlen(dir) > 4000)
+        return sm_error_set(err, SM_EINVAL, "%s: path longer than 4000 characters", dir);
+    struct stat sb;
+    e->created = stat(dir, &sb) != 0;
+    sm_status st = sm_mkdir_p(dir, err);
+    if (st != SM_OK) return st;
+    char probe[4200];
+    snprintf(probe, sizeof probe, "%s/weights.npy", dir);
+    st = cli_check_writable(probe, err);
+    if (st != SM_OK) cli_export_discard(e);
+    return st;
+}
+
+void cli_export_discard(cli_export *e)
+{
+    if (e->dir && e->created) rmdir(e->dir); /* only if still empty */
+    e->created = 0;
+}
+
+static void *dup_or_fail(cli_export *e, const void *src, size_t bytes)
+{
+    void *p = malloc(bytes ? bytes : 1);
+    if (!p) {
+        e->failed = 1;
+        return NULL;
+    }
+    if (bytes) memcpy(p, src, bytes);
+    return p;
+}
+
+void cli_export_net_hook(void *ctx, const struct sm_sim *sim)
+{
+    cli_export *e = ctx;
+    const sm_net *net = sim->net;
+    const size_t n = (size_t)net->n_syn;
+    e->n_syn = net->n_syn;
+    e->n_in = net->n_in;
+    e->n_exc = net->n_exc;
+    e->pre = malloc((n ? n : 1) * sizeof *e->pre);
+    e->post = malloc((n ? n : 1) * sizeof *e->post);
+    e->w = dup_or_fail(e, net->w, n * sizeof *e->w);
+    e->pathway = dup_or_fail(e, net->pathway, n);
+    e->se = calloc((size_t)net->n_exc * (size_t)net->n_in + 1, sizeof *e->se);
+    if (!e->pre || !e->post || !e->w || !e->pathway || !e->se) {
+        e->failed = 1;
+        return;
+    }
+    for (int g = 0; g < net->n_total; g++)
+        for (int64_t s = net->row[g]; s < net->row[g + 1]; s++) {
+            e->pre[s] = g;
+            e->post[s] = net->n_in + net->post[s];
+            if (net->pathway[s] == SM_PATH_SE && net->post[s] < net->n_exc)
+                e->se[(size_t)net->post[s] * (size_t)net->n_in + (size_t)g] = net->w[s];
+        }
+    e->have_net = 1;
+}
+
+void cli_export_repr_hook(void *ctx, const float *fit, const int *fit_labels, int n_fit,
+                          const float *test, const int *test_labels, int n_test, int d)
+{
+    cli_export *e = ctx;
+    e->n_fit = n_fit;
+    e->n_test = n_test;
+    e->d = d;
+    e->fit = dup_or_fail(e, fit, (size_t)n_fit * (size_t)d * sizeof *fit);
+    e->test = dup_or_fail(e, test, (size_t)n_test * (size_t)d * sizeof *test);
+    e->fit_y = malloc(((size_t)n_fit + 1) * sizeof *e->fit_y);
+    e->test_y = malloc(((size_t)n_test + 1) * sizeof *e->test_y);
+    if (!e->fit || !e->test || !e->fit_y || !e->test_y) {
+        e->failed = 1;
+        return;
+    }
+    for (int k = 0; k < n_fit; k++)
+        e->fit_y[k] = fit_labels[k];
+    for (int k = 0; k < n_test; k++)
+        e->test_y[k] = test_labels[k];
+    e->have_repr = 1;
+}
+
+void cli_export_sgsnn_hook(void *ctx, struct sm_sgsnn *net)
+{
+    cli_export *e = ctx;
+    for (int l = 0; l < 2; l++) {
+        sm_sgsnn_layer v = sm_sgsnn_get_layer(net, l);
+        e->rows[l] = v.rows;
+        e->cols[l] = v.cols;
+        e->lw[l] = dup_or_fail(e, v.w, (size_t)v.rows * (size_t)v.cols * sizeof *v.w);
+        e->lb[l] = dup_or_fail(e, v.b, (size_t)v.rows * sizeof *v.b);
+    }
+    e->have_sgsnn = !e->failed;
+}
+
+static sm_status put(const cli_export *e, const char *name, sm_npy_dtype dtype, int ndim, size_t d0,
+                     size_t d1, const void *data, sm_error *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", e->dir, name);
+    const size_t shape[2] = {d0, d1};
+    return sm_npy_write(path, dtype, ndim, shape, data, err);
+}
+
+/* monitor_<column>.npy (float64) for every column of the results' "monitor" object; the
+ * phase strings become 0 wake, 1 sleep, 2 test; null (NaN) stays NaN. */
+static sm_status put_monitor(const cli_export *e, json_t *mon, sm_error *err)
+{
+    const char *key;
+    json_t *col;
+    json_object_foreach(mon, key, col)
+    {
+        const size_t n = json_array_size(col);
+        double *v = malloc((n ? n : 1) * sizeof *v);
+        if (!v) return sm_error_set(err, SM_ENOMEM, "--export: out of memory");
+        for (size_t k = 0; k < n; k++) {
+            json_t *x = json_array_get(col, k);
+            const char *s = json_string_value(x);
+            v[k] = json_is_number(x) ? json_number_value(x)
+                   : s               ? (!strcmp(s, "wake")    ? 0
+                                        : !strcmp(s, "sleep") ? 1
+                                                              : 2)
+                                     : NAN;
+        }
+        char name[256];
+        snprintf(name, sizeof name, "monitor_%s.npy", key);
+        sm_status st = put(e, name, SM_NPY_F64, 1, n, 0, v, err);
+        free(v);
+        if (st != SM_OK) return st;
+    }
+    return SM_OK;
+}
+
+sm_status cli_export_write(cli_export *e, json_t *doc, sm_error *err)
+{
+    if (e->failed) return sm_error_set(err, SM_ENOMEM, "--export: out of memory");
+    sm_status st = SM_OK;
+    const size_t n = (size_t)e->n_syn;
+    if (e->have_net) {
+        st = put(e, "weights_pre.npy", SM_NPY_I32, 1, n, 0, e->pre, err);
+        if (st == SM_OK) st = put(e, "weights_post.npy", SM_NPY_I32, 1, n, 0, e->post, err);
+        if (st == SM_OK) st = put(e, "weights.npy", SM_NPY_F32, 1, n, 0, e->w, err);
+        if (st == SM_OK) st = put(e, "weights_pathway.npy", SM_NPY_U8, 1, n, 0, e->pathway, err);
+        if (st == SM_OK)
+            st = put(e, "se_weights.npy", SM_NPY_F32, 2, (size_t)e->n_exc, (size_t)e->n_in, e->se,
+                     err);
+    }
+    if (st == SM_OK && e->have_repr) {
+        const size_t d = (size_t)e->d;
+        st = put(e, "train_repr.npy", SM_NPY_F32, 2, (size_t)e->n_fit, d, e->fit, err);
+        if (st == SM_OK)
+            st = put(e, "train_labels.npy", SM_NPY_I32, 1, (size_t)e->n_fit, 0, e->fit_y, err);
+        if (st == SM_OK)
+            st = put(e, "test_repr.npy", SM_NPY_F32, 2, (size_t)e->n_test, d, e->test, err);
+        if (st == SM_OK)
+            st = put(e, "test_labels.npy", SM_NPY_I32, 1, (size_t)e->n_test, 0, e->test_y, err);
+    }
+    json_t *mon = json_object_get(doc, "monitor");
+    if (st == SM_OK && json_is_object(mon)) st = put_monitor(e, mon, err);
+    if (st == SM_OK && e->have_sgsnn) {
+        static const char *W[2] = {"w1.npy", "w2.npy"}, *B[2] = {"b1.npy", "b2.npy"};
+        for (int l = 0; l < 2 && st == SM_OK; l++) {
+            st = put(e, W[l], SM_NPY_F32, 2, (size_t)e->rows[l], (size_t)e->cols[l], e->lw[l], err);
+            if (st == SM_OK) st = put(e, B[l], SM_NPY_F32, 1, (size_t)e->rows[l], 0, e->lb[l], err);
+        }
+    }
+    return st;
+}
+
+void cli_export_free(cli_export *e)
+{
+    free(e->pre);
+    free(e->post);
+    free(e->w);
+    free(e->pathway);
+    free(e->se);
+    free(e->fit);
+    free(e->test);
+    free(e->fit_y);
+    free(e->test_y);
+    for (int l = 0; l < 2; l++) {
+        free(e->lw[l]);
+        free(e->lb[l]);
+    }
+    const char *dir = e->dir;
+    const int created = e->created;
+    memset(e, 0, sizeof *e);
+    e->dir = dir;
+    e->created = created;
+}

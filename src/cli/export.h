@@ -1,0 +1,52 @@
+/* somnus train --export DIR: numpy files of the trained model (export.c). */
+#ifndef SOMNUS_CLI_EXPORT_H
+#define SOMNUS_CLI_EXPORT_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "somnus/error.h"
+
+struct sm_sim;
+struct sm_sgsnn;
+
+typedef struct cli_export {
+    const char *dir;
+    int created; /* the folder was made by this run (removed again if nothing is written) */
+    int failed;  /* out of memory in a hook; reported by cli_export_write */
+    /* STDP network (net hook) */
+    int have_net, n_in, n_exc;
+    int64_t n_syn;
+    int32_t *pre, *post;
+    float *w, *se;
+    uint8_t *pathway;
+    /* final readout representations (repr hook) */
+    int have_repr, n_fit, n_test, d;
+    float *fit, *test;
+    int32_t *fit_y, *test_y;
+    /* SG-SNN layers (sgsnn hook) */
+    int have_sgsnn, rows[2], cols[2];
+    float *lw[2], *lb[2];
+} cli_export;
+
+/* Creates `dir` (and parents) and checks that files can be created in it, before the run.
+ * On failure nothing is left behind. */
+sm_status cli_export_prepare(cli_export *e, const char *dir, sm_error *err);
+
+/* Removes the folder again if this run created it and it is still empty. */
+void cli_export_discard(cli_export *e);
+
+/* Hooks for sm_train_options: final_fn, repr_fn and sgsnn_final_fn (ctx = the export). */
+void cli_export_net_hook(void *ctx, const struct sm_sim *sim);
+void cli_export_repr_hook(void *ctx, const float *fit, const int *fit_labels, int n_fit,
+                          const float *test, const int *test_labels, int n_test, int d);
+void cli_export_sgsnn_hook(void *ctx, struct sm_sgsnn *net);
+
+/* Writes the .npy files of what the hooks captured and the monitor series of the results
+ * document `doc` (each file atomically). */
+sm_status cli_export_write(cli_export *e, json_t *doc, sm_error *err);
+
+/* Frees the captured arrays (keeps dir). */
+void cli_export_free(cli_export *e);
+
+#endif

@@ -1,0 +1,324 @@
+/* CLI tests of the numpy and SONATA outputs: `somnus train --export DIR` read back with
+ * numpy and checked against the results JSON, `somnus run --spikes-out x.h5` read with h5py
+ * and replayed with `--input sonata:x.h5:somnus`, and the errors of both. */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PYTHON "/usr/bin/python3"
+
+static char *dir;
+
+static int setup(void **state)
+{
+    (void)state;
+    dir = tu_mkdtemp();
+    return dir ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    tu_rmtree(dir);
+    free(dir);
+    return 0;
+}
+
+static int cli(const char *args, char **out)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "cd '%s' && %s %s", dir, SOMNUS_CLI, args);
+    return tu_run(cmd, out);
+}
+
+static void cli_ok(const char *args)
+{
+    char *out = NULL;
+    int rc = cli(args, &out);
+    if (rc != 0) fprintf(stderr, "command: %s\nexit %d, output:\n%s\n", args, rc, out);
+    assert_int_equal(rc, 0);
+    free(out);
+}
+
+/* Runs a failing command: non-zero exit, one "somnus: error:" line containing `needle`,
+ * and nothing left in the directory. */
+static void expect_error(const char *args, const char *needle)
+{
+    char *out = NULL;
+    int before = tu_count_entries(dir);
+    int rc = cli(args, &out);
+    if (rc == 0 || !strstr(out, needle) || !strstr(out, "somnus: error:"))
+        fprintf(stderr, "command: %s\nexit %d, output:\n%s\n", args, rc, out);
+    assert_int_not_equal(rc, 0);
+    assert_non_null(strstr(out, "somnus: error:"));
+    assert_non_null(strstr(out, needle));
+    assert_null(strchr(strchr(out, '\n') + 1, '\n')); /* exactly one line */
+    assert_int_equal(tu_count_entries(dir), before);
+    free(out);
+}
+
+static int have_python(const char *modules)
+{
+    char cmd[256], *out = NULL;
+    snprintf(cmd, sizeof cmd, PYTHON " -c 'import %s'", modules);
+    int rc = tu_run(cmd, &out);
+    free(out);
+    if (rc != 0)
+        fprintf(stderr,
+                "test_export: " PYTHON " with %s not available (scripts/install-deps.sh "
+                "installs them); Python checks skipped\n",
+                modules);
+    return rc == 0;
+}
+
+/* Runs a Python script (written into the test folder, removed afterwards) that prints
+ * `ok` at the end; args are appended to its command line. */
+static void python_check(const char *script, const char *args, const char *ok)
+{
+    free(tu_write_file(dir, "check.py", script, strlen(script)));
+    char cmd[4096], *out = NULL;
+    snprintf(cmd, sizeof cmd, "cd '%s' && " PYTHON " check.py %s; s=$?; rm -f check.py; exit $s",
+             dir, args);
+    int rc = tu_run(cmd, &out);
+    if (rc != 0 || !strstr(out, ok)) fprintf(stderr, "python check failed:\n%s\n", out);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, ok));
+    free(out);
+}
+
+/* Writes an IDX image file of n images rows x cols (two classes of stripes) and its IDX
+ * label file (as tests/test_e2e.c does). */
+static void write_idx_pair(const char *img, const char *lbl, int n, int rows, int cols)
+{
+    size_t px = (size_t)rows * (size_t)cols, len = 16 + (size_t)n * px;
+    unsigned char *b = calloc(len, 1);
+    const unsigned hdr[4] = {0x803, (unsigned)n, (unsigned)rows, (unsigned)cols};
+    for (int k = 0; k < 4; k++)
+        for (int j = 0; j < 4; j++)
+            b[4 * k + j] = (unsigned char)(hdr[k] >> (24 - 8 * j));
+    for (int i = 0; i < n; i++)
+        for (size_t p = 0; p < px; p++) {
+            int r = (int)(p / (size_t)cols), c = (int)(p % (size_t)cols);
+            int on = i % 2 ? r % 4 < 2 : c % 4 < 2; /* class 1: horizontal, 0: vertical */
+            b[16 + (size_t)i * px + p] = (unsigned char)(on ? 200 + (i * 7 + (int)p) % 56 : 0);
+        }
+    free(tu_write_file(dir, img, b, len));
+    unsigned char *l = calloc(8 + (size_t)n, 1);
+    const unsigned lh[2] = {0x801, (unsigned)n};
+    for (int k = 0; k < 2; k++)
+        for (int j = 0; j < 4; j++)
+            l[4 * k + j] = (unsigned char)(lh[k] >> (24 - 8 * j));
+    for (int i = 0; i < n; i++)
+        l[8 + i] = (unsigned char)(i % 2);
+    free(tu_write_file(dir, lbl, l, 8 + (size_t)n));
+    free(b);
+    free(l);
+}
+
+#define SMALL_TRAIN                                                                                \
+    "--data idx:img,lbl --set data.n_train=20 --set data.n_val=4 --set data.n_test=8 "             \
+    "--set data.batch=10 --set train.eval_fit=10 --set input.steps_per_image=20 "                  \
+    "--set net.n_exc=40 --set net.n_inh=10 --quiet "
+
+/* Every STDP export file against the results JSON. */
+static const char *CHECK_STDP =
+    "import json, sys, os, numpy as np\n"
+    "d, doc = sys.argv[1], json.load(open(sys.argv[2]))\n"
+    "L = lambda n: np.load(os.path.join(d, n))\n"
+    "net, fin, ev = doc['network'], doc['final'], doc['evaluations']\n"
+    "n_in, n_exc, n_inh = net['n_input'], net['n_exc'], net['n_inh']\n"
+    "pre, post, w, pw = L('weights_pre.npy'), L('weights_post.npy'), L('weights.npy'), "
+    "L('weights_pathway.npy')\n"
+    "assert (pre.dtype, post.dtype, w.dtype, pw.dtype) == "
+    "(np.int32, np.int32, np.float32, np.uint8), (pre.dtype, post.dtype, w.dtype, pw.dtype)\n"
+    "assert pre.shape == post.shape == w.shape == pw.shape == (net['synapses'],)\n"
+    "names = ['SE', 'EE', 'EI', 'IE']\n"
+    "for p, name in enumerate(names):\n"
+    "    m = pw == p\n"
+    "    assert m.sum() == net['synapses_per_pathway'][name], name\n"
+    "    s = float(np.abs(w[m].astype(np.float64)).sum())\n"
+    "    ref = ev['sum_abs_' + name][-1]\n"
+    "    assert abs(s - ref) <= 1e-5 * max(1.0, abs(ref)), (name, s, ref)\n"
+    "S, E, I = (0, n_in), (n_in, n_in + n_exc), (n_in + n_exc, n_in + n_exc + n_inh)\n"
+    "inr = lambda a, r: bool(((a >= r[0]) & (a < r[1])).all())\n"
+    "for p, (a, b) in enumerate([(S, E), (E, E), (E, I), (I, E)]):\n"
+    "    m = pw == p\n"
+    "    assert inr(pre[m], a) and inr(post[m], b), names[p]\n"
+    "assert (w[pw < 3] >= 0).all() and (w[pw == 3] <= 0).all()\n"
+    "se = L('se_weights.npy')\n"
+    "assert se.dtype == np.float32 and se.shape == (n_exc, n_in), se.shape\n"
+    "m = pw == 0\n"
+    "dense = np.zeros((n_exc, n_in), np.float32)\n"
+    "dense[post[m] - n_in, pre[m]] = w[m]\n"
+    "assert np.array_equal(se, dense)\n"
+    "tr, ytr, te, yte = L('train_repr.npy'), L('train_labels.npy'), L('test_repr.npy'), "
+    "L('test_labels.npy')\n"
+    "dim = n_exc + (n_inh if doc['config']['readout']['features'] == 'all' else 0)\n"
+    "assert tr.dtype == te.dtype == np.float32 and ytr.dtype == yte.dtype == np.int32\n"
+    "assert tr.shape == (fin['n_fit_images'], dim) and ytr.shape == (fin['n_fit_images'],)\n"
+    "assert te.shape == (fin['n_test'], dim) and yte.shape == (fin['n_test'],)\n"
+    "assert fin['n_test'] == doc['data']['n_test']\n"
+    "for r in (tr, te):\n"
+    "    assert (r >= 0).all() and (r == np.round(r)).all()\n"
+    "assert tr.sum() > 0\n"
+    "assert set(ytr.tolist()) <= {0, 1} and set(yte.tolist()) <= {0, 1}\n"
+    "rows = [sum(r) for r in fin['confusion']]\n"
+    "assert np.bincount(yte, minlength=len(rows)).tolist() == rows, rows\n"
+    "mon = doc['monitor']\n"
+    "assert len(mon) > 0 and len(mon['step']) > 0\n"
+    "for col, vals in mon.items():\n"
+    "    a = L('monitor_' + col + '.npy')\n"
+    "    assert a.dtype == np.float64 and a.shape == (len(vals),), col\n"
+    "    if col == 'phase':\n"
+    "        vals = [{'wake': 0, 'sleep': 1, 'test': 2}[v] for v in vals]\n"
+    "    ref = np.array([np.nan if v is None else v for v in vals], np.float64)\n"
+    "    assert np.array_equal(a, ref, equal_nan=True), col\n"
+    "print('export ok')\n";
+
+static const char *CHECK_SGSNN =
+    "import json, sys, os, numpy as np\n"
+    "d, doc = sys.argv[1], json.load(open(sys.argv[2]))\n"
+    "L = lambda n: np.load(os.path.join(d, n))\n"
+    "net = doc['network']\n"
+    "w1, b1, w2, b2 = L('w1.npy'), L('b1.npy'), L('w2.npy'), L('b2.npy')\n"
+    "assert all(a.dtype == np.float32 for a in (w1, b1, w2, b2))\n"
+    "assert w1.shape == (net['n_hidden'], net['n_in']) and b1.shape == (net['n_hidden'],)\n"
+    "assert w2.shape == (net['n_out'], net['n_hidden']) and b2.shape == (net['n_out'],)\n"
+    "s = doc['final']['sum_abs_w']\n"
+    "for a, ref in ((w1, s[0]), (w2, s[1])):\n"
+    "    got = float(np.abs(a.astype(np.float64)).sum())\n"
+    "    assert abs(got - ref) <= 1e-5 * max(1.0, ref), (got, ref)\n"
+    "assert not os.path.exists(os.path.join(d, 'weights.npy'))\n"
+    "print('sgsnn export ok')\n";
+
+static void train_export_matches_results(void **state)
+{
+    (void)state;
+    write_idx_pair("img", "lbl", 40, 15, 15);
+    cli_ok("train " SMALL_TRAIN "--seed 2 --out r.json --export exp");
+    static const char *files[] = {"weights_pre.npy",     "weights_post.npy", "weights.npy",
+                                  "weights_pathway.npy", "se_weights.npy",   "train_repr.npy",
+                                  "train_labels.npy",    "test_repr.npy",    "test_labels.npy",
+                                  "monitor_step.npy",    "monitor_phase.npy"};
+    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+        char p[700];
+        snprintf(p, sizeof p, "%s/exp/%s", dir, files[k]);
+        if (!tu_exists(p)) fprintf(stderr, "missing %s\n", p);
+        assert_true(tu_exists(p));
+    }
+    if (have_python("numpy")) python_check(CHECK_STDP, "exp r.json", "export ok");
+    /* A nested folder is created; the SG-SNN writes its layers. */
+    cli_ok("train " SMALL_TRAIN "--model sgsnn --set sgsnn.n_hidden=16 --set sgsnn.epochs=1 "
+           "--set sgsnn.steps=5 --out s.json --export out/sg");
+    char p[700];
+    snprintf(p, sizeof p, "%s/out/sg/w1.npy", dir);
+    assert_true(tu_exists(p));
+    if (have_python("numpy")) python_check(CHECK_SGSNN, "out/sg s.json", "sgsnn export ok");
+}
+
+static void train_export_errors_before_the_run(void **state)
+{
+    (void)state;
+    write_idx_pair("img", "lbl", 40, 15, 15);
+    /* img is a file: no folder can be made under it (even as root). */
+    expect_error("train " SMALL_TRAIN "--out r2.json --export img/exp", "--export img/exp");
+    expect_error("train " SMALL_TRAIN "--out r2.json --export", "--export");
+    /* A run that fails on its data leaves no export folder behind. */
+    expect_error("train --data idx:no-img,no-lbl --quiet --out r2.json --export e2",
+                 "no-img: cannot open");
+}
+
+static const char *CHECK_H5 = "import sys, h5py, numpy as np\n"
+                              "f = h5py.File(sys.argv[1], 'r')\n"
+                              "assert list(f['spikes'].keys()) == ['somnus']\n"
+                              "g = f['spikes/somnus']\n"
+                              "t, ids = g['timestamps'][:], g['node_ids'][:]\n"
+                              "assert t.dtype == np.float64 and ids.dtype == np.uint64\n"
+                              "assert t.tolist() == [6.0, 21.0], t\n"
+                              "assert ids.tolist() == [1, 1], ids\n"
+                              "u = g['timestamps'].attrs['units']\n"
+                              "assert (u.decode() if isinstance(u, bytes) else u) == 'ms'\n"
+                              "s = g.attrs['sorting']\n"
+                              "assert (s.decode() if isinstance(s, bytes) else s) == 'by_time'\n"
+                              "print('h5 ok')\n";
+
+static char *slurp(const char *name)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = calloc(1, 1 << 16);
+    size_t n = fread(buf, 1, (1 << 16) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* One S neuron drives one E neuron (global id 1) one step after each input spike; its
+ * spikes, written as SONATA, drive input neuron 1 of a second network, whose E neuron
+ * (global id 2) fires one step later again. */
+#define ONE_TO_ONE                                                                                 \
+    "--quiet --steps 30 --plasticity off --set net.n_exc=1 --set net.n_inh=0 --set net.p_se=1 "    \
+    "--set net.w_se=1 --set lif_e.tau_m=1 --set lif_e.tau_syn=1 "
+
+static void run_sonata_round_trip(void **state)
+{
+    (void)state;
+    const char *in = "neuron,time_ms\n0,5.0\n0,5.4\n0,20\n";
+    free(tu_write_file(dir, "in.csv", in, strlen(in)));
+    cli_ok("run " ONE_TO_ONE "--set net.n_input=1 --input spikes:in.csv --out a.json "
+           "--spikes-out x.h5");
+    if (have_python("h5py")) python_check(CHECK_H5, "x.h5", "h5 ok");
+    cli_ok("run " ONE_TO_ONE "--set net.n_input=2 --input sonata:x.h5:somnus --out b.json "
+           "--spikes-out b.csv");
+    char *b = slurp("b.csv");
+    assert_non_null(b);
+    assert_string_equal(b, "neuron,time_ms\n2,7\n2,22\n");
+    free(b);
+    /* Without a population name the only one is taken; .sonata is SONATA too. */
+    cli_ok("run " ONE_TO_ONE "--set net.n_input=2 --input sonata:x.h5 --out c.json "
+           "--spikes-out c.sonata");
+    if (have_python("h5py")) {
+        const char *cmp = "import sys, h5py\n"
+                          "g = h5py.File(sys.argv[1], 'r')['spikes/somnus']\n"
+                          "assert g['node_ids'][:].tolist() == [2, 2]\n"
+                          "assert g['timestamps'][:].tolist() == [7.0, 22.0]\n"
+                          "print('sonata ok')\n";
+        python_check(cmp, "c.sonata", "sonata ok");
+    }
+}
+
+static void run_sonata_errors(void **state)
+{
+    (void)state;
+    expect_error("run --steps 10 --input sonata:missing.h5 --out r.json --spikes-out s.h5",
+                 "missing.h5");
+    expect_error("run --steps 10 --input sonata: --out r.json", "names no file");
+    const char *in = "0,1.0\n";
+    char *p = tu_write_file(dir, "one.csv", in, strlen(in));
+    cli_ok("run " ONE_TO_ONE "--set net.n_input=1 --input spikes:one.csv --out a.json "
+           "--spikes-out y.h5");
+    remove(p);
+    free(p);
+    expect_error("run --steps 10 --input sonata:y.h5:other --out r.json", "other");
+    /* Global id 1 is out of range for a network with one input neuron. */
+    expect_error("run " ONE_TO_ONE "--set net.n_input=1 --input sonata:y.h5 --out r.json",
+                 "out of range");
+    expect_error("run --steps 10 --input none --out r.json --spikes-out /nonexistent-dir/s.h5",
+                 "/nonexistent-dir/s.h5");
+    expect_error("run --steps 10 --input nothing --out r.json", "sonata:FILE");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(train_export_matches_results),
+        cmocka_unit_test(train_export_errors_before_the_run),
+        cmocka_unit_test(run_sonata_round_trip),
+        cmocka_unit_test(run_sonata_errors),
+    };
+    return cmocka_run_group_tests_name("export", tests, setup, teardown);
+}
