@@ -83,3 +83,9 @@ fuzz: deps
 	    echo "fuzz: sonata: inputs that crashed or hung (in libhdf5? see docs/fuzzing.md):"; \
 	    ls $(FUZZ_BUILD)/crashes/sonata-*; fi; \
 	done
+
+# make soak: scripts/soak.sh (not in CI): 10^8 wake steps with 20% sleep, RSS sampled
+# every 2 s, fails if memory grows; STEPS=N for a shorter run. See docs/soak.md.
+.PHONY: soak
+soak: all
+	@scripts/soak.sh $(BUILD)/somnus
