@@ -1117,3 +1117,63 @@ sm_status sm_sgsnn_train(sm_sgsnn *net, const float *x, const int *y, int n, con
     }
     return SM_OK;
 }
+
+/* ---------------------------------------------------------------- checkpoint state */
+
+/* Layout: the four parameter arrays, then their Adam m and v, then the counters and W0.
+ * Gradients and workspaces are recomputed before they are read, so they are not state. */
+typedef struct sgsnn_counters {
+    long adam_t, minibatches, sleep_passes;
+    int epoch, pad;
+    uint64_t sleep_step;
+    double w0[2];
+} sgsnn_counters;
+
+size_t sm_sgsnn_state_size(const sm_sgsnn *net)
+{
+    size_t n = 0;
+    for (int k = 0; k < 4; k++)
+        n += 3 * net->len[k] * sizeof(float);
+    return n + sizeof(sgsnn_counters);
+}
+
+void sm_sgsnn_state_save(const sm_sgsnn *net, void *buf)
+{
+    char *b = buf;
+    float *const *arrays[3] = {net->par, net->adam_m, net->adam_v};
+    for (int a = 0; a < 3; a++)
+        for (int k = 0; k < 4; k++) {
+            memcpy(b, arrays[a][k], net->len[k] * sizeof(float));
+            b += net->len[k] * sizeof(float);
+        }
+    sgsnn_counters c;
+    memset(&c, 0, sizeof c);
+    c.adam_t = net->adam_t;
+    c.minibatches = net->minibatches;
+    c.sleep_passes = net->sleep_passes;
+    c.epoch = net->epoch;
+    c.sleep_step = net->sleep_step;
+    c.w0[0] = net->w0[0];
+    c.w0[1] = net->w0[1];
+    memcpy(b, &c, sizeof c);
+}
+
+void sm_sgsnn_state_load(sm_sgsnn *net, const void *buf)
+{
+    const char *b = buf;
+    float **arrays[3] = {net->par, net->adam_m, net->adam_v};
+    for (int a = 0; a < 3; a++)
+        for (int k = 0; k < 4; k++) {
+            memcpy(arrays[a][k], b, net->len[k] * sizeof(float));
+            b += net->len[k] * sizeof(float);
+        }
+    sgsnn_counters c;
+    memcpy(&c, b, sizeof c);
+    net->adam_t = c.adam_t;
+    net->minibatches = c.minibatches;
+    net->sleep_passes = c.sleep_passes;
+    net->epoch = c.epoch;
+    net->sleep_step = c.sleep_step;
+    net->w0[0] = c.w0[0];
+    net->w0[1] = c.w0[1];
+}

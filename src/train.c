@@ -10,6 +10,7 @@
 
 #include "somnus/checkpoint.h"
 #include "somnus/readout.h"
+#include "somnus/results.h"
 #include "train_impl.h"
 
 double sm_train_now(void)
@@ -245,10 +246,6 @@ sm_status sm_train_run_opts(const sm_config *cfg, const sm_train_data *data,
         return sm_error_set(err, SM_EINVAL, "train: need at least 2 training and 1 test image");
     sm_train_options none = {0};
     if (!opt) opt = &none;
-    const int ckpt = (opt->checkpoint_path && opt->checkpoint_every > 0) || opt->resume_path;
-    if (ckpt && cfg->train.model != SM_MODEL_STDP)
-        return sm_error_set(err, SM_EINVAL,
-                            "train: checkpoints are implemented for train.model=stdp only");
     sm_train_run_ctx r = {.fn = opt->progress,
                           .ctx = opt->progress_ctx,
                           .final_fn = opt->final_fn,
@@ -282,4 +279,61 @@ sm_status sm_train_checkpoint_config(const char *path, sm_config *cfg, sm_error 
     if (st == SM_OK) st = sm_config_validate(cfg, err);
     sm_ckpt_free(c);
     return st;
+}
+
+struct sm_ckpt *sm_train_ckpt_begin(const sm_config *cfg, const sm_train_data *data,
+                                    const sm_train_run_ctx *r, json_t *tab,
+                                    const sm_train_position *pos, sm_error *err)
+{
+    sm_ckpt *c = sm_ckpt_new();
+    if (!c) {
+        sm_error_set(err, SM_ENOMEM, "checkpoint: out of memory");
+        return NULL;
+    }
+    json_t *m = sm_ckpt_meta(c);
+    json_object_set_new(m, "command", json_string("train"));
+    json_object_set_new(m, "config", sm_config_to_json(cfg));
+    json_object_set_new(m, "data", sm_train_data_json(data));
+    json_object_set_new(m, "batches_done", json_integer(pos->done));
+    json_object_set_new(m, "evaluations", json_deep_copy(tab));
+    json_object_set_new(m, "eval_s", json_real(pos->eval_s));
+    json_object_set_new(m, "wall_s", json_real(pos->wall_s));
+    json_object_set_new(m, "progress_done", json_integer(r->prog.done));
+    json_object_set_new(m, "last_accuracy", sm_train_real(r->prog.last_accuracy));
+    return c;
+}
+
+struct sm_ckpt *sm_train_ckpt_resume(const sm_config *cfg, const sm_train_data *data,
+                                     sm_train_run_ctx *r, json_t **tab, sm_train_position *pos,
+                                     sm_error *err)
+{
+    const char *path = r->resume_path;
+    sm_ckpt *c = sm_ckpt_read(path, err);
+    if (!c) return NULL;
+    json_t *m = sm_ckpt_meta(c);
+    json_t *cj = sm_config_to_json(cfg), *dj = sm_train_data_json(data);
+    sm_status st = SM_OK;
+    if (!json_equal(cj, json_object_get(m, "config")))
+        st = sm_error_set(err, SM_EINVAL, "%s: the checkpoint was written with another config",
+                          path);
+    else if (!json_equal(dj, json_object_get(m, "data")))
+        st = sm_error_set(err, SM_EINVAL, "%s: the checkpoint was written for other data", path);
+    else if (!json_is_integer(json_object_get(m, "batches_done")) ||
+             !json_is_object(json_object_get(m, "evaluations")))
+        st = sm_error_set(err, SM_EFORMAT, "%s: not a `somnus train` checkpoint", path);
+    json_decref(cj);
+    json_decref(dj);
+    if (st != SM_OK) {
+        sm_ckpt_free(c);
+        return NULL;
+    }
+    pos->done = (int)json_integer_value(json_object_get(m, "batches_done"));
+    pos->eval_s = json_number_value(json_object_get(m, "eval_s"));
+    pos->wall_s = json_number_value(json_object_get(m, "wall_s"));
+    json_decref(*tab);
+    *tab = json_deep_copy(json_object_get(m, "evaluations"));
+    r->prog.done = json_integer_value(json_object_get(m, "progress_done"));
+    json_t *la = json_object_get(m, "last_accuracy");
+    r->prog.last_accuracy = json_is_number(la) ? json_number_value(la) : NAN;
+    return c;
 }

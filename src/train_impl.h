@@ -42,6 +42,28 @@ json_t *sm_train_data_json(const sm_train_data *d);
 json_t *sm_train_confusion_json(const int *y, const int *pred, int n, int n_labels,
                                 json_t **per_class);
 
+struct sm_ckpt;
+
+/* Where a run stands, as a checkpoint records it. */
+typedef struct sm_train_position {
+    int done;      /* batches (STDP) or epochs (SG-SNN) completed */
+    double eval_s; /* seconds spent evaluating so far */
+    double wall_s; /* wall time of the training loop so far */
+} sm_train_position;
+
+/* A new checkpoint whose metadata holds the config, the data description, the position,
+ * the evaluation table so far and the progress counters. NULL (err set) if out of memory. */
+struct sm_ckpt *sm_train_ckpt_begin(const sm_config *cfg, const sm_train_data *data,
+                                    const sm_train_run_ctx *r, json_t *tab,
+                                    const sm_train_position *pos, sm_error *err);
+
+/* Reads r->resume_path, checks it was written for this config and data, and restores the
+ * evaluation table (*tab replaced), the progress counters and *pos. Returns the
+ * checkpoint for the model-specific sections (caller frees), or NULL with err set. */
+struct sm_ckpt *sm_train_ckpt_resume(const sm_config *cfg, const sm_train_data *data,
+                                     sm_train_run_ctx *r, json_t **tab, sm_train_position *pos,
+                                     sm_error *err);
+
 sm_status sm_train_stdp(const sm_config *cfg, const sm_train_data *data, sm_train_run_ctx *r,
                         json_t **results, sm_error *err);
 sm_status sm_train_sgsnn(const sm_config *cfg, const sm_train_data *data, sm_train_run_ctx *r,

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "somnus/checkpoint.h"
 #include "somnus/results.h"
 #include "somnus/sgsnn.h"
 #include "train_impl.h"
@@ -89,6 +90,50 @@ static json_t *final_json(sm_sgsnn *net, const sm_train_data *d, const double w0
     return out;
 }
 
+/* The network's complete state after `epochs` epochs, and W0 of the final ratio. */
+static sm_status save_checkpoint(const sm_config *cfg, const sm_train_data *d,
+                                 const sm_train_run_ctx *r, const sm_sgsnn *net, json_t *tab,
+                                 const sm_train_position *pos, const double w0[2], sm_error *err)
+{
+    sm_ckpt *c = sm_train_ckpt_begin(cfg, d, r, tab, pos, err);
+    if (!c) return err->code;
+    const size_t n = sm_sgsnn_state_size(net);
+    void *buf = malloc(n);
+    sm_status st = buf ? SM_OK : sm_error_set(err, SM_ENOMEM, "checkpoint: out of memory");
+    if (st == SM_OK) {
+        sm_sgsnn_state_save(net, buf);
+        st = sm_ckpt_add(c, "sgsnn", buf, n, err);
+    }
+    if (st == SM_OK) st = sm_ckpt_add(c, "w0", w0, 2 * sizeof(double), err);
+    if (st == SM_OK) st = sm_ckpt_write(c, r->ckpt_path, err);
+    free(buf);
+    sm_ckpt_free(c);
+    return st;
+}
+
+static sm_status resume(const sm_config *cfg, const sm_train_data *d, sm_train_run_ctx *r,
+                        sm_sgsnn *net, json_t **tab, sm_train_position *pos, double w0[2],
+                        sm_error *err)
+{
+    sm_ckpt *c = sm_train_ckpt_resume(cfg, d, r, tab, pos, err);
+    if (!c) return err->code;
+    size_t n, nw;
+    const void *state = sm_ckpt_get(c, "sgsnn", &n);
+    const void *w = sm_ckpt_get(c, "w0", &nw);
+    sm_status st = SM_OK;
+    if (!state || n != sm_sgsnn_state_size(net) || !w || nw != 2 * sizeof(double))
+        st = sm_error_set(err, SM_EFORMAT,
+                          "%s: no SG-SNN state of this network's size: the checkpoint belongs "
+                          "to another configuration",
+                          r->resume_path);
+    else {
+        sm_sgsnn_state_load(net, state);
+        memcpy(w0, w, 2 * sizeof(double));
+    }
+    sm_ckpt_free(c);
+    return st;
+}
+
 sm_status sm_train_sgsnn(const sm_config *cfg, const sm_train_data *d, sm_train_run_ctx *r,
                          json_t **results, sm_error *err)
 {
@@ -103,9 +148,17 @@ sm_status sm_train_sgsnn(const sm_config *cfg, const sm_train_data *d, sm_train_
     json_t *tab = json_object();
     sm_status st = SM_OK;
     const double t0 = sm_train_now();
-    double t_eval_total = 0, w0[2];
+    double t_eval_total = 0, w0[2], wall0 = 0;
     sm_sgsnn_sum_abs_w(net, w0);
-    for (int e = 1; e <= p.epochs && st == SM_OK; e++) {
+    int e0 = 0;
+    if (r->resume_path) {
+        sm_train_position pos;
+        st = resume(cfg, d, r, net, &tab, &pos, w0, err);
+        e0 = pos.done;
+        t_eval_total = pos.eval_s;
+        wall0 = pos.wall_s;
+    }
+    for (int e = e0 + 1; e <= p.epochs && st == SM_OK; e++) {
         r->prog.batch = e;
         const int due = cfg->train.eval_every > 0 &&
                         (e % cfg->train.eval_every == 0 || e == p.epochs) && n_val > 0;
@@ -114,10 +167,14 @@ sm_status sm_train_sgsnn(const sm_config *cfg, const sm_train_data *d, sm_train_
                                   due ? val->labels : NULL, due ? n_val : 0, &s, err);
         if (st != SM_OK) break;
         t_eval_total += s.eval_seconds;
-        add_row(tab, &s, (int64_t)e * tr->n, sm_train_now() - t0);
+        add_row(tab, &s, (int64_t)e * tr->n, wall0 + sm_train_now() - t0);
         r->prog.done += tr->n;
         if (due) r->prog.last_accuracy = s.test_acc;
-        if (sm_train_report(r))
+        if (r->ckpt_path && e % r->ckpt_every == 0 && e < p.epochs) {
+            const sm_train_position pos = {e, t_eval_total, wall0 + sm_train_now() - t0};
+            st = save_checkpoint(cfg, d, r, net, tab, &pos, w0, err);
+        }
+        if (st == SM_OK && sm_train_report(r))
             st = sm_error_set(err, SM_ECANCELED, "train: stopped by the caller");
     }
     const double t_final = sm_train_now();

@@ -384,20 +384,12 @@ static sm_status check_sizes(const sm_config *cfg, const sm_train_data *data, sm
 }
 
 /* Writes the state after `batches` batches (between batches: no episode is running). */
+/* Writes the state after `batches` batches (between batches: no episode is running). */
 static sm_status save_checkpoint(trainer *t, json_t *tab, int batches, double wall, sm_error *err)
 {
-    sm_ckpt *c = sm_ckpt_new();
-    if (!c) return sm_error_set(err, SM_ENOMEM, "checkpoint: out of memory");
-    json_t *m = sm_ckpt_meta(c);
-    json_object_set_new(m, "command", json_string("train"));
-    json_object_set_new(m, "config", sm_config_to_json(t->cfg));
-    json_object_set_new(m, "data", sm_train_data_json(t->data));
-    json_object_set_new(m, "batches_done", json_integer(batches));
-    json_object_set_new(m, "evaluations", json_deep_copy(tab));
-    json_object_set_new(m, "eval_s", json_real(t->t_eval));
-    json_object_set_new(m, "wall_s", json_real(wall));
-    json_object_set_new(m, "progress_done", json_integer(t->run->prog.done));
-    json_object_set_new(m, "last_accuracy", sm_train_real(t->run->prog.last_accuracy));
+    const sm_train_position pos = {batches, t->t_eval, wall};
+    sm_ckpt *c = sm_train_ckpt_begin(t->cfg, t->data, t->run, tab, &pos, err);
+    if (!c) return err->code;
     sm_status st = sm_sim_checkpoint_save(t->sim, c, err);
     if (st == SM_OK) st = sm_ckpt_write(c, t->run->ckpt_path, err);
     sm_ckpt_free(c);
@@ -407,33 +399,13 @@ static sm_status save_checkpoint(trainer *t, json_t *tab, int batches, double wa
 /* Restores a checkpoint into the freshly built trainer; *k0 = batches already done. */
 static sm_status resume(trainer *t, json_t **tab, int *k0, sm_error *err)
 {
-    const char *path = t->run->resume_path;
-    sm_ckpt *c = sm_ckpt_read(path, err);
+    sm_train_position pos;
+    sm_ckpt *c = sm_train_ckpt_resume(t->cfg, t->data, t->run, tab, &pos, err);
     if (!c) return err->code;
-    json_t *m = sm_ckpt_meta(c);
-    json_t *cfg = sm_config_to_json(t->cfg), *data = sm_train_data_json(t->data);
-    sm_status st = SM_OK;
-    if (!json_equal(cfg, json_object_get(m, "config")))
-        st = sm_error_set(err, SM_EINVAL, "%s: the checkpoint was written with another config",
-                          path);
-    else if (!json_equal(data, json_object_get(m, "data")))
-        st = sm_error_set(err, SM_EINVAL, "%s: the checkpoint was written for other data", path);
-    else if (!json_is_integer(json_object_get(m, "batches_done")) ||
-             !json_is_object(json_object_get(m, "evaluations")))
-        st = sm_error_set(err, SM_EFORMAT, "%s: not a `somnus train` checkpoint", path);
-    if (st == SM_OK) st = sm_sim_checkpoint_load(t->sim, c, path, err);
-    if (st == SM_OK) {
-        *k0 = (int)json_integer_value(json_object_get(m, "batches_done"));
-        json_decref(*tab);
-        *tab = json_deep_copy(json_object_get(m, "evaluations"));
-        t->t_eval = json_number_value(json_object_get(m, "eval_s"));
-        t->wall_offset = json_number_value(json_object_get(m, "wall_s"));
-        t->run->prog.done = json_integer_value(json_object_get(m, "progress_done"));
-        json_t *la = json_object_get(m, "last_accuracy");
-        t->run->prog.last_accuracy = json_is_number(la) ? json_number_value(la) : NAN;
-    }
-    json_decref(cfg);
-    json_decref(data);
+    sm_status st = sm_sim_checkpoint_load(t->sim, c, t->run->resume_path, err);
+    *k0 = pos.done;
+    t->t_eval = pos.eval_s;
+    t->wall_offset = pos.wall_s;
     sm_ckpt_free(c);
     return st;
 }

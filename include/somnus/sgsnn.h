@@ -211,6 +211,16 @@ int sm_sgsnn_sleep_phase(sm_sgsnn *net, int max_iters);
  * rate <= 0 (= never). */
 long sm_sgsnn_sleep_period(double rate);
 
+/* ---- checkpoints ---- */
+/* Size in bytes of the network's complete training state: weights and biases, Adam
+ * moments and step, epoch, minibatch and sleep counters, the sleep noise counter, W0. */
+size_t sm_sgsnn_state_size(const sm_sgsnn *net);
+/* Copies that state into buf (sm_sgsnn_state_size bytes). */
+void sm_sgsnn_state_save(const sm_sgsnn *net, void *buf);
+/* Restores it into a network created with the same parameters; training then continues
+ * exactly as if it had not stopped. */
+void sm_sgsnn_state_load(sm_sgsnn *net, const void *buf);
+
 /* ---- the building blocks, exposed for tests and for other modules ---- */
 
 /* One Adam update of n parameters as torch.optim.Adam: m += (1-b1)(g-m);

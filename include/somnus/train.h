@@ -105,7 +105,7 @@ sm_status sm_train_run_final(const sm_config *cfg, const sm_train_data *data,
                              void *final_ctx, json_t **results, sm_error *err);
 
 /* ------------------------------------------------------------------------------------
- * Checkpoints (STDP model): the complete state at a batch boundary, to continue a run
+ * Checkpoints: the complete state at a batch (STDP) or epoch (SG-SNN) boundary, to continue a run
  * that was stopped or killed with results identical to an uninterrupted run (apart from
  * timings). See include/somnus/checkpoint.h for the file.
  * ---------------------------------------------------------------------------------- */
@@ -142,9 +142,9 @@ typedef struct sm_train_options {
     void *sgsnn_final_ctx;
 } sm_train_options;
 
-/* sm_train_run with options. Checkpointing and resuming need train.model = stdp
- * (SM_EINVAL otherwise). Resuming checks that the checkpoint was written by this
- * version, for this config and data, and is undamaged (SM_EFORMAT naming the file). */
+/* sm_train_run with options. Checkpoints are taken every checkpoint_every batches (STDP)
+ * or epochs (SG-SNN), never after the last one. Resuming checks that the checkpoint was written by
+ * this version, for this config and data, and is undamaged (SM_EFORMAT naming the file). */
 sm_status sm_train_run_opts(const sm_config *cfg, const sm_train_data *data,
                             const sm_train_options *opt, json_t **results, sm_error *err);
 

@@ -36,8 +36,8 @@ static void usage(FILE *out)
         "  --export DIR           also write numpy files into DIR: weights, final readout\n"
         "                         representations and labels, monitor series (STDP), or\n"
         "                         w1, b1, w2, b2 (SG-SNN); see docs/formats.md\n"
-        "  --checkpoint-every N   save the complete state every N batches (STDP) into\n"
-        "                         --checkpoint DIR (default: OUT.ckpt), atomically\n"
+        "  --checkpoint-every N   save the complete state every N batches (SG-SNN: epochs)\n"
+        "                         into --checkpoint DIR (default: OUT.ckpt), atomically\n"
         "  --resume DIR           continue the run checkpointed in DIR (its config and\n"
         "                         data; no --config/--set/--seed/--data/--model)\n"
         "  --config FILE  --set group.name=value  --seed N   (see `somnus config --list`)\n"
@@ -157,8 +157,6 @@ int cmd_train(int argc, char **argv)
         char dflt[4096];
         snprintf(dflt, sizeof dflt, "%s.ckpt", o.out);
         const char *dir = o.ckpt_dir ? o.ckpt_dir : dflt;
-        if (cfg.train.model != SM_MODEL_STDP)
-            return cli_fail(CLI_USAGE, "--checkpoint-every: implemented for train.model=stdp only");
         if (sm_mkdir_p(dir, &err) != SM_OK) return cli_fail(CLI_USAGE, "--checkpoint %s", err.msg);
         snprintf(ckpt_path, sizeof ckpt_path, "%s/checkpoint.smck", dir);
         if (cli_check_writable(ckpt_path, &err) != SM_OK)
