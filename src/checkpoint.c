@@ -184,7 +184,10 @@ static sm_ckpt *parse(const char *path, const unsigned char *buf, size_t len, sm
         char name[NAME_LEN + 1] = {0};
         uint64_t sl;
         if (!take(&r, name, NAME_LEN) || !take(&r, &sl, sizeof sl) || sl > r.len - r.pos) goto bad;
-        if (sm_ckpt_add(c, name, buf + r.pos, (size_t)sl, err) != SM_OK) goto fail;
+        if (sm_ckpt_add(c, name, buf + r.pos, (size_t)sl, err) != SM_OK) {
+            if (err && err->code == SM_ENOMEM) goto oom;
+            goto bad; /* an empty, unterminated or repeated section name */
+        }
         r.pos += (size_t)sl;
     }
     if (r.pos != r.len) goto bad;
