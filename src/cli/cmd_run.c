@@ -142,6 +142,9 @@ static sm_status simulate(sm_sim *sim, const run_opts *o, sm_encoder *enc, long 
         }
         if (st == SM_OK) st = o->plasticity ? sm_sim_wake(sim, n, err) : sm_sim_test(sim, n, err);
         done += n;
+        /* Every 64 presentations (and at the end, by the caller): a diverged state stops
+         * the run, naming the step and the parameters. */
+        if (st == SM_OK && (done / chunk) % 64 == 0) st = sm_sim_check_finite(sim, err);
         if (now() - last > 0.25 || done == steps) {
             progress(o, done, steps, t0);
             last = now();
