@@ -103,7 +103,7 @@ void sm_train_data_free(sm_train_data *d)
     d->train = d->val = d->test = NULL;
 }
 
-static sm_dataset *select_classes(sm_dataset *ds, const sm_config *cfg, sm_error *err)
+static sm_dataset *select_classes(const sm_dataset *ds, const sm_config *cfg, sm_error *err)
 {
     int *classes = malloc((size_t)ds->n_classes * sizeof *classes), k;
     if (!classes) {
@@ -130,8 +130,8 @@ static sm_status prepare_part(sm_dataset **part, const sm_config *cfg, int norma
     return SM_OK;
 }
 
-static sm_status split_data(const sm_config *cfg, sm_dataset *pool, sm_dataset *official,
-                            sm_train_data *out, sm_error *err)
+static sm_status split_data(const sm_config *cfg, const sm_dataset *pool,
+                            const sm_dataset *official, sm_train_data *out, sm_error *err)
 {
     const uint64_t seed = (uint64_t)cfg->run.seed;
     if (official && cfg->data.official_test) {
@@ -149,30 +149,38 @@ static sm_status split_data(const sm_config *cfg, sm_dataset *pool, sm_dataset *
                             &out->train, &out->val, &out->test, err);
 }
 
-sm_status sm_train_data_load(const sm_config *cfg, sm_train_data *out, sm_error *err)
+sm_status sm_train_data_from_pool(const sm_config *cfg, const sm_dataset *pool,
+                                  const sm_dataset *official, sm_train_data *out, sm_error *err)
 {
     memset(out, 0, sizeof *out);
+    if (!pool) return sm_error_set(err, SM_EINVAL, "train: no dataset");
     snprintf(out->name, sizeof out->name, "%s", cfg->data.dataset);
-    sm_dataset *pool = NULL, *official = NULL;
-    sm_status st = sm_dataset_load_named(cfg->data.dataset, cfg->data.dir, &pool, &official, err);
-    if (st != SM_OK) return st;
+    sm_dataset *p = NULL, *t = NULL;
+    sm_status st = SM_OK;
     if (strcmp(cfg->data.classes, "all") != 0) {
-        sm_dataset *p = select_classes(pool, cfg, err), *t = NULL;
+        p = select_classes(pool, cfg, err);
         if (p && official) t = select_classes(official, cfg, err);
         st = p && (!official || t) ? SM_OK : err->code;
-        sm_dataset_destroy(pool);
-        sm_dataset_destroy(official);
-        pool = p;
-        official = t;
     }
-    if (st == SM_OK) st = split_data(cfg, pool, official, out, err);
-    sm_dataset_destroy(pool);
-    sm_dataset_destroy(official);
+    if (st == SM_OK) st = split_data(cfg, p ? p : pool, p ? t : official, out, err);
+    sm_dataset_destroy(p);
+    sm_dataset_destroy(t);
     const int normalize = cfg->train.model == SM_MODEL_STDP;
     if (st == SM_OK) st = prepare_part(&out->train, cfg, normalize, err);
     if (st == SM_OK) st = prepare_part(&out->val, cfg, normalize, err);
     if (st == SM_OK) st = prepare_part(&out->test, cfg, normalize, err);
     if (st != SM_OK) sm_train_data_free(out);
+    return st;
+}
+
+sm_status sm_train_data_load(const sm_config *cfg, sm_train_data *out, sm_error *err)
+{
+    memset(out, 0, sizeof *out);
+    sm_dataset *pool = NULL, *official = NULL;
+    sm_status st = sm_dataset_load_named(cfg->data.dataset, cfg->data.dir, &pool, &official, err);
+    if (st == SM_OK) st = sm_train_data_from_pool(cfg, pool, official, out, err);
+    sm_dataset_destroy(pool);
+    sm_dataset_destroy(official);
     return st;
 }
 

@@ -79,13 +79,13 @@ sm_status sm_train_run(const sm_config *cfg, const sm_train_data *data,
                        sm_train_progress_fn progress, void *ctx, json_t **results, sm_error *err);
 
 /* ------------------------------------------------------------------------------------
- * Additions for callers that run many configurations (somnus sweep); src/train_pool.c.
+ * Additions for callers that run many configurations (somnus sweep).
  * ---------------------------------------------------------------------------------- */
 
 /* Like sm_train_data_load, but from a dataset already loaded with
  * sm_dataset_load_named (`pool`, and `official`, its own test set, or NULL), so that a
  * caller running many cells loads each dataset once. Selects data.classes, splits with
- * run.seed, resizes and normalizes exactly as sm_train_data_load does; `pool` and
+ * run.seed, resizes and normalizes (sm_train_data_load is this after loading); `pool` and
  * `official` are only read (several threads may share them). out->name is
  * data.dataset. The caller frees `out` with sm_train_data_free. */
 sm_status sm_train_data_from_pool(const sm_config *cfg, const sm_dataset *pool,
