@@ -58,6 +58,34 @@ json_t *sm_weight_stats_to_json(const sm_weight_stats *s)
                      "frac_at_bound", s->frac_at_bound);
 }
 
+json_t *sm_pathway_stats_to_json(const sm_weight_stats s[SM_N_PATHS])
+{
+    json_t *o = json_object();
+    for (int p = 0; p < SM_N_PATHS; p++)
+        json_object_set_new(o, sm_pathway_name(p), sm_weight_stats_to_json(&s[p]));
+    return o;
+}
+
+json_t *sm_net_to_json(const sm_net *net)
+{
+    json_t *counts = json_object();
+    for (int p = 0; p < SM_N_PATHS; p++)
+        json_object_set_new(counts, sm_pathway_name(p),
+                            json_integer((json_int_t)net->path_count[p]));
+    return json_pack("{s:i, s:i, s:i, s:I, s:o}", "n_input", net->n_in, "n_exc", net->n_exc,
+                     "n_inh", net->n_inh, "synapses", (json_int_t)net->n_syn,
+                     "synapses_per_pathway", counts);
+}
+
+json_t *sm_sim_counters_to_json(const sm_sim_counters *c)
+{
+    return json_pack(
+        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "steps", (json_int_t)c->steps, "wake_steps",
+        (json_int_t)c->wake_steps, "sleep_steps", (json_int_t)c->sleep_steps, "test_steps",
+        (json_int_t)c->test_steps, "episodes", (json_int_t)c->episodes, "episodes_converged",
+        (json_int_t)c->episodes_converged, "normalizations", (json_int_t)c->normalizations);
+}
+
 static json_t *column(json_t *obj, const char *name)
 {
     json_t *a = json_array();

@@ -323,14 +323,6 @@ done:
     return st;
 }
 
-static json_t *stats_json(const sm_weight_stats s[SM_N_PATHS])
-{
-    json_t *o = json_object();
-    for (int p = 0; p < SM_N_PATHS; p++)
-        json_object_set_new(o, sm_pathway_name(p), sm_weight_stats_to_json(&s[p]));
-    return o;
-}
-
 static json_t *final_json(trainer *t, const final_result *f)
 {
     sm_weight_stats w[SM_N_PATHS];
@@ -350,26 +342,6 @@ static json_t *final_json(trainer *t, const final_result *f)
         sm_train_real(t->plastic_initial > 0 ? plastic_sum(t->cfg, w) / t->plastic_initial : NAN),
         "exc_over_w0", sm_train_real(w0[0] > 0 ? sums[0] / w0[0] : NAN), "inh_over_w0",
         sm_train_real(w0[1] > 0 ? sums[1] / w0[1] : NAN));
-}
-
-static json_t *network_json(const sm_net *net)
-{
-    json_t *counts = json_object();
-    for (int p = 0; p < SM_N_PATHS; p++)
-        json_object_set_new(counts, sm_pathway_name(p),
-                            json_integer((json_int_t)net->path_count[p]));
-    return json_pack("{s:i, s:i, s:i, s:I, s:o}", "n_input", net->n_in, "n_exc", net->n_exc,
-                     "n_inh", net->n_inh, "synapses", (json_int_t)net->n_syn,
-                     "synapses_per_pathway", counts);
-}
-
-static json_t *counters_json(const sm_sim_counters *c)
-{
-    return json_pack(
-        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "steps", (json_int_t)c->steps, "wake_steps",
-        (json_int_t)c->wake_steps, "sleep_steps", (json_int_t)c->sleep_steps, "test_steps",
-        (json_int_t)c->test_steps, "episodes", (json_int_t)c->episodes, "episodes_converged",
-        (json_int_t)c->episodes_converged, "normalizations", (json_int_t)c->normalizations);
 }
 
 static sm_status check_sizes(const sm_config *cfg, const sm_train_data *data, sm_error *err)
@@ -505,9 +477,10 @@ sm_status sm_train_stdp(const sm_config *cfg_in, const sm_train_data *data, sm_t
             "{s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "somnus_version",
             sm_version(), "command", "train", "model", "stdp", "seed", (json_int_t)cfg.run.seed,
             "config", sm_config_to_json(&cfg), "data", sm_train_data_json(data), "network",
-            network_json(t.sim->net), "evaluations", tab, "final", final_json(&t, &f),
-            "weights_initial", stats_json(t.w_initial), "counters", counters_json(&t.sim->count),
-            "monitor", sm_monitor_to_json(t.sim->mon), "timing",
+            sm_net_to_json(t.sim->net), "evaluations", tab, "final", final_json(&t, &f),
+            "weights_initial", sm_pathway_stats_to_json(t.w_initial), "counters",
+            sm_sim_counters_to_json(&t.sim->count), "monitor", sm_monitor_to_json(t.sim->mon),
+            "timing",
             json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:i}", "build_s", t_train - t_start,
                       "train_s", train_s, "eval_s", t.t_eval, "final_s", t_end - t_final, "wall_s",
                       t_end - t_start, "train_steps_per_s",

@@ -11,6 +11,7 @@
 #include "somnus/config.h"
 #include "somnus/error.h"
 #include "somnus/monitor.h"
+#include "somnus/sim.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -25,6 +26,17 @@ json_t *sm_config_to_json(const sm_config *cfg);
 
 /* Weight statistics of one pathway as an object. New reference. */
 json_t *sm_weight_stats_to_json(const sm_weight_stats *s);
+
+/* The statistics of all four pathways as {"SE": {...}, "EE": ..., "EI": ..., "IE": ...}.
+ * New reference. */
+json_t *sm_pathway_stats_to_json(const sm_weight_stats s[SM_N_PATHS]);
+
+/* Population sizes and synapse counts (in all and per pathway). New reference. */
+json_t *sm_net_to_json(const sm_net *net);
+
+/* The simulation's step counters (steps, wake/sleep/test steps, episodes, converged
+ * episodes, normalizations). New reference. */
+json_t *sm_sim_counters_to_json(const sm_sim_counters *c);
 
 /* The monitor's records as columns: step, wake_steps, phase, steps, sleep_steps,
  * rate_S_hz, rate_E_hz, rate_I_hz, and <pathway>_<stat> for every pathway (SE, EE, EI,

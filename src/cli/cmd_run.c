@@ -154,14 +154,6 @@ static sm_status simulate(sm_sim *sim, const run_opts *o, sm_encoder *enc, long 
     return st;
 }
 
-static json_t *stats_json(const sm_weight_stats s[SM_N_PATHS])
-{
-    json_t *o = json_object();
-    for (int p = 0; p < SM_N_PATHS; p++)
-        json_object_set_new(o, sm_pathway_name(p), sm_weight_stats_to_json(&s[p]));
-    return o;
-}
-
 static double sims_ratio(double a, double b)
 {
     return b != 0 ? a / b : 0;
@@ -185,28 +177,13 @@ static json_t *summary_json(const sm_sim *sim, const sm_weight_stats initial[SM_
         json_object_set_new(
             rates, POPS[p],
             json_real(sizes[p] && seconds > 0 ? spikes[p] / (sizes[p] * seconds) : 0));
-    const sm_sim_counters *c = &sim->count;
-    return json_pack(
-        "{s:o, s:o, s:o, s:[f,f], s:[f,f], s:[f,f], s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
-        "rate_hz", rates, "weights_initial", stats_json(initial), "weights_final",
-        stats_json(final), "W0_exc_inh", sim->sleep->w0_block[0], sim->sleep->w0_block[1],
-        "final_sum_exc_inh", sums[0], sums[1], "final_over_W0",
-        sims_ratio(sums[0], sim->sleep->w0_block[0]), sims_ratio(sums[1], sim->sleep->w0_block[1]),
-        "counters", "steps", (json_int_t)c->steps, "wake_steps", (json_int_t)c->wake_steps,
-        "sleep_steps", (json_int_t)c->sleep_steps, "test_steps", (json_int_t)c->test_steps,
-        "episodes", (json_int_t)c->episodes, "episodes_converged",
-        (json_int_t)c->episodes_converged, "normalizations", (json_int_t)c->normalizations);
-}
-
-static json_t *network_json(const sm_net *net)
-{
-    json_t *counts = json_object();
-    for (int p = 0; p < SM_N_PATHS; p++)
-        json_object_set_new(counts, sm_pathway_name(p),
-                            json_integer((json_int_t)net->path_count[p]));
-    return json_pack("{s:i, s:i, s:i, s:I, s:o}", "n_input", net->n_in, "n_exc", net->n_exc,
-                     "n_inh", net->n_inh, "synapses", (json_int_t)net->n_syn,
-                     "synapses_per_pathway", counts);
+    return json_pack("{s:o, s:o, s:o, s:[f,f], s:[f,f], s:[f,f], s:o}", "rate_hz", rates,
+                     "weights_initial", sm_pathway_stats_to_json(initial), "weights_final",
+                     sm_pathway_stats_to_json(final), "W0_exc_inh", sim->sleep->w0_block[0],
+                     sim->sleep->w0_block[1], "final_sum_exc_inh", sums[0], sums[1],
+                     "final_over_W0", sims_ratio(sums[0], sim->sleep->w0_block[0]),
+                     sims_ratio(sums[1], sim->sleep->w0_block[1]), "counters",
+                     sm_sim_counters_to_json(&sim->count));
 }
 
 int cmd_run(int argc, char **argv)
@@ -302,7 +279,7 @@ int cmd_run(int argc, char **argv)
             "config", sm_config_to_json(&cfg), "timing", "build_s", t_sim - t_start, "simulate_s",
             sim_s, "wall_s", now() - t_start, "steps_per_s",
             sim_s > 0 ? (double)sim->count.steps / sim_s : 0.0, "threads", sim->threads, "network",
-            network_json(sim->net), "summary", summary_json(sim, initial), "monitor",
+            sm_net_to_json(sim->net), "summary", summary_json(sim, initial), "monitor",
             sm_monitor_to_json(sim->mon), "input", o.input, "plasticity", o.plasticity);
         st = doc ? sm_json_write(o.out, doc, &err)
                  : sm_error_set(&err, SM_EINTERNAL, "cannot build the results document");
