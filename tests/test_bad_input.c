@@ -75,13 +75,6 @@ static const bad_case CASES[] = {
     {"r.json", "{", 0, "summary r.json", "r.json"},
 };
 
-static int run(const char *args, char **out)
-{
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "cd '%s' && %s %s", dir, SOMNUS_CLI, args);
-    return tu_run(cmd, out);
-}
-
 static void every_bad_input_fails_cleanly(void **state)
 {
     (void)state;
@@ -100,7 +93,7 @@ static void every_bad_input_fails_cleanly(void **state)
         }
         int before = tu_count_entries(dir);
         char *out = NULL;
-        int rc = run(c->args, &out);
+        int rc = tu_cli(dir, c->args, &out);
         const char *first = out ? strstr(out, "somnus: error:") : NULL;
         int one_line = first && first == out && !strchr(strchr(out, '\n') + 1, '\n');
         if (rc == 0 || !first || !one_line || !strstr(out, c->needle) ||

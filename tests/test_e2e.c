@@ -96,26 +96,12 @@ static int teardown(void **state)
 
 static int cli(const char *args, char **out)
 {
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "cd '%s' && %s %s", dir, SOMNUS_CLI, args);
-    return tu_run(cmd, out);
+    return tu_cli(dir, args, out);
 }
 
-/* Runs a failing command: non-zero exit, one "somnus: error:" line containing `needle`,
- * and nothing left in the directory. */
 static void expect_error(const char *args, const char *needle)
 {
-    char *out = NULL;
-    int before = tu_count_entries(dir);
-    int rc = cli(args, &out);
-    if (rc == 0 || !strstr(out, needle) || !strstr(out, "somnus: error:"))
-        fprintf(stderr, "command: %s\nexit %d, output:\n%s\n", args, rc, out);
-    assert_int_not_equal(rc, 0);
-    assert_non_null(strstr(out, "somnus: error:"));
-    assert_non_null(strstr(out, needle));
-    assert_null(strchr(strchr(out, '\n') + 1, '\n')); /* exactly one line */
-    assert_int_equal(tu_count_entries(dir), before);
-    free(out);
+    tu_expect_cli_error(dir, args, needle);
 }
 
 static void bad_options_fail_cleanly(void **state)
@@ -255,37 +241,6 @@ static void config_list_covers_the_table(void **state)
     free(doc);
 }
 
-/* Writes an IDX image file of n images rows x cols (two classes of stripes) whose header
- * claims n_header images, and an IDX label file with `n_labels` labels; big-endian
- * headers as the format says. */
-static void write_idx_pair(const char *img, const char *lbl, int n, int n_header, int rows,
-                           int cols, int n_labels, unsigned magic)
-{
-    size_t px = (size_t)rows * (size_t)cols, len = 16 + (size_t)n * px;
-    unsigned char *b = calloc(len, 1);
-    const unsigned hdr[4] = {magic, (unsigned)n_header, (unsigned)rows, (unsigned)cols};
-    for (int k = 0; k < 4; k++)
-        for (int j = 0; j < 4; j++)
-            b[4 * k + j] = (unsigned char)(hdr[k] >> (24 - 8 * j));
-    for (int i = 0; i < n; i++)
-        for (size_t p = 0; p < px; p++) {
-            int r = (int)(p / (size_t)cols), c = (int)(p % (size_t)cols);
-            int on = i % 2 ? r % 4 < 2 : c % 4 < 2; /* class 1: horizontal, 0: vertical */
-            b[16 + (size_t)i * px + p] = (unsigned char)(on ? 200 + (i * 7 + (int)p) % 56 : 0);
-        }
-    free(tu_write_file(dir, img, b, len));
-    unsigned char *l = calloc(8 + (size_t)n_labels, 1);
-    const unsigned lh[2] = {0x801, (unsigned)n_labels};
-    for (int k = 0; k < 2; k++)
-        for (int j = 0; j < 4; j++)
-            l[4 * k + j] = (unsigned char)(lh[k] >> (24 - 8 * j));
-    for (int i = 0; i < n_labels; i++)
-        l[8 + i] = (unsigned char)(i % 2);
-    free(tu_write_file(dir, lbl, l, 8 + (size_t)n_labels));
-    free(b);
-    free(l);
-}
-
 #define SMALL_TRAIN                                                                                \
     "--set data.n_train=20 --set data.n_val=4 --set data.n_test=8 --set data.batch=10 "            \
     "--set train.eval_fit=10 --set input.steps_per_image=20 "
@@ -293,12 +248,12 @@ static void write_idx_pair(const char *img, const char *lbl, int n, int n_header
 static void train_bad_data_fails_cleanly(void **state)
 {
     (void)state;
-    write_idx_pair("img", "lbl", 40, 40, 15, 15, 40, 0x803);
-    write_idx_pair("magic-img", "magic-lbl", 40, 40, 15, 15, 40, 0x12340803);
-    write_idx_pair("short-img", "short-lbl", 40, 40, 15, 15, 39, 0x803);
-    write_idx_pair("zero-img", "zero-lbl", 40, 40, 0, 15, 40, 0x803);
+    tu_write_idx_pair(dir, "img", "lbl", 40, 40, 15, 15, 40, 0x803);
+    tu_write_idx_pair(dir, "magic-img", "magic-lbl", 40, 40, 15, 15, 40, 0x12340803);
+    tu_write_idx_pair(dir, "short-img", "short-lbl", 40, 40, 15, 15, 39, 0x803);
+    tu_write_idx_pair(dir, "zero-img", "zero-lbl", 40, 40, 0, 15, 40, 0x803);
     /* A header announcing 50 images over the data of 40. */
-    write_idx_pair("trunc-img", "trunc-lbl", 40, 50, 15, 15, 50, 0x803);
+    tu_write_idx_pair(dir, "trunc-img", "trunc-lbl", 40, 50, 15, 15, 50, 0x803);
     expect_error("train --data idx:no-img,no-lbl --out r.json", "no-img: cannot open");
     expect_error("train --data idx:magic-img,lbl --out r.json", "magic-img: not an IDX file");
     expect_error("train --data idx:trunc-img,trunc-lbl --out r.json", "trunc-img: truncated");
@@ -318,7 +273,7 @@ static void train_bad_data_fails_cleanly(void **state)
 static void train_writes_results_and_summary(void **state)
 {
     (void)state;
-    write_idx_pair("img", "lbl", 40, 40, 28, 28, 40, 0x803);
+    tu_write_idx_pair(dir, "img", "lbl", 40, 40, 28, 28, 40, 0x803);
     char *out = NULL;
     int rc = cli("train --data idx:img,lbl " SMALL_TRAIN "--seed 3 --out r.json", &out);
     if (rc != 0) fprintf(stderr, "%s\n", out);
@@ -383,7 +338,7 @@ static json_t *load_without_timing(const char *name)
 static void train_killed_and_resumed_matches_uninterrupted(void **state)
 {
     (void)state;
-    write_idx_pair("img", "lbl", 500, 500, 15, 15, 500, 0x803);
+    tu_write_idx_pair(dir, "img", "lbl", 500, 500, 15, 15, 500, 0x803);
     char *out = NULL;
     assert_int_equal(cli("train " KILL_ARGS "--out full.json", &out), 0);
     free(out);

@@ -28,9 +28,12 @@ static int teardown(void **state)
 
 static int cli(const char *args, char **out)
 {
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "cd '%s' && %s %s", dir, SOMNUS_CLI, args);
-    return tu_run(cmd, out);
+    return tu_cli(dir, args, out);
+}
+
+static void expect_error(const char *args, const char *needle)
+{
+    tu_expect_cli_error(dir, args, needle);
 }
 
 static void cli_ok(const char *args)
@@ -39,23 +42,6 @@ static void cli_ok(const char *args)
     int rc = cli(args, &out);
     if (rc != 0) fprintf(stderr, "command: %s\nexit %d, output:\n%s\n", args, rc, out);
     assert_int_equal(rc, 0);
-    free(out);
-}
-
-/* Runs a failing command: non-zero exit, one "somnus: error:" line containing `needle`,
- * and nothing left in the directory. */
-static void expect_error(const char *args, const char *needle)
-{
-    char *out = NULL;
-    int before = tu_count_entries(dir);
-    int rc = cli(args, &out);
-    if (rc == 0 || !strstr(out, needle) || !strstr(out, "somnus: error:"))
-        fprintf(stderr, "command: %s\nexit %d, output:\n%s\n", args, rc, out);
-    assert_int_not_equal(rc, 0);
-    assert_non_null(strstr(out, "somnus: error:"));
-    assert_non_null(strstr(out, needle));
-    assert_null(strchr(strchr(out, '\n') + 1, '\n')); /* exactly one line */
-    assert_int_equal(tu_count_entries(dir), before);
     free(out);
 }
 
@@ -86,35 +72,6 @@ static void python_check(const char *script, const char *args, const char *ok)
     assert_int_equal(rc, 0);
     assert_non_null(strstr(out, ok));
     free(out);
-}
-
-/* Writes an IDX image file of n images rows x cols (two classes of stripes) and its IDX
- * label file (as tests/test_e2e.c does). */
-static void write_idx_pair(const char *img, const char *lbl, int n, int rows, int cols)
-{
-    size_t px = (size_t)rows * (size_t)cols, len = 16 + (size_t)n * px;
-    unsigned char *b = calloc(len, 1);
-    const unsigned hdr[4] = {0x803, (unsigned)n, (unsigned)rows, (unsigned)cols};
-    for (int k = 0; k < 4; k++)
-        for (int j = 0; j < 4; j++)
-            b[4 * k + j] = (unsigned char)(hdr[k] >> (24 - 8 * j));
-    for (int i = 0; i < n; i++)
-        for (size_t p = 0; p < px; p++) {
-            int r = (int)(p / (size_t)cols), c = (int)(p % (size_t)cols);
-            int on = i % 2 ? r % 4 < 2 : c % 4 < 2; /* class 1: horizontal, 0: vertical */
-            b[16 + (size_t)i * px + p] = (unsigned char)(on ? 200 + (i * 7 + (int)p) % 56 : 0);
-        }
-    free(tu_write_file(dir, img, b, len));
-    unsigned char *l = calloc(8 + (size_t)n, 1);
-    const unsigned lh[2] = {0x801, (unsigned)n};
-    for (int k = 0; k < 2; k++)
-        for (int j = 0; j < 4; j++)
-            l[4 * k + j] = (unsigned char)(lh[k] >> (24 - 8 * j));
-    for (int i = 0; i < n; i++)
-        l[8 + i] = (unsigned char)(i % 2);
-    free(tu_write_file(dir, lbl, l, 8 + (size_t)n));
-    free(b);
-    free(l);
 }
 
 #define SMALL_TRAIN                                                                                \
@@ -196,7 +153,7 @@ static const char *CHECK_SGSNN =
 static void train_export_matches_results(void **state)
 {
     (void)state;
-    write_idx_pair("img", "lbl", 40, 15, 15);
+    tu_write_idx_pair(dir, "img", "lbl", 40, 40, 15, 15, 40, 0x803);
     cli_ok("train " SMALL_TRAIN "--seed 2 --out r.json --export exp");
     static const char *files[] = {"weights_pre.npy",     "weights_post.npy", "weights.npy",
                                   "weights_pathway.npy", "se_weights.npy",   "train_repr.npy",
@@ -221,7 +178,7 @@ static void train_export_matches_results(void **state)
 static void train_export_errors_before_the_run(void **state)
 {
     (void)state;
-    write_idx_pair("img", "lbl", 40, 15, 15);
+    tu_write_idx_pair(dir, "img", "lbl", 40, 40, 15, 15, 40, 0x803);
     /* img is a file: no folder can be made under it (even as root). */
     expect_error("train " SMALL_TRAIN "--out r2.json --export img/exp", "--export img/exp");
     expect_error("train " SMALL_TRAIN "--out r2.json --export", "--export");

@@ -49,9 +49,12 @@ static char *path_in(const char *sub)
 
 static int cli(const char *args, char **out)
 {
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "cd '%s' && %s %s", dir, SOMNUS_CLI, args);
-    return tu_run(cmd, out);
+    return tu_cli(dir, args, out);
+}
+
+static void expect_error(const char *args, const char *needle)
+{
+    tu_expect_cli_error(dir, args, needle);
 }
 
 static void run_ok(const char *args, char **out)
@@ -521,21 +524,6 @@ static void interrupt_leaves_whole_files_and_resumes(void **state)
     snprintf(cmd, sizeof cmd, "ls '%s/i/cells' | grep -c '\\.json$'", dir);
     assert_int_equal(tu_run(cmd, &out), 0);
     assert_int_equal(atoi(out), 40);
-    free(out);
-}
-
-static void expect_error(const char *args, const char *needle)
-{
-    char *out = NULL;
-    int before = tu_count_entries(dir);
-    int rc = cli(args, &out);
-    if (rc == 0 || !strstr(out, needle) || !strstr(out, "somnus: error:"))
-        fprintf(stderr, "command: %s\nexit %d, output:\n%s\n", args, rc, out);
-    assert_int_not_equal(rc, 0);
-    assert_non_null(strstr(out, "somnus: error:"));
-    assert_non_null(strstr(out, needle));
-    assert_null(strchr(strchr(out, '\n') + 1, '\n')); /* exactly one line */
-    assert_int_equal(tu_count_entries(dir), before);
     free(out);
 }
 

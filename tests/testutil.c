@@ -82,3 +82,59 @@ int tu_count_entries(const char *dir)
     closedir(d);
     return n;
 }
+
+int tu_cli(const char *dir, const char *args, char **out)
+{
+    char *cmd = NULL;
+    if (asprintf(&cmd, "cd '%s' && %s %s", dir, SOMNUS_CLI, args) < 0) return -1;
+    int rc = tu_run(cmd, out);
+    free(cmd);
+    return rc;
+}
+
+void tu_expect_cli_error(const char *dir, const char *args, const char *needle)
+{
+    char *out = NULL;
+    int before = tu_count_entries(dir);
+    int rc = tu_cli(dir, args, &out);
+    if (rc == 0 || !strstr(out, needle) || !strstr(out, "somnus: error:"))
+        fprintf(stderr, "command: %s\nexit %d, output:\n%s\n", args, rc, out);
+    assert_int_not_equal(rc, 0);
+    assert_non_null(strstr(out, "somnus: error:"));
+    assert_non_null(strstr(out, needle));
+    assert_null(strchr(strchr(out, '\n') + 1, '\n')); /* exactly one line */
+    assert_int_equal(tu_count_entries(dir), before);
+    free(out);
+}
+
+/* Big-endian 32-bit words, as IDX headers store them. */
+static void put_be32(unsigned char *b, const unsigned *words, int n)
+{
+    for (int k = 0; k < n; k++)
+        for (int j = 0; j < 4; j++)
+            b[4 * k + j] = (unsigned char)(words[k] >> (24 - 8 * j));
+}
+
+void tu_write_idx_pair(const char *dir, const char *img, const char *lbl, int n, int n_header,
+                       int rows, int cols, int n_labels, unsigned magic)
+{
+    size_t px = (size_t)rows * (size_t)cols, len = 16 + (size_t)n * px;
+    unsigned char *b = calloc(len, 1);
+    const unsigned hdr[4] = {magic, (unsigned)n_header, (unsigned)rows, (unsigned)cols};
+    put_be32(b, hdr, 4);
+    for (int i = 0; i < n; i++)
+        for (size_t p = 0; p < px; p++) {
+            int r = (int)(p / (size_t)cols), c = (int)(p % (size_t)cols);
+            int on = i % 2 ? r % 4 < 2 : c % 4 < 2; /* class 1: horizontal, 0: vertical */
+            b[16 + (size_t)i * px + p] = (unsigned char)(on ? 200 + (i * 7 + (int)p) % 56 : 0);
+        }
+    free(tu_write_file(dir, img, b, len));
+    unsigned char *l = calloc(8 + (size_t)n_labels, 1);
+    const unsigned lh[2] = {0x801, (unsigned)n_labels};
+    put_be32(l, lh, 2);
+    for (int i = 0; i < n_labels; i++)
+        l[8 + i] = (unsigned char)(i % 2);
+    free(tu_write_file(dir, lbl, l, 8 + (size_t)n_labels));
+    free(b);
+    free(l);
+}

@@ -27,6 +27,20 @@ int tu_exists(const char *path);
 /* Number of directory entries (excluding . and ..) in dir. */
 int tu_count_entries(const char *dir);
 
+/* Runs the somnus program (SOMNUS_CLI) with `args` in directory `dir`; as tu_run. */
+int tu_cli(const char *dir, const char *args, char **out);
+
+/* Runs a somnus command in `dir` that must fail: non-zero exit, exactly one
+ * "somnus: error:" line containing `needle`, and no new entry in `dir`. */
+void tu_expect_cli_error(const char *dir, const char *args, const char *needle);
+
+/* Writes dir/img, an IDX image file of n images rows x cols (two classes of stripes:
+ * vertical for even i, horizontal for odd) whose header claims n_header images and whose
+ * magic is `magic` (0x803 for a valid file), and dir/lbl, an IDX label file of n_labels
+ * labels 0, 1, 0, 1, ... */
+void tu_write_idx_pair(const char *dir, const char *img, const char *lbl, int n, int n_header,
+                       int rows, int cols, int n_labels, unsigned magic);
+
 #define assert_float_near(a, b, tol) assert_true(fabs((double)(a) - (double)(b)) <= (tol))
 
 #endif
