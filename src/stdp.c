@@ -18,6 +18,16 @@ void sm_rule_apply(sm_rule *rule, sm_net *net, const sm_step_spikes *spikes)
     rule->ops->apply(rule, net, spikes);
 }
 
+int sm_rule_can_deliver(const sm_rule *rule)
+{
+    return rule && rule->ops->apply_deliver;
+}
+
+void sm_rule_apply_deliver(sm_rule *rule, sm_net *net, const sm_step_spikes *spikes, float *drive)
+{
+    rule->ops->apply_deliver(rule, net, spikes, drive);
+}
+
 void sm_rule_flush(sm_rule *rule, sm_net *net)
 {
     if (rule && rule->ops->flush) rule->ops->flush(rule, net);

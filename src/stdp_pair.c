@@ -225,8 +225,54 @@ static void pair_apply(sm_rule *r, sm_net *net, const sm_step_spikes *sp)
     }
 }
 
+/* Row [lo, hi) of a spiker, all plastic, one sign class: the pre pass of PRE_RANGE_BODY,
+ * then the new weight added to the target's drive. */
+static void pre_deliver_range(float *restrict w, const int32_t *restrict post,
+                              const int32_t *restrict age_post, const float *restrict table, int n,
+                              int64_t lo, int64_t hi, float wmin, float wmax, float *restrict drive)
+{
+    for (int64_t s = lo; s < hi; s++) {
+        const int32_t t = post[s], a = age_post[t];
+        const float x = w[s], y = x + table[lut_index(a, n)];
+        const float c = y < wmin ? wmin : (y > wmax ? wmax : y);
+        const float v = a == 0 ? x : c;
+        w[s] = v;
+        drive[t] += v;
+    }
+}
+
+/* The post passes first: a synapse onto a neuron that spiked now belongs to the post pass
+ * and the pre pass leaves it alone, so once the columns are done every row can be
+ * updated and delivered in one walk, spikers in order as the propagation would. */
+static void pair_apply_deliver(sm_rule *r, sm_net *net, const sm_step_spikes *sp, float *drive)
+{
+    pair_rule *p = (pair_rule *)r;
+    if (p->plastic_mask != 0xFu) {
+        pair_apply(r, net, sp);
+        for (int k = 0; k < sp->n; k++) {
+            const int g = sp->ids[k];
+            for (int64_t s = net->row[g]; s < net->row[g + 1]; s++)
+                drive[net->post[s]] += net->w[s];
+        }
+        return;
+    }
+    for (int k = 0; k < sp->n; k++)
+        if (sp->ids[k] >= net->n_in) post_pass(p, net, sp->ids[k] - net->n_in, sp);
+    const int32_t *age_post = sp->age + net->n_in;
+    const int exc_limit = net->n_in + net->n_exc;
+    for (int k = 0; k < sp->n; k++) {
+        const int g = sp->ids[k];
+        const int excitatory = g < exc_limit;
+        pre_deliver_range(net->w, net->post, age_post, excitatory ? p->pre_exc : p->pre_inh,
+                          p->n_table, net->row[g], net->row[g + 1],
+                          excitatory ? p->base.exc_min : p->base.inh_min,
+                          excitatory ? p->base.exc_max : p->base.inh_max, drive);
+    }
+}
+
 /* Pair STDP keeps no state of its own: spike ages live in the simulation. */
-static const sm_rule_ops PAIR_OPS = {"pair", pair_apply, NULL, pair_destroy, NULL};
+static const sm_rule_ops PAIR_OPS = {"pair",       pair_apply, NULL,
+                                     pair_destroy, NULL,       pair_apply_deliver};
 
 /* Fills the four tables; entry n-1 is 0 (ages past the window contribute nothing). */
 static void fill_tables(pair_rule *p, const sm_config *cfg)

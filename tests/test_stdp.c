@@ -615,10 +615,75 @@ static void pair_threads_give_the_same_weights(void **state)
     sm_net_destroy(b);
 }
 
+/* Random steps on a paper-sized network: apply_deliver on one copy, apply then a plain
+ * propagation on the other; weights and drives must agree bit for bit. */
+static void deliver_matches_apply_then_propagate(int sign, int plastic_ie)
+{
+    sm_config c;
+    sm_config_default(&c);
+    c.stdp.sign = sign;
+    c.net.plastic[SM_PATH_IE] = plastic_ie;
+    sm_error err;
+    sm_net *a = sm_net_create(&c, &err), *b = sm_net_create(&c, &err);
+    assert_non_null(a);
+    assert_non_null(b);
+    sm_rule *r1 = sm_rule_pair_create(&c, &err), *r2 = sm_rule_pair_create(&c, &err);
+    assert_true(sm_rule_can_deliver(r2));
+    const int nt = a->n_total;
+    int32_t *age = malloc((size_t)nt * sizeof *age), *ids = malloc((size_t)nt * sizeof *ids);
+    uint8_t *flag = calloc((size_t)nt, 1);
+    float *d1 = calloc((size_t)a->n_post, sizeof *d1), *d2 = calloc((size_t)a->n_post, sizeof *d2);
+    sm_rng r;
+    sm_rng_init(&r, 11, SM_STREAM_USER, 0);
+    int64_t changed = 0;
+    for (uint64_t step = 0; step < 300; step++) {
+        int n = 0;
+        for (int g = 0; g < nt; g++) {
+            double u = sm_rng_uniform(&r);
+            age[g] = u < 0.1 ? 0 : (u < 0.95 ? (int32_t)(u * 400) : SM_AGE_MAX);
+            flag[g] = age[g] == 0;
+            if (!age[g]) ids[n++] = g;
+        }
+        sm_step_spikes sp = {step, ids, n, flag, age};
+        memset(d1, 0, (size_t)a->n_post * sizeof *d1);
+        memset(d2, 0, (size_t)a->n_post * sizeof *d2);
+        sm_rule_apply(r1, a, &sp);
+        for (int k = 0; k < n; k++)
+            for (int64_t s = a->row[ids[k]]; s < a->row[ids[k] + 1]; s++)
+                d1[a->post[s]] += a->w[s];
+        sm_rule_apply_deliver(r2, b, &sp, d2);
+        assert_memory_equal(d1, d2, (size_t)a->n_post * sizeof *d1);
+    }
+    assert_memory_equal(a->w, b->w, (size_t)a->n_syn * sizeof *a->w);
+    sm_net *fresh = sm_net_create(&c, &err);
+    for (int64_t s = 0; s < a->n_syn; s++)
+        changed += a->w[s] != fresh->w[s];
+    assert_true(changed > a->n_syn / 2); /* the steps did change most weights */
+    sm_net_destroy(fresh);
+    free(age);
+    free(ids);
+    free(flag);
+    free(d1);
+    free(d2);
+    sm_rule_destroy(r1);
+    sm_rule_destroy(r2);
+    sm_net_destroy(a);
+    sm_net_destroy(b);
+}
+
+static void pair_apply_deliver_is_apply_then_propagate(void **state)
+{
+    (void)state;
+    deliver_matches_apply_then_propagate(SM_SIGN_TEXTBOOK, 1);
+    deliver_matches_apply_then_propagate(SM_SIGN_AS_PUBLISHED, 1);
+    deliver_matches_apply_then_propagate(SM_SIGN_AS_PUBLISHED, 0); /* a fixed pathway */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(pair_threads_give_the_same_weights),
+        cmocka_unit_test(pair_apply_deliver_is_apply_then_propagate),
         cmocka_unit_test(pair_stdp_dw_is_the_formula),
         cmocka_unit_test(pair_textbook_sign),
         cmocka_unit_test(pair_as_published_flips),

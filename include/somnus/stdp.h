@@ -52,6 +52,12 @@ typedef struct sm_rule_ops {
      * with buf NULL returns its size in bytes; with save != 0 copies it into buf, else
      * restores it from buf. May be NULL for a rule without dynamic state. */
     size_t (*state)(sm_rule *rule, void *buf, int save);
+    /* Optional (may be NULL): `apply` followed by the step's propagation, in one walk over
+     * each spiker's row. Adds every outgoing weight of every spiker, as it is after this
+     * step's changes, to drive[target post index], spikers in the order of spikes->ids
+     * and targets in row order: the same sums, bit for bit, as `apply` then a separate
+     * propagation. Called only with threads == 1. */
+    void (*apply_deliver)(sm_rule *rule, sm_net *net, const sm_step_spikes *spikes, float *drive);
 } sm_rule_ops;
 
 /* Base of every rule; implementations embed it first. */
@@ -76,6 +82,12 @@ sm_rule *sm_rule_trace_create(const sm_config *cfg, const sm_net *net, sm_error 
 
 /* Calls ops->apply. */
 void sm_rule_apply(sm_rule *rule, sm_net *net, const sm_step_spikes *spikes);
+
+/* Whether the rule provides apply_deliver. */
+int sm_rule_can_deliver(const sm_rule *rule);
+
+/* Calls ops->apply_deliver (see sm_rule_ops); only valid when sm_rule_can_deliver. */
+void sm_rule_apply_deliver(sm_rule *rule, sm_net *net, const sm_step_spikes *spikes, float *drive);
 
 /* Calls ops->flush if present. */
 void sm_rule_flush(sm_rule *rule, sm_net *net);
