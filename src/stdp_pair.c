@@ -59,6 +59,15 @@ static inline int lut_index(int32_t age, int n)
     return age < n ? age : n - 1;
 }
 
+/* clamp(y) to [wmin, wmax]: for wmin <= wmax (the config ensures it) the same value as
+ * sm_rule_clamp, in the order that compiles to min and max instructions; the other order
+ * tests y twice, and its branch mispredicts wherever weights sit at their bounds. */
+static inline float clamp_bounds(float y, float wmin, float wmax)
+{
+    const float c = y > wmax ? wmax : y;
+    return c < wmin ? wmin : c;
+}
+
 static inline int is_plastic(unsigned mask, const uint8_t *pathway, int64_t s)
 {
     return mask == 0xFu || ((mask >> pathway[s]) & 1u);
@@ -74,7 +83,7 @@ static inline int is_plastic(unsigned mask, const uint8_t *pathway, int64_t s)
     for (int64_t s = lo; s < hi; s++) {                                                            \
         const int32_t a = age_post[post[s]];                                                       \
         const float x = w[s], y = x + table[lut_index(a, n)];                                      \
-        const float c = y < wmin ? wmin : (y > wmax ? wmax : y);                                   \
+        const float c = clamp_bounds(y, wmin, wmax);                                   \
         w[s] = a == 0 ? x : c;                                                                     \
     }
 
@@ -145,13 +154,13 @@ static void post_range(float *restrict w, const int64_t *restrict in_syn,
             const int64_t s = in_syn[k];
             if (k + ahead < hi) __builtin_prefetch(w + in_syn[k + ahead], 1, 1);
             const float y = w[s] + table[lut_index(age[in_pre[k]], n)];
-            w[s] = y < wmin ? wmin : (y > wmax ? wmax : y);
+            w[s] = clamp_bounds(y, wmin, wmax);
         }
     else
         for (int64_t k = lo; k < hi; k++) {
             const int64_t s = in_syn[k];
             const float y = w[s] + table[lut_index(age[in_pre[k]], n)];
-            w[s] = y < wmin ? wmin : (y > wmax ? wmax : y);
+            w[s] = clamp_bounds(y, wmin, wmax);
         }
 }
 
@@ -234,7 +243,7 @@ static void pre_deliver_range(float *restrict w, const int32_t *restrict post,
     for (int64_t s = lo; s < hi; s++) {
         const int32_t t = post[s], a = age_post[t];
         const float x = w[s], y = x + table[lut_index(a, n)];
-        const float c = y < wmin ? wmin : (y > wmax ? wmax : y);
+        const float c = clamp_bounds(y, wmin, wmax);
         const float v = a == 0 ? x : c;
         w[s] = v;
         drive[t] += v;
