@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #ifdef __AVX512F__
 #include <immintrin.h>
 #endif
@@ -12,17 +13,25 @@
 sm_encoder *sm_encoder_create(const sm_config *cfg, int n, sm_error *err)
 {
     sm_encoder *enc = calloc(1, sizeof *enc);
+    const int groups = (n + 63) / 64;
     if (enc) {
         enc->threshold = calloc((size_t)n + 1, sizeof *enc->threshold);
         enc->all = calloc((size_t)n + 1, 1);
         enc->active = calloc((size_t)n + 1, sizeof *enc->active);
+        /* 64-byte aligned: one group's words j are one AVX-512 vector. */
+        enc->group_thr = aligned_alloc(64, (size_t)(groups + 1) * 64 * sizeof *enc->group_thr);
+        enc->group_all = calloc((size_t)groups + 1, sizeof *enc->group_all);
+        enc->group_live = calloc((size_t)groups + 1, sizeof *enc->group_live);
     }
-    if (!enc || !enc->threshold || !enc->all || !enc->active) {
+    if (!enc || !enc->threshold || !enc->all || !enc->active || !enc->group_thr ||
+        !enc->group_all || !enc->group_live) {
         sm_encoder_destroy(enc);
         sm_error_set(err, SM_ENOMEM, "encoder: out of memory");
         return NULL;
     }
+    memset(enc->group_thr, 0, (size_t)(groups + 1) * 64 * sizeof *enc->group_thr);
     enc->n = n;
+    enc->n_groups = groups;
     enc->kind = cfg->input.encoder;
     enc->gain = cfg->input.gain;
     enc->r_max = cfg->input.r_max;
@@ -37,6 +46,9 @@ void sm_encoder_destroy(sm_encoder *enc)
     free(enc->threshold);
     free(enc->all);
     free(enc->active);
+    free(enc->group_thr);
+    free(enc->group_all);
+    free(enc->group_live);
     free(enc);
 }
 
@@ -51,8 +63,15 @@ static void set_p(sm_encoder *enc, int i, double p)
 static void index_active(sm_encoder *enc)
 {
     enc->n_active = 0;
-    for (int i = 0; i < enc->n; i++)
-        if (enc->threshold[i] > 0 || enc->all[i]) enc->active[enc->n_active++] = i;
+    for (int g = 0; g < enc->n_groups; g++)
+        enc->group_all[g] = enc->group_live[g] = 0;
+    for (int i = 0; i < enc->n; i++) {
+        const int on = enc->threshold[i] > 0 || enc->all[i];
+        if (on) enc->active[enc->n_active++] = i;
+        enc->group_thr[i / 64 * 64 + i % 4 * 16 + i % 64 / 4] = enc->threshold[i];
+        enc->group_all[i / 64] |= (uint64_t)enc->all[i] << (i % 64);
+        enc->group_live[i / 64] |= (uint64_t)on << (i % 64);
+    }
 }
 
 sm_status sm_encoder_set_image(sm_encoder *enc, const float *x, sm_error *err)
@@ -85,6 +104,50 @@ double sm_encoder_probability(const sm_encoder *enc, int i)
     return enc->all[i] ? 1.0 : enc->threshold[i] / 4294967296.0;
 }
 
+#if defined(__AVX512F__) && defined(__BMI2__)
+/* Each group of 64 pixels is 16 Philox blocks, four vectors of words. Comparing word j of
+ * the blocks with the thresholds of pixels 4 t + j gives a 16-bit mask, and _pdep_u64
+ * spreads it to every fourth bit of the pixel-order mask, so the words are never
+ * transposed. Groups without an active pixel are skipped (a sparse image's saving); the
+ * words and the test are those of the per-pixel paths below. Two groups go through Philox
+ * together (the group after the last one is all zero, so g + 1 always exists). */
+static void pair_spikes(const sm_encoder *enc, uint64_t step, int g, uint64_t m[2])
+{
+    m[0] = m[1] = 0;
+    if (!(enc->group_live[g] | enc->group_live[g + 1])) return;
+    __m512i y[4][4];
+    philox_x8(enc->seed, SM_STREAM_INPUT, step, 16 * (uint32_t)g, 4, y);
+    for (int h = 0; h < 2; h++) {
+        const uint32_t *thr = enc->group_thr + 64 * (g + h);
+        m[h] = enc->group_all[g + h];
+        for (int j = 0; j < 4; j++) {
+            const __m512i w = philox_pack(y[2 * h][j], y[2 * h + 1][j]);
+            const __mmask16 lt = _mm512_cmplt_epu32_mask(w, _mm512_load_si512(thr + 16 * j));
+            m[h] |= _pdep_u64(lt, 0x1111111111111111ull << j);
+        }
+    }
+}
+
+/* The masks of several groups are computed before any is read out: the read-out loop's
+ * unpredictable exit would otherwise stop the next groups' Philox chains from overlapping
+ * these. */
+#define ENC_GROUPS 8
+
+int sm_encoder_spikes(const sm_encoder *enc, uint64_t step, int32_t *out)
+{
+    int count = 0;
+    for (int g0 = 0; g0 < enc->n_groups; g0 += ENC_GROUPS) {
+        const int ng = enc->n_groups - g0 < ENC_GROUPS ? enc->n_groups - g0 : ENC_GROUPS;
+        uint64_t m[ENC_GROUPS];
+        for (int g = 0; g < ng; g += 2)
+            pair_spikes(enc, step, g0 + g, m + g);
+        for (int g = 0; g < ng; g++)
+            for (; m[g]; m[g] &= m[g] - 1)
+                out[count++] = 64 * (g0 + g) + __builtin_ctzll(m[g]);
+    }
+    return count;
+}
+#else
 /* Dense path: every pixel is tested with a branch-free comparison (inactive pixels have
  * threshold 0 and never pass); the results form bit masks and the spikes are read off the
  * masks in ascending order. Same words, same test, same output as the sparse path. */
@@ -143,3 +206,4 @@ int sm_encoder_spikes(const sm_encoder *enc, uint64_t step, int32_t *out)
     }
     return count;
 }
+#endif

@@ -83,7 +83,7 @@ static inline int is_plastic(unsigned mask, const uint8_t *pathway, int64_t s)
     for (int64_t s = lo; s < hi; s++) {                                                            \
         const int32_t a = age_post[post[s]];                                                       \
         const float x = w[s], y = x + table[lut_index(a, n)];                                      \
-        const float c = clamp_bounds(y, wmin, wmax);                                   \
+        const float c = clamp_bounds(y, wmin, wmax);                                               \
         w[s] = a == 0 ? x : c;                                                                     \
     }
 

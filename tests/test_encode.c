@@ -7,6 +7,7 @@
 
 #include "somnus/config.h"
 #include "somnus/encode.h"
+#include "somnus/rng.h"
 
 static sm_encoder *make(const sm_config *cfg, int n)
 {
@@ -261,6 +262,63 @@ static void silence_gives_no_spikes(void **state)
     sm_encoder_destroy(enc);
 }
 
+/* One sm_rng_block per pixel, tested pixel by pixel: the definition of the encoder. */
+static int reference_spikes(const sm_encoder *enc, uint64_t step, int32_t *out)
+{
+    int n = 0;
+    for (int i = 0; i < enc->n; i++) {
+        sm_rng_words wd = sm_rng_block(enc->seed, SM_STREAM_INPUT, step, (uint32_t)i / 4);
+        if (sm_encoder_probability(enc, i) == 1.0 || wd.w[i % 4] < enc->threshold[i]) out[n++] = i;
+    }
+    return n;
+}
+
+static void spikes_equal_per_pixel_reference(void **state)
+{
+    (void)state;
+    /* Sizes around the 64-pixel groups and the paper's 225; dense images (every pixel
+     * active), sparse ones (a few active pixels, whole groups silent) and ones with
+     * p = 0 and p = 1 pixels; seeds and steps with high 32-bit halves. Each image replaces
+     * the last, so stale state from a previous image would show. */
+    const int sizes[] = {1, 3, 5, 63, 64, 65, 128, 225, 300, 700};
+    const uint64_t seeds[] = {0, 42, 0x123456789abcdefull};
+    srand(777);
+    for (size_t q = 0; q < sizeof sizes / sizeof sizes[0]; q++) {
+        const int n = sizes[q];
+        double *p = malloc((size_t)n * sizeof *p);
+        int32_t *got = malloc((size_t)n * sizeof *got), *want = malloc((size_t)n * sizeof *want);
+        assert_non_null(p);
+        assert_non_null(got);
+        assert_non_null(want);
+        for (size_t z = 0; z < sizeof seeds / sizeof seeds[0]; z++) {
+            sm_config cfg;
+            sm_config_default(&cfg);
+            cfg.run.seed = (int64_t)seeds[z];
+            sm_encoder *enc = make(&cfg, n);
+            for (int pattern = 0; pattern < 4; pattern++) {
+                for (int i = 0; i < n; i++) {
+                    const double u = (double)rand() / RAND_MAX;
+                    p[i] = pattern == 0   ? u
+                           : pattern == 1 ? (rand() % 40 == 0 ? u : 0.0)
+                           : pattern == 2 ? (i % 5 == 0 ? 1.0 : (i % 5 == 1 ? 0.0 : u))
+                                          : (i >= n / 2 ? u : 0.0);
+                }
+                assert_int_equal(sm_encoder_set_probabilities(enc, p, NULL), SM_OK);
+                for (int t = 0; t < 40; t++) {
+                    const uint64_t step = (uint64_t)t * 0x9E3779B97F4A7C15ull >> (t % 64);
+                    const int m = reference_spikes(enc, step, want);
+                    assert_int_equal(sm_encoder_spikes(enc, step, got), m);
+                    assert_memory_equal(got, want, (size_t)m * sizeof *got);
+                }
+            }
+            sm_encoder_destroy(enc);
+        }
+        free(p);
+        free(got);
+        free(want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -272,6 +330,7 @@ int main(void)
         cmocka_unit_test(other_pixels_do_not_change_a_neuron),
         cmocka_unit_test(invalid_pixels_rejected),
         cmocka_unit_test(silence_gives_no_spikes),
+        cmocka_unit_test(spikes_equal_per_pixel_reference),
     };
     return cmocka_run_group_tests_name("encode", tests, NULL, NULL);
 }

@@ -2,6 +2,7 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "somnus/config.h"
@@ -249,6 +250,120 @@ static void many_neurons_each_independent(void **state)
     assert_true(total > 0); /* the strong drives make some neurons fire */
 }
 
+/* The spec's update for one neuron, written out with the coefficients of its population
+ * (the same float operations, in the same order, as the library promises). */
+static int reference_neuron(const sm_lif_coeffs *c, int live, float *v, float *i, float *a,
+                            float *theta, float *drive, const float *noise, uint8_t *spiked)
+{
+    float cur = *i + c->k_syn * (-*i + *drive);
+    float vm = *v + c->k_m * (-(*v - c->v_rest) + c->r_m * cur);
+    if (noise) vm += *noise;
+    vm = vm < c->v_min ? c->v_min : (vm > c->v_max ? c->v_max : vm);
+    int s = live && vm > *theta;
+    vm = s ? c->v_reset : vm;
+    float ad = *a - c->k_a * *a;
+    ad = s ? ad + c->delta_a : ad;
+    float th = c->theta0 + ad;
+    *i = cur;
+    *v = vm;
+    *a = ad;
+    *theta = th < c->theta_min ? c->theta_min : (th > c->theta_max ? c->theta_max : th);
+    *drive = 0.0f;
+    *spiked = (uint8_t)s;
+    return s;
+}
+
+enum { MAXN = 300, NARR = 5 };
+
+typedef struct lif_state {
+    float f[NARR][MAXN + 1]; /* v, i_syn, a, theta, drive; +1 for an unaligned start */
+    float noise[MAXN + 1];
+    uint8_t spiked[MAXN + 1];
+} lif_state;
+
+static float uniform(float lo, float hi)
+{
+    return lo + (hi - lo) * (float)rand() / (float)RAND_MAX;
+}
+
+/* Random state around the thresholds and clamps; a few lanes hold NaN, inf and -0. */
+static void random_state(lif_state *s, int n_pad)
+{
+    for (int k = 0; k < n_pad + 1; k++) {
+        s->f[0][k] = uniform(-90.0f, 10.0f);
+        s->f[1][k] = uniform(-5.0f, 5.0f);
+        s->f[2][k] = uniform(-2.0f, 20.0f);
+        s->f[3][k] = uniform(-70.0f, 5.0f);
+        s->f[4][k] = uniform(-50.0f, 400.0f);
+        s->noise[k] = uniform(-30.0f, 30.0f);
+        s->spiked[k] = 7;
+    }
+    s->f[4][n_pad / 3] = NAN;
+    s->f[4][n_pad / 2] = INFINITY;
+    s->f[3][n_pad / 5] = -0.0f;
+}
+
+static int step_ref(const sm_lif_coeffs c[2], int n_first, int n, int n_pad, lif_state *s, int off,
+                    int with_noise)
+{
+    int count = 0;
+    for (int k = off; k < off + n_pad; k++)
+        count += reference_neuron(&c[k - off >= n_first], k - off < n, &s->f[0][k], &s->f[1][k],
+                                  &s->f[2][k], &s->f[3][k], &s->f[4][k],
+                                  with_noise ? &s->noise[k] : NULL, &s->spiked[k]);
+    return count;
+}
+
+static int step_lib(const sm_lif_coeffs c[2], int n_first, int n, int n_pad, lif_state *s, int off,
+                    int with_noise)
+{
+    float *f[NARR];
+    for (int j = 0; j < NARR; j++)
+        f[j] = s->f[j] + off;
+    const float *noise = with_noise ? s->noise + off : NULL;
+    if (n_first == n && n == n_pad && memcmp(&c[0], &c[1], sizeof c[0]) == 0)
+        return sm_lif_step(c, n, f[0], f[1], f[2], f[3], f[4], noise, s->spiked + off);
+    return sm_lif_step_pops(c, n_first, n, n_pad, f[0], f[1], f[2], f[3], f[4], noise,
+                            s->spiked + off);
+}
+
+static void vector_loops_equal_scalar_reference(void **state)
+{
+    (void)state;
+    /* Sizes that are and are not multiples of 16, boundaries inside and at the edge of a
+     * vector, aligned and unaligned arrays, padding lanes, with and without noise: every
+     * float and spike flag must equal the scalar loop's, bit for bit. */
+    const int sizes[][3] = {{250, 200, 256}, {250, 200, 250}, {37, 37, 37},  {37, 20, 48},
+                            {16, 16, 16},    {33, 0, 33},     {5, 3, 16},    {300, 16, 300},
+                            {1, 1, 1},       {64, 64, 80},    {100, 99, 112}};
+    sm_config cfg;
+    sm_config_default(&cfg);
+    sm_lif_params p = cfg.lif[1]; /* a second population unlike the first in every constant */
+    p.tau_m = 10, p.tau_syn = 5, p.tau_a = 40, p.r_m = 20, p.v_rest = -60, p.v_reset = -65;
+    p.theta0 = -50, p.v_min = -85, p.v_max = 20, p.theta_min = -60, p.theta_max = -10;
+    p.delta_a = 7;
+    sm_lif_coeffs c[2] = {default_coeffs(0), sm_lif_coeffs_make(&p, cfg.run.dt)};
+    const sm_lif_coeffs same[2] = {c[0], c[0]};
+    srand(12345);
+    for (size_t q = 0; q < sizeof sizes / sizeof sizes[0]; q++) {
+        const int n = sizes[q][0], n_first = sizes[q][1], n_pad = sizes[q][2];
+        const sm_lif_coeffs *co = n_first == n && n == n_pad ? same : c; /* sm_lif_step */
+        for (int variant = 0; variant < 4; variant++) {
+            const int off = variant & 1, with_noise = variant >> 1;
+            static lif_state got, want;
+            random_state(&got, n_pad);
+            want = got;
+            for (int t = 0; t < 20; t++) {
+                const int nw = step_ref(co, n_first, n, n_pad, &want, off, with_noise);
+                assert_int_equal(step_lib(co, n_first, n, n_pad, &got, off, with_noise), nw);
+                assert_memory_equal(&got, &want, sizeof got);
+                for (int k = 0; k < n_pad; k++) /* fresh drive for the next step */
+                    got.f[4][k + off] = want.f[4][k + off] = uniform(-50.0f, 400.0f);
+            }
+        }
+    }
+}
+
 static void init_clamps_threshold(void **state)
 {
     (void)state;
@@ -273,6 +388,7 @@ int main(void)
         cmocka_unit_test(clamps),
         cmocka_unit_test(noise_is_added_to_the_membrane),
         cmocka_unit_test(many_neurons_each_independent),
+        cmocka_unit_test(vector_loops_equal_scalar_reference),
         cmocka_unit_test(init_clamps_threshold),
     };
     return cmocka_run_group_tests_name("lif", tests, NULL, NULL);

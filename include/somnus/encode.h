@@ -29,6 +29,12 @@ typedef struct sm_encoder {
     uint8_t *all;        /* n: 1 when p == 1 (always spikes) */
     int32_t *active;     /* indices with p > 0, ascending */
     int n_active;
+    /* The same tests by groups of 64 pixels (16 Philox blocks), for the vectorized path:
+     * group_thr[64 g + 16 j + t] = threshold[64 g + 4 t + j] (word j of block 16 g + t),
+     * 0 past n; bit q of group_all[g] / group_live[g] = all / p > 0 of pixel 64 g + q. */
+    int n_groups;
+    uint32_t *group_thr;
+    uint64_t *group_all, *group_live;
 } sm_encoder;
 
 /* Creates an encoder for `n` stimulus neurons from the input.* parameters and run.seed.
