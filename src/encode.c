@@ -118,11 +118,12 @@ static void pair_spikes(const sm_encoder *enc, uint64_t step, int g, uint64_t m[
     __m512i y[4][4];
     philox_x8(enc->seed, SM_STREAM_INPUT, step, 16 * (uint32_t)g, 4, y);
     for (int h = 0; h < 2; h++) {
-        const uint32_t *thr = enc->group_thr + 64 * (g + h);
+        const uint32_t *thr = enc->group_thr + (size_t)64 * (size_t)(g + h);
         m[h] = enc->group_all[g + h];
         for (int j = 0; j < 4; j++) {
-            const __m512i w = philox_pack(y[2 * h][j], y[2 * h + 1][j]);
-            const __mmask16 lt = _mm512_cmplt_epu32_mask(w, _mm512_load_si512(thr + 16 * j));
+            const __m512i w = philox_pack(y[(size_t)2 * h][j], y[(size_t)2 * h + 1][j]);
+            const __mmask16 lt =
+                _mm512_cmplt_epu32_mask(w, _mm512_load_si512(thr + (size_t)16 * j));
             m[h] |= _pdep_u64(lt, 0x1111111111111111ull << j);
         }
     }
