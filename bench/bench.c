@@ -274,9 +274,9 @@ typedef struct big_result {
 
 static double net_bytes(const sm_net *n)
 {
-    /* Per synapse: post (4), w (4), pathway (1), in_syn (8), in_pre (4); per neuron: row and
+    /* Per synapse: post (4), w (4), pathway (1), in_syn (4), in_pre (4); per neuron: row and
      * in_row offsets (8 each). */
-    return (double)n->n_syn * (4 + 4 + 1 + 8 + 4) + (double)(n->n_total + 1) * 8 +
+    return (double)n->n_syn * (4 + 4 + 1 + 4 + 4) + (double)(n->n_total + 1) * 8 +
            (double)(n->n_post + 1) * 8;
 }
 

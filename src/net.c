@@ -103,6 +103,10 @@ static int bernoulli_targets(sm_rng *r, double p, int n, int skip, int32_t base,
 /* Builds the postsynaptic index from the CSR arrays. */
 static sm_status build_post_index(sm_net *net, sm_error *err)
 {
+    if (net->n_syn > SM_NET_MAX_SYN)
+        return sm_error_set(err, SM_EINVAL,
+                            "network: %lld synapses, more than the %lld a network may have",
+                            (long long)net->n_syn, (long long)SM_NET_MAX_SYN);
     net->in_row = calloc((size_t)net->n_post + 1, sizeof *net->in_row);
     net->in_syn = alloc_synapses((size_t)net->n_syn, sizeof *net->in_syn);
     net->in_pre = alloc_synapses((size_t)net->n_syn, sizeof *net->in_pre);
@@ -118,7 +122,7 @@ static sm_status build_post_index(sm_net *net, sm_error *err)
     for (int g = 0; g < net->n_total; g++) {
         for (int64_t s = net->row[g]; s < net->row[g + 1]; s++) {
             int64_t k = fill[net->post[s]]++;
-            net->in_syn[k] = s;
+            net->in_syn[k] = (uint32_t)s;
             net->in_pre[k] = g;
         }
     }

@@ -140,7 +140,7 @@ static void pre_pass(pair_rule *p, sm_net *net, int g, const sm_step_spikes *sp)
 
 /* Incoming synapses [lo, hi) of the post index, all plastic, presynaptic neurons of one
  * sign class: w += table[age of the pre neuron]. */
-static void post_range(float *restrict w, const int64_t *restrict in_syn,
+static void post_range(float *restrict w, const uint32_t *restrict in_syn,
                        const int32_t *restrict in_pre, const int32_t *restrict age,
                        const float *restrict table, int n, int64_t lo, int64_t hi, float wmin,
                        float wmax, int prefetch)
@@ -151,14 +151,14 @@ static void post_range(float *restrict w, const int64_t *restrict in_syn,
     const int64_t ahead = 48;
     if (prefetch)
         for (int64_t k = lo; k < hi; k++) {
-            const int64_t s = in_syn[k];
+            const uint32_t s = in_syn[k];
             if (k + ahead < hi) __builtin_prefetch(w + in_syn[k + ahead], 1, 1);
             const float y = w[s] + table[lut_index(age[in_pre[k]], n)];
             w[s] = clamp_bounds(y, wmin, wmax);
         }
     else
         for (int64_t k = lo; k < hi; k++) {
-            const int64_t s = in_syn[k];
+            const uint32_t s = in_syn[k];
             const float y = w[s] + table[lut_index(age[in_pre[k]], n)];
             w[s] = clamp_bounds(y, wmin, wmax);
         }
@@ -193,7 +193,7 @@ static void post_pass(pair_rule *p, sm_net *net, int i, const sm_step_spikes *sp
         return;
     }
     for (int64_t k = net->in_row[i]; k < net->in_row[i + 1]; k++) {
-        int64_t s = net->in_syn[k];
+        const uint32_t s = net->in_syn[k];
         int32_t j = net->in_pre[k];
         if (!is_plastic(p->plastic_mask, net->pathway, s)) continue;
         int excitatory = j < exc_limit;

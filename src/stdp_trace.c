@@ -71,7 +71,7 @@ static void post_spike(trace_rule *t, sm_net *net, int i, const float mean[3])
 {
     const int exc_limit = net->n_in + net->n_exc;
     for (int64_t k = net->in_row[i]; k < net->in_row[i + 1]; k++) {
-        int64_t s = net->in_syn[k];
+        const int64_t s = net->in_syn[k];
         int32_t j = net->in_pre[k];
         if (t->x[j] <= 0.0f) continue;
         if (t->plastic_mask != 0xFu && !((t->plastic_mask >> net->pathway[s]) & 1u)) continue;

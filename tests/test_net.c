@@ -314,7 +314,7 @@ static void from_edges_builds_sorted_rows(void **state)
     assert_memory_equal(net->plastic, plastic, sizeof plastic);
     /* Post index: E2 <- {0 (S0), 2 (S1), 5 (E3), 6 (I4)}, E3 <- {1, 3, 7}, I4 <- {4}. */
     const int64_t in_row[] = {0, 4, 7, 8};
-    const int64_t in_syn[] = {0, 2, 5, 6, 1, 3, 7, 4};
+    const uint32_t in_syn[] = {0, 2, 5, 6, 1, 3, 7, 4};
     const int32_t in_pre[] = {0, 1, 3, 4, 0, 2, 4, 2};
     assert_memory_equal(net->in_row, in_row, sizeof in_row);
     assert_memory_equal(net->in_syn, in_syn, sizeof in_syn);

@@ -36,12 +36,18 @@ typedef struct sm_net {
     uint8_t *pathway; /* n_syn: enum sm_pathway */
 
     int64_t *in_row; /* n_post + 1: incoming synapses of post neuron i are in_syn[in_row[i]..] */
-    int64_t *in_syn; /* n_syn: synapse ids, grouped by post neuron, ascending id */
+    /* n_syn: synapse ids, grouped by post neuron, ascending id. 32 bits, read once per
+     * post-pass update: a network has at most SM_NET_MAX_SYN synapses. */
+    uint32_t *in_syn;
     int32_t *in_pre; /* n_syn: global presynaptic index of in_syn[k] */
 
     int64_t path_count[SM_N_PATHS]; /* synapses per pathway */
     int plastic[SM_N_PATHS];        /* copied from the config */
 } sm_net;
+
+/* Most synapses a network may have (the postsynaptic index holds 32-bit ids; 2^32 - 1
+ * synapses take about 70 GB). */
+#define SM_NET_MAX_SYN ((int64_t)UINT32_MAX)
 
 /* Builds the network of `cfg` (sizes, Bernoulli connectivity per pathway with the
  * construction rules: no E->E self-synapses, no reciprocal E/I pairs when
