@@ -240,6 +240,13 @@ static void pre_deliver_range(float *restrict w, const int32_t *restrict post,
                               const int32_t *restrict age_post, const float *restrict table, int n,
                               int64_t lo, int64_t hi, float wmin, float wmax, float *restrict drive)
 {
+    if (hi - lo >= 128) {
+        /* Long rows: the vectorized update, then the delivery. */
+        pre_range_simd(w, post, age_post, table, n, lo, hi, wmin, wmax);
+        for (int64_t s = lo; s < hi; s++)
+            drive[post[s]] += w[s];
+        return;
+    }
     for (int64_t s = lo; s < hi; s++) {
         const int32_t t = post[s], a = age_post[t];
         const float x = w[s], y = x + table[lut_index(a, n)];
