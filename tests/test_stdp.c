@@ -615,13 +615,14 @@ static void pair_threads_give_the_same_weights(void **state)
     sm_net_destroy(b);
 }
 
-/* Random steps on a paper-sized network: apply_deliver on one copy, apply then a plain
+/* Random steps on a paper-sized (or, with n_exc, larger) network: apply_deliver on one copy, apply then a plain
  * propagation on the other; weights and drives must agree bit for bit. */
-static void deliver_matches_apply_then_propagate(int sign, int plastic_ie)
+static void deliver_matches_apply_then_propagate(int sign, int plastic_ie, int n_exc)
 {
     sm_config c;
     sm_config_default(&c);
     c.stdp.sign = sign;
+    c.net.n_exc = n_exc;
     c.net.plastic[SM_PATH_IE] = plastic_ie;
     sm_error err;
     sm_net *a = sm_net_create(&c, &err), *b = sm_net_create(&c, &err);
@@ -674,9 +675,11 @@ static void deliver_matches_apply_then_propagate(int sign, int plastic_ie)
 static void pair_apply_deliver_is_apply_then_propagate(void **state)
 {
     (void)state;
-    deliver_matches_apply_then_propagate(SM_SIGN_TEXTBOOK, 1);
-    deliver_matches_apply_then_propagate(SM_SIGN_AS_PUBLISHED, 1);
-    deliver_matches_apply_then_propagate(SM_SIGN_AS_PUBLISHED, 0); /* a fixed pathway */
+    deliver_matches_apply_then_propagate(SM_SIGN_TEXTBOOK, 1, 200);
+    deliver_matches_apply_then_propagate(SM_SIGN_AS_PUBLISHED, 1, 200);
+    deliver_matches_apply_then_propagate(SM_SIGN_AS_PUBLISHED, 0, 200); /* a fixed pathway */
+    /* E rows of ~150 synapses and more: the vectorized update of long rows */
+    deliver_matches_apply_then_propagate(SM_SIGN_TEXTBOOK, 1, 1000);
 }
 
 int main(void)
