@@ -68,6 +68,7 @@ typedef struct counter {
     sm_encoder *enc;
     const sm_net *net;
     uint64_t events;
+    uint64_t post_updates; /* incoming synapses of spiking E/I neurons: the post pass's writes */
     int count_events;
 } counter;
 
@@ -85,8 +86,12 @@ static void spike_fn(void *ctx, uint64_t step, const int32_t *ids, int n)
 {
     (void)step;
     counter *c = ctx;
-    for (int k = 0; k < n; k++)
+    const int n_in = c->net->n_in;
+    for (int k = 0; k < n; k++) {
         c->events += (uint64_t)(c->net->row[ids[k] + 1] - c->net->row[ids[k]]);
+        c->post_updates +=
+            (uint64_t)(c->net->in_row[ids[k] - n_in + 1] - c->net->in_row[ids[k] - n_in]);
+    }
 }
 
 /* Sets a random image (uniform pixels, normalized to sum norm_fraction * n). */
@@ -270,6 +275,7 @@ typedef struct big_result {
     int64_t n_syn;
     int n_neurons;
     double bytes_per_synapse, build_s;
+    double post_per_event; /* post-pass weight writes per synaptic event, with STDP */
 } big_result;
 
 static double net_bytes(const sm_net *n)
@@ -287,15 +293,17 @@ static big_result big(const char *group, const sm_config *cfg, int warm_images, 
     double t0 = now();
     harness_init(&h, cfg, 1);
     big_result br = {h.sim->net->n_syn, h.sim->net->n_total,
-                     net_bytes(h.sim->net) / (double)h.sim->net->n_syn, now() - t0};
+                     net_bytes(h.sim->net) / (double)h.sim->net->n_syn, now() - t0, 0};
     printf("%-12s built: %d neurons, %lld synapses (%.1f bytes/synapse) in %.1f s\n", group,
            br.n_neurons, (long long)br.n_syn, br.bytes_per_synapse, br.build_s);
     present(&h, warm_images, steps_per_image, 0);
     for (int threads = 1; threads <= 2; threads++) {
         h.sim->threads = threads;
-        uint64_t ev0 = h.cnt.events, st0 = h.sim->count.steps,
+        uint64_t ev0 = h.cnt.events, st0 = h.sim->count.steps, pu0 = h.cnt.post_updates,
                  e0 = h.sim->mon->total_spikes[1] + h.sim->mon->window_spikes[1];
         double el = present(&h, images, steps_per_image, 0);
+        if (threads == 1 && h.cnt.events > ev0)
+            br.post_per_event = (double)(h.cnt.post_updates - pu0) / (double)(h.cnt.events - ev0);
         uint64_t steps = h.sim->count.steps - st0;
         uint64_t e = h.sim->mon->total_spikes[1] + h.sim->mon->window_spikes[1] - e0;
         row r = {group,
@@ -458,6 +466,11 @@ int main(int argc, char **argv)
      * and reads and writes its weight (8 bytes); targets' drive and age are random accesses
      * into arrays that fit in the caches. */
     const double bytes_per_event = 12.0;
+    /* What this layout moves per event with STDP: the 12 bytes above, plus, per post-pass
+     * write (post_per_event of them per event, counted), the column's synapse id and
+     * presynaptic index (8 bytes, streamed) and a whole cache line read and written back
+     * for the scattered weight (128 bytes). */
+    const double layout_bytes = bytes_per_event + lr.post_per_event * (8.0 + 128.0);
     double large_ev[3] = {0};
     double large_ev_test[3] = {0};
     for (int k = 0; k < n_rows; k++)
@@ -477,6 +490,13 @@ int main(int argc, char **argv)
                    large_ev[t] > 0 ? bw[t] * 1e9 / bytes_per_event / large_ev[t] : 0,
                    large_ev_test[t],
                    large_ev_test[t] > 0 ? bw[t] * 1e9 / bytes_per_event / large_ev_test[t] : 0);
+        printf("  with STDP this layout moves %.0f bytes/event (%.2f post-pass writes per event, "
+               "a cache line each):\n",
+               layout_bytes, lr.post_per_event);
+        for (int t = 1; t <= 2; t++)
+            printf("  %d thread(s): bound %.3g events/s, with STDP %.3g (%.1fx below)\n", t,
+                   bw[t] * 1e9 / layout_bytes, large_ev[t],
+                   large_ev[t] > 0 ? bw[t] * 1e9 / layout_bytes / large_ev[t] : 0);
     }
     printf("load average: %.2f before, %.2f after\n", load_before, load_after);
 
@@ -501,13 +521,14 @@ int main(int argc, char **argv)
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
     json_t *doc = json_pack(
         "{s:s, s:s, s:s, s:{s:s, s:s, s:s, s:i}, s:[f,f], s:i, s:i, s:o, s:{s:I, s:f}, "
-        "s:{s:I, s:i, s:f, s:f, s:f, s:f}, s:{s:f, s:f}}",
+        "s:{s:I, s:i, s:f, s:f, s:f, s:f, s:f, s:f}, s:{s:f, s:f}}",
         "date", date, "version", sm_version(), "commit", commit, "machine", "host", u.nodename,
         "cpu", cpu, "kernel", u.release, "cores", omp_get_num_procs(), "bandwidth_gbs", bw[1],
         bw[2], "images", images, "quick", quick, "results", results, "diehl_cook", "synapses",
         (json_int_t)dcr.n_syn, "bytes_per_synapse", dcr.bytes_per_synapse, "large", "synapses",
         (json_int_t)lr.n_syn, "neurons", lr.n_neurons, "bytes_per_synapse", lr.bytes_per_synapse,
-        "peak_rss_mb", lr_rss, "build_s", lr.build_s, "bytes_per_event", bytes_per_event, "load",
+        "peak_rss_mb", lr_rss, "build_s", lr.build_s, "bytes_per_event", bytes_per_event,
+        "post_writes_per_event", lr.post_per_event, "layout_bytes_per_event", layout_bytes, "load",
         "before", load_before, "after", load_after);
     char *line = json_dumps(doc, JSON_COMPACT);
     printf("%s\n", line);

@@ -615,8 +615,8 @@ static void pair_threads_give_the_same_weights(void **state)
     sm_net_destroy(b);
 }
 
-/* Random steps on a paper-sized (or, with n_exc, larger) network: apply_deliver on one copy, apply then a plain
- * propagation on the other; weights and drives must agree bit for bit. */
+/* Random steps on a paper-sized (or, with n_exc, larger) network: apply_deliver on one copy, apply
+ * then a plain propagation on the other; weights and drives must agree bit for bit. */
 static void deliver_matches_apply_then_propagate(int sign, int plastic_ie, int n_exc)
 {
     sm_config c;
