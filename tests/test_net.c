@@ -370,10 +370,34 @@ static void from_edges_rejects_impossible_synapses(void **state)
     }
 }
 
+static void large_arrays_on_huge_pages_build_and_index(void **state)
+{
+    (void)state;
+    /* ~1.4 million synapses: the synapse arrays pass 4 MiB and take the 2 MiB-aligned,
+     * huge-page allocation. Same structure checks as every network, then a full write of
+     * the weights (ASan sees the whole array) and destruction. */
+    sm_config c;
+    sm_config_default(&c);
+    c.net.n_input = 100;
+    c.net.n_exc = 3000;
+    c.net.n_inh = 200;
+    sm_error err;
+    sm_net *net = sm_net_create(&c, &err);
+    assert_non_null(net);
+    assert_true(net->n_syn * (int64_t)sizeof(float) >= (int64_t)4 << 20);
+    assert_int_equal((uintptr_t)net->w % ((uintptr_t)2 << 20), 0);
+    assert_int_equal((uintptr_t)net->in_syn % ((uintptr_t)2 << 20), 0);
+    check_structure(net);
+    for (int64_t s = 0; s < net->n_syn; s++)
+        net->w[s] = net->w[s] * 0.5f;
+    sm_net_destroy(net);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(densities_within_binomial_bounds),
+        cmocka_unit_test(large_arrays_on_huge_pages_build_and_index),
         cmocka_unit_test(no_self_synapses_and_no_reciprocal_pairs),
         cmocka_unit_test(initial_weights_are_w0_per_pathway),
         cmocka_unit_test(same_seed_same_network_other_seed_differs),
