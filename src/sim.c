@@ -423,6 +423,7 @@ static sm_status step(sm_sim *sim, int phase, int decay, double sums[2], sm_erro
     if (phase != SM_PHASE_TEST && sim->rule) {
         sm_step_spikes sp = {sim->count.steps, sim->ids, sim->n_ids, sim->flag, sim->age};
         sim->rule->threads = 1;
+        sim->rule->may_defer = sim->threads <= 1;
         if (sim->threads > 1) {
             const sm_net *net = sim->net;
             int64_t work = 0;
@@ -468,6 +469,7 @@ static sm_status step(sm_sim *sim, int phase, int decay, double sums[2], sm_erro
     if (--sim->next_record == 0) {
         sim->next_record = sim->cfg.monitor.interval;
         if (lazy) sm_sleep_lazy_sync(sim->sleep, sim->net);
+        sm_rule_settle(sim->rule, sim->net);
         return sm_monitor_record(sim->mon, sim->net, sim->count.steps, sim->count.wake_steps, phase,
                                  err);
     }
@@ -514,6 +516,7 @@ static sm_status sleep_mode(sm_sim *sim, int64_t steps, sm_error *err)
 
 sm_status sm_sim_sleep(sm_sim *sim, int64_t max_steps, int64_t *slept, sm_error *err)
 {
+    sm_rule_settle(sim->rule, sim->net);
     int64_t k = 0;
     sm_status st = SM_OK;
     if (sim->cfg.sleep.mode == SM_SLEEP_POWERLAW)
@@ -535,6 +538,7 @@ static sm_status run_schedule(sm_sim *sim, sm_error *err)
     const int64_t t = sim->count.wake_steps;
     sm_status st = SM_OK;
     if (c->sleep.norm_mode != SM_NORM_NONE && t > 0 && t % c->sleep.norm_frequency == 0) {
+        sm_rule_settle(sim->rule, sim->net);
         st = sm_sleep_normalize(sim->sleep, sim->net, c->sleep.norm_mode, err);
         sim->count.normalizations++;
     }
@@ -550,19 +554,23 @@ static sm_status run_schedule(sm_sim *sim, sm_error *err)
     return st;
 }
 
+/* Wake steps may leave plasticity deferred (pair STDP on large networks); the weights
+ * are current again before control returns, for whoever reads them next. */
 sm_status sm_sim_wake(sm_sim *sim, int64_t n, sm_error *err)
 {
-    for (int64_t k = 0; k < n; k++) {
-        sm_status st = run_schedule(sim, err);
+    sm_status st = SM_OK;
+    for (int64_t k = 0; k < n && st == SM_OK; k++) {
+        st = run_schedule(sim, err);
         if (st == SM_OK) st = step(sim, SM_PHASE_WAKE, 0, NULL, err);
-        if (st != SM_OK) return st;
-        sim->count.wake_steps++;
+        if (st == SM_OK) sim->count.wake_steps++;
     }
-    return SM_OK;
+    sm_rule_settle(sim->rule, sim->net);
+    return st;
 }
 
 sm_status sm_sim_test(sm_sim *sim, int64_t n, sm_error *err)
 {
+    sm_rule_settle(sim->rule, sim->net);
     for (int64_t k = 0; k < n; k++) {
         sm_status st = step(sim, SM_PHASE_TEST, 0, NULL, err);
         if (st != SM_OK) return st;
@@ -574,6 +582,7 @@ sm_status sm_sim_test(sm_sim *sim, int64_t n, sm_error *err)
 sm_status sm_sim_record(sm_sim *sim, sm_error *err)
 {
     sim->next_record = sim->cfg.monitor.interval;
+    sm_rule_settle(sim->rule, sim->net);
     return sm_monitor_record(sim->mon, sim->net, sim->count.steps, sim->count.wake_steps,
                              SM_PHASE_WAKE, err);
 }

@@ -91,6 +91,8 @@ void sm_sim_state_restore(sm_sim *sim, const sm_sim_state *s)
 {
     const size_t np = s->np, nt = s->nt;
     sm_monitor *m = sim->mon;
+    /* The step counter may go back: a deferring rule starts over from current weights. */
+    sm_rule_settle(sim->rule, sim->net);
     memcpy(sim->v, s->v, np * sizeof(float));
     memcpy(sim->i_syn, s->i_syn, np * sizeof(float));
     memcpy(sim->a, s->a, np * sizeof(float));
@@ -232,6 +234,7 @@ sm_status sm_sim_checkpoint_load(sm_sim *sim, const struct sm_ckpt *c, const cha
     memcpy(sim->ids, id, nt * sizeof(int32_t));
     memcpy(m->counts, ct, (size_t)(m->n_exc + m->n_inh) * sizeof(uint32_t));
     if (cb->n_records) memcpy(m->records, rc, (size_t)cb->n_records * sizeof(sm_monitor_sample));
+    sm_rule_settle(sim->rule, net); /* nothing deferred may land on the loaded weights */
     memcpy(net->w, w, (size_t)net->n_syn * sizeof(float));
     sm_rule_state_load(sim->rule, rs);
     sim->count = cb->count;

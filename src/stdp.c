@@ -33,6 +33,11 @@ void sm_rule_flush(sm_rule *rule, sm_net *net)
     if (rule && rule->ops->flush) rule->ops->flush(rule, net);
 }
 
+void sm_rule_settle(sm_rule *rule, sm_net *net)
+{
+    if (rule && rule->ops->settle) rule->ops->settle(rule, net);
+}
+
 size_t sm_rule_state_size(sm_rule *rule)
 {
     return rule && rule->ops->state ? rule->ops->state(rule, NULL, 1) : 0;

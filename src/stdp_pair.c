@@ -16,10 +16,36 @@
  * does not matter.
  */
 #include <math.h>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
 #include "stdp_impl.h"
+
+/* Steps of one deferral epoch: each post neuron's spikes in it are a bit mask of
+ * DEFER_WORDS 64-bit words (small enough to stay in the L2 cache on 10^5 neurons). */
+#define DEFER_WORDS 1
+#define DEFER_STEPS ((int64_t)64 * DEFER_WORDS)
+/* A step long before any real one: "never spiked" (its age selects the zero entry). */
+#define DEFER_NEVER (INT64_MIN / 4)
+
+/* Deferred post passes (see the comment above defer_step). An epoch is a run of at most
+ * DEFER_STEPS consecutive deferred steps from `base`; pair_settle ends it and leaves the
+ * weights as the eager rule would. Steps inside the epoch are int32_t offsets from base. */
+typedef struct defer_state {
+    uint64_t *bits; /* n_post * DEFER_WORDS: bit k set if the post neuron spiked at base + k */
+    int64_t *sync;  /* n_total: row g holds the post updates of every step <= sync[g] */
+    int64_t *last;  /* n_total: latest spike step of g (DEFER_NEVER for none) */
+    int64_t base;   /* the epoch's first step */
+    int64_t t_last; /* the epoch's last step */
+    int64_t latest; /* the epoch's last step with an E/I spike */
+    int active, failed;
+    /* Per sign class, the change of a spiker's synapse by the target's age: the same-step
+     * post entry at age 0, the pre table beyond. */
+    float *row_exc, *row_inh;
+} defer_state;
 
 typedef struct pair_rule {
     sm_rule base;
@@ -28,6 +54,8 @@ typedef struct pair_rule {
      * spike (post_*), excitatory or inhibitory presynaptic neuron. */
     float *pre_exc, *pre_inh, *post_exc, *post_inh;
     unsigned plastic_mask;
+    int force_defer;
+    defer_state d;
 } pair_rule;
 
 double sm_pair_stdp_dw(const sm_config *cfg, int excitatory, int64_t dt_steps)
@@ -52,6 +80,11 @@ static void pair_destroy(sm_rule *r)
     free(p->pre_inh);
     free(p->post_exc);
     free(p->post_inh);
+    free(p->d.bits);
+    free(p->d.sync);
+    free(p->d.last);
+    free(p->d.row_exc);
+    free(p->d.row_inh);
 }
 
 static inline int lut_index(int32_t age, int n)
@@ -202,10 +235,13 @@ static void post_pass(pair_rule *p, sm_net *net, int i, const sm_step_spikes *sp
     }
 }
 
+static void pair_settle(sm_rule *r, sm_net *net);
+
 static void pair_apply(sm_rule *r, sm_net *net, const sm_step_spikes *sp)
 {
     pair_rule *p = (pair_rule *)r;
     if (p->plastic_mask == 0) return;
+    pair_settle(r, net);
     /* Every synapse changes at most once per step (see the top of the file), so the
      * spikes can be shared among threads with the same result, in two phases: the pre
      * passes (disjoint rows), then the post passes (disjoint columns). The phases must not
@@ -257,12 +293,17 @@ static void pre_deliver_range(float *restrict w, const int32_t *restrict post,
     }
 }
 
-/* The post passes first: a synapse onto a neuron that spiked now belongs to the post pass
- * and the pre pass leaves it alone, so once the columns are done every row can be
- * updated and delivered in one walk, spikers in order as the propagation would. */
+static int defer_step(pair_rule *p, sm_net *net, const sm_step_spikes *sp, float *drive);
+
+/* Large networks defer the post passes (defer_step). Otherwise the post passes first: a
+ * synapse onto a neuron that spiked now belongs to the post pass and the pre pass leaves
+ * it alone, so once the columns are done every row can be updated and delivered in one
+ * walk, spikers in order as the propagation would. */
 static void pair_apply_deliver(sm_rule *r, sm_net *net, const sm_step_spikes *sp, float *drive)
 {
     pair_rule *p = (pair_rule *)r;
+    if (defer_step(p, net, sp, drive)) return;
+    pair_settle(r, net);
     if (p->plastic_mask != 0xFu) {
         pair_apply(r, net, sp);
         for (int k = 0; k < sp->n; k++) {
@@ -286,9 +327,268 @@ static void pair_apply_deliver(sm_rule *r, sm_net *net, const sm_step_spikes *sp
     }
 }
 
-/* Pair STDP keeps no state of its own: spike ages live in the simulation. */
-static const sm_rule_ops PAIR_OPS = {"pair",       pair_apply, NULL,
-                                     pair_destroy, NULL,       pair_apply_deliver};
+/* Deferred post passes.
+ *
+ * On networks larger than the caches a post pass costs a miss per incoming synapse: a
+ * column is scattered over the whole weight array. A deferred step only records its post
+ * spikes (a bit per post neuron and step of the epoch) and applies them to a synapse
+ * j -> i when row j is walked anyway: when j spikes (before its own update of the step)
+ * or when the rule settles. Row j holds every post update up to step sync[j] (its last
+ * spike or the epoch's start) and j has not spiked since, so its age at a later post
+ * spike t_k of i is t_k - last[j]: the synapse gets w = clamp(w + post_table[lut(t_k -
+ * last[j])]) for each such t_k in time order, then this step's own update, exactly the
+ * float operations of the eager rule in the same order. Nothing is dropped, so the
+ * weights are bit-identical.
+ *
+ * The epoch must see every step: a step the rule does not see (test, sleep, a parallel
+ * step) comes after a settle; the simulation settles before anything else reads or writes
+ * weights, and `apply` settles first. A gap in the step counter, ages that do not follow
+ * from the spikes seen, or an epoch longer than DEFER_STEPS settle and start over.
+ *
+ * Only wake steps run serially on networks of 2^20 synapses and more (or forced) defer:
+ * there the columns miss the caches. The paper's network stays eager, as it was. */
+
+static int defer_wanted(const pair_rule *p, const sm_net *net)
+{
+    return p->base.may_defer && !p->d.failed && p->plastic_mask == 0xFu &&
+           (p->force_defer || net->n_syn >= POST_PREFETCH_MIN_SYN);
+}
+
+static int defer_alloc(pair_rule *p, const sm_net *net)
+{
+    defer_state *d = &p->d;
+    if (d->bits) return 1;
+    const size_t np = (size_t)net->n_post, nt = (size_t)net->n_total;
+    d->bits = calloc(np * DEFER_WORDS, sizeof *d->bits);
+    d->sync = calloc(nt, sizeof *d->sync); /* set by defer_begin; zeroed for the analyzer */
+    d->last = calloc(nt, sizeof *d->last);
+    d->row_exc = malloc((size_t)p->n_table * sizeof(float));
+    d->row_inh = malloc((size_t)p->n_table * sizeof(float));
+    if (d->bits && d->sync && d->last && d->row_exc && d->row_inh) {
+        for (int a = 0; a < p->n_table; a++) {
+            d->row_exc[a] = a == 0 ? p->post_exc[0] : p->pre_exc[a];
+            d->row_inh[a] = a == 0 ? p->post_inh[0] : p->pre_inh[a];
+        }
+        return 1;
+    }
+    /* Out of memory: stay eager (the same results, only slower). */
+    d->failed = 1;
+    return 0;
+}
+
+/* Word k of the mask of epoch offsets o with after < o < before. */
+static uint64_t range_word(int k, int32_t after, int32_t before)
+{
+    const int64_t lo = (int64_t)after + 1 - (int64_t)64 * k, hi = (int64_t)before - (int64_t)64 * k;
+    const uint64_t from = lo <= 0 ? ~0ull : lo >= 64 ? 0 : ~0ull << lo;
+    const uint64_t below = hi >= 64 ? ~0ull : hi <= 0 ? 0 : (1ull << hi) - 1;
+    return from & below;
+}
+
+/* Applies the post spikes of `bits` inside `range` (epoch offsets, oldest first) to the
+ * weight x of a synapse whose presynaptic neuron's age at offset o is o + off. */
+static inline float replay(float x, const uint64_t *bits, const uint64_t range[DEFER_WORDS],
+                           int64_t off, const float *table, int n, float wmin, float wmax)
+{
+    for (int k = 0; k < DEFER_WORDS; k++)
+        for (uint64_t m = bits[k] & range[k]; m; m &= m - 1) {
+            const int64_t a = (int64_t)64 * k + __builtin_ctzll(m) + off;
+            x = clamp_bounds(x + table[a < n ? a : n - 1], wmin, wmax);
+        }
+    return x;
+}
+
+/* The sign class of row g: its post table, row table and bounds. */
+static void row_class(const pair_rule *p, const sm_net *net, int g, const float **post_table,
+                      const float **row_table, float *wmin, float *wmax)
+{
+    const int excitatory = g < net->n_in + net->n_exc;
+    *post_table = excitatory ? p->post_exc : p->post_inh;
+    *row_table = excitatory ? p->d.row_exc : p->d.row_inh;
+    *wmin = excitatory ? p->base.exc_min : p->base.inh_min;
+    *wmax = excitatory ? p->base.exc_max : p->base.inh_max;
+}
+
+#if defined(__AVX512F__) && defined(__AVX512CD__) && defined(__AVX512VL__) && DEFER_WORDS == 1
+/* replay() on 8 synapses at a time, the earliest pending spike of every lane per round:
+ * min then max are clamp_bounds (the same results, NaN and signed zeros included), and
+ * lanes without a pending spike keep their weight. Returns where it stopped. */
+static int64_t replay_row_avx512(float *restrict w, const int32_t *restrict post,
+                                 const uint64_t *bits, uint64_t range, int64_t off,
+                                 const float *table, int n, float wmin, float wmax, int64_t s,
+                                 int64_t hi)
+{
+    const __m512i vrange = _mm512_set1_epi64((long long)range), voff = _mm512_set1_epi64(off);
+    const __m512i vlast = _mm512_set1_epi64(n - 1), v63 = _mm512_set1_epi64(63);
+    const __m512i zero = _mm512_setzero_si512();
+    const __m256 vmin = _mm256_set1_ps(wmin), vmax = _mm256_set1_ps(wmax);
+    for (; s + 8 <= hi; s += 8) {
+        const __m256i idx = _mm256_loadu_si256((const void *)(post + s));
+        __m512i b = _mm512_and_si512(_mm512_i32gather_epi64(idx, (const void *)bits, 8), vrange);
+        __mmask8 m = _mm512_test_epi64_mask(b, b);
+        if (!m) continue;
+        __m256 x = _mm256_loadu_ps(w + s);
+        do {
+            const __m512i low = _mm512_and_si512(b, _mm512_sub_epi64(zero, b));
+            const __m512i bit = _mm512_sub_epi64(v63, _mm512_lzcnt_epi64(low));
+            const __m512i a = _mm512_min_epi64(_mm512_add_epi64(bit, voff), vlast);
+            const __m256 dw = _mm512_mask_i64gather_ps(_mm256_setzero_ps(), m, a, table, 4);
+            const __m256 c = _mm256_max_ps(vmin, _mm256_min_ps(vmax, _mm256_add_ps(x, dw)));
+            x = _mm256_mask_blend_ps(m, x, c);
+            b = _mm512_xor_si512(b, low);
+            m = _mm512_test_epi64_mask(b, b);
+        } while (m);
+        _mm256_storeu_ps(w + s, x);
+    }
+    return s;
+}
+#endif
+
+/* Row g: the post spikes of steps in (sync[g], before) replayed. Most targets have none
+ * pending; AVX-512 tests 8 at a time and replays them together, which saves the
+ * mispredicted branches of the scalar loop. */
+static void replay_row(const pair_rule *p, sm_net *net, int g, int64_t before)
+{
+    const defer_state *d = &p->d;
+    const float *post_table, *row_table;
+    float wmin, wmax;
+    row_class(p, net, g, &post_table, &row_table, &wmin, &wmax);
+    float *restrict w = net->w;
+    const int32_t *restrict post = net->post;
+    const int n = p->n_table;
+    const int32_t after = (int32_t)(d->sync[g] - d->base), end = (int32_t)(before - d->base);
+    const int64_t off = d->base - d->last[g];
+    uint64_t range[DEFER_WORDS];
+    for (int k = 0; k < DEFER_WORDS; k++)
+        range[k] = range_word(k, after, end);
+    const uint64_t *bits = d->bits;
+    int64_t s = net->row[g];
+    const int64_t hi = net->row[g + 1];
+#if defined(__AVX512F__) && defined(__AVX512CD__) && defined(__AVX512VL__) && DEFER_WORDS == 1
+    s = replay_row_avx512(w, post, bits, range[0], off, post_table, n, wmin, wmax, s, hi);
+#endif
+    for (; s < hi; s++) {
+        const uint64_t *b = bits + (size_t)post[s] * DEFER_WORDS;
+        uint64_t any = 0;
+        for (int k = 0; k < DEFER_WORDS; k++)
+            any |= b[k] & range[k];
+        if (any) w[s] = replay(w[s], b, range, off, post_table, n, wmin, wmax);
+    }
+}
+
+/* [lo, hi) of a spiker's row, pending post spikes replayed: this step's change (the
+ * same-step pair where the target spiked too, else the pre update). */
+#define ROW_STEP_BODY                                                                              \
+    for (int64_t s = lo; s < hi; s++) {                                                            \
+        const float y = w[s] + table[lut_index(age_post[post[s]], n)];                             \
+        w[s] = clamp_bounds(y, wmin, wmax);                                                        \
+    }
+
+static void row_step_simd(float *restrict w, const int32_t *restrict post,
+                          const int32_t *restrict age_post, const float *restrict table, int n,
+                          int64_t lo, int64_t hi, float wmin, float wmax){
+#pragma omp simd
+    ROW_STEP_BODY}
+
+NO_VECTORIZE
+    static void row_step_scalar(float *restrict w, const int32_t *restrict post,
+                                const int32_t *restrict age_post, const float *restrict table,
+                                int n, int64_t lo, int64_t hi, float wmin, float wmax)
+{
+    ROW_STEP_BODY
+}
+
+/* Row of a spiker j at step t: pending post updates, this step's update, delivery. */
+static void spiker_row(pair_rule *p, sm_net *net, int j, int64_t t, const int32_t *age_post,
+                       float *restrict drive)
+{
+    defer_state *d = &p->d;
+    if (d->sync[j] < d->latest) replay_row(p, net, j, t);
+    d->sync[j] = t;
+    d->last[j] = t;
+    const float *post_table, *table;
+    float wmin, wmax;
+    row_class(p, net, j, &post_table, &table, &wmin, &wmax);
+    float *restrict w = net->w;
+    const int32_t *restrict post = net->post;
+    const int64_t lo = net->row[j], hi = net->row[j + 1];
+    if (hi - lo >= 128)
+        row_step_simd(w, post, age_post, table, p->n_table, lo, hi, wmin, wmax);
+    else
+        row_step_scalar(w, post, age_post, table, p->n_table, lo, hi, wmin, wmax);
+    for (int64_t s = lo; s < hi; s++)
+        drive[post[s]] += w[s];
+}
+
+/* Starts an epoch at step t: every row is current, last spikes come from the ages. */
+static void defer_begin(defer_state *d, const sm_net *net, const int32_t *age, int64_t t)
+{
+    for (int g = 0; g < net->n_total; g++) {
+        d->sync[g] = t - 1;
+        d->last[g] = age[g] >= SM_AGE_MAX ? DEFER_NEVER : t - age[g];
+    }
+    d->base = t;
+    d->latest = DEFER_NEVER;
+    d->active = 1;
+}
+
+/* Whether the view's ages are those of the epoch's spikes: replays compute the ages of
+ * presynaptic neurons from last[] (a caller's made-up views end the epoch instead). */
+static int ages_follow(const defer_state *d, const sm_net *net, const int32_t *age, int64_t t)
+{
+    int bad = 0;
+    for (int g = 0; g < net->n_total; g++) {
+        const int64_t e = t - d->last[g];
+        bad |= age[g] != 0 && age[g] != (e < SM_AGE_MAX ? e : SM_AGE_MAX);
+    }
+    return !bad;
+}
+
+/* apply_deliver with the post passes deferred; returns 0 (nothing done) where the rule
+ * stays eager. */
+static int defer_step(pair_rule *p, sm_net *net, const sm_step_spikes *sp, float *drive)
+{
+    defer_state *d = &p->d;
+    if (!defer_wanted(p, net) || !defer_alloc(p, net)) return 0;
+    const int64_t t = (int64_t)sp->step;
+    if (d->active &&
+        (t != d->t_last + 1 || t - d->base >= DEFER_STEPS || !ages_follow(d, net, sp->age, t)))
+        pair_settle(&p->base, net);
+    if (!d->active) defer_begin(d, net, sp->age, t);
+    const int32_t o = (int32_t)(t - d->base);
+    for (int k = 0; k < sp->n; k++) {
+        const int g = sp->ids[k];
+        if (g < net->n_in) continue;
+        d->bits[(size_t)(g - net->n_in) * DEFER_WORDS + (size_t)(o / 64)] |= 1ull << (o % 64);
+        d->latest = t;
+    }
+    const int32_t *age_post = sp->age + net->n_in;
+    for (int k = 0; k < sp->n; k++)
+        spiker_row(p, net, sp->ids[k], t, age_post, drive);
+    d->t_last = t;
+    return 1;
+}
+
+static void pair_settle(sm_rule *r, sm_net *net)
+{
+    pair_rule *p = (pair_rule *)r;
+    defer_state *d = &p->d;
+    if (!d->active) return;
+    for (int g = 0; g < net->n_total; g++)
+        if (d->sync[g] < d->latest) replay_row(p, net, g, d->t_last + 1);
+    memset(d->bits, 0, (size_t)net->n_post * DEFER_WORDS * sizeof *d->bits);
+    d->active = 0;
+}
+
+void sm_rule_pair_force_defer(sm_rule *rule, int force)
+{
+    if (rule && rule->ops->apply == pair_apply) ((pair_rule *)rule)->force_defer = force != 0;
+}
+
+/* Pair STDP's only state of its own is the deferred post spikes, which are settled
+ * whenever anyone else looks at the weights: spike ages live in the simulation. */
+static const sm_rule_ops PAIR_OPS = {"pair", pair_apply,         pair_settle, pair_destroy,
+                                     NULL,   pair_apply_deliver, pair_settle};
 
 /* Fills the four tables; entry n-1 is 0 (ages past the window contribute nothing). */
 static void fill_tables(pair_rule *p, const sm_config *cfg)
@@ -312,6 +612,7 @@ void sm_rule_base_init(sm_rule *r, const sm_rule_ops *ops, const sm_config *cfg)
     r->inh_max = (float)cfg->stdp.inh_max;
     memcpy(r->plastic, cfg->net.plastic, sizeof r->plastic);
     r->threads = 1;
+    r->may_defer = 1;
 }
 
 sm_rule *sm_rule_pair_create(const sm_config *cfg, sm_error *err)

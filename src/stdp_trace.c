@@ -133,8 +133,8 @@ static size_t trace_state(sm_rule *r, void *buf, int save)
 
 /* No apply_deliver: this rule changes weights on post spikes and in flushes only, so
  * the rows gain nothing from a fused walk. */
-static const sm_rule_ops TRACE_OPS = {"trace",       trace_apply, trace_flush,
-                                      trace_destroy, trace_state, NULL};
+static const sm_rule_ops TRACE_OPS = {"trace",     trace_apply, trace_flush, trace_destroy,
+                                      trace_state, NULL,        NULL};
 
 sm_rule *sm_rule_trace_create(const sm_config *cfg, const sm_net *net, sm_error *err)
 {

@@ -429,9 +429,35 @@ static void test_phase_freezes_weights(void **state)
     sm_sim_destroy(sim);
 }
 
-/* Runs a larger network with noise, input, STDP and sleep; returns its spikes and, in
- * *w_out (caller frees), its final weights. */
-static void run_recorded(int threads, int64_t seed, spikes *sp, float **w_out, int64_t *n_syn)
+/* Runs a larger network with noise, input, STDP, monitor records, sleep and a test phase;
+ * returns its spikes and, in *w_out (caller frees), its final weights. With bit 0 of
+ * `defer` the pair rule defers its post passes as on large networks; bit 1 adds a
+ * normalization every 70 wake steps. */
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t k = 0; k < n; k++)
+        h = (h ^ b[k]) * 1099511628211ull;
+    return h;
+}
+
+/* The weight statistics of every monitor record. */
+static uint64_t records_hash(const sm_monitor *m)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (int64_t r = 0; r < m->n_records; r++)
+        for (int p = 0; p < SM_N_PATHS; p++) {
+            const sm_weight_stats *w = &m->records[r].w[p];
+            const double x[5] = {w->sum_abs, w->sd, w->min, w->max, w->frac_at_bound};
+            h = fnv(h, x, sizeof x);
+        }
+    return h;
+}
+
+/* *seen (if not NULL) receives a hash of the weights as sm_sim_wake leaves them and of
+ * the monitor's records. */
+static void run_recorded_seen(int threads, int64_t seed, int defer, spikes *sp, float **w_out,
+                              int64_t *n_syn, uint64_t *seen)
 {
     sm_config c;
     sm_config_default(&c);
@@ -445,6 +471,10 @@ static void run_recorded(int threads, int64_t seed, spikes *sp, float **w_out, i
     c.sleep.period = 100;
     c.sleep.rate = 0.3;
     c.monitor.interval = 50;
+    if (defer & 2) {
+        c.sleep.norm_mode = SM_NORM_NEURON;
+        c.sleep.norm_frequency = 70;
+    }
     sm_sim *sim = make(&c);
     sm_error err;
     sm_encoder *enc = sm_encoder_create(&c, c.net.n_input, &err);
@@ -455,10 +485,12 @@ static void run_recorded(int threads, int64_t seed, spikes *sp, float **w_out, i
     input_ctx in = {.n_in = c.net.n_input, .enc = enc};
     sm_sim_set_input(sim, test_input, &in);
     sm_sim_set_spike_sink(sim, record_spikes, sp);
+    sm_rule_pair_force_defer(sim->rule, defer & 1);
     scale_plastic(sim, 1.01); /* episodes have something to do */
     assert_int_equal(sm_sim_wake(sim, 250, &err), SM_OK);
+    if (seen) *seen = fnv(records_hash(sim->mon), sim->net->w, (size_t)sim->net->n_syn * 4);
     assert_int_equal(sm_sim_test(sim, 50, &err), SM_OK);
-    assert_true(sim->count.sleep_steps > 0);
+    assert_true(sim->count.sleep_steps > 0 || (defer & 2)); /* normalized: at the baseline */
     *n_syn = sim->net->n_syn;
     *w_out = malloc((size_t)*n_syn * sizeof **w_out);
     memcpy(*w_out, sim->net->w, (size_t)*n_syn * sizeof **w_out);
@@ -468,14 +500,20 @@ static void run_recorded(int threads, int64_t seed, spikes *sp, float **w_out, i
     sm_sim_destroy(sim);
 }
 
+static void run_recorded(int threads, int64_t seed, int defer, spikes *sp, float **w_out,
+                         int64_t *n_syn)
+{
+    run_recorded_seen(threads, seed, defer, sp, w_out, n_syn, NULL);
+}
+
 static void identical_with_one_and_two_threads(void **state)
 {
     (void)state;
     spikes a = {0}, b = {0}, d = {0};
     float *wa, *wb, *wd;
     int64_t na, nb, nd;
-    run_recorded(1, 77, &a, &wa, &na);
-    run_recorded(2, 77, &b, &wb, &nb);
+    run_recorded(1, 77, 0, &a, &wa, &na);
+    run_recorded(2, 77, 0, &b, &wb, &nb);
     assert_true(a.n > 1000);
     assert_false(a.bad_order);
     assert_int_equal(a.n, b.n);
@@ -484,7 +522,7 @@ static void identical_with_one_and_two_threads(void **state)
     assert_int_equal(na, nb);
     assert_memory_equal(wa, wb, (size_t)na * sizeof *wa);
     /* Another seed is another run. */
-    run_recorded(2, 78, &d, &wd, &nd);
+    run_recorded(2, 78, 0, &d, &wd, &nd);
     assert_true(d.n != a.n || memcmp(d.id, a.id, a.n * sizeof *a.id) != 0);
     free(wa);
     free(wb);
@@ -492,6 +530,38 @@ static void identical_with_one_and_two_threads(void **state)
     spikes_free(&a);
     spikes_free(&b);
     spikes_free(&d);
+}
+
+/* The pair rule's deferred post passes (forced on this small network) in a whole run:
+ * the simulation settles them before records, sleep and the test phase. */
+static void identical_with_deferred_plasticity(void **state)
+{
+    (void)state;
+    spikes a = {0}, b = {0};
+    float *wa, *wb;
+    int64_t na, nb;
+    uint64_t ha, hb;
+    run_recorded_seen(1, 77, 0, &a, &wa, &na, &ha);
+    run_recorded_seen(1, 77, 1, &b, &wb, &nb, &hb);
+    assert_true(ha == hb); /* the weights after sm_sim_wake and in every record */
+    free(wa);
+    free(wb);
+    spikes_free(&a);
+    spikes_free(&b);
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    run_recorded_seen(1, 77, 2, &a, &wa, &na, &ha); /* with normalization */
+    run_recorded_seen(1, 77, 3, &b, &wb, &nb, &hb);
+    assert_true(ha == hb);
+    assert_memory_equal(wa, wb, (size_t)na * sizeof *wa);
+    assert_int_equal(a.n, b.n);
+    assert_memory_equal(a.step, b.step, a.n * sizeof *a.step);
+    assert_memory_equal(a.id, b.id, a.n * sizeof *a.id);
+    assert_memory_equal(wa, wb, (size_t)na * sizeof *wa);
+    free(wa);
+    free(wb);
+    spikes_free(&a);
+    spikes_free(&b);
 }
 
 static void create_validates_config(void **state)
@@ -600,6 +670,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sleep_silences_input),
+        cmocka_unit_test(identical_with_deferred_plasticity),
         cmocka_unit_test(noise_only_where_enabled),
         cmocka_unit_test(period_schedule_inserts_episodes),
         cmocka_unit_test(powerlaw_episode_ends_when_converged),

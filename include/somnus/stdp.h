@@ -7,7 +7,10 @@
  *
  * Rules provided:
  *   pair  (spec 4a): pair STDP on time since last spike, textbook or as-published sign,
- *                    a configurable same-step convention;
+ *                    a configurable same-step convention; on networks of 2^20 synapses
+ *                    and more, apply_deliver defers the post-spike updates until the
+ *                    presynaptic row is walked or the rule settles (sm_rule_settle),
+ *                    with bit-identical weights;
  *   trace (spec 4b): trace STDP with a moving target and a soft bound.
  */
 #ifndef SOMNUS_STDP_H
@@ -56,8 +59,15 @@ typedef struct sm_rule_ops {
      * each spiker's row. Adds every outgoing weight of every spiker, as it is after this
      * step's changes, to drive[target post index], spikers in the order of spikes->ids
      * and targets in row order: the same sums, bit for bit, as `apply` then a separate
-     * propagation. Called only with threads == 1. */
+     * propagation. Called only with threads == 1. With may_defer set it may leave updates
+     * of other synapses pending (see settle); it then relies on consecutive calls seeing
+     * consistent spike views (each age one more than in the previous step, or 0), and
+     * settles and starts over where they are not. */
     void (*apply_deliver)(sm_rule *rule, sm_net *net, const sm_step_spikes *spikes, float *drive);
+    /* Optional (may be NULL): writes into net->w every update the rule has deferred for
+     * speed, so that the weights are those of the eager rule. Unlike `flush` it never
+     * changes results: a rule whose weights are always current leaves it NULL. */
+    void (*settle)(sm_rule *rule, sm_net *net);
 } sm_rule_ops;
 
 /* Base of every rule; implementations embed it first. */
@@ -69,6 +79,10 @@ struct sm_rule {
      * to 1 for steps too small to share). Results do not depend on it: rules split work
      * so that each weight sees the same operations in the same order. */
     int threads;
+    /* Whether apply_deliver may defer updates until sm_rule_settle (1 after creation).
+     * The simulation clears it when it runs steps on several threads: a parallel step
+     * goes through `apply`, which settles first, and alternating would settle often. */
+    int may_defer;
 };
 
 /* Creates the rule selected by stdp.rule (NULL with no error for stdp.rule = none). */
@@ -76,6 +90,12 @@ sm_rule *sm_rule_create(const sm_config *cfg, const sm_net *net, sm_error *err);
 
 /* Pair STDP (spec 4a). Exposed for tests and embedding. */
 sm_rule *sm_rule_pair_create(const sm_config *cfg, sm_error *err);
+
+/* Test hook: with force != 0 the pair rule defers its post-spike updates (see
+ * stdp_pair.c) on networks of any size, not only from 2^20 synapses on. Results are the
+ * same either way; tests use it to check that on small networks. Does nothing for other
+ * rules. */
+void sm_rule_pair_force_defer(sm_rule *rule, int force);
 
 /* Trace STDP with moving target (spec 4b). */
 sm_rule *sm_rule_trace_create(const sm_config *cfg, const sm_net *net, sm_error *err);
@@ -91,6 +111,10 @@ void sm_rule_apply_deliver(sm_rule *rule, sm_net *net, const sm_step_spikes *spi
 
 /* Calls ops->flush if present. */
 void sm_rule_flush(sm_rule *rule, sm_net *net);
+
+/* Calls ops->settle if present (NULL is fine): afterwards net->w holds every update
+ * applied so far. Whoever reads or writes weights between steps settles first. */
+void sm_rule_settle(sm_rule *rule, sm_net *net);
 
 /* Frees the rule (NULL is fine). */
 void sm_rule_destroy(sm_rule *rule);
