@@ -423,7 +423,8 @@ static sm_status step(sm_sim *sim, int phase, int decay, double sums[2], sm_erro
     if (phase != SM_PHASE_TEST && sim->rule) {
         sm_step_spikes sp = {sim->count.steps, sim->ids, sim->n_ids, sim->flag, sim->age};
         sim->rule->threads = 1;
-        sim->rule->may_defer = sim->threads <= 1;
+        sim->rule->may_defer = phase == SM_PHASE_WAKE;
+        sim->rule->max_threads = sim->threads;
         if (sim->threads > 1) {
             const sm_net *net = sim->net;
             int64_t work = 0;

@@ -236,11 +236,13 @@ static void post_pass(pair_rule *p, sm_net *net, int i, const sm_step_spikes *sp
 }
 
 static void pair_settle(sm_rule *r, sm_net *net);
+static int defer_apply(pair_rule *p, sm_net *net, const sm_step_spikes *sp);
 
 static void pair_apply(sm_rule *r, sm_net *net, const sm_step_spikes *sp)
 {
     pair_rule *p = (pair_rule *)r;
     if (p->plastic_mask == 0) return;
+    if (defer_apply(p, net, sp)) return;
     pair_settle(r, net);
     /* Every synapse changes at most once per step (see the top of the file), so the
      * spikes can be shared among threads with the same result, in two phases: the pre
@@ -294,6 +296,7 @@ static void pre_deliver_range(float *restrict w, const int32_t *restrict post,
 }
 
 static int defer_step(pair_rule *p, sm_net *net, const sm_step_spikes *sp, float *drive);
+static int defer_apply(pair_rule *p, sm_net *net, const sm_step_spikes *sp);
 
 /* Large networks defer the post passes (defer_step). Otherwise the post passes first: a
  * synapse onto a neuron that spiked now belongs to the post pass and the pre pass leaves
@@ -499,8 +502,7 @@ NO_VECTORIZE
 }
 
 /* Row of a spiker j at step t: pending post updates, this step's update, delivery. */
-static void spiker_row(pair_rule *p, sm_net *net, int j, int64_t t, const int32_t *age_post,
-                       float *restrict drive)
+static void spiker_update(pair_rule *p, sm_net *net, int j, int64_t t, const int32_t *age_post)
 {
     defer_state *d = &p->d;
     if (d->sync[j] < d->latest) replay_row(p, net, j, t);
@@ -516,8 +518,6 @@ static void spiker_row(pair_rule *p, sm_net *net, int j, int64_t t, const int32_
         row_step_simd(w, post, age_post, table, p->n_table, lo, hi, wmin, wmax);
     else
         row_step_scalar(w, post, age_post, table, p->n_table, lo, hi, wmin, wmax);
-    for (int64_t s = lo; s < hi; s++)
-        drive[post[s]] += w[s];
 }
 
 /* Starts an epoch at step t: every row is current, last spikes come from the ages. */
@@ -546,7 +546,9 @@ static int ages_follow(const defer_state *d, const sm_net *net, const int32_t *a
 
 /* apply_deliver with the post passes deferred; returns 0 (nothing done) where the rule
  * stays eager. */
-static int defer_step(pair_rule *p, sm_net *net, const sm_step_spikes *sp, float *drive)
+/* Opens or continues the epoch for this step and records its post spikes; returns 0 where
+ * the rule stays eager. */
+static int defer_enter(pair_rule *p, sm_net *net, const sm_step_spikes *sp)
 {
     defer_state *d = &p->d;
     if (!defer_wanted(p, net) || !defer_alloc(p, net)) return 0;
@@ -562,10 +564,42 @@ static int defer_step(pair_rule *p, sm_net *net, const sm_step_spikes *sp, float
         d->bits[(size_t)(g - net->n_in) * DEFER_WORDS + (size_t)(o / 64)] |= 1ull << (o % 64);
         d->latest = t;
     }
+    return 1;
+}
+
+/* apply_deliver with the post passes deferred; returns 0 (nothing done) where the rule
+ * stays eager. */
+static int defer_step(pair_rule *p, sm_net *net, const sm_step_spikes *sp, float *drive)
+{
+    if (!defer_enter(p, net, sp)) return 0;
+    const int64_t t = (int64_t)sp->step;
     const int32_t *age_post = sp->age + net->n_in;
-    for (int k = 0; k < sp->n; k++)
-        spiker_row(p, net, sp->ids[k], t, age_post, drive);
-    d->t_last = t;
+    for (int k = 0; k < sp->n; k++) {
+        const int j = sp->ids[k];
+        spiker_update(p, net, j, t, age_post);
+        for (int64_t s = net->row[j]; s < net->row[j + 1]; s++)
+            drive[net->post[s]] += net->w[s];
+    }
+    p->d.t_last = t;
+    return 1;
+}
+
+/* `apply` with the post passes deferred: the spikers' rows, shared among threads (a row,
+ * its sync and last entries belong to one spiker; the bits are only read); the
+ * simulation's propagation then delivers them. Returns 0 where the rule stays eager. */
+static int defer_apply(pair_rule *p, sm_net *net, const sm_step_spikes *sp)
+{
+    if (!defer_enter(p, net, sp)) return 0;
+    const int64_t t = (int64_t)sp->step;
+    const int32_t *age_post = sp->age + net->n_in;
+    if (p->base.threads <= 1)
+        for (int k = 0; k < sp->n; k++)
+            spiker_update(p, net, sp->ids[k], t, age_post);
+    else
+#pragma omp parallel for num_threads(p->base.threads) schedule(dynamic, 4)
+        for (int k = 0; k < sp->n; k++)
+            spiker_update(p, net, sp->ids[k], t, age_post);
+    p->d.t_last = t;
     return 1;
 }
 
@@ -574,8 +608,15 @@ static void pair_settle(sm_rule *r, sm_net *net)
     pair_rule *p = (pair_rule *)r;
     defer_state *d = &p->d;
     if (!d->active) return;
-    for (int g = 0; g < net->n_total; g++)
-        if (d->sync[g] < d->latest) replay_row(p, net, g, d->t_last + 1);
+    const int threads = r->max_threads;
+    if (threads <= 1)
+        for (int g = 0; g < net->n_total; g++) {
+            if (d->sync[g] < d->latest) replay_row(p, net, g, d->t_last + 1);
+        }
+    else
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 64)
+        for (int g = 0; g < net->n_total; g++)
+            if (d->sync[g] < d->latest) replay_row(p, net, g, d->t_last + 1);
     memset(d->bits, 0, (size_t)net->n_post * DEFER_WORDS * sizeof *d->bits);
     d->active = 0;
 }
@@ -613,6 +654,7 @@ void sm_rule_base_init(sm_rule *r, const sm_rule_ops *ops, const sm_config *cfg)
     memcpy(r->plastic, cfg->net.plastic, sizeof r->plastic);
     r->threads = 1;
     r->may_defer = 1;
+    r->max_threads = 1;
 }
 
 sm_rule *sm_rule_pair_create(const sm_config *cfg, sm_error *err)

@@ -544,6 +544,13 @@ static void identical_with_deferred_plasticity(void **state)
     run_recorded_seen(1, 77, 0, &a, &wa, &na, &ha);
     run_recorded_seen(1, 77, 1, &b, &wb, &nb, &hb);
     assert_true(ha == hb); /* the weights after sm_sim_wake and in every record */
+    free(wb);
+    spikes_free(&b);
+    memset(&b, 0, sizeof b);
+    /* Two threads, every step shared (parallel_min = 0): deferred rows among threads */
+    run_recorded_seen(2, 77, 1, &b, &wb, &nb, &hb);
+    assert_true(ha == hb);
+    assert_memory_equal(wa, wb, (size_t)na * sizeof *wa);
     free(wa);
     free(wb);
     spikes_free(&a);

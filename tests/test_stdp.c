@@ -760,8 +760,25 @@ static void deferred_matches_eager(int sign, double tau, float exc_max, uint64_t
         if (u < 0.02) {
             sm_rule_settle(lazy, b); /* a test step: no rule, current weights */
         } else if (u < 0.04) {
-            sm_rule_apply(eager, a, &sp); /* a sleep step */
+            lazy->may_defer = 0; /* a sleep step: the simulation keeps it eager */
+            sm_rule_apply(eager, a, &sp);
             sm_rule_apply(lazy, b, &sp);
+            lazy->may_defer = 1;
+        } else if (u < 0.25) {
+            /* a wake step on 2 threads: deferred `apply`, rows shared among threads, then
+             * the spikers' rows (current) delivered as the propagation would */
+            lazy->threads = lazy->max_threads = 2;
+            sm_rule_apply(eager, a, &sp);
+            sm_rule_apply(lazy, b, &sp);
+            lazy->threads = 1;
+            memset(d1, 0, (size_t)np * sizeof *d1);
+            memset(d2, 0, (size_t)np * sizeof *d2);
+            for (int q = 0; q < n; q++)
+                for (int64_t s = a->row[ids[q]]; s < a->row[ids[q] + 1]; s++) {
+                    d1[a->post[s]] += a->w[s];
+                    d2[b->post[s]] += b->w[s];
+                }
+            assert_memory_equal(d1, d2, (size_t)np * sizeof *d1);
         } else {
             memset(d1, 0, (size_t)np * sizeof *d1);
             memset(d2, 0, (size_t)np * sizeof *d2);

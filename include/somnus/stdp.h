@@ -8,9 +8,9 @@
  * Rules provided:
  *   pair  (spec 4a): pair STDP on time since last spike, textbook or as-published sign,
  *                    a configurable same-step convention; on networks of 2^20 synapses
- *                    and more, apply_deliver defers the post-spike updates until the
- *                    presynaptic row is walked or the rule settles (sm_rule_settle),
- *                    with bit-identical weights;
+ *                    and more, wake steps (apply and apply_deliver, any thread count)
+ *                    defer the post-spike updates until the presynaptic row is walked or
+ *                    the rule settles (sm_rule_settle), with bit-identical weights;
  *   trace (spec 4b): trace STDP with a moving target and a soft bound.
  */
 #ifndef SOMNUS_STDP_H
@@ -79,10 +79,13 @@ struct sm_rule {
      * to 1 for steps too small to share). Results do not depend on it: rules split work
      * so that each weight sees the same operations in the same order. */
     int threads;
-    /* Whether apply_deliver may defer updates until sm_rule_settle (1 after creation).
-     * The simulation clears it when it runs steps on several threads: a parallel step
-     * goes through `apply`, which settles first, and alternating would settle often. */
+    /* Whether apply and apply_deliver may defer updates until sm_rule_settle (1 after
+     * creation). The simulation sets it for wake steps only: a sleep step's decay reads
+     * and writes the weights, so `apply` there settles first and stays eager. */
     int may_defer;
+    /* Threads sm_rule_settle may use (1 after creation; the simulation sets its own
+     * count). Results do not depend on it. */
+    int max_threads;
 };
 
 /* Creates the rule selected by stdp.rule (NULL with no error for stdp.rule = none). */
