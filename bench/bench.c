@@ -485,8 +485,8 @@ int main(int argc, char **argv)
                    large_ev[t] > 0 ? bw[t] * 1e9 / bytes_per_event / large_ev[t] : 0,
                    large_ev_test[t],
                    large_ev_test[t] > 0 ? bw[t] * 1e9 / bytes_per_event / large_ev_test[t] : 0);
-        printf("  with STDP: %.2f post-spike weight updates per event (eager on 2 threads, "
-               "deferred and replayed in row order on 1)\n",
+        printf("  with STDP: %.2f post-spike weight updates per event (deferred, replayed in "
+               "row order)\n",
                lr.post_per_event);
     }
     printf("load average: %.2f before, %.2f after\n", load_before, load_after);
