@@ -343,13 +343,15 @@ static void pair_apply_deliver(sm_rule *r, sm_net *net, const sm_step_spikes *sp
  * float operations of the eager rule in the same order. Nothing is dropped, so the
  * weights are bit-identical.
  *
- * The epoch must see every step: a step the rule does not see (test, sleep, a parallel
- * step) comes after a settle; the simulation settles before anything else reads or writes
- * weights, and `apply` settles first. A gap in the step counter, ages that do not follow
- * from the spikes seen, or an epoch longer than DEFER_STEPS settle and start over.
+ * The epoch must see every step: a step the rule does not see (test, sleep) comes after a
+ * settle; the simulation settles before anything else reads or writes weights, and an
+ * eager `apply` (a sleep step, may_defer clear) settles first. A gap in the step counter,
+ * ages that do not follow from the spikes seen, or an epoch longer than DEFER_STEPS settle
+ * and start over.
  *
- * Only wake steps run serially on networks of 2^20 synapses and more (or forced) defer:
- * there the columns miss the caches. The paper's network stays eager, as it was. */
+ * Only wake steps (may_defer) on networks of 2^20 synapses and more (or forced) defer,
+ * serially through apply_deliver or on several threads through `apply`: there the columns
+ * miss the caches. The paper's network stays eager, as it was. */
 
 static int defer_wanted(const pair_rule *p, const sm_net *net)
 {
