@@ -44,7 +44,7 @@ void sm_lif_init(const sm_lif_params *p, int n, float *v, float *i_syn, float *a
 /* Hand-written 16-lane vectors: GCC's auto-vectorized loop runs 64 lanes per iteration and
  * leaves the mixed E/I vector and the short I range to scalar epilogues, which took most of
  * the time in the paper config (256 neurons). Every operation below is the one of
- * lif_kernel, in the same order, so results are bit-identical. */
+ * pops_kernel (the portable loop below), in the same order, so results are bit-identical. */
 typedef struct lif_vcoef {
     __m512 k_syn, k_m, v_rest, r_m, v_min, v_max, v_reset, k_a, delta_a, theta0, th_min, th_max;
 } lif_vcoef;
@@ -165,50 +165,6 @@ int sm_lif_step_pops(const sm_lif_coeffs c[2], int n_first, int n, int n_pad, fl
     return step_pops(c, n_first, n, n_pad, x);
 }
 #else
-/* The body of sm_lif_step, with the noise test hoisted: a `noise ? ... : ...` inside the
- * loop makes the compiler emit masked loads through a NULL pointer, which on AMD Zen take
- * a fault-suppression assist per vector (a third of the step's time in the paper config). */
-static inline __attribute__((always_inline)) int
-lif_kernel(const sm_lif_coeffs *c, int n, float *restrict v, float *restrict i_syn,
-           float *restrict a, float *restrict theta, float *restrict drive,
-           const float *restrict noise, uint8_t *restrict spiked, const int with_noise)
-{
-    int count = 0;
-    const float k_syn = c->k_syn, k_m = c->k_m, v_rest = c->v_rest, r_m = c->r_m;
-    const float v_min = c->v_min, v_max = c->v_max, v_reset = c->v_reset, k_a = c->k_a;
-    const float delta_a = c->delta_a, theta0 = c->theta0, th_min = c->theta_min,
-                th_max = c->theta_max;
-    /* Branch-free body so the compiler vectorizes it; the spike test uses the threshold
-     * of the previous step, as in the spec's order. */
-#pragma omp simd reduction(+ : count)
-    for (int k = 0; k < n; k++) {
-        float cur = i_syn[k] + k_syn * (-i_syn[k] + drive[k]);
-        float vm = v[k] + k_m * (-(v[k] - v_rest) + r_m * cur);
-        if (with_noise) vm += noise[k];
-        vm = clampf(vm, v_min, v_max);
-        int s = vm > theta[k];
-        vm = s ? v_reset : vm;
-        float ad = a[k] - k_a * a[k];
-        ad = s ? ad + delta_a : ad;
-        i_syn[k] = cur;
-        v[k] = vm;
-        a[k] = ad;
-        theta[k] = clampf(theta0 + ad, th_min, th_max);
-        drive[k] = 0.0f;
-        spiked[k] = (uint8_t)s;
-        count += s;
-    }
-    return count;
-}
-
-int sm_lif_step(const sm_lif_coeffs *c, int n, float *restrict v, float *restrict i_syn,
-                float *restrict a, float *restrict theta, float *restrict drive,
-                const float *restrict noise, uint8_t *restrict spiked)
-{
-    if (noise) return lif_kernel(c, n, v, i_syn, a, theta, drive, noise, spiked, 1);
-    return lif_kernel(c, n, v, i_syn, a, theta, drive, NULL, spiked, 0);
-}
-
 static inline __attribute__((always_inline)) int
 pops_kernel(const sm_lif_coeffs *restrict e, const sm_lif_coeffs *restrict q, int n_first, int n,
             int lo, int hi, float *restrict v, float *restrict i_syn, float *restrict a,
@@ -216,8 +172,9 @@ pops_kernel(const sm_lif_coeffs *restrict e, const sm_lif_coeffs *restrict q, in
             uint8_t *restrict spiked, const int with_noise, const int mixed)
 {
     int count = 0;
-    /* The per-neuron arithmetic is that of lif_kernel; in the mixed range each coefficient
-     * is selected per lane (e for k < n_first, q after). */
+    /* The spec's per-neuron update, branch-free so the compiler vectorizes it (the spike
+     * test uses the previous step's threshold, as in the spec's order); in the mixed range
+     * each coefficient is selected per lane (e for k < n_first, q after). */
 #pragma omp simd reduction(+ : count)
     for (int k = lo; k < hi; k++) {
         const int first = !mixed || k < n_first;
@@ -286,6 +243,9 @@ pops_ranges(const sm_lif_coeffs c[2], int n_first, int n, int n_pad, float *rest
     return count;
 }
 
+/* The noise test is hoisted out of the loop: a `noise ? ... : ...` inside it makes the
+ * compiler emit masked loads through a NULL pointer, which on AMD Zen take a
+ * fault-suppression assist per vector (a third of the step's time in the paper config). */
 int sm_lif_step_pops(const sm_lif_coeffs c[2], int n_first, int n, int n_pad, float *restrict v,
                      float *restrict i_syn, float *restrict a, float *restrict theta,
                      float *restrict drive, const float *restrict noise, uint8_t *restrict spiked)
@@ -293,5 +253,14 @@ int sm_lif_step_pops(const sm_lif_coeffs c[2], int n_first, int n, int n_pad, fl
     if (noise)
         return pops_ranges(c, n_first, n, n_pad, v, i_syn, a, theta, drive, noise, spiked, 1);
     return pops_ranges(c, n_first, n, n_pad, v, i_syn, a, theta, drive, NULL, spiked, 0);
+}
+
+/* One population: both coefficient sets are c. */
+int sm_lif_step(const sm_lif_coeffs *c, int n, float *restrict v, float *restrict i_syn,
+                float *restrict a, float *restrict theta, float *restrict drive,
+                const float *restrict noise, uint8_t *restrict spiked)
+{
+    const sm_lif_coeffs cc[2] = {*c, *c};
+    return sm_lif_step_pops(cc, n, n, n, v, i_syn, a, theta, drive, noise, spiked);
 }
 #endif
