@@ -286,6 +286,29 @@ static double net_bytes(const sm_net *n)
            (double)(n->n_post + 1) * 8;
 }
 
+/* One timed row of a larger network: `images` presentations with `threads` threads. */
+static void time_big(harness *h, const char *group, const char *name, int threads, int images,
+                     int steps_per_image, int test_phase)
+{
+    h->sim->threads = threads;
+    const uint64_t ev0 = h->cnt.events, st0 = h->sim->count.steps,
+                   e0 = h->sim->mon->total_spikes[1] + h->sim->mon->window_spikes[1];
+    const double el = present(h, images, steps_per_image, test_phase);
+    const uint64_t steps = h->sim->count.steps - st0;
+    const uint64_t e = h->sim->mon->total_spikes[1] + h->sim->mon->window_spikes[1] - e0;
+    row r = {group,
+             name,
+             threads,
+             steps / el,
+             (double)(h->cnt.events - ev0) / el,
+             (double)e / (h->cfg.net.n_exc * (double)steps * 1e-3),
+             el,
+             (int64_t)steps,
+             0,
+             steps / last_cpu};
+    add_row(r);
+}
+
 static big_result big(const char *group, const sm_config *cfg, int warm_images, int images,
                       int steps_per_image)
 {
@@ -298,45 +321,14 @@ static big_result big(const char *group, const sm_config *cfg, int warm_images, 
            br.n_neurons, (long long)br.n_syn, br.bytes_per_synapse, br.build_s);
     present(&h, warm_images, steps_per_image, 0);
     for (int threads = 1; threads <= 2; threads++) {
-        h.sim->threads = threads;
-        uint64_t ev0 = h.cnt.events, st0 = h.sim->count.steps, pu0 = h.cnt.post_updates,
-                 e0 = h.sim->mon->total_spikes[1] + h.sim->mon->window_spikes[1];
-        double el = present(&h, images, steps_per_image, 0);
+        const uint64_t ev0 = h.cnt.events, pu0 = h.cnt.post_updates;
+        time_big(&h, group, "awake, pair STDP (textbook sign)", threads, images, steps_per_image,
+                 0);
         if (threads == 1 && h.cnt.events > ev0)
             br.post_per_event = (double)(h.cnt.post_updates - pu0) / (double)(h.cnt.events - ev0);
-        uint64_t steps = h.sim->count.steps - st0;
-        uint64_t e = h.sim->mon->total_spikes[1] + h.sim->mon->window_spikes[1] - e0;
-        row r = {group,
-                 "awake, pair STDP (textbook sign)",
-                 threads,
-                 steps / el,
-                 (double)(h.cnt.events - ev0) / el,
-                 (double)e / (cfg->net.n_exc * (double)steps * 1e-3),
-                 el,
-                 (int64_t)steps,
-                 0,
-                 steps / last_cpu};
-        add_row(r);
     }
-    for (int threads = 1; threads <= 2; threads++) {
-        h.sim->threads = threads;
-        uint64_t ev0 = h.cnt.events, st0 = h.sim->count.steps,
-                 e0 = h.sim->mon->total_spikes[1] + h.sim->mon->window_spikes[1];
-        double el = present(&h, images, steps_per_image, 1);
-        uint64_t steps = h.sim->count.steps - st0;
-        uint64_t e = h.sim->mon->total_spikes[1] + h.sim->mon->window_spikes[1] - e0;
-        row r = {group,
-                 "test phase (no plasticity)",
-                 threads,
-                 steps / el,
-                 (double)(h.cnt.events - ev0) / el,
-                 (double)e / (cfg->net.n_exc * (double)steps * 1e-3),
-                 el,
-                 (int64_t)steps,
-                 0,
-                 steps / last_cpu};
-        add_row(r);
-    }
+    for (int threads = 1; threads <= 2; threads++)
+        time_big(&h, group, "test phase (no plasticity)", threads, images, steps_per_image, 1);
     harness_free(&h);
     return br;
 }
