@@ -391,19 +391,20 @@ static int fetch_touched(sm_sim *sim, int record)
     int64_t n = 0;
     for (int k = 0; k < sim->n_ids; k++) {
         const int g = sim->ids[k];
+        sm_sleep_lazy_fetch_range(sim->sleep, sim->net, net->row[g], net->row[g + 1]);
+        if (!record) continue;
         for (int64_t s = net->row[g]; s < net->row[g + 1]; s++) {
-            float w = sm_sleep_lazy_fetch(sim->sleep, sim->net, s);
-            if (record) {
-                sim->touch_syn[n] = s;
-                sim->touch_w[n++] = w;
-            }
+            sim->touch_syn[n] = s;
+            sim->touch_w[n++] = net->w[s];
         }
-        if (!record || g < net->n_in) continue;
+        if (g < net->n_in) continue;
         const int i = g - net->n_in;
+        sm_sleep_lazy_fetch_list(sim->sleep, sim->net, net->in_syn + net->in_row[i],
+                                 net->in_row[i + 1] - net->in_row[i]);
         for (int64_t k2 = net->in_row[i]; k2 < net->in_row[i + 1]; k2++) {
             const int64_t s = net->in_syn[k2];
             sim->touch_syn[n] = s;
-            sim->touch_w[n++] = sm_sleep_lazy_fetch(sim->sleep, sim->net, s);
+            sim->touch_w[n++] = net->w[s];
         }
     }
     if (record) sim->touch_n = n;

@@ -30,6 +30,7 @@ void sm_sleep_destroy(sm_sleep *s)
     free(s->w0_in);
     free(s->factor);
     free(s->lz_v);
+    free(s->lz_e);
     free(s);
 }
 
@@ -268,19 +269,20 @@ static int block_of_syn(const sm_net *net, int64_t k)
     return k >= net->exc_end;
 }
 
-/* v^m exp(c0 v) for m < SM_SLEEP_TERMS, added (sign +1) or removed (-1) from mom; a
- * weight of 0 (v = -inf) contributes nothing. */
-static void moments_add(double mom[SM_SLEEP_TERMS], double v, double c0, double sign)
+/* v^m e for m < SM_SLEEP_TERMS, e = exp(c0 v), added (sign +1) or removed (-1) from mom;
+ * a weight of 0 (v = -inf) contributes nothing. */
+static void moments_add(double mom[SM_SLEEP_TERMS], double v, double e, double sign)
 {
     if (!isfinite(v)) return;
-    double t = sign * exp(c0 * v);
+    double t = sign * e;
     for (int m = 0; m < SM_SLEEP_TERMS; m++) {
         mom[m] += t;
         t *= v;
     }
 }
 
-/* Recomputes the moments around the current c (an O(n_syn) pass, in synapse order). */
+/* Recomputes exp(c0 v) and the moments around the current c (an O(n_syn) pass, in
+ * synapse order). */
 static void recentre(sm_sleep *s, const sm_net *net)
 {
     s->lz_c0 = s->lz_c;
@@ -289,10 +291,40 @@ static void recentre(sm_sleep *s, const sm_net *net)
     for (int64_t k = 0; k < net->n_syn; k++) {
         if (!s->plastic[net->pathway[k]]) continue;
         const int b = block_of_syn(net, k);
-        const double v = s->lz_v[k];
-        moments_add(s->lz_mom[b], v, s->lz_c0, 1.0);
+        const double v = s->lz_v[k], e = exp(s->lz_c0 * v);
+        s->lz_e[k] = e;
+        moments_add(s->lz_mom[b], v, e, 1.0);
         if (isfinite(v) && fabs(v) > s->lz_vmax[b]) s->lz_vmax[b] = fabs(v);
     }
+}
+
+/* Half-width of the interval of x = (c - c0) v on which exp_small is used (recentre keeps
+ * every synapse's x inside it). */
+#define LAZY_X_MAX 0.125
+
+/* exp(x) for |x| <= LAZY_X_MAX by its Taylor series to x^10 (remainder < 3e-18
+ * relative), evaluated by Estrin's scheme (a short dependency chain: the reads of one
+ * step are few and scattered): within about an ulp of the library's exp, without a call,
+ * and vectorizable. */
+static inline double exp_small(double x)
+{
+    const double x2 = x * x, x4 = x2 * x2;
+    const double p01 = 1.0 + x, p23 = 0.5 + x * (1.0 / 6.0);
+    const double p45 = 1.0 / 24.0 + x * (1.0 / 120.0), p67 = 1.0 / 720.0 + x * (1.0 / 5040.0);
+    const double p89 = 1.0 / 40320.0 + x * (1.0 / 362880.0), p10 = 1.0 / 3628800.0;
+    const double p03 = p01 + x2 * p23, p47 = p45 + x2 * p67, p8a = p89 + x2 * p10;
+    return p03 + x4 * (p47 + x4 * p8a);
+}
+
+/* The current weight of plastic synapse k: w_t exp(c v) = w_t exp(c0 v) exp((c - c0) v).
+ * Outside the polynomial's interval (a weight of 0, whose v is -inf, or a caller that
+ * stored without stepping) the library's exp gives the same value to an ulp. */
+static inline float lazy_weight(const sm_sleep *s, const sm_net *net, int64_t k)
+{
+    const double t = s->target[block_of_syn(net, k)], v = s->lz_v[k];
+    const double x = (s->lz_c - s->lz_c0) * v;
+    if (fabs(x) <= LAZY_X_MAX) return (float)(t * (s->lz_e[k] * exp_small(x)));
+    return (float)(t * exp(s->lz_c * v));
 }
 
 static void lazy_sums(const sm_sleep *s, double sums[2])
@@ -309,10 +341,10 @@ static void lazy_sums(const sm_sleep *s, double sums[2])
 
 sm_status sm_sleep_lazy_begin(sm_sleep *s, const sm_net *net, double sums[2], sm_error *err)
 {
-    if (!s->lz_v) {
-        s->lz_v = malloc((size_t)(net->n_syn ? net->n_syn : 1) * sizeof *s->lz_v);
-        if (!s->lz_v) return sm_error_set(err, SM_ENOMEM, "sleep: out of memory");
-    }
+    const size_t n = (size_t)(net->n_syn ? net->n_syn : 1);
+    if (!s->lz_v) s->lz_v = malloc(n * sizeof *s->lz_v);
+    if (!s->lz_e) s->lz_e = malloc(n * sizeof *s->lz_e);
+    if (!s->lz_v || !s->lz_e) return sm_error_set(err, SM_ENOMEM, "sleep: out of memory");
     s->lz_c = 1.0;
     for (int64_t k = 0; k < net->n_syn; k++)
         s->lz_v[k] = s->plastic[net->pathway[k]]
@@ -327,21 +359,71 @@ sm_status sm_sleep_lazy_begin(sm_sleep *s, const sm_net *net, double sums[2], sm
 float sm_sleep_lazy_fetch(const sm_sleep *s, sm_net *net, int64_t syn)
 {
     if (!s->plastic[net->pathway[syn]]) return net->w[syn];
-    const float w =
-        (float)((double)s->target[block_of_syn(net, syn)] * exp(s->lz_c * s->lz_v[syn]));
+    const float w = lazy_weight(s, net, syn);
     net->w[syn] = w;
     return w;
+}
+
+void sm_sleep_lazy_fetch_range(const sm_sleep *s, sm_net *net, int64_t lo, int64_t hi)
+{
+    if (lo >= hi) return;
+    if (!all_plastic(s, 0) || !all_plastic(s, 1)) {
+        for (int64_t k = lo; k < hi; k++)
+            sm_sleep_lazy_fetch(s, net, k);
+        return;
+    }
+    /* lazy_weight with the polynomial for every lane, then the rare lanes outside its
+     * interval (their polynomial value is meaningless) again through the library. */
+    const double t = s->target[block_of_syn(net, lo)], d = s->lz_c - s->lz_c0;
+    const double *restrict v = s->lz_v, *restrict e = s->lz_e;
+    float *restrict w = net->w;
+    int far = 0;
+#pragma omp simd reduction(| : far)
+    for (int64_t k = lo; k < hi; k++) {
+        const double x = d * v[k];
+        const int near = fabs(x) <= LAZY_X_MAX;
+        far |= !near;
+        w[k] = (float)(t * (e[k] * exp_small(x)));
+    }
+    for (int64_t k = lo; far && k < hi; k++)
+        if (!(fabs(d * v[k]) <= LAZY_X_MAX)) w[k] = lazy_weight(s, net, k);
+}
+
+void sm_sleep_lazy_fetch_list(const sm_sleep *s, sm_net *net, const uint32_t *idx, int64_t n)
+{
+    if (n <= 0) return;
+    if (!all_plastic(s, 0) || !all_plastic(s, 1)) {
+        for (int64_t i = 0; i < n; i++)
+            sm_sleep_lazy_fetch(s, net, idx[i]);
+        return;
+    }
+    const double d = s->lz_c - s->lz_c0, t0 = s->target[0], t1 = s->target[1];
+    const double *restrict v = s->lz_v, *restrict e = s->lz_e;
+    const int64_t exc_end = net->exc_end;
+    float *restrict w = net->w;
+    int far = 0;
+#pragma omp simd reduction(| : far)
+    for (int64_t i = 0; i < n; i++) {
+        const uint32_t k = idx[i];
+        const double x = d * v[k], t = k >= exc_end ? t1 : t0;
+        const int near = fabs(x) <= LAZY_X_MAX;
+        far |= !near;
+        w[k] = (float)(t * (e[k] * exp_small(x)));
+    }
+    for (int64_t i = 0; far && i < n; i++)
+        if (!(fabs(d * v[idx[i]]) <= LAZY_X_MAX)) w[idx[i]] = lazy_weight(s, net, idx[i]);
 }
 
 void sm_sleep_lazy_store(sm_sleep *s, const sm_net *net, int64_t syn)
 {
     if (!s->plastic[net->pathway[syn]]) return;
     const int b = block_of_syn(net, syn);
-    const double old = s->lz_v[syn];
     const double v = log((double)net->w[syn] / (double)s->target[b]) / s->lz_c;
-    moments_add(s->lz_mom[b], old, s->lz_c0, -1.0);
-    moments_add(s->lz_mom[b], v, s->lz_c0, 1.0);
+    const double e = exp(s->lz_c0 * v);
+    moments_add(s->lz_mom[b], s->lz_v[syn], s->lz_e[syn], -1.0);
+    moments_add(s->lz_mom[b], v, e, 1.0);
     s->lz_v[syn] = v;
+    s->lz_e[syn] = e;
     if (isfinite(v) && fabs(v) > s->lz_vmax[b]) s->lz_vmax[b] = fabs(v);
 }
 
@@ -355,10 +437,8 @@ void sm_sleep_lazy_step(sm_sleep *s, const sm_net *net, double sums[2])
 
 void sm_sleep_lazy_sync(const sm_sleep *s, sm_net *net)
 {
-    for (int64_t k = 0; k < net->n_syn; k++)
-        if (s->plastic[net->pathway[k]])
-            net->w[k] =
-                (float)((double)s->target[block_of_syn(net, k)] * exp(s->lz_c * s->lz_v[k]));
+    sm_sleep_lazy_fetch_range(s, net, 0, net->exc_end);
+    sm_sleep_lazy_fetch_range(s, net, net->exc_end, net->n_syn);
 }
 
 void sm_sleep_lazy_end(sm_sleep *s, sm_net *net)

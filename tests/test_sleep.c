@@ -536,6 +536,71 @@ static void lazy_skips_fixed_pathways(void **state)
     sm_net_destroy(net);
 }
 
+/* Values of every synapse read one at a time. */
+static void scalar_reads(sm_sleep *s, sm_net *net, float *out)
+{
+    for (int64_t k = 0; k < net->n_syn; k++)
+        out[k] = sm_sleep_lazy_fetch(s, net, k);
+}
+
+static void assert_vector_reads_equal(sm_sleep *s, sm_net *net, const float *want)
+{
+    uint32_t idx[64];
+    assert_true(net->n_syn <= 64);
+    for (int64_t k = 0; k < net->n_syn; k++) {
+        idx[k] = (uint32_t)(net->n_syn - 1 - k); /* a column's order is not the row's */
+        net->w[k] = -99.0f;
+    }
+    sm_sleep_lazy_fetch_range(s, net, 0, net->exc_end);
+    sm_sleep_lazy_fetch_range(s, net, net->exc_end, net->n_syn);
+    for (int64_t k = 0; k < net->n_syn; k++)
+        assert_memory_equal(&net->w[k], &want[k], sizeof(float));
+    for (int64_t k = 0; k < net->n_syn; k++)
+        net->w[k] = -99.0f;
+    sm_sleep_lazy_fetch_list(s, net, idx, net->n_syn);
+    for (int64_t k = 0; k < net->n_syn; k++)
+        assert_memory_equal(&net->w[k], &want[k], sizeof(float));
+}
+
+static void lazy_vector_reads_equal_scalar_reads(void **state)
+{
+    (void)state;
+    /* Rows and columns are read vectorized, with the polynomial for exp((c - c0) v);
+     * lanes outside its interval go through the library: a weight of 0 (v = -inf) and a
+     * weight stored without a step since (here 1e30, so |c - c0| v is far beyond 1/8).
+     * Every read equals the one-at-a-time read bit for bit, and the values are right. */
+    sm_config cfg;
+    sm_config_default(&cfg);
+    sm_net *net = hand_net(NULL);
+    const int64_t zero = sm_net_find(net, PRE[1], POST[1]);
+    const int64_t big = sm_net_find(net, PRE[2], POST[2]);
+    net->w[zero] = 0.0f;
+    sm_sleep *s = make_sleep(&cfg, net);
+    double sums[2];
+    float want[64];
+    assert_int_equal(sm_sleep_lazy_begin(s, net, sums, NULL), SM_OK);
+    for (int k = 0; k < 200; k++)
+        sm_sleep_lazy_step(s, net, sums);
+    scalar_reads(s, net, want);
+    assert_vector_reads_equal(s, net, want);
+    for (int e = 0; e < N_EDGES; e++)
+        if (e != 1) assert_rel_near(want[sm_net_find(net, PRE[e], POST[e])], after_steps(W[e], 200), 6e-8);
+    net->w[big] = 1e30f;
+    sm_sleep_lazy_store(s, net, big);
+    scalar_reads(s, net, want);
+    assert_true(want[zero] == 0.0f);
+    assert_rel_near(want[big], 1e30, 1e-7);
+    assert_vector_reads_equal(s, net, want);
+    for (int k = 0; k < 3000; k++) /* recentrings on the way */
+        sm_sleep_lazy_step(s, net, sums);
+    scalar_reads(s, net, want);
+    assert_vector_reads_equal(s, net, want);
+    assert_rel_near(want[big], after_steps(1e30, 3000), 6e-8);
+    sm_sleep_lazy_end(s, net);
+    sm_sleep_destroy(s);
+    sm_net_destroy(net);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -552,6 +617,7 @@ int main(void)
         cmocka_unit_test(lazy_episode_matches_closed_form),
         cmocka_unit_test(lazy_store_restarts_from_the_new_weight),
         cmocka_unit_test(lazy_skips_fixed_pathways),
+        cmocka_unit_test(lazy_vector_reads_equal_scalar_reads),
     };
     return cmocka_run_group_tests_name("sleep", tests, NULL, NULL);
 }

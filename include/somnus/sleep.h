@@ -52,6 +52,7 @@ typedef struct sm_sleep {
     /* Lazy power-law episode (sm_sleep_lazy_*): scratch that lives only inside one
      * episode (sm_sleep_lazy_begin .. sm_sleep_lazy_end); outside it net->w is the truth. */
     double *lz_v;                     /* n_syn: ln(|w| / |w_t|) / lz_c, plastic synapses */
+    double *lz_e;                     /* n_syn: exp(lz_c0 v) (0 for a weight of 0) */
     double lz_c, lz_c0;               /* lambda^k after k lazy steps; Taylor centre */
     double lz_mom[2][SM_SLEEP_TERMS]; /* per block: sum of v^m exp(lz_c0 v), m < TERMS */
     double lz_vmax[2];                /* per block: a bound on |v| */
@@ -105,8 +106,16 @@ int sm_sleep_lazy_ok(const sm_sleep *s);
 sm_status sm_sleep_lazy_begin(sm_sleep *s, const sm_net *net, double sums[2], sm_error *err);
 
 /* Writes the current value of synapse `syn` (after the steps so far) to net->w[syn] and
- * returns it (fixed synapses: their weight, unchanged). */
+ * returns it (fixed synapses: their weight, unchanged). The value is w_t exp(c0 v)
+ * exp((c - c0) v): the first factor is kept per synapse, the second is a polynomial
+ * (|c - c0| |v| <= 1/8 between recentrings), so a read costs no library call. */
 float sm_sleep_lazy_fetch(const sm_sleep *s, sm_net *net, int64_t syn);
+
+/* sm_sleep_lazy_fetch for the synapses [lo, hi) (a row: one block), vectorized. */
+void sm_sleep_lazy_fetch_range(const sm_sleep *s, sm_net *net, int64_t lo, int64_t hi);
+
+/* sm_sleep_lazy_fetch for the n synapses idx[0..n) (a column), vectorized. */
+void sm_sleep_lazy_fetch_list(const sm_sleep *s, sm_net *net, const uint32_t *idx, int64_t n);
 
 /* Takes net->w[syn] (changed since the fetch) as the synapse's new current value. */
 void sm_sleep_lazy_store(sm_sleep *s, const sm_net *net, int64_t syn);
