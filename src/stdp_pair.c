@@ -285,13 +285,13 @@ static void pre_deliver_range(float *restrict w, const int32_t *restrict post,
             drive[post[s]] += w[s];
         return;
     }
+    /* No test for targets spiking now: their post pass ran first and clamped the weight,
+     * so clamp(x + -0.0) is x. */
     for (int64_t s = lo; s < hi; s++) {
-        const int32_t t = post[s], a = age_post[t];
-        const float x = w[s], y = x + table[lut_index(a, n)];
-        const float c = clamp_bounds(y, wmin, wmax);
-        const float v = a == 0 ? x : c;
-        w[s] = v;
-        drive[t] += v;
+        const int32_t t = post[s];
+        const float c = clamp_bounds(w[s] + table[lut_index(age_post[t], n)], wmin, wmax);
+        w[s] = c;
+        drive[t] += c;
     }
 }
 
@@ -639,8 +639,10 @@ static void fill_tables(pair_rule *p, const sm_config *cfg)
     for (int a = 0; a < p->n_table; a++) {
         int last = a == p->n_table - 1;
         /* Pre spike now: dt = -age(post). Post spike now: dt = +age(pre). */
-        p->pre_exc[a] = last || a == 0 ? 0.0f : (float)sm_pair_stdp_dw(cfg, 1, -a);
-        p->pre_inh[a] = last || a == 0 ? 0.0f : (float)sm_pair_stdp_dw(cfg, 0, -a);
+        /* The pre tables' age-0 entry is -0.0, the exact identity of addition: a target
+         * spiking now keeps its weight (its post pass owns the pair). */
+        p->pre_exc[a] = a == 0 ? -0.0f : last ? 0.0f : (float)sm_pair_stdp_dw(cfg, 1, -a);
+        p->pre_inh[a] = a == 0 ? -0.0f : last ? 0.0f : (float)sm_pair_stdp_dw(cfg, 0, -a);
         p->post_exc[a] = last ? 0.0f : (float)sm_pair_stdp_dw(cfg, 1, a);
         p->post_inh[a] = last ? 0.0f : (float)sm_pair_stdp_dw(cfg, 0, a);
     }
