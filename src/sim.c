@@ -399,13 +399,11 @@ static int fetch_touched(sm_sim *sim, int record)
         }
         if (g < net->n_in) continue;
         const int i = g - net->n_in;
-        sm_sleep_lazy_fetch_list(sim->sleep, sim->net, net->in_syn + net->in_row[i],
-                                 net->in_row[i + 1] - net->in_row[i]);
-        for (int64_t k2 = net->in_row[i]; k2 < net->in_row[i + 1]; k2++) {
-            const int64_t s = net->in_syn[k2];
-            sim->touch_syn[n] = s;
-            sim->touch_w[n++] = net->w[s];
-        }
+        const int64_t lo = net->in_row[i], len = net->in_row[i + 1] - lo;
+        sm_sleep_lazy_fetch_list(sim->sleep, sim->net, net->in_syn + lo, len, sim->touch_w + n);
+        for (int64_t k2 = 0; k2 < len; k2++)
+            sim->touch_syn[n + k2] = net->in_syn[lo + k2];
+        n += len;
     }
     if (record) sim->touch_n = n;
     return 1;
@@ -448,9 +446,13 @@ static sm_status step(sm_sim *sim, int phase, int decay, double sums[2], sm_erro
     if (lazy) {
         /* The weights the rule changed restart from their new values; then one decay step
          * for all, and the spikers' rows are brought up to date for the propagation. */
-        for (int64_t t = 0; sim->rule && t < sim->touch_n; t++)
-            if (sim->net->w[sim->touch_syn[t]] != sim->touch_w[t])
-                sm_sleep_lazy_store(sim->sleep, sim->net, sim->touch_syn[t]);
+        int64_t changed = 0;
+        for (int64_t t = 0; sim->rule && t < sim->touch_n; t++) {
+            const int64_t syn = sim->touch_syn[t]; /* branch-free: changes are random */
+            sim->touch_syn[changed] = syn;
+            changed += sim->net->w[syn] != sim->touch_w[t];
+        }
+        sm_sleep_lazy_store_list(sim->sleep, sim->net, sim->touch_syn, changed);
         sm_sleep_lazy_step(sim->sleep, sim->net, sums);
         fetch_touched(sim, 0);
     } else if (decay == SM_SLEEP_POWERLAW)

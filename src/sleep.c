@@ -1,8 +1,11 @@
 #include "somnus/sleep.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "gauss_simd.h"
 
 sm_sleep *sm_sleep_create(const sm_config *cfg, const sm_net *net, sm_error *err)
 {
@@ -389,42 +392,106 @@ void sm_sleep_lazy_fetch_range(const sm_sleep *s, sm_net *net, int64_t lo, int64
         if (!(fabs(d * v[k]) <= LAZY_X_MAX)) w[k] = lazy_weight(s, net, k);
 }
 
-void sm_sleep_lazy_fetch_list(const sm_sleep *s, sm_net *net, const uint32_t *idx, int64_t n)
+void sm_sleep_lazy_fetch_list(const sm_sleep *s, sm_net *net, const uint32_t *idx, int64_t n,
+                              float *out)
 {
     if (n <= 0) return;
     if (!all_plastic(s, 0) || !all_plastic(s, 1)) {
         for (int64_t i = 0; i < n; i++)
-            sm_sleep_lazy_fetch(s, net, idx[i]);
+            out[i] = sm_sleep_lazy_fetch(s, net, idx[i]);
         return;
     }
     const double d = s->lz_c - s->lz_c0, t0 = s->target[0], t1 = s->target[1];
     const double *restrict v = s->lz_v, *restrict e = s->lz_e;
     const int64_t exc_end = net->exc_end;
-    float *restrict w = net->w;
     int far = 0;
+    /* Computed in vectors (gathers), stored one by one: Zen 4's scatters are slower. */
 #pragma omp simd reduction(| : far)
     for (int64_t i = 0; i < n; i++) {
         const uint32_t k = idx[i];
         const double x = d * v[k], t = k >= exc_end ? t1 : t0;
-        const int near = fabs(x) <= LAZY_X_MAX;
-        far |= !near;
-        w[k] = (float)(t * (e[k] * exp_small(x)));
+        far |= !(fabs(x) <= LAZY_X_MAX);
+        out[i] = (float)(t * (e[k] * exp_small(x)));
     }
     for (int64_t i = 0; far && i < n; i++)
-        if (!(fabs(d * v[idx[i]]) <= LAZY_X_MAX)) w[idx[i]] = lazy_weight(s, net, idx[i]);
+        if (!(fabs(d * v[idx[i]]) <= LAZY_X_MAX)) out[i] = lazy_weight(s, net, idx[i]);
+    for (int64_t i = 0; i < n; i++)
+        net->w[idx[i]] = out[i];
+}
+
+/* Stores of one chunk: the new v and exp(c0 v) of each synapse, computed together (a
+ * multiple of 8, the vector width in doubles). */
+#define STORE_CHUNK 32
+
+/* v = ln(|w| / w_t) / c and e = exp(c0 v) = r exp(-(c - c0) v) for the n (<= STORE_CHUNK)
+ * synapses syn[], vectorized: the logarithm is gauss_log's fdlibm algorithm (within an
+ * ulp), exp(-(c - c0) v) the polynomial. Ratios that are not positive normal numbers
+ * (a weight of 0) and products outside the polynomial's interval go through the library. */
+static void store_values(const sm_sleep *s, const sm_net *net, const int64_t *syn, int n,
+                         double *v, double *e)
+{
+    const double c = s->lz_c, d = s->lz_c - s->lz_c0;
+    const double t0 = s->target[0], t1 = s->target[1];
+    const float *w = net->w;
+    const int64_t exc_end = net->exc_end;
+    double r[STORE_CHUNK];
+    int far = 0;
+#pragma omp simd reduction(| : far)
+    for (int i = 0; i < n; i++) {
+        r[i] = (double)w[syn[i]] / (syn[i] >= exc_end ? t1 : t0);
+        const int normal = r[i] >= DBL_MIN && r[i] <= DBL_MAX;
+        v[i] = gauss_log(normal ? r[i] : 1.0) / c;
+        const double x = d * v[i];
+        const int near = fabs(x) <= LAZY_X_MAX;
+        e[i] = r[i] * exp_small(near ? -x : 0.0);
+        far |= !normal || !near;
+    }
+    for (int i = 0; far && i < n; i++) {
+        if (!(r[i] >= DBL_MIN && r[i] <= DBL_MAX)) v[i] = log(r[i]) / c;
+        if (!(fabs(d * v[i]) <= LAZY_X_MAX)) e[i] = exp(s->lz_c0 * v[i]);
+    }
+}
+
+/* Moves synapse k's moments from its stored (v, e) to the new ones, and keeps them. */
+static void store_one(sm_sleep *s, const sm_net *net, int64_t k, double v, double e)
+{
+    const int b = block_of_syn(net, k);
+    const double v_old = s->lz_v[k];
+    double t_old = -s->lz_e[k], t_new = e;
+    const int old_in = isfinite(v_old), new_in = isfinite(v);
+    for (int m = 0; m < SM_SLEEP_TERMS; m++) {
+        if (old_in) s->lz_mom[b][m] += t_old;
+        if (new_in) s->lz_mom[b][m] += t_new;
+        t_old *= v_old;
+        t_new *= v;
+    }
+    s->lz_v[k] = v;
+    s->lz_e[k] = e;
+    if (new_in && fabs(v) > s->lz_vmax[b]) s->lz_vmax[b] = fabs(v);
+}
+
+void sm_sleep_lazy_store_list(sm_sleep *s, const sm_net *net, const int64_t *syn, int64_t n)
+{
+    int64_t plastic[STORE_CHUNK];
+    double v[STORE_CHUNK], e[STORE_CHUNK];
+    for (int64_t i = 0; i < n;) {
+        int m = 0;
+        for (; i < n && m < STORE_CHUNK; i++)
+            if (s->plastic[net->pathway[syn[i]]]) plastic[m++] = syn[i];
+        /* Whole vectors: the padding lanes repeat a synapse and are not used. */
+        int padded = m;
+        for (; padded % 8 && m > 0; padded++)
+            plastic[padded] = plastic[0];
+        store_values(s, net, plastic, padded, v, e);
+        /* In order: a synapse listed twice moves from its first new value to the second. */
+        for (int j = 0; j < m; j++)
+            store_one(s, net, plastic[j], v[j], e[j]);
+    }
 }
 
 void sm_sleep_lazy_store(sm_sleep *s, const sm_net *net, int64_t syn)
 {
-    if (!s->plastic[net->pathway[syn]]) return;
-    const int b = block_of_syn(net, syn);
-    const double v = log((double)net->w[syn] / (double)s->target[b]) / s->lz_c;
-    const double e = exp(s->lz_c0 * v);
-    moments_add(s->lz_mom[b], s->lz_v[syn], s->lz_e[syn], -1.0);
-    moments_add(s->lz_mom[b], v, e, 1.0);
-    s->lz_v[syn] = v;
-    s->lz_e[syn] = e;
-    if (isfinite(v) && fabs(v) > s->lz_vmax[b]) s->lz_vmax[b] = fabs(v);
+    sm_sleep_lazy_store_list(s, net, &syn, 1);
 }
 
 void sm_sleep_lazy_step(sm_sleep *s, const sm_net *net, double sums[2])

@@ -557,9 +557,12 @@ static void assert_vector_reads_equal(sm_sleep *s, sm_net *net, const float *wan
         assert_memory_equal(&net->w[k], &want[k], sizeof(float));
     for (int64_t k = 0; k < net->n_syn; k++)
         net->w[k] = -99.0f;
-    sm_sleep_lazy_fetch_list(s, net, idx, net->n_syn);
-    for (int64_t k = 0; k < net->n_syn; k++)
+    float out[64];
+    sm_sleep_lazy_fetch_list(s, net, idx, net->n_syn, out);
+    for (int64_t k = 0; k < net->n_syn; k++) {
         assert_memory_equal(&net->w[k], &want[k], sizeof(float));
+        assert_memory_equal(&out[k], &want[idx[k]], sizeof(float));
+    }
 }
 
 static void lazy_vector_reads_equal_scalar_reads(void **state)

@@ -114,11 +114,16 @@ float sm_sleep_lazy_fetch(const sm_sleep *s, sm_net *net, int64_t syn);
 /* sm_sleep_lazy_fetch for the synapses [lo, hi) (a row: one block), vectorized. */
 void sm_sleep_lazy_fetch_range(const sm_sleep *s, sm_net *net, int64_t lo, int64_t hi);
 
-/* sm_sleep_lazy_fetch for the n synapses idx[0..n) (a column), vectorized. */
-void sm_sleep_lazy_fetch_list(const sm_sleep *s, sm_net *net, const uint32_t *idx, int64_t n);
+/* sm_sleep_lazy_fetch for the n distinct synapses idx[0..n) (a column), vectorized; the
+ * values are also written to out[0..n). */
+void sm_sleep_lazy_fetch_list(const sm_sleep *s, sm_net *net, const uint32_t *idx, int64_t n,
+                              float *out);
 
 /* Takes net->w[syn] (changed since the fetch) as the synapse's new current value. */
 void sm_sleep_lazy_store(sm_sleep *s, const sm_net *net, int64_t syn);
+
+/* sm_sleep_lazy_store for syn[0..n) in that order, the logarithms vectorized. */
+void sm_sleep_lazy_store_list(sm_sleep *s, const sm_net *net, const int64_t *syn, int64_t n);
 
 /* One power-law step of every plastic weight (c <- lambda c); writes the block sums. */
 void sm_sleep_lazy_step(sm_sleep *s, const sm_net *net, double sums[2]);
