@@ -604,6 +604,46 @@ static void lazy_vector_reads_equal_scalar_reads(void **state)
     sm_net_destroy(net);
 }
 
+static void lazy_store_list_equals_single_stores(void **state)
+{
+    (void)state;
+    /* A step's stores go in one call, their logarithms vectorized: the same state as one
+     * call per synapse in the same order, a synapse listed twice and a weight set to 0
+     * included; and the stored weights read back within a float rounding. */
+    sm_config cfg;
+    sm_config_default(&cfg);
+    sm_net *a = hand_net(NULL), *b = hand_net(NULL);
+    sm_sleep *sa = make_sleep(&cfg, a), *sb = make_sleep(&cfg, b);
+    double sums[2];
+    assert_int_equal(sm_sleep_lazy_begin(sa, a, sums, NULL), SM_OK);
+    assert_int_equal(sm_sleep_lazy_begin(sb, b, sums, NULL), SM_OK);
+    for (int k = 0; k < 300; k++) {
+        sm_sleep_lazy_step(sa, a, sums);
+        sm_sleep_lazy_step(sb, b, sums);
+    }
+    const float nw[N_EDGES] = {0.2f, 0.0f, 2.5f, 24.0f, 0.45f, -0.6f, -0.01f};
+    int64_t list[N_EDGES + 1];
+    for (int e = 0; e < N_EDGES; e++) {
+        list[e] = sm_net_find(a, PRE[e], POST[e]);
+        a->w[list[e]] = b->w[list[e]] = nw[e];
+    }
+    list[N_EDGES] = list[2]; /* listed twice */
+    for (int e = 0; e <= N_EDGES; e++)
+        sm_sleep_lazy_store(sa, a, list[e]);
+    sm_sleep_lazy_store_list(sb, b, list, N_EDGES + 1);
+    assert_memory_equal(sa->lz_v, sb->lz_v, (size_t)a->n_syn * sizeof(double));
+    assert_memory_equal(sa->lz_e, sb->lz_e, (size_t)a->n_syn * sizeof(double));
+    assert_memory_equal(sa->lz_mom, sb->lz_mom, sizeof sa->lz_mom);
+    for (int e = 0; e < N_EDGES; e++)
+        assert_rel_near(sm_sleep_lazy_fetch(sb, b, list[e]), nw[e], 6e-8);
+    sm_sleep_lazy_end(sa, a);
+    sm_sleep_lazy_end(sb, b);
+    sm_sleep_destroy(sa);
+    sm_sleep_destroy(sb);
+    sm_net_destroy(a);
+    sm_net_destroy(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -621,6 +661,7 @@ int main(void)
         cmocka_unit_test(lazy_store_restarts_from_the_new_weight),
         cmocka_unit_test(lazy_skips_fixed_pathways),
         cmocka_unit_test(lazy_vector_reads_equal_scalar_reads),
+        cmocka_unit_test(lazy_store_list_equals_single_stores),
     };
     return cmocka_run_group_tests_name("sleep", tests, NULL, NULL);
 }
