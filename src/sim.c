@@ -285,9 +285,11 @@ static void collect_spikes(sm_sim *sim, int phase)
 #pragma omp simd
     for (int g = 0; g < nt; g++)
         age[g] = age[g] < SM_AGE_MAX ? age[g] + 1 : SM_AGE_MAX;
+    uint8_t *restrict flag = sim->flag;
+    const int32_t *restrict ids = sim->ids;
     for (int k = 0; k < n; k++) {
-        sim->flag[sim->ids[k]] = 1;
-        age[sim->ids[k]] = 0;
+        flag[ids[k]] = 1;
+        age[ids[k]] = 0;
     }
 }
 
@@ -357,10 +359,15 @@ static void propagate(sm_sim *sim)
     }
 }
 
+/* Locals, not sim->: a byte store may alias the struct's fields, which the compiler would
+ * then reload after every store. */
 static void clear_flags(sm_sim *sim)
 {
-    for (int k = 0; k < sim->n_ids; k++)
-        sim->flag[sim->ids[k]] = 0;
+    uint8_t *restrict flag = sim->flag;
+    const int32_t *restrict ids = sim->ids;
+    const int n = sim->n_ids;
+    for (int k = 0; k < n; k++)
+        flag[ids[k]] = 0;
 }
 
 /* `decay` value of a lazy power-law sleep step (sm_sleep_lazy_*). */
