@@ -419,37 +419,42 @@ void sm_sleep_lazy_fetch_list(const sm_sleep *s, sm_net *net, const uint32_t *id
         net->w[idx[i]] = out[i];
 }
 
-/* Stores of one chunk: the new v and exp(c0 v) of each synapse, computed together (a
- * multiple of 8, the vector width in doubles). */
+/* Stores of one chunk: the new v and exp(c0 v) of each synapse, computed together. */
 #define STORE_CHUNK 32
 
-/* v = ln(|w| / w_t) / c and e = exp(c0 v) = r exp(-(c - c0) v) for the n (<= STORE_CHUNK)
- * synapses syn[], vectorized: the logarithm is gauss_log's fdlibm algorithm (within an
- * ulp), exp(-(c - c0) v) the polynomial. Ratios that are not positive normal numbers
- * (a weight of 0) and products outside the polynomial's interval go through the library. */
+/* v = ln(|w| / w_t) / c and e = exp(c0 v) = r exp(-(c - c0) v) for the synapses syn[0..n)
+ * (n <= STORE_CHUNK), vectorized over the whole chunk (lanes past n compute on 1 and are
+ * not used): the logarithm is gauss_log's fdlibm algorithm (within an ulp), exp(-(c - c0)
+ * v) the polynomial. Ratios that are not positive normal numbers (a weight of 0) and
+ * products outside the polynomial's interval go through the library. */
 static void store_values(const sm_sleep *s, const sm_net *net, const int64_t *restrict syn,
-                         int n, double *restrict v, double *restrict e) /* n % 8 == 0 */
+                         int n, double *restrict v, double *restrict e)
 {
     const double c = s->lz_c, d = s->lz_c - s->lz_c0;
     const double t0 = s->target[0], t1 = s->target[1];
     const float *restrict w = net->w;
     const int64_t exc_end = net->exc_end;
-    double r[STORE_CHUNK];
+    double r[STORE_CHUNK], x[STORE_CHUNK];
+    int far = 0;
+    for (int i = 0; i < STORE_CHUNK; i++) {
+        r[i] = i < n ? (double)w[syn[i]] / (syn[i] >= exc_end ? t1 : t0) : 1.0;
+        const int normal = r[i] >= DBL_MIN && r[i] <= DBL_MAX;
+        far |= !normal;
+        x[i] = normal ? r[i] : 1.0;
+    }
+    /* The loops below have the shape of the noise's (fixed length, doubles only), which
+     * GCC vectorizes. */
+#pragma omp simd
+    for (int i = 0; i < STORE_CHUNK; i++)
+        v[i] = gauss_log(x[i]) / c;
+#pragma omp simd
+    for (int i = 0; i < STORE_CHUNK; i++)
+        x[i] = d * v[i];
+#pragma omp simd
+    for (int i = 0; i < STORE_CHUNK; i++)
+        e[i] = r[i] * exp_small(fabs(x[i]) <= LAZY_X_MAX ? -x[i] : 0.0);
     for (int i = 0; i < n; i++)
-        r[i] = (double)w[syn[i]] / (syn[i] >= exc_end ? t1 : t0);
-    int64_t far = 0;
-    /* Doubles and 64-bit integers only, 8 at a time (a trip count the vector width
-     * divides: no scalar epilogue). */
-    for (int i0 = 0; i0 < n; i0 += 8)
-#pragma omp simd reduction(| : far)
-        for (int i = i0; i < i0 + 8; i++) {
-            const int64_t normal = r[i] >= DBL_MIN && r[i] <= DBL_MAX;
-            v[i] = gauss_log(normal ? r[i] : 1.0) / c;
-            const double x = d * v[i];
-            const int64_t near = fabs(x) <= LAZY_X_MAX;
-            e[i] = r[i] * exp_small(near ? -x : 0.0);
-            far |= !normal | !near;
-        }
+        far |= !(fabs(x[i]) <= LAZY_X_MAX);
     for (int i = 0; far && i < n; i++) {
         if (!(r[i] >= DBL_MIN && r[i] <= DBL_MAX)) v[i] = log(r[i]) / c;
         if (!(fabs(d * v[i]) <= LAZY_X_MAX)) e[i] = exp(s->lz_c0 * v[i]);
@@ -482,11 +487,7 @@ void sm_sleep_lazy_store_list(sm_sleep *s, const sm_net *net, const int64_t *syn
         int m = 0;
         for (; i < n && m < STORE_CHUNK; i++)
             if (s->plastic[net->pathway[syn[i]]]) plastic[m++] = syn[i];
-        /* Whole vectors: the padding lanes repeat a synapse and are not used. */
-        int padded = m;
-        for (; padded % 8 && m > 0; padded++)
-            plastic[padded] = plastic[0];
-        store_values(s, net, plastic, padded, v, e);
+        store_values(s, net, plastic, m, v, e);
         /* In order: a synapse listed twice moves from its first new value to the second. */
         for (int j = 0; j < m; j++)
             store_one(s, net, plastic[j], v[j], e[j]);
