@@ -56,6 +56,10 @@ typedef struct pair_rule {
     unsigned plastic_mask;
     int force_defer;
     defer_state d;
+    /* Per step, by post neuron: the pre table at its age, for excitatory and inhibitory
+     * spikers (dw_by_target); allocated on first use. */
+    float *dw_target[2];
+    int dw_failed;
 } pair_rule;
 
 double sm_pair_stdp_dw(const sm_config *cfg, int excitatory, int64_t dt_steps)
@@ -84,6 +88,8 @@ static void pair_destroy(sm_rule *r)
     free(p->d.sync);
     free(p->d.last);
     free(p->d.row_exc);
+    free(p->dw_target[0]);
+    free(p->dw_target[1]);
     free(p->d.row_inh);
 }
 
@@ -295,6 +301,75 @@ static void pre_deliver_range(float *restrict w, const int32_t *restrict post,
     }
 }
 
+/* The row walk of pre_deliver_range with the change looked up by target: dw[t] is
+ * table[lut(age of t)] for this step (dw_by_target). */
+static void pre_deliver_range_dw(float *restrict w, const int32_t *restrict post,
+                                 const float *restrict dw, int64_t lo, int64_t hi, float wmin,
+                                 float wmax, float *restrict drive)
+{
+    if (hi - lo >= 128) {
+#pragma omp simd
+        for (int64_t s = lo; s < hi; s++)
+            w[s] = clamp_bounds(w[s] + dw[post[s]], wmin, wmax);
+        for (int64_t s = lo; s < hi; s++)
+            drive[post[s]] += w[s];
+        return;
+    }
+    for (int64_t s = lo; s < hi; s++) {
+        const int32_t t = post[s];
+        const float c = clamp_bounds(w[s] + dw[t], wmin, wmax);
+        w[s] = c;
+        drive[t] += c;
+    }
+}
+
+/* dw[t] = table[lut(age of t)] for every post neuron. Most targets are past the window
+ * (their entry is the table's last, 0): only the others are looked up. */
+static void fill_dw_by_target(float *restrict dw, const int32_t *restrict age_post,
+                              const float *restrict table, int n, int n_post)
+{
+    int t = 0;
+#if defined(__AVX512F__)
+    const __m512i last = _mm512_set1_epi32(n - 1);
+    for (; t + 16 <= n_post; t += 16) {
+        const __m512i a = _mm512_loadu_si512((const void *)(age_post + t));
+        const __mmask16 in = _mm512_cmplt_epi32_mask(a, last);
+        _mm512_storeu_ps(dw + t, in ? _mm512_mask_i32gather_ps(_mm512_set1_ps(table[n - 1]), in,
+                                                               a, table, 4)
+                                    : _mm512_set1_ps(table[n - 1]));
+    }
+#endif
+    for (; t < n_post; t++)
+        dw[t] = table[lut_index(age_post[t], n)];
+}
+
+/* Fills the per-target tables a step's spikers need; 0 when they do not pay (fewer
+ * synapses to walk than post neurons) or cannot be allocated. */
+static int dw_by_target(pair_rule *p, const sm_net *net, const sm_step_spikes *sp)
+{
+    const int exc_limit = net->n_in + net->n_exc;
+    int64_t walk = 0;
+    int need[2] = {0, 0};
+    for (int k = 0; k < sp->n; k++) {
+        const int g = sp->ids[k];
+        walk += net->row[g + 1] - net->row[g];
+        need[g >= exc_limit] = 1;
+    }
+    if (p->dw_failed || walk < net->n_post) return 0;
+    const int32_t *age_post = sp->age + net->n_in;
+    const float *table[2] = {p->pre_exc, p->pre_inh};
+    for (int c = 0; c < 2; c++) {
+        if (!need[c]) continue;
+        if (!p->dw_target[c]) p->dw_target[c] = malloc((size_t)net->n_post * sizeof(float));
+        if (!p->dw_target[c]) {
+            p->dw_failed = 1;
+            return 0;
+        }
+        fill_dw_by_target(p->dw_target[c], age_post, table[c], p->n_table, net->n_post);
+    }
+    return 1;
+}
+
 static int defer_step(pair_rule *p, sm_net *net, const sm_step_spikes *sp, float *drive);
 static int defer_apply(pair_rule *p, sm_net *net, const sm_step_spikes *sp);
 
@@ -320,6 +395,16 @@ static void pair_apply_deliver(sm_rule *r, sm_net *net, const sm_step_spikes *sp
         if (sp->ids[k] >= net->n_in) post_pass(p, net, sp->ids[k] - net->n_in, sp);
     const int32_t *age_post = sp->age + net->n_in;
     const int exc_limit = net->n_in + net->n_exc;
+    if (dw_by_target(p, net, sp)) {
+        for (int k = 0; k < sp->n; k++) {
+            const int g = sp->ids[k];
+            const int excitatory = g < exc_limit;
+            pre_deliver_range_dw(net->w, net->post, p->dw_target[!excitatory], net->row[g],
+                                 net->row[g + 1], excitatory ? p->base.exc_min : p->base.inh_min,
+                                 excitatory ? p->base.exc_max : p->base.inh_max, drive);
+        }
+        return;
+    }
     for (int k = 0; k < sp->n; k++) {
         const int g = sp->ids[k];
         const int excitatory = g < exc_limit;
