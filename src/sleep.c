@@ -284,23 +284,6 @@ static void moments_add(double mom[SM_SLEEP_TERMS], double v, double e, double s
     }
 }
 
-/* Recomputes exp(c0 v) and the moments around the current c (an O(n_syn) pass, in
- * synapse order). */
-static void recentre(sm_sleep *s, const sm_net *net)
-{
-    s->lz_c0 = s->lz_c;
-    memset(s->lz_mom, 0, sizeof s->lz_mom);
-    s->lz_vmax[0] = s->lz_vmax[1] = 0;
-    for (int64_t k = 0; k < net->n_syn; k++) {
-        if (!s->plastic[net->pathway[k]]) continue;
-        const int b = block_of_syn(net, k);
-        const double v = s->lz_v[k], e = exp(s->lz_c0 * v);
-        s->lz_e[k] = e;
-        moments_add(s->lz_mom[b], v, e, 1.0);
-        if (isfinite(v) && fabs(v) > s->lz_vmax[b]) s->lz_vmax[b] = fabs(v);
-    }
-}
-
 /* Half-width of the interval of x = (c - c0) v on which exp_small is used (recentre keeps
  * every synapse's x inside it). */
 #define LAZY_X_MAX 0.125
@@ -319,6 +302,43 @@ static inline double exp_small(double x)
     return p03 + x4 * (p47 + x4 * p8a);
 }
 
+/* The moments and the bounds on |v| from the kept v and exp(c0 v) (in synapse order). */
+static void sum_moments(sm_sleep *s, const sm_net *net)
+{
+    memset(s->lz_mom, 0, sizeof s->lz_mom);
+    s->lz_vmax[0] = s->lz_vmax[1] = 0;
+    for (int64_t k = 0; k < net->n_syn; k++) {
+        if (!s->plastic[net->pathway[k]]) continue;
+        const int b = block_of_syn(net, k);
+        const double v = s->lz_v[k];
+        moments_add(s->lz_mom[b], v, s->lz_e[k], 1.0);
+        if (isfinite(v) && fabs(v) > s->lz_vmax[b]) s->lz_vmax[b] = fabs(v);
+    }
+}
+
+/* Moves the centre c0 to the current c (an O(n_syn) pass): exp(c0 v) follows from the
+ * kept one times exp((c - c0) v), by the polynomial (vectorized; lanes outside its
+ * interval, a step's growth past 1/8 or a weight of 0, through the library). */
+static void recentre(sm_sleep *s, const sm_net *net)
+{
+    const double delta = s->lz_c - s->lz_c0;
+    s->lz_c0 = s->lz_c;
+    const double *restrict v = s->lz_v;
+    double *restrict e = s->lz_e;
+    const int64_t n = net->n_syn;
+    int64_t far = 0;
+#pragma omp simd reduction(| : far)
+    for (int64_t k = 0; k < n; k++) {
+        const double x = delta * v[k];
+        const int64_t near = fabs(x) <= LAZY_X_MAX;
+        far |= !near;
+        e[k] *= exp_small(near ? x : 0.0);
+    }
+    for (int64_t k = 0; far && k < n; k++)
+        if (!(fabs(delta * v[k]) <= LAZY_X_MAX)) e[k] = exp(s->lz_c0 * v[k]);
+    sum_moments(s, net);
+}
+
 /* The current weight of plastic synapse k: w_t exp(c v) = w_t exp(c0 v) exp((c - c0) v).
  * Outside the polynomial's interval (a weight of 0, whose v is -inf, or a caller that
  * stored without stepping) the library's exp gives the same value to an ulp. */
@@ -330,6 +350,12 @@ static inline float lazy_weight(const sm_sleep *s, const sm_net *net, int64_t k)
     return (float)(t * exp(s->lz_c * v));
 }
 
+/* 1/k: the Taylor coefficients by multiplication (a division is a long latency). */
+static const double INV_INT[SM_SLEEP_TERMS + 1] = {0,       1,       1.0 / 2, 1.0 / 3,
+                                                   1.0 / 4, 1.0 / 5, 1.0 / 6, 1.0 / 7,
+                                                   1.0 / 8, 1.0 / 9, 1.0 / 10};
+_Static_assert(SM_SLEEP_TERMS == 10, "INV_INT lists 1/k for k <= SM_SLEEP_TERMS");
+
 static void lazy_sums(const sm_sleep *s, double sums[2])
 {
     const double d = s->lz_c - s->lz_c0;
@@ -337,7 +363,7 @@ static void lazy_sums(const sm_sleep *s, double sums[2])
         /* sum_m d^m / m! T_m, Horner from the highest term */
         double acc = 0;
         for (int m = SM_SLEEP_TERMS - 1; m >= 0; m--)
-            acc = s->lz_mom[b][m] + acc * d / (double)(m + 1);
+            acc = s->lz_mom[b][m] + acc * (d * INV_INT[m + 1]);
         sums[b] = fabs((double)s->target[b]) * acc;
     }
 }
@@ -348,12 +374,14 @@ sm_status sm_sleep_lazy_begin(sm_sleep *s, const sm_net *net, double sums[2], sm
     if (!s->lz_v) s->lz_v = malloc(n * sizeof *s->lz_v);
     if (!s->lz_e) s->lz_e = malloc(n * sizeof *s->lz_e);
     if (!s->lz_v || !s->lz_e) return sm_error_set(err, SM_ENOMEM, "sleep: out of memory");
-    s->lz_c = 1.0;
-    for (int64_t k = 0; k < net->n_syn; k++)
+    s->lz_c = s->lz_c0 = 1.0;
+    for (int64_t k = 0; k < net->n_syn; k++) {
         s->lz_v[k] = s->plastic[net->pathway[k]]
                          ? log((double)net->w[k] / (double)s->target[block_of_syn(net, k)])
                          : 0.0;
-    recentre(s, net);
+        s->lz_e[k] = exp(s->lz_v[k]);
+    }
+    sum_moments(s, net);
     lazy_sums(s, sums);
     s->lz_active = 1;
     return SM_OK;
