@@ -345,7 +345,8 @@ static void fill_dw_by_target(float *restrict dw, const int32_t *restrict age_po
 
 /* Fills the per-target tables a step's spikers need; 0 when they do not pay (fewer
  * synapses to walk than post neurons) or cannot be allocated. */
-static int dw_by_target(pair_rule *p, const sm_net *net, const sm_step_spikes *sp)
+static int dw_by_target(pair_rule *p, const sm_net *net, const sm_step_spikes *sp,
+                        const float *exc_table, const float *inh_table)
 {
     const int exc_limit = net->n_in + net->n_exc;
     int64_t walk = 0;
@@ -357,7 +358,7 @@ static int dw_by_target(pair_rule *p, const sm_net *net, const sm_step_spikes *s
     }
     if (p->dw_failed || walk < net->n_post) return 0;
     const int32_t *age_post = sp->age + net->n_in;
-    const float *table[2] = {p->pre_exc, p->pre_inh};
+    const float *table[2] = {exc_table, inh_table};
     for (int c = 0; c < 2; c++) {
         if (!need[c]) continue;
         if (!p->dw_target[c]) p->dw_target[c] = malloc((size_t)net->n_post * sizeof(float));
@@ -395,7 +396,7 @@ static void pair_apply_deliver(sm_rule *r, sm_net *net, const sm_step_spikes *sp
         if (sp->ids[k] >= net->n_in) post_pass(p, net, sp->ids[k] - net->n_in, sp);
     const int32_t *age_post = sp->age + net->n_in;
     const int exc_limit = net->n_in + net->n_exc;
-    if (dw_by_target(p, net, sp)) {
+    if (dw_by_target(p, net, sp, p->pre_exc, p->pre_inh)) {
         for (int k = 0; k < sp->n; k++) {
             const int g = sp->ids[k];
             const int excitatory = g < exc_limit;
@@ -502,27 +503,47 @@ static void row_class(const pair_rule *p, const sm_net *net, int g, const float 
 #if defined(__AVX512F__) && defined(__AVX512CD__) && defined(__AVX512VL__) && DEFER_WORDS == 1
 /* replay() on 8 synapses at a time, the earliest pending spike of every lane per round:
  * min then max are clamp_bounds (the same results, NaN and signed zeros included), and
- * lanes without a pending spike keep their weight. Returns where it stopped. */
+ * lanes without a pending spike keep their weight. A pending spike at epoch offset o
+ * finds the presynaptic neuron at age o + off, the same for the whole row: the 64 table
+ * entries of the epoch's offsets are loaded into four registers once, and each round
+ * looks its changes up there by permutes instead of gathering from memory. Returns where
+ * it stopped. */
 static int64_t replay_row_avx512(float *restrict w, const int32_t *restrict post,
                                  const uint64_t *bits, uint64_t range, int64_t off,
                                  const float *table, int n, float wmin, float wmax, int64_t s,
                                  int64_t hi)
 {
-    const __m512i vrange = _mm512_set1_epi64((long long)range), voff = _mm512_set1_epi64(off);
-    const __m512i vlast = _mm512_set1_epi64(n - 1), v63 = _mm512_set1_epi64(63);
-    const __m512i zero = _mm512_setzero_si512();
+    const __m512i vrange = _mm512_set1_epi64((long long)range), v63 = _mm512_set1_epi64(63);
+    const __m512i zero = _mm512_setzero_si512(), v32 = _mm512_set1_epi32(32);
     const __m256 vmin = _mm256_set1_ps(wmin), vmax = _mm256_set1_ps(wmax);
+    float slice[64] __attribute__((aligned(64)));
+    int have_slice = 0;
+    __m512 t0 = _mm512_setzero_ps(), t1 = t0, t2 = t0, t3 = t0;
     for (; s + 8 <= hi; s += 8) {
         const __m256i idx = _mm256_loadu_si256((const void *)(post + s));
         __m512i b = _mm512_and_si512(_mm512_i32gather_epi64(idx, (const void *)bits, 8), vrange);
         __mmask8 m = _mm512_test_epi64_mask(b, b);
         if (!m) continue;
+        if (!have_slice) {
+            /* table[lut(o + off)]; offsets outside the row's range are never looked up */
+            for (int o = 0; o < 64; o++) {
+                const int64_t a = o + off;
+                slice[o] = table[a < 0 ? 0 : (a < n ? a : n - 1)];
+            }
+            t0 = _mm512_load_ps(slice);
+            t1 = _mm512_load_ps(slice + 16);
+            t2 = _mm512_load_ps(slice + 32);
+            t3 = _mm512_load_ps(slice + 48);
+            have_slice = 1;
+        }
         __m256 x = _mm256_loadu_ps(w + s);
         do {
             const __m512i low = _mm512_and_si512(b, _mm512_sub_epi64(zero, b));
-            const __m512i bit = _mm512_sub_epi64(v63, _mm512_lzcnt_epi64(low));
-            const __m512i a = _mm512_min_epi64(_mm512_add_epi64(bit, voff), vlast);
-            const __m256 dw = _mm512_mask_i64gather_ps(_mm256_setzero_ps(), m, a, table, 4);
+            const __m512i o = _mm512_zextsi256_si512(
+                _mm512_cvtepi64_epi32(_mm512_sub_epi64(v63, _mm512_lzcnt_epi64(low))));
+            const __m512 lo = _mm512_permutex2var_ps(t0, o, t1), up = _mm512_permutex2var_ps(t2, o, t3);
+            const __m256 dw =
+                _mm512_castps512_ps256(_mm512_mask_blend_ps(_mm512_test_epi32_mask(o, v32), lo, up));
             const __m256 c = _mm256_max_ps(vmin, _mm256_min_ps(vmax, _mm256_add_ps(x, dw)));
             x = _mm256_mask_blend_ps(m, x, c);
             b = _mm512_xor_si512(b, low);
@@ -589,7 +610,17 @@ NO_VECTORIZE
 }
 
 /* Row of a spiker j at step t: pending post updates, this step's update, delivery. */
-static void spiker_update(pair_rule *p, sm_net *net, int j, int64_t t, const int32_t *age_post)
+/* A spiker's row when this step's changes are looked up by target (dw = table[lut(age)]). */
+static void row_step_dw(float *restrict w, const int32_t *restrict post, const float *restrict dw,
+                        int64_t lo, int64_t hi, float wmin, float wmax)
+{
+#pragma omp simd
+    for (int64_t s = lo; s < hi; s++)
+        w[s] = clamp_bounds(w[s] + dw[post[s]], wmin, wmax);
+}
+
+static void spiker_update(pair_rule *p, sm_net *net, int j, int64_t t, const int32_t *age_post,
+                          int by_target)
 {
     defer_state *d = &p->d;
     if (d->sync[j] < d->latest) replay_row(p, net, j, t);
@@ -601,7 +632,9 @@ static void spiker_update(pair_rule *p, sm_net *net, int j, int64_t t, const int
     float *restrict w = net->w;
     const int32_t *restrict post = net->post;
     const int64_t lo = net->row[j], hi = net->row[j + 1];
-    if (hi - lo >= 128)
+    if (by_target)
+        row_step_dw(w, post, p->dw_target[j >= net->n_in + net->n_exc], lo, hi, wmin, wmax);
+    else if (hi - lo >= 128)
         row_step_simd(w, post, age_post, table, p->n_table, lo, hi, wmin, wmax);
     else
         row_step_scalar(w, post, age_post, table, p->n_table, lo, hi, wmin, wmax);
@@ -661,9 +694,10 @@ static int defer_step(pair_rule *p, sm_net *net, const sm_step_spikes *sp, float
     if (!defer_enter(p, net, sp)) return 0;
     const int64_t t = (int64_t)sp->step;
     const int32_t *age_post = sp->age + net->n_in;
+    const int by_target = dw_by_target(p, net, sp, p->d.row_exc, p->d.row_inh);
     for (int k = 0; k < sp->n; k++) {
         const int j = sp->ids[k];
-        spiker_update(p, net, j, t, age_post);
+        spiker_update(p, net, j, t, age_post, by_target);
         for (int64_t s = net->row[j]; s < net->row[j + 1]; s++)
             drive[net->post[s]] += net->w[s];
     }
@@ -679,13 +713,14 @@ static int defer_apply(pair_rule *p, sm_net *net, const sm_step_spikes *sp)
     if (!defer_enter(p, net, sp)) return 0;
     const int64_t t = (int64_t)sp->step;
     const int32_t *age_post = sp->age + net->n_in;
+    const int by_target = dw_by_target(p, net, sp, p->d.row_exc, p->d.row_inh);
     if (p->base.threads <= 1)
         for (int k = 0; k < sp->n; k++)
-            spiker_update(p, net, sp->ids[k], t, age_post);
+            spiker_update(p, net, sp->ids[k], t, age_post, by_target);
     else
 #pragma omp parallel for num_threads(p->base.threads) schedule(dynamic, 4)
         for (int k = 0; k < sp->n; k++)
-            spiker_update(p, net, sp->ids[k], t, age_post);
+            spiker_update(p, net, sp->ids[k], t, age_post, by_target);
     p->d.t_last = t;
     return 1;
 }

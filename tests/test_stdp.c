@@ -747,13 +747,18 @@ static void deferred_matches_eager(int sign, double tau, float exc_max, uint64_t
                       malloc((size_t)nt * sizeof(double))};
     sm_rng r;
     sm_rng_init(&r, seed, SM_STREAM_USER, 0);
+    double *busy = ts.rate, *quiet = calloc((size_t)nt, sizeof(double));
     for (int g = 0; g < nt; g++) {
         ts.age[g] = SM_AGE_MAX;
-        ts.rate[g] = 0.3 * sm_rng_uniform(&r) * sm_rng_uniform(&r);
+        busy[g] = 0.3 * sm_rng_uniform(&r) * sm_rng_uniform(&r);
+        quiet[g] = 0.0005;
     }
     int settles = 0;
     uint64_t step = 5;
     for (int k = 0; k < 900; k++, step++) {
+        /* Quiet stretches: steps that walk fewer synapses than there are post neurons,
+         * where the rule reads the change by age instead of by target. */
+        ts.rate = k % 100 < 25 ? quiet : busy;
         const int n = train_step(&ts, &r, nt, ids, flag);
         if (k == 600) /* made-up ages (as after restoring other state): no longer the spikes' */
             for (int g = 0; g < nt; g += 7)
@@ -801,7 +806,8 @@ static void deferred_matches_eager(int sign, double tau, float exc_max, uint64_t
     assert_true(settles >= 2);
     free(ts.age);
     free(ts.mode_left);
-    free(ts.rate);
+    free(busy);
+    free(quiet);
     free(ids);
     free(flag);
     free(d1);
