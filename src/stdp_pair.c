@@ -323,8 +323,9 @@ static void pre_deliver_range_dw(float *restrict w, const int32_t *restrict post
     }
 }
 
-/* dw[t] = table[lut(age of t)] for every post neuron. Most targets are past the window
- * (their entry is the table's last, 0): only the others are looked up. */
+/* dw[t] = table[lut(age of t)] for every post neuron. Targets past the window get the
+ * table's last entry (0); the others are looked up, by a gather where a vector of 16 has
+ * many of them and one by one where it has few (at low rates most have none). */
 static void fill_dw_by_target(float *restrict dw, const int32_t *restrict age_post,
                               const float *restrict table, int n, int n_post)
 {
@@ -334,9 +335,16 @@ static void fill_dw_by_target(float *restrict dw, const int32_t *restrict age_po
     for (; t + 16 <= n_post; t += 16) {
         const __m512i a = _mm512_loadu_si512((const void *)(age_post + t));
         const __mmask16 in = _mm512_cmplt_epi32_mask(a, last);
-        _mm512_storeu_ps(dw + t, in ? _mm512_mask_i32gather_ps(_mm512_set1_ps(table[n - 1]), in,
-                                                               a, table, 4)
-                                    : _mm512_set1_ps(table[n - 1]));
+        const __m512 none = _mm512_set1_ps(table[n - 1]);
+        if (__builtin_popcount(in) > 4) { /* a busy vector: the gather pays */
+            _mm512_storeu_ps(dw + t, _mm512_mask_i32gather_ps(none, in, a, table, 4));
+            continue;
+        }
+        _mm512_storeu_ps(dw + t, none);
+        for (unsigned m = in; m; m &= m - 1) {
+            const int k = t + __builtin_ctz(m);
+            dw[k] = table[age_post[k]];
+        }
     }
 #endif
     for (; t < n_post; t++)
