@@ -351,32 +351,33 @@ static void fill_dw_by_target(float *restrict dw, const int32_t *restrict age_po
         dw[t] = table[lut_index(age_post[t], n)];
 }
 
-/* Fills the per-target tables a step's spikers need; 0 when they do not pay (fewer
- * synapses to walk than post neurons) or cannot be allocated. */
+/* Fills the per-target table of each sign class whose spikers walk at least as many
+ * synapses as there are post neurons (below that the fill does not pay); returns the
+ * classes filled as bits (1 excitatory, 2 inhibitory), 0 also when out of memory. */
 static int dw_by_target(pair_rule *p, const sm_net *net, const sm_step_spikes *sp,
                         const float *exc_table, const float *inh_table)
 {
     const int exc_limit = net->n_in + net->n_exc;
-    int64_t walk = 0;
-    int need[2] = {0, 0};
+    int64_t walk[2] = {0, 0};
     for (int k = 0; k < sp->n; k++) {
         const int g = sp->ids[k];
-        walk += net->row[g + 1] - net->row[g];
-        need[g >= exc_limit] = 1;
+        walk[g >= exc_limit] += net->row[g + 1] - net->row[g];
     }
-    if (p->dw_failed || walk < net->n_post) return 0;
+    if (p->dw_failed) return 0;
     const int32_t *age_post = sp->age + net->n_in;
     const float *table[2] = {exc_table, inh_table};
+    int filled = 0;
     for (int c = 0; c < 2; c++) {
-        if (!need[c]) continue;
+        if (walk[c] < net->n_post) continue;
         if (!p->dw_target[c]) p->dw_target[c] = malloc((size_t)net->n_post * sizeof(float));
         if (!p->dw_target[c]) {
             p->dw_failed = 1;
             return 0;
         }
         fill_dw_by_target(p->dw_target[c], age_post, table[c], p->n_table, net->n_post);
+        filled |= 1 << c;
     }
-    return 1;
+    return filled;
 }
 
 static int defer_step(pair_rule *p, sm_net *net, const sm_step_spikes *sp, float *drive);
@@ -404,19 +405,16 @@ static void pair_apply_deliver(sm_rule *r, sm_net *net, const sm_step_spikes *sp
         if (sp->ids[k] >= net->n_in) post_pass(p, net, sp->ids[k] - net->n_in, sp);
     const int32_t *age_post = sp->age + net->n_in;
     const int exc_limit = net->n_in + net->n_exc;
-    if (dw_by_target(p, net, sp, p->pre_exc, p->pre_inh)) {
-        for (int k = 0; k < sp->n; k++) {
-            const int g = sp->ids[k];
-            const int excitatory = g < exc_limit;
-            pre_deliver_range_dw(net->w, net->post, p->dw_target[!excitatory], net->row[g],
-                                 net->row[g + 1], excitatory ? p->base.exc_min : p->base.inh_min,
-                                 excitatory ? p->base.exc_max : p->base.inh_max, drive);
-        }
-        return;
-    }
+    const int filled = dw_by_target(p, net, sp, p->pre_exc, p->pre_inh);
     for (int k = 0; k < sp->n; k++) {
         const int g = sp->ids[k];
         const int excitatory = g < exc_limit;
+        if (filled & (excitatory ? 1 : 2)) {
+            pre_deliver_range_dw(net->w, net->post, p->dw_target[!excitatory], net->row[g],
+                                 net->row[g + 1], excitatory ? p->base.exc_min : p->base.inh_min,
+                                 excitatory ? p->base.exc_max : p->base.inh_max, drive);
+            continue;
+        }
         pre_deliver_range(net->w, net->post, age_post, excitatory ? p->pre_exc : p->pre_inh,
                           p->n_table, net->row[g], net->row[g + 1],
                           excitatory ? p->base.exc_min : p->base.inh_min,
@@ -628,7 +626,7 @@ static void row_step_dw(float *restrict w, const int32_t *restrict post, const f
 }
 
 static void spiker_update(pair_rule *p, sm_net *net, int j, int64_t t, const int32_t *age_post,
-                          int by_target)
+                          int filled)
 {
     defer_state *d = &p->d;
     if (d->sync[j] < d->latest) replay_row(p, net, j, t);
@@ -640,8 +638,9 @@ static void spiker_update(pair_rule *p, sm_net *net, int j, int64_t t, const int
     float *restrict w = net->w;
     const int32_t *restrict post = net->post;
     const int64_t lo = net->row[j], hi = net->row[j + 1];
-    if (by_target)
-        row_step_dw(w, post, p->dw_target[j >= net->n_in + net->n_exc], lo, hi, wmin, wmax);
+    const int inhibitory = j >= net->n_in + net->n_exc;
+    if (filled & (inhibitory ? 2 : 1))
+        row_step_dw(w, post, p->dw_target[inhibitory], lo, hi, wmin, wmax);
     else if (hi - lo >= 128)
         row_step_simd(w, post, age_post, table, p->n_table, lo, hi, wmin, wmax);
     else
@@ -702,10 +701,10 @@ static int defer_step(pair_rule *p, sm_net *net, const sm_step_spikes *sp, float
     if (!defer_enter(p, net, sp)) return 0;
     const int64_t t = (int64_t)sp->step;
     const int32_t *age_post = sp->age + net->n_in;
-    const int by_target = dw_by_target(p, net, sp, p->d.row_exc, p->d.row_inh);
+    const int filled = dw_by_target(p, net, sp, p->d.row_exc, p->d.row_inh);
     for (int k = 0; k < sp->n; k++) {
         const int j = sp->ids[k];
-        spiker_update(p, net, j, t, age_post, by_target);
+        spiker_update(p, net, j, t, age_post, filled);
         for (int64_t s = net->row[j]; s < net->row[j + 1]; s++)
             drive[net->post[s]] += net->w[s];
     }
@@ -721,14 +720,14 @@ static int defer_apply(pair_rule *p, sm_net *net, const sm_step_spikes *sp)
     if (!defer_enter(p, net, sp)) return 0;
     const int64_t t = (int64_t)sp->step;
     const int32_t *age_post = sp->age + net->n_in;
-    const int by_target = dw_by_target(p, net, sp, p->d.row_exc, p->d.row_inh);
+    const int filled = dw_by_target(p, net, sp, p->d.row_exc, p->d.row_inh);
     if (p->base.threads <= 1)
         for (int k = 0; k < sp->n; k++)
-            spiker_update(p, net, sp->ids[k], t, age_post, by_target);
+            spiker_update(p, net, sp->ids[k], t, age_post, filled);
     else
 #pragma omp parallel for num_threads(p->base.threads) schedule(dynamic, 4)
         for (int k = 0; k < sp->n; k++)
-            spiker_update(p, net, sp->ids[k], t, age_post, by_target);
+            spiker_update(p, net, sp->ids[k], t, age_post, filled);
     p->d.t_last = t;
     return 1;
 }
