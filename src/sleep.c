@@ -394,9 +394,8 @@ static inline float lazy_weight(const sm_sleep *s, const sm_net *net, int64_t k)
 }
 
 /* 1/k: the Taylor coefficients by multiplication (a division is a long latency). */
-static const double INV_INT[SM_SLEEP_TERMS + 1] = {0,       1,       1.0 / 2, 1.0 / 3,
-                                                   1.0 / 4, 1.0 / 5, 1.0 / 6, 1.0 / 7,
-                                                   1.0 / 8, 1.0 / 9, 1.0 / 10};
+static const double INV_INT[SM_SLEEP_TERMS + 1] = {
+    0, 1, 1.0 / 2, 1.0 / 3, 1.0 / 4, 1.0 / 5, 1.0 / 6, 1.0 / 7, 1.0 / 8, 1.0 / 9, 1.0 / 10};
 _Static_assert(SM_SLEEP_TERMS == 10, "INV_INT lists 1/k for k <= SM_SLEEP_TERMS");
 
 static void lazy_sums(const sm_sleep *s, double sums[2])
@@ -414,8 +413,9 @@ static void lazy_sums(const sm_sleep *s, double sums[2])
 sm_status sm_sleep_lazy_begin(sm_sleep *s, const sm_net *net, double sums[2], sm_error *err)
 {
     const size_t n = (size_t)(net->n_syn ? net->n_syn : 1);
-    if (!s->lz_v) s->lz_v = malloc(n * sizeof *s->lz_v);
-    if (!s->lz_e) s->lz_e = malloc(n * sizeof *s->lz_e);
+    /* zeroed although every entry is set below: the analyzer cannot tell */
+    if (!s->lz_v) s->lz_v = calloc(n, sizeof *s->lz_v);
+    if (!s->lz_e) s->lz_e = calloc(n, sizeof *s->lz_e);
     if (!s->lz_v || !s->lz_e) return sm_error_set(err, SM_ENOMEM, "sleep: out of memory");
     s->lz_c = s->lz_c0 = 1.0;
     for (int64_t k = 0; k < net->n_syn; k++) {
@@ -498,8 +498,8 @@ void sm_sleep_lazy_fetch_list(const sm_sleep *s, sm_net *net, const uint32_t *id
  * not used): the logarithm is gauss_log's fdlibm algorithm (within an ulp), exp(-(c - c0)
  * v) the polynomial. Ratios that are not positive normal numbers (a weight of 0) and
  * products outside the polynomial's interval go through the library. */
-static void store_values(const sm_sleep *s, const sm_net *net, const int64_t *restrict syn,
-                         int n, double *restrict v, double *restrict e)
+static void store_values(const sm_sleep *s, const sm_net *net, const int64_t *restrict syn, int n,
+                         double *restrict v, double *restrict e)
 {
     const double c = s->lz_c, d = s->lz_c - s->lz_c0;
     const double t0 = s->target[0], t1 = s->target[1];

@@ -547,9 +547,10 @@ static int64_t replay_row_avx512(float *restrict w, const int32_t *restrict post
             const __m512i low = _mm512_and_si512(b, _mm512_sub_epi64(zero, b));
             const __m512i o = _mm512_zextsi256_si512(
                 _mm512_cvtepi64_epi32(_mm512_sub_epi64(v63, _mm512_lzcnt_epi64(low))));
-            const __m512 lo = _mm512_permutex2var_ps(t0, o, t1), up = _mm512_permutex2var_ps(t2, o, t3);
-            const __m256 dw =
-                _mm512_castps512_ps256(_mm512_mask_blend_ps(_mm512_test_epi32_mask(o, v32), lo, up));
+            const __m512 lo = _mm512_permutex2var_ps(t0, o, t1),
+                         up = _mm512_permutex2var_ps(t2, o, t3);
+            const __m256 dw = _mm512_castps512_ps256(
+                _mm512_mask_blend_ps(_mm512_test_epi32_mask(o, v32), lo, up));
             const __m256 c = _mm256_max_ps(vmin, _mm256_min_ps(vmax, _mm256_add_ps(x, dw)));
             x = _mm256_mask_blend_ps(m, x, c);
             b = _mm512_xor_si512(b, low);

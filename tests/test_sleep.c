@@ -587,7 +587,8 @@ static void lazy_vector_reads_equal_scalar_reads(void **state)
     scalar_reads(s, net, want);
     assert_vector_reads_equal(s, net, want);
     for (int e = 0; e < N_EDGES; e++)
-        if (e != 1) assert_rel_near(want[sm_net_find(net, PRE[e], POST[e])], after_steps(W[e], 200), 6e-8);
+        if (e != 1)
+            assert_rel_near(want[sm_net_find(net, PRE[e], POST[e])], after_steps(W[e], 200), 6e-8);
     net->w[big] = 1e30f;
     sm_sleep_lazy_store(s, net, big);
     scalar_reads(s, net, want);
