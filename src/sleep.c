@@ -272,12 +272,12 @@ static int block_of_syn(const sm_net *net, int64_t k)
     return k >= net->exc_end;
 }
 
-/* v^m e for m < SM_SLEEP_TERMS, e = exp(c0 v), added (sign +1) or removed (-1) from mom;
- * a weight of 0 (v = -inf) contributes nothing. */
-static void moments_add(double mom[SM_SLEEP_TERMS], double v, double e, double sign)
+/* v^m e for m < SM_SLEEP_TERMS, e = exp(c0 v), added to mom; a weight of 0 (v = -inf)
+ * contributes nothing. */
+static void moments_add(double mom[SM_SLEEP_TERMS], double v, double e)
 {
     if (!isfinite(v)) return;
-    double t = sign * e;
+    double t = e;
     for (int m = 0; m < SM_SLEEP_TERMS; m++) {
         mom[m] += t;
         t *= v;
@@ -354,7 +354,7 @@ static void sum_moments(sm_sleep *s, const sm_net *net)
         if (!s->plastic[net->pathway[k]]) continue;
         const int b = block_of_syn(net, k);
         const double v = s->lz_v[k];
-        moments_add(s->lz_mom[b], v, s->lz_e[k], 1.0);
+        moments_add(s->lz_mom[b], v, s->lz_e[k]);
         if (isfinite(v) && fabs(v) > s->lz_vmax[b]) s->lz_vmax[b] = fabs(v);
     }
 }
