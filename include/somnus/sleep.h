@@ -50,7 +50,8 @@ typedef struct sm_sleep {
     int64_t n_syn;
     int n_post;
     /* Lazy power-law episode (sm_sleep_lazy_*): scratch that lives only inside one
-     * episode (sm_sleep_lazy_begin .. sm_sleep_lazy_end); outside it net->w is the truth. */
+     * episode (sm_sleep_lazy_begin .. sm_sleep_lazy_end); outside it net->w is the truth.
+     * lz_v and lz_e (16 bytes per synapse) are allocated at the first episode and kept. */
     double *lz_v;                     /* n_syn: ln(|w| / |w_t|) / lz_c, plastic synapses */
     double *lz_e;                     /* n_syn: exp(lz_c0 v) (0 for a weight of 0) */
     double lz_c, lz_c0;               /* lambda^k after k lazy steps; Taylor centre */
