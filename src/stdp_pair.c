@@ -128,8 +128,8 @@ static inline int is_plastic(unsigned mask, const uint8_t *pathway, int64_t s)
 
 /* An empty asm that GCC must assume changes x: the two loads indexed by a target then
  * each use a scaled address (post -> dw[t] without an extra shift in the chain) instead
- * of one shared byte offset. A short row's walk is bound by that chain's latency; this
- * is 8% on it (measured in a microbenchmark and in the paper config). */
+ * of one shared byte offset. A short row's walk is bound by that chain's latency: 8% on
+ * the walk in a microbenchmark, 1-2% on the paper config's steps. */
 #if defined(__GNUC__)
 #define INDEX_BARRIER(x) __asm__("" : "+r"(x))
 #else
