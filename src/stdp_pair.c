@@ -627,7 +627,6 @@ NO_VECTORIZE
     ROW_STEP_BODY
 }
 
-/* Row of a spiker j at step t: pending post updates, this step's update, delivery. */
 /* A spiker's row when this step's changes are looked up by target (dw = table[lut(age)]). */
 static void row_step_dw(float *restrict w, const int32_t *restrict post, const float *restrict dw,
                         int64_t lo, int64_t hi, float wmin, float wmax)
@@ -637,6 +636,8 @@ static void row_step_dw(float *restrict w, const int32_t *restrict post, const f
         w[s] = clamp_bounds(w[s] + dw[post[s]], wmin, wmax);
 }
 
+/* Row of a spiker j at step t: pending post updates, then this step's update (by target
+ * for the classes dw_by_target filled). */
 static void spiker_update(pair_rule *p, sm_net *net, int j, int64_t t, const int32_t *age_post,
                           int filled)
 {
