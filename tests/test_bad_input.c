@@ -110,16 +110,13 @@ static void every_bad_input_fails_cleanly(void **state)
 static int setup(void **state)
 {
     (void)state;
-    dir = tu_mkdtemp();
-    return dir ? 0 : -1;
+    return tu_dir_setup(&dir);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    tu_rmtree(dir);
-    free(dir);
-    return 0;
+    return tu_dir_teardown(&dir);
 }
 
 int main(void)

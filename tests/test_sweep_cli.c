@@ -28,16 +28,13 @@ static char *dir;
 static int setup(void **state)
 {
     (void)state;
-    dir = tu_mkdtemp();
-    return dir ? 0 : -1;
+    return tu_dir_setup(&dir);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    tu_rmtree(dir);
-    free(dir);
-    return 0;
+    return tu_dir_teardown(&dir);
 }
 
 static char *path_in(const char *sub)

@@ -28,6 +28,20 @@ void tu_rmtree(const char *path)
     free(cmd);
 }
 
+int tu_dir_setup(char **dir)
+{
+    *dir = tu_mkdtemp();
+    return *dir ? 0 : -1;
+}
+
+int tu_dir_teardown(char **dir)
+{
+    tu_rmtree(*dir);
+    free(*dir);
+    *dir = NULL;
+    return 0;
+}
+
 char *tu_write_file(const char *dir, const char *name, const void *data, size_t len)
 {
     char *path = NULL;

@@ -14,6 +14,11 @@ char *tu_mkdtemp(void);
 /* Removes a directory tree created by tu_mkdtemp. */
 void tu_rmtree(const char *path);
 
+/* Fixture pair for tests that work in a fresh temporary directory: tu_dir_setup makes it
+ * and stores the path in *dir (-1 when it cannot), tu_dir_teardown removes and frees it. */
+int tu_dir_setup(char **dir);
+int tu_dir_teardown(char **dir);
+
 /* Writes `len` bytes to dir/name and returns the full path (caller frees). */
 char *tu_write_file(const char *dir, const char *name, const void *data, size_t len);
 
