@@ -138,53 +138,51 @@ int64_t sm_sim_sleep_window(const sm_config *cfg)
     return s;
 }
 
-/* x <- sqrt(x) over a batch, correctly rounded as libm's sqrt. With errno semantics GCC
- * keeps a scalar call per value (a third of the noise's time), hence the vector
- * instruction where there is one (IEEE sqrt: the same result). */
-static void sqrt_batch(double x[PHILOX_BATCH])
+/* x <- sqrt(x) over a batch, correctly rounded as libm's sqrtf. With errno semantics GCC
+ * keeps a scalar call per value, hence the vector instruction where there is one (IEEE
+ * sqrt: the same result). */
+static void sqrt_batch(float x[PHILOX_BATCH])
 {
 #if defined(__AVX512F__)
-    for (int b = 0; b < PHILOX_BATCH; b += 8)
-        _mm512_storeu_pd(x + b, _mm512_sqrt_pd(_mm512_loadu_pd(x + b)));
+    for (int b = 0; b < PHILOX_BATCH; b += 16)
+        _mm512_storeu_ps(x + b, _mm512_sqrt_ps(_mm512_loadu_ps(x + b)));
 #else
     for (int b = 0; b < PHILOX_BATCH; b++)
-        x[b] = sqrt(x[b]);
+        x[b] = sqrtf(x[b]);
 #endif
 }
 
 /* Gaussian membrane noise, sd sigma, keyed by (step, neuron): one Philox block feeds
  * four neighbouring neurons (Box-Muller on words 0-1 and 2-3), so the value does not
  * depend on how neurons are split among threads. Blocks are drawn PHILOX_BATCH at a time
- * and the Box-Muller formula of sm_rng_normal2 runs on arrays (gauss_simd.h). */
+ * and the Box-Muller formula runs on arrays, in float (gauss_simd.h). */
 static void noise_batch(sm_sim *sim, int t)
 {
     const int blocks = (sim->net->n_post + 3) / 4;
     const uint64_t seed = (uint64_t)sim->cfg.run.seed, step = sim->count.steps;
-    const double sigma = sim->cfg.noise.sigma;
+    const float sigma = (float)sim->cfg.noise.sigma;
     float *noise = sim->noise;
     const int first = t * PHILOX_BATCH;
     const int nb = blocks - first < PHILOX_BATCH ? blocks - first : PHILOX_BATCH;
     uint32_t words[4][PHILOX_BATCH];
-    double m2l[2][PHILOX_BATCH], ang[2][PHILOX_BATCH], z[4][PHILOX_BATCH];
+    float radius[PHILOX_BATCH], z[4][PHILOX_BATCH];
     philox_batch(seed, SM_STREAM_NOISE, step, (uint32_t)first, PHILOX_BATCH, words);
     for (int p = 0; p < 2; p++) {
 #pragma omp simd
-        for (int b = 0; b < PHILOX_BATCH; b++) {
-            m2l[p][b] = -2.0 * gauss_log(sm_u01(words[(size_t)2 * p][b]));
-            ang[p][b] = 6.283185307179586 * sm_u01(words[(size_t)2 * p + 1][b]);
-        }
-        sqrt_batch(m2l[p]); /* now the radius */
+        for (int b = 0; b < PHILOX_BATCH; b++)
+            radius[b] = gauss_m2ln_f(words[(size_t)2 * p][b]);
+        sqrt_batch(radius);
 #pragma omp simd
         for (int b = 0; b < PHILOX_BATCH; b++) {
-            double sn, cs;
-            gauss_sincos(ang[p][b], &sn, &cs);
-            z[(size_t)2 * p][b] = m2l[p][b] * cs;
-            z[(size_t)2 * p + 1][b] = m2l[p][b] * sn;
+            float sn, cs;
+            gauss_sincos_f(words[(size_t)2 * p + 1][b], &sn, &cs);
+            z[(size_t)2 * p][b] = sigma * (radius[b] * cs);
+            z[(size_t)2 * p + 1][b] = sigma * (radius[b] * sn);
         }
     }
     for (int b = 0; b < nb; b++)
         for (int k = 0; k < 4; k++)
-            noise[4 * (first + b) + k] = (float)(sigma * z[k][b]);
+            noise[4 * (first + b) + k] = z[k][b];
 }
 
 /* Serial loops do not enter an OpenMP construct at all: even with if(0), libgomp makes a
