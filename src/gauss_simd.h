@@ -3,9 +3,9 @@
  * gauss_log is fdlibm's double logarithm (within 1 ulp), written so that GCC vectorizes
  * it; the lazy sleep uses it. The membrane noise uses the float Box-Muller below:
  * sqrt(-2 ln u1) (cos, sin)(2 pi u2), the formula of sm_rng_normal2, with the same words
- * and the same mapping of words to uniforms, so a value differs from sm_rng_normal2's
- * rounded to float by a few float ulps at most. Deterministic and independent of thread
- * count like the rest of the noise. */
+ * and the same mapping of words to uniforms, so a value differs from sm_rng_normal2's by
+ * a few 2^-24 of the radius at most. Deterministic and independent of thread count like
+ * the rest of the noise. */
 #ifndef SOMNUS_GAUSS_SIMD_H
 #define SOMNUS_GAUSS_SIMD_H
 
@@ -46,9 +46,10 @@ static inline double gauss_log(double x)
  *     bits of w, and the rest r (|r| <= pi/4) is a float of relative error 2^-24;
  *   - ln u for u = (w + 1/2) / 2^32 >= 1/2 starts from 1 - u, computed from ~w, so it
  *     keeps its relative accuracy as u -> 1 (where u itself would round to 1).
- * Against sqrt(-2 ln u) (cos, sin)(2 pi v) in long double, over 2.56e7 values and the
- * extreme words: |error| <= 3.5 * 2^-24 times the radius; 97% of the values are the
- * correctly rounded float or one ulp from it (see docs/performance.md, item 26). */
+ * Against sqrt(-2 ln u) (cos, sin)(2 pi v) in long double (2.56e7 values in a
+ * microbenchmark, 2^21 and the words where the branches switch in tests/test_rng.c):
+ * |error| <= 3.5 * 2^-24 times the radius (3.15 in the test), and 96-97% of the values
+ * away from zeros of cos and sin are the correctly rounded float or an ulp from it. */
 
 /* -2 ln((w + 1/2) / 2^32). */
 static inline float gauss_m2ln_f(uint32_t w)

@@ -218,7 +218,7 @@ static void float_box_muller_matches_formula(void **state)
 }
 
 /* The float deviates are standard normal and a pair is uncorrelated, with a fair tail:
- * P(|z| > 4) = 6.3e-5 (the words' resolution allows |z| up to 6.7). */
+ * P(|z| > 4) = 6.3e-5 (the words' resolution allows |z| up to 6.76). */
 static void float_box_muller_moments(void **state)
 {
     (void)state;
