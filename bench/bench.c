@@ -276,7 +276,49 @@ typedef struct big_result {
     int n_neurons;
     double bytes_per_synapse, build_s;
     double post_per_event; /* post-spike weight updates per synaptic event, with STDP */
+    double plain_ev;       /* events/s of the plain delivery loop (plain_delivery) */
 } big_result;
+
+static int cmp_int(const void *a, const void *b)
+{
+    const int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/* A floor for delivery on this machine: the plainest loop, drive[post[s]] += w[s] over the
+ * rows of `per_step` random neurons (ascending, like a step's spikes) per step, one thread,
+ * nothing else in the step. Returns events/s. */
+static double plain_delivery(const sm_net *net, int per_step, int steps)
+{
+    int *ids = malloc((size_t)per_step * (size_t)steps * sizeof *ids);
+    float *drive = calloc((size_t)net->n_post, sizeof *drive);
+    if (!ids || !drive) {
+        free(ids);
+        free(drive);
+        return 0;
+    }
+    sm_rng r;
+    sm_rng_init(&r, 9, SM_STREAM_USER, 0);
+    for (int k = 0; k < steps; k++) {
+        for (int j = 0; j < per_step; j++)
+            ids[(size_t)k * per_step + j] = (int)sm_rng_below(&r, (uint32_t)net->n_total);
+        qsort(ids + (size_t)k * per_step, (size_t)per_step, sizeof *ids, cmp_int);
+    }
+    int64_t events = 0;
+    const double t0 = now();
+    for (size_t k = 0; k < (size_t)per_step * (size_t)steps; k++) {
+        const int g = ids[k];
+        for (int64_t s = net->row[g]; s < net->row[g + 1]; s++)
+            drive[net->post[s]] += net->w[s];
+        events += net->row[g + 1] - net->row[g];
+    }
+    const double el = now() - t0;
+    volatile float sink = drive[0]; /* keep the loop */
+    (void)sink;
+    free(ids);
+    free(drive);
+    return (double)events / el;
+}
 
 static double net_bytes(const sm_net *n)
 {
@@ -315,8 +357,12 @@ static big_result big(const char *group, const sm_config *cfg, int warm_images, 
     harness h;
     double t0 = now();
     harness_init(&h, cfg, 1);
-    big_result br = {h.sim->net->n_syn, h.sim->net->n_total,
-                     net_bytes(h.sim->net) / (double)h.sim->net->n_syn, now() - t0, 0};
+    big_result br = {h.sim->net->n_syn,
+                     h.sim->net->n_total,
+                     net_bytes(h.sim->net) / (double)h.sim->net->n_syn,
+                     now() - t0,
+                     0,
+                     0};
     printf("%-12s built: %d neurons, %lld synapses (%.1f bytes/synapse) in %.1f s\n", group,
            br.n_neurons, (long long)br.n_syn, br.bytes_per_synapse, br.build_s);
     present(&h, warm_images, steps_per_image, 0);
@@ -327,8 +373,16 @@ static big_result big(const char *group, const sm_config *cfg, int warm_images, 
         if (threads == 1 && h.cnt.events > ev0)
             br.post_per_event = (double)(h.cnt.post_updates - pu0) / (double)(h.cnt.events - ev0);
     }
+    const uint64_t ev0 = h.cnt.events, st0 = h.sim->count.steps;
     for (int threads = 1; threads <= 2; threads++)
         time_big(&h, group, "test phase (no plasticity)", threads, images, steps_per_image, 1);
+    /* As many rows per step as the test phase's spikes walked, on average. */
+    const double per_step = (double)(h.cnt.events - ev0) / (double)(h.sim->count.steps - st0);
+    const int spikers = (int)(per_step * h.sim->net->n_total / (double)h.sim->net->n_syn + 0.5);
+    if (spikers > 0) br.plain_ev = plain_delivery(h.sim->net, spikers, images * steps_per_image);
+    printf("%-12s plain delivery loop (drive[post[s]] += w[s], %d random rows a step): %.3g "
+           "events/s\n",
+           group, spikers, br.plain_ev);
     harness_free(&h);
     return br;
 }
@@ -480,6 +534,10 @@ int main(int argc, char **argv)
         printf("  with STDP: %.2f post-spike weight updates per event (deferred, replayed in "
                "row order)\n",
                lr.post_per_event);
+        if (lr.plain_ev > 0)
+            printf("  a plain delivery loop without plasticity: %.3g events/s (%.1fx below the "
+                   "1-thread bound)\n",
+                   lr.plain_ev, bw[1] * 1e9 / bytes_per_event / lr.plain_ev);
     }
     printf("load average: %.2f before, %.2f after\n", load_before, load_after);
 
@@ -503,16 +561,17 @@ int main(int argc, char **argv)
     time_t t = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
     json_t *doc = json_pack(
-        "{s:s, s:s, s:s, s:{s:s, s:s, s:s, s:i}, s:[f,f], s:i, s:i, s:o, s:{s:I, s:f}, "
-        "s:{s:I, s:i, s:f, s:f, s:f, s:f, s:f}, s:{s:f, s:f}}",
+        "{s:s, s:s, s:s, s:{s:s, s:s, s:s, s:i}, s:[f,f], s:i, s:i, s:o, s:{s:I, s:f, s:f}, "
+        "s:{s:I, s:i, s:f, s:f, s:f, s:f, s:f, s:f}, s:{s:f, s:f}}",
         "date", date, "version", sm_version(), "commit", commit, "machine", "host", u.nodename,
         "cpu", cpu, "kernel", u.release, "cores", omp_get_num_procs(), "bandwidth_gbs", bw[1],
         bw[2], "images", images, "quick", quick, "results", results, "diehl_cook", "synapses",
-        (json_int_t)dcr.n_syn, "bytes_per_synapse", dcr.bytes_per_synapse, "large", "synapses",
-        (json_int_t)lr.n_syn, "neurons", lr.n_neurons, "bytes_per_synapse", lr.bytes_per_synapse,
-        "peak_rss_mb", lr_rss, "build_s", lr.build_s, "bytes_per_event", bytes_per_event,
-        "post_updates_per_event", lr.post_per_event, "load", "before", load_before, "after",
-        load_after);
+        (json_int_t)dcr.n_syn, "bytes_per_synapse", dcr.bytes_per_synapse,
+        "plain_delivery_events_per_s", dcr.plain_ev, "large", "synapses", (json_int_t)lr.n_syn,
+        "neurons", lr.n_neurons, "bytes_per_synapse", lr.bytes_per_synapse, "peak_rss_mb", lr_rss,
+        "build_s", lr.build_s, "bytes_per_event", bytes_per_event, "post_updates_per_event",
+        lr.post_per_event, "plain_delivery_events_per_s", lr.plain_ev, "load", "before",
+        load_before, "after", load_after);
     char *line = json_dumps(doc, JSON_COMPACT);
     printf("%s\n", line);
     FILE *f = fopen(out_path, "a");
