@@ -129,32 +129,46 @@ static void uniform_mean_and_variance(void **state)
     assert_true(fabs(below_quarter - 0.25 * n) < 5 * sqrt(n * 0.25 * 0.75));
 }
 
+/* Sums of z, z^2, z^3, z^4 over deviates expected standard normal. */
+typedef struct moments {
+    double m[4];
+    long n;
+} moments;
+
+static void moments_add(moments *a, double z)
+{
+    a->m[0] += z;
+    a->m[1] += z * z;
+    a->m[2] += z * z * z;
+    a->m[3] += z * z * z * z;
+    a->n++;
+}
+
+/* Each mean within 5 sds of a standard normal's: E z = 0 (sd 1/sqrt n), E z^2 = 1
+ * (sqrt(2/n)), E z^3 = 0 (sqrt(15/n)), E z^4 = 3 (sqrt(96/n)). */
+static void assert_standard_normal(const moments *a)
+{
+    const double n = (double)a->n;
+    assert_true(fabs(a->m[0] / n) < 5 * sqrt(1.0 / n));
+    assert_true(fabs(a->m[1] / n - 1) < 5 * sqrt(2.0 / n));
+    assert_true(fabs(a->m[2] / n) < 5 * sqrt(15.0 / n));
+    assert_true(fabs(a->m[3] / n - 3) < 5 * sqrt(96.0 / n));
+}
+
 static void normal_moments(void **state)
 {
     (void)state;
     const int n = 1000000;
     sm_rng r;
     sm_rng_init(&r, 77, SM_STREAM_USER, 1);
-    double m1 = 0, m2 = 0, m3 = 0, m4 = 0;
+    moments a = {{0}, 0};
     long beyond2 = 0;
     for (int k = 0; k < n; k++) {
         double z = sm_rng_normal(&r);
-        m1 += z;
-        m2 += z * z;
-        m3 += z * z * z;
-        m4 += z * z * z * z;
+        moments_add(&a, z);
         beyond2 += fabs(z) > 2;
     }
-    m1 /= n;
-    m2 /= n;
-    m3 /= n;
-    m4 /= n;
-    /* sds of the estimates: E z = 0 (1/sqrt n), E z^2 = 1 (sqrt(2/n)), E z^3 = 0
-     * (sqrt(15/n)), E z^4 = 3 (sqrt(96/n)). */
-    assert_true(fabs(m1) < 5 * sqrt(1.0 / n));
-    assert_true(fabs(m2 - 1) < 5 * sqrt(2.0 / n));
-    assert_true(fabs(m3) < 5 * sqrt(15.0 / n));
-    assert_true(fabs(m4 - 3) < 5 * sqrt(96.0 / n));
+    assert_standard_normal(&a);
     const double p2 = 0.04550026389635842; /* P(|z| > 2) */
     assert_true(fabs(beyond2 - p2 * n) < 5 * sqrt(n * p2 * (1 - p2)));
 
@@ -225,7 +239,8 @@ static void float_box_muller_moments(void **state)
     const int n = 2000000;
     sm_rng r;
     sm_rng_init(&r, 78, SM_STREAM_USER, 3);
-    double m1 = 0, m2 = 0, m3 = 0, m4 = 0, s01 = 0, top = 0;
+    moments a = {{0}, 0};
+    double s01 = 0, top = 0;
     long beyond4 = 0;
     for (int k = 0; k < n / 2; k++) {
         float sn, cs;
@@ -233,23 +248,13 @@ static void float_box_muller_moments(void **state)
         const float rad = sqrtf(gauss_m2ln_f(sm_rng_u32(&r)));
         const double z[2] = {rad * cs, rad * sn};
         for (int j = 0; j < 2; j++) {
-            m1 += z[j];
-            m2 += z[j] * z[j];
-            m3 += z[j] * z[j] * z[j];
-            m4 += z[j] * z[j] * z[j] * z[j];
+            moments_add(&a, z[j]);
             beyond4 += fabs(z[j]) > 4;
             top = fabs(z[j]) > top ? fabs(z[j]) : top;
         }
         s01 += z[0] * z[1];
     }
-    m1 /= n;
-    m2 /= n;
-    m3 /= n;
-    m4 /= n;
-    assert_true(fabs(m1) < 5 * sqrt(1.0 / n));
-    assert_true(fabs(m2 - 1) < 5 * sqrt(2.0 / n));
-    assert_true(fabs(m3) < 5 * sqrt(15.0 / n));
-    assert_true(fabs(m4 - 3) < 5 * sqrt(96.0 / n));
+    assert_standard_normal(&a);
     assert_true(fabs(s01 / (n / 2)) < 5 * sqrt(1.0 / (n / 2)));
     const double p4 = 6.334248366623996e-05; /* P(|z| > 4) */
     assert_true(fabs(beyond4 - p4 * n) < 5 * sqrt(n * p4));
