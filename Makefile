@@ -10,6 +10,9 @@ BUILD ?= build/release
 ASAN ?= build/asan
 CMAKE_FLAGS ?=
 
+LINT_C = $(wildcard src/*/*.c src/*/*/*.c)
+LINT_H = $(wildcard src/*/*.h src/*/*/*.h include/somnus/*/*.h include/somnus/*.h)
+
 .PHONY: all deps test test-release bench demo docs lint format clean
 
 all: deps
@@ -41,13 +44,13 @@ docs: all
 
 lint: deps
 	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
-	clang-format --dry-run --Werror src/*.c src/*.h src/cli/*.c src/cli/*.h include/somnus/*.h tests/*.c tests/*.h bench/*.c
+	clang-format --dry-run --Werror $(LINT_C) $(LINT_H) tests/*.c tests/*.h bench/*.c
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --inline-suppr \
-	  --suppress=missingIncludeSystem -I include src src/cli
-	clang-tidy -p $(BUILD) --quiet src/*.c src/cli/*.c
+	  --suppress=missingIncludeSystem -I include -I src src
+	clang-tidy -p $(BUILD) --quiet $(LINT_C)
 
 format:
-	clang-format -i src/*.c src/*.h src/cli/*.c src/cli/*.h include/somnus/*.h tests/*.c tests/*.h bench/*.c
+	clang-format -i $(LINT_C) $(LINT_H) tests/*.c tests/*.h bench/*.c
 
 clean:
 	rm -rf build

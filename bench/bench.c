@@ -26,10 +26,10 @@
 #include <sys/utsname.h>
 #include <time.h>
 
-#include "somnus/encode.h"
-#include "somnus/results.h"
-#include "somnus/rng.h"
-#include "somnus/sim.h"
+#include "somnus/io/encode.h"
+#include "somnus/io/results.h"
+#include "somnus/core/rng.h"
+#include "somnus/models/sim.h"
 
 static double now(void)
 {

@@ -5,8 +5,8 @@
 #include <zlib.h>
 
 #include "fuzz_common.h"
-#include "somnus/checkpoint.h"
-#include "somnus/sim_state.h"
+#include "somnus/io/checkpoint.h"
+#include "somnus/models/sim_state.h"
 
 static sm_sim *small_sim(void)
 {

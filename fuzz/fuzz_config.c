@@ -2,7 +2,7 @@
  * followed by sm_config_validate and a format of every parameter (the paths a loaded
  * config takes next in `somnus config --show`). */
 #include "fuzz_common.h"
-#include "somnus/config.h"
+#include "somnus/core/config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

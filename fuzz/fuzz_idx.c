@@ -11,7 +11,7 @@
 #include <zlib.h>
 
 #include "fuzz_common.h"
-#include "somnus/dataset.h"
+#include "somnus/io/dataset.h"
 
 /* gzip-compresses into a heap buffer with a small window and memory level: zlib's
  * defaults would allocate about 300 kB per execution and halve the fuzzing speed. */

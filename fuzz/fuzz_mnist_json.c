@@ -6,7 +6,7 @@
  * reader sees nine valid files and one fuzzed one, at any position in the sequence.
  */
 #include "fuzz_common.h"
-#include "somnus/dataset.h"
+#include "somnus/io/dataset.h"
 
 static char *valid_file(size_t *len)
 {

@@ -2,7 +2,7 @@
  * back must be written back byte-identical when its header is numpy's own (checked by
  * rewriting it and reading again: values and shape survive the round trip). */
 #include "fuzz_common.h"
-#include "somnus/npy.h"
+#include "somnus/io/npy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

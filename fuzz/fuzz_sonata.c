@@ -7,7 +7,7 @@
 #include <math.h>
 
 #include "fuzz_common.h"
-#include "somnus/sonata.h"
+#include "somnus/io/sonata.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -5,7 +5,7 @@
  * Byte 0 picks the number of neurons and dt from small tables (extreme dt included);
  * the rest is the file. */
 #include "fuzz_common.h"
-#include "somnus/spikefile.h"
+#include "somnus/io/spikefile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "somnus/config.h"
-#include "somnus/results.h"
+#include "somnus/core/config.h"
+#include "somnus/io/results.h"
 
 /* Every field of two configs, compared through the table. */
 static void assert_configs_equal(const sm_config *a, const sm_config *b)

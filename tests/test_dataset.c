@@ -7,8 +7,8 @@
 
 #include <zlib.h>
 
-#include "somnus/dataset.h"
-#include "somnus/fileio.h"
+#include "somnus/io/dataset.h"
+#include "somnus/core/fileio.h"
 
 #define assert_msg_has(err, s) assert_non_null(strstr((err).msg, (s)))
 

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "somnus/encode.h"
-#include "somnus/rng.h"
-#include "somnus/sim.h"
+#include "somnus/io/encode.h"
+#include "somnus/core/rng.h"
+#include "somnus/models/sim.h"
 
 static int encoder_input(void *enc, uint64_t step, int32_t *out)
 {

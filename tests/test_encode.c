@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "somnus/config.h"
-#include "somnus/encode.h"
-#include "somnus/rng.h"
+#include "somnus/core/config.h"
+#include "somnus/io/encode.h"
+#include "somnus/core/rng.h"
 
 static sm_encoder *make(const sm_config *cfg, int n)
 {

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "somnus/fileio.h"
+#include "somnus/core/fileio.h"
 
 static void commit_renames_into_place(void **state)
 {

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "somnus/config.h"
-#include "somnus/lif.h"
+#include "somnus/core/config.h"
+#include "somnus/network/lif.h"
 
 /* One neuron's state. */
 typedef struct cell {

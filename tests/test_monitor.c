@@ -4,9 +4,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "somnus/config.h"
-#include "somnus/monitor.h"
-#include "somnus/net.h"
+#include "somnus/core/config.h"
+#include "somnus/models/monitor.h"
+#include "somnus/network/net.h"
 
 /* S0 S1 S2 S3 | E4 E5 | I6.
  *   S->E: 0.01 (lower bound), 0.5, 25 (upper bound), 1.49

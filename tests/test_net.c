@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "somnus/config.h"
-#include "somnus/net.h"
+#include "somnus/core/config.h"
+#include "somnus/network/net.h"
 
 /* A larger network than the default so that 5-sigma bounds are tight. */
 static void big_config(sm_config *c, int64_t seed, int no_reciprocal)

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "somnus/fileio.h"
-#include "somnus/npy.h"
+#include "somnus/core/fileio.h"
+#include "somnus/io/npy.h"
 
 #define PYTHON "/usr/bin/python3"
 

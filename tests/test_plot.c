@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "somnus/fileio.h"
-#include "somnus/plot.h"
+#include "somnus/core/fileio.h"
+#include "somnus/analysis/plot.h"
 
 /* ------------------------------------------------------------------------------------
  * Helpers: read a PNG back and look at its pixels

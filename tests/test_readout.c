@@ -6,8 +6,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "somnus/readout.h"
-#include "somnus/rng.h"
+#include "somnus/analysis/readout.h"
+#include "somnus/core/rng.h"
 
 /* ------------------------------------------------------------------------------------
  * PCA

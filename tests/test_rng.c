@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gauss_simd.h"
-#include "somnus/rng.h"
+#include "core/gauss_simd.h"
+#include "somnus/core/rng.h"
 
 static int words_equal(sm_rng_words a, sm_rng_words b)
 {

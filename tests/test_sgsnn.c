@@ -23,8 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "somnus/rng.h"
-#include "somnus/sgsnn.h"
+#include "somnus/core/rng.h"
+#include "somnus/models/sgsnn.h"
 
 /* ------------------------------------------------------------ small helpers */
 

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "somnus/config.h"
-#include "somnus/encode.h"
-#include "somnus/rng.h"
-#include "somnus/sim.h"
+#include "somnus/core/config.h"
+#include "somnus/io/encode.h"
+#include "somnus/core/rng.h"
+#include "somnus/models/sim.h"
 
 /* Input source for the tests: every stimulus neuron (all = 1) or an encoder; records the
  * steps at which it was asked. */

@@ -3,7 +3,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "somnus/sim_guard.h"
+#include "somnus/models/sim_guard.h"
 #include "testutil.h"
 
 static sm_sim *small_sim(void)

@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "somnus/config.h"
-#include "somnus/net.h"
-#include "somnus/rng.h"
-#include "somnus/sim.h"
-#include "somnus/sleep.h"
+#include "somnus/core/config.h"
+#include "somnus/network/net.h"
+#include "somnus/core/rng.h"
+#include "somnus/models/sim.h"
+#include "somnus/plasticity/sleep.h"
 
 #define assert_rel_near(a, b, rel)                                                                 \
     assert_true(fabs((double)(a) - (double)(b)) <= (rel)*fabs((double)(b)))

@@ -10,7 +10,7 @@
 
 #include <hdf5.h>
 
-#include "somnus/sonata.h"
+#include "somnus/io/sonata.h"
 
 #define PYTHON "/usr/bin/python3"
 

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "somnus/config.h"
-#include "somnus/net.h"
-#include "somnus/rng.h"
-#include "somnus/stdp.h"
+#include "somnus/core/config.h"
+#include "somnus/network/net.h"
+#include "somnus/core/rng.h"
+#include "somnus/plasticity/stdp.h"
 
 #define MAXN 512
 #define NEVER SM_AGE_MAX

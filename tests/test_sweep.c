@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "somnus/fileio.h"
-#include "somnus/sim.h"
-#include "somnus/sweep.h"
-#include "somnus/train.h"
+#include "somnus/core/fileio.h"
+#include "somnus/models/sim.h"
+#include "somnus/protocol/sweep.h"
+#include "somnus/protocol/train.h"
 
 static void add_ok(sm_grid *g, const char *spec)
 {

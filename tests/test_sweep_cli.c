@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "somnus/plot.h"
+#include "somnus/analysis/plot.h"
 
 #define TINY                                                                                       \
     "--set data.n_train=40 --set data.n_val=8 --set data.n_test=16 --set data.batch=20 "           \

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "somnus/checkpoint.h"
-#include "somnus/config.h"
-#include "somnus/train.h"
+#include "somnus/io/checkpoint.h"
+#include "somnus/core/config.h"
+#include "somnus/protocol/train.h"
 #include "testutil.h"
 
 static void classes_parse(void **state)

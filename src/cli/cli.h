@@ -2,8 +2,8 @@
 #ifndef SOMNUS_CLI_H
 #define SOMNUS_CLI_H
 
-#include "somnus/config.h"
-#include "somnus/error.h"
+#include "somnus/core/config.h"
+#include "somnus/core/error.h"
 
 /* Exit codes: 0 success, 1 run-time failure, 2 bad usage or input. */
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };

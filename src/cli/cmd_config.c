@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "somnus/results.h"
+#include "somnus/io/results.h"
 
 static void usage(FILE *out)
 {

@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "somnus/plot.h"
-#include "somnus/sweep.h"
+#include "somnus/analysis/plot.h"
+#include "somnus/protocol/sweep.h"
 
 static void usage(FILE *out)
 {

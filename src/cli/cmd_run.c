@@ -8,13 +8,13 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "somnus/encode.h"
-#include "somnus/results.h"
-#include "somnus/rng.h"
-#include "somnus/sim.h"
-#include "somnus/sim_guard.h"
-#include "somnus/sonata.h"
-#include "somnus/spikefile.h"
+#include "somnus/io/encode.h"
+#include "somnus/io/results.h"
+#include "somnus/core/rng.h"
+#include "somnus/models/sim.h"
+#include "somnus/models/sim_guard.h"
+#include "somnus/io/sonata.h"
+#include "somnus/io/spikefile.h"
 
 typedef struct run_opts {
     cli_common common;

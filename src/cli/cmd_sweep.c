@@ -18,11 +18,11 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "somnus/fileio.h"
-#include "somnus/plot.h"
-#include "somnus/results.h"
-#include "somnus/sweep.h"
-#include "somnus/train.h"
+#include "somnus/core/fileio.h"
+#include "somnus/analysis/plot.h"
+#include "somnus/io/results.h"
+#include "somnus/protocol/sweep.h"
+#include "somnus/protocol/train.h"
 
 #ifdef SOMNUS_HAVE_MPI
 #include <mpi.h>

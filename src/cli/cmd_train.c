@@ -8,9 +8,9 @@
 
 #include "cli.h"
 #include "export.h"
-#include "somnus/fileio.h"
-#include "somnus/results.h"
-#include "somnus/train.h"
+#include "somnus/core/fileio.h"
+#include "somnus/io/results.h"
+#include "somnus/protocol/train.h"
 
 typedef struct train_opts {
     cli_common common;

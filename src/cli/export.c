@@ -11,10 +11,10 @@
 
 #include "cli.h"
 #include "export.h"
-#include "somnus/fileio.h"
-#include "somnus/npy.h"
-#include "somnus/sgsnn.h"
-#include "somnus/sim.h"
+#include "somnus/core/fileio.h"
+#include "somnus/io/npy.h"
+#include "somnus/models/sgsnn.h"
+#include "somnus/models/sim.h"
 
 sm_status cli_export_prepare(cli_export *e, const char *dir, sm_error *err)
 {

@@ -5,7 +5,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#include "somnus/error.h"
+#include "somnus/core/error.h"
 
 struct sm_sim;
 struct sm_sgsnn;

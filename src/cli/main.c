@@ -6,8 +6,8 @@
 #include <time.h>
 
 #include "cli.h"
-#include "somnus/fileio.h"
-#include "somnus/results.h"
+#include "somnus/core/fileio.h"
+#include "somnus/io/results.h"
 
 int cli_fail(int code, const char *fmt, ...)
 {

@@ -1,0 +1,190 @@
+/* somnus: run configuration.
+ *
+ * Every parameter of the model has one entry in a table (name, type, default, unit,
+ * range, description). The config file reader, `--set group.name=value`,
+ * `somnus config --list`, the JSON record in every results file and the docs all come
+ * from that table. Defaults are the paper config of spec/sleep-stdp.md.
+ */
+#ifndef SOMNUS_CONFIG_H
+#define SOMNUS_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <jansson.h>
+
+#include "somnus/core/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Parameters of one LIF population (spec section 2). Units: ms, mV. */
+typedef struct sm_lif_params {
+    double tau_m, tau_syn, r_m;     /* membrane and synaptic time constants; resistance */
+    double v_rest, v_reset, theta0; /* rest, reset, base threshold */
+    double v_min, v_max;            /* membrane clamp */
+    double theta_min, theta_max;    /* threshold clamp */
+    double tau_a, delta_a;          /* threshold adaptation */
+    double v_init;                  /* membrane potential at construction */
+} sm_lif_params;
+
+enum sm_stdp_rule { SM_STDP_NONE = 0, SM_STDP_PAIR = 1, SM_STDP_TRACE = 2 };
+enum sm_stdp_sign { SM_SIGN_TEXTBOOK = 0, SM_SIGN_AS_PUBLISHED = 1 };
+enum sm_same_step { SM_SAME_POTENTIATE = 0, SM_SAME_DEPRESS = 1, SM_SAME_IGNORE = 2 };
+enum sm_sleep_mode {
+    SM_SLEEP_NONE = 0,
+    SM_SLEEP_POWERLAW = 1, /* paper config, 5a */
+    SM_SLEEP_STATIC = 2,   /* 5b modes */
+    SM_SLEEP_LAYER = 3,
+    SM_SLEEP_NEURON = 4
+};
+enum sm_sleep_schedule { SM_SCHED_PERIOD = 0, SM_SCHED_BATCH = 1 };
+enum sm_sleep_stop { SM_STOP_WITHIN = 0, SM_STOP_NOT_ABOVE = 1 };
+enum sm_norm_mode { SM_NORM_NONE = 0, SM_NORM_STATIC = 2, SM_NORM_LAYER = 3, SM_NORM_NEURON = 4 };
+enum sm_encoder_kind { SM_ENC_BERNOULLI = 0, SM_ENC_RATE = 1 };
+enum sm_model { SM_MODEL_STDP = 0, SM_MODEL_SGSNN = 1 };
+enum sm_readout_features { SM_FEAT_EXC = 0, SM_FEAT_ALL = 1 };
+enum sm_sgsnn_sleep_kind {
+    SM_SG_SLEEP_NONE = 0,
+    SM_SG_SLEEP_PUBLISHED = 1,
+    SM_SG_SLEEP_EPOCH = 2,
+    SM_SG_SLEEP_TRIGGERED = 3
+};
+/* Longest text parameter (with the NUL). */
+#define SM_CONFIG_STR_MAX 256
+
+/* Pathway indices, used for per-pathway arrays everywhere. */
+enum sm_pathway { SM_PATH_SE = 0, SM_PATH_EE = 1, SM_PATH_EI = 2, SM_PATH_IE = 3, SM_N_PATHS = 4 };
+
+typedef struct sm_config {
+    struct {
+        int64_t seed;
+        double dt;
+        int threads;      /* 0 = OpenMP default */
+        int parallel_min; /* neurons below which loops stay serial */
+        int64_t steps;    /* steps for `somnus run` */
+    } run;
+    struct {
+        int n_input, n_exc, n_inh;
+        double p[SM_N_PATHS];    /* connection probability per pathway */
+        double w0[SM_N_PATHS];   /* initial weight per pathway (signed) */
+        int plastic[SM_N_PATHS]; /* 1 if STDP and sleep act on the pathway */
+        int no_reciprocal;       /* drop I->E where E->I exists */
+    } net;
+    sm_lif_params lif[2]; /* [0] = E, [1] = I */
+    struct {
+        double sigma;
+        int wake, sleep, test; /* 1 = membrane noise on in that phase */
+    } noise;
+    struct {
+        int encoder;
+        double gain, r_max;
+        int steps_per_image;
+        double norm_fraction;
+        int width, height;
+    } input;
+    struct {
+        int rule, sign, same_step;
+        double eta_e, eta_i, a_plus, a_minus, tau_plus, tau_minus;
+        double exc_min, exc_max, inh_min, inh_max;
+        double trace_tau, trace_eta, trace_w_max, trace_mu;
+        int trace_update_freq;
+    } stdp;
+    struct {
+        int mode, schedule, stop;
+        double rate;
+        int64_t period, max_steps;
+        double lambda, target_exc, target_inh, tolerance;
+        int64_t duration, frequency; /* mode sleep (5b) */
+        int norm_mode;
+        int64_t norm_frequency;
+    } sleep;
+    struct {
+        int64_t interval; /* steps between monitor records */
+    } monitor;
+    struct {
+        char dataset[SM_CONFIG_STR_MAX]; /* name for sm_dataset_load_named */
+        char dir[SM_CONFIG_STR_MAX];     /* where scripts/fetch-data.sh put the data */
+        char classes[SM_CONFIG_STR_MAX]; /* "all" or a list such as "0,1,7" or "0-4" */
+        int n_train, n_val, n_test;
+        int batch;         /* training images per batch */
+        int official_test; /* draw test images from the dataset's own test set */
+    } data;
+    struct {
+        int model;        /* enum sm_model */
+        int eval_every;   /* batches (STDP) or epochs (SG-SNN) between evaluations; 0 = none */
+        int eval_fit;     /* training images the per-batch readout is fitted on */
+        int eval_readout; /* per-batch readout: 0 = readout.method, else method + 1 */
+    } train;
+    struct {
+        int method;   /* enum sm_readout_method */
+        int features; /* enum sm_readout_features */
+        double variance, c, qda_reg, fit_fraction;
+        int standardize, whiten;
+        int fit_images; /* training images the final readout is fitted on; 0 = all */
+    } readout;
+    struct {
+        int n_hidden, steps, surrogate, batch, epochs, sleep_mode, sleep_steps, max_iters;
+        double beta, threshold, atan_alpha, sigmoid_slope, lr;
+        double noise_sd, a_plus, a_minus, tau, stdp_lr, target, lambda, trigger, stop;
+    } sgsnn;
+} sm_config;
+
+enum sm_param_type { SM_PT_REAL, SM_PT_INT, SM_PT_INT64, SM_PT_BOOL, SM_PT_ENUM, SM_PT_STRING };
+
+/* One row of the parameter table. */
+typedef struct sm_param_def {
+    const char *name; /* "group.name" */
+    int type;         /* enum sm_param_type */
+    size_t offset;    /* byte offset in sm_config */
+    double def, min, max;
+    const char *unit;    /* "ms", "mV", "1", ... */
+    const char *choices; /* SM_PT_ENUM: "a|b|c", values 0,1,2 unless listed as "a=1|b=4" */
+    const char *help;
+} sm_param_def;
+
+/* The parameter table and its length. Rows are in documentation order. */
+const sm_param_def *sm_param_table(size_t *count);
+
+/* Finds a parameter by exact name; NULL if unknown. */
+const sm_param_def *sm_param_find(const char *name);
+
+/* Fills `cfg` with the defaults of the table (the paper config). */
+void sm_config_default(sm_config *cfg);
+
+/* Sets one parameter from text: "30", "1e-3", "true", "as_published". Rejects unknown
+ * names (suggesting a close one), non-numbers, NaN/Inf and values out of range; the
+ * error message starts with `origin` (e.g. "--set" or "run.cfg:12"). */
+sm_status sm_config_set(sm_config *cfg, const char *name, const char *value, const char *origin,
+                        sm_error *err);
+
+/* Parses "name=value" (as given to --set). */
+sm_status sm_config_set_assignment(sm_config *cfg, const char *assignment, const char *origin,
+                                   sm_error *err);
+
+/* Reads a config file: either JSON (an object of groups, or of "group.name" keys; a
+ * results file's "config" object is accepted too) or lines of "group.name = value" with
+ * '#' comments. Errors name the file and line. */
+sm_status sm_config_load(sm_config *cfg, const char *path, sm_error *err);
+
+/* Applies a JSON object of parameters (nested groups or "group.name" keys, as in a
+ * config file); errors start with `origin`. */
+sm_status sm_config_load_json_object(sm_config *cfg, json_t *obj, const char *origin,
+                                     sm_error *err);
+/* Cross-parameter checks (v_min < v_max, bounds ordered, ...) after all sets. */
+sm_status sm_config_validate(const sm_config *cfg, sm_error *err);
+
+/* Value of a parameter as a double (enums and bools as their integer value; 0 for text). */
+double sm_config_get(const sm_config *cfg, const sm_param_def *def);
+
+/* Formats a parameter's value as text ("30", "as_published", "true", "mnist") into buf. */
+void sm_config_format(const sm_config *cfg, const sm_param_def *def, char *buf, size_t size);
+
+/* Writes the table as aligned text (name, default, unit, range, description). */
+void sm_config_print_table(FILE *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

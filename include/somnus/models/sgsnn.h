@@ -1,0 +1,246 @@
+/* somnus: the surrogate-gradient spiking network of spec section 8 ("SG-SNN").
+ *
+ * A two-layer feed-forward LIF network, n_in -> n_hidden -> n_out (225 -> 1000 -> 10 by
+ * default), trained by backpropagation through time with a surrogate spike derivative,
+ * cross-entropy on the output spike counts and Adam; plus the three sleep variants of
+ * the spec (published per-minibatch passes, per-epoch phases, sum|W|-triggered phases).
+ * See docs/sgsnn.md for the equations, the choices and their reasons.
+ *
+ * Neuron (snnTorch `Leaky`, reset by subtraction, reset delayed by one step):
+ *     mem[t] = beta * mem[t-1] + I[t] - reset[t] * threshold,   reset[t] = spk[t-1]
+ *     spk[t] = H(mem[t] - threshold)       H(0) = 0, i.e. a spike needs mem > threshold
+ * with mem[0] = spk[0] = 0, I_hidden[t] = W1 x + b1 (the image is a constant current) and
+ * I_out[t] = W2 spk_hidden[t] + b2. Loss = mean over the minibatch of
+ * -log softmax(c)[y] with c = sum_t spk_out[t]; prediction = argmax c (ties: lowest index).
+ *
+ * Data are plain arrays: x is n x n_in floats, row-major, values nominally in [0, 1];
+ * y holds n class indices in [0, n_out). Nothing here knows what a dataset is.
+ *
+ * Threads and BLAS: dense products go through CBLAS (link -lopenblas). A minibatch is cut
+ * into fixed chunks of samples that OpenMP threads process independently, each calling
+ * BLAS single-threaded; sums over chunks run in a fixed order. Results are therefore
+ * bit-identical for any number of threads (and from run to run). During each training or
+ * evaluation call OpenBLAS's own thread count is set to 1 and restored afterwards; an
+ * application that runs several networks side by side on its own threads should set it
+ * to 1 once (OPENBLAS_NUM_THREADS=1) so that the calls do not toggle it under each other.
+ */
+#ifndef SOMNUS_SGSNN_H
+#define SOMNUS_SGSNN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "somnus/core/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Surrogate derivative of the spike function, evaluated at u = mem - threshold. */
+typedef enum sm_sgsnn_surrogate {
+    SM_SGSNN_ATAN = 0,        /* (alpha/2) / (1 + (pi/2 * alpha * u)^2)  snnTorch atan, alpha 2 */
+    SM_SGSNN_FAST_SIGMOID = 1 /* 1 / (1 + k|u|)^2                snnTorch fast_sigmoid, k 25 */
+} sm_sgsnn_surrogate;
+
+/* When and how long the network sleeps (spec section 8). */
+typedef enum sm_sgsnn_sleep_mode {
+    SM_SGSNN_SLEEP_NONE = 0,
+    /* Published runs: one pass after every floor(1/sleep_rate)-th minibatch, counted
+     * from the start of training across epochs (sleep_rate 0 = never). */
+    SM_SGSNN_SLEEP_PUBLISHED = 1,
+    /* Later version: after each epoch, with probability sleep_rate, a phase of up to
+     * sleep_max_iters passes (ends early once sum|W| <= sleep_stop * W0). */
+    SM_SGSNN_SLEEP_EPOCH = 2,
+    /* Variant: after each epoch, if sum|W| > sleep_trigger * W0, passes until
+     * sum|W| <= sleep_stop * W0, at most sleep_max_iters. */
+    SM_SGSNN_SLEEP_TRIGGERED = 3
+} sm_sgsnn_sleep_mode;
+
+/* Every parameter, with the default that sm_sgsnn_params_default() sets. */
+typedef struct sm_sgsnn_params {
+    /* architecture */
+    int n_in;        /* 225: inputs (pixels) */
+    int n_hidden;    /* 1000: hidden LIF neurons */
+    int n_out;       /* 10: output LIF neurons = classes */
+    int steps;       /* 100: time steps T per image */
+    float beta;      /* 0.95: membrane decay per step, in [0, 1] */
+    float threshold; /* 1.0: firing threshold (also the amount subtracted at reset) */
+    /* gradient */
+    sm_sgsnn_surrogate surrogate; /* SM_SGSNN_ATAN */
+    float atan_alpha;             /* 2.0 */
+    float sigmoid_slope;          /* 25.0: k of the fast sigmoid */
+    int detach_reset;   /* 1: the reset term carries no gradient (as snnTorch's mem_reset) */
+    int smooth_forward; /* 0: diagnostic; 1 = the forward spike is the smooth function whose
+                         * derivative is the surrogate (atan: 1/2 + atan(pi alpha u / 2)/pi,
+                         * fast sigmoid: 1/2 + u/(1+k|u|)), so BPTT is an exact gradient */
+    /* optimiser: Adam as torch.optim.Adam, no weight decay */
+    float lr;         /* 1e-3 (the published runs used 5e-4) */
+    float adam_beta1; /* 0.9 */
+    float adam_beta2; /* 0.999 */
+    float adam_eps;   /* 1e-8 */
+    int batch_size;   /* 128; the last minibatch of an epoch may be smaller */
+    int epochs;       /* 10: epochs run by sm_sgsnn_train */
+    uint64_t seed;    /* 1: initial weights, minibatch order, sleep noise and coin */
+    int threads;      /* 0: OpenMP threads as the environment sets (OMP_NUM_THREADS);
+                       * > 0: this many. Does not change the results. */
+    /* sleep */
+    sm_sgsnn_sleep_mode sleep_mode; /* SM_SGSNN_SLEEP_NONE */
+    double sleep_rate;              /* 0.0: in [0, 1] */
+    int sleep_steps;                /* 100: steps of one sleep pass */
+    float sleep_noise_sd;           /* 3.0: sd of the Gaussian added to every membrane per step */
+    float stdp_a_plus;              /* 0.01 */
+    float stdp_a_minus;             /* 0.012 */
+    float stdp_tau;                 /* 20: trace time constant, in steps */
+    float stdp_lr;                  /* 1e-3: W += stdp_lr * dW after each pass */
+    float sleep_target;             /* 0.2: w -> sign(w) * target * (|w|/target)^lambda */
+    float sleep_lambda;             /* 0.999 */
+    int sleep_max_iters;            /* 500: passes per phase (epoch and triggered modes) */
+    double sleep_trigger;           /* 1.1: triggered mode starts above this x W0 */
+    double sleep_stop;              /* 1.0: a phase ends at or below this x W0; 0 = never early */
+} sm_sgsnn_params;
+
+/* Fills `p` with the defaults listed above. */
+void sm_sgsnn_params_default(sm_sgsnn_params *p);
+
+/* SM_OK if every field is in range; otherwise SM_EINVAL with a message naming the field
+ * and the value (e.g. "sgsnn.beta: value 1.5 is outside [0, 1]"). */
+sm_status sm_sgsnn_params_check(const sm_sgsnn_params *p, sm_error *err);
+
+typedef struct sm_sgsnn sm_sgsnn;
+
+/* Creates a network with PyTorch nn.Linear initialisation: every weight and bias of a
+ * layer uniform in [-1/sqrt(fan_in), +1/sqrt(fan_in)], drawn from (seed, SM_STREAM_SGSNN).
+ * Memory: parameters, Adam moments and gradients (4 x 4 x (n_in + n_out + 1) x n_hidden
+ * bytes), minibatch buffers (batch_size x (n_in + n_hidden) floats) and, at the first
+ * training or evaluation call, a BPTT scratch space per thread of 2 x steps x 4 x
+ * n_hidden floats (3.2 MB at the defaults): about 10 MB + 3.2 MB per thread in all.
+ * Copies `p`. NULL on error (`err` says why). */
+sm_sgsnn *sm_sgsnn_create(const sm_sgsnn_params *p, sm_error *err);
+
+/* Frees everything the network owns. NULL is allowed. */
+void sm_sgsnn_destroy(sm_sgsnn *net);
+
+/* The parameters the network was created with (owned by the network). */
+const sm_sgsnn_params *sm_sgsnn_get_params(const sm_sgsnn *net);
+
+/* A view of one layer's parameters (or gradients): w is rows x cols, row-major, with
+ * rows = postsynaptic neurons and cols = presynaptic ones (the nn.Linear layout);
+ * b has rows entries. Pointers stay owned by the network and valid until destroy; the
+ * caller may write through them (e.g. to load a checkpoint). */
+typedef struct sm_sgsnn_layer {
+    float *w;
+    float *b;
+    int rows;
+    int cols;
+} sm_sgsnn_layer;
+
+/* Layer 0: input -> hidden (n_hidden x n_in); layer 1: hidden -> output (n_out x n_hidden).
+ * An out-of-range layer gives an all-zero view. */
+sm_sgsnn_layer sm_sgsnn_get_layer(sm_sgsnn *net, int layer);
+
+/* The gradients left by the last sm_sgsnn_backprop (same shapes as the layers). */
+sm_sgsnn_layer sm_sgsnn_get_grad(sm_sgsnn *net, int layer);
+
+/* sum |w| of each layer's weights (biases excluded), accumulated in double. */
+void sm_sgsnn_sum_abs_w(const sm_sgsnn *net, double out[2]);
+
+/* Forward + BPTT on one minibatch of n <= batch_size samples: stores d(loss)/d(params)
+ * in the gradient buffers (see sm_sgsnn_get_grad), does not change the parameters.
+ * *loss (may be NULL) = mean cross-entropy over the n samples; *n_correct (may be NULL)
+ * = how many predictions equal y. */
+sm_status sm_sgsnn_backprop(sm_sgsnn *net, const float *x, const int *y, int n, double *loss,
+                            int *n_correct, sm_error *err);
+
+/* One Adam step of every parameter with the current gradients (step counter + 1). */
+void sm_sgsnn_adam_step(sm_sgsnn *net);
+
+/* Forward only, any n >= 0 (processed in minibatches). pred (may be NULL) receives n
+ * predicted classes; counts (may be NULL) receives n x n_out output spike counts. */
+sm_status sm_sgsnn_predict(sm_sgsnn *net, const float *x, int n, int *pred, float *counts,
+                           sm_error *err);
+
+/* Accuracy in [0, 1] and mean cross-entropy (either pointer may be NULL) on a labelled
+ * set, forward only. n = 0 gives accuracy and loss NAN. */
+sm_status sm_sgsnn_evaluate(sm_sgsnn *net, const float *x, const int *y, int n, double *accuracy,
+                            double *loss, sm_error *err);
+
+/* What one epoch did, for the CLI to write per-epoch results. */
+typedef struct sm_sgsnn_epoch_stats {
+    int epoch;               /* 1-based count of epochs trained by this network */
+    double train_loss;       /* mean over the epoch's samples of the minibatch losses */
+    double train_acc;        /* fraction correct on the minibatches as they were trained on
+                              * (prediction before that minibatch's update) */
+    double test_acc;         /* after the epoch and its sleep; NAN without a test set */
+    double test_loss;        /* idem */
+    double sum_abs_w[2];     /* per layer, after the epoch and its sleep */
+    double sum_abs_w0[2];    /* per layer, at creation (W0 of the sleep rules) */
+    int sleep_passes;        /* sleep passes run during this epoch */
+    long sleep_passes_total; /* since creation */
+    long minibatches_total;  /* since creation */
+    double wall_seconds;     /* the whole epoch: training, sleep and evaluation */
+    double sleep_seconds;    /* of which sleeping */
+    double eval_seconds;     /* of which evaluating the test set */
+} sm_sgsnn_epoch_stats;
+
+/* One epoch: shuffle (seeded by seed and epoch number), minibatch steps, the sleep rule
+ * of p->sleep_mode, then evaluation on the test set if n_test > 0 (x_test/y_test may be
+ * NULL when n_test = 0). Fills *stats (may be NULL). */
+sm_status sm_sgsnn_train_epoch(sm_sgsnn *net, const float *x, const int *y, int n,
+                               const float *x_test, const int *y_test, int n_test,
+                               sm_sgsnn_epoch_stats *stats, sm_error *err);
+
+/* Called after each epoch; return nonzero to stop training early. */
+typedef int (*sm_sgsnn_epoch_fn)(const sm_sgsnn_epoch_stats *stats, void *user);
+
+/* p->epochs calls of sm_sgsnn_train_epoch, with `cb` (may be NULL) after each. */
+sm_status sm_sgsnn_train(sm_sgsnn *net, const float *x, const int *y, int n, const float *x_test,
+                         const int *y_test, int n_test, sm_sgsnn_epoch_fn cb, void *user,
+                         sm_error *err);
+
+/* One sleep pass of p->sleep_steps steps: zero input (the hidden layer's current is its
+ * bias alone), Gaussian membrane noise on both layers, trace STDP on both layers
+ * accumulated over the pass and then applied (W += stdp_lr * dW), then the power-law
+ * map on both weight matrices. Biases and the Adam state are left alone. */
+sm_status sm_sgsnn_sleep_pass(sm_sgsnn *net, sm_error *err);
+
+/* Runs sleep passes until sum|W| <= p->sleep_stop x W0 (checked after each pass; never
+ * early when sleep_stop is 0) or max_iters passes; returns the number run. */
+int sm_sgsnn_sleep_phase(sm_sgsnn *net, int max_iters);
+
+/* floor(1/rate) for rate in (0, 1] (with a 1e-9 allowance so 1/0.1 gives 10); 0 for
+ * rate <= 0 (= never). */
+long sm_sgsnn_sleep_period(double rate);
+
+/* ---- checkpoints ---- */
+/* Size in bytes of the network's complete training state: weights and biases, Adam
+ * moments and step, epoch, minibatch and sleep counters, the sleep noise counter, W0. */
+size_t sm_sgsnn_state_size(const sm_sgsnn *net);
+/* Copies that state into buf (sm_sgsnn_state_size bytes). */
+void sm_sgsnn_state_save(const sm_sgsnn *net, void *buf);
+/* Restores it into a network created with the same parameters; training then continues
+ * exactly as if it had not stopped. */
+void sm_sgsnn_state_load(sm_sgsnn *net, const void *buf);
+
+/* ---- the building blocks, exposed for tests and for other modules ---- */
+
+/* One Adam update of n parameters as torch.optim.Adam: m += (1-b1)(g-m);
+ * v = b2 v + (1-b2) g^2; p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps).
+ * `step` is t, 1 for the first update. */
+void sm_sgsnn_adam_update(float *p, const float *g, float *m, float *v, size_t n, long step,
+                          float lr, float beta1, float beta2, float eps);
+
+/* w[i] -> sign(w[i]) * target * (|w[i]| / target)^lambda, in place (0 stays 0). */
+void sm_sgsnn_powerlaw_map(float *w, size_t n, float target, float lambda);
+
+/* One step of trace pair STDP for a dense n_post x n_pre weight block. Spikes are 0/1.
+ * First the traces: x_pre = decay * x_pre + s_pre, x_post = decay * x_post + s_post;
+ * then dw[i*n_pre + j] += a_plus * s_post[i] * x_pre[j] - a_minus * x_post[i] * s_pre[j].
+ * (So a same-step pair counts both ways: a_plus - a_minus.) Cost follows the spikes. */
+void sm_sgsnn_stdp_step(int n_pre, int n_post, const float *s_pre, const float *s_post,
+                        float *x_pre, float *x_post, float decay, float a_plus, float a_minus,
+                        float *dw);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,691 @@
+#include "somnus/core/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "somnus/core/fileio.h"
+
+#define OFF(field) offsetof(sm_config, field)
+#define REAL(n, f, d, lo, hi, u, h)                                                                \
+    {                                                                                              \
+        n, SM_PT_REAL, OFF(f), d, lo, hi, u, NULL, h                                               \
+    }
+#define INT(n, f, d, lo, hi, u, h)                                                                 \
+    {                                                                                              \
+        n, SM_PT_INT, OFF(f), d, lo, hi, u, NULL, h                                                \
+    }
+#define INT64(n, f, d, lo, hi, u, h)                                                               \
+    {                                                                                              \
+        n, SM_PT_INT64, OFF(f), d, lo, hi, u, NULL, h                                              \
+    }
+#define BOOL(n, f, d, h)                                                                           \
+    {                                                                                              \
+        n, SM_PT_BOOL, OFF(f), d, 0, 1, "bool", NULL, h                                            \
+    }
+#define ENUM(n, f, d, c, h)                                                                        \
+    {                                                                                              \
+        n, SM_PT_ENUM, OFF(f), d, 0, 0, "choice", c, h                                             \
+    }
+#define STR(n, f, d, h)                                                                            \
+    {                                                                                              \
+        n, SM_PT_STRING, OFF(f), 0, 0, 0, "text", d, h                                             \
+    }
+#define BIG 1e12
+
+#define LIF_ROWS(pop, i, name)                                                                     \
+    REAL(pop ".tau_m", lif[i].tau_m, 30, 0.01, 1e6, "ms", "membrane time constant (" name ")"),    \
+        REAL(pop ".tau_syn", lif[i].tau_syn, 30, 0.01, 1e6, "ms",                                  \
+             "synaptic current time constant (" name ")"),                                         \
+        REAL(pop ".r_m", lif[i].r_m, 30, 0, 1e6, "MOhm", "membrane resistance R (" name ")"),      \
+        REAL(pop ".v_rest", lif[i].v_rest, -70, -200, 100, "mV", "resting potential (" name ")"),  \
+        REAL(pop ".v_reset", lif[i].v_reset, -80, -200, 100, "mV", "reset potential (" name ")"),  \
+        REAL(pop ".theta0", lif[i].theta0, -55, -200, 100, "mV", "base threshold (" name ")"),     \
+        REAL(pop ".v_min", lif[i].v_min, -100, -1000, 1000, "mV",                                  \
+             "lower membrane clamp (" name ")"),                                                   \
+        REAL(pop ".v_max", lif[i].v_max, 40, -1000, 1000, "mV",                                    \
+             "upper membrane clamp (" name ")"),                                                   \
+        REAL(pop ".theta_min", lif[i].theta_min, -90, -1000, 1000, "mV",                           \
+             "lower clamp of the adaptive threshold (" name ")"),                                  \
+        REAL(pop ".theta_max", lif[i].theta_max, 0, -1000, 1000, "mV",                             \
+             "upper clamp of the adaptive threshold (" name ")"),                                  \
+        REAL(pop ".tau_a", lif[i].tau_a, 100, 0.01, 1e9, "ms",                                     \
+             "threshold adaptation time constant (" name ")"),                                     \
+        REAL(pop ".delta_a", lif[i].delta_a, 3, 0, 1000, "mV",                                     \
+             "threshold increment per spike (" name "; 1 in the later package)"),                  \
+        REAL(pop ".v_init", lif[i].v_init, -70, -1000, 1000, "mV",                                 \
+             "membrane potential at construction (" name ")")
+
+static const sm_param_def TABLE[] = {
+    INT64("run.seed", run.seed, 1, 0, 9.2e18, "1", "seed of every random stream"),
+    REAL("run.dt", run.dt, 1.0, 1e-3, 100, "ms", "simulation time step"),
+    INT("run.threads", run.threads, 0, 0, 1024, "1",
+        "OpenMP threads (0 = OMP_NUM_THREADS or all cores); results do not depend on it"),
+    INT("run.parallel_min", run.parallel_min, 4096, 0, 1 << 30, "neurons",
+        "networks smaller than this run serially (threads cost more than they give)"),
+    INT64("run.steps", run.steps, 10000, 1, 1e15, "steps", "steps simulated by `somnus run`"),
+
+    INT("net.n_input", net.n_input, 225, 1, 1 << 24, "neurons",
+        "stimulus neurons S (one per pixel)"),
+    INT("net.n_exc", net.n_exc, 200, 1, 1 << 24, "neurons", "excitatory LIF neurons E"),
+    INT("net.n_inh", net.n_inh, 50, 0, 1 << 24, "neurons", "inhibitory LIF neurons I"),
+    REAL("net.p_se", net.p[SM_PATH_SE], 0.10, 0, 1, "1", "connection probability S->E"),
+    REAL("net.p_ee", net.p[SM_PATH_EE], 0.15, 0, 1, "1",
+         "connection probability E->E (no self-synapses)"),
+    REAL("net.p_ei", net.p[SM_PATH_EI], 0.20, 0, 1, "1", "connection probability E->I"),
+    REAL("net.p_ie", net.p[SM_PATH_IE], 0.25, 0, 1, "1", "connection probability I->E"),
+    REAL("net.w_se", net.w0[SM_PATH_SE], 0.15, 0, 1000, "1", "initial weight S->E (>= 0)"),
+    REAL("net.w_ee", net.w0[SM_PATH_EE], 0.30, 0, 1000, "1", "initial weight E->E (>= 0)"),
+    REAL("net.w_ei", net.w0[SM_PATH_EI], 0.40, 0, 1000, "1", "initial weight E->I (>= 0)"),
+    REAL("net.w_ie", net.w0[SM_PATH_IE], -0.50, -1000, 0, "1", "initial weight I->E (<= 0)"),
+    BOOL("net.plastic_se", net.plastic[SM_PATH_SE], 1, "S->E learns (STDP) and sleeps"),
+    BOOL("net.plastic_ee", net.plastic[SM_PATH_EE], 1, "E->E learns (STDP) and sleeps"),
+    BOOL("net.plastic_ei", net.plastic[SM_PATH_EI], 1,
+         "E->I learns and sleeps (published runs: yes; later package: no)"),
+    BOOL("net.plastic_ie", net.plastic[SM_PATH_IE], 1,
+         "I->E learns and sleeps (published runs: yes; later package: no)"),
+    BOOL("net.no_reciprocal", net.no_reciprocal, 1, "remove I_k->E_j where E_j->I_k exists"),
+
+    LIF_ROWS("lif_e", 0, "E"),
+    LIF_ROWS("lif_i", 1, "I"),
+
+    REAL("noise.sigma", noise.sigma, 2.0, 0, 1000, "mV/step",
+         "sd of Gaussian membrane noise per step (1.0 in the later package)"),
+    BOOL("noise.wake", noise.wake, 0, "membrane noise while awake"),
+    BOOL("noise.sleep", noise.sleep, 1, "membrane noise during sleep"),
+    BOOL("noise.test", noise.test, 0, "membrane noise while evaluating (frozen weights)"),
+
+    ENUM("input.encoder", input.encoder, SM_ENC_BERNOULLI, "bernoulli|rate",
+         "bernoulli: p = clip(x*gain); rate: p = clip(x*r_max*dt/1000)"),
+    REAL("input.gain", input.gain, 1.0, 0, 1e6, "1", "Bernoulli encoder gain"),
+    REAL("input.r_max", input.r_max, 90, 0, 1e6, "Hz", "rate encoder maximum rate"),
+    INT("input.steps_per_image", input.steps_per_image, 1000, 1, 1 << 30, "steps",
+        "presentation length (1000 published, 100 small, 350 later package)"),
+    REAL("input.norm_fraction", input.norm_fraction, 0.1, 0, 1, "1",
+         "each image rescaled to sum to this fraction of its pixel count"),
+    INT("input.width", input.width, 15, 1, 4096, "pixels", "image width after resizing"),
+    INT("input.height", input.height, 15, 1, 4096, "pixels", "image height after resizing"),
+
+    ENUM("stdp.rule", stdp.rule, SM_STDP_PAIR, "none|pair|trace",
+         "plasticity rule: pair STDP on last-spike times (4a) or trace STDP (4b)"),
+    ENUM("stdp.sign", stdp.sign, SM_SIGN_TEXTBOOK, "textbook|as_published",
+         "pair STDP sign: textbook (pre before post potentiates) or the authors' reversed code"),
+    ENUM("stdp.same_step", stdp.same_step, SM_SAME_POTENTIATE, "potentiate|depress|ignore",
+         "pair STDP when pre and post spike in the same step (published: potentiate)"),
+    REAL("stdp.eta_e", stdp.eta_e, 8e-4, 0, 1e3, "1", "learning rate, excitatory presynaptic"),
+    REAL("stdp.eta_i", stdp.eta_i, 8e-4, 0, 1e3, "1", "learning rate, inhibitory presynaptic"),
+    REAL("stdp.a_plus", stdp.a_plus, 1, 0, 1e3, "1", "potentiation amplitude"),
+    REAL("stdp.a_minus", stdp.a_minus, 1, 0, 1e3, "1", "depression amplitude"),
+    REAL("stdp.tau_plus", stdp.tau_plus, 7.5, 0.01, 1e6, "ms", "potentiation window"),
+    REAL("stdp.tau_minus", stdp.tau_minus, 7.5, 0.01, 1e6, "ms", "depression window"),
+    REAL("stdp.exc_min", stdp.exc_min, 0.01, 0, 1e6, "1", "lower bound of excitatory weights"),
+    REAL("stdp.exc_max", stdp.exc_max, 25, 0, 1e6, "1", "upper bound of excitatory weights"),
+    REAL("stdp.inh_min", stdp.inh_min, -25, -1e6, 0, "1", "lower bound of inhibitory weights"),
+    REAL("stdp.inh_max", stdp.inh_max, -0.01, -1e6, 0, "1", "upper bound of inhibitory weights"),
+    REAL("stdp.trace_tau", stdp.trace_tau, 25, 0.01, 1e6, "ms", "trace STDP: trace time constant"),
+    REAL("stdp.trace_eta", stdp.trace_eta, 8e-4, 0, 1e3, "1", "trace STDP: learning rate"),
+    REAL("stdp.trace_w_max", stdp.trace_w_max, 10, 0, 1e6, "1", "trace STDP: soft bound w_max"),
+    REAL("stdp.trace_mu", stdp.trace_mu, 0.6, 0, 10, "1", "trace STDP: soft-bound exponent mu"),
+    INT("stdp.trace_update_freq", stdp.trace_update_freq, 1, 1, 1 << 30, "steps",
+        "trace STDP: apply accumulated updates every this many steps (later package: 100)"),
+
+    ENUM("sleep.mode", sleep.mode, SM_SLEEP_POWERLAW, "none|powerlaw|static|layer|neuron",
+         "regularizer: paper power-law decay (5a) or the later package's modes (5b)"),
+    ENUM("sleep.schedule", sleep.schedule, SM_SCHED_PERIOD, "period|batch",
+         "powerlaw: a window every sleep.period wake steps, or one at the start of each batch"),
+    ENUM("sleep.stop", sleep.stop, SM_STOP_WITHIN, "within|not_above",
+         "powerlaw stop test: every block within tolerance of W0 (authors' code), or none above "
+         "(1 + tolerance) W0 (the paper's Eq. 6)"),
+    REAL("sleep.rate", sleep.rate, 0.2, 0, 100, "1",
+         "powerlaw: sleep length as a fraction of the wake period (the swept variable)"),
+    INT64("sleep.period", sleep.period, 35000, 1, 1e15, "steps",
+          "powerlaw: wake steps between windows (C)"),
+    INT64("sleep.max_steps", sleep.max_steps, 10000, 0, 1e15, "steps",
+          "powerlaw: longest window (S_max)"),
+    REAL("sleep.lambda", sleep.lambda, 0.99997, 0, 1, "1",
+         "powerlaw: contraction exponent per sleep step"),
+    REAL("sleep.target_exc", sleep.target_exc, 0.01, 1e-9, 1e6, "1",
+         "powerlaw: excitatory target w_t"),
+    REAL("sleep.target_inh", sleep.target_inh, -0.01, -1e6, -1e-9, "1",
+         "powerlaw: inhibitory target w_t"),
+    REAL("sleep.tolerance", sleep.tolerance, 0.001, 0, 10, "1",
+         "powerlaw: episode ends when every block's sum|w| is within this fraction of W0"),
+    INT64("sleep.duration", sleep.duration, 1000, 1, 1e15, "steps", "mode sleep: episode length D"),
+    INT64("sleep.frequency", sleep.frequency, 35000, 1, 1e15, "steps",
+          "mode sleep: wake steps between episodes F"),
+    ENUM("sleep.norm_mode", sleep.norm_mode, SM_NORM_NONE, "none=0|static=2|layer=3|neuron=4",
+         "normalize: instant rescaling to the mode's target (no episode, no noise)"),
+    INT64("sleep.norm_frequency", sleep.norm_frequency, 35000, 1, 1e15, "steps",
+          "normalize: wake steps between normalizations"),
+
+    INT64("monitor.interval", monitor.interval, 1000, 1, 1e15, "steps",
+          "steps between records of population rates and weight statistics"),
+    STR("data.dataset", data.dataset, "mnist",
+        "mnist|fashion|kmnist|notmnist|synthetic[:N[:SEED]]|idx:IMG,LBL[,TIMG,TLBL]|"
+        "mnist-json:DIR (see docs/datasets.md)"),
+    STR("data.dir", data.dir, "data", "folder scripts/fetch-data.sh fills"),
+    STR("data.classes", data.classes, "all", "classes used: all, or a list such as 0,1,7 or 0-4"),
+    INT("data.n_train", data.n_train, 6000, 2, 1 << 28, "images", "training images"),
+    INT("data.n_val", data.n_val, 100, 0, 1 << 28, "images",
+        "validation images scored after every batch"),
+    INT("data.n_test", data.n_test, 1000, 1, 1 << 28, "images", "test images scored at the end"),
+    INT("data.batch", data.batch, 300, 1, 1 << 28, "images",
+        "training images per batch (STDP: evaluation and batch sleep schedule)"),
+    BOOL("data.official_test", data.official_test, 1,
+         "take test images from the dataset's own test set when it has one"),
+
+    ENUM("train.model", train.model, SM_MODEL_STDP, "stdp|sgsnn",
+         "model trained by `somnus train`: the recurrent STDP network or the SG-SNN baseline"),
+    INT("train.eval_every", train.eval_every, 1, 0, 1 << 28, "batches",
+        "evaluate every this many batches (SG-SNN: epochs); 0 = only at the end"),
+    INT("train.eval_fit", train.eval_fit, 300, 2, 1 << 28, "images",
+        "STDP: training images the per-batch readout is fitted on (the first ones)"),
+    ENUM("train.eval_readout", train.eval_readout, 0, "same|pca_logreg|published_qda",
+         "STDP: readout of the per-batch evaluations (same = readout.method); QDA needs many "
+         "more fit images than features"),
+
+    ENUM("readout.method", readout.method, 0, "pca_logreg|published_qda",
+         "PCA + logistic regression, or the published standardize + PCA + QDA(0.1)"),
+    ENUM("readout.features", readout.features, SM_FEAT_EXC, "exc|all",
+         "representation: spike counts of the E neurons, or of E and I (published)"),
+    REAL("readout.variance", readout.variance, 0.95, 1e-6, 1, "1", "PCA variance kept"),
+    REAL("readout.c", readout.c, 1.0, 1e-9, 1e9, "1", "logistic regression inverse L2 strength"),
+    BOOL("readout.standardize", readout.standardize, 0,
+         "z-score features before PCA (published_qda always does)"),
+    BOOL("readout.whiten", readout.whiten, 1, "scale PCA scores to unit sd before the regression"),
+    REAL("readout.qda_reg", readout.qda_reg, 0.1, 0, 1, "1", "QDA covariance regularization"),
+    REAL("readout.fit_fraction", readout.fit_fraction, 0, 0, 1, "1",
+         "fraction of the fit images the model sees (0 = method default: 1, QDA 0.8)"),
+    INT("readout.fit_images", readout.fit_images, 0, 0, 1 << 28, "images",
+        "STDP: training images the final readout is fitted on (0 = all; the last ones)"),
+
+    INT("sgsnn.n_hidden", sgsnn.n_hidden, 1000, 1, 1 << 24, "neurons", "SG-SNN hidden neurons"),
+    INT("sgsnn.steps", sgsnn.steps, 100, 1, 1 << 20, "steps", "SG-SNN steps per image"),
+    REAL("sgsnn.beta", sgsnn.beta, 0.95, 0, 1, "1", "SG-SNN membrane decay per step"),
+    REAL("sgsnn.threshold", sgsnn.threshold, 1.0, 1e-6, 1e6, "1", "SG-SNN firing threshold"),
+    ENUM("sgsnn.surrogate", sgsnn.surrogate, 0, "atan|fast_sigmoid",
+         "SG-SNN surrogate spike derivative"),
+    REAL("sgsnn.atan_alpha", sgsnn.atan_alpha, 2.0, 1e-6, 1e6, "1", "SG-SNN atan surrogate alpha"),
+    REAL("sgsnn.sigmoid_slope", sgsnn.sigmoid_slope, 25, 1e-6, 1e6, "1",
+         "SG-SNN fast-sigmoid slope k"),
+    REAL("sgsnn.lr", sgsnn.lr, 1e-3, 1e-12, 10, "1", "SG-SNN Adam learning rate (published 5e-4)"),
+    INT("sgsnn.batch", sgsnn.batch, 128, 1, 1 << 20, "images", "SG-SNN minibatch size"),
+    INT("sgsnn.epochs", sgsnn.epochs, 10, 1, 1 << 20, "epochs", "SG-SNN training epochs"),
+    ENUM("sgsnn.sleep_mode", sgsnn.sleep_mode, SM_SG_SLEEP_PUBLISHED,
+         "none|published|epoch|triggered",
+         "SG-SNN sleep: a pass every floor(1/sleep.rate) minibatches, per-epoch phase with "
+         "probability sleep.rate, or triggered by sum|W|"),
+    INT("sgsnn.sleep_steps", sgsnn.sleep_steps, 100, 1, 1 << 20, "steps",
+        "SG-SNN steps of one sleep pass"),
+    INT("sgsnn.max_iters", sgsnn.max_iters, 500, 1, 1 << 24, "passes",
+        "SG-SNN longest sleep phase (epoch and triggered modes)"),
+    REAL("sgsnn.noise_sd", sgsnn.noise_sd, 3.0, 0, 1e6, "1", "SG-SNN sleep membrane noise sd"),
+    REAL("sgsnn.a_plus", sgsnn.a_plus, 0.01, 0, 1e6, "1", "SG-SNN sleep STDP A+"),
+    REAL("sgsnn.a_minus", sgsnn.a_minus, 0.012, 0, 1e6, "1", "SG-SNN sleep STDP A-"),
+    REAL("sgsnn.tau", sgsnn.tau, 20, 1e-3, 1e6, "steps", "SG-SNN sleep STDP trace time constant"),
+    REAL("sgsnn.stdp_lr", sgsnn.stdp_lr, 1e-3, 0, 1e6, "1", "SG-SNN sleep STDP learning rate"),
+    REAL("sgsnn.target", sgsnn.target, 0.2, 1e-9, 1e6, "1", "SG-SNN power-law map target"),
+    REAL("sgsnn.lambda", sgsnn.lambda, 0.999, 0, 1, "1", "SG-SNN power-law map exponent"),
+    REAL("sgsnn.trigger", sgsnn.trigger, 1.1, 0, 1e6, "1",
+         "SG-SNN triggered sleep starts above this x initial sum|W|"),
+    REAL("sgsnn.stop", sgsnn.stop, 1.0, 0, 1e6, "1",
+         "SG-SNN sleep phase ends at or below this x initial sum|W| (0 = never early)"),
+};
+
+const sm_param_def *sm_param_table(size_t *count)
+{
+    *count = sizeof TABLE / sizeof TABLE[0];
+    return TABLE;
+}
+
+const sm_param_def *sm_param_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof TABLE / sizeof TABLE[0]; i++)
+        if (strcmp(TABLE[i].name, name) == 0) return &TABLE[i];
+    return NULL;
+}
+
+static void *field(sm_config *cfg, const sm_param_def *d)
+{
+    return (char *)cfg + d->offset;
+}
+
+static void store(sm_config *cfg, const sm_param_def *d, double v)
+{
+    switch (d->type) {
+    case SM_PT_REAL: *(double *)field(cfg, d) = v; break;
+    case SM_PT_INT64: *(int64_t *)field(cfg, d) = (int64_t)v; break;
+    default: *(int *)field(cfg, d) = (int)v; break;
+    }
+}
+
+double sm_config_get(const sm_config *cfg, const sm_param_def *d)
+{
+    const void *p = (const char *)cfg + d->offset;
+    switch (d->type) {
+    case SM_PT_REAL: return *(const double *)p;
+    case SM_PT_INT64: return (double)*(const int64_t *)p;
+    case SM_PT_STRING: return 0;
+    default: return *(const int *)p;
+    }
+}
+
+void sm_config_default(sm_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    for (size_t i = 0; i < sizeof TABLE / sizeof TABLE[0]; i++) {
+        if (TABLE[i].type == SM_PT_STRING)
+            snprintf(field(cfg, &TABLE[i]), SM_CONFIG_STR_MAX, "%s", TABLE[i].choices);
+        else
+            store(cfg, &TABLE[i], TABLE[i].def);
+    }
+}
+
+/* Enum choice i of "a|b=4|c": its name span and value (position unless "=v"). */
+static int enum_choice(const char *choices, int i, const char **name, size_t *len, int *value)
+{
+    const char *s = choices;
+    for (int k = 0; k < i; k++) {
+        s = strchr(s, '|');
+        if (!s) return 0;
+        s++;
+    }
+    size_t n = strcspn(s, "|");
+    const char *eq = memchr(s, '=', n);
+    *name = s;
+    *len = eq ? (size_t)(eq - s) : n;
+    *value = eq ? atoi(eq + 1) : i;
+    return 1;
+}
+
+static const char *enum_name(const sm_param_def *d, int value, size_t *len)
+{
+    const char *name;
+    int v;
+    for (int i = 0; enum_choice(d->choices, i, &name, len, &v); i++)
+        if (v == value) return name;
+    *len = 1;
+    return "?";
+}
+
+void sm_config_format(const sm_config *cfg, const sm_param_def *d, char *buf, size_t size)
+{
+    double v = sm_config_get(cfg, d);
+    size_t len;
+    const char *name;
+    switch (d->type) {
+    case SM_PT_BOOL: snprintf(buf, size, "%s", v != 0 ? "true" : "false"); break;
+    case SM_PT_ENUM:
+        name = enum_name(d, (int)v, &len);
+        snprintf(buf, size, "%.*s", (int)len, name);
+        break;
+    case SM_PT_REAL: snprintf(buf, size, "%.17g", v); break;
+    case SM_PT_STRING: snprintf(buf, size, "%s", (const char *)cfg + d->offset); break;
+    case SM_PT_INT64: /* not through double: exact above 2^53 */
+        snprintf(buf, size, "%lld", (long long)*(const int64_t *)((const char *)cfg + d->offset));
+        break;
+    default: snprintf(buf, size, "%lld", (long long)(int64_t)v); break;
+    }
+}
+
+/* Levenshtein distance, to suggest a parameter name for a typo. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 63 || lb > 63) return 99;
+    size_t row[64];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t sub = diag + (a[i - 1] != b[j - 1]);
+            size_t best = up + 1 < row[j - 1] + 1 ? up + 1 : row[j - 1] + 1;
+            row[j] = sub < best ? sub : best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+static const char *closest_name(const char *name)
+{
+    const char *best = NULL;
+    size_t best_d = 4;
+    for (size_t i = 0; i < sizeof TABLE / sizeof TABLE[0]; i++) {
+        size_t d = edit_distance(name, TABLE[i].name);
+        if (d < best_d) {
+            best_d = d;
+            best = TABLE[i].name;
+        }
+    }
+    return best;
+}
+
+static sm_status parse_enum(const sm_param_def *d, const char *text, double *out,
+                            const char *origin, sm_error *err)
+{
+    const char *name;
+    size_t len;
+    int v;
+    for (int i = 0; enum_choice(d->choices, i, &name, &len, &v); i++) {
+        if (strlen(text) == len && strncmp(text, name, len) == 0) {
+            *out = v;
+            return SM_OK;
+        }
+    }
+    return sm_error_set(err, SM_EINVAL, "%s: '%s': '%s' is not one of %s", origin, d->name, text,
+                        d->choices);
+}
+
+static sm_status parse_bool(const sm_param_def *d, const char *text, double *out,
+                            const char *origin, sm_error *err)
+{
+    if (!strcmp(text, "1") || !strcmp(text, "true") || !strcmp(text, "on") || !strcmp(text, "yes"))
+        *out = 1;
+    else if (!strcmp(text, "0") || !strcmp(text, "false") || !strcmp(text, "off") ||
+             !strcmp(text, "no"))
+        *out = 0;
+    else
+        return sm_error_set(err, SM_EINVAL, "%s: '%s': '%s' is not a boolean (true/false/1/0)",
+                            origin, d->name, text);
+    return SM_OK;
+}
+
+static sm_status parse_number(const sm_param_def *d, const char *text, double *out,
+                              const char *origin, sm_error *err)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    while (isspace((unsigned char)*end))
+        end++;
+    if (end == text || *end != '\0' || *text == '\0')
+        return sm_error_set(err, SM_EINVAL, "%s: '%s': '%s' is not a number", origin, d->name,
+                            text);
+    if (!isfinite(v) || errno == ERANGE)
+        return sm_error_set(err, SM_EINVAL, "%s: '%s': '%s' is not a finite number", origin,
+                            d->name, text);
+    if (d->type != SM_PT_REAL && v != floor(v))
+        return sm_error_set(err, SM_EINVAL, "%s: '%s': '%s' is not an integer", origin, d->name,
+                            text);
+    *out = v;
+    return SM_OK;
+}
+
+static sm_status set_value(sm_config *cfg, const sm_param_def *d, const char *text,
+                           const char *origin, sm_error *err)
+{
+    double v = 0;
+    sm_status st;
+    if (d->type == SM_PT_STRING) {
+        if (strlen(text) >= SM_CONFIG_STR_MAX)
+            return sm_error_set(err, SM_EINVAL, "%s: '%s': value longer than %d characters", origin,
+                                d->name, SM_CONFIG_STR_MAX - 1);
+        if (*text == '\0')
+            return sm_error_set(err, SM_EINVAL, "%s: '%s': empty value", origin, d->name);
+        /* Whole field rewritten so that equal values are equal bytes (memcmp-able). */
+        memset(field(cfg, d), 0, SM_CONFIG_STR_MAX);
+        memcpy(field(cfg, d), text, strlen(text));
+        return SM_OK;
+    }
+    if (d->type == SM_PT_ENUM)
+        st = parse_enum(d, text, &v, origin, err);
+    else if (d->type == SM_PT_BOOL)
+        st = parse_bool(d, text, &v, origin, err);
+    else
+        st = parse_number(d, text, &v, origin, err);
+    if (st != SM_OK) return st;
+    if (d->type != SM_PT_ENUM && d->type != SM_PT_BOOL && (v < d->min || v > d->max))
+        return sm_error_set(err, SM_EINVAL, "%s: '%s': %s is out of range [%g, %g] %s", origin,
+                            d->name, text, d->min, d->max, d->unit);
+    if (d->type == SM_PT_INT64) {
+        /* Integers above 2^53 do not survive a trip through double (seed 2^53 + 1 would
+         * become 2^53, another run's seed): store the exact value once it has passed the
+         * checks above. */
+        char *end;
+        errno = 0;
+        long long exact = strtoll(text, &end, 10);
+        while (isspace((unsigned char)*end))
+            end++;
+        if (errno == 0 && end != text && *end == '\0') {
+            *(int64_t *)field(cfg, d) = (int64_t)exact;
+            return SM_OK;
+        }
+    }
+    store(cfg, d, v);
+    return SM_OK;
+}
+
+sm_status sm_config_set(sm_config *cfg, const char *name, const char *value, const char *origin,
+                        sm_error *err)
+{
+    const sm_param_def *d = sm_param_find(name);
+    if (!d) {
+        const char *near = closest_name(name);
+        if (near)
+            return sm_error_set(err, SM_EINVAL, "%s: unknown parameter '%s' (did you mean '%s'?)",
+                                origin, name, near);
+        return sm_error_set(err, SM_EINVAL,
+                            "%s: unknown parameter '%s' (see `somnus config --list`)", origin,
+                            name);
+    }
+    return set_value(cfg, d, value, origin, err);
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = '\0';
+    return s;
+}
+
+sm_status sm_config_set_assignment(sm_config *cfg, const char *assignment, const char *origin,
+                                   sm_error *err)
+{
+    const char *eq = strchr(assignment, '=');
+    if (!eq)
+        return sm_error_set(err, SM_EINVAL, "%s: '%s' is not of the form group.name=value", origin,
+                            assignment);
+    char buf[512];
+    if (strlen(assignment) >= sizeof buf)
+        return sm_error_set(err, SM_EINVAL, "%s: assignment too long", origin);
+    strcpy(buf, assignment);
+    buf[eq - assignment] = '\0';
+    return sm_config_set(cfg, trim(buf), trim(buf + (eq - assignment) + 1), origin, err);
+}
+
+/* JSON value -> text accepted by set_value. */
+static sm_status json_scalar_text(json_t *v, char *buf, size_t size, const char *origin,
+                                  const char *key, sm_error *err)
+{
+    if (json_is_string(v)) {
+        if (strlen(json_string_value(v)) >= size)
+            return sm_error_set(err, SM_EINVAL, "%s: '%s': value longer than %zu characters",
+                                origin, key, size - 1);
+        snprintf(buf, size, "%s", json_string_value(v));
+    } else if (json_is_integer(v))
+        snprintf(buf, size, "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v))
+        snprintf(buf, size, "%.17g", json_real_value(v));
+    else if (json_is_boolean(v))
+        snprintf(buf, size, "%s", json_is_true(v) ? "true" : "false");
+    else
+        return sm_error_set(err, SM_EFORMAT, "%s: '%s': expected a number, string or boolean",
+                            origin, key);
+    return SM_OK;
+}
+
+static sm_status load_json_object(sm_config *cfg, json_t *obj, const char *prefix,
+                                  const char *origin, sm_error *err)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v)
+    {
+        char name[256];
+        snprintf(name, sizeof name, "%s%s%s", prefix, *prefix ? "." : "", key);
+        if (json_is_object(v)) {
+            sm_status st = load_json_object(cfg, v, name, origin, err);
+            if (st != SM_OK) return st;
+            continue;
+        }
+        char text[SM_CONFIG_STR_MAX] = "";
+        sm_status st = json_scalar_text(v, text, sizeof text, origin, name, err);
+        if (st == SM_OK) st = sm_config_set(cfg, name, text, origin, err);
+        if (st != SM_OK) return st;
+    }
+    return SM_OK;
+}
+
+sm_status sm_config_load_json_object(sm_config *cfg, json_t *obj, const char *origin, sm_error *err)
+{
+    if (!json_is_object(obj))
+        return sm_error_set(err, SM_EFORMAT, "%s: parameters must be a JSON object", origin);
+    return load_json_object(cfg, obj, "", origin, err);
+}
+
+static sm_status load_json(sm_config *cfg, const char *path, const char *text, size_t len,
+                           sm_error *err)
+{
+    json_error_t je;
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root)
+        return sm_error_set(err, SM_EFORMAT, "%s:%d:%d: invalid JSON: %s", path, je.line, je.column,
+                            je.text);
+    sm_status st;
+    if (!json_is_object(root)) {
+        st = sm_error_set(err, SM_EFORMAT, "%s: top level must be a JSON object", path);
+    } else {
+        /* A results file holds its configuration under "config". */
+        json_t *inner = json_object_get(root, "config");
+        st = load_json_object(cfg, json_is_object(inner) ? inner : root, "", path, err);
+    }
+    json_decref(root);
+    return st;
+}
+
+static sm_status load_lines(sm_config *cfg, const char *path, char *text, sm_error *err)
+{
+    int lineno = 0;
+    for (char *line = text; line;) {
+        char *next = strchr(line, '\n');
+        if (next) *next++ = '\0';
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash) *hash = '\0';
+        char *s = trim(line);
+        if (*s) {
+            char origin[600];
+            snprintf(origin, sizeof origin, "%s:%d", path, lineno);
+            sm_status st = sm_config_set_assignment(cfg, s, origin, err);
+            if (st != SM_OK) return st;
+        }
+        line = next;
+    }
+    return SM_OK;
+}
+
+sm_status sm_config_load(sm_config *cfg, const char *path, sm_error *err)
+{
+    char *text;
+    size_t len;
+    sm_status st = sm_read_file(path, &text, &len, err);
+    if (st != SM_OK) return st;
+    if (memchr(text, '\0', len)) {
+        free(text);
+        return sm_error_set(err, SM_EFORMAT, "%s: binary data in a config file", path);
+    }
+    const char *p = text;
+    while (isspace((unsigned char)*p))
+        p++;
+    st = (*p == '{') ? load_json(cfg, path, text, len, err) : load_lines(cfg, path, text, err);
+    free(text);
+    return st;
+}
+
+static sm_status validate_lif(const sm_lif_params *p, const char *pop, sm_error *err)
+{
+    if (p->v_min >= p->v_max)
+        return sm_error_set(err, SM_EINVAL, "config: %s.v_min (%g) must be below %s.v_max (%g)",
+                            pop, p->v_min, pop, p->v_max);
+    if (p->theta_min > p->theta_max)
+        return sm_error_set(err, SM_EINVAL,
+                            "config: %s.theta_min (%g) must not exceed %s.theta_max (%g)", pop,
+                            p->theta_min, pop, p->theta_max);
+    return SM_OK;
+}
+
+sm_status sm_config_validate(const sm_config *cfg, sm_error *err)
+{
+    sm_status st = validate_lif(&cfg->lif[0], "lif_e", err);
+    if (st == SM_OK) st = validate_lif(&cfg->lif[1], "lif_i", err);
+    if (st != SM_OK) return st;
+    const double dt = cfg->run.dt;
+    for (int i = 0; i < 2; i++) {
+        const sm_lif_params *p = &cfg->lif[i];
+        if (dt > p->tau_m || dt > p->tau_syn)
+            return sm_error_set(
+                err, SM_EINVAL,
+                "config: run.dt (%g ms) exceeds %s time constants: Euler update unstable", dt,
+                i ? "lif_i" : "lif_e");
+    }
+    if (cfg->stdp.exc_min >= cfg->stdp.exc_max)
+        return sm_error_set(err, SM_EINVAL,
+                            "config: stdp.exc_min (%g) must be below stdp.exc_max (%g)",
+                            cfg->stdp.exc_min, cfg->stdp.exc_max);
+    if (cfg->stdp.inh_min >= cfg->stdp.inh_max)
+        return sm_error_set(err, SM_EINVAL,
+                            "config: stdp.inh_min (%g) must be below stdp.inh_max (%g)",
+                            cfg->stdp.inh_min, cfg->stdp.inh_max);
+    if (cfg->sleep.mode == SM_SLEEP_POWERLAW && cfg->sleep.rate > 0 &&
+        (cfg->stdp.exc_min <= 0 || cfg->stdp.inh_max >= 0))
+        return sm_error_set(err, SM_EINVAL,
+                            "config: powerlaw sleep needs weights bounded away from 0 "
+                            "(stdp.exc_min > 0 and stdp.inh_max < 0)");
+    return SM_OK;
+}
+
+void sm_config_print_table(FILE *out)
+{
+    fprintf(out, "%-26s %-14s %-8s %-26s %s\n", "parameter", "default", "unit", "allowed",
+            "description");
+    sm_config def;
+    sm_config_default(&def);
+    for (size_t i = 0; i < sizeof TABLE / sizeof TABLE[0]; i++) {
+        const sm_param_def *d = &TABLE[i];
+        char value[SM_CONFIG_STR_MAX], range[96];
+        if (d->type == SM_PT_REAL) /* readable, not round-trip, digits */
+            snprintf(value, sizeof value, "%.10g", sm_config_get(&def, d));
+        else
+            sm_config_format(&def, d, value, sizeof value);
+        if (d->type == SM_PT_ENUM) {
+            /* Show the names only, not their internal values. */
+            size_t k = 0;
+            for (const char *c = d->choices; *c && k + 1 < sizeof range; c++) {
+                if (*c == '=') {
+                    while (c[1] && c[1] != '|')
+                        c++;
+                    continue;
+                }
+                range[k++] = *c;
+            }
+            range[k] = '\0';
+        } else if (d->type == SM_PT_BOOL) {
+            snprintf(range, sizeof range, "true|false");
+        } else if (d->type == SM_PT_STRING) {
+            snprintf(range, sizeof range, "text");
+        } else {
+            snprintf(range, sizeof range, "[%g, %g]", d->min, d->max);
+        }
+        fprintf(out, "%-26s %-14s %-8s %-26s %s\n", d->name, value, d->unit, range, d->help);
+    }
+}

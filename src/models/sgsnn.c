@@ -1,0 +1,1179 @@
+/* somnus: the surrogate-gradient spiking network (spec section 8). See sgsnn.h for the
+ * model and docs/sgsnn.md for the derivation of the backward pass and the choices.
+ *
+ * How a minibatch of nb samples is computed (run_minibatch):
+ *  1. cur1 = x W1^T + b1 for the whole minibatch (the hidden layer's constant input).
+ *  2. The samples are cut into chunks of SGSNN_CHUNK. Each chunk runs its forward pass,
+ *     loss and BPTT on one thread, with single-threaded BLAS calls, in a per-thread
+ *     scratch space (`slot`) small enough to stay in cache: the T x chunk x H history
+ *     lives only while its chunk is processed, so memory does not grow with the batch.
+ *     A chunk leaves behind d loss / d cur1 of its samples and its own dW2, db2.
+ *  3. dW1 = (d loss / d cur1)^T x for the whole minibatch; dW2 = the chunk dW2 summed in
+ *     chunk order.
+ * Every BLAS call and every sum has the same operands and order whatever the number of
+ * threads and whichever thread runs which chunk, so results are bit-identical for 1 and
+ * N threads (tested).
+ *
+ * Inside a chunk of cb samples, T steps, H hidden, O outputs, time and batch are
+ * flattened into T*cb rows (row = t*cb + b), so that the hidden -> output products of all
+ * steps are one GEMM each way:
+ *     s1  [T*cb x H]  hidden spikes; after the output layer's backward, d loss / d s1
+ *     sg1 [T*cb x H]  surrogate derivative at the hidden membranes
+ *     c2  [T*cb x O]  output currents (without bias); in the backward, d loss / d mem2
+ *     sg2 [T*cb x O]  surrogate derivative at the output membranes
+ * The hidden layer is driven by a constant current, so its whole trajectory is computed
+ * before the output layer: its neurons are independent of one another and of the output.
+ */
+#include "somnus/models/sgsnn.h"
+
+#include <cblas.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "somnus/core/rng.h"
+
+/* Sub-purposes of SM_STREAM_SGSNN, in the top bits of the Philox index. Values are part
+ * of the reproducibility contract. */
+enum {
+    PURPOSE_INIT = 0u << 28,    /* sequential stream: W1, b1, W2, b2 */
+    PURPOSE_SHUFFLE = 1u << 28, /* sequential stream per epoch: index low bits = epoch */
+    PURPOSE_NOISE = 2u << 28,   /* keyed: counter = sleep step, index low bits = neuron/4 */
+    PURPOSE_COIN = 3u << 28     /* keyed: counter = epoch, the per-epoch sleep decision */
+};
+
+/* Samples per chunk. Part of the arithmetic (it sets the order of the dW2 sum), so
+ * changing it changes the last bits of a run; the thread count does not. Small, so that a
+ * chunk's history (2 x T x chunk x H floats, 3.2 MB at the defaults) stays in cache. */
+#ifndef SGSNN_CHUNK
+#define SGSNN_CHUNK 4
+#endif
+
+/* Hidden neurons per block of the dW1 and cur1 products (fixed for the same reason). */
+#define SGSNN_ROWS 64
+
+/* Per-thread scratch space of one chunk. */
+typedef struct slot {
+    float *s1, *sg1; /* T*chunk x H */
+    float *c2, *sg2; /* T*chunk x O */
+    float *mem1;     /* chunk x H: membrane; in the backward, d loss / d mem1[t+1] */
+} slot;
+
+struct sm_sgsnn {
+    sm_sgsnn_params p;
+    /* parameters, gradients, Adam moments: [0] W1, [1] b1, [2] W2, [3] b2 */
+    float *par[4];
+    float *grad[4];
+    float *adam_m[4];
+    float *adam_v[4];
+    size_t len[4];
+    long adam_t;
+    int epoch;
+    long minibatches;
+    long sleep_passes;
+    uint64_t sleep_step; /* counter of the noise draws: total sleep steps so far */
+    double w0[2];
+    /* minibatch workspace, sized for batch_size */
+    int chunk;       /* samples per chunk: min(SGSNN_CHUNK, batch_size) */
+    int n_chunks;    /* chunks of a full minibatch */
+    float *xb;       /* B x D gathered inputs */
+    int *yb;         /* B labels */
+    float *cur1;     /* B x H input current; after the backward, d loss / d cur1 */
+    float *cnt;      /* B x O output spike counts */
+    float *gcnt;     /* B x O d loss / d count */
+    double *sloss;   /* B per-sample losses */
+    float *cgrad[2]; /* n_chunks x len: each chunk's dW2 and db2 */
+    slot *slots;     /* one per thread, grown on demand */
+    int n_slots;
+    /* sleep workspace */
+    float *dw1, *dw2;
+};
+
+/* ---------------------------------------------------------------- helpers */
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Zeroed float array, 64-byte aligned for the vector loops and BLAS. */
+static float *falloc(size_t n)
+{
+    size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
+    if (bytes == 0) bytes = 64;
+    float *a = aligned_alloc(64, bytes);
+    if (a) memset(a, 0, bytes);
+    return a;
+}
+
+static int n_threads(const sm_sgsnn *net)
+{
+#ifdef _OPENMP
+    return net->p.threads > 0 ? net->p.threads : omp_get_max_threads();
+#else
+    (void)net;
+    return 1;
+#endif
+}
+
+/* The chunks call BLAS from several threads at once, each call on one thread: OpenBLAS's
+ * own pool is set to 1 for the duration of a library call and restored afterwards. */
+static int blas_serial_begin(void)
+{
+    int saved = openblas_get_num_threads();
+    if (saved != 1) openblas_set_num_threads(1);
+    return saved;
+}
+
+static void blas_serial_end(int saved)
+{
+    if (saved != 1) openblas_set_num_threads(saved);
+}
+
+static inline float surrogate(const sm_sgsnn_params *p, float u)
+{
+    if (p->surrogate == SM_SGSNN_ATAN) {
+        float a = 1.5707963267948966f * p->atan_alpha * u;
+        return 0.5f * p->atan_alpha / (1.0f + a * a);
+    }
+    float d = 1.0f + p->sigmoid_slope * fabsf(u);
+    return 1.0f / (d * d);
+}
+
+/* The forward spike: Heaviside (spike iff mem > threshold), or in smooth mode the
+ * antiderivative of the surrogate, shifted so that it passes through 1/2 at u = 0. */
+static inline float spike_fn(const sm_sgsnn_params *p, float u)
+{
+    if (!p->smooth_forward) return u > 0.0f ? 1.0f : 0.0f;
+    if (p->surrogate == SM_SGSNN_ATAN)
+        return 0.5f + atanf(1.5707963267948966f * p->atan_alpha * u) * 0.3183098861837907f;
+    return 0.5f + u / (1.0f + p->sigmoid_slope * fabsf(u));
+}
+
+/* ---------------------------------------------------------------- parameters */
+
+void sm_sgsnn_params_default(sm_sgsnn_params *p)
+{
+    memset(p, 0, sizeof *p);
+    p->n_in = 225;
+    p->n_hidden = 1000;
+    p->n_out = 10;
+    p->steps = 100;
+    p->beta = 0.95f;
+    p->threshold = 1.0f;
+    p->surrogate = SM_SGSNN_ATAN;
+    p->atan_alpha = 2.0f;
+    p->sigmoid_slope = 25.0f;
+    p->detach_reset = 1;
+    p->smooth_forward = 0;
+    p->lr = 1e-3f;
+    p->adam_beta1 = 0.9f;
+    p->adam_beta2 = 0.999f;
+    p->adam_eps = 1e-8f;
+    p->batch_size = 128;
+    p->epochs = 10;
+    p->seed = 1;
+    p->threads = 0;
+    p->sleep_mode = SM_SGSNN_SLEEP_NONE;
+    p->sleep_rate = 0.0;
+    p->sleep_steps = 100;
+    p->sleep_noise_sd = 3.0f;
+    p->stdp_a_plus = 0.01f;
+    p->stdp_a_minus = 0.012f;
+    p->stdp_tau = 20.0f;
+    p->stdp_lr = 1e-3f;
+    p->sleep_target = 0.2f;
+    p->sleep_lambda = 0.999f;
+    p->sleep_max_iters = 500;
+    p->sleep_trigger = 1.1;
+    p->sleep_stop = 1.0;
+}
+
+#define CHECK_INT(field, lo, hi)                                                                   \
+    do {                                                                                           \
+        if (p->field < (lo) || p->field > (hi))                                                    \
+            return sm_error_set(err, SM_EINVAL, "sgsnn." #field ": value %d is outside [%d, %d]",  \
+                                (int)p->field, (int)(lo), (int)(hi));                              \
+    } while (0)
+
+/* Written as !(inside) so that NaN is rejected too. */
+#define CHECK_REAL(field, lo, hi)                                                                  \
+    do {                                                                                           \
+        if (!((double)p->field >= (lo) && (double)p->field <= (hi)))                               \
+            return sm_error_set(err, SM_EINVAL, "sgsnn." #field ": value %g is outside [%g, %g]",  \
+                                (double)p->field, (double)(lo), (double)(hi));                     \
+    } while (0)
+
+#define CHECK_POSITIVE(field)                                                                      \
+    do {                                                                                           \
+        if (!((double)p->field > 0.0) || isinf((double)p->field))                                  \
+            return sm_error_set(err, SM_EINVAL,                                                    \
+                                "sgsnn." #field ": value %g must be positive and finite",          \
+                                (double)p->field);                                                 \
+    } while (0)
+
+sm_status sm_sgsnn_params_check(const sm_sgsnn_params *p, sm_error *err)
+{
+    if (!p) return sm_error_set(err, SM_EINVAL, "sgsnn: no parameters given");
+    const int big = 1 << 24;
+    CHECK_INT(n_in, 1, big);
+    CHECK_INT(n_hidden, 1, big);
+    CHECK_INT(n_out, 1, 1 << 16);
+    CHECK_INT(steps, 1, 1 << 20);
+    CHECK_INT(batch_size, 1, 1 << 20);
+    if ((long long)p->steps * p->batch_size > INT_MAX)
+        return sm_error_set(err, SM_EINVAL,
+                            "sgsnn.steps x sgsnn.batch_size: %d x %d exceeds the BLAS index range",
+                            p->steps, p->batch_size);
+    if ((long long)p->n_in * p->n_hidden > INT_MAX || (long long)p->n_hidden * p->n_out > INT_MAX)
+        return sm_error_set(err, SM_EINVAL, "sgsnn: layer sizes %d x %d x %d are too large",
+                            p->n_in, p->n_hidden, p->n_out);
+    CHECK_REAL(beta, 0.0, 1.0);
+    CHECK_POSITIVE(threshold);
+    CHECK_INT(surrogate, SM_SGSNN_ATAN, SM_SGSNN_FAST_SIGMOID);
+    CHECK_POSITIVE(atan_alpha);
+    CHECK_POSITIVE(sigmoid_slope);
+    CHECK_INT(detach_reset, 0, 1);
+    CHECK_INT(smooth_forward, 0, 1);
+    CHECK_REAL(lr, 0.0, 1e3);
+    CHECK_REAL(adam_beta1, 0.0, 0.999999);
+    CHECK_REAL(adam_beta2, 0.0, 0.999999999);
+    CHECK_POSITIVE(adam_eps);
+    CHECK_INT(epochs, 0, INT_MAX);
+    CHECK_INT(threads, 0, 4096);
+    CHECK_INT(sleep_mode, SM_SGSNN_SLEEP_NONE, SM_SGSNN_SLEEP_TRIGGERED);
+    CHECK_REAL(sleep_rate, 0.0, 1.0);
+    CHECK_INT(sleep_steps, 1, 1 << 24);
+    CHECK_REAL(sleep_noise_sd, 0.0, 1e6);
+    CHECK_REAL(stdp_a_plus, 0.0, 1e6);
+    CHECK_REAL(stdp_a_minus, 0.0, 1e6);
+    CHECK_POSITIVE(stdp_tau);
+    CHECK_REAL(stdp_lr, 0.0, 1e6);
+    CHECK_POSITIVE(sleep_target);
+    CHECK_POSITIVE(sleep_lambda);
+    CHECK_INT(sleep_max_iters, 0, INT_MAX);
+    CHECK_REAL(sleep_trigger, 0.0, 1e6);
+    CHECK_REAL(sleep_stop, 0.0, 1e6);
+    return SM_OK;
+}
+
+/* ---------------------------------------------------------------- lifetime */
+
+static void free_slots(sm_sgsnn *net)
+{
+    for (int i = 0; i < net->n_slots; i++) {
+        free(net->slots[i].s1);
+        free(net->slots[i].sg1);
+        free(net->slots[i].c2);
+        free(net->slots[i].sg2);
+        free(net->slots[i].mem1);
+    }
+    free(net->slots);
+    net->slots = NULL;
+    net->n_slots = 0;
+}
+
+/* Makes sure there is a scratch slot for each of n threads. */
+static sm_status ensure_slots(sm_sgsnn *net, int n, sm_error *err)
+{
+    if (n <= net->n_slots) return SM_OK;
+    const size_t H = (size_t)net->p.n_hidden, O = (size_t)net->p.n_out;
+    const size_t rows = (size_t)net->p.steps * net->chunk;
+    slot *sl = calloc((size_t)n, sizeof *sl);
+    int ok = sl != NULL;
+    for (int i = 0; ok && i < n; i++) {
+        sl[i].s1 = falloc(rows * H);
+        sl[i].sg1 = falloc(rows * H);
+        sl[i].c2 = falloc(rows * O);
+        sl[i].sg2 = falloc(rows * O);
+        sl[i].mem1 = falloc((size_t)net->chunk * H);
+        ok = sl[i].s1 && sl[i].sg1 && sl[i].c2 && sl[i].sg2 && sl[i].mem1;
+    }
+    free_slots(net);
+    net->slots = sl;
+    net->n_slots = sl ? n : 0;
+    if (!ok) {
+        free_slots(net);
+        return sm_error_set(err, SM_ENOMEM,
+                            "sgsnn: out of memory for %d threads' scratch space "
+                            "(%.1f MB each)",
+                            n, 2.0 * (double)(rows * H) * sizeof(float) / 1e6);
+    }
+    return SM_OK;
+}
+
+void sm_sgsnn_destroy(sm_sgsnn *net)
+{
+    if (!net) return;
+    for (int k = 0; k < 4; k++) {
+        free(net->par[k]);
+        free(net->grad[k]);
+        free(net->adam_m[k]);
+        free(net->adam_v[k]);
+    }
+    free(net->cgrad[0]);
+    free(net->cgrad[1]);
+    free_slots(net);
+    free(net->sloss);
+    free(net->xb);
+    free(net->yb);
+    free(net->cur1);
+    free(net->cnt);
+    free(net->gcnt);
+    free(net->dw1);
+    free(net->dw2);
+    free(net);
+}
+
+sm_sgsnn *sm_sgsnn_create(const sm_sgsnn_params *p, sm_error *err)
+{
+    if (sm_sgsnn_params_check(p, err) != SM_OK) return NULL;
+    sm_sgsnn *net = calloc(1, sizeof *net);
+    if (!net) {
+        sm_error_set(err, SM_ENOMEM, "sgsnn: out of memory for the network");
+        return NULL;
+    }
+    net->p = *p;
+    const size_t D = (size_t)p->n_in, H = (size_t)p->n_hidden, O = (size_t)p->n_out;
+    const size_t B = (size_t)p->batch_size;
+    net->len[0] = H * D;
+    net->len[1] = H;
+    net->len[2] = O * H;
+    net->len[3] = O;
+    net->chunk = p->batch_size < SGSNN_CHUNK ? p->batch_size : SGSNN_CHUNK;
+    net->n_chunks = (p->batch_size + net->chunk - 1) / net->chunk;
+    int ok = 1;
+    for (int k = 0; k < 4; k++) {
+        net->par[k] = falloc(net->len[k]);
+        net->grad[k] = falloc(net->len[k]);
+        net->adam_m[k] = falloc(net->len[k]);
+        net->adam_v[k] = falloc(net->len[k]);
+        ok = ok && net->par[k] && net->grad[k] && net->adam_m[k] && net->adam_v[k];
+    }
+    net->cgrad[0] = falloc((size_t)net->n_chunks * net->len[2]);
+    net->cgrad[1] = falloc((size_t)net->n_chunks * net->len[3]);
+    net->xb = falloc(B * D);
+    net->yb = calloc(B, sizeof(int));
+    net->cur1 = falloc(B * H);
+    net->cnt = falloc(B * O);
+    net->gcnt = falloc(B * O);
+    net->sloss = calloc(B, sizeof(double));
+    net->dw1 = falloc(H * D);
+    net->dw2 = falloc(O * H);
+    ok = ok && net->cgrad[0] && net->cgrad[1] && net->xb && net->yb && net->cur1 && net->cnt &&
+         net->gcnt && net->sloss && net->dw1 && net->dw2;
+    if (!ok) {
+        sm_error_set(err, SM_ENOMEM, "sgsnn: out of memory for a %zu x %zu x %zu network", D, H, O);
+        sm_sgsnn_destroy(net);
+        return NULL;
+    }
+
+    /* nn.Linear.reset_parameters: kaiming_uniform(a = sqrt 5) for the weight gives the
+     * bound 1/sqrt(fan_in); the bias uses the same bound. Drawn in PyTorch's order. */
+    sm_rng r;
+    sm_rng_init(&r, p->seed, SM_STREAM_SGSNN, PURPOSE_INIT);
+    const double bound[2] = {1.0 / sqrt((double)D), 1.0 / sqrt((double)H)};
+    for (int k = 0; k < 4; k++) {
+        double a = bound[k / 2];
+        for (size_t i = 0; i < net->len[k]; i++)
+            net->par[k][i] = (float)(a * (2.0 * sm_rng_uniform(&r) - 1.0));
+    }
+    sm_sgsnn_sum_abs_w(net, net->w0);
+    return net;
+}
+
+const sm_sgsnn_params *sm_sgsnn_get_params(const sm_sgsnn *net)
+{
+    return &net->p;
+}
+
+sm_sgsnn_layer sm_sgsnn_get_layer(sm_sgsnn *net, int layer)
+{
+    sm_sgsnn_layer v = {0};
+    if (!net || layer < 0 || layer > 1) return v;
+    v.w = net->par[layer ? 2 : 0];
+    v.b = net->par[layer ? 3 : 1];
+    v.rows = layer == 0 ? net->p.n_hidden : net->p.n_out;
+    v.cols = layer == 0 ? net->p.n_in : net->p.n_hidden;
+    return v;
+}
+
+sm_sgsnn_layer sm_sgsnn_get_grad(sm_sgsnn *net, int layer)
+{
+    sm_sgsnn_layer v = sm_sgsnn_get_layer(net, layer);
+    if (v.w) {
+        v.w = net->grad[layer ? 2 : 0];
+        v.b = net->grad[layer ? 3 : 1];
+    }
+    return v;
+}
+
+static double sum_abs(const float *w, size_t n)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++)
+        s += fabs((double)w[i]);
+    return s;
+}
+
+void sm_sgsnn_sum_abs_w(const sm_sgsnn *net, double out[2])
+{
+    out[0] = sum_abs(net->par[0], net->len[0]);
+    out[1] = sum_abs(net->par[2], net->len[2]);
+}
+
+/* ---------------------------------------------------------------- forward and BPTT */
+
+/* One row of the hidden layer's surrogate derivative, u = mem - thr. Written as separate
+ * loops over plain arrays so that the compiler vectorizes them. */
+static void surrogate_row(const sm_sgsnn_params *p, const float *restrict mem, float *restrict g,
+                          int n)
+{
+    const float thr = p->threshold;
+    if (p->surrogate == SM_SGSNN_ATAN) {
+        const float c = 1.5707963267948966f * p->atan_alpha, half = 0.5f * p->atan_alpha;
+        for (int i = 0; i < n; i++) {
+            float a = c * (mem[i] - thr);
+            g[i] = half / (1.0f + a * a);
+        }
+    } else {
+        const float k = p->sigmoid_slope;
+        for (int i = 0; i < n; i++) {
+            float d = 1.0f + k * fabsf(mem[i] - thr);
+            g[i] = 1.0f / (d * d);
+        }
+    }
+}
+
+/* What chunk c of a minibatch works on: its samples' rows of the minibatch buffers and
+ * the scratch slot of the thread that runs it. */
+typedef struct chunk {
+    const float *x;
+    const int *y; /* NULL when only predicting */
+    int cb;       /* samples in this chunk */
+    int nb;       /* samples in the whole minibatch (the loss is a mean over them) */
+    float *cur1, *cnt, *gcnt, *gw2, *gb2;
+    double *loss;
+    slot *sl;
+} chunk;
+
+static chunk chunk_at(sm_sgsnn *net, const float *x, const int *y, int nb, int c, slot *sl)
+{
+    const size_t D = (size_t)net->p.n_in, H = (size_t)net->p.n_hidden, O = (size_t)net->p.n_out;
+    const size_t first = (size_t)c * net->chunk;
+    chunk k;
+    k.x = x + first * D;
+    k.y = y ? y + first : NULL;
+    k.cb = nb - (int)first < net->chunk ? nb - (int)first : net->chunk;
+    k.nb = nb;
+    k.cur1 = net->cur1 + first * H;
+    k.cnt = net->cnt + first * O;
+    k.gcnt = net->gcnt + first * O;
+    k.loss = net->sloss + first;
+    k.gw2 = net->cgrad[0] + (size_t)c * net->len[2];
+    k.gb2 = net->cgrad[1] + (size_t)c * net->len[3];
+    k.sl = sl;
+    return k;
+}
+
+/* Forward pass of one chunk from its input currents k->cur1: fills cnt, and the slot's
+ * histories (s1, c2 and with `train` sg1, sg2) that the backward pass needs. */
+static void chunk_forward(const sm_sgsnn *net, chunk *k, int train)
+{
+    const sm_sgsnn_params *p = &net->p;
+    const int H = p->n_hidden, O = p->n_out, T = p->steps, cb = k->cb;
+    const float beta = p->beta, thr = p->threshold;
+    slot *sl = k->sl;
+
+    for (int b = 0; b < cb; b++) {
+        const float *restrict cur = k->cur1 + (size_t)b * H;
+        float *restrict mem = sl->mem1 + (size_t)b * H;
+        for (int t = 0; t < T; t++) {
+            float *restrict s = sl->s1 + ((size_t)t * cb + b) * H;
+            if (t == 0) {
+                for (int h = 0; h < H; h++)
+                    mem[h] = cur[h]; /* = beta*0 + cur - 0*thr */
+            } else {
+                const float *restrict sp = sl->s1 + ((size_t)(t - 1) * cb + b) * H;
+                for (int h = 0; h < H; h++)
+                    mem[h] = beta * mem[h] + cur[h] - sp[h] * thr;
+            }
+            if (p->smooth_forward)
+                for (int h = 0; h < H; h++)
+                    s[h] = spike_fn(p, mem[h] - thr);
+            else
+                for (int h = 0; h < H; h++)
+                    s[h] = mem[h] > thr ? 1.0f : 0.0f;
+            if (train) surrogate_row(p, mem, sl->sg1 + ((size_t)t * cb + b) * H, H);
+        }
+    }
+
+    /* output currents of all steps at once: c2 = s1 W2^T ((T*cb) x O) */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T * cb, O, H, 1.0f, sl->s1, H, net->par[2],
+                H, 0.0f, sl->c2, O);
+    const float *b2 = net->par[3];
+    for (int b = 0; b < cb; b++) {
+        float *c = k->cnt + (size_t)b * O;
+        for (int o = 0; o < O; o++) {
+            float m = 0.0f, sprev = 0.0f, count = 0.0f;
+            for (int t = 0; t < T; t++) {
+                size_t i = ((size_t)t * cb + b) * O + o;
+                m = beta * m + sl->c2[i] + b2[o] - sprev * thr;
+                sprev = spike_fn(p, m - thr);
+                count += sprev;
+                if (train) sl->sg2[i] = surrogate(p, m - thr);
+            }
+            c[o] = count;
+        }
+    }
+}
+
+static int argmax_lowest(const float *c, int n)
+{
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (c[i] > c[best]) best = i;
+    return best;
+}
+
+/* Cross-entropy of softmax(counts) for one sample; with g != NULL also writes
+ * d(mean loss)/d counts = (softmax - onehot) / nb. */
+static double ce_loss(const float *c, int O, int y, float *g, int nb)
+{
+    int imax = argmax_lowest(c, O);
+    double mx = c[imax], z = 1.0; /* z >= exp(c[imax] - mx) = 1 */
+    for (int o = 0; o < O; o++)
+        if (o != imax) z += exp((double)c[o] - mx);
+    double logz = mx + log(z);
+    if (g)
+        for (int o = 0; o < O; o++)
+            g[o] = (float)((exp((double)c[o] - logz) - (o == y ? 1.0 : 0.0)) / nb);
+    return logz - (double)c[y];
+}
+
+/* BPTT of one chunk after its forward pass: leaves d loss / d cur1 in k->cur1 and the
+ * chunk's dW2, db2 in k->gw2, k->gb2. */
+static void chunk_backward(const sm_sgsnn *net, chunk *k)
+{
+    const sm_sgsnn_params *p = &net->p;
+    const int H = p->n_hidden, O = p->n_out, T = p->steps, cb = k->cb;
+    const float beta = p->beta, thr = p->threshold;
+    const int attached = !p->detach_reset;
+    slot *sl = k->sl;
+
+    for (int b = 0; b < cb; b++)
+        k->loss[b] = ce_loss(k->cnt + (size_t)b * O, O, k->y[b], k->gcnt + (size_t)b * O, k->nb);
+
+    /* Output layer, backward in time. g2 = d loss / d mem2[t], written over c2.
+     *   d loss / d spk2[t] = gcnt - thr * g2[t+1] (second term only if the reset is attached)
+     *   g2[t] = (d loss / d spk2[t]) * sg2[t] + beta * g2[t+1]                        */
+    float *g2 = sl->c2;
+    for (int b = 0; b < cb; b++) {
+        for (int o = 0; o < O; o++) {
+            float gnext = 0.0f, gc = k->gcnt[(size_t)b * O + o];
+            for (int t = T - 1; t >= 0; t--) {
+                size_t i = ((size_t)t * cb + b) * O + o;
+                float gs = attached ? gc - thr * gnext : gc;
+                float gm = gs * sl->sg2[i] + beta * gnext;
+                g2[i] = gm;
+                gnext = gm;
+            }
+        }
+    }
+    /* dW2 = g2^T s1 (O x H), summed over steps and samples by one GEMM; db2 = sum g2 */
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, O, H, T * cb, 1.0f, g2, O, sl->s1, H, 0.0f,
+                k->gw2, H);
+    for (int o = 0; o < O; o++) {
+        double sum = 0.0;
+        for (size_t r = 0; r < (size_t)T * cb; r++)
+            sum += g2[r * O + o];
+        k->gb2[o] = (float)sum;
+    }
+    /* d loss / d s1 through the output currents, written over s1 (no longer needed) */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T * cb, H, O, 1.0f, g2, O, net->par[2],
+                H, 0.0f, sl->s1, H);
+
+    /* Hidden layer, backward in time; its input current is constant, so
+     * d loss / d cur1 = sum_t d loss / d mem1[t], accumulated over cur1 (no longer needed);
+     * mem1 holds d loss / d mem1[t+1]. */
+    for (int b = 0; b < cb; b++) {
+        float *restrict gn = sl->mem1 + (size_t)b * H, *restrict gc = k->cur1 + (size_t)b * H;
+        for (int h = 0; h < H; h++)
+            gn[h] = gc[h] = 0.0f;
+        for (int t = T - 1; t >= 0; t--) {
+            const float *restrict gs = sl->s1 + ((size_t)t * cb + b) * H;
+            const float *restrict sg = sl->sg1 + ((size_t)t * cb + b) * H;
+            if (attached)
+                for (int h = 0; h < H; h++) {
+                    float gm = (gs[h] - thr * gn[h]) * sg[h] + beta * gn[h];
+                    gc[h] += gm;
+                    gn[h] = gm;
+                }
+            else
+                for (int h = 0; h < H; h++) {
+                    float gm = gs[h] * sg[h] + beta * gn[h];
+                    gc[h] += gm;
+                    gn[h] = gm;
+                }
+        }
+    }
+}
+
+static int thread_id(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+/* Forward (and with `train` BPTT) of nb <= batch_size samples whose rows are contiguous
+ * in x. Fills cnt, and sloss when y is given; with `train`, the gradient buffers. */
+static sm_status run_minibatch(sm_sgsnn *net, const float *x, const int *y, int nb, int train,
+                               sm_error *err)
+{
+    const int D = net->p.n_in, H = net->p.n_hidden, O = net->p.n_out;
+    const int nt = n_threads(net);
+    sm_status st = ensure_slots(net, nt, err);
+    if (st != SM_OK) return st;
+    const int nblk = (H + SGSNN_ROWS - 1) / SGSNN_ROWS;
+
+    /* 1. cur1 = x W1^T + b1 (nb x H), by fixed blocks of hidden neurons */
+    float *cur1 = net->cur1;
+    const float *w1 = net->par[0], *b1 = net->par[1];
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nblk > 1)
+    for (int blk = 0; blk < nblk; blk++) {
+        int h0 = blk * SGSNN_ROWS, hn = H - h0 < SGSNN_ROWS ? H - h0 : SGSNN_ROWS;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, hn, D, 1.0f, x, D,
+                    w1 + (size_t)h0 * D, D, 0.0f, cur1 + h0, H);
+        for (int b = 0; b < nb; b++)
+            for (int h = h0; h < h0 + hn; h++)
+                cur1[(size_t)b * H + h] += b1[h];
+    }
+
+    /* 2. the chunks */
+    const int nc = (nb + net->chunk - 1) / net->chunk;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nc > 1)
+    for (int c = 0; c < nc; c++) {
+        chunk k = chunk_at(net, x, y, nb, c, &net->slots[thread_id()]);
+        chunk_forward(net, &k, train);
+        if (train) {
+            chunk_backward(net, &k);
+        } else if (y) {
+            for (int b = 0; b < k.cb; b++)
+                k.loss[b] = ce_loss(k.cnt + (size_t)b * O, O, k.y[b], NULL, 1);
+        }
+    }
+    if (!train) return SM_OK;
+
+        /* 3. dW1 = gcur^T x (H x D) and db1 over the whole minibatch, by the same blocks */
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nblk > 1)
+    for (int blk = 0; blk < nblk; blk++) {
+        int h0 = blk * SGSNN_ROWS, hn = H - h0 < SGSNN_ROWS ? H - h0 : SGSNN_ROWS;
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, hn, D, nb, 1.0f, cur1 + h0, H, x, D,
+                    0.0f, net->grad[0] + (size_t)h0 * D, D);
+        for (int h = h0; h < h0 + hn; h++) {
+            double sum = 0.0;
+            for (int b = 0; b < nb; b++)
+                sum += cur1[(size_t)b * H + h];
+            net->grad[1][h] = (float)sum;
+        }
+    }
+    /* dW2, db2 = sum of the chunk gradients, always in chunk order */
+    for (int q = 0; q < 2; q++) {
+        const size_t n = net->len[2 + q];
+        const float *cg = net->cgrad[q];
+        float *g = net->grad[2 + q];
+        for (size_t i = 0; i < n; i++) {
+            float sum = cg[i];
+            for (int c = 1; c < nc; c++)
+                sum += cg[(size_t)c * n + i];
+            g[i] = sum;
+        }
+    }
+    return SM_OK;
+}
+
+/* Forward + backward on nb samples; x rows contiguous. */
+static sm_status backprop(sm_sgsnn *net, const float *x, const int *y, int nb, double *loss_out,
+                          int *correct_out, sm_error *err)
+{
+    sm_status st = run_minibatch(net, x, y, nb, 1, err);
+    if (st != SM_OK) return st;
+    const int O = net->p.n_out;
+    double loss = 0.0;
+    int correct = 0;
+    for (int b = 0; b < nb; b++) {
+        loss += net->sloss[b];
+        correct += argmax_lowest(net->cnt + (size_t)b * O, O) == y[b];
+    }
+    loss /= nb;
+    if (!isfinite(loss))
+        return sm_error_set(err, SM_ENUMERIC, "sgsnn: the loss is %g (non-finite)", loss);
+    if (loss_out) *loss_out = loss;
+    if (correct_out) *correct_out = correct;
+    return SM_OK;
+}
+
+static sm_status check_labels(const sm_sgsnn *net, const int *y, int n, const char *what,
+                              sm_error *err)
+{
+    for (int i = 0; i < n; i++)
+        if (y[i] < 0 || y[i] >= net->p.n_out)
+            return sm_error_set(err, SM_EINVAL, "sgsnn: %s label %d at index %d is outside [0, %d)",
+                                what, y[i], i, net->p.n_out);
+    return SM_OK;
+}
+
+sm_status sm_sgsnn_backprop(sm_sgsnn *net, const float *x, const int *y, int n, double *loss,
+                            int *n_correct, sm_error *err)
+{
+    if (!net || !x || !y)
+        return sm_error_set(err, SM_EINVAL, "sgsnn_backprop: NULL network, inputs or labels");
+    if (n < 1 || n > net->p.batch_size)
+        return sm_error_set(err, SM_EINVAL,
+                            "sgsnn_backprop: minibatch of %d samples, expected 1..%d", n,
+                            net->p.batch_size);
+    sm_status st = check_labels(net, y, n, "minibatch", err);
+    if (st != SM_OK) return st;
+    int saved = blas_serial_begin();
+    st = backprop(net, x, y, n, loss, n_correct, err);
+    blas_serial_end(saved);
+    return st;
+}
+
+/* ---------------------------------------------------------------- Adam */
+
+void sm_sgsnn_adam_update(float *p, const float *g, float *m, float *v, size_t n, long step,
+                          float lr, float beta1, float beta2, float eps)
+{
+    /* As torch.optim.Adam (single-tensor path): the bias corrections in double, the
+     * elementwise work in float; m is updated by lerp as PyTorch does. */
+    double bc1 = 1.0 - pow((double)beta1, (double)step);
+    double bc2 = 1.0 - pow((double)beta2, (double)step);
+    float step_size = (float)((double)lr / bc1);
+    float bc2_sqrt = (float)sqrt(bc2);
+    float w1 = 1.0f - beta1, w2 = 1.0f - beta2;
+    for (size_t i = 0; i < n; i++) {
+        m[i] += w1 * (g[i] - m[i]);
+        v[i] = beta2 * v[i] + w2 * g[i] * g[i];
+        float denom = sqrtf(v[i]) / bc2_sqrt + eps;
+        p[i] -= step_size * (m[i] / denom);
+    }
+}
+
+void sm_sgsnn_adam_step(sm_sgsnn *net)
+{
+    const sm_sgsnn_params *p = &net->p;
+    net->adam_t++;
+    /* W1 dominates: split it into chunks, each updated independently (elementwise, so
+     * the result does not depend on the split). */
+    const size_t block = 16384;
+    for (int k = 0; k < 4; k++) {
+        size_t n = net->len[k], nblocks = (n + block - 1) / block;
+        float *par = net->par[k], *m = net->adam_m[k], *v = net->adam_v[k];
+        const float *g = net->grad[k];
+        long t = net->adam_t;
+#pragma omp parallel for schedule(static) num_threads(n_threads(net)) if (nblocks > 1)
+        for (size_t c = 0; c < nblocks; c++) {
+            size_t lo = c * block, len = lo + block > n ? n - lo : block;
+            sm_sgsnn_adam_update(par + lo, g + lo, m + lo, v + lo, len, t, p->lr, p->adam_beta1,
+                                 p->adam_beta2, p->adam_eps);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- evaluation */
+
+sm_status sm_sgsnn_predict(sm_sgsnn *net, const float *x, int n, int *pred, float *counts,
+                           sm_error *err)
+{
+    if (!net || (n > 0 && !x))
+        return sm_error_set(err, SM_EINVAL, "sgsnn_predict: NULL network or inputs");
+    if (n < 0) return sm_error_set(err, SM_EINVAL, "sgsnn_predict: negative count %d", n);
+    const int B = net->p.batch_size, D = net->p.n_in, O = net->p.n_out;
+    int saved = blas_serial_begin();
+    for (int start = 0; start < n; start += B) {
+        int nb = n - start < B ? n - start : B;
+        sm_status st = run_minibatch(net, x + (size_t)start * D, NULL, nb, 0, err);
+        if (st != SM_OK) {
+            blas_serial_end(saved);
+            return st;
+        }
+        for (int b = 0; b < nb; b++) {
+            const float *c = net->cnt + (size_t)b * O;
+            if (pred) pred[start + b] = argmax_lowest(c, O);
+            if (counts) memcpy(counts + (size_t)(start + b) * O, c, (size_t)O * sizeof(float));
+        }
+    }
+    blas_serial_end(saved);
+    return SM_OK;
+}
+
+sm_status sm_sgsnn_evaluate(sm_sgsnn *net, const float *x, const int *y, int n, double *accuracy,
+                            double *loss, sm_error *err)
+{
+    if (!net || (n > 0 && (!x || !y)))
+        return sm_error_set(err, SM_EINVAL, "sgsnn_evaluate: NULL network, inputs or labels");
+    if (n < 0) return sm_error_set(err, SM_EINVAL, "sgsnn_evaluate: negative count %d", n);
+    sm_status st = check_labels(net, y, n, "evaluation", err);
+    if (st != SM_OK) return st;
+    const int B = net->p.batch_size, D = net->p.n_in, O = net->p.n_out;
+    double lsum = 0.0;
+    long correct = 0;
+    int saved = blas_serial_begin();
+    for (int start = 0; start < n; start += B) {
+        int nb = n - start < B ? n - start : B;
+        st = run_minibatch(net, x + (size_t)start * D, y + start, nb, 0, err);
+        if (st != SM_OK) {
+            blas_serial_end(saved);
+            return st;
+        }
+        for (int b = 0; b < nb; b++) {
+            lsum += net->sloss[b];
+            correct += argmax_lowest(net->cnt + (size_t)b * O, O) == y[start + b];
+        }
+    }
+    blas_serial_end(saved);
+    if (accuracy) *accuracy = n > 0 ? (double)correct / n : NAN;
+    if (loss) *loss = n > 0 ? lsum / n : NAN;
+    return SM_OK;
+}
+
+/* ---------------------------------------------------------------- sleep */
+
+void sm_sgsnn_powerlaw_map(float *w, size_t n, float target, float lambda)
+{
+    const double tg = target, lam = lambda;
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (size_t i = 0; i < n; i++) {
+        double a = fabs((double)w[i]);
+        if (a == 0.0) continue;
+        double m = tg * pow(a / tg, lam);
+        w[i] = (float)(w[i] < 0.0f ? -m : m);
+    }
+}
+
+void sm_sgsnn_stdp_step(int n_pre, int n_post, const float *s_pre, const float *s_post,
+                        float *x_pre, float *x_post, float decay, float a_plus, float a_minus,
+                        float *dw)
+{
+    for (int j = 0; j < n_pre; j++)
+        x_pre[j] = decay * x_pre[j] + s_pre[j];
+    for (int i = 0; i < n_post; i++)
+        x_post[i] = decay * x_post[i] + s_post[i];
+    /* potentiation: each post spike adds a_plus x (presynaptic traces) to its row */
+    for (int i = 0; i < n_post; i++) {
+        if (s_post[i] == 0.0f) continue;
+        float *row = dw + (size_t)i * n_pre;
+        float a = a_plus * s_post[i];
+        for (int j = 0; j < n_pre; j++)
+            row[j] += a * x_pre[j];
+    }
+    /* depression: each pre spike subtracts a_minus x (postsynaptic traces) from its column */
+    for (int j = 0; j < n_pre; j++) {
+        if (s_pre[j] == 0.0f) continue;
+        float a = a_minus * s_pre[j];
+        for (int i = 0; i < n_post; i++)
+            dw[(size_t)i * n_pre + j] -= a * x_post[i];
+    }
+}
+
+sm_status sm_sgsnn_sleep_pass(sm_sgsnn *net, sm_error *err)
+{
+    const sm_sgsnn_params *p = &net->p;
+    const int D = p->n_in, H = p->n_hidden, O = p->n_out;
+    const float beta = p->beta, thr = p->threshold, sd = p->sleep_noise_sd;
+    const float decay = expf(-1.0f / p->stdp_tau);
+    const int N = H + O;
+
+    /* state (one network, no batch): membranes, spikes, traces, noise */
+    float *buf = falloc((size_t)D * 2 + (size_t)H * 5 + (size_t)O * 5 + (size_t)N);
+    if (!buf) return sm_error_set(err, SM_ENOMEM, "sgsnn_sleep_pass: out of memory");
+    float *s_in = buf, *x_in = s_in + D; /* the input layer: silent, so its trace stays 0 */
+    float *mem1 = x_in + D, *s1 = mem1 + H, *s1_prev = s1 + H;
+    float *x1_post = s1_prev + H, *x1_pre = x1_post + H;
+    float *mem2 = x1_pre + H, *s2 = mem2 + O, *s2_prev = s2 + O, *x2 = s2_prev + O;
+    float *cur2 = x2 + O, *noise = cur2 + O;
+    int *spk = malloc((size_t)H * sizeof(int));
+    if (!spk) {
+        free(buf);
+        return sm_error_set(err, SM_ENOMEM, "sgsnn_sleep_pass: out of memory");
+    }
+    memset(net->dw1, 0, net->len[0] * sizeof(float));
+    memset(net->dw2, 0, net->len[2] * sizeof(float));
+    const float *w2 = net->par[2], *b1 = net->par[1], *b2 = net->par[3];
+
+    for (int t = 0; t < p->sleep_steps; t++) {
+        uint64_t counter = net->sleep_step++;
+        for (int k = 0; k < N; k += 4) {
+            sm_rng_words w =
+                sm_rng_block(p->seed, SM_STREAM_SGSNN, counter, PURPOSE_NOISE | (uint32_t)(k / 4));
+            double z[4];
+            sm_rng_normal2(w.w[0], w.w[1], &z[0], &z[1]);
+            sm_rng_normal2(w.w[2], w.w[3], &z[2], &z[3]);
+            for (int q = 0; q < 4 && k + q < N; q++)
+                noise[k + q] = (float)((double)sd * z[q]);
+        }
+        /* hidden: zero input, so the current is the bias alone */
+        int nspk = 0;
+        for (int h = 0; h < H; h++) {
+            float m = beta * mem1[h] + b1[h] + noise[h] - s1_prev[h] * thr;
+            mem1[h] = m;
+            s1[h] = m > thr ? 1.0f : 0.0f;
+            if (s1[h] != 0.0f) spk[nspk++] = h;
+        }
+        /* output: current = b2 + W2 s1, summed over the hidden spikes only */
+        for (int o = 0; o < O; o++) {
+            const float *row = w2 + (size_t)o * H;
+            float c = b2[o];
+            for (int q = 0; q < nspk; q++)
+                c += row[spk[q]];
+            cur2[o] = c;
+        }
+        for (int o = 0; o < O; o++) {
+            float m = beta * mem2[o] + cur2[o] + noise[H + o] - s2_prev[o] * thr;
+            mem2[o] = m;
+            s2[o] = m > thr ? 1.0f : 0.0f;
+        }
+        /* STDP on both layers. The hidden trace appears twice (post of W1, pre of W2) so
+         * that each call advances its own copy once per step. */
+        sm_sgsnn_stdp_step(D, H, s_in, s1, x_in, x1_post, decay, p->stdp_a_plus, p->stdp_a_minus,
+                           net->dw1);
+        sm_sgsnn_stdp_step(H, O, s1, s2, x1_pre, x2, decay, p->stdp_a_plus, p->stdp_a_minus,
+                           net->dw2);
+        memcpy(s1_prev, s1, (size_t)H * sizeof(float));
+        memcpy(s2_prev, s2, (size_t)O * sizeof(float));
+    }
+    free(spk);
+    free(buf);
+
+    for (size_t i = 0; i < net->len[0]; i++)
+        net->par[0][i] += p->stdp_lr * net->dw1[i];
+    for (size_t i = 0; i < net->len[2]; i++)
+        net->par[2][i] += p->stdp_lr * net->dw2[i];
+    sm_sgsnn_powerlaw_map(net->par[0], net->len[0], p->sleep_target, p->sleep_lambda);
+    sm_sgsnn_powerlaw_map(net->par[2], net->len[2], p->sleep_target, p->sleep_lambda);
+    net->sleep_passes++;
+    return SM_OK;
+}
+
+int sm_sgsnn_sleep_phase(sm_sgsnn *net, int max_iters)
+{
+    const double w0 = net->w0[0] + net->w0[1];
+    int done = 0;
+    while (done < max_iters) {
+        if (sm_sgsnn_sleep_pass(net, NULL) != SM_OK) break;
+        done++;
+        if (net->p.sleep_stop > 0.0) {
+            double s[2];
+            sm_sgsnn_sum_abs_w(net, s);
+            if (s[0] + s[1] <= net->p.sleep_stop * w0) break;
+        }
+    }
+    return done;
+}
+
+long sm_sgsnn_sleep_period(double rate)
+{
+    if (!(rate > 0.0)) return 0;
+    double q = floor(1.0 / rate + 1e-9);
+    return q < 1.0 ? 1 : (long)q;
+}
+
+/* ---------------------------------------------------------------- training */
+
+static sm_status train_epoch(sm_sgsnn *net, const float *x, const int *y, int n,
+                             const float *x_test, const int *y_test, int n_test,
+                             sm_sgsnn_epoch_stats *stats, sm_error *err)
+{
+    if (!net || !x || !y || n < 1)
+        return sm_error_set(err, SM_EINVAL,
+                            "sgsnn_train_epoch: needs a network and at least one sample (n = %d)",
+                            n);
+    if (n_test < 0 || (n_test > 0 && (!x_test || !y_test)))
+        return sm_error_set(err, SM_EINVAL, "sgsnn_train_epoch: bad test set (n_test = %d)",
+                            n_test);
+    sm_status st = check_labels(net, y, n, "training", err);
+    if (st == SM_OK) st = check_labels(net, y_test, n_test, "test", err);
+    if (st != SM_OK) return st;
+    const sm_sgsnn_params *p = &net->p;
+    const int D = p->n_in, B = p->batch_size;
+    double t0 = now_seconds(), t_sleep = 0.0, t_eval = 0.0;
+
+    int *order = malloc((size_t)n * sizeof(int));
+    if (!order) return sm_error_set(err, SM_ENOMEM, "sgsnn_train_epoch: out of memory");
+    for (int i = 0; i < n; i++)
+        order[i] = i;
+    sm_rng r;
+    sm_rng_init(&r, p->seed, SM_STREAM_SGSNN,
+                PURPOSE_SHUFFLE | ((uint32_t)net->epoch & 0x0fffffffu));
+    sm_rng_shuffle(&r, order, n);
+
+    const long period =
+        p->sleep_mode == SM_SGSNN_SLEEP_PUBLISHED ? sm_sgsnn_sleep_period(p->sleep_rate) : 0;
+    int passes = 0;
+    double loss_sum = 0.0;
+    long correct = 0;
+    for (int start = 0; start < n && st == SM_OK; start += B) {
+        int nb = n - start < B ? n - start : B;
+        for (int b = 0; b < nb; b++) {
+            memcpy(net->xb + (size_t)b * D, x + (size_t)order[start + b] * D,
+                   (size_t)D * sizeof(float));
+            net->yb[b] = y[order[start + b]];
+        }
+        double loss = 0.0;
+        int c = 0;
+        st = backprop(net, net->xb, net->yb, nb, &loss, &c, err);
+        if (st != SM_OK) break;
+        loss_sum += loss * nb;
+        correct += c;
+        sm_sgsnn_adam_step(net);
+        net->minibatches++;
+        if (period > 0 && net->minibatches % period == 0) {
+            double ts = now_seconds();
+            st = sm_sgsnn_sleep_pass(net, err);
+            passes++;
+            t_sleep += now_seconds() - ts;
+        }
+    }
+    free(order);
+    if (st != SM_OK) return st;
+
+    double s[2];
+    if (p->sleep_mode == SM_SGSNN_SLEEP_EPOCH && p->sleep_rate > 0.0) {
+        sm_rng_words w = sm_rng_block(p->seed, SM_STREAM_SGSNN, (uint64_t)net->epoch, PURPOSE_COIN);
+        if (sm_u01(w.w[0]) < p->sleep_rate) {
+            double ts = now_seconds();
+            passes += sm_sgsnn_sleep_phase(net, p->sleep_max_iters);
+            t_sleep += now_seconds() - ts;
+        }
+    } else if (p->sleep_mode == SM_SGSNN_SLEEP_TRIGGERED) {
+        sm_sgsnn_sum_abs_w(net, s);
+        if (s[0] + s[1] > p->sleep_trigger * (net->w0[0] + net->w0[1])) {
+            double ts = now_seconds();
+            passes += sm_sgsnn_sleep_phase(net, p->sleep_max_iters);
+            t_sleep += now_seconds() - ts;
+        }
+    }
+    net->epoch++;
+
+    double acc = NAN, tloss = NAN;
+    if (n_test > 0) {
+        double te = now_seconds();
+        st = sm_sgsnn_evaluate(net, x_test, y_test, n_test, &acc, &tloss, err);
+        t_eval = now_seconds() - te;
+        if (st != SM_OK) return st;
+    }
+    if (stats) {
+        memset(stats, 0, sizeof *stats);
+        stats->epoch = net->epoch;
+        stats->train_loss = loss_sum / n;
+        stats->train_acc = (double)correct / n;
+        stats->test_acc = acc;
+        stats->test_loss = tloss;
+        sm_sgsnn_sum_abs_w(net, stats->sum_abs_w);
+        stats->sum_abs_w0[0] = net->w0[0];
+        stats->sum_abs_w0[1] = net->w0[1];
+        stats->sleep_passes = passes;
+        stats->sleep_passes_total = net->sleep_passes;
+        stats->minibatches_total = net->minibatches;
+        stats->sleep_seconds = t_sleep;
+        stats->eval_seconds = t_eval;
+        stats->wall_seconds = now_seconds() - t0;
+    }
+    return SM_OK;
+}
+
+sm_status sm_sgsnn_train_epoch(sm_sgsnn *net, const float *x, const int *y, int n,
+                               const float *x_test, const int *y_test, int n_test,
+                               sm_sgsnn_epoch_stats *stats, sm_error *err)
+{
+    int saved = blas_serial_begin();
+    sm_status st = train_epoch(net, x, y, n, x_test, y_test, n_test, stats, err);
+    blas_serial_end(saved);
+    return st;
+}
+
+sm_status sm_sgsnn_train(sm_sgsnn *net, const float *x, const int *y, int n, const float *x_test,
+                         const int *y_test, int n_test, sm_sgsnn_epoch_fn cb, void *user,
+                         sm_error *err)
+{
+    if (!net) return sm_error_set(err, SM_EINVAL, "sgsnn_train: NULL network");
+    for (int e = 0; e < net->p.epochs; e++) {
+        sm_sgsnn_epoch_stats st;
+        sm_status s = sm_sgsnn_train_epoch(net, x, y, n, x_test, y_test, n_test, &st, err);
+        if (s != SM_OK) return s;
+        if (cb && cb(&st, user)) break;
+    }
+    return SM_OK;
+}
+
+/* ---------------------------------------------------------------- checkpoint state */
+
+/* Layout: the four parameter arrays, then their Adam m and v, then the counters and W0.
+ * Gradients and workspaces are recomputed before they are read, so they are not state. */
+typedef struct sgsnn_counters {
+    long adam_t, minibatches, sleep_passes;
+    int epoch, pad;
+    uint64_t sleep_step;
+    double w0[2];
+} sgsnn_counters;
+
+size_t sm_sgsnn_state_size(const sm_sgsnn *net)
+{
+    size_t n = 0;
+    for (int k = 0; k < 4; k++)
+        n += 3 * net->len[k] * sizeof(float);
+    return n + sizeof(sgsnn_counters);
+}
+
+void sm_sgsnn_state_save(const sm_sgsnn *net, void *buf)
+{
+    char *b = buf;
+    float *const *arrays[3] = {net->par, net->adam_m, net->adam_v};
+    for (int a = 0; a < 3; a++)
+        for (int k = 0; k < 4; k++) {
+            memcpy(b, arrays[a][k], net->len[k] * sizeof(float));
+            b += net->len[k] * sizeof(float);
+        }
+    sgsnn_counters c;
+    memset(&c, 0, sizeof c);
+    c.adam_t = net->adam_t;
+    c.minibatches = net->minibatches;
+    c.sleep_passes = net->sleep_passes;
+    c.epoch = net->epoch;
+    c.sleep_step = net->sleep_step;
+    c.w0[0] = net->w0[0];
+    c.w0[1] = net->w0[1];
+    memcpy(b, &c, sizeof c);
+}
+
+void sm_sgsnn_state_load(sm_sgsnn *net, const void *buf)
+{
+    const char *b = buf;
+    float **arrays[3] = {net->par, net->adam_m, net->adam_v};
+    for (int a = 0; a < 3; a++)
+        for (int k = 0; k < 4; k++) {
+            memcpy(arrays[a][k], b, net->len[k] * sizeof(float));
+            b += net->len[k] * sizeof(float);
+        }
+    sgsnn_counters c;
+    memcpy(&c, b, sizeof c);
+    net->adam_t = c.adam_t;
+    net->minibatches = c.minibatches;
+    net->sleep_passes = c.sleep_passes;
+    net->epoch = c.epoch;
+    net->sleep_step = c.sleep_step;
+    net->w0[0] = c.w0[0];
+    net->w0[1] = c.w0[1];
+}

@@ -1,0 +1,960 @@
+/* Tables and figures of a sweep, from its cell documents (see include/somnus/sweep.h and
+ * docs/sweep.md). */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "somnus/core/fileio.h"
+#include "somnus/analysis/plot.h"
+#include "somnus/io/results.h"
+#include "somnus/protocol/sweep.h"
+
+void sm_sweep_report_opts_default(sm_sweep_report_opts *o)
+{
+    o->rate_param = "sleep.rate";
+    o->seed_param = "run.seed";
+    o->compare_rate = NAN;
+}
+
+/* ------------------------------------------------------------------ JSON access */
+
+static double num(const json_t *v)
+{
+    return json_is_number(v) ? json_number_value(v) : json_is_boolean(v) ? json_is_true(v) : NAN;
+}
+
+static const char *param_of(json_t *doc, const char *name)
+{
+    const char *s = json_string_value(
+        json_object_get(json_object_get(json_object_get(doc, "sweep"), "params"), name));
+    return s ? s : "";
+}
+
+static const char *cell_id(json_t *doc)
+{
+    const char *s = json_string_value(json_object_get(json_object_get(doc, "sweep"), "id"));
+    return s ? s : "";
+}
+
+static const char *model_of(json_t *doc)
+{
+    const char *s = json_string_value(json_object_get(doc, "model"));
+    return s ? s : "";
+}
+
+static double final_num(json_t *doc, const char *key)
+{
+    return num(json_object_get(json_object_get(doc, "final"), key));
+}
+
+static size_t eval_rows(json_t *doc)
+{
+    json_t *tab = json_object_get(doc, "evaluations");
+    const char *key;
+    json_t *col;
+    size_t n = 0;
+    for (key = json_object_iter_key(json_object_iter(tab));
+         key && (col = json_object_iter_value(json_object_key_to_iter(key)));
+         key = json_object_iter_key(json_object_iter_next(tab, json_object_key_to_iter(key))))
+        if (json_array_size(col) > n) n = json_array_size(col);
+    return n;
+}
+
+static double eval_num(json_t *doc, const char *col, size_t row)
+{
+    return num(json_array_get(json_object_get(json_object_get(doc, "evaluations"), col), row));
+}
+
+/* Appends the keys of `obj` (scalars only when `scalars`) that `names` lacks. */
+static void union_keys(json_t *names, json_t *obj, int scalars)
+{
+    const char *key;
+    json_t *v;
+    for (key = json_object_iter_key(json_object_iter(obj));
+         key && (v = json_object_iter_value(json_object_key_to_iter(key)));
+         key = json_object_iter_key(json_object_iter_next(obj, json_object_key_to_iter(key)))) {
+        if (scalars && (json_is_object(v) || json_is_array(v))) continue;
+        size_t i;
+        json_t *n;
+        int found = 0;
+        for (i = 0; i < json_array_size(names) && (n = json_array_get(names, i)); i++)
+            if (!strcmp(json_string_value(n), key)) found = 1;
+        if (!found) json_array_append_new(names, json_string(key));
+    }
+}
+
+/* ------------------------------------------------------------------ CSV */
+
+static void csv_text(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\n\r") && *s != ' ') {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void csv_num(FILE *f, double v)
+{
+    if (isfinite(v)) fprintf(f, "%.10g", v);
+}
+
+static void csv_value(FILE *f, const json_t *v)
+{
+    if (json_is_integer(v))
+        fprintf(f, "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v))
+        csv_num(f, json_real_value(v));
+    else if (json_is_string(v))
+        csv_text(f, json_string_value(v));
+    else if (json_is_boolean(v))
+        fputs(json_is_true(v) ? "true" : "false", f);
+}
+
+static void csv_axes(FILE *f, json_t *doc, json_t *axes)
+{
+    size_t i;
+    json_t *a;
+    for (i = 0; i < json_array_size(axes) && (a = json_array_get(axes, i)); i++) {
+        csv_text(f, param_of(doc, json_string_value(a)));
+        fputc(',', f);
+    }
+    csv_text(f, cell_id(doc));
+    fputc(',', f);
+    csv_text(f, model_of(doc));
+}
+
+static void csv_header(FILE *f, json_t *axes)
+{
+    size_t i;
+    json_t *a;
+    for (i = 0; i < json_array_size(axes) && (a = json_array_get(axes, i)); i++)
+        fprintf(f, "%s,", json_string_value(a));
+    fputs("cell,model", f);
+}
+
+static sm_status open_out(sm_atomic_file *af, const char *dir, const char *name, sm_error *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return sm_atomic_open(af, path, err);
+}
+
+static sm_status write_runs(const char *dir, json_t *cells, json_t *axes, sm_error *err)
+{
+    json_t *cols = json_array();
+    size_t i, k;
+    json_t *doc, *c;
+    for (i = 0; i < json_array_size(cells) && (doc = json_array_get(cells, i)); i++)
+        union_keys(cols, json_object_get(doc, "evaluations"), 0);
+    sm_atomic_file af;
+    sm_status st = open_out(&af, dir, "runs.csv", err);
+    if (st != SM_OK) {
+        json_decref(cols);
+        return st;
+    }
+    FILE *f = af.fp;
+    csv_header(f, axes);
+    for (k = 0; k < json_array_size(cols) && (c = json_array_get(cols, k)); k++)
+        fprintf(f, ",%s", json_string_value(c));
+    fputs(",test_accuracy,test_phi\n", f);
+    for (i = 0; i < json_array_size(cells) && (doc = json_array_get(cells, i)); i++) {
+        json_t *tab = json_object_get(doc, "evaluations");
+        const size_t n = eval_rows(doc);
+        for (size_t r = 0; r < n; r++) {
+            csv_axes(f, doc, axes);
+            for (k = 0; k < json_array_size(cols) && (c = json_array_get(cols, k)); k++) {
+                fputc(',', f);
+                csv_value(f, json_array_get(json_object_get(tab, json_string_value(c)), r));
+            }
+            fputc(',', f);
+            csv_num(f, final_num(doc, "test_accuracy"));
+            fputc(',', f);
+            csv_num(f, final_num(doc, "test_phi"));
+            fputc('\n', f);
+        }
+    }
+    json_decref(cols);
+    return sm_atomic_commit(&af, err);
+}
+
+static const char *const TIMING_COLS[] = {"wall_s", "train_steps_per_s"};
+
+static sm_status write_final(const char *dir, json_t *cells, json_t *axes, sm_error *err)
+{
+    json_t *fcols = json_array(), *ccols = json_array(), *lcols = json_array();
+    size_t i, k;
+    json_t *doc, *c;
+    for (i = 0; i < json_array_size(cells) && (doc = json_array_get(cells, i)); i++) {
+        union_keys(fcols, json_object_get(doc, "final"), 1);
+        union_keys(ccols, json_object_get(doc, "counters"), 1);
+        const char *key;
+        for (key = json_object_iter_key(json_object_iter(json_object_get(doc, "evaluations"))); key;
+             key = json_object_iter_key(json_object_iter_next(json_object_get(doc, "evaluations"),
+                                                              json_object_key_to_iter(key)))) {
+            if (strncmp(key, "sum_abs_", 8) != 0 && strcmp(key, "val_accuracy") != 0) continue;
+            json_t *tmp = json_object();
+            json_object_set_new(tmp, key, json_null());
+            union_keys(lcols, tmp, 0);
+            json_decref(tmp);
+        }
+    }
+    sm_atomic_file af;
+    sm_status st = open_out(&af, dir, "final.csv", err);
+    if (st == SM_OK) {
+        FILE *f = af.fp;
+        csv_header(f, axes);
+        for (k = 0; k < json_array_size(fcols) && (c = json_array_get(fcols, k)); k++)
+            fprintf(f, ",%s", json_string_value(c));
+        for (k = 0; k < json_array_size(lcols) && (c = json_array_get(lcols, k)); k++)
+            fprintf(f, ",last_%s", json_string_value(c));
+        for (k = 0; k < json_array_size(ccols) && (c = json_array_get(ccols, k)); k++)
+            fprintf(f, ",%s", json_string_value(c));
+        for (k = 0; k < 2; k++)
+            fprintf(f, ",%s", TIMING_COLS[k]);
+        fputc('\n', f);
+        for (i = 0; i < json_array_size(cells) && (doc = json_array_get(cells, i)); i++) {
+            csv_axes(f, doc, axes);
+            for (k = 0; k < json_array_size(fcols) && (c = json_array_get(fcols, k)); k++) {
+                fputc(',', f);
+                csv_value(f, json_object_get(json_object_get(doc, "final"), json_string_value(c)));
+            }
+            const size_t n = eval_rows(doc);
+            for (k = 0; k < json_array_size(lcols) && (c = json_array_get(lcols, k)); k++) {
+                fputc(',', f);
+                if (n) csv_num(f, eval_num(doc, json_string_value(c), n - 1));
+            }
+            for (k = 0; k < json_array_size(ccols) && (c = json_array_get(ccols, k)); k++) {
+                fputc(',', f);
+                csv_value(f,
+                          json_object_get(json_object_get(doc, "counters"), json_string_value(c)));
+            }
+            for (k = 0; k < 2; k++) {
+                fputc(',', f);
+                csv_value(f, json_object_get(json_object_get(doc, "timing"), TIMING_COLS[k]));
+            }
+            fputc('\n', f);
+        }
+        st = sm_atomic_commit(&af, err);
+    }
+    json_decref(fcols);
+    json_decref(ccols);
+    json_decref(lcols);
+    return st;
+}
+
+/* ------------------------------------------------------------------ groups */
+
+/* Cells grouped by the values of every axis except the skipped ones (and by model),
+ * in order of first appearance. */
+typedef struct group {
+    int first;  /* index of the first cell */
+    int n;      /* cells */
+    int *cells; /* indices into the cells array */
+} group;
+
+typedef struct groups {
+    int n;
+    group *g;
+} groups;
+
+static int same_key(json_t *a, json_t *b, json_t *axes, const char *skip1, const char *skip2)
+{
+    size_t i;
+    json_t *ax;
+    for (i = 0; i < json_array_size(axes) && (ax = json_array_get(axes, i)); i++) {
+        const char *name = json_string_value(ax);
+        if ((skip1 && !strcmp(name, skip1)) || (skip2 && !strcmp(name, skip2))) continue;
+        if (strcmp(param_of(a, name), param_of(b, name)) != 0) return 0;
+    }
+    return !strcmp(model_of(a), model_of(b));
+}
+
+static int make_groups(json_t *cells, json_t *axes, const char *skip1, const char *skip2,
+                       groups *out)
+{
+    const int n = (int)json_array_size(cells);
+    out->n = 0;
+    out->g = calloc((size_t)(n ? n : 1), sizeof *out->g);
+    if (!out->g) return -1;
+    for (int c = 0; c < n; c++) {
+        json_t *doc = json_array_get(cells, (size_t)c);
+        int k = 0;
+        while (k < out->n &&
+               !same_key(json_array_get(cells, (size_t)out->g[k].first), doc, axes, skip1, skip2))
+            k++;
+        if (k == out->n) {
+            out->g[k].first = c;
+            out->g[k].cells = malloc((size_t)n * sizeof(int));
+            if (!out->g[k].cells) return -1;
+            out->n++;
+        }
+        out->g[k].cells[out->g[k].n++] = c;
+    }
+    return 0;
+}
+
+static void free_groups(groups *g)
+{
+    if (g->g)
+        for (int k = 0; k < g->n; k++)
+            free(g->g[k].cells);
+    free(g->g);
+    g->g = NULL;
+    g->n = 0;
+}
+
+/* Mean and sample sd of the finite values; *n_finite of them. */
+static void mean_sd(const double *v, int n, double *mean, double *sd, int *n_finite)
+{
+    double s = 0;
+    int m = 0;
+    for (int k = 0; k < n; k++)
+        if (isfinite(v[k])) {
+            s += v[k];
+            m++;
+        }
+    *mean = m ? s / m : NAN;
+    double q = 0;
+    for (int k = 0; k < n; k++)
+        if (isfinite(v[k])) q += (v[k] - *mean) * (v[k] - *mean);
+    *sd = m > 1 ? sqrt(q / (m - 1)) : NAN;
+    if (n_finite) *n_finite = m;
+}
+
+static void group_stat(json_t *cells, const group *g, const char *key, double *mean, double *sd)
+{
+    double *v = malloc((size_t)(g->n > 0 ? g->n : 1) * sizeof *v);
+    if (!v) {
+        *mean = *sd = NAN;
+        return;
+    }
+    for (int k = 0; k < g->n; k++) {
+        json_t *doc = json_array_get(cells, (size_t)g->cells[k]);
+        v[k] = !strcmp(key, "wall_s") ? num(json_object_get(json_object_get(doc, "timing"), key))
+                                      : final_num(doc, key);
+    }
+    mean_sd(v, g->n, mean, sd, NULL);
+    free(v);
+}
+
+static const char *const SUMMARY_STATS[] = {"test_accuracy", "test_phi", "plastic_sum_ratio",
+                                            "exc_over_w0"};
+#define N_SUMMARY_STATS 4
+
+static sm_status write_summary(const char *dir, json_t *cells, json_t *axes,
+                               const sm_sweep_report_opts *o, sm_error *err)
+{
+    groups gs;
+    if (make_groups(cells, axes, o->seed_param, NULL, &gs)) {
+        free_groups(&gs);
+        return sm_error_set(err, SM_ENOMEM, "sweep: out of memory");
+    }
+    sm_atomic_file af, am;
+    sm_status st = open_out(&af, dir, "summary.csv", err);
+    if (st == SM_OK) {
+        st = open_out(&am, dir, "summary.md", err);
+        if (st != SM_OK) sm_atomic_abort(&af);
+    }
+    if (st != SM_OK) {
+        free_groups(&gs);
+        return st;
+    }
+    FILE *f = af.fp, *m = am.fp;
+    size_t i;
+    json_t *a;
+    int seeded = 0;
+    fprintf(m, "# Sweep summary\n\n");
+    for (i = 0; i < json_array_size(axes) && (a = json_array_get(axes, i)); i++) {
+        if (!strcmp(json_string_value(a), o->seed_param)) {
+            seeded = 1;
+            continue;
+        }
+        fprintf(f, "%s,", json_string_value(a));
+    }
+    fprintf(f, "model,n");
+    for (int s = 0; s < N_SUMMARY_STATS; s++)
+        fprintf(f, ",%s_mean,%s_sd", SUMMARY_STATS[s], SUMMARY_STATS[s]);
+    fprintf(f, ",wall_s_mean\n");
+    fprintf(m,
+            "Test accuracy, phi (class separation of the test representations), plastic "
+            "weight sum at the end over its start, and the excitatory block sum over its "
+            "sleep baseline W0: mean \u00b1 sd over %s per row (n runs). %zu cells.\n\n",
+            seeded ? o->seed_param : "the runs", json_array_size(cells));
+    for (i = 0; i < json_array_size(axes) && (a = json_array_get(axes, i)); i++)
+        if (strcmp(json_string_value(a), o->seed_param) != 0)
+            fprintf(m, "| %s ", json_string_value(a));
+    fprintf(m, "| model | n | test accuracy | test phi | plastic sum ratio | exc / W0 |\n");
+    for (i = 0; i < json_array_size(axes) && (a = json_array_get(axes, i)); i++)
+        if (strcmp(json_string_value(a), o->seed_param) != 0) fprintf(m, "|---");
+    fprintf(m, "|---|---:|---:|---:|---:|---:|\n");
+    for (int k = 0; k < gs.n; k++) {
+        json_t *doc = json_array_get(cells, (size_t)gs.g[k].first);
+        for (i = 0; i < json_array_size(axes) && (a = json_array_get(axes, i)); i++) {
+            const char *name = json_string_value(a);
+            if (!strcmp(name, o->seed_param)) continue;
+            csv_text(f, param_of(doc, name));
+            fputc(',', f);
+            fprintf(m, "| %s ", param_of(doc, name));
+        }
+        csv_text(f, model_of(doc));
+        fprintf(f, ",%d", gs.g[k].n);
+        fprintf(m, "| %s | %d ", model_of(doc), gs.g[k].n);
+        for (int s = 0; s < N_SUMMARY_STATS; s++) {
+            double mean, sd;
+            group_stat(cells, &gs.g[k], SUMMARY_STATS[s], &mean, &sd);
+            fputc(',', f);
+            csv_num(f, mean);
+            fputc(',', f);
+            csv_num(f, sd);
+            if (!isfinite(mean))
+                fprintf(m, "| \u2013 ");
+            else if (isfinite(sd))
+                fprintf(m, "| %.3f \u00b1 %.3f ", mean, sd);
+            else
+                fprintf(m, "| %.3f ", mean);
+        }
+        double wm, wsd;
+        group_stat(cells, &gs.g[k], "wall_s", &wm, &wsd);
+        fputc(',', f);
+        csv_num(f, wm);
+        fputc('\n', f);
+        fprintf(m, "|\n");
+    }
+    free_groups(&gs);
+    st = sm_atomic_commit(&af, err);
+    if (st == SM_OK)
+        st = sm_atomic_commit(&am, err);
+    else
+        sm_atomic_abort(&am);
+    return st;
+}
+
+/* ------------------------------------------------------------------ figures */
+
+static double rate_of(json_t *doc, const char *rate_param)
+{
+    const char *s = param_of(doc, rate_param);
+    char *end;
+    double v = strtod(s, &end);
+    return end != s ? v : NAN;
+}
+
+static int has_axis(json_t *axes, const char *name)
+{
+    size_t i;
+    json_t *a;
+    for (i = 0; i < json_array_size(axes) && (a = json_array_get(axes, i)); i++)
+        if (!strcmp(json_string_value(a), name)) return 1;
+    return 0;
+}
+
+/* Legend text of a series group: its values (axes other than seed and rate) and the
+ * model when the models differ. */
+static void group_label(json_t *cells, json_t *axes, const sm_sweep_report_opts *o, const group *g,
+                        int models_differ, char *buf, size_t size)
+{
+    json_t *doc = json_array_get(cells, (size_t)g->first);
+    size_t len = 0, i;
+    json_t *a;
+    buf[0] = '\0';
+    for (i = 0; i < json_array_size(axes) && (a = json_array_get(axes, i)); i++) {
+        const char *name = json_string_value(a);
+        if (!strcmp(name, o->seed_param) || !strcmp(name, o->rate_param)) continue;
+        int w = snprintf(buf + len, size - len, "%s%s", len ? ", " : "", param_of(doc, name));
+        if (w < 0 || (size_t)w >= size - len) return;
+        len += (size_t)w;
+    }
+    if (models_differ || len == 0)
+        snprintf(buf + len, size - len, "%s%s", len ? ", " : "", model_of(doc));
+}
+
+static void file_suffix(const char *label, int n_groups, char *buf, size_t size)
+{
+    if (n_groups <= 1) {
+        buf[0] = '\0';
+        return;
+    }
+    size_t len = 0;
+    buf[len++] = '_';
+    for (const char *p = label; *p && len + 1 < size && len < 80; p++) {
+        const unsigned char c = (unsigned char)*p;
+        if (isalnum(c) || c == '.' || c == '-')
+            buf[len++] = (char)c;
+        else if (buf[len - 1] != '_')
+            buf[len++] = '_';
+    }
+    while (len > 1 && buf[len - 1] == '_')
+        len--;
+    buf[len] = '\0';
+}
+
+/* Rates of a series group: the summary groups (cells over seeds) inside it, by rate. */
+typedef struct rate_set {
+    int n;
+    double *rate;
+    group *cells; /* per rate: the cells (all seeds) */
+    double *mean_acc, *sd_acc;
+} rate_set;
+
+static void free_rate_set(rate_set *r)
+{
+    if (r->cells)
+        for (int k = 0; k < r->n; k++)
+            free(r->cells[k].cells);
+    free(r->rate);
+    free(r->cells);
+    free(r->mean_acc);
+    free(r->sd_acc);
+    memset(r, 0, sizeof *r);
+}
+
+static int make_rate_set(json_t *cells, const group *sg, const char *rate_param, rate_set *r)
+{
+    const int n = sg->n;
+    memset(r, 0, sizeof *r);
+    const size_t m = (size_t)(n > 0 ? n : 1);
+    r->rate = calloc(m, sizeof *r->rate);
+    r->cells = calloc(m, sizeof *r->cells);
+    r->mean_acc = calloc(m, sizeof *r->mean_acc);
+    r->sd_acc = calloc(m, sizeof *r->sd_acc);
+    if (!r->rate || !r->cells || !r->mean_acc || !r->sd_acc) return -1;
+    for (int k = 0; k < n; k++) {
+        const int c = sg->cells[k];
+        const double v = rate_of(json_array_get(cells, (size_t)c), rate_param);
+        int j = 0;
+        while (j < r->n && !(r->rate[j] == v || (isnan(v) && isnan(r->rate[j]))))
+            j++;
+        if (j == r->n) {
+            r->rate[j] = v;
+            r->cells[j].first = c;
+            r->cells[j].cells = calloc(m, sizeof(int));
+            r->n++;
+        }
+        if (!r->cells[j].cells) return -1;
+        r->cells[j].cells[r->cells[j].n++] = c;
+    }
+    /* Sort by rate (insertion sort: a handful of values). */
+    for (int a = 1; a < r->n; a++)
+        for (int b = a; b > 0 && r->rate[b] < r->rate[b - 1]; b--) {
+            double t = r->rate[b];
+            r->rate[b] = r->rate[b - 1];
+            r->rate[b - 1] = t;
+            group gt = r->cells[b];
+            r->cells[b] = r->cells[b - 1];
+            r->cells[b - 1] = gt;
+        }
+    for (int j = 0; j < r->n; j++)
+        group_stat(cells, &r->cells[j], "test_accuracy", &r->mean_acc[j], &r->sd_acc[j]);
+    return 0;
+}
+
+/* The rates drawn against each other: all when there are at most 4; otherwise 0, the
+ * compared rate (opts or best mean test accuracy among the non-zero ones) and the
+ * largest. Returns how many indices went to sel (at most 4). *cmp = the compared one. */
+static int pick_rates(const rate_set *r, double compare, int *sel, int *cmp)
+{
+    int best = -1;
+    for (int j = 0; j < r->n; j++) {
+        if (isfinite(compare)) {
+            if (fabs(r->rate[j] - compare) < 1e-9) best = j;
+        } else if (r->rate[j] != 0 && isfinite(r->mean_acc[j]) &&
+                   (best < 0 || r->mean_acc[j] > r->mean_acc[best]))
+            best = j;
+    }
+    if (best < 0) best = r->n - 1;
+    *cmp = best;
+    int n = 0;
+    if (r->n <= 4) {
+        for (int j = 0; j < r->n; j++)
+            sel[n++] = j;
+        return n;
+    }
+    if (r->rate[0] == 0 && best != 0) sel[n++] = 0;
+    sel[n++] = best;
+    if (best != r->n - 1) sel[n++] = r->n - 1;
+    return n;
+}
+
+static void rate_text(double v, char *buf, size_t size)
+{
+    snprintf(buf, size, "%.6g", v);
+}
+
+/* Mean and sd over cells of val_accuracy per evaluation row; x = batch of the first. */
+static int batch_curve(json_t *cells, const group *g, double **x, double **y, double **sd)
+{
+    size_t rows = 0;
+    for (int k = 0; k < g->n; k++) {
+        size_t r = eval_rows(json_array_get(cells, (size_t)g->cells[k]));
+        if (r > rows) rows = r;
+    }
+    *x = malloc((rows ? rows : 1) * sizeof **x);
+    *y = malloc((rows ? rows : 1) * sizeof **y);
+    *sd = malloc((rows ? rows : 1) * sizeof **sd);
+    double *v = malloc((size_t)(g->n ? g->n : 1) * sizeof *v);
+    if (!*x || !*y || !*sd || !v) {
+        free(v);
+        return -1;
+    }
+    json_t *first = json_array_get(cells, (size_t)g->first);
+    for (size_t r = 0; r < rows; r++) {
+        double b = eval_num(first, "batch", r);
+        (*x)[r] = isfinite(b) ? b : (double)r;
+        for (int k = 0; k < g->n; k++)
+            v[k] = eval_num(json_array_get(cells, (size_t)g->cells[k]), "val_accuracy", r);
+        mean_sd(v, g->n, &(*y)[r], &(*sd)[r], NULL);
+    }
+    free(v);
+    return (int)rows;
+}
+
+/* Plastic weight sum over its start, per monitor record of the training (wake and
+ * sleep), with a first point at step 0. */
+static int weight_curve(json_t *doc, double **x, double **y)
+{
+    json_t *mon = json_object_get(doc, "monitor"),
+           *net = json_object_get(json_object_get(doc, "config"), "net");
+    json_t *w0 = json_object_get(doc, "weights_initial");
+    const size_t n = json_array_size(json_object_get(mon, "step"));
+    *x = malloc((n + 1) * sizeof **x);
+    *y = malloc((n + 1) * sizeof **y);
+    if (!*x || !*y) return -1;
+    double init = 0;
+    int plastic[SM_N_PATHS];
+    for (int p = 0; p < SM_N_PATHS; p++) {
+        char key[32];
+        const char *pn = sm_pathway_name(p);
+        snprintf(key, sizeof key, "plastic_%c%c", tolower((unsigned char)pn[0]),
+                 tolower((unsigned char)pn[1]));
+        json_t *pv = json_object_get(net, key);
+        plastic[p] = !pv || json_is_true(pv);
+        if (plastic[p]) init += num(json_object_get(json_object_get(w0, pn), "sum_abs"));
+    }
+    (*x)[0] = 0;
+    (*y)[0] = 1;
+    size_t m = 1;
+    for (size_t r = 0; r < n; r++) {
+        /* The final readout's test-phase records (weights frozen) are not training. */
+        const char *ph = json_string_value(json_array_get(json_object_get(mon, "phase"), r));
+        if (ph && !strcmp(ph, "test")) continue;
+        double s = 0;
+        for (int p = 0; p < SM_N_PATHS; p++) {
+            if (!plastic[p]) continue;
+            char key[32];
+            snprintf(key, sizeof key, "%s_sum_abs", sm_pathway_name(p));
+            s += num(json_array_get(json_object_get(mon, key), r));
+        }
+        (*x)[m] = num(json_array_get(json_object_get(mon, "step"), r));
+        (*y)[m++] = init > 0 ? s / init : NAN;
+    }
+    return (int)m;
+}
+
+/* Sleep episodes as [start, end) steps from the monitor records: each record covers
+ * (step - steps, step] and counts its sleep steps; an episode is one contiguous block.
+ * A block at the end of a record continues into the next record when that one starts
+ * asleep; a block inside a record starts where the wake count reaches a multiple of
+ * sleep.period. */
+static int sleep_bands(json_t *doc, double **lo, double **hi)
+{
+    json_t *mon = json_object_get(doc, "monitor");
+    json_t *step = json_object_get(mon, "step"), *steps = json_object_get(mon, "steps");
+    json_t *slept = json_object_get(mon, "sleep_steps"), *phase = json_object_get(mon, "phase");
+    json_t *wake = json_object_get(mon, "wake_steps");
+    const double period =
+        num(json_object_get(json_object_get(json_object_get(doc, "config"), "sleep"), "period"));
+    const size_t n = json_array_size(step);
+    *lo = malloc((n ? n : 1) * sizeof **lo);
+    *hi = malloc((n ? n : 1) * sizeof **hi);
+    if (!*lo || !*hi) return -1;
+    int m = 0;
+    for (size_t r = 0; r < n; r++) {
+        const double s = num(json_array_get(slept, r));
+        if (!(s > 0)) continue;
+        const double end = num(json_array_get(step, r)), len = num(json_array_get(steps, r));
+        const double start = end - len;
+        const char *ph = json_string_value(json_array_get(phase, r));
+        const char *prev = r ? json_string_value(json_array_get(phase, r - 1)) : NULL;
+        double a;
+        if (prev && !strcmp(prev, "sleep"))
+            a = start;
+        else if (ph && !strcmp(ph, "sleep"))
+            a = end - s;
+        else {
+            const double w_prev = r ? num(json_array_get(wake, r - 1)) : 0;
+            const double w_now = num(json_array_get(wake, r));
+            double before = period > 0 ? ceil(w_prev / period) * period - w_prev : NAN;
+            if (!(before >= 0 && before <= w_now - w_prev)) before = (len - s) / 2;
+            a = start + before;
+        }
+        if (m > 0 && a <= (*hi)[m - 1] + 0.5)
+            (*hi)[m - 1] = a + s > (*hi)[m - 1] ? a + s : (*hi)[m - 1];
+        else {
+            (*lo)[m] = a;
+            (*hi)[m] = a + s;
+            m++;
+        }
+    }
+    return m;
+}
+
+static sm_status plot_path(char *buf, size_t size, const char *dir, const char *name,
+                           const char *suffix)
+{
+    snprintf(buf, size, "%s/plots/%s%s.png", dir, name, suffix);
+    return SM_OK;
+}
+
+static sm_status plot_weights(const char *dir, json_t *doc, int *written, sm_error *err)
+{
+    char npy[4096], png[4096];
+    snprintf(npy, sizeof npy, "%s/cells/%s.se.npy", dir, cell_id(doc));
+    FILE *probe = fopen(npy, "rb");
+    if (!probe) return SM_OK; /* no weights (SG-SNN, or removed): no figure */
+    fclose(probe);
+    float *w;
+    int rows, cols;
+    sm_status st = sm_npy_read_f32(npy, &w, &rows, &cols, err);
+    if (st != SM_OK) return st;
+    json_t *in = json_object_get(json_object_get(doc, "config"), "input");
+    int tw = (int)num(json_object_get(in, "width")), th = (int)num(json_object_get(in, "height"));
+    if (tw * th != cols) {
+        tw = cols;
+        th = 1;
+    }
+    snprintf(png, sizeof png, "%s/plots/se_weights_%s.png", dir, cell_id(doc));
+    char title[512];
+    int len = snprintf(title, sizeof title, "S->E weights of the %d E neurons:", rows);
+    const char *key;
+    json_t *v;
+    for (key = json_object_iter_key(
+             json_object_iter(json_object_get(json_object_get(doc, "sweep"), "params")));
+         key && (v = json_object_iter_value(json_object_key_to_iter(key)));
+         key = json_object_iter_key(
+             json_object_iter_next(json_object_get(json_object_get(doc, "sweep"), "params"),
+                                   json_object_key_to_iter(key)))) {
+        if (len < 0 || (size_t)len >= sizeof title) break;
+        len += snprintf(title + len, sizeof title - (size_t)len, " %s=%s", key,
+                        json_string_value(v) ? json_string_value(v) : "");
+    }
+    sm_plot_grid_spec g;
+    sm_plot_grid_spec_default(&g);
+    g.title = title;
+    st = sm_plot_image_grid(png, w, rows, tw, th, &g, err);
+    free(w);
+    if (st == SM_OK) (*written)++;
+    return st;
+}
+
+static sm_status write_plots(const char *dir, json_t *cells, json_t *axes,
+                             const sm_sweep_report_opts *o, int *written, sm_error *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/plots", dir);
+    sm_status st = sm_mkdir_p(path, err);
+    if (st != SM_OK) return st;
+    const int with_rate = has_axis(axes, o->rate_param);
+    groups sg;
+    if (make_groups(cells, axes, o->seed_param, o->rate_param, &sg)) {
+        free_groups(&sg);
+        return sm_error_set(err, SM_ENOMEM, "sweep: out of memory");
+    }
+    int models_differ = 0;
+    for (size_t i = 1; i < json_array_size(cells); i++)
+        models_differ |=
+            strcmp(model_of(json_array_get(cells, i)), model_of(json_array_get(cells, 0))) != 0;
+    rate_set *rs = calloc((size_t)(sg.n ? sg.n : 1), sizeof *rs);
+    char(*labels)[256] = calloc((size_t)(sg.n ? sg.n : 1), sizeof *labels);
+    if (!rs || !labels) {
+        free(rs);
+        free(labels);
+        free_groups(&sg);
+        return sm_error_set(err, SM_ENOMEM, "sweep: out of memory");
+    }
+    for (int k = 0; st == SM_OK && k < sg.n; k++) {
+        if (make_rate_set(cells, &sg.g[k], o->rate_param, &rs[k]))
+            st = sm_error_set(err, SM_ENOMEM, "sweep: out of memory");
+        group_label(cells, axes, o, &sg.g[k], models_differ, labels[k], sizeof labels[k]);
+    }
+
+    /* 1. Test accuracy vs sleep rate, one series per group, error bars = sd over seeds. */
+    if (st == SM_OK && with_rate) {
+        sm_plot_series *s = calloc((size_t)(sg.n > 0 ? sg.n : 1), sizeof *s);
+        if (!s) st = sm_error_set(err, SM_ENOMEM, "sweep: out of memory");
+        for (int k = 0; st == SM_OK && k < sg.n; k++)
+            s[k] = (sm_plot_series){.label = labels[k],
+                                    .x = rs[k].rate,
+                                    .y = rs[k].mean_acc,
+                                    .err_lo = rs[k].sd_acc,
+                                    .n = rs[k].n};
+        if (st == SM_OK) {
+            sm_plot_spec spec;
+            sm_plot_spec_default(&spec);
+            spec.title = "Test accuracy vs sleep rate (mean \u00b1 sd over seeds)";
+            spec.xlabel = o->rate_param;
+            spec.ylabel = "test accuracy";
+            plot_path(path, sizeof path, dir, "accuracy_vs_sleep_rate", "");
+            st = sm_plot_lines(path, &spec, s, sg.n, err);
+            if (st == SM_OK) (*written)++;
+        }
+        free(s);
+    }
+
+    for (int k = 0; st == SM_OK && k < sg.n; k++) {
+        char suffix[128], title[512];
+        file_suffix(labels[k], sg.n, suffix, sizeof suffix);
+        int sel[4], cmp, n_sel;
+        group whole = sg.g[k];
+        if (with_rate) {
+            n_sel = pick_rates(&rs[k], o->compare_rate, sel, &cmp);
+        } else {
+            n_sel = 1;
+            sel[0] = cmp = 0;
+        }
+        /* 2. Validation accuracy over batches, mean +- sd over seeds. */
+        sm_plot_series s[4];
+        double *bx[4] = {0}, *by[4] = {0}, *bsd[4] = {0};
+        char lab[4][64];
+        int ns = 0;
+        for (int j = 0; j < n_sel && st == SM_OK; j++) {
+            const group *g = with_rate ? &rs[k].cells[sel[j]] : &whole;
+            int n = batch_curve(cells, g, &bx[j], &by[j], &bsd[j]);
+            if (n < 0) {
+                st = sm_error_set(err, SM_ENOMEM, "sweep: out of memory");
+                break;
+            }
+            if (with_rate) {
+                char rt[32];
+                rate_text(rs[k].rate[sel[j]], rt, sizeof rt);
+                snprintf(lab[j], sizeof lab[j], "sleep %s%s", rt,
+                         sel[j] == cmp && !isfinite(o->compare_rate) && rs[k].n > 4 ? " (best)"
+                                                                                    : "");
+            } else
+                snprintf(lab[j], sizeof lab[j], "mean of %d runs", g->n);
+            s[ns++] = (sm_plot_series){.label = lab[j],
+                                       .x = bx[j],
+                                       .y = by[j],
+                                       .err_lo = bsd[j],
+                                       .n = n,
+                                       .style = SM_PLOT_LINE | SM_PLOT_BAND |
+                                                (n <= 30 ? SM_PLOT_MARKERS : 0),
+                                       .dashed = with_rate && rs[k].rate[sel[j]] == 0};
+        }
+        if (st == SM_OK && ns > 0 && s[0].n > 0) {
+            sm_plot_spec spec;
+            sm_plot_spec_default(&spec);
+            snprintf(title, sizeof title,
+                     "Validation accuracy over training%s%s (mean \u00b1 sd over seeds)",
+                     labels[k][0] ? ": " : "", labels[k]);
+            spec.title = title;
+            spec.xlabel = "batch";
+            spec.ylabel = "validation accuracy";
+            plot_path(path, sizeof path, dir, "accuracy_over_batches", suffix);
+            st = sm_plot_lines(path, &spec, s, ns, err);
+            if (st == SM_OK) (*written)++;
+        }
+        for (int j = 0; j < 4; j++) {
+            free(bx[j]);
+            free(by[j]);
+            free(bsd[j]);
+        }
+        /* 3. Plastic weight sum over time for the first seed: no sleep vs the compared
+         * rate, the latter's sleep episodes shaded. 4. Their S->E weights. */
+        int pick[2], np = 0;
+        if (with_rate) {
+            if (rs[k].rate[0] == 0 && cmp != 0) pick[np++] = rs[k].cells[0].first;
+            pick[np++] = rs[k].cells[cmp].first;
+        } else
+            pick[np++] = whole.first;
+        double *wx[2] = {0}, *wy[2] = {0}, *blo = NULL, *bhi = NULL;
+        sm_plot_series ws[2];
+        char wl[2][64];
+        int nb = 0;
+        for (int j = 0; j < np && st == SM_OK; j++) {
+            json_t *doc = json_array_get(cells, (size_t)pick[j]);
+            int n = weight_curve(doc, &wx[j], &wy[j]);
+            if (n < 0) st = sm_error_set(err, SM_ENOMEM, "sweep: out of memory");
+            if (j == np - 1 && st == SM_OK) {
+                nb = sleep_bands(doc, &blo, &bhi);
+                if (nb < 0) st = sm_error_set(err, SM_ENOMEM, "sweep: out of memory");
+            }
+            if (with_rate) {
+                char rt[32];
+                rate_text(rate_of(doc, o->rate_param), rt, sizeof rt);
+                snprintf(wl[j], sizeof wl[j], "sleep %s", rt);
+            } else
+                snprintf(wl[j], sizeof wl[j], "%s", "plastic sum");
+            ws[j] = (sm_plot_series){.label = wl[j],
+                                     .x = wx[j],
+                                     .y = wy[j],
+                                     .n = n,
+                                     .style = SM_PLOT_LINE,
+                                     .dashed = np == 2 && j == 0};
+        }
+        if (st == SM_OK) {
+            sm_plot_spec spec;
+            sm_plot_spec_default(&spec);
+            json_t *first = json_array_get(cells, (size_t)pick[0]);
+            snprintf(title, sizeof title, "Plastic weight sum / start%s%s, %s %s",
+                     labels[k][0] ? ": " : "", labels[k], o->seed_param,
+                     param_of(first, o->seed_param)[0] ? param_of(first, o->seed_param) : "-");
+            spec.title = title;
+            spec.xlabel = "simulation step";
+            spec.ylabel = "plastic weight sum / start";
+            spec.band_start = blo;
+            spec.band_end = bhi;
+            spec.n_bands = nb;
+            spec.band_label = nb ? "sleep" : NULL;
+            plot_path(path, sizeof path, dir, "weight_sum", suffix);
+            st = sm_plot_lines(path, &spec, ws, np, err);
+            if (st == SM_OK) (*written)++;
+        }
+        for (int j = 0; j < 2; j++) {
+            free(wx[j]);
+            free(wy[j]);
+        }
+        free(blo);
+        free(bhi);
+        for (int j = 0; j < np && st == SM_OK; j++)
+            st = plot_weights(dir, json_array_get(cells, (size_t)pick[j]), written, err);
+    }
+    if (rs)
+        for (int k = 0; k < sg.n; k++)
+            free_rate_set(&rs[k]);
+    free(rs);
+    free(labels);
+    free_groups(&sg);
+    return st;
+}
+
+sm_status sm_sweep_report(const char *dir, json_t *cells, json_t *axes,
+                          const sm_sweep_report_opts *opts, int what, int *written, sm_error *err)
+{
+    sm_sweep_report_opts def;
+    if (!opts) {
+        sm_sweep_report_opts_default(&def);
+        opts = &def;
+    }
+    int count = 0;
+    sm_status st = SM_OK;
+    if (!json_is_array(cells) || !json_is_array(axes))
+        return sm_error_set(err, SM_EINVAL, "sweep report: cells and axes must be arrays");
+    if (what & SM_SWEEP_TABLES) {
+        st = write_runs(dir, cells, axes, err);
+        if (st == SM_OK) st = write_final(dir, cells, axes, err);
+        if (st == SM_OK) st = write_summary(dir, cells, axes, opts, err);
+        if (st == SM_OK) count += 4;
+    }
+    if (st == SM_OK && (what & SM_SWEEP_PLOTS) && json_array_size(cells) > 0)
+        st = write_plots(dir, cells, axes, opts, &count, err);
+    if (written) *written = count;
+    return st;
+}

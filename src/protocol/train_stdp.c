@@ -1,0 +1,507 @@
+/* The STDP network's training protocol: batches, sleep, frozen-weight evaluations on a
+ * snapshot, the final readout. See include/somnus/train.h. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "somnus/io/checkpoint.h"
+#include "somnus/io/encode.h"
+#include "somnus/analysis/readout.h"
+#include "somnus/io/results.h"
+#include "somnus/models/sim.h"
+#include "somnus/models/sim_guard.h"
+#include "somnus/models/sim_state.h"
+#include "protocol/train_impl.h"
+
+/* Evaluation presentations draw their input spikes from counters far above any training
+ * input clock, so evaluating never reuses (or shifts) the training input's random
+ * numbers; evaluation after batch b starts at EVAL_CLOCK_BASE + b * 2^33 (b < 2^28) and
+ * the final readout at EVAL_CLOCK_BASE + 2^61, so each one's input is the same whether
+ * or not the others ran. */
+#define EVAL_CLOCK_BASE (UINT64_C(1) << 62)
+#define EVAL_CLOCK_FINAL (UINT64_C(1) << 61)
+#define EVAL_CLOCK_SHIFT 33
+
+typedef struct trainer {
+    const sm_config *cfg;
+    const sm_train_data *data;
+    sm_train_run_ctx *run;
+    sm_sim *sim;
+    sm_encoder *enc;
+    int evaluating;      /* 1: input keyed by the evaluation clock */
+    uint64_t eval_clock; /* input clock of the running evaluation */
+    int d;               /* representation width: E, or E and I, neurons */
+    double t_eval;       /* seconds spent evaluating */
+    double wall_offset;  /* wall_s of the batches run before a resume */
+    sm_weight_stats w_initial[SM_N_PATHS];
+    double plastic_initial;
+} trainer;
+
+static int trainer_input(void *ctx, uint64_t step, int32_t *out)
+{
+    trainer *t = ctx;
+    if (t->evaluating) return sm_encoder_spikes(t->enc, t->eval_clock++, out);
+    return sm_encoder_spikes(t->enc, step, out);
+}
+
+/* The readout of the final scores (per_batch = 0) or of the per-batch evaluations. */
+static void readout_params(const sm_config *cfg, int per_batch, sm_readout_params *p)
+{
+    int method = cfg->readout.method;
+    if (per_batch && cfg->train.eval_readout > 0) method = cfg->train.eval_readout - 1;
+    sm_readout_params_default(p, (sm_readout_method)method);
+    p->variance = cfg->readout.variance;
+    p->C = cfg->readout.c;
+    p->standardize = cfg->readout.standardize;
+    p->logreg_whiten = cfg->readout.whiten;
+    p->qda_reg = cfg->readout.qda_reg;
+    if (cfg->readout.fit_fraction > 0) p->fit_fraction = cfg->readout.fit_fraction;
+    p->seed = (uint64_t)cfg->run.seed;
+}
+
+static double plastic_sum(const sm_config *cfg, const sm_weight_stats w[SM_N_PATHS])
+{
+    double s = 0;
+    for (int p = 0; p < SM_N_PATHS; p++)
+        if (cfg->net.plastic[p]) s += w[p].sum_abs;
+    return s;
+}
+
+/* Presents image i of ds for one presentation in the test phase (weights frozen) and
+ * writes the E (and I) spike counts to row. */
+static sm_status represent_one(trainer *t, const sm_dataset *ds, int i, float *row, sm_error *err)
+{
+    sm_status st = sm_encoder_set_image(t->enc, sm_dataset_image(ds, i), err);
+    if (st != SM_OK) return st;
+    sm_monitor_reset_counts(t->sim->mon);
+    st = sm_sim_test(t->sim, t->cfg->input.steps_per_image, err);
+    for (int k = 0; k < t->d; k++)
+        row[k] = (float)t->sim->mon->counts[k];
+    return st;
+}
+
+/* Representations of images idx[0..n) of ds (idx NULL = 0..n-1) into rows (n x d). */
+static sm_status represent(trainer *t, const sm_dataset *ds, const int *idx, int n, float *rows,
+                           int *labels, sm_error *err)
+{
+    for (int k = 0; k < n; k++) {
+        int i = idx ? idx[k] : k;
+        sm_status st = represent_one(t, ds, i, rows + (size_t)k * (size_t)t->d, err);
+        if (st != SM_OK) return st;
+        labels[k] = ds->labels[i];
+        t->run->prog.done++;
+        if (sm_train_report(t->run))
+            return sm_error_set(err, SM_ECANCELED, "train: stopped by the caller");
+    }
+    return SM_OK;
+}
+
+/* The first images of the training order, balanced over classes: per class its first
+ * ceil(n / k) images, taken in training order until n. Every class with an image is in,
+ * so the validation labels are known to the readout. */
+static int balanced_prefix(const sm_dataset *ds, int n, int *idx)
+{
+    int *per = calloc((size_t)ds->n_classes, sizeof *per), k = 0, m = 0;
+    if (!per) return -1;
+    sm_dataset_class_counts(ds, per);
+    for (int c = 0; c < ds->n_classes; c++)
+        k += per[c] > 0;
+    memset(per, 0, (size_t)ds->n_classes * sizeof *per);
+    if (k == 0) {
+        free(per);
+        return 0;
+    }
+    const int quota = (n + k - 1) / k;
+    for (int i = 0; i < ds->n && m < n; i++)
+        if (per[ds->labels[i]]++ < quota) idx[m++] = i;
+    free(per);
+    return m;
+}
+
+typedef struct eval_result {
+    double val_accuracy, val_phi, fit_phi, rate_e, rate_i;
+    int n_components;
+} eval_result;
+
+static void mean_rates(const trainer *t, const float *rows, int n, double *re, double *ri)
+{
+    const sm_net *net = t->sim->net;
+    double se = 0, si = 0;
+    for (int k = 0; k < n; k++) {
+        const float *row = rows + (size_t)k * (size_t)t->d;
+        for (int j = 0; j < net->n_exc; j++)
+            se += row[j];
+        for (int j = net->n_exc; j < t->d; j++)
+            si += row[j];
+    }
+    const double sec = n * t->cfg->input.steps_per_image * t->cfg->run.dt / 1000.0;
+    *re = n && net->n_exc ? se / (net->n_exc * sec) : NAN;
+    *ri = n && t->d > net->n_exc ? si / ((t->d - net->n_exc) * sec) : NAN;
+}
+
+/* Frozen-weight evaluation on a snapshot: fit on a balanced prefix of the training
+ * images, score on the validation images. */
+static sm_status evaluate(trainer *t, int batch, eval_result *out, sm_error *err)
+{
+    t->eval_clock = EVAL_CLOCK_BASE + ((uint64_t)batch << EVAL_CLOCK_SHIFT);
+    *out = (eval_result){NAN, NAN, NAN, NAN, NAN, 0};
+    const double t0 = sm_train_now();
+    const sm_dataset *tr = t->data->train, *val = t->data->val;
+    const int n_val = val ? val->n : 0;
+    int n_fit = t->cfg->train.eval_fit < tr->n ? t->cfg->train.eval_fit : tr->n;
+    int *idx = malloc((size_t)n_fit * sizeof *idx);
+    int *y = malloc((size_t)(n_fit + n_val) * sizeof *y);
+    float *rows = malloc((size_t)(n_fit + n_val) * (size_t)t->d * sizeof *rows);
+    sm_sim_state *snap = sm_sim_state_save(t->sim, err);
+    sm_status st = SM_OK;
+    if (!idx || !y || !rows || !snap) {
+        st = sm_error_set(err, SM_ENOMEM, "train: out of memory");
+        goto done;
+    }
+    n_fit = balanced_prefix(tr, n_fit, idx);
+    if (n_fit < 0) {
+        st = sm_error_set(err, SM_ENOMEM, "train: out of memory");
+        goto done;
+    }
+    t->evaluating = 1;
+    t->run->prog.stage = "eval";
+    st = represent(t, tr, idx, n_fit, rows, y, err);
+    float *vrows = rows + (size_t)n_fit * (size_t)t->d;
+    if (st == SM_OK && n_val > 0) st = represent(t, val, NULL, n_val, vrows, y + n_fit, err);
+    t->evaluating = 0;
+    sm_sim_state_restore(t->sim, snap);
+    if (st == SM_OK) st = sm_phi(rows, y, n_fit, t->d, &out->fit_phi, err);
+    if (st == SM_OK && n_val > 0) {
+        sm_readout_params p;
+        sm_readout_result res;
+        readout_params(t->cfg, 1, &p);
+        st = sm_readout_score(&p, rows, y, n_fit, vrows, y + n_fit, n_val, t->d, NULL, &res, err);
+        if (st == SM_OK) st = sm_phi(vrows, y + n_fit, n_val, t->d, &out->val_phi, err);
+        if (st == SM_OK) {
+            out->val_accuracy = res.accuracy;
+            out->n_components = res.n_components;
+            mean_rates(t, vrows, n_val, &out->rate_e, &out->rate_i);
+        }
+    }
+done:
+    sm_sim_state_free(snap);
+    free(idx);
+    free(y);
+    free(rows);
+    t->run->prog.stage = "train";
+    t->t_eval += sm_train_now() - t0;
+    return st;
+}
+
+static void spikes_so_far(const sm_monitor *m, uint64_t out[3])
+{
+    for (int p = 0; p < 3; p++)
+        out[p] = m->total_spikes[p] + m->window_spikes[p];
+}
+
+/* One row of the evaluations table. */
+static void add_row(trainer *t, json_t *tab, int batch, int64_t images, const eval_result *e,
+                    const uint64_t spikes_before[3], uint64_t steps_before, double wall)
+{
+    sm_sim *sim = t->sim;
+    sm_weight_stats w[SM_N_PATHS];
+    sm_monitor_weight_stats(sim->mon, sim->net, w);
+    double sums[2];
+    sm_sleep_block_sums(sim->sleep, sim->net, sums);
+    uint64_t now[3];
+    spikes_so_far(sim->mon, now);
+    const double sec = (double)(sim->count.steps - steps_before) * t->cfg->run.dt / 1000.0;
+    const int sizes[3] = {sim->net->n_in, sim->net->n_exc, sim->net->n_inh};
+    double rate[3];
+    for (int p = 0; p < 3; p++)
+        rate[p] =
+            sec > 0 && sizes[p] ? (double)(now[p] - spikes_before[p]) / (sizes[p] * sec) : NAN;
+    sm_train_col_add(tab, "batch", json_integer(batch));
+    sm_train_col_add(tab, "images", json_integer(images));
+    sm_train_col_add(tab, "wake_steps", json_integer(sim->count.wake_steps));
+    sm_train_col_add(tab, "sleep_steps", json_integer(sim->count.sleep_steps));
+    sm_train_col_add(tab, "episodes", json_integer(sim->count.episodes));
+    sm_train_col_add(tab, "val_accuracy", sm_train_real(e->val_accuracy));
+    sm_train_col_add(tab, "val_phi", sm_train_real(e->val_phi));
+    sm_train_col_add(tab, "fit_phi", sm_train_real(e->fit_phi));
+    sm_train_col_add(tab, "n_components", json_integer(e->n_components));
+    sm_train_col_add(tab, "train_rate_e_hz", sm_train_real(rate[1]));
+    sm_train_col_add(tab, "train_rate_i_hz", sm_train_real(rate[2]));
+    sm_train_col_add(tab, "eval_rate_e_hz", sm_train_real(e->rate_e));
+    sm_train_col_add(tab, "eval_rate_i_hz", sm_train_real(e->rate_i));
+    for (int p = 0; p < SM_N_PATHS; p++) {
+        char name[64];
+        const char *pn = sm_pathway_name(p);
+        snprintf(name, sizeof name, "sum_abs_%s", pn);
+        sm_train_col_add(tab, name, sm_train_real(w[p].sum_abs));
+        snprintf(name, sizeof name, "mean_%s", pn);
+        sm_train_col_add(tab, name, sm_train_real(w[p].mean));
+        snprintf(name, sizeof name, "sd_%s", pn);
+        sm_train_col_add(tab, name, sm_train_real(w[p].sd));
+        snprintf(name, sizeof name, "frac_at_bound_%s", pn);
+        sm_train_col_add(tab, name, sm_train_real(w[p].frac_at_bound));
+    }
+    const double *w0 = sim->sleep->w0_block;
+    sm_train_col_add(tab, "exc_over_w0", sm_train_real(w0[0] > 0 ? sums[0] / w0[0] : NAN));
+    sm_train_col_add(tab, "inh_over_w0", sm_train_real(w0[1] > 0 ? sums[1] / w0[1] : NAN));
+    sm_train_col_add(
+        tab, "plastic_sum_ratio",
+        sm_train_real(t->plastic_initial > 0 ? plastic_sum(t->cfg, w) / t->plastic_initial : NAN));
+    sm_train_col_add(tab, "wall_s", json_real(wall));
+}
+
+/* Trains on images [from, to) of the training set. */
+static sm_status train_images(trainer *t, int from, int to, sm_error *err)
+{
+    const sm_dataset *tr = t->data->train;
+    for (int i = from; i < to; i++) {
+        sm_status st = sm_encoder_set_image(t->enc, sm_dataset_image(tr, i), err);
+        if (st == SM_OK) st = sm_sim_wake(t->sim, t->cfg->input.steps_per_image, err);
+        if (st != SM_OK) return st;
+        t->run->prog.done++;
+        if (sm_train_report(t->run))
+            return sm_error_set(err, SM_ECANCELED, "train: stopped by the caller");
+    }
+    return SM_OK;
+}
+
+typedef struct final_result {
+    sm_readout_result res;
+    double phi;
+    sm_scatter scatter;
+    json_t *confusion, *per_class;
+    float *rows; /* (n_fit + n_test) x d representations, kept for the repr_fn hook */
+    int *y;      /* their labels */
+    int n_fit, n_test;
+} final_result;
+
+/* The final readout: fitted on all (or the last readout.fit_images) training images,
+ * scored on the test images. */
+static sm_status final_readout(trainer *t, final_result *f, sm_error *err)
+{
+    const sm_dataset *tr = t->data->train, *te = t->data->test;
+    int n_fit = t->cfg->readout.fit_images > 0 && t->cfg->readout.fit_images < tr->n
+                    ? t->cfg->readout.fit_images
+                    : tr->n;
+    const int n = n_fit + te->n;
+    int *idx = malloc((size_t)n_fit * sizeof *idx), *y = malloc((size_t)n * sizeof *y);
+    int *pred = malloc((size_t)te->n * sizeof *pred);
+    float *rows = malloc((size_t)n * (size_t)t->d * sizeof *rows);
+    sm_status st = SM_OK;
+    memset(f, 0, sizeof *f);
+    if (!idx || !y || !pred || !rows) {
+        st = sm_error_set(err, SM_ENOMEM, "train: out of memory for the final readout");
+        goto done;
+    }
+    for (int k = 0; k < n_fit; k++)
+        idx[k] = tr->n - n_fit + k;
+    t->run->prog.stage = "final";
+    t->evaluating = 1;
+    t->eval_clock = EVAL_CLOCK_BASE + EVAL_CLOCK_FINAL;
+    st = represent(t, tr, idx, n_fit, rows, y, err);
+    float *trows = rows + (size_t)n_fit * (size_t)t->d;
+    if (st == SM_OK) st = represent(t, te, NULL, te->n, trows, y + n_fit, err);
+    t->evaluating = 0;
+    sm_readout_params p;
+    readout_params(t->cfg, 0, &p);
+    if (st == SM_OK)
+        st =
+            sm_readout_score(&p, rows, y, n_fit, trows, y + n_fit, te->n, t->d, pred, &f->res, err);
+    if (st == SM_OK) st = sm_scatter_of(trows, y + n_fit, te->n, t->d, &f->scatter, err);
+    if (st == SM_OK) {
+        f->phi = f->scatter.eta2;
+        f->confusion =
+            sm_train_confusion_json(y + n_fit, pred, te->n, te->n_classes, &f->per_class);
+    }
+done:
+    free(idx);
+    free(pred);
+    f->rows = rows;
+    f->y = y;
+    f->n_fit = n_fit;
+    f->n_test = te->n;
+    return st;
+}
+
+static json_t *final_json(trainer *t, const final_result *f)
+{
+    sm_weight_stats w[SM_N_PATHS];
+    sm_monitor_weight_stats(t->sim->mon, t->sim->net, w);
+    double sums[2];
+    sm_sleep_block_sums(t->sim->sleep, t->sim->net, sums);
+    const double *w0 = t->sim->sleep->w0_block;
+    return json_pack(
+        "{s:f, s:i, s:i, s:o, s:o, s:o, s:f, s:i, s:b, s:s, s:o, s:o, s:o, s:o, s:o}",
+        "test_accuracy", f->res.accuracy, "n_correct", f->res.n_correct, "n_test", f->res.n_test,
+        "test_phi", sm_train_real(f->phi), "test_f_ratio", sm_train_real(f->scatter.f_ratio),
+        "n_fit_images", json_integer(f->res.n_fit), "explained_variance", f->res.explained_variance,
+        "n_components", f->res.n_components, "degenerate", f->res.degenerate, "readout",
+        sm_readout_method_name((sm_readout_method)t->cfg->readout.method), "confusion",
+        f->confusion ? json_incref(f->confusion) : json_array(), "per_class_accuracy",
+        f->per_class ? json_incref(f->per_class) : json_array(), "plastic_sum_ratio",
+        sm_train_real(t->plastic_initial > 0 ? plastic_sum(t->cfg, w) / t->plastic_initial : NAN),
+        "exc_over_w0", sm_train_real(w0[0] > 0 ? sums[0] / w0[0] : NAN), "inh_over_w0",
+        sm_train_real(w0[1] > 0 ? sums[1] / w0[1] : NAN));
+}
+
+static sm_status check_sizes(const sm_config *cfg, const sm_train_data *data, sm_error *err)
+{
+    const int pixels = data->train->width * data->train->height;
+    if (pixels != cfg->net.n_input)
+        return sm_error_set(err, SM_EINVAL,
+                            "train: images have %d pixels (%d x %d) but net.n_input is %d; set "
+                            "input.width/input.height or net.n_input to match",
+                            pixels, data->train->width, data->train->height, cfg->net.n_input);
+    return SM_OK;
+}
+
+/* Writes the state after `batches` batches (between batches: no episode is running). */
+/* Writes the state after `batches` batches (between batches: no episode is running). */
+static sm_status save_checkpoint(trainer *t, json_t *tab, int batches, double wall, sm_error *err)
+{
+    const sm_train_position pos = {batches, t->t_eval, wall};
+    sm_ckpt *c = sm_train_ckpt_begin(t->cfg, t->data, t->run, tab, &pos, err);
+    if (!c) return err->code;
+    sm_status st = sm_sim_checkpoint_save(t->sim, c, err);
+    if (st == SM_OK) st = sm_ckpt_write(c, t->run->ckpt_path, err);
+    sm_ckpt_free(c);
+    return st;
+}
+
+/* Restores a checkpoint into the freshly built trainer; *k0 = batches already done. */
+static sm_status resume(trainer *t, json_t **tab, int *k0, sm_error *err)
+{
+    sm_train_position pos;
+    sm_ckpt *c = sm_train_ckpt_resume(t->cfg, t->data, t->run, tab, &pos, err);
+    if (!c) return err->code;
+    sm_status st = sm_sim_checkpoint_load(t->sim, c, t->run->resume_path, err);
+    *k0 = pos.done;
+    t->t_eval = pos.eval_s;
+    t->wall_offset = pos.wall_s;
+    sm_ckpt_free(c);
+    return st;
+}
+
+static sm_status run_batches(trainer *t, json_t *tab, int k0, sm_error *err)
+{
+    const sm_config *cfg = t->cfg;
+    const int n = t->data->train->n, b = cfg->data.batch;
+    const int n_batches = (n + b - 1) / b;
+    const double t0 = sm_train_now() - t->wall_offset;
+    uint64_t spikes[3];
+    uint64_t steps0 = t->sim->count.steps;
+    spikes_so_far(t->sim->mon, spikes);
+    eval_result e;
+    sm_status st = SM_OK;
+    if (cfg->train.eval_every > 0 && k0 == 0) {
+        st = evaluate(t, 0, &e, err);
+        if (st != SM_OK) return st;
+        add_row(t, tab, 0, 0, &e, spikes, steps0, sm_train_now() - t0);
+        t->run->prog.last_accuracy = e.val_accuracy;
+    }
+    for (int k = k0; k < n_batches && st == SM_OK; k++) {
+        t->run->prog.batch = k + 1;
+        spikes_so_far(t->sim->mon, spikes);
+        steps0 = t->sim->count.steps;
+        const int to = (k + 1) * b < n ? (k + 1) * b : n;
+        st = train_images(t, k * b, to, err);
+        /* A diverged state stops the run here, naming the step and the parameters. */
+        if (st == SM_OK) st = sm_sim_check_finite(t->sim, err);
+        const int due = cfg->train.eval_every > 0 &&
+                        ((k + 1) % cfg->train.eval_every == 0 || k + 1 == n_batches);
+        if (st == SM_OK && due) {
+            st = evaluate(t, k + 1, &e, err);
+            if (st == SM_OK) {
+                add_row(t, tab, k + 1, to, &e, spikes, steps0, sm_train_now() - t0);
+                t->run->prog.last_accuracy = e.val_accuracy;
+            }
+        }
+        if (st == SM_OK && t->run->ckpt_path && (k + 1) % t->run->ckpt_every == 0 &&
+            k + 1 < n_batches)
+            st = save_checkpoint(t, tab, k + 1, sm_train_now() - t0, err);
+    }
+    return st;
+}
+
+static int64_t planned_work(const sm_config *cfg, const sm_train_data *d)
+{
+    const int n = d->train->n, b = cfg->data.batch, n_batches = (n + b - 1) / b;
+    const int fit = cfg->train.eval_fit < n ? cfg->train.eval_fit : n;
+    int n_evals = 0;
+    if (cfg->train.eval_every > 0)
+        n_evals = 1 + n_batches / cfg->train.eval_every + (n_batches % cfg->train.eval_every != 0);
+    const int final_fit =
+        cfg->readout.fit_images > 0 && cfg->readout.fit_images < n ? cfg->readout.fit_images : n;
+    return (int64_t)n + (int64_t)n_evals * (fit + (d->val ? d->val->n : 0)) + final_fit +
+           d->test->n;
+}
+
+sm_status sm_train_stdp(const sm_config *cfg_in, const sm_train_data *data, sm_train_run_ctx *r,
+                        json_t **results, sm_error *err)
+{
+    sm_status st = check_sizes(cfg_in, data, err);
+    if (st != SM_OK) return st;
+    sm_config cfg = *cfg_in;
+    /* The batch schedule sleeps at the start of every batch: its period is the batch. */
+    if (cfg.sleep.schedule == SM_SCHED_BATCH)
+        cfg.sleep.period = (int64_t)cfg.data.batch * cfg.input.steps_per_image;
+    const double t_start = sm_train_now();
+    trainer t = {.cfg = &cfg, .data = data, .run = r};
+    t.sim = sm_sim_create(&cfg, err);
+    if (!t.sim) return err->code;
+    t.enc = sm_encoder_create(&cfg, cfg.net.n_input, err);
+    if (!t.enc) {
+        sm_sim_destroy(t.sim);
+        return err->code;
+    }
+    sm_sim_set_input(t.sim, trainer_input, &t);
+    t.d = cfg.net.n_exc + (cfg.readout.features == SM_FEAT_ALL ? cfg.net.n_inh : 0);
+    sm_monitor_weight_stats(t.sim->mon, t.sim->net, t.w_initial);
+    t.plastic_initial = plastic_sum(&cfg, t.w_initial);
+    const int b = cfg.data.batch;
+    r->prog = (sm_train_progress){
+        "train", 0, planned_work(&cfg, data), 0, (data->train->n + b - 1) / b, NAN};
+    const double t_train = sm_train_now();
+    json_t *tab = json_object();
+    int k0 = 0;
+    if (r->resume_path) st = resume(&t, &tab, &k0, err);
+    if (st == SM_OK) st = run_batches(&t, tab, k0, err);
+    if (st == SM_OK && t.sim->mon->window_steps > 0) st = sm_sim_record(t.sim, err);
+    const double t_final = sm_train_now();
+    final_result f = {0};
+    if (st == SM_OK) st = final_readout(&t, &f, err);
+    const double t_end = sm_train_now();
+    if (st == SM_OK) {
+        const double train_s = t_final - t_train - t.t_eval;
+        json_t *doc = json_pack(
+            "{s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "somnus_version",
+            sm_version(), "command", "train", "model", "stdp", "seed", (json_int_t)cfg.run.seed,
+            "config", sm_config_to_json(&cfg), "data", sm_train_data_json(data), "network",
+            sm_net_to_json(t.sim->net), "evaluations", tab, "final", final_json(&t, &f),
+            "weights_initial", sm_pathway_stats_to_json(t.w_initial), "counters",
+            sm_sim_counters_to_json(&t.sim->count), "monitor", sm_monitor_to_json(t.sim->mon),
+            "timing",
+            json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:i}", "build_s", t_train - t_start,
+                      "train_s", train_s, "eval_s", t.t_eval, "final_s", t_end - t_final, "wall_s",
+                      t_end - t_start, "train_steps_per_s",
+                      train_s > 0
+                          ? (double)(t.sim->count.wake_steps + t.sim->count.sleep_steps) / train_s
+                          : 0.0,
+                      "threads", t.sim->threads));
+        tab = NULL;
+        if (!doc) st = sm_error_set(err, SM_EINTERNAL, "train: cannot build the results document");
+        *results = doc;
+    }
+    if (st == SM_OK && r->repr_fn)
+        r->repr_fn(r->repr_ctx, f.rows, f.y, f.n_fit, f.rows + (size_t)f.n_fit * (size_t)t.d,
+                   f.y + f.n_fit, f.n_test, t.d);
+    if (st == SM_OK && r->final_fn) r->final_fn(r->final_ctx, t.sim);
+    free(f.rows);
+    free(f.y);
+    json_decref(tab);
+    json_decref(f.confusion);
+    json_decref(f.per_class);
+    sm_encoder_destroy(t.enc);
+    sm_sim_destroy(t.sim);
+    return st;
+}
