@@ -7,7 +7,7 @@
 #include "somnus/io/checkpoint.h"
 #include "somnus/io/results.h"
 #include "somnus/models/sgsnn.h"
-#include "protocol/train_impl.h"
+#include "protocol/train_sgsnn.h"
 
 /* The sgsnn.* and sleep.rate parameters as the module's parameter struct. */
 static void sgsnn_params(const sm_config *cfg, const sm_train_data *d, sm_sgsnn_params *p)

@@ -11,7 +11,7 @@
 #include "somnus/models/sim.h"
 #include "somnus/models/sim_guard.h"
 #include "somnus/models/sim_state.h"
-#include "protocol/train_impl.h"
+#include "protocol/train_stdp.h"
 
 /* Evaluation presentations draw their input spikes from counters far above any training
  * input clock, so evaluating never reuses (or shifts) the training input's random

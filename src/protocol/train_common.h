@@ -1,7 +1,7 @@
-/* Internal: pieces shared by the two training protocols (train.c, train_stdp.c,
- * train_sgsnn.c). Not installed. */
-#ifndef SOMNUS_TRAIN_IMPL_H
-#define SOMNUS_TRAIN_IMPL_H
+/* Internal: what every model's training protocol shares (defined in train_common.c);
+ * not installed. */
+#ifndef SOMNUS_TRAIN_COMMON_H
+#define SOMNUS_TRAIN_COMMON_H
 
 #include <jansson.h>
 
@@ -63,10 +63,5 @@ struct sm_ckpt *sm_train_ckpt_begin(const sm_config *cfg, const sm_train_data *d
 struct sm_ckpt *sm_train_ckpt_resume(const sm_config *cfg, const sm_train_data *data,
                                      sm_train_run_ctx *r, json_t **tab, sm_train_position *pos,
                                      sm_error *err);
-
-sm_status sm_train_stdp(const sm_config *cfg, const sm_train_data *data, sm_train_run_ctx *r,
-                        json_t **results, sm_error *err);
-sm_status sm_train_sgsnn(const sm_config *cfg, const sm_train_data *data, sm_train_run_ctx *r,
-                         json_t **results, sm_error *err);
 
 #endif

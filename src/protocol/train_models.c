@@ -1,0 +1,31 @@
+/* The table of trainable models: one row per model family (train_models.h). */
+#include "protocol/train_models.h"
+
+#include "protocol/train_sgsnn.h"
+#include "protocol/train_stdp.h"
+
+static const sm_train_model MODELS[] = {
+    {SM_MODEL_STDP, "stdp", "recurrent E/I LIF network with STDP and sleep (Massey et al. 2026)",
+     1, sm_train_stdp},
+    {SM_MODEL_SGSNN, "sgsnn", "surrogate-gradient SNN baseline trained by BPTT (spec 8)", 0,
+     sm_train_sgsnn},
+};
+
+const sm_train_model *sm_train_model_table(size_t *count)
+{
+    *count = sizeof MODELS / sizeof MODELS[0];
+    return MODELS;
+}
+
+const sm_train_model *sm_train_model_find(int id, sm_error *err)
+{
+    char names[256] = "";
+    size_t len = 0;
+    for (size_t i = 0; i < sizeof MODELS / sizeof MODELS[0]; i++) {
+        if (MODELS[i].id == id) return &MODELS[i];
+        len += (size_t)snprintf(names + len, len < sizeof names ? sizeof names - len : 0, "%s%s",
+                                i ? "|" : "", MODELS[i].name);
+    }
+    sm_error_set(err, SM_EINVAL, "'train.model': %d is not one of %s", id, names);
+    return NULL;
+}

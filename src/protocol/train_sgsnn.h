@@ -1,0 +1,11 @@
+/* Internal: the sgsnn model's training protocol (train_sgsnn.c), a row of train_models.c. */
+#ifndef SOMNUS_TRAIN_SGSNN_H
+#define SOMNUS_TRAIN_SGSNN_H
+
+#include "protocol/train_common.h"
+
+/* Trains the sgsnn model on `data` per the config; see somnus/protocol/train.h. */
+sm_status sm_train_sgsnn(const sm_config *cfg, const sm_train_data *data, sm_train_run_ctx *r,
+                      json_t **results, sm_error *err);
+
+#endif
