@@ -33,11 +33,11 @@ typedef int (*sm_experiment_log_fn)(void *ctx, const char *line);
 /* What an experiment run sees besides its config. Stable fields (the struct is public
  * so that an embedding program can call an experiment's run function directly). */
 typedef struct sm_experiment_ctx {
-    const sm_config *cfg;   /* resolved config; run.seed is the seed */
-    int quick;              /* nonzero: the reduced version */
-    int jobs;               /* parallel runs an experiment may start (0 = all cores) */
-    const char *out_dir;    /* folder for CSV/PNG files; NULL = write none */
-    const char *out_stem;   /* file-name stem: tables are <out_dir>/<stem>-<name> */
+    const sm_config *cfg;     /* resolved config; run.seed is the seed */
+    int quick;                /* nonzero: the reduced version */
+    int jobs;                 /* parallel runs an experiment may start (0 = all cores) */
+    const char *out_dir;      /* folder for CSV/PNG files; NULL = write none */
+    const char *out_stem;     /* file-name stem: tables are <out_dir>/<stem>-<name> */
     sm_experiment_log_fn log; /* may be NULL */
     void *log_ctx;
 } sm_experiment_ctx;
@@ -62,8 +62,7 @@ const sm_experiment_def *sm_experiment_find(const char *name, sm_error *err);
 
 /* Applies def->defaults to *cfg (call on a default config, before the user's file and
  * --set). */
-sm_status sm_experiment_apply_defaults(const sm_experiment_def *def, sm_config *cfg,
-                                       sm_error *err);
+sm_status sm_experiment_apply_defaults(const sm_experiment_def *def, sm_config *cfg, sm_error *err);
 
 /* Runs `def` with ctx (ctx->cfg is validated first) and returns the whole document
  * {"experiment", "somnus_version", "config", "results"} in *doc (caller json_decref's). */
