@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "util.h"
 #include "somnus/core/fileio.h"
 #include "somnus/analysis/plot.h"
 #include "somnus/io/results.h"
