@@ -485,12 +485,11 @@ static sm_status step(sm_sim *sim, int phase, int decay, double sums[2], sm_erro
     return SM_OK;
 }
 
-/* The lazy episode needs to know which synapses a step reads: true for pair STDP (the
- * spikers' rows and columns) and for no rule. */
+/* The lazy episode needs to know which synapses a step reads: true for a rule that
+ * touches only the spikers' rows and columns (pair STDP) and for no rule. */
 static int lazy_sleep_ok(const sm_sim *sim)
 {
-    return sm_sleep_lazy_ok(sim->sleep) &&
-           (sim->cfg.stdp.rule == SM_STDP_PAIR || sim->cfg.stdp.rule == SM_STDP_NONE);
+    return sm_sleep_lazy_ok(sim->sleep) && (!sim->rule || sim->rule->ops->spiker_local);
 }
 
 static sm_status sleep_powerlaw(sm_sim *sim, int64_t max_steps, int64_t *slept, sm_error *err)
@@ -594,4 +593,11 @@ sm_status sm_sim_record(sm_sim *sim, sm_error *err)
     sm_rule_settle(sim->rule, sim->net);
     return sm_monitor_record(sim->mon, sim->net, sim->count.steps, sim->count.wake_steps,
                              SM_PHASE_WAKE, err);
+}
+
+void sm_sim_set_rule(sm_sim *sim, sm_rule *rule)
+{
+    sm_rule_settle(sim->rule, sim->net);
+    sm_rule_destroy(sim->rule);
+    sim->rule = rule;
 }

@@ -8,6 +8,7 @@
 #include "somnus/io/encode.h"
 #include "somnus/analysis/readout.h"
 #include "somnus/io/results.h"
+#include "somnus/models/sim_json.h"
 #include "somnus/models/sim.h"
 #include "somnus/models/sim_guard.h"
 #include "somnus/models/sim_state.h"

@@ -90,6 +90,11 @@ void sm_sim_destroy(sm_sim *sim);
 /* Sets the input source (NULL = silence). */
 void sm_sim_set_input(sm_sim *sim, sm_input_fn fn, void *ctx);
 
+/* Replaces the plasticity rule (stdp.rule's) by `rule`, which the simulation then owns
+ * and destroys; NULL = no plasticity. The old rule's pending updates are written first.
+ * For rules written outside somnus (sm_rule_ops; docs/architecture.md) and tests. */
+void sm_sim_set_rule(sm_sim *sim, sm_rule *rule);
+
 /* Sets the spike sink (NULL = none). */
 void sm_sim_set_spike_sink(sm_sim *sim, sm_spike_fn fn, void *ctx);
 
