@@ -70,8 +70,6 @@ void sm_rule_base_init(sm_rule *r, const sm_rule_ops *ops, const sm_config *cfg)
     r->max_threads = 1;
 }
 
-
-
 void sm_rule_apply(sm_rule *rule, sm_net *net, const sm_step_spikes *spikes)
 {
     rule->ops->apply(rule, net, spikes);

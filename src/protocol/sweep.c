@@ -178,6 +178,7 @@ static const sm_param_def *find_param(const char *name, sm_error *err)
 
 sm_status sm_grid_add(sm_grid *g, const char *spec, sm_error *err)
 {
+    SM_ERROR_LOCAL(err);
     const char *eq = strchr(spec, '=');
     if (!eq)
         return sm_error_set(err, SM_EINVAL,

@@ -67,6 +67,7 @@ sm_status sm_train_run(const sm_config *cfg, const sm_train_data *data,
 
 sm_status sm_train_checkpoint_config(const char *path, sm_config *cfg, sm_error *err)
 {
+    SM_ERROR_LOCAL(err);
     sm_ckpt *c = sm_ckpt_read(path, err);
     if (!c) return err->code;
     sm_config_default(cfg);

@@ -108,6 +108,7 @@ static sm_dataset *select_classes(const sm_dataset *ds, const sm_config *cfg, sm
 /* Resize and (for the STDP encoder) normalize one part, replacing it. */
 static sm_status prepare_part(sm_dataset **part, const sm_config *cfg, int normalize, sm_error *err)
 {
+    SM_ERROR_LOCAL(err);
     if (!*part || (*part)->n == 0) return SM_OK;
     sm_dataset *r = sm_dataset_resize(*part, cfg->input.width, cfg->input.height, err);
     if (!r) return err->code;
@@ -141,6 +142,7 @@ sm_status sm_train_data_prepare(const sm_config *cfg, const sm_dataset *pool,
                                 const sm_dataset *official, int sum_normalize, sm_train_data *out,
                                 sm_error *err)
 {
+    SM_ERROR_LOCAL(err);
     memset(out, 0, sizeof *out);
     if (!pool) return sm_error_set(err, SM_EINVAL, "train: no dataset");
     snprintf(out->name, sizeof out->name, "%s", cfg->data.dataset);
