@@ -11,6 +11,7 @@
 #include "somnus/io/checkpoint.h"
 #include "somnus/analysis/readout.h"
 #include "somnus/io/results.h"
+#include "protocol/protocols.h"
 #include "protocol/train_models.h"
 
 sm_status sm_train_data_from_pool(const sm_config *cfg, const sm_dataset *pool,
@@ -37,8 +38,8 @@ sm_status sm_train_run_opts(const sm_config *cfg, const sm_train_data *data,
                             const sm_train_options *opt, json_t **results, sm_error *err)
 {
     *results = NULL;
-    const sm_train_model *model = sm_train_model_find(cfg->train.model, err);
-    if (!model) return SM_EINVAL;
+    const sm_protocol *protocol = sm_protocol_find(cfg->protocol.kind, err);
+    if (!protocol || !sm_train_model_find(cfg->train.model, err)) return SM_EINVAL;
     if (!data || !data->train || !data->test || data->train->n < 2 || data->test->n < 1)
         return sm_error_set(err, SM_EINVAL, "train: need at least 2 training and 1 test image");
     sm_train_options none = {0};
@@ -55,7 +56,7 @@ sm_status sm_train_run_opts(const sm_config *cfg, const sm_train_data *data,
                           .sgsnn_final_fn = opt->sgsnn_final_fn,
                           .sgsnn_final_ctx = opt->sgsnn_final_ctx};
     r.prog.last_accuracy = NAN;
-    return model->train(cfg, data, &r, results, err);
+    return protocol->run(cfg, data, &r, results, err);
 }
 
 sm_status sm_train_run(const sm_config *cfg, const sm_train_data *data,

@@ -129,6 +129,9 @@ void sm_sleep_lazy_store_list(sm_sleep *s, const sm_net *net, const int64_t *syn
 /* One power-law step of every plastic weight (c <- lambda c); writes the block sums. */
 void sm_sleep_lazy_step(sm_sleep *s, const sm_net *net, double sums[2]);
 
+/* 1 while a lazy episode runs (between sm_sleep_lazy_begin and _end); 0 for NULL. */
+int sm_sleep_lazy_active(const sm_sleep *s);
+
 /* Writes every plastic weight's current value to net->w (the episode continues). */
 void sm_sleep_lazy_sync(const sm_sleep *s, sm_net *net);
 
