@@ -65,9 +65,10 @@ static sm_status build_grid(const sm_config *cfg, sm_grid *g, sm_error *err)
     snprintf(spec, sizeof spec, "run.seed=%lld:%lld", (long long)cfg->run.seed,
              (long long)cfg->run.seed + cfg->table.seeds - 1);
     if (st == SM_OK) st = sm_grid_add(g, spec, err);
-    if (st != SM_OK)
-        return sm_error_set(err, err->code ? err->code : st, "sleep-stdp-table: %s",
-                            err ? err->msg : "bad grid");
+    if (st != SM_OK) {
+        const sm_error inner = *err; /* err->msg cannot be both the output and an argument */
+        return sm_error_set(err, inner.code ? inner.code : st, "sleep-stdp-table: %s", inner.msg);
+    }
     return SM_OK;
 }
 
