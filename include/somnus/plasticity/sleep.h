@@ -32,6 +32,9 @@ extern "C" {
 /* Terms of the Taylor series of the lazy episode's block sums (see sm_sleep_lazy_step). */
 #define SM_SLEEP_TERMS 10
 
+/* The sleep regularizer's state. Stable to read: w0_block, w0_path, mean_path,
+ * has_baseline (the baselines the stop test uses). Everything else, the lazy episode's
+ * scratch above all, is internal and changes only through the functions below. */
 typedef struct sm_sleep {
     /* configuration */
     double lambda;   /* double: (float)0.99997 - 1 is 6e-4 off lambda - 1 */
