@@ -700,3 +700,10 @@ void sm_config_print_table(FILE *out)
         fprintf(out, "%-26s %-14s %-8s %-26s %s\n", d->name, value, d->unit, range, d->help);
     }
 }
+
+sm_status sm_config_bad_choice(const char *name, int value, sm_error *err)
+{
+    const sm_param_def *d = sm_param_find(name);
+    return sm_error_set(err, SM_EINVAL, "'%s': %d is not one of %s", name, value,
+                        d && d->choices ? d->choices : "its choices");
+}

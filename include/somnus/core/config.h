@@ -190,6 +190,11 @@ double sm_config_get(const sm_config *cfg, const sm_param_def *def);
 /* Formats a parameter's value as text ("30", "as_published", "true", "mnist") into buf. */
 void sm_config_format(const sm_config *cfg, const sm_param_def *def, char *buf, size_t size);
 
+/* The error of an enum parameter holding a value none of its choices has (a struct
+ * filled in C, not through sm_config_set): "'stdp.rule': 9 is not one of
+ * none|pair|trace", SM_EINVAL. For the modules that own a table of choices. */
+sm_status sm_config_bad_choice(const char *name, int value, sm_error *err);
+
 /* Writes the table as aligned text (name, default, unit, range, description). */
 void sm_config_print_table(FILE *out);
 
