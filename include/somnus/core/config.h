@@ -130,6 +130,11 @@ typedef struct sm_config {
         double beta, threshold, atan_alpha, sigmoid_slope, lr;
         double noise_sd, a_plus, a_minus, tau, stdp_lr, target, lambda, trigger, stop;
     } sgsnn;
+    struct {                               /* experiment sleep-stdp-table */
+        char datasets[SM_CONFIG_STR_MAX];  /* comma-separated dataset names */
+        char sleep_rates[SM_CONFIG_STR_MAX]; /* comma-separated sleep.rate values */
+        int seeds;                          /* seeds run.seed .. run.seed + seeds - 1 */
+    } table;
     /* theta-gated Helmholtz machine (spec theta-helmholtz.md); times in s */
     struct {
         int task; /* enum sm_theta_task */
