@@ -108,9 +108,9 @@ static sm_theta_comp *which_comp(sm_theta_layer *l, int which)
     return which == SM_THETA_APICAL ? &l->apical : &l->basal;
 }
 
-sm_theta_block *sm_theta_layer_add_input(sm_theta_layer *l, int which, const float *src,
-                                         int n_src, int bias, double scale, double eta,
-                                         uint64_t seed, uint32_t stream_k, sm_error *err)
+sm_theta_block *sm_theta_layer_add_input(sm_theta_layer *l, int which, const float *src, int n_src,
+                                         int bias, double scale, double eta, uint64_t seed,
+                                         uint32_t stream_k, sm_error *err)
 {
     sm_theta_comp *c = which_comp(l, which);
     if (c->n_blocks >= SM_THETA_MAX_BLOCKS) {
@@ -145,7 +145,8 @@ sm_theta_block *sm_theta_layer_add_input(sm_theta_layer *l, int which, const flo
     const double sd = scale / sqrt((double)n_src);
     for (int i = 0; i < l->n; i++)
         for (int j = 0; j < cols; j++)
-            b->w[(size_t)i * cols + j] = (bias && j == n_src) ? 0.0f : (float)(sd * sm_rng_normal(&r));
+            b->w[(size_t)i * cols + j] =
+                (bias && j == n_src) ? 0.0f : (float)(sd * sm_rng_normal(&r));
     c->n_blocks++;
     return b;
 }
@@ -334,8 +335,7 @@ static sm_status comp_copy(sm_theta_comp *d, const sm_theta_comp *s, int n, sm_e
     return SM_OK;
 }
 
-sm_status sm_theta_layer_copy_state(sm_theta_layer *dst, const sm_theta_layer *src,
-                                    sm_error *err)
+sm_status sm_theta_layer_copy_state(sm_theta_layer *dst, const sm_theta_layer *src, sm_error *err)
 {
     if (dst->n != src->n)
         return sm_error_set(err, SM_EINVAL, "theta: copying state between layers of %d and %d",

@@ -118,17 +118,16 @@ sm_status sm_theta_latents_init(sm_theta_latents *m, const sm_theta_latents_para
     if (st == SM_OK)
         st = sm_theta_layer_init(&m->g, nz, SM_THETA_LINEAR, SM_THETA_LINEAR, 1u << 16, err);
     if (st == SM_OK) st = sm_theta_layer_add_identity(&m->p, SM_THETA_BASAL, m->f, nf, err);
-    if (st == SM_OK &&
-        (!sm_theta_layer_add_input(&m->p, SM_THETA_APICAL, m->g.r, nz, 0, 1.0, p->eta, p->seed, 1,
-                                   err) ||
-         !sm_theta_layer_add_input(&m->g, SM_THETA_BASAL, m->p.r, nf, 0, 1.0, p->eta, p->seed, 2,
-                                   err))) {
+    if (st == SM_OK && (!sm_theta_layer_add_input(&m->p, SM_THETA_APICAL, m->g.r, nz, 0, 1.0,
+                                                  p->eta, p->seed, 1, err) ||
+                        !sm_theta_layer_add_input(&m->g, SM_THETA_BASAL, m->p.r, nf, 0, 1.0, p->eta,
+                                                  p->seed, 2, err))) {
         st = err ? err->code : SM_EINVAL;
     }
     sm_theta_block *rec = NULL;
     if (st == SM_OK) {
-        rec = sm_theta_layer_add_input(&m->g, SM_THETA_APICAL, m->g.r, nz, 0, p->w_init_rec,
-                                       p->eta, p->seed, 3, err);
+        rec = sm_theta_layer_add_input(&m->g, SM_THETA_APICAL, m->g.r, nz, 0, p->w_init_rec, p->eta,
+                                       p->seed, 3, err);
         if (!rec) st = err ? err->code : SM_EINVAL;
     }
     if (st != SM_OK) {

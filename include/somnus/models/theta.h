@@ -31,7 +31,8 @@ extern "C" {
 
 /* Purposes of SM_STREAM_THETA draws (the index's top byte); never renumber. */
 enum sm_theta_purpose {
-    SM_THETA_RNG_WEIGHTS = 1, /* initial weights (sequential stream, index = purpose << 24 | block) */
+    SM_THETA_RNG_WEIGHTS =
+        1, /* initial weights (sequential stream, index = purpose << 24 | block) */
     SM_THETA_RNG_LATENTS = 2, /* white noise of task A's latents (keyed by step) */
     SM_THETA_RNG_NOISE = 3,   /* compartment noise (keyed by step; index = layer base + unit) */
     SM_THETA_RNG_AGENT = 4,   /* task B's agent: start and velocity noise */
@@ -83,7 +84,7 @@ typedef struct sm_theta_block {
     float *pi;    /* n x cols plasticity induction P (owned) */
     float *x;     /* cols: the input this step's V was computed from (owned) */
     float eta, l2, l1;
-    int dale;     /* 0: free; 1: clip to >= 0; -1: clip to <= 0 */
+    int dale; /* 0: free; 1: clip to >= 0; -1: clip to <= 0 */
 } sm_theta_block;
 
 /* One dendritic compartment of n units. */
@@ -91,19 +92,19 @@ typedef struct sm_theta_comp {
     int act; /* enum sm_theta_act */
     int n_blocks;
     sm_theta_block blocks[SM_THETA_MAX_BLOCKS];
-    float *v;      /* V_C (owned, n) */
-    float *r;      /* r_C = f(V_C) + xi (owned, n) */
-    float *fprime; /* f'(V_C) (owned, n) */
-    float *xi;     /* OU noise state (owned, n) */
-    float *delta;  /* scratch: (r - r_C) f'(V_C) of the last learn call (owned, n) */
+    float *v;       /* V_C (owned, n) */
+    float *r;       /* r_C = f(V_C) + xi (owned, n) */
+    float *fprime;  /* f'(V_C) (owned, n) */
+    float *xi;      /* OU noise state (owned, n) */
+    float *delta;   /* scratch: (r - r_C) f'(V_C) of the last learn call (owned, n) */
     float noise_sd; /* stationary sd of xi */
 } sm_theta_comp;
 
 /* Exponential average of a layer's prediction error e(t) = mean_i |r_B,i - r_A,i| with
  * time constant tau (s), starting from the first value at 2 / freq s into a phase. */
 typedef struct sm_theta_err {
-    double value; /* current average; NaN before it starts */
-    double last;  /* e of the last step */
+    double value;  /* current average; NaN before it starts */
+    double last;   /* e of the last step */
     int64_t steps; /* steps since the restart */
 } sm_theta_err;
 
@@ -132,9 +133,9 @@ void sm_theta_layer_free(sm_theta_layer *l);
  * compartment `which`. Weights ~ N(0, (scale / sqrt(n_src))^2), bias column 0, drawn from
  * the sequential stream (seed, SM_STREAM_THETA, SM_THETA_RNG_WEIGHTS << 24 | stream_k).
  * Returns the block (owned by the layer) or NULL (err set) when the compartment is full. */
-sm_theta_block *sm_theta_layer_add_input(sm_theta_layer *l, int which, const float *src,
-                                         int n_src, int bias, double scale, double eta,
-                                         uint64_t seed, uint32_t stream_k, sm_error *err);
+sm_theta_block *sm_theta_layer_add_input(sm_theta_layer *l, int which, const float *src, int n_src,
+                                         int bias, double scale, double eta, uint64_t seed,
+                                         uint32_t stream_k, sm_error *err);
 
 /* Adds a fixed identity block (n_src must equal n). */
 sm_status sm_theta_layer_add_identity(sm_theta_layer *l, int which, const float *src, int n_src,
@@ -144,7 +145,7 @@ sm_status sm_theta_layer_add_identity(sm_theta_layer *l, int which, const float 
  * + sd sqrt(2 dt/tau) N(0,1). */
 typedef struct sm_theta_noise {
     double dt, tau;
-    int on;       /* 0: xi is still advanced but not added to r_C */
+    int on; /* 0: xi is still advanced but not added to r_C */
     uint64_t seed;
 } sm_theta_noise;
 
@@ -165,8 +166,7 @@ void sm_theta_err_restart(sm_theta_err *e);
 
 /* Copies all state (rates, noise, weights, P, error) of `src` into `dst`, which must have
  * been built the same way (same sizes and blocks). */
-sm_status sm_theta_layer_copy_state(sm_theta_layer *dst, const sm_theta_layer *src,
-                                    sm_error *err);
+sm_status sm_theta_layer_copy_state(sm_theta_layer *dst, const sm_theta_layer *src, sm_error *err);
 
 #ifdef __cplusplus
 }

@@ -30,7 +30,7 @@ typedef struct sm_theta_latents_params {
     double tau_pi, loss_tau;                      /* s */
     double eta, l2_rec, w_init_rec;
     int n_latent, n_feature;
-    double tau_latent;                            /* s */
+    double tau_latent; /* s */
     double noise_sd, noise_sd_hidden_apical, noise_tau;
 } sm_theta_latents_params;
 

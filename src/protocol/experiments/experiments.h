@@ -8,4 +8,8 @@
 /* The sleep paper's accuracy table (spec sleep-stdp.md section 9). */
 extern const sm_experiment_def sm_exp_sleep_stdp_table;
 
+/* The theta-gated Helmholtz machine (spec theta-helmholtz.md): task A, temporally varying
+ * latents (Figs. 2, S1). */
+extern const sm_experiment_def sm_exp_theta_latents;
+
 #endif
