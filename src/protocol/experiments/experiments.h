@@ -11,5 +11,7 @@ extern const sm_experiment_def sm_exp_sleep_stdp_table;
 /* The theta-gated Helmholtz machine (spec theta-helmholtz.md): task A, temporally varying
  * latents (Figs. 2, S1). */
 extern const sm_experiment_def sm_exp_theta_latents;
+/* Task B: path integration on a ring (Fig. 3) and remapping (Fig. 4). */
+extern const sm_experiment_def sm_exp_theta_pathint;
 
 #endif
