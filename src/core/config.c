@@ -296,6 +296,11 @@ static const sm_param_def TABLE[] = {
         "theta: path-integration test repeats (remap: 50)"),
     INT("theta.seeds", theta.seeds, 5, 1, 1000, "1",
         "theta: seeds run by the theta experiments (run.seed, run.seed + 1, ...)"),
+    REAL("theta.remap_infer_min", theta.remap_infer_min, 10, 0.01, 1e5, "min",
+         "theta-remap: inference-mode run without learning after the remap, to refit the "
+         "decoder"),
+    REAL("theta.remap_speed_mean", theta.remap_speed_mean, 0.2, -100, 100, "m/s",
+         "theta-remap: agent mean velocity while retraining after the remap"),
 };
 
 const sm_param_def *sm_param_table(size_t *count)

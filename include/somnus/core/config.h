@@ -150,6 +150,7 @@ typedef struct sm_config {
         double place_width, track_len, speed_mean, speed_sd, speed_tau, cvc_threshold;
         double pi_spinup_s, pi_test_s;
         int pi_repeats, seeds;
+        double remap_infer_min, remap_speed_mean;
     } theta;
 } sm_config;
 

@@ -13,5 +13,8 @@ extern const sm_experiment_def sm_exp_sleep_stdp_table;
 extern const sm_experiment_def sm_exp_theta_latents;
 /* Task B: path integration on a ring (Fig. 3) and remapping (Fig. 4). */
 extern const sm_experiment_def sm_exp_theta_pathint;
+extern const sm_experiment_def sm_exp_theta_remap;
+/* Task A: theta-cycle alternation vs the sleep paper's block schedule (somnus's question). */
+extern const sm_experiment_def sm_exp_theta_blocks;
 
 #endif
