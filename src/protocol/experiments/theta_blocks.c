@@ -167,9 +167,17 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
                     const double x[5] = {b->final_g, b->final_p, b->post_g, b->post_p, b->t_reach};
                     v[k] = x[i];
                 }
-                json_object_set_new(g, KEYS[i], sm_theta_jreal(sm_theta_median(v, n_seeds)));
                 json_object_set_new(per, KEYS[i], sm_theta_jarray(v, n_seeds));
+                /* a diverged run (NaN) counts as the worst value: +inf, which the median
+                 * reports as null only if half the seeds or more diverged */
+                for (int k = 0; k < n_seeds; k++)
+                    if (isnan(v[k])) v[k] = INFINITY;
+                json_object_set_new(g, KEYS[i], sm_theta_jreal(sm_theta_median(v, n_seeds)));
             }
+            int diverged = 0;
+            for (int k = 0; k < n_seeds; k++)
+                diverged += !isfinite(o[k][sc].final_g) || !isfinite(o[k][sc].final_p);
+            json_object_set_new(g, "diverged_seeds", json_integer(diverged));
             json_object_set_new(g, "per_seed", per);
             json_object_set_new(res, SCHED[sc], g);
         }

@@ -37,6 +37,7 @@ static const char *const COND[N_COND] = {"before", "after_remap", "after_retrain
 
 typedef struct remap_seed {
     double e1[N_COND], sem[N_COND], ref[N_COND];
+    double train_p, train_g, retrain_p, retrain_g; /* error averages at the end of (re)training */
 } remap_seed;
 
 /* PI test of model m with decoder from rec; fills the condition's numbers. */
@@ -94,6 +95,8 @@ static sm_status run_seed(const sm_experiment_ctx *ctx, uint64_t seed, remap_see
     if (st == SM_OK) st = sm_theta_pathint_init(&c, &par, err);
     if (st != SM_OK) goto done;
     sm_theta_pi_run(&base, train, 1, &rec, every, 0, NULL, NULL, 0, NULL);
+    o->train_p = base.p.err.value;
+    o->train_g = base.g.err.value;
 
     /* before */
     st = sm_theta_pathint_copy(&c, &base, err);
@@ -121,7 +124,12 @@ static sm_status run_seed(const sm_experiment_ctx *ctx, uint64_t seed, remap_see
         sm_theta_pathint_reset_compartments(&c);
         c.par.speed_mean = cfg->theta.remap_speed_mean;
         rec.count = 0;
+        sm_theta_layer *ls[2] = {&c.p, &c.g};
+        for (int i = 0; i < 2; i++)
+            sm_theta_err_restart(&ls[i]->err);
         sm_theta_pi_run(&c, train, 1, &rec, every, 0, NULL, NULL, 0, NULL);
+        o->retrain_p = c.p.err.value;
+        o->retrain_g = c.g.err.value;
         st = test_condition(cfg, &c, &rec, &o->e1[C_RETRAIN], &o->sem[C_RETRAIN],
                             &o->ref[C_RETRAIN], err);
     }
@@ -208,8 +216,10 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
         if (st == SM_OK &&
             sm_experiment_log(ctx,
                               "theta-remap seed %llu: PI error at 1 s: before %.3f, after remap "
-                              "%.3f, after retraining %.3f m",
-                              (unsigned long long)seed, o[k].e1[0], o[k].e1[1], o[k].e1[2]))
+                              "%.3f, after retraining %.3f m (end errors p, g: training %.4f "
+                              "%.4f, retraining %.4f %.4f)",
+                              (unsigned long long)seed, o[k].e1[0], o[k].e1[1], o[k].e1[2],
+                              o[k].train_p, o[k].train_g, o[k].retrain_p, o[k].retrain_g))
             st = sm_error_set(err, SM_ECANCELED, "theta-remap: stopped");
     }
     if (st == SM_OK) st = write_outputs(ctx, o, n_seeds, err);
@@ -231,6 +241,15 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
             for (int k = 0; k < n_seeds; k++)
                 v[k] = o[k].ref[c];
             json_object_set_new(rq, COND[c], sm_theta_jreal(sm_theta_median(v, n_seeds)));
+        }
+        static const char *const EK[4] = {"train_err_sensory", "train_err_hidden",
+                                          "retrain_err_sensory", "retrain_err_hidden"};
+        for (int i = 0; i < 4; i++) {
+            for (int k = 0; k < n_seeds; k++) {
+                const double x[4] = {o[k].train_p, o[k].train_g, o[k].retrain_p, o[k].retrain_g};
+                v[k] = x[i];
+            }
+            json_object_set_new(res, EK[i], sm_theta_jreal(sm_theta_median(v, n_seeds)));
         }
         for (int k = 0; k < n_seeds; k++)
             v[k] = o[k].e1[C_REMAP] / o[k].e1[C_BEFORE];
