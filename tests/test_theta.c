@@ -340,6 +340,28 @@ static void test_learning_reduces_error(void **state)
     sm_theta_latents_free(&u);
 }
 
+/* the config refuses theta settings whose Euler steps or theta cycles break */
+static void test_config_checks(void **state)
+{
+    (void)state;
+    sm_config cfg;
+    sm_config_default(&cfg);
+    sm_error err;
+    assert_int_equal(sm_config_validate(&cfg, &err), SM_OK);
+    cfg.theta.freq = 30; /* 0.025 s x 30 Hz = 0.75 > 0.5 */
+    assert_int_equal(sm_config_validate(&cfg, &err), SM_EINVAL);
+    assert_non_null(strstr(err.msg, "theta.freq"));
+    sm_config_default(&cfg);
+    cfg.theta.noise_tau = 0.01;
+    assert_int_equal(sm_config_validate(&cfg, &err), SM_EINVAL);
+    assert_non_null(strstr(err.msg, "theta.noise_tau"));
+    assert_int_not_equal(sm_config_set(&cfg, "theta.gate", "triangle", "--set", &err), SM_OK);
+    assert_int_equal(sm_config_set(&cfg, "theta.gate", "sine", "--set", &err), SM_OK);
+    assert_int_equal(cfg.theta.gate, SM_THETA_SINE);
+    assert_int_equal(sm_config_set(&cfg, "theta.schedule", "block", "--set", &err), SM_OK);
+    assert_int_equal(cfg.theta.schedule, SM_THETA_BLOCKS);
+}
+
 /* theta-latents --quick through the program: results keys and files */
 static void test_experiment_quick(void **state)
 {
@@ -395,6 +417,7 @@ int main(void)
         cmocka_unit_test(test_no_learning_and_replay),
         cmocka_unit_test(test_forced_modes),
         cmocka_unit_test(test_learning_reduces_error),
+        cmocka_unit_test(test_config_checks),
         cmocka_unit_test_setup_teardown(test_experiment_quick, dir_setup, dir_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -719,6 +719,26 @@ sm_status sm_config_validate(const sm_config *cfg, sm_error *err)
         return sm_error_set(err, SM_EINVAL,
                             "config: powerlaw sleep needs weights bounded away from 0 "
                             "(stdp.exc_min > 0 and stdp.inh_max < 0)");
+    /* theta-gated Helmholtz machine: Euler steps of the low-pass filters stay stable and a
+     * theta cycle has both halves */
+    const double tdt = cfg->theta.dt;
+    if (tdt * cfg->theta.freq > 0.5)
+        return sm_error_set(err, SM_EINVAL,
+                            "config: theta.dt (%g s) x theta.freq (%g Hz) exceeds 0.5: a theta "
+                            "cycle needs at least 2 steps",
+                            tdt, cfg->theta.freq);
+    const struct {
+        const char *name;
+        double tau;
+    } taus[] = {{"theta.tau_pi", cfg->theta.tau_pi},
+                {"theta.noise_tau", cfg->theta.noise_tau},
+                {"theta.loss_tau", cfg->theta.loss_tau},
+                {"theta.speed_tau", cfg->theta.speed_tau}};
+    for (size_t i = 0; i < sizeof taus / sizeof taus[0]; i++)
+        if (taus[i].tau < tdt)
+            return sm_error_set(err, SM_EINVAL,
+                                "config: %s (%g s) is below theta.dt (%g s): Euler update unstable",
+                                taus[i].name, taus[i].tau, tdt);
     return SM_OK;
 }
 
