@@ -55,7 +55,7 @@ static void latents_advance(sm_theta_latents *m, int64_t s)
         float *row = m->white + (size_t)i * 2 * nt;
         row[m->head] = row[m->head + nt] = a;
         if (i + 1 < nz) {
-            row += 2 * nt;
+            row += (size_t)2 * nt;
             row[m->head] = row[m->head + nt] = b;
         }
     }
@@ -130,9 +130,9 @@ sm_status sm_theta_latents_init(sm_theta_latents *m, const sm_theta_latents_para
                                        p->seed, 3, err);
         if (!rec) st = err ? err->code : SM_EINVAL;
     }
-    if (st != SM_OK) {
+    if (st != SM_OK || !rec) {
         sm_theta_latents_free(m);
-        return st;
+        return st != SM_OK ? st : SM_EINVAL;
     }
     rec->l2 = (float)p->l2_rec;
     m->p.basal.noise_sd = m->p.apical.noise_sd = (float)p->noise_sd;

@@ -76,14 +76,20 @@ static sm_status write_outputs(const sm_experiment_ctx *ctx, block_run (*o)[N_SC
     char path[4096];
     sm_status st = SM_OK;
     double *t = malloc(sizeof(double) * (size_t)n_rec * 5);
-    double *med[4] = {t + n_rec, t + 2 * n_rec, t + 3 * n_rec, t + 4 * n_rec};
     double *a = malloc(sizeof(double) * (size_t)n_seeds);
+    if (!t || !a) {
+        free(t);
+        free(a);
+        return sm_error_set(err, SM_ENOMEM, "theta-blocks: out of memory");
+    }
+    double *med[4] = {t + n_rec, t + (size_t)2 * n_rec, t + (size_t)3 * n_rec,
+                      t + (size_t)4 * n_rec};
     for (int r = 0; r < n_rec; r++) {
         t[r] = (r + 1) * every_min;
         for (int sc = 0; sc < N_SCHED; sc++) {
             for (int k = 0; k < n_seeds; k++)
                 a[k] = o[k][sc].err_p[r];
-            med[2 * sc][r] = sm_theta_median(a, n_seeds);
+            med[(size_t)2 * sc][r] = sm_theta_median(a, n_seeds);
             for (int k = 0; k < n_seeds; k++)
                 a[k] = o[k][sc].err_g[r];
             med[2 * sc + 1][r] = sm_theta_median(a, n_seeds);

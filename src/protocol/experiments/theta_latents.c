@@ -213,6 +213,7 @@ static sm_status plot_errors(const sm_experiment_ctx *ctx, const seed_out *o, in
     char path[4096];
     if (!sm_experiment_file(ctx, "errors.png", path, sizeof path)) return SM_OK;
     const int n = o[0].n_err;
+    if (n < 1) return SM_OK; /* training shorter than one record interval */
     double *lp = malloc(sizeof(double) * (size_t)n), *lg = malloc(sizeof(double) * (size_t)n);
     double *tp = malloc(sizeof(double) * (size_t)n_seeds),
            *tg = malloc(sizeof(double) * (size_t)n_seeds);
@@ -290,7 +291,9 @@ static sm_status write_samples(const sm_experiment_ctx *ctx, const seed_out *o, 
     if (sm_experiment_file(ctx, "samples.png", path, sizeof path)) {
         const int n = d->steps_min < (int)(20.0 / dt) ? d->steps_min : (int)(20.0 / dt);
         double *t = malloc(sizeof(double) * (size_t)n * 5);
-        double *yb = t + n, *ya = t + 2 * n, *yb0 = t + 3 * n, *ya0 = t + 4 * n;
+        if (!t) return sm_error_set(err, SM_ENOMEM, "theta-latents: out of memory");
+        double *yb = t + n, *ya = t + (size_t)2 * n, *yb0 = t + (size_t)3 * n,
+               *ya0 = t + (size_t)4 * n;
         for (int s = 0; s < n; s++) {
             t[s] = (s + 1) * dt;
             yb[s] = o->samples[PH_T_INF][(size_t)s * d->cols + nz];
@@ -328,7 +331,8 @@ static sm_status write_autocorr(const sm_experiment_ctx *ctx, const seed_out *o,
 {
     char path[4096];
     double *lag = malloc(sizeof(double) * (size_t)d->n_lag * 4);
-    double *az = lag + d->n_lag, *ag = lag + 2 * d->n_lag, *ab = lag + 3 * d->n_lag;
+    if (!lag) return sm_error_set(err, SM_ENOMEM, "theta-latents: out of memory");
+    double *az = lag + d->n_lag, *ag = lag + (size_t)2 * d->n_lag, *ab = lag + (size_t)3 * d->n_lag;
     double *tmp = malloc(sizeof(double) * (size_t)n_seeds * 3);
     for (int L = 0; L < d->n_lag; L++) {
         lag[L] = L * dt;
@@ -339,7 +343,7 @@ static sm_status write_autocorr(const sm_experiment_ctx *ctx, const seed_out *o,
         }
         az[L] = sm_theta_median(tmp, n_seeds);
         ag[L] = sm_theta_median(tmp + n_seeds, n_seeds);
-        ab[L] = sm_theta_median(tmp + 2 * n_seeds, n_seeds);
+        ab[L] = sm_theta_median(tmp + (size_t)2 * n_seeds, n_seeds);
     }
     free(tmp);
     sm_status st = SM_OK;

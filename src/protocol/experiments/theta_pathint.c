@@ -60,8 +60,8 @@ static sm_status write_maps(const sm_experiment_ctx *ctx, const sm_theta_pathint
         int best = 0;
         for (int b = 1; b < N_BINS; b++)
             if (gm[(size_t)b * n + i] > gm[(size_t)best * n + i]) best = b;
-        order[2 * i] = best;
-        order[2 * i + 1] = i;
+        order[(size_t)2 * i] = best;
+        order[(size_t)2 * i + 1] = i;
     }
     qsort(order, (size_t)n, 2 * sizeof(int), cmp_peak);
     /* units x bins, sorted */
@@ -106,6 +106,7 @@ static sm_status train_and_test(const sm_experiment_ctx *ctx, uint64_t seed, int
                                 pi_seed *o, double *pi_err, sm_error *err)
 {
     const sm_config *cfg = ctx->cfg;
+    if (!pi_err) return sm_error_set(err, SM_EINVAL, "theta-pathint: no buffer for the PI test");
     sm_theta_pathint_params par;
     sm_theta_pathint_params_from_config(&par, cfg);
     par.seed = seed;
@@ -167,7 +168,10 @@ static sm_status write_outputs(const sm_experiment_ctx *ctx, const pi_seed *o, i
     sm_status st = SM_OK;
     const int64_t per = spin + test;
     const int tot = n_seeds * reps;
-    double *t = malloc(sizeof(double) * (size_t)per * 3), *mean = t + per, *sem = t + 2 * per;
+    if (per < 1) return SM_OK;
+    double *t = malloc(sizeof(double) * (size_t)per * 3);
+    if (!t) return sm_error_set(err, SM_ENOMEM, "theta-pathint: out of memory");
+    double *mean = t + per, *sem = t + (size_t)2 * per;
     for (int64_t s = 0; s < per; s++) {
         double a = 0, b = 0;
         for (int k = 0; k < n_seeds; k++)
@@ -241,8 +245,15 @@ static sm_status write_outputs(const sm_experiment_ctx *ctx, const pi_seed *o, i
     }
     if (st == SM_OK && sm_experiment_file(ctx, "errors.png", path, sizeof path)) {
         const int n = o[0].n_err;
-        double *x = malloc(sizeof(double) * (size_t)n * 3), *lp = x + n, *lg = x + 2 * n;
+        double *x = n > 0 ? malloc(sizeof(double) * (size_t)n * 3) : NULL;
         double *a = malloc(sizeof(double) * (size_t)n_seeds * 2);
+        if (!x || !a) {
+            free(x);
+            free(a);
+            free(t);
+            return n > 0 ? sm_error_set(err, SM_ENOMEM, "theta-pathint: out of memory") : SM_OK;
+        }
+        double *lp = x + n, *lg = x + (size_t)2 * n;
         for (int r = 0; r < n; r++) {
             for (int k = 0; k < n_seeds; k++) {
                 a[k] = o[k].err_p[r];
