@@ -232,6 +232,37 @@ static void test_latent_statistics(void **state)
     sm_theta_latents_free(&m);
 }
 
+/* the reference's conditional GP sampler: after a burn-in, unit variance and the
+ * squared-exponential autocorrelation at 1 s (looser: a slowly mixing AR(119) process) */
+static void test_conditional_sampler(void **state)
+{
+    (void)state;
+    sm_theta_latents_params p = latents_params(4);
+    p.latent_sampler = SM_THETA_LATENTS_CONDITIONAL;
+    sm_theta_latents m;
+    assert_int_equal(sm_theta_latents_init(&m, &p, NULL), SM_OK);
+    assert_int_equal(m.cond_n, 119); /* arange(0, 3, 0.025) has 120 points */
+    assert_true(m.cond_sd > 0 && m.cond_sd < 0.01);
+    for (int k = 0; k < 4000; k++)
+        sm_theta_latents_step(&m, 0);
+    const int steps = 40000, nz = p.n_latent, lag = 40;
+    float *z = malloc(sizeof(float) * (size_t)steps * nz);
+    for (int k = 0; k < steps; k++) {
+        sm_theta_latents_step(&m, 0);
+        memcpy(z + (size_t)k * nz, m.z, sizeof(float) * nz);
+    }
+    double ss = 0, sl = 0;
+    for (int k = lag; k < steps; k++)
+        for (int i = 0; i < nz; i++) {
+            ss += (double)z[(size_t)k * nz + i] * z[(size_t)k * nz + i];
+            sl += (double)z[(size_t)k * nz + i] * z[(size_t)(k - lag) * nz + i];
+        }
+    assert_float_near(ss / ((double)(steps - lag) * nz), 1.0, 0.3);
+    assert_float_near(sl / ss, exp(-0.5), 0.1);
+    free(z);
+    sm_theta_latents_free(&m);
+}
+
 static int blocks_equal(const sm_theta_comp *a, const sm_theta_comp *b, int n)
 {
     for (int i = 0; i < a->n_blocks; i++) {
@@ -414,6 +445,7 @@ int main(void)
         cmocka_unit_test(test_retanh_and_error_start),
         cmocka_unit_test(test_noise_statistics),
         cmocka_unit_test(test_latent_statistics),
+        cmocka_unit_test(test_conditional_sampler),
         cmocka_unit_test(test_no_learning_and_replay),
         cmocka_unit_test(test_forced_modes),
         cmocka_unit_test(test_learning_reduces_error),

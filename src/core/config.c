@@ -268,6 +268,9 @@ static const sm_param_def TABLE[] = {
     INT("theta.n_latent", theta.n_latent, 5, 1, 4096, "1", "theta: latents N_z (task A)"),
     REAL("theta.tau_latent", theta.tau_latent, 1.0, 0.01, 1e3, "s",
          "theta: latent autocorrelation time tau_z (squared exponential)"),
+    ENUM("theta.latent_sampler", theta.latent_sampler, 0, "convolution|conditional",
+         "theta: latents as white noise convolved with a Gaussian kernel, or the reference's "
+         "GP sampler conditioned on the last 3 tau_latent (starts from zeros)"),
     INT("theta.n_feature", theta.n_feature, 50, 1, 1 << 20, "1",
         "theta: sensory features = sensory units (task A)"),
     REAL("theta.noise_sd", theta.noise_sd, 0.01, 0, 100, "1",

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <lapacke.h>
+
 #include "somnus/core/rng.h"
 
 void sm_theta_latents_params_from_config(sm_theta_latents_params *p, const sm_config *cfg)
@@ -27,6 +29,7 @@ void sm_theta_latents_params_from_config(sm_theta_latents_params *p, const sm_co
     p->n_latent = cfg->theta.n_latent;
     p->n_feature = cfg->theta.n_feature;
     p->tau_latent = cfg->theta.tau_latent;
+    p->latent_sampler = cfg->theta.latent_sampler;
     p->noise_sd = cfg->theta.noise_sd;
     p->noise_sd_hidden_apical = cfg->theta.noise_sd_hidden_apical;
     p->noise_tau = cfg->theta.noise_tau;
@@ -70,6 +73,67 @@ static void latents_advance(sm_theta_latents *m, int64_t s)
     }
 }
 
+/* The reference's GaussianProcessSampler: t = 0, dt, .. < 3 tau (M points), C = RBF(t, t)
+ * + 1e-5 I; the next value given the last N = M - 1 has mean (C_N^-1 k) . past and variance
+ * kappa - k . C_N^-1 k. Returns 0 on failure. */
+static int conditional_init(sm_theta_latents *m)
+{
+    const double tau = m->par.tau_latent, dt = m->par.dt;
+    int M = (int)ceil(3.0 * tau / dt - 1e-9);
+    if (M < 2) M = 2;
+    const int N = M - 1, nz = m->par.n_latent;
+    double *c = malloc(sizeof(double) * (size_t)N * N);
+    double *k = malloc(sizeof(double) * (size_t)N);
+    m->cond_a = malloc(sizeof(double) * (size_t)N);
+    m->cond_hist = calloc((size_t)nz * 2 * N, sizeof(double));
+    if (!c || !k || !m->cond_a || !m->cond_hist) {
+        free(c);
+        free(k);
+        return 0;
+    }
+    for (int i = 0; i < N; i++) {
+        for (int j = 0; j < N; j++) {
+            const double d = (i - j) * dt;
+            c[(size_t)i * N + j] = exp(-d * d / (2 * tau * tau)) + (i == j ? 1e-5 : 0.0);
+        }
+        const double d = (i - N) * dt;
+        k[i] = m->cond_a[i] = exp(-d * d / (2 * tau * tau));
+    }
+    const lapack_int info = LAPACKE_dposv(LAPACK_ROW_MAJOR, 'L', N, 1, c, N, m->cond_a, 1);
+    free(c);
+    double kk = 0.0;
+    for (int i = 0; i < N; i++)
+        kk += k[i] * m->cond_a[i];
+    free(k);
+    if (info != 0) return 0;
+    const double var = 1.0 + 1e-5 - kk;
+    m->cond_sd = var > 0 ? sqrt(var) : 0.0;
+    m->cond_n = N;
+    m->cond_head = N - 1;
+    return 1;
+}
+
+static void latents_conditional(sm_theta_latents *m, int64_t s)
+{
+    const int nz = m->par.n_latent, N = m->cond_n;
+    const int head = m->cond_head;
+    m->cond_head = (m->cond_head + 1) % N;
+    for (int i = 0; i < nz; i += 2) {
+        float w[2];
+        white_pair(m, s, i / 2, &w[0], &w[1]);
+        for (int u = i; u < i + 2 && u < nz; u++) {
+            double *row = m->cond_hist + (size_t)u * 2 * N;
+            const double *past = row + head + 1; /* the last N values, oldest first */
+            double mean = 0.0;
+            for (int j = 0; j < N; j++)
+                mean += m->cond_a[j] * past[j];
+            const double z = mean + m->cond_sd * w[u - i];
+            row[m->cond_head] = row[m->cond_head + N] = z;
+            m->z[u] = (float)z;
+        }
+    }
+}
+
 sm_status sm_theta_latents_init(sm_theta_latents *m, const sm_theta_latents_params *p,
                                 sm_error *err)
 {
@@ -105,8 +169,16 @@ sm_status sm_theta_latents_init(sm_theta_latents *m, const sm_theta_latents_para
     }
     /* a full window of past draws (steps 1 - ntap .. 0), so z is stationary from step 1 */
     m->head = nt - 1;
-    for (int64_t s = 1 - nt; s <= 0; s++)
-        latents_advance(m, s);
+    if (p->latent_sampler == SM_THETA_LATENTS_CONDITIONAL) {
+        if (!conditional_init(m)) {
+            sm_theta_latents_free(m);
+            return sm_error_set(err, SM_ENUMERIC,
+                                "theta latents: the conditional sampler's covariance failed");
+        }
+    } else {
+        for (int64_t s = 1 - nt; s <= 0; s++)
+            latents_advance(m, s);
+    }
 
     sm_rng r;
     sm_rng_init(&r, p->seed, SM_STREAM_THETA, ((uint32_t)SM_THETA_RNG_WEIGHTS << 24) | 0u);
@@ -161,6 +233,8 @@ void sm_theta_latents_free(sm_theta_latents *m)
     if (!m) return;
     free(m->kernel);
     free(m->white);
+    free(m->cond_a);
+    free(m->cond_hist);
     free(m->z);
     free(m->wf);
     free(m->f);
@@ -179,7 +253,10 @@ void sm_theta_latents_step(sm_theta_latents *m, int learn)
 {
     m->k++;
     const double theta = sm_theta_gate_value(&m->gate, m->k);
-    latents_advance(m, m->k);
+    if (m->par.latent_sampler == SM_THETA_LATENTS_CONDITIONAL)
+        latents_conditional(m, m->k);
+    else
+        latents_advance(m, m->k);
     const int nz = m->par.n_latent, nf = m->par.n_feature;
     for (int i = 0; i < nf; i++) {
         const float *restrict w = m->wf + (size_t)i * nz;

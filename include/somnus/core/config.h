@@ -130,10 +130,10 @@ typedef struct sm_config {
         double beta, threshold, atan_alpha, sigmoid_slope, lr;
         double noise_sd, a_plus, a_minus, tau, stdp_lr, target, lambda, trigger, stop;
     } sgsnn;
-    struct {                               /* experiment sleep-stdp-table */
-        char datasets[SM_CONFIG_STR_MAX];  /* comma-separated dataset names */
+    struct {                                 /* experiment sleep-stdp-table */
+        char datasets[SM_CONFIG_STR_MAX];    /* comma-separated dataset names */
         char sleep_rates[SM_CONFIG_STR_MAX]; /* comma-separated sleep.rate values */
-        int seeds;                          /* seeds run.seed .. run.seed + seeds - 1 */
+        int seeds;                           /* seeds run.seed .. run.seed + seeds - 1 */
     } table;
     /* theta-gated Helmholtz machine (spec theta-helmholtz.md); times in s */
     struct {
@@ -142,7 +142,7 @@ typedef struct sm_config {
         int gate;     /* enum sm_theta_gate_kind (models/theta.h) */
         int schedule; /* enum sm_theta_schedule */
         double block_s, phase_offset, tau_pi, loss_tau, eta, l2_rec;
-        int n_latent;
+        int n_latent, latent_sampler;
         double tau_latent;
         int n_feature;
         double noise_sd, noise_sd_hidden_apical, noise_tau, w_init_rec;

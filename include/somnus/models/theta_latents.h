@@ -8,7 +8,8 @@
  *     k += 1; theta = gate(k); z; f; p (compartments, soma); learn p; g; learn g.
  * The latents are white noise convolved with a Gaussian kernel of sd tau_latent / sqrt 2
  * (truncated at +-4 sd, normalized to unit variance): autocorrelation exp(-lag^2 /
- * (2 tau^2)), the same statistics as the reference's conditional GP sampler.
+ * (2 tau^2)), the same statistics as the reference's conditional GP sampler; that sampler
+ * is the option SM_THETA_LATENTS_CONDITIONAL.
  */
 #ifndef SOMNUS_THETA_LATENTS_H
 #define SOMNUS_THETA_LATENTS_H
@@ -23,6 +24,15 @@
 extern "C" {
 #endif
 
+/* How the latents are drawn (theta.latent_sampler). */
+enum sm_theta_latent_sampler {
+    /* white noise convolved with a Gaussian kernel (stationary from step 1) */
+    SM_THETA_LATENTS_CONVOLUTION = 0,
+    /* the reference's sampler: each value drawn from the GP conditioned on the last
+     * 3 tau / dt - 1 values (kernel jitter 1e-5), the history starting as zeros */
+    SM_THETA_LATENTS_CONDITIONAL = 1
+};
+
 typedef struct sm_theta_latents_params {
     uint64_t seed;
     double dt, freq, duty, phase_offset, block_s; /* gate (s, Hz, 1, cycles, s) */
@@ -30,7 +40,8 @@ typedef struct sm_theta_latents_params {
     double tau_pi, loss_tau;                      /* s */
     double eta, l2_rec, w_init_rec;
     int n_latent, n_feature;
-    double tau_latent; /* s */
+    double tau_latent;  /* s */
+    int latent_sampler; /* enum sm_theta_latent_sampler */
     double noise_sd, noise_sd_hidden_apical, noise_tau;
 } sm_theta_latents_params;
 
@@ -51,10 +62,15 @@ typedef struct sm_theta_latents {
     float *white;      /* n_latent rows of 2 ntap: the last ntap white draws, twice */
     int head;          /* position of the newest draw in each row (and head + ntap) */
     float *z;          /* n_latent latents this step */
-    float *wf;         /* n_feature x n_latent feature weights */
-    float *f;          /* n_feature features this step */
-    sm_theta_layer p;  /* sensory layer (HPC) */
-    sm_theta_layer g;  /* hidden layer (EC) */
+    int cond_n;        /* conditional sampler: values conditioned on */
+    double *cond_a;    /* cond_n weights C_N^-1 k, oldest value first */
+    double cond_sd;    /* sd of the conditional draw */
+    double *cond_hist; /* n_latent rows of 2 cond_n: the last cond_n values, twice */
+    int cond_head;
+    float *wf;        /* n_feature x n_latent feature weights */
+    float *f;         /* n_feature features this step */
+    sm_theta_layer p; /* sensory layer (HPC) */
+    sm_theta_layer g; /* hidden layer (EC) */
 } sm_theta_latents;
 
 /* Builds the model (weights, kernel, a full window of past white noise). */
