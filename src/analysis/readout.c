@@ -704,6 +704,7 @@ static sm_status readout_impl(const sm_readout_params *pin, const float *trf, co
                               const int *test_y, int n_test, int d, int *pred,
                               sm_readout_result *out, sm_error *err)
 {
+    SM_ERROR_LOCAL(err);
     sm_readout_params p;
     if (pin)
         p = *pin;
@@ -797,7 +798,7 @@ static sm_status readout_impl(const sm_readout_params *pin, const float *trf, co
 
     pca = sm_pca_fit(xf, n_fit, d, p.variance, err);
     if (!pca) {
-        st = err ? err->code : SM_EINTERNAL;
+        st = err->code ? err->code : SM_EINTERNAL;
         goto out;
     }
     int k = sm_pca_n_components(pca);
@@ -827,7 +828,7 @@ static sm_status readout_impl(const sm_readout_params *pin, const float *trf, co
         } else {
             qda = sm_qda_fit(zf, fit_y, n_fit, k, p.qda_reg, err);
             if (!qda) {
-                st = err ? err->code : SM_EINTERNAL;
+                st = err->code ? err->code : SM_EINTERNAL;
                 goto out;
             }
             if ((st = sm_qda_predict(qda, zt, n_test, yhat, err)) != SM_OK) goto out;

@@ -8,6 +8,7 @@
 #include "somnus/io/encode.h"
 #include "somnus/analysis/readout.h"
 #include "somnus/io/results.h"
+#include "somnus/models/sim_json.h"
 #include "somnus/models/sim.h"
 #include "somnus/models/sim_guard.h"
 #include "somnus/models/sim_state.h"
@@ -359,6 +360,7 @@ static sm_status check_sizes(const sm_config *cfg, const sm_train_data *data, sm
 /* Writes the state after `batches` batches (between batches: no episode is running). */
 static sm_status save_checkpoint(trainer *t, json_t *tab, int batches, double wall, sm_error *err)
 {
+    SM_ERROR_LOCAL(err);
     const sm_train_position pos = {batches, t->t_eval, wall};
     sm_ckpt *c = sm_train_ckpt_begin(t->cfg, t->data, t->run, tab, &pos, err);
     if (!c) return err->code;
@@ -371,6 +373,7 @@ static sm_status save_checkpoint(trainer *t, json_t *tab, int batches, double wa
 /* Restores a checkpoint into the freshly built trainer; *k0 = batches already done. */
 static sm_status resume(trainer *t, json_t **tab, int *k0, sm_error *err)
 {
+    SM_ERROR_LOCAL(err);
     sm_train_position pos;
     sm_ckpt *c = sm_train_ckpt_resume(t->cfg, t->data, t->run, tab, &pos, err);
     if (!c) return err->code;
@@ -439,6 +442,7 @@ static int64_t planned_work(const sm_config *cfg, const sm_train_data *d)
 sm_status sm_train_stdp(const sm_config *cfg_in, const sm_train_data *data, sm_train_run_ctx *r,
                         json_t **results, sm_error *err)
 {
+    SM_ERROR_LOCAL(err);
     sm_status st = check_sizes(cfg_in, data, err);
     if (st != SM_OK) return st;
     sm_config cfg = *cfg_in;

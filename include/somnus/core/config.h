@@ -44,6 +44,7 @@ enum sm_sleep_stop { SM_STOP_WITHIN = 0, SM_STOP_NOT_ABOVE = 1 };
 enum sm_norm_mode { SM_NORM_NONE = 0, SM_NORM_STATIC = 2, SM_NORM_LAYER = 3, SM_NORM_NEURON = 4 };
 enum sm_encoder_kind { SM_ENC_BERNOULLI = 0, SM_ENC_RATE = 1 };
 enum sm_model { SM_MODEL_STDP = 0, SM_MODEL_SGSNN = 1 };
+enum sm_protocol_kind { SM_PROTOCOL_IID = 0 };
 enum sm_readout_features { SM_FEAT_EXC = 0, SM_FEAT_ALL = 1 };
 enum sm_sgsnn_sleep_kind {
     SM_SG_SLEEP_NONE = 0,
@@ -112,6 +113,9 @@ typedef struct sm_config {
         int batch;         /* training images per batch */
         int official_test; /* draw test images from the dataset's own test set */
     } data;
+    struct {
+        int kind; /* enum sm_protocol_kind */
+    } protocol;
     struct {
         int model;        /* enum sm_model */
         int eval_every;   /* batches (STDP) or epochs (SG-SNN) between evaluations; 0 = none */

@@ -55,6 +55,7 @@ typedef struct run_row {
 
 static sm_status build_grid(const sm_config *cfg, sm_grid *g, sm_error *err)
 {
+    SM_ERROR_LOCAL(err);
     char spec[SM_CONFIG_STR_MAX + 64];
     sm_grid_init(g);
     snprintf(spec, sizeof spec, "data.dataset=%s", cfg->table.datasets);
@@ -64,9 +65,10 @@ static sm_status build_grid(const sm_config *cfg, sm_grid *g, sm_error *err)
     snprintf(spec, sizeof spec, "run.seed=%lld:%lld", (long long)cfg->run.seed,
              (long long)cfg->run.seed + cfg->table.seeds - 1);
     if (st == SM_OK) st = sm_grid_add(g, spec, err);
-    if (st != SM_OK)
-        return sm_error_set(err, err ? err->code : st, "sleep-stdp-table: %s",
-                            err ? err->msg : "bad grid");
+    if (st != SM_OK) {
+        const sm_error inner = *err; /* err->msg cannot be both the output and an argument */
+        return sm_error_set(err, inner.code ? inner.code : st, "sleep-stdp-table: %s", inner.msg);
+    }
     return SM_OK;
 }
 
@@ -80,8 +82,9 @@ static double final_number(json_t *doc, const char *key)
 static sm_status run_cells(const sm_experiment_ctx *ctx, const sm_grid *g, run_row *rows,
                            sm_error *err)
 {
+    SM_ERROR_LOCAL(err);
     sm_sweep_runner *r = sm_sweep_runner_create(g, ctx->cfg, err);
-    if (!r) return err ? err->code : SM_EINVAL;
+    if (!r) return err->code ? err->code : SM_EINVAL;
     const int64_t n = sm_sweep_runner_n_cells(r);
     int64_t *cells = malloc((size_t)n * sizeof *cells);
     volatile sig_atomic_t stop = 0;
