@@ -19,6 +19,7 @@
 #include "somnus/core/config.h"
 #include "somnus/models/theta.h"
 #include "somnus/models/theta_latents.h"
+#include "somnus/models/theta_pathint.h"
 
 static sm_theta_gate default_gate(void)
 {
@@ -393,6 +394,48 @@ static void test_config_checks(void **state)
     assert_int_equal(cfg.theta.schedule, SM_THETA_BLOCKS);
 }
 
+/* the error promise of core/error.h for the theta headers: every fallible function, called
+ * with err = NULL on an input that makes it fail, returns its error without touching err */
+static void test_null_err(void **state)
+{
+    (void)state;
+    sm_theta_layer l, l3;
+    float x[4] = {0};
+    assert_int_equal(sm_theta_layer_init(&l, 0, SM_THETA_LINEAR, SM_THETA_LINEAR, 0, NULL),
+                     SM_EINVAL);
+    assert_int_equal(sm_theta_layer_init(&l, 2, 7, SM_THETA_LINEAR, 0, NULL), SM_EINVAL);
+    assert_int_equal(sm_theta_layer_init(&l, 2, SM_THETA_LINEAR, SM_THETA_LINEAR, 0, NULL), SM_OK);
+    assert_null(sm_theta_layer_add_input(&l, SM_THETA_BASAL, NULL, 2, 0, 1, 0, 1, 0, NULL));
+    for (int i = 0; i < SM_THETA_MAX_BLOCKS; i++)
+        assert_non_null(sm_theta_layer_add_input(&l, SM_THETA_BASAL, x, 2, 0, 1, 0, 1, 0, NULL));
+    assert_null(sm_theta_layer_add_input(&l, SM_THETA_BASAL, x, 2, 0, 1, 0, 1, 0, NULL));
+    assert_int_equal(sm_theta_layer_add_identity(&l, SM_THETA_BASAL, x, 2, NULL), SM_EINVAL);
+    assert_int_equal(sm_theta_layer_add_identity(&l, SM_THETA_APICAL, x, 3, NULL), SM_EINVAL);
+    assert_int_equal(sm_theta_layer_init(&l3, 3, SM_THETA_LINEAR, SM_THETA_LINEAR, 0, NULL), SM_OK);
+    assert_int_equal(sm_theta_layer_copy_state(&l3, &l, NULL), SM_EINVAL);
+    sm_theta_layer_free(&l);
+    sm_theta_layer_free(&l3);
+
+    sm_theta_latents_params lp = latents_params(1);
+    lp.n_latent = 0;
+    sm_theta_latents m;
+    assert_int_equal(sm_theta_latents_init(&m, &lp, NULL), SM_EINVAL);
+    sm_config cfg;
+    sm_config_default(&cfg);
+    sm_theta_pathint_params pp;
+    sm_theta_pathint_params_from_config(&pp, &cfg);
+    sm_theta_pathint a, b;
+    pp.n = 1;
+    assert_int_equal(sm_theta_pathint_init(&a, &pp, NULL), SM_EINVAL);
+    pp.n = 4;
+    assert_int_equal(sm_theta_pathint_init(&a, &pp, NULL), SM_OK);
+    pp.n = 5;
+    assert_int_equal(sm_theta_pathint_init(&b, &pp, NULL), SM_OK);
+    assert_int_equal(sm_theta_pathint_copy(&b, &a, NULL), SM_EINVAL);
+    sm_theta_pathint_free(&a);
+    sm_theta_pathint_free(&b);
+}
+
 /* theta-latents --quick through the program: results keys and files */
 static void test_experiment_quick(void **state)
 {
@@ -450,6 +493,7 @@ int main(void)
         cmocka_unit_test(test_forced_modes),
         cmocka_unit_test(test_learning_reduces_error),
         cmocka_unit_test(test_config_checks),
+        cmocka_unit_test(test_null_err),
         cmocka_unit_test_setup_teardown(test_experiment_quick, dir_setup, dir_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
