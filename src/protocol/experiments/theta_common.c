@@ -101,6 +101,13 @@ double sm_theta_acf_cross(const double *acf, int n_lag, double level)
     return NAN;
 }
 
+double sm_theta_cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 double sm_theta_now(void)
 {
     struct timespec ts;

@@ -37,6 +37,9 @@ double sm_theta_acf_cross(const double *acf, int n_lag, double level);
 /* Monotonic clock in seconds. */
 double sm_theta_now(void);
 
+/* CPU time of the calling thread in seconds (the load-independent cost of a loop). */
+double sm_theta_cpu_now(void);
+
 /* ---- task B helpers (path integration) ---- */
 
 /* The last `cap` samples of p's somatic rates and the agent's position. */

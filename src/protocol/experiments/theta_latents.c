@@ -34,7 +34,7 @@ typedef struct seed_out {
     double err_p_post, err_g_post; /* error averages over the post-training inference minute */
     double r_pa_pb;                /* mean over units, trained inference minute */
     double acf_half_g, acf_half_g_before, acf_half_z;
-    double train_wall_s, protocol_wall_s;
+    double train_wall_s, train_cpu_s, protocol_wall_s;
     int n_err; /* error records (every 10 s of training) */
     double *err_t, *err_p, *err_g;
     float *samples[N_PH];                 /* steps_min x cols, only for the first seed */
@@ -118,7 +118,7 @@ static sm_status run_seed(const sm_experiment_ctx *ctx, uint64_t seed, const run
     /* training */
     sm_theta_latents_restart_errors(&m);
     o->err_p_1min = o->err_g_1min = NAN;
-    const double tt = sm_theta_now();
+    const double tt = sm_theta_now(), tc = sm_theta_cpu_now();
     int r = 0;
     for (int64_t s = 1; s <= d->train_steps; s++) {
         sm_theta_latents_step(&m, 1);
@@ -134,6 +134,7 @@ static sm_status run_seed(const sm_experiment_ctx *ctx, uint64_t seed, const run
         }
     }
     o->train_wall_s = sm_theta_now() - tt;
+    o->train_cpu_s = sm_theta_cpu_now() - tc;
     o->err_p_final = m.p.err.value;
     o->err_g_final = m.g.err.value;
 
@@ -434,8 +435,9 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
             COL(10)[s] = o[s].train_wall_s;
             COL(11)[s] = o[s].protocol_wall_s;
             COL(12)[s] = o[s].err_g_1min / o[s].err_g_final;
+            COL(13)[s] = o[s].train_cpu_s;
         }
-        static const char *const KEYS[13] = {"final_err_hidden",
+        static const char *const KEYS[14] = {"final_err_hidden",
                                              "final_err_sensory",
                                              "err_hidden_1min",
                                              "err_sensory_1min",
@@ -447,9 +449,10 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
                                              "post_err_sensory_inference",
                                              "train_wall_s",
                                              "protocol_wall_s",
-                                             "hidden_1min_over_final"};
+                                             "hidden_1min_over_final",
+                                             "train_cpu_s"};
         json_t *res = json_object(), *per = json_object();
-        for (int k = 0; k < 13; k++) {
+        for (int k = 0; k < 14; k++) {
             json_object_set_new(res, KEYS[k], sm_theta_jreal(sm_theta_median(COL(k), n_seeds)));
             json_object_set_new(per, KEYS[k], sm_theta_jarray(COL(k), n_seeds));
         }

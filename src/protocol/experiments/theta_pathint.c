@@ -27,7 +27,7 @@ static const char *const QUICK[] = {"theta.seeds=1", "theta.train_min=5", NULL};
 #define N_BINS 100
 
 typedef struct pi_seed {
-    double err_p_final, err_g_final, pi_1s, pi_1s_untrained, train_wall_s;
+    double err_p_final, err_g_final, pi_1s, pi_1s_untrained, train_wall_s, train_cpu_s;
     double *err_p, *err_g; /* every 10 s */
     int n_err;
     double *pi_err; /* repeats x (spin + test) */
@@ -129,11 +129,12 @@ static sm_status train_and_test(const sm_experiment_ctx *ctx, uint64_t seed, int
         o->err_p = calloc((size_t)max_err + 1, sizeof(double));
         o->err_g = calloc((size_t)max_err + 1, sizeof(double));
     }
-    const double t0 = sm_theta_now();
+    const double t0 = sm_theta_now(), c0 = sm_theta_cpu_now();
     sm_theta_pi_run(&m, train, learn, &rec, sample_every, err_every, learn ? o->err_p : NULL,
                     learn ? o->err_g : NULL, max_err, &o->n_err);
     if (learn) {
         o->train_wall_s = sm_theta_now() - t0;
+        o->train_cpu_s = sm_theta_cpu_now() - c0;
         o->err_p_final = m.p.err.value;
         o->err_g_final = m.g.err.value;
     }
@@ -325,19 +326,20 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
     }
     if (st == SM_OK) st = write_outputs(ctx, o, n_seeds, spin, test, reps, dt, err);
     if (st == SM_OK) {
-        double *v = malloc(sizeof(double) * (size_t)n_seeds * 5);
+        double *v = malloc(sizeof(double) * (size_t)n_seeds * 6);
         for (int k = 0; k < n_seeds; k++) {
             v[k] = o[k].pi_1s;
             v[n_seeds + k] = o[k].pi_1s_untrained;
             v[2 * n_seeds + k] = o[k].err_p_final;
             v[3 * n_seeds + k] = o[k].err_g_final;
             v[4 * n_seeds + k] = o[k].train_wall_s;
+            v[5 * n_seeds + k] = o[k].train_cpu_s;
         }
-        static const char *const KEYS[5] = {"pi_error_1s_m", "pi_error_1s_untrained_m",
+        static const char *const KEYS[6] = {"pi_error_1s_m",     "pi_error_1s_untrained_m",
                                             "final_err_sensory", "final_err_hidden",
-                                            "train_wall_s"};
+                                            "train_wall_s",      "train_cpu_s"};
         json_t *res = json_object(), *per = json_object(), *msd = json_object();
-        for (int i = 0; i < 5; i++) {
+        for (int i = 0; i < 6; i++) {
             double mean, sd;
             sm_theta_mean_sd(v + (size_t)i * n_seeds, n_seeds, &mean, &sd);
             json_object_set_new(res, KEYS[i],
