@@ -82,6 +82,44 @@ static void run_phase(sm_theta_latents *m, int64_t steps, int force, int learn, 
     m->gate.force = -1;
 }
 
+/* As run_phase in inference mode without learning, and returns the mean over all sensory
+ * units of the Pearson correlation of p_A and p_B over the phase (T3); NaN if out of memory. */
+static double run_inference_corr(sm_theta_latents *m, int64_t steps, float *rec, int cols)
+{
+    const int nf = m->par.n_feature;
+    double *acc = calloc((size_t)nf * 5, sizeof(double)); /* sums a, b, aa, bb, ab */
+    if (!acc) return NAN;
+    m->gate.force = 0;
+    sm_theta_latents_restart_errors(m);
+    for (int64_t s = 0; s < steps; s++) {
+        sm_theta_latents_step(m, 0);
+        record_row(m, rec + (size_t)s * cols);
+        for (int i = 0; i < nf; i++) {
+            const double a = m->p.apical.r[i], b = m->p.basal.r[i];
+            double *q = acc + (size_t)i * 5;
+            q[0] += a;
+            q[1] += b;
+            q[2] += a * a;
+            q[3] += b * b;
+            q[4] += a * b;
+        }
+    }
+    m->gate.force = -1;
+    double sum = 0.0;
+    int used = 0;
+    const double n = (double)steps;
+    for (int i = 0; i < nf; i++) {
+        const double *q = acc + (size_t)i * 5;
+        const double va = n * q[2] - q[0] * q[0], vb = n * q[3] - q[1] * q[1];
+        if (va > 0 && vb > 0) {
+            sum += (n * q[4] - q[0] * q[1]) / sqrt(va * vb);
+            used++;
+        }
+    }
+    free(acc);
+    return used ? sum / used : NAN;
+}
+
 static sm_status run_seed(const sm_experiment_ctx *ctx, uint64_t seed, const run_dims *d,
                           int keep_samples, seed_out *o, sm_error *err)
 {
@@ -141,16 +179,9 @@ static sm_status run_seed(const sm_experiment_ctx *ctx, uint64_t seed, const run
     /* after training */
     const int64_t settle = (int64_t)llround(0.1 * 60.0 / par.dt);
     run_phase(&m, settle, -1, 0, NULL, cols);
-    run_phase(&m, d->steps_min, 0, 0, buf, cols);
+    o->r_pa_pb = run_inference_corr(&m, d->steps_min, buf, cols);
     o->err_p_post = m.p.err.value;
     o->err_g_post = m.g.err.value;
-    {
-        const int np = par.n_feature < SAMPLE_P ? par.n_feature : SAMPLE_P;
-        double s = 0.0;
-        for (int i = 0; i < np; i++)
-            s += sm_theta_pearson(buf + nz + i, buf + nz + SAMPLE_P + i, d->steps_min, cols);
-        o->r_pa_pb = s / np;
-    }
     if (keep_samples) o->samples[PH_T_INF] = dup_rows(buf, (size_t)d->steps_min * cols);
     run_phase(&m, settle, -1, 0, NULL, cols);
     run_phase(&m, d->steps_min, 1, 0, buf, cols);
