@@ -329,6 +329,11 @@ static void null_err_dataset(void **state)
     assert_null(tr);
     assert_null(va);
     assert_null(te);
+    assert_int_equal(sm_dataset_draw(ds, 12, 1, "test", &te, NULL), SM_EINVAL);
+    assert_null(te);
+    te = (sm_dataset *)1;
+    assert_int_equal(sm_dataset_draw(ds, -1, 1, NULL, &te, NULL), SM_EINVAL);
+    assert_null(te);
 
     sm_dataset *pool = (sm_dataset *)1, *test = (sm_dataset *)1;
     assert_int_equal(sm_dataset_load_named("nosuchset", dir, &pool, &test, NULL), SM_EINVAL);
