@@ -247,7 +247,11 @@ sm_status cli_weights_load(const char *dir, sm_net *net, sm_error *err)
     sm_npy_array *path = post ? read_vector(dir, "weights_pathway.npy", SM_NPY_U8, n, err) : NULL;
     sm_npy_array *w = path ? read_vector(dir, "weights.npy", SM_NPY_F32, n, err) : NULL;
     /* (read_vector's status is in err; without err a failed read is SM_EINVAL) */
-    sm_status st = w ? SM_OK : err ? err->code : SM_EINVAL;
+    sm_status st = SM_EINVAL;
+    if (pre && post && path && w)
+        st = SM_OK;
+    else if (err && err->code != SM_OK)
+        st = err->code;
     for (int g = 0; st == SM_OK && g < net->n_total; g++)
         for (int64_t s = net->row[g]; st == SM_OK && s < net->row[g + 1]; s++) {
             const int32_t a = ((const int32_t *)pre->data)[s], b = ((const int32_t *)post->data)[s];
@@ -272,7 +276,7 @@ sm_status cli_weights_load(const char *dir, sm_net *net, sm_error *err)
                                   "a finite weight of its pathway's sign",
                                   dir, (long long)s, sm_pathway_name(p), a, b, (double)x);
         }
-    if (st == SM_OK) memcpy(net->w, w->data, (size_t)n * sizeof *net->w);
+    if (st == SM_OK && w) memcpy(net->w, w->data, (size_t)n * sizeof *net->w);
     sm_npy_destroy(pre);
     sm_npy_destroy(post);
     sm_npy_destroy(path);

@@ -4,7 +4,7 @@
 #pragma GCC optimize("no-math-errno")
 #endif
 #include "somnus/models/sim.h"
-#include "somnus/models/sim_guard.h"
+#include "somnus/network/net_guard.h"
 
 #include <math.h>
 #include <omp.h>
@@ -518,14 +518,15 @@ static int lazy_sleep_ok(const sm_sim *sim)
     return sm_sleep_lazy_ok(sim->sleep) && (!sim->rule || sim->rule->ops->spiker_local);
 }
 
-/* SM_OK if both block sums are finite. Otherwise a weight (or the state) is NaN or
- * infinite: the episode stops with the numerical guard's message naming it, or, if the
- * guard finds every value finite (a sum that overflowed), a message naming the block. */
+/* SM_OK if both block sums are finite. Otherwise a weight is NaN or infinite: the
+ * episode stops with the numerical guard's message naming it (sm_net_check_weights, as
+ * sm_sim_check_finite words it), or, if every weight is finite (a sum that overflowed),
+ * a message naming the block. */
 static sm_status sleep_sums_finite(const sm_sim *sim, const double sums[2], sm_error *err)
 {
     if (isfinite(sums[0]) && isfinite(sums[1])) return SM_OK;
     if (sm_sleep_lazy_active(sim->sleep)) sm_sleep_lazy_sync(sim->sleep, sim->net);
-    sm_status st = sm_sim_check_finite(sim, err);
+    sm_status st = sm_net_check_weights(sim->net, &sim->cfg, sim->count.steps, err);
     if (st != SM_OK) return st;
     const int b = isfinite(sums[0]) ? 1 : 0;
     return sm_error_set(err, SM_ENUMERIC,
