@@ -16,9 +16,11 @@ PACKAGES=(
   libcairo2-dev      # PNG figures (plot module)
   fonts-dejavu-core  # a default font for figure text on a headless machine
   libhdf5-dev        # SONATA spike files (HDF5)
+  # The tests' independent cross-checks: each fails (never skips) when its tool is missing.
+  python3            # tests: /usr/bin/python3 (csv reader, the layer check, the portable-path check)
   python3-numpy      # tests: numpy.load reads somnus's .npy files (/usr/bin/python3)
   python3-h5py hdf5-tools  # tests: h5py and h5dump read somnus's SONATA files
-  libopenmpi-dev openmpi-bin  # mpirun -n K somnus sweep (optional in CMake: SOMNUS_MPI)
+  libopenmpi-dev openmpi-bin  # mpirun -n K somnus sweep (SOMNUS_MPI; the tests need it)
 )
 
 missing=()

@@ -261,24 +261,12 @@ static void bad_files_rejected(void **state)
     free(dir);
 }
 
-static int have_numpy(void)
-{
-    char *out = NULL;
-    int rc = tu_run(PYTHON " -c 'import numpy' 2>&1", &out);
-    free(out);
-    return rc == 0;
-}
-
 /* numpy reads what somnus writes (values, shapes, dtypes), numpy.save writes the very same
  * bytes, and somnus reads what numpy writes. */
 static void numpy_agrees(void **state)
 {
     (void)state;
-    if (!have_numpy()) {
-        fprintf(stderr, "test_npy: " PYTHON " with numpy not available "
-                        "(scripts/install-deps.sh installs python3-numpy); skipped\n");
-        skip();
-    }
+    tu_require_tool(PYTHON " -c 'import numpy'", PYTHON " with numpy", "python3-numpy");
     char *dir = tu_mkdtemp();
     char *f4 = path_in(dir, "f4.npy"), *i8 = path_in(dir, "i8.npy"), *u1 = path_in(dir, "u1.npy");
     char *sc = path_in(dir, "sc.npy");

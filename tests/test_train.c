@@ -7,7 +7,9 @@
 
 #include "somnus/io/checkpoint.h"
 #include "somnus/core/config.h"
+#include "somnus/analysis/readout.h"
 #include "somnus/protocol/train.h"
+#include "somnus/protocol/train_options.h"
 #include "testutil.h"
 
 static void classes_parse(void **state)
@@ -173,9 +175,10 @@ static void stdp_run_has_one_row_per_batch_and_the_final_scores(void **state)
     json_t *counters = json_object_get(doc, "counters");
     assert_int_equal(json_integer_value(json_object_get(counters, "wake_steps")), 2400);
     assert_true(json_integer_value(json_object_get(counters, "episodes")) == 3);
-    double acc = fin(doc, "test_accuracy");
-    assert_true(acc >= 0 && acc <= 1);
+    /* The reported accuracy is n_correct / n_test exactly (the confusion matrix below
+     * fixes n_correct independently: its diagonal). */
     assert_int_equal((int)fin(doc, "n_test"), 40);
+    assert_true(fin(doc, "test_accuracy") == fin(doc, "n_correct") / 40.0);
     assert_int_equal((int)fin(doc, "n_fit_images"), 80);
     /* Confusion matrix: 4 x 4 counts summing to the test set, diagonal = n_correct. */
     json_t *cm = json_object_get(json_object_get(doc, "final"), "confusion");
@@ -189,13 +192,68 @@ static void stdp_run_has_one_row_per_batch_and_the_final_scores(void **state)
         }
     assert_int_equal(total, 40);
     assert_int_equal(diag, (long)fin(doc, "n_correct"));
+    /* Per-class accuracy: the diagonal over the row sums. */
+    json_t *pca = json_object_get(json_object_get(doc, "final"), "per_class_accuracy");
+    for (size_t t = 0; t < 4; t++) {
+        long row = 0;
+        for (size_t q = 0; q < 4; q++)
+            row += (long)json_integer_value(json_array_get(json_array_get(cm, t), q));
+        long d = (long)json_integer_value(json_array_get(json_array_get(cm, t), t));
+        assert_true(row > 0);
+        assert_true(json_number_value(json_array_get(pca, t)) == (double)d / (double)row);
+    }
     assert_string_equal(json_string_value(json_object_get(doc, "model")), "stdp");
     assert_non_null(json_object_get(json_object_get(doc, "config"), "data"));
     json_decref(doc);
 }
 
-/* A frozen network with input-driven activity separates the shapes well above chance
- * (0.25): the readout and representation path work end to end. */
+/* The final readout's rows, copied out of the repr hook. */
+typedef struct repr_copy {
+    float *fit, *test;
+    int *fit_y, *test_y;
+    int n_fit, n_test, d;
+} repr_copy;
+
+static void copy_repr(void *ctx, const float *fit, const int *fit_labels, int n_fit,
+                      const float *test, const int *test_labels, int n_test, int d)
+{
+    repr_copy *r = ctx;
+    r->n_fit = n_fit;
+    r->n_test = n_test;
+    r->d = d;
+    r->fit = malloc(sizeof(float) * (size_t)n_fit * d);
+    r->test = malloc(sizeof(float) * (size_t)n_test * d);
+    r->fit_y = malloc(sizeof(int) * (size_t)n_fit);
+    r->test_y = malloc(sizeof(int) * (size_t)n_test);
+    memcpy(r->fit, fit, sizeof(float) * (size_t)n_fit * d);
+    memcpy(r->test, test, sizeof(float) * (size_t)n_test * d);
+    memcpy(r->fit_y, fit_labels, sizeof(int) * (size_t)n_fit);
+    memcpy(r->test_y, test_labels, sizeof(int) * (size_t)n_test);
+}
+
+/* eta squared = BCSS / (BCSS + WCSS) of rows x (n x d) by label, written out here in
+ * double (two passes) as an independent check of the library's sm_phi. */
+static double eta2(const float *x, const int *y, int n, int d)
+{
+    double bcss = 0, wcss = 0;
+    for (int j = 0; j < d; j++) {
+        double sum[16] = {0}, cnt[16] = {0}, all = 0;
+        for (int i = 0; i < n; i++) {
+            sum[y[i]] += x[(size_t)i * d + j];
+            cnt[y[i]] += 1;
+            all += x[(size_t)i * d + j];
+        }
+        all /= n;
+        for (int k = 0; k < 16; k++)
+            if (cnt[k] > 0) bcss += cnt[k] * (sum[k] / cnt[k] - all) * (sum[k] / cnt[k] - all);
+        for (int i = 0; i < n; i++) {
+            double m = sum[y[i]] / cnt[y[i]], e = x[(size_t)i * d + j] - m;
+            wcss += e * e;
+        }
+    }
+    return bcss + wcss > 0 ? bcss / (bcss + wcss) : 0;
+}
+
 static void final_reports_encoder_clipping(void **state)
 {
     (void)state;
@@ -238,6 +296,11 @@ static void final_reports_encoder_clipping(void **state)
     json_decref(doc);
 }
 
+/* A frozen network with input-driven activity separates the shapes well above chance
+ * (0.25): the readout and representation path work end to end. The final scores are
+ * checked against values computed here from the representations the run hands out:
+ * the accuracy is what the readout of readout.* (pca_logreg, defaults) scores on those
+ * rows, to the row, and test_phi is eta squared of the test rows, recomputed. */
 static void frozen_network_reads_out_above_chance(void **state)
 {
     (void)state;
@@ -249,12 +312,39 @@ static void frozen_network_reads_out_above_chance(void **state)
     c.data.n_train = 160;
     c.data.n_test = 80;
     c.train.eval_every = 0;
-    json_t *doc = run_ok(&c);
+    sm_train_data d;
+    sm_error err;
+    if (sm_train_data_load(&c, &d, &err) != SM_OK) fail_msg("%s", err.msg);
+    repr_copy r = {0};
+    sm_train_options opt = {.repr_fn = copy_repr, .repr_ctx = &r};
+    json_t *doc = NULL;
+    if (sm_train_run_opts(&c, &d, &opt, &doc, &err) != SM_OK) fail_msg("%s", err.msg);
+    sm_train_data_free(&d);
     assert_int_equal(json_object_size(json_object_get(doc, "evaluations")), 0);
+    assert_int_equal(r.n_fit, 160);
+    assert_int_equal(r.n_test, 80);
+    assert_int_equal(r.d, c.net.n_exc);
+
+    sm_readout_params p;
+    sm_readout_params_default(&p, SM_READOUT_PCA_LOGREG);
+    sm_readout_result res;
+    assert_int_equal(sm_readout_score(&p, r.fit, r.fit_y, r.n_fit, r.test, r.test_y, r.n_test, r.d,
+                                      NULL, &res, &err),
+                     SM_OK);
+    assert_int_equal((int)fin(doc, "n_correct"), res.n_correct);
+    assert_int_equal((int)fin(doc, "n_components"), res.n_components);
+    /* Above chance: 4 balanced classes, 80 test rows; a chance-level readout scores
+     * 20 +- 3.9 (binomial sd): 0.6 is 7 sd above it. */
     assert_true(fin(doc, "test_accuracy") > 0.6);
-    assert_true(fin(doc, "test_phi") > 0.02);
+    double phi = eta2(r.test, r.test_y, r.n_test, r.d);
+    assert_float_near(fin(doc, "test_phi"), phi, 1e-12);
+    assert_true(phi > 0.02);
     assert_float_near(fin(doc, "plastic_sum_ratio"), 1.0, 1e-12);
     json_decref(doc);
+    free(r.fit);
+    free(r.test);
+    free(r.fit_y);
+    free(r.test_y);
 }
 
 static json_t *without_timing(json_t *doc)

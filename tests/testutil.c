@@ -79,6 +79,17 @@ int tu_run(const char *cmdline, char **out)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+void tu_require_tool(const char *probe, const char *what, const char *package)
+{
+    char *out = NULL;
+    int rc = tu_run(probe, &out);
+    if (rc != 0)
+        fail_msg("%s is missing (`%s` exited %d: %s); scripts/install-deps.sh installs "
+                 "Debian %s, and `make test` runs it first",
+                 what, probe, rc, out ? out : "", package);
+    free(out);
+}
+
 int tu_exists(const char *path)
 {
     struct stat st;

@@ -29,6 +29,11 @@ int tu_run(const char *cmdline, char **out);
 /* 1 if the path exists. */
 int tu_exists(const char *path);
 
+/* Fails the current test (never skips) unless the shell command `probe` exits 0: for
+ * the independent cross-checks (numpy, h5py, h5dump, mpirun) that scripts/install-deps.sh
+ * installs. `what` names the tool, `package` the Debian package that provides it. */
+void tu_require_tool(const char *probe, const char *what, const char *package);
+
 /* Number of directory entries (excluding . and ..) in dir. */
 int tu_count_entries(const char *dir);
 
