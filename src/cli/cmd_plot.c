@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "util.h"
 #include "somnus/analysis/plot.h"
 #include "somnus/protocol/sweep.h"
 

@@ -7,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "util.h"
 #include "somnus/io/encode.h"
 #include "somnus/io/results.h"
 #include "somnus/core/rng.h"

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
+#include "util.h"
 
 static void usage(FILE *out)
 {

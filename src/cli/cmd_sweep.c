@@ -8,7 +8,6 @@
  * shared file system works, and a signal never interrupts a half-written file. */
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,11 +16,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "util.h"
 #include "somnus/core/fileio.h"
 #include "somnus/analysis/plot.h"
 #include "somnus/io/results.h"
 #include "somnus/protocol/sweep.h"
+#include "somnus/protocol/sweep_runner.h"
 #include "somnus/protocol/train.h"
 
 #ifdef SOMNUS_HAVE_MPI
@@ -116,184 +116,17 @@ static int parse(sweep_opts *o, int argc, char **argv)
     return CLI_OK;
 }
 
-/* ------------------------------------------------------------------ datasets */
-
-typedef struct pool_entry {
-    char name[SM_CONFIG_STR_MAX], dir[SM_CONFIG_STR_MAX];
-    sm_dataset *pool, *official;
-} pool_entry;
-
-typedef struct pool_cache {
-    pool_entry *e;
-    int n;
-} pool_cache;
-
-static pool_entry *cache_find(pool_cache *c, const sm_config *cfg)
-{
-    for (int k = 0; k < c->n; k++)
-        if (!strcmp(c->e[k].name, cfg->data.dataset) && !strcmp(c->e[k].dir, cfg->data.dir))
-            return &c->e[k];
-    return NULL;
-}
-
-static sm_status cache_load(pool_cache *c, const sm_config *cfg, sm_error *err)
-{
-    if (cache_find(c, cfg)) return SM_OK;
-    pool_entry *ne = realloc(c->e, (size_t)(c->n + 1) * sizeof *ne);
-    if (!ne) return sm_error_set(err, SM_ENOMEM, "out of memory");
-    c->e = ne;
-    pool_entry *p = &c->e[c->n];
-    memset(p, 0, sizeof *p);
-    snprintf(p->name, sizeof p->name, "%s", cfg->data.dataset);
-    snprintf(p->dir, sizeof p->dir, "%s", cfg->data.dir);
-    sm_status st = sm_dataset_load_named(p->name, p->dir, &p->pool, &p->official, err);
-    if (st == SM_OK) c->n++;
-    return st;
-}
-
-static void cache_free(pool_cache *c)
-{
-    for (int k = 0; k < c->n; k++) {
-        sm_dataset_destroy(c->e[k].pool);
-        sm_dataset_destroy(c->e[k].official);
-    }
-    free(c->e);
-}
-
-/* ------------------------------------------------------------------ running cells */
-
-typedef struct result {
-    int64_t cell;
-    char *json; /* the cell's document as written to disk */
-    void *npy;  /* S->E weights (.npy bytes), NULL for none */
-    size_t json_len, npy_len;
-    char *error; /* non-NULL: the cell failed with this message */
-    struct result *next;
-} result;
-
 typedef struct sweep {
     const sweep_opts *o;
     sm_grid grid;
     sm_config base;
     int64_t n_cells;
-    char (*ids)[SM_SWEEP_ID_MAX];
-    char (*hashes)[17];
-    pool_cache cache;
-    /* this rank's cells */
-    int64_t *mine;
-    int64_t n_mine, next;
-    /* finished, not yet handled by the main thread */
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    result *head, *tail;
-    int workers_left;
+    sm_sweep_runner *runner;
+    int64_t *mine; /* this rank's cells */
+    int64_t n_mine;
 } sweep;
 
-typedef struct npy_capture {
-    void *data;
-    size_t len;
-} npy_capture;
-
-static void capture_weights(void *ctx, const struct sm_sim *sim)
-{
-    npy_capture *c = ctx;
-    c->data = sm_sweep_se_npy(sim, &c->len);
-}
-
-static int cell_progress(void *ctx, const sm_train_progress *p)
-{
-    (void)ctx;
-    (void)p;
-    return g_stop != 0;
-}
-
-static result *run_cell(sweep *s, int64_t cell)
-{
-    result *r = calloc(1, sizeof *r);
-    if (!r) return NULL;
-    r->cell = cell;
-    sm_config cfg;
-    sm_error err;
-    sm_train_data data;
-    json_t *doc = NULL;
-    npy_capture cap = {0};
-    sm_status st = sm_grid_cell_config(&s->grid, cell, &s->base, &cfg, &err);
-    if (st == SM_OK) {
-        const pool_entry *p = cache_find(&s->cache, &cfg);
-        st = p ? sm_train_data_from_pool(&cfg, p->pool, p->official, &data, &err)
-               : sm_error_set(&err, SM_EINTERNAL, "dataset not loaded");
-    }
-    if (st == SM_OK) {
-        st =
-            sm_train_run_final(&cfg, &data, cell_progress, NULL, capture_weights, &cap, &doc, &err);
-        sm_train_data_free(&data);
-    }
-    if (st == SM_OK) {
-        json_t *sw = json_pack("{s:s, s:o, s:s}", "id", s->ids[cell], "params",
-                               sm_grid_cell_params(&s->grid, cell), "config_hash", s->hashes[cell]);
-        json_object_set_new(doc, "sweep", sw);
-        char *text = json_dumps(doc, JSON_INDENT(1) | JSON_REAL_PRECISION(17));
-        if (text) {
-            const size_t n = strlen(text);
-            r->json = malloc(n + 2);
-            if (r->json) {
-                memcpy(r->json, text, n);
-                r->json[n] = '\n';
-                r->json[n + 1] = '\0';
-                r->json_len = n + 1;
-            }
-            free(text);
-        }
-        if (!r->json) st = sm_error_set(&err, SM_ENOMEM, "out of memory for the results");
-    }
-    json_decref(doc);
-    r->npy = cap.data;
-    r->npy_len = cap.len;
-    if (st != SM_OK) {
-        char msg[1200];
-        snprintf(msg, sizeof msg, "cell %s: %s", s->ids[cell], err.msg);
-        r->error = strdup(st == SM_ECANCELED ? "interrupted" : msg);
-        free(r->json);
-        r->json = NULL;
-    }
-    return r;
-}
-
-static void *worker(void *arg)
-{
-    sweep *s = arg;
-    for (;;) {
-        pthread_mutex_lock(&s->mu);
-        if (g_stop || s->next >= s->n_mine) {
-            s->workers_left--;
-            pthread_cond_broadcast(&s->cv);
-            pthread_mutex_unlock(&s->mu);
-            return NULL;
-        }
-        const int64_t cell = s->mine[s->next++];
-        pthread_mutex_unlock(&s->mu);
-        result *r = run_cell(s, cell);
-        pthread_mutex_lock(&s->mu);
-        if (r) {
-            if (s->tail)
-                s->tail->next = r;
-            else
-                s->head = r;
-            s->tail = r;
-        } else
-            g_stop = 1;
-        pthread_cond_broadcast(&s->cv);
-        pthread_mutex_unlock(&s->mu);
-    }
-}
-
-static void free_result(result *r)
-{
-    free(r->json);
-    free(r->npy);
-    free(r->error);
-    free(r);
-}
+#define CELL_ID(s, c) sm_sweep_runner_cell_id((s)->runner, (c))
 
 /* ------------------------------------------------------------------ files */
 
@@ -316,10 +149,10 @@ static sm_status write_cell(const sweep *s, int64_t cell, const char *json, size
     char path[4096];
     sm_status st = SM_OK;
     if (npy) {
-        snprintf(path, sizeof path, "%s/cells/%s.se.npy", s->o->out, s->ids[cell]);
+        snprintf(path, sizeof path, "%s/cells/%s.se.npy", s->o->out, CELL_ID(s, cell));
         st = write_bytes(path, npy, npy_len, err);
     }
-    snprintf(path, sizeof path, "%s/cells/%s.json", s->o->out, s->ids[cell]);
+    snprintf(path, sizeof path, "%s/cells/%s.json", s->o->out, CELL_ID(s, cell));
     if (st == SM_OK) st = write_bytes(path, json, json_len, err);
     return st;
 }
@@ -328,13 +161,14 @@ static sm_status write_cell(const sweep *s, int64_t cell, const char *json, size
 static int cell_done(const sweep *s, int64_t cell)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/cells/%s.json", s->o->out, s->ids[cell]);
+    snprintf(path, sizeof path, "%s/cells/%s.json", s->o->out, CELL_ID(s, cell));
     json_error_t je;
     json_t *doc = json_load_file(path, 0, &je);
     if (!doc) return 0;
     const char *h =
         json_string_value(json_object_get(json_object_get(doc, "sweep"), "config_hash"));
-    const int ok = h && !strcmp(h, s->hashes[cell]) && json_object_get(doc, "final");
+    const int ok = h && !strcmp(h, sm_sweep_runner_cell_hash(s->runner, cell)) &&
+                   json_object_get(doc, "final");
     json_decref(doc);
     return ok;
 }
@@ -345,7 +179,7 @@ static sm_status write_manifest(const sweep *s, int argc, char **argv, sm_error 
     for (int k = 0; k < argc; k++)
         json_array_append_new(cmd, json_string(argv[k]));
     for (int64_t c = 0; c < s->n_cells; c++)
-        json_array_append_new(ids, json_string(s->ids[c]));
+        json_array_append_new(ids, json_string(CELL_ID(s, c)));
     json_t *doc =
         json_pack("{s:s, s:o, s:o, s:I, s:o, s:o}", "somnus_version", sm_version(), "command", cmd,
                   "axes", sm_grid_to_json(&s->grid), "n_cells", (json_int_t)s->n_cells, "cells",
@@ -367,7 +201,7 @@ static sm_status report(const sweep *s, int *written, sm_error *err)
         json_array_append_new(axes, json_string(s->grid.axes[i].def->name));
     for (int64_t c = 0; c < s->n_cells && st == SM_OK; c++) {
         char path[4096];
-        snprintf(path, sizeof path, "%s/cells/%s.json", s->o->out, s->ids[c]);
+        snprintf(path, sizeof path, "%s/cells/%s.json", s->o->out, CELL_ID(s, c));
         json_error_t je;
         json_t *doc = json_load_file(path, 0, &je);
         if (!doc)
@@ -405,7 +239,7 @@ static int env_int(const char *name, int def)
 
 #ifdef SOMNUS_HAVE_MPI
 /* Packs a result for rank 0: cell, JSON length, NPY length, the bytes. */
-static void send_result(const result *r)
+static void send_result(const sm_sweep_cell *r)
 {
     const int64_t head[3] = {r->cell, (int64_t)r->json_len, (int64_t)r->npy_len};
     const size_t n = sizeof head + r->json_len + r->npy_len;
@@ -421,7 +255,7 @@ static void send_result(const result *r)
     free(buf);
 }
 
-static void send_error(const result *r)
+static void send_error(const sm_sweep_cell *r)
 {
     MPI_Send(r->error, (int)strlen(r->error) + 1, MPI_CHAR, 0, TAG_ERROR, MPI_COMM_WORLD);
 }
@@ -436,7 +270,7 @@ typedef struct tally {
     double t0;
 } tally;
 
-static void handle_local(sweep *s, const world *w, result *r, tally *t)
+static void handle_local(sweep *s, const world *w, const sm_sweep_cell *r, tally *t)
 {
     if (r->error) {
         if (!t->failed && strcmp(r->error, "interrupted") != 0) {
@@ -469,7 +303,7 @@ static void handle_local(sweep *s, const world *w, result *r, tally *t)
         json_t *doc = json_loadb(r->json, r->json_len, 0, NULL);
         json_t *fin = json_object_get(doc, "final");
         printf("[%*lld/%lld] %s: test accuracy %.3f, %.1f s\n", t->todo >= 100 ? 3 : 2,
-               (long long)t->done, (long long)t->todo, s->ids[r->cell],
+               (long long)t->done, (long long)t->todo, CELL_ID(s, r->cell),
                json_number_value(json_object_get(fin, "test_accuracy")),
                json_number_value(json_object_get(json_object_get(doc, "timing"), "wall_s")));
         fflush(stdout);
@@ -486,44 +320,22 @@ static int run_sweep(sweep *s, world *w, tally *t)
         jobs = cores > 0 ? cores / (local > 0 ? local : 1) : 1;
         if (jobs < 1) jobs = 1;
     }
-    if (jobs > s->n_mine) jobs = s->n_mine > 0 ? (long)s->n_mine : 1;
-    pthread_t *th = calloc((size_t)jobs, sizeof *th);
-    if (!th) return cli_fail(CLI_FAIL, "out of memory");
-    s->workers_left = 0;
-    for (long k = 0; k < jobs && s->n_mine > 0; k++)
-        if (pthread_create(&th[k], NULL, worker, s) == 0) s->workers_left++;
-    const int n_workers = s->workers_left;
-    if (s->n_mine > 0 && n_workers == 0) {
-        free(th);
-        return cli_fail(CLI_FAIL, "cannot start worker threads");
-    }
+    sm_error err;
+    if (sm_sweep_runner_start(s->runner, s->mine, s->n_mine, (int)jobs, &g_stop, &err) != SM_OK)
+        return cli_fail(CLI_FAIL, "%s", err.msg);
     int ranks_done = 0, sent_stop = 0;
     (void)sent_stop;
     for (;;) {
-        pthread_mutex_lock(&s->mu);
-        if (!s->head && s->workers_left > 0) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += w->mpi ? 20000000L : 200000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&s->cv, &s->mu, &ts);
-        }
-        result *list = s->head;
-        s->head = s->tail = NULL;
-        const int local_finished = s->workers_left == 0;
-        pthread_mutex_unlock(&s->mu);
-        if (!list && local_finished) {
+        int local_finished = 0;
+        sm_sweep_cell *c = sm_sweep_runner_next(s->runner, w->mpi ? 0.02 : 0.2, &local_finished);
+        if (!c && local_finished) {
             const struct timespec nap = {0, 10000000L};
             nanosleep(&nap, NULL);
         }
-        while (list) {
-            result *next = list->next;
-            handle_local(s, w, list, t);
-            free_result(list);
-            list = next;
+        while (c) {
+            handle_local(s, w, c, t);
+            sm_sweep_cell_free(c);
+            c = sm_sweep_runner_next(s->runner, 0, &local_finished);
         }
 #ifdef SOMNUS_HAVE_MPI
         if (w->mpi && w->rank == 0) {
@@ -542,11 +354,11 @@ static int run_sweep(sweep *s, world *w, tally *t)
                 if (ms.MPI_TAG == TAG_RESULT && (size_t)n >= 3 * sizeof(int64_t)) {
                     int64_t head[3];
                     memcpy(head, buf, sizeof head);
-                    result r = {.cell = head[0],
-                                .json = buf + sizeof head,
-                                .json_len = (size_t)head[1],
-                                .npy = head[2] ? buf + sizeof head + head[1] : NULL,
-                                .npy_len = (size_t)head[2]};
+                    sm_sweep_cell r = {.cell = head[0],
+                                       .json = buf + sizeof head,
+                                       .json_len = (size_t)head[1],
+                                       .npy = head[2] ? buf + sizeof head + head[1] : NULL,
+                                       .npy_len = (size_t)head[2]};
                     handle_local(s, w, &r, t);
                 } else if (ms.MPI_TAG == TAG_ERROR) {
                     if (!t->failed) snprintf(t->error, sizeof t->error, "%s", buf);
@@ -571,10 +383,6 @@ static int run_sweep(sweep *s, world *w, tally *t)
         }
 #endif
         if (local_finished) {
-            pthread_mutex_lock(&s->mu);
-            const int empty = s->head == NULL;
-            pthread_mutex_unlock(&s->mu);
-            if (!empty) continue;
             if (!w->mpi || (w->rank == 0 && ranks_done == w->size - 1)) break;
 #ifdef SOMNUS_HAVE_MPI
             if (w->rank > 0) {
@@ -586,9 +394,6 @@ static int run_sweep(sweep *s, world *w, tally *t)
 #endif
         }
     }
-    for (int k = 0; k < n_workers; k++)
-        pthread_join(th[k], NULL);
-    free(th);
     return CLI_OK;
 }
 
@@ -604,11 +409,9 @@ static void install_signals(void)
 
 static void sweep_free(sweep *s)
 {
+    sm_sweep_runner_destroy(s->runner);
     sm_grid_free(&s->grid);
-    free(s->ids);
-    free(s->hashes);
     free(s->mine);
-    cache_free(&s->cache);
 }
 
 /* Everything that can be checked before any run: the grid, every cell's config, the
@@ -623,37 +426,11 @@ static int prepare(sweep *s)
     for (int k = 0; k < o->n_grid; k++)
         if (sm_grid_add(&s->grid, o->grid[k], &err) != SM_OK)
             return cli_fail(err.code == SM_ENOMEM ? CLI_FAIL : CLI_USAGE, "%s", err.msg);
-    s->n_cells = sm_grid_n_cells(&s->grid);
-    if (s->n_cells > 1000000)
-        return cli_fail(CLI_USAGE, "sweep: %lld cells is more than 1,000,000",
-                        (long long)s->n_cells);
-    s->ids = calloc((size_t)s->n_cells, sizeof *s->ids);
-    s->hashes = calloc((size_t)s->n_cells, sizeof *s->hashes);
+    s->runner = sm_sweep_runner_create(&s->grid, &s->base, &err);
+    if (!s->runner) return cli_fail(err.code == SM_ENOMEM ? CLI_FAIL : CLI_USAGE, "%s", err.msg);
+    s->n_cells = sm_sweep_runner_n_cells(s->runner);
     s->mine = calloc((size_t)s->n_cells, sizeof *s->mine);
-    if (!s->ids || !s->hashes || !s->mine) return cli_fail(CLI_FAIL, "out of memory");
-    for (int64_t c = 0; c < s->n_cells; c++) {
-        sm_config cfg;
-        if (sm_grid_cell_config(&s->grid, c, &s->base, &cfg, &err) != SM_OK)
-            return cli_fail(CLI_USAGE, "%s", err.msg);
-        sm_grid_cell_id(&s->grid, c, s->ids[c], sizeof s->ids[c]);
-        sm_sweep_config_hash(&cfg, s->hashes[c]);
-        if (cache_load(&s->cache, &cfg, &err) != SM_OK)
-            return cli_fail(err.code == SM_ENOMEM ? CLI_FAIL : CLI_USAGE, "%s", err.msg);
-    }
-    /* One cell per distinct dataset goes through the data preparation now, so that a
-     * split the pool cannot satisfy fails before any run. */
-    for (int k = 0; k < s->cache.n; k++)
-        for (int64_t c = 0; c < s->n_cells; c++) {
-            sm_config cfg;
-            sm_grid_cell_config(&s->grid, c, &s->base, &cfg, &err);
-            if (cache_find(&s->cache, &cfg) != &s->cache.e[k]) continue;
-            sm_train_data d;
-            if (sm_train_data_from_pool(&cfg, s->cache.e[k].pool, s->cache.e[k].official, &d,
-                                        &err) != SM_OK)
-                return cli_fail(err.code == SM_ENOMEM ? CLI_FAIL : CLI_USAGE, "%s", err.msg);
-            sm_train_data_free(&d);
-            break;
-        }
+    if (!s->mine) return cli_fail(CLI_FAIL, "out of memory");
     return CLI_OK;
 }
 
@@ -705,8 +482,6 @@ int cmd_sweep(int argc, char **argv)
     sweep s;
     memset(&s, 0, sizeof s);
     s.o = &o;
-    pthread_mutex_init(&s.mu, NULL);
-    pthread_cond_init(&s.cv, NULL);
     rc = prepare(&s);
     if (rc != CLI_OK) {
         sweep_free(&s);

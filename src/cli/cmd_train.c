@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "util.h"
 #include "export.h"
 #include "somnus/core/fileio.h"
 #include "somnus/io/results.h"

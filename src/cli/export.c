@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "util.h"
 #include "export.h"
 #include "somnus/core/fileio.h"
 #include "somnus/io/npy.h"

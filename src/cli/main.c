@@ -1,121 +1,41 @@
 /* somnus: command-line entry point. One file per subcommand. */
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "cli.h"
-#include "somnus/core/fileio.h"
+#include "commands.h"
+#include "util.h"
 #include "somnus/io/results.h"
 
-int cli_fail(int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("somnus: error: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    return code;
-}
+typedef struct command {
+    const char *name;
+    const char *help; /* one or two lines for `somnus --help` */
+    int (*fn)(int argc, char **argv);
+} command;
 
-const char *cli_value(const char *name, int argc, char **argv, int *i, int *bad)
-{
-    size_t n = strlen(name);
-    const char *a = argv[*i];
-    if (strncmp(a, name, n) != 0) return NULL;
-    if (a[n] == '=') return a + n + 1;
-    if (a[n] != '\0') return NULL;
-    if (*i + 1 >= argc) {
-        cli_fail(CLI_USAGE, "option %s needs a value", name);
-        *bad = 1;
-        return NULL;
-    }
-    return argv[++*i];
-}
-
-int cli_common_option(cli_common *c, int argc, char **argv, int *i)
-{
-    int bad = 0;
-    const char *v;
-    if ((v = cli_value("--config", argc, argv, i, &bad))) {
-        if (c->n_configs == 32) return cli_fail(-1, "too many --config options"), -1;
-        c->configs[c->n_configs++] = v;
-        return 1;
-    }
-    if (!bad && (v = cli_value("--set", argc, argv, i, &bad))) {
-        if (c->n_sets == 256) return cli_fail(-1, "too many --set options"), -1;
-        c->sets[c->n_sets++] = v;
-        return 1;
-    }
-    if (!bad && (v = cli_value("--seed", argc, argv, i, &bad))) {
-        c->seed = v;
-        return 1;
-    }
-    return bad ? -1 : 0;
-}
-
-sm_status cli_build_config(const cli_common *c, sm_config *cfg, sm_error *err)
-{
-    sm_config_default(cfg);
-    for (int k = 0; k < c->n_configs; k++) {
-        sm_status st = sm_config_load(cfg, c->configs[k], err);
-        if (st != SM_OK) return st;
-    }
-    if (c->seed) {
-        sm_status st = sm_config_set(cfg, "run.seed", c->seed, "--seed", err);
-        if (st != SM_OK) return st;
-    }
-    for (int k = 0; k < c->n_sets; k++) {
-        sm_status st = sm_config_set_assignment(cfg, c->sets[k], "--set", err);
-        if (st != SM_OK) return st;
-    }
-    return sm_config_validate(cfg, err);
-}
-
-long long cli_parse_count(const char *option, const char *text)
-{
-    char *end;
-    long long v = strtoll(text, &end, 10);
-    if (end == text || *end || v < 0) {
-        cli_fail(CLI_USAGE, "%s: '%s' is not a non-negative integer", option, text);
-        return -1;
-    }
-    return v;
-}
-
-sm_status cli_check_writable(const char *path, sm_error *err)
-{
-    sm_atomic_file f;
-    sm_status st = sm_atomic_open(&f, path, err);
-    if (st == SM_OK) sm_atomic_abort(&f);
-    return st;
-}
-
-double cli_now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
+static const command COMMANDS[] = {
+    {"train",
+     "the paper's protocol on images: batches, sleep, evaluations,\n"
+     "             test accuracy (any model of train.model)",
+     cmd_train},
+    {"experiment", "a registered paper experiment in one command (--list shows them)",
+     cmd_experiment},
+    {"sweep",
+     "a grid of train runs (datasets, sleep rates, seeds, any\n"
+     "             parameter) in parallel, resumable, with MPI; tables and figures",
+     cmd_sweep},
+    {"plot", "redraw a sweep's figures from its results folder", cmd_plot},
+    {"summary", "a table of test accuracy, phi, weight sums from results files", cmd_summary},
+    {"run", "simulate the network on random, silent or spike-file input", cmd_run},
+    {"config", "show parameters: --list (table), --show (resolved config as JSON)", cmd_config},
+};
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: somnus <command> [options]\n"
-                 "\n"
-                 "commands:\n"
-                 "  train     the paper's protocol on images: batches, sleep, evaluations,\n"
-                 "            test accuracy (STDP network or SG-SNN baseline)\n"
-                 "  sweep     a grid of train runs (datasets, sleep rates, seeds, any\n"
-                 "            parameter) in parallel, resumable, with MPI; tables and figures\n"
-                 "  plot      redraw a sweep's figures from its results folder\n"
-                 "  summary   a table of test accuracy, phi, weight sums from results files\n"
-                 "  run       simulate the network on random, silent or spike-file input\n"
-                 "  config    show parameters: --list (table), --show (resolved config as JSON)\n"
-                 "  version   print the version\n"
-                 "\n"
-                 "common options: --config FILE  --set group.name=value  --seed N\n"
+    fprintf(out, "usage: somnus <command> [options]\n\ncommands:\n");
+    for (size_t k = 0; k < sizeof COMMANDS / sizeof COMMANDS[0]; k++)
+        fprintf(out, "  %-11s%s\n", COMMANDS[k].name, COMMANDS[k].help);
+    fprintf(out, "  %-11s%s\n", "version", "print the version");
+    fprintf(out, "\ncommon options: --config FILE  --set group.name=value  --seed N\n"
                  "`somnus <command> --help` describes a command.\n");
 }
 
@@ -126,12 +46,8 @@ int main(int argc, char **argv)
         return CLI_USAGE;
     }
     const char *cmd = argv[1];
-    if (!strcmp(cmd, "run")) return cmd_run(argc - 1, argv + 1);
-    if (!strcmp(cmd, "train")) return cmd_train(argc - 1, argv + 1);
-    if (!strcmp(cmd, "summary")) return cmd_summary(argc - 1, argv + 1);
-    if (!strcmp(cmd, "sweep")) return cmd_sweep(argc - 1, argv + 1);
-    if (!strcmp(cmd, "plot")) return cmd_plot(argc - 1, argv + 1);
-    if (!strcmp(cmd, "config")) return cmd_config(argc - 1, argv + 1);
+    for (size_t k = 0; k < sizeof COMMANDS / sizeof COMMANDS[0]; k++)
+        if (!strcmp(cmd, COMMANDS[k].name)) return COMMANDS[k].fn(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("somnus %s\n", sm_version());
         return CLI_OK;

@@ -235,6 +235,14 @@ static const sm_param_def TABLE[] = {
     REAL("sgsnn.stop", sgsnn.stop, 1.0, 0, 1e6, "1",
          "SG-SNN sleep phase ends at or below this x initial sum|W| (0 = never early)"),
 
+    /* experiment sleep-stdp-table (src/protocol/experiments/sleep_stdp_table.c) */
+    STR("table.datasets", table.datasets, "mnist,fashion",
+        "sleep-stdp-table: datasets (comma-separated; ';' when a name has commas)"),
+    STR("table.sleep_rates", table.sleep_rates, "0,0.1,0.2,0.3,1",
+        "sleep-stdp-table: sleep.rate values (comma-separated, or a:b:step)"),
+    INT("table.seeds", table.seeds, 5, 1, 1000, "seeds",
+        "sleep-stdp-table: seeds per cell, run.seed upwards"),
+
     /* Dis-inhibitory control of the plasticity sign (Rossbroich & Zenke 2023;
      * spec/disinhibition.md): the rate E/I network, its controller and the teacher task. */
     STR("disinh.n_hidden", disinh.n_hidden, "256",

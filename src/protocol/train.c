@@ -222,4 +222,3 @@ sm_status sm_train_checkpoint_config(const char *path, sm_config *cfg, sm_error 
     sm_ckpt_free(c);
     return st;
 }
-

@@ -5,8 +5,8 @@
 #include "protocol/train_stdp.h"
 
 static const sm_train_model MODELS[] = {
-    {SM_MODEL_STDP, "stdp", "recurrent E/I LIF network with STDP and sleep (Massey et al. 2026)",
-     1, sm_train_stdp},
+    {SM_MODEL_STDP, "stdp", "recurrent E/I LIF network with STDP and sleep (Massey et al. 2026)", 1,
+     sm_train_stdp},
     {SM_MODEL_SGSNN, "sgsnn", "surrogate-gradient SNN baseline trained by BPTT (spec 8)", 0,
      sm_train_sgsnn},
 };

@@ -6,6 +6,6 @@
 
 /* Trains the sgsnn model on `data` per the config; see somnus/protocol/train.h. */
 sm_status sm_train_sgsnn(const sm_config *cfg, const sm_train_data *data, sm_train_run_ctx *r,
-                      json_t **results, sm_error *err);
+                         json_t **results, sm_error *err);
 
 #endif

@@ -131,6 +131,11 @@ typedef struct sm_config {
         double beta, threshold, atan_alpha, sigmoid_slope, lr;
         double noise_sd, a_plus, a_minus, tau, stdp_lr, target, lambda, trigger, stop;
     } sgsnn;
+    struct {                               /* experiment sleep-stdp-table */
+        char datasets[SM_CONFIG_STR_MAX];  /* comma-separated dataset names */
+        char sleep_rates[SM_CONFIG_STR_MAX]; /* comma-separated sleep.rate values */
+        int seeds;                          /* seeds run.seed .. run.seed + seeds - 1 */
+    } table;
     /* Dis-inhibitory control of the plasticity sign (spec/disinhibition.md). Time in s. */
     struct {
         char n_hidden[SM_CONFIG_STR_MAX]; /* hidden layer sizes, "256" or "256,256,256" */

@@ -33,11 +33,11 @@ typedef int (*sm_experiment_log_fn)(void *ctx, const char *line);
 /* What an experiment run sees besides its config. Stable fields (the struct is public
  * so that an embedding program can call an experiment's run function directly). */
 typedef struct sm_experiment_ctx {
-    const sm_config *cfg;   /* resolved config; run.seed is the seed */
-    int quick;              /* nonzero: the reduced version */
-    int jobs;               /* parallel runs an experiment may start (0 = all cores) */
-    const char *out_dir;    /* folder for CSV/PNG files; NULL = write none */
-    const char *out_stem;   /* file-name stem: tables are <out_dir>/<stem>-<name> */
+    const sm_config *cfg;     /* resolved config; run.seed is the seed */
+    int quick;                /* nonzero: the reduced version */
+    int jobs;                 /* parallel runs an experiment may start (0 = all cores) */
+    const char *out_dir;      /* folder for CSV/PNG files; NULL = write none */
+    const char *out_stem;     /* file-name stem: tables are <out_dir>/<stem>-<name> */
     sm_experiment_log_fn log; /* may be NULL */
     void *log_ctx;
 } sm_experiment_ctx;
@@ -49,20 +49,28 @@ typedef struct sm_experiment_def {
     /* "group.name=value" assignments applied to the defaults before the user's config,
      * NULL-terminated (the experiment's paper config); NULL for none. */
     const char *const *defaults;
+    /* Assignments applied after `defaults` for the reduced version (--quick); NULL for
+     * none. */
+    const char *const *quick_defaults;
     /* Runs the experiment; on success *results is a new JSON object. Files go through
      * sm_experiment_file(). Errors name what failed. */
     sm_status (*run)(const sm_experiment_ctx *ctx, json_t **results, sm_error *err);
 } sm_experiment_def;
 
-/* The registered experiments, in --list order, and their number. */
-const sm_experiment_def *sm_experiment_table(size_t *count);
+/* Number of registered experiments. */
+size_t sm_experiment_count(void);
+
+/* Registered experiment i (0 <= i < sm_experiment_count(), in --list order); NULL past
+ * the end. */
+const sm_experiment_def *sm_experiment_at(size_t i);
 
 /* The experiment called `name`, or NULL (err set, listing the names) if none is. */
 const sm_experiment_def *sm_experiment_find(const char *name, sm_error *err);
 
-/* Applies def->defaults to *cfg (call on a default config, before the user's file and
- * --set). */
-sm_status sm_experiment_apply_defaults(const sm_experiment_def *def, sm_config *cfg,
+/* Applies def->defaults, then with quick != 0 def->quick_defaults, to *cfg (call on a
+ * default config, before the user's file and --set, so that the user has the last
+ * word). */
+sm_status sm_experiment_apply_defaults(const sm_experiment_def *def, int quick, sm_config *cfg,
                                        sm_error *err);
 
 /* Runs `def` with ctx (ctx->cfg is validated first) and returns the whole document

@@ -1,6 +1,6 @@
-/* Shared pieces of the somnus command-line program. */
-#ifndef SOMNUS_CLI_H
-#define SOMNUS_CLI_H
+/* Shared helpers of the somnus command-line program (util.c), below every subcommand. */
+#ifndef SOMNUS_CLI_UTIL_H
+#define SOMNUS_CLI_UTIL_H
 
 #include "somnus/core/config.h"
 #include "somnus/core/error.h"
@@ -28,6 +28,10 @@ int cli_common_option(cli_common *c, int argc, char **argv, int *i);
 /* Builds the configuration: defaults, then files, --seed, --set; then validates. */
 sm_status cli_build_config(const cli_common *c, sm_config *cfg, sm_error *err);
 
+/* Like cli_build_config, but starting from *cfg as it is (e.g. an experiment's defaults
+ * on top of the table's) instead of the defaults. */
+sm_status cli_build_config_on(const cli_common *c, sm_config *cfg, sm_error *err);
+
 /* Value of an option "--name VALUE" or "--name=VALUE" at argv[*i]; NULL if argv[*i] is not
  * that option. Exits via cli_fail on a missing value (sets *bad). */
 const char *cli_value(const char *name, int argc, char **argv, int *i, int *bad);
@@ -40,12 +44,5 @@ sm_status cli_check_writable(const char *path, sm_error *err);
 
 /* Monotonic clock in seconds. */
 double cli_now(void);
-
-int cmd_run(int argc, char **argv);
-int cmd_train(int argc, char **argv);
-int cmd_summary(int argc, char **argv);
-int cmd_config(int argc, char **argv);
-int cmd_sweep(int argc, char **argv);
-int cmd_plot(int argc, char **argv);
 
 #endif

@@ -1,0 +1,35 @@
+/* The table of registered experiments: one row per experiment, in --list order. Each
+ * experiment is a file of src/protocol/experiments/. */
+#include <string.h>
+
+#include "protocol/experiments/experiments.h"
+
+static const sm_experiment_def *const EXPERIMENTS[] = {
+    &sm_exp_sleep_stdp_table,
+};
+
+#define N_EXPERIMENTS (sizeof EXPERIMENTS / sizeof EXPERIMENTS[0])
+
+size_t sm_experiment_count(void)
+{
+    return N_EXPERIMENTS;
+}
+
+const sm_experiment_def *sm_experiment_at(size_t i)
+{
+    return i < N_EXPERIMENTS ? EXPERIMENTS[i] : NULL;
+}
+
+const sm_experiment_def *sm_experiment_find(const char *name, sm_error *err)
+{
+    char names[1024] = "";
+    size_t len = 0;
+    for (size_t i = 0; i < N_EXPERIMENTS; i++) {
+        if (!strcmp(EXPERIMENTS[i]->name, name)) return EXPERIMENTS[i];
+        if (len < sizeof names)
+            len += (size_t)snprintf(names + len, sizeof names - len, "%s%s", i ? ", " : "",
+                                    EXPERIMENTS[i]->name);
+    }
+    sm_error_set(err, SM_EINVAL, "experiment '%s' is not registered (registered: %s)", name, names);
+    return NULL;
+}

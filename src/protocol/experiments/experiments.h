@@ -1,0 +1,11 @@
+/* Internal: the registered experiments, one file each in this folder; the table that
+ * lists them is src/protocol/experiment_registry.c. */
+#ifndef SOMNUS_EXPERIMENTS_H
+#define SOMNUS_EXPERIMENTS_H
+
+#include "somnus/protocol/experiment.h"
+
+/* The sleep paper's accuracy table (spec sleep-stdp.md section 9). */
+extern const sm_experiment_def sm_exp_sleep_stdp_table;
+
+#endif
