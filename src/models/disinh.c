@@ -65,8 +65,9 @@ struct sm_disinh {
     double *y, *c, *cint, *eout, *ystar;
     /* linear threshold: running mean of open-loop r_I and the expansion per unit */
     double *r0[MAXL], *theta[MAXL], *delta[MAXL];
-    double *tmp; /* n_out x max layer */
-    int n_state; /* samples the state holds */
+    double *tmp;      /* n_out x max layer */
+    double *rc[MAXL]; /* closed-loop Newton: dr_l/dc, [n_l x n_out] */
+    int n_state;      /* samples the state holds */
 };
 
 sm_status sm_disinh_params_from_config(const sm_config *cfg, int n_in, int n_out,
@@ -130,6 +131,7 @@ void sm_disinh_destroy(sm_disinh *net)
         free(net->r0[l]);
         free(net->theta[l]);
         free(net->delta[l]);
+        free(net->rc[l]);
     }
     free(net->y);
     free(net->c);
@@ -206,6 +208,7 @@ sm_disinh *sm_disinh_create(const sm_disinh_params *p, sm_error *err)
         net->r0[l] = zalloc(n, &ok);
         net->theta[l] = zalloc(n, &ok);
         net->delta[l] = zalloc(n, &ok);
+        net->rc[l] = zalloc(n * (size_t)p->n_out, &ok);
     }
     const size_t no = (size_t)p->n_out;
     net->y = zalloc(B * no, &ok);
@@ -299,29 +302,48 @@ double sm_disinh_weight_norm(const sm_disinh *net, int l)
 
 /* ------------------------------------------------------------------ solvers */
 
+/* phi and phi' from one exp: z = k (u - h); phi = s softplus(z), phi' = s k sigmoid(z). */
+static inline void phi_both(const sm_disinh_act *a, double u, double *phi, double *dphi)
+{
+    const double z = a->k * (u - a->h);
+    if (z > 0) {
+        const double ez = exp(-z);
+        *phi = a->s * (z + log1p(ez));
+        *dphi = a->s * a->k / (1.0 + ez);
+    } else {
+        const double ez = exp(z);
+        *phi = a->s * log1p(ez);
+        *dphi = a->s * a->k * ez / (1.0 + ez);
+    }
+}
+
 /* The E unit's steady state for drive a and top-down f: the root of
- * g(u) = u + phi_I(phi_E(u) - f) - a, increasing in u, inside [a - phi_I(phi_E(a) - f), a]
- * (phi_I >= 0 and increasing). Newton from u0 with a bisection step whenever Newton
- * leaves the bracket. Returns the iterations. */
+ * g(u) = u + phi_I(phi_E(u) - f) - a. g is increasing and convex (phi_E, phi_I convex and
+ * increasing), and the root lies in [a - phi_I(phi_E(a) - f), a] (phi_I >= 0), so Newton
+ * from any point right of the root (such as a, or any point after one step) converges
+ * monotonically; a step leaving the bracket is replaced by bisection. u0 = NAN starts at a.
+ * Returns the iterations. */
 static int solve_unit(const sm_disinh_params *p, double a, double f, double *u)
 {
-    double lo = a - sm_disinh_phi(&p->act_i, sm_disinh_phi(&p->act_e, a) - f), hi = a;
+    double lo = -INFINITY, hi = a;
     double x = *u;
-    if (!(x > lo && x < hi)) x = 0.5 * (lo + hi);
+    if (!(x <= hi)) x = hi;
     int it = 0;
     for (; it < NEWTON_MAX; it++) {
-        const double re = sm_disinh_phi(&p->act_e, x);
-        const double g = x + sm_disinh_phi(&p->act_i, re - f) - a;
+        double re, pe, ri, pi;
+        phi_both(&p->act_e, x, &re, &pe);
+        phi_both(&p->act_i, re - f, &ri, &pi);
+        const double g = x + ri - a;
         if (g > 0)
             hi = x;
         else
             lo = x;
-        const double dg = 1.0 + sm_disinh_dphi(&p->act_i, re - f) * sm_disinh_dphi(&p->act_e, x);
-        double xn = x - g / dg;
+        if (g == 0) break;
+        double xn = x - g / (1.0 + pi * pe);
         if (!(xn > lo && xn < hi)) xn = 0.5 * (lo + hi);
         const double step = fabs(xn - x);
         x = xn;
-        if (step <= 1e-14 * (1.0 + fabs(x)) || hi - lo <= 1e-15 * (1.0 + fabs(x))) break;
+        if (step <= 1e-13 * (1.0 + fabs(x))) break;
     }
     *u = x;
     return it + 1;
@@ -635,6 +657,135 @@ static void rule_errors(sm_disinh *net, int n)
     }
 }
 
+/* Solves the n x n system A x = b (A row-major, overwritten; b becomes x) by Gaussian
+ * elimination with partial pivoting; returns 0 if A is singular. */
+static int small_solve(double *A, double *b, int n)
+{
+    for (int k = 0; k < n; k++) {
+        int piv = k;
+        for (int i = k + 1; i < n; i++)
+            if (fabs(A[i * n + k]) > fabs(A[piv * n + k])) piv = i;
+        if (A[piv * n + k] == 0) return 0;
+        if (piv != k) {
+            for (int j = 0; j < n; j++) {
+                const double t = A[k * n + j];
+                A[k * n + j] = A[piv * n + j];
+                A[piv * n + j] = t;
+            }
+            const double t = b[k];
+            b[k] = b[piv];
+            b[piv] = t;
+        }
+        for (int i = k + 1; i < n; i++) {
+            const double m = A[i * n + k] / A[k * n + k];
+            for (int j = k; j < n; j++)
+                A[i * n + j] -= m * A[k * n + j];
+            b[i] -= m * b[k];
+        }
+    }
+    for (int k = n - 1; k >= 0; k--) {
+        for (int j = k + 1; j < n; j++)
+            b[k] -= A[k * n + j] * b[j];
+        b[k] /= A[k * n + k];
+    }
+    return 1;
+}
+
+/* All layers and the readout of sample s at control c (u_E warm-started); e into e. */
+static void forward_at(sm_disinh *net, int s, const double *c, const double *ystar, double *e)
+{
+    const sm_disinh_params *p = &net->p;
+    topdown(net, s, c);
+    for (int l = 0; l < net->L; l++) {
+        if (l > 0) drive(net, l, s);
+        solve_layer(net, l, s, 0);
+    }
+    readout(net, s, p->to_readout);
+    output_error(p, net->y + (size_t)s * p->n_out, ystar, e);
+}
+
+/* The closed loop of sample s: the root of G(c) = c - K e(c) (the controller's
+ * equilibrium, c_int = e / lambda), by Newton's method on c with the Jacobian of the
+ * steady state, dG/dc = I + K S dy/dc (S: the loss's output Jacobian), falling back to
+ * the damped iteration c <- c + (K e - c) / 2 if Newton has not converged after 30 steps.
+ * Stops when max |K e - c| < CL_TOL. Returns the iterations. */
+static int closed_loop_sample(sm_disinh *net, int s, const double *ystar, double K)
+{
+    const sm_disinh_params *p = &net->p;
+    const int L = net->L, no = p->n_out;
+    double *c = net->c + (size_t)s * no;
+    double e[64], G[64], A[64 * 64], pr[64];
+    for (int k = 0; k < no; k++)
+        c[k] = 0;
+    int it = 0;
+    for (; it < CL_MAX_IT; it++) {
+        forward_at(net, s, c, ystar, e);
+        double d = 0;
+        for (int k = 0; k < no; k++) {
+            G[k] = c[k] - K * e[k];
+            if (fabs(G[k]) > d) d = fabs(G[k]);
+        }
+        if (d < CL_TOL || K == 0) break;
+        int newton = it < 30;
+        if (newton) {
+            /* dr_l/dc, layer by layer: dr/da (W_l dr_{l-1}/dc) + dr/df Q_l^T */
+            for (int l = 0; l < L; l++) {
+                const int nl = net->size[l + 1], m = net->size[l];
+                double *R = net->rc[l];
+                if (l > 0)
+                    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nl, no, m, 1.0,
+                                net->W[l], m, net->rc[l - 1], no, 0.0, R, no);
+                const double *q = net->q[l] + (size_t)s * no * nl;
+                const double *ue = net->ue[l] + (size_t)s * nl, *ui = net->ui[l] + (size_t)s * nl;
+                for (int i = 0; i < nl; i++) {
+                    const double pe = sm_disinh_dphi(&p->act_e, ue[i]);
+                    const double pi = sm_disinh_dphi(&p->act_i, ui[i]);
+                    const double dra = pe / (1.0 + pi * pe), drf = pi * dra;
+                    for (int k = 0; k < no; k++)
+                        R[(size_t)i * no + k] =
+                            (l > 0 ? dra * R[(size_t)i * no + k] : 0) + drf * q[(size_t)k * nl + i];
+                }
+            }
+            /* M = dy/dc = W_out R_L (+ I) into A, then A = I + K S M */
+            const int nl = net->size[L];
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, no, no, nl, 1.0, net->W[L], nl,
+                        net->rc[L - 1], no, 0.0, A, no);
+            if (p->to_readout)
+                for (int k = 0; k < no; k++)
+                    A[k * no + k] += 1.0;
+            if (p->loss == SM_DISINH_CE) {
+                /* S = diag(pr) - pr pr^T with pr = softmax(y) = ystar - e */
+                double col[64];
+                for (int k = 0; k < no; k++)
+                    pr[k] = ystar[k] - e[k];
+                for (int j = 0; j < no; j++) {
+                    double dot = 0;
+                    for (int k = 0; k < no; k++)
+                        dot += pr[k] * A[k * no + j];
+                    for (int k = 0; k < no; k++)
+                        col[k] = pr[k] * (A[k * no + j] - dot);
+                    for (int k = 0; k < no; k++)
+                        A[k * no + j] = col[k];
+                }
+            }
+            for (int k = 0; k < no * no; k++)
+                A[k] *= K;
+            for (int k = 0; k < no; k++)
+                A[k * no + k] += 1.0;
+            newton = small_solve(A, G, no);
+            if (newton)
+                for (int k = 0; k < no; k++)
+                    c[k] -= G[k];
+        }
+        if (!newton)
+            for (int k = 0; k < no; k++)
+                c[k] += 0.5 * (K * e[k] - c[k]);
+    }
+    for (int k = 0; k < no; k++)
+        net->cint[(size_t)s * no + k] = e[k] / p->leak;
+    return it + 1;
+}
+
 sm_status sm_disinh_closed_loop(sm_disinh *net, const double *x, const double *ystar, int n,
                                 double gain, double *iters, sm_error *err)
 {
@@ -645,42 +796,18 @@ sm_status sm_disinh_closed_loop(sm_disinh *net, const double *x, const double *y
                             "disinh: closed loop on %d samples after an open loop "
                             "of %d",
                             n, net->n_state);
-    const int L = net->L, no = p->n_out;
+    const int no = p->n_out;
     const double K = gain * (p->k_p + p->k_i / p->leak);
     double total = 0;
     memcpy(net->ystar, ystar, (size_t)n * no * sizeof(double));
     for (int s = 0; s < n; s++) {
         const double *ys = ystar + (size_t)s * no;
-        double *c = net->c + (size_t)s * no;
         if (p->solver == SM_DISINH_EULER) {
             memset(net->cint + (size_t)s * no, 0, (size_t)no * sizeof(double));
             total += euler_sample(net, s, ys, gain, 0);
-            continue;
+        } else {
+            total += closed_loop_sample(net, s, ys, K);
         }
-        double e[64], cn[64];
-        for (int k = 0; k < no; k++)
-            c[k] = 0;
-        int it = 0;
-        for (; it < CL_MAX_IT; it++) {
-            topdown(net, s, c);
-            for (int l = 0; l < L; l++) {
-                if (l > 0) drive(net, l, s);
-                solve_layer(net, l, s, 0);
-            }
-            readout(net, s, p->to_readout);
-            output_error(p, net->y + (size_t)s * no, ys, e);
-            double d = 0;
-            for (int k = 0; k < no; k++) {
-                cn[k] = K * e[k];
-                if (fabs(cn[k] - c[k]) > d) d = fabs(cn[k] - c[k]);
-            }
-            if (d < CL_TOL) break;
-            for (int k = 0; k < no; k++)
-                c[k] += 0.5 * (cn[k] - c[k]);
-        }
-        for (int k = 0; k < no; k++)
-            net->cint[(size_t)s * no + k] = e[k] / p->leak;
-        total += it + 1;
     }
     rule_errors(net, n);
     if (iters) *iters = total / n;
