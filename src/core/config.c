@@ -275,8 +275,7 @@ static const sm_param_def TABLE[] = {
          "steady-state solver: Newton fixed point, or the reference Euler integrator"),
     REAL("disinh.dt", disinh.dt, 0.00025, 1e-7, 0.1, "s", "Euler step of the reference integrator"),
     REAL("disinh.t_max", disinh.t_max, 2.0, 1e-4, 1e4, "s", "Euler: longest integration"),
-    REAL("disinh.tol", disinh.tol, 1e-6, 1e-15, 1, "1",
-         "Euler: stop when max |du/dt| * tau < tol"),
+    REAL("disinh.tol", disinh.tol, 1e-6, 1e-15, 1, "1", "Euler: stop when max |du/dt| * tau < tol"),
     ENUM("disinh.loss", disinh.loss, 0, "cross_entropy|mse",
          "output error e = y* - softmax(y) (cross entropy) or y* - y (mse)"),
     REAL("disinh.soft_target", disinh.soft_target, 0.99, 0.1, 1, "1",
@@ -733,8 +732,8 @@ static sm_status validate_disinh(const sm_config *cfg, sm_error *err)
                             "config: disinh.n_hidden: '%s' is not a list of 1 to %d layer sizes "
                             "(integers in [1, 1000000], e.g. 256 or 256,256,256)",
                             cfg->disinh.n_hidden, SM_DISINH_MAX_LAYERS);
-    const double tau_min = cfg->disinh.tau_i < cfg->disinh.tau_e ? cfg->disinh.tau_i
-                                                                 : cfg->disinh.tau_e;
+    const double tau_min =
+        cfg->disinh.tau_i < cfg->disinh.tau_e ? cfg->disinh.tau_i : cfg->disinh.tau_e;
     if (cfg->disinh.dt >= tau_min)
         return sm_error_set(err, SM_EINVAL,
                             "config: disinh.dt (%g s) must be below disinh.tau_i and tau_e (%g s): "

@@ -319,8 +319,8 @@ static inline void phi_both(const sm_disinh_act *a, double u, double *phi, doubl
 
 /* The E unit's steady state for drive a and top-down f: the root of
  * g(u) = u + phi_I(phi_E(u) - f) - a. g is increasing and convex (phi_E, phi_I convex and
- * increasing), and the root lies in [a - phi_I(phi_E(a) - f), a] (phi_I >= 0, increasing), so Newton
- * from any point right of the root (such as a, or any point after one step) converges
+ * increasing), and the root lies in [a - phi_I(phi_E(a) - f), a] (phi_I >= 0, increasing), so
+ * Newton from any point right of the root (such as a, or any point after one step) converges
  * monotonically; a step leaving the bracket is replaced by bisection. u0 = NAN starts at a.
  * Returns the iterations. */
 static int solve_unit(const sm_disinh_params *p, double a, double f, double *u)

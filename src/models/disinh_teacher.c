@@ -294,7 +294,7 @@ sm_status sm_disinh_teacher_run(const sm_disinh_teacher_params *p, sm_disinh_tea
     /* input: 30 sinusoids drawn once (stream 1); teacher (2) and student (3) weights */
     sm_rng rng;
     sm_rng_init(&rng, p->seed, 0x74650001u, 0);
-    double *freq = amp + ni, *phase = amp + 2 * ni;
+    double *freq = amp + ni, *phase = amp + (size_t)2 * ni;
     for (int j = 0; j < ni; j++) {
         amp[j] = 0.1 + 0.9 * sm_rng_uniform(&rng);
         freq[j] = 0.1 + 1.9 * sm_rng_uniform(&rng);

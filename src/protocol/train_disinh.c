@@ -47,9 +47,11 @@ sm_status sm_train_disinh(const sm_config *cfg, const sm_train_data *d, sm_train
     double *xb = malloc((size_t)B * n_in * sizeof *xb);
     int *yb = malloc((size_t)B * sizeof *yb), *order = malloc((size_t)tr->n * sizeof *order);
     int *pred = malloc((size_t)(te->n > 0 ? te->n : 1) * sizeof *pred);
-    json_t *tab = json_object();
-    if (!xtr || !xte || (val && val->n && !xval) || !xb || !yb || !order || !pred || !tab)
+    json_t *tab = json_object(), *fin = NULL;
+    if (!xtr || !xte || (val && val->n && !xval) || !xb || !yb || !order || !pred || !tab) {
         st = sm_error_set(err, SM_ENOMEM, "train: out of memory");
+        goto done;
+    }
     const int n_val = val ? val->n : 0;
     const int epochs = cfg->disinh.epochs;
     r->prog = (sm_train_progress){"train", 0, (int64_t)epochs * tr->n, 0, epochs, NAN};
@@ -117,7 +119,6 @@ sm_status sm_train_disinh(const sm_config *cfg, const sm_train_data *d, sm_train
         sm_train_col_add(tab, "wall_s", json_real(sm_train_now() - t0));
     }
     const double t_final = sm_train_now();
-    json_t *fin = NULL;
     if (st == SM_OK) {
         double acc = NAN, loss = NAN;
         st = sm_disinh_evaluate(net, xte, te->labels, te->n, pred, &acc, &loss, err);
@@ -149,6 +150,7 @@ sm_status sm_train_disinh(const sm_config *cfg, const sm_train_data *d, sm_train
         if (!doc) st = sm_error_set(err, SM_EINTERNAL, "train: cannot build the results document");
         *results = doc;
     }
+done:
     json_decref(tab);
     json_decref(fin);
     free(xtr);

@@ -56,7 +56,7 @@ static void fill_curve(curve *c, double r_tar, double x_max, int isolated, doubl
 {
     for (int i = 0; i < N_CURVE; i++) {
         const double x = x_max * i / (N_CURVE - 1);
-        sm_disinh_neuron s;
+        sm_disinh_neuron s = {0};
         if (isolated) {
             s.u_e = x;
             s.r_e = sm_disinh_phi(&ACT, x);

@@ -7,6 +7,7 @@
  * Outputs: teacher.csv (epoch, rule, seed, ol_mse, cl_mse, lcl; median rows have no
  * seed), teacher-mse.png (log10 median OL and CL MSE), teacher-lcl.png. */
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,8 @@ static int cmp_double(const void *a, const void *b)
 
 static double median(const double *v, int n, int stride)
 {
-    double tmp[1000];
+    double tmp[1000] = {0};
+    if (n < 1) return NAN;
     for (int i = 0; i < n; i++)
         tmp[i] = v[(size_t)i * stride];
     qsort(tmp, (size_t)n, sizeof tmp[0], cmp_double);
@@ -66,8 +68,8 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
         free(errs);
         return sm_error_set(err, SM_ENOMEM, "disinh-teacher: out of memory");
     }
-    int threads = ctx->jobs > 0 ? ctx->jobs : 0;
-#pragma omp parallel for schedule(dynamic) num_threads(threads > 0 ? threads : 2)
+#pragma omp parallel for schedule(dynamic)                                                         \
+    num_threads(ctx->jobs > 0 ? ctx->jobs : omp_get_num_procs())
     for (int r = 0; r < n_runs; r++) {
         const int seed_i = r / N_RULES, rule = r % N_RULES;
         sm_disinh_teacher_params p;
@@ -79,34 +81,34 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
     for (int r = 0; r < n_runs && st == SM_OK; r++)
         if (sts[r] != SM_OK)
             st = sm_error_set(err, sts[r], "disinh-teacher: seed %lld, rule %s: %s",
-                              (long long)(cfg->run.seed + r / N_RULES), RULE_NAMES[r % N_RULES],
+                              (long long)cfg->run.seed + r / N_RULES, RULE_NAMES[r % N_RULES],
                               errs[r].msg);
     /* medians over seeds, per rule and epoch */
-    double *med = calloc((size_t)N_RULES * per * 3, sizeof *med);
+    double *med = calloc((size_t)(size_t)N_RULES * per * 3, sizeof *med);
     if (!med && st == SM_OK) st = sm_error_set(err, SM_ENOMEM, "disinh-teacher: out of memory");
     json_t *epochs = json_array(), *summary = json_object();
     for (int rule = 0; rule < N_RULES && st == SM_OK; rule++) {
         for (int e = 0; e < ne; e++) {
             const size_t off = (size_t)rule * per + (size_t)e;
             med[off] = median(ol + rule * per + e, ns, N_RULES * ne);
-            med[N_RULES * per + off] = median(cl + rule * per + e, ns, N_RULES * ne);
-            med[2 * N_RULES * per + off] = median(lc + rule * per + e, ns, N_RULES * ne);
+            med[(size_t)N_RULES * per + off] = median(cl + rule * per + e, ns, N_RULES * ne);
+            med[(size_t)2 * N_RULES * per + off] = median(lc + rule * per + e, ns, N_RULES * ne);
             for (int s = 0; s < ns; s++) {
                 const size_t k = (size_t)(s * N_RULES + rule) * per + (size_t)e;
                 json_array_append_new(
                     epochs,
                     row(e, RULE_NAMES[rule], json_integer(cfg->run.seed + s), ol[k], cl[k], lc[k]));
             }
-            json_array_append_new(epochs,
-                                  row(e, RULE_NAMES[rule], json_null(), med[off],
-                                      med[N_RULES * per + off], med[2 * N_RULES * per + off]));
+            json_array_append_new(epochs, row(e, RULE_NAMES[rule], json_null(), med[off],
+                                              med[(size_t)N_RULES * per + off],
+                                              med[(size_t)2 * N_RULES * per + off]));
         }
         /* A3: median OL MSE >= 3 at epoch 0 and <= 0.01 by the last epoch; median CL MSE
          * <= 1e-3 at every epoch after the first */
         double cl_max = 0;
         for (int e = 1; e < ne; e++)
-            if (med[N_RULES * per + (size_t)rule * per + e] > cl_max)
-                cl_max = med[N_RULES * per + (size_t)rule * per + e];
+            if (med[(size_t)N_RULES * per + (size_t)rule * per + e] > cl_max)
+                cl_max = med[(size_t)N_RULES * per + (size_t)rule * per + e];
         const double first = med[(size_t)rule * per], last = med[(size_t)rule * per + ne - 1];
         json_object_set_new(summary, RULE_NAMES[rule],
                             json_pack("{s:f, s:f, s:f, s:b}", "ol_mse_first", first, "ol_mse_last",
@@ -124,22 +126,22 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
                     for (int s = 0; s < ns; s++) {
                         const size_t k = (size_t)(s * N_RULES + rule) * per + (size_t)e;
                         fprintf(f.fp, "%d,%s,%lld,%.10g,%.10g,%.10g\n", e, RULE_NAMES[rule],
-                                (long long)(cfg->run.seed + s), ol[k], cl[k], lc[k]);
+                                (long long)cfg->run.seed + s, ol[k], cl[k], lc[k]);
                     }
                     const size_t off = (size_t)rule * per + (size_t)e;
                     fprintf(f.fp, "%d,%s,,%.10g,%.10g,%.10g\n", e, RULE_NAMES[rule], med[off],
-                            med[N_RULES * per + off], med[2 * N_RULES * per + off]);
+                            med[(size_t)N_RULES * per + off], med[(size_t)2 * N_RULES * per + off]);
                 }
             st = sm_atomic_commit(&f, err);
         }
     }
     if (st == SM_OK && sm_experiment_file(ctx, "teacher-mse.png", path, sizeof path)) {
-        double *lg = malloc((size_t)N_RULES * per * 2 * sizeof *lg);
+        double *lg = malloc((size_t)(size_t)N_RULES * per * 2 * sizeof *lg);
         double *ex = malloc(per * sizeof *ex);
         if (!lg || !ex) {
             st = sm_error_set(err, SM_ENOMEM, "disinh-teacher: out of memory");
         } else {
-            for (size_t j = 0; j < (size_t)N_RULES * per * 2; j++)
+            for (size_t j = 0; j < (size_t)(size_t)N_RULES * per * 2; j++)
                 lg[j] = log10(med[j] > 1e-12 ? med[j] : 1e-12);
             for (int e = 0; e < ne; e++)
                 ex[e] = e;
@@ -152,7 +154,8 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
                              k ? "CL" : "OL");
                     s[i] = (sm_plot_series){labels[i],
                                             ex,
-                                            lg + (size_t)k * N_RULES * per + (size_t)rule * per,
+                                            lg + (size_t)k * (size_t)N_RULES * per +
+                                                (size_t)rule * per,
                                             NULL,
                                             NULL,
                                             ne,
@@ -174,14 +177,15 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
         free(lg);
     }
     if (st == SM_OK && sm_experiment_file(ctx, "teacher-lcl.png", path, sizeof path)) {
-        double *ex = malloc(per * sizeof *ex), *lg = malloc((size_t)N_RULES * per * sizeof *lg);
+        double *ex = malloc(per * sizeof *ex),
+               *lg = malloc((size_t)(size_t)N_RULES * per * sizeof *lg);
         if (!ex || !lg) {
             st = sm_error_set(err, SM_ENOMEM, "disinh-teacher: out of memory");
         } else {
             for (int e = 0; e < ne; e++)
                 ex[e] = e;
-            for (size_t j = 0; j < (size_t)N_RULES * per; j++) {
-                const double v = med[2 * N_RULES * per + j];
+            for (size_t j = 0; j < (size_t)(size_t)N_RULES * per; j++) {
+                const double v = med[(size_t)2 * N_RULES * per + j];
                 lg[j] = log10(v > 1e-12 ? v : 1e-12);
             }
             sm_plot_series s[N_RULES];
