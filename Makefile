@@ -3,7 +3,7 @@
 #   make test     ASan/UBSan build with -Werror, whole suite; then the optimized suite
 #   make bench    benchmarks on the optimized build
 #   make demo     the paper's experiment on the default config
-#   make lint     clang-format --dry-run, cppcheck, clang-tidy
+#   make lint     clang-format --dry-run, cppcheck, clang-tidy, the layer check
 MAKEFLAGS += --no-print-directory
 JOBS ?= $(shell nproc)
 BUILD ?= build/release
@@ -48,6 +48,8 @@ lint: deps
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --inline-suppr \
 	  --suppress=missingIncludeSystem -I include -I src src
 	clang-tidy -p $(BUILD) --quiet $(LINT_C)
+	@cmake --build $(BUILD) -j $(JOBS) >/dev/null
+	python3 scripts/check-layers.py --objects $(BUILD)
 
 format:
 	clang-format -i $(LINT_C) $(LINT_H) tests/*.c tests/*.h bench/*.c

@@ -948,12 +948,13 @@ static cairo_t *new_canvas(const char *path, int w, int h, cairo_surface_t **sur
 sm_status sm_plot_lines(const char *png_path, const sm_plot_spec *spec,
                         const sm_plot_series *series, int n_series, sm_error *err)
 {
+    SM_ERROR_LOCAL(err);
     if (!png_path) return sm_error_set(err, SM_EINVAL, "plot: output path is NULL");
     sm_status st = validate_lines(png_path, spec, series, n_series, err);
     if (st) return st;
     cairo_surface_t *surf;
     cairo_t *cr = new_canvas(png_path, spec->width, spec->height, &surf, err);
-    if (!cr) return err ? err->code : SM_ENOMEM;
+    if (!cr) return err->code ? err->code : SM_ENOMEM;
     layout L;
     layout_lines(cr, spec, series, n_series, &L);
     render_lines(cr, &L, spec, series, n_series);
@@ -1045,6 +1046,7 @@ sm_status sm_plot_image_grid_frame(int n_tiles, int tile_w, int tile_h,
 sm_status sm_plot_image_grid(const char *png_path, const float *tiles, int n_tiles, int tile_w,
                              int tile_h, const sm_plot_grid_spec *spec, sm_error *err)
 {
+    SM_ERROR_LOCAL(err);
     if (!png_path) return sm_error_set(err, SM_EINVAL, "image grid: output path is NULL");
     sm_plot_grid_frame f = {0};
     sm_status st = grid_frame(png_path, n_tiles, tile_w, tile_h, spec, &f, err);
@@ -1062,7 +1064,7 @@ sm_status sm_plot_image_grid(const char *png_path, const float *tiles, int n_til
 
     cairo_surface_t *surf;
     cairo_t *cr = new_canvas(png_path, f.width, f.height, &surf, err);
-    if (!cr) return err ? err->code : SM_ENOMEM;
+    if (!cr) return err->code ? err->code : SM_ENOMEM;
     cairo_set_source_rgb(cr, 1, 1, 1);
     cairo_paint(cr);
     cairo_surface_flush(surf);

@@ -10,6 +10,7 @@
 #include "util.h"
 #include "somnus/io/encode.h"
 #include "somnus/io/results.h"
+#include "somnus/models/sim_json.h"
 #include "somnus/core/rng.h"
 #include "somnus/models/sim.h"
 #include "somnus/models/sim_guard.h"
@@ -230,7 +231,7 @@ int cmd_run(int argc, char **argv)
     if (!sim || (!strcmp(o.input, "random") && !enc)) {
         sm_spike_train_destroy(train);
         sm_sim_destroy(sim);
-        return cli_fail(CLI_FAIL, "%s", err.msg);
+        return cli_fail(err.code == SM_EINVAL ? CLI_USAGE : CLI_FAIL, "%s", err.msg);
     }
     if (enc) sm_sim_set_input(sim, encoder_input, enc);
     if (train) sm_sim_set_input(sim, sm_spike_train_input, train);

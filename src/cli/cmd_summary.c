@@ -94,19 +94,29 @@ int cmd_summary(int argc, char **argv)
     for (int k = 0; k < n; k++) {
         json_t *d = docs[k];
         char b[5][32];
+        /* A readout that cannot work (QDA with fewer rows per class than components) is
+         * marked, and explained under the table. */
+        const int warn =
+            json_is_string(json_object_get(json_object_get(d, "final"), "readout_warning"));
         const char *model = json_string_value(json_object_get(d, "model"));
         int sg = model && !strcmp(model, "sgsnn");
-        const char *cells[9] = {argv[first + k],
-                                model ? model : "?",
-                                text(d, "data", "dataset"),
-                                fmt(b[0], 32, "%.2f", cfg_num(d, "sleep", "rate")),
-                                sg ? "-" : text(d, "stdp", "sign"),
-                                fmt(b[1], 32, "%.3f", num(d, "final", "test_accuracy")),
-                                fmt(b[2], 32, "%.3f", num(d, "final", "test_phi")),
-                                fmt(b[3], 32, "%.2f", num(d, "final", "plastic_sum_ratio")),
-                                fmt(b[4], 32, "%.1f", num(d, "timing", "wall_s"))};
+        const char *cells[9] = {
+            argv[first + k],
+            model ? model : "?",
+            text(d, "data", "dataset"),
+            fmt(b[0], 32, "%.2f", cfg_num(d, "sleep", "rate")),
+            sg ? "-" : text(d, "stdp", "sign"),
+            fmt(b[1], 32, warn ? "%.3f !" : "%.3f", num(d, "final", "test_accuracy")),
+            fmt(b[2], 32, "%.3f", num(d, "final", "test_phi")),
+            fmt(b[3], 32, "%.2f", num(d, "final", "plastic_sum_ratio")),
+            fmt(b[4], 32, "%.1f", num(d, "timing", "wall_s"))};
         row(md, width, cells);
-        json_decref(d);
+    }
+    for (int k = 0; k < n; k++) {
+        const char *w = json_string_value(
+            json_object_get(json_object_get(docs[k], "final"), "readout_warning"));
+        if (w) printf("%s%s: %s\n", md ? "\n! " : "! ", argv[first + k], w);
+        json_decref(docs[k]);
     }
     return CLI_OK;
 }

@@ -177,6 +177,9 @@ static const sm_param_def TABLE[] = {
     BOOL("data.official_test", data.official_test, 1,
          "take test images from the dataset's own test set when it has one"),
 
+    ENUM("protocol.kind", protocol.kind, SM_PROTOCOL_IID, "iid",
+         "training protocol of `somnus train`: iid = the paper's (one stationary stream of "
+         "training images in batches)"),
     ENUM("train.model", train.model, SM_MODEL_STDP, "stdp|sgsnn|disinh",
          "model trained by `somnus train`: the recurrent STDP network, the SG-SNN baseline or "
          "the dis-inhibitory rate E/I network"),

@@ -148,6 +148,7 @@ static int take(in *r, void *dst, size_t n)
 
 static sm_ckpt *parse(const char *path, const unsigned char *buf, size_t len, sm_error *err)
 {
+    SM_ERROR_LOCAL(err);
     in r = {buf, len, 0};
     char magic[8];
     uint32_t head[2];

@@ -751,6 +751,7 @@ done:
 sm_status sm_dataset_split(const sm_dataset *ds, int n_train, int n_val, int n_test, uint64_t seed,
                            sm_dataset **train, sm_dataset **val, sm_dataset **test, sm_error *err)
 {
+    SM_ERROR_LOCAL(err);
     sm_error local;
     if (!err) err = &local; /* the code of a nested failure is read back from err */
     sm_dataset **outs[3] = {train, val, test};
@@ -912,6 +913,7 @@ static const char *const idx_names[4] = {"train-images-idx3-ubyte", "train-label
 static sm_status load_idx_dir(const char *name, char *const *dirs, int nd, const char *hint,
                               sm_dataset **pool, sm_dataset **test, sm_error *err)
 {
+    SM_ERROR_LOCAL(err);
     char *paths[4] = {NULL, NULL, NULL, NULL};
     int oom = 0, d;
     sm_status rc = SM_OK;
@@ -962,6 +964,7 @@ static int parse_int_field(const char *s, char **end, long long lo, long long hi
 
 static sm_status load_synthetic_named(const char *name, sm_dataset **pool, sm_error *err)
 {
+    SM_ERROR_LOCAL(err);
     long long per = SM_DATASET_SYNTH_DEFAULT_PER_CLASS, seed = SM_DATASET_SYNTH_SEED;
     const char *s = name + strlen("synthetic");
     char *end;
@@ -984,6 +987,7 @@ bad:
 static sm_status load_idx_named(const char *name, sm_dataset **pool, sm_dataset **test,
                                 sm_error *err)
 {
+    SM_ERROR_LOCAL(err);
     char *spec = strdup(name + strlen("idx:"));
     if (!spec) return sm_error_set(err, SM_ENOMEM, "dataset '%s': out of memory", name);
     char *parts[5];
@@ -1024,6 +1028,7 @@ static sm_status load_idx_named(const char *name, sm_dataset **pool, sm_dataset 
 sm_status sm_dataset_load_named(const char *name, const char *data_dir, sm_dataset **pool,
                                 sm_dataset **test, sm_error *err)
 {
+    SM_ERROR_LOCAL(err);
     sm_error local;
     if (!err) err = &local; /* the code of a nested failure is read back from err */
     *pool = NULL;

@@ -243,16 +243,39 @@ static void update_neurons(sm_sim *sim, int phase)
         lif_chunk(sim, c, noise);
 }
 
+/* The input function's answer must be what sm_input_fn promises (n in [0, n_in], indices
+ * ascending inside 0..n_in-1): anything else would write outside the flag and age
+ * arrays. */
+static sm_status check_input(const sm_sim *sim, int n, uint64_t input_step, sm_error *err)
+{
+    const int n_in = sim->net->n_in;
+    if (n < 0 || n > n_in)
+        return sm_error_set(err, SM_EINVAL,
+                            "input: the input function returned %d spikes at input step %llu "
+                            "(0..%d stimulus neurons)",
+                            n, (unsigned long long)input_step, n_in);
+    for (int k = 0; k < n; k++)
+        if (sim->ids[k] < 0 || sim->ids[k] >= n_in || (k > 0 && sim->ids[k] <= sim->ids[k - 1]))
+            return sm_error_set(err, SM_EINVAL,
+                                "input: the input function returned neuron %d at position %d of "
+                                "input step %llu (indices must ascend inside 0..%d)",
+                                (int)sim->ids[k], k, (unsigned long long)input_step, n_in - 1);
+    return SM_OK;
+}
+
 /* Steps 2-3: gather this step's spikes (S from the input, then E/I) and advance ages. */
-static void collect_spikes(sm_sim *sim, int phase)
+static sm_status collect_spikes(sm_sim *sim, int phase, sm_error *err)
 {
     const sm_net *net = sim->net;
     int n = 0;
     /* The input clock counts only steps with input (wake and test): sleep is a hard
      * pause for a replayed spike file as for images. */
-    if (phase != SM_PHASE_SLEEP && sim->input)
-        n = sim->input(sim->input_ctx, (uint64_t)(sim->count.wake_steps + sim->count.test_steps),
-                       sim->ids);
+    if (phase != SM_PHASE_SLEEP && sim->input) {
+        const uint64_t input_step = (uint64_t)(sim->count.wake_steps + sim->count.test_steps);
+        n = sim->input(sim->input_ctx, input_step, sim->ids);
+        sm_status st = check_input(sim, n, input_step, err);
+        if (st != SM_OK) return st;
+    }
     const uint8_t *spk = sim->post_spiked;
     const int np = net->n_post, n_in = net->n_in;
 #if defined(__AVX512BW__)
@@ -289,6 +312,7 @@ static void collect_spikes(sm_sim *sim, int phase)
         flag[ids[k]] = 1;
         age[ids[k]] = 0;
     }
+    return SM_OK;
 }
 
 /* Step 6: each spike adds its outgoing weights to the targets' drive for the next step. */
@@ -419,7 +443,8 @@ static int fetch_touched(sm_sim *sim, int record)
 static sm_status step(sm_sim *sim, int phase, int decay, double sums[2], sm_error *err)
 {
     update_neurons(sim, phase);
-    collect_spikes(sim, phase);
+    sm_status st = collect_spikes(sim, phase, err);
+    if (st != SM_OK) return st;
     const int lazy = decay == DECAY_LAZY;
     if (lazy && !fetch_touched(sim, sim->rule != NULL))
         return sm_error_set(err, SM_ENOMEM, "sleep: out of memory");
@@ -485,12 +510,11 @@ static sm_status step(sm_sim *sim, int phase, int decay, double sums[2], sm_erro
     return SM_OK;
 }
 
-/* The lazy episode needs to know which synapses a step reads: true for pair STDP (the
- * spikers' rows and columns) and for no rule. */
+/* The lazy episode needs to know which synapses a step reads: true for a rule that
+ * touches only the spikers' rows and columns (pair STDP) and for no rule. */
 static int lazy_sleep_ok(const sm_sim *sim)
 {
-    return sm_sleep_lazy_ok(sim->sleep) &&
-           (sim->cfg.stdp.rule == SM_STDP_PAIR || sim->cfg.stdp.rule == SM_STDP_NONE);
+    return sm_sleep_lazy_ok(sim->sleep) && (!sim->rule || sim->rule->ops->spiker_local);
 }
 
 static sm_status sleep_powerlaw(sm_sim *sim, int64_t max_steps, int64_t *slept, sm_error *err)
@@ -594,4 +618,17 @@ sm_status sm_sim_record(sm_sim *sim, sm_error *err)
     sm_rule_settle(sim->rule, sim->net);
     return sm_monitor_record(sim->mon, sim->net, sim->count.steps, sim->count.wake_steps,
                              SM_PHASE_WAKE, err);
+}
+
+void sm_sim_set_rule(sm_sim *sim, sm_rule *rule)
+{
+    sm_rule_settle(sim->rule, sim->net);
+    sm_rule_destroy(sim->rule);
+    sim->rule = rule;
+}
+
+void sm_sim_sync_weights(sm_sim *sim)
+{
+    if (sm_sleep_lazy_active(sim->sleep)) sm_sleep_lazy_sync(sim->sleep, sim->net);
+    sm_rule_settle(sim->rule, sim->net);
 }

@@ -2,7 +2,7 @@
 
 #include <math.h>
 
-#include "somnus/io/results.h"
+#include "somnus/network/net.h"
 
 static const char *describe(float x)
 {

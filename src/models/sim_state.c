@@ -203,6 +203,7 @@ static const void *section(const struct sm_ckpt *c, const char *name, size_t wan
 sm_status sm_sim_checkpoint_load(sm_sim *sim, const struct sm_ckpt *c, const char *path,
                                  sm_error *err)
 {
+    SM_ERROR_LOCAL(err);
     sm_net *net = sim->net;
     sm_monitor *m = sim->mon;
     const size_t np = (size_t)net->n_post, nt = (size_t)net->n_total;

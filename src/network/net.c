@@ -348,3 +348,10 @@ double sm_net_pathway_abs_sum(const sm_net *net, int pathway)
         if (net->pathway[s] == pathway) sum += fabs((double)net->w[s]);
     return sum;
 }
+
+static const char *const PATHS[SM_N_PATHS] = {"SE", "EE", "EI", "IE"};
+
+const char *sm_pathway_name(int pathway)
+{
+    return pathway >= 0 && pathway < SM_N_PATHS ? PATHS[pathway] : "?";
+}

@@ -586,6 +586,11 @@ void sm_sleep_lazy_sync(const sm_sleep *s, sm_net *net)
     sm_sleep_lazy_fetch_range(s, net, net->exc_end, net->n_syn);
 }
 
+int sm_sleep_lazy_active(const sm_sleep *s)
+{
+    return s && s->lz_active;
+}
+
 void sm_sleep_lazy_end(sm_sleep *s, sm_net *net)
 {
     if (!s->lz_active) return;

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plasticity/stdp_impl.h"
+#include "somnus/plasticity/stdp.h"
 
 /* Steps of one deferral epoch: each post neuron's spikes in it are a bit mask of
  * DEFER_WORDS 64-bit words (small enough to stay in the L2 cache on 10^5 neurons). */
@@ -770,8 +770,14 @@ void sm_rule_pair_force_defer(sm_rule *rule, int force)
 
 /* Pair STDP's only state of its own is the deferred post spikes, which are settled
  * whenever anyone else looks at the weights: spike ages live in the simulation. */
-static const sm_rule_ops PAIR_OPS = {"pair", pair_apply,         pair_settle, pair_destroy,
-                                     NULL,   pair_apply_deliver, pair_settle};
+static const sm_rule_ops PAIR_OPS = {.name = "pair",
+                                     .apply = pair_apply,
+                                     .flush = pair_settle,
+                                     .destroy = pair_destroy,
+                                     .state = NULL,
+                                     .apply_deliver = pair_apply_deliver,
+                                     .settle = pair_settle,
+                                     .spiker_local = 1};
 
 /* Fills the four tables; entry n-1 is 0 (ages past the window contribute nothing). */
 static void fill_tables(pair_rule *p, const sm_config *cfg)
@@ -788,32 +794,31 @@ static void fill_tables(pair_rule *p, const sm_config *cfg)
     }
 }
 
-void sm_rule_base_init(sm_rule *r, const sm_rule_ops *ops, const sm_config *cfg)
-{
-    r->ops = ops;
-    r->exc_min = (float)cfg->stdp.exc_min;
-    r->exc_max = (float)cfg->stdp.exc_max;
-    r->inh_min = (float)cfg->stdp.inh_min;
-    r->inh_max = (float)cfg->stdp.inh_max;
-    memcpy(r->plastic, cfg->net.plastic, sizeof r->plastic);
-    r->threads = 1;
-    r->may_defer = 1;
-    r->max_threads = 1;
-}
+/* Longest lookup table: 16 MiB per table. A window longer than this many steps would
+ * need a table the caches cannot hold; refusing it beats silently truncating it. */
+#define PAIR_TABLE_MAX (1 << 22)
 
 sm_rule *sm_rule_pair_create(const sm_config *cfg, sm_error *err)
 {
+    /* exp(-50) * eta is far below a float ulp of any weight: ages beyond 50 time
+     * constants are exactly no-ops. */
+    const double tau = fmax(cfg->stdp.tau_plus, cfg->stdp.tau_minus);
+    const double span = ceil(50.0 * tau / cfg->run.dt) + 2;
+    if (!(span <= PAIR_TABLE_MAX)) {
+        sm_error_set(err, SM_EINVAL,
+                     "'stdp.tau_plus'/'stdp.tau_minus': pair STDP's window of 50 x %g ms at "
+                     "run.dt = %g ms is %.0f steps, more than its lookup table's %d; use "
+                     "shorter windows or a larger run.dt",
+                     tau, cfg->run.dt, span, PAIR_TABLE_MAX);
+        return NULL;
+    }
     pair_rule *p = calloc(1, sizeof *p);
     if (!p) {
         sm_error_set(err, SM_ENOMEM, "pair STDP: out of memory");
         return NULL;
     }
     sm_rule_base_init(&p->base, &PAIR_OPS, cfg);
-    /* exp(-50) * eta is far below a float ulp of any weight: ages beyond 50 time
-     * constants are exactly no-ops. */
-    double tau = fmax(cfg->stdp.tau_plus, cfg->stdp.tau_minus);
-    double span = ceil(50.0 * tau / cfg->run.dt) + 2;
-    p->n_table = span > (1 << 22) ? (1 << 22) : (int)span;
+    p->n_table = (int)span;
     size_t bytes = (size_t)p->n_table * sizeof(float);
     p->pre_exc = malloc(bytes);
     p->pre_inh = malloc(bytes);

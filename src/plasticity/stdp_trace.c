@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plasticity/stdp_impl.h"
+#include "somnus/plasticity/stdp.h"
 
 typedef struct trace_rule {
     sm_rule base;
@@ -133,8 +133,12 @@ static size_t trace_state(sm_rule *r, void *buf, int save)
 
 /* No apply_deliver: this rule changes weights on post spikes and in flushes only, so
  * the rows gain nothing from a fused walk. */
-static const sm_rule_ops TRACE_OPS = {"trace",     trace_apply, trace_flush, trace_destroy,
-                                      trace_state, NULL,        NULL};
+static const sm_rule_ops TRACE_OPS = {.name = "trace",
+                                      .apply = trace_apply,
+                                      .flush = trace_flush,
+                                      .destroy = trace_destroy,
+                                      .state = trace_state,
+                                      .spiker_local = 0};
 
 sm_rule *sm_rule_trace_create(const sm_config *cfg, const sm_net *net, sm_error *err)
 {

@@ -6,6 +6,7 @@
 
 static const sm_experiment_def *const EXPERIMENTS[] = {
     &sm_exp_sleep_stdp_table,
+    &sm_exp_sleep_stdp_compare,
     &sm_exp_disinh_signflip,
     &sm_exp_disinh_teacher,
 };

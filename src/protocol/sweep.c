@@ -178,6 +178,7 @@ static const sm_param_def *find_param(const char *name, sm_error *err)
 
 sm_status sm_grid_add(sm_grid *g, const char *spec, sm_error *err)
 {
+    SM_ERROR_LOCAL(err);
     const char *eq = strchr(spec, '=');
     if (!eq)
         return sm_error_set(err, SM_EINVAL,
@@ -286,6 +287,7 @@ void sm_grid_cell_index(const sm_grid *g, int64_t cell, int *idx)
 sm_status sm_grid_cell_config(const sm_grid *g, int64_t cell, const sm_config *base, sm_config *out,
                               sm_error *err)
 {
+    SM_ERROR_LOCAL(err);
     int *idx = malloc((size_t)(g->n_axes ? g->n_axes : 1) * sizeof *idx);
     if (!idx) return sm_error_set(err, SM_ENOMEM, "sweep: out of memory");
     sm_grid_cell_index(g, cell, idx);

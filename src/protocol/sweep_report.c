@@ -9,6 +9,7 @@
 #include "somnus/core/fileio.h"
 #include "somnus/analysis/plot.h"
 #include "somnus/io/results.h"
+#include "somnus/network/net.h"
 #include "somnus/protocol/sweep.h"
 
 void sm_sweep_report_opts_default(sm_sweep_report_opts *o)

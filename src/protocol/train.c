@@ -11,161 +11,16 @@
 #include "somnus/io/checkpoint.h"
 #include "somnus/analysis/readout.h"
 #include "somnus/io/results.h"
+#include "protocol/protocols.h"
 #include "protocol/train_models.h"
-
-/* ------------------------------------------------------------------ classes */
-
-static int parse_int(const char **s, int *v)
-{
-    if (!isdigit((unsigned char)**s)) return 0;
-    long x = 0;
-    while (isdigit((unsigned char)**s)) {
-        x = x * 10 + (**s - '0');
-        if (x > 100000) return 0;
-        (*s)++;
-    }
-    *v = (int)x;
-    return 1;
-}
-
-sm_status sm_train_parse_classes(const char *text, int n_classes, int *classes, int *k,
-                                 sm_error *err)
-{
-    *k = 0;
-    if (!strcmp(text, "all")) {
-        for (int c = 0; c < n_classes; c++)
-            classes[(*k)++] = c;
-        return SM_OK;
-    }
-    char *seen = calloc((size_t)n_classes, 1);
-    if (!seen) return sm_error_set(err, SM_ENOMEM, "out of memory");
-    const char *s = text;
-    sm_status st = SM_OK;
-    for (;;) {
-        int a, b;
-        if (!parse_int(&s, &a)) {
-            st = sm_error_set(err, SM_EINVAL,
-                              "data.classes: '%s' is not 'all' or a list such as 0,1,7 or 0-4",
-                              text);
-            break;
-        }
-        b = a;
-        if (*s == '-') {
-            s++;
-            if (!parse_int(&s, &b) || b < a) {
-                st = sm_error_set(err, SM_EINVAL, "data.classes: bad range in '%s'", text);
-                break;
-            }
-        }
-        if (b >= n_classes) {
-            st = sm_error_set(err, SM_EINVAL,
-                              "data.classes: class %d does not exist (the dataset has classes "
-                              "0-%d)",
-                              b, n_classes - 1);
-            break;
-        }
-        for (int c = a; c <= b; c++) {
-            if (seen[c]) {
-                st = sm_error_set(err, SM_EINVAL, "data.classes: class %d listed twice", c);
-                break;
-            }
-            seen[c] = 1;
-            classes[(*k)++] = c;
-        }
-        if (st != SM_OK || *s == '\0') break;
-        if (*s != ',') {
-            st = sm_error_set(err, SM_EINVAL, "data.classes: unexpected '%c' in '%s'", *s, text);
-            break;
-        }
-        s++;
-    }
-    free(seen);
-    if (st == SM_OK && *k < 2)
-        st = sm_error_set(err, SM_EINVAL, "data.classes: '%s' selects fewer than 2 classes", text);
-    return st;
-}
-
-/* ------------------------------------------------------------------ data */
-
-void sm_train_data_free(sm_train_data *d)
-{
-    if (!d) return;
-    sm_dataset_destroy(d->train);
-    sm_dataset_destroy(d->val);
-    sm_dataset_destroy(d->test);
-    d->train = d->val = d->test = NULL;
-}
-
-static sm_dataset *select_classes(const sm_dataset *ds, const sm_config *cfg, sm_error *err)
-{
-    int *classes = malloc((size_t)ds->n_classes * sizeof *classes), k;
-    if (!classes) {
-        sm_error_set(err, SM_ENOMEM, "out of memory");
-        return NULL;
-    }
-    sm_dataset *out = NULL;
-    if (sm_train_parse_classes(cfg->data.classes, ds->n_classes, classes, &k, err) == SM_OK)
-        out = sm_dataset_select_classes(ds, classes, k, 0, err);
-    free(classes);
-    return out;
-}
-
-/* Resize and (for the STDP encoder) normalize one part, replacing it. */
-static sm_status prepare_part(sm_dataset **part, const sm_config *cfg, int normalize, sm_error *err)
-{
-    if (!*part || (*part)->n == 0) return SM_OK;
-    sm_dataset *r = sm_dataset_resize(*part, cfg->input.width, cfg->input.height, err);
-    if (!r) return err->code;
-    sm_dataset_destroy(*part);
-    *part = r;
-    if (normalize && cfg->input.norm_fraction > 0)
-        return sm_dataset_normalize_sum(r, cfg->input.norm_fraction, err);
-    return SM_OK;
-}
-
-static sm_status split_data(const sm_config *cfg, const sm_dataset *pool,
-                            const sm_dataset *official, sm_train_data *out, sm_error *err)
-{
-    const uint64_t seed = (uint64_t)cfg->run.seed;
-    if (official && cfg->data.official_test) {
-        sm_status st = sm_dataset_split(pool, cfg->data.n_train, cfg->data.n_val, 0, seed,
-                                        &out->train, &out->val, NULL, err);
-        /* A different seed for the test draw: the pool's split and the test set's
-         * selection are independent choices. */
-        if (st == SM_OK)
-            st = sm_dataset_split(official, cfg->data.n_test, 0, 0, seed ^ UINT64_C(0x7e57),
-                                  &out->test, NULL, NULL, err);
-        out->test_official = 1;
-        return st;
-    }
-    return sm_dataset_split(pool, cfg->data.n_train, cfg->data.n_val, cfg->data.n_test, seed,
-                            &out->train, &out->val, &out->test, err);
-}
 
 sm_status sm_train_data_from_pool(const sm_config *cfg, const sm_dataset *pool,
                                   const sm_dataset *official, sm_train_data *out, sm_error *err)
 {
     memset(out, 0, sizeof *out);
-    if (!pool) return sm_error_set(err, SM_EINVAL, "train: no dataset");
     const sm_train_model *model = sm_train_model_find(cfg->train.model, err);
     if (!model) return SM_EINVAL;
-    snprintf(out->name, sizeof out->name, "%s", cfg->data.dataset);
-    sm_dataset *p = NULL, *t = NULL;
-    sm_status st = SM_OK;
-    if (strcmp(cfg->data.classes, "all") != 0) {
-        p = select_classes(pool, cfg, err);
-        if (p && official) t = select_classes(official, cfg, err);
-        st = p && (!official || t) ? SM_OK : err->code;
-    }
-    if (st == SM_OK) st = split_data(cfg, p ? p : pool, p ? t : official, out, err);
-    sm_dataset_destroy(p);
-    sm_dataset_destroy(t);
-    const int normalize = model->sum_normalize;
-    if (st == SM_OK) st = prepare_part(&out->train, cfg, normalize, err);
-    if (st == SM_OK) st = prepare_part(&out->val, cfg, normalize, err);
-    if (st == SM_OK) st = prepare_part(&out->test, cfg, normalize, err);
-    if (st != SM_OK) sm_train_data_free(out);
-    return st;
+    return sm_train_data_prepare(cfg, pool, official, model->sum_normalize, out, err);
 }
 
 sm_status sm_train_data_load(const sm_config *cfg, sm_train_data *out, sm_error *err)
@@ -183,8 +38,8 @@ sm_status sm_train_run_opts(const sm_config *cfg, const sm_train_data *data,
                             const sm_train_options *opt, json_t **results, sm_error *err)
 {
     *results = NULL;
-    const sm_train_model *model = sm_train_model_find(cfg->train.model, err);
-    if (!model) return SM_EINVAL;
+    const sm_protocol *protocol = sm_protocol_find(cfg->protocol.kind, err);
+    if (!protocol || !sm_train_model_find(cfg->train.model, err)) return SM_EINVAL;
     if (!data || !data->train || !data->test || data->train->n < 2 || data->test->n < 1)
         return sm_error_set(err, SM_EINVAL, "train: need at least 2 training and 1 test image");
     sm_train_options none = {0};
@@ -201,7 +56,7 @@ sm_status sm_train_run_opts(const sm_config *cfg, const sm_train_data *data,
                           .sgsnn_final_fn = opt->sgsnn_final_fn,
                           .sgsnn_final_ctx = opt->sgsnn_final_ctx};
     r.prog.last_accuracy = NAN;
-    return model->train(cfg, data, &r, results, err);
+    return protocol->run(cfg, data, &r, results, err);
 }
 
 sm_status sm_train_run(const sm_config *cfg, const sm_train_data *data,
@@ -213,6 +68,7 @@ sm_status sm_train_run(const sm_config *cfg, const sm_train_data *data,
 
 sm_status sm_train_checkpoint_config(const char *path, sm_config *cfg, sm_error *err)
 {
+    SM_ERROR_LOCAL(err);
     sm_ckpt *c = sm_ckpt_read(path, err);
     if (!c) return err->code;
     sm_config_default(cfg);

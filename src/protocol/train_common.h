@@ -5,7 +5,8 @@
 
 #include <jansson.h>
 
-#include "somnus/protocol/train.h"
+#include "somnus/protocol/train_data.h"
+#include "somnus/protocol/train_options.h"
 
 typedef struct sm_train_run_ctx {
     sm_train_progress_fn fn;

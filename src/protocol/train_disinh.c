@@ -29,6 +29,7 @@ static double *to_double(const sm_dataset *d)
 sm_status sm_train_disinh(const sm_config *cfg, const sm_train_data *d, sm_train_run_ctx *r,
                           json_t **results, sm_error *err)
 {
+    SM_ERROR_LOCAL(err);
     if (r->ckpt_path || r->resume_path)
         return sm_error_set(err, SM_EINVAL,
                             "train: the disinh model has no checkpoints yet (drop --checkpoint / "

@@ -95,6 +95,7 @@ static sm_status save_checkpoint(const sm_config *cfg, const sm_train_data *d,
                                  const sm_train_run_ctx *r, const sm_sgsnn *net, json_t *tab,
                                  const sm_train_position *pos, const double w0[2], sm_error *err)
 {
+    SM_ERROR_LOCAL(err);
     sm_ckpt *c = sm_train_ckpt_begin(cfg, d, r, tab, pos, err);
     if (!c) return err->code;
     const size_t n = sm_sgsnn_state_size(net);
@@ -115,6 +116,7 @@ static sm_status resume(const sm_config *cfg, const sm_train_data *d, sm_train_r
                         sm_sgsnn *net, json_t **tab, sm_train_position *pos, double w0[2],
                         sm_error *err)
 {
+    SM_ERROR_LOCAL(err);
     sm_ckpt *c = sm_train_ckpt_resume(cfg, d, r, tab, pos, err);
     if (!c) return err->code;
     size_t n, nw;
@@ -137,6 +139,7 @@ static sm_status resume(const sm_config *cfg, const sm_train_data *d, sm_train_r
 sm_status sm_train_sgsnn(const sm_config *cfg, const sm_train_data *d, sm_train_run_ctx *r,
                          json_t **results, sm_error *err)
 {
+    SM_ERROR_LOCAL(err);
     const double t_start = sm_train_now();
     sm_sgsnn_params p;
     sgsnn_params(cfg, d, &p);

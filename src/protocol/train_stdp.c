@@ -8,6 +8,7 @@
 #include "somnus/io/encode.h"
 #include "somnus/analysis/readout.h"
 #include "somnus/io/results.h"
+#include "somnus/models/sim_json.h"
 #include "somnus/models/sim.h"
 #include "somnus/models/sim_guard.h"
 #include "somnus/models/sim_state.h"
@@ -330,7 +331,18 @@ static json_t *final_json(trainer *t, const final_result *f)
     double sums[2];
     sm_sleep_block_sums(t->sim->sleep, t->sim->net, sums);
     const double *w0 = t->sim->sleep->w0_block;
-    return json_pack(
+    json_t *warning = json_null();
+    if (f->res.underdetermined) {
+        char msg[320];
+        snprintf(msg, sizeof msg,
+                 "published_qda: the smallest class has %d fit rows for %d PCA components, so "
+                 "its covariance spans only its own rows and QDA scores near chance; fit on "
+                 "more images (readout.fit_images) or use readout.method=pca_logreg "
+                 "(docs/readout.md)",
+                 f->res.min_class_rows, f->res.n_components);
+        warning = json_string(msg);
+    }
+    json_t *doc = json_pack(
         "{s:f, s:i, s:i, s:o, s:o, s:o, s:f, s:i, s:b, s:s, s:o, s:o, s:o, s:o, s:o}",
         "test_accuracy", f->res.accuracy, "n_correct", f->res.n_correct, "n_test", f->res.n_test,
         "test_phi", sm_train_real(f->phi), "test_f_ratio", sm_train_real(f->scatter.f_ratio),
@@ -342,6 +354,9 @@ static json_t *final_json(trainer *t, const final_result *f)
         sm_train_real(t->plastic_initial > 0 ? plastic_sum(t->cfg, w) / t->plastic_initial : NAN),
         "exc_over_w0", sm_train_real(w0[0] > 0 ? sums[0] / w0[0] : NAN), "inh_over_w0",
         sm_train_real(w0[1] > 0 ? sums[1] / w0[1] : NAN));
+    json_object_set_new(doc, "min_class_fit_rows", json_integer(f->res.min_class_rows));
+    json_object_set_new(doc, "readout_warning", warning);
+    return doc;
 }
 
 static sm_status check_sizes(const sm_config *cfg, const sm_train_data *data, sm_error *err)
@@ -359,6 +374,7 @@ static sm_status check_sizes(const sm_config *cfg, const sm_train_data *data, sm
 /* Writes the state after `batches` batches (between batches: no episode is running). */
 static sm_status save_checkpoint(trainer *t, json_t *tab, int batches, double wall, sm_error *err)
 {
+    SM_ERROR_LOCAL(err);
     const sm_train_position pos = {batches, t->t_eval, wall};
     sm_ckpt *c = sm_train_ckpt_begin(t->cfg, t->data, t->run, tab, &pos, err);
     if (!c) return err->code;
@@ -371,6 +387,7 @@ static sm_status save_checkpoint(trainer *t, json_t *tab, int batches, double wa
 /* Restores a checkpoint into the freshly built trainer; *k0 = batches already done. */
 static sm_status resume(trainer *t, json_t **tab, int *k0, sm_error *err)
 {
+    SM_ERROR_LOCAL(err);
     sm_train_position pos;
     sm_ckpt *c = sm_train_ckpt_resume(t->cfg, t->data, t->run, tab, &pos, err);
     if (!c) return err->code;
@@ -439,6 +456,7 @@ static int64_t planned_work(const sm_config *cfg, const sm_train_data *d)
 sm_status sm_train_stdp(const sm_config *cfg_in, const sm_train_data *data, sm_train_run_ctx *r,
                         json_t **results, sm_error *err)
 {
+    SM_ERROR_LOCAL(err);
     sm_status st = check_sizes(cfg_in, data, err);
     if (st != SM_OK) return st;
     sm_config cfg = *cfg_in;

@@ -44,6 +44,7 @@ enum sm_sleep_stop { SM_STOP_WITHIN = 0, SM_STOP_NOT_ABOVE = 1 };
 enum sm_norm_mode { SM_NORM_NONE = 0, SM_NORM_STATIC = 2, SM_NORM_LAYER = 3, SM_NORM_NEURON = 4 };
 enum sm_encoder_kind { SM_ENC_BERNOULLI = 0, SM_ENC_RATE = 1 };
 enum sm_model { SM_MODEL_STDP = 0, SM_MODEL_SGSNN = 1, SM_MODEL_DISINH = 2 };
+enum sm_protocol_kind { SM_PROTOCOL_IID = 0 };
 enum sm_readout_features { SM_FEAT_EXC = 0, SM_FEAT_ALL = 1 };
 enum sm_sgsnn_sleep_kind {
     SM_SG_SLEEP_NONE = 0,
@@ -114,6 +115,9 @@ typedef struct sm_config {
         int official_test; /* draw test images from the dataset's own test set */
     } data;
     struct {
+        int kind; /* enum sm_protocol_kind */
+    } protocol;
+    struct {
         int model;        /* enum sm_model */
         int eval_every;   /* batches (STDP) or epochs (SG-SNN) between evaluations; 0 = none */
         int eval_fit;     /* training images the per-batch readout is fitted on */
@@ -131,10 +135,10 @@ typedef struct sm_config {
         double beta, threshold, atan_alpha, sigmoid_slope, lr;
         double noise_sd, a_plus, a_minus, tau, stdp_lr, target, lambda, trigger, stop;
     } sgsnn;
-    struct {                               /* experiment sleep-stdp-table */
-        char datasets[SM_CONFIG_STR_MAX];  /* comma-separated dataset names */
+    struct {                                 /* experiment sleep-stdp-table */
+        char datasets[SM_CONFIG_STR_MAX];    /* comma-separated dataset names */
         char sleep_rates[SM_CONFIG_STR_MAX]; /* comma-separated sleep.rate values */
-        int seeds;                          /* seeds run.seed .. run.seed + seeds - 1 */
+        int seeds;                           /* seeds run.seed .. run.seed + seeds - 1 */
     } table;
     /* Dis-inhibitory control of the plasticity sign (spec/disinhibition.md). Time in s. */
     struct {
@@ -144,7 +148,7 @@ typedef struct sm_config {
         double act_i_scale, act_i_sharpness, act_i_shift;
         int rule; /* enum sm_disinh_rule (models/disinh.h) */
         double lin_theta, lin_delta, avg_inh_mix, avg_inh_init;
-        int q;    /* enum sm_disinh_q */
+        int q; /* enum sm_disinh_q */
         double q_norm, q_clip;
         int solver; /* enum sm_disinh_solver */
         double dt, t_max, tol;

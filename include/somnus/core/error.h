@@ -43,6 +43,15 @@ void sm_error_clear(sm_error *err);
 /* A short constant name for a status ("invalid argument", "I/O error", ...). */
 const char *sm_status_name(sm_status code);
 
+/* At the top of a function whose `sm_error *err` may be NULL and that reads err->code
+ * after a callee failed: points err at a local error when the caller passed NULL, so the
+ * status survives without dereferencing NULL. The caller still sees no message. */
+#define SM_ERROR_LOCAL(err)                                                                        \
+    sm_error sm_error_local_;                                                                      \
+    sm_error_local_.code = SM_OK;                                                                  \
+    sm_error_local_.msg[0] = '\0';                                                                 \
+    if (!(err)) (err) = &sm_error_local_
+
 #ifdef __cplusplus
 }
 #endif

@@ -56,6 +56,8 @@ enum sm_synth_shape {
     SM_SYNTH_N_CLASSES = 4
 };
 
+/* A dataset: a public struct on purpose (images are plain arrays a caller may fill or
+ * read); every field is stable. Free with sm_dataset_destroy. */
 typedef struct sm_dataset {
     int n;         /* number of images (may be 0 for an empty split part) */
     int width;     /* pixels per row */

@@ -20,6 +20,8 @@
 extern "C" {
 #endif
 
+/* An encoder. Public so that the vectorized input path can be inlined; stable to read:
+ * n, kind, gain, r_max, dt, seed. The rest is internal: use the functions below. */
 typedef struct sm_encoder {
     int n;    /* stimulus neurons */
     int kind; /* enum sm_encoder_kind */

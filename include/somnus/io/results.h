@@ -1,7 +1,6 @@
-/* somnus: results files. JSON documents with the resolved configuration, the version,
- * the seed, timings and the monitors' summaries, written atomically. Monitor series are
- * stored column-wise (one array per column), so `pandas.DataFrame(doc["monitor"])` reads
- * them as a table.
+/* somnus: results files. JSON documents with the resolved configuration, the version
+ * and the seed, written atomically. The models' own objects (weight statistics, monitor
+ * columns) are in somnus/models/sim_json.h.
  */
 #ifndef SOMNUS_RESULTS_H
 #define SOMNUS_RESULTS_H
@@ -10,8 +9,6 @@
 
 #include "somnus/core/config.h"
 #include "somnus/core/error.h"
-#include "somnus/models/monitor.h"
-#include "somnus/models/sim.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -24,30 +21,8 @@ const char *sm_version(void);
  * every parameter present. Enums are strings, booleans are JSON booleans. New reference. */
 json_t *sm_config_to_json(const sm_config *cfg);
 
-/* Weight statistics of one pathway as an object. New reference. */
-json_t *sm_weight_stats_to_json(const sm_weight_stats *s);
-
-/* The statistics of all four pathways as {"SE": {...}, "EE": ..., "EI": ..., "IE": ...}.
- * New reference. */
-json_t *sm_pathway_stats_to_json(const sm_weight_stats s[SM_N_PATHS]);
-
-/* Population sizes and synapse counts (in all and per pathway). New reference. */
-json_t *sm_net_to_json(const sm_net *net);
-
-/* The simulation's step counters (steps, wake/sleep/test steps, episodes, converged
- * episodes, normalizations). New reference. */
-json_t *sm_sim_counters_to_json(const sm_sim_counters *c);
-
-/* The monitor's records as columns: step, wake_steps, phase, steps, sleep_steps,
- * rate_S_hz, rate_E_hz, rate_I_hz, and <pathway>_<stat> for every pathway (SE, EE, EI,
- * IE) and statistic (sum_abs, mean, sd, min, max, frac_at_bound). New reference. */
-json_t *sm_monitor_to_json(const sm_monitor *m);
-
 /* Writes `doc` to `path` atomically (indented, keys in insertion order). */
 sm_status sm_json_write(const char *path, json_t *doc, sm_error *err);
-
-/* Short pathway names "SE", "EE", "EI", "IE". */
-const char *sm_pathway_name(int pathway);
 
 #ifdef __cplusplus
 }

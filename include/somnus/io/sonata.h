@@ -68,6 +68,7 @@ sm_spike_train *sm_sonata_read_train(const char *path, const char *population, i
 
 /* A writer usable as an sm_spike_fn sink (sim.h), like sm_spike_writer: spikes are kept in
  * memory and written as SONATA by sm_sonata_writer_close (time = step * dt). */
+/* A SONATA writer. Stable to read: n (spikes kept so far). Internal: the rest. */
 typedef struct sm_sonata_writer {
     char *path, *population; /* owned */
     double dt;

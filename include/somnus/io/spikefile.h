@@ -25,6 +25,8 @@ extern "C" {
 #endif
 
 /* Spikes sorted by (step, neuron), without duplicates. */
+/* A spike train: public on purpose (callers build or inspect one); n, step and neuron
+ * are stable. cursor is the replay position of sm_spike_train_input. */
 typedef struct sm_spike_train {
     int64_t n;
     int64_t *step;
@@ -45,6 +47,8 @@ int sm_spike_train_input(void *train, uint64_t step, int32_t *out);
 
 /* Writer for E/I spikes, usable as an sm_spike_fn sink. Output goes to a temporary file
  * renamed into place by sm_spike_writer_close. */
+/* A spike-file writer. Stable to read: written (spikes written so far). Internal: the
+ * rest. */
 typedef struct sm_spike_writer {
     sm_atomic_file file;
     double dt;

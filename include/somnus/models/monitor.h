@@ -39,6 +39,9 @@ typedef struct sm_monitor_sample {
     sm_weight_stats w[SM_N_PATHS];
 } sm_monitor_sample;
 
+/* A monitor. Stable to read: counts (spikes per E/I neuron since the last reset),
+ * records / n_records (the samples), total_spikes, window_steps. Write through the
+ * functions below only. */
 typedef struct sm_monitor {
     int n_in, n_exc, n_inh;
     double dt;

@@ -33,11 +33,18 @@ extern "C" {
 #endif
 
 /* Input source: writes the stimulus neurons (0..n_in-1, ascending) spiking at input step
- * `step` to `out` and returns how many. The input clock counts wake and test steps only
- * (sleep does not advance it). */
+ * `step` to `out` (room for n_in entries) and returns how many. The input clock counts
+ * wake and test steps only (sleep does not advance it). The simulation checks the answer:
+ * a count outside [0, n_in] or an index out of range or out of order fails the step with
+ * SM_EINVAL naming the input step (it never writes out of bounds on the function's
+ * behalf; writing more than n_in entries to `out` is the function's own overflow). */
 typedef int (*sm_input_fn)(void *ctx, uint64_t step, int32_t *out);
 
-/* Spike sink: receives every step's E and I spikes (global indices, ascending). */
+/* Spike sink: receives every step's E and I spikes (global indices, ascending). During
+ * the call net->w may lag behind the rule: pair STDP defers some updates on large
+ * networks and a lazy power-law sleep episode decays weights lazily. A sink that reads
+ * weights calls sm_sim_sync_weights(sim) first (results do not change); after
+ * sm_sim_wake/_sleep/_test return, net->w is always current. */
 typedef void (*sm_spike_fn)(void *ctx, uint64_t step, const int32_t *ids, int n);
 
 /* Counters of what the simulation has done. */
@@ -51,6 +58,10 @@ typedef struct sm_sim_counters {
     int64_t normalizations;
 } sm_sim_counters;
 
+/* The simulation. Its fields are public for reading (tests, exporters, embedding code):
+ * stable to read are cfg, net (weights per sm_net), count, v, theta, a, i_syn (E then I,
+ * n_post each) and threads; write through the functions below only. The rest is
+ * internal and may change between versions. */
 typedef struct sm_sim {
     sm_config cfg;
     sm_net *net;
@@ -89,6 +100,16 @@ void sm_sim_destroy(sm_sim *sim);
 
 /* Sets the input source (NULL = silence). */
 void sm_sim_set_input(sm_sim *sim, sm_input_fn fn, void *ctx);
+
+/* Writes every pending weight update into net->w (deferred pair-STDP updates, a lazy
+ * sleep episode's decay) without changing results. For spike sinks and input functions
+ * that read weights mid-run. */
+void sm_sim_sync_weights(sm_sim *sim);
+
+/* Replaces the plasticity rule (stdp.rule's) by `rule`, which the simulation then owns
+ * and destroys; NULL = no plasticity. The old rule's pending updates are written first.
+ * For rules written outside somnus (sm_rule_ops; docs/architecture.md) and tests. */
+void sm_sim_set_rule(sm_sim *sim, sm_rule *rule);
 
 /* Sets the spike sink (NULL = none). */
 void sm_sim_set_spike_sink(sm_sim *sim, sm_spike_fn fn, void *ctx);

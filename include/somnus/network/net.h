@@ -78,6 +78,9 @@ int64_t sm_net_find(const sm_net *net, int pre_global, int post_global);
 /* Sum of |w| over the synapses of `pathway` (double accumulation, fixed order). */
 double sm_net_pathway_abs_sum(const sm_net *net, int pathway);
 
+/* Short pathway names "SE", "EE", "EI", "IE". */
+const char *sm_pathway_name(int pathway);
+
 #ifdef __cplusplus
 }
 #endif

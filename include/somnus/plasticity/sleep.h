@@ -32,6 +32,9 @@ extern "C" {
 /* Terms of the Taylor series of the lazy episode's block sums (see sm_sleep_lazy_step). */
 #define SM_SLEEP_TERMS 10
 
+/* The sleep regularizer's state. Stable to read: w0_block, w0_path, mean_path,
+ * has_baseline (the baselines the stop test uses). Everything else, the lazy episode's
+ * scratch above all, is internal and changes only through the functions below. */
 typedef struct sm_sleep {
     /* configuration */
     double lambda;   /* double: (float)0.99997 - 1 is 6e-4 off lambda - 1 */
@@ -128,6 +131,9 @@ void sm_sleep_lazy_store_list(sm_sleep *s, const sm_net *net, const int64_t *syn
 
 /* One power-law step of every plastic weight (c <- lambda c); writes the block sums. */
 void sm_sleep_lazy_step(sm_sleep *s, const sm_net *net, double sums[2]);
+
+/* 1 while a lazy episode runs (between sm_sleep_lazy_begin and _end); 0 for NULL. */
+int sm_sleep_lazy_active(const sm_sleep *s);
 
 /* Writes every plastic weight's current value to net->w (the episode continues). */
 void sm_sleep_lazy_sync(const sm_sleep *s, sm_net *net);

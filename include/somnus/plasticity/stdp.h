@@ -68,6 +68,12 @@ typedef struct sm_rule_ops {
      * speed, so that the weights are those of the eager rule. Unlike `flush` it never
      * changes results: a rule whose weights are always current leaves it NULL. */
     void (*settle)(sm_rule *rule, sm_net *net);
+    /* 1 if `apply` reads and writes only the rows (outgoing synapses) and columns
+     * (incoming synapses) of the step's spikers: the simulation may then decay weights
+     * lazily during a power-law sleep episode (pair STDP: 1). 0 for a rule that touches
+     * other synapses (trace STDP, most user rules): sleep then decays every weight every
+     * step. Results are the same either way; only speed differs. */
+    int spiker_local;
 } sm_rule_ops;
 
 /* Base of every rule; implementations embed it first. */
@@ -88,8 +94,31 @@ struct sm_rule {
     int max_threads;
 };
 
-/* Creates the rule selected by stdp.rule (NULL with no error for stdp.rule = none). */
+/* One row of the table of synaptic rules (stdp.rule). */
+typedef struct sm_rule_def {
+    int id;                  /* value of stdp.rule (enum sm_stdp_rule) */
+    const char *name;        /* its name in the parameter table */
+    const char *description; /* one line */
+    /* Creates the rule for `net` (NULL for "none"). Errors name the parameter. */
+    sm_rule *(*create)(const sm_config *cfg, const sm_net *net, sm_error *err);
+} sm_rule_def;
+
+/* Number of rows of the rule table, and row i (NULL past the end). */
+size_t sm_rule_def_count(void);
+const sm_rule_def *sm_rule_def_at(size_t i);
+
+/* The row of stdp.rule = id; NULL (err set: "'stdp.rule': 9 is not one of
+ * none|pair|trace") if none has it. */
+const sm_rule_def *sm_rule_def_find(int id, sm_error *err);
+
+/* Creates the rule selected by stdp.rule: NULL with no error for stdp.rule = none, NULL
+ * with err set for an id no rule has. */
 sm_rule *sm_rule_create(const sm_config *cfg, const sm_net *net, sm_error *err);
+
+/* Fills the common part of a rule (ops, bounds from stdp.*_min/max, plastic pathways
+ * from net.plastic_*, one thread, deferral allowed) from the config. A rule written
+ * outside somnus calls it on its embedded base before use. */
+void sm_rule_base_init(sm_rule *r, const sm_rule_ops *ops, const sm_config *cfg);
 
 /* Pair STDP (spec 4a). Exposed for tests and embedding. */
 sm_rule *sm_rule_pair_create(const sm_config *cfg, sm_error *err);

@@ -1,16 +1,24 @@
-/* The rule interface: creation by name and dispatch. The rules live in stdp_pair.c
- * and stdp_trace.c. */
+/* The rule interface (somnus/plasticity/stdp.h): the base every rule embeds and the
+ * dispatch to its ops. The rules live in their own files (stdp_pair.c, stdp_trace.c);
+ * the table of rules by name is rule_registry.c. */
 #include "somnus/plasticity/stdp.h"
 
 #include <stdlib.h>
+#include <string.h>
 
-sm_rule *sm_rule_create(const sm_config *cfg, const sm_net *net, sm_error *err)
+#include "somnus/plasticity/stdp.h"
+
+void sm_rule_base_init(sm_rule *r, const sm_rule_ops *ops, const sm_config *cfg)
 {
-    switch (cfg->stdp.rule) {
-    case SM_STDP_PAIR: return sm_rule_pair_create(cfg, err);
-    case SM_STDP_TRACE: return sm_rule_trace_create(cfg, net, err);
-    default: return NULL;
-    }
+    r->ops = ops;
+    r->exc_min = (float)cfg->stdp.exc_min;
+    r->exc_max = (float)cfg->stdp.exc_max;
+    r->inh_min = (float)cfg->stdp.inh_min;
+    r->inh_max = (float)cfg->stdp.inh_max;
+    memcpy(r->plastic, cfg->net.plastic, sizeof r->plastic);
+    r->threads = 1;
+    r->may_defer = 1;
+    r->max_threads = 1;
 }
 
 void sm_rule_apply(sm_rule *rule, sm_net *net, const sm_step_spikes *spikes)

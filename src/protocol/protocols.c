@@ -1,0 +1,43 @@
+/* The table of training protocols (protocols.h), and the paper's protocol itself. */
+#include "protocol/protocols.h"
+
+#include <stdio.h>
+
+#include "protocol/train_models.h"
+
+/* iid: the model's own training loop on one stationary stream of training images
+ * (batches or epochs, evaluations, the final test), spec sleep-stdp.md section 7. */
+static sm_status run_iid(const sm_config *cfg, const sm_train_data *data, sm_train_run_ctx *r,
+                         json_t **results, sm_error *err)
+{
+    const sm_train_model *model = sm_train_model_find(cfg->train.model, err);
+    if (!model) return SM_EINVAL;
+    return model->train(cfg, data, r, results, err);
+}
+
+static const sm_protocol PROTOCOLS[] = {
+    {SM_PROTOCOL_IID, "iid", "the paper's protocol: stationary training batches, then the test",
+     run_iid},
+};
+
+#define N_PROTOCOLS (sizeof PROTOCOLS / sizeof PROTOCOLS[0])
+
+const sm_protocol *sm_protocol_table(size_t *count)
+{
+    *count = N_PROTOCOLS;
+    return PROTOCOLS;
+}
+
+const sm_protocol *sm_protocol_find(int id, sm_error *err)
+{
+    char names[256] = "";
+    size_t len = 0;
+    for (size_t i = 0; i < N_PROTOCOLS; i++) {
+        if (PROTOCOLS[i].id == id) return &PROTOCOLS[i];
+        if (len < sizeof names)
+            len += (size_t)snprintf(names + len, sizeof names - len, "%s%s", i ? "|" : "",
+                                    PROTOCOLS[i].name);
+    }
+    sm_error_set(err, SM_EINVAL, "'protocol.kind': %d is not one of %s", id, names);
+    return NULL;
+}
