@@ -29,6 +29,8 @@
 #include "somnus/io/encode.h"
 #include "somnus/io/results.h"
 #include "somnus/core/rng.h"
+#include "somnus/models/disinh.h"
+#include "somnus/models/disinh_teacher.h"
 #include "somnus/models/sim.h"
 #include "somnus/models/theta_latents.h"
 #include "somnus/models/theta_pathint.h"
@@ -489,6 +491,67 @@ static void cpu_model(char *buf, size_t size)
     fclose(f);
 }
 
+/* ---- dis-inhibitory rate network (spec disinhibition.md A4, A10) ---- */
+
+typedef struct disinh_result {
+    double teacher_cpu_s;    /* A4: exact + lin_thresh students, 4 + 60 epochs, one core */
+    double samples_per_s;    /* A10: 784 -> 256 -> 10 training, fixed point, one thread */
+    double epoch_s_estimate; /* 54,000 samples at that rate */
+} disinh_result;
+
+static disinh_result disinh_bench(int quick)
+{
+    disinh_result res = {0};
+    sm_config cfg;
+    sm_config_default(&cfg);
+    const char *sets[] = {"ctrl.k_p=30",          "ctrl.k_i=15",          "ctrl.leak=0.5",
+                          "disinh.act_e.scale=5", "disinh.act_e.shift=3", "disinh.act_i.shift=3"};
+    for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
+        sm_config_set_assignment(&cfg, sets[i], "bench", NULL);
+    if (quick) cfg.teacher.epochs = 12;
+    sm_disinh_teacher_params tp;
+    sm_disinh_teacher_params_from_config(&cfg, 2, &tp);
+    double *buf = malloc((size_t)3 * tp.epochs * sizeof *buf);
+    const double c0 = cpu_now();
+    for (int rule = 0; rule < 2 && buf; rule++)
+        sm_disinh_teacher_run(&tp, (sm_disinh_teacher_rule)rule, buf, buf + tp.epochs,
+                              buf + 2 * tp.epochs, NULL);
+    res.teacher_cpu_s = cpu_now() - c0;
+    free(buf);
+    /* MNIST-sized training on random images (the cost does not depend on the pixels much) */
+    sm_config_default(&cfg);
+    sm_disinh_params p;
+    sm_disinh_params_from_config(&cfg, 784, 10, &p, NULL);
+    sm_disinh *net = sm_disinh_create(&p, NULL);
+    const int batches = quick ? 5 : 30, n = p.batch;
+    double *x = malloc((size_t)n * 784 * sizeof *x);
+    int *lab = malloc((size_t)n * sizeof *lab);
+    sm_rng r;
+    sm_rng_init(&r, 3, SM_STREAM_USER, 0);
+    if (net && x && lab) {
+        double el = 0;
+        for (int b = 0; b < batches + 2; b++) {
+            for (int i = 0; i < n * 784; i++)
+                x[i] = sm_rng_uniform(&r) < 0.2 ? sm_rng_uniform(&r) : 0;
+            for (int i = 0; i < n; i++)
+                lab[i] = (int)sm_rng_below(&r, 10);
+            const double t0 = cpu_now();
+            sm_disinh_train_batch(net, x, lab, n, NULL, NULL);
+            if (b >= 2) el += cpu_now() - t0; /* two warm-up batches */
+        }
+        res.samples_per_s = el > 0 ? batches * n / el : 0;
+        res.epoch_s_estimate = res.samples_per_s > 0 ? 54000 / res.samples_per_s : 0;
+    }
+    free(x);
+    free(lab);
+    sm_disinh_destroy(net);
+    printf("\ndisinh: teacher task (exact + lin_thresh, %d + %d epochs): %.2f CPU s (A4: <= 10 "
+           "s); 784-256-10 training: %.0f samples/CPU-s, an epoch of 54,000 ~ %.0f s (A10: <= "
+           "240 s)\n",
+           tp.burn_in, tp.epochs, res.teacher_cpu_s, res.samples_per_s, res.epoch_s_estimate);
+    return res;
+}
+
 int main(int argc, char **argv)
 {
     int images = 2000, quick = 0, large = 1;
@@ -555,6 +618,7 @@ int main(int argc, char **argv)
         lr = big("large", &lc, 1, quick ? 1 : 4, 50);
         lr_rss = peak_rss_mb();
     }
+    const disinh_result dr = disinh_bench(quick);
     const double load_after = load1();
 
     /* Bound for the large network: each event streams the synapse's target index (4 bytes)
@@ -611,7 +675,7 @@ int main(int argc, char **argv)
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
     json_t *doc = json_pack(
         "{s:s, s:s, s:s, s:{s:s, s:s, s:s, s:i}, s:[f,f], s:i, s:i, s:o, s:{s:I, s:f, s:f}, "
-        "s:{s:I, s:i, s:f, s:f, s:f, s:f, s:f, s:f}, s:{s:f, s:f}}",
+        "s:{s:I, s:i, s:f, s:f, s:f, s:f, s:f, s:f}, s:{s:f, s:f}, s:{s:f, s:f, s:f}}",
         "date", date, "version", sm_version(), "commit", commit, "machine", "host", u.nodename,
         "cpu", cpu, "kernel", u.release, "cores", omp_get_num_procs(), "bandwidth_gbs", bw[1],
         bw[2], "images", images, "quick", quick, "results", results, "diehl_cook", "synapses",
@@ -620,7 +684,8 @@ int main(int argc, char **argv)
         "neurons", lr.n_neurons, "bytes_per_synapse", lr.bytes_per_synapse, "peak_rss_mb", lr_rss,
         "build_s", lr.build_s, "bytes_per_event", bytes_per_event, "post_updates_per_event",
         lr.post_per_event, "plain_delivery_events_per_s", lr.plain_ev, "load", "before",
-        load_before, "after", load_after);
+        load_before, "after", load_after, "disinh", "teacher_cpu_s", dr.teacher_cpu_s,
+        "train_samples_per_cpu_s", dr.samples_per_s, "epoch_54000_s_estimate", dr.epoch_s_estimate);
     char *line = json_dumps(doc, JSON_COMPACT);
     printf("%s\n", line);
     FILE *f = fopen(out_path, "a");

@@ -30,7 +30,7 @@ static void usage(FILE *out)
         "usage: somnus train [options]\n"
         "  --data NAME            dataset (data.dataset): mnist, fashion, kmnist, notmnist,\n"
         "                         synthetic[:N[:SEED]], idx:IMG,LBL[,TIMG,TLBL], mnist-json:DIR\n"
-        "  --model stdp|sgsnn     model (train.model; default stdp)\n"
+        "  --model stdp|sgsnn|disinh  model (train.model; default stdp)\n"
         "  --out FILE             results JSON (default somnus-train.json)\n"
         "  --quiet                no progress bar and no summary\n"
         "  --export DIR           also write numpy files into DIR: weights, final readout\n"
@@ -199,7 +199,7 @@ int cmd_train(int argc, char **argv)
     if (st == SM_OK && warning) fprintf(stderr, "somnus: warning: %s\n", warning);
     if (st == SM_OK && !o.quiet) {
         printf("somnus train: %s, %s, %s: test accuracy %.3f",
-               cfg.train.model == SM_MODEL_SGSNN ? "sgsnn" : "stdp", cfg.data.dataset,
+               json_string_value(json_object_get(doc, "model")), cfg.data.dataset,
                json_string_value(json_object_get(json_object_get(doc, "data"), "test_from")),
                number_at(doc, "final", "test_accuracy"));
         if (cfg.train.model == SM_MODEL_STDP)

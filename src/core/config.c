@@ -180,8 +180,9 @@ static const sm_param_def TABLE[] = {
     ENUM("protocol.kind", protocol.kind, SM_PROTOCOL_IID, "iid",
          "training protocol of `somnus train`: iid = the paper's (one stationary stream of "
          "training images in batches)"),
-    ENUM("train.model", train.model, SM_MODEL_STDP, "stdp|sgsnn",
-         "model trained by `somnus train`: the recurrent STDP network or the SG-SNN baseline"),
+    ENUM("train.model", train.model, SM_MODEL_STDP, "stdp|sgsnn|disinh",
+         "model trained by `somnus train`: the recurrent STDP network, the SG-SNN baseline or "
+         "the dis-inhibitory rate E/I network"),
     INT("train.eval_every", train.eval_every, 1, 0, 1 << 28, "batches",
         "evaluate every this many batches (SG-SNN: epochs); 0 = only at the end"),
     INT("train.eval_fit", train.eval_fit, 300, 2, 1 << 28, "images",
@@ -307,6 +308,72 @@ static const sm_param_def TABLE[] = {
          "decoder"),
     REAL("theta.remap_speed_mean", theta.remap_speed_mean, 0.2, -100, 100, "m/s",
          "theta-remap: agent mean velocity while retraining after the remap"),
+    /* Dis-inhibitory control of the plasticity sign (Rossbroich & Zenke 2023;
+     * spec/disinhibition.md): the rate E/I network, its controller and the teacher task. */
+    STR("disinh.n_hidden", disinh.n_hidden, "256",
+        "hidden layer sizes of the E/I rate network, e.g. 256 or 256,256,256 (at most 8)"),
+    REAL("disinh.tau_e", disinh.tau_e, 0.02, 1e-5, 100, "s", "E (and readout) time constant"),
+    REAL("disinh.tau_i", disinh.tau_i, 0.005, 1e-5, 100, "s", "I interneuron time constant"),
+    REAL("disinh.act_e.scale", disinh.act_e_scale, 1, 1e-6, 1e6, "1", "E soft ReLU scale s"),
+    REAL("disinh.act_e.sharpness", disinh.act_e_sharpness, 1, 1e-6, 1e6, "1",
+         "E soft ReLU sharpness k"),
+    REAL("disinh.act_e.shift", disinh.act_e_shift, 0, -1e6, 1e6, "1", "E soft ReLU shift h"),
+    REAL("disinh.act_i.scale", disinh.act_i_scale, 1, 1e-6, 1e6, "1", "I soft ReLU scale s"),
+    REAL("disinh.act_i.sharpness", disinh.act_i_sharpness, 1, 1e-6, 1e6, "1",
+         "I soft ReLU sharpness k"),
+    REAL("disinh.act_i.shift", disinh.act_i_shift, 0, -1e6, 1e6, "1", "I soft ReLU shift h"),
+    ENUM("disinh.rule", disinh.rule, 0, "exact|lin_thresh|lin_fixed|bp|as_published",
+         "plasticity rule: exact inverse, linear threshold (running r0), fixed (theta, delta), "
+         "the BP baseline, or the teacher notebook's variants (teacher task only)"),
+    REAL("disinh.lin_theta", disinh.lin_theta, 1.5, -1e6, 1e6, "1", "lin_fixed threshold theta"),
+    REAL("disinh.lin_delta", disinh.lin_delta, 1.5, -1e6, 1e6, "1", "lin_fixed slope delta"),
+    REAL("disinh.avg_inh_mix", disinh.avg_inh_mix, 1.0, 0, 1, "1",
+         "lin_thresh: mixing factor of the running mean of open-loop r_I (1 = last minibatch)"),
+    REAL("disinh.avg_inh_init", disinh.avg_inh_init, 0.8, 1e-6, 1e6, "1",
+         "lin_thresh: initial running mean of r_I"),
+    ENUM("disinh.q", disinh.q, 0, "jacobian|jacobian_mean",
+         "feedback weights Q: per-sample Jacobian, or its minibatch mean"),
+    REAL("disinh.q_norm", disinh.q_norm, 1.0, 0, 1e6, "1",
+         "Frobenius norm each Q is scaled to (0 = unnormalized)"),
+    REAL("disinh.q_clip", disinh.q_clip, 0, 0, 1e6, "1", "clip Q entries to +-q_clip (0 = off)"),
+    ENUM("disinh.solver", disinh.solver, 0, "fixed_point|euler",
+         "steady-state solver: Newton fixed point, or the reference Euler integrator"),
+    REAL("disinh.dt", disinh.dt, 0.00025, 1e-7, 0.1, "s", "Euler step of the reference integrator"),
+    REAL("disinh.t_max", disinh.t_max, 2.0, 1e-4, 1e4, "s", "Euler: longest integration"),
+    REAL("disinh.tol", disinh.tol, 1e-6, 1e-15, 1, "1", "Euler: stop when max |du/dt| * tau < tol"),
+    ENUM("disinh.loss", disinh.loss, 0, "cross_entropy|mse",
+         "output error e = y* - softmax(y) (cross entropy) or y* - y (mse)"),
+    REAL("disinh.soft_target", disinh.soft_target, 0.99, 0.1, 1, "1",
+         "target of the true class (others share the rest)"),
+    REAL("disinh.lr", disinh.lr, 1e-3, 1e-12, 10, "1", "learning rate (Adam or SGD)"),
+    ENUM("disinh.optimizer", disinh.optimizer, 0, "adam|sgd", "weight update optimizer"),
+    INT("disinh.batch", disinh.batch, 100, 1, 1 << 20, "images", "minibatch size"),
+    INT("disinh.epochs", disinh.epochs, 50, 1, 1 << 20, "epochs", "training epochs"),
+    REAL("ctrl.k_p", ctrl.k_p, 0.2, 0, 1e6, "1", "controller proportional gain"),
+    REAL("ctrl.k_i", ctrl.k_i, 0.4, 0, 1e6, "1", "controller integral gain"),
+    REAL("ctrl.leak", ctrl.leak, 1.0, 1e-6, 1e6, "1", "controller integrator leak lambda"),
+    REAL("ctrl.tau", ctrl.tau, 0.1, 1e-5, 100, "s", "controller integrator time constant"),
+    BOOL("ctrl.to_readout", ctrl.to_readout, 1, "the control signal also drives the readout"),
+    INT("teacher.n_in", teacher.n_in, 30, 1, 100000, "1", "teacher task: inputs (sinusoids)"),
+    INT("teacher.n_hidden", teacher.n_hidden, 20, 1, 100000, "neurons",
+        "teacher task: hidden E/I pairs"),
+    INT("teacher.n_out", teacher.n_out, 2, 1, 100000, "neurons", "teacher task: output E/I pairs"),
+    REAL("teacher.epoch_s", teacher.epoch_s, 5, 1e-3, 1e5, "s", "teacher task: epoch length"),
+    INT("teacher.burn_in", teacher.burn_in, 4, 0, 100000, "epochs",
+        "teacher task: epochs learning only Q (no control, no weight change)"),
+    INT("teacher.epochs", teacher.epochs, 60, 1, 100000, "epochs", "teacher task: training epochs"),
+    REAL("teacher.tau_w", teacher.tau_w, 60, 1e-6, 1e9, "s", "teacher task: weight time constant"),
+    REAL("teacher.tau_q", teacher.tau_q, 30, 1e-6, 1e9, "s",
+         "teacher task: feedback weight time constant"),
+    REAL("teacher.w_scale", teacher.w_scale, 2.0, 0, 1e3, "1",
+         "teacher task: init sd = w_scale / sqrt(fan_in) (biases: / sqrt(layer size))"),
+    REAL("teacher.r0", teacher.r0, 0.5, 1e-6, 1e6, "1",
+         "teacher task: expansion point of the linear-threshold rule"),
+    REAL("teacher.dt", teacher.dt, 0.0005, 1e-6, 0.01, "s", "teacher task: Euler step"),
+    REAL("teacher.q_norm", teacher.q_norm, 7.5, 0, 1e6, "1",
+         "teacher task: Frobenius norm of each Q target"),
+    INT("teacher.seeds", teacher.seeds, 5, 1, 1000, "1",
+        "teacher task: seeds run (run.seed, run.seed + 1, ...)"),
 };
 
 const sm_param_def *sm_param_table(size_t *count)
@@ -698,6 +765,57 @@ static sm_status validate_lif(const sm_lif_params *p, const char *pop, sm_error 
     return SM_OK;
 }
 
+/* disinh.n_hidden as sizes: 1..SM_DISINH_MAX_LAYERS comma-separated integers in
+ * [1, 1e6]. Returns the number of layers, or 0 if the text is not such a list. */
+int sm_config_parse_sizes(const char *text, int *sizes, int max)
+{
+    int n = 0;
+    const char *s = text;
+    for (;;) {
+        while (*s == ' ')
+            s++;
+        if (!isdigit((unsigned char)*s) || n >= max) return 0;
+        long v = 0;
+        while (isdigit((unsigned char)*s)) {
+            v = v * 10 + (*s++ - '0');
+            if (v > 1000000) return 0;
+        }
+        if (v < 1) return 0;
+        sizes[n++] = (int)v;
+        while (*s == ' ')
+            s++;
+        if (*s == '\0') return n;
+        if (*s++ != ',') return 0;
+    }
+}
+
+static sm_status validate_disinh(const sm_config *cfg, sm_error *err)
+{
+    int sizes[SM_DISINH_MAX_LAYERS];
+    if (!sm_config_parse_sizes(cfg->disinh.n_hidden, sizes, SM_DISINH_MAX_LAYERS))
+        return sm_error_set(err, SM_EINVAL,
+                            "config: disinh.n_hidden: '%s' is not a list of 1 to %d layer sizes "
+                            "(integers in [1, 1000000], e.g. 256 or 256,256,256)",
+                            cfg->disinh.n_hidden, SM_DISINH_MAX_LAYERS);
+    const double tau_min =
+        cfg->disinh.tau_i < cfg->disinh.tau_e ? cfg->disinh.tau_i : cfg->disinh.tau_e;
+    if (cfg->disinh.dt >= tau_min)
+        return sm_error_set(err, SM_EINVAL,
+                            "config: disinh.dt (%g s) must be below disinh.tau_i and tau_e (%g s): "
+                            "Euler update unstable",
+                            cfg->disinh.dt, tau_min);
+    if (cfg->teacher.dt >= tau_min)
+        return sm_error_set(err, SM_EINVAL,
+                            "config: teacher.dt (%g s) must be below disinh.tau_i and tau_e (%g "
+                            "s): Euler update unstable",
+                            cfg->teacher.dt, tau_min);
+    if (cfg->teacher.dt >= cfg->teacher.epoch_s)
+        return sm_error_set(err, SM_EINVAL,
+                            "config: teacher.dt (%g s) must be below teacher.epoch_s (%g s)",
+                            cfg->teacher.dt, cfg->teacher.epoch_s);
+    return SM_OK;
+}
+
 sm_status sm_config_validate(const sm_config *cfg, sm_error *err)
 {
     sm_status st = validate_lif(&cfg->lif[0], "lif_e", err);
@@ -745,7 +863,7 @@ sm_status sm_config_validate(const sm_config *cfg, sm_error *err)
             return sm_error_set(err, SM_EINVAL,
                                 "config: %s (%g s) is below theta.dt (%g s): Euler update unstable",
                                 taus[i].name, taus[i].tau, tdt);
-    return SM_OK;
+    return validate_disinh(cfg, err);
 }
 
 void sm_config_print_table(FILE *out)

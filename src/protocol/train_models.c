@@ -1,6 +1,7 @@
 /* The table of trainable models: one row per model family (train_models.h). */
 #include "protocol/train_models.h"
 
+#include "protocol/train_disinh.h"
 #include "protocol/train_sgsnn.h"
 #include "protocol/train_stdp.h"
 
@@ -9,6 +10,10 @@ static const sm_train_model MODELS[] = {
      sm_train_stdp},
     {SM_MODEL_SGSNN, "sgsnn", "surrogate-gradient SNN baseline trained by BPTT (spec 8)", 0,
      sm_train_sgsnn},
+    {SM_MODEL_DISINH, "disinh",
+     "rate E/I network trained by dis-inhibitory control of the plasticity sign (Rossbroich & "
+     "Zenke 2023), or BP on the same code path (disinh.rule)",
+     0, sm_train_disinh},
 };
 
 const sm_train_model *sm_train_model_table(size_t *count)

@@ -43,7 +43,7 @@ enum sm_sleep_schedule { SM_SCHED_PERIOD = 0, SM_SCHED_BATCH = 1 };
 enum sm_sleep_stop { SM_STOP_WITHIN = 0, SM_STOP_NOT_ABOVE = 1 };
 enum sm_norm_mode { SM_NORM_NONE = 0, SM_NORM_STATIC = 2, SM_NORM_LAYER = 3, SM_NORM_NEURON = 4 };
 enum sm_encoder_kind { SM_ENC_BERNOULLI = 0, SM_ENC_RATE = 1 };
-enum sm_model { SM_MODEL_STDP = 0, SM_MODEL_SGSNN = 1 };
+enum sm_model { SM_MODEL_STDP = 0, SM_MODEL_SGSNN = 1, SM_MODEL_DISINH = 2 };
 enum sm_protocol_kind { SM_PROTOCOL_IID = 0 };
 enum sm_readout_features { SM_FEAT_EXC = 0, SM_FEAT_ALL = 1 };
 enum sm_sgsnn_sleep_kind {
@@ -53,6 +53,8 @@ enum sm_sgsnn_sleep_kind {
     SM_SG_SLEEP_TRIGGERED = 3
 };
 enum sm_theta_task { SM_THETA_TASK_LATENTS = 0, SM_THETA_TASK_PATHINT = 1 };
+/* Most hidden layers of the dis-inhibitory rate network (disinh.n_hidden). */
+#define SM_DISINH_MAX_LAYERS 8
 /* Longest text parameter (with the NUL). */
 #define SM_CONFIG_STR_MAX 256
 
@@ -156,6 +158,31 @@ typedef struct sm_config {
         int pi_repeats, seeds;
         double remap_infer_min, remap_speed_mean;
     } theta;
+
+    /* Dis-inhibitory control of the plasticity sign (spec/disinhibition.md). Time in s. */
+    struct {
+        char n_hidden[SM_CONFIG_STR_MAX]; /* hidden layer sizes, "256" or "256,256,256" */
+        double tau_e, tau_i;
+        double act_e_scale, act_e_sharpness, act_e_shift;
+        double act_i_scale, act_i_sharpness, act_i_shift;
+        int rule; /* enum sm_disinh_rule (models/disinh.h) */
+        double lin_theta, lin_delta, avg_inh_mix, avg_inh_init;
+        int q; /* enum sm_disinh_q */
+        double q_norm, q_clip;
+        int solver; /* enum sm_disinh_solver */
+        double dt, t_max, tol;
+        int loss; /* enum sm_disinh_loss */
+        double soft_target, lr;
+        int optimizer, batch, epochs;
+    } disinh;
+    struct {
+        double k_p, k_i, leak, tau;
+        int to_readout;
+    } ctrl;
+    struct {
+        int n_in, n_hidden, n_out, burn_in, epochs, seeds;
+        double epoch_s, tau_w, tau_q, w_scale, r0, dt, q_norm;
+    } teacher;
 } sm_config;
 
 enum sm_param_type { SM_PT_REAL, SM_PT_INT, SM_PT_INT64, SM_PT_BOOL, SM_PT_ENUM, SM_PT_STRING };
@@ -212,6 +239,10 @@ void sm_config_format(const sm_config *cfg, const sm_param_def *def, char *buf, 
  * filled in C, not through sm_config_set): "'stdp.rule': 9 is not one of
  * none|pair|trace", SM_EINVAL. For the modules that own a table of choices. */
 sm_status sm_config_bad_choice(const char *name, int value, sm_error *err);
+
+/* Parses a list of layer sizes ("256" or "256,256,256": 1..max integers in [1, 1e6])
+ * into sizes[]; returns how many, or 0 if `text` is not such a list (disinh.n_hidden). */
+int sm_config_parse_sizes(const char *text, int *sizes, int max);
 
 /* Writes the table as aligned text (name, default, unit, range, description). */
 void sm_config_print_table(FILE *out);

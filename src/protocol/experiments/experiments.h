@@ -20,4 +20,8 @@ extern const sm_experiment_def sm_exp_theta_remap;
 /* Task A: theta-cycle alternation vs the sleep paper's block schedule (somnus's question). */
 extern const sm_experiment_def sm_exp_theta_blocks;
 
+/* Dis-inhibitory control of the plasticity sign (spec disinhibition.md 5a, 5b). */
+extern const sm_experiment_def sm_exp_disinh_signflip;
+extern const sm_experiment_def sm_exp_disinh_teacher;
+
 #endif
