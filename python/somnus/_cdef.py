@@ -12,6 +12,10 @@ void free(void *ptr);
 typedef struct json_t { int type; size_t refcount; } json_t;
 char *json_dumps(const json_t *json, size_t flags);
 void json_delete(json_t *json);
+/* OpenBLAS (a dependency of libsomnus): `somnus sweep` and `somnus experiment` run BLAS
+ * on one thread (cells run side by side), and so do sweep() and experiment(). */
+void openblas_set_num_threads(int n);
+int openblas_get_num_threads(void);
 
 /* ---- core/error.h ---- */
 typedef enum sm_status {

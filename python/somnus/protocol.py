@@ -72,6 +72,18 @@ def frames(doc, prefix=""):
 
 
 @contextlib.contextmanager
+def _blas_one_thread():
+    """OpenBLAS on one thread during the call, as the somnus program runs sweeps and
+    experiments (their cells run side by side; the readouts' numbers depend on it)."""
+    saved = lib.openblas_get_num_threads()
+    lib.openblas_set_num_threads(1)
+    try:
+        yield
+    finally:
+        lib.openblas_set_num_threads(saved)
+
+
+@contextlib.contextmanager
 def _sigint_flag():
     """While active (main thread only), Ctrl-C sets flag[0] instead of raising, so that
     a C run can be asked to stop at its next callback and end cleanly."""
@@ -246,6 +258,12 @@ def sweep(grid, config=None, *, jobs=0, keep_weights=False, log=None):
     for s in specs:
         check(lib.sm_grid_add(g, text(s), err), err)
     names = [ffi.string(getattr(g.axes[i], "def").name).decode() for i in range(g.n_axes)]
+    with _blas_one_thread():
+        return _run_grid(g, g_owner, names, cfg, jobs, keep_weights, log)
+
+
+def _run_grid(g, g_owner, names, cfg, jobs, keep_weights, log):
+    err = new_error()
     r = lib.sm_sweep_runner_create(g, cfg._c, err)
     if r == ffi.NULL:
         check(err.code or lib.SM_EINVAL, err)
@@ -391,7 +409,8 @@ def experiment(name, config=None, *, quick=False, seed=None, jobs=0, out_dir=Non
         ctx.log = cb
         doc = ffi.new("json_t **")
         err = new_error()
-        st = lib.sm_experiment_run(d, ctx, doc, err)
+        with _blas_one_thread():
+            st = lib.sm_experiment_run(d, ctx, doc, err)
     if cb_error:
         raise cb_error[0]
     if st == lib.SM_ECANCELED and stop[0]:
