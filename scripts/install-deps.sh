@@ -17,6 +17,7 @@ PACKAGES=(
   fonts-dejavu-core  # a default font for figure text on a headless machine
   libhdf5-dev        # SONATA spike files (HDF5)
   python3-numpy      # tests: numpy.load reads somnus's .npy files (/usr/bin/python3)
+  python3-cffi python3-pandas python3-venv  # the Python package (python/somnus, docs/python.md)
   python3-h5py hdf5-tools  # tests: h5py and h5dump read somnus's SONATA files
   libopenmpi-dev openmpi-bin  # mpirun -n K somnus sweep (optional in CMake: SOMNUS_MPI)
 )

@@ -271,18 +271,52 @@ class Sim:
     # ------------------------------------------------------------------ spikes
     def record_spikes(self, on=True):
         """Starts (or with on=False stops) keeping every E/I spike for spikes()."""
+        self._ptr()
+        if on:
+            self._rec = self._rec if self._rec is not None else ([], [])
+        else:
+            self._rec = None
+        return self._update_sink()
+
+    def each_step(self, f=None, sync_weights=True):
+        """Calls f(step, ids) after every step (wake, sleep and test) with the step's E/I
+        spikes (global indices, an int32 array valid during the call only); f=None
+        removes it. With sync_weights, every pending weight update is written first
+        (sm_sim_sync_weights, results unchanged), so f may read weights() and the state
+        mid-episode, e.g. to follow a sleep window step by step. An exception in f is
+        raised when the running wake/sleep/test call returns (a spike sink cannot stop
+        the C loop; f is not called again before that).
+
+        Costs a Python call per step: for long runs without it, remove it (None)."""
+        self._ptr()
+        self._step_cb = (f, sync_weights) if f is not None else None
+        return self._update_sink()
+
+    def _update_sink(self):
         p = self._ptr()
-        if not on:
+        rec, step_cb = self._rec, getattr(self, "_step_cb", None)
+        if rec is None and step_cb is None:
             lib.sm_sim_set_spike_sink(p, ffi.NULL, ffi.NULL)
             self._sink = None
             return self
-        self._rec = self._rec if self._rec is not None else ([], [])
-        steps_l, ids_l = self._rec
+        steps_l, ids_l = rec if rec is not None else (None, None)
+        f, sync = step_cb if step_cb is not None else (None, False)
 
         def sink(_ctx, step, ids, n):
-            if n:
-                ids_l.append(np.frombuffer(ffi.buffer(ids, 4 * n), dtype=np.int32).copy())
-                steps_l.append((int(step), n))
+            if self._cb_error is not None:
+                return
+            try:
+                if n and steps_l is not None:
+                    ids_l.append(np.frombuffer(ffi.buffer(ids, 4 * n), dtype=np.int32).copy())
+                    steps_l.append((int(step), n))
+                if f is not None:
+                    if sync:
+                        lib.sm_sim_sync_weights(p)
+                    a = np.frombuffer(ffi.buffer(ids, 4 * n), dtype=np.int32) if n else \
+                        np.zeros(0, np.int32)
+                    f(int(step), a)
+            except BaseException as e:  # noqa: B902
+                self._cb_error = e
 
         cb = ffi.callback("void(void *, uint64_t, const int32_t *, int)", sink)
         lib.sm_sim_set_spike_sink(p, cb, ffi.NULL)

@@ -340,6 +340,32 @@ class TestSim(Tmp):
         with self.assertRaises(KeyboardInterrupt):
             sim.wake(200)
 
+    def test_sleep_window_step_by_step(self):
+        """each_step reads synced weights after every sleep step; syncing changes nothing."""
+        cfg = dict(self.CFG, **{"sleep.period": 100000})
+        raster = random_raster(8, 300, 225, 0.2)
+        plain = somnus.Sim(cfg).set_input(raster)
+        plain.wake(300)
+        ref_slept = plain.sleep(150)
+        ref_w = plain.weights().copy()
+        sim = somnus.Sim(cfg).set_input(raster)
+        sim.wake(300)
+        w = sim.weights()
+        sums, steps = [], []
+
+        def f(step, ids):
+            steps.append(step)
+            sums.append(float(np.abs(w.astype(np.float64)).sum()))
+        sim.each_step(f)
+        slept = sim.sleep(150)
+        sim.each_step(None)
+        self.assertEqual(slept, ref_slept)
+        self.assertEqual(len(sums), slept)
+        self.assertEqual(steps, list(range(300, 300 + slept)))
+        np.testing.assert_array_equal(w, ref_w)
+        self.assertEqual(sums[-1], float(np.abs(ref_w.astype(np.float64)).sum()))
+        self.assertLess(sums[-1], sums[0])  # the power-law decay shrinks the weights
+
     def test_present_uses_the_encoder(self):
         sim = somnus.Sim(self.CFG)
         img = np.random.default_rng(4).random(225).astype(np.float32)
