@@ -47,7 +47,8 @@ def _is_table(v):
         return len(n) == 1 and n.pop() > 0 and all(
             not isinstance(x, (dict, list)) for c in v.values() for x in c)
     if isinstance(v, list) and v and all(isinstance(r, dict) for r in v):
-        return all(not isinstance(x, (dict, list)) for r in v for x in r.values())
+        # rows; a cell may hold a list (e.g. per-seed accuracies), not an object
+        return all(not isinstance(x, dict) for r in v for x in r.values())
     return False
 
 

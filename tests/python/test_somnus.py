@@ -366,6 +366,26 @@ class TestSim(Tmp):
         self.assertEqual(sums[-1], float(np.abs(ref_w.astype(np.float64)).sum()))
         self.assertLess(sums[-1], sums[0])  # the power-law decay shrinks the weights
 
+    def test_the_gil_is_released_while_stepping(self):
+        """One long C call in a thread: the main thread reads the step counter while the
+        call runs. Had the call kept the GIL, the main thread could only see the counter
+        before (0) and after (50000) it."""
+        import threading
+        import somnus.sim as simmod
+        sim = somnus.Sim(dict(self.CFG, **{"noise.wake": True}))
+        saved, simmod.CHUNK = simmod.CHUNK, 10**9  # one call into libsomnus
+        try:
+            t = threading.Thread(target=sim.wake, args=(50000,))
+            t.start()
+            seen = set()
+            while t.is_alive():
+                seen.add(int(sim._p.count.wake_steps))
+            t.join()
+        finally:
+            simmod.CHUNK = saved
+        self.assertEqual(sim.counters["wake_steps"], 50000)
+        self.assertTrue([s for s in seen if 0 < s < 50000], sorted(seen)[:5])
+
     def test_present_uses_the_encoder(self):
         sim = somnus.Sim(self.CFG)
         img = np.random.default_rng(4).random(225).astype(np.float32)
@@ -469,6 +489,11 @@ class TestExperiments(Tmp):
             self.assertEqual(res["config"], ref["config"], name)
             self.assertTrue(lines, name)
             self.assertTrue(all(isinstance(f, pd.DataFrame) for f in res.frames.values()))
+            if name == "sleep-stdp-table":
+                cells = res.frames["results.cells"]
+                self.assertEqual(len(cells), len(ref["results"]["cells"]))
+                self.assertEqual(list(cells["mean_accuracy"]),
+                                 [c["mean_accuracy"] for c in ref["results"]["cells"]])
         with self.assertRaises(somnus.SomnusError) as cm:
             somnus.experiment("no-such-experiment")
         self.assertIn(names[0], str(cm.exception))
