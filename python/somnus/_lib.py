@@ -40,6 +40,14 @@ def _load():
 lib, LIBRARY_PATH = _load()
 libc = ffi.dlopen(None)
 
+# Resolve every declared name now. cffi resolves lib attributes lazily under a
+# non-reentrant lock that it also holds while parsing a type (ffi.callback, ffi.new of a
+# new type); a garbage collection inside that section can run a destructor here
+# (Sim.__del__ -> lib.sm_sim_destroy), which would wait for the lock forever.
+for _name in dir(lib):
+    getattr(lib, _name)
+libc.free
+
 
 class SomnusError(Exception):
     """An error reported by libsomnus. `str(e)` is somnus's own message (it names the
