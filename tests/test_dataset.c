@@ -8,7 +8,9 @@
 #include <zlib.h>
 
 #include "somnus/io/dataset.h"
+#include "somnus/core/config.h"
 #include "somnus/core/fileio.h"
+#include "somnus/protocol/train_data.h"
 
 #define assert_msg_has(err, s) assert_non_null(strstr((err).msg, (s)))
 
@@ -1021,6 +1023,79 @@ static void split_not_enough_in_a_class(void **state)
     sm_dataset_destroy(ds);
 }
 
+static void split_names_the_limiting_class(void **state)
+{
+    (void)state;
+    /* 4 + 4 + 8 over 4 classes needs 4 of each (1 + 1 + 2). Class 0 has 3 (short by
+     * one), class 2 has 1 (short by three): class 2 limits the split, not the first short
+     * class. */
+    const int lab[16] = {0, 0, 0, 1, 1, 1, 1, 1, 1, 2, 3, 3, 3, 3, 3, 3};
+    sm_dataset *ds = labelled(16, 4, lab), *tr = NULL, *va = NULL, *te = NULL;
+    sm_error err;
+    assert_int_equal(sm_dataset_split(ds, 4, 4, 8, 1, &tr, &va, &te, &err), SM_EINVAL);
+    assert_msg_has(err, "labelled: class 2 has 1 images, the balanced split needs 4 (train 1 + "
+                        "validation 1 + test 2); 1 other class is short too");
+    assert_null(tr);
+    sm_dataset_destroy(ds);
+}
+
+static void draw_is_the_train_part_and_names_itself(void **state)
+{
+    (void)state;
+    sm_dataset *ds = forty(), *a = NULL, *b = NULL;
+    assert_int_equal(sm_dataset_split(ds, 12, 0, 0, 7, &a, NULL, NULL, NULL), SM_OK);
+    assert_int_equal(sm_dataset_draw(ds, 12, 7, "test", &b, NULL), SM_OK);
+    assert_int_equal(a->n, b->n);
+    for (int i = 0; i < a->n; i++) {
+        assert_int_equal(id_of(a, i), id_of(b, i));
+        assert_int_equal(a->labels[i], b->labels[i]);
+    }
+    sm_dataset_destroy(a);
+    sm_dataset_destroy(b);
+    sm_error err;
+    assert_int_equal(sm_dataset_draw(ds, 41, 7, "test", &b, &err), SM_EINVAL);
+    assert_msg_has(err, "labelled: the draw needs 41 images (test 41) but the dataset has only 40");
+    assert_null(strstr(err.msg, "train"));
+    sm_dataset_destroy(ds);
+    /* 3 classes of 10 and one of 2: 16 need 4 each */
+    int lab[32];
+    for (int i = 0; i < 32; i++)
+        lab[i] = i < 30 ? i % 3 : 3;
+    ds = labelled(32, 4, lab);
+    assert_int_equal(sm_dataset_draw(ds, 16, 7, "test", &b, &err), SM_EINVAL);
+    assert_msg_has(err, "labelled: class 3 has 2 images, the balanced draw needs 4 (test 4)");
+    assert_null(strstr(err.msg, "train"));
+    assert_null(b);
+    sm_dataset_destroy(ds);
+}
+
+static void official_test_draw_error_says_test(void **state)
+{
+    (void)state;
+    /* The training data: the pool splits fine, the official test set is too small for
+     * data.n_test: the error is about the test set, not "train". */
+    sm_config c;
+    sm_config_default(&c);
+    c.data.n_train = 8;
+    c.data.n_val = 4;
+    c.data.n_test = 20;
+    c.data.official_test = 1;
+    c.input.width = c.input.height = 1;
+    sm_dataset *pool = forty();
+    int lab[12];
+    for (int i = 0; i < 12; i++)
+        lab[i] = i % 4;
+    sm_dataset *official = labelled(12, 4, lab);
+    sm_train_data d;
+    sm_error err;
+    assert_int_equal(sm_train_data_prepare(&c, pool, official, 0, &d, &err), SM_EINVAL);
+    assert_msg_has(err, "the draw needs 20 images (test 20) but the dataset has only 12");
+    assert_null(strstr(err.msg, "train"));
+    assert_null(d.train);
+    sm_dataset_destroy(pool);
+    sm_dataset_destroy(official);
+}
+
 static void split_more_than_the_dataset(void **state)
 {
     (void)state;
@@ -1240,6 +1315,9 @@ int main(void)
         cmocka_unit_test(split_interleaves_classes),
         cmocka_unit_test(split_zero_part_is_empty),
         cmocka_unit_test(split_not_enough_in_a_class),
+        cmocka_unit_test(split_names_the_limiting_class),
+        cmocka_unit_test(draw_is_the_train_part_and_names_itself),
+        cmocka_unit_test(official_test_draw_error_says_test),
         cmocka_unit_test(split_more_than_the_dataset),
         cmocka_unit_test(named_synthetic),
         cmocka_unit_test(named_missing_fashion_says_what_to_run),

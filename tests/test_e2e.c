@@ -325,6 +325,25 @@ static json_t *load_without_timing(const char *name)
     return d;
 }
 
+static void summary_prints_dataset_base_names(void **state)
+{
+    (void)state;
+    /* A results file of a dataset given with its folders: the summary names the files. */
+    static const char DOC[] =
+        "{\"model\": \"stdp\", \"config\": {\"data\": {\"dataset\": "
+        "\"idx:/some/long/folder/train-img.gz,/some/long/folder/train-lbl.gz\"}, "
+        "\"sleep\": {\"rate\": 0.2}, \"stdp\": {\"sign\": \"textbook\"}}, "
+        "\"final\": {\"test_accuracy\": 0.5}, \"timing\": {\"wall_s\": 1}}";
+    char *path = tu_write_file(dir, "long.json", DOC, sizeof DOC - 1);
+    free(path);
+    char *out = NULL;
+    assert_int_equal(cli("summary --markdown long.json", &out), 0);
+    if (!strstr(out, "| long.json | stdp | idx:train-img.gz,train-lbl.gz | 0.20 | textbook | "))
+        fail_msg("%s", out);
+    assert_null(strstr(out, "folder"));
+    free(out);
+}
+
 #define KILL_ARGS                                                                                  \
     "--data idx:img,lbl --set data.n_train=400 --set data.n_val=10 --set data.n_test=20 "          \
     "--set data.batch=20 --set train.eval_fit=20 --set input.steps_per_image=200 "                 \
@@ -382,6 +401,7 @@ int main(void)
         cmocka_unit_test(config_list_covers_the_table),
         cmocka_unit_test(train_bad_data_fails_cleanly),
         cmocka_unit_test(train_writes_results_and_summary),
+        cmocka_unit_test(summary_prints_dataset_base_names),
         cmocka_unit_test(train_killed_and_resumed_matches_uninterrupted),
     };
     return cmocka_run_group_tests_name("e2e", tests, setup, teardown);

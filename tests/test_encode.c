@@ -47,6 +47,36 @@ static void bernoulli_probability_is_clipped_x_times_gain(void **state)
     sm_encoder_destroy(enc);
 }
 
+static void image_drive_counts_what_clipping_loses(void **state)
+{
+    (void)state;
+    sm_config cfg;
+    sm_config_default(&cfg);
+    cfg.input.gain = 2.5;
+    sm_encoder *enc = make(&cfg, 5);
+    /* asked 2.5 x (0 + 0.1 + 0.3 + 0.2 + 0.8) = 3.5; given 0 + 0.25 + 0.75 + 0.5 + 1 = 2.5
+     * (0.8 x 2.5 = 2 is clipped to 1). */
+    const float x[5] = {0.0f, 0.1f, 0.3f, 0.2f, 0.8f};
+    sm_encoder_drive d = sm_encoder_image_drive(enc, x);
+    assert_float_near(d.asked, 2.5 * ((double)0.1f + (double)0.3f + (double)0.2f + (double)0.8f),
+                      1e-12);
+    assert_float_near(d.given, 2.5 * ((double)0.1f + (double)0.3f + (double)0.2f) + 1.0, 1e-12);
+    assert_int_equal(d.clipped, 1);
+    /* It reads only: the current image (silence) is unchanged. */
+    for (int i = 0; i < 5; i++)
+        assert_true(sm_encoder_probability(enc, i) == 0.0);
+    sm_encoder_destroy(enc);
+    /* rate encoder: scale r_max dt / 1000 = 500 Hz x 1 ms = 0.5 */
+    cfg.input.encoder = SM_ENC_RATE;
+    cfg.input.r_max = 500;
+    enc = make(&cfg, 5);
+    d = sm_encoder_image_drive(enc, (const float[5]){4.0f, 1.0f, 0.0f, 0.0f, 0.0f});
+    assert_float_near(d.asked, 2.5, 1e-12);
+    assert_float_near(d.given, 1.5, 1e-12);
+    assert_int_equal(d.clipped, 1);
+    sm_encoder_destroy(enc);
+}
+
 static void rate_probability_is_clipped_x_rmax_dt(void **state)
 {
     (void)state;
@@ -324,6 +354,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(bernoulli_probability_is_clipped_x_times_gain),
         cmocka_unit_test(rate_probability_is_clipped_x_rmax_dt),
+        cmocka_unit_test(image_drive_counts_what_clipping_loses),
         cmocka_unit_test(spike_frequencies_within_binomial_bounds),
         cmocka_unit_test(same_block_neighbours_independent),
         cmocka_unit_test(deterministic_per_seed_and_step),

@@ -42,6 +42,7 @@
 #include "somnus/models/sim_guard.h"
 #include "somnus/models/sim_state.h"
 #include "somnus/network/net.h"
+#include "somnus/network/net_guard.h"
 #include "somnus/plasticity/sleep.h"
 #include "somnus/plasticity/stdp.h"
 #include "somnus/protocol/experiment.h"
@@ -328,6 +329,11 @@ static void null_err_dataset(void **state)
     assert_int_equal(sm_dataset_split(ds, 6, 2, 4, 1, &tr, &va, &te, NULL), SM_EINVAL);
     assert_null(tr);
     assert_null(va);
+    assert_null(te);
+    assert_int_equal(sm_dataset_draw(ds, 12, 1, "test", &te, NULL), SM_EINVAL);
+    assert_null(te);
+    te = (sm_dataset *)1;
+    assert_int_equal(sm_dataset_draw(ds, -1, 1, NULL, &te, NULL), SM_EINVAL);
     assert_null(te);
 
     sm_dataset *pool = (sm_dataset *)1, *test = (sm_dataset *)1;
@@ -664,6 +670,9 @@ static void null_err_net(void **state)
     small_config(&cfg);
     sm_net *net = sm_net_create(&cfg, NULL);
     assert_non_null(net);
+    assert_int_equal(sm_net_check_weights(net, &cfg, 0, NULL), SM_OK);
+    net->w[0] = NAN;
+    assert_int_equal(sm_net_check_weights(net, &cfg, 0, NULL), SM_ENUMERIC);
     sm_net_destroy(net);
 }
 

@@ -728,6 +728,52 @@ static void timing_6000_by_200_counts(void **state)
     free(yte);
 }
 
+/* The QDA warning: classes with no more fit rows than PCA components. 3 classes of 6 rows
+ * in 12 dimensions, every coordinate an independent draw: 18 centred rows span 12
+ * dimensions and no component dominates, so PCA at 95% keeps more than 6 components
+ * (checked below), and each class's 6 rows (5 after centring) cannot fill them. With 200
+ * rows per class in 2 dimensions, k <= 2 < 200: no warning. Logistic regression never
+ * warns (it has no per-class covariance). */
+static void qda_warns_when_classes_have_fewer_rows_than_components(void **state)
+{
+    (void)state;
+    enum { N_SMALL = 18, D_SMALL = 12, N_BIG = 600 };
+    float x[N_BIG * D_SMALL], xt[3 * D_SMALL];
+    int y[N_BIG], yt[3] = {0, 1, 2};
+    sm_rng r;
+    sm_rng_init(&r, 7, SM_STREAM_SPLIT, 0);
+    for (int i = 0; i < N_SMALL * D_SMALL; i++)
+        x[i] = (float)sm_rng_uniform(&r);
+    for (int i = 0; i < N_SMALL; i++)
+        y[i] = i % 3;
+    for (int i = 0; i < 3 * D_SMALL; i++)
+        xt[i] = (float)sm_rng_uniform(&r);
+    sm_readout_params p;
+    sm_readout_params_default(&p, SM_READOUT_PUBLISHED_QDA);
+    p.fit_fraction = 1.0;
+    sm_readout_result res;
+    assert_int_equal(sm_readout_score(&p, x, y, N_SMALL, xt, yt, 3, D_SMALL, NULL, &res, NULL),
+                     SM_OK);
+    assert_int_equal(res.min_class_rows, 6);
+    assert_true(res.n_components > 6);
+    assert_int_equal(res.underdetermined, 1);
+    sm_readout_params_default(&p, SM_READOUT_PCA_LOGREG);
+    assert_int_equal(sm_readout_score(&p, x, y, N_SMALL, xt, yt, 3, D_SMALL, NULL, &res, NULL),
+                     SM_OK);
+    assert_int_equal(res.underdetermined, 0);
+    /* Plenty of rows in 2 dimensions: class means apart, no warning. */
+    for (int i = 0; i < N_BIG; i++) {
+        y[i] = i % 3;
+        x[2 * i] = (float)(y[i] + 0.3 * sm_rng_uniform(&r));
+        x[2 * i + 1] = (float)sm_rng_uniform(&r);
+    }
+    sm_readout_params_default(&p, SM_READOUT_PUBLISHED_QDA);
+    p.fit_fraction = 1.0;
+    assert_int_equal(sm_readout_score(&p, x, y, N_BIG, xt, yt, 3, 2, NULL, &res, NULL), SM_OK);
+    assert_int_equal(res.min_class_rows, 200);
+    assert_int_equal(res.underdetermined, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -762,6 +808,7 @@ int main(void)
         cmocka_unit_test(readout_validates_parameters),
         cmocka_unit_test(confusion_matrix_and_per_class_accuracy),
         cmocka_unit_test(timing_6000_by_200_counts),
+        cmocka_unit_test(qda_warns_when_classes_have_fewer_rows_than_components),
     };
     return cmocka_run_group_tests_name("readout", tests, NULL, NULL);
 }

@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -645,6 +646,184 @@ static void lazy_store_list_equals_single_stores(void **state)
     sm_net_destroy(b);
 }
 
+/* Closed form of n power-law steps of a weight of either sign, in its block's target
+ * (`inh` = I->E): the magnitude goes to |t| (|w| / |t|)^(lambda^n), the sign is kept
+ * (sleep-stdp.md 5a: "keeping its sign"). */
+static double after_steps_signed(double w, int inh, int n)
+{
+    (void)inh; /* |w_t| = 0.01 in both blocks (as floats: the sleep state's) */
+    const double t = (double)0.01f;
+    double m = t * pow(fabs(w) / t, pow(0.99997, n));
+    return w < 0 ? -m : m;
+}
+
+static void lazy_and_eager_agree_on_a_weight_of_the_wrong_sign(void **state)
+{
+    (void)state;
+    /* E1->E2 (excitatory) holds -3 and I3->E2 (inhibitory) +0.002: both keep their sign
+     * and contract in magnitude toward 0.01, eagerly and lazily alike; the sums count
+     * their magnitudes. Before the fix the lazy episode took ln of a negative ratio: the
+     * weights came back NaN and the sums left them out. */
+    /* (sm_net_from_edges refuses such weights: they are written afterwards, as a rule or
+     * a caller could.) */
+    float w[N_EDGES];
+    memcpy(w, W, sizeof w);
+    w[2] = -3.0f;
+    w[6] = 0.002f;
+    sm_net *eager = hand_net(NULL), *lazy = hand_net(NULL);
+    for (int e = 0; e < N_EDGES; e++) {
+        eager->w[sm_net_find(eager, PRE[e], POST[e])] = w[e];
+        lazy->w[sm_net_find(lazy, PRE[e], POST[e])] = w[e];
+    }
+    sm_config cfg;
+    sm_config_default(&cfg);
+    sm_sleep *se = make_sleep(&cfg, eager), *sl = make_sleep(&cfg, lazy);
+    double sums_e[2], sums_l[2];
+    assert_int_equal(sm_sleep_lazy_begin(sl, lazy, sums_l, NULL), SM_OK);
+    const int n = 2000;
+    for (int k = 0; k < n; k++) {
+        sm_sleep_powerlaw_step(se, eager, sums_e);
+        sm_sleep_lazy_step(sl, lazy, sums_l);
+    }
+    /* A wrong-sign weight restored mid-episode (as a rule's change is) keeps its sign too. */
+    int64_t syn = sm_net_find(lazy, PRE[5], POST[5]);
+    sm_sleep_lazy_fetch(sl, lazy, syn);
+    lazy->w[syn] = 0.5f;
+    sm_sleep_lazy_store(sl, lazy, syn);
+    eager->w[syn] = 0.5f;
+    for (int k = 0; k < n; k++) {
+        sm_sleep_powerlaw_step(se, eager, sums_e);
+        sm_sleep_lazy_step(sl, lazy, sums_l);
+    }
+    sm_sleep_lazy_end(sl, lazy);
+    double want[N_EDGES];
+    for (int e = 0; e < N_EDGES; e++) {
+        want[e] =
+            e == 5 ? after_steps_signed(0.5, 1, n) : after_steps_signed(w[e], PRE[e] == 3, 2 * n);
+        /* the eager step drifts to 2e-5 relative in 2000 steps, the lazy one does not */
+        assert_rel_near(w_of(eager, e), want[e], 4e-5);
+        assert_rel_near(w_of(lazy, e), want[e], 1.2e-7);
+    }
+    assert_true(w_of(lazy, 2) < 0 && w_of(lazy, 5) > 0 && w_of(lazy, 6) > 0);
+    assert_rel_near(sums_l[0], exact_block_sum(want, 0), 1e-9);
+    assert_rel_near(sums_l[1], exact_block_sum(want, 1), 1e-9);
+    assert_rel_near(sums_e[0], sums_l[0], 4e-5);
+    assert_rel_near(sums_e[1], sums_l[1], 4e-5);
+    sm_sleep_destroy(se);
+    sm_sleep_destroy(sl);
+    sm_net_destroy(eager);
+    sm_net_destroy(lazy);
+}
+
+static void lazy_nan_weight_makes_the_sums_nan(void **state)
+{
+    (void)state;
+    /* A rule that writes NaN (stored mid-episode) or a NaN at the start: the block's sum
+     * is NaN, not the sum of the other weights (the stop test must see it). */
+    sm_config cfg;
+    sm_config_default(&cfg);
+    sm_net *net = hand_net(NULL);
+    sm_sleep *s = make_sleep(&cfg, net);
+    double sums[2];
+    assert_int_equal(sm_sleep_lazy_begin(s, net, sums, NULL), SM_OK);
+    sm_sleep_lazy_step(s, net, sums);
+    assert_true(isfinite(sums[0]) && isfinite(sums[1]));
+    int64_t syn = sm_net_find(net, PRE[6], POST[6]);
+    sm_sleep_lazy_fetch(s, net, syn);
+    net->w[syn] = NAN;
+    sm_sleep_lazy_store(s, net, syn);
+    sm_sleep_lazy_step(s, net, sums);
+    assert_true(isfinite(sums[0]));
+    assert_true(isnan(sums[1]));
+    assert_false(sm_sleep_converged(s, sums));
+    sm_sleep_lazy_end(s, net);
+    assert_true(isnan(net->w[syn]));
+    sm_sleep_destroy(s);
+    net->w[sm_net_find(net, PRE[1], POST[1])] = NAN;
+    s = make_sleep(&cfg, net);
+    assert_int_equal(sm_sleep_lazy_begin(s, net, sums, NULL), SM_OK);
+    assert_true(isnan(sums[0]));
+    sm_sleep_lazy_end(s, net);
+    sm_sleep_destroy(s);
+    sm_net_destroy(net);
+}
+
+static sm_sim *sleepy_sim(double lambda)
+{
+    sm_config c;
+    sm_config_default(&c);
+    c.net.n_input = 20;
+    c.net.n_exc = 10;
+    c.net.n_inh = 4;
+    c.sleep.lambda = lambda;
+    sm_error err;
+    sm_sim *sim = sm_sim_create(&c, &err);
+    if (!sim) fail_msg("%s", err.msg);
+    if (sm_sim_wake(sim, 7, &err) != SM_OK) fail_msg("%s", err.msg);
+    return sim;
+}
+
+/* "SE synapse <pre> -> <post>: weight is NaN" for synapse s of sim. */
+static void expect_nan_weight_message(const sm_sim *sim, int pre, int64_t s, const char *msg)
+{
+    char want[128];
+    snprintf(want, sizeof want, "SE synapse %d -> %d: weight is NaN (stdp.eta_e", pre,
+             sim->net->n_in + sim->net->post[s]);
+    if (!strstr(msg, want)) fail_msg("want \"%s\" in: %s", want, msg);
+}
+
+static void sleep_stops_on_a_nan_weight(void **state)
+{
+    (void)state;
+    /* Default lambda (the lazy episode): a NaN S->E weight at the window's start stops the
+     * episode with the guard's message; before, the NaN sum read as "at the baseline". */
+    sm_sim *sim = sleepy_sim(0.99997);
+    const sm_net *net = sim->net;
+    const int64_t s = net->row[3] + 1;
+    assert_true(s < net->row[4]);
+    net->w[s] = NAN;
+    sm_error err;
+    int64_t slept = -1;
+    assert_int_equal(sm_sim_sleep(sim, 100, &slept, &err), SM_ENUMERIC);
+    assert_non_null(strstr(err.msg, "step 7: "));
+    expect_nan_weight_message(sim, 3, s, err.msg);
+    sm_sim_destroy(sim);
+}
+
+typedef struct {
+    sm_sim *sim;
+    int64_t syn;
+    uint64_t at;
+} nan_plant;
+
+static void plant_nan(void *ctx, uint64_t step, const int32_t *ids, int n)
+{
+    (void)ids;
+    (void)n;
+    nan_plant *p = ctx;
+    if (step == p->at) p->sim->net->w[p->syn] = NAN;
+}
+
+static void sleep_stops_on_a_weight_that_turns_nan_mid_episode(void **state)
+{
+    (void)state;
+    /* lambda 0.5 (the eager step, and far from the baseline: the episode would run its
+     * 100 steps): a weight turned NaN after step 12 stops it at the next step, naming it.
+     * An S->E synapse: inputs are silent in sleep, so the NaN reaches no neuron. */
+    sm_sim *sim = sleepy_sim(0.5);
+    for (int64_t k = 0; k < sim->net->n_syn; k++)
+        sim->net->w[k] *= 2; /* away from the baseline: the episode runs */
+    nan_plant p = {sim, sim->net->row[5], 12};
+    assert_true(p.syn < sim->net->row[6]);
+    sm_sim_set_spike_sink(sim, plant_nan, &p);
+    sm_error err;
+    assert_int_equal(sm_sim_sleep(sim, 100, NULL, &err), SM_ENUMERIC);
+    assert_non_null(strstr(err.msg, "step 14: "));
+    expect_nan_weight_message(sim, 5, p.syn, err.msg);
+    assert_int_equal(sim->count.steps, 14);
+    sm_sim_destroy(sim);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -663,6 +842,10 @@ int main(void)
         cmocka_unit_test(lazy_skips_fixed_pathways),
         cmocka_unit_test(lazy_vector_reads_equal_scalar_reads),
         cmocka_unit_test(lazy_store_list_equals_single_stores),
+        cmocka_unit_test(lazy_and_eager_agree_on_a_weight_of_the_wrong_sign),
+        cmocka_unit_test(lazy_nan_weight_makes_the_sums_nan),
+        cmocka_unit_test(sleep_stops_on_a_nan_weight),
+        cmocka_unit_test(sleep_stops_on_a_weight_that_turns_nan_mid_episode),
     };
     return cmocka_run_group_tests_name("sleep", tests, NULL, NULL);
 }

@@ -150,7 +150,8 @@ static json_t *without_timing(json_t *doc)
     return doc;
 }
 
-static json_t *cell_ids(const char *sub)
+/* The cell ids of the manifest of folder sub, which must list n cells. */
+static json_t *cell_ids_n(const char *sub, size_t n)
 {
     char p[8192];
     snprintf(p, sizeof p, "%s/%s/sweep.json", dir, sub);
@@ -158,8 +159,13 @@ static json_t *cell_ids(const char *sub)
     assert_non_null(man);
     json_t *ids = json_incref(json_object_get(man, "cells"));
     json_decref(man);
-    assert_int_equal(json_array_size(ids), N_CELLS);
+    assert_int_equal(json_array_size(ids), n);
     return ids;
+}
+
+static json_t *cell_ids(const char *sub)
+{
+    return cell_ids_n(sub, N_CELLS);
 }
 
 static char *slurp(const char *path, size_t *len)
@@ -458,6 +464,92 @@ static void rerun_resumes_only_missing_cells(void **state)
     json_decref(ids);
 }
 
+/* Sets key (a string, or null when value is NULL) at the top of (sub = NULL) or in the
+ * "final" object of the JSON file dir/rel. */
+static void edit_json(const char *rel, const char *sub, const char *key, const char *value)
+{
+    char *p = path_in(rel);
+    json_error_t je;
+    json_t *doc = json_load_file(p, 0, &je);
+    if (!doc) fail_msg("%s: %s", p, je.text);
+    json_t *obj = sub ? json_object_get(doc, sub) : doc;
+    json_object_set_new(obj, key, value ? json_string(value) : json_null());
+    assert_int_equal(json_dump_file(doc, p, JSON_INDENT(2)), 0);
+    json_decref(doc);
+    free(p);
+}
+
+#define VGRID "--grid data.dataset=synthetic:100 --grid run.seed=1:3 "
+
+static void resume_with_another_version_needs_force(void **state)
+{
+    (void)state;
+    char *out;
+    run_ok("sweep " VGRID TINY "--out v --quiet --no-plots", NULL);
+    /* The folder was started by another version: refused, nothing rewritten. */
+    edit_json("v/sweep.json", NULL, "somnus_version", "0.0.1-old");
+    expect_error("sweep " VGRID TINY "--out v --quiet --no-plots",
+                 "resuming a sweep of somnus 0.0.1-old (");
+    char *p = path_in("v/sweep.json");
+    size_t len;
+    char *man = slurp(p, &len);
+    free(p);
+    assert_non_null(strstr(man, "0.0.1-old"));
+    free(man);
+    /* --force resumes (the finished cells are kept) and says so. */
+    run_ok("sweep " VGRID TINY "--out v --no-plots --force", &out);
+    assert_non_null(strstr(out, "somnus: warning: --force: resuming a sweep of somnus 0.0.1-old"));
+    assert_non_null(strstr(out, "3 cells, 0 to run, 3 done already"));
+    free(out);
+    /* A finished cell of another version is found too (the manifest is this version's). */
+    json_t *ids = cell_ids_n("v", 3);
+    char rel[512];
+    snprintf(rel, sizeof rel, "v/cells/%s.json", json_string_value(json_array_get(ids, 1)));
+    edit_json(rel, NULL, "somnus_version", "0.0.2-old");
+    char needle[600];
+    snprintf(needle, sizeof needle, "resuming a sweep of somnus 0.0.2-old (v/cells/%s.json)",
+             json_string_value(json_array_get(ids, 1)));
+    expect_error("sweep " VGRID TINY "--out v --quiet --no-plots", needle);
+    json_decref(ids);
+}
+
+static void summary_n_counts_finite_values(void **state)
+{
+    (void)state;
+    /* Of the 3 runs of folder v, one has no test accuracy (null), and two no test phi:
+     * n is 2, the accuracy's mean is over those 2, the phi's (of 1 run) is marked. */
+    json_t *ids = cell_ids_n("v", 3);
+    double acc[3];
+    for (int k = 0; k < 3; k++) {
+        json_t *doc = load_cell("v", json_string_value(json_array_get(ids, (size_t)k)));
+        acc[k] = json_number_value(json_object_get(json_object_get(doc, "final"), "test_accuracy"));
+        json_decref(doc);
+    }
+    char rel[512];
+    snprintf(rel, sizeof rel, "v/cells/%s.json", json_string_value(json_array_get(ids, 0)));
+    edit_json(rel, "final", "test_accuracy", NULL);
+    edit_json(rel, "final", "test_phi", NULL);
+    snprintf(rel, sizeof rel, "v/cells/%s.json", json_string_value(json_array_get(ids, 2)));
+    edit_json(rel, "final", "test_phi", NULL);
+    json_decref(ids);
+    run_ok("plot v --tables", NULL);
+    char *p = path_in("v/summary.csv");
+    csv s = read_csv(p);
+    free(p);
+    assert_int_equal(s.rows, 1);
+    assert_int_equal(atoi(at(&s, 0, "n")), 2);
+    assert_float_near(atof(at(&s, 0, "test_accuracy_mean")), (acc[1] + acc[2]) / 2, 1e-8);
+    assert_string_equal(at(&s, 0, "test_phi_sd"), ""); /* one value: no sd */
+    free_csv(&s);
+    p = path_in("v/summary.md");
+    size_t len;
+    char *md = slurp(p, &len);
+    free(p);
+    assert_non_null(strstr(md, "| synthetic:100 | stdp | 2 | "));
+    assert_non_null(strstr(md, "(n 1)"));
+    free(md);
+}
+
 static void jobs_do_not_change_results(void **state)
 {
     (void)state;
@@ -550,6 +642,8 @@ int main(void)
         cmocka_unit_test(tiny_sweep_writes_tables_that_match_the_cells),
         cmocka_unit_test(figures_are_pngs_and_plot_redraws_them),
         cmocka_unit_test(rerun_resumes_only_missing_cells),
+        cmocka_unit_test(resume_with_another_version_needs_force),
+        cmocka_unit_test(summary_n_counts_finite_values),
         cmocka_unit_test(jobs_do_not_change_results),
         cmocka_unit_test(mpi_ranks_give_the_local_results),
         cmocka_unit_test(interrupt_leaves_whole_files_and_resumes),

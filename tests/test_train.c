@@ -196,6 +196,48 @@ static void stdp_run_has_one_row_per_batch_and_the_final_scores(void **state)
 
 /* A frozen network with input-driven activity separates the shapes well above chance
  * (0.25): the readout and representation path work end to end. */
+static void final_reports_encoder_clipping(void **state)
+{
+    (void)state;
+    /* Sum-normalized images (sum 0.1 x 225 = 22.5) at gain 4, whose brightest pixels
+     * would need a probability above 1: the results say how much drive was asked and given. The
+     * reference sums the clipped pixels of the training images here. */
+    sm_config c;
+    small_config(&c);
+    c.input.gain = 4; /* so that the brightest pixels clip */
+    sm_train_data d;
+    sm_error err;
+    if (sm_train_data_load(&c, &d, &err) != SM_OK) fail_msg("%s", err.msg);
+    double asked = 0, given = 0, given_min = 1e300;
+    int clipped_images = 0;
+    for (int i = 0; i < d.train->n; i++) {
+        const float *x = sm_dataset_image(d.train, i);
+        double g = 0;
+        int clip = 0;
+        for (int k = 0; k < 225; k++) {
+            const double p = 4.0 * x[k];
+            asked += p;
+            g += p > 1 ? 1.0 : p;
+            clip |= p > 1;
+        }
+        given += g;
+        given_min = g < given_min ? g : given_min;
+        clipped_images += clip;
+    }
+    sm_train_data_free(&d);
+    json_t *doc = run_ok(&c);
+    const int n = 80;
+    assert_float_near(fin(doc, "encoder_drive_asked"), 4 * 22.5, 1e-4);
+    assert_float_near(fin(doc, "encoder_drive_asked"), asked / n, 1e-9);
+    assert_float_near(fin(doc, "encoder_drive_given"), given / n, 1e-9);
+    assert_float_near(fin(doc, "encoder_drive_given_min"), given_min, 1e-9);
+    assert_float_near(fin(doc, "encoder_clipped_fraction"), (double)clipped_images / n, 1e-12);
+    /* not vacuous: this data does clip */
+    assert_true(clipped_images > 0);
+    assert_true(fin(doc, "encoder_drive_given") < 4 * 22.5 - 0.1);
+    json_decref(doc);
+}
+
 static void frozen_network_reads_out_above_chance(void **state)
 {
     (void)state;
@@ -505,6 +547,7 @@ int main(void)
         cmocka_unit_test(data_is_split_resized_and_normalized),
         cmocka_unit_test(data_errors_name_the_problem),
         cmocka_unit_test(stdp_run_has_one_row_per_batch_and_the_final_scores),
+        cmocka_unit_test(final_reports_encoder_clipping),
         cmocka_unit_test(frozen_network_reads_out_above_chance),
         cmocka_unit_test(evaluation_does_not_change_training),
         cmocka_unit_test(same_results_for_one_and_two_threads),

@@ -699,6 +699,19 @@ static void column_mean_sd(const double *x, int n, int d, double *mean, double *
         sd[j] = sqrt(sd[j] / n);
 }
 
+/* Fit rows of the class with fewest of them. */
+static int min_class_rows(const int *y, int n, const int *classes, int n_classes)
+{
+    int best = n;
+    for (int c = 0; c < n_classes; c++) {
+        int m = 0;
+        for (int i = 0; i < n; i++)
+            m += y[i] == classes[c];
+        if (m < best) best = m;
+    }
+    return best;
+}
+
 static sm_status readout_impl(const sm_readout_params *pin, const float *trf, const double *trd,
                               const int *train_y, int n_train, const float *tef, const double *ted,
                               const int *test_y, int n_test, int d, int *pred,
@@ -849,6 +862,9 @@ static sm_status readout_impl(const sm_readout_params *pin, const float *trf, co
     out->n_components = k;
     out->explained_variance = explained > 1.0 ? 1.0 : explained;
     out->degenerate = degenerate;
+    out->min_class_rows = min_class_rows(fit_y, n_fit, fit_classes, n_fit_classes);
+    out->underdetermined =
+        p.method == SM_READOUT_PUBLISHED_QDA && !degenerate && out->min_class_rows <= k;
     if (pred) memcpy(pred, yhat, (size_t)n_test * sizeof *pred);
     st = SM_OK;
     goto out;

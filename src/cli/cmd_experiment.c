@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "somnus/analysis/plot.h"
 #include "somnus/core/fileio.h"
 #include "somnus/io/results.h"
 #include "somnus/protocol/experiment.h"
@@ -133,6 +134,7 @@ int cmd_experiment(int argc, char **argv)
         st = sm_json_write(out, doc, &err);
     }
     json_decref(doc);
+    sm_plot_release_caches(); /* experiments draw figures: cairo/fontconfig caches */
     if (st != SM_OK)
         return cli_fail(st == SM_EINVAL || st == SM_EFORMAT ? CLI_USAGE : CLI_FAIL, "%s", err.msg);
     if (!o.quiet)

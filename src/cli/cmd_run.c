@@ -1,12 +1,14 @@
 /* somnus run: simulate the network on random images, silence or a spike file, with
- * plasticity on (wake phase, sleep schedule) or off (frozen weights), and write a JSON
- * results file. */
+ * plasticity on (wake phase, sleep schedule) or off (test phase: frozen weights, no sleep,
+ * noise.test), optionally from weights a training exported, and write a JSON results
+ * file (and, with --export, the weights as train --export writes them). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "export.h"
 #include "util.h"
 #include "somnus/io/encode.h"
 #include "somnus/io/results.h"
@@ -22,6 +24,8 @@ typedef struct run_opts {
     const char *input; /* "random", "none", spikes:FILE or sonata:FILE[:POPULATION] */
     const char *out;
     const char *spikes_out;
+    const char *weights_dir; /* --weights: load the exported weights of a training */
+    const char *export_dir;  /* --export: write the weights after the run */
     int plasticity;
     int quiet;
     long long steps; /* -1: run.steps */
@@ -36,7 +40,18 @@ static void usage(FILE *out)
             "                         (default), silence, a spike file (neuron,time_ms) or a\n"
             "                         SONATA HDF5 spike file (see docs/formats.md)\n"
             "  --steps N              wake (or test) steps to simulate (default run.steps)\n"
-            "  --plasticity on|off    off: weights frozen, no sleep (default on)\n"
+            "  --plasticity on|off    on (default): the wake phase: the plasticity rule\n"
+            "                         acts, the sleep schedule runs, noise.wake applies.\n"
+            "                         off: the test phase, as training evaluates: weights\n"
+            "                         frozen, no sleep, and the noise is noise.test's\n"
+            "                         (noise.wake is ignored)\n"
+            "  --weights DIR          start from the weights a `somnus train --export DIR`\n"
+            "                         wrote (weights*.npy); the network must be the\n"
+            "                         trained one: pass the training's config (--config\n"
+            "                         RESULTS.json). The sleep baseline W0 is recorded\n"
+            "                         from the loaded weights\n"
+            "  --export DIR           after the run, write the weights and the monitor\n"
+            "                         series into DIR as `somnus train --export` does\n"
             "  --out FILE             results JSON (default somnus-run.json)\n"
             "  --spikes-out FILE      write every E/I spike as neuron,time_ms, or as SONATA\n"
             "                         HDF5 (population somnus) if FILE ends in .h5/.sonata\n"
@@ -58,6 +73,10 @@ static int parse(run_opts *o, int argc, char **argv)
             o->out = v;
         else if (!bad && (v = cli_value("--spikes-out", argc, argv, &i, &bad)))
             o->spikes_out = v;
+        else if (!bad && (v = cli_value("--weights", argc, argv, &i, &bad)))
+            o->weights_dir = v;
+        else if (!bad && (v = cli_value("--export", argc, argv, &i, &bad)))
+            o->export_dir = v;
         else if (!bad && (v = cli_value("--steps", argc, argv, &i, &bad))) {
             if ((o->steps = cli_parse_count("--steps", v)) < 0) return CLI_USAGE;
         } else if (!bad && (v = cli_value("--plasticity", argc, argv, &i, &bad))) {
@@ -233,6 +252,25 @@ int cmd_run(int argc, char **argv)
         sm_sim_destroy(sim);
         return cli_fail(err.code == SM_EINVAL ? CLI_USAGE : CLI_FAIL, "%s", err.msg);
     }
+    if (o.weights_dir) {
+        /* The sleep baseline is that of the network the run starts from. */
+        if (cli_weights_load(o.weights_dir, sim->net, &err) == SM_OK)
+            sm_sim_record_baseline(sim);
+        else {
+            sm_encoder_destroy(enc);
+            sm_spike_train_destroy(train);
+            sm_sim_destroy(sim);
+            return cli_fail(err.code == SM_ENOMEM ? CLI_FAIL : CLI_USAGE, "%s", err.msg);
+        }
+    }
+    cli_export ex;
+    memset(&ex, 0, sizeof ex);
+    if (o.export_dir && cli_export_prepare(&ex, o.export_dir, &err) != SM_OK) {
+        sm_encoder_destroy(enc);
+        sm_spike_train_destroy(train);
+        sm_sim_destroy(sim);
+        return cli_fail(CLI_USAGE, "--export %s", err.msg);
+    }
     if (enc) sm_sim_set_input(sim, encoder_input, enc);
     if (train) sm_sim_set_input(sim, sm_spike_train_input, train);
 
@@ -284,12 +322,18 @@ int cmd_run(int argc, char **argv)
             sm_monitor_to_json(sim->mon), "input", o.input, "plasticity", o.plasticity);
         st = doc ? sm_json_write(o.out, doc, &err)
                  : sm_error_set(&err, SM_EINTERNAL, "cannot build the results document");
+        if (st == SM_OK && o.export_dir) {
+            cli_export_net_hook(&ex, sim);
+            st = cli_export_write(&ex, doc, &err);
+        }
         json_decref(doc);
     }
     if (st == SM_OK && !o.quiet)
         printf("somnus run: %lld steps (%lld asleep) in %.2f s (%.0f steps/s); results: %s\n",
                (long long)sim->count.steps, (long long)sim->count.sleep_steps, t_end - t_sim,
                (t_end - t_sim) > 0 ? sim->count.steps / (t_end - t_sim) : 0.0, o.out);
+    cli_export_free(&ex);
+    if (st != SM_OK) cli_export_discard(&ex);
     sm_encoder_destroy(enc);
     sm_spike_train_destroy(train);
     sm_sim_destroy(sim);

@@ -33,6 +33,32 @@ static double cfg_num(json_t *doc, const char *group, const char *key)
     return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
+/* The dataset's name without folders: "idx:/data/x/img.gz,/data/x/lbl" becomes
+ * "idx:img.gz,lbl", "mnist-json:/data/m" "mnist-json:m"; names without a path as given. */
+static const char *dataset_label(char *buf, size_t n, const char *name)
+{
+    const char *colon = strchr(name, ':');
+    if (!colon || (strncmp(name, "idx:", 4) != 0 && strncmp(name, "mnist-json:", 11) != 0)) {
+        snprintf(buf, n, "%s", name);
+        return buf;
+    }
+    size_t len = (size_t)(colon + 1 - name);
+    snprintf(buf, n, "%.*s", (int)len, name);
+    for (const char *p = colon + 1; *p && len + 1 < n;) {
+        const char *end = strchr(p, ',');
+        if (!end) end = p + strlen(p);
+        const char *base = p;
+        for (const char *q = p; q < end; q++)
+            if (*q == '/' && q + 1 < end) base = q + 1;
+        const char *stop = end > base && end[-1] == '/' ? end - 1 : end;
+        len += (size_t)snprintf(buf + len, n - len, "%s%.*s", p == colon + 1 ? "" : ",",
+                                (int)(stop - base), base);
+        if (len >= n) break;
+        p = *end ? end + 1 : end;
+    }
+    return buf;
+}
+
 /* "0.852" or "-" for a missing value. */
 static const char *fmt(char *buf, size_t n, const char *f, double v)
 {
@@ -93,20 +119,30 @@ int cmd_summary(int argc, char **argv)
     if (md) puts("|---|---|---|---:|---|---:|---:|---:|---:|");
     for (int k = 0; k < n; k++) {
         json_t *d = docs[k];
-        char b[5][32];
+        char b[5][32], ds[512];
+        /* A readout that cannot work (QDA with fewer rows per class than components) is
+         * marked, and explained under the table. */
+        const int warn =
+            json_is_string(json_object_get(json_object_get(d, "final"), "readout_warning"));
         const char *model = json_string_value(json_object_get(d, "model"));
         int sg = model && !strcmp(model, "sgsnn");
-        const char *cells[9] = {argv[first + k],
-                                model ? model : "?",
-                                text(d, "data", "dataset"),
-                                fmt(b[0], 32, "%.2f", cfg_num(d, "sleep", "rate")),
-                                sg ? "-" : text(d, "stdp", "sign"),
-                                fmt(b[1], 32, "%.3f", num(d, "final", "test_accuracy")),
-                                fmt(b[2], 32, "%.3f", num(d, "final", "test_phi")),
-                                fmt(b[3], 32, "%.2f", num(d, "final", "plastic_sum_ratio")),
-                                fmt(b[4], 32, "%.1f", num(d, "timing", "wall_s"))};
+        const char *cells[9] = {
+            argv[first + k],
+            model ? model : "?",
+            dataset_label(ds, sizeof ds, text(d, "data", "dataset")),
+            fmt(b[0], 32, "%.2f", cfg_num(d, "sleep", "rate")),
+            sg ? "-" : text(d, "stdp", "sign"),
+            fmt(b[1], 32, warn ? "%.3f !" : "%.3f", num(d, "final", "test_accuracy")),
+            fmt(b[2], 32, "%.3f", num(d, "final", "test_phi")),
+            fmt(b[3], 32, "%.2f", num(d, "final", "plastic_sum_ratio")),
+            fmt(b[4], 32, "%.1f", num(d, "timing", "wall_s"))};
         row(md, width, cells);
-        json_decref(d);
+    }
+    for (int k = 0; k < n; k++) {
+        const char *w = json_string_value(
+            json_object_get(json_object_get(docs[k], "final"), "readout_warning"));
+        if (w) printf("%s%s: %s\n", md ? "\n! " : "! ", argv[first + k], w);
+        json_decref(docs[k]);
     }
     return CLI_OK;
 }

@@ -47,6 +47,7 @@ typedef struct sweep_opts {
     int n_grid;
     long jobs;
     int quiet, no_plots;
+    int force; /* resume a sweep that another somnus version started */
     double compare_rate;
 } sweep_opts;
 
@@ -64,6 +65,8 @@ static void usage(FILE *out)
                  "  --compare-rate R  sleep rate drawn against 0 in the figures (default: best)\n"
                  "  --no-plots        tables only\n"
                  "  --quiet           no progress lines\n"
+                 "  --force           resume a folder that another somnus version started\n"
+                 "                    (its finished cells are kept: the results mix versions)\n"
                  "  --config FILE  --set group.name=value  --seed N   the base configuration\n"
                  "Running the same command again resumes: finished cells are skipped.\n"
                  "Across machines: mpirun -n K somnus sweep ... (results gathered on rank 0).\n");
@@ -102,6 +105,8 @@ static int parse(sweep_opts *o, int argc, char **argv)
             o->quiet = 1;
         else if (!bad && !strcmp(argv[i], "--no-plots"))
             o->no_plots = 1;
+        else if (!bad && !strcmp(argv[i], "--force"))
+            o->force = 1;
         else if (!bad && !strcmp(argv[i], "--help")) {
             usage(stdout);
             return -1;
@@ -157,8 +162,9 @@ static sm_status write_cell(const sweep *s, int64_t cell, const char *json, size
     return st;
 }
 
-/* 1 if DIR/cells/<id>.json holds a finished run of this cell's configuration. */
-static int cell_done(const sweep *s, int64_t cell)
+/* 1 if DIR/cells/<id>.json holds a finished run of this cell's configuration. If it was
+ * written by another somnus version, that version goes to other_version (when empty). */
+static int cell_done(const sweep *s, int64_t cell, char *other_version, size_t size)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/cells/%s.json", s->o->out, CELL_ID(s, cell));
@@ -169,6 +175,9 @@ static int cell_done(const sweep *s, int64_t cell)
         json_string_value(json_object_get(json_object_get(doc, "sweep"), "config_hash"));
     const int ok = h && !strcmp(h, sm_sweep_runner_cell_hash(s->runner, cell)) &&
                    json_object_get(doc, "final");
+    const char *v = json_string_value(json_object_get(doc, "somnus_version"));
+    if (ok && !other_version[0] && (!v || strcmp(v, sm_version()) != 0))
+        snprintf(other_version, size, "%s", v ? v : "(unknown)");
     json_decref(doc);
     return ok;
 }
@@ -454,12 +463,34 @@ static int setup_output(sweep *s, int argc, char **argv, unsigned char *skip, in
         }
         return cli_fail(CLI_USAGE, "--out %s", err.msg);
     }
-    if (write_manifest(s, argc, argv, &err) != SM_OK) return cli_fail(CLI_FAIL, "%s", err.msg);
+    /* Resuming: a folder started (or cells finished) by another somnus version would mix
+     * versions in one table; refused unless --force. */
+    char other[128] = "", where[4200] = "";
+    snprintf(path, sizeof path, "%s/sweep.json", s->o->out);
+    json_t *manifest = existed ? json_load_file(path, 0, NULL) : NULL;
+    const char *mv = json_string_value(json_object_get(manifest, "somnus_version"));
+    if (mv && strcmp(mv, sm_version()) != 0) {
+        snprintf(other, sizeof other, "%s", mv);
+        snprintf(where, sizeof where, "%s", path);
+    }
+    json_decref(manifest);
     *n_skip = 0;
     for (int64_t c = 0; c < s->n_cells; c++) {
-        skip[c] = (unsigned char)cell_done(s, c);
+        const int had = other[0] != 0;
+        skip[c] = (unsigned char)cell_done(s, c, other, sizeof other);
+        if (!had && other[0])
+            snprintf(where, sizeof where, "%s/cells/%s.json", s->o->out, CELL_ID(s, c));
         *n_skip += skip[c];
     }
+    if (other[0] && !s->o->force)
+        return cli_fail(CLI_USAGE,
+                        "--out %s: resuming a sweep of somnus %s (%s) with somnus %s would mix "
+                        "versions in its results; use a new --out folder, or --force to resume",
+                        s->o->out, other, where, sm_version());
+    if (other[0] && !s->o->quiet)
+        fprintf(stderr, "somnus: warning: --force: resuming a sweep of somnus %s with somnus %s\n",
+                other, sm_version());
+    if (write_manifest(s, argc, argv, &err) != SM_OK) return cli_fail(CLI_FAIL, "%s", err.msg);
     return CLI_OK;
 }
 

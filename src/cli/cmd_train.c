@@ -194,6 +194,9 @@ int cmd_train(int argc, char **argv)
     if (st == SM_OK && o.export_dir) st = cli_export_write(&ex, doc, &err);
     cli_export_free(&ex);
     if (st != SM_OK) cli_export_discard(&ex);
+    const char *warning =
+        json_string_value(json_object_get(json_object_get(doc, "final"), "readout_warning"));
+    if (st == SM_OK && warning) fprintf(stderr, "somnus: warning: %s\n", warning);
     if (st == SM_OK && !o.quiet) {
         printf("somnus train: %s, %s, %s: test accuracy %.3f",
                cfg.train.model == SM_MODEL_SGSNN ? "sgsnn" : "stdp", cfg.data.dataset,

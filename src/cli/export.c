@@ -207,3 +207,79 @@ void cli_export_free(cli_export *e)
     e->dir = dir;
     e->created = created;
 }
+
+/* ---- somnus run --weights DIR ---- */
+
+/* dir/name read as a vector of n values of `dtype`; NULL (err set, naming the file) if
+ * it cannot be read or has another dtype or shape. */
+static sm_npy_array *read_vector(const char *dir, const char *name, sm_npy_dtype dtype, int64_t n,
+                                 sm_error *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    sm_npy_array *a = sm_npy_read(path, err);
+    if (!a) return NULL;
+    if (a->dtype != dtype) {
+        sm_error_set(err, SM_EFORMAT, "%s: dtype %s, expected %s (as somnus train --export writes)",
+                     path, sm_npy_dtype_descr(a->dtype), sm_npy_dtype_descr(dtype));
+    } else if (a->ndim != 1 || a->shape[0] != (size_t)n) {
+        char shape[64] = "()";
+        if (a->ndim == 1)
+            snprintf(shape, sizeof shape, "(%zu,)", a->shape[0]);
+        else if (a->ndim >= 2)
+            snprintf(shape, sizeof shape, "(%zu, %zu%s)", a->shape[0], a->shape[1],
+                     a->ndim > 2 ? ", ..." : "");
+        sm_error_set(err, SM_EINVAL,
+                     "%s: shape %s, but this network has %lld synapses (not the trained "
+                     "network: run with the training's config, --config RESULTS.json)",
+                     path, shape, (long long)n);
+    } else
+        return a;
+    sm_npy_destroy(a);
+    return NULL;
+}
+
+sm_status cli_weights_load(const char *dir, sm_net *net, sm_error *err)
+{
+    const int64_t n = net->n_syn;
+    sm_npy_array *pre = read_vector(dir, "weights_pre.npy", SM_NPY_I32, n, err);
+    sm_npy_array *post = pre ? read_vector(dir, "weights_post.npy", SM_NPY_I32, n, err) : NULL;
+    sm_npy_array *path = post ? read_vector(dir, "weights_pathway.npy", SM_NPY_U8, n, err) : NULL;
+    sm_npy_array *w = path ? read_vector(dir, "weights.npy", SM_NPY_F32, n, err) : NULL;
+    /* (read_vector's status is in err; without err a failed read is SM_EINVAL) */
+    sm_status st = SM_EINVAL;
+    if (pre && post && path && w)
+        st = SM_OK;
+    else if (err && err->code != SM_OK)
+        st = err->code;
+    for (int g = 0; st == SM_OK && g < net->n_total; g++)
+        for (int64_t s = net->row[g]; st == SM_OK && s < net->row[g + 1]; s++) {
+            const int32_t a = ((const int32_t *)pre->data)[s], b = ((const int32_t *)post->data)[s];
+            const int p = ((const uint8_t *)path->data)[s];
+            const float x = ((const float *)w->data)[s];
+            const int my_post = net->n_in + net->post[s];
+            if (a != g || b != my_post)
+                st = sm_error_set(err, SM_EINVAL,
+                                  "%s/%s: synapse %lld connects %d -> %d, this network's %d -> %d "
+                                  "(not the trained network: run with the training's config, "
+                                  "--config RESULTS.json)",
+                                  dir, a != g ? "weights_pre.npy" : "weights_post.npy",
+                                  (long long)s, a, b, g, my_post);
+            else if (p != net->pathway[s])
+                st = sm_error_set(err, SM_EINVAL,
+                                  "%s/weights_pathway.npy: synapse %lld (%d -> %d) is pathway %d, "
+                                  "this network's is %s",
+                                  dir, (long long)s, a, b, p, sm_pathway_name(net->pathway[s]));
+            else if (!isfinite(x) || (p == SM_PATH_IE ? x > 0 : x < 0))
+                st = sm_error_set(err, SM_EINVAL,
+                                  "%s/weights.npy: synapse %lld (%s %d -> %d) has weight %g, not "
+                                  "a finite weight of its pathway's sign",
+                                  dir, (long long)s, sm_pathway_name(p), a, b, (double)x);
+        }
+    if (st == SM_OK && w) memcpy(net->w, w->data, (size_t)n * sizeof *net->w);
+    sm_npy_destroy(pre);
+    sm_npy_destroy(post);
+    sm_npy_destroy(path);
+    sm_npy_destroy(w);
+    return st;
+}

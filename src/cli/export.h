@@ -8,6 +8,7 @@
 #include "somnus/core/error.h"
 
 struct sm_sim;
+struct sm_net;
 struct sm_sgsnn;
 
 typedef struct cli_export {
@@ -45,6 +46,14 @@ void cli_export_sgsnn_hook(void *ctx, struct sm_sgsnn *net);
 /* Writes the .npy files of what the hooks captured and the monitor series of the results
  * document `doc` (each file atomically). */
 sm_status cli_export_write(cli_export *e, json_t *doc, sm_error *err);
+
+/* somnus run --weights DIR: reads DIR/weights_pre.npy, weights_post.npy,
+ * weights_pathway.npy and weights.npy (as cli_export_write writes them) and copies the
+ * weights into `net`, which must be the exported network: the same number of synapses
+ * (the files' shape), the same pre -> post of every synapse in the same order, and the
+ * same pathways; every weight finite and of its pathway's sign. Otherwise nothing is
+ * changed and the error names the file and the first mismatch. */
+sm_status cli_weights_load(const char *dir, struct sm_net *net, sm_error *err);
 
 /* Frees the captured arrays (keeps dir). */
 void cli_export_free(cli_export *e);

@@ -244,6 +244,69 @@ static const sm_param_def TABLE[] = {
         "sleep-stdp-table: sleep.rate values (comma-separated, or a:b:step)"),
     INT("table.seeds", table.seeds, 5, 1, 1000, "seeds",
         "sleep-stdp-table: seeds per cell, run.seed upwards"),
+
+    /* theta-gated Helmholtz machine (George et al. 2023; spec theta-helmholtz.md) */
+    ENUM("theta.task", theta.task, 0, "latents|pathint",
+         "theta: task A (temporally varying latents) or B (path integration on a ring)"),
+    REAL("theta.dt", theta.dt, 0.025, 1e-4, 1, "s", "theta: time step"),
+    REAL("theta.train_min", theta.train_min, 30, 0, 1e6, "min", "theta: training time"),
+    REAL("theta.freq", theta.freq, 5, 0.01, 1000, "Hz", "theta: gate frequency"),
+    REAL("theta.duty", theta.duty, 0.5, 0.01, 0.99, "1",
+         "theta: fraction of each cycle in generative mode (apical drives the soma)"),
+    ENUM("theta.gate", theta.gate, 0, "square|sine", "theta: gate shape"),
+    ENUM("theta.schedule", theta.schedule, 0, "theta|block",
+         "theta: alternate every theta cycle, or in blocks of theta.block_s (inference, then "
+         "generative: the sleep paper's wake / offline schedule)"),
+    REAL("theta.block_s", theta.block_s, 60, 0.001, 1e6, "s",
+         "theta: block length of schedule=block (same time in each mode)"),
+    REAL("theta.phase_offset", theta.phase_offset, 0, 0, 1, "cycles", "theta: gate phase offset"),
+    REAL("theta.tau_pi", theta.tau_pi, 0.1, 1e-4, 1e3, "s",
+         "theta: plasticity-induction low-pass time constant tau_P"),
+    REAL("theta.loss_tau", theta.loss_tau, 60, 1e-3, 1e6, "s",
+         "theta: time constant of the prediction-error average"),
+    REAL("theta.eta", theta.eta, 0.001, 0, 10, "1",
+         "theta: learning rate of every plastic block (task B: 0.01)"),
+    REAL("theta.l2_rec", theta.l2_rec, 0.005, 0, 100, "1",
+         "theta: L2 decay of the hidden layer's recurrent apical weights (task A)"),
+    INT("theta.n_latent", theta.n_latent, 5, 1, 4096, "1", "theta: latents N_z (task A)"),
+    REAL("theta.tau_latent", theta.tau_latent, 1.0, 0.01, 1e3, "s",
+         "theta: latent autocorrelation time tau_z (squared exponential)"),
+    ENUM("theta.latent_sampler", theta.latent_sampler, 0, "convolution|conditional",
+         "theta: latents as white noise convolved with a Gaussian kernel, or the reference's "
+         "GP sampler conditioned on the last 3 tau_latent (starts from zeros)"),
+    INT("theta.n_feature", theta.n_feature, 50, 1, 1 << 20, "1",
+        "theta: sensory features = sensory units (task A)"),
+    REAL("theta.noise_sd", theta.noise_sd, 0.01, 0, 100, "1",
+         "theta: stationary sd of the compartments' OU noise"),
+    REAL("theta.noise_sd_hidden_apical", theta.noise_sd_hidden_apical, 0.05, 0, 100, "1",
+         "theta: noise sd of the hidden layer's apical compartment (task A)"),
+    REAL("theta.noise_tau", theta.noise_tau, 0.3, 1e-3, 1e3, "s", "theta: noise correlation time"),
+    REAL("theta.w_init_rec", theta.w_init_rec, 0.1, 0, 100, "1",
+         "theta: initial scale of the hidden apical weights (task B: 0.2)"),
+    INT("theta.n_place", theta.n_place, 100, 2, 1 << 20, "1",
+        "theta: place cells = sensory = hidden units (task B)"),
+    REAL("theta.place_width", theta.place_width, 0.06, 1e-4, 100, "m", "theta: place-field sd"),
+    REAL("theta.track_len", theta.track_len, 1.0, 1e-3, 1e4, "m", "theta: ring track length"),
+    REAL("theta.speed_mean", theta.speed_mean, 0, -100, 100, "m/s", "theta: agent mean velocity"),
+    REAL("theta.speed_sd", theta.speed_sd, 0.5, 1e-6, 100, "m/s",
+         "theta: agent velocity sd (also the velocity cells' scale)"),
+    REAL("theta.speed_tau", theta.speed_tau, 0.7, 1e-3, 1e3, "s",
+         "theta: agent velocity correlation time"),
+    REAL("theta.cvc_threshold", theta.cvc_threshold, 1.0, -100, 100, "1",
+         "theta: threshold of the conjunctive velocity cells relu(x - c)"),
+    REAL("theta.pi_spinup_s", theta.pi_spinup_s, 10, 0, 1e5, "s",
+         "theta: normal-theta spin-up before a path-integration test"),
+    REAL("theta.pi_test_s", theta.pi_test_s, 20, 0.05, 1e5, "s",
+         "theta: generative-mode (sensory input lesioned) test length"),
+    INT("theta.pi_repeats", theta.pi_repeats, 1, 1, 100000, "1",
+        "theta: path-integration test repeats (remap: 50)"),
+    INT("theta.seeds", theta.seeds, 5, 1, 1000, "1",
+        "theta: seeds run by the theta experiments (run.seed, run.seed + 1, ...)"),
+    REAL("theta.remap_infer_min", theta.remap_infer_min, 10, 0.01, 1e5, "min",
+         "theta-remap: inference-mode run without learning after the remap, to refit the "
+         "decoder"),
+    REAL("theta.remap_speed_mean", theta.remap_speed_mean, 0.2, -100, 100, "m/s",
+         "theta-remap: agent mean velocity while retraining after the remap"),
 };
 
 const sm_param_def *sm_param_table(size_t *count)
@@ -662,6 +725,26 @@ sm_status sm_config_validate(const sm_config *cfg, sm_error *err)
         return sm_error_set(err, SM_EINVAL,
                             "config: powerlaw sleep needs weights bounded away from 0 "
                             "(stdp.exc_min > 0 and stdp.inh_max < 0)");
+    /* theta-gated Helmholtz machine: Euler steps of the low-pass filters stay stable and a
+     * theta cycle has both halves */
+    const double tdt = cfg->theta.dt;
+    if (tdt * cfg->theta.freq > 0.5)
+        return sm_error_set(err, SM_EINVAL,
+                            "config: theta.dt (%g s) x theta.freq (%g Hz) exceeds 0.5: a theta "
+                            "cycle needs at least 2 steps",
+                            tdt, cfg->theta.freq);
+    const struct {
+        const char *name;
+        double tau;
+    } taus[] = {{"theta.tau_pi", cfg->theta.tau_pi},
+                {"theta.noise_tau", cfg->theta.noise_tau},
+                {"theta.loss_tau", cfg->theta.loss_tau},
+                {"theta.speed_tau", cfg->theta.speed_tau}};
+    for (size_t i = 0; i < sizeof taus / sizeof taus[0]; i++)
+        if (taus[i].tau < tdt)
+            return sm_error_set(err, SM_EINVAL,
+                                "config: %s (%g s) is below theta.dt (%g s): Euler update unstable",
+                                taus[i].name, taus[i].tau, tdt);
     return SM_OK;
 }
 
@@ -699,4 +782,11 @@ void sm_config_print_table(FILE *out)
         }
         fprintf(out, "%-26s %-14s %-8s %-26s %s\n", d->name, value, d->unit, range, d->help);
     }
+}
+
+sm_status sm_config_bad_choice(const char *name, int value, sm_error *err)
+{
+    const sm_param_def *d = sm_param_find(name);
+    return sm_error_set(err, SM_EINVAL, "'%s': %d is not one of %s", name, value,
+                        d && d->choices ? d->choices : "its choices");
 }

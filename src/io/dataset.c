@@ -748,31 +748,43 @@ done:
 
 /* ------------------------------------------------------------------ split */
 
-sm_status sm_dataset_split(const sm_dataset *ds, int n_train, int n_val, int n_test, uint64_t seed,
-                           sm_dataset **train, sm_dataset **val, sm_dataset **test, sm_error *err)
+/* The parts of a split for a message: "train 10 + validation 2 + test 4", or for a
+ * draw (`draw` = the name of its one part) "test 10". */
+static void parts_text(char *buf, size_t size, const char *draw, const int want[3])
+{
+    if (draw)
+        snprintf(buf, size, "%s %d", draw, want[0]);
+    else
+        snprintf(buf, size, "train %d + validation %d + test %d", want[0], want[1], want[2]);
+}
+
+/* sm_dataset_split; `draw` non-NULL: a draw of want[0] images named `draw` in messages
+ * (the other parts are 0). */
+static sm_status split(const sm_dataset *ds, const int want[3], uint64_t seed, sm_dataset **outs[3],
+                       const char *draw, sm_error *err)
 {
     SM_ERROR_LOCAL(err);
     sm_error local;
     if (!err) err = &local; /* the code of a nested failure is read back from err */
-    sm_dataset **outs[3] = {train, val, test};
-    const int want[3] = {n_train, n_val, n_test};
     static const char *const part_name[3] = {"train", "validation", "test"};
     for (int p = 0; p < 3; p++)
         if (outs[p]) *outs[p] = NULL;
     for (int p = 0; p < 3; p++) {
         if (want[p] < 0)
             return sm_error_set(err, SM_EINVAL, "%s: %s size %d is negative", ds->source,
-                                part_name[p], want[p]);
+                                p == 0 && draw ? draw : part_name[p], want[p]);
         if (want[p] > 0 && !outs[p])
             return sm_error_set(err, SM_EINVAL, "%s: %s size %d but no output for it", ds->source,
-                                part_name[p], want[p]);
+                                p == 0 && draw ? draw : part_name[p], want[p]);
     }
-    long long total = (long long)n_train + n_val + n_test;
-    if (total > ds->n)
+    long long total = (long long)want[0] + want[1] + want[2];
+    char parts[160];
+    if (total > ds->n) {
+        parts_text(parts, sizeof parts, draw, want);
         return sm_error_set(err, SM_EINVAL,
-                            "%s: the split needs %lld images (train %d + validation %d + test "
-                            "%d) but the dataset has only %d",
-                            ds->source, total, n_train, n_val, n_test, ds->n);
+                            "%s: the %s needs %lld images (%s) but the dataset has only %d",
+                            ds->source, draw ? "draw" : "split", total, parts, ds->n);
+    }
 
     const int nc = ds->n_classes;
     sm_status rc = SM_OK;
@@ -810,16 +822,30 @@ sm_status sm_dataset_split(const sm_dataset *ds, int n_train, int n_val, int n_t
             share[p * nc + present[(off + j) % k]]++;
         off = (off + rem) % k;
     }
+    /* The limiting class: of those short of images, the one with the fewest images per
+     * image its share needs (the first of equals); the message counts the others. */
+    int worst = -1, worst_need = 0, short_classes = 0;
     for (int c = 0; c < nc; c++) {
         int need = share[c] + share[nc + c] + share[2 * nc + c];
-        if (need > counts[c]) {
-            rc = sm_error_set(err, SM_EINVAL,
-                              "%s: class %d has %d images, the balanced split needs %d (train "
-                              "%d + validation %d + test %d)",
-                              ds->source, c, counts[c], need, share[c], share[nc + c],
-                              share[2 * nc + c]);
-            goto done;
+        if (need <= counts[c]) continue;
+        short_classes++;
+        if (worst < 0 || (long long)counts[c] * worst_need < (long long)counts[worst] * need) {
+            worst = c;
+            worst_need = need;
         }
+    }
+    if (worst >= 0) {
+        const int c = worst;
+        const int cw[3] = {share[c], share[nc + c], share[2 * nc + c]};
+        parts_text(parts, sizeof parts, draw, cw);
+        char others[64] = "";
+        if (short_classes > 1)
+            snprintf(others, sizeof others, "; %d other class%s short too", short_classes - 1,
+                     short_classes > 2 ? "es are" : " is");
+        rc = sm_error_set(err, SM_EINVAL,
+                          "%s: class %d has %d images, the balanced %s needs %d (%s)%s", ds->source,
+                          c, counts[c], draw ? "draw" : "split", worst_need, parts, others);
+        goto done;
     }
 
     /* Indices grouped by class (stable), each class shuffled once, then dealt. */
@@ -878,6 +904,22 @@ done:
     free(byclass);
     free(pick);
     return rc;
+}
+
+sm_status sm_dataset_split(const sm_dataset *ds, int n_train, int n_val, int n_test, uint64_t seed,
+                           sm_dataset **train, sm_dataset **val, sm_dataset **test, sm_error *err)
+{
+    sm_dataset **outs[3] = {train, val, test};
+    const int want[3] = {n_train, n_val, n_test};
+    return split(ds, want, seed, outs, NULL, err);
+}
+
+sm_status sm_dataset_draw(const sm_dataset *ds, int n, uint64_t seed, const char *name,
+                          sm_dataset **out, sm_error *err)
+{
+    sm_dataset **outs[3] = {out, NULL, NULL};
+    const int want[3] = {n, 0, 0};
+    return split(ds, want, seed, outs, name ? name : "draw", err);
 }
 
 /* ------------------------------------------------------------------ by name */

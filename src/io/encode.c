@@ -99,6 +99,19 @@ sm_status sm_encoder_set_probabilities(sm_encoder *enc, const double *p, sm_erro
     return SM_OK;
 }
 
+sm_encoder_drive sm_encoder_image_drive(const sm_encoder *enc, const float *x)
+{
+    const double scale = enc->kind == SM_ENC_RATE ? enc->r_max * enc->dt / 1000.0 : enc->gain;
+    sm_encoder_drive d = {0, 0, 0};
+    for (int i = 0; i < enc->n; i++) {
+        const double p = x[i] >= 0 && isfinite(x[i]) ? (double)x[i] * scale : 0.0;
+        d.asked += p;
+        d.given += p > 1 ? 1 : p;
+        d.clipped += p > 1;
+    }
+    return d;
+}
+
 double sm_encoder_probability(const sm_encoder *enc, int i)
 {
     return enc->all[i] ? 1.0 : enc->threshold[i] / 4294967296.0;

@@ -4,6 +4,7 @@
 #pragma GCC optimize("no-math-errno")
 #endif
 #include "somnus/models/sim.h"
+#include "somnus/network/net_guard.h"
 
 #include <math.h>
 #include <omp.h>
@@ -517,18 +518,38 @@ static int lazy_sleep_ok(const sm_sim *sim)
     return sm_sleep_lazy_ok(sim->sleep) && (!sim->rule || sim->rule->ops->spiker_local);
 }
 
+/* SM_OK if both block sums are finite. Otherwise a weight is NaN or infinite: the
+ * episode stops with the numerical guard's message naming it (sm_net_check_weights, as
+ * sm_sim_check_finite words it), or, if every weight is finite (a sum that overflowed),
+ * a message naming the block. */
+static sm_status sleep_sums_finite(const sm_sim *sim, const double sums[2], sm_error *err)
+{
+    if (isfinite(sums[0]) && isfinite(sums[1])) return SM_OK;
+    if (sm_sleep_lazy_active(sim->sleep)) sm_sleep_lazy_sync(sim->sleep, sim->net);
+    sm_status st = sm_net_check_weights(sim->net, &sim->cfg, sim->count.steps, err);
+    if (st != SM_OK) return st;
+    const int b = isfinite(sums[0]) ? 1 : 0;
+    return sm_error_set(err, SM_ENUMERIC,
+                        "step %llu: sleep: the sum of |w| over the %s block is %g (baseline %g)",
+                        (unsigned long long)sim->count.steps, b ? "inhibitory" : "excitatory",
+                        sums[b], sim->sleep->w0_block[b]);
+}
+
 static sm_status sleep_powerlaw(sm_sim *sim, int64_t max_steps, int64_t *slept, sm_error *err)
 {
     double sums[2], lazy_sums[2];
     sm_sleep_block_sums(sim->sleep, sim->net, sums);
     int64_t k = 0;
-    sm_status st = SM_OK;
+    /* A NaN must stop the run, not read as "not yet at the baseline" (nor as "at it"). */
+    sm_status st = max_steps > 0 ? sleep_sums_finite(sim, sums, err) : SM_OK;
+    if (st != SM_OK) return st;
     /* The stop test comes first, so an episode that starts at the baseline is empty. */
     const int lazy = max_steps > 0 && !sm_sleep_converged(sim->sleep, sums) && lazy_sleep_ok(sim);
     if (lazy) st = sm_sleep_lazy_begin(sim->sleep, sim->net, lazy_sums, err);
     while (st == SM_OK && k < max_steps && !sm_sleep_converged(sim->sleep, sums)) {
         st = step(sim, SM_PHASE_SLEEP, lazy ? DECAY_LAZY : SM_SLEEP_POWERLAW, sums, err);
         k++;
+        if (st == SM_OK) st = sleep_sums_finite(sim, sums, err);
     }
     if (lazy) sm_sleep_lazy_end(sim->sleep, sim->net);
     if (st != SM_OK) return st;

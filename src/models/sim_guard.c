@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "somnus/network/net.h"
+#include "somnus/network/net_guard.h"
 
 static const char *describe(float x)
 {
@@ -31,19 +32,6 @@ static sm_status neuron_error(const sm_sim *sim, int i, const char *what, float 
         sim->cfg.noise.sigma);
 }
 
-static int pre_of(const sm_net *net, int64_t s)
-{
-    int lo = 0, hi = net->n_total; /* row is ascending: find g with row[g] <= s < row[g+1] */
-    while (hi - lo > 1) {
-        int mid = (lo + hi) / 2;
-        if (net->row[mid] <= s)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 sm_status sm_sim_check_finite(const sm_sim *sim, sm_error *err)
 {
     const sm_net *net = sim->net;
@@ -60,18 +48,5 @@ sm_status sm_sim_check_finite(const sm_sim *sim, sm_error *err)
         int i = first_bad(state[k].x, n);
         if (i >= 0) return neuron_error(sim, i, state[k].what, state[k].x[i], err);
     }
-    for (int64_t s = 0; s < net->n_syn; s++) {
-        if (isfinite(net->w[s])) continue;
-        const int exc = s < net->exc_end;
-        const sm_config *c = &sim->cfg;
-        return sm_error_set(err, SM_ENUMERIC,
-                            "step %llu: %s synapse %d -> %d: weight is %s (stdp.eta_%s %g, bounds "
-                            "[%g, %g])",
-                            (unsigned long long)sim->count.steps, sm_pathway_name(net->pathway[s]),
-                            pre_of(net, s), net->n_in + net->post[s], describe(net->w[s]),
-                            exc ? "e" : "i", exc ? c->stdp.eta_e : c->stdp.eta_i,
-                            exc ? c->stdp.exc_min : c->stdp.inh_min,
-                            exc ? c->stdp.exc_max : c->stdp.inh_max);
-    }
-    return SM_OK;
+    return sm_net_check_weights(net, &sim->cfg, sim->count.steps, err);
 }

@@ -1,7 +1,6 @@
 /* The table of synaptic rules by name (stdp.rule) and creation from the config. Adding
  * a rule: its own file with its create function, one row here, its name in the
  * stdp.rule choices of the parameter table (docs/architecture.md). */
-#include <stdio.h>
 #include <string.h>
 
 #include "somnus/plasticity/stdp.h"
@@ -35,15 +34,9 @@ const sm_rule_def *sm_rule_def_at(size_t i)
 
 const sm_rule_def *sm_rule_def_find(int id, sm_error *err)
 {
-    char names[256] = "";
-    size_t len = 0;
-    for (size_t i = 0; i < N_RULES; i++) {
+    for (size_t i = 0; i < N_RULES; i++)
         if (RULES[i].id == id) return &RULES[i];
-        if (len < sizeof names)
-            len += (size_t)snprintf(names + len, sizeof names - len, "%s%s", i ? "|" : "",
-                                    RULES[i].name);
-    }
-    sm_error_set(err, SM_EINVAL, "'stdp.rule': %d is not one of %s", id, names);
+    sm_config_bad_choice("stdp.rule", id, err);
     return NULL;
 }
 

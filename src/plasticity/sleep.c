@@ -77,7 +77,8 @@ int sm_sleep_converged(const sm_sleep *s, const double sums[2])
 {
     for (int b = 0; b < 2; b++) {
         double excess = sums[b] - s->w0_block[b], band = s->tolerance * s->w0_block[b];
-        if (s->stop == SM_STOP_NOT_ABOVE ? excess > band : fabs(excess) > band) return 0;
+        /* written so that a NaN sum is not converged (sm_sim_sleep stops on it) */
+        if (s->stop == SM_STOP_NOT_ABOVE ? !(excess <= band) : !(fabs(excess) <= band)) return 0;
     }
     return 1;
 }
@@ -272,12 +273,13 @@ static int block_of_syn(const sm_net *net, int64_t k)
     return k >= net->exc_end;
 }
 
-/* v^m e for m < SM_SLEEP_TERMS, e = exp(c0 v), added to mom; a weight of 0 (v = -inf)
- * contributes nothing. */
+/* v^m |e| for m < SM_SLEEP_TERMS, |e| = exp(c0 v), added to mom; a weight of 0 (v = -inf)
+ * contributes nothing. A weight that is not finite (v NaN or +inf) makes the moments, and
+ * so the block's sum, non-finite: the episode's stop test sees it instead of skipping it. */
 static void moments_add(double mom[SM_SLEEP_TERMS], double v, double e)
 {
-    if (!isfinite(v)) return;
-    double t = e;
+    if (v == -INFINITY) return;
+    double t = fabs(e);
     for (int m = 0; m < SM_SLEEP_TERMS; m++) {
         mom[m] += t;
         t *= v;
@@ -313,9 +315,10 @@ static void block_moments(const double *restrict v, const double *restrict e, in
     double m0 = 0, m1 = 0, m2 = 0, m3 = 0, m4 = 0, m5 = 0, m6 = 0, m7 = 0, m8 = 0, m9 = 0, vm = 0;
 #pragma omp simd reduction(+ : m0, m1, m2, m3, m4, m5, m6, m7, m8, m9) reduction(max : vm)
     for (int64_t k = lo; k < hi; k++) {
-        const int fin = isfinite(v[k]); /* a weight of 0 (v = -inf) contributes nothing */
-        const double x = fin ? v[k] : 0.0;
-        double t = fin ? e[k] : 0.0;
+        /* a weight of 0 (v = -inf) contributes nothing; NaN or +inf poisons the sums */
+        const int in = v[k] != -INFINITY;
+        const double x = in ? v[k] : 0.0;
+        double t = in ? fabs(e[k]) : 0.0;
         m0 += t;
         t *= x;
         m1 += t;
@@ -361,6 +364,14 @@ static void sum_moments(sm_sleep *s, const sm_net *net)
     }
 }
 
+/* exp(c v) with the sign of synapse k's weight, which its kept e carries (see
+ * sm_sleep_lazy_begin). */
+static inline double signed_exp(double e_kept, double cv)
+{
+    const double m = exp(cv);
+    return e_kept < 0 ? -m : m;
+}
+
 /* Moves the centre c0 to the current c (an O(n_syn) pass): exp(c0 v) follows from the
  * kept one times exp((c - c0) v), by the polynomial (vectorized; lanes outside its
  * interval, a step's growth past 1/8 or a weight of 0, through the library). */
@@ -380,7 +391,7 @@ static void recentre(sm_sleep *s, const sm_net *net)
         e[k] *= exp_small(near ? x : 0.0);
     }
     for (int64_t k = 0; far && k < n; k++)
-        if (!(fabs(delta * v[k]) <= LAZY_X_MAX)) e[k] = exp(s->lz_c0 * v[k]);
+        if (!(fabs(delta * v[k]) <= LAZY_X_MAX)) e[k] = signed_exp(e[k], s->lz_c0 * v[k]);
     sum_moments(s, net);
 }
 
@@ -392,7 +403,7 @@ static inline float lazy_weight(const sm_sleep *s, const sm_net *net, int64_t k)
     const double t = s->target[block_of_syn(net, k)], v = s->lz_v[k];
     const double x = (s->lz_c - s->lz_c0) * v;
     if (fabs(x) <= LAZY_X_MAX) return (float)(t * (s->lz_e[k] * exp_small(x)));
-    return (float)(t * exp(s->lz_c * v));
+    return (float)(t * signed_exp(s->lz_e[k], s->lz_c * v));
 }
 
 /* 1/k: the Taylor coefficients by multiplication (a division is a long latency). */
@@ -420,11 +431,23 @@ sm_status sm_sleep_lazy_begin(sm_sleep *s, const sm_net *net, double sums[2], sm
     if (!s->lz_e) s->lz_e = calloc(n, sizeof *s->lz_e);
     if (!s->lz_v || !s->lz_e) return sm_error_set(err, SM_ENOMEM, "sleep: out of memory");
     s->lz_c = s->lz_c0 = 1.0;
+    /* A plastic weight w is kept as v = ln(|w| / |w_t|) and e = sign(w / w_t) exp(c0 v),
+     * so that w = w_t e exp((c - c0) v) and |w| = |w_t| |e| exp((c - c0) v). A weight of
+     * the wrong sign for its block (an excitatory synapse holding a negative weight, an
+     * inhibitory one a positive weight) keeps its sign and has its magnitude contracted
+     * toward |w_t|, as the eager step (sm_sleep_powerlaw_step) does: the spec's map
+     * (sleep-stdp.md 5a) is "|w| <- w_t (|w| / w_t)^lambda, keeping its sign", a map of
+     * the magnitude only, and the block sums it stops on are sums of |w|. Taking the log
+     * of the signed ratio instead (as this did before) gave NaN for such a weight. */
     for (int64_t k = 0; k < net->n_syn; k++) {
-        s->lz_v[k] = s->plastic[net->pathway[k]]
-                         ? log((double)net->w[k] / (double)s->target[block_of_syn(net, k)])
-                         : 0.0;
-        s->lz_e[k] = exp(s->lz_v[k]);
+        if (!s->plastic[net->pathway[k]]) {
+            s->lz_v[k] = 0.0;
+            s->lz_e[k] = 1.0;
+            continue;
+        }
+        const double r = (double)net->w[k] / (double)s->target[block_of_syn(net, k)];
+        s->lz_v[k] = log(fabs(r));
+        s->lz_e[k] = r < 0 ? -exp(s->lz_v[k]) : exp(s->lz_v[k]);
     }
     sum_moments(s, net);
     lazy_sums(s, sums);
@@ -511,12 +534,13 @@ static void store_values(const sm_sleep *s, const sm_net *net, const int64_t *re
     int far = 0;
     for (int i = 0; i < STORE_CHUNK; i++) {
         r[i] = i < n ? (double)w[syn[i]] / (syn[i] >= exc_end ? t1 : t0) : 1.0;
-        const int normal = r[i] >= DBL_MIN && r[i] <= DBL_MAX;
+        const double a = fabs(r[i]); /* a weight of the wrong sign: see sm_sleep_lazy_begin */
+        const int normal = a >= DBL_MIN && a <= DBL_MAX;
         far |= !normal;
-        x[i] = normal ? r[i] : 1.0;
+        x[i] = normal ? a : 1.0;
     }
-    /* The loops below have the shape of the noise's (fixed length, doubles only), which
-     * GCC vectorizes. */
+    /* e = r exp(-x) keeps the sign of r. The loops below have the shape of the noise's (fixed
+     * length, doubles only), which GCC vectorizes. */
 #pragma omp simd
     for (int i = 0; i < STORE_CHUNK; i++)
         v[i] = gauss_log(x[i]) / c;
@@ -529,8 +553,8 @@ static void store_values(const sm_sleep *s, const sm_net *net, const int64_t *re
     for (int i = 0; i < n; i++)
         far |= !(fabs(x[i]) <= LAZY_X_MAX);
     for (int i = 0; far && i < n; i++) {
-        if (!(r[i] >= DBL_MIN && r[i] <= DBL_MAX)) v[i] = log(r[i]) / c;
-        if (!(fabs(d * v[i]) <= LAZY_X_MAX)) e[i] = exp(s->lz_c0 * v[i]);
+        if (!(fabs(r[i]) >= DBL_MIN && fabs(r[i]) <= DBL_MAX)) v[i] = log(fabs(r[i])) / c;
+        if (!(fabs(d * v[i]) <= LAZY_X_MAX)) e[i] = signed_exp(r[i], s->lz_c0 * v[i]);
     }
 }
 
@@ -539,8 +563,9 @@ static void store_one(sm_sleep *s, const sm_net *net, int64_t k, double v, doubl
 {
     const int b = block_of_syn(net, k);
     const double v_old = s->lz_v[k];
-    double t_old = -s->lz_e[k], t_new = e;
-    const int old_in = isfinite(v_old), new_in = isfinite(v);
+    double t_old = -fabs(s->lz_e[k]), t_new = fabs(e);
+    /* as moments_add: only a weight of 0 stays out */
+    const int old_in = v_old != -INFINITY, new_in = v != -INFINITY;
     for (int m = 0; m < SM_SLEEP_TERMS; m++) {
         if (old_in) s->lz_mom[b][m] += t_old;
         if (new_in) s->lz_mom[b][m] += t_new;

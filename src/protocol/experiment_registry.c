@@ -6,6 +6,11 @@
 
 static const sm_experiment_def *const EXPERIMENTS[] = {
     &sm_exp_sleep_stdp_table,
+    &sm_exp_sleep_stdp_compare,
+    &sm_exp_theta_latents,
+    &sm_exp_theta_pathint,
+    &sm_exp_theta_remap,
+    &sm_exp_theta_blocks,
 };
 
 #define N_EXPERIMENTS (sizeof EXPERIMENTS / sizeof EXPERIMENTS[0])

@@ -1,8 +1,6 @@
 /* The table of training protocols (protocols.h), and the paper's protocol itself. */
 #include "protocol/protocols.h"
 
-#include <stdio.h>
-
 #include "protocol/train_models.h"
 
 /* iid: the model's own training loop on one stationary stream of training images
@@ -30,14 +28,8 @@ const sm_protocol *sm_protocol_table(size_t *count)
 
 const sm_protocol *sm_protocol_find(int id, sm_error *err)
 {
-    char names[256] = "";
-    size_t len = 0;
-    for (size_t i = 0; i < N_PROTOCOLS; i++) {
+    for (size_t i = 0; i < N_PROTOCOLS; i++)
         if (PROTOCOLS[i].id == id) return &PROTOCOLS[i];
-        if (len < sizeof names)
-            len += (size_t)snprintf(names + len, sizeof names - len, "%s%s", i ? "|" : "",
-                                    PROTOCOLS[i].name);
-    }
-    sm_error_set(err, SM_EINVAL, "'protocol.kind': %d is not one of %s", id, names);
+    sm_config_bad_choice("protocol.kind", id, err);
     return NULL;
 }

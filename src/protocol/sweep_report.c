@@ -330,9 +330,13 @@ static void mean_sd(const double *v, int n, double *mean, double *sd, int *n_fin
     if (n_finite) *n_finite = m;
 }
 
-static void group_stat(json_t *cells, const group *g, const char *key, double *mean, double *sd)
+/* Mean and sd of `key` over the group's cells with a finite value; *n_finite of them
+ * (NULL: not wanted). */
+static void group_stat(json_t *cells, const group *g, const char *key, double *mean, double *sd,
+                       int *n_finite)
 {
     double *v = malloc((size_t)(g->n > 0 ? g->n : 1) * sizeof *v);
+    if (n_finite) *n_finite = 0;
     if (!v) {
         *mean = *sd = NAN;
         return;
@@ -342,7 +346,7 @@ static void group_stat(json_t *cells, const group *g, const char *key, double *m
         v[k] = !strcmp(key, "wall_s") ? num(json_object_get(json_object_get(doc, "timing"), key))
                                       : final_num(doc, key);
     }
-    mean_sd(v, g->n, mean, sd, NULL);
+    mean_sd(v, g->n, mean, sd, n_finite);
     free(v);
 }
 
@@ -405,12 +409,17 @@ static sm_status write_summary(const char *dir, json_t *cells, json_t *axes,
             fputc(',', f);
             fprintf(m, "| %s ", param_of(doc, name));
         }
+        /* n: the runs with a finite test accuracy (those its mean and sd are over; a
+         * failed or undefined score is null in the cell). A statistic over fewer runs
+         * says so in summary.md. */
+        double mean, sd;
+        int n_acc, n_stat;
+        group_stat(cells, &gs.g[k], SUMMARY_STATS[0], &mean, &sd, &n_acc);
         csv_text(f, model_of(doc));
-        fprintf(f, ",%d", gs.g[k].n);
-        fprintf(m, "| %s | %d ", model_of(doc), gs.g[k].n);
+        fprintf(f, ",%d", n_acc);
+        fprintf(m, "| %s | %d ", model_of(doc), n_acc);
         for (int s = 0; s < N_SUMMARY_STATS; s++) {
-            double mean, sd;
-            group_stat(cells, &gs.g[k], SUMMARY_STATS[s], &mean, &sd);
+            group_stat(cells, &gs.g[k], SUMMARY_STATS[s], &mean, &sd, &n_stat);
             fputc(',', f);
             csv_num(f, mean);
             fputc(',', f);
@@ -421,9 +430,10 @@ static sm_status write_summary(const char *dir, json_t *cells, json_t *axes,
                 fprintf(m, "| %.3f \u00b1 %.3f ", mean, sd);
             else
                 fprintf(m, "| %.3f ", mean);
+            if (isfinite(mean) && n_stat != n_acc) fprintf(m, "(n %d) ", n_stat);
         }
         double wm, wsd;
-        group_stat(cells, &gs.g[k], "wall_s", &wm, &wsd);
+        group_stat(cells, &gs.g[k], "wall_s", &wm, &wsd, NULL);
         fputc(',', f);
         csv_num(f, wm);
         fputc('\n', f);
@@ -553,7 +563,7 @@ static int make_rate_set(json_t *cells, const group *sg, const char *rate_param,
             r->cells[b - 1] = gt;
         }
     for (int j = 0; j < r->n; j++)
-        group_stat(cells, &r->cells[j], "test_accuracy", &r->mean_acc[j], &r->sd_acc[j]);
+        group_stat(cells, &r->cells[j], "test_accuracy", &r->mean_acc[j], &r->sd_acc[j], NULL);
     return 0;
 }
 

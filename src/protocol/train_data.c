@@ -129,8 +129,8 @@ static sm_status split_data(const sm_config *cfg, const sm_dataset *pool,
         /* A different seed for the test draw: the pool's split and the test set's
          * selection are independent choices. */
         if (st == SM_OK)
-            st = sm_dataset_split(official, cfg->data.n_test, 0, 0, seed ^ UINT64_C(0x7e57),
-                                  &out->test, NULL, NULL, err);
+            st = sm_dataset_draw(official, cfg->data.n_test, seed ^ UINT64_C(0x7e57), "test",
+                                 &out->test, err);
         out->test_official = 1;
         return st;
     }

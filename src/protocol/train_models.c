@@ -19,13 +19,8 @@ const sm_train_model *sm_train_model_table(size_t *count)
 
 const sm_train_model *sm_train_model_find(int id, sm_error *err)
 {
-    char names[256] = "";
-    size_t len = 0;
-    for (size_t i = 0; i < sizeof MODELS / sizeof MODELS[0]; i++) {
+    for (size_t i = 0; i < sizeof MODELS / sizeof MODELS[0]; i++)
         if (MODELS[i].id == id) return &MODELS[i];
-        len += (size_t)snprintf(names + len, len < sizeof names ? sizeof names - len : 0, "%s%s",
-                                i ? "|" : "", MODELS[i].name);
-    }
-    sm_error_set(err, SM_EINVAL, "'train.model': %d is not one of %s", id, names);
+    sm_config_bad_choice("train.model", id, err);
     return NULL;
 }

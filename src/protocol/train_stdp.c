@@ -324,6 +324,30 @@ done:
     return st;
 }
 
+/* The encoder's drive over the training images (each once, as training presents them):
+ * mean drive asked and given (expected input spikes per step), the smallest given, and
+ * the fraction of images with a clipped pixel. A sum-normalized image whose pixels would
+ * need a probability above 1 is clipped and loses drive (docs/formats.md). */
+static void add_encoder_drive(const trainer *t, json_t *final)
+{
+    const sm_dataset *tr = t->data->train;
+    double asked = 0, given = 0, given_min = INFINITY;
+    int clipped = 0;
+    for (int i = 0; i < tr->n; i++) {
+        const sm_encoder_drive d = sm_encoder_image_drive(t->enc, sm_dataset_image(tr, i));
+        asked += d.asked;
+        given += d.given;
+        given_min = d.given < given_min ? d.given : given_min;
+        clipped += d.clipped > 0;
+    }
+    const double n = tr->n;
+    json_object_set_new(final, "encoder_drive_asked", sm_train_real(n > 0 ? asked / n : NAN));
+    json_object_set_new(final, "encoder_drive_given", sm_train_real(n > 0 ? given / n : NAN));
+    json_object_set_new(final, "encoder_drive_given_min", sm_train_real(n > 0 ? given_min : NAN));
+    json_object_set_new(final, "encoder_clipped_fraction",
+                        sm_train_real(n > 0 ? clipped / n : NAN));
+}
+
 static json_t *final_json(trainer *t, const final_result *f)
 {
     sm_weight_stats w[SM_N_PATHS];
@@ -331,7 +355,18 @@ static json_t *final_json(trainer *t, const final_result *f)
     double sums[2];
     sm_sleep_block_sums(t->sim->sleep, t->sim->net, sums);
     const double *w0 = t->sim->sleep->w0_block;
-    return json_pack(
+    json_t *warning = json_null();
+    if (f->res.underdetermined) {
+        char msg[320];
+        snprintf(msg, sizeof msg,
+                 "published_qda: the smallest class has %d fit rows for %d PCA components, so "
+                 "its covariance spans only its own rows and QDA scores near chance; fit on "
+                 "more images (readout.fit_images) or use readout.method=pca_logreg "
+                 "(docs/readout.md)",
+                 f->res.min_class_rows, f->res.n_components);
+        warning = json_string(msg);
+    }
+    json_t *final = json_pack(
         "{s:f, s:i, s:i, s:o, s:o, s:o, s:f, s:i, s:b, s:s, s:o, s:o, s:o, s:o, s:o}",
         "test_accuracy", f->res.accuracy, "n_correct", f->res.n_correct, "n_test", f->res.n_test,
         "test_phi", sm_train_real(f->phi), "test_f_ratio", sm_train_real(f->scatter.f_ratio),
@@ -343,6 +378,13 @@ static json_t *final_json(trainer *t, const final_result *f)
         sm_train_real(t->plastic_initial > 0 ? plastic_sum(t->cfg, w) / t->plastic_initial : NAN),
         "exc_over_w0", sm_train_real(w0[0] > 0 ? sums[0] / w0[0] : NAN), "inh_over_w0",
         sm_train_real(w0[1] > 0 ? sums[1] / w0[1] : NAN));
+    if (final) {
+        add_encoder_drive(t, final);
+        json_object_set_new(final, "min_class_fit_rows", json_integer(f->res.min_class_rows));
+        json_object_set_new(final, "readout_warning", warning);
+    } else
+        json_decref(warning);
+    return final;
 }
 
 static sm_status check_sizes(const sm_config *cfg, const sm_train_data *data, sm_error *err)
@@ -356,7 +398,6 @@ static sm_status check_sizes(const sm_config *cfg, const sm_train_data *data, sm
     return SM_OK;
 }
 
-/* Writes the state after `batches` batches (between batches: no episode is running). */
 /* Writes the state after `batches` batches (between batches: no episode is running). */
 static sm_status save_checkpoint(trainer *t, json_t *tab, int batches, double wall, sm_error *err)
 {

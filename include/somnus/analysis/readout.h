@@ -87,6 +87,12 @@ typedef struct sm_readout_result {
     double explained_variance; /* fraction of the fit rows' variance those components
                                   explain, in [0, 1]; 0 when degenerate */
     int degenerate;            /* 1: zero training variance, majority-class guess */
+    int min_class_rows;        /* fit rows of the class with fewest of them */
+    /* 1 for QDA when some class has no more fit rows than PCA components: its covariance
+     * then spans only that class's own rows and the classifier scores near chance (the
+     * published_qda readout on one batch of 300 images; docs/readout.md). A warning, not
+     * an error: the score is still returned. */
+    int underdetermined;
 } sm_readout_result;
 
 /* Fits the readout selected by `p` (NULL = defaults of SM_READOUT_PCA_LOGREG) on

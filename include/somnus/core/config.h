@@ -52,6 +52,7 @@ enum sm_sgsnn_sleep_kind {
     SM_SG_SLEEP_EPOCH = 2,
     SM_SG_SLEEP_TRIGGERED = 3
 };
+enum sm_theta_task { SM_THETA_TASK_LATENTS = 0, SM_THETA_TASK_PATHINT = 1 };
 /* Longest text parameter (with the NUL). */
 #define SM_CONFIG_STR_MAX 256
 
@@ -138,6 +139,23 @@ typedef struct sm_config {
         char sleep_rates[SM_CONFIG_STR_MAX]; /* comma-separated sleep.rate values */
         int seeds;                           /* seeds run.seed .. run.seed + seeds - 1 */
     } table;
+    /* theta-gated Helmholtz machine (spec theta-helmholtz.md); times in s */
+    struct {
+        int task; /* enum sm_theta_task */
+        double dt, train_min, freq, duty;
+        int gate;     /* enum sm_theta_gate_kind (models/theta.h) */
+        int schedule; /* enum sm_theta_schedule */
+        double block_s, phase_offset, tau_pi, loss_tau, eta, l2_rec;
+        int n_latent, latent_sampler;
+        double tau_latent;
+        int n_feature;
+        double noise_sd, noise_sd_hidden_apical, noise_tau, w_init_rec;
+        int n_place;
+        double place_width, track_len, speed_mean, speed_sd, speed_tau, cvc_threshold;
+        double pi_spinup_s, pi_test_s;
+        int pi_repeats, seeds;
+        double remap_infer_min, remap_speed_mean;
+    } theta;
 } sm_config;
 
 enum sm_param_type { SM_PT_REAL, SM_PT_INT, SM_PT_INT64, SM_PT_BOOL, SM_PT_ENUM, SM_PT_STRING };
@@ -189,6 +207,11 @@ double sm_config_get(const sm_config *cfg, const sm_param_def *def);
 
 /* Formats a parameter's value as text ("30", "as_published", "true", "mnist") into buf. */
 void sm_config_format(const sm_config *cfg, const sm_param_def *def, char *buf, size_t size);
+
+/* The error of an enum parameter holding a value none of its choices has (a struct
+ * filled in C, not through sm_config_set): "'stdp.rule': 9 is not one of
+ * none|pair|trace", SM_EINVAL. For the modules that own a table of choices. */
+sm_status sm_config_bad_choice(const char *name, int value, sm_error *err);
 
 /* Writes the table as aligned text (name, default, unit, range, description). */
 void sm_config_print_table(FILE *out);

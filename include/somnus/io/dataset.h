@@ -197,11 +197,22 @@ sm_dataset *sm_dataset_subset(const sm_dataset *ds, const int *indices, int n, s
  * interleaved).
  *
  * If a class has fewer images than its share, nothing is returned and the error
- * (SM_EINVAL) names the class, how many images it has and how many the split needs.
+ * (SM_EINVAL) names the class, how many images it has and how many the split needs; of
+ * several such classes, the limiting one (the fewest images per image needed), and how
+ * many others are short.
  * An output pointer may be NULL only when its count is 0; a part of count 0 is an
  * empty dataset (n = 0). On error all outputs are set to NULL. Caller owns outputs. */
 sm_status sm_dataset_split(const sm_dataset *ds, int n_train, int n_val, int n_test, uint64_t seed,
                            sm_dataset **train, sm_dataset **val, sm_dataset **test, sm_error *err);
+
+/* One balanced subset of `n` images: exactly the train part of
+ * sm_dataset_split(ds, n, 0, 0, seed, out, NULL, NULL, err) (the same images in the same
+ * order), with errors that call it `name` (e.g. "test"; NULL: "draw") instead of "train":
+ * "DS: class 3 has 2 images, the balanced draw needs 5 (test 5)". When several classes are
+ * short, the error names the limiting one (fewest images per image needed; so does
+ * sm_dataset_split). Caller owns *out. */
+sm_status sm_dataset_draw(const sm_dataset *ds, int n, uint64_t seed, const char *name,
+                          sm_dataset **out, sm_error *err);
 
 /* ------------------------------------------------------------------ by name */
 

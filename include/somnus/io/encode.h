@@ -55,6 +55,19 @@ sm_status sm_encoder_set_probabilities(sm_encoder *enc, const double *p, sm_erro
 /* Probability of neuron i under the current image (as quantized to 2^-32). */
 double sm_encoder_probability(const sm_encoder *enc, int i);
 
+/* The drive of one image: what the encoder is asked for and what it gives. */
+typedef struct sm_encoder_drive {
+    double asked; /* sum over pixels of x_i * scale (expected input spikes per step asked) */
+    double given; /* sum of clip(x_i * scale, 0, 1): what the encoder delivers */
+    int clipped;  /* pixels whose x_i * scale exceeds 1 (their excess is lost) */
+} sm_encoder_drive;
+
+/* The drive of the n-pixel image x (n = enc->n) under enc's encoder (scale = gain, or
+ * r_max dt / 1000 for the rate encoder); values that are not >= 0 count as 0. Reads
+ * only; does not change the current image. A sum-normalized image whose pixels ask for
+ * more than probability 1 loses drive: given < asked. */
+sm_encoder_drive sm_encoder_image_drive(const sm_encoder *enc, const float *x);
+
 /* Writes the stimulus neurons spiking at `step` to out (ascending) and returns how many. */
 int sm_encoder_spikes(const sm_encoder *enc, uint64_t step, int32_t *out);
 

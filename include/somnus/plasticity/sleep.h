@@ -78,7 +78,8 @@ void sm_sleep_record_baseline(sm_sleep *s, const sm_net *net);
 void sm_sleep_block_sums(const sm_sleep *s, const sm_net *net, double sums[2]);
 
 /* 1 if the episode may end: every block has |sum - W0| <= tolerance * W0 (stop = within),
- * or no block has sum > (1 + tolerance) * W0 (stop = not_above). */
+ * or no block has sum > (1 + tolerance) * W0 (stop = not_above). A NaN sum is never
+ * converged; callers treat a non-finite sum as an error (sm_sim_sleep does). */
 int sm_sleep_converged(const sm_sleep *s, const double sums[2]);
 
 /* One power-law step on every plastic weight; writes the new block sums to `sums`.

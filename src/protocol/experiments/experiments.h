@@ -8,4 +8,16 @@
 /* The sleep paper's accuracy table (spec sleep-stdp.md section 9). */
 extern const sm_experiment_def sm_exp_sleep_stdp_table;
 
+/* The like-for-like comparison with the paper (issue 16): rows (a)-(e). */
+extern const sm_experiment_def sm_exp_sleep_stdp_compare;
+
+/* The theta-gated Helmholtz machine (spec theta-helmholtz.md): task A, temporally varying
+ * latents (Figs. 2, S1). */
+extern const sm_experiment_def sm_exp_theta_latents;
+/* Task B: path integration on a ring (Fig. 3) and remapping (Fig. 4). */
+extern const sm_experiment_def sm_exp_theta_pathint;
+extern const sm_experiment_def sm_exp_theta_remap;
+/* Task A: theta-cycle alternation vs the sleep paper's block schedule (somnus's question). */
+extern const sm_experiment_def sm_exp_theta_blocks;
+
 #endif

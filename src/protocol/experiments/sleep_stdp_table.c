@@ -9,18 +9,21 @@
 #include <string.h>
 
 #include "protocol/experiments/experiments.h"
+#include "protocol/experiments/grid_runs.h"
 #include "somnus/analysis/plot.h"
 #include "somnus/core/fileio.h"
 #include "somnus/protocol/sweep.h"
 #include "somnus/protocol/sweep_runner.h"
 
-/* The paper config (configs/paper.cfg) at 100 steps per image, as `make demo` runs it;
- * evaluations during training are off because the table needs only the final score
- * (they run on a snapshot and never change training). */
+/* The paper config (configs/paper.cfg: published sign, the published readout fitted on
+ * all training images) at 100 steps per image, as `make demo` runs it; evaluations during
+ * training are off because the table needs only the final score (they run on a
+ * snapshot and never change training). */
 static const char *const DEFAULTS[] = {"stdp.sign=as_published",
-                                       "readout.method=published_qda",
+                                       "readout.method=pca_logreg",
+                                       "readout.standardize=true",
+                                       "readout.whiten=true",
                                        "readout.features=all",
-                                       "train.eval_readout=pca_logreg",
                                        "input.steps_per_image=100",
                                        "train.eval_every=0",
                                        NULL};
@@ -47,96 +50,7 @@ static double paper_accuracy(const char *dataset, double rate)
     return NAN;
 }
 
-/* One run's scores, by grid cell. */
-typedef struct run_row {
-    double acc, phi, wsum;
-    int done;
-} run_row;
-
-static sm_status build_grid(const sm_config *cfg, sm_grid *g, sm_error *err)
-{
-    SM_ERROR_LOCAL(err);
-    char spec[SM_CONFIG_STR_MAX + 64];
-    sm_grid_init(g);
-    snprintf(spec, sizeof spec, "data.dataset=%s", cfg->table.datasets);
-    sm_status st = sm_grid_add(g, spec, err);
-    snprintf(spec, sizeof spec, "sleep.rate=%s", cfg->table.sleep_rates);
-    if (st == SM_OK) st = sm_grid_add(g, spec, err);
-    snprintf(spec, sizeof spec, "run.seed=%lld:%lld", (long long)cfg->run.seed,
-             (long long)cfg->run.seed + cfg->table.seeds - 1);
-    if (st == SM_OK) st = sm_grid_add(g, spec, err);
-    if (st != SM_OK) {
-        const sm_error inner = *err; /* err->msg cannot be both the output and an argument */
-        return sm_error_set(err, inner.code ? inner.code : st, "sleep-stdp-table: %s", inner.msg);
-    }
-    return SM_OK;
-}
-
-static double final_number(json_t *doc, const char *key)
-{
-    json_t *v = json_object_get(json_object_get(doc, "final"), key);
-    return json_is_number(v) ? json_number_value(v) : NAN;
-}
-
-/* Runs every cell; fills rows[cell]. */
-static sm_status run_cells(const sm_experiment_ctx *ctx, const sm_grid *g, run_row *rows,
-                           sm_error *err)
-{
-    SM_ERROR_LOCAL(err);
-    sm_sweep_runner *r = sm_sweep_runner_create(g, ctx->cfg, err);
-    if (!r) return err->code ? err->code : SM_EINVAL;
-    const int64_t n = sm_sweep_runner_n_cells(r);
-    int64_t *cells = malloc((size_t)n * sizeof *cells);
-    volatile sig_atomic_t stop = 0;
-    sm_status st = cells ? SM_OK : sm_error_set(err, SM_ENOMEM, "out of memory");
-    for (int64_t c = 0; c < n && cells; c++)
-        cells[c] = c;
-    if (st == SM_OK) st = sm_sweep_runner_start(r, cells, n, ctx->jobs, &stop, err);
-    int64_t done = 0;
-    for (int all_done = 0; st == SM_OK && !all_done;) {
-        sm_sweep_cell *c = sm_sweep_runner_next(r, 0.2, &all_done);
-        if (!c) continue;
-        if (c->error) {
-            st = sm_error_set(err, strcmp(c->error, "interrupted") ? SM_EINVAL : SM_ECANCELED,
-                              "sleep-stdp-table: %s", c->error);
-        } else {
-            json_t *doc = json_loadb(c->json, c->json_len, 0, NULL);
-            run_row *row = &rows[c->cell];
-            row->acc = final_number(doc, "test_accuracy");
-            row->phi = final_number(doc, "test_phi");
-            row->wsum = final_number(doc, "plastic_sum_ratio");
-            row->done = 1;
-            json_decref(doc);
-            if (sm_experiment_log(ctx, "[%lld/%lld] %s: test accuracy %.3f", (long long)++done,
-                                  (long long)n, sm_sweep_runner_cell_id(r, c->cell), row->acc))
-                stop = 1;
-        }
-        sm_sweep_cell_free(c);
-    }
-    if (st == SM_OK && stop) st = sm_error_set(err, SM_ECANCELED, "sleep-stdp-table: stopped");
-    free(cells);
-    sm_sweep_runner_destroy(r);
-    return st;
-}
-
-/* Mean and sample sd of the runs of (dataset d, rate k): cells d*K*S + k*S + s. */
-static void cell_stats(const run_row *rows, int64_t first, int seeds, double *mean, double *sd)
-{
-    double s = 0, ss = 0;
-    for (int i = 0; i < seeds; i++)
-        s += rows[first + i].acc;
-    *mean = s / seeds;
-    for (int i = 0; i < seeds; i++)
-        ss += (rows[first + i].acc - *mean) * (rows[first + i].acc - *mean);
-    *sd = seeds > 1 ? sqrt(ss / (seeds - 1)) : 0;
-}
-
-static json_t *real_or_null(double v)
-{
-    return isfinite(v) ? json_real(v) : json_null();
-}
-
-static sm_status write_csvs(const sm_experiment_ctx *ctx, const sm_grid *g, const run_row *rows,
+static sm_status write_csvs(const sm_experiment_ctx *ctx, const sm_grid *g, const sm_exp_run *rows,
                             json_t *cells, sm_error *err)
 {
     char path[4096];
@@ -232,15 +146,15 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
 {
     const sm_config *cfg = ctx->cfg;
     sm_grid g;
-    sm_status st = build_grid(cfg, &g, err);
+    sm_status st = sm_exp_table_grid(cfg, NULL, &g, err);
     if (st != SM_OK) {
         sm_grid_free(&g);
         return st;
     }
     const int64_t n = sm_grid_n_cells(&g);
-    run_row *rows = calloc((size_t)n, sizeof *rows);
+    sm_exp_run *rows = calloc((size_t)n, sizeof *rows);
     if (!rows) st = sm_error_set(err, SM_ENOMEM, "out of memory");
-    if (st == SM_OK) st = run_cells(ctx, &g, rows, err);
+    if (st == SM_OK) st = sm_exp_run_grid(ctx, ctx->cfg, &g, "", rows, err);
     json_t *cells = json_array();
     const int n_d = g.axes[0].n, n_r = g.axes[1].n, seeds = g.axes[2].n;
     for (int d = 0; st == SM_OK && d < n_d; d++)
@@ -250,16 +164,16 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
             const char *dataset = json_string_value(json_object_get(p, "data.dataset"));
             const double rate = atof(json_string_value(json_object_get(p, "sleep.rate")));
             double mean, sd;
-            cell_stats(rows, first, seeds, &mean, &sd);
+            sm_exp_cell_stats(rows, first, seeds, &mean, &sd);
             json_t *accs = json_array();
             for (int i = 0; i < seeds; i++)
-                json_array_append_new(accs, real_or_null(rows[first + i].acc));
+                json_array_append_new(accs, sm_exp_real(rows[first + i].acc));
             json_array_append_new(
                 cells,
                 json_pack("{s:s, s:s, s:f, s:o, s:o, s:i, s:o, s:o}", "dataset", dataset, "model",
-                          "stdp", "sleep_rate", rate, "mean_accuracy", real_or_null(mean),
-                          "sd_accuracy", real_or_null(sd), "n_seeds", seeds, "accuracies", accs,
-                          "paper_accuracy", real_or_null(paper_accuracy(dataset, rate))));
+                          "stdp", "sleep_rate", rate, "mean_accuracy", sm_exp_real(mean),
+                          "sd_accuracy", sm_exp_real(sd), "n_seeds", seeds, "accuracies", accs,
+                          "paper_accuracy", sm_exp_real(paper_accuracy(dataset, rate))));
             json_decref(p);
         }
     if (st == SM_OK) st = write_csvs(ctx, &g, rows, cells, err);

@@ -1,0 +1,95 @@
+/* Shared by the sleep-STDP experiments: a grid of `train` runs (datasets x sleep rates
+ * x seeds) through the sweep runner, reduced to mean +- sd per (dataset, rate). */
+#include "protocol/experiments/grid_runs.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "somnus/protocol/sweep_runner.h"
+
+sm_status sm_exp_table_grid(const sm_config *cfg, const char *rates, sm_grid *g, sm_error *err)
+{
+    SM_ERROR_LOCAL(err);
+    char spec[SM_CONFIG_STR_MAX + 64];
+    sm_grid_init(g);
+    snprintf(spec, sizeof spec, "data.dataset=%s", cfg->table.datasets);
+    sm_status st = sm_grid_add(g, spec, err);
+    snprintf(spec, sizeof spec, "sleep.rate=%s", rates ? rates : cfg->table.sleep_rates);
+    if (st == SM_OK) st = sm_grid_add(g, spec, err);
+    snprintf(spec, sizeof spec, "run.seed=%lld:%lld", (long long)cfg->run.seed,
+             (long long)cfg->run.seed + cfg->table.seeds - 1);
+    if (st == SM_OK) st = sm_grid_add(g, spec, err);
+    if (st != SM_OK) {
+        const sm_error inner = *err; /* err->msg cannot be both the output and an argument */
+        return sm_error_set(err, inner.code ? inner.code : st, "sleep-stdp-table: %s", inner.msg);
+    }
+    return SM_OK;
+}
+
+static double final_number(json_t *doc, const char *key)
+{
+    json_t *v = json_object_get(json_object_get(doc, "final"), key);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* Runs every cell; fills rows[cell]. */
+sm_status sm_exp_run_grid(const sm_experiment_ctx *ctx, const sm_config *base, const sm_grid *g,
+                          const char *label, sm_exp_run *rows, sm_error *err)
+{
+    SM_ERROR_LOCAL(err);
+    sm_sweep_runner *r = sm_sweep_runner_create(g, base, err);
+    if (!r) return err->code ? err->code : SM_EINVAL;
+    const int64_t n = sm_sweep_runner_n_cells(r);
+    int64_t *cells = malloc((size_t)n * sizeof *cells);
+    volatile sig_atomic_t stop = 0;
+    sm_status st = cells ? SM_OK : sm_error_set(err, SM_ENOMEM, "out of memory");
+    for (int64_t c = 0; c < n && cells; c++)
+        cells[c] = c;
+    if (st == SM_OK) st = sm_sweep_runner_start(r, cells, n, ctx->jobs, &stop, err);
+    int64_t done = 0;
+    for (int all_done = 0; st == SM_OK && !all_done;) {
+        sm_sweep_cell *c = sm_sweep_runner_next(r, 0.2, &all_done);
+        if (!c) continue;
+        if (c->error) {
+            st = sm_error_set(err, strcmp(c->error, "interrupted") ? SM_EINVAL : SM_ECANCELED,
+                              "sleep-stdp-table: %s", c->error);
+        } else {
+            json_t *doc = json_loadb(c->json, c->json_len, 0, NULL);
+            sm_exp_run *row = &rows[c->cell];
+            row->acc = final_number(doc, "test_accuracy");
+            row->phi = final_number(doc, "test_phi");
+            row->wsum = final_number(doc, "plastic_sum_ratio");
+            row->done = 1;
+            json_decref(doc);
+            if (sm_experiment_log(ctx, "%s[%lld/%lld] %s: test accuracy %.3f", label,
+                                  (long long)++done, (long long)n,
+                                  sm_sweep_runner_cell_id(r, c->cell), row->acc))
+                stop = 1;
+        }
+        sm_sweep_cell_free(c);
+    }
+    if (st == SM_OK && stop) st = sm_error_set(err, SM_ECANCELED, "sleep-stdp-table: stopped");
+    free(cells);
+    sm_sweep_runner_destroy(r);
+    return st;
+}
+
+/* Mean and sample sd of the runs of (dataset d, rate k): cells d*K*S + k*S + s. */
+void sm_exp_cell_stats(const sm_exp_run *rows, int64_t first, int seeds, double *mean, double *sd)
+{
+    double s = 0, ss = 0;
+    for (int i = 0; i < seeds; i++)
+        s += rows[first + i].acc;
+    *mean = s / seeds;
+    for (int i = 0; i < seeds; i++)
+        ss += (rows[first + i].acc - *mean) * (rows[first + i].acc - *mean);
+    *sd = seeds > 1 ? sqrt(ss / (seeds - 1)) : 0;
+}
+
+json_t *sm_exp_real(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}

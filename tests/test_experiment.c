@@ -1,0 +1,166 @@
+/* `somnus experiment`: the list, the document and files of the sleep-STDP experiments, and
+ * their numbers against independent `somnus train` runs of the same cells. */
+#include <jansson.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "somnus/protocol/experiment.h"
+#include "testutil.h"
+
+static int setup(void **state)
+{
+    return tu_dir_setup((char **)state);
+}
+
+static int teardown(void **state)
+{
+    return tu_dir_teardown((char **)state);
+}
+
+static json_t *load(const char *dir, const char *name)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    json_error_t je;
+    json_t *doc = json_load_file(path, 0, &je);
+    if (!doc) fprintf(stderr, "%s: %s\n", path, je.text);
+    assert_non_null(doc);
+    return doc;
+}
+
+static void list_prints_every_experiment_a_line(void **state)
+{
+    const char *dir = *state;
+    char *out = NULL;
+    assert_int_equal(tu_cli(dir, "experiment --list", &out), 0);
+    int lines = 0;
+    for (const char *s = out; *s; s++)
+        lines += *s == '\n';
+    assert_int_equal(lines, (int)sm_experiment_count());
+    for (size_t i = 0; i < sm_experiment_count(); i++) {
+        const sm_experiment_def *e = sm_experiment_at(i);
+        const char *at = strstr(out, e->name);
+        assert_non_null(at);
+        assert_non_null(strstr(at, e->description)); /* name, then its description */
+    }
+    free(out);
+}
+
+/* The quick table on built-in data: the document's keys, a cell's mean and sd from its
+ * runs, the files beside it, and one cell's accuracy equal to a `somnus train` run of the
+ * same configuration (the sweep runner and train are separate code paths to the run). */
+static void table_quick_matches_train(void **state)
+{
+    const char *dir = *state;
+    char *out = NULL;
+    assert_int_equal(tu_cli(dir,
+                            "experiment sleep-stdp-table --quick --quiet --set "
+                            "table.datasets=synthetic:600 --out t.json",
+                            &out),
+                     0);
+    free(out);
+    json_t *doc = load(dir, "t.json");
+    assert_string_equal(json_string_value(json_object_get(doc, "experiment")), "sleep-stdp-table");
+    assert_true(json_is_string(json_object_get(doc, "somnus_version")));
+    assert_true(json_is_object(json_object_get(doc, "config")));
+    json_t *cells = json_object_get(json_object_get(doc, "results"), "cells");
+    assert_int_equal(json_array_size(cells), 2); /* one dataset x rates 0, 0.2 (--quick) */
+    for (size_t i = 0; i < 2; i++) {
+        json_t *c = json_array_get(cells, i);
+        const char *keys[] = {"dataset",       "model",       "sleep_rate",
+                              "mean_accuracy", "sd_accuracy", "n_seeds"};
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+            assert_non_null(json_object_get(c, keys[k]));
+        assert_int_equal(json_integer_value(json_object_get(c, "n_seeds")), 2);
+        json_t *a = json_object_get(c, "accuracies");
+        const double a0 = json_number_value(json_array_get(a, 0)),
+                     a1 = json_number_value(json_array_get(a, 1));
+        assert_float_near(json_number_value(json_object_get(c, "mean_accuracy")), (a0 + a1) / 2,
+                          1e-12);
+        /* The sample sd of two values is |a0 - a1| / sqrt(2). */
+        assert_float_near(json_number_value(json_object_get(c, "sd_accuracy")),
+                          fabs(a0 - a1) / sqrt(2.0), 1e-12);
+    }
+    char path[4096];
+    const char *files[] = {"t-cells.csv", "t-runs.csv", "t-accuracy.png"};
+    for (size_t k = 0; k < 3; k++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[k]);
+        assert_true(tu_exists(path));
+    }
+    /* Cell (rate 0.2, seed 2) again through `somnus train` with the experiment's config. */
+    json_t *c1 = json_array_get(cells, 1);
+    const double expect = json_number_value(json_array_get(json_object_get(c1, "accuracies"), 1));
+    assert_int_equal(tu_cli(dir,
+                            "train --config t.json --set sleep.rate=0.2 --set run.seed=2 "
+                            "--set data.dataset=synthetic:600 --quiet --out one.json",
+                            &out),
+                     0);
+    free(out);
+    json_t *one = load(dir, "one.json");
+    assert_float_near(
+        json_number_value(json_object_get(json_object_get(one, "final"), "test_accuracy")), expect,
+        0);
+    json_decref(one);
+    json_decref(doc);
+}
+
+/* The comparison: five rows per cell, the random network's row the same in every column,
+ * compare.md written. */
+static void compare_quick_has_rows_a_to_e(void **state)
+{
+    const char *dir = *state;
+    char *out = NULL;
+    assert_int_equal(tu_cli(dir,
+                            "experiment sleep-stdp-compare --quick --quiet --set "
+                            "table.datasets=synthetic:600 --out c.json",
+                            &out),
+                     0);
+    free(out);
+    json_t *doc = load(dir, "c.json");
+    json_t *rows = json_object_get(json_object_get(doc, "results"), "rows");
+    assert_int_equal(json_array_size(rows), 5 * 2); /* rows a-e x rates 0, 0.2 */
+    const char *expect_rows = "aabbccddee";
+    for (size_t i = 0; i < 10; i++)
+        assert_int_equal(json_string_value(json_object_get(json_array_get(rows, i), "row"))[0],
+                         expect_rows[i]);
+    /* (d) runs without sleep: both columns are the same runs. */
+    assert_true(json_equal(json_object_get(json_array_get(rows, 6), "accuracies"),
+                           json_object_get(json_array_get(rows, 7), "accuracies")));
+    /* (a) presents images 4 x longer than the others in --quick (1,000 steps in full). */
+    assert_int_equal(
+        json_integer_value(json_object_get(json_array_get(rows, 0), "steps_per_image")), 100);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_array_get(rows, 2), "steps_per_image")), 25);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/c-compare.md", dir);
+    assert_true(tu_exists(path));
+    json_decref(doc);
+}
+
+static void unknown_experiment_and_bad_option_fail_cleanly(void **state)
+{
+    const char *dir = *state;
+    tu_expect_cli_error(dir, "experiment no-such --out x.json", "is not registered");
+    tu_expect_cli_error(dir, "experiment sleep-stdp-table --quick --set table.seeds=0",
+                        "'table.seeds'");
+    tu_expect_cli_error(dir, "experiment sleep-stdp-table --quick --bogus", "--bogus");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(list_prints_every_experiment_a_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(table_quick_matches_train, setup, teardown),
+        cmocka_unit_test_setup_teardown(compare_quick_has_rows_a_to_e, setup, teardown),
+        cmocka_unit_test_setup_teardown(unknown_experiment_and_bad_option_fail_cleanly, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
