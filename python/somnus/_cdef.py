@@ -97,6 +97,22 @@ typedef struct sm_config {
         char sleep_rates[256];
         int seeds;
     } table;
+    struct {
+        int task;
+        double dt, train_min, freq, duty;
+        int gate;
+        int schedule;
+        double block_s, phase_offset, tau_pi, loss_tau, eta, l2_rec;
+        int n_latent, latent_sampler;
+        double tau_latent;
+        int n_feature;
+        double noise_sd, noise_sd_hidden_apical, noise_tau, w_init_rec;
+        int n_place;
+        double place_width, track_len, speed_mean, speed_sd, speed_tau, cvc_threshold;
+        double pi_spinup_s, pi_test_s;
+        int pi_repeats, seeds;
+        double remap_infer_min, remap_speed_mean;
+    } theta;
 } sm_config;
 
 enum sm_param_type { SM_PT_REAL, SM_PT_INT, SM_PT_INT64, SM_PT_BOOL, SM_PT_ENUM, SM_PT_STRING };

@@ -58,6 +58,7 @@ int main(void)
     F(sm_config, readout);
     F(sm_config, sgsnn);
     F(sm_config, table);
+    F(sm_config, theta);
 
     S(sm_net);
     F(sm_net, n_in);
