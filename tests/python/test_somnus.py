@@ -185,7 +185,8 @@ class TestSim(Tmp):
         write_spike_file(self.path("in.csv"), raster)
         cli("run", "--input", "spikes:" + self.path("in.csv"), "--steps", steps,
             "--seed", 7, "--set", "sleep.period=200", "--set", "sleep.rate=0.25",
-            "--spikes-out", self.path("out.csv"), "--out", self.path("r.json"), "--quiet")
+            "--spikes-out", self.path("out.csv"), "--out", self.path("r.json"), "--quiet",
+            "--export", self.path("exp"))
         return read_spike_file(self.path("out.csv"))
 
     def test_same_seed_same_spikes_as_the_cli(self):
@@ -204,6 +205,19 @@ class TestSim(Tmp):
         # the program's results file counts the same
         doc = load_json(self.path("r.json"))
         self.assertEqual(doc["summary"]["counters"]["steps"], c["steps"])
+        # the weights viewed from Python are the program's `run --export` files
+        def npy(name):
+            return np.load(os.path.join(self.path("exp"), name + ".npy"))
+        w = sim.weights()
+        self.assertTrue(somnus.is_view(w))
+        np.testing.assert_array_equal(w, npy("weights"))
+        syn = sim.synapses()
+        np.testing.assert_array_equal(syn["pre"], npy("weights_pre"))
+        np.testing.assert_array_equal(syn["post"], npy("weights_post"))
+        np.testing.assert_array_equal(syn["pathway"], npy("weights_pathway"))
+        np.testing.assert_array_equal(sim.weights("SE"), npy("weights")[syn["pathway"] == 0])
+        np.testing.assert_array_equal(sim.weight_matrix("SE"), npy("se_weights"))
+        self.assertFalse(np.array_equal(w, somnus.Sim(self.CFG).weights()))  # they moved
 
     def test_callback_and_pairs_reproduce_the_spike_file(self):
         raster = random_raster(11, 300, 225, 0.2)
