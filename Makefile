@@ -13,7 +13,7 @@ CMAKE_FLAGS ?=
 LINT_C = $(wildcard src/*/*.c src/*/*/*.c)
 LINT_H = $(wildcard src/*/*.h src/*/*/*.h include/somnus/*/*.h include/somnus/*.h)
 
-.PHONY: all deps test test-release bench demo docs lint format clean
+.PHONY: all deps test test-release bench demo docs lint format clean python-install
 
 all: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
@@ -30,6 +30,12 @@ test: deps
 
 test-release: all
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# make python-install [VENV=.venv]: the Python package and libsomnus.so into a virtual
+# environment (offline; docs/python.md).
+VENV ?= .venv
+python-install: all
+	@scripts/install-python.sh $(VENV) $(BUILD)
 
 bench: all
 	$(BUILD)/somnus_bench

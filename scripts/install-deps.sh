@@ -19,6 +19,7 @@ PACKAGES=(
   # The tests' independent cross-checks: each fails (never skips) when its tool is missing.
   python3            # tests: /usr/bin/python3 (csv reader, the layer check, the portable-path check)
   python3-numpy      # tests: numpy.load reads somnus's .npy files (/usr/bin/python3)
+  python3-cffi python3-pandas python3-venv  # the Python package (python/somnus, docs/python.md)
   python3-h5py hdf5-tools  # tests: h5py and h5dump read somnus's SONATA files
   libopenmpi-dev openmpi-bin  # mpirun -n K somnus sweep (SOMNUS_MPI; the tests need it)
 )
