@@ -113,6 +113,29 @@ typedef struct sm_config {
         int pi_repeats, seeds;
         double remap_infer_min, remap_speed_mean;
     } theta;
+    struct {
+        char n_hidden[256];
+        double tau_e, tau_i;
+        double act_e_scale, act_e_sharpness, act_e_shift;
+        double act_i_scale, act_i_sharpness, act_i_shift;
+        int rule;
+        double lin_theta, lin_delta, avg_inh_mix, avg_inh_init;
+        int q;
+        double q_norm, q_clip;
+        int solver;
+        double dt, t_max, tol;
+        int loss;
+        double soft_target, lr;
+        int optimizer, batch, epochs;
+    } disinh;
+    struct {
+        double k_p, k_i, leak, tau;
+        int to_readout;
+    } ctrl;
+    struct {
+        int n_in, n_hidden, n_out, burn_in, epochs, seeds;
+        double epoch_s, tau_w, tau_q, w_scale, r0, dt, q_norm;
+    } teacher;
 } sm_config;
 
 enum sm_param_type { SM_PT_REAL, SM_PT_INT, SM_PT_INT64, SM_PT_BOOL, SM_PT_ENUM, SM_PT_STRING };

@@ -510,7 +510,9 @@ class TestExperiments(Tmp):
             self.assertEqual(res["experiment"], name)
             self.assertEqual(drop_timing(res["results"]), drop_timing(ref["results"]), name)
             self.assertEqual(res["config"], ref["config"], name)
-            self.assertTrue(lines, name)
+            self.assertTrue(all(isinstance(s, str) for s in lines), name)
+            if name.startswith("sleep-stdp"):  # grids log one line per run
+                self.assertTrue(lines, name)
             self.assertTrue(all(isinstance(f, pd.DataFrame) for f in res.frames.values()))
             if name == "sleep-stdp-table":
                 cells = res.frames["results.cells"]
