@@ -11,8 +11,6 @@
 #include "somnus/protocol/experiment.h"
 #include "util.h"
 
-void openblas_set_num_threads(int n);
-
 typedef struct experiment_opts {
     cli_common common;
     const char *name, *out;
@@ -118,7 +116,6 @@ int cmd_experiment(int argc, char **argv)
     if (strlen(out) > 4000) return cli_fail(CLI_USAGE, "--out: path longer than 4000 characters");
     if (cli_check_writable(out, &err) != SM_OK) return cli_fail(CLI_USAGE, "--out %s", err.msg);
     split_out(out, dir, sizeof dir, stem, sizeof stem);
-    openblas_set_num_threads(1); /* experiments run their own parallelism */
     sm_experiment_ctx ctx = {.cfg = &cfg,
                              .quick = o.quick,
                              .jobs = (int)o.jobs,

@@ -28,8 +28,6 @@
 #include <mpi.h>
 #endif
 
-void openblas_set_num_threads(int n);
-
 enum { TAG_RESULT = 11, TAG_ERROR = 12, TAG_DONE = 13, TAG_STOP = 14 };
 
 static volatile sig_atomic_t g_stop; /* set by SIGINT / SIGTERM, or on a failed cell */
@@ -509,7 +507,6 @@ int cmd_sweep(int argc, char **argv)
     int rc = parse(&o, argc, argv);
     if (rc < 0) return CLI_OK;
     if (rc != CLI_OK) return rc;
-    openblas_set_num_threads(1); /* cells run side by side: no nested BLAS threads */
     sweep s;
     memset(&s, 0, sizeof s);
     s.o = &o;

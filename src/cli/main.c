@@ -39,8 +39,14 @@ static void usage(FILE *out)
                  "`somnus <command> --help` describes a command.\n");
 }
 
+void openblas_set_num_threads(int n);
+
 int main(int argc, char **argv)
 {
+    /* OpenBLAS's result depends on its thread count (blocking changes the order of sums),
+     * and the readout's PCA goes through it: one BLAS thread for every command, so that
+     * `train` scores a run exactly as `sweep` and `experiment` cells do, on any machine. */
+    openblas_set_num_threads(1);
     if (argc < 2) {
         usage(stderr);
         return CLI_USAGE;
