@@ -29,6 +29,7 @@ enum sm_stream {
     SM_STREAM_PLACE = 7,        /* spatial placement (receptive-field centres) */
     SM_STREAM_SGSNN = 8,        /* surrogate-gradient network initialisation and batches */
     SM_STREAM_RANDOM_INPUT = 9, /* random images of `somnus run --input random` */
+    SM_STREAM_HOPFIELD = 10,    /* federated Hopfield: archetypes, examples, TAM, recall */
     SM_STREAM_USER = 1024       /* first identifier free for embedding applications */
 };
 
