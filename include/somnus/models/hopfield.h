@@ -150,7 +150,8 @@ int sm_hf_accept(const double *S, int n, int N, const double *score, double rho,
 
 /* ---- controllers (hopfield_control.c) ---------------------------------------------- */
 
-/* Fraction of pairs i < j with sgn(A_ij) = sgn(B_ij) (N x N operators). */
+/* Fraction of pairs i < j with sign(A_ij) = sign(B_ij) (N x N operators), sign in
+ * {-1, 0, +1} as numpy's (the reference's): an exact 0 agrees only with 0. */
 double sm_hf_sign_agreement(const double *A, const double *B, int N);
 
 /* Binary entropy in bits (0 at 0 and 1). */
