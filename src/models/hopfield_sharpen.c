@@ -50,6 +50,40 @@ sm_status sm_hf_eig(const double *J, int N, double *lam, double *V, sm_error *er
     return SM_OK;
 }
 
+sm_status sm_hf_eig_top(const double *J, int N, int k, double *lam, double *V, sm_error *err)
+{
+    const size_t n2 = (size_t)N * (size_t)N;
+    double *a = malloc(sizeof(double) * n2);
+    lapack_int *isuppz = malloc(sizeof(lapack_int) * 2 * (size_t)N);
+    double *w = malloc(sizeof(double) * (size_t)N);
+    double *z = malloc(sizeof(double) * (size_t)N * (size_t)k);
+    sm_status st = SM_OK;
+    if (!a || !isuppz || !w || !z) {
+        st = sm_error_set(err, SM_ENOMEM, "hopfield: out of memory (eigendecomposition)");
+        goto done;
+    }
+    memcpy(a, J, sizeof(double) * n2);
+    lapack_int m = 0;
+    lapack_int info = LAPACKE_dsyevr(LAPACK_ROW_MAJOR, 'V', 'I', 'U', N, a, N, 0, 0, N - k + 1, N,
+                                     0.0, &m, w, z, k, isuppz);
+    if (info != 0 || m != k) {
+        st =
+            sm_error_set(err, SM_EINTERNAL, "hopfield: LAPACKE_dsyevr failed (info %d)", (int)info);
+        goto done;
+    }
+    for (int d = 0; d < k; d++) {
+        lam[d] = w[k - 1 - d];
+        for (int i = 0; i < N; i++)
+            V[(size_t)i * k + d] = z[(size_t)i * k + (k - 1 - d)];
+    }
+done:
+    free(a);
+    free(isuppz);
+    free(w);
+    free(z);
+    return st;
+}
+
 int sm_hf_sharpen_values(double *lam, int n, double eps, int iters)
 {
     double *nl = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));

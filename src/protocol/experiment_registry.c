@@ -8,6 +8,7 @@ static const sm_experiment_def *const EXPERIMENTS[] = {
     &sm_exp_sleep_stdp_table,
     &sm_exp_hopfield_basic,
     &sm_exp_hopfield_attacker,
+    &sm_exp_hopfield_bbp,
 };
 
 #define N_EXPERIMENTS (sizeof EXPERIMENTS / sizeof EXPERIMENTS[0])

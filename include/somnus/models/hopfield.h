@@ -30,7 +30,8 @@ enum sm_hf_purpose {
     SM_HF_RNG_TAM_INIT = 3,   /* (round, attempt): mixture coefficients */
     SM_HF_RNG_TAM_NOISE = 4,  /* (round, attempt): TAM noise */
     SM_HF_RNG_RECALL = 5,     /* (0, archetype): recall test cues and updates */
-    SM_HF_RNG_SHUFFLE = 6     /* (round, 0): shuffle cut */
+    SM_HF_RNG_SHUFFLE = 6,    /* (round, 0): shuffle cut */
+    SM_HF_RNG_BBP = 7         /* (grid point, trial): hopfield-bbp examples */
 };
 
 /* The stream index of (purpose, round, sub): purpose << 24 | round << 12 | sub, with round
@@ -78,6 +79,10 @@ sm_status sm_hf_truncate(double *J, int N, int R, sm_error *err);
 /* Eigendecomposition of symmetric J (N x N, not modified) by LAPACKE_dsyevr: lam
  * (N, descending) and V (N x N row-major, column d is the eigenvector of lam[d]). */
 sm_status sm_hf_eig(const double *J, int N, double *lam, double *V, sm_error *err);
+
+/* The k largest eigenvalues of symmetric J (lam, descending) and their eigenvectors (V,
+ * N x k row-major, column d for lam[d]), by LAPACKE_dsyevr over an index range. */
+sm_status sm_hf_eig_top(const double *J, int N, int k, double *lam, double *V, sm_error *err);
 
 /* The sharpening map of spec 4a applied to eigenvalues in place: for k = 0..iters,
  * l <- l + e_k (l - l^2), e_k = eps / (1 + eps k), a step halved (up to 6 times) when it

@@ -11,5 +11,6 @@ extern const sm_experiment_def sm_exp_sleep_stdp_table;
 /* Federated many-to-one Hopfield memory (spec federated-hopfield.md section 9). */
 extern const sm_experiment_def sm_exp_hopfield_basic;
 extern const sm_experiment_def sm_exp_hopfield_attacker;
+extern const sm_experiment_def sm_exp_hopfield_bbp;
 
 #endif
