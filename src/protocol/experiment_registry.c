@@ -9,6 +9,7 @@ static const sm_experiment_def *const EXPERIMENTS[] = {
     &sm_exp_hopfield_basic,
     &sm_exp_hopfield_attacker,
     &sm_exp_hopfield_bbp,
+    &sm_exp_hopfield_cooperativity,
 };
 
 #define N_EXPERIMENTS (sizeof EXPERIMENTS / sizeof EXPERIMENTS[0])

@@ -12,5 +12,6 @@ extern const sm_experiment_def sm_exp_sleep_stdp_table;
 extern const sm_experiment_def sm_exp_hopfield_basic;
 extern const sm_experiment_def sm_exp_hopfield_attacker;
 extern const sm_experiment_def sm_exp_hopfield_bbp;
+extern const sm_experiment_def sm_exp_hopfield_cooperativity;
 
 #endif
