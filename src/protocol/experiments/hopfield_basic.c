@@ -21,7 +21,9 @@ static const char *const DEFAULTS[] = {"hopfield.N=400",
                                        "hopfield.sharpen_iters=1000",
                                        "hopfield.seeds=5",
                                        NULL};
-static const char *const QUICK[] = {"hopfield.seeds=3", NULL};
+/* quick: 3 seeds of 6 rounds with at most 2 TAM retries */
+static const char *const QUICK[] = {"hopfield.seeds=3", "hopfield.T=6", "hopfield.max_attempts=2",
+                                    NULL};
 
 static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *err)
 {
