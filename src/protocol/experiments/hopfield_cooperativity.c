@@ -30,9 +30,9 @@ static const char *const DEFAULTS[] = {"hopfield.N=400",
                                        "hopfield.recall_reps=0",
                                        "hopfield.seeds=20",
                                        NULL};
-/* quick: 3 seeds of 4 rounds with at most 2 TAM retries (a failed retry costs a full TAM
+/* quick: 3 seeds of 3 rounds with at most 1 TAM retry (a failed retry costs a full TAM
  * run, and the code-order acceptance fails often after round 0) */
-static const char *const QUICK[] = {"hopfield.seeds=3", "hopfield.T=4", "hopfield.max_attempts=2",
+static const char *const QUICK[] = {"hopfield.seeds=3", "hopfield.T=3", "hopfield.max_attempts=1",
                                     NULL};
 
 #define NC 3
