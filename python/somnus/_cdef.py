@@ -136,6 +136,24 @@ typedef struct sm_config {
         int n_in, n_hidden, n_out, burn_in, epochs, seeds;
         double epoch_s, tau_w, tau_q, w_scale, r0, dt, q_norm;
     } teacher;
+    struct {
+        int N, K, L, T, M, seeds, k_per_client, layers;
+        char r[256];
+        char attackers[256];
+        char upload[256];
+        int mixture, controller, aggregate, cut, tam_field, accept_order, channel;
+        double w, ema_alpha, r_ref;
+        double sharpen_eps;
+        int sharpen_iters;
+        double tau, mp_delta, shuffle_alpha;
+        int shuffle_n;
+        double tam_beta, tam_lambda, tam_h, tam_noise_scale, tam_min_scale;
+        int tam_updates;
+        double rho, qthr;
+        int max_attempts, oracle_k;
+        double recall_m0, recall_beta;
+        int recall_updates, recall_reps, bbp_trials;
+    } hopfield;
 } sm_config;
 
 enum sm_param_type { SM_PT_REAL, SM_PT_INT, SM_PT_INT64, SM_PT_BOOL, SM_PT_ENUM, SM_PT_STRING };

@@ -74,8 +74,8 @@ def frames(doc, prefix=""):
 
 @contextlib.contextmanager
 def _blas_one_thread():
-    """OpenBLAS on one thread during the call, as the somnus program runs sweeps and
-    experiments (their cells run side by side; the readouts' numbers depend on it)."""
+    """OpenBLAS on one thread during the call, as the somnus program runs every command
+    (the readouts' numbers depend on BLAS's thread count)."""
     saved = lib.openblas_get_num_threads()
     lib.openblas_set_num_threads(1)
     try:
@@ -150,7 +150,7 @@ def train(config=None, *, data=None, progress=None, keep_weights=False,
     arrays = {}
     cb_error = []
 
-    with _sigint_flag() as stop:
+    with _sigint_flag() as stop, _blas_one_thread():
         def on_progress(_ctx, p):
             try:
                 if stop[0]:

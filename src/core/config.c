@@ -374,6 +374,81 @@ static const sm_param_def TABLE[] = {
          "teacher task: Frobenius norm of each Q target"),
     INT("teacher.seeds", teacher.seeds, 5, 1, 1000, "1",
         "teacher task: seeds run (run.seed, run.seed + 1, ...)"),
+    /* federated many-to-one Hopfield memory (spec federated-hopfield.md) */
+    INT("hopfield.N", hopfield.N, 400, 2, 1 << 16, "units", "units per pattern"),
+    INT("hopfield.K", hopfield.K, 3, 1, 4096, "patterns", "archetypes"),
+    INT("hopfield.L", hopfield.L, 3, 1, 1024, "clients", "clients"),
+    INT("hopfield.T", hopfield.T, 12, 1, 4096, "rounds", "communication rounds"),
+    INT("hopfield.M", hopfield.M, 400, 1, 1 << 24, "examples", "examples per client and round"),
+    INT("hopfield.seeds", hopfield.seeds, 1, 1, 100000, "runs",
+        "independent runs (seeds run.seed, run.seed+1, ...)"),
+    STR("hopfield.r", hopfield.r, "0.8",
+        "example quality r in [0,1]: one value or one per client (comma list)"),
+    STR("hopfield.attackers", hopfield.attackers, "",
+        "client indices (comma list, from 0) whose examples are pure noise (r = 0)"),
+    ENUM("hopfield.mixture", hopfield.mixture, SM_HF_BALANCED, "balanced|random",
+         "archetype of each example: equal counts per visible archetype, or drawn"),
+    INT("hopfield.k_per_client", hopfield.k_per_client, 0, 0, 4096, "patterns",
+        "archetypes each client sees (0 = ceil(K/L))"),
+    ENUM("hopfield.controller", hopfield.controller, SM_HF_FIXED, "fixed|entropy|agreement",
+         "client blend weight w_c: fixed hopfield.w, or set by a controller"),
+    REAL("hopfield.w", hopfield.w, 0.4, 0, 1, "1", "fixed blend weight of local evidence"),
+    REAL("hopfield.ema_alpha", hopfield.ema_alpha, 0.5, 0, 1, "1",
+         "controller smoothing: w = alpha w_raw + (1 - alpha) w_prev"),
+    REAL("hopfield.r_ref", hopfield.r_ref, 0, 0, 1, "1",
+         "controllers' reference quality (0 = the highest configured r)"),
+    ENUM("hopfield.aggregate", hopfield.aggregate, SM_HF_AGG_EQUAL, "equal|samples",
+         "server average of client operators: equal weights or by examples"),
+    STR("hopfield.upload", hopfield.upload, "full",
+        "client upload: full N x N operator, or eig:R (top R eigenpairs)"),
+    REAL("hopfield.sharpen_eps", hopfield.sharpen_eps, 0.01, 0, 10, "1",
+         "sharpening step eps (e_k = eps / (1 + eps k))"),
+    INT("hopfield.sharpen_iters", hopfield.sharpen_iters, 200, 0, 1 << 24, "steps",
+        "sharpening steps"),
+    ENUM("hopfield.cut", hopfield.cut, SM_HF_CUT_FIXED, "fixed|mp|shuffle",
+         "spectral cut: fixed tau, Marchenko-Pastur edge, or shuffle null"),
+    REAL("hopfield.tau", hopfield.tau, 0.5, -BIG, BIG, "1",
+         "fixed cut threshold on the sharpened spectrum"),
+    REAL("hopfield.mp_delta", hopfield.mp_delta, 0.02, 0, 10, "1", "margin above the MP edge"),
+    INT("hopfield.shuffle_n", hopfield.shuffle_n, 32, 1, 100000, "matrices",
+        "shuffled matrices of the shuffle cut"),
+    REAL("hopfield.shuffle_alpha", hopfield.shuffle_alpha, 0.01, 0, 1, "1",
+         "shuffle cut: 1 - quantile of the null top eigenvalue"),
+    INT("hopfield.layers", hopfield.layers, 0, 0, 1024, "layers", "TAM layers P (0 = L)"),
+    REAL("hopfield.tam_beta", hopfield.tam_beta, 2.5, 1e-6, 1e6, "1", "TAM inverse temperature"),
+    REAL("hopfield.tam_lambda", hopfield.tam_lambda, 0.2, -1e6, 1e6, "1",
+         "TAM inter-layer coupling"),
+    REAL("hopfield.tam_h", hopfield.tam_h, 0.1, -1e6, 1e6, "1", "TAM input field h_in"),
+    INT("hopfield.tam_updates", hopfield.tam_updates, 50, 0, 1 << 20, "steps",
+        "TAM parallel updates"),
+    REAL("hopfield.tam_noise_scale", hopfield.tam_noise_scale, 0.3, 0, 1e6, "1",
+         "TAM noise scale at the first update (0 = deterministic)"),
+    REAL("hopfield.tam_min_scale", hopfield.tam_min_scale, 0.02, 0, 1e6, "1",
+         "TAM noise scale at the last update (linear annealing)"),
+    ENUM("hopfield.tam_field", hopfield.tam_field, SM_HF_FIELD_SELF, "self|clamp",
+         "TAM input term: current state (code) or initial mixture (paper)"),
+    REAL("hopfield.rho", hopfield.rho, 0.6, -BIG, BIG, "1", "acceptance: minimum (1/N) s J_KS s"),
+    REAL("hopfield.qthr", hopfield.qthr, 0.4, 0, 1, "1",
+         "acceptance: drop a state overlapping an earlier one above this"),
+    ENUM("hopfield.accept_order", hopfield.accept_order, SM_HF_SCORE_FIRST,
+         "score_first|dedupe_first|score_rank",
+         "acceptance order: code (score, dedupe), paper (dedupe, score), or ours (score, "
+         "dedupe best-scoring first)"),
+    INT("hopfield.max_attempts", hopfield.max_attempts, 10, 0, 1000, "attempts",
+        "extra TAM runs while fewer states than wanted survive"),
+    BOOL("hopfield.oracle_k", hopfield.oracle_k, 0,
+         "use the true K for retries and kept patterns (as the reference code)"),
+    REAL("hopfield.recall_m0", hopfield.recall_m0, 0.3, 0, 1, "1", "recall test cue overlap"),
+    REAL("hopfield.recall_beta", hopfield.recall_beta, 3, 0, 1e6, "1",
+         "recall test inverse temperature"),
+    INT("hopfield.recall_updates", hopfield.recall_updates, 30, 0, 1 << 20, "steps",
+        "recall test parallel updates"),
+    INT("hopfield.recall_reps", hopfield.recall_reps, 32, 0, 1 << 20, "cues",
+        "recall test cues per archetype (0 = no recall test)"),
+    ENUM("hopfield.channel", hopfield.channel, SM_HF_FLIP, "flip|mask",
+         "example channel: independent flips, or erasure mask (BBP preset)"),
+    INT("hopfield.bbp_trials", hopfield.bbp_trials, 50, 1, 1 << 20, "trials",
+        "trials per grid point of hopfield-bbp"),
 };
 
 const sm_param_def *sm_param_table(size_t *count)
@@ -568,7 +643,9 @@ static sm_status set_value(sm_config *cfg, const sm_param_def *d, const char *te
         if (strlen(text) >= SM_CONFIG_STR_MAX)
             return sm_error_set(err, SM_EINVAL, "%s: '%s': value longer than %d characters", origin,
                                 d->name, SM_CONFIG_STR_MAX - 1);
-        if (*text == '\0')
+        /* Empty only where the table's default is (e.g. hopfield.attackers: none), so that
+         * a results file's config always loads back. */
+        if (*text == '\0' && d->choices && *d->choices)
             return sm_error_set(err, SM_EINVAL, "%s: '%s': empty value", origin, d->name);
         /* Whole field rewritten so that equal values are equal bytes (memcmp-able). */
         memset(field(cfg, d), 0, SM_CONFIG_STR_MAX);
@@ -838,6 +915,11 @@ sm_status sm_config_validate(const sm_config *cfg, sm_error *err)
         return sm_error_set(err, SM_EINVAL,
                             "config: stdp.inh_min (%g) must be below stdp.inh_max (%g)",
                             cfg->stdp.inh_min, cfg->stdp.inh_max);
+    if (cfg->hopfield.tam_min_scale > cfg->hopfield.tam_noise_scale)
+        return sm_error_set(err, SM_EINVAL,
+                            "config: hopfield.tam_min_scale (%g) must not exceed "
+                            "hopfield.tam_noise_scale (%g)",
+                            cfg->hopfield.tam_min_scale, cfg->hopfield.tam_noise_scale);
     if (cfg->sleep.mode == SM_SLEEP_POWERLAW && cfg->sleep.rate > 0 &&
         (cfg->stdp.exc_min <= 0 || cfg->stdp.inh_max >= 0))
         return sm_error_set(err, SM_EINVAL,

@@ -61,7 +61,7 @@ def drop_timing(d):
     to run)."""
     if isinstance(d, dict):
         return {k: drop_timing(v) for k, v in d.items()
-                if k not in ("timing", "epoch_s", "sleep_s", "eval_s")
+                if k not in ("timing", "timings", "epoch_s", "sleep_s", "eval_s")
                 and "wall" not in k and "cpu" not in k and not k.endswith("seconds")}
     if isinstance(d, list):
         return [drop_timing(v) for v in d]

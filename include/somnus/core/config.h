@@ -46,6 +46,14 @@ enum sm_encoder_kind { SM_ENC_BERNOULLI = 0, SM_ENC_RATE = 1 };
 enum sm_model { SM_MODEL_STDP = 0, SM_MODEL_SGSNN = 1, SM_MODEL_DISINH = 2 };
 enum sm_protocol_kind { SM_PROTOCOL_IID = 0 };
 enum sm_readout_features { SM_FEAT_EXC = 0, SM_FEAT_ALL = 1 };
+/* Federated Hopfield memory (hopfield.*, spec federated-hopfield.md). */
+enum sm_hf_mixture { SM_HF_BALANCED = 0, SM_HF_RANDOM = 1 };
+enum sm_hf_controller { SM_HF_FIXED = 0, SM_HF_ENTROPY = 1, SM_HF_AGREEMENT = 2 };
+enum sm_hf_aggregate { SM_HF_AGG_EQUAL = 0, SM_HF_AGG_SAMPLES = 1 };
+enum sm_hf_cut { SM_HF_CUT_FIXED = 0, SM_HF_CUT_MP = 1, SM_HF_CUT_SHUFFLE = 2 };
+enum sm_hf_field { SM_HF_FIELD_SELF = 0, SM_HF_FIELD_CLAMP = 1 };
+enum sm_hf_order { SM_HF_SCORE_FIRST = 0, SM_HF_DEDUPE_FIRST = 1, SM_HF_SCORE_RANK = 2 };
+enum sm_hf_channel { SM_HF_FLIP = 0, SM_HF_MASK = 1 };
 enum sm_sgsnn_sleep_kind {
     SM_SG_SLEEP_NONE = 0,
     SM_SG_SLEEP_PUBLISHED = 1,
@@ -183,6 +191,24 @@ typedef struct sm_config {
         int n_in, n_hidden, n_out, burn_in, epochs, seeds;
         double epoch_s, tau_w, tau_q, w_scale, r0, dt, q_norm;
     } teacher;
+    struct {
+        int N, K, L, T, M, seeds, k_per_client, layers;
+        char r[SM_CONFIG_STR_MAX];         /* one quality or one per client, comma list */
+        char attackers[SM_CONFIG_STR_MAX]; /* client indices with r = 0 ("" = none) */
+        char upload[SM_CONFIG_STR_MAX];    /* "full" or "eig:R" */
+        int mixture, controller, aggregate, cut, tam_field, accept_order, channel;
+        double w, ema_alpha, r_ref;
+        double sharpen_eps;
+        int sharpen_iters;
+        double tau, mp_delta, shuffle_alpha;
+        int shuffle_n;
+        double tam_beta, tam_lambda, tam_h, tam_noise_scale, tam_min_scale;
+        int tam_updates;
+        double rho, qthr;
+        int max_attempts, oracle_k;
+        double recall_m0, recall_beta;
+        int recall_updates, recall_reps, bbp_trials;
+    } hopfield;
 } sm_config;
 
 enum sm_param_type { SM_PT_REAL, SM_PT_INT, SM_PT_INT64, SM_PT_BOOL, SM_PT_ENUM, SM_PT_STRING };

@@ -31,7 +31,11 @@ enum sm_stream {
     SM_STREAM_RANDOM_INPUT = 9, /* random images of `somnus run --input random` */
     SM_STREAM_THETA = 10,       /* theta-gated Helmholtz machine; index = purpose << 24 | k
                                    (weights, latents, noise, agent, centres: theta.h) */
-    SM_STREAM_USER = 1024       /* first identifier free for embedding applications */
+    /* Federated Hopfield shares id 10 with theta: the two models never run in one
+     * simulation, so their streams cannot meet, and the documented numbers of both were
+     * measured with this id. */
+    SM_STREAM_HOPFIELD = 10, /* federated Hopfield: archetypes, examples, TAM, recall */
+    SM_STREAM_USER = 1024    /* first identifier free for embedding applications */
 };
 
 typedef struct sm_rng_words {

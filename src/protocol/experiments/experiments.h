@@ -24,4 +24,10 @@ extern const sm_experiment_def sm_exp_theta_blocks;
 extern const sm_experiment_def sm_exp_disinh_signflip;
 extern const sm_experiment_def sm_exp_disinh_teacher;
 
+/* Federated many-to-one Hopfield memory (spec federated-hopfield.md section 9). */
+extern const sm_experiment_def sm_exp_hopfield_basic;
+extern const sm_experiment_def sm_exp_hopfield_attacker;
+extern const sm_experiment_def sm_exp_hopfield_bbp;
+extern const sm_experiment_def sm_exp_hopfield_cooperativity;
+
 #endif

@@ -1,0 +1,66 @@
+/* Federated Hopfield: archetypes, client subsets and noisy examples (spec section 1). */
+#include <string.h>
+
+#include "somnus/models/hopfield.h"
+
+uint32_t sm_hf_rng_index(int purpose, int round, int sub)
+{
+    return ((uint32_t)purpose << 24) | (((uint32_t)round & 0xfffu) << 12) |
+           ((uint32_t)sub & 0xfffu);
+}
+
+void sm_hf_archetypes(sm_rng *rng, int K, int N, double *xi)
+{
+    for (size_t i = 0; i < (size_t)K * (size_t)N; i++)
+        xi[i] = (sm_rng_u32(rng) >> 31) ? 1.0 : -1.0;
+}
+
+void sm_hf_client_subsets(sm_rng *rng, int K, int L, int kpc, int *sets)
+{
+    int perm[4096];
+    for (int k = 0; k < K; k++)
+        perm[k] = k;
+    sm_rng_shuffle(rng, perm, K);
+    for (int c = 0; c < L; c++) {
+        int *set = sets + (size_t)c * (size_t)kpc;
+        int n = 0;
+        /* candidates: the round-robin deal perm[c], perm[c + L], ..., then the cyclic
+         * continuation perm[c + 1], perm[c + 2], ... to top the client up */
+        for (int j = 0; n < kpc && j < 2 * K; j++) {
+            int idx = c + j * L;
+            const int mu = idx < K ? perm[idx] : perm[(c + j) % K];
+            int dup = 0;
+            for (int i = 0; i < n; i++)
+                dup |= set[i] == mu;
+            if (!dup) set[n++] = mu;
+        }
+        for (int j = 0; n < kpc && j < K; j++) { /* anything not yet held */
+            int dup = 0;
+            for (int i = 0; i < n; i++)
+                dup |= set[i] == perm[j];
+            if (!dup) set[n++] = perm[j];
+        }
+    }
+}
+
+void sm_hf_example_labels(sm_rng *rng, const int *set, int k, int M, int random, int *mu)
+{
+    for (int a = 0; a < M; a++)
+        mu[a] = random ? set[sm_rng_below(rng, (uint32_t)k)] : set[a % k];
+}
+
+void sm_hf_examples(sm_rng *rng, const double *xi, int N, const int *mu, int M, double r, int mask,
+                    double *eta)
+{
+    /* keep an entry when its word is below p 2^32 (p = (1+r)/2, or r for the mask) */
+    const double p = mask ? r : 0.5 * (1.0 + r);
+    const uint64_t thr = p >= 1.0 ? UINT64_MAX : (uint64_t)(p * 4294967296.0);
+    for (int a = 0; a < M; a++) {
+        const double *x = xi + (size_t)mu[a] * (size_t)N;
+        double *e = eta + (size_t)a * (size_t)N;
+        for (int i = 0; i < N; i++) {
+            const int keep = (uint64_t)sm_rng_u32(rng) < thr;
+            e[i] = keep ? x[i] : (mask ? 0.0 : -x[i]);
+        }
+    }
+}
