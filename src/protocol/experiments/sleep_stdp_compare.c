@@ -193,8 +193,8 @@ static sm_status write_rows_csv(const sm_experiment_ctx *ctx, json_t *rows, sm_e
                   "steps_per_image\n");
     size_t i;
     json_t *r;
-    json_array_foreach(rows, i, r)
-    {
+    for (i = 0; i < json_array_size(rows); i++) {
+        r = json_array_get(rows, i);
         fprintf(f.fp, "%s,%s,%g,%lld,%.17g,%.17g,", json_string_value(json_object_get(r, "row")),
                 json_string_value(json_object_get(r, "dataset")), num(r, "sleep_rate"),
                 (long long)json_integer_value(json_object_get(r, "n_seeds")),
@@ -216,11 +216,14 @@ static sm_status write_runs_csv(const sm_experiment_ctx *ctx, json_t *runs, sm_e
     fprintf(f.fp, "row,dataset,sleep_rate,seed,test_accuracy,test_phi,plastic_sum_ratio\n");
     size_t i;
     json_t *r;
-    json_array_foreach(runs, i, r) fprintf(
-        f.fp, "%s,%s,%g,%lld,%.17g,%.17g,%.17g\n", json_string_value(json_object_get(r, "row")),
-        json_string_value(json_object_get(r, "dataset")), num(r, "sleep_rate"),
-        (long long)json_integer_value(json_object_get(r, "seed")), num(r, "test_accuracy"),
-        num(r, "test_phi"), num(r, "plastic_sum_ratio"));
+    for (i = 0; i < json_array_size(runs); i++) {
+        r = json_array_get(runs, i);
+        fprintf(f.fp, "%s,%s,%g,%lld,%.17g,%.17g,%.17g\n",
+                json_string_value(json_object_get(r, "row")),
+                json_string_value(json_object_get(r, "dataset")), num(r, "sleep_rate"),
+                (long long)json_integer_value(json_object_get(r, "seed")), num(r, "test_accuracy"),
+                num(r, "test_phi"), num(r, "plastic_sum_ratio"));
+    }
     return sm_atomic_commit(&f, err);
 }
 

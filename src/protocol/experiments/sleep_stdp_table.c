@@ -57,8 +57,8 @@ static sm_status write_csvs(const sm_experiment_ctx *ctx, const sm_grid *g, cons
     fprintf(f.fp, "dataset,model,sleep_rate,n_seeds,mean_accuracy,sd_accuracy,paper_accuracy\n");
     size_t i;
     json_t *c;
-    json_array_foreach(cells, i, c)
-    {
+    for (i = 0; i < json_array_size(cells); i++) {
+        c = json_array_get(cells, i);
         fprintf(f.fp, "%s,stdp,%.17g,%lld,%.17g,%.17g,",
                 json_string_value(json_object_get(c, "dataset")),
                 json_number_value(json_object_get(c, "sleep_rate")),
