@@ -54,14 +54,6 @@ static const char REFERENCE[] =
     "    x = np.tanh(beta * h); sig = np.where(x >= 0, 1.0, -1.0)\n"
     "sv('Stam', sig.reshape(s * P, N)); sv('minf', np.array([minf]))\n";
 
-static int have_numpy(void)
-{
-    char *out = NULL;
-    int rc = tu_run(PYTHON " -c 'import numpy' 2>&1", &out);
-    free(out);
-    return rc == 0;
-}
-
 static char *path_in(const char *dir, const char *name)
 {
     size_t n = strlen(dir) + strlen(name) + 2;
@@ -112,11 +104,7 @@ static void random_pm1(sm_rng *r, double *x, size_t n)
 static void numpy_reference(void **state)
 {
     (void)state;
-    if (!have_numpy()) {
-        fprintf(stderr, "test_hopfield: " PYTHON " with numpy not available "
-                        "(scripts/install-deps.sh installs python3-numpy); skipped\n");
-        skip();
-    }
+    tu_require_tool(PYTHON " -c 'import numpy'", PYTHON " with numpy", "python3-numpy");
     enum { N = 48, M1 = 37, M2 = 53, KH = 3, S = 4, P = 3 };
     char *dir = tu_mkdtemp();
     sm_rng r;
