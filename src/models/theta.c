@@ -347,3 +347,16 @@ sm_status sm_theta_layer_copy_state(sm_theta_layer *dst, const sm_theta_layer *s
     dst->err = src->err;
     return SM_OK;
 }
+
+void sm_theta_clock_init(sm_theta_gate *gate, sm_theta_noise *noise, int64_t *err_start,
+                         const sm_theta_gate *shape, double noise_tau, uint64_t seed)
+{
+    *gate = *shape;
+    gate->force = -1;
+    noise->dt = shape->dt;
+    noise->tau = noise_tau;
+    noise->on = 1;
+    noise->seed = seed;
+    *err_start = (int64_t)ceil(2.0 / (shape->freq * shape->dt) - 1e-9);
+    if (*err_start < 1) *err_start = 1;
+}

@@ -211,20 +211,9 @@ sm_status sm_theta_latents_init(sm_theta_latents *m, const sm_theta_latents_para
     m->g.basal.noise_sd = (float)p->noise_sd;
     m->g.apical.noise_sd = (float)p->noise_sd_hidden_apical;
 
-    m->gate.kind = p->gate;
-    m->gate.schedule = p->schedule;
-    m->gate.dt = p->dt;
-    m->gate.freq = p->freq;
-    m->gate.duty = p->duty;
-    m->gate.phase_offset = p->phase_offset;
-    m->gate.block_s = p->block_s;
-    m->gate.force = -1;
-    m->noise.dt = p->dt;
-    m->noise.tau = p->noise_tau;
-    m->noise.on = 1;
-    m->noise.seed = p->seed;
-    m->err_start = (int64_t)ceil(2.0 / (p->freq * p->dt) - 1e-9);
-    if (m->err_start < 1) m->err_start = 1;
+    const sm_theta_gate shape = {p->gate, p->schedule,     p->dt,      p->freq,
+                                 p->duty, p->phase_offset, p->block_s, -1};
+    sm_theta_clock_init(&m->gate, &m->noise, &m->err_start, &shape, p->noise_tau, p->seed);
     return SM_OK;
 }
 

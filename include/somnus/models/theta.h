@@ -149,6 +149,12 @@ typedef struct sm_theta_noise {
     uint64_t seed;
 } sm_theta_noise;
 
+/* What every task model sets up from its gate parameters: the gate (`shape`, not
+ * forced), the noise (on, correlation time noise_tau s, keyed by seed) and the step from
+ * which an error average starts after a restart (two theta cycles, at least 1). */
+void sm_theta_clock_init(sm_theta_gate *gate, sm_theta_noise *noise, int64_t *err_start,
+                         const sm_theta_gate *shape, double noise_tau, uint64_t seed);
+
 /* One step of the layer at global step `k` (the noise key): both compartments from the
  * current rates of their sources, noise advanced (and added if noise->on; noise must not be
  * NULL), soma from theta; then the instantaneous error e and its average with time
