@@ -14,16 +14,6 @@
 #include "somnus/protocol/experiment.h"
 #include "testutil.h"
 
-static int setup(void **state)
-{
-    return tu_dir_setup((char **)state);
-}
-
-static int teardown(void **state)
-{
-    return tu_dir_teardown((char **)state);
-}
-
 static json_t *load(const char *dir, const char *name)
 {
     char path[4096];
@@ -156,11 +146,14 @@ static void unknown_experiment_and_bad_option_fail_cleanly(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(list_prints_every_experiment_a_line, setup, teardown),
-        cmocka_unit_test_setup_teardown(table_quick_matches_train, setup, teardown),
-        cmocka_unit_test_setup_teardown(compare_quick_has_rows_a_to_e, setup, teardown),
-        cmocka_unit_test_setup_teardown(unknown_experiment_and_bad_option_fail_cleanly, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(list_prints_every_experiment_a_line, tu_state_dir_setup,
+                                        tu_state_dir_teardown),
+        cmocka_unit_test_setup_teardown(table_quick_matches_train, tu_state_dir_setup,
+                                        tu_state_dir_teardown),
+        cmocka_unit_test_setup_teardown(compare_quick_has_rows_a_to_e, tu_state_dir_setup,
+                                        tu_state_dir_teardown),
+        cmocka_unit_test_setup_teardown(unknown_experiment_and_bad_option_fail_cleanly,
+                                        tu_state_dir_setup, tu_state_dir_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -469,16 +469,6 @@ static void test_experiment_quick(void **state)
     json_decref(doc);
 }
 
-static int dir_setup(void **state)
-{
-    return tu_dir_setup((char **)state);
-}
-
-static int dir_teardown(void **state)
-{
-    return tu_dir_teardown((char **)state);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -494,7 +484,8 @@ int main(void)
         cmocka_unit_test(test_learning_reduces_error),
         cmocka_unit_test(test_config_checks),
         cmocka_unit_test(test_null_err),
-        cmocka_unit_test_setup_teardown(test_experiment_quick, dir_setup, dir_teardown),
+        cmocka_unit_test_setup_teardown(test_experiment_quick, tu_state_dir_setup,
+                                        tu_state_dir_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

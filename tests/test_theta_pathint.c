@@ -254,16 +254,6 @@ static void test_remap_and_blocks_cli(void **state)
     }
 }
 
-static int dir_setup(void **state)
-{
-    return tu_dir_setup((char **)state);
-}
-
-static int dir_teardown(void **state)
-{
-    return tu_dir_teardown((char **)state);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -271,8 +261,10 @@ int main(void)
         cmocka_unit_test(test_agent_statistics),
         cmocka_unit_test(test_remap_and_copy),
         cmocka_unit_test(test_decoder),
-        cmocka_unit_test_setup_teardown(test_pathint_cli, dir_setup, dir_teardown),
-        cmocka_unit_test_setup_teardown(test_remap_and_blocks_cli, dir_setup, dir_teardown),
+        cmocka_unit_test_setup_teardown(test_pathint_cli, tu_state_dir_setup,
+                                        tu_state_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_remap_and_blocks_cli, tu_state_dir_setup,
+                                        tu_state_dir_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

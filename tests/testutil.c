@@ -42,6 +42,16 @@ int tu_dir_teardown(char **dir)
     return 0;
 }
 
+int tu_state_dir_setup(void **state)
+{
+    return tu_dir_setup((char **)state);
+}
+
+int tu_state_dir_teardown(void **state)
+{
+    return tu_dir_teardown((char **)state);
+}
+
 char *tu_write_file(const char *dir, const char *name, const void *data, size_t len)
 {
     char *path = NULL;

@@ -19,6 +19,10 @@ void tu_rmtree(const char *path);
 int tu_dir_setup(char **dir);
 int tu_dir_teardown(char **dir);
 
+/* The same pair as cmocka setup/teardown functions: *state holds the directory path. */
+int tu_state_dir_setup(void **state);
+int tu_state_dir_teardown(void **state);
+
 /* Writes `len` bytes to dir/name and returns the full path (caller frees). */
 char *tu_write_file(const char *dir, const char *name, const void *data, size_t len);
 
