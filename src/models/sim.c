@@ -503,8 +503,7 @@ static sm_status step(sm_sim *sim, int phase, int decay, double sums[2], sm_erro
     sim->count.steps++;
     if (--sim->next_record == 0) {
         sim->next_record = sim->cfg.monitor.interval;
-        if (lazy) sm_sleep_lazy_sync(sim->sleep, sim->net);
-        sm_rule_settle(sim->rule, sim->net);
+        sm_sim_sync_weights(sim);
         return sm_monitor_record(sim->mon, sim->net, sim->count.steps, sim->count.wake_steps, phase,
                                  err);
     }
@@ -522,10 +521,10 @@ static int lazy_sleep_ok(const sm_sim *sim)
  * episode stops with the numerical guard's message naming it (sm_net_check_weights, as
  * sm_sim_check_finite words it), or, if every weight is finite (a sum that overflowed),
  * a message naming the block. */
-static sm_status sleep_sums_finite(const sm_sim *sim, const double sums[2], sm_error *err)
+static sm_status sleep_sums_finite(sm_sim *sim, const double sums[2], sm_error *err)
 {
     if (isfinite(sums[0]) && isfinite(sums[1])) return SM_OK;
-    if (sm_sleep_lazy_active(sim->sleep)) sm_sleep_lazy_sync(sim->sleep, sim->net);
+    sm_sim_sync_weights(sim); /* the guard reads net->w: bring it up to date */
     sm_status st = sm_net_check_weights(sim->net, &sim->cfg, sim->count.steps, err);
     if (st != SM_OK) return st;
     const int b = isfinite(sums[0]) ? 1 : 0;
