@@ -93,3 +93,25 @@ json_t *sm_exp_real(double v)
 {
     return isfinite(v) ? json_real(v) : json_null();
 }
+
+/* Published STDP-SNN test accuracy (%, mean of 5 seeds), spec section 9. */
+typedef struct paper_row {
+    const char *dataset;
+    double rate[5], acc[5];
+} paper_row;
+
+static const paper_row PAPER[] = {
+    {"mnist", {0, 0.1, 0.2, 0.3, 1}, {63.0, 66.0, 74.2, 71.4, 72.1}},
+    {"kmnist", {0, 0.1, 0.2, 0.3, 1}, {57.3, 66.2, 52.7, 44.3, 43.6}},
+    {"fashion", {0, 0.1, 0.2, 0.3, 1}, {53.8, 62.0, 45.4, 34.6, 34.6}},
+    {"notmnist", {0, 0.1, 0.2, 0.3, 1}, {56.9, 72.4, 59.3, 44.1, 43.6}},
+};
+
+double sm_exp_paper_accuracy(const char *dataset, double rate)
+{
+    for (size_t i = 0; i < sizeof PAPER / sizeof PAPER[0]; i++)
+        if (!strcmp(PAPER[i].dataset, dataset))
+            for (int k = 0; k < 5; k++)
+                if (fabs(PAPER[i].rate[k] - rate) < 1e-9) return PAPER[i].acc[k] / 100;
+    return NAN;
+}

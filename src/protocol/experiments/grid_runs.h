@@ -26,6 +26,11 @@ sm_status sm_exp_run_grid(const sm_experiment_ctx *ctx, const sm_config *base, c
 /* Mean and sample sd (n - 1) of the accuracies rows[first .. first + seeds). */
 void sm_exp_cell_stats(const sm_exp_run *rows, int64_t first, int seeds, double *mean, double *sd);
 
+/* The paper's STDP-SNN test accuracy (fraction) for a dataset (mnist, kmnist, fashion,
+ * notmnist) at sleep rate 0, 0.1, 0.2, 0.3 or 1 (spec sleep-stdp.md section 9); NaN for
+ * any other. */
+double sm_exp_paper_accuracy(const char *dataset, double rate);
+
 /* A JSON real, or null for NaN/Inf. New reference. */
 json_t *sm_exp_real(double v);
 

@@ -75,22 +75,6 @@ static const variant VARIANTS[] = {
 };
 #define N_VARIANTS (int)(sizeof VARIANTS / sizeof VARIANTS[0])
 
-/* Published STDP-SNN accuracy (spec sleep-stdp.md section 9), at sleep 0, 0.1, 0.2. */
-static double paper_accuracy(const char *dataset, double rate)
-{
-    static const struct {
-        const char *dataset;
-        double acc[3];
-    } P[] = {{"mnist", {63.0, 66.0, 74.2}},
-             {"kmnist", {57.3, 66.2, 52.7}},
-             {"fashion", {53.8, 62.0, 45.4}},
-             {"notmnist", {56.9, 72.4, 59.3}}};
-    for (size_t i = 0; i < sizeof P / sizeof P[0]; i++)
-        for (int k = 0; k < 3 && !strcmp(P[i].dataset, dataset); k++)
-            if (fabs(rate - 0.1 * k) < 1e-9) return P[i].acc[k] / 100;
-    return NAN;
-}
-
 static sm_status apply_list(sm_config *cfg, const char *const *list, const char *row, sm_error *err)
 {
     char origin[64];
@@ -166,7 +150,7 @@ static sm_status run_variant(const sm_experiment_ctx *ctx, const variant *v, jso
                                "label", v->label, "dataset", dataset, "sleep_rate", rate,
                                "mean_accuracy", sm_exp_real(mean), "sd_accuracy", sm_exp_real(sd),
                                "n_seeds", seeds, "accuracies", accs, "paper_accuracy",
-                               sm_exp_real(paper_accuracy(dataset, rate)), "steps_per_image",
+                               sm_exp_real(sm_exp_paper_accuracy(dataset, rate)), "steps_per_image",
                                cfg.input.steps_per_image));
             json_decref(p);
         }

@@ -24,28 +24,6 @@ static const char *const DEFAULTS[] = {"stdp.sign=as_published",   "readout.meth
                                        "readout.features=all",     "input.steps_per_image=100",
                                        "train.eval_every=0",       NULL};
 
-/* Published STDP-SNN test accuracy (%, mean of 5 seeds), spec section 9. */
-typedef struct paper_row {
-    const char *dataset;
-    double rate[5], acc[5];
-} paper_row;
-
-static const paper_row PAPER[] = {
-    {"mnist", {0, 0.1, 0.2, 0.3, 1}, {63.0, 66.0, 74.2, 71.4, 72.1}},
-    {"kmnist", {0, 0.1, 0.2, 0.3, 1}, {57.3, 66.2, 52.7, 44.3, 43.6}},
-    {"fashion", {0, 0.1, 0.2, 0.3, 1}, {53.8, 62.0, 45.4, 34.6, 34.6}},
-    {"notmnist", {0, 0.1, 0.2, 0.3, 1}, {56.9, 72.4, 59.3, 44.1, 43.6}},
-};
-
-static double paper_accuracy(const char *dataset, double rate)
-{
-    for (size_t i = 0; i < sizeof PAPER / sizeof PAPER[0]; i++)
-        if (!strcmp(PAPER[i].dataset, dataset))
-            for (int k = 0; k < 5; k++)
-                if (fabs(PAPER[i].rate[k] - rate) < 1e-9) return PAPER[i].acc[k] / 100;
-    return NAN;
-}
-
 static sm_status write_csvs(const sm_experiment_ctx *ctx, const sm_grid *g, const sm_exp_run *rows,
                             json_t *cells, sm_error *err)
 {
@@ -169,7 +147,7 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
                 json_pack("{s:s, s:s, s:f, s:o, s:o, s:i, s:o, s:o}", "dataset", dataset, "model",
                           "stdp", "sleep_rate", rate, "mean_accuracy", sm_exp_real(mean),
                           "sd_accuracy", sm_exp_real(sd), "n_seeds", seeds, "accuracies", accs,
-                          "paper_accuracy", sm_exp_real(paper_accuracy(dataset, rate))));
+                          "paper_accuracy", sm_exp_real(sm_exp_paper_accuracy(dataset, rate))));
             json_decref(p);
         }
     if (st == SM_OK) st = write_csvs(ctx, &g, rows, cells, err);
