@@ -78,6 +78,13 @@ static void header_vector_scalar_and_u8(void **state)
                   "{'descr': '|u1', 'fortran_order': False, 'shape': (123456789012,), }", 9 + 40,
                   128);
     assert_string_equal(sm_npy_dtype_descr(SM_NPY_I64), "<i8");
+    /* int8 is '|i1' */
+    assert_int_equal(sm_npy_header(SM_NPY_I8, 2, (size_t[]){3, 400}, buf, sizeof buf), 128);
+    /* 61 chars + 20 growth spaces (for "3") + 36 padding + '\n' = 118 */
+    expect_header((unsigned char *)buf,
+                  "{'descr': '|i1', 'fortran_order': False, 'shape': (3, 400), }", 20 + 36, 128);
+    assert_string_equal(sm_npy_dtype_descr(SM_NPY_I8), "|i1");
+    assert_int_equal(sm_npy_dtype_size(SM_NPY_I8), 1);
     assert_int_equal(sm_npy_dtype_size(SM_NPY_F64), 8);
     assert_int_equal(sm_npy_header((sm_npy_dtype)99, 0, NULL, buf, sizeof buf), 0);
     assert_int_equal(sm_npy_header(SM_NPY_F32, SM_NPY_MAX_DIMS + 1, &five, buf, sizeof buf), 0);
@@ -115,7 +122,8 @@ static void round_trip_every_dtype(void **state)
     const uint32_t u4[6] = {0, 1, 2, 0x80000000u, 0xfffffffeu, UINT32_MAX};
     const int64_t i8[6] = {INT64_MIN, -1, 0, 1, (int64_t)1 << 53, INT64_MAX};
     const uint8_t u1[6] = {0, 1, 127, 128, 254, 255};
-    const void *src[SM_NPY_N_DTYPES] = {f4, f8, i4, u4, i8, u1};
+    const int8_t i1[6] = {INT8_MIN, -1, 0, 1, 100, INT8_MAX};
+    const void *src[SM_NPY_N_DTYPES] = {f4, f8, i4, u4, i8, u1, i1};
     const size_t shape[3] = {1, 2, 3};
     sm_error err;
     for (int t = 0; t < SM_NPY_N_DTYPES; t++) {
@@ -228,6 +236,9 @@ static void bad_files_rejected(void **state)
         {"{'descr': '<f4', 'fortran_order': True, 'shape': (2,), }", 8, "fortran_order"},
         {"{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", 8, "unsupported dtype"},
         {"{'descr': '<c8', 'fortran_order': False, 'shape': (2,), }", 16, "unsupported dtype"},
+        {"{'descr': '<i2', 'fortran_order': False, 'shape': (2,), }", 4, "unsupported dtype"},
+        {"{'descr': '|i1', 'fortran_order': False, 'shape': (2, 3), }", 5, "truncated"},
+        {"{'descr': '|i1', 'fortran_order': False, 'shape': (2, 3), }", 7, "trailing"},
         {"{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }", 8, "descr"},
         {"{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", 20, "truncated"},
         {"{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", 28, "trailing"},
@@ -269,7 +280,8 @@ static void numpy_agrees(void **state)
     tu_require_tool(PYTHON " -c 'import numpy'", PYTHON " with numpy", "python3-numpy");
     char *dir = tu_mkdtemp();
     char *f4 = path_in(dir, "f4.npy"), *i8 = path_in(dir, "i8.npy"), *u1 = path_in(dir, "u1.npy");
-    char *sc = path_in(dir, "sc.npy");
+    char *sc = path_in(dir, "sc.npy"), *i1 = path_in(dir, "i1.npy");
+    const int8_t signs[2][3] = {{-1, 1, 1}, {INT8_MIN, 0, INT8_MAX}};
     float m[2][3] = {{0.5f, -1.0f, 2.25f}, {1e-3f, 1e30f, -0.0f}};
     int64_t big[4] = {INT64_MIN, -7, (int64_t)1 << 60, INT64_MAX};
     uint8_t bytes[2][2][2] = {{{0, 1}, {2, 3}}, {{253, 254}, {255, 128}}};
@@ -280,32 +292,37 @@ static void numpy_agrees(void **state)
     const size_t s3[3] = {2, 2, 2};
     assert_int_equal(sm_npy_write(u1, SM_NPY_U8, 3, s3, bytes, &err), SM_OK);
     assert_int_equal(sm_npy_write(sc, SM_NPY_F64, 0, NULL, &scalar, &err), SM_OK);
+    assert_int_equal(sm_npy_write_matrix(i1, SM_NPY_I8, 2, 3, signs, &err), SM_OK);
 
     char cmd[4096];
-    snprintf(cmd, sizeof cmd,
-             PYTHON
-             " -c \"\n"
-             "import numpy as np, io, sys\n"
-             "d = '%s'\n"
-             "a = np.load(d + '/f4.npy')\n"
-             "assert a.dtype == np.float32 and a.shape == (2, 3), (a.dtype, a.shape)\n"
-             "assert a.tolist() == [[0.5, -1.0, 2.25], [np.float32(1e-3), np.float32(1e30), "
-             "0.0]], a\n"
-             "b = np.load(d + '/i8.npy')\n"
-             "assert b.dtype == np.int64 and b.shape == (4,)\n"
-             "assert b.tolist() == [-2**63, -7, 2**60, 2**63 - 1], b\n"
-             "c = np.load(d + '/u1.npy')\n"
-             "assert c.dtype == np.uint8 and c.shape == (2, 2, 2)\n"
-             "assert c[1, 1, 0] == 255 and c[0, 1, 1] == 3 and c.sum() == 896, c\n"
-             "s = np.load(d + '/sc.npy')\n"
-             "assert s.shape == () and s == -2.5\n"
-             "for name, arr in (('f4', a), ('i8', b), ('u1', c), ('sc', s)):\n"
-             "    buf = io.BytesIO(); np.save(buf, arr)\n"
-             "    assert buf.getvalue() == open(d + '/' + name + '.npy', 'rb').read(), name\n"
-             "np.save(d + '/from_numpy.npy', np.arange(12, dtype='<u4').reshape(3, 4))\n"
-             "print('numpy ok')\n"
-             "\" 2>&1",
-             dir);
+    snprintf(
+        cmd, sizeof cmd,
+        PYTHON
+        " -c \"\n"
+        "import numpy as np, io, sys\n"
+        "d = '%s'\n"
+        "a = np.load(d + '/f4.npy')\n"
+        "assert a.dtype == np.float32 and a.shape == (2, 3), (a.dtype, a.shape)\n"
+        "assert a.tolist() == [[0.5, -1.0, 2.25], [np.float32(1e-3), np.float32(1e30), "
+        "0.0]], a\n"
+        "b = np.load(d + '/i8.npy')\n"
+        "assert b.dtype == np.int64 and b.shape == (4,)\n"
+        "assert b.tolist() == [-2**63, -7, 2**60, 2**63 - 1], b\n"
+        "c = np.load(d + '/u1.npy')\n"
+        "assert c.dtype == np.uint8 and c.shape == (2, 2, 2)\n"
+        "assert c[1, 1, 0] == 255 and c[0, 1, 1] == 3 and c.sum() == 896, c\n"
+        "s = np.load(d + '/sc.npy')\n"
+        "assert s.shape == () and s == -2.5\n"
+        "e = np.load(d + '/i1.npy')\n"
+        "assert e.dtype == np.int8 and e.tolist() == [[-1, 1, 1], [-128, 0, 127]], e\n"
+        "for name, arr in (('f4', a), ('i8', b), ('u1', c), ('sc', s), ('i1', e)):\n"
+        "    buf = io.BytesIO(); np.save(buf, arr)\n"
+        "    assert buf.getvalue() == open(d + '/' + name + '.npy', 'rb').read(), name\n"
+        "np.save(d + '/from_numpy.npy', np.arange(12, dtype='<u4').reshape(3, 4))\n"
+        "np.save(d + '/i1_numpy.npy', np.array([[1, -1], [-128, 127], [0, -1]], dtype=np.int8))\n"
+        "print('numpy ok')\n"
+        "\" 2>&1",
+        dir);
     char *out = NULL;
     int rc = tu_run(cmd, &out);
     if (rc != 0) fprintf(stderr, "%s\n", out);
@@ -324,6 +341,18 @@ static void numpy_agrees(void **state)
         assert_int_equal(((uint32_t *)a->data)[k], k);
     sm_npy_destroy(a);
     free(fn);
+    fn = path_in(dir, "i1_numpy.npy");
+    a = sm_npy_read(fn, &err);
+    assert_non_null(a);
+    assert_int_equal(a->dtype, SM_NPY_I8);
+    assert_int_equal(a->ndim, 2);
+    assert_int_equal(a->shape[0], 3);
+    assert_int_equal(a->shape[1], 2);
+    const int8_t want[6] = {1, -1, -128, 127, 0, -1};
+    assert_memory_equal(a->data, want, 6);
+    sm_npy_destroy(a);
+    free(fn);
+    free(i1);
     free(f4);
     free(i8);
     free(u1);

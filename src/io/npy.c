@@ -24,6 +24,7 @@ static const struct {
 } DTYPES[SM_NPY_N_DTYPES] = {
     [SM_NPY_F32] = {"<f4", 4}, [SM_NPY_F64] = {"<f8", 8}, [SM_NPY_I32] = {"<i4", 4},
     [SM_NPY_U32] = {"<u4", 4}, [SM_NPY_I64] = {"<i8", 8}, [SM_NPY_U8] = {"|u1", 1},
+    [SM_NPY_I8] = {"|i1", 1},
 };
 
 size_t sm_npy_dtype_size(sm_npy_dtype dtype)
@@ -255,7 +256,9 @@ static const char *parse_header(const char *text, size_t len, sm_npy_array *a)
             for (int k = 0; k < SM_NPY_N_DTYPES; k++)
                 if (!strcmp(val, DTYPES[k].descr)) found = k;
             if (!strcmp(val, "<u1") || !strcmp(val, "u1") || !strcmp(val, "=u1")) found = SM_NPY_U8;
-            if (found < 0) return "unsupported dtype (expected <f4, <f8, <i4, <u4, <i8 or |u1)";
+            if (!strcmp(val, "<i1") || !strcmp(val, "i1") || !strcmp(val, "=i1")) found = SM_NPY_I8;
+            if (found < 0)
+                return "unsupported dtype (expected <f4, <f8, <i4, <u4, <i8, |u1 or |i1)";
             a->dtype = (sm_npy_dtype)found;
         } else if (!strcmp(key, "fortran_order")) {
             if (have_order++) return "header dict: 'fortran_order' given twice";

@@ -14,7 +14,7 @@
  * for the first dimension to grow to 21 digits), so files compare equal with cmp. Output
  * is written to a temporary file and renamed into place (fileio.h).
  *
- * Supported element types: float32, float64, int32, uint32, int64, uint8. The reader also
+ * Supported element types: float32, float64, int32, uint32, int64, uint8, int8. The reader also
  * accepts versions 2.0 and 3.0 (a 4-byte HLEN), header keys in any order and either quote.
  */
 #ifndef SOMNUS_NPY_H
@@ -36,7 +36,8 @@ typedef enum sm_npy_dtype {
     SM_NPY_U32 = 3, /* '<u4' uint32_t */
     SM_NPY_I64 = 4, /* '<i8' int64_t */
     SM_NPY_U8 = 5,  /* '|u1' uint8_t (numpy writes '|' for one-byte types; '<u1' is read too) */
-    SM_NPY_N_DTYPES = 6
+    SM_NPY_I8 = 6,  /* '|i1' int8_t ('<i1' is read too) */
+    SM_NPY_N_DTYPES = 7
 } sm_npy_dtype;
 
 /* Largest number of dimensions (numpy's NPY_MAXDIMS of numpy 1.x). */
@@ -52,10 +53,10 @@ typedef struct sm_npy_array {
                                       owned by the array, NULL when count is 0 */
 } sm_npy_array;
 
-/* Bytes per element (4, 8, 4, 4, 8, 1); 0 for an unknown dtype. */
+/* Bytes per element (4, 8, 4, 4, 8, 1, 1); 0 for an unknown dtype. */
 size_t sm_npy_dtype_size(sm_npy_dtype dtype);
 
-/* numpy's descr string: "<f4", "<f8", "<i4", "<u4", "<i8", "|u1"; NULL if unknown. */
+/* numpy's descr string: "<f4", "<f8", "<i4", "<u4", "<i8", "|u1", "|i1"; NULL if unknown. */
 const char *sm_npy_dtype_descr(sm_npy_dtype dtype);
 
 /* Formats the complete NPY 1.0 header (magic, version, HLEN, padded dict, '\n') of an

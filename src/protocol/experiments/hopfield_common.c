@@ -422,7 +422,7 @@ sm_status hf_write_outputs(const sm_experiment_ctx *ctx, sm_hf_result *const *re
     const sm_hf_result *r0 = res[0];
     const int N = r0->N, K = r0->K, L = r0->L, T = r0->T, kh = r0->n_hat[T - 1];
     sm_status st = write_csv(ctx, res, S, prefix, err);
-    int32_t *xi = malloc(sizeof(int32_t) * (size_t)(K > kh ? K : kh) * (size_t)N + 1);
+    int8_t *xi = malloc((size_t)(K > kh ? K : kh) * (size_t)N + 1); /* +-1 patterns as int8 */
     double *w = malloc(sizeof(double) * (size_t)S * L * T);
     double *mag = malloc(sizeof(double) * (size_t)S * K * T);
     if (!xi || !w || !mag) {
@@ -431,14 +431,13 @@ sm_status hf_write_outputs(const sm_experiment_ctx *ctx, sm_hf_result *const *re
     }
     if (st != SM_OK) goto done;
     for (size_t i = 0; i < (size_t)K * N; i++)
-        xi[i] = (int32_t)r0->xi_true[i];
+        xi[i] = (int8_t)r0->xi_true[i];
     size_t sh[3] = {(size_t)K, (size_t)N, 0};
-    if ((st = write_npy(ctx, prefix, "xi_true.npy", SM_NPY_I32, 2, sh, xi, err)) != SM_OK)
-        goto done;
+    if ((st = write_npy(ctx, prefix, "xi_true.npy", SM_NPY_I8, 2, sh, xi, err)) != SM_OK) goto done;
     for (size_t i = 0; i < (size_t)kh * N; i++)
-        xi[i] = (int32_t)r0->xi_hat[i];
+        xi[i] = (int8_t)r0->xi_hat[i];
     sh[0] = (size_t)kh;
-    if ((st = write_npy(ctx, prefix, "xi_hat.npy", SM_NPY_I32, 2, sh, xi, err)) != SM_OK) goto done;
+    if ((st = write_npy(ctx, prefix, "xi_hat.npy", SM_NPY_I8, 2, sh, xi, err)) != SM_OK) goto done;
     sh[0] = sh[1] = (size_t)N;
     if ((st = write_npy(ctx, prefix, "J_server.npy", SM_NPY_F64, 2, sh, r0->J_server, err)) !=
         SM_OK)
