@@ -4,6 +4,7 @@
  * python3-numpy), the Hungarian retrieval against a brute-force search, and the small
  * formulas (controllers, MP edge, mixture count, acceptance) against values computed by
  * hand. */
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -491,6 +492,64 @@ static void run_reproducible_and_attacker(void **state)
     sm_hf_result_destroy(b);
 }
 
+static void expect_close(double got, double want, double tol)
+{
+    if (!(fabs(got - want) <= tol)) fail_msg("got %.17g, want %.17g (tol %g)", got, want, tol);
+}
+
+/* `somnus train --model hopfield`: needs no data, runs hopfield.seeds seeds from run.seed
+ * and reports per round the mean over seeds of what sm_hf_run measures (recomputed here
+ * from two direct runs); --export and --checkpoint are refused. */
+static void train_model_hopfield(void **state)
+{
+    const char *dir = *state;
+    const char *set[] = {
+        "hopfield.N=80",          "hopfield.K=2",     "hopfield.L=2",     "hopfield.T=3",
+        "hopfield.M=150",         "hopfield.r=0.9",   "hopfield.tau=0.1", "hopfield.tam_updates=8",
+        "hopfield.recall_reps=2", "hopfield.seeds=2", "run.seed=5",       NULL};
+    char args[2048] = "train --model hopfield --quiet --out t.json";
+    sm_config c;
+    sm_config_default(&c);
+    sm_error err;
+    for (int i = 0; set[i]; i++) {
+        assert_int_equal(sm_config_set_assignment(&c, set[i], "test", &err), SM_OK);
+        strcat(args, " --set ");
+        strcat(args, set[i]);
+    }
+    char *out = NULL;
+    assert_int_equal(tu_cli(dir, args, &out), 0);
+    free(out);
+    char *path = path_in(dir, "t.json");
+    json_error_t je;
+    json_t *doc = json_load_file(path, 0, &je);
+    free(path);
+    assert_non_null(doc);
+    assert_string_equal(json_string_value(json_object_get(doc, "model")), "hopfield");
+    assert_int_equal(json_integer_value(json_object_get(doc, "seeds")), 2);
+    json_t *res = json_object_get(doc, "results");
+    json_t *ret = json_object_get(res, "retrieval"), *w = json_object_get(res, "w");
+    assert_int_equal(json_array_size(ret), 3);
+    sm_hf_result *a = NULL, *b = NULL;
+    assert_int_equal(sm_hf_run(&c, 5, &a, &err), SM_OK);
+    assert_int_equal(sm_hf_run(&c, 6, &b, &err), SM_OK);
+    for (int t = 0; t < 3; t++) {
+        expect_close(json_real_value(json_array_get(ret, (size_t)t)),
+                     (a->retrieval[t] + b->retrieval[t]) / 2, 1e-12);
+        json_t *row = json_array_get(w, (size_t)t);
+        assert_int_equal(json_array_size(row), 2);
+        expect_close(json_real_value(json_array_get(row, 1)),
+                     (a->w[t * 2 + 1] + b->w[t * 2 + 1]) / 2, 1e-12);
+    }
+    expect_close(json_real_value(json_object_get(json_object_get(doc, "final"), "final_retrieval")),
+                 (a->retrieval[2] + b->retrieval[2]) / 2, 1e-12);
+    json_decref(doc);
+    sm_hf_result_destroy(a);
+    sm_hf_result_destroy(b);
+    tu_expect_cli_error(dir, "train --model hopfield --quiet --export ex --out u.json", "--export");
+    tu_expect_cli_error(dir, "train --model hopfield --quiet --set hopfield.r=0.9,0.8 --out u.json",
+                        "hopfield.r");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -502,6 +561,8 @@ int main(void)
         cmocka_unit_test(acceptance_by_hand),
         cmocka_unit_test(example_channels),
         cmocka_unit_test(run_reproducible_and_attacker),
+        cmocka_unit_test_setup_teardown(train_model_hopfield, tu_state_dir_setup,
+                                        tu_state_dir_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -30,7 +30,8 @@ static void usage(FILE *out)
         "usage: somnus train [options]\n"
         "  --data NAME            dataset (data.dataset): mnist, fashion, kmnist, notmnist,\n"
         "                         synthetic[:N[:SEED]], idx:IMG,LBL[,TIMG,TLBL], mnist-json:DIR\n"
-        "  --model stdp|sgsnn|disinh  model (train.model; default stdp)\n"
+        "  --model stdp|sgsnn|disinh|hopfield  model (train.model; default stdp; hopfield\n"
+        "                         makes its own examples and loads no data)\n"
         "  --out FILE             results JSON (default somnus-train.json)\n"
         "  --quiet                no progress bar and no summary\n"
         "  --export DIR           also write numpy files into DIR: weights, final readout\n"
@@ -163,6 +164,10 @@ int cmd_train(int argc, char **argv)
             return cli_fail(CLI_USAGE, "--checkpoint %s", err.msg);
     }
     if (cli_check_writable(o.out, &err) != SM_OK) return cli_fail(CLI_USAGE, "--out %s", err.msg);
+    if (o.export_dir && cfg.train.model == SM_MODEL_HOPFIELD)
+        return cli_fail(CLI_USAGE,
+                        "--export: the hopfield model's arrays come from `somnus experiment "
+                        "hopfield-basic --out FILE` (next to FILE), not from train");
     cli_export ex;
     memset(&ex, 0, sizeof ex);
     if (o.export_dir && cli_export_prepare(&ex, o.export_dir, &err) != SM_OK)
@@ -197,7 +202,13 @@ int cmd_train(int argc, char **argv)
     const char *warning =
         json_string_value(json_object_get(json_object_get(doc, "final"), "readout_warning"));
     if (st == SM_OK && warning) fprintf(stderr, "somnus: warning: %s\n", warning);
-    if (st == SM_OK && !o.quiet) {
+    if (st == SM_OK && !o.quiet && cfg.train.model == SM_MODEL_HOPFIELD) {
+        printf("somnus train: hopfield, %d seed(s): final retrieval %.3f +- %.3f, %.1f s; "
+               "results: %s\n",
+               cfg.hopfield.seeds, number_at(doc, "final", "final_retrieval"),
+               number_at(doc, "final", "final_retrieval_sd"), number_at(doc, "timing", "wall_s"),
+               o.out);
+    } else if (st == SM_OK && !o.quiet) {
         printf("somnus train: %s, %s, %s: test accuracy %.3f",
                json_string_value(json_object_get(doc, "model")), cfg.data.dataset,
                json_string_value(json_object_get(json_object_get(doc, "data"), "test_from")),

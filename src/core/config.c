@@ -180,7 +180,7 @@ static const sm_param_def TABLE[] = {
     ENUM("protocol.kind", protocol.kind, SM_PROTOCOL_IID, "iid",
          "training protocol of `somnus train`: iid = the paper's (one stationary stream of "
          "training images in batches)"),
-    ENUM("train.model", train.model, SM_MODEL_STDP, "stdp|sgsnn|disinh",
+    ENUM("train.model", train.model, SM_MODEL_STDP, "stdp|sgsnn|disinh|hopfield",
          "model trained by `somnus train`: the recurrent STDP network, the SG-SNN baseline or "
          "the dis-inhibitory rate E/I network"),
     INT("train.eval_every", train.eval_every, 1, 0, 1 << 28, "batches",

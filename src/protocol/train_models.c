@@ -2,18 +2,23 @@
 #include "protocol/train_models.h"
 
 #include "protocol/train_disinh.h"
+#include "protocol/train_hopfield.h"
 #include "protocol/train_sgsnn.h"
 #include "protocol/train_stdp.h"
 
 static const sm_train_model MODELS[] = {
     {SM_MODEL_STDP, "stdp", "recurrent E/I LIF network with STDP and sleep (Massey et al. 2026)", 1,
-     sm_train_stdp},
-    {SM_MODEL_SGSNN, "sgsnn", "surrogate-gradient SNN baseline trained by BPTT (spec 8)", 0,
+     1, sm_train_stdp},
+    {SM_MODEL_SGSNN, "sgsnn", "surrogate-gradient SNN baseline trained by BPTT (spec 8)", 0, 1,
      sm_train_sgsnn},
     {SM_MODEL_DISINH, "disinh",
      "rate E/I network trained by dis-inhibitory control of the plasticity sign (Rossbroich & "
      "Zenke 2023), or BP on the same code path (disinh.rule)",
-     0, sm_train_disinh},
+     0, 1, sm_train_disinh},
+    {SM_MODEL_HOPFIELD, "hopfield",
+     "federated many-to-one Hopfield memory: Hebbian client operators, server sharpening, "
+     "spectral cut and TAM retrieval (Alessandrelli et al. 2026; hopfield.*)",
+     0, 0, sm_train_hopfield},
 };
 
 const sm_train_model *sm_train_model_table(size_t *count)

@@ -21,7 +21,7 @@ sm_status hf_run_seeds(const sm_experiment_ctx *ctx, const sm_config *cfg, const
  * timings. */
 json_t *hf_summary(sm_hf_result *const *res, int S);
 
-/* Writes <stem>-<prefix>rounds.csv, the .npy exports (xi_true, xi_hat as int32, J_server,
+/* Writes <stem>-<prefix>rounds.csv, the .npy exports (xi_true, xi_hat as int8, J_server,
  * eigs of the first seed; w (S x L x T), mag (S x K x T)) and the figures overlap.png,
  * w.png, kh.png (each name prefixed by `prefix`, "" for none). Nothing without out_dir. */
 sm_status hf_write_outputs(const sm_experiment_ctx *ctx, sm_hf_result *const *res, int S,
