@@ -8,16 +8,21 @@
  *  - a large sparse network (>= 100,000 neurons, >= 1e8 synapses) with pair STDP: events/s,
  *    bytes per synapse, peak memory;
  *  - a streaming memory-bandwidth kernel (triad a = b + s * c), so that events/s can be read
- *    against the machine's bound.
+ *    against the machine's bound;
+ *  - the federated Hopfield memory (spec federated-hopfield.md 11.8): one hopfield-basic run
+ *    (N = 400, K = 3, L = 3, 12 rounds) and the 20 seeds of hopfield-attacker's agreement
+ *    run (N = 1,000, L = 5, 10 rounds each, 200 eigendecompositions) on 2 threads.
  * Prints a table and one JSON line, and appends the JSON line (date, commit, machine) to
  * bench/results.jsonl.
  *
- * Usage: somnus_bench [images [results-file]] [--quick] [--no-large]
+ * Usage: somnus_bench [images [results-file]] [--quick] [--no-large] [--hopfield-only]
  *   images: paper-config presentations of 100 steps per scenario (default 2000);
- *   --quick: fewer steps everywhere (a smoke run); --no-large: skip the large network.
+ *   --quick: fewer steps everywhere (a smoke run; 3 attacker seeds); --no-large: skip the
+ *   large network; --hopfield-only: only the Hopfield timings (their own JSON line).
  * Timing is wall clock, best of `reps` repetitions where cheap; the 1-minute load average
  * before and after is recorded, since other processes share the machine.
  */
+#include <cblas.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +36,8 @@
 #include "somnus/core/rng.h"
 #include "somnus/models/disinh.h"
 #include "somnus/models/disinh_teacher.h"
+#include "somnus/models/hopfield_run.h"
+#include "somnus/protocol/experiment.h"
 #include "somnus/models/sim.h"
 #include "somnus/models/theta_latents.h"
 #include "somnus/models/theta_pathint.h"
@@ -552,9 +559,113 @@ static disinh_result disinh_bench(int quick)
     return res;
 }
 
+/* ---- federated Hopfield memory (spec federated-hopfield.md 11.8) ---- */
+
+typedef struct hopfield_result {
+    double basic_s, basic_cpu_s;       /* one hopfield-basic run (N=400, K=3, L=3, 12 rounds) */
+    double basic_retrieval;            /* its final retrieval (a check that it did the work) */
+    double round_s;                    /* one attacker round, N = 1,000, L = 5, one thread */
+    int attacker_seeds;                /* 20 (3 with --quick) */
+    double attacker_s, attacker_cpu_s; /* those seeds on 2 threads, one BLAS thread each */
+    double attacker_retrieval;         /* their mean final retrieval */
+} hopfield_result;
+
+/* The config of experiment `name` as `somnus experiment NAME` resolves it (no --set). */
+static int experiment_config(const char *name, sm_config *cfg)
+{
+    sm_config_default(cfg);
+    const sm_experiment_def *def = sm_experiment_find(name, NULL);
+    return def && sm_experiment_apply_defaults(def, 0, cfg, NULL) == SM_OK;
+}
+
+static hopfield_result hopfield_bench(int quick)
+{
+    hopfield_result res = {0};
+    sm_config cfg;
+    const int saved = openblas_get_num_threads();
+    openblas_set_num_threads(1); /* as the CLI runs every command */
+    if (experiment_config("hopfield-basic", &cfg)) {
+        sm_hf_result *r = NULL;
+        const double t0 = now(), c0 = cpu_now();
+        if (sm_hf_run(&cfg, 1, &r, NULL) == SM_OK) {
+            res.basic_s = now() - t0;
+            res.basic_cpu_s = cpu_now() - c0;
+            res.basic_retrieval = r->retrieval[r->T - 1];
+        }
+        sm_hf_result_destroy(r);
+    }
+    if (experiment_config("hopfield-attacker", &cfg)) {
+        const int S = quick ? 3 : cfg.hopfield.seeds;
+        double *ret = calloc((size_t)S, sizeof *ret), *sec = calloc((size_t)S, sizeof *sec);
+        int ok = ret && sec;
+        const double t0 = now(), c0 = cpu_now();
+#pragma omp parallel for schedule(dynamic, 1) num_threads(2) reduction(& : ok)
+        for (int s = 0; s < S; s++) {
+            sm_hf_result *r = NULL;
+            struct timespec c0t, c1t;
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0t);
+            if (ret && sm_hf_run(&cfg, (uint64_t)cfg.run.seed + (uint64_t)s, &r, NULL) == SM_OK) {
+                clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1t);
+                ret[s] = r->retrieval[r->T - 1];
+                sec[s] = ((double)(c1t.tv_sec - c0t.tv_sec) +
+                          1e-9 * (double)(c1t.tv_nsec - c0t.tv_nsec)) /
+                         r->T; /* CPU time of this thread: robust to other load */
+            } else {
+                ok = 0;
+            }
+            sm_hf_result_destroy(r);
+        }
+        if (ok) {
+            res.attacker_seeds = S;
+            res.attacker_s = now() - t0;
+            res.attacker_cpu_s = cpu_now() - c0;
+            res.round_s = sec[0];
+            for (int s = 0; s < S; s++) {
+                res.attacker_retrieval += ret[s] / S;
+                if (sec[s] < res.round_s) res.round_s = sec[s];
+            }
+        }
+        free(ret);
+        free(sec);
+    }
+    openblas_set_num_threads(saved);
+    printf("\nhopfield: basic run (N=400, K=3, L=3, 12 rounds): %.2f s (%.2f CPU s), final "
+           "retrieval %.3f\n"
+           "hopfield: attacker, %d seeds x 10 rounds (N=1000, L=5) on 2 threads: %.1f s (%.1f CPU "
+           "s; goal <= 180 s for 20 seeds), mean final retrieval %.3f; one round (fastest seed, "
+           "CPU time of its thread): %.2f s (goal < 1 s on one core)\n",
+           res.basic_s, res.basic_cpu_s, res.basic_retrieval, res.attacker_seeds, res.attacker_s,
+           res.attacker_cpu_s, res.attacker_retrieval, res.round_s);
+    return res;
+}
+
+static json_t *hopfield_json(const hopfield_result *h)
+{
+    return json_pack("{s:f, s:f, s:f, s:i, s:f, s:f, s:f, s:f}", "basic_s", h->basic_s,
+                     "basic_cpu_s", h->basic_cpu_s, "basic_final_retrieval", h->basic_retrieval,
+                     "attacker_seeds", h->attacker_seeds, "attacker_s", h->attacker_s,
+                     "attacker_cpu_s", h->attacker_cpu_s, "attacker_final_retrieval",
+                     h->attacker_retrieval, "attacker_round_s", h->round_s);
+}
+
+static void append_line(const char *out_path, json_t *doc)
+{
+    char *line = json_dumps(doc, JSON_COMPACT);
+    printf("%s\n", line);
+    FILE *f = fopen(out_path, "a");
+    if (f) {
+        fprintf(f, "%s\n", line);
+        fclose(f);
+        printf("appended to %s\n", out_path);
+    } else {
+        fprintf(stderr, "bench: cannot append to %s\n", out_path);
+    }
+    free(line);
+}
+
 int main(int argc, char **argv)
 {
-    int images = 2000, quick = 0, large = 1;
+    int images = 2000, quick = 0, large = 1, hopfield_only = 0;
     const char *out_path = SOMNUS_BENCH_RESULTS;
     int positional = 0;
     for (int k = 1; k < argc; k++) {
@@ -562,6 +673,8 @@ int main(int argc, char **argv)
             quick = 1;
         else if (!strcmp(argv[k], "--no-large"))
             large = 0;
+        else if (!strcmp(argv[k], "--hopfield-only"))
+            hopfield_only = 1;
         else if (!positional && argv[k][0] >= '0' && argv[k][0] <= '9' && (positional = 1))
             images = atoi(argv[k]);
         else
@@ -571,6 +684,26 @@ int main(int argc, char **argv)
     const double load_before = load1();
     printf("somnus %s: load average %.2f, %d cores\n", sm_version(), load_before,
            omp_get_num_procs());
+    struct utsname u;
+    uname(&u);
+    char cpu[256], date[64], commit[64] = "unknown";
+    cpu_model(cpu, sizeof cpu);
+    const char *plus = strchr(sm_version(), '+');
+    if (plus) snprintf(commit, sizeof commit, "%s", plus + 1);
+    const time_t started = time(NULL);
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&started));
+    if (hopfield_only) {
+        const hopfield_result hr = hopfield_bench(quick);
+        const double load_after = load1();
+        json_t *doc = json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s, s:i}, s:i, s:o, s:{s:f, s:f}}",
+                                "date", date, "version", sm_version(), "commit", commit, "machine",
+                                "host", u.nodename, "cpu", cpu, "kernel", u.release, "cores",
+                                omp_get_num_procs(), "quick", quick, "hopfield", hopfield_json(&hr),
+                                "load", "before", load_before, "after", load_after);
+        append_line(out_path, doc);
+        json_decref(doc);
+        return 0;
+    }
 
     /* Bandwidth first, on a quiet process: 3 arrays of 64 MiB (32 MiB with --quick). */
     const size_t nbw = quick ? (size_t)4 << 20 : (size_t)8 << 20;
@@ -619,6 +752,7 @@ int main(int argc, char **argv)
         lr_rss = peak_rss_mb();
     }
     const disinh_result dr = disinh_bench(quick);
+    const hopfield_result hr = hopfield_bench(quick);
     const double load_after = load1();
 
     /* Bound for the large network: each event streams the synapse's target index (4 bytes)
@@ -665,17 +799,9 @@ int main(int argc, char **argv)
                       "steps", (json_int_t)r->steps, "sleep_steps", (json_int_t)r->sleep_steps,
                       "e_rate_hz", r->e_rate_hz, "seconds", r->seconds));
     }
-    struct utsname u;
-    uname(&u);
-    char cpu[256], date[64], commit[64] = "unknown";
-    cpu_model(cpu, sizeof cpu);
-    const char *plus = strchr(sm_version(), '+');
-    if (plus) snprintf(commit, sizeof commit, "%s", plus + 1);
-    time_t t = time(NULL);
-    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
     json_t *doc = json_pack(
         "{s:s, s:s, s:s, s:{s:s, s:s, s:s, s:i}, s:[f,f], s:i, s:i, s:o, s:{s:I, s:f, s:f}, "
-        "s:{s:I, s:i, s:f, s:f, s:f, s:f, s:f, s:f}, s:{s:f, s:f}, s:{s:f, s:f, s:f}}",
+        "s:{s:I, s:i, s:f, s:f, s:f, s:f, s:f, s:f}, s:{s:f, s:f}, s:{s:f, s:f, s:f}, s:o}",
         "date", date, "version", sm_version(), "commit", commit, "machine", "host", u.nodename,
         "cpu", cpu, "kernel", u.release, "cores", omp_get_num_procs(), "bandwidth_gbs", bw[1],
         bw[2], "images", images, "quick", quick, "results", results, "diehl_cook", "synapses",
@@ -685,18 +811,9 @@ int main(int argc, char **argv)
         "build_s", lr.build_s, "bytes_per_event", bytes_per_event, "post_updates_per_event",
         lr.post_per_event, "plain_delivery_events_per_s", lr.plain_ev, "load", "before",
         load_before, "after", load_after, "disinh", "teacher_cpu_s", dr.teacher_cpu_s,
-        "train_samples_per_cpu_s", dr.samples_per_s, "epoch_54000_s_estimate", dr.epoch_s_estimate);
-    char *line = json_dumps(doc, JSON_COMPACT);
-    printf("%s\n", line);
-    FILE *f = fopen(out_path, "a");
-    if (f) {
-        fprintf(f, "%s\n", line);
-        fclose(f);
-        printf("appended to %s\n", out_path);
-    } else {
-        fprintf(stderr, "bench: cannot append to %s\n", out_path);
-    }
-    free(line);
+        "train_samples_per_cpu_s", dr.samples_per_s, "epoch_54000_s_estimate", dr.epoch_s_estimate,
+        "hopfield", hopfield_json(&hr));
+    append_line(out_path, doc);
     json_decref(doc);
     return 0;
 }

@@ -497,6 +497,80 @@ static void expect_close(double got, double want, double tol)
     if (!(fabs(got - want) <= tol)) fail_msg("got %.17g, want %.17g (tol %g)", got, want, tol);
 }
 
+/* hopfield.schedule = novelty: parsing (bad text refused, naming the option), the ramp of
+ * the new archetypes' share, the balanced and random label splits, and a whole run's
+ * exposure of the new archetypes, all by hand. */
+static void novelty_schedule_by_hand(void **state)
+{
+    (void)state;
+    sm_hf_schedule s;
+    sm_error err;
+    const char *bad[] = {"bogus",         "novelty:12,4",    "novelty:12,0,3",  "novelty:-1,4,3",
+                         "novelty:1,4,6", "novelty:1.5,4,3", "novelty:1,4,3,2", "novelty:1,4,3x"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(sm_hf_schedule_parse(bad[i], 6, &s, &err), SM_EINVAL);
+        assert_non_null(strstr(err.msg, "hopfield.schedule"));
+    }
+    assert_int_equal(sm_hf_schedule_parse("uniform", 6, &s, &err), SM_OK);
+    assert_int_equal(s.novelty, 0);
+    assert_true(sm_hf_novel_fraction(&s, 30) == 0);
+    assert_int_equal(sm_hf_schedule_parse("novelty:2,1,1,0.25", 6, &s, &err), SM_OK);
+    assert_true(sm_hf_novel_fraction(&s, 1) == 0 && sm_hf_novel_fraction(&s, 2) == 0.25);
+    assert_int_equal(sm_hf_schedule_parse("novelty:12,4,3", 6, &s, &err), SM_OK);
+    assert_true(s.novelty == 1 && s.t0 == 12 && s.ramp == 4 && s.k_new == 3 && s.a_max == 0.5);
+    const double want[] = {0, 0.125, 0.25, 0.375, 0.5, 0.5}; /* t = 11 .. 16 */
+    for (int t = 11; t <= 16; t++)
+        assert_true(sm_hf_novel_fraction(&s, t) == want[t - 11]);
+    /* balanced: round(0.25 * 10) = 3 new examples first, cycling the new, then the old */
+    const int set[6] = {4, 0, 5, 2, 3, 1};
+    int mu[20000];
+    sm_rng rng;
+    sm_rng_init(&rng, 1, SM_STREAM_USER, 0);
+    sm_hf_example_labels_split(&rng, set, 6, 10, 0, 3, 0.25, mu);
+    const int expect[10] = {4, 5, 3, 0, 2, 1, 0, 2, 1, 0};
+    assert_memory_equal(mu, expect, sizeof expect);
+    /* a client that sees no new archetype draws all from the old ones */
+    const int old_only[2] = {2, 0};
+    sm_hf_example_labels_split(&rng, old_only, 2, 6, 0, 3, 0.5, mu);
+    const int expect2[6] = {2, 0, 2, 0, 2, 0};
+    assert_memory_equal(mu, expect2, sizeof expect2);
+    /* random: each example new with probability 0.3 (20,000 draws: sd 65) */
+    sm_hf_example_labels_split(&rng, set, 6, 20000, 1, 3, 0.3, mu);
+    int n_new = 0, count[6] = {0};
+    for (int a = 0; a < 20000; a++) {
+        n_new += mu[a] >= 3;
+        count[mu[a]]++;
+    }
+    if (abs(n_new - 6000) > 300) fail_msg("%d new of 20000, expected 6000 +- 300", n_new);
+    for (int k = 0; k < 6; k++)
+        assert_true(count[k] > 0);
+    /* a whole run: exposure of the new archetypes = sum_t round(frac(t) M) / (M T) */
+    sm_config c;
+    sm_config_default(&c);
+    const char *cfg_set[] = {"hopfield.N=60",
+                             "hopfield.K=4",
+                             "hopfield.L=2",
+                             "hopfield.T=5",
+                             "hopfield.M=30",
+                             "hopfield.k_per_client=4",
+                             "hopfield.tau=0.1",
+                             "hopfield.tam_updates=4",
+                             "hopfield.recall_reps=1",
+                             "hopfield.schedule=novelty:2,2,2",
+                             NULL};
+    for (int i = 0; cfg_set[i]; i++)
+        assert_int_equal(sm_config_set_assignment(&c, cfg_set[i], "test", &err), SM_OK);
+    sm_hf_result *r = NULL;
+    assert_int_equal(sm_hf_run(&c, 3, &r, &err), SM_OK);
+    /* frac = 0, 0, 0.25, 0.5, 0.5: round(7.5) = 8, 15, 15 of 30 */
+    expect_close(r->exposure[2] + r->exposure[3], (8.0 + 15 + 15) / (30.0 * 5), 1e-12);
+    expect_close(r->exposure[0] + r->exposure[1], 1 - (8.0 + 15 + 15) / (30.0 * 5), 1e-12);
+    sm_hf_result_destroy(r);
+    assert_int_equal(sm_config_set(&c, "hopfield.schedule", "novelty:2,2,4", "test", &err), SM_OK);
+    assert_int_equal(sm_hf_run(&c, 3, &r, &err), SM_EINVAL);
+    assert_non_null(strstr(err.msg, "hopfield.schedule"));
+}
+
 /* `somnus train --model hopfield`: needs no data, runs hopfield.seeds seeds from run.seed
  * and reports per round the mean over seeds of what sm_hf_run measures (recomputed here
  * from two direct runs); --export and --checkpoint are refused. */
@@ -561,6 +635,7 @@ int main(void)
         cmocka_unit_test(acceptance_by_hand),
         cmocka_unit_test(example_channels),
         cmocka_unit_test(run_reproducible_and_attacker),
+        cmocka_unit_test(novelty_schedule_by_hand),
         cmocka_unit_test_setup_teardown(train_model_hopfield, tu_state_dir_setup,
                                         tu_state_dir_teardown),
     };

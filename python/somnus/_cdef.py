@@ -141,6 +141,7 @@ typedef struct sm_config {
         char r[256];
         char attackers[256];
         char upload[256];
+        char schedule[256];
         int mixture, controller, aggregate, cut, tam_field, accept_order, channel;
         double w, ema_alpha, r_ref;
         double sharpen_eps;

@@ -1,4 +1,6 @@
 /* Federated Hopfield: archetypes, client subsets and noisy examples (spec section 1). */
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "somnus/models/hopfield.h"
@@ -63,4 +65,74 @@ void sm_hf_examples(sm_rng *rng, const double *xi, int N, const int *mu, int M, 
             e[i] = keep ? x[i] : (mask ? 0.0 : -x[i]);
         }
     }
+}
+
+sm_status sm_hf_schedule_parse(const char *text, int K, sm_hf_schedule *s, sm_error *err)
+{
+    memset(s, 0, sizeof *s);
+    if (!strcmp(text, "uniform")) return SM_OK;
+    if (strncmp(text, "novelty:", 8) != 0)
+        return sm_error_set(err, SM_EINVAL,
+                            "hopfield.schedule: '%s' is not uniform or novelty:T0,RAMP,KNEW[,AMAX]",
+                            text);
+    double v[4] = {0, 0, 0, 0.5};
+    const char *p = text + 8;
+    int n = 0;
+    for (; n < 4; n++) {
+        char *end;
+        v[n] = strtod(p, &end);
+        if (end == p) break;
+        p = end;
+        if (*p != ',') {
+            n++;
+            break;
+        }
+        p++;
+    }
+    if (*p || n < 3 || v[0] < 0 || v[0] != floor(v[0]) || v[1] < 1 || v[1] != floor(v[1]) ||
+        v[2] < 1 || v[2] != floor(v[2]) || v[2] >= K || !(v[3] >= 0 && v[3] <= 1) || v[0] > 1e6 ||
+        v[1] > 1e6)
+        return sm_error_set(err, SM_EINVAL,
+                            "hopfield.schedule: '%s': expected novelty:T0,RAMP,KNEW[,AMAX] with "
+                            "integers T0 >= 0, RAMP >= 1, 1 <= KNEW < hopfield.K = %d and AMAX in "
+                            "[0, 1]",
+                            text, K);
+    s->novelty = 1;
+    s->t0 = (int)v[0];
+    s->ramp = (int)v[1];
+    s->k_new = (int)v[2];
+    s->a_max = v[3];
+    return SM_OK;
+}
+
+double sm_hf_novel_fraction(const sm_hf_schedule *s, int t)
+{
+    if (!s->novelty || t < s->t0) return 0.0;
+    const double ramp = (double)(t - s->t0 + 1) / s->ramp;
+    return s->a_max * (ramp < 1 ? ramp : 1);
+}
+
+void sm_hf_example_labels_split(sm_rng *rng, const int *set, int k, int M, int random, int k_old,
+                                double frac, int *mu)
+{
+    int old[4096], nw[4096], ko = 0, kn = 0;
+    for (int i = 0; i < k && i < 4096; i++) {
+        if (set[i] < k_old)
+            old[ko++] = set[i];
+        else
+            nw[kn++] = set[i];
+    }
+    if (kn == 0) frac = 0;
+    if (ko == 0) frac = 1;
+    if (random) {
+        for (int a = 0; a < M; a++) {
+            const int is_new = kn > 0 && (ko == 0 || sm_rng_uniform(rng) < frac);
+            mu[a] =
+                is_new ? nw[sm_rng_below(rng, (uint32_t)kn)] : old[sm_rng_below(rng, (uint32_t)ko)];
+        }
+        return;
+    }
+    const int n_new = (int)floor(frac * M + 0.5);
+    for (int a = 0; a < M; a++)
+        mu[a] = a < n_new ? nw[a % kn] : old[(a - n_new) % ko];
 }

@@ -151,6 +151,8 @@ sm_status sm_hf_run(const sm_config *cfg, uint64_t seed, sm_hf_result **out, sm_
     if (st != SM_OK) return st;
     if (K > 4096 || N > 65536)
         return sm_error_set(err, SM_EINVAL, "hopfield: K must be <= 4096 and N <= 65536");
+    sm_hf_schedule sched;
+    if ((st = sm_hf_schedule_parse(cfg->hopfield.schedule, K, &sched, err)) != SM_OK) return st;
 
     sm_hf_result *res = calloc(1, sizeof *res);
     double *eta = NULL, *B = NULL, *Jc = NULL, *A = NULL, *lam = NULL, *lam2 = NULL, *V = NULL;
@@ -243,8 +245,13 @@ sm_status sm_hf_run(const sm_config *cfg, uint64_t seed, sm_hf_result **out, sm_
         memset(Js, 0, sizeof(double) * n2);
         for (int c = 0; c < L; c++) {
             sm_rng_init(&rng, seed, SM_STREAM_HOPFIELD, sm_hf_rng_index(SM_HF_RNG_EXAMPLES, t, c));
-            sm_hf_example_labels(&rng, sets + (size_t)c * kpc, kpc, M,
-                                 cfg->hopfield.mixture == SM_HF_RANDOM, mu);
+            if (sched.novelty)
+                sm_hf_example_labels_split(&rng, sets + (size_t)c * kpc, kpc, M,
+                                           cfg->hopfield.mixture == SM_HF_RANDOM, K - sched.k_new,
+                                           sm_hf_novel_fraction(&sched, t), mu);
+            else
+                sm_hf_example_labels(&rng, sets + (size_t)c * kpc, kpc, M,
+                                     cfg->hopfield.mixture == SM_HF_RANDOM, mu);
             sm_hf_examples(&rng, res->xi_true, N, mu, M, res->r[c],
                            cfg->hopfield.channel == SM_HF_MASK, eta);
             for (int a = 0; a < M; a++)

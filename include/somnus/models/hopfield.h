@@ -51,6 +51,34 @@ void sm_hf_client_subsets(sm_rng *rng, int K, int L, int kpc, int *sets);
  * balanced (example a gets set[a mod k]) or drawn uniformly (random != 0). */
 void sm_hf_example_labels(sm_rng *rng, const int *set, int k, int M, int random, int *mu);
 
+/* A per-round schedule of the archetypes' shares (hopfield.schedule). Uniform: every
+ * round draws from all the client's visible archetypes alike. Novelty (spec section 7, the
+ * reference's exp07 defaults): the last k_new of the K archetypes are absent before round
+ * t0; from t0 on a fraction sm_hf_novel_fraction(t) of each client's examples comes from
+ * them, the rest from the old ones. */
+typedef struct sm_hf_schedule {
+    int novelty;  /* 0: uniform */
+    int t0, ramp; /* first round with new archetypes; rounds to reach a_max */
+    int k_new;    /* new archetypes: indices K - k_new .. K - 1 */
+    double a_max; /* their final share of the examples */
+} sm_hf_schedule;
+
+/* Parses "uniform" or "novelty:T0,RAMP,KNEW[,AMAX]" (T0 >= 0, RAMP >= 1, 1 <= KNEW < K,
+ * 0 <= AMAX <= 1, default 0.5). Errors name hopfield.schedule. */
+sm_status sm_hf_schedule_parse(const char *text, int K, sm_hf_schedule *s, sm_error *err);
+
+/* Share of round t's examples from the new archetypes: 0 before t0, then
+ * a_max * min(1, (t - t0 + 1) / ramp); 0 for a uniform schedule. */
+double sm_hf_novel_fraction(const sm_hf_schedule *s, int t);
+
+/* sm_hf_example_labels under a novelty split: the visible set is split into old (index
+ * < k_old) and new archetypes; a fraction `frac` of the examples comes from the new ones
+ * (balanced: the first round(frac M) examples, new[a mod kn], then old[(a - n) mod ko];
+ * random: each example new with probability frac, then uniform in its group). A client
+ * that sees only one group draws all its examples from it. */
+void sm_hf_example_labels_split(sm_rng *rng, const int *set, int k, int M, int random, int k_old,
+                                double frac, int *mu);
+
 /* Examples eta (M x N) of archetypes xi[mu[a]]: flip channel (mask == 0): each entry kept
  * with probability (1 + r)/2, else negated; mask channel: entry kept with probability r,
  * else 0. One 32-bit draw per entry, row by row. */

@@ -29,5 +29,6 @@ extern const sm_experiment_def sm_exp_hopfield_basic;
 extern const sm_experiment_def sm_exp_hopfield_attacker;
 extern const sm_experiment_def sm_exp_hopfield_bbp;
 extern const sm_experiment_def sm_exp_hopfield_cooperativity;
+extern const sm_experiment_def sm_exp_hopfield_novelty;
 
 #endif
