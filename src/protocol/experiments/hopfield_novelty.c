@@ -30,9 +30,9 @@ static const char *const DEFAULTS[] = {"hopfield.N=400",
                                        "hopfield.recall_reps=0",
                                        "hopfield.seeds=30",
                                        NULL};
-/* quick: 2 seeds of 10 rounds, novelty from round 4 over 2 rounds, 1 TAM retry */
-static const char *const QUICK[] = {"hopfield.seeds=2", "hopfield.T=10",
-                                    "hopfield.schedule=novelty:4,2,3", "hopfield.max_attempts=1",
+/* quick: 2 seeds of 8 rounds, novelty from round 3 over 2 rounds, 1 TAM retry */
+static const char *const QUICK[] = {"hopfield.seeds=2", "hopfield.T=8",
+                                    "hopfield.schedule=novelty:3,2,3", "hopfield.max_attempts=1",
                                     NULL};
 
 static json_t *target(const char *what, double value, int met)
