@@ -2,6 +2,7 @@
 #include "protocol/train_models.h"
 
 #include "protocol/train_disinh.h"
+#include "protocol/train_ppg.h"
 #include "protocol/train_sgsnn.h"
 #include "protocol/train_stdp.h"
 
@@ -14,6 +15,10 @@ static const sm_train_model MODELS[] = {
      "rate E/I network trained by dis-inhibitory control of the plasticity sign (Rossbroich & "
      "Zenke 2023), or BP on the same code path (disinh.rule)",
      0, sm_train_disinh},
+    {SM_MODEL_PPG, "ppg",
+     "Poisson-Gamma mixture with soft WTA and intrinsic plasticity (Monk, Savin & Luecke 2016), "
+     "or the Poisson mixture on the same code path (ppg.shape = off/poisson)",
+     0, sm_train_ppg},
 };
 
 const sm_train_model *sm_train_model_table(size_t *count)
