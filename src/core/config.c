@@ -927,6 +927,30 @@ static sm_status validate_disinh(const sm_config *cfg, sm_error *err)
     return SM_OK;
 }
 
+/* data.intensity_means: positive numbers separated by commas. */
+static sm_status validate_intensity_means(const char *text, sm_error *err)
+{
+    const char *s = text;
+    for (;;) {
+        char *end;
+        errno = 0;
+        const double v = strtod(s, &end);
+        if (end == s || errno || !isfinite(v) || !(v > 0))
+            return sm_error_set(err, SM_EINVAL,
+                                "config: data.intensity_means: '%s' is not a list of positive "
+                                "numbers such as 0.5,1,1.5,2",
+                                text);
+        s = end;
+        while (isspace((unsigned char)*s))
+            s++;
+        if (*s == '\0') return SM_OK;
+        if (*s++ != ',')
+            return sm_error_set(err, SM_EINVAL,
+                                "config: data.intensity_means: '%s' is not a comma-separated list",
+                                text);
+    }
+}
+
 sm_status sm_config_validate(const sm_config *cfg, sm_error *err)
 {
     sm_status st = validate_lif(&cfg->lif[0], "lif_e", err);
@@ -979,6 +1003,7 @@ sm_status sm_config_validate(const sm_config *cfg, sm_error *err)
             return sm_error_set(err, SM_EINVAL,
                                 "config: %s (%g s) is below theta.dt (%g s): Euler update unstable",
                                 taus[i].name, taus[i].tau, tdt);
+    if (validate_intensity_means(cfg->data.intensity_means, err) != SM_OK) return SM_EINVAL;
     if (cfg->train.model != SM_MODEL_PPG &&
         (cfg->data.intensity != SM_INTENSITY_NONE || cfg->input.normalize))
         return sm_error_set(err, SM_EINVAL,

@@ -59,7 +59,7 @@ sm_ppg *sm_ppg_create(const sm_ppg_params *p, sm_error *err)
     m->nu = m->lambda + p->units;
     m->alpha = m->nu + p->units;
     m->beta = m->alpha + p->units;
-    m->ybar = 1;
+    m->ybar = 0; /* unset: the first stimulus' Y */
     sm_rng_init(&m->rng, p->seed, SM_STREAM_PPG, 7);
     double *u = malloc((size_t)p->dim * sizeof *u);
     if (!u) {
@@ -258,6 +258,7 @@ int sm_ppg_compete(sm_ppg *m, double *s)
 void sm_ppg_learn(sm_ppg *m, const double *y, double Y, const double *s, double eps_w, double eps_i)
 {
     const int D = m->D;
+    if (!(m->ybar > 0)) m->ybar = Y > 0 ? Y : 1;
     const double epw = eps_w * m->A / m->ybar, fl = w_floor(m);
     for (int c = 0; c < m->C; c++) {
         if (s[c] == 0) continue;

@@ -73,12 +73,12 @@ typedef struct sm_ppg {
     double *nu;     /* C: its spread Var[Y | c] */
     double *alpha;  /* C: Gamma shape */
     double *beta;   /* C: Gamma rate, A alpha / lambda */
-    double ybar;    /* running mean of Y over stimuli */
+    double ybar;    /* running mean of Y over stimuli (0 until set: the first Y) */
     int64_t updates;
     sm_rng rng; /* competition = sample */
 } sm_ppg;
 
-/* A new model: uniform weights A / D, lambda = 1, nu = 2 (call sm_ppg_init_from_data or
+/* A new model: uniform weights A / D, lambda = 1, nu = 2, Ybar unset (call sm_ppg_init_from_data or
  * set the state with sm_ppg_set_unit). NULL (err set naming the bad field) for sizes < 1,
  * A <= 0, alpha0 <= 0 or an unknown shape/competition. */
 sm_ppg *sm_ppg_create(const sm_ppg_params *p, sm_error *err);
