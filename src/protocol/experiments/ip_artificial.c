@@ -419,7 +419,7 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
         return sm_error_set(err, SM_EINVAL, "ip-artificial: data.n_test must be >= %d", N_CLS);
     seed_result *res = calloc((size_t)n_seeds, sizeof *res);
     double *units = calloc((size_t)n_seeds * N_CLS * 7, sizeof *units);
-    double W_true[N_PAT * D_IN], W_learned[N_CLS * D_IN], W_t[N_PAT * D_IN];
+    double W_true[N_PAT * D_IN], W_learned[N_CLS * D_IN], W_t[N_PAT * D_IN], W_l[N_CLS * D_IN];
     double *zpair = calloc(1200, sizeof *zpair), *v = calloc((size_t)n_seeds, sizeof *v);
     if (!res || !units || !zpair || !v) {
         free(res);
@@ -432,7 +432,7 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
     for (int s = 0; s < n_seeds && st == SM_OK; s++) {
         const uint64_t seed = (uint64_t)cfg->run.seed + (uint64_t)s;
         double zp[1200];
-        st = run_seed(ctx, seed, &res[s], s == 0 ? W_true : W_t, s == 0 ? W_learned : W_t,
+        st = run_seed(ctx, seed, &res[s], s == 0 ? W_true : W_t, s == 0 ? W_learned : W_l,
                       units + (size_t)s * N_CLS * 7, s == 0 ? zpair : zp, err);
         if (st == SM_OK &&
             sm_experiment_log(ctx,
