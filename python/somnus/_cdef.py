@@ -52,6 +52,7 @@ typedef struct sm_config {
         int steps_per_image;
         double norm_fraction;
         int width, height;
+        int normalize;
     } input;
     struct {
         int rule, sign, same_step;
@@ -77,6 +78,9 @@ typedef struct sm_config {
         int n_train, n_val, n_test;
         int batch;
         int official_test;
+        int intensity;
+        char intensity_means[256];
+        double intensity_shape;
     } data;
     struct { int kind; } protocol;
     struct { int model; int eval_every; int eval_fit; int eval_readout; } train;
@@ -155,6 +159,13 @@ typedef struct sm_config {
         double recall_m0, recall_beta;
         int recall_updates, recall_reps, bbp_trials;
     } hopfield;
+    struct {
+        int units;
+        double a, gain;
+        double eps_w, eps_i, alpha0, last_epoch_eps;
+        int shape, competition, counts, epochs;
+        int fixed_epochs;
+    } ppg;
 } sm_config;
 
 enum sm_param_type { SM_PT_REAL, SM_PT_INT, SM_PT_INT64, SM_PT_BOOL, SM_PT_ENUM, SM_PT_STRING };
@@ -316,6 +327,8 @@ typedef struct sm_train_options {
     void *repr_ctx;
     sm_train_sgsnn_final_fn sgsnn_final_fn;
     void *sgsnn_final_ctx;
+    void *ppg_final_fn; /* sm_train_ppg_final_fn (not used from Python) */
+    void *ppg_final_ctx;
 } sm_train_options;
 sm_status sm_train_data_load(const sm_config *cfg, sm_train_data *out, sm_error *err);
 sm_status sm_train_run_opts(const sm_config *cfg, const sm_train_data *data,

@@ -30,8 +30,8 @@ static void usage(FILE *out)
         "usage: somnus train [options]\n"
         "  --data NAME            dataset (data.dataset): mnist, fashion, kmnist, notmnist,\n"
         "                         synthetic[:N[:SEED]], idx:IMG,LBL[,TIMG,TLBL], mnist-json:DIR\n"
-        "  --model stdp|sgsnn|disinh|hopfield  model (train.model; default stdp; hopfield\n"
-        "                         makes its own examples and loads no data)\n"
+        "  --model stdp|sgsnn|disinh|hopfield|ppg  model (train.model; default stdp;\n"
+        "                         hopfield makes its own examples and loads no data)\n"
         "  --out FILE             results JSON (default somnus-train.json)\n"
         "  --quiet                no progress bar and no summary\n"
         "  --export DIR           also write numpy files into DIR: weights, final readout\n"
@@ -191,6 +191,8 @@ int cmd_train(int argc, char **argv)
         opt.repr_ctx = &ex;
         opt.sgsnn_final_fn = cli_export_sgsnn_hook;
         opt.sgsnn_final_ctx = &ex;
+        opt.ppg_final_fn = cli_export_ppg_hook;
+        opt.ppg_final_ctx = &ex;
     }
     sm_status st = sm_train_run_opts(&cfg, &data, &opt, &doc, &err);
     if (b.on) fputc('\n', stderr);

@@ -13,7 +13,9 @@
 #include "export.h"
 #include "somnus/core/fileio.h"
 #include "somnus/io/npy.h"
+#include "somnus/models/ppg.h"
 #include "somnus/models/sgsnn.h"
+#include "somnus/protocol/train_options.h"
 #include "somnus/models/sim.h"
 
 sm_status cli_export_prepare(cli_export *e, const char *dir, sm_error *err)
@@ -112,6 +114,33 @@ void cli_export_sgsnn_hook(void *ctx, struct sm_sgsnn *net)
     e->have_sgsnn = !e->failed;
 }
 
+static float *to_f32(cli_export *e, const double *v, size_t n)
+{
+    float *out = malloc((n ? n : 1) * sizeof *out);
+    if (!out) {
+        e->failed = 1;
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = (float)v[i];
+    return out;
+}
+
+void cli_export_ppg_hook(void *ctx, const sm_train_ppg_final *f)
+{
+    cli_export *e = ctx;
+    const sm_ppg *m = f->model;
+    e->ppg_c = m->C;
+    e->ppg_d = m->D;
+    e->ppg_n = f->n_test;
+    e->ppg_w = to_f32(e, m->w, (size_t)m->C * (size_t)m->D);
+    e->ppg_lambda = to_f32(e, m->lambda, (size_t)m->C);
+    e->ppg_alpha = to_f32(e, m->alpha, (size_t)m->C);
+    e->ppg_post = to_f32(e, f->posterior, (size_t)f->n_test * (size_t)m->C);
+    e->ppg_zhat = to_f32(e, f->zhat, (size_t)f->n_test);
+    e->have_ppg = !e->failed;
+}
+
 static sm_status put(const cli_export *e, const char *name, sm_npy_dtype dtype, int ndim, size_t d0,
                      size_t d1, const void *data, sm_error *err)
 {
@@ -183,6 +212,15 @@ sm_status cli_export_write(cli_export *e, json_t *doc, sm_error *err)
             if (st == SM_OK) st = put(e, B[l], SM_NPY_F32, 1, (size_t)e->rows[l], 0, e->lb[l], err);
         }
     }
+    if (st == SM_OK && e->have_ppg) {
+        const size_t c = (size_t)e->ppg_c, nt = (size_t)e->ppg_n;
+        st = put(e, "ppg_w.npy", SM_NPY_F32, 2, c, (size_t)e->ppg_d, e->ppg_w, err);
+        if (st == SM_OK) st = put(e, "ppg_lambda.npy", SM_NPY_F32, 1, c, 0, e->ppg_lambda, err);
+        if (st == SM_OK) st = put(e, "ppg_alpha.npy", SM_NPY_F32, 1, c, 0, e->ppg_alpha, err);
+        if (st == SM_OK)
+            st = put(e, "ppg_posterior_test.npy", SM_NPY_F32, 2, nt, c, e->ppg_post, err);
+        if (st == SM_OK) st = put(e, "ppg_zhat_test.npy", SM_NPY_F32, 1, nt, 0, e->ppg_zhat, err);
+    }
     return st;
 }
 
@@ -201,6 +239,11 @@ void cli_export_free(cli_export *e)
         free(e->lw[l]);
         free(e->lb[l]);
     }
+    free(e->ppg_w);
+    free(e->ppg_lambda);
+    free(e->ppg_alpha);
+    free(e->ppg_post);
+    free(e->ppg_zhat);
     const char *dir = e->dir;
     const int created = e->created;
     memset(e, 0, sizeof *e);

@@ -28,6 +28,9 @@ typedef struct cli_export {
     /* SG-SNN layers (sgsnn hook) */
     int have_sgsnn, rows[2], cols[2];
     float *lw[2], *lb[2];
+    /* ppg model (ppg hook) */
+    int have_ppg, ppg_c, ppg_d, ppg_n;
+    float *ppg_w, *ppg_lambda, *ppg_alpha, *ppg_post, *ppg_zhat;
 } cli_export;
 
 /* Creates `dir` (and parents) and checks that files can be created in it, before the run.
@@ -42,6 +45,8 @@ void cli_export_net_hook(void *ctx, const struct sm_sim *sim);
 void cli_export_repr_hook(void *ctx, const float *fit, const int *fit_labels, int n_fit,
                           const float *test, const int *test_labels, int n_test, int d);
 void cli_export_sgsnn_hook(void *ctx, struct sm_sgsnn *net);
+struct sm_train_ppg_final;
+void cli_export_ppg_hook(void *ctx, const struct sm_train_ppg_final *f);
 
 /* Writes the .npy files of what the hooks captured and the monitor series of the results
  * document `doc` (each file atomically). */

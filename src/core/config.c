@@ -108,6 +108,8 @@ static const sm_param_def TABLE[] = {
          "each image rescaled to sum to this fraction of its pixel count"),
     INT("input.width", input.width, 15, 1, 4096, "pixels", "image width after resizing"),
     INT("input.height", input.height, 15, 1, 4096, "pixels", "image height after resizing"),
+    BOOL("input.normalize", input.normalize, 0,
+         "ppg only: rescale each count vector to total Ybar (PM-normalized: intensity removed)"),
 
     ENUM("stdp.rule", stdp.rule, SM_STDP_PAIR, "none|pair|trace",
          "plasticity rule: pair STDP on last-spike times (4a) or trace STDP (4b)"),
@@ -176,13 +178,21 @@ static const sm_param_def TABLE[] = {
         "training images per batch (STDP: evaluation and batch sleep schedule)"),
     BOOL("data.official_test", data.official_test, 1,
          "take test images from the dataset's own test set when it has one"),
+    ENUM("data.intensity", data.intensity, SM_INTENSITY_NONE, "none|class_gamma|gamma",
+         "ppg only: per-image intensity z (counts ~ Poisson(z gain x)): none (z = 1), "
+         "class_gamma (z ~ Gamma(intensity_shape, mean per class)), gamma (same for all)"),
+    STR("data.intensity_means", data.intensity_means, "1",
+        "mean z: one value (gamma), or one per selected class in data.classes order "
+        "(class_gamma), comma-separated"),
+    REAL("data.intensity_shape", data.intensity_shape, 20, 1e-3, 1e6, "1",
+         "Gamma shape of the intensity z (CV = 1/sqrt(shape))"),
 
     ENUM("protocol.kind", protocol.kind, SM_PROTOCOL_IID, "iid",
          "training protocol of `somnus train`: iid = the paper's (one stationary stream of "
          "training images in batches)"),
-    ENUM("train.model", train.model, SM_MODEL_STDP, "stdp|sgsnn|disinh|hopfield",
-         "model trained by `somnus train`: the recurrent STDP network, the SG-SNN baseline or "
-         "the dis-inhibitory rate E/I network"),
+    ENUM("train.model", train.model, SM_MODEL_STDP, "stdp|sgsnn|disinh|hopfield|ppg",
+         "model trained by `somnus train`: the recurrent STDP network, the SG-SNN baseline, "
+         "the dis-inhibitory rate E/I network, the federated Hopfield memory or the Poisson-Gamma mixture with IP"),
     INT("train.eval_every", train.eval_every, 1, 0, 1 << 28, "batches",
         "evaluate every this many batches (SG-SNN: epochs); 0 = only at the end"),
     INT("train.eval_fit", train.eval_fit, 300, 2, 1 << 28, "images",
@@ -453,6 +463,30 @@ static const sm_param_def TABLE[] = {
          "example channel: independent flips, or erasure mask (BBP preset)"),
     INT("hopfield.bbp_trials", hopfield.bbp_trials, 50, 1, 1 << 20, "trials",
         "trials per grid point of hopfield-bbp"),
+    /* Poisson-Gamma mixture with intrinsic plasticity (Monk, Savin & Luecke 2016; spec
+     * intrinsic.md part A) and its Poisson-mixture baseline (ppg.shape = off/poisson). */
+    INT("ppg.units", ppg.units, 0, 0, 1 << 20, "units",
+        "output units C (0 = number of selected classes)"),
+    REAL("ppg.a", ppg.a, 1, 1e-9, 1e9, "1", "A: every unit's weights sum to A"),
+    REAL("ppg.gain", ppg.gain, 0, 0, 1e9, "counts",
+         "count scale of y ~ Poisson(z gain x) (0 = auto: mean Y = 100 at z = 1)"),
+    REAL("ppg.eps_w", ppg.eps_w, 0.02, 0, 1, "1", "synaptic learning rate eps_W"),
+    REAL("ppg.eps_i", ppg.eps_i, 0.01, 0, 1, "1", "intrinsic learning rate eps_I"),
+    ENUM("ppg.shape", ppg.shape, 0, "moments|fixed|off|poisson",
+         "intensity model: alpha by moment matching, alpha = alpha0, off (g = 0: PM) or poisson "
+         "(alpha -> infinity: PM on raw counts)"),
+    REAL("ppg.alpha0", ppg.alpha0, 10, 1e-3, 1e6, "1", "Gamma shape of ppg.shape = fixed"),
+    ENUM("ppg.competition", ppg.competition, 0, "softmax|wta|sample",
+         "lateral competition: soft WTA (posterior), hard argmax, or one sampled winner"),
+    ENUM("ppg.counts", ppg.counts, 0, "poisson|encoder",
+         "input counts: Poisson(z gain x), or the input encoder's spike counts over "
+         "input.steps_per_image steps"),
+    INT("ppg.epochs", ppg.epochs, 5, 1, 1 << 20, "epochs", "passes over the training images"),
+    REAL("ppg.last_epoch_eps", ppg.last_epoch_eps, 0.1, 0, 1, "1",
+         "factor on eps_W and eps_I in the last epoch (1 = off)"),
+    INT("ppg.fixed_epochs", ppg.fixed_epochs, 0, 0, 1 << 20, "epochs",
+        "shape moments: the first epochs run with alpha = alpha0 (the one-parameter IP) before "
+        "moment matching starts (ours; 0 = the spec)"),
 };
 
 const sm_param_def *sm_param_table(size_t *count)
@@ -897,6 +931,30 @@ static sm_status validate_disinh(const sm_config *cfg, sm_error *err)
     return SM_OK;
 }
 
+/* data.intensity_means: positive numbers separated by commas. */
+static sm_status validate_intensity_means(const char *text, sm_error *err)
+{
+    const char *s = text;
+    for (;;) {
+        char *end;
+        errno = 0;
+        const double v = strtod(s, &end);
+        if (end == s || errno || !isfinite(v) || !(v > 0))
+            return sm_error_set(err, SM_EINVAL,
+                                "config: data.intensity_means: '%s' is not a list of positive "
+                                "numbers such as 0.5,1,1.5,2",
+                                text);
+        s = end;
+        while (isspace((unsigned char)*s))
+            s++;
+        if (*s == '\0') return SM_OK;
+        if (*s++ != ',')
+            return sm_error_set(err, SM_EINVAL,
+                                "config: data.intensity_means: '%s' is not a comma-separated list",
+                                text);
+    }
+}
+
 sm_status sm_config_validate(const sm_config *cfg, sm_error *err)
 {
     sm_status st = validate_lif(&cfg->lif[0], "lif_e", err);
@@ -949,6 +1007,13 @@ sm_status sm_config_validate(const sm_config *cfg, sm_error *err)
             return sm_error_set(err, SM_EINVAL,
                                 "config: %s (%g s) is below theta.dt (%g s): Euler update unstable",
                                 taus[i].name, taus[i].tau, tdt);
+    if (validate_intensity_means(cfg->data.intensity_means, err) != SM_OK) return SM_EINVAL;
+    if (cfg->train.model != SM_MODEL_PPG &&
+        (cfg->data.intensity != SM_INTENSITY_NONE || cfg->input.normalize))
+        return sm_error_set(err, SM_EINVAL,
+                            "config: %s applies to train.model=ppg only (the counts of the "
+                            "Poisson-Gamma mixture)",
+                            cfg->input.normalize ? "input.normalize" : "data.intensity");
     return validate_disinh(cfg, err);
 }
 

@@ -60,7 +60,9 @@ sm_status sm_train_run_opts(const sm_config *cfg, const sm_train_data *data,
                           .repr_fn = opt->repr_fn,
                           .repr_ctx = opt->repr_ctx,
                           .sgsnn_final_fn = opt->sgsnn_final_fn,
-                          .sgsnn_final_ctx = opt->sgsnn_final_ctx};
+                          .sgsnn_final_ctx = opt->sgsnn_final_ctx,
+                          .ppg_final_fn = opt->ppg_final_fn,
+                          .ppg_final_ctx = opt->ppg_final_ctx};
     r.prog.last_accuracy = NAN;
     return protocol->run(cfg, data, &r, results, err);
 }

@@ -21,6 +21,8 @@ typedef struct sm_train_run_ctx {
     void *repr_ctx;
     sm_train_sgsnn_final_fn sgsnn_final_fn; /* the trained SG-SNN (NULL: none) */
     void *sgsnn_final_ctx;
+    sm_train_ppg_final_fn ppg_final_fn; /* the trained ppg model (NULL: none) */
+    void *ppg_final_ctx;
 } sm_train_run_ctx;
 
 /* Monotonic clock in seconds. */

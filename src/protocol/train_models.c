@@ -3,6 +3,7 @@
 
 #include "protocol/train_disinh.h"
 #include "protocol/train_hopfield.h"
+#include "protocol/train_ppg.h"
 #include "protocol/train_sgsnn.h"
 #include "protocol/train_stdp.h"
 
@@ -19,6 +20,10 @@ static const sm_train_model MODELS[] = {
      "federated many-to-one Hopfield memory: Hebbian client operators, server sharpening, "
      "spectral cut and TAM retrieval (Alessandrelli et al. 2026; hopfield.*)",
      0, 0, sm_train_hopfield},
+    {SM_MODEL_PPG, "ppg",
+     "Poisson-Gamma mixture with soft WTA and intrinsic plasticity (Monk, Savin & Luecke 2016), "
+     "or the Poisson mixture on the same code path (ppg.shape = off/poisson)",
+     0, 1, sm_train_ppg},
 };
 
 const sm_train_model *sm_train_model_table(size_t *count)

@@ -43,7 +43,13 @@ enum sm_sleep_schedule { SM_SCHED_PERIOD = 0, SM_SCHED_BATCH = 1 };
 enum sm_sleep_stop { SM_STOP_WITHIN = 0, SM_STOP_NOT_ABOVE = 1 };
 enum sm_norm_mode { SM_NORM_NONE = 0, SM_NORM_STATIC = 2, SM_NORM_LAYER = 3, SM_NORM_NEURON = 4 };
 enum sm_encoder_kind { SM_ENC_BERNOULLI = 0, SM_ENC_RATE = 1 };
-enum sm_model { SM_MODEL_STDP = 0, SM_MODEL_SGSNN = 1, SM_MODEL_DISINH = 2, SM_MODEL_HOPFIELD = 3 };
+enum sm_model { SM_MODEL_STDP = 0, SM_MODEL_SGSNN = 1, SM_MODEL_DISINH = 2, SM_MODEL_HOPFIELD = 3, SM_MODEL_PPG = 4 };
+/* data.intensity (spec intrinsic.md A6): per-image intensity z of the ppg model's counts. */
+enum sm_data_intensity {
+    SM_INTENSITY_NONE = 0,
+    SM_INTENSITY_CLASS_GAMMA = 1,
+    SM_INTENSITY_GAMMA = 2
+};
 enum sm_protocol_kind { SM_PROTOCOL_IID = 0 };
 enum sm_readout_features { SM_FEAT_EXC = 0, SM_FEAT_ALL = 1 };
 /* Federated Hopfield memory (hopfield.*, spec federated-hopfield.md). */
@@ -95,6 +101,7 @@ typedef struct sm_config {
         int steps_per_image;
         double norm_fraction;
         int width, height;
+        int normalize; /* ppg only: rescale each count vector to total Ybar */
     } input;
     struct {
         int rule, sign, same_step;
@@ -122,6 +129,9 @@ typedef struct sm_config {
         int n_train, n_val, n_test;
         int batch;         /* training images per batch */
         int official_test; /* draw test images from the dataset's own test set */
+        int intensity;     /* enum sm_data_intensity (ppg model only) */
+        char intensity_means[SM_CONFIG_STR_MAX]; /* mean z per selected class, comma list */
+        double intensity_shape;                  /* Gamma shape of z */
     } data;
     struct {
         int kind; /* enum sm_protocol_kind */
@@ -210,6 +220,18 @@ typedef struct sm_config {
         double recall_m0, recall_beta;
         int recall_updates, recall_reps, bbp_trials;
     } hopfield;
+    /* Poisson-Gamma mixture with intrinsic plasticity (spec intrinsic.md part A). */
+    struct {
+        int units;   /* C; 0 = number of selected classes */
+        double a;    /* A, the scale of sum_d W_cd */
+        double gain; /* count scale; 0 = auto (mean Y = 100 at z = 1) */
+        double eps_w, eps_i, alpha0, last_epoch_eps;
+        int shape;       /* enum sm_ppg_shape (models/ppg.h) */
+        int competition; /* enum sm_ppg_competition */
+        int counts;      /* enum sm_ppg_counts */
+        int epochs;
+        int fixed_epochs; /* first epochs with alpha = alpha0 before moment matching */
+    } ppg;
 } sm_config;
 
 enum sm_param_type { SM_PT_REAL, SM_PT_INT, SM_PT_INT64, SM_PT_BOOL, SM_PT_ENUM, SM_PT_STRING };

@@ -46,6 +46,21 @@ struct sm_sgsnn;
  * must not be changed. */
 typedef void (*sm_train_sgsnn_final_fn)(void *ctx, struct sm_sgsnn *net);
 
+struct sm_ppg;
+
+/* What a successful ppg run hands its final hook: the trained model, the test images'
+ * posteriors (n_test x C, row-major) and intensity estimates z_hat (n_test). All only
+ * valid during the call. */
+typedef struct sm_train_ppg_final {
+    const struct sm_ppg *model;
+    const double *posterior;
+    const double *zhat;
+    int n_test;
+} sm_train_ppg_final;
+
+/* Called once at the end of a successful ppg run (e.g. to save W, lambda, alpha). */
+typedef void (*sm_train_ppg_final_fn)(void *ctx, const sm_train_ppg_final *f);
+
 /* Everything sm_train_run_opts takes besides config and data (zero = defaults). */
 typedef struct sm_train_options {
     sm_train_progress_fn progress; /* may be NULL */
@@ -61,6 +76,8 @@ typedef struct sm_train_options {
     void *repr_ctx;
     sm_train_sgsnn_final_fn sgsnn_final_fn; /* SG-SNN: the trained network; may be NULL */
     void *sgsnn_final_ctx;
+    sm_train_ppg_final_fn ppg_final_fn; /* ppg: the trained model; may be NULL */
+    void *ppg_final_ctx;
 } sm_train_options;
 
 #ifdef __cplusplus

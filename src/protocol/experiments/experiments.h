@@ -31,4 +31,8 @@ extern const sm_experiment_def sm_exp_hopfield_bbp;
 extern const sm_experiment_def sm_exp_hopfield_cooperativity;
 extern const sm_experiment_def sm_exp_hopfield_novelty;
 
+/* Intrinsic plasticity, part A: the Poisson-Gamma mixture (spec intrinsic.md A6, P1, P2). */
+extern const sm_experiment_def sm_exp_ip_artificial;
+extern const sm_experiment_def sm_exp_ip_mnist_intensity;
+
 #endif
