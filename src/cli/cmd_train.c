@@ -36,7 +36,7 @@ static void usage(FILE *out)
         "  --export DIR           also write numpy files into DIR: weights, final readout\n"
         "                         representations and labels, monitor series (STDP), or\n"
         "                         w1, b1, w2, b2 (SG-SNN); see docs/formats.md\n"
-        "  --checkpoint-every N   save the complete state every N batches (SG-SNN: epochs)\n"
+        "  --checkpoint-every N   save the complete state every N batches (SG-SNN, disinh: epochs)\n"
         "                         into --checkpoint DIR (default: OUT.ckpt), atomically\n"
         "  --resume DIR           continue the run checkpointed in DIR (its config and\n"
         "                         data; no --config/--set/--seed/--data/--model)\n"

@@ -40,6 +40,11 @@ typedef struct sm_disinh_teacher_params {
     double k_p, k_i, leak;
     sm_disinh_act act_e, act_i;
     uint64_t seed;
+    /* NULL or "": inputs, teacher and student drawn from `seed`. Otherwise a text file of
+     * numbers ('#' starts a comment line): n_in n_hidden n_out, amp, freq, phase (n_in
+     * each), then the teacher's W1 (n_hidden x n_in, row = hidden unit), b1, W2 (n_out x
+     * n_hidden), b2, then the student's in the same order (teacher.draw). */
+    const char *draw;
 } sm_disinh_teacher_params;
 
 /* The task's parameters from `cfg` with seed `seed`. */
