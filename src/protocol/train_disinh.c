@@ -30,8 +30,8 @@ static double *to_double(const sm_dataset *d)
 /* After `pos->done` epochs: the network's state, the shuffling RNG and the current order. */
 static sm_status save_checkpoint(const sm_config *cfg, const sm_train_data *d,
                                  const sm_train_run_ctx *r, const sm_disinh *net, json_t *tab,
-                                 const sm_train_position *pos, const sm_rng *rng,
-                                 const int *order, int n, sm_error *err)
+                                 const sm_train_position *pos, const sm_rng *rng, const int *order,
+                                 int n, sm_error *err)
 {
     SM_ERROR_LOCAL(err);
     sm_ckpt *c = sm_train_ckpt_begin(cfg, d, r, tab, pos, err);
