@@ -544,7 +544,7 @@ static void test_teacher_draw_refused(void **state)
     assert_non_null(strstr(err.msg, "disinh-teacher-seed2.txt"));
     p.n_hidden = 20;
     p.draw = "/nonexistent/draw.txt";
-    assert_int_equal(sm_disinh_teacher_run(&p, SM_TEACHER_EXACT, ol, cl, lc, &err), SM_EIO);
+    assert_int_equal(sm_disinh_teacher_run(&p, SM_TEACHER_EXACT, ol, cl, lc, &err), SM_EINVAL);
     assert_non_null(strstr(err.msg, "/nonexistent/draw.txt"));
 }
 

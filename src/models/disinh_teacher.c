@@ -132,7 +132,7 @@ static sm_status load_draw(const sm_disinh_teacher_params *p, double *amp, net2 
                            net2 *student, sm_error *err)
 {
     FILE *fp = fopen(p->draw, "r");
-    if (!fp) return sm_error_set(err, SM_EIO, "teacher.draw: cannot open '%s'", p->draw);
+    if (!fp) return sm_error_set(err, SM_EINVAL, "teacher.draw: cannot open '%s'", p->draw);
     double sz[3];
     int ok = next_number(fp, &sz[0]) && next_number(fp, &sz[1]) && next_number(fp, &sz[2]);
     if (ok && (sz[0] != p->n_in || sz[1] != p->n_hidden || sz[2] != p->n_out)) {

@@ -57,7 +57,8 @@ void sm_disinh_teacher_params_from_config(const sm_config *cfg, uint64_t seed,
  * against the teacher, and the least-control loss (time mean of sum_l ||Q_l^T c||^2).
  * Arrays of p->epochs entries, owned by the caller. Teacher, student and input are
  * drawn from p->seed (separate streams), so both rules of a seed start from the same
- * student. Errors: bad sizes, out of memory, a diverging state (SM_ENUMERIC). */
+ * student. Errors: bad sizes, out of memory, a diverging state (SM_ENUMERIC), a
+ * p->draw file that cannot be opened or does not match the task (SM_EINVAL, naming it). */
 sm_status sm_disinh_teacher_run(const sm_disinh_teacher_params *p, sm_disinh_teacher_rule rule,
                                 double *ol_mse, double *cl_mse, double *lcl, sm_error *err);
 
