@@ -441,28 +441,111 @@ static void test_train_learns(void **state)
     }
 }
 
-/* ------------------------------------------------------------ A3 (reduced) */
+/* The frozen-network control: hidden weights and biases keep their start, the readout
+ * learns (checked through the checkpoint state, whose first block is the parameters). */
+static void test_freeze_hidden(void **state)
+{
+    (void)state;
+    const int n = 20;
+    sm_disinh_params p = small_params(n);
+    p.n_out = 2;
+    p.freeze_hidden = 1;
+    sm_disinh *net = sm_disinh_create(&p, NULL);
+    assert_non_null(net);
+    const size_t ns = sm_disinh_state_size(net);
+    unsigned char *a = malloc(ns), *b = malloc(ns);
+    sm_disinh_state_save(net, a);
+    double x[200];
+    int lab[20];
+    fill_uniform(x, 200, 7, 0, 1);
+    for (int s = 0; s < n; s++)
+        lab[s] = s % 2;
+    const double w0 = sm_disinh_weight_norm(net, p.n_layers);
+    assert_int_equal(sm_disinh_train_batch(net, x, lab, n, NULL, NULL), SM_OK);
+    sm_disinh_state_save(net, b);
+    /* hidden block: W_1 (8 x 10), b_1, W_2 (6 x 8), b_2; then W_out */
+    const size_t hid = (size_t)(8 * 10 + 8 + 6 * 8 + 6) * sizeof(double);
+    assert_memory_equal(a, b, hid);
+    assert_memory_not_equal(a + hid, b + hid, 6 * 2 * sizeof(double));
+    assert_true(sm_disinh_weight_norm(net, p.n_layers) != w0);
+    free(a);
+    free(b);
+    sm_disinh_destroy(net);
+}
 
-static void test_teacher_learns(void **state)
+/* ------------------------------------------------------------ A3 */
+
+/* The Figure 4 settings with the authors' own draw (JAX PRNGKey(2), recomputed by
+ * scripts/disinh-reference-draw.py into tests/data). */
+static void teacher_params(sm_config *cfg, int epochs, sm_disinh_teacher_params *p)
+{
+    sm_config_default(cfg);
+    const char *sets[] = {"ctrl.k_p=30",
+                          "ctrl.k_i=15",
+                          "ctrl.leak=0.5",
+                          "disinh.act_e.scale=5",
+                          "disinh.act_e.shift=3",
+                          "disinh.act_i.shift=3",
+                          "teacher.draw=" SOMNUS_SOURCE_DIR "/tests/data/disinh-teacher-seed2.txt"};
+    for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
+        assert_int_equal(sm_config_set_assignment(cfg, sets[i], "test", NULL), SM_OK);
+    cfg->teacher.epochs = epochs;
+    sm_disinh_teacher_params_from_config(cfg, 2, p);
+}
+
+/* The notebook's own printed OL MSE (cell 21 of "Figure 4.ipynb" at ccf957e) for its two
+ * rules, epochs 0-4: the same networks give the same learning curve (the notebook
+ * integrates with adaptive Tsit5 in float32, somnus with Euler 0.5 ms in double). */
+static void test_teacher_matches_notebook(void **state)
 {
     (void)state;
     sm_config cfg;
-    sm_config_default(&cfg);
-    const char *sets[] = {"ctrl.k_p=30",          "ctrl.k_i=15",          "ctrl.leak=0.5",
-                          "disinh.act_e.scale=5", "disinh.act_e.shift=3", "disinh.act_i.shift=3",
-                          "teacher.epochs=12"};
-    for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
-        assert_int_equal(sm_config_set_assignment(&cfg, sets[i], "test", NULL), SM_OK);
     sm_disinh_teacher_params p;
-    sm_disinh_teacher_params_from_config(&cfg, 2, &p);
-    double ol[12], cl[12], lc[12];
+    teacher_params(&cfg, 5, &p);
+    const double nb_exact[5] = {5.264478, 2.9760065, 1.6316317, 0.70705044, 0.3614552};
+    const double nb_lin[5] = {5.264478, 1.5288918, 0.40197185, 0.08338577, 0.034455735};
+    double ol[5], cl[5], lc[5];
+    assert_int_equal(sm_disinh_teacher_run(&p, SM_TEACHER_EXACT_PUB, ol, cl, lc, NULL), SM_OK);
+    for (int e = 0; e < 5; e++)
+        assert_true(fabs(ol[e] / nb_exact[e] - 1) < 0.02);
+    assert_int_equal(sm_disinh_teacher_run(&p, SM_TEACHER_LIN_PUB, ol, cl, lc, NULL), SM_OK);
+    for (int e = 0; e < 5; e++)
+        assert_true(fabs(ol[e] / nb_lin[e] - 1) < 0.02);
+}
+
+/* A3 on the authors' draw, section 3's exact rule: OL MSE from >= 3 to <= 0.01 by epoch
+ * 59, CL MSE <= 1e-3 after the first epoch (measured: 5.26 -> 0.0026, CL <= 8.0e-4). The
+ * 5-seed median of A3 is not met (docs/disinhibition.md): not tested. */
+static void test_teacher_a3(void **state)
+{
+    (void)state;
+    sm_config cfg;
+    sm_disinh_teacher_params p;
+    teacher_params(&cfg, 60, &p);
+    double ol[60], cl[60], lc[60];
     assert_int_equal(sm_disinh_teacher_run(&p, SM_TEACHER_EXACT, ol, cl, lc, NULL), SM_OK);
-    /* seed 2 (measured: 3.04 at epoch 0, 0.53 at epoch 11): the student learns, the closed
-     * loop tracks the teacher far better than the open loop */
     assert_true(ol[0] >= 3);
-    assert_true(ol[11] < 0.25 * ol[0]);
-    for (int e = 1; e < 12; e++)
-        assert_true(cl[e] < 0.01 && cl[e] < ol[e]);
+    assert_true(ol[59] <= 0.01);
+    for (int e = 1; e < 60; e++)
+        assert_true(cl[e] <= 1e-3);
+}
+
+/* A bad draw file is refused, naming the file. */
+static void test_teacher_draw_refused(void **state)
+{
+    (void)state;
+    sm_config cfg;
+    sm_disinh_teacher_params p;
+    teacher_params(&cfg, 1, &p);
+    p.n_hidden = 21;
+    double ol[1], cl[1], lc[1];
+    sm_error err;
+    assert_int_equal(sm_disinh_teacher_run(&p, SM_TEACHER_EXACT, ol, cl, lc, &err), SM_EINVAL);
+    assert_non_null(strstr(err.msg, "disinh-teacher-seed2.txt"));
+    p.n_hidden = 20;
+    p.draw = "/nonexistent/draw.txt";
+    assert_int_equal(sm_disinh_teacher_run(&p, SM_TEACHER_EXACT, ol, cl, lc, &err), SM_EINVAL);
+    assert_non_null(strstr(err.msg, "/nonexistent/draw.txt"));
 }
 
 /* ------------------------------------------------------------ config */
@@ -494,6 +577,13 @@ static void test_config_refuses(void **state)
     p.rule = SM_DISINH_AS_PUBLISHED;
     assert_null(sm_disinh_create(&p, &err));
     assert_non_null(strstr(err.msg, "as_published"));
+    /* learned Q is defined for the teacher task only */
+    p.rule = SM_DISINH_EXACT;
+    p.q_mode = SM_DISINH_Q_LEARNED;
+    assert_null(sm_disinh_create(&p, &err));
+    assert_non_null(strstr(err.msg, "disinh.q"));
+    sm_config_default(&cfg);
+    assert_int_equal(sm_config_set(&cfg, "disinh.q", "learned", "--set", &err), SM_OK);
 }
 
 /* ------------------------------------------------------------ experiment */
@@ -533,7 +623,10 @@ int main(void)
         cmocka_unit_test(test_gain_zero_no_change),
         cmocka_unit_test(test_bp_gradient),
         cmocka_unit_test(test_train_learns),
-        cmocka_unit_test(test_teacher_learns),
+        cmocka_unit_test(test_freeze_hidden),
+        cmocka_unit_test(test_teacher_matches_notebook),
+        cmocka_unit_test(test_teacher_a3),
+        cmocka_unit_test(test_teacher_draw_refused),
         cmocka_unit_test(test_config_refuses),
         cmocka_unit_test(test_signflip_experiment),
     };

@@ -131,6 +131,7 @@ typedef struct sm_config {
         int loss;
         double soft_target, lr;
         int optimizer, batch, epochs;
+        int freeze_hidden;
     } disinh;
     struct {
         double k_p, k_i, leak, tau;
@@ -139,6 +140,7 @@ typedef struct sm_config {
     struct {
         int n_in, n_hidden, n_out, burn_in, epochs, seeds;
         double epoch_s, tau_w, tau_q, w_scale, r0, dt, q_norm;
+        char draw[256];
     } teacher;
     struct {
         int N, K, L, T, M, seeds, k_per_client, layers;

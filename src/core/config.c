@@ -341,8 +341,10 @@ static const sm_param_def TABLE[] = {
          "lin_thresh: mixing factor of the running mean of open-loop r_I (1 = last minibatch)"),
     REAL("disinh.avg_inh_init", disinh.avg_inh_init, 0.8, 1e-6, 1e6, "1",
          "lin_thresh: initial running mean of r_I"),
-    ENUM("disinh.q", disinh.q, 0, "jacobian|jacobian_mean",
-         "feedback weights Q: per-sample Jacobian, or its minibatch mean"),
+    ENUM("disinh.q", disinh.q, 0, "jacobian|jacobian_mean|learned",
+         "feedback weights Q: per-sample Jacobian, or its minibatch mean; learned (tau_Q dQ/dt "
+         "= -Q + J) exists only in the teacher task, where Q is always learned (refused by "
+         "`train --model disinh`)"),
     REAL("disinh.q_norm", disinh.q_norm, 1.0, 0, 1e6, "1",
          "Frobenius norm each Q is scaled to (0 = unnormalized)"),
     REAL("disinh.q_clip", disinh.q_clip, 0, 0, 1e6, "1", "clip Q entries to +-q_clip (0 = off)"),
@@ -357,6 +359,9 @@ static const sm_param_def TABLE[] = {
          "target of the true class (others share the rest)"),
     REAL("disinh.lr", disinh.lr, 1e-3, 1e-12, 10, "1", "learning rate (Adam or SGD)"),
     ENUM("disinh.optimizer", disinh.optimizer, 0, "adam|sgd", "weight update optimizer"),
+    BOOL("disinh.freeze_hidden", disinh.freeze_hidden, 0,
+         "control: hidden weights and biases stay at their random start, only the readout "
+         "learns (same circuit, same rule for the readout)"),
     INT("disinh.batch", disinh.batch, 100, 1, 1 << 20, "images", "minibatch size"),
     INT("disinh.epochs", disinh.epochs, 50, 1, 1 << 20, "epochs", "training epochs"),
     REAL("ctrl.k_p", ctrl.k_p, 0.2, 0, 1e6, "1", "controller proportional gain"),
@@ -384,6 +389,9 @@ static const sm_param_def TABLE[] = {
          "teacher task: Frobenius norm of each Q target"),
     INT("teacher.seeds", teacher.seeds, 5, 1, 1000, "1",
         "teacher task: seeds run (run.seed, run.seed + 1, ...)"),
+    STR("teacher.draw", teacher.draw, "",
+        "teacher task: file with the inputs, teacher and student weights (\"\" = draw them from "
+        "the seed; scripts/disinh-reference-draw.py writes the authors' draw)"),
     /* federated many-to-one Hopfield memory (spec federated-hopfield.md) */
     INT("hopfield.N", hopfield.N, 400, 2, 1 << 16, "units", "units per pattern"),
     INT("hopfield.K", hopfield.K, 3, 1, 4096, "patterns", "archetypes"),

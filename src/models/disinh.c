@@ -108,6 +108,7 @@ sm_status sm_disinh_params_from_config(const sm_config *cfg, int n_in, int n_out
     p->leak = cfg->ctrl.leak;
     p->tau_c = cfg->ctrl.tau;
     p->to_readout = cfg->ctrl.to_readout;
+    p->freeze_hidden = cfg->disinh.freeze_hidden;
     p->seed = (uint64_t)cfg->run.seed;
     return SM_OK;
 }
@@ -162,6 +163,15 @@ sm_disinh *sm_disinh_create(const sm_disinh_params *p, sm_error *err)
         sm_error_set(err, SM_EINVAL,
                      "disinh.rule: as_published is the teacher notebook's variant and applies to "
                      "`somnus experiment disinh-teacher` only");
+        return NULL;
+    }
+    if (p->q_mode == SM_DISINH_Q_LEARNED) {
+        /* spec section 5b defines learned Q (tau_Q dQ/dt = -Q + J) for the online teacher
+         * task only; section 4's minibatch protocol takes Q from each open-loop state */
+        sm_error_set(err, SM_EINVAL,
+                     "disinh.q: learned feedback weights are defined only for the online "
+                     "teacher task (`somnus experiment disinh-teacher`, teacher.tau_q); the "
+                     "minibatch network takes Q from the Jacobian (jacobian | jacobian_mean)");
         return NULL;
     }
     for (int l = 0; l < p->n_layers; l++)
@@ -863,15 +873,17 @@ static void apply_update(sm_disinh *net)
 {
     const sm_disinh_params *p = &net->p;
     const size_t np = net->n_params;
+    /* the frozen-network control: the block before W_out (hidden W, b) is left alone */
+    const size_t first = p->freeze_hidden ? (size_t)(net->W[net->L] - net->params) : 0;
     if (p->optimizer == SM_DISINH_SGD) {
-        for (size_t i = 0; i < np; i++)
+        for (size_t i = first; i < np; i++)
             net->params[i] += p->lr * net->grads[i];
         return;
     }
     const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
     net->adam_t++;
     const double c1 = 1.0 - pow(b1, (double)net->adam_t), c2 = 1.0 - pow(b2, (double)net->adam_t);
-    for (size_t i = 0; i < np; i++) {
+    for (size_t i = first; i < np; i++) {
         const double g = net->grads[i];
         net->adam_m[i] = b1 * net->adam_m[i] + (1 - b1) * g;
         net->adam_v[i] = b2 * net->adam_v[i] + (1 - b2) * g * g;
@@ -995,4 +1007,51 @@ sm_status sm_disinh_evaluate(sm_disinh *net, const double *x, const int *labels,
     if (acc) *acc = labels && n > 0 ? (double)correct / n : NAN;
     if (loss) *loss = labels && n > 0 ? sl / n : NAN;
     return st;
+}
+
+/* ------------------------------------------------------------------ checkpoint state */
+
+/* Walks the state's pieces in one fixed order: save (dir 0) or load (dir 1) through buf;
+ * returns the bytes walked (buf may be NULL to count). */
+static size_t state_walk(sm_disinh *net, unsigned char *buf, int dir)
+{
+    size_t off = 0;
+#define PIECE(ptr, bytes)                                                                          \
+    do {                                                                                           \
+        if (buf) {                                                                                 \
+            if (dir)                                                                               \
+                memcpy((ptr), buf + off, (bytes));                                                 \
+            else                                                                                   \
+                memcpy(buf + off, (ptr), (bytes));                                                 \
+        }                                                                                          \
+        off += (bytes);                                                                            \
+    } while (0)
+    const size_t np = net->n_params * sizeof(double);
+    PIECE(net->params, np);
+    PIECE(net->adam_m, np);
+    PIECE(net->adam_v, np);
+    PIECE(&net->adam_t, sizeof net->adam_t);
+    for (int l = 0; l < net->L; l++) {
+        const size_t n = (size_t)net->size[l + 1] * sizeof(double);
+        PIECE(net->r0[l], n);
+        PIECE(net->theta[l], n);
+        PIECE(net->delta[l], n);
+    }
+#undef PIECE
+    return off;
+}
+
+size_t sm_disinh_state_size(const sm_disinh *net)
+{
+    return state_walk((sm_disinh *)net, NULL, 0);
+}
+
+void sm_disinh_state_save(const sm_disinh *net, void *buf)
+{
+    state_walk((sm_disinh *)net, buf, 0);
+}
+
+void sm_disinh_state_load(sm_disinh *net, const void *buf)
+{
+    state_walk(net, (unsigned char *)buf, 1);
 }

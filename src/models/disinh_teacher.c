@@ -4,6 +4,7 @@
 #include "somnus/models/disinh_teacher.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +36,7 @@ void sm_disinh_teacher_params_from_config(const sm_config *cfg, uint64_t seed,
     p->act_i = (sm_disinh_act){cfg->disinh.act_i_scale, cfg->disinh.act_i_sharpness,
                                cfg->disinh.act_i_shift};
     p->seed = seed;
+    p->draw = cfg->teacher.draw;
 }
 
 /* One two-layer E-I network: layer 0 hidden, layer 1 output. */
@@ -105,6 +107,62 @@ static void net2_init(net2 *n, double scale, uint64_t seed, uint32_t stream)
         for (int i = 0; i < r; i++)
             n->b[l][i] = scale / sqrt((double)r) * sm_rng_normal(&rng);
     }
+}
+
+/* Reads the next number of `fp`, skipping lines that start with '#'. */
+static int next_number(FILE *fp, double *v)
+{
+    for (;;) {
+        int ch;
+        while ((ch = fgetc(fp)) == ' ' || ch == '\n' || ch == '\t' || ch == '\r')
+            ;
+        if (ch == EOF) return 0;
+        if (ch == '#') {
+            while ((ch = fgetc(fp)) != '\n' && ch != EOF)
+                ;
+            continue;
+        }
+        ungetc(ch, fp);
+        return fscanf(fp, "%lf", v) == 1;
+    }
+}
+
+/* Fills amp/freq/phase (3 n_in) and both networks from p->draw (layout in the header). */
+static sm_status load_draw(const sm_disinh_teacher_params *p, double *amp, net2 *teacher,
+                           net2 *student, sm_error *err)
+{
+    FILE *fp = fopen(p->draw, "r");
+    if (!fp) return sm_error_set(err, SM_EINVAL, "teacher.draw: cannot open '%s'", p->draw);
+    double sz[3];
+    int ok = next_number(fp, &sz[0]) && next_number(fp, &sz[1]) && next_number(fp, &sz[2]);
+    if (ok && (sz[0] != p->n_in || sz[1] != p->n_hidden || sz[2] != p->n_out)) {
+        fclose(fp);
+        return sm_error_set(err, SM_EINVAL,
+                            "teacher.draw: '%s' holds a %g-%g-%g network, the task is %d-%d-%d "
+                            "(teacher.n_in, n_hidden, n_out)",
+                            p->draw, sz[0], sz[1], sz[2], p->n_in, p->n_hidden, p->n_out);
+    }
+    for (int j = 0; ok && j < 3 * p->n_in; j++)
+        ok = next_number(fp, &amp[j]);
+    net2 *nets[2] = {teacher, student};
+    for (int t = 0; t < 2; t++)
+        for (int l = 0; ok && l < 2; l++) {
+            const size_t r = (size_t)nets[t]->size[l + 1], c = (size_t)nets[t]->size[l];
+            for (size_t i = 0; ok && i < r * c; i++)
+                ok = next_number(fp, &nets[t]->w[l][i]);
+            for (size_t i = 0; ok && i < r; i++)
+                ok = next_number(fp, &nets[t]->b[l][i]);
+        }
+    double extra;
+    if (ok && next_number(fp, &extra)) ok = 0;
+    fclose(fp);
+    if (!ok)
+        return sm_error_set(err, SM_EINVAL,
+                            "teacher.draw: '%s' is not n_in n_hidden n_out, 3 n_in input "
+                            "numbers and two networks' weights and biases (too few, too many "
+                            "or not numbers)",
+                            p->draw);
+    return SM_OK;
 }
 
 /* The Q targets from the current state: Q_out = diag(phi_E'(u_E,out) phi_I'(u_I,out)),
@@ -291,17 +349,22 @@ sm_status sm_disinh_teacher_run(const sm_disinh_teacher_params *p, sm_disinh_tea
         st = sm_error_set(err, SM_ENOMEM, "teacher: out of memory");
         goto done;
     }
-    /* input: 30 sinusoids drawn once (stream 1); teacher (2) and student (3) weights */
-    sm_rng rng;
-    sm_rng_init(&rng, p->seed, 0x74650001u, 0);
     double *freq = amp + ni, *phase = amp + (size_t)2 * ni;
-    for (int j = 0; j < ni; j++) {
-        amp[j] = 0.1 + 0.9 * sm_rng_uniform(&rng);
-        freq[j] = 0.1 + 1.9 * sm_rng_uniform(&rng);
-        phase[j] = M_PI * sm_rng_uniform(&rng);
+    if (p->draw && p->draw[0]) {
+        st = load_draw(p, amp, &teacher, &student, err);
+        if (st != SM_OK) goto done;
+    } else {
+        /* input: 30 sinusoids drawn once (stream 1); teacher (2) and student (3) weights */
+        sm_rng rng;
+        sm_rng_init(&rng, p->seed, 0x74650001u, 0);
+        for (int j = 0; j < ni; j++) {
+            amp[j] = 0.1 + 0.9 * sm_rng_uniform(&rng);
+            freq[j] = 0.1 + 1.9 * sm_rng_uniform(&rng);
+            phase[j] = M_PI * sm_rng_uniform(&rng);
+        }
+        net2_init(&teacher, p->w_scale, p->seed, 0x74650002u);
+        net2_init(&student, p->w_scale, p->seed, 0x74650003u);
     }
-    net2_init(&teacher, p->w_scale, p->seed, 0x74650002u);
-    net2_init(&student, p->w_scale, p->seed, 0x74650003u);
     /* Q starts at the Jacobian of the zero state (as the notebook) */
     jacobian(p, &student, student.q);
     rule_ctx rc = {rule, 0, 0};

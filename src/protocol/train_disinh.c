@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "somnus/core/rng.h"
+#include "somnus/io/checkpoint.h"
 #include "somnus/io/results.h"
 #include "somnus/models/disinh.h"
 #include "protocol/train_disinh.h"
@@ -26,14 +27,61 @@ static double *to_double(const sm_dataset *d)
     return x;
 }
 
+/* After `pos->done` epochs: the network's state, the shuffling RNG and the current order. */
+static sm_status save_checkpoint(const sm_config *cfg, const sm_train_data *d,
+                                 const sm_train_run_ctx *r, const sm_disinh *net, json_t *tab,
+                                 const sm_train_position *pos, const sm_rng *rng, const int *order,
+                                 int n, sm_error *err)
+{
+    SM_ERROR_LOCAL(err);
+    sm_ckpt *c = sm_train_ckpt_begin(cfg, d, r, tab, pos, err);
+    if (!c) return err->code;
+    const size_t ns = sm_disinh_state_size(net);
+    void *buf = malloc(ns);
+    sm_status st = buf ? SM_OK : sm_error_set(err, SM_ENOMEM, "checkpoint: out of memory");
+    if (st == SM_OK) {
+        sm_disinh_state_save(net, buf);
+        st = sm_ckpt_add(c, "disinh", buf, ns, err);
+    }
+    if (st == SM_OK) st = sm_ckpt_add(c, "rng", rng, sizeof *rng, err);
+    if (st == SM_OK) st = sm_ckpt_add(c, "order", order, (size_t)n * sizeof *order, err);
+    if (st == SM_OK) st = sm_ckpt_write(c, r->ckpt_path, err);
+    free(buf);
+    sm_ckpt_free(c);
+    return st;
+}
+
+static sm_status resume(const sm_config *cfg, const sm_train_data *d, sm_train_run_ctx *r,
+                        sm_disinh *net, json_t **tab, sm_train_position *pos, sm_rng *rng,
+                        int *order, int n, sm_error *err)
+{
+    SM_ERROR_LOCAL(err);
+    sm_ckpt *c = sm_train_ckpt_resume(cfg, d, r, tab, pos, err);
+    if (!c) return err->code;
+    size_t ns, nr, no;
+    const void *state = sm_ckpt_get(c, "disinh", &ns);
+    const void *rs = sm_ckpt_get(c, "rng", &nr);
+    const void *os = sm_ckpt_get(c, "order", &no);
+    sm_status st = SM_OK;
+    if (!state || ns != sm_disinh_state_size(net) || !rs || nr != sizeof *rng || !os ||
+        no != (size_t)n * sizeof *order)
+        st = sm_error_set(err, SM_EFORMAT,
+                          "%s: no disinh state of this network's size: the checkpoint belongs "
+                          "to another model or configuration",
+                          r->resume_path);
+    else {
+        sm_disinh_state_load(net, state);
+        memcpy(rng, rs, sizeof *rng);
+        memcpy(order, os, no);
+    }
+    sm_ckpt_free(c);
+    return st;
+}
+
 sm_status sm_train_disinh(const sm_config *cfg, const sm_train_data *d, sm_train_run_ctx *r,
                           json_t **results, sm_error *err)
 {
     SM_ERROR_LOCAL(err);
-    if (r->ckpt_path || r->resume_path)
-        return sm_error_set(err, SM_EINVAL,
-                            "train: the disinh model has no checkpoints yet (drop --checkpoint / "
-                            "--resume)");
     const double t_start = sm_train_now();
     const sm_dataset *tr = d->train, *val = d->val, *te = d->test;
     const int n_in = tr->width * tr->height;
@@ -61,8 +109,16 @@ sm_status sm_train_disinh(const sm_config *cfg, const sm_train_data *d, sm_train
     for (int i = 0; i < tr->n; i++)
         order[i] = i;
     const double t0 = sm_train_now();
-    double t_eval = 0;
-    for (int e = 1; e <= epochs && st == SM_OK; e++) {
+    double t_eval = 0, wall0 = 0;
+    int e0 = 0;
+    if (r->resume_path) {
+        sm_train_position pos;
+        st = resume(cfg, d, r, net, &tab, &pos, &rng, order, tr->n, err);
+        e0 = pos.done;
+        t_eval = pos.eval_s;
+        wall0 = pos.wall_s;
+    }
+    for (int e = e0 + 1; e <= epochs && st == SM_OK; e++) {
         r->prog.batch = e;
         const double te0 = sm_train_now();
         sm_rng_shuffle(&rng, order, tr->n);
@@ -117,7 +173,11 @@ sm_status sm_train_disinh(const sm_config *cfg, const sm_train_data *d, sm_train
         }
         sm_train_col_add(tab, "epoch_s", json_real(train_s));
         sm_train_col_add(tab, "samples_per_s", json_real(train_s > 0 ? tr->n / train_s : 0));
-        sm_train_col_add(tab, "wall_s", json_real(sm_train_now() - t0));
+        sm_train_col_add(tab, "wall_s", json_real(wall0 + sm_train_now() - t0));
+        if (st == SM_OK && r->ckpt_path && e % r->ckpt_every == 0 && e < epochs) {
+            const sm_train_position pos = {e, t_eval, wall0 + sm_train_now() - t0};
+            st = save_checkpoint(cfg, d, r, net, tab, &pos, &rng, order, tr->n, err);
+        }
     }
     const double t_final = sm_train_now();
     if (st == SM_OK) {

@@ -192,6 +192,7 @@ typedef struct sm_config {
         int loss; /* enum sm_disinh_loss */
         double soft_target, lr;
         int optimizer, batch, epochs;
+        int freeze_hidden; /* the frozen-network control: only the readout learns */
     } disinh;
     struct {
         double k_p, k_i, leak, tau;
@@ -200,6 +201,7 @@ typedef struct sm_config {
     struct {
         int n_in, n_hidden, n_out, burn_in, epochs, seeds;
         double epoch_s, tau_w, tau_q, w_scale, r0, dt, q_norm;
+        char draw[SM_CONFIG_STR_MAX]; /* "" = own RNG; else a file of inputs and weights */
     } teacher;
     struct {
         int N, K, L, T, M, seeds, k_per_client, layers;

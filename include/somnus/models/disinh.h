@@ -55,7 +55,11 @@ typedef enum sm_disinh_rule {
     SM_DISINH_BP = 3,
     SM_DISINH_AS_PUBLISHED = 4
 } sm_disinh_rule;
-enum sm_disinh_q { SM_DISINH_Q_JACOBIAN = 0, SM_DISINH_Q_JACOBIAN_MEAN = 1 };
+enum sm_disinh_q {
+    SM_DISINH_Q_JACOBIAN = 0,
+    SM_DISINH_Q_JACOBIAN_MEAN = 1,
+    SM_DISINH_Q_LEARNED = 2 /* teacher task only: refused by sm_disinh_create */
+};
 enum sm_disinh_solver { SM_DISINH_FIXED_POINT = 0, SM_DISINH_EULER = 1 };
 enum sm_disinh_loss { SM_DISINH_CE = 0, SM_DISINH_MSE = 1 };
 enum sm_disinh_optimizer { SM_DISINH_ADAM = 0, SM_DISINH_SGD = 1 };
@@ -79,6 +83,7 @@ typedef struct sm_disinh_params {
     int batch; /* largest number of samples one call handles */
     double k_p, k_i, leak, tau_c;
     int to_readout;
+    int freeze_hidden; /* only the readout W_out learns (the frozen-network control) */
     uint64_t seed;
 } sm_disinh_params;
 
@@ -161,6 +166,18 @@ sm_status sm_disinh_evaluate(sm_disinh *net, const double *x, const int *labels,
 
 /* Sum of |W| of layer l (0..n_layers). */
 double sm_disinh_weight_norm(const sm_disinh *net, int l);
+
+/* Bytes of the state that carries over between minibatches: weights and biases, the
+ * optimizer's moments and step count, and the linear threshold's running r0, theta and
+ * delta (the per-sample potentials start from zero every minibatch and are not part of
+ * it). For checkpoints: save, then load into a network made with the same parameters,
+ * continues bit for bit. */
+size_t sm_disinh_state_size(const sm_disinh *net);
+/* Copies that state into buf (sm_disinh_state_size bytes). */
+void sm_disinh_state_save(const sm_disinh *net, void *buf);
+/* Restores it from buf (written by sm_disinh_state_save for a network of the same
+ * parameters). */
+void sm_disinh_state_load(sm_disinh *net, const void *buf);
 
 /* ---------------------------------------------------------------- single neuron (5a) */
 

@@ -40,6 +40,11 @@ typedef struct sm_disinh_teacher_params {
     double k_p, k_i, leak;
     sm_disinh_act act_e, act_i;
     uint64_t seed;
+    /* NULL or "": inputs, teacher and student drawn from `seed`. Otherwise a text file of
+     * numbers ('#' starts a comment line): n_in n_hidden n_out, amp, freq, phase (n_in
+     * each), then the teacher's W1 (n_hidden x n_in, row = hidden unit), b1, W2 (n_out x
+     * n_hidden), b2, then the student's in the same order (teacher.draw). */
+    const char *draw;
 } sm_disinh_teacher_params;
 
 /* The task's parameters from `cfg` with seed `seed`. */
@@ -52,7 +57,8 @@ void sm_disinh_teacher_params_from_config(const sm_config *cfg, uint64_t seed,
  * against the teacher, and the least-control loss (time mean of sum_l ||Q_l^T c||^2).
  * Arrays of p->epochs entries, owned by the caller. Teacher, student and input are
  * drawn from p->seed (separate streams), so both rules of a seed start from the same
- * student. Errors: bad sizes, out of memory, a diverging state (SM_ENUMERIC). */
+ * student. Errors: bad sizes, out of memory, a diverging state (SM_ENUMERIC), a
+ * p->draw file that cannot be opened or does not match the task (SM_EINVAL, naming it). */
 sm_status sm_disinh_teacher_run(const sm_disinh_teacher_params *p, sm_disinh_teacher_rule rule,
                                 double *ol_mse, double *cl_mse, double *lcl, sm_error *err);
 

@@ -54,6 +54,10 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
     const sm_config *cfg = ctx->cfg;
     const int ns = cfg->teacher.seeds, ne = cfg->teacher.epochs;
     const size_t per = (size_t)ne;
+    if (cfg->teacher.draw[0] && ns != 1)
+        return sm_error_set(err, SM_EINVAL,
+                            "disinh-teacher: teacher.draw fixes the inputs and both networks, so "
+                            "more seeds would repeat one run: set teacher.seeds=1");
     const int n_runs = ns * N_RULES;
     double *ol = calloc((size_t)n_runs * per, sizeof *ol);
     double *cl = calloc((size_t)n_runs * per, sizeof *cl);
