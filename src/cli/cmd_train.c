@@ -30,7 +30,9 @@ static void usage(FILE *out)
         "usage: somnus train [options]\n"
         "  --data NAME            dataset (data.dataset): mnist, fashion, kmnist, notmnist,\n"
         "                         synthetic[:N[:SEED]], idx:IMG,LBL[,TIMG,TLBL], mnist-json:DIR\n"
-        "  --model stdp|sgsnn|disinh  model (train.model; default stdp)\n"
+        "  --model stdp|sgsnn|disinh|theta  model (train.model; default stdp); theta\n"
+        "                         generates its inputs (theta.task latents|pathint; task B's\n"
+        "                         published set: --config configs/theta-pathint.cfg)\n"
         "  --out FILE             results JSON (default somnus-train.json)\n"
         "  --quiet                no progress bar and no summary\n"
         "  --export DIR           also write numpy files into DIR: weights, final readout\n"
@@ -162,6 +164,9 @@ int cmd_train(int argc, char **argv)
         if (cli_check_writable(ckpt_path, &err) != SM_OK)
             return cli_fail(CLI_USAGE, "--checkpoint %s", err.msg);
     }
+    if (o.export_dir && cfg.train.model == SM_MODEL_THETA)
+        return cli_fail(CLI_USAGE, "--export: the theta model exports no arrays (its experiments "
+                                   "write the rate maps and weights as .npy)");
     if (cli_check_writable(o.out, &err) != SM_OK) return cli_fail(CLI_USAGE, "--out %s", err.msg);
     cli_export ex;
     memset(&ex, 0, sizeof ex);
@@ -197,7 +202,16 @@ int cmd_train(int argc, char **argv)
     const char *warning =
         json_string_value(json_object_get(json_object_get(doc, "final"), "readout_warning"));
     if (st == SM_OK && warning) fprintf(stderr, "somnus: warning: %s\n", warning);
-    if (st == SM_OK && !o.quiet) {
+    if (st == SM_OK && !o.quiet && cfg.train.model == SM_MODEL_THETA) {
+        printf("somnus train: theta, %s, seed %lld: sensory error %.4f, hidden error %.4f",
+               json_string_value(json_object_get(doc, "task")), (long long)cfg.run.seed,
+               number_at(doc, "final", "final_err_sensory"),
+               number_at(doc, "final", "final_err_hidden"));
+        if (cfg.theta.task == SM_THETA_TASK_PATHINT)
+            printf(", PI error 1 s into generative mode %.3f m",
+                   number_at(doc, "final", "pi_error_1s_m"));
+        printf(", %.1f s; results: %s\n", number_at(doc, "timing", "wall_s"), o.out);
+    } else if (st == SM_OK && !o.quiet) {
         printf("somnus train: %s, %s, %s: test accuracy %.3f",
                json_string_value(json_object_get(doc, "model")), cfg.data.dataset,
                json_string_value(json_object_get(json_object_get(doc, "data"), "test_from")),

@@ -20,12 +20,16 @@ sm_status sm_train_data_from_pool(const sm_config *cfg, const sm_dataset *pool,
     memset(out, 0, sizeof *out);
     const sm_train_model *model = sm_train_model_find(cfg->train.model, err);
     if (!model) return SM_EINVAL;
+    if (model->generates_data) return SM_OK; /* no images: the model makes its inputs */
     return sm_train_data_prepare(cfg, pool, official, model->sum_normalize, out, err);
 }
 
 sm_status sm_train_data_load(const sm_config *cfg, sm_train_data *out, sm_error *err)
 {
     memset(out, 0, sizeof *out);
+    const sm_train_model *model = sm_train_model_find(cfg->train.model, err);
+    if (!model) return SM_EINVAL;
+    if (model->generates_data) return SM_OK; /* nothing to load */
     sm_dataset *pool = NULL, *official = NULL;
     sm_status st = sm_dataset_load_named(cfg->data.dataset, cfg->data.dir, &pool, &official, err);
     if (st == SM_OK) st = sm_train_data_from_pool(cfg, pool, official, out, err);
@@ -39,8 +43,10 @@ sm_status sm_train_run_opts(const sm_config *cfg, const sm_train_data *data,
 {
     *results = NULL;
     const sm_protocol *protocol = sm_protocol_find(cfg->protocol.kind, err);
-    if (!protocol || !sm_train_model_find(cfg->train.model, err)) return SM_EINVAL;
-    if (!data || !data->train || !data->test || data->train->n < 2 || data->test->n < 1)
+    const sm_train_model *model = protocol ? sm_train_model_find(cfg->train.model, err) : NULL;
+    if (!protocol || !model) return SM_EINVAL;
+    if (!model->generates_data &&
+        (!data || !data->train || !data->test || data->train->n < 2 || data->test->n < 1))
         return sm_error_set(err, SM_EINVAL, "train: need at least 2 training and 1 test image");
     sm_train_options none = {0};
     if (!opt) opt = &none;

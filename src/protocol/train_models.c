@@ -4,16 +4,21 @@
 #include "protocol/train_disinh.h"
 #include "protocol/train_sgsnn.h"
 #include "protocol/train_stdp.h"
+#include "protocol/train_theta.h"
 
 static const sm_train_model MODELS[] = {
     {SM_MODEL_STDP, "stdp", "recurrent E/I LIF network with STDP and sleep (Massey et al. 2026)", 1,
-     sm_train_stdp},
+     sm_train_stdp, 0},
     {SM_MODEL_SGSNN, "sgsnn", "surrogate-gradient SNN baseline trained by BPTT (spec 8)", 0,
-     sm_train_sgsnn},
+     sm_train_sgsnn, 0},
     {SM_MODEL_DISINH, "disinh",
      "rate E/I network trained by dis-inhibitory control of the plasticity sign (Rossbroich & "
      "Zenke 2023), or BP on the same code path (disinh.rule)",
-     0, sm_train_disinh},
+     0, sm_train_disinh, 0},
+    {SM_MODEL_THETA, "theta",
+     "theta-gated two-compartment rate network learning by dendritic prediction (George et al. "
+     "2023): one seed of theta.task (latents | pathint) on inputs it generates",
+     0, sm_train_theta, 1},
 };
 
 const sm_train_model *sm_train_model_table(size_t *count)

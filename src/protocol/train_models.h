@@ -23,6 +23,8 @@ typedef struct sm_train_model {
     int sum_normalize;       /* data: rescale each image to sum to input.norm_fraction of
                                 its pixels (spiking input drive), else pixels in [0, 1] */
     sm_train_model_fn train;
+    int generates_data; /* 1: the model makes its own inputs; no dataset is loaded and
+                           `train` gets an empty sm_train_data */
 } sm_train_model;
 
 /* The table and its length. */

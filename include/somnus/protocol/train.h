@@ -41,7 +41,9 @@ extern "C" {
 /* Loads and prepares the data of `cfg` (see the top of this file). The test images come
  * from the dataset's own test set when it has one and data.official_test is set,
  * otherwise from the pool, disjoint from training and validation. The image size must
- * match net.n_input (STDP) or sgsnn's input (input.width x input.height). */
+ * match net.n_input (STDP) or sgsnn's input (input.width x input.height). A model that
+ * generates its own inputs (train.model = theta) loads nothing: *out is left empty, and
+ * sm_train_run accepts it. */
 sm_status sm_train_data_load(const sm_config *cfg, sm_train_data *out, sm_error *err);
 
 /* Runs the protocol of train.model on `data` and returns the results document in
