@@ -486,6 +486,31 @@ static double num_at(json_t *doc, const char *group, const char *key)
     return json_number_value(v);
 }
 
+/* T2 and T3 at full scale (theta-latents, seeds 1-5, 30 min, medians over seeds): hidden
+ * error <= 0.07 and >= 2.5 x below its 1-min value, sensory error below its 1-min value,
+ * hidden < sensory; r(p_A, p_B) >= 0.9. T2's sensory bound (<= 0.22) is not met (0.285;
+ * docs/theta.md reports it as a finding) and is not asserted. */
+static void test_t2_t3_full(void **state)
+{
+    char **dir = (char **)state;
+    char *out = NULL;
+    int rc = tu_cli(*dir, "experiment theta-latents --quiet --out full.json", &out);
+    if (rc != 0) fprintf(stderr, "%s\n", out ? out : "");
+    assert_int_equal(rc, 0);
+    free(out);
+    json_t *d = load_json_in(*dir, "full.json");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(d, "results"), "seeds")),
+                     5);
+    const double h = num_at(d, "results", "final_err_hidden");
+    const double sens = num_at(d, "results", "final_err_sensory");
+    assert_true(h <= 0.07);
+    assert_true(num_at(d, "results", "hidden_1min_over_final") >= 2.5);
+    assert_true(sens < num_at(d, "results", "err_sensory_1min"));
+    assert_true(h < sens);
+    assert_true(num_at(d, "results", "r_pA_pB") >= 0.9);
+    json_decref(d);
+}
+
 /* somnus train --model theta: one seed of task A with no dataset, the same numbers as that
  * seed of theta-latents, the error at 1 min equal to the first evaluation row; task B with
  * the argmax decoder; --export refused. */
@@ -560,6 +585,7 @@ int main(void)
         cmocka_unit_test(test_learning_reduces_error),
         cmocka_unit_test(test_config_checks),
         cmocka_unit_test(test_null_err),
+        cmocka_unit_test_setup_teardown(test_t2_t3_full, tu_state_dir_setup, tu_state_dir_teardown),
         cmocka_unit_test_setup_teardown(test_train_model_theta, tu_state_dir_setup,
                                         tu_state_dir_teardown),
         cmocka_unit_test_setup_teardown(test_experiment_quick, tu_state_dir_setup,
