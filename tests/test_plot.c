@@ -140,6 +140,112 @@ static void ticks_use_1_2_5_steps(void **state)
     assert_int_equal(sm_plot_ticks(0, 1, 1, &first, &step), 0);
 }
 
+/* Logarithmic ticks: powers of ten, thinned to fit; 1-2-5 inside one decade; linear
+ * ticks when even those miss. */
+static void log_ticks_by_hand(void **state)
+{
+    (void)state;
+    double t[8];
+    assert_int_equal(sm_plot_log_ticks(0.01, 1, t, 8), 3);
+    assert_float_near(t[0], 0.01, 1e-15);
+    assert_float_near(t[1], 0.1, 1e-15);
+    assert_float_near(t[2], 1, 1e-15);
+    /* the padded range of data 0.01 .. 1: 10^-2.1 .. 10^0.1, the same three */
+    assert_int_equal(sm_plot_log_ticks(pow(10, -2.1), pow(10, 0.1), t, 8), 3);
+    assert_float_near(t[0], 0.01, 1e-15);
+    /* 10 decades 1e-6 .. 1e3 with at most 4 ticks: every 3rd power */
+    assert_int_equal(sm_plot_log_ticks(1e-6, 1e3, t, 4), 4);
+    assert_float_near(t[0], 1e-6, 1e-21);
+    assert_float_near(t[1], 1e-3, 1e-18);
+    assert_float_near(t[2], 1, 1e-15);
+    assert_float_near(t[3], 1e3, 1e-12);
+    /* 0.03 .. 0.8 holds one power (0.1): 0.05, 0.1, 0.2, 0.5 */
+    assert_int_equal(sm_plot_log_ticks(0.03, 0.8, t, 8), 4);
+    assert_float_near(t[0], 0.05, 1e-15);
+    assert_float_near(t[1], 0.1, 1e-15);
+    assert_float_near(t[2], 0.2, 1e-15);
+    assert_float_near(t[3], 0.5, 1e-15);
+    /* 1.1 .. 1.9 holds none of 1, 2, 5: linear ticks 1.2, 1.4, 1.6, 1.8 */
+    assert_int_equal(sm_plot_log_ticks(1.1, 1.9, t, 8), 4);
+    assert_float_near(t[0], 1.2, 1e-12);
+    assert_float_near(t[3], 1.8, 1e-12);
+    /* bad input */
+    assert_int_equal(sm_plot_log_ticks(0, 1, t, 8), 0);
+    assert_int_equal(sm_plot_log_ticks(1, 0.5, t, 8), 0);
+    assert_int_equal(sm_plot_log_ticks(0.1, 1, t, 0), 0);
+}
+
+/* A log y axis over [0.01, 1]: y = 0.1 lands half way up, y = 0.01 at the bottom; a point
+ * at y <= 0 is missing; the automatic range pads 5% of the decades. */
+static void log_axis_puts_decades_at_equal_heights(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    char *path = join(dir, "log.png");
+    sm_plot_spec sp;
+    plain_spec(&sp);
+    sp.ymin = 0.01;
+    sp.ymax = 1;
+    sp.ylog = 1;
+    static const double tenth11[] = {.1, .1, .1, .1, .1, .1, .1, .1, .1, .1, .1};
+    double y2[11];
+    for (int i = 0; i < 11; i++)
+        y2[i] = 0.5;
+    y2[5] = 0; /* missing on a log axis: the line breaks at x = 5 */
+    sm_plot_series s[2] = {
+        {.x = xs11, .y = tenth11, .n = 11, .style = SM_PLOT_LINE, .color = SM_PLOT_VERMILLION},
+        {.x = xs11, .y = y2, .n = 11, .style = SM_PLOT_LINE, .color = SM_PLOT_BLUE}};
+    sm_plot_frame f;
+    sm_error err;
+    assert_int_equal(sm_plot_lines_frame(&sp, s, 2, &f, &err), SM_OK);
+    assert_float_near(f.ymin, 0.01, 0);
+    assert_float_near(f.ymax, 1, 0);
+    assert_int_equal(sm_plot_lines(path, &sp, s, 2, &err), SM_OK);
+    image im = load_png(path);
+    uint32_t red = sm_plot_palette_rgb(SM_PLOT_VERMILLION),
+             blue = sm_plot_palette_rgb(SM_PLOT_BLUE);
+    /* log10: 0.1 is half way between 0.01 and 1; 0.5 is log10(50)/2 = 0.849 of the way */
+    const int mid = (int)floor(f.bottom - 0.5 * (f.bottom - f.top));
+    const int b5 = (int)floor(f.bottom - 0.5 * log10(50.0) * (f.bottom - f.top));
+    int cols = 0, hits = 0;
+    for (int x = (int)f.left + 3; x < (int)f.right - 3; x++) {
+        cols++;
+        hits += column_has(&im, x, mid - 1, mid + 1, red, 3);
+        /* not where a linear axis would put 0.1 (10% of the way up) */
+        const int lin = (int)floor(f.bottom - (0.1 - 0.01) / 0.99 * (f.bottom - f.top));
+        assert_false(column_has(&im, x, lin - 1, lin + 1, red, 40));
+    }
+    assert_int_equal(hits, cols);
+    /* the blue line is on its row left of x = 4 and right of x = 6, absent around x = 5 */
+    const double px4 = f.left + 0.4 * (f.right - f.left), px6 = f.left + 0.6 * (f.right - f.left);
+    assert_true(column_has(&im, (int)px4 - 5, b5 - 1, b5 + 1, blue, 3));
+    assert_true(column_has(&im, (int)px6 + 5, b5 - 1, b5 + 1, blue, 3));
+    assert_false(column_has(&im, (int)(f.left + 0.5 * (f.right - f.left)), (int)f.top,
+                            (int)f.bottom, blue, 40));
+    free_image(&im);
+    /* automatic range: data 0.01 .. 1 padded by 5% of its two decades each side */
+    sp.ymin = sp.ymax = NAN;
+    static const double ramp[3] = {0.01, 0.1, 1};
+    sm_plot_series r = {.y = ramp, .n = 3, .style = SM_PLOT_LINE};
+    assert_int_equal(sm_plot_lines_frame(&sp, &r, 1, &f, &err), SM_OK);
+    assert_float_near(f.ymin, pow(10, -2.1), 1e-15);
+    assert_float_near(f.ymax, pow(10, 0.1), 1e-12);
+    /* bad input: a range end <= 0, or a flag other than 0/1 */
+    assert_int_equal(remove(path), 0);
+    sp.ymin = 0;
+    assert_int_equal(sm_plot_lines(path, &sp, &r, 1, &err), SM_EINVAL);
+    assert_non_null(strstr(err.msg, path));
+    assert_non_null(strstr(err.msg, "logarithmic"));
+    sp.ymin = NAN;
+    sp.ylog = 2;
+    assert_int_equal(sm_plot_lines(path, &sp, &r, 1, &err), SM_EINVAL);
+    assert_non_null(strstr(err.msg, "ylog"));
+    assert_int_equal(tu_count_entries(dir), 0);
+    free(path);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 static void palette_is_okabe_ito(void **state)
 {
     (void)state;
@@ -913,6 +1019,8 @@ int main(void)
         cmocka_unit_test(image_grid_pixels_match_the_normalized_tiles),
         cmocka_unit_test(image_grid_automatic_layout_and_title),
         cmocka_unit_test(plotting_after_releasing_the_caches),
+        cmocka_unit_test(log_ticks_by_hand),
+        cmocka_unit_test(log_axis_puts_decades_at_equal_heights),
     };
     return cmocka_run_group_tests_name("plot", tests, NULL, release_caches);
 }

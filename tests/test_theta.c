@@ -469,6 +469,107 @@ static void test_experiment_quick(void **state)
     json_decref(doc);
 }
 
+static json_t *load_json_in(const char *dir, const char *name)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    json_error_t je;
+    json_t *doc = json_load_file(path, 0, &je);
+    assert_non_null(doc);
+    return doc;
+}
+
+static double num_at(json_t *doc, const char *group, const char *key)
+{
+    json_t *v = json_object_get(json_object_get(doc, group), key);
+    assert_true(json_is_number(v));
+    return json_number_value(v);
+}
+
+/* T2 and T3 at full scale (theta-latents, seeds 1-5, 30 min, medians over seeds): hidden
+ * error <= 0.07 and >= 2.5 x below its 1-min value, sensory error below its 1-min value,
+ * hidden < sensory; r(p_A, p_B) >= 0.9. T2's sensory bound (<= 0.22) is not met (0.285;
+ * docs/theta.md reports it as a finding) and is not asserted. */
+static void test_t2_t3_full(void **state)
+{
+    char **dir = (char **)state;
+    char *out = NULL;
+    int rc = tu_cli(*dir, "experiment theta-latents --quiet --out full.json", &out);
+    if (rc != 0) fprintf(stderr, "%s\n", out ? out : "");
+    assert_int_equal(rc, 0);
+    free(out);
+    json_t *d = load_json_in(*dir, "full.json");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(d, "results"), "seeds")),
+                     5);
+    const double h = num_at(d, "results", "final_err_hidden");
+    const double sens = num_at(d, "results", "final_err_sensory");
+    assert_true(h <= 0.07);
+    assert_true(num_at(d, "results", "hidden_1min_over_final") >= 2.5);
+    assert_true(sens < num_at(d, "results", "err_sensory_1min"));
+    assert_true(h < sens);
+    assert_true(num_at(d, "results", "r_pA_pB") >= 0.9);
+    json_decref(d);
+}
+
+/* somnus train --model theta: one seed of task A with no dataset, the same numbers as that
+ * seed of theta-latents, the error at 1 min equal to the first evaluation row; task B with
+ * the argmax decoder; --export refused. */
+static void test_train_model_theta(void **state)
+{
+    char **dir = (char **)state;
+    char *out = NULL;
+    int rc = tu_cli(*dir,
+                    "train --model theta --set data.dir=/nonexistent --set theta.train_min=2 "
+                    "--quiet --out t.json",
+                    &out);
+    if (rc != 0) fprintf(stderr, "%s\n", out ? out : "");
+    assert_int_equal(rc, 0);
+    free(out);
+    rc = tu_cli(*dir,
+                "experiment theta-latents --set theta.seeds=1 --set theta.train_min=2 --quiet "
+                "--out e.json",
+                &out);
+    assert_int_equal(rc, 0);
+    free(out);
+    json_t *t = load_json_in(*dir, "t.json"), *e = load_json_in(*dir, "e.json");
+    assert_string_equal(json_string_value(json_object_get(t, "model")), "theta");
+    assert_string_equal(json_string_value(json_object_get(t, "task")), "latents");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(t, "data"), "dataset")),
+                        "generated");
+    const char *keys[] = {"final_err_sensory", "final_err_hidden", "err_sensory_1min",
+                          "err_hidden_1min"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        assert_true(num_at(t, "final", keys[i]) == num_at(e, "results", keys[i]));
+    json_t *ev = json_object_get(t, "evaluations");
+    assert_int_equal(json_array_size(json_object_get(ev, "minute")), 2);
+    assert_int_equal(json_integer_value(json_array_get(json_object_get(ev, "minute"), 1)), 2);
+    assert_true(json_number_value(json_array_get(json_object_get(ev, "err_sensory"), 0)) ==
+                num_at(t, "final", "err_sensory_1min"));
+    assert_true(json_number_value(json_array_get(json_object_get(ev, "err_hidden"), 1)) ==
+                num_at(t, "final", "final_err_hidden"));
+    assert_true(num_at(t, "final", "inference_err_hidden") > 0);
+    json_decref(t);
+    json_decref(e);
+
+    rc = tu_cli(*dir,
+                "train --model theta --config " SOMNUS_SOURCE_DIR "/configs/theta-pathint.cfg "
+                "--set theta.train_min=0.5 --set theta.decoder=argmax --set theta.pi_spinup_s=1 "
+                "--set theta.pi_test_s=1 --set theta.pi_repeats=2 --quiet --out b.json",
+                &out);
+    if (rc != 0) fprintf(stderr, "%s\n", out ? out : "");
+    assert_int_equal(rc, 0);
+    free(out);
+    t = load_json_in(*dir, "b.json");
+    assert_string_equal(json_string_value(json_object_get(t, "task")), "pathint");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(t, "final"), "decoder")),
+                        "argmax");
+    const double pe = num_at(t, "final", "pi_error_1s_m");
+    assert_true(pe >= 0 && pe <= 0.5); /* a periodic distance on a 1 m ring */
+    assert_float_near(num_at(t, "final", "pi_error_chance_m"), 0.25, 0);
+    json_decref(t);
+    tu_expect_cli_error(*dir, "train --model theta --export x --out z.json", "--export");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -484,6 +585,9 @@ int main(void)
         cmocka_unit_test(test_learning_reduces_error),
         cmocka_unit_test(test_config_checks),
         cmocka_unit_test(test_null_err),
+        cmocka_unit_test_setup_teardown(test_t2_t3_full, tu_state_dir_setup, tu_state_dir_teardown),
+        cmocka_unit_test_setup_teardown(test_train_model_theta, tu_state_dir_setup,
+                                        tu_state_dir_teardown),
         cmocka_unit_test_setup_teardown(test_experiment_quick, tu_state_dir_setup,
                                         tu_state_dir_teardown),
     };

@@ -34,12 +34,18 @@ static void test_cells_by_hand(void **state)
     assert_float_near(sm_theta_pathint_distance(&m, 0.05, 0.95), 0.1, 1e-12);
     assert_float_near(sm_theta_pathint_distance(&m, 0.2, 0.7), 0.5, 1e-12);
     assert_float_near(sm_theta_pathint_distance(&m, 0.3, 0.1), 0.2, 1e-12);
-    /* centres: spacing 0.01, jitter within +-0.005 of (i + 0.5) / 100 */
+    /* centres: spacing 0.01, jitter within +-0.0045 of (i + 0.5) / 100 */
     for (int i = 0; i < p.n; i++)
-        assert_true(fabs(m.centres[i] - (i + 0.5) * 0.01) <= 0.005 + 1e-6);
+        assert_true(fabs(m.centres[i] - (i + 0.5) * 0.01) <= 0.0045 + 1e-6);
     for (int k = 0; k < 50; k++) {
         const float vp = m.vc[0], vm = m.vc[1];
+        const double x0 = m.x, v0 = m.v;
         sm_theta_pathint_step(&m, 1);
+        /* the move uses last step's velocity (then v is updated), as RatInABox's 1D agent */
+        assert_float_near(sm_theta_pathint_distance(&m, m.x, fmod(x0 + v0 * 0.025 + 1.0, 1.0)), 0.0,
+                          1e-12);
+        /* the velocity cells of last step carried v0 */
+        assert_float_near(vp - vm, v0 / 0.5, 1e-6);
         /* place cell 17: exp(-d^2 / (2 * 0.06^2)) */
         const double d = sm_theta_pathint_distance(&m, m.x, m.centres[17]);
         assert_float_near(m.pc[17], exp(-d * d / (2 * 0.06 * 0.06)), 1e-6);
@@ -153,7 +159,8 @@ static void test_decoder(void **state)
     }
     rec.count = 2000;
     sm_theta_decoder d;
-    assert_int_equal(sm_theta_decoder_fit(&d, &rec, 0.01, 1.0, NULL), SM_OK);
+    assert_int_equal(sm_theta_decoder_fit(&d, &rec, SM_THETA_DECODER_RIDGE, 0.01, 1.0, NULL),
+                     SM_OK);
     for (int b = 0; b < 200; b += 7) {
         const double x = sm_theta_decode(&d, map + (size_t)b * p.n);
         assert_true(sm_theta_pathint_distance(&m, x, (b + 0.5) / 200.0) < 0.01);
@@ -162,6 +169,40 @@ static void test_decoder(void **state)
     sm_theta_rec_free(&rec);
     free(map);
     sm_theta_pathint_free(&m);
+}
+
+/* the argmax decoder by hand: preferred positions are the bins of highest mean rate */
+static void test_argmax_decoder(void **state)
+{
+    (void)state;
+    sm_theta_rec rec;
+    assert_int_equal(sm_theta_rec_init(&rec, 3, 8, NULL), SM_OK);
+    /* positions 0.105 (bin 10), 0.505 (bin 50, twice), 0.805 (bin 80) */
+    const double pos[4] = {0.105, 0.505, 0.805, 0.505};
+    const float x[4][3] = {
+        {1.0f, 0.2f, 0.0f}, {0.3f, 0.9f, 0.1f}, {0.0f, 0.4f, 0.7f}, {0.1f, 0.5f, 0.2f}};
+    for (int s = 0; s < 4; s++) {
+        memcpy(rec.x + (size_t)s * 3, x[s], sizeof x[s]);
+        rec.pos[s] = pos[s];
+    }
+    rec.count = 4;
+    sm_theta_decoder d;
+    assert_int_equal(sm_theta_decoder_fit(&d, &rec, SM_THETA_DECODER_ARGMAX, 0.01, 1.0, NULL),
+                     SM_OK);
+    /* bin means: unit 0: 1.0, 0.2, 0.0; unit 1: 0.2, 0.7, 0.4; unit 2: 0.0, 0.15, 0.7 */
+    assert_float_near(d.pref[0], 0.105, 1e-12);
+    assert_float_near(d.pref[1], 0.505, 1e-12);
+    assert_float_near(d.pref[2], 0.805, 1e-12);
+    const float r1[3] = {0.1f, 0.9f, 0.3f}, r2[3] = {0.5f, 0.1f, 0.6f}, r3[3] = {0.5f, 0.5f, 0.1f};
+    assert_float_near(sm_theta_decode(&d, r1), 0.505, 1e-12);
+    assert_float_near(sm_theta_decode(&d, r2), 0.805, 1e-12);
+    assert_float_near(sm_theta_decode(&d, r3), 0.105, 1e-12); /* tie: the first unit */
+    sm_theta_decoder_free(&d);
+    /* an unknown kind names the option */
+    sm_error err;
+    assert_int_equal(sm_theta_decoder_fit(&d, &rec, 7, 0.01, 1.0, &err), SM_EINVAL);
+    assert_non_null(strstr(err.msg, "theta.decoder"));
+    sm_theta_rec_free(&rec);
 }
 
 static json_t *run_cli_json(const char *dir, const char *args, const char *json_name)
@@ -261,6 +302,7 @@ int main(void)
         cmocka_unit_test(test_agent_statistics),
         cmocka_unit_test(test_remap_and_copy),
         cmocka_unit_test(test_decoder),
+        cmocka_unit_test(test_argmax_decoder),
         cmocka_unit_test_setup_teardown(test_pathint_cli, tu_state_dir_setup,
                                         tu_state_dir_teardown),
         cmocka_unit_test_setup_teardown(test_remap_and_blocks_cli, tu_state_dir_setup,

@@ -116,6 +116,7 @@ typedef struct sm_config {
         double pi_spinup_s, pi_test_s;
         int pi_repeats, seeds;
         double remap_infer_min, remap_speed_mean;
+        int decoder;
     } theta;
     struct {
         char n_hidden[256];

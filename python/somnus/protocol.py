@@ -118,10 +118,11 @@ class TrainData:
         self.config = cfg.copy()
         self.name = ffi.string(self._d.name).decode()
         self.test_official = bool(self._d.test_official)
-        # not owned: sm_train_data_free frees them; the Datasets keep self alive
-        self.train = _Borrowed(self, self._d.train)
-        self.val = _Borrowed(self, self._d.val)
-        self.test = _Borrowed(self, self._d.test)
+        # not owned: sm_train_data_free frees them; the Datasets keep self alive. A model
+        # that generates its inputs (train.model = theta) loads none: they are None.
+        self.train, self.val, self.test = (
+            _Borrowed(self, p) if p != ffi.NULL else None
+            for p in (self._d.train, self._d.val, self._d.test))
 
 
 class _Borrowed(Dataset):

@@ -17,6 +17,7 @@
 
 #include "somnus/core/fileio.h"
 
+#define MAX_LOG_TICKS 40 /* at most this many ticks on a logarithmic axis */
 #define MIN_SIZE 100
 #define MAX_SIZE 16384
 #define FONT "sans-serif"
@@ -72,6 +73,35 @@ int sm_plot_ticks(double lo, double hi, int target, double *first, double *step)
     }
     if (first) *first = f;
     if (step) *step = st;
+    return n;
+}
+
+int sm_plot_log_ticks(double lo, double hi, double *ticks, int max)
+{
+    if (!ticks || max < 1 || !isfinite(lo) || !isfinite(hi) || !(lo > 0) || !(lo < hi)) return 0;
+    const double a = log10(lo), b = log10(hi);
+    const double k0 = ceil(a - 1e-9), k1 = floor(b + 1e-9);
+    const int decades = (int)(k1 - k0) + 1;
+    int n = 0;
+    if (decades >= 2) {
+        int m = 1;
+        while ((decades + m - 1) / m > max)
+            m++;
+        for (double k = k0; k <= k1 && n < max; k += m)
+            ticks[n++] = pow(10.0, k);
+        return n;
+    }
+    static const double mant[3] = {1, 2, 5};
+    for (double k = floor(a) - 1; k <= ceil(b) && n < max; k++)
+        for (int j = 0; j < 3 && n < max; j++) {
+            const double v = mant[j] * pow(10.0, k), lv = log10(v);
+            if (lv >= a - 1e-9 && lv <= b + 1e-9) ticks[n++] = v;
+        }
+    if (n >= 2) return n;
+    double f, st;
+    int nl = sm_plot_ticks(lo, hi, 5, &f, &st);
+    for (n = 0; n < nl && n < max; n++)
+        ticks[n] = f + n * st;
     return n;
 }
 
@@ -134,6 +164,13 @@ static sm_status validate_lines(const char *name, const sm_plot_spec *spec,
     if (!isnan(spec->ymin) && !isnan(spec->ymax) && !(spec->ymin < spec->ymax))
         return sm_error_set(err, SM_EINVAL, "%s: y range [%g, %g] is empty (need ymin < ymax)",
                             name, spec->ymin, spec->ymax);
+    if (spec->ylog != 0 && spec->ylog != 1)
+        return sm_error_set(err, SM_EINVAL, "%s: ylog = %d (need 0 or 1)", name, spec->ylog);
+    if (spec->ylog &&
+        ((!isnan(spec->ymin) && !(spec->ymin > 0)) || (!isnan(spec->ymax) && !(spec->ymax > 0))))
+        return sm_error_set(err, SM_EINVAL,
+                            "%s: a logarithmic y axis needs ymin and ymax > 0 (got [%g, %g])", name,
+                            spec->ymin, spec->ymax);
     if (spec->legend < SM_PLOT_LEGEND_AUTO || spec->legend > SM_PLOT_LEGEND_OUTSIDE)
         return sm_error_set(err, SM_EINVAL, "%s: unknown legend placement %d", name, spec->legend);
     if (spec->n_bands < 0)
@@ -229,9 +266,11 @@ typedef struct layout {
     double s;                                      /* size factor */
     double fs_title, fs_label, fs_tick, fs_legend; /* font sizes, px */
     double left, top, right, bottom;
-    double xmin, xmax, ymin, ymax;
+    double xmin, xmax, ymin, ymax; /* ymin, ymax: log10 of the data units when ylog */
     double xt0, xstep, yt0, ystep;
     int nxt, nyt;
+    int ylog;
+    double ylt[MAX_LOG_TICKS]; /* ylog: the tick values, data units (nyt of them) */
     double tick_len;
     int legend; /* SM_PLOT_LEGEND_NONE / _INSIDE / _OUTSIDE */
     double lx, ly, lw, lh, row_h, swatch_w;
@@ -318,6 +357,19 @@ static void auto_range(double lo, double hi, int have, double umin, double umax,
     *out_hi = hi;
 }
 
+/* The y axis coordinate of a data value: log10 y on a log axis (NaN for y <= 0). */
+static double ycoord(const layout *L, double y)
+{
+    if (!L->ylog) return y;
+    return y > 0 ? log10(y) : NAN;
+}
+
+/* 1 if a point with this y is not drawn: NaN, or <= 0 on a log axis. */
+static int ymiss(const layout *L, double y)
+{
+    return isnan(ycoord(L, y));
+}
+
 static void data_ranges(const sm_plot_spec *spec, const sm_plot_series *series, int n_series,
                         layout *L)
 {
@@ -327,7 +379,7 @@ static void data_ranges(const sm_plot_spec *spec, const sm_plot_series *series, 
         const sm_plot_series *s = &series[i];
         int st = style_of(s);
         for (int j = 0; j < s->n; j++) {
-            double x = px_of(s, j), y = s->y[j];
+            double x = px_of(s, j), y = ycoord(L, s->y[j]);
             if (isnan(x) || isnan(y)) continue;
             hx = hy = 1;
             x0 = fmin(x0, x);
@@ -336,8 +388,10 @@ static void data_ranges(const sm_plot_spec *spec, const sm_plot_series *series, 
             y1 = fmax(y1, y);
             double lo, hi;
             if ((st & (SM_PLOT_ERRBARS | SM_PLOT_BAND)) && err_of(s, j, &lo, &hi)) {
-                y0 = fmin(y0, lo);
-                y1 = fmax(y1, hi);
+                lo = ycoord(L, lo); /* an end <= 0 on a log axis does not set the range */
+                hi = ycoord(L, hi);
+                if (!isnan(lo)) y0 = fmin(y0, lo);
+                if (!isnan(hi)) y1 = fmax(y1, hi);
             }
         }
     }
@@ -347,7 +401,9 @@ static void data_ranges(const sm_plot_spec *spec, const sm_plot_series *series, 
         x1 = fmax(x1, spec->band_end[b]);
     }
     auto_range(x0, x1, hx, spec->xmin, spec->xmax, &L->xmin, &L->xmax);
-    auto_range(y0, y1, hy, spec->ymin, spec->ymax, &L->ymin, &L->ymax);
+    auto_range(y0, y1, hy, spec->ylog && !isnan(spec->ymin) ? log10(spec->ymin) : spec->ymin,
+               spec->ylog && !isnan(spec->ymax) ? log10(spec->ymax) : spec->ymax, &L->ymin,
+               &L->ymax);
 }
 
 static double X(const layout *L, double x)
@@ -355,9 +411,12 @@ static double X(const layout *L, double x)
     return L->left + (x - L->xmin) / (L->xmax - L->xmin) * (L->right - L->left);
 }
 
+/* Pixel row of y; on a log axis a value <= 0 lies far below the plot area (clipped). */
 static double Y(const layout *L, double y)
 {
-    return L->bottom - (y - L->ymin) / (L->ymax - L->ymin) * (L->bottom - L->top);
+    const double c = ycoord(L, y);
+    if (isnan(c)) return L->bottom + 2 * (L->bottom - L->top) + 10;
+    return L->bottom - (c - L->ymin) / (L->ymax - L->ymin) * (L->bottom - L->top);
 }
 
 /* Does segment (ax, ay)-(bx, by) meet rectangle [x0, x1] x [y0, y1]? (Liang-Barsky) */
@@ -394,7 +453,7 @@ static int data_hits_rect(const layout *L, const sm_plot_series *series, int n_s
         double prev_x = NAN, prev_y = NAN, prev_lo = NAN, prev_hi = NAN;
         for (int j = 0; j < s->n; j++) {
             double x = px_of(s, j), y = s->y[j];
-            if (isnan(x) || isnan(y)) {
+            if (isnan(x) || ymiss(L, y)) {
                 prev_x = prev_y = NAN;
                 continue;
             }
@@ -454,6 +513,7 @@ static void layout_lines(cairo_t *cr, const sm_plot_spec *spec, const sm_plot_se
     L->fs_legend = 12 * s;
     L->tick_len = 5 * s;
     double pad = 10 * s;
+    L->ylog = spec->ylog;
     data_ranges(spec, series, n_series, L);
 
     /* legend size */
@@ -480,10 +540,23 @@ static void layout_lines(cairo_t *cr, const sm_plot_spec *spec, const sm_plot_se
                 1.3 * L->fs_tick - L->tick_len - 3 * s;
 
     /* y ticks depend on the height only; their labels set the left margin */
-    L->nyt =
-        place_ticks(cr, L->ymin, L->ymax, L->bottom - L->top, 55 * s, 0, 0, &L->yt0, &L->ystep);
-    set_font(cr, L->fs_tick, 0);
-    double yw = widest_tick(cr, L->yt0, L->ystep, L->nyt);
+    double yw = 0;
+    if (L->ylog) {
+        int most = (int)((L->bottom - L->top) / (30 * s)) + 1;
+        most = most < 2 ? 2 : most > MAX_LOG_TICKS ? MAX_LOG_TICKS : most;
+        L->nyt = sm_plot_log_ticks(pow(10.0, L->ymin), pow(10.0, L->ymax), L->ylt, most);
+        set_font(cr, L->fs_tick, 0);
+        for (int k = 0; k < L->nyt; k++) {
+            char buf[64];
+            snprintf(buf, sizeof buf, "%g", L->ylt[k]);
+            yw = fmax(yw, text_w(cr, buf));
+        }
+    } else {
+        L->nyt =
+            place_ticks(cr, L->ymin, L->ymax, L->bottom - L->top, 55 * s, 0, 0, &L->yt0, &L->ystep);
+        set_font(cr, L->fs_tick, 0);
+        yw = widest_tick(cr, L->yt0, L->ystep, L->nyt);
+    }
     L->left =
         pad + (spec->ylabel && spec->ylabel[0] ? 1.4 * L->fs_label : 0) + yw + L->tick_len + 5 * s;
 
@@ -539,8 +612,8 @@ static void frame_from(const layout *L, sm_plot_frame *f)
     f->bottom = L->bottom;
     f->xmin = L->xmin;
     f->xmax = L->xmax;
-    f->ymin = L->ymin;
-    f->ymax = L->ymax;
+    f->ymin = L->ylog ? pow(10.0, L->ymin) : L->ymin;
+    f->ymax = L->ylog ? pow(10.0, L->ymax) : L->ymax;
     f->legend = L->legend;
     if (L->legend != SM_PLOT_LEGEND_NONE) {
         f->legend_x = L->lx;
@@ -663,12 +736,12 @@ static void draw_band(cairo_t *cr, const layout *L, const sm_plot_series *s, uin
     int j = 0;
     while (j < s->n) {
         double lo, hi;
-        if (isnan(px_of(s, j)) || isnan(s->y[j]) || !err_of(s, j, &lo, &hi)) {
+        if (isnan(px_of(s, j)) || ymiss(L, s->y[j]) || !err_of(s, j, &lo, &hi)) {
             j++;
             continue;
         }
         int k = j;
-        while (k + 1 < s->n && !isnan(px_of(s, k + 1)) && !isnan(s->y[k + 1]) &&
+        while (k + 1 < s->n && !isnan(px_of(s, k + 1)) && !ymiss(L, s->y[k + 1]) &&
                err_of(s, k + 1, &lo, &hi))
             k++;
         for (int m = j; m <= k; m++) {
@@ -705,7 +778,7 @@ static void draw_series(cairo_t *cr, const layout *L, const sm_plot_series *s, i
         double cap = 4 * L->s;
         for (int j = 0; j < s->n; j++) {
             double x = px_of(s, j), lo, hi;
-            if (isnan(x) || isnan(s->y[j]) || !err_of(s, j, &lo, &hi)) continue;
+            if (isnan(x) || ymiss(L, s->y[j]) || !err_of(s, j, &lo, &hi)) continue;
             double px = X(L, x), a = Y(L, lo), b = Y(L, hi);
             cairo_move_to(cr, px, a);
             cairo_line_to(cr, px, b);
@@ -722,7 +795,7 @@ static void draw_series(cairo_t *cr, const layout *L, const sm_plot_series *s, i
         int pen = 0;
         for (int j = 0; j < s->n; j++) {
             double x = px_of(s, j), y = s->y[j];
-            if (isnan(x) || isnan(y)) {
+            if (isnan(x) || ymiss(L, y)) {
                 pen = 0;
                 continue;
             }
@@ -739,7 +812,7 @@ static void draw_series(cairo_t *cr, const layout *L, const sm_plot_series *s, i
         int mk = marker_of(s, i);
         for (int j = 0; j < s->n; j++) {
             double x = px_of(s, j), y = s->y[j];
-            if (isnan(x) || isnan(y)) continue;
+            if (isnan(x) || ymiss(L, y)) continue;
             draw_marker(cr, L, mk, rgb, X(L, x), Y(L, y));
         }
     }
@@ -824,11 +897,14 @@ static void draw_axes(cairo_t *cr, const layout *L, const sm_plot_spec *spec)
         draw_text(cr, buf, px, b + L->tick_len + 3 * s + 0.95 * L->fs_tick, 0.5, 0, L->fs_tick);
     }
     for (int k = 0; k < L->nyt; k++) {
-        double v = L->yt0 + k * L->ystep, py = floor(Y(L, v)) + 0.5;
+        double v = L->ylog ? L->ylt[k] : L->yt0 + k * L->ystep, py = floor(Y(L, v)) + 0.5;
         cairo_move_to(cr, l, py);
         cairo_line_to(cr, l - L->tick_len, py);
         cairo_stroke(cr);
-        tick_label(buf, sizeof buf, v, L->ystep);
+        if (L->ylog)
+            snprintf(buf, sizeof buf, "%g", v);
+        else
+            tick_label(buf, sizeof buf, v, L->ystep);
         draw_text(cr, buf, l - L->tick_len - 4 * s, py, 1, 1, L->fs_tick);
     }
 
@@ -882,7 +958,7 @@ static void render_lines(cairo_t *cr, const layout *L, const sm_plot_spec *spec,
             cairo_line_to(cr, px, L->bottom);
         }
         for (int k = 0; k < L->nyt; k++) {
-            double py = floor(Y(L, L->yt0 + k * L->ystep)) + 0.5;
+            double py = floor(Y(L, L->ylog ? L->ylt[k] : L->yt0 + k * L->ystep)) + 0.5;
             cairo_move_to(cr, L->left, py);
             cairo_line_to(cr, L->right, py);
         }

@@ -30,8 +30,10 @@ static void usage(FILE *out)
         "usage: somnus train [options]\n"
         "  --data NAME            dataset (data.dataset): mnist, fashion, kmnist, notmnist,\n"
         "                         synthetic[:N[:SEED]], idx:IMG,LBL[,TIMG,TLBL], mnist-json:DIR\n"
-        "  --model stdp|sgsnn|disinh|hopfield|ppg  model (train.model; default stdp;\n"
-        "                         hopfield makes its own examples and loads no data)\n"
+        "  --model stdp|sgsnn|disinh|hopfield|ppg|theta  model (train.model; default stdp);\n"
+        "                         hopfield and theta make their own inputs and load no data\n"
+        "                         (theta.task latents|pathint; task B's published set:\n"
+        "                         --config configs/theta-pathint.cfg)\n"
         "  --out FILE             results JSON (default somnus-train.json)\n"
         "  --quiet                no progress bar and no summary\n"
         "  --export DIR           also write numpy files into DIR: weights, final readout\n"
@@ -164,6 +166,9 @@ int cmd_train(int argc, char **argv)
         if (cli_check_writable(ckpt_path, &err) != SM_OK)
             return cli_fail(CLI_USAGE, "--checkpoint %s", err.msg);
     }
+    if (o.export_dir && cfg.train.model == SM_MODEL_THETA)
+        return cli_fail(CLI_USAGE, "--export: the theta model exports no arrays (its experiments "
+                                   "write the rate maps and weights as .npy)");
     if (cli_check_writable(o.out, &err) != SM_OK) return cli_fail(CLI_USAGE, "--out %s", err.msg);
     if (o.export_dir && cfg.train.model == SM_MODEL_HOPFIELD)
         return cli_fail(CLI_USAGE,
@@ -211,6 +216,15 @@ int cmd_train(int argc, char **argv)
                cfg.hopfield.seeds, number_at(doc, "final", "final_retrieval"),
                number_at(doc, "final", "final_retrieval_sd"), number_at(doc, "timing", "wall_s"),
                o.out);
+    } else if (st == SM_OK && !o.quiet && cfg.train.model == SM_MODEL_THETA) {
+        printf("somnus train: theta, %s, seed %lld: sensory error %.4f, hidden error %.4f",
+               json_string_value(json_object_get(doc, "task")), (long long)cfg.run.seed,
+               number_at(doc, "final", "final_err_sensory"),
+               number_at(doc, "final", "final_err_hidden"));
+        if (cfg.theta.task == SM_THETA_TASK_PATHINT)
+            printf(", PI error 1 s into generative mode %.3f m",
+                   number_at(doc, "final", "pi_error_1s_m"));
+        printf(", %.1f s; results: %s\n", number_at(doc, "timing", "wall_s"), o.out);
     } else if (st == SM_OK && !o.quiet) {
         printf("somnus train: %s, %s, %s: test accuracy %.3f",
                json_string_value(json_object_get(doc, "model")), cfg.data.dataset,

@@ -190,9 +190,11 @@ static const sm_param_def TABLE[] = {
     ENUM("protocol.kind", protocol.kind, SM_PROTOCOL_IID, "iid",
          "training protocol of `somnus train`: iid = the paper's (one stationary stream of "
          "training images in batches)"),
-    ENUM("train.model", train.model, SM_MODEL_STDP, "stdp|sgsnn|disinh|hopfield|ppg",
+    ENUM("train.model", train.model, SM_MODEL_STDP, "stdp|sgsnn|disinh|hopfield|ppg|theta",
          "model trained by `somnus train`: the recurrent STDP network, the SG-SNN baseline, "
-         "the dis-inhibitory rate E/I network, the federated Hopfield memory or the Poisson-Gamma mixture with IP"),
+         "the dis-inhibitory rate E/I network, the federated Hopfield memory, the "
+         "Poisson-Gamma mixture with IP or the theta-gated Helmholtz machine (one seed of "
+         "theta.task on inputs it generates: no dataset)"),
     INT("train.eval_every", train.eval_every, 1, 0, 1 << 28, "batches",
         "evaluate every this many batches (SG-SNN: epochs); 0 = only at the end"),
     INT("train.eval_fit", train.eval_fit, 300, 2, 1 << 28, "images",
@@ -318,6 +320,10 @@ static const sm_param_def TABLE[] = {
          "decoder"),
     REAL("theta.remap_speed_mean", theta.remap_speed_mean, 0.2, -100, 100, "m/s",
          "theta-remap: agent mean velocity while retraining after the remap"),
+    ENUM("theta.decoder", theta.decoder, 0, "ridge|argmax",
+         "theta: position decoder from the sensory rates (task B): ridge regression to "
+         "(cos, sin) of the position (alpha 0.01), or the preferred position of the most active "
+         "unit (100 bins)"),
     /* Dis-inhibitory control of the plasticity sign (Rossbroich & Zenke 2023;
      * spec/disinhibition.md): the rate E/I network, its controller and the teacher task. */
     STR("disinh.n_hidden", disinh.n_hidden, "256",

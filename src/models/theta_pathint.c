@@ -68,9 +68,10 @@ sm_status sm_theta_pathint_init(sm_theta_pathint *m, const sm_theta_pathint_para
     }
     sm_rng r;
     sm_rng_init(&r, p->seed, SM_STREAM_THETA, (uint32_t)SM_THETA_RNG_CENTRES << 24);
+    /* RatInABox 1.6.3's "uniform_jitter": (i + 0.5) dx + U(-0.45 dx, 0.45 dx) */
     const double sp = p->track_len / n;
     for (int i = 0; i < n; i++) {
-        double c = (i + 0.5) * sp + (sm_rng_uniform(&r) - 0.5) * sp;
+        double c = (i + 0.5) * sp + (sm_rng_uniform(&r) - 0.5) * 0.9 * sp;
         c = fmod(c + p->track_len, p->track_len);
         m->centres[i] = (float)c;
     }
@@ -147,15 +148,18 @@ void sm_theta_pathint_step(sm_theta_pathint *m, int learn)
     const int n = p->n;
     m->k++;
     const double theta = sm_theta_gate_value(&m->gate, m->k);
-    /* agent: v += (mean - v) dt / tau + sd sqrt(2 dt / tau) N(0,1); x += v dt (wrapped) */
+    /* agent, in the order of RatInABox 1.6.3's 1D Agent.update: first x += v dt (wrapped)
+     * with last step's velocity, then v += (mean - v) dt / tau + sd sqrt(2 dt / tau) N(0,1).
+     * The velocity cells (updated last) then carry the new v, which moves the agent on the
+     * next step: the conjunctive cells of step k see the velocity of step k's move. */
+    m->x = fmod(m->x + m->v * p->dt, p->track_len);
+    if (m->x < 0) m->x += p->track_len;
     sm_rng_words w =
         sm_rng_block(p->seed, SM_STREAM_THETA, (uint64_t)m->k, (uint32_t)SM_THETA_RNG_AGENT << 24);
     double z0, z1;
     sm_rng_normal2(w.w[0], w.w[1], &z0, &z1);
     m->v += (p->speed_mean - m->v) * p->dt / p->speed_tau +
             p->speed_sd * sqrt(2.0 * p->dt / p->speed_tau) * z0;
-    m->x = fmod(m->x + m->v * p->dt, p->track_len);
-    if (m->x < 0) m->x += p->track_len;
     place_cells(m, m->x, m->pc);
     sm_theta_layer_step(&m->p, theta, &m->noise, m->k, p->loss_tau, m->err_start);
     if (learn) sm_theta_layer_learn(&m->p, p->dt, p->tau_pi);

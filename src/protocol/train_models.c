@@ -6,6 +6,7 @@
 #include "protocol/train_ppg.h"
 #include "protocol/train_sgsnn.h"
 #include "protocol/train_stdp.h"
+#include "protocol/train_theta.h"
 
 static const sm_train_model MODELS[] = {
     {SM_MODEL_STDP, "stdp", "recurrent E/I LIF network with STDP and sleep (Massey et al. 2026)", 1,
@@ -24,6 +25,10 @@ static const sm_train_model MODELS[] = {
      "Poisson-Gamma mixture with soft WTA and intrinsic plasticity (Monk, Savin & Luecke 2016), "
      "or the Poisson mixture on the same code path (ppg.shape = off/poisson)",
      0, 1, sm_train_ppg},
+    {SM_MODEL_THETA, "theta",
+     "theta-gated two-compartment rate network learning by dendritic prediction (George et al. "
+     "2023): one seed of theta.task (latents | pathint) on inputs it generates",
+     0, 0, sm_train_theta},
 };
 
 const sm_train_model *sm_train_model_table(size_t *count)

@@ -22,7 +22,7 @@ typedef struct sm_train_model {
     const char *description; /* one line */
     int sum_normalize;       /* data: rescale each image to sum to input.norm_fraction of
                                 its pixels (spiking input drive), else pixels in [0, 1] */
-    int needs_data;          /* 0: the model makes its own examples (hopfield); no image
+    int needs_data;          /* 0: the model makes its own examples (hopfield, theta); no image
                                 data are loaded and `data` is empty */
     sm_train_model_fn train;
 } sm_train_model;

@@ -436,6 +436,17 @@ class TestTrain(Tmp):
         self.assertIsInstance(ev, pd.DataFrame)
         self.assertEqual(list(ev["batch"]), ref["evaluations"]["batch"])
 
+    def test_theta_generates_its_inputs_and_equals_the_cli(self):
+        cli("train", "--model", "theta", "--set", "theta.train_min=1", "--out",
+            self.path("th.json"), "--quiet")
+        ref = load_json(self.path("th.json"))
+        cfg = somnus.Config({"train.model": "theta", "theta.train_min": 1})
+        d = somnus.TrainData(cfg)
+        self.assertIsNone(d.train)  # nothing loaded: the model makes its inputs
+        res = somnus.train(cfg)
+        self.assertEqual(res["final"], ref["final"])
+        self.assertEqual(drop_timing(res["evaluations"]), drop_timing(ref["evaluations"]))
+
     def test_progress_can_stop_and_ctrl_c_cancels(self):
         cfg = somnus.Config(SMALL)
         with self.assertRaises(somnus.Cancelled):

@@ -119,6 +119,11 @@ typedef struct sm_plot_spec {
     const char *band_label; /* legend entry for the bands (e.g. "sleep"); NULL = none */
     int legend;             /* SM_PLOT_LEGEND_*, default AUTO */
     int grid;               /* 1 = light grid lines at the ticks (default 1) */
+    /* 1 = logarithmic y axis (default 0). A point whose y is <= 0 is missing (not drawn,
+     * the line broken there); an error bar or band end <= 0 runs off the bottom of the
+     * axis. ymin / ymax stay in data units and must be > 0 when set; the automatic range
+     * pads 5% of the log10 span on each side. Ticks: sm_plot_log_ticks. */
+    int ylog;
 } sm_plot_spec;
 
 /* Fills `spec` with the defaults: no text, 800 x 500, automatic ranges, no bands,
@@ -128,7 +133,9 @@ void sm_plot_spec_default(sm_plot_spec *spec);
 /* The pixel geometry of a line plot, as sm_plot_lines would draw it. Data point (x, y)
  * lands at pixel column left + (x - xmin) / (xmax - xmin) * (right - left) and row
  * bottom - (y - ymin) / (ymax - ymin) * (bottom - top), in cairo's coordinates
- * (pixel (i, j) covers [i, i+1) x [j, j+1)). */
+ * (pixel (i, j) covers [i, i+1) x [j, j+1)). With spec.ylog the row is
+ * bottom - (log10 y - log10 ymin) / (log10 ymax - log10 ymin) * (bottom - top), and
+ * ymin, ymax are in data units. */
 typedef struct sm_plot_frame {
     int width, height;                             /* figure size */
     double left, top, right, bottom;               /* plot area, pixels */
@@ -164,6 +171,14 @@ uint32_t sm_plot_palette_rgb(int color);
  * first tick and the step; returns the number of ticks (0 on bad input). Tick k is
  * first + k * step. */
 int sm_plot_ticks(double lo, double hi, int target, double *first, double *step);
+
+/* Tick values (data units) for a logarithmic axis covering [lo, hi] (finite, 0 < lo < hi),
+ * at most `max` of them into ticks[], in increasing order; returns their number (0 on bad
+ * input). The powers of ten inside [lo, hi] (every m-th power when more than `max`
+ * would fit, m the smallest that fits); when fewer than two powers fall inside, the values
+ * 1, 2 and 5 times a power of ten inside [lo, hi]; when still fewer than two, the linear
+ * ticks of sm_plot_ticks(lo, hi, 5). A tolerance of 1e-9 decades keeps the ends. */
+int sm_plot_log_ticks(double lo, double hi, double *ticks, int max);
 
 /* ------------------------------------------------------------------------------------
  * Image grids

@@ -43,7 +43,8 @@ enum sm_sleep_schedule { SM_SCHED_PERIOD = 0, SM_SCHED_BATCH = 1 };
 enum sm_sleep_stop { SM_STOP_WITHIN = 0, SM_STOP_NOT_ABOVE = 1 };
 enum sm_norm_mode { SM_NORM_NONE = 0, SM_NORM_STATIC = 2, SM_NORM_LAYER = 3, SM_NORM_NEURON = 4 };
 enum sm_encoder_kind { SM_ENC_BERNOULLI = 0, SM_ENC_RATE = 1 };
-enum sm_model { SM_MODEL_STDP = 0, SM_MODEL_SGSNN = 1, SM_MODEL_DISINH = 2, SM_MODEL_HOPFIELD = 3, SM_MODEL_PPG = 4 };
+enum sm_model { SM_MODEL_STDP = 0, SM_MODEL_SGSNN = 1, SM_MODEL_DISINH = 2, SM_MODEL_HOPFIELD = 3, SM_MODEL_PPG = 4,
+               SM_MODEL_THETA = 5 };
 /* data.intensity (spec intrinsic.md A6): per-image intensity z of the ppg model's counts. */
 enum sm_data_intensity {
     SM_INTENSITY_NONE = 0,
@@ -175,6 +176,7 @@ typedef struct sm_config {
         double pi_spinup_s, pi_test_s;
         int pi_repeats, seeds;
         double remap_infer_min, remap_speed_mean;
+        int decoder; /* enum sm_theta_decoder_kind (protocol/experiments/theta_common.h) */
     } theta;
 
     /* Dis-inhibitory control of the plasticity sign (spec/disinhibition.md). Time in s. */

@@ -7,8 +7,9 @@
  * apical compartment reads g itself and 2n conjunctive velocity cells
  *     cvc_i = relu(g_i + (v_+ - v_-) - c),  cvc_{n+i} = relu(g_i + (v_- - v_+) - c)
  * built from 2 velocity cells v_+- = max(0, +-v) / speed_sd. g's dendrites are retanh, p's
- * linear. Update order per step: agent moves -> place cells -> p (learn) -> g (learn) ->
- * conjunctive cells (g this step, velocity cells last step) -> velocity cells.
+ * linear. Update order per step (RatInABox 1.6.3's): agent moves (x += v dt with last
+ * step's v, then v updated) -> place cells -> p (learn) -> g (learn) -> conjunctive cells
+ * (g this step, velocity cells last step, i.e. the v of this step's move) -> velocity cells.
  */
 #ifndef SOMNUS_THETA_PATHINT_H
 #define SOMNUS_THETA_PATHINT_H
@@ -57,7 +58,8 @@ typedef struct sm_theta_pathint {
     uint32_t remaps; /* remappings so far (each draws a new permutation) */
 } sm_theta_pathint;
 
-/* Builds the model: centres evenly spaced with jitter U(+-spacing/2), agent at a uniform
+/* Builds the model: centres evenly spaced with jitter U(+-0.45 spacing) (RatInABox's
+ * "uniform_jitter"), agent at a uniform
  * random position with velocity speed_mean. */
 sm_status sm_theta_pathint_init(sm_theta_pathint *m, const sm_theta_pathint_params *p,
                                 sm_error *err);

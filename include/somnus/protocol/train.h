@@ -42,7 +42,7 @@ extern "C" {
  * from the dataset's own test set when it has one and data.official_test is set,
  * otherwise from the pool, disjoint from training and validation. The image size must
  * match net.n_input (STDP) or sgsnn's input (input.width x input.height). A model that
- * makes its own examples (train.model = hopfield) needs no data: *out is left empty and
+ * makes its own examples (train.model = hopfield, theta) needs no data: *out is left empty and
  * nothing is read. */
 sm_status sm_train_data_load(const sm_config *cfg, sm_train_data *out, sm_error *err);
 

@@ -5,7 +5,7 @@
  * latents, same training time. Per schedule and seed: the error averages during training,
  * the first time the hidden error falls to 0.1, and, after training, the error averages
  * over 1 min in inference mode without learning (a measurement on equal footing).
- * Files: blocks.csv (t_min, medians per schedule), blocks.png (log10 axis). */
+ * Files: blocks.csv (t_min, medians per schedule), blocks.png (log y axis). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,9 +108,6 @@ static sm_status write_outputs(const sm_experiment_ctx *ctx, block_run (*o)[N_SC
         }
     }
     if (st == SM_OK && sm_experiment_file(ctx, "blocks.png", path, sizeof path)) {
-        for (int i = 0; i < 4; i++)
-            for (int r = 0; r < n_rec; r++)
-                med[i][r] = med[i][r] > 0 ? log10(med[i][r]) : NAN;
         sm_plot_series s[4] = {{0}};
         const char *lab[4] = {"sensory, theta cycles", "hidden, theta cycles", "sensory, blocks",
                               "hidden, blocks"};
@@ -127,7 +124,8 @@ static sm_status write_outputs(const sm_experiment_ctx *ctx, block_run (*o)[N_SC
         sm_plot_spec_default(&spec);
         spec.title = "theta-blocks: theta-cycle vs block wake/sleep schedule (median over seeds)";
         spec.xlabel = "training time (min)";
-        spec.ylabel = "log10 prediction error";
+        spec.ylabel = "prediction error (log scale)";
+        spec.ylog = 1;
         spec.legend = SM_PLOT_LEGEND_OUTSIDE;
         st = sm_plot_lines(path, &spec, s, 4, err);
     }

@@ -158,15 +158,67 @@ void sm_theta_pi_run(sm_theta_pathint *m, int64_t steps, int learn, sm_theta_rec
     }
 }
 
-sm_status sm_theta_decoder_fit(sm_theta_decoder *d, const sm_theta_rec *rec, double alpha,
+const char *sm_theta_decoder_name(int kind)
+{
+    return kind == SM_THETA_DECODER_ARGMAX ? "argmax" : "ridge";
+}
+
+/* argmax: each unit's mean rate per bin of the track; its preferred position is the centre
+ * of the bin where that mean is highest. */
+static sm_status argmax_fit(sm_theta_decoder *d, const sm_theta_rec *rec, int m, sm_error *err)
+{
+    const int n = rec->n, nb = SM_THETA_ARGMAX_BINS;
+    d->pref = malloc(sizeof(double) * (size_t)n);
+    double *sum = calloc((size_t)nb * n, sizeof(double));
+    int *cnt = calloc((size_t)nb, sizeof(int));
+    if (!d->pref || !sum || !cnt) {
+        free(sum);
+        free(cnt);
+        sm_theta_decoder_free(d);
+        return sm_error_set(err, SM_ENOMEM, "theta decoder: out of memory");
+    }
+    for (int s = 0; s < m; s++) {
+        double u = rec->pos[s] / d->track_len;
+        u -= floor(u);
+        int b = (int)(u * nb);
+        if (b >= nb) b = nb - 1;
+        cnt[b]++;
+        for (int j = 0; j < n; j++)
+            sum[(size_t)b * n + j] += rec->x[(size_t)s * n + j];
+    }
+    for (int j = 0; j < n; j++) {
+        double best = -INFINITY;
+        int bb = 0;
+        for (int b = 0; b < nb; b++) {
+            if (!cnt[b]) continue;
+            const double mean = sum[(size_t)b * n + j] / cnt[b];
+            if (mean > best) {
+                best = mean;
+                bb = b;
+            }
+        }
+        d->pref[j] = (bb + 0.5) * d->track_len / nb;
+    }
+    free(sum);
+    free(cnt);
+    return SM_OK;
+}
+
+sm_status sm_theta_decoder_fit(sm_theta_decoder *d, const sm_theta_rec *rec, int kind, double alpha,
                                double track_len, sm_error *err)
 {
     memset(d, 0, sizeof *d);
     const int n = rec->n;
     const int m = (int)(rec->count < rec->cap ? rec->count : rec->cap);
     if (m < 2) return sm_error_set(err, SM_EINVAL, "theta decoder: fewer than 2 samples");
+    if (kind != SM_THETA_DECODER_RIDGE && kind != SM_THETA_DECODER_ARGMAX) {
+        sm_config_bad_choice("theta.decoder", kind, err);
+        return SM_EINVAL;
+    }
+    d->kind = kind;
     d->n = n;
     d->track_len = track_len;
+    if (kind == SM_THETA_DECODER_ARGMAX) return argmax_fit(d, rec, m, err);
     d->b = calloc((size_t)n * 2, sizeof(double));
     double *mx = calloc((size_t)n, sizeof(double));
     double *a = calloc((size_t)n * n, sizeof(double));
@@ -230,11 +282,18 @@ sm_status sm_theta_decoder_fit(sm_theta_decoder *d, const sm_theta_rec *rec, dou
 void sm_theta_decoder_free(sm_theta_decoder *d)
 {
     free(d->b);
+    free(d->pref);
     memset(d, 0, sizeof *d);
 }
 
 double sm_theta_decode(const sm_theta_decoder *d, const float *rates)
 {
+    if (d->kind == SM_THETA_DECODER_ARGMAX) {
+        int best = 0;
+        for (int j = 1; j < d->n; j++)
+            if (rates[j] > rates[best]) best = j;
+        return d->pref[best];
+    }
     double c = d->b0[0], s = d->b0[1];
     for (int j = 0; j < d->n; j++) {
         c += rates[j] * d->b[(size_t)j * 2];

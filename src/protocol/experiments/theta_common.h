@@ -60,21 +60,40 @@ void sm_theta_pi_run(sm_theta_pathint *m, int64_t steps, int learn, sm_theta_rec
                      int sample_every, int err_every, double *err_p, double *err_g, int max_err,
                      int *n_err);
 
-/* Ridge decoder (alpha, intercept unpenalized, as sklearn's Ridge) from p's rates to
- * (cos, sin)(2 pi x / L). */
+/* Position decoders (theta.decoder). */
+enum sm_theta_decoder_kind {
+    SM_THETA_DECODER_RIDGE = 0, /* ridge regression (alpha, intercept unpenalized, as sklearn's
+                                   Ridge) from p's rates to (cos, sin)(2 pi x / L), decoded
+                                   as the angle */
+    SM_THETA_DECODER_ARGMAX = 1 /* the preferred position of the most active unit: the centre
+                                   of the bin (SM_THETA_ARGMAX_BINS over the track) where the
+                                   unit's mean rate over the training samples is highest
+                                   (first on ties; bins without samples are skipped) */
+};
+#define SM_THETA_ARGMAX_BINS 100
+
+/* A fitted decoder from p's n rates to a position on the ring. */
 typedef struct sm_theta_decoder {
+    int kind; /* enum sm_theta_decoder_kind */
     int n;
-    double *b; /* n x 2 */
+    double *b; /* ridge: n x 2 */
     double b0[2];
+    double *pref; /* argmax: n preferred positions (m) */
     double track_len;
 } sm_theta_decoder;
 
-sm_status sm_theta_decoder_fit(sm_theta_decoder *d, const sm_theta_rec *rec, double alpha,
+/* Fits a decoder of `kind` on the samples of rec (alpha: the ridge penalty). Errors:
+ * SM_EINVAL for fewer than 2 samples or an unknown kind (naming theta.decoder), SM_ENOMEM,
+ * SM_ENUMERIC when the ridge system is not positive definite. */
+sm_status sm_theta_decoder_fit(sm_theta_decoder *d, const sm_theta_rec *rec, int kind, double alpha,
                                double track_len, sm_error *err);
 void sm_theta_decoder_free(sm_theta_decoder *d);
 
-/* Decoded position (m) from n rates. */
+/* Decoded position (m, in [0, track_len)) from n rates. */
 double sm_theta_decode(const sm_theta_decoder *d, const float *rates);
+
+/* The name of a decoder kind ("ridge", "argmax"). */
+const char *sm_theta_decoder_name(int kind);
 
 /* Path-integration test, `repeats` times in sequence on the same network: spin_steps with
  * the normal gate, then test_steps in generative mode (theta = 1, sensory input lesioned),

@@ -8,7 +8,7 @@
  * Results: medians over seeds of the errors at the end of training and at 1 min,
  * r(p_A, p_B) after training (inference mode), the autocorrelation half-lag of generated
  * g against the latents', and the wall time of the training loop (T1).
- * Files: errors.csv/png (log10 axis), samples.csv/png, autocorr.csv/png (first seed). */
+ * Files: errors.csv/png (log y axis), samples.csv/png, autocorr.csv/png (first seed). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -255,8 +255,8 @@ static sm_status plot_errors(const sm_experiment_ctx *ctx, const seed_out *o, in
             tg[s] = o[s].err_g[r];
         }
         const double mp = sm_theta_median(tp, n_seeds), mg = sm_theta_median(tg, n_seeds);
-        lp[r] = mp > 0 ? log10(mp) : NAN;
-        lg[r] = mg > 0 ? log10(mg) : NAN;
+        lp[r] = mp; /* the log axis leaves out values <= 0 */
+        lg[r] = mg;
     }
     sm_plot_series s[2] = {{0}};
     s[0].label = "sensory <|p_A - p_B|>";
@@ -275,9 +275,10 @@ static sm_status plot_errors(const sm_experiment_ctx *ctx, const seed_out *o, in
     sm_plot_spec_default(&spec);
     spec.title = "theta-latents: prediction errors during training (median over seeds)";
     spec.xlabel = "training time (min)";
-    spec.ylabel = "log10 prediction error";
-    spec.ymin = -2.0;
-    spec.ymax = 0.0;
+    spec.ylabel = "prediction error (log scale)";
+    spec.ylog = 1; /* as the paper's Fig 2b */
+    spec.ymin = 0.01;
+    spec.ymax = 1.0;
     sm_status st = sm_plot_lines(path, &spec, s, 2, err);
     free(lp);
     free(lg);

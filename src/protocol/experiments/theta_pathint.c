@@ -139,7 +139,7 @@ static sm_status train_and_test(const sm_experiment_ctx *ctx, uint64_t seed, int
         o->err_g_final = m.g.err.value;
     }
     sm_theta_decoder dec;
-    st = sm_theta_decoder_fit(&dec, &rec, 0.01, par.track_len, err);
+    st = sm_theta_decoder_fit(&dec, &rec, cfg->theta.decoder, 0.01, par.track_len, err);
     sm_theta_rec_free(&rec);
     if (st == SM_OK) {
         const int64_t spin = llround(cfg->theta.pi_spinup_s / dt);
@@ -263,8 +263,8 @@ static sm_status write_outputs(const sm_experiment_ctx *ctx, const pi_seed *o, i
             const double mp = sm_theta_median(a, n_seeds),
                          mg = sm_theta_median(a + n_seeds, n_seeds);
             x[r] = (r + 1) * 10.0 / 60.0;
-            lp[r] = mp > 0 ? log10(mp) : NAN;
-            lg[r] = mg > 0 ? log10(mg) : NAN;
+            lp[r] = mp; /* the log axis leaves out values <= 0 */
+            lg[r] = mg;
         }
         sm_plot_series s[2] = {{0}};
         s[0].label = "sensory p (HPC)";
@@ -283,7 +283,8 @@ static sm_status write_outputs(const sm_experiment_ctx *ctx, const pi_seed *o, i
         sm_plot_spec_default(&spec);
         spec.title = "theta-pathint: prediction errors during training (median over seeds)";
         spec.xlabel = "training time (min)";
-        spec.ylabel = "log10 prediction error";
+        spec.ylabel = "prediction error (log scale)";
+        spec.ylog = 1;
         st = sm_plot_lines(path, &spec, s, 2, err);
         free(x);
         free(a);

@@ -49,7 +49,7 @@ static sm_status test_condition(const sm_config *cfg, sm_theta_pathint *m, const
     const int64_t test = llround(cfg->theta.pi_test_s / dt), per = spin + test;
     const int reps = cfg->theta.pi_repeats;
     sm_theta_decoder dec;
-    sm_status st = sm_theta_decoder_fit(&dec, rec, 0.01, m->par.track_len, err);
+    sm_status st = sm_theta_decoder_fit(&dec, rec, cfg->theta.decoder, 0.01, m->par.track_len, err);
     if (st != SM_OK) return st;
     double *e = malloc(sizeof(double) * (size_t)reps * per);
     if (!e) {
