@@ -16,6 +16,15 @@ static double clip(double x, double lo, double hi)
     return x < lo ? lo : (x > hi ? hi : x);
 }
 
+void sm_ip_triesch_update(double *a, double *b, double x, double y, double mu, double eta_a,
+                          double eta_b)
+{
+    const double d = 1 - (2 + 1 / mu) * y + y * y / mu;
+    const double a0 = *a;
+    *b += eta_b * d;
+    *a = a0 + eta_a * (1 / a0 + x * d);
+}
+
 static void triesch_step(sm_ip *ip, const float *i_syn, const uint8_t *spiked)
 {
     for (int k = 0; k < ip->n_ip; k++) {
@@ -31,13 +40,10 @@ static void triesch_step(sm_ip *ip, const float *i_syn, const uint8_t *spiked)
         const double mu = ip->mu[p];
         double y = ip->count[k] / (w * ip->rho_max);
         y = y < 1 - 1e-6 ? y : 1 - 1e-6;
-        const double x = ip->xsum[k] / w;
-        const double d = 1 - (2 + 1 / mu) * y + y * y / mu;
-        const double b = -ip->hd[k] / ip->span[p] + ip->eta_b * d;
-        const double a = ip->gd[k];
-        const double g = clip(a + ip->eta_g * (1 / a + x * d), ip->g_min, ip->g_max);
-        const double h = clip(-b * ip->span[p], ip->h_min, ip->h_max);
-        sm_ip_set(ip, k, h, g);
+        double a = ip->gd[k], b = -ip->hd[k] / ip->span[p];
+        sm_ip_triesch_update(&a, &b, ip->xsum[k] / w, y, mu, ip->eta_g, ip->eta_b);
+        sm_ip_set(ip, k, clip(-b * ip->span[p], ip->h_min, ip->h_max),
+                  clip(a, ip->g_min, ip->g_max));
         ip->count[k] = 0;
         ip->xsum[k] = 0;
     }

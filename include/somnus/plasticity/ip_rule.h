@@ -82,6 +82,12 @@ const sm_ip_def *sm_ip_def_find(int id, sm_error *err);
 extern const sm_ip_ops sm_ip_rate_ops;
 extern const sm_ip_ops sm_ip_triesch_ops;
 
+/* One update of Triesch's rule for y = sigma(a x + b) (the triesch rule's core, also
+ * usable on a rate neuron): D = 1 - (2 + 1/mu) y + y^2/mu, b <- b + eta_b D,
+ * a <- a + eta_a (1/a + x D) (a before the update). */
+void sm_ip_triesch_update(double *a, double *b, double x, double y, double mu, double eta_a,
+                          double eta_b);
+
 /* Creates the rule of cfg->ip for n_exc E and n_inh I neurons, with h = 0 and g = 1.
  * *out = NULL (and SM_OK) for ip.rule = none. An id outside the table (or a bad
  * ip.populations/ip.sleep written into the struct directly) is SM_EINVAL naming the key. */
