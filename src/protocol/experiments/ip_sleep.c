@@ -463,10 +463,9 @@ const sm_experiment_def sm_exp_ip_sleep = {
                    "targets, the textbook sign and the frozen network, mean +- sd over seeds",
     .defaults = DEFAULTS,
     .quick_defaults =
-        (const char *const[]){"data.n_train=120", "data.n_val=30", "data.n_test=60",
-                              "data.batch=40", "train.eval_fit=40", "input.steps_per_image=20",
-                              "sleep.period=800", "table.seeds=1", "table.datasets=mnist",
-                              "table.sleep_rates=0.2", "table.ip_conditions=none,rate10,frozen",
-                              NULL},
+        (const char *const[]){"data.n_train=80", "data.n_val=20", "data.n_test=40", "data.batch=40",
+                              "train.eval_fit=20", "input.steps_per_image=20", "sleep.period=800",
+                              "table.seeds=1", "table.datasets=mnist", "table.sleep_rates=0.2",
+                              "table.ip_conditions=none,rate10,frozen", NULL},
     .run = run,
 };
