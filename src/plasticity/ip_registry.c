@@ -31,3 +31,12 @@ const sm_ip_def *sm_ip_def_find(int id, sm_error *err)
     sm_config_bad_choice("ip.rule", id, err);
     return NULL;
 }
+
+sm_status sm_ip_create(const sm_config *cfg, int n_exc, int n_inh, sm_ip **out, sm_error *err)
+{
+    *out = NULL;
+    const sm_ip_def *def = sm_ip_def_find(cfg->ip.rule, err);
+    if (!def) return SM_EINVAL;
+    if (!def->ops) return SM_OK;
+    return sm_ip_create_with(cfg, def->ops, n_exc, n_inh, out, err);
+}

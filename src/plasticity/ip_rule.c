@@ -1,6 +1,6 @@
-/* The neuron-level rule interface: state, creation from the config, checkpoints and
+/* The neuron-level rule interface: state, creation with given ops, checkpoints and
  * statistics (include/somnus/plasticity/ip_rule.h). The rules are ip_rate.c and
- * ip_triesch.c; their table is ip_registry.c. */
+ * ip_triesch.c; their table, and creation from the config, is ip_registry.c. */
 #include "somnus/plasticity/ip_rule.h"
 
 #include <math.h>
@@ -87,15 +87,6 @@ sm_status sm_ip_create_with(const sm_config *cfg, const sm_ip_ops *ops, int n_ex
     ip->sleep_on = cfg->ip.sleep == SM_IP_SLEEP_ON;
     *out = ip;
     return SM_OK;
-}
-
-sm_status sm_ip_create(const sm_config *cfg, int n_exc, int n_inh, sm_ip **out, sm_error *err)
-{
-    *out = NULL;
-    const sm_ip_def *def = sm_ip_def_find(cfg->ip.rule, err);
-    if (!def) return SM_EINVAL;
-    if (!def->ops) return SM_OK;
-    return sm_ip_create_with(cfg, def->ops, n_exc, n_inh, out, err);
 }
 
 void sm_ip_step(sm_ip *ip, const float *i_syn, const uint8_t *spiked)
