@@ -161,7 +161,7 @@ static const sm_param_def TABLE[] = {
     INT64("sleep.norm_frequency", sleep.norm_frequency, 35000, 1, 1e15, "steps",
           "normalize: wake steps between normalizations"),
 
-    ENUM("ip.rule", ip.rule, SM_IP_NONE, "none|rate|triesch",
+    ENUM("ip.rule", ip.rule, SM_IP_RATE, "none|rate|triesch",
          "intrinsic plasticity of the LIF neurons: none, rate (threshold offset h toward a target "
          "rate) or triesch (gain g and offset h toward an exponential rate distribution)"),
     ENUM("ip.populations", ip.populations, SM_IP_POP_E, "e|ei",
