@@ -238,7 +238,8 @@ static void small_config(sm_config *c)
     c->net.n_inh = 6;
     c->sleep.period = 300;
     c->sleep.rate = 0.2;
-    c->sleep.tolerance = 0; /* every episode runs its whole window */
+    c->ip.rule = SM_IP_NONE; /* (the default is rate) */
+    c->sleep.tolerance = 0;  /* every episode runs its whole window */
     c->net.p[SM_PATH_SE] = 0.3;
     c->net.w0[SM_PATH_SE] = 0.5;
     c->monitor.interval = 100000;
@@ -364,14 +365,14 @@ static void checkpoint_and_threads_are_bit_identical(void **state)
         c.ip.eta_b = 1e-2;
         c.run.threads = 1;
         sm_sim *ref = make_sim(&c, NULL);
-        assert_int_equal(sm_sim_wake(ref, 725, NULL), SM_OK); /* mid-window: pos != 0 */
+        assert_int_equal(sm_sim_wake(ref, 325, NULL), SM_OK); /* mid-window: pos != 0 */
         sm_ckpt *ck = sm_ckpt_new();
         assert_int_equal(sm_sim_checkpoint_save(ref, ck, NULL), SM_OK);
-        assert_int_equal(sm_sim_wake(ref, 700, NULL), SM_OK);
+        assert_int_equal(sm_sim_wake(ref, 300, NULL), SM_OK);
         assert_true(ref->count.sleep_steps > 0);
         sm_sim *res = make_sim(&c, NULL);
         assert_int_equal(sm_sim_checkpoint_load(res, ck, "memory", NULL), SM_OK);
-        assert_int_equal(sm_sim_wake(res, 700, NULL), SM_OK);
+        assert_int_equal(sm_sim_wake(res, 300, NULL), SM_OK);
         assert_same_state(ref, res);
         sm_ckpt_free(ck);
         sm_sim_destroy(res);
@@ -380,7 +381,7 @@ static void checkpoint_and_threads_are_bit_identical(void **state)
             c.run.threads = threads[t];
             c.run.parallel_min = 0;
             sm_sim *par = make_sim(&c, NULL);
-            assert_int_equal(sm_sim_wake(par, 1425, NULL), SM_OK);
+            assert_int_equal(sm_sim_wake(par, 625, NULL), SM_OK);
             assert_same_state(ref, par);
             sm_sim_destroy(par);
         }
