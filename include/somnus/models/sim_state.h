@@ -5,8 +5,8 @@
  * threshold, pending drive, noise buffer, spike flags, steps since the last spike),
  * the step counters, the monitor's open interval, per-neuron counts, totals and the
  * number of records. Weights, the rule's traces, the intrinsic offsets and gains and the
- * sleep baseline are NOT saved: the test phase does not change them. Restoring drops the monitor records appended
- * since the save.
+ * sleep baseline are NOT saved: the test phase does not change them. Restoring drops
+ * the monitor records appended since the save.
  */
 #ifndef SOMNUS_SIM_STATE_H
 #define SOMNUS_SIM_STATE_H
