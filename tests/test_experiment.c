@@ -134,6 +134,72 @@ static void compare_quick_has_rows_a_to_e(void **state)
     json_decref(doc);
 }
 
+/* ip-sleep (spec intrinsic.md I1) quick: one cell per condition (none, rate 10 Hz, the
+ * frozen network), the cell keys of the issue, h moved only by the rule, the figures, and
+ * the rate cell's accuracy equal to a `somnus train` run of the same configuration. */
+static void ip_sleep_quick_has_its_cells(void **state)
+{
+    const char *dir = *state;
+    char *out = NULL;
+    assert_int_equal(tu_cli(dir,
+                            "experiment ip-sleep --quick --quiet --set "
+                            "table.datasets=synthetic:600 --out i.json",
+                            &out),
+                     0);
+    free(out);
+    json_t *doc = load(dir, "i.json");
+    json_t *cells = json_object_get(json_object_get(doc, "results"), "cells");
+    assert_int_equal(json_array_size(cells), 3);
+    const char *rules[3] = {"none", "rate", "frozen"};
+    for (size_t i = 0; i < 3; i++) {
+        json_t *c = json_array_get(cells, i);
+        const char *keys[] = {"dataset",       "sleep_rate",  "ip_rule",           "target_e",
+                              "mean_accuracy", "sd_accuracy", "plastic_sum_ratio", "final_rate_e"};
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+            assert_non_null(json_object_get(c, keys[k]));
+        assert_string_equal(json_string_value(json_object_get(c, "ip_rule")), rules[i]);
+        assert_string_equal(json_string_value(json_object_get(c, "dataset")), "synthetic:600");
+        /* one seed: the mean is that run, the sd 0 */
+        assert_float_near(json_number_value(json_object_get(c, "mean_accuracy")),
+                          json_number_value(json_array_get(json_object_get(c, "accuracies"), 0)),
+                          0);
+        assert_float_near(json_number_value(json_object_get(c, "sd_accuracy")), 0, 0);
+        const double h = json_number_value(json_object_get(c, "h_mean_e_final"));
+        assert_true(i == 1 ? h != 0 : h == 0);
+        assert_true(json_number_value(json_object_get(c, "final_rate_e")) >= 0);
+    }
+    assert_true(json_is_null(json_object_get(json_array_get(cells, 0), "target_e")));
+    assert_float_near(json_number_value(json_object_get(json_array_get(cells, 1), "target_e")), 10,
+                      0);
+    /* the frozen network: no plasticity, no sleep */
+    assert_float_near(json_number_value(json_object_get(json_array_get(cells, 2), "sleep_rate")), 0,
+                      0);
+    char path[4096];
+    const char *files[] = {"i-cells.csv",   "i-runs.csv",  "i-accuracy.png", "i-stability.png",
+                           "i-weights.png", "i-rates.png", "i-h.png"};
+    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[k]);
+        assert_true(tu_exists(path));
+    }
+    const double expect = json_number_value(
+        json_array_get(json_object_get(json_array_get(cells, 1), "accuracies"), 0));
+    assert_int_equal(tu_cli(dir,
+                            "train --config i.json --set ip.rule=rate --set ip.target_e=10 "
+                            "--set ip.eta_h=0.02 --set sleep.rate=0.2 "
+                            "--set data.dataset=synthetic:600 --quiet --out one.json",
+                            &out),
+                     0);
+    free(out);
+    json_t *one = load(dir, "one.json");
+    assert_float_near(
+        json_number_value(json_object_get(json_object_get(one, "final"), "test_accuracy")), expect,
+        0);
+    json_decref(one);
+    json_decref(doc);
+    tu_expect_cli_error(dir, "experiment ip-sleep --quick --quiet --set table.ip_conditions=rate7",
+                        "table.ip_conditions");
+}
+
 static void unknown_experiment_and_bad_option_fail_cleanly(void **state)
 {
     const char *dir = *state;
@@ -151,6 +217,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(table_quick_matches_train, tu_state_dir_setup,
                                         tu_state_dir_teardown),
         cmocka_unit_test_setup_teardown(compare_quick_has_rows_a_to_e, tu_state_dir_setup,
+                                        tu_state_dir_teardown),
+        cmocka_unit_test_setup_teardown(ip_sleep_quick_has_its_cells, tu_state_dir_setup,
                                         tu_state_dir_teardown),
         cmocka_unit_test_setup_teardown(unknown_experiment_and_bad_option_fail_cleanly,
                                         tu_state_dir_setup, tu_state_dir_teardown),

@@ -12,6 +12,7 @@
 #include "protocol/protocols.h"
 #include "protocol/train_models.h"
 #include "somnus/models/sim.h"
+#include "somnus/plasticity/ip_rule.h"
 #include "somnus/plasticity/stdp.h"
 #include "somnus/protocol/experiment.h"
 #include "testutil.h"
@@ -191,6 +192,20 @@ static void registries_match_the_parameter_table(void **state)
         assert_int_equal(c.stdp.rule, d->id); /* the table's value is the row's id */
     }
     assert_null(sm_rule_def_at(sm_rule_def_count()));
+    /* Neuron-level rules: IP_RULES and the ip.rule choices agree, row by row. */
+    const char *ip_rules = choices_of("ip.rule");
+    assert_int_equal(count_choices(ip_rules), (int)sm_ip_def_count());
+    for (size_t i = 0; i < sm_ip_def_count(); i++) {
+        const sm_ip_def *d = sm_ip_def_at(i);
+        assert_true(has_choice(ip_rules, d->name));
+        assert_true(d->ops == NULL || strcmp(d->ops->name, d->name) == 0);
+        sm_config c;
+        sm_config_default(&c);
+        assert_int_equal(sm_config_set(&c, "ip.rule", d->name, "test", NULL), SM_OK);
+        assert_int_equal(c.ip.rule, d->id);
+        assert_ptr_equal(sm_ip_def_find(d->id, NULL), d);
+    }
+    assert_null(sm_ip_def_at(sm_ip_def_count()));
     size_t n_models;
     const sm_train_model *m = sm_train_model_table(&n_models);
     const char *models = choices_of("train.model");
@@ -243,6 +258,18 @@ static void unknown_ids_are_refused_by_their_module(void **state)
     assert_null(sm_sim_create(&c, &err));
     assert_non_null(strstr(err.msg, "stdp.rule"));
     assert_null(sm_sim_create(&c, NULL));
+    /* The same for the neuron-level rule table. */
+    assert_null(sm_ip_def_find(7, &err));
+    assert_string_equal(err.msg, "'ip.rule': 7 is not one of none|rate|triesch");
+    toy_config(&c);
+    c.ip.rule = 7;
+    assert_null(sm_sim_create(&c, &err));
+    assert_non_null(strstr(err.msg, "ip.rule"));
+    toy_config(&c);
+    c.ip.rule = SM_IP_RATE;
+    c.ip.sleep = 5;
+    assert_null(sm_sim_create(&c, &err));
+    assert_non_null(strstr(err.msg, "ip.sleep"));
 }
 
 /* The command line: an unknown enum value is one line naming the key, exit 2. */

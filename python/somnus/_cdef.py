@@ -70,6 +70,14 @@ typedef struct sm_config {
         int norm_mode;
         int64_t norm_frequency;
     } sleep;
+    struct {
+        int rule;
+        int populations, sleep;
+        double target_e, target_i;
+        double eta_h, h_min, h_max;
+        int window;
+        double r_max, eta_b, eta_g, g_min, g_max;
+    } ip;
     struct { int64_t interval; } monitor;
     struct {
         char dataset[256];
@@ -100,6 +108,7 @@ typedef struct sm_config {
         char datasets[256];
         char sleep_rates[256];
         int seeds;
+        char ip_conditions[256];
     } table;
     struct {
         int task;
@@ -255,6 +264,7 @@ typedef struct sm_sim {
     int64_t *touch_syn;
     float *touch_w;
     int64_t touch_n, touch_cap;
+    void *ip;
 } sm_sim;
 sm_sim *sm_sim_create(const sm_config *cfg, sm_error *err);
 void sm_sim_destroy(sm_sim *sim);

@@ -163,6 +163,27 @@ static const sm_param_def TABLE[] = {
     INT64("sleep.norm_frequency", sleep.norm_frequency, 35000, 1, 1e15, "steps",
           "normalize: wake steps between normalizations"),
 
+    ENUM("ip.rule", ip.rule, SM_IP_RATE, "none|rate|triesch",
+         "intrinsic plasticity of the LIF neurons: none, rate (threshold offset h toward a target "
+         "rate) or triesch (gain g and offset h toward an exponential rate distribution)"),
+    ENUM("ip.populations", ip.populations, SM_IP_POP_E, "e|ei",
+         "intrinsic plasticity acts on E only, or on E and I (separate targets)"),
+    ENUM("ip.sleep", ip.sleep, SM_IP_SLEEP_FREEZE, "freeze|on",
+         "during sleep: h and g held (freeze) or moved by the noise-driven activity (on)"),
+    REAL("ip.target_e", ip.target_e, 10, 0, 1000, "Hz", "intrinsic plasticity: target rate of E"),
+    REAL("ip.target_i", ip.target_i, 20, 0, 1000, "Hz", "intrinsic plasticity: target rate of I"),
+    REAL("ip.eta_h", ip.eta_h, 0.02, 0, 100, "mV",
+         "rate rule: threshold offset step per unit of (spike - target rate x dt) per step"),
+    REAL("ip.h_min", ip.h_min, -15, -1000, 0, "mV", "lower clamp of the threshold offset h"),
+    REAL("ip.h_max", ip.h_max, 30, 0, 1000, "mV", "upper clamp of the threshold offset h"),
+    INT("ip.window", ip.window, 0, 0, 1 << 30, "steps",
+        "triesch: steps per update window (0 = one image presentation)"),
+    REAL("ip.r_max", ip.r_max, 100, 1e-3, 1e6, "Hz", "triesch: rate of output y = 1"),
+    REAL("ip.eta_b", ip.eta_b, 1e-3, 0, 10, "1", "triesch: learning rate of the bias"),
+    REAL("ip.eta_g", ip.eta_g, 1e-4, 0, 10, "1", "triesch: learning rate of the gain g"),
+    REAL("ip.g_min", ip.g_min, 0.2, 1e-6, 1e3, "1", "triesch: lower clamp of the gain g"),
+    REAL("ip.g_max", ip.g_max, 5, 1e-6, 1e3, "1", "triesch: upper clamp of the gain g"),
+
     INT64("monitor.interval", monitor.interval, 1000, 1, 1e15, "steps",
           "steps between records of population rates and weight statistics"),
     STR("data.dataset", data.dataset, "mnist",
@@ -255,6 +276,9 @@ static const sm_param_def TABLE[] = {
         "sleep-stdp-table: datasets (comma-separated; ';' when a name has commas)"),
     STR("table.sleep_rates", table.sleep_rates, "0,0.1,0.2,0.3,1",
         "sleep-stdp-table: sleep.rate values (comma-separated, or a:b:step)"),
+    STR("table.ip_conditions", table.ip_conditions,
+        "none,rate5,rate10,rate20,rate10_slow,triesch10,textbook_none,textbook_rate10,frozen",
+        "ip-sleep: conditions run (comma-separated; spec intrinsic.md I1)"),
     INT("table.seeds", table.seeds, 5, 1, 1000, "seeds",
         "sleep-stdp-table: seeds per cell, run.seed upwards"),
 
@@ -996,6 +1020,9 @@ sm_status sm_config_validate(const sm_config *cfg, sm_error *err)
                             "config: hopfield.tam_min_scale (%g) must not exceed "
                             "hopfield.tam_noise_scale (%g)",
                             cfg->hopfield.tam_min_scale, cfg->hopfield.tam_noise_scale);
+    if (cfg->ip.g_min > cfg->ip.g_max)
+        return sm_error_set(err, SM_EINVAL, "config: ip.g_min (%g) must not exceed ip.g_max (%g)",
+                            cfg->ip.g_min, cfg->ip.g_max);
     if (cfg->sleep.mode == SM_SLEEP_POWERLAW && cfg->sleep.rate > 0 &&
         (cfg->stdp.exc_min <= 0 || cfg->stdp.inh_max >= 0))
         return sm_error_set(err, SM_EINVAL,

@@ -36,6 +36,7 @@ void sm_sim_destroy(sm_sim *sim)
     sm_rule_destroy(sim->rule);
     sm_sleep_destroy(sim->sleep);
     sm_monitor_destroy(sim->mon);
+    sm_ip_destroy(sim->ip);
     free(sim->v);
     free(sim->i_syn);
     free(sim->a);
@@ -96,6 +97,7 @@ sm_sim *sm_sim_create(const sm_config *cfg, sm_error *err)
     if (!sim->sleep) goto fail;
     sim->mon = sm_monitor_create(cfg, sim->net, err);
     if (!sim->mon) goto fail;
+    if (sm_ip_create(cfg, sim->net->n_exc, sim->net->n_inh, &sim->ip, err) != SM_OK) goto fail;
     const sm_net *net = sim->net;
     for (int p = 0; p < 2; p++)
         sim->coef[p] = sm_lif_coeffs_make(&cfg->lif[p], cfg->run.dt);
@@ -218,9 +220,15 @@ static void lif_chunk(sm_sim *sim, int c, const float *noise)
     const int hi_pad = lo + LIF_CHUNK < pad ? lo + LIF_CHUNK : pad;
     /* A chunk may straddle the E/I boundary: coefficients are chosen per neuron. */
     const int first = ne - lo < 0 ? 0 : (ne - lo > hi - lo ? hi - lo : ne - lo);
-    sm_lif_step_pops(sim->coef, first, hi - lo, hi_pad - lo, sim->v + lo, sim->i_syn + lo,
-                     sim->a + lo, sim->theta + lo, sim->drive + lo, noise ? noise + lo : NULL,
-                     sim->post_spiked + lo);
+    if (sim->ip) /* intrinsic plasticity: per-neuron offset h and gain g */
+        sm_lif_step_pops_ip(sim->coef, first, hi - lo, hi_pad - lo, sim->v + lo, sim->i_syn + lo,
+                            sim->a + lo, sim->theta + lo, sim->drive + lo,
+                            noise ? noise + lo : NULL, sim->ip->h + lo, sim->ip->g + lo,
+                            sim->post_spiked + lo);
+    else
+        sm_lif_step_pops(sim->coef, first, hi - lo, hi_pad - lo, sim->v + lo, sim->i_syn + lo,
+                         sim->a + lo, sim->theta + lo, sim->drive + lo, noise ? noise + lo : NULL,
+                         sim->post_spiked + lo);
 }
 
 /* Step 1: LIF update of E and I; E/I spikes appended to sim->ids after the S spikes. */
@@ -444,6 +452,10 @@ static int fetch_touched(sm_sim *sim, int record)
 static sm_status step(sm_sim *sim, int phase, int decay, double sums[2], sm_error *err)
 {
     update_neurons(sim, phase);
+    /* Intrinsic plasticity: wake steps (and sleep steps with ip.sleep = on), never the
+     * test phase, so evaluations see h and g frozen. */
+    if (sim->ip && (phase == SM_PHASE_WAKE || (phase == SM_PHASE_SLEEP && sim->ip->sleep_on)))
+        sm_ip_step(sim->ip, sim->i_syn, sim->post_spiked);
     sm_status st = collect_spikes(sim, phase, err);
     if (st != SM_OK) return st;
     const int lazy = decay == DECAY_LAZY;

@@ -182,6 +182,14 @@ sm_status sm_sim_checkpoint_save(const sm_sim *sim_c, struct sm_ckpt *c, sm_erro
     if (st == SM_OK) st = sm_ckpt_add(c, "rule", rb, rule_len, err);
     free(nb);
     free(rb);
+    if (st == SM_OK && sim->ip) { /* intrinsic plasticity: h, g, window counters */
+        const size_t len = sm_ip_state(sim->ip, NULL, 1);
+        void *ib = malloc(len);
+        if (!ib) return sm_error_set(err, SM_ENOMEM, "checkpoint: out of memory");
+        sm_ip_state(sim->ip, ib, 1);
+        st = sm_ckpt_add(c, "ip", ib, len, err);
+        free(ib);
+    }
     return st;
 }
 
@@ -223,6 +231,8 @@ sm_status sm_sim_checkpoint_load(sm_sim *sim, const struct sm_ckpt *c, const cha
         rc ? section(c, "weights", (size_t)net->n_syn * sizeof(float), path, err) : NULL;
     const void *rs = w ? section(c, "rule", sm_rule_state_size(sim->rule), path, err) : NULL;
     if (!rs) return err->code;
+    const void *ips = sim->ip ? section(c, "ip", sm_ip_state(sim->ip, NULL, 1), path, err) : NULL;
+    if (sim->ip && !ips) return err->code;
     if (cb->n_records > m->cap_records) {
         sm_monitor_sample *r = realloc(m->records, (size_t)cb->n_records * sizeof *r);
         if (!r) return sm_error_set(err, SM_ENOMEM, "checkpoint: out of memory for records");
@@ -238,6 +248,7 @@ sm_status sm_sim_checkpoint_load(sm_sim *sim, const struct sm_ckpt *c, const cha
     sm_rule_settle(sim->rule, net); /* nothing deferred may land on the loaded weights */
     memcpy(net->w, w, (size_t)net->n_syn * sizeof(float));
     sm_rule_state_load(sim->rule, rs);
+    if (sim->ip) sm_ip_state(sim->ip, (void *)ips, 0);
     sim->count = cb->count;
     sim->next_record = cb->next_record;
     sim->n_ids = (int)cb->n_ids;

@@ -53,6 +53,7 @@ typedef struct lif_arrays {
     float *v, *i_syn, *a, *theta, *drive;
     const float *noise;
     uint8_t *spiked;
+    const float *h, *g; /* intrinsic offset and gain (both NULL: h = 0, g = 1) */
 } lif_arrays;
 
 #define LIF_PICK(f) _mm512_mask_blend_ps(first, _mm512_set1_ps(q->f), _mm512_set1_ps(e->f))
@@ -96,13 +97,16 @@ static inline void vstore(float *p, __m512 x, __mmask16 in, const int part)
 /* Neurons [k, k + 16) (only lanes `in` when `part`); lanes outside `live` never spike. */
 static inline __attribute__((always_inline)) int lif_vec(const lif_vcoef *c, const lif_arrays x,
                                                          int k, __mmask16 live, __mmask16 in,
-                                                         const int with_noise, const int part)
+                                                         const int with_noise, const int part,
+                                                         const int with_ip)
 {
     const __m512 i_syn = vload(x.i_syn + k, in, part), v = vload(x.v + k, in, part);
     const __m512 a = vload(x.a + k, in, part), theta = vload(x.theta + k, in, part);
     const __m512 cur = _mm512_add_ps(
         i_syn, _mm512_mul_ps(c->k_syn, _mm512_sub_ps(vload(x.drive + k, in, part), i_syn)));
-    const __m512 w = _mm512_sub_ps(_mm512_mul_ps(c->r_m, cur), _mm512_sub_ps(v, c->v_rest));
+    __m512 rin = _mm512_mul_ps(c->r_m, cur);
+    if (with_ip) rin = _mm512_mul_ps(vload(x.g + k, in, part), rin);
+    const __m512 w = _mm512_sub_ps(rin, _mm512_sub_ps(v, c->v_rest));
     __m512 vm = _mm512_add_ps(v, _mm512_mul_ps(c->k_m, w));
     if (with_noise) vm = _mm512_add_ps(vm, vload(x.noise + k, in, part));
     vm = vclamp(vm, c->v_min, c->v_max);
@@ -113,7 +117,9 @@ static inline __attribute__((always_inline)) int lif_vec(const lif_vcoef *c, con
     vstore(x.i_syn + k, cur, in, part);
     vstore(x.v + k, vm, in, part);
     vstore(x.a + k, ad, in, part);
-    vstore(x.theta + k, vclamp(_mm512_add_ps(c->theta0, ad), c->th_min, c->th_max), in, part);
+    __m512 th = _mm512_add_ps(c->theta0, ad);
+    if (with_ip) th = _mm512_add_ps(th, vload(x.h + k, in, part));
+    vstore(x.theta + k, vclamp(th, c->th_min, c->th_max), in, part);
     vstore(x.drive + k, _mm512_setzero_ps(), in, part);
     _mm_mask_storeu_epi8(x.spiked + k, part ? in : 0xFFFF, _mm_maskz_set1_epi8(s, 1));
     return __builtin_popcount(s);
@@ -123,29 +129,36 @@ static inline __attribute__((always_inline)) int lif_vec(const lif_vcoef *c, con
  * per lane), whole vectors of the second, then a partial last vector if n_pad needs one. */
 static inline __attribute__((always_inline)) int pops_avx512(const sm_lif_coeffs c[2], int n_first,
                                                              int n, int n_pad, const lif_arrays x,
-                                                             const int with_noise)
+                                                             const int with_noise,
+                                                             const int with_ip)
 {
     int count = 0, k = 0;
     const lif_vcoef ce = vcoef(&c[0], &c[0], 0xFFFF);
     for (; k + 16 <= n_first && k + 16 <= n_pad; k += 16)
-        count += lif_vec(&ce, x, k, lanes_below(n - k), 0xFFFF, with_noise, 0);
+        count += lif_vec(&ce, x, k, lanes_below(n - k), 0xFFFF, with_noise, 0, with_ip);
     if (k < n_first && k < n_pad) {
         const lif_vcoef cm = vcoef(&c[0], &c[1], lanes_below(n_first - k));
-        count += lif_vec(&cm, x, k, lanes_below(n - k), lanes_below(n_pad - k), with_noise, 1);
+        count +=
+            lif_vec(&cm, x, k, lanes_below(n - k), lanes_below(n_pad - k), with_noise, 1, with_ip);
         k += 16;
     }
     const lif_vcoef ci = vcoef(&c[1], &c[1], 0xFFFF);
     for (; k + 16 <= n_pad; k += 16)
-        count += lif_vec(&ci, x, k, lanes_below(n - k), 0xFFFF, with_noise, 0);
+        count += lif_vec(&ci, x, k, lanes_below(n - k), 0xFFFF, with_noise, 0, with_ip);
     if (k < n_pad)
-        count += lif_vec(&ci, x, k, lanes_below(n - k), lanes_below(n_pad - k), with_noise, 1);
+        count +=
+            lif_vec(&ci, x, k, lanes_below(n - k), lanes_below(n_pad - k), with_noise, 1, with_ip);
     return count;
 }
 
 static int step_pops(const sm_lif_coeffs c[2], int n_first, int n, int n_pad, const lif_arrays x)
 {
-    if (x.noise) return pops_avx512(c, n_first, n, n_pad, x, 1);
-    return pops_avx512(c, n_first, n, n_pad, x, 0);
+    if (x.h) {
+        if (x.noise) return pops_avx512(c, n_first, n, n_pad, x, 1, 1);
+        return pops_avx512(c, n_first, n, n_pad, x, 0, 1);
+    }
+    if (x.noise) return pops_avx512(c, n_first, n, n_pad, x, 1, 0);
+    return pops_avx512(c, n_first, n, n_pad, x, 0, 0);
 }
 
 int sm_lif_step(const sm_lif_coeffs *c, int n, float *restrict v, float *restrict i_syn,
@@ -153,7 +166,7 @@ int sm_lif_step(const sm_lif_coeffs *c, int n, float *restrict v, float *restric
                 const float *restrict noise, uint8_t *restrict spiked)
 {
     const sm_lif_coeffs cc[2] = {*c, *c};
-    const lif_arrays x = {v, i_syn, a, theta, drive, noise, spiked};
+    const lif_arrays x = {v, i_syn, a, theta, drive, noise, spiked, NULL, NULL};
     return step_pops(cc, n, n, n, x);
 }
 
@@ -161,7 +174,16 @@ int sm_lif_step_pops(const sm_lif_coeffs c[2], int n_first, int n, int n_pad, fl
                      float *restrict i_syn, float *restrict a, float *restrict theta,
                      float *restrict drive, const float *restrict noise, uint8_t *restrict spiked)
 {
-    const lif_arrays x = {v, i_syn, a, theta, drive, noise, spiked};
+    const lif_arrays x = {v, i_syn, a, theta, drive, noise, spiked, NULL, NULL};
+    return step_pops(c, n_first, n, n_pad, x);
+}
+
+int sm_lif_step_pops_ip(const sm_lif_coeffs c[2], int n_first, int n, int n_pad, float *restrict v,
+                        float *restrict i_syn, float *restrict a, float *restrict theta,
+                        float *restrict drive, const float *restrict noise, const float *restrict h,
+                        const float *restrict g, uint8_t *restrict spiked)
+{
+    const lif_arrays x = {v, i_syn, a, theta, drive, noise, spiked, h, g};
     return step_pops(c, n_first, n, n_pad, x);
 }
 #else
@@ -169,7 +191,8 @@ static inline __attribute__((always_inline)) int
 pops_kernel(const sm_lif_coeffs *restrict e, const sm_lif_coeffs *restrict q, int n_first, int n,
             int lo, int hi, float *restrict v, float *restrict i_syn, float *restrict a,
             float *restrict theta, float *restrict drive, const float *restrict noise,
-            uint8_t *restrict spiked, const int with_noise, const int mixed)
+            const float *restrict h, const float *restrict g, uint8_t *restrict spiked,
+            const int with_noise, const int mixed, const int with_ip)
 {
     int count = 0;
     /* The spec's per-neuron update, branch-free so the compiler vectorizes it (the spike
@@ -187,7 +210,9 @@ pops_kernel(const sm_lif_coeffs *restrict e, const sm_lif_coeffs *restrict q, in
         const float th_min = first ? e->theta_min : q->theta_min;
         const float th_max = first ? e->theta_max : q->theta_max;
         float cur = i_syn[k] + k_syn * (-i_syn[k] + drive[k]);
-        float vm = v[k] + k_m * (-(v[k] - v_rest) + r_m * cur);
+        float rin = r_m * cur;
+        if (with_ip) rin = g[k] * rin;
+        float vm = v[k] + k_m * (-(v[k] - v_rest) + rin);
         if (with_noise) vm += noise[k];
         vm = clampf(vm, v_min, v_max);
         int s = (vm > theta[k]) & (k < n);
@@ -197,7 +222,9 @@ pops_kernel(const sm_lif_coeffs *restrict e, const sm_lif_coeffs *restrict q, in
         i_syn[k] = cur;
         v[k] = vm;
         a[k] = ad;
-        theta[k] = clampf(theta0 + ad, th_min, th_max);
+        float th = theta0 + ad;
+        if (with_ip) th = th + h[k];
+        theta[k] = clampf(th, th_min, th_max);
         drive[k] = 0.0f;
         spiked[k] = (uint8_t)s;
         count += s;
@@ -210,13 +237,15 @@ pops_kernel(const sm_lif_coeffs *restrict e, const sm_lif_coeffs *restrict q, in
 static inline __attribute__((always_inline)) int
 pops_ranges(const sm_lif_coeffs c[2], int n_first, int n, int n_pad, float *restrict v,
             float *restrict i_syn, float *restrict a, float *restrict theta, float *restrict drive,
-            const float *restrict noise, uint8_t *restrict spiked, const int with_noise)
+            const float *restrict noise, const float *restrict h, const float *restrict g,
+            uint8_t *restrict spiked, const int with_noise, const int with_ip)
 {
     int e16 = n_first / 16 * 16, m16 = (n_first + 15) / 16 * 16;
     e16 = e16 < n_pad ? e16 : n_pad;
     m16 = m16 < n_pad ? m16 : n_pad;
     const uintptr_t addr = (uintptr_t)v | (uintptr_t)i_syn | (uintptr_t)a | (uintptr_t)theta |
-                           (uintptr_t)drive | (uintptr_t)noise | (uintptr_t)spiked;
+                           (uintptr_t)drive | (uintptr_t)noise | (uintptr_t)h | (uintptr_t)g |
+                           (uintptr_t)spiked;
     if (addr % 64 == 0 && n_pad % 16 == 0) {
         /* The simulation's arrays: aligned and padded, so no peeling and no tail. */
         v = __builtin_assume_aligned(v, 64);
@@ -226,20 +255,24 @@ pops_ranges(const sm_lif_coeffs c[2], int n_first, int n, int n_pad, float *rest
         drive = __builtin_assume_aligned(drive, 64);
         spiked = __builtin_assume_aligned(spiked, 64);
         if (with_noise) noise = __builtin_assume_aligned(noise, 64);
+        if (with_ip) {
+            h = __builtin_assume_aligned(h, 64);
+            g = __builtin_assume_aligned(g, 64);
+        }
         int count = pops_kernel(&c[0], &c[0], n_first, n, 0, e16, v, i_syn, a, theta, drive, noise,
-                                spiked, with_noise, 0);
+                                h, g, spiked, with_noise, 0, with_ip);
         count += pops_kernel(&c[0], &c[1], n_first, n, e16, m16, v, i_syn, a, theta, drive, noise,
-                             spiked, with_noise, 1);
+                             h, g, spiked, with_noise, 1, with_ip);
         count += pops_kernel(&c[1], &c[1], n_first, n, m16, n_pad, v, i_syn, a, theta, drive, noise,
-                             spiked, with_noise, 0);
+                             h, g, spiked, with_noise, 0, with_ip);
         return count;
     }
-    int count = pops_kernel(&c[0], &c[0], n_first, n, 0, e16, v, i_syn, a, theta, drive, noise,
-                            spiked, with_noise, 0);
-    count += pops_kernel(&c[0], &c[1], n_first, n, e16, m16, v, i_syn, a, theta, drive, noise,
-                         spiked, with_noise, 1);
-    count += pops_kernel(&c[1], &c[1], n_first, n, m16, n_pad, v, i_syn, a, theta, drive, noise,
-                         spiked, with_noise, 0);
+    int count = pops_kernel(&c[0], &c[0], n_first, n, 0, e16, v, i_syn, a, theta, drive, noise, h,
+                            g, spiked, with_noise, 0, with_ip);
+    count += pops_kernel(&c[0], &c[1], n_first, n, e16, m16, v, i_syn, a, theta, drive, noise, h, g,
+                         spiked, with_noise, 1, with_ip);
+    count += pops_kernel(&c[1], &c[1], n_first, n, m16, n_pad, v, i_syn, a, theta, drive, noise, h,
+                         g, spiked, with_noise, 0, with_ip);
     return count;
 }
 
@@ -251,8 +284,21 @@ int sm_lif_step_pops(const sm_lif_coeffs c[2], int n_first, int n, int n_pad, fl
                      float *restrict drive, const float *restrict noise, uint8_t *restrict spiked)
 {
     if (noise)
-        return pops_ranges(c, n_first, n, n_pad, v, i_syn, a, theta, drive, noise, spiked, 1);
-    return pops_ranges(c, n_first, n, n_pad, v, i_syn, a, theta, drive, NULL, spiked, 0);
+        return pops_ranges(c, n_first, n, n_pad, v, i_syn, a, theta, drive, noise, NULL, NULL,
+                           spiked, 1, 0);
+    return pops_ranges(c, n_first, n, n_pad, v, i_syn, a, theta, drive, NULL, NULL, NULL, spiked, 0,
+                       0);
+}
+
+int sm_lif_step_pops_ip(const sm_lif_coeffs c[2], int n_first, int n, int n_pad, float *restrict v,
+                        float *restrict i_syn, float *restrict a, float *restrict theta,
+                        float *restrict drive, const float *restrict noise, const float *restrict h,
+                        const float *restrict g, uint8_t *restrict spiked)
+{
+    if (noise)
+        return pops_ranges(c, n_first, n, n_pad, v, i_syn, a, theta, drive, noise, h, g, spiked, 1,
+                           1);
+    return pops_ranges(c, n_first, n, n_pad, v, i_syn, a, theta, drive, NULL, h, g, spiked, 0, 1);
 }
 
 /* One population: both coefficient sets are c. */

@@ -248,6 +248,20 @@ static void add_row(trainer *t, json_t *tab, int batch, int64_t images, const ev
     sm_train_col_add(
         tab, "plastic_sum_ratio",
         sm_train_real(t->plastic_initial > 0 ? plastic_sum(t->cfg, w) / t->plastic_initial : NAN));
+    if (sim->ip) { /* intrinsic plasticity: h (mV) and g per population */
+        const char *pop[2] = {"e", "i"};
+        for (int p = 0; p < 2; p++) {
+            double hm, hs, gm;
+            sm_ip_stats(sim->ip, p, &hm, &hs, &gm);
+            char name[64];
+            snprintf(name, sizeof name, "ip_h_mean_%s", pop[p]);
+            sm_train_col_add(tab, name, sm_train_real(hm));
+            snprintf(name, sizeof name, "ip_h_sd_%s", pop[p]);
+            sm_train_col_add(tab, name, sm_train_real(hs));
+            snprintf(name, sizeof name, "ip_g_mean_%s", pop[p]);
+            sm_train_col_add(tab, name, sm_train_real(gm));
+        }
+    }
     sm_train_col_add(tab, "wall_s", json_real(wall));
 }
 
@@ -378,6 +392,13 @@ static json_t *final_json(trainer *t, const final_result *f)
         sm_train_real(t->plastic_initial > 0 ? plastic_sum(t->cfg, w) / t->plastic_initial : NAN),
         "exc_over_w0", sm_train_real(w0[0] > 0 ? sums[0] / w0[0] : NAN), "inh_over_w0",
         sm_train_real(w0[1] > 0 ? sums[1] / w0[1] : NAN));
+    if (final && t->sim->ip) {
+        double hm, hs, gm;
+        sm_ip_stats(t->sim->ip, 0, &hm, &hs, &gm);
+        json_object_set_new(final, "ip_h_mean_e", sm_train_real(hm));
+        json_object_set_new(final, "ip_h_sd_e", sm_train_real(hs));
+        json_object_set_new(final, "ip_g_mean_e", sm_train_real(gm));
+    }
     if (final) {
         add_encoder_drive(t, final);
         json_object_set_new(final, "min_class_fit_rows", json_integer(f->res.min_class_rows));

@@ -42,6 +42,10 @@ enum sm_sleep_mode {
 enum sm_sleep_schedule { SM_SCHED_PERIOD = 0, SM_SCHED_BATCH = 1 };
 enum sm_sleep_stop { SM_STOP_WITHIN = 0, SM_STOP_NOT_ABOVE = 1 };
 enum sm_norm_mode { SM_NORM_NONE = 0, SM_NORM_STATIC = 2, SM_NORM_LAYER = 3, SM_NORM_NEURON = 4 };
+/* Neuron-level (intrinsic) plasticity, ip.* (spec intrinsic.md part B). */
+enum sm_ip_rule_id { SM_IP_NONE = 0, SM_IP_RATE = 1, SM_IP_TRIESCH = 2 };
+enum sm_ip_populations { SM_IP_POP_E = 0, SM_IP_POP_EI = 1 };
+enum sm_ip_sleep { SM_IP_SLEEP_FREEZE = 0, SM_IP_SLEEP_ON = 1 };
 enum sm_encoder_kind { SM_ENC_BERNOULLI = 0, SM_ENC_RATE = 1 };
 enum sm_model { SM_MODEL_STDP = 0, SM_MODEL_SGSNN = 1, SM_MODEL_DISINH = 2, SM_MODEL_HOPFIELD = 3, SM_MODEL_PPG = 4,
                SM_MODEL_THETA = 5 };
@@ -120,6 +124,14 @@ typedef struct sm_config {
         int norm_mode;
         int64_t norm_frequency;
     } sleep;
+    struct {                        /* intrinsic plasticity of the LIF neurons (ip_rule.h) */
+        int rule;                   /* enum sm_ip_rule_id */
+        int populations, sleep;     /* enum sm_ip_populations, enum sm_ip_sleep */
+        double target_e, target_i;  /* target rates (Hz) */
+        double eta_h, h_min, h_max; /* rate rule (mV per spike-error; mV) */
+        int window;                 /* triesch: steps per window (0 = input.steps_per_image) */
+        double r_max, eta_b, eta_g, g_min, g_max; /* triesch */
+    } ip;
     struct {
         int64_t interval; /* steps between monitor records */
     } monitor;
@@ -155,10 +167,11 @@ typedef struct sm_config {
         double beta, threshold, atan_alpha, sigmoid_slope, lr;
         double noise_sd, a_plus, a_minus, tau, stdp_lr, target, lambda, trigger, stop;
     } sgsnn;
-    struct {                                 /* experiment sleep-stdp-table */
-        char datasets[SM_CONFIG_STR_MAX];    /* comma-separated dataset names */
-        char sleep_rates[SM_CONFIG_STR_MAX]; /* comma-separated sleep.rate values */
-        int seeds;                           /* seeds run.seed .. run.seed + seeds - 1 */
+    struct {                                   /* experiment sleep-stdp-table */
+        char datasets[SM_CONFIG_STR_MAX];      /* comma-separated dataset names */
+        char sleep_rates[SM_CONFIG_STR_MAX];   /* comma-separated sleep.rate values */
+        int seeds;                             /* seeds run.seed .. run.seed + seeds - 1 */
+        char ip_conditions[SM_CONFIG_STR_MAX]; /* ip-sleep: conditions run */
     } table;
     /* theta-gated Helmholtz machine (spec theta-helmholtz.md); times in s */
     struct {

@@ -2,7 +2,9 @@
  *
  * One step (all populations advance together, dt = run.dt):
  *   1. every E/I neuron integrates the drive from the previous step's spikes (lif.c),
- *      with membrane noise if the phase has it;
+ *      with membrane noise if the phase has it, and its intrinsic offset and gain; the
+ *      neuron-level rule (ip.rule, plasticity/ip_rule.h) then updates them from this
+ *      step's spikes (wake; sleep with ip.sleep = on; never in the test phase);
  *   2. stimulus spikes come from the input source (none during sleep);
  *   3. "steps since last spike" advance (0 for this step's spikers);
  *   4. the plasticity rule acts on this step's spikes (not in the test phase);
@@ -25,6 +27,7 @@
 #include "somnus/network/lif.h"
 #include "somnus/models/monitor.h"
 #include "somnus/network/net.h"
+#include "somnus/plasticity/ip_rule.h"
 #include "somnus/plasticity/sleep.h"
 #include "somnus/plasticity/stdp.h"
 
@@ -60,7 +63,8 @@ typedef struct sm_sim_counters {
 
 /* The simulation. Its fields are public for reading (tests, exporters, embedding code):
  * stable to read are cfg, net (weights per sm_net), count, v, theta, a, i_syn (E then I,
- * n_post each) and threads; write through the functions below only. The rest is
+ * n_post each), ip (NULL without intrinsic plasticity; h and g per neuron) and threads;
+ * write through the functions below only. The rest is
  * internal and may change between versions. */
 typedef struct sm_sim {
     sm_config cfg;
@@ -89,6 +93,7 @@ typedef struct sm_sim {
     int64_t *touch_syn;
     float *touch_w;
     int64_t touch_n, touch_cap;
+    sm_ip *ip; /* neuron-level rule (ip.rule); NULL for none */
 } sm_sim;
 
 /* Builds the network and every component from `cfg` (validated here), records the sleep

@@ -4,9 +4,9 @@
  * What is saved: every neuron's state (membrane, synaptic current, adaptation,
  * threshold, pending drive, noise buffer, spike flags, steps since the last spike),
  * the step counters, the monitor's open interval, per-neuron counts, totals and the
- * number of records. Weights, the rule's traces and the sleep baseline are NOT saved:
- * the test phase does not change them. Restoring drops the monitor records appended
- * since the save.
+ * number of records. Weights, the rule's traces, the intrinsic offsets and gains and the
+ * sleep baseline are NOT saved: the test phase does not change them. Restoring drops
+ * the monitor records appended since the save.
  */
 #ifndef SOMNUS_SIM_STATE_H
 #define SOMNUS_SIM_STATE_H
@@ -34,9 +34,10 @@ struct sm_ckpt;
 
 /* Adds the complete dynamic state of `sim` to a checkpoint as sections: neuron state,
  * spike flags and ages, step counters, monitor counts and records, every weight, the
- * plasticity rule's own state. The network's structure is not saved: it is rebuilt from
- * the config (run.seed), so save and load must use the same config. Call between
- * steps (not inside a sleep episode). */
+ * plasticity rule's own state, and (with ip.rule set) the intrinsic plasticity state
+ * (section "ip"). The network's structure is not saved: it is rebuilt from the config
+ * (run.seed), so save and load must use the same config. Call between steps (not inside
+ * a sleep episode). */
 sm_status sm_sim_checkpoint_save(const sm_sim *sim, struct sm_ckpt *c, sm_error *err);
 
 /* Restores what sm_sim_checkpoint_save stored into a simulation created from the same

@@ -2,12 +2,17 @@
  * (spec section 2). Per step, for each neuron:
  *
  *   I_syn <- I_syn + dt/tau_syn * (-I_syn + drive)
- *   V     <- V + dt/tau_m * (-(V - V_rest) + R * I_syn)
+ *   V     <- V + dt/tau_m * (-(V - V_rest) + g * R * I_syn)
  *   V     <- V + noise
  *   V     <- clamp(V, V_min, V_max)
  *   spike if V > theta; then V <- V_reset
- *   a     <- a - dt/tau_a * a;  a <- a + delta_a on a spike;  theta = clamp(theta_0 + a, theta_min,
- * theta_max)
+ *   a     <- a - dt/tau_a * a;  a <- a + delta_a on a spike;
+ *   theta = clamp(theta_0 + a + h, theta_min, theta_max)
+ *
+ * h (mV) and g are a neuron's intrinsic offset and gain (spec intrinsic.md B1), moved by
+ * the neuron-level rules of plasticity/ip_rule.h; without them (sm_lif_step_pops) h = 0
+ * and g = 1. With them, h = 0 and g = 1 give the same numbers bit for bit (g * x with
+ * g = 1 and x + 0 are exact).
  *
  * State lives in structs of arrays owned by the caller (the simulation); this module
  * holds the maths only.
@@ -50,6 +55,14 @@ int sm_lif_step(const sm_lif_coeffs *c, int n, float *restrict v, float *restric
 int sm_lif_step_pops(const sm_lif_coeffs c[2], int n_first, int n, int n_pad, float *restrict v,
                      float *restrict i_syn, float *restrict a, float *restrict theta,
                      float *restrict drive, const float *restrict noise, uint8_t *restrict spiked);
+
+/* sm_lif_step_pops with a per-neuron intrinsic offset h (mV, added to the threshold)
+ * and gain g (on the synaptic input R * I_syn): arrays of n_pad values each, aligned as
+ * the other arrays. h = 0, g = 1 gives sm_lif_step_pops's results bit for bit. */
+int sm_lif_step_pops_ip(const sm_lif_coeffs c[2], int n_first, int n, int n_pad, float *restrict v,
+                        float *restrict i_syn, float *restrict a, float *restrict theta,
+                        float *restrict drive, const float *restrict noise, const float *restrict h,
+                        const float *restrict g, uint8_t *restrict spiked);
 
 #ifdef __cplusplus
 }

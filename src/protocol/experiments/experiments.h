@@ -11,6 +11,9 @@ extern const sm_experiment_def sm_exp_sleep_stdp_table;
 /* The like-for-like comparison with the paper (issue 16): rows (a)-(e). */
 extern const sm_experiment_def sm_exp_sleep_stdp_compare;
 
+/* Intrinsic plasticity and sleep (spec intrinsic.md B2, grid I1). */
+extern const sm_experiment_def sm_exp_ip_sleep;
+
 /* The theta-gated Helmholtz machine (spec theta-helmholtz.md): task A, temporally varying
  * latents (Figs. 2, S1). */
 extern const sm_experiment_def sm_exp_theta_latents;

@@ -35,9 +35,9 @@ static double final_number(json_t *doc, const char *key)
     return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
-/* Runs every cell; fills rows[cell]. */
-sm_status sm_exp_run_grid(const sm_experiment_ctx *ctx, const sm_config *base, const sm_grid *g,
-                          const char *label, sm_exp_run *rows, sm_error *err)
+/* Runs every cell; fills rows[cell] (and keeps the documents with keep_docs). */
+static sm_status run_grid(const sm_experiment_ctx *ctx, const sm_config *base, const sm_grid *g,
+                          const char *label, sm_exp_run *rows, int keep_docs, sm_error *err)
 {
     SM_ERROR_LOCAL(err);
     sm_sweep_runner *r = sm_sweep_runner_create(g, base, err);
@@ -63,7 +63,10 @@ sm_status sm_exp_run_grid(const sm_experiment_ctx *ctx, const sm_config *base, c
             row->phi = final_number(doc, "test_phi");
             row->wsum = final_number(doc, "plastic_sum_ratio");
             row->done = 1;
-            json_decref(doc);
+            if (keep_docs)
+                row->doc = doc;
+            else
+                json_decref(doc);
             if (sm_experiment_log(ctx, "%s[%lld/%lld] %s: test accuracy %.3f", label,
                                   (long long)++done, (long long)n,
                                   sm_sweep_runner_cell_id(r, c->cell), row->acc))
@@ -75,6 +78,18 @@ sm_status sm_exp_run_grid(const sm_experiment_ctx *ctx, const sm_config *base, c
     free(cells);
     sm_sweep_runner_destroy(r);
     return st;
+}
+
+sm_status sm_exp_run_grid(const sm_experiment_ctx *ctx, const sm_config *base, const sm_grid *g,
+                          const char *label, sm_exp_run *rows, sm_error *err)
+{
+    return run_grid(ctx, base, g, label, rows, 0, err);
+}
+
+sm_status sm_exp_run_grid_docs(const sm_experiment_ctx *ctx, const sm_config *base,
+                               const sm_grid *g, const char *label, sm_exp_run *rows, sm_error *err)
+{
+    return run_grid(ctx, base, g, label, rows, 1, err);
 }
 
 /* Mean and sample sd of the runs of (dataset d, rate k): cells d*K*S + k*S + s. */

@@ -11,6 +11,7 @@
 typedef struct sm_exp_run {
     double acc, phi, wsum; /* test accuracy, phi, plastic weight sum / start */
     int done;
+    json_t *doc; /* the run's whole results document (sm_exp_run_grid_docs only) */
 } sm_exp_run;
 
 /* The grid data.dataset = table.datasets x sleep.rate = `rates` (NULL: table.sleep_rates)
@@ -22,6 +23,12 @@ sm_status sm_exp_table_grid(const sm_config *cfg, const char *rates, sm_grid *g,
  * "<label>[i/n] cell: accuracy" lines; fills rows[cell]. A failed cell fails the call. */
 sm_status sm_exp_run_grid(const sm_experiment_ctx *ctx, const sm_config *base, const sm_grid *g,
                           const char *label, sm_exp_run *rows, sm_error *err);
+
+/* sm_exp_run_grid that also keeps each run's results document in rows[cell].doc (the
+ * caller json_decref's them), for experiments that read more than the final scores. */
+sm_status sm_exp_run_grid_docs(const sm_experiment_ctx *ctx, const sm_config *base,
+                               const sm_grid *g, const char *label, sm_exp_run *rows,
+                               sm_error *err);
 
 /* Mean and sample sd (n - 1) of the accuracies rows[first .. first + seeds). */
 void sm_exp_cell_stats(const sm_exp_run *rows, int64_t first, int seeds, double *mean, double *sd);

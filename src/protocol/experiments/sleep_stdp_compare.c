@@ -6,7 +6,8 @@
  *   (c) the same runs read out by PCA + logistic regression on E counts (the training is
  *       identical: the readout never changes it, so these are the same representations);
  *   (d) a frozen random network (no plasticity, no sleep) with (b)'s readout;
- *   (e) somnus's defaults (textbook STDP sign, PCA + logistic regression on E counts).
+ *   (e) somnus's defaults (textbook STDP sign, rate intrinsic plasticity at 10 Hz, PCA +
+ *       logistic regression on E counts).
  * Outputs: rows.csv, runs.csv, compare.md (the README's table), accuracy-<dataset>.png. */
 #include <math.h>
 #include <stdio.h>
@@ -35,20 +36,36 @@ static const char *const QUICK[] = {"data.n_train=400",
 static const char *const PAPER_READOUT[] = {"readout.method=pca_logreg", "readout.standardize=true",
                                             "readout.whiten=true", "readout.features=all", NULL};
 
-static const char *const SET_A[] = {"stdp.sign=as_published",   "stdp.tau_plus=10",
-                                    "stdp.tau_minus=7.5",       "stdp.eta_e=0.0008",
-                                    "stdp.eta_i=0.005",         "net.w_ei=0.6",
-                                    "noise.wake=true",          "readout.method=pca_logreg",
-                                    "readout.standardize=true", "readout.whiten=true",
-                                    "readout.features=all",     "readout.fit_images=300",
-                                    "readout.fit_fraction=0.8", NULL};
-static const char *const SET_B[] = {"stdp.sign=as_published", NULL};
-static const char *const SET_C[] = {"stdp.sign=as_published",    "readout.method=pca_logreg",
-                                    "readout.standardize=false", "readout.whiten=true",
-                                    "readout.features=exc",      NULL};
-static const char *const SET_D[] = {"net.plastic_se=false", "net.plastic_ee=false",
-                                    "net.plastic_ei=false", "net.plastic_ie=false",
-                                    "sleep.mode=none",      NULL};
+static const char *const SET_A[] = {"ip.rule=none",
+                                    "stdp.sign=as_published",
+                                    "stdp.tau_plus=10",
+                                    "stdp.tau_minus=7.5",
+                                    "stdp.eta_e=0.0008",
+                                    "stdp.eta_i=0.005",
+                                    "net.w_ei=0.6",
+                                    "noise.wake=true",
+                                    "readout.method=pca_logreg",
+                                    "readout.standardize=true",
+                                    "readout.whiten=true",
+                                    "readout.features=all",
+                                    "readout.fit_images=300",
+                                    "readout.fit_fraction=0.8",
+                                    NULL};
+static const char *const SET_B[] = {"ip.rule=none", "stdp.sign=as_published", NULL};
+static const char *const SET_C[] = {"ip.rule=none",
+                                    "stdp.sign=as_published",
+                                    "readout.method=pca_logreg",
+                                    "readout.standardize=false",
+                                    "readout.whiten=true",
+                                    "readout.features=exc",
+                                    NULL};
+static const char *const SET_D[] = {"ip.rule=none",
+                                    "net.plastic_se=false",
+                                    "net.plastic_ee=false",
+                                    "net.plastic_ei=false",
+                                    "net.plastic_ie=false",
+                                    "sleep.mode=none",
+                                    NULL};
 static const char *const SET_E[] = {NULL};
 
 typedef struct variant {
@@ -71,7 +88,8 @@ static const variant VARIANTS[] = {
     {"c", "paper config, PCA + LR on E counts (same runs as b)", NULL, SET_C, 0, 0},
     {"d", "frozen random network, published readout on all training images", PAPER_READOUT, SET_D,
      0, 1},
-    {"e", "somnus defaults (textbook sign, PCA + LR on E counts)", NULL, SET_E, 0, 0},
+    {"e", "somnus defaults (textbook sign, rate IP at 10 Hz, PCA + LR on E counts)", NULL, SET_E, 0,
+     0},
 };
 #define N_VARIANTS (int)(sizeof VARIANTS / sizeof VARIANTS[0])
 

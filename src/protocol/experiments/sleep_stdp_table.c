@@ -19,10 +19,15 @@
  * all training images) at 100 steps per image, as `make demo` runs it; evaluations during
  * training are off because the table needs only the final score (they run on a
  * snapshot and never change training). */
-static const char *const DEFAULTS[] = {"stdp.sign=as_published",   "readout.method=pca_logreg",
-                                       "readout.standardize=true", "readout.whiten=true",
-                                       "readout.features=all",     "input.steps_per_image=100",
-                                       "train.eval_every=0",       NULL};
+static const char *const DEFAULTS[] = {"ip.rule=none",
+                                       "stdp.sign=as_published",
+                                       "readout.method=pca_logreg",
+                                       "readout.standardize=true",
+                                       "readout.whiten=true",
+                                       "readout.features=all",
+                                       "input.steps_per_image=100",
+                                       "train.eval_every=0",
+                                       NULL};
 
 static sm_status write_csvs(const sm_experiment_ctx *ctx, const sm_grid *g, const sm_exp_run *rows,
                             json_t *cells, sm_error *err)
