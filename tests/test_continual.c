@@ -322,6 +322,72 @@ static void learning_run_reports_R_and_metrics(void **state)
     sm_train_data_free(&d);
 }
 
+static json_t *load(const char *dir, const char *name)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    json_error_t e;
+    json_t *doc = json_load_file(path, 0, &e);
+    if (!doc) fail_msg("%s: %s", path, e.text);
+    return doc;
+}
+
+/* The quick experiment on the synthetic shapes: the results keys, 7 conditions (plus their
+ * task-IL rows), R per condition, H1's paired differences, the files, and one run equal to
+ * `somnus train` with the same configuration. */
+static void continual_sleep_quick(void **state)
+{
+    const char *dir = *state;
+    char *out = NULL;
+    assert_int_equal(
+        tu_cli(dir,
+               "experiment continual-sleep --quick --quiet --set "
+               "data.dataset=synthetic:100 --set cl.stream=split:synthetic:100:0,1/2,3 "
+               "--set cl.per_class_train=20 --set cl.per_class_val=6 --set "
+               "cl.per_class_test=10 --set cl.images_per_task=20 --set "
+               "cl.drift_images=24 --set cl.probe_per_class=4 --set sleep.period=2000 "
+               "--out e.json",
+               &out),
+        0);
+    free(out);
+    json_t *doc = load(dir, "e.json");
+    json_t *res = json_object_get(doc, "results");
+    json_t *conds = json_object_get(res, "conditions");
+    assert_int_equal(json_array_size(conds), 14);
+    const char *keys[] = {"model", "stream", "scenario",   "condition",
+                          "acc",   "bwt",    "forgetting", "n_seeds"};
+    for (size_t i = 0; i < 14; i++)
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+            assert_non_null(json_object_get(json_array_get(conds, i), keys[k]));
+    json_t *c0 = json_array_get(conds, 0);
+    assert_string_equal(json_string_value(json_object_get(c0, "condition")), "random-20");
+    assert_true(num(json_object_get(c0, "drift_task1")) == 0.0);
+    json_t *R = json_object_get(json_object_get(res, "R"), "published-sleep0.2-20");
+    assert_int_equal(json_array_size(R), 3);
+    json_t *h = json_object_get(json_object_get(res, "H1"), "quick");
+    json_t *d = json_object_get(h, "published: BWT(sleep 0.2) - BWT(sleep 0)");
+    assert_non_null(d);
+    assert_int_equal(json_integer_value(json_object_get(d, "n")), 1);
+    char path[4096];
+    const char *files[] = {"e-conditions.csv", "e-runs.csv", "e-R-random-20.png"};
+    for (size_t k = 0; k < 3; k++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[k]);
+        assert_true(tu_exists(path));
+    }
+    /* the published-sign, sleep 0.2 run again through `somnus train` */
+    json_t *c3 = json_array_get(conds, 6);
+    assert_string_equal(json_string_value(json_object_get(c3, "condition")),
+                        "published-sleep0.2-20");
+    assert_int_equal(
+        tu_cli(dir, "train --config e.json --set sleep.rate=0.2 --quiet --out one.json", &out), 0);
+    free(out);
+    json_t *one = load(dir, "one.json");
+    assert_float_equal(num(json_object_get(json_object_get(one, "continual"), "acc")),
+                       num(json_object_get(c3, "acc")), 0);
+    json_decref(one);
+    json_decref(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -332,6 +398,8 @@ int main(void)
         cmocka_unit_test(streams_parse_and_refuse_mistakes),
         cmocka_unit_test(frozen_random_network_anchors),
         cmocka_unit_test(learning_run_reports_R_and_metrics),
+        cmocka_unit_test_setup_teardown(continual_sleep_quick, tu_state_dir_setup,
+                                        tu_state_dir_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
