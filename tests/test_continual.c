@@ -364,7 +364,7 @@ static void continual_sleep_quick(void **state)
     assert_true(num(json_object_get(c0, "drift_task1")) == 0.0);
     json_t *R = json_object_get(json_object_get(res, "R"), "published-sleep0.2-20");
     assert_int_equal(json_array_size(R), 3);
-    json_t *h = json_object_get(json_object_get(res, "H1"), "quick");
+    json_t *h = json_object_get(json_object_get(res, "H1"), "20");
     json_t *d = json_object_get(h, "published: BWT(sleep 0.2) - BWT(sleep 0)");
     assert_non_null(d);
     assert_int_equal(json_integer_value(json_object_get(d, "n")), 1);

@@ -21,7 +21,8 @@
 #include "somnus/models/sim.h"
 #include "somnus/models/sim_guard.h"
 #include "somnus/models/sim_state.h"
-#include "protocol/continual.h"
+#include "protocol/continual_results.h"
+#include "protocol/continual_stdp.h"
 
 /* Input clock of frozen presentations: far above any training clock (train_stdp.c uses
  * 2^62 and up for its own evaluations; these runs never mix the two). Image k of part p

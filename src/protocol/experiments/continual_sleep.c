@@ -149,7 +149,7 @@ static double t975(int df)
 /* Paired difference a - b over seeds: {mean, sd, lo, hi, n, diffs}. */
 static json_t *paired_json(const double *a, const double *b, int n)
 {
-    double d[1024], m, sd;
+    double d[1024] = {0}, m, sd;
     for (int i = 0; i < n; i++)
         d[i] = a[i] - b[i];
     mean_sd(d, n, &m, &sd);
@@ -222,10 +222,10 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
             run_out *o = runs + (b * N_COND + k) * seeds;
             char name[96];
             const int images = budgets[b];
-            snprintf(name, sizeof name, "%s-%s", CONDITIONS[k].name,
-                     images > 0 ? (images == 400 ? "400" : "quick") : "full");
-            if (images > 0 && images != 400)
+            if (images > 0)
                 snprintf(name, sizeof name, "%s-%d", CONDITIONS[k].name, images);
+            else
+                snprintf(name, sizeof name, "%s-full", CONDITIONS[k].name);
             double m[10], sd[10];
             for (int q = 0; q < 10; q++) {
                 for (int s = 0; s < seeds; s++) {
@@ -283,7 +283,11 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
     }
     /* H1 and the C4 targets, per budget */
     for (int b = 0; b < n_budgets && st == SM_OK; b++) {
-        const char *bn = budgets[b] == 400 ? "400" : budgets[b] == 0 ? "full" : "quick";
+        char bn[32];
+        if (budgets[b] > 0)
+            snprintf(bn, sizeof bn, "%d", budgets[b]);
+        else
+            snprintf(bn, sizeof bn, "full");
         json_t *hb = json_object();
         const run_out *ctl = runs + (b * N_COND + 0) * seeds;
         for (int sign = 0; sign < 2; sign++) {
