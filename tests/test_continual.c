@@ -386,6 +386,8 @@ static void continual_sleep_quick(void **state)
                        num(json_object_get(c3, "acc")), 0);
     json_decref(one);
     json_decref(doc);
+    tu_expect_cli_error(dir, "experiment continual-sleep --quick --set cl.conditions=random,bogus",
+                        "cl.conditions: 'bogus'");
 }
 
 int main(void)

@@ -164,6 +164,7 @@ typedef struct sm_config {
         int probe_per_class;
         char ridge_grid[256];
         int seeds, drift_images;
+        char conditions[256];
     } cl;
 } sm_config;
 

@@ -214,6 +214,10 @@ static const sm_param_def TABLE[] = {
         "ridge lambda = 10^k x mean(diag G): k from a:b (integers) or a comma list"),
     INT("cl.seeds", cl.seeds, 5, 1, 1000, "seeds",
         "continual experiments: seeds per condition, run.seed upwards"),
+    STR("cl.conditions", cl.conditions, "all",
+        "continual-sleep: conditions run (all, or a comma list of random, published-sleep0, "
+        "published-sleep0.1, published-sleep0.2, textbook-sleep0, textbook-sleep0.1, "
+        "textbook-sleep0.2)"),
     INT("cl.drift_images", cl.drift_images, 500, 0, 1 << 20, "images",
         "STDP: validation images whose representation gives the drift (1 - linear CKA)"),
     ENUM("train.model", train.model, SM_MODEL_STDP, "stdp|sgsnn|disinh",

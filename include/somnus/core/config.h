@@ -225,6 +225,7 @@ typedef struct sm_config {
         int probe_per_class;
         char ridge_grid[SM_CONFIG_STR_MAX]; /* log10 multipliers "a:b" or a comma list */
         int seeds, drift_images;
+        char conditions[SM_CONFIG_STR_MAX]; /* continual-sleep: condition names or all */
     } cl;
 } sm_config;
 

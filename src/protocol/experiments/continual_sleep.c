@@ -46,6 +46,45 @@ static const condition CONDITIONS[] = {
 };
 #define N_COND (int)(sizeof CONDITIONS / sizeof CONDITIONS[0])
 
+/* Is condition k selected by cl.conditions ("all" or a comma list of names)? */
+static int selected(const sm_config *cfg, int k)
+{
+    const char *list = cfg->cl.conditions;
+    if (!strcmp(list, "all")) return 1;
+    const size_t n = strlen(CONDITIONS[k].name);
+    for (const char *p = list; *p;) {
+        const char *e = strchr(p, ',');
+        const size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == n && !strncmp(p, CONDITIONS[k].name, n)) return 1;
+        if (!e) break;
+        p = e + 1;
+    }
+    return 0;
+}
+
+/* cl.conditions names only known conditions. */
+static sm_status check_conditions(const sm_config *cfg, sm_error *err)
+{
+    const char *list = cfg->cl.conditions;
+    if (!strcmp(list, "all")) return SM_OK;
+    for (const char *p = list; *p;) {
+        const char *e = strchr(p, ',');
+        const size_t len = e ? (size_t)(e - p) : strlen(p);
+        int ok = 0;
+        for (int k = 0; k < N_COND; k++)
+            ok |= strlen(CONDITIONS[k].name) == len && !strncmp(p, CONDITIONS[k].name, len);
+        if (!ok)
+            return sm_error_set(err, SM_EINVAL,
+                                "cl.conditions: '%.*s' is not a condition (random, "
+                                "published-sleep0, published-sleep0.1, published-sleep0.2, "
+                                "textbook-sleep0, textbook-sleep0.1, textbook-sleep0.2)",
+                                (int)len, p);
+        if (!e) break;
+        p = e + 1;
+    }
+    return SM_OK;
+}
+
 /* One run's numbers. */
 typedef struct run_out {
     double acc, bwt, forgetting, aia, plasticity, task_acc, task_bwt, probe_acc, probe_bwt, drift1;
@@ -182,6 +221,7 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
     sm_status st = sm_cl_stream_parse(cfg, &stream, err);
     if (st != SM_OK) return st;
     const int T = stream.n_tasks;
+    if ((st = check_conditions(cfg, err)) != SM_OK) return st;
     const char *sname = cfg->cl.stream, *scen = stream.scenario == SM_CL_TASK     ? "task"
                                                 : stream.scenario == SM_CL_DOMAIN ? "domain"
                                                                                   : "class";
@@ -202,7 +242,9 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
         runs[k].R = Rs + (size_t)k * (size_t)(T + 1) * T;
     for (int b = 0; b < n_budgets && st == SM_OK; b++)
         for (int k = 0; k < N_COND && st == SM_OK; k++)
-            st = run_condition(ctx, k, budgets[b], seeds, T, runs + (b * N_COND + k) * seeds, err);
+            if (selected(cfg, k))
+                st = run_condition(ctx, k, budgets[b], seeds, T, runs + (b * N_COND + k) * seeds,
+                                   err);
     json_t *conds = json_array(), *Rj = json_object(), *h1 = json_object(), *targets = json_array();
     double *R = malloc((size_t)(T + 1) * T * sizeof *R);
     double x[1024], y[1024];
@@ -219,6 +261,7 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
     }
     for (int b = 0; b < n_budgets && st == SM_OK; b++)
         for (int k = 0; k < N_COND; k++) {
+            if (!selected(cfg, k)) continue;
             run_out *o = runs + (b * N_COND + k) * seeds;
             char name[96];
             const int images = budgets[b];
@@ -293,7 +336,8 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
         for (int sign = 0; sign < 2; sign++) {
             const char *sn = sign ? "textbook" : "published";
             const run_out *s0 = runs + (b * N_COND + 1 + 3 * sign) * seeds;
-            for (int rate = 1; rate <= 2; rate++) {
+            for (int rate = 1; rate <= 2 && selected(cfg, 1 + 3 * sign); rate++) {
+                if (!selected(cfg, 1 + 3 * sign + rate)) continue;
                 const run_out *sr = runs + (b * N_COND + 1 + 3 * sign + rate) * seeds;
                 for (int s = 0; s < seeds; s++) {
                     x[s] = sr[s].bwt;
@@ -304,7 +348,8 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
                          rate == 1 ? "0.1" : "0.2");
                 json_object_set_new(hb, key, paired_json(x, y, seeds));
             }
-            for (int rate = 0; rate <= 2; rate++) {
+            for (int rate = 0; rate <= 2 && selected(cfg, 0); rate++) {
+                if (!selected(cfg, 1 + 3 * sign + rate)) continue;
                 const run_out *sr = runs + (b * N_COND + 1 + 3 * sign + rate) * seeds;
                 for (int s = 0; s < seeds; s++) {
                     x[s] = sr[s].bwt;
@@ -335,6 +380,7 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
         mean_sd(x, seeds, &m0, &sd0);
         char t[200];
         snprintf(t, sizeof t, "random control ACC >= 0.70 with drift = 0 (%s)", bn);
+        if (!selected(cfg, 0) || !selected(cfg, 1) || !selected(cfg, 3)) continue;
         json_array_append_new(targets, json_pack("{s:s, s:o, s:b}", "target", t, "value",
                                                  sm_exp_real(mc), "met", mc >= 0.70 && dmax == 0));
         snprintf(t, sizeof t, "published sign, sleep 0.2: ACC >= control - 0.05 (%s)", bn);
@@ -351,7 +397,7 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
                           "task_acc,task_bwt,probe_acc,probe_bwt,drift_task1\n");
             for (int b = 0; b < n_budgets; b++)
                 for (int k = 0; k < N_COND; k++)
-                    for (int s = 0; s < seeds; s++) {
+                    for (int s = 0; s < seeds && selected(cfg, k); s++) {
                         const run_out *o = runs + (b * N_COND + k) * seeds + s;
                         fprintf(f.fp,
                                 "%s,%d,%lld,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n",
