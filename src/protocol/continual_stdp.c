@@ -195,6 +195,7 @@ static sm_status probe_row(cl_stdp *c, int i, const reps *mem, const reps *test,
         tx && ty && pred ? SM_OK : sm_error_set(err, SM_ENOMEM, "continual: out of memory");
     int m = 0;
     for (int j = 0; st == SM_OK && j < T; j++) {
+        if (test[j].n == 0) continue; /* not represented (a task not yet seen) */
         memcpy(tx + (size_t)m * (size_t)c->d, test[j].x,
                (size_t)test[j].n * (size_t)c->d * sizeof *tx);
         memcpy(ty + m, test[j].y, (size_t)test[j].n * sizeof *ty);
