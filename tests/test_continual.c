@@ -312,10 +312,17 @@ static void learning_run_reports_R_and_metrics(void **state)
     const double d0 = num(json_array_get(json_array_get(json_object_get(cont, "drift"), 0), 0));
     assert_true(d0 >= 0 && d0 <= 1);
     json_decref(res);
-    /* only the STDP network runs this protocol yet */
-    c.train.model = SM_MODEL_SGSNN;
+    /* no joint reference for the STDP network */
+    c.cl.joint = 1;
     sm_train_data d;
     sm_error err;
+    assert_int_equal(sm_train_data_load(&c, &d, &err), SM_OK);
+    assert_int_equal(sm_train_run(&c, &d, NULL, NULL, &res, &err), SM_EINVAL);
+    assert_non_null(strstr(err.msg, "cl.joint"));
+    sm_train_data_free(&d);
+    c.cl.joint = 0;
+    /* only the STDP network runs this protocol yet */
+    c.train.model = SM_MODEL_SGSNN;
     assert_int_equal(sm_train_data_load(&c, &d, &err), SM_OK);
     assert_int_equal(sm_train_run(&c, &d, NULL, NULL, &res, &err), SM_EINVAL);
     assert_non_null(strstr(err.msg, "train.model=sgsnn"));

@@ -376,6 +376,11 @@ sm_status sm_cl_run_stdp(const sm_config *cfg_in, const sm_cl_stream *s, const s
                             "train: images have %d pixels but net.n_input is %d; set "
                             "input.width/input.height or net.n_input to match",
                             pixels, cfg_in->net.n_input);
+    if (cfg_in->cl.joint)
+        return sm_error_set(err, SM_EINVAL,
+                            "cl.joint: the joint reference is not built for the STDP network (its "
+                            "random control is the readout-only reference: stdp.rule=none, "
+                            "sleep.rate=0)");
     double grid[MAX_GRID];
     int n_grid = 0;
     sm_status st = parse_grid(cfg_in->cl.ridge_grid, grid, &n_grid, err);
