@@ -43,6 +43,7 @@
 #include "somnus/models/sim.h"
 #include "somnus/models/theta_latents.h"
 #include "somnus/models/theta_pathint.h"
+#include "somnus/protocol/train.h"
 
 static double now(void)
 {
@@ -714,6 +715,42 @@ static void append_line(const char *out_path, json_t *doc)
     free(line);
 }
 
+/* Continual learning (spec continual.md, issue 21): a 5-task split-MNIST stream of the STDP
+ * network with sleep 0.2 (published sign, 100 steps per image, 1,200 images per task, both
+ * readouts), one thread. Target: under a minute. Needs data/mnist; skipped without it. */
+static json_t *continual_bench(void)
+{
+    sm_config cfg;
+    sm_config_default(&cfg);
+    const char *sets[] = {"protocol.kind=continual", "stdp.sign=as_published",
+                          "input.steps_per_image=100", "sleep.rate=0.2", "run.threads=1"};
+    for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
+        sm_config_set_assignment(&cfg, sets[i], "bench", NULL);
+    sm_train_data d;
+    sm_error err;
+    if (sm_train_data_load(&cfg, &d, &err) != SM_OK) {
+        printf("\ncontinual: skipped (%s)\n", err.msg);
+        return json_null();
+    }
+    json_t *res = NULL;
+    const double w0 = now(), c0 = cpu_now();
+    const sm_status st = sm_train_run(&cfg, &d, NULL, NULL, &res, &err);
+    const double wall = now() - w0, cpu = cpu_now() - c0;
+    sm_train_data_free(&d);
+    if (st != SM_OK) {
+        printf("\ncontinual: failed (%s)\n", err.msg);
+        return json_null();
+    }
+    json_t *c = json_object_get(res, "continual");
+    const double acc = json_number_value(json_object_get(c, "acc"));
+    const double bwt = json_number_value(json_object_get(c, "bwt"));
+    printf("\ncontinual: 5-task split-MNIST STDP stream with sleep 0.2: %.1f s wall, %.1f CPU s "
+           "(target < 60 s); ACC %.3f, BWT %.3f\n",
+           wall, cpu, acc, bwt);
+    json_decref(res);
+    return json_pack("{s:f, s:f, s:f, s:f}", "wall_s", wall, "cpu_s", cpu, "acc", acc, "bwt", bwt);
+}
+
 int main(int argc, char **argv)
 {
     int images = 2000, quick = 0, large = 1, hopfield_only = 0, disinh_only = 0;
@@ -810,6 +847,7 @@ int main(int argc, char **argv)
     }
     const disinh_result dr = disinh_bench(quick);
     const hopfield_result hr = hopfield_bench(quick);
+    json_t *cont = continual_bench();
     const double load_after = load1();
 
     /* Bound for the large network: each event streams the synapse's target index (4 bytes)
@@ -873,6 +911,7 @@ int main(int argc, char **argv)
         "fashion_epoch_54000_wall_s", dr.epoch_wall_s, "fashion_epoch_54000_cpu_s", dr.epoch_cpu_s,
         "fashion_epoch_samples_per_s", dr.epoch_samples_per_s, "fashion_val_6000_wall_s",
         dr.val_wall_s, "hopfield", hopfield_json(&hr));
+    json_object_set_new(doc, "continual", cont);
     append_line(out_path, doc);
     json_decref(doc);
     return 0;

@@ -178,6 +178,18 @@ typedef struct sm_config {
         int shape, competition, counts, epochs;
         int fixed_epochs;
     } ppg;
+    struct {
+        char stream[256];
+        int scenario;
+        int tasks, order, active_outputs;
+        int per_class_train, per_class_val, per_class_test;
+        int epochs_per_task, images_per_task, joint;
+        int readout;
+        int probe_per_class;
+        char ridge_grid[256];
+        int seeds, drift_images;
+        char conditions[256];
+    } cl;
 } sm_config;
 
 enum sm_param_type { SM_PT_REAL, SM_PT_INT, SM_PT_INT64, SM_PT_BOOL, SM_PT_ENUM, SM_PT_STRING };

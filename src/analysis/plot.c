@@ -1185,6 +1185,81 @@ sm_status sm_plot_image_grid(const char *png_path, const float *tiles, int n_til
 }
 
 /* ------------------------------------------------------------------------------------
+ * Matrix heat map
+ * ---------------------------------------------------------------------------------- */
+
+sm_status sm_plot_matrix(const char *png_path, const char *title, const char *xlabel,
+                         const char *ylabel, const double *m, int rows, int cols, double vmin,
+                         double vmax, sm_error *err)
+{
+    SM_ERROR_LOCAL(err);
+    if (!png_path || !m) return sm_error_set(err, SM_EINVAL, "matrix plot: NULL argument");
+    if (rows < 1 || cols < 1 || rows > 64 || cols > 64)
+        return sm_error_set(err, SM_EINVAL, "%s: %d x %d matrix (1..64 rows and columns)", png_path,
+                            rows, cols);
+    if (!(vmax > vmin))
+        return sm_error_set(err, SM_EINVAL, "%s: scale %g..%g is empty", png_path, vmin, vmax);
+    const int cell = 56, left = 70, top = 80, right = 20, bottom = 20;
+    const int w = left + cols * cell + right, h = top + rows * cell + bottom;
+    cairo_surface_t *surf;
+    cairo_t *cr = new_canvas(png_path, w, h, &surf, err);
+    if (!cr) return err->code ? err->code : SM_ENOMEM;
+    text_options(cr);
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_paint(cr);
+    char buf[32];
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < cols; j++) {
+            const double v = m[(size_t)i * (size_t)cols + (size_t)j];
+            const double x = left + j * cell, y = top + i * cell;
+            double t = isfinite(v) ? (v - vmin) / (vmax - vmin) : 0;
+            t = t < 0 ? 0 : t > 1 ? 1 : t;
+            if (isfinite(v)) /* white -> 0x08306B (dark blue) */
+                cairo_set_source_rgb(cr, 1 - t * (1 - 0x08 / 255.0), 1 - t * (1 - 0x30 / 255.0),
+                                     1 - t * (1 - 0x6B / 255.0));
+            else
+                cairo_set_source_rgb(cr, 0.85, 0.85, 0.85);
+            cairo_rectangle(cr, x, y, cell, cell);
+            cairo_fill(cr);
+            set_font(cr, 13, 0);
+            if (isfinite(v)) {
+                snprintf(buf, sizeof buf, "%.2f", v);
+                set_grey(cr, t > 0.55 ? 1.0 : TEXT_GREY);
+            } else {
+                snprintf(buf, sizeof buf, "-");
+                set_grey(cr, 0.5);
+            }
+            draw_text(cr, buf, x + cell / 2.0, y + cell / 2.0, 0.5, 1, 13);
+        }
+    set_grey(cr, TEXT_GREY);
+    set_font(cr, 12, 0);
+    for (int i = 0; i < rows; i++) {
+        snprintf(buf, sizeof buf, "%d", i);
+        draw_text(cr, buf, left - 8, top + i * cell + cell / 2.0, 1, 1, 12);
+    }
+    for (int j = 0; j < cols; j++) {
+        snprintf(buf, sizeof buf, "%d", j + 1);
+        draw_text(cr, buf, left + j * cell + cell / 2.0, top - 8, 0.5, 0, 12);
+    }
+    if (xlabel && xlabel[0]) draw_text(cr, xlabel, left + cols * cell / 2.0, top - 28, 0.5, 0, 12);
+    if (ylabel && ylabel[0]) {
+        cairo_save(cr);
+        cairo_translate(cr, 18, top + rows * cell / 2.0);
+        cairo_rotate(cr, -M_PI / 2);
+        draw_text(cr, ylabel, 0, 0, 0.5, 1, 12);
+        cairo_restore(cr);
+    }
+    if (title && title[0]) {
+        const double fs = fit_font(cr, title, 14, 1, w - 8);
+        draw_text(cr, title, w / 2.0, 24, 0.5, 0, fs);
+    }
+    cairo_destroy(cr);
+    sm_status st = write_png(surf, png_path, err);
+    cairo_surface_destroy(surf);
+    return st;
+}
+
+/* ------------------------------------------------------------------------------------
  * Caches
  * ---------------------------------------------------------------------------------- */
 

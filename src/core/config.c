@@ -208,9 +208,49 @@ static const sm_param_def TABLE[] = {
     REAL("data.intensity_shape", data.intensity_shape, 20, 1e-3, 1e6, "1",
          "Gamma shape of the intensity z (CV = 1/sqrt(shape))"),
 
-    ENUM("protocol.kind", protocol.kind, SM_PROTOCOL_IID, "iid",
+    ENUM("protocol.kind", protocol.kind, SM_PROTOCOL_IID, "iid|continual",
          "training protocol of `somnus train`: iid = the paper's (one stationary stream of "
-         "training images in batches)"),
+         "training images in batches); continual = a sequence of tasks (cl.*)"),
+    /* continual learning (spec continual.md; src/protocol/continual*.c) */
+    STR("cl.stream", cl.stream, "split-mnist",
+        "task stream: split-mnist, split-fashion, permuted-mnist, or split:DATASET:G1/G2/... "
+        "(groups of comma-separated classes); needs data.dataset to match"),
+    ENUM("cl.scenario", cl.scenario, SM_CL_AUTO, "auto|class|task|domain",
+         "scenario: auto = the stream's default (class for split, domain for permuted); "
+         "task-IL is also reported for class-IL runs"),
+    INT("cl.tasks", cl.tasks, 0, 0, 1000, "tasks",
+        "tasks of permuted-mnist (0 = 10); split streams have one per group"),
+    ENUM("cl.order", cl.order, SM_CL_FIXED, "fixed|shuffled",
+         "split streams: classes dealt into tasks in order, or shuffled from the seed"),
+    ENUM("cl.active_outputs", cl.active_outputs, SM_CL_SEEN, "seen|all",
+         "class-IL: predictions over the classes seen so far, or all classes from the start"),
+    INT("cl.per_class_train", cl.per_class_train, 0, 0, 1 << 24, "images",
+        "training images per class (0 = stream default: 600, Fashion 1200)"),
+    INT("cl.per_class_val", cl.per_class_val, 0, 0, 1 << 24, "images",
+        "validation images per class (0 = stream default: 60, Fashion 100)"),
+    INT("cl.per_class_test", cl.per_class_test, 0, 0, 1 << 24, "images",
+        "test images per class (0 = 200)"),
+    INT("cl.epochs_per_task", cl.epochs_per_task, 5, 1, 100000, "epochs",
+        "SG-SNN: epochs per task"),
+    INT("cl.images_per_task", cl.images_per_task, 0, 0, 1 << 24, "images",
+        "STDP: training images presented per task (0 = all of the task's)"),
+    BOOL("cl.joint", cl.joint, 0,
+         "joint reference: all tasks' training images shuffled together in one session, "
+         "scored on every task"),
+    ENUM("cl.readout", cl.readout, SM_CL_BOTH, "both|stats|probe",
+         "STDP readouts: exemplar-free ridge statistics, the probe (a memory of images), or both"),
+    INT("cl.probe_per_class", cl.probe_per_class, 20, 2, 1 << 20, "images",
+        "probe readout: training images kept per seen class"),
+    STR("cl.ridge_grid", cl.ridge_grid, "-4:2",
+        "ridge lambda = 10^k x mean(diag G): k from a:b (integers) or a comma list"),
+    INT("cl.seeds", cl.seeds, 5, 1, 1000, "seeds",
+        "continual experiments: seeds per condition, run.seed upwards"),
+    STR("cl.conditions", cl.conditions, "all",
+        "continual-sleep: conditions run (all, or a comma list of random, published-sleep0, "
+        "published-sleep0.1, published-sleep0.2, textbook-sleep0, textbook-sleep0.1, "
+        "textbook-sleep0.2)"),
+    INT("cl.drift_images", cl.drift_images, 500, 0, 1 << 20, "images",
+        "STDP: validation images whose representation gives the drift (1 - linear CKA)"),
     ENUM("train.model", train.model, SM_MODEL_STDP, "stdp|sgsnn|disinh|hopfield|ppg|theta",
          "model trained by `somnus train`: the recurrent STDP network, the SG-SNN baseline, "
          "the dis-inhibitory rate E/I network, the federated Hopfield memory, the "

@@ -12,6 +12,7 @@ static const sm_experiment_def *const EXPERIMENTS[] = {
     &sm_exp_hopfield_novelty,
     &sm_exp_ip_artificial,     &sm_exp_ip_mnist_intensity,
     &sm_exp_ip_sleep,
+    &sm_exp_continual_sleep,
 };
 
 #define N_EXPERIMENTS (sizeof EXPERIMENTS / sizeof EXPERIMENTS[0])

@@ -1,6 +1,7 @@
 /* The table of training protocols (protocols.h), and the paper's protocol itself. */
 #include "protocol/protocols.h"
 
+#include "protocol/continual.h"
 #include "protocol/train_models.h"
 
 /* iid: the model's own training loop on one stationary stream of training images
@@ -16,6 +17,10 @@ static sm_status run_iid(const sm_config *cfg, const sm_train_data *data, sm_tra
 static const sm_protocol PROTOCOLS[] = {
     {SM_PROTOCOL_IID, "iid", "the paper's protocol: stationary training batches, then the test",
      run_iid},
+    {SM_PROTOCOL_CONTINUAL, "continual",
+     "a stream of tasks (cl.stream) learnt in order, the accuracy matrix R after each task and "
+     "its metrics (spec continual.md)",
+     sm_protocol_continual},
 };
 
 #define N_PROTOCOLS (sizeof PROTOCOLS / sizeof PROTOCOLS[0])

@@ -11,6 +11,7 @@
 #include "somnus/io/checkpoint.h"
 #include "somnus/analysis/readout.h"
 #include "somnus/io/results.h"
+#include "protocol/continual_stream.h"
 #include "protocol/protocols.h"
 #include "protocol/train_models.h"
 
@@ -21,6 +22,13 @@ sm_status sm_train_data_from_pool(const sm_config *cfg, const sm_dataset *pool,
     const sm_train_model *model = sm_train_model_find(cfg->train.model, err);
     if (!model) return SM_EINVAL;
     if (!model->needs_data) return SM_OK; /* the model makes its own examples */
+    if (cfg->protocol.kind == SM_PROTOCOL_CONTINUAL) {
+        /* the stream's classes and per-class sizes (spec continual.md section 1) */
+        sm_config c;
+        sm_status st = sm_cl_data_config(cfg, &c, err);
+        if (st != SM_OK) return st;
+        return sm_train_data_prepare(&c, pool, official, model->sum_normalize, out, err);
+    }
     return sm_train_data_prepare(cfg, pool, official, model->sum_normalize, out, err);
 }
 

@@ -229,6 +229,16 @@ sm_status sm_plot_image_grid_frame(int n_tiles, int tile_w, int tile_h,
                                    const sm_plot_grid_spec *spec, sm_plot_grid_frame *frame,
                                    sm_error *err);
 
+/* A matrix (rows x cols, row-major doubles) as a heat map PNG: one square cell per entry
+ * on a fixed colour scale from vmin (white) to vmax (dark blue), the value printed in
+ * each cell (two decimals), NaN cells grey with "-". Row labels 0..rows-1 on the left,
+ * column labels 1..cols at the top (the accuracy matrix of continual learning: row i after
+ * task i, column j task j); `title`, `xlabel`, `ylabel` may be NULL. Errors: SM_EINVAL for
+ * bad sizes (rows, cols in 1..64) or vmax <= vmin; SM_EIO when the file cannot be written. */
+sm_status sm_plot_matrix(const char *png_path, const char *title, const char *xlabel,
+                         const char *ylabel, const double *m, int rows, int cols, double vmin,
+                         double vmax, sm_error *err);
+
 /* ------------------------------------------------------------------------------------
  * Process-wide caches
  * ---------------------------------------------------------------------------------- */

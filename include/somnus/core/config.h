@@ -55,7 +55,12 @@ enum sm_data_intensity {
     SM_INTENSITY_CLASS_GAMMA = 1,
     SM_INTENSITY_GAMMA = 2
 };
-enum sm_protocol_kind { SM_PROTOCOL_IID = 0 };
+enum sm_protocol_kind { SM_PROTOCOL_IID = 0, SM_PROTOCOL_CONTINUAL = 1 };
+/* Continual learning (cl.*, spec continual.md). */
+enum sm_cl_scenario { SM_CL_AUTO = 0, SM_CL_CLASS = 1, SM_CL_TASK = 2, SM_CL_DOMAIN = 3 };
+enum sm_cl_order { SM_CL_FIXED = 0, SM_CL_SHUFFLED = 1 };
+enum sm_cl_active { SM_CL_SEEN = 0, SM_CL_ALL = 1 };
+enum sm_cl_readout { SM_CL_BOTH = 0, SM_CL_STATS = 1, SM_CL_PROBE = 2 };
 enum sm_readout_features { SM_FEAT_EXC = 0, SM_FEAT_ALL = 1 };
 /* Federated Hopfield memory (hopfield.*, spec federated-hopfield.md). */
 enum sm_hf_mixture { SM_HF_BALANCED = 0, SM_HF_RANDOM = 1 };
@@ -249,6 +254,19 @@ typedef struct sm_config {
         int epochs;
         int fixed_epochs; /* first epochs with alpha = alpha0 before moment matching */
     } ppg;
+    struct {
+        char
+            stream[SM_CONFIG_STR_MAX]; /* split-mnist, split-fashion, permuted-mnist, split:D:G/G */
+        int scenario;                  /* enum sm_cl_scenario */
+        int tasks, order, active_outputs;
+        int per_class_train, per_class_val, per_class_test;
+        int epochs_per_task, images_per_task, joint;
+        int readout; /* enum sm_cl_readout */
+        int probe_per_class;
+        char ridge_grid[SM_CONFIG_STR_MAX]; /* log10 multipliers "a:b" or a comma list */
+        int seeds, drift_images;
+        char conditions[SM_CONFIG_STR_MAX]; /* continual-sleep: condition names or all */
+    } cl;
 } sm_config;
 
 enum sm_param_type { SM_PT_REAL, SM_PT_INT, SM_PT_INT64, SM_PT_BOOL, SM_PT_ENUM, SM_PT_STRING };

@@ -7,6 +7,8 @@
 
 /* The sleep paper's accuracy table (spec sleep-stdp.md section 9). */
 extern const sm_experiment_def sm_exp_sleep_stdp_table;
+/* continual_sleep.c: spec continual.md, C4 and H1 */
+extern const sm_experiment_def sm_exp_continual_sleep;
 
 /* The like-for-like comparison with the paper (issue 16): rows (a)-(e). */
 extern const sm_experiment_def sm_exp_sleep_stdp_compare;
