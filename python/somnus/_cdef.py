@@ -77,6 +77,7 @@ typedef struct sm_config {
         int n_train, n_val, n_test;
         int batch;
         int official_test;
+        int train_rest;
     } data;
     struct { int kind; } protocol;
     struct { int model; int eval_every; int eval_fit; int eval_readout; } train;
@@ -154,6 +155,11 @@ typedef struct sm_config {
         double recall_m0, recall_beta;
         int recall_updates, recall_reps, bbp_trials;
     } hopfield;
+    struct { /* Diehl & Cook network (spec diehl-cook.md), train.model = dc */
+        int n_exc, passes, fidelity, rule, min_spikes, max_retries, n_assign, par_min;
+        double w_ei, w_ie, nu_pre, nu_post, norm_sum, r_max, t_present, t_rest;
+        double theta_plus, tau_theta;
+    } dc;
 } sm_config;
 
 enum sm_param_type { SM_PT_REAL, SM_PT_INT, SM_PT_INT64, SM_PT_BOOL, SM_PT_ENUM, SM_PT_STRING };

@@ -30,7 +30,7 @@ static void usage(FILE *out)
         "usage: somnus train [options]\n"
         "  --data NAME            dataset (data.dataset): mnist, fashion, kmnist, notmnist,\n"
         "                         synthetic[:N[:SEED]], idx:IMG,LBL[,TIMG,TLBL], mnist-json:DIR\n"
-        "  --model stdp|sgsnn|disinh  model (train.model; default stdp)\n"
+        "  --model stdp|sgsnn|disinh|dc  model (train.model; default stdp)\n"
         "  --out FILE             results JSON (default somnus-train.json)\n"
         "  --quiet                no progress bar and no summary\n"
         "  --export DIR           also write numpy files into DIR: weights, final readout\n"

@@ -1,19 +1,24 @@
 /* The table of trainable models: one row per model family (train_models.h). */
 #include "protocol/train_models.h"
 
+#include "protocol/train_dc.h"
 #include "protocol/train_disinh.h"
 #include "protocol/train_sgsnn.h"
 #include "protocol/train_stdp.h"
 
 static const sm_train_model MODELS[] = {
     {SM_MODEL_STDP, "stdp", "recurrent E/I LIF network with STDP and sleep (Massey et al. 2026)", 1,
-     sm_train_stdp},
+     sm_train_stdp, 0},
     {SM_MODEL_SGSNN, "sgsnn", "surrogate-gradient SNN baseline trained by BPTT (spec 8)", 0,
-     sm_train_sgsnn},
+     sm_train_sgsnn, 0},
     {SM_MODEL_DISINH, "disinh",
      "rate E/I network trained by dis-inhibitory control of the plasticity sign (Rossbroich & "
      "Zenke 2023), or BP on the same code path (disinh.rule)",
-     0, sm_train_disinh},
+     0, sm_train_disinh, 0},
+    {SM_MODEL_DC, "dc",
+     "Diehl & Cook 2015: Poisson inputs, conductance LIF with adaptive threshold, soft "
+     "winner-take-all, triplet STDP, label assignment (spec diehl-cook.md)",
+     0, sm_train_dc, 1},
 };
 
 const sm_train_model *sm_train_model_table(size_t *count)

@@ -43,7 +43,7 @@ enum sm_sleep_schedule { SM_SCHED_PERIOD = 0, SM_SCHED_BATCH = 1 };
 enum sm_sleep_stop { SM_STOP_WITHIN = 0, SM_STOP_NOT_ABOVE = 1 };
 enum sm_norm_mode { SM_NORM_NONE = 0, SM_NORM_STATIC = 2, SM_NORM_LAYER = 3, SM_NORM_NEURON = 4 };
 enum sm_encoder_kind { SM_ENC_BERNOULLI = 0, SM_ENC_RATE = 1 };
-enum sm_model { SM_MODEL_STDP = 0, SM_MODEL_SGSNN = 1, SM_MODEL_DISINH = 2 };
+enum sm_model { SM_MODEL_STDP = 0, SM_MODEL_SGSNN = 1, SM_MODEL_DISINH = 2, SM_MODEL_DC = 3 };
 enum sm_protocol_kind { SM_PROTOCOL_IID = 0 };
 enum sm_readout_features { SM_FEAT_EXC = 0, SM_FEAT_ALL = 1 };
 /* Federated Hopfield memory (hopfield.*, spec federated-hopfield.md). */
@@ -122,6 +122,7 @@ typedef struct sm_config {
         int n_train, n_val, n_test;
         int batch;         /* training images per batch */
         int official_test; /* draw test images from the dataset's own test set */
+        int train_rest;    /* 1: every pool image not drawn for val/test trains, in pool order */
     } data;
     struct {
         int kind; /* enum sm_protocol_kind */
@@ -209,6 +210,11 @@ typedef struct sm_config {
         double recall_m0, recall_beta;
         int recall_updates, recall_reps, bbp_trials;
     } hopfield;
+    struct { /* Diehl & Cook network (spec diehl-cook.md), train.model = dc */
+        int n_exc, passes, fidelity, rule, min_spikes, max_retries, n_assign, par_min;
+        double w_ei, w_ie, nu_pre, nu_post, norm_sum, r_max, t_present, t_rest;
+        double theta_plus, tau_theta;
+    } dc;
 } sm_config;
 
 enum sm_param_type { SM_PT_REAL, SM_PT_INT, SM_PT_INT64, SM_PT_BOOL, SM_PT_ENUM, SM_PT_STRING };
