@@ -14,6 +14,8 @@
 #include "somnus/core/rng.h"
 #include "somnus/models/dc.h"
 
+#include <jansson.h>
+
 static sm_dc *make(int n_in, int n_exc)
 {
     sm_dc_params p;
@@ -69,7 +71,7 @@ static void theta_matches_hand_values(void **state)
     th = th * q + 0.05;
     assert_int_equal(net->counts[0], 1);
     assert_true(fabs(sm_dc_theta(net, 0) - th) < 4e-6); /* 2 ulp of a float near 20 */
-    assert_true(fabs(net->ve[0] - (-65.0f)) < 1e-6); /* reset */
+    assert_true(fabs(net->ve[0] - (-65.0f)) < 1e-6);    /* reset */
     for (int k = 0; k < 30; k++) {
         sm_dc_step(net);
         th *= q;
@@ -299,15 +301,14 @@ static void label_votes_match_hand_values(void **state)
     assert_int_equal(assign[1], 1);
     assert_int_equal(assign[2], 0);
     assert_true(fabs(rates[1 * 2 + 1] - 1.5) < 1e-12);
-    const int32_t te[2 * 3] = {1, 2, 0, /* all: c0 (1+0)/2 = .5, c1 2 -> 1 */
+    const int32_t te[2 * 3] = {1, 2, 0,  /* all: c0 (1+0)/2 = .5, c1 2 -> 1 */
                                2, 1, 1}; /* all: c0 1.5, c1 1 -> 0 */
     int pred[2];
     assert_int_equal(sm_label_predict(te, 2, 3, 2, assign, rates, SM_VOTE_ALL, pred, NULL), SM_OK);
     assert_int_equal(pred[0], 1);
     assert_int_equal(pred[1], 0);
     /* prop: p0 = 3/3 = 1, p1 = 1.5/1.5 = 1, p2 = 1/2; row 2: c0 (2 + .5)/2 = 1.25, c1 1 */
-    assert_int_equal(sm_label_predict(te, 2, 3, 2, assign, rates, SM_VOTE_PROP, pred, NULL),
-                     SM_OK);
+    assert_int_equal(sm_label_predict(te, 2, 3, 2, assign, rates, SM_VOTE_PROP, pred, NULL), SM_OK);
     assert_int_equal(pred[0], 1);
     assert_int_equal(pred[1], 0);
     const int32_t te2[3] = {0, 1, 4}; /* all: c0 2, c1 1 -> 0; prop: c0 (0 + 2)/2 = 1 vs 1 -> 0 */
@@ -315,6 +316,55 @@ static void label_votes_match_hand_values(void **state)
     assert_int_equal(pred[0], 0);
     const int bad[4] = {0, 0, 1, 2};
     assert_int_equal(sm_label_assign(lab, bad, 4, 3, 2, assign, rates, NULL), SM_EINVAL);
+}
+
+/* The quick dc-size experiment on built-in synthetic images (shortened presentations):
+ * the cells' keys, the frozen control at 0 passes, means equal to the runs, and one clear
+ * error for a bad size list. */
+static void dc_size_quick_has_cells(void **state)
+{
+    const char *dir = *state;
+    char *out = NULL;
+    assert_int_equal(tu_cli(dir,
+                            "experiment dc-size --quick --quiet --set data.dataset=synthetic:300 "
+                            "--set data.n_train=100 --set data.n_test=40 --set dc.t_present=40 "
+                            "--set dc.t_rest=10 --set dc.variants=code,frozen --set table.seeds=2 "
+                            "--out s.json",
+                            &out),
+                     0);
+    free(out);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/s.json", dir);
+    json_t *doc = json_load_file(path, 0, NULL);
+    assert_non_null(doc);
+    json_t *cells = json_object_get(json_object_get(doc, "results"), "cells");
+    assert_int_equal(json_array_size(cells), 2);
+    const char *keys[] = {
+        "dataset",     "n_exc",  "passes", "mean_accuracy_all", "mean_accuracy_prop",
+        "sd_accuracy", "n_seeds"};
+    for (size_t i = 0; i < 2; i++) {
+        json_t *c = json_array_get(cells, i);
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+            assert_non_null(json_object_get(c, keys[k]));
+        assert_int_equal(json_integer_value(json_object_get(c, "n_exc")), 100);
+        assert_int_equal(json_integer_value(json_object_get(c, "n_seeds")), 2);
+        json_t *a = json_object_get(c, "accuracies");
+        const double a0 = json_number_value(json_array_get(a, 0)),
+                     a1 = json_number_value(json_array_get(a, 1));
+        assert_true(a0 >= 0 && a0 <= 1 && a1 >= 0 && a1 <= 1);
+        assert_float_near(json_number_value(json_object_get(c, "mean_accuracy_all")), (a0 + a1) / 2,
+                          1e-12);
+        assert_float_near(json_number_value(json_object_get(c, "sd_accuracy")),
+                          fabs(a0 - a1) / sqrt(2.0), 1e-12);
+    }
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(cells, 0), "passes")), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(cells, 1), "passes")), 0);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(cells, 1), "variant")),
+                        "frozen");
+    json_decref(doc);
+    tu_expect_cli_error(dir, "experiment dc-size --quick --quiet --set dc.sizes=a,b", "dc.sizes");
+    tu_expect_cli_error(dir, "experiment dc-size --quick --quiet --set dc.variants=brian",
+                        "dc.variants");
 }
 
 int main(void)
@@ -329,6 +379,8 @@ int main(void)
         cmocka_unit_test(one_and_two_threads_identical),
         cmocka_unit_test(bindsnet_one_spike_per_step),
         cmocka_unit_test(label_votes_match_hand_values),
+        cmocka_unit_test_setup_teardown(dc_size_quick_has_cells, tu_state_dir_setup,
+                                        tu_state_dir_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,8 +14,9 @@ sm_status sm_label_assign(const int32_t *counts, const int *labels, int n_img, i
     for (int k = 0; k < n_img; k++) {
         if (labels[k] < 0 || labels[k] >= n_classes) {
             free(per);
-            return sm_error_set(err, SM_EINVAL, "label assignment: label %d of image %d not in [0, %d)",
-                                labels[k], k, n_classes);
+            return sm_error_set(err, SM_EINVAL,
+                                "label assignment: label %d of image %d not in [0, %d)", labels[k],
+                                k, n_classes);
         }
         per[labels[k]]++;
     }

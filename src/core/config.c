@@ -219,7 +219,8 @@ static const sm_param_def TABLE[] = {
          "step, state reset per image)"),
     ENUM("dc.rule", dc.rule, 0, "triplet|postpre",
          "Diehl & Cook: input->E STDP: the code's triplet rule or BindsNET's PostPre"),
-    REAL("dc.w_ei", dc.w_ei, 10.4, 0, 1e6, "1", "Diehl & Cook: E->I weight (code: conductance; bindsnet: mV)"),
+    REAL("dc.w_ei", dc.w_ei, 10.4, 0, 1e6, "1",
+         "Diehl & Cook: E->I weight (code: conductance; bindsnet: mV)"),
     REAL("dc.w_ie", dc.w_ie, 17.0, 0, 1e6, "1",
          "Diehl & Cook: I->E weight magnitude, all but self (code: conductance; bindsnet: mV)"),
     REAL("dc.nu_pre", dc.nu_pre, 1e-4, 0, 1, "1", "Diehl & Cook: depression rate on a pre spike"),
@@ -242,6 +243,13 @@ static const sm_param_def TABLE[] = {
     REAL("dc.tau_theta", dc.tau_theta, 1e7, 1, 1e15, "ms", "Diehl & Cook: threshold decay time"),
     INT("dc.n_assign", dc.n_assign, 0, 0, 1 << 28, "images",
         "Diehl & Cook: training images (the first ones) that label the neurons (0 = all)"),
+    STR("dc.sizes", dc.sizes, "100,400,1600",
+        "experiments dc-size/dc-fashion: E network sizes (comma list)"),
+    STR("dc.size_passes", dc.size_passes, "3,3,7",
+        "experiments dc-size/dc-fashion: training passes per size (one value or one per size)"),
+    STR("dc.variants", dc.variants, "code,bindsnet,frozen",
+        "experiments dc-size/dc-fashion: code (the authors'), bindsnet (configs/dc-bindsnet.cfg), "
+        "frozen (code, no training: the random-network control)"),
     INT("dc.par_min", dc.par_min, 1600, 1, 1 << 28, "neurons",
         "Diehl & Cook: E neurons from which neuron and delivery loops use threads"),
 

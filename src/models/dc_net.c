@@ -76,10 +76,11 @@ static void *zalloc(size_t n)
 void sm_dc_destroy(sm_dc *net)
 {
     if (!net) return;
-    void *arrs[] = {net->w,      net->ve,     net->gee,    net->gie,   net->theta, net->xpost1,
-                    net->xpost2, net->vi,     net->gei,    net->gii,   net->refe,  net->refi,
-                    net->pre_last, net->pre_tab, net->counts, net->active, net->in_active, net->in_spk,
-                    net->e_spk,  net->i_spk,  net->i_mark, net->colsum, net->pbuf, net->e_mark};
+    void *arrs[] = {net->w,      net->ve,        net->gee,      net->gie,     net->theta,
+                    net->xpost1, net->xpost2,    net->vi,       net->gei,     net->gii,
+                    net->refe,   net->refi,      net->pre_last, net->pre_tab, net->counts,
+                    net->active, net->in_active, net->in_spk,   net->e_spk,   net->i_spk,
+                    net->i_mark, net->colsum,    net->pbuf,     net->e_mark};
     for (size_t k = 0; k < sizeof arrs / sizeof arrs[0]; k++)
         free(arrs[k]);
     sm_encoder_destroy(net->enc);
@@ -131,12 +132,11 @@ sm_dc *sm_dc_create(const sm_dc_params *p, sm_error *err)
     net->n_pad = np;
     const size_t fb = sizeof(float), ib = sizeof(int32_t);
     net->w = zalloc((size_t)p->n_in * (size_t)np * fb);
-    float **fs[] = {&net->ve, &net->gee, &net->gie, &net->xpost1, &net->theta,
-                    &net->xpost2, &net->vi, &net->gei, &net->gii};
+    float **fs[] = {&net->ve,     &net->gee, &net->gie, &net->xpost1, &net->theta,
+                    &net->xpost2, &net->vi,  &net->gei, &net->gii};
     for (size_t k = 0; k < sizeof fs / sizeof fs[0]; k++)
         *fs[k] = zalloc((size_t)np * fb);
-    int32_t **is[] = {&net->refe, &net->refi, &net->counts, &net->active, &net->e_spk,
-                      &net->i_spk};
+    int32_t **is[] = {&net->refe, &net->refi, &net->counts, &net->active, &net->e_spk, &net->i_spk};
     for (size_t k = 0; k < sizeof is / sizeof is[0]; k++)
         *is[k] = zalloc((size_t)np * ib);
     net->pre_last = zalloc((size_t)p->n_in * sizeof(int64_t));
@@ -158,8 +158,8 @@ sm_dc *sm_dc_create(const sm_dc_params *p, sm_error *err)
     c.run.dt = p->dt;
     c.run.seed = (int64_t)p->seed;
     net->enc = sm_encoder_create(&c, p->n_in, err);
-    int ok = net->enc && net->w && net->pre_last && net->pre_tab && net->in_spk && net->in_active && net->i_mark &&
-             net->colsum;
+    int ok = net->enc && net->w && net->pre_last && net->pre_tab && net->in_spk && net->in_active &&
+             net->i_mark && net->colsum;
     for (size_t k = 0; k < sizeof fs / sizeof fs[0]; k++)
         ok = ok && *fs[k];
     for (size_t k = 0; k < sizeof is / sizeof is[0]; k++)
@@ -176,8 +176,7 @@ sm_dc *sm_dc_create(const sm_dc_params *p, sm_error *err)
         for (int j = 0; j < p->n_exc; j += 4) {
             sm_rng_words b = sm_rng_block(p->seed, SM_STREAM_CONNECT, (uint64_t)i, (uint32_t)j / 4);
             for (int t = 0; t < 4 && j + t < p->n_exc; t++)
-                net->w[(size_t)i * np + j + t] =
-                    (float)(p->w_init_scale * (sm_u01(b.w[t]) + add));
+                net->w[(size_t)i * np + j + t] = (float)(p->w_init_scale * (sm_u01(b.w[t]) + add));
         }
     net->theta_scale = 1.0;
     reset_state(net, 1);

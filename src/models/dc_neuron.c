@@ -98,7 +98,7 @@ void sm_dc_theta_decay(sm_dc *net, double factor)
     do {                                                                                           \
         if (par) {                                                                                 \
             const int nb_ = ((n) + 255) / 256;                                                     \
-            _Pragma("omp parallel for schedule(static)") for (int b_ = 0; b_ < nb_; b_++)        \
+            _Pragma("omp parallel for schedule(static)") for (int b_ = 0; b_ < nb_; b_++)          \
             {                                                                                      \
                 const int j0 = 256 * b_, j1 = j0 + 256 < (n) ? j0 + 256 : (n);                     \
                 CALL;                                                                              \
@@ -118,8 +118,8 @@ void sm_dc_neurons_cond(sm_dc *net, int *ne, int *ni)
     const float inc = net->learning ? (float)(p->theta_plus / net->theta_scale) : 0.0f;
     const float thr = (float)(p->e.v_thresh - p->theta_offset);
     DC_RANGES(n, par,
-              cond_e_range(&p->e, p->dt, j0, j1, net->ve, net->gee, net->gie, net->refe,
-                           net->theta, sc, inc, thr, net->e_mark));
+              cond_e_range(&p->e, p->dt, j0, j1, net->ve, net->gee, net->gie, net->refe, net->theta,
+                           sc, inc, thr, net->e_mark));
     DC_RANGES(n, par,
               cond_i_range(&p->i, p->dt, j0, j1, net->vi, net->gei, net->gii, net->refi,
                            (float)p->i.v_thresh, net->i_mark));

@@ -123,15 +123,15 @@ static sm_status prepare_part(sm_dataset **part, const sm_config *cfg, int norma
  * indices on SM_STREAM_SPLIT, index "REST"); every other image trains, in pool order.
  * n_val or n_test may be 0 (no such part). */
 static sm_status split_rest(const sm_dataset *ds, int n_val, int n_test, uint64_t seed,
-                            sm_dataset **train, sm_dataset **val, sm_dataset **test,
-                            sm_error *err)
+                            sm_dataset **train, sm_dataset **val, sm_dataset **test, sm_error *err)
 {
     const int k = ds->n_classes, n = ds->n;
     int *cnt = calloc((size_t)k, sizeof *cnt), *start = calloc((size_t)k + 1, sizeof *start);
-    int *idx = malloc((size_t)(n ? n : 1) * sizeof *idx), *role = calloc((size_t)n + 1, sizeof *role);
+    int *idx = malloc((size_t)(n ? n : 1) * sizeof *idx),
+        *role = calloc((size_t)n + 1, sizeof *role);
     int *list = malloc((size_t)(n ? n : 1) * sizeof *list);
-    sm_status st = cnt && start && idx && role && list ? SM_OK
-                                                       : sm_error_set(err, SM_ENOMEM, "out of memory");
+    sm_status st =
+        cnt && start && idx && role && list ? SM_OK : sm_error_set(err, SM_ENOMEM, "out of memory");
     int live = 0;
     if (st == SM_OK) {
         for (int i = 0; i < n; i++)

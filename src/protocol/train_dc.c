@@ -89,7 +89,8 @@ sm_status sm_train_dc(const sm_config *cfg, const sm_train_data *d, sm_train_run
     sm_train_dc_params(cfg, n_in, &p);
     sm_dc *net = sm_dc_create(&p, err);
     if (!net) return err->code;
-    const int n_assign = cfg->dc.n_assign > 0 && cfg->dc.n_assign < tr->n ? cfg->dc.n_assign : tr->n;
+    const int n_assign =
+        cfg->dc.n_assign > 0 && cfg->dc.n_assign < tr->n ? cfg->dc.n_assign : tr->n;
     const int64_t total = (int64_t)cfg->dc.passes * tr->n + n_assign + te->n;
     r->prog = (sm_train_progress){"train", 0, total, 0, cfg->dc.passes, NAN};
     int32_t *cnt = malloc((size_t)n * sizeof *cnt);
@@ -153,10 +154,8 @@ sm_status sm_train_dc(const sm_config *cfg, const sm_train_data *d, sm_train_run
     const double t3 = sm_train_now();
     double acc_all = NAN, acc_prop = NAN, acc_lr = NAN;
     if (st == SM_OK) st = sm_label_assign(ca, tr->labels, n_assign, n, nc, assign, rates, err);
-    if (st == SM_OK)
-        st = sm_label_predict(ct, te->n, n, nc, assign, rates, SM_VOTE_ALL, pa, err);
-    if (st == SM_OK)
-        st = sm_label_predict(ct, te->n, n, nc, assign, rates, SM_VOTE_PROP, pp, err);
+    if (st == SM_OK) st = sm_label_predict(ct, te->n, n, nc, assign, rates, SM_VOTE_ALL, pa, err);
+    if (st == SM_OK) st = sm_label_predict(ct, te->n, n, nc, assign, rates, SM_VOTE_PROP, pp, err);
     if (st == SM_OK) {
         acc_all = accuracy(pa, te->labels, te->n);
         acc_prop = accuracy(pp, te->labels, te->n);
@@ -204,26 +203,26 @@ sm_status sm_train_dc(const sm_config *cfg, const sm_train_data *d, sm_train_run
             "{s:o, s:o, s:o, s:o, s:i, s:i, s:o, s:o, s:o, s:i, s:o, s:f, s:o, s:I, s:I, s:I}",
             "test_accuracy", sm_train_real(acc_all), "test_acc_all", sm_train_real(acc_all),
             "test_acc_prop", sm_train_real(acc_prop), "test_acc_lr", sm_train_real(acc_lr),
-            "n_test", te->n, "n_assign", n_assign, "confusion", cm, "per_class_accuracy",
-            per_class, "per_class_accuracy_prop", per_class_prop, "unassigned", unassigned,
+            "n_test", te->n, "n_assign", n_assign, "confusion", cm, "per_class_accuracy", per_class,
+            "per_class_accuracy_prop", per_class_prop, "unassigned", unassigned,
             "neurons_per_class", asg, "theta_mean", theta_final, "dead_E_frac",
             sm_train_real(dead_frac(ct, te->n, n)), "repeats_train", (json_int_t)rep_train,
             "repeats_assign", (json_int_t)rep_assign, "repeats_test", (json_int_t)rep_test);
         const double ips = t_train > 0 ? (double)shown / t_train : 0;
-        json_t *doc = json_pack(
-            "{s:s, s:s, s:s, s:I, s:o, s:o, s:{s:i, s:i, s:s, s:s, s:f}, s:o, s:o, s:o}",
-            "somnus_version", sm_version(), "command", "train", "model", "dc", "seed",
-            (json_int_t)cfg->run.seed, "config", sm_config_to_json(cfg), "data",
-            sm_train_data_json(d), "network", "n_in", n_in, "n_exc", n, "fidelity",
-            cfg->dc.fidelity == SM_DC_CODE ? "code" : "bindsnet", "rule",
-            cfg->dc.rule == SM_DC_TRIPLET ? "triplet" : "postpre", "dt", p.dt, "evaluations", tab,
-            "final", fin, "timing",
-            json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:f, s:f, s:i}", "build_s",
-                      t0 - t_start, "train_s", t_train, "assign_s", t2 - t1, "test_s", t3 - t2,
-                      "wall_s", t_end - t_start, "train_images_per_s", ips, "train_images",
-                      (json_int_t)shown, "events_per_s", t_train > 0 ? (double)events / t_train : 0.0,
-                      "test_images_per_s", t3 > t2 ? te->n / (t3 - t2) : 0.0, "threads",
-                      cfg->run.threads));
+        json_t *doc =
+            json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:{s:i, s:i, s:s, s:s, s:f}, s:o, s:o, s:o}",
+                      "somnus_version", sm_version(), "command", "train", "model", "dc", "seed",
+                      (json_int_t)cfg->run.seed, "config", sm_config_to_json(cfg), "data",
+                      sm_train_data_json(d), "network", "n_in", n_in, "n_exc", n, "fidelity",
+                      cfg->dc.fidelity == SM_DC_CODE ? "code" : "bindsnet", "rule",
+                      cfg->dc.rule == SM_DC_TRIPLET ? "triplet" : "postpre", "dt", p.dt,
+                      "evaluations", tab, "final", fin, "timing",
+                      json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:f, s:f, s:i}", "build_s",
+                                t0 - t_start, "train_s", t_train, "assign_s", t2 - t1, "test_s",
+                                t3 - t2, "wall_s", t_end - t_start, "train_images_per_s", ips,
+                                "train_images", (json_int_t)shown, "events_per_s",
+                                t_train > 0 ? (double)events / t_train : 0.0, "test_images_per_s",
+                                t3 > t2 ? te->n / (t3 - t2) : 0.0, "threads", cfg->run.threads));
         tab = NULL;
         if (!doc) st = sm_error_set(err, SM_EINTERNAL, "train: cannot build the results document");
         *results = doc;

@@ -23,8 +23,8 @@ typedef struct sm_train_model {
     int sum_normalize;       /* data: rescale each image to sum to input.norm_fraction of
                                 its pixels (spiking input drive), else pixels in [0, 1] */
     sm_train_model_fn train;
-    int native_size;         /* 1: images keep the dataset's size (input.width/height
-                                are ignored), e.g. 28 x 28 for Diehl & Cook */
+    int native_size; /* 1: images keep the dataset's size (input.width/height
+                        are ignored), e.g. 28 x 28 for Diehl & Cook */
 } sm_train_model;
 
 /* The table and its length. */

@@ -65,48 +65,48 @@ typedef struct sm_dc_params {
     sm_dc_neuron e, i;
     double v_init_offset; /* initial v = v_rest + this (code: -40) */
     double theta0, theta_plus, tau_theta, theta_offset;
-    double w_ei, w_ie;       /* E->I and I->E magnitudes (conductance or mV) */
-    double w_init_scale;     /* initial w = scale (u + 0.01), u ~ U[0,1) */
-    double w_max, norm_sum;  /* weight bound; column sum after normalization */
-    double nu_pre, nu_post;  /* learning rates */
+    double w_ei, w_ie;      /* E->I and I->E magnitudes (conductance or mV) */
+    double w_init_scale;    /* initial w = scale (u + 0.01), u ~ U[0,1) */
+    double w_max, norm_sum; /* weight bound; column sum after normalization */
+    double nu_pre, nu_post; /* learning rates */
     double tau_pre, tau_post1, tau_post2;
-    double r_max;            /* Hz at x = 1 and intensity 2 */
-    double t_present, t_rest;/* ms */
+    double r_max;             /* Hz at x = 1 and intensity 2 */
+    double t_present, t_rest; /* ms */
     int min_spikes, max_retries;
-    int reset_state;         /* 1: v, g, traces reset before each image (BindsNET) */
-    int par_min;             /* n_exc from which loops use OpenMP threads */
+    int reset_state; /* 1: v, g, traces reset before each image (BindsNET) */
+    int par_min;     /* n_exc from which loops use OpenMP threads */
     uint64_t seed;
 } sm_dc_params;
 
 /* The network. Public struct of arrays, stable to read; write through the functions. */
 typedef struct sm_dc {
     sm_dc_params p;
-    int n_pad;     /* n_exc rounded up to 16 */
-    float *w;      /* n_in x n_pad, row-major by input (row i: input i's weights) */
+    int n_pad; /* n_exc rounded up to 16 */
+    float *w;  /* n_in x n_pad, row-major by input (row i: input i's weights) */
     float *ve, *gee, *gie, *xpost1, *xpost2; /* E state (n_pad); gee/gie: drive (BindsNET) */
-    float *theta;       /* adaptive threshold part / theta_scale (n_pad): the decay per
-                           step is below a float's ulp, so all of theta decays through
-                           one double factor (read through sm_dc_theta) */
+    float *theta; /* adaptive threshold part / theta_scale (n_pad): the decay per
+                     step is below a float's ulp, so all of theta decays through
+                     one double factor (read through sm_dc_theta) */
     double theta_scale;
-    uint8_t *e_mark;                         /* E crossed threshold this step (n_pad) */
-    float *vi, *gei, *gii;                           /* I state (n_pad) */
-    int32_t *refe, *refi;                            /* refractory steps left */
-    int64_t *pre_last; /* n_in: step of each input's last spike (x_pre = 1 then); x_pre
-                          decays exactly: pre_tab[age], 0 from age pre_tab_n on */
+    uint8_t *e_mark;       /* E crossed threshold this step (n_pad) */
+    float *vi, *gei, *gii; /* I state (n_pad) */
+    int32_t *refe, *refi;  /* refractory steps left */
+    int64_t *pre_last;     /* n_in: step of each input's last spike (x_pre = 1 then); x_pre
+                              decays exactly: pre_tab[age], 0 from age pre_tab_n on */
     float *pre_tab;
     int pre_tab_n;
-    int32_t *counts;                                 /* E spikes this window */
-    int32_t *active;                                 /* E with x_post1 > 1e-12 */
+    int32_t *counts; /* E spikes this window */
+    int32_t *active; /* E with x_post1 > 1e-12 */
     int n_active;
     uint8_t *in_active;
-    int32_t *in_spk, *e_spk, *i_spk; /* this step's spikers */
-    struct sm_encoder *enc;          /* the rate encoder of io/encode.h */
-    int silent;                      /* 1: all rates 0 (no draws) */
-    uint8_t *i_mark;                 /* I spiked this step (n_pad) */
-    double *colsum;                  /* normalization scratch (n_pad) */
-    double *pbuf;                    /* input probabilities scratch (n_in) */
-    uint64_t step;                   /* global step counter (input draws) */
-    int learning;                    /* 1: STDP and theta dynamics on */
+    int32_t *in_spk, *e_spk, *i_spk;    /* this step's spikers */
+    struct sm_encoder *enc;             /* the rate encoder of io/encode.h */
+    int silent;                         /* 1: all rates 0 (no draws) */
+    uint8_t *i_mark;                    /* I spiked this step (n_pad) */
+    double *colsum;                     /* normalization scratch (n_pad) */
+    double *pbuf;                       /* input probabilities scratch (n_in) */
+    uint64_t step;                      /* global step counter (input draws) */
+    int learning;                       /* 1: STDP and theta dynamics on */
     int64_t n_input_spikes, n_e_spikes; /* totals (events = input spikes x n_exc) */
     int64_t repeats;                    /* failed presentations so far */
 } sm_dc;

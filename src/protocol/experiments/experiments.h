@@ -30,4 +30,9 @@ extern const sm_experiment_def sm_exp_hopfield_attacker;
 extern const sm_experiment_def sm_exp_hopfield_bbp;
 extern const sm_experiment_def sm_exp_hopfield_cooperativity;
 
+/* Diehl & Cook (spec diehl-cook.md section 8): E1 accuracy by size on MNIST, E2 on
+ * Fashion-MNIST. */
+extern const sm_experiment_def sm_exp_dc_size;
+extern const sm_experiment_def sm_exp_dc_fashion;
+
 #endif
