@@ -29,4 +29,15 @@ void sm_dc_stdp_pre(sm_dc *net, int n_spk);
 /* Post-side update of the E spikers (potentiation of their columns, x_post = 1). */
 void sm_dc_stdp_post(sm_dc *net, int n_e);
 
+/* Records input i's spike at the current step (x_pre = 1) and lists it for the
+ * post-side updates. */
+static inline void sm_dc_pre_spike(sm_dc *net, int i)
+{
+    net->pre_last[i] = (int64_t)net->step;
+    if (!net->pre_listed[i]) {
+        net->pre_listed[i] = 1;
+        net->pre_list[net->n_pre_list++] = i;
+    }
+}
+
 #endif

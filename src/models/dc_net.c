@@ -76,11 +76,12 @@ static void *zalloc(size_t n)
 void sm_dc_destroy(sm_dc *net)
 {
     if (!net) return;
-    void *arrs[] = {net->w,      net->ve,        net->gee,      net->gie,     net->theta,
-                    net->xpost1, net->xpost2,    net->vi,       net->gei,     net->gii,
-                    net->refe,   net->refi,      net->pre_last, net->pre_tab, net->counts,
-                    net->active, net->in_active, net->in_spk,   net->e_spk,   net->i_spk,
-                    net->i_mark, net->colsum,    net->pbuf,     net->e_mark};
+    void *arrs[] = {net->w,          net->ve,     net->gee,      net->gie,       net->theta,
+                    net->xpost1,     net->xpost2, net->vi,       net->gei,       net->gii,
+                    net->refe,       net->refi,   net->pre_last, net->pre_tab,   net->pre_list,
+                    net->pre_listed, net->counts, net->active,   net->in_active, net->in_spk,
+                    net->e_spk,      net->i_spk,  net->i_mark,   net->colsum,    net->pbuf,
+                    net->e_mark};
     for (size_t k = 0; k < sizeof arrs / sizeof arrs[0]; k++)
         free(arrs[k]);
     sm_encoder_destroy(net->enc);
@@ -100,8 +101,11 @@ static void reset_state(sm_dc *net, int theta_too)
         net->refe[j] = net->refi[j] = 0;
         if (theta_too) net->theta[j] = live ? (float)p->theta0 : 0;
     }
-    for (int i = 0; i < p->n_in; i++)
+    for (int i = 0; i < p->n_in; i++) {
         net->pre_last[i] = INT64_MIN / 2; /* never: x_pre = 0 */
+        net->pre_listed[i] = 0;
+    }
+    net->n_pre_list = 0;
     for (int k = 0; k < net->n_active; k++)
         net->in_active[net->active[k]] = 0;
     net->n_active = 0;
@@ -140,6 +144,8 @@ sm_dc *sm_dc_create(const sm_dc_params *p, sm_error *err)
     for (size_t k = 0; k < sizeof is / sizeof is[0]; k++)
         *is[k] = zalloc((size_t)np * ib);
     net->pre_last = zalloc((size_t)p->n_in * sizeof(int64_t));
+    net->pre_list = zalloc((size_t)p->n_in * ib);
+    net->pre_listed = zalloc((size_t)p->n_in);
     /* x_pre = exp(-age dt / tau_pre) until it falls below 1e-12 */
     net->pre_tab_n = (int)ceil(p->tau_pre / p->dt * 27.7) + 1;
     net->pre_tab = zalloc((size_t)net->pre_tab_n * fb);
@@ -158,8 +164,8 @@ sm_dc *sm_dc_create(const sm_dc_params *p, sm_error *err)
     c.run.dt = p->dt;
     c.run.seed = (int64_t)p->seed;
     net->enc = sm_encoder_create(&c, p->n_in, err);
-    int ok = net->enc && net->w && net->pre_last && net->pre_tab && net->in_spk && net->in_active &&
-             net->i_mark && net->colsum;
+    int ok = net->enc && net->w && net->pre_last && net->pre_tab && net->pre_list &&
+             net->pre_listed && net->in_spk && net->in_active && net->i_mark && net->colsum;
     for (size_t k = 0; k < sizeof fs / sizeof fs[0]; k++)
         ok = ok && *fs[k];
     for (size_t k = 0; k < sizeof is / sizeof is[0]; k++)

@@ -41,7 +41,7 @@ void sm_dc_stdp_pre(sm_dc *net, int n_spk)
             const float w = row[j] - nu * net->xpost1[j];
             row[j] = w < 0 ? 0 : w;
         }
-        net->pre_last[i] = (int64_t)net->step;
+        sm_dc_pre_spike(net, i);
     }
 }
 
@@ -50,16 +50,28 @@ void sm_dc_stdp_post(sm_dc *net, int n_e)
     const sm_dc_params *p = &net->p;
     const int np = net->n_pad, n_in = p->n_in;
     const float nu = (float)p->nu_post, wmax = (float)p->w_max;
+    const int64_t now = (int64_t)net->step;
+    if (n_e > 0) { /* drop inputs whose x_pre is 0 (silent for pre_tab_n steps) */
+        int m = 0;
+        for (int a = 0; a < net->n_pre_list; a++) {
+            const int i = net->pre_list[a];
+            if (now - net->pre_last[i] < net->pre_tab_n)
+                net->pre_list[m++] = i;
+            else
+                net->pre_listed[i] = 0;
+        }
+        net->n_pre_list = m;
+    }
+    (void)n_in;
     for (int k = 0; k < n_e; k++) {
         const int j = net->e_spk[k];
         /* triplet: x_post2 just before this spike; PostPre: no second trace */
         const float f = nu * (p->rule == SM_DC_TRIPLET ? net->xpost2[j] : 1.0f);
         if (f > 0) {
             float *col = net->w + j;
-            const int64_t now = (int64_t)net->step;
-            for (int i = 0; i < n_in; i++) {
+            for (int a = 0; a < net->n_pre_list; a++) { /* inputs with x_pre > 0 */
+                const int i = net->pre_list[a];
                 const int64_t age = now - net->pre_last[i];
-                if (age >= net->pre_tab_n) continue; /* x_pre = 0: no change */
                 const float w = col[(size_t)i * np] + f * net->pre_tab[age];
                 col[(size_t)i * np] = w > wmax ? wmax : w;
             }

@@ -62,7 +62,7 @@ void sm_dc_step(sm_dc *net)
             sm_dc_stdp_post(net, ne);
         } else { /* BindsNET: traces of this step's spikes first, then the updates */
             for (int s = 0; s < ns; s++)
-                net->pre_last[net->in_spk[s]] = (int64_t)net->step;
+                sm_dc_pre_spike(net, net->in_spk[s]);
             sm_dc_stdp_post(net, ne);
             sm_dc_stdp_pre(net, ns);
         }

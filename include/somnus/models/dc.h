@@ -95,6 +95,9 @@ typedef struct sm_dc {
                               decays exactly: pre_tab[age], 0 from age pre_tab_n on */
     float *pre_tab;
     int pre_tab_n;
+    int32_t *pre_list; /* inputs that spiked within pre_tab_n steps (some older ones too) */
+    uint8_t *pre_listed;
+    int n_pre_list;
     int32_t *counts; /* E spikes this window */
     int32_t *active; /* E with x_post1 > 1e-12 */
     int n_active;
