@@ -226,6 +226,32 @@ static void scalar_inhibition_equals_matrix(void **state)
     sm_dc_destroy(net);
 }
 
+/* A large inhibitory conductance overshoots E_inh under the coded Euler step; with
+ * dc.v_clamp v stays in [E_inh, E_exc]. */
+static void euler_overshoot_and_clamp(void **state)
+{
+    (void)state;
+    for (int clamp = 0; clamp < 2; clamp++) {
+        sm_dc_params p;
+        sm_dc_params_default(&p);
+        p.n_in = 4;
+        p.n_exc = 1;
+        p.v_clamp = clamp;
+        sm_dc *net = sm_dc_create(&p, NULL);
+        assert_non_null(net);
+        sm_dc_set_learning(net, 0);
+        net->ve[0] = -65.0f;
+        net->gie[0] = 17.0f * 400; /* 400 I neurons firing together */
+        sm_dc_step(net);
+        /* Euler: -65 + 0.005 (0 + 6800 (-100 + 65)) = -1255 */
+        if (clamp)
+            assert_true(fabs(net->ve[0] - (-100.0f)) < 1e-6);
+        else
+            assert_true(fabs(net->ve[0] - (-1255.0f)) < 1e-3);
+        sm_dc_destroy(net);
+    }
+}
+
 /* The same presentations on 1 and 2 threads (loops split over E) give identical state. */
 static void one_and_two_threads_identical(void **state)
 {
@@ -376,6 +402,7 @@ int main(void)
         cmocka_unit_test(columns_sum_to_78),
         cmocka_unit_test(retry_raises_rate_and_keeps_last_counts),
         cmocka_unit_test(scalar_inhibition_equals_matrix),
+        cmocka_unit_test(euler_overshoot_and_clamp),
         cmocka_unit_test(one_and_two_threads_identical),
         cmocka_unit_test(bindsnet_one_spike_per_step),
         cmocka_unit_test(label_votes_match_hand_values),

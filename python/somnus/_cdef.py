@@ -156,7 +156,7 @@ typedef struct sm_config {
         int recall_updates, recall_reps, bbp_trials;
     } hopfield;
     struct { /* Diehl & Cook network (spec diehl-cook.md), train.model = dc */
-        int n_exc, passes, fidelity, rule, min_spikes, max_retries, n_assign, par_min;
+        int n_exc, passes, fidelity, rule, min_spikes, max_retries, n_assign, par_min, v_clamp;
         double w_ei, w_ie, nu_pre, nu_post, norm_sum, r_max, t_present, t_rest;
         double theta_plus, tau_theta;
         char sizes[256];       /* experiments dc-size/dc-fashion: n_exc list */

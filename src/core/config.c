@@ -250,6 +250,9 @@ static const sm_param_def TABLE[] = {
     STR("dc.variants", dc.variants, "code,bindsnet,frozen",
         "experiments dc-size/dc-fashion: code (the authors'), bindsnet (configs/dc-bindsnet.cfg), "
         "frozen (code, no training: the random-network control)"),
+    BOOL("dc.v_clamp", dc.v_clamp, 0,
+         "Diehl & Cook (code): keep v in [E_inh, E_exc] after each Euler step (the authors' "
+         "code does not; large inhibitory volleys then overshoot)"),
     INT("dc.par_min", dc.par_min, 1600, 1, 1 << 28, "neurons",
         "Diehl & Cook: E neurons from which neuron and delivery loops use threads"),
 

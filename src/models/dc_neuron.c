@@ -39,7 +39,7 @@ static int steps_of(double ms, double dt)
 static void cond_e_range(const sm_dc_neuron *c, double dt, int j0, int j1, float *restrict v,
                          float *restrict ge, float *restrict gi, int32_t *restrict ref,
                          float *restrict theta, float scale, float inc, float thr,
-                         uint8_t *restrict mark)
+                         uint8_t *restrict mark, int clamp)
 {
     const float a = (float)(dt / c->tau_m), vr = (float)c->v_rest, vreset = (float)c->v_reset;
     const float ee = (float)c->e_exc, ei = (float)c->e_inh;
@@ -47,7 +47,8 @@ static void cond_e_range(const sm_dc_neuron *c, double dt, int j0, int j1, float
     const int rs = steps_of(c->refrac, dt);
     for (int j = j0; j < j1; j++) {
         const float x = v[j], e = ge[j], g = gi[j];
-        const float vn = x + a * ((vr - x) + e * (ee - x) + g * (ei - x));
+        float vn = x + a * ((vr - x) + e * (ee - x) + g * (ei - x));
+        if (clamp) vn = vn < ei ? ei : (vn > ee ? ee : vn);
         const float e2 = e * dge, g2 = g * dgi;
         ge[j] = e2 < DC_TINY ? 0.0f : e2;
         gi[j] = g2 < DC_TINY ? 0.0f : g2;
@@ -62,7 +63,7 @@ static void cond_e_range(const sm_dc_neuron *c, double dt, int j0, int j1, float
 
 /* The same for I neurons (no theta). */
 static void cond_i_range(const sm_dc_neuron *c, double dt, int j0, int j1, float *v, float *ge,
-                         float *gi, int32_t *ref, float thr, uint8_t *mark)
+                         float *gi, int32_t *ref, float thr, uint8_t *mark, int clamp)
 {
     const float a = (float)(dt / c->tau_m), vr = (float)c->v_rest, vreset = (float)c->v_reset;
     const float ee = (float)c->e_exc, ei = (float)c->e_inh;
@@ -70,7 +71,8 @@ static void cond_i_range(const sm_dc_neuron *c, double dt, int j0, int j1, float
     const int rs = steps_of(c->refrac, dt);
     for (int j = j0; j < j1; j++) {
         const float x = v[j], e = ge[j], g = gi[j];
-        const float vn = x + a * ((vr - x) + e * (ee - x) + g * (ei - x));
+        float vn = x + a * ((vr - x) + e * (ee - x) + g * (ei - x));
+        if (clamp) vn = vn < ei ? ei : (vn > ee ? ee : vn);
         const float e2 = e * dge, g2 = g * dgi;
         ge[j] = e2 < DC_TINY ? 0.0f : e2;
         gi[j] = g2 < DC_TINY ? 0.0f : g2;
@@ -119,10 +121,10 @@ void sm_dc_neurons_cond(sm_dc *net, int *ne, int *ni)
     const float thr = (float)(p->e.v_thresh - p->theta_offset);
     DC_RANGES(n, par,
               cond_e_range(&p->e, p->dt, j0, j1, net->ve, net->gee, net->gie, net->refe, net->theta,
-                           sc, inc, thr, net->e_mark));
+                           sc, inc, thr, net->e_mark, p->v_clamp));
     DC_RANGES(n, par,
               cond_i_range(&p->i, p->dt, j0, j1, net->vi, net->gei, net->gii, net->refi,
-                           (float)p->i.v_thresh, net->i_mark));
+                           (float)p->i.v_thresh, net->i_mark, p->v_clamp));
     *ne = collect(net->e_mark, n, net->e_spk);
     *ni = collect(net->i_mark, n, net->i_spk);
 }
