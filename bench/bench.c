@@ -20,6 +20,7 @@
  *   --quick: fewer steps everywhere (a smoke run; 3 attacker seeds); --no-large: skip the
  *   large network; --hopfield-only: only the Hopfield timings (their own JSON line);
  *   --disinh-only: only the dis-inhibition rows (teacher task A4, the 54,000-image epoch A10).
+ *   --dc-only: only the Diehl & Cook model rows (printed, not appended).
  * Timing is wall clock, best of `reps` repetitions where cheap; the 1-minute load average
  * before and after is recorded, since other processes share the machine.
  */
@@ -36,6 +37,8 @@
 #include "somnus/io/encode.h"
 #include "somnus/io/results.h"
 #include "somnus/core/rng.h"
+#include "somnus/io/dataset.h"
+#include "somnus/models/dc.h"
 #include "somnus/models/disinh.h"
 #include "somnus/models/disinh_teacher.h"
 #include "somnus/models/hopfield_run.h"
@@ -254,6 +257,72 @@ static void theta_rows(int quick)
     printf("theta: 72,000 training steps take %.3f s (task A, T1 < 1 s) and %.2f s (task B, "
            "T8 < 10 s)\n",
            72000.0 / (steps_a / best), 72000.0 / (steps_b / el));
+}
+
+/* ---- Diehl & Cook model (train.model = dc), spec diehl-cook.md E4 ---- */
+
+/* MNIST (or Fashion-MNIST) images from the source tree's data folder, else random
+ * images with MNIST's mean pixel (19% of pixels at 0.7). Caller frees. */
+static float *dc_images(const char *name, int n, int *got)
+{
+    float *x = malloc((size_t)n * 784 * sizeof *x);
+    if (!x) exit(1);
+    sm_dataset *pool = NULL, *off = NULL;
+    if (sm_dataset_load_named(name, SOMNUS_DATA_DIR, &pool, &off, NULL) == SM_OK &&
+        pool->width * pool->height == 784 && pool->n >= n) {
+        memcpy(x, pool->pixels, (size_t)n * 784 * sizeof *x);
+        *got = 1;
+    } else {
+        sm_rng r;
+        sm_rng_init(&r, 1, SM_STREAM_USER, 77);
+        for (size_t i = 0; i < (size_t)n * 784; i++)
+            x[i] = sm_rng_uniform(&r) < 0.19 ? 0.7f : 0.0f;
+        *got = 0;
+    }
+    sm_dataset_destroy(pool);
+    sm_dataset_destroy(off);
+    return x;
+}
+
+/* Training images per second (rest and retries included) and the test phase, the
+ * authors' code variant (no delays), at 100 / 400 / 1600 E on 1 thread (targets 500 /
+ * 200 / 60) and 6400 E on 2 threads with Fashion-MNIST (target 33). Events: input spikes
+ * x n_exc. */
+static void dc_model_rows(int quick)
+{
+    const int sizes[4] = {100, 400, 1600, 6400};
+    const int imgs[4] = {quick ? 40 : 2000, quick ? 20 : 1000, quick ? 10 : 300, quick ? 4 : 60};
+    for (int k = 0; k < 4; k++) {
+        const int threads = k == 3 ? 2 : 1, n = imgs[k];
+        int real = 0;
+        float *x = dc_images(k == 3 ? "fashion" : "mnist", n, &real);
+        sm_dc_params p;
+        sm_dc_params_default(&p);
+        p.n_exc = sizes[k];
+        p.seed = 1;
+        omp_set_num_threads(threads);
+        sm_dc *net = sm_dc_create(&p, NULL);
+        if (!net) exit(1);
+        for (int phase = 0; phase < 2; phase++) {
+            sm_dc_set_learning(net, phase == 0);
+            const int64_t s0 = (int64_t)net->step, in0 = net->n_input_spikes;
+            const double c0 = cpu_now(), t0 = now();
+            for (int i = 0; i < n; i++)
+                sm_dc_present(net, x + (size_t)i * 784, NULL);
+            const double el = now() - t0, cpu = cpu_now() - c0;
+            const double ev = (double)(net->n_input_spikes - in0) * sizes[k];
+            static char names[8][96];
+            char *name = names[2 * k + phase];
+            snprintf(name, sizeof names[0], "%d E, %s, %s (images/s)", sizes[k],
+                     real ? (k == 3 ? "fashion" : "mnist") : "random",
+                     phase == 0 ? "train" : "test");
+            add_row((row){"dc-model", name, threads, n / el, ev / el, 0, el,
+                          (int64_t)net->step - s0, 0, n / cpu});
+        }
+        sm_dc_destroy(net);
+        free(x);
+    }
+    omp_set_num_threads(omp_get_num_procs());
 }
 
 /* ---- paper config ---- */
@@ -753,7 +822,7 @@ static json_t *continual_bench(void)
 
 int main(int argc, char **argv)
 {
-    int images = 2000, quick = 0, large = 1, hopfield_only = 0, disinh_only = 0;
+    int images = 2000, quick = 0, large = 1, hopfield_only = 0, disinh_only = 0, dc_only = 0;
     const char *out_path = SOMNUS_BENCH_RESULTS;
     int positional = 0;
     for (int k = 1; k < argc; k++) {
@@ -765,6 +834,8 @@ int main(int argc, char **argv)
             hopfield_only = 1;
         else if (!strcmp(argv[k], "--disinh-only"))
             disinh_only = 1;
+        else if (!strcmp(argv[k], "--dc-only"))
+            dc_only = 1;
         else if (!positional && argv[k][0] >= '0' && argv[k][0] <= '9' && (positional = 1))
             images = atoi(argv[k]);
         else
@@ -808,6 +879,11 @@ int main(int argc, char **argv)
 
     printf("%-12s %-38s %3s %11s %11s %11s %7s %7s\n", "network", "scenario", "thr", "steps/s",
            "steps/cpu-s", "events/s", "E Hz", "sleep");
+    dc_model_rows(quick);
+    if (dc_only) {
+        printf("load average: %.2f before, %.2f after\n", load_before, load1());
+        return 0;
+    }
     paper(images, quick ? 1 : 3);
     theta_rows(quick);
 

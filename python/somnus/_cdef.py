@@ -89,6 +89,7 @@ typedef struct sm_config {
         int intensity;
         char intensity_means[256];
         double intensity_shape;
+        int train_rest;
     } data;
     struct { int kind; } protocol;
     struct { int model; int eval_every; int eval_fit; int eval_readout; } train;
@@ -190,6 +191,14 @@ typedef struct sm_config {
         int seeds, drift_images;
         char conditions[256];
     } cl;
+    struct { /* Diehl & Cook network (spec diehl-cook.md), train.model = dc */
+        int n_exc, passes, fidelity, rule, min_spikes, max_retries, n_assign, par_min, v_clamp;
+        double w_ei, w_ie, nu_pre, nu_post, norm_sum, r_max, t_present, t_rest;
+        double theta_plus, tau_theta;
+        char sizes[256];       /* experiments dc-size/dc-fashion: n_exc list */
+        char size_passes[256]; /* passes per size */
+        char variants[256];    /* code, bindsnet, frozen */
+    } dc;
 } sm_config;
 
 enum sm_param_type { SM_PT_REAL, SM_PT_INT, SM_PT_INT64, SM_PT_BOOL, SM_PT_ENUM, SM_PT_STRING };

@@ -207,6 +207,9 @@ static const sm_param_def TABLE[] = {
         "(class_gamma), comma-separated"),
     REAL("data.intensity_shape", data.intensity_shape, 20, 1e-3, 1e6, "1",
          "Gamma shape of the intensity z (CV = 1/sqrt(shape))"),
+    BOOL("data.train_rest", data.train_rest, 0,
+         "train on every pool image not drawn for validation or test (in pool order) instead "
+         "of a balanced data.n_train draw"),
 
     ENUM("protocol.kind", protocol.kind, SM_PROTOCOL_IID, "iid|continual",
          "training protocol of `somnus train`: iid = the paper's (one stationary stream of "
@@ -251,11 +254,11 @@ static const sm_param_def TABLE[] = {
         "textbook-sleep0.2)"),
     INT("cl.drift_images", cl.drift_images, 500, 0, 1 << 20, "images",
         "STDP: validation images whose representation gives the drift (1 - linear CKA)"),
-    ENUM("train.model", train.model, SM_MODEL_STDP, "stdp|sgsnn|disinh|hopfield|ppg|theta",
+    ENUM("train.model", train.model, SM_MODEL_STDP, "stdp|sgsnn|disinh|hopfield|ppg|theta|dc",
          "model trained by `somnus train`: the recurrent STDP network, the SG-SNN baseline, "
          "the dis-inhibitory rate E/I network, the federated Hopfield memory, the "
          "Poisson-Gamma mixture with IP or the theta-gated Helmholtz machine (one seed of "
-         "theta.task on inputs it generates: no dataset)"),
+         "theta.task on inputs it generates: no dataset) or the Diehl & Cook network"),
     INT("train.eval_every", train.eval_every, 1, 0, 1 << 28, "batches",
         "evaluate every this many batches (SG-SNN: epochs); 0 = only at the end"),
     INT("train.eval_fit", train.eval_fit, 300, 2, 1 << 28, "images",
@@ -278,6 +281,53 @@ static const sm_param_def TABLE[] = {
          "fraction of the fit images the model sees (0 = method default: 1, QDA 0.8)"),
     INT("readout.fit_images", readout.fit_images, 0, 0, 1 << 28, "images",
         "STDP: training images the final readout is fitted on (0 = all; the last ones)"),
+
+    INT("dc.n_exc", dc.n_exc, 100, 1, 1 << 20, "neurons", "Diehl & Cook: E neurons (= I neurons)"),
+    INT("dc.passes", dc.passes, 1, 0, 1 << 20, "passes",
+        "Diehl & Cook: passes through the training images (0 = frozen random network, the "
+        "control)"),
+    ENUM("dc.fidelity", dc.fidelity, 0, "code|bindsnet",
+         "Diehl & Cook: neuron model and schedule of the authors' Brian code (conductance LIF, "
+         "dt 0.5 ms) or of BindsNET's DiehlAndCook2015 (current LIF, dt 1 ms, one E spike per "
+         "step, state reset per image)"),
+    ENUM("dc.rule", dc.rule, 0, "triplet|postpre",
+         "Diehl & Cook: input->E STDP: the code's triplet rule or BindsNET's PostPre"),
+    REAL("dc.w_ei", dc.w_ei, 10.4, 0, 1e6, "1",
+         "Diehl & Cook: E->I weight (code: conductance; bindsnet: mV)"),
+    REAL("dc.w_ie", dc.w_ie, 17.0, 0, 1e6, "1",
+         "Diehl & Cook: I->E weight magnitude, all but self (code: conductance; bindsnet: mV)"),
+    REAL("dc.nu_pre", dc.nu_pre, 1e-4, 0, 1, "1", "Diehl & Cook: depression rate on a pre spike"),
+    REAL("dc.nu_post", dc.nu_post, 1e-2, 0, 1, "1",
+         "Diehl & Cook: potentiation rate on a post spike"),
+    REAL("dc.norm_sum", dc.norm_sum, 78.0, 1e-6, 1e9, "1",
+         "Diehl & Cook: each E neuron's input weights sum to this before every training "
+         "presentation"),
+    REAL("dc.r_max", dc.r_max, 63.75, 0, 1e5, "Hz",
+         "Diehl & Cook: input rate at pixel 1 and the starting intensity (code: 255/4)"),
+    REAL("dc.t_present", dc.t_present, 350, 1, 1e6, "ms", "Diehl & Cook: input time per image"),
+    REAL("dc.t_rest", dc.t_rest, 150, 0, 1e6, "ms", "Diehl & Cook: silent rest after each image"),
+    INT("dc.min_spikes", dc.min_spikes, 5, 0, 1 << 28, "spikes",
+        "Diehl & Cook: fewer E spikes than this: raise the intensity and show the image again "
+        "(0 = never)"),
+    INT("dc.max_retries", dc.max_retries, 20, 0, 1 << 20, "repeats",
+        "Diehl & Cook: most repeats of one image (the code has no bound)"),
+    REAL("dc.theta_plus", dc.theta_plus, 0.05, 0, 1e3, "mV",
+         "Diehl & Cook: threshold increment per E spike"),
+    REAL("dc.tau_theta", dc.tau_theta, 1e7, 1, 1e15, "ms", "Diehl & Cook: threshold decay time"),
+    INT("dc.n_assign", dc.n_assign, 0, 0, 1 << 28, "images",
+        "Diehl & Cook: training images (the first ones) that label the neurons (0 = all)"),
+    STR("dc.sizes", dc.sizes, "100,400,1600",
+        "experiments dc-size/dc-fashion: E network sizes (comma list)"),
+    STR("dc.size_passes", dc.size_passes, "3,3,7",
+        "experiments dc-size/dc-fashion: training passes per size (one value or one per size)"),
+    STR("dc.variants", dc.variants, "code,bindsnet,frozen",
+        "experiments dc-size/dc-fashion: code (the authors'), bindsnet (configs/dc-bindsnet.cfg), "
+        "frozen (code, no training: the random-network control)"),
+    BOOL("dc.v_clamp", dc.v_clamp, 0,
+         "Diehl & Cook (code): keep v in [E_inh, E_exc] after each Euler step (the authors' "
+         "code does not; large inhibitory volleys then overshoot)"),
+    INT("dc.par_min", dc.par_min, 1600, 1, 1 << 28, "neurons",
+        "Diehl & Cook: E neurons from which neuron and delivery loops use threads"),
 
     INT("sgsnn.n_hidden", sgsnn.n_hidden, 1000, 1, 1 << 24, "neurons", "SG-SNN hidden neurons"),
     INT("sgsnn.steps", sgsnn.steps, 100, 1, 1 << 20, "steps", "SG-SNN steps per image"),

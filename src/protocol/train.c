@@ -29,6 +29,16 @@ sm_status sm_train_data_from_pool(const sm_config *cfg, const sm_dataset *pool,
         if (st != SM_OK) return st;
         return sm_train_data_prepare(&c, pool, official, model->sum_normalize, out, err);
     }
+    if (model->native_size && pool) {
+        sm_config *c = malloc(sizeof *c);
+        if (!c) return sm_error_set(err, SM_ENOMEM, "train: out of memory");
+        *c = *cfg;
+        c->input.width = pool->width;
+        c->input.height = pool->height;
+        sm_status st = sm_train_data_prepare(c, pool, official, model->sum_normalize, out, err);
+        free(c);
+        return st;
+    }
     return sm_train_data_prepare(cfg, pool, official, model->sum_normalize, out, err);
 }
 

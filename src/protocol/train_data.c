@@ -119,10 +119,93 @@ static sm_status prepare_part(sm_dataset **part, const sm_config *cfg, int norma
     return SM_OK;
 }
 
+/* data.train_rest: balanced val and test parts drawn per class (a shuffle of each class's
+ * indices on SM_STREAM_SPLIT, index "REST"); every other image trains, in pool order.
+ * n_val or n_test may be 0 (no such part). */
+static sm_status split_rest(const sm_dataset *ds, int n_val, int n_test, uint64_t seed,
+                            sm_dataset **train, sm_dataset **val, sm_dataset **test, sm_error *err)
+{
+    const int k = ds->n_classes, n = ds->n;
+    int *cnt = calloc((size_t)k, sizeof *cnt), *start = calloc((size_t)k + 1, sizeof *start);
+    int *idx = malloc((size_t)(n ? n : 1) * sizeof *idx),
+        *role = calloc((size_t)n + 1, sizeof *role);
+    int *list = malloc((size_t)(n ? n : 1) * sizeof *list);
+    sm_status st =
+        cnt && start && idx && role && list ? SM_OK : sm_error_set(err, SM_ENOMEM, "out of memory");
+    int live = 0;
+    if (st == SM_OK) {
+        for (int i = 0; i < n; i++)
+            cnt[ds->labels[i]]++;
+        for (int c = 0; c < k; c++) {
+            start[c + 1] = start[c] + cnt[c];
+            live += cnt[c] > 0;
+        }
+        int *fill = calloc((size_t)k, sizeof *fill);
+        if (!fill) st = sm_error_set(err, SM_ENOMEM, "out of memory");
+        for (int i = 0; fill && i < n; i++)
+            idx[start[ds->labels[i]] + fill[ds->labels[i]]++] = i;
+        free(fill);
+    }
+    int ci = 0; /* rank of the class among classes with images */
+    for (int c = 0; st == SM_OK && c < k; c++) {
+        if (!cnt[c]) continue;
+        const int nt = n_test / live + (ci < n_test % live);
+        const int nv = n_val / live + (ci < n_val % live);
+        ci++;
+        if (nt + nv >= cnt[c]) {
+            st = sm_error_set(err, SM_EINVAL,
+                              "%s: class %d has %d images, data.train_rest needs more than %d "
+                              "(test %d, val %d)",
+                              ds->source, c, cnt[c], nt + nv, nt, nv);
+            break;
+        }
+        sm_rng r;
+        sm_rng_init(&r, seed, SM_STREAM_SPLIT, 0x52455354u ^ (uint32_t)c);
+        int *a = idx + start[c];
+        for (int q = cnt[c] - 1; q > 0; q--) {
+            const int z = (int)sm_rng_below(&r, (uint32_t)q + 1);
+            const int t = a[q];
+            a[q] = a[z];
+            a[z] = t;
+        }
+        for (int q = 0; q < nt; q++)
+            role[a[q]] = 2;
+        for (int q = nt; q < nt + nv; q++)
+            role[a[q]] = 1;
+    }
+    for (int part = 0; st == SM_OK && part < 3; part++) {
+        sm_dataset **out = part == 0 ? train : part == 1 ? val : test;
+        if (!out) continue;
+        int m = 0;
+        for (int i = 0; i < n; i++)
+            if (role[i] == part) list[m++] = i;
+        /* val and test in the shuffled order of a balanced draw is not needed: pool order */
+        *out = sm_dataset_subset(ds, list, m, err);
+        if (!*out) st = err ? err->code : SM_ENOMEM;
+    }
+    free(cnt);
+    free(start);
+    free(idx);
+    free(role);
+    free(list);
+    return st;
+}
+
 static sm_status split_data(const sm_config *cfg, const sm_dataset *pool,
                             const sm_dataset *official, sm_train_data *out, sm_error *err)
 {
     const uint64_t seed = (uint64_t)cfg->run.seed;
+    if (cfg->data.train_rest) {
+        const int use_off = official && cfg->data.official_test;
+        sm_status st = split_rest(pool, cfg->data.n_val, use_off ? 0 : cfg->data.n_test, seed,
+                                  &out->train, &out->val, use_off ? NULL : &out->test, err);
+        if (st == SM_OK && use_off) {
+            st = sm_dataset_draw(official, cfg->data.n_test, seed ^ UINT64_C(0x7e57), "test",
+                                 &out->test, err);
+            out->test_official = 1;
+        }
+        return st;
+    }
     if (official && cfg->data.official_test) {
         sm_status st = sm_dataset_split(pool, cfg->data.n_train, cfg->data.n_val, 0, seed,
                                         &out->train, &out->val, NULL, err);

@@ -25,6 +25,8 @@ typedef struct sm_train_model {
     int needs_data;          /* 0: the model makes its own examples (hopfield, theta); no image
                                 data are loaded and `data` is empty */
     sm_train_model_fn train;
+    int native_size; /* 1: images keep the dataset's size (input.width/height
+                        are ignored), e.g. 28 x 28 for Diehl & Cook */
 } sm_train_model;
 
 /* The table and its length. */

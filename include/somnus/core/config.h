@@ -48,7 +48,7 @@ enum sm_ip_populations { SM_IP_POP_E = 0, SM_IP_POP_EI = 1 };
 enum sm_ip_sleep { SM_IP_SLEEP_FREEZE = 0, SM_IP_SLEEP_ON = 1 };
 enum sm_encoder_kind { SM_ENC_BERNOULLI = 0, SM_ENC_RATE = 1 };
 enum sm_model { SM_MODEL_STDP = 0, SM_MODEL_SGSNN = 1, SM_MODEL_DISINH = 2, SM_MODEL_HOPFIELD = 3, SM_MODEL_PPG = 4,
-               SM_MODEL_THETA = 5 };
+               SM_MODEL_THETA = 5, SM_MODEL_DC = 6 };
 /* data.intensity (spec intrinsic.md A6): per-image intensity z of the ppg model's counts. */
 enum sm_data_intensity {
     SM_INTENSITY_NONE = 0,
@@ -150,6 +150,7 @@ typedef struct sm_config {
         int intensity;     /* enum sm_data_intensity (ppg model only) */
         char intensity_means[SM_CONFIG_STR_MAX]; /* mean z per selected class, comma list */
         double intensity_shape;                  /* Gamma shape of z */
+        int train_rest;    /* 1: every pool image not drawn for val/test trains, in pool order */
     } data;
     struct {
         int kind; /* enum sm_protocol_kind */
@@ -267,6 +268,14 @@ typedef struct sm_config {
         int seeds, drift_images;
         char conditions[SM_CONFIG_STR_MAX]; /* continual-sleep: condition names or all */
     } cl;
+    struct { /* Diehl & Cook network (spec diehl-cook.md), train.model = dc */
+        int n_exc, passes, fidelity, rule, min_spikes, max_retries, n_assign, par_min, v_clamp;
+        double w_ei, w_ie, nu_pre, nu_post, norm_sum, r_max, t_present, t_rest;
+        double theta_plus, tau_theta;
+        char sizes[SM_CONFIG_STR_MAX];       /* experiments dc-size/dc-fashion: n_exc list */
+        char size_passes[SM_CONFIG_STR_MAX]; /* passes per size */
+        char variants[SM_CONFIG_STR_MAX];    /* code, bindsnet, frozen */
+    } dc;
 } sm_config;
 
 enum sm_param_type { SM_PT_REAL, SM_PT_INT, SM_PT_INT64, SM_PT_BOOL, SM_PT_ENUM, SM_PT_STRING };

@@ -40,4 +40,9 @@ extern const sm_experiment_def sm_exp_hopfield_novelty;
 extern const sm_experiment_def sm_exp_ip_artificial;
 extern const sm_experiment_def sm_exp_ip_mnist_intensity;
 
+/* Diehl & Cook (spec diehl-cook.md section 8): E1 accuracy by size on MNIST, E2 on
+ * Fashion-MNIST. */
+extern const sm_experiment_def sm_exp_dc_size;
+extern const sm_experiment_def sm_exp_dc_fashion;
+
 #endif

@@ -1,0 +1,43 @@
+/* Internal to src/models/dc_*.c: the pieces of one Diehl & Cook step (not installed). */
+#ifndef SOMNUS_DC_INTERNAL_H
+#define SOMNUS_DC_INTERNAL_H
+
+#include "somnus/models/dc.h"
+
+/* Integrates the E and I populations one step (conductance variant, forward Euler as
+ * coded, refractory clamp, theta decay while learning) and writes the spikers into
+ * net->e_spk / net->i_spk (ascending); returns their counts in *ne, *ni. */
+void sm_dc_neurons_cond(sm_dc *net, int *ne, int *ni);
+
+/* The same for the current-based BindsNET variant (decay, input where not refractory,
+ * threshold v >= v_thresh + theta, reset, at most one E spike reported). */
+void sm_dc_neurons_current(sm_dc *net, int *ne, int *ni);
+
+/* Multiplies every E neuron's theta by `factor` (through theta_scale). */
+void sm_dc_theta_decay(sm_dc *net, double factor);
+
+/* Adds the input spikes' rows to the E drive (net->gee), split over E by threads. */
+void sm_dc_deliver_input(sm_dc *net, int n_spk);
+
+/* Decays the STDP traces one step and drops E neurons whose x_post1 fell to 1e-12 or
+ * below from the active list. */
+void sm_dc_traces_decay(sm_dc *net);
+
+/* Pre-side update of the input spikes (depression over the active list, x_pre = 1). */
+void sm_dc_stdp_pre(sm_dc *net, int n_spk);
+
+/* Post-side update of the E spikers (potentiation of their columns, x_post = 1). */
+void sm_dc_stdp_post(sm_dc *net, int n_e);
+
+/* Records input i's spike at the current step (x_pre = 1) and lists it for the
+ * post-side updates. */
+static inline void sm_dc_pre_spike(sm_dc *net, int i)
+{
+    net->pre_last[i] = (int64_t)net->step;
+    if (!net->pre_listed[i]) {
+        net->pre_listed[i] = 1;
+        net->pre_list[net->n_pre_list++] = i;
+    }
+}
+
+#endif

@@ -1,0 +1,75 @@
+/* One Diehl & Cook time step (spec diehl-cook.md section 2, order as coded): input
+ * spikes, trace decay, integrate + threshold + reset, propagate (targets see the jump
+ * next step), STDP. */
+#include "somnus/io/encode.h"
+#include "models/dc_internal.h"
+
+void sm_dc_deliver_input(sm_dc *net, int n_spk)
+{
+    if (n_spk == 0) return;
+    const int np = net->n_pad, par = net->p.n_exc >= net->p.par_min;
+    const int32_t *spk = net->in_spk;
+    const float *w = net->w;
+    float *g = net->gee;
+    /* blocks of 256 E neurons: a thread owns a block and adds every spike's row to it in
+     * spike order, so each sum is formed in the same order on any thread count */
+    if (par) {
+        const int nb = (np + 255) / 256;
+#pragma omp parallel for schedule(static)
+        for (int b = 0; b < nb; b++) {
+            const int j0 = 256 * b, j1 = j0 + 256 < np ? j0 + 256 : np;
+            for (int s = 0; s < n_spk; s++) {
+                const float *row = w + (size_t)spk[s] * np;
+                for (int j = j0; j < j1; j++)
+                    g[j] += row[j];
+            }
+        }
+        return;
+    }
+    for (int s = 0; s < n_spk; s++) {
+        const float *row = w + (size_t)spk[s] * np;
+        for (int j = 0; j < np; j++)
+            g[j] += row[j];
+    }
+}
+
+void sm_dc_step(sm_dc *net)
+{
+    const sm_dc_params *p = &net->p;
+    const int n = p->n_exc;
+    const int ns = net->silent ? 0 : sm_encoder_spikes(net->enc, net->step, net->in_spk);
+    if (net->learning) sm_dc_traces_decay(net);
+    int ne, ni;
+    if (p->fidelity == SM_DC_CODE)
+        sm_dc_neurons_cond(net, &ne, &ni);
+    else
+        sm_dc_neurons_current(net, &ne, &ni);
+    sm_dc_deliver_input(net, ns);
+    const float wei = (float)p->w_ei, wie = (float)p->w_ie;
+    for (int k = 0; k < ne; k++)
+        net->gei[net->e_spk[k]] += wei;
+    if (ni > 0) {
+        for (int k = 0; k < ni; k++)
+            net->i_mark[net->i_spk[k]] = 1;
+        for (int j = 0; j < n; j++)
+            net->gie[j] += wie * (float)(ni - net->i_mark[j]);
+        for (int k = 0; k < ni; k++)
+            net->i_mark[net->i_spk[k]] = 0;
+    }
+    if (net->learning) {
+        if (p->rule == SM_DC_TRIPLET) {
+            sm_dc_stdp_pre(net, ns);
+            sm_dc_stdp_post(net, ne);
+        } else { /* BindsNET: traces of this step's spikes first, then the updates */
+            for (int s = 0; s < ns; s++)
+                sm_dc_pre_spike(net, net->in_spk[s]);
+            sm_dc_stdp_post(net, ne);
+            sm_dc_stdp_pre(net, ns);
+        }
+    }
+    for (int k = 0; k < ne; k++)
+        net->counts[net->e_spk[k]]++;
+    net->n_input_spikes += ns;
+    net->n_e_spikes += ne;
+    net->step++;
+}

@@ -1,0 +1,242 @@
+/* The Diehl & Cook training protocol (spec diehl-cook.md sections 3 and 5): dc.passes
+ * passes through the training images in order with learning on, then, frozen, the
+ * labelling images and the test images; label assignment (all-activity and proportion
+ * weighting) and PCA + logistic regression on the E counts. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "somnus/analysis/label_assign.h"
+#include "somnus/analysis/readout.h"
+#include "somnus/io/results.h"
+#include "protocol/train_dc.h"
+
+void sm_train_dc_params(const sm_config *cfg, int n_in, sm_dc_params *p)
+{
+    sm_dc_params_default(p);
+    p->n_in = n_in;
+    p->n_exc = cfg->dc.n_exc;
+    if (cfg->dc.fidelity == SM_DC_BINDSNET) sm_dc_params_bindsnet(p);
+    p->rule = (sm_dc_rule)cfg->dc.rule;
+    p->w_ei = cfg->dc.w_ei;
+    p->w_ie = cfg->dc.w_ie;
+    p->nu_pre = cfg->dc.nu_pre;
+    p->nu_post = cfg->dc.nu_post;
+    p->norm_sum = cfg->dc.norm_sum;
+    p->r_max = cfg->dc.r_max;
+    p->t_present = cfg->dc.t_present;
+    p->t_rest = cfg->dc.t_rest;
+    p->min_spikes = cfg->dc.min_spikes;
+    p->max_retries = cfg->dc.max_retries;
+    p->theta_plus = cfg->dc.theta_plus;
+    p->tau_theta = cfg->dc.tau_theta;
+    p->par_min = cfg->dc.par_min;
+    p->v_clamp = cfg->dc.v_clamp;
+    p->seed = (uint64_t)cfg->run.seed;
+}
+
+/* Presents images [0, n) of ds frozen, counts into rows of `counts` (n x n_exc). */
+static int64_t respond(sm_dc *net, const sm_dataset *ds, int n, int32_t *counts,
+                       sm_train_run_ctx *r)
+{
+    const int d = ds->width * ds->height;
+    int64_t rep = 0;
+    for (int k = 0; k < n; k++) {
+        rep += sm_dc_present(net, ds->pixels + (size_t)k * d, counts + (size_t)k * net->p.n_exc);
+        r->prog.done++;
+    }
+    return rep;
+}
+
+static double accuracy(const int *pred, const int *y, int n)
+{
+    int ok = 0;
+    for (int k = 0; k < n; k++)
+        ok += pred[k] == y[k];
+    return n ? (double)ok / n : NAN;
+}
+
+static double dead_frac(const int32_t *counts, int n_img, int n)
+{
+    int dead = 0;
+    for (int j = 0; j < n; j++) {
+        int64_t s = 0;
+        for (int k = 0; k < n_img; k++)
+            s += counts[(size_t)k * n + j];
+        dead += s == 0;
+    }
+    return (double)dead / n;
+}
+
+sm_status sm_train_dc(const sm_config *cfg, const sm_train_data *d, sm_train_run_ctx *r,
+                      json_t **results, sm_error *err)
+{
+    SM_ERROR_LOCAL(err);
+    const double t_start = sm_train_now();
+    const sm_dataset *tr = d->train, *te = d->test;
+    if (cfg->dc.fidelity < 0 || cfg->dc.fidelity > 1) {
+        sm_config_bad_choice("dc.fidelity", cfg->dc.fidelity, err);
+        return SM_EINVAL;
+    }
+    if (cfg->dc.rule < 0 || cfg->dc.rule > 1) {
+        sm_config_bad_choice("dc.rule", cfg->dc.rule, err);
+        return SM_EINVAL;
+    }
+    if (r->resume_path || r->ckpt_path)
+        return sm_error_set(err, SM_EINVAL,
+                            "train: checkpoints are not implemented for train.model=dc");
+    const int n_in = tr->width * tr->height, n = cfg->dc.n_exc, nc = tr->n_classes;
+    sm_dc_params p;
+    sm_train_dc_params(cfg, n_in, &p);
+    sm_dc *net = sm_dc_create(&p, err);
+    if (!net) return err->code;
+    const int n_assign =
+        cfg->dc.n_assign > 0 && cfg->dc.n_assign < tr->n ? cfg->dc.n_assign : tr->n;
+    const int64_t total = (int64_t)cfg->dc.passes * tr->n + n_assign + te->n;
+    r->prog = (sm_train_progress){"train", 0, total, 0, cfg->dc.passes, NAN};
+    int32_t *cnt = malloc((size_t)n * sizeof *cnt);
+    int32_t *ca = malloc((size_t)n_assign * n * sizeof *ca);
+    int32_t *ct = malloc((size_t)te->n * n * sizeof *ct);
+    int *assign = malloc((size_t)n * sizeof *assign);
+    double *rates = malloc((size_t)n * nc * sizeof *rates);
+    int *pa = malloc((size_t)te->n * sizeof *pa), *pp = malloc((size_t)te->n * sizeof *pp);
+    int *pl = malloc((size_t)te->n * sizeof *pl);
+    json_t *tab = json_object();
+    sm_status st = cnt && ca && ct && assign && rates && pa && pp && pl && tab
+                       ? SM_OK
+                       : sm_error_set(err, SM_ENOMEM, "train: out of memory");
+    /* training: the batch rows record repeats, theta and the silent fraction */
+    const int batch = cfg->data.batch;
+    const double t0 = sm_train_now();
+    int64_t shown = 0, rep_train = 0;
+    int64_t in_spk0 = net->n_input_spikes;
+    int32_t *alive = calloc((size_t)n, sizeof *alive);
+    if (!alive && st == SM_OK) st = sm_error_set(err, SM_ENOMEM, "train: out of memory");
+    for (int pass = 0; pass < cfg->dc.passes && st == SM_OK; pass++) {
+        r->prog.batch = pass + 1;
+        int64_t rep_b = 0;
+        for (int k = 0; k < tr->n && st == SM_OK; k++) {
+            rep_b += sm_dc_present(net, tr->pixels + (size_t)k * n_in, cnt);
+            for (int j = 0; j < n; j++)
+                alive[j] |= cnt[j] > 0;
+            shown++;
+            r->prog.done++;
+            if (shown % batch == 0 || (pass == cfg->dc.passes - 1 && k == tr->n - 1)) {
+                int dead = 0;
+                for (int j = 0; j < n; j++) {
+                    dead += !alive[j];
+                    alive[j] = 0;
+                }
+                sm_train_col_add(tab, "images", json_integer(shown));
+                sm_train_col_add(tab, "repeats", json_integer(rep_b));
+                sm_train_col_add(tab, "theta_mean", json_real(sm_dc_theta_mean(net)));
+                sm_train_col_add(tab, "dead_E_frac", json_real((double)dead / n));
+                sm_train_col_add(tab, "wall_s", json_real(sm_train_now() - t0));
+                rep_train += rep_b;
+                rep_b = 0;
+                if (sm_train_report(r))
+                    st = sm_error_set(err, SM_ECANCELED, "train: stopped by the caller");
+            }
+        }
+        rep_train += rep_b;
+    }
+    free(alive);
+    const double t_train = sm_train_now() - t0;
+    const int64_t events = (net->n_input_spikes - in_spk0) * (int64_t)n;
+    const double theta_final = sm_dc_theta_mean(net);
+    /* frozen: assignment on the first n_assign training images, then the test images */
+    if (cfg->dc.passes == 0) sm_dc_normalize(net); /* the control sees the trained scale */
+    sm_dc_set_learning(net, 0);
+    const double t1 = sm_train_now();
+    int64_t rep_assign = 0, rep_test = 0;
+    if (st == SM_OK) rep_assign = respond(net, tr, n_assign, ca, r);
+    const double t2 = sm_train_now();
+    if (st == SM_OK) rep_test = respond(net, te, te->n, ct, r);
+    const double t3 = sm_train_now();
+    double acc_all = NAN, acc_prop = NAN, acc_lr = NAN;
+    if (st == SM_OK) st = sm_label_assign(ca, tr->labels, n_assign, n, nc, assign, rates, err);
+    if (st == SM_OK) st = sm_label_predict(ct, te->n, n, nc, assign, rates, SM_VOTE_ALL, pa, err);
+    if (st == SM_OK) st = sm_label_predict(ct, te->n, n, nc, assign, rates, SM_VOTE_PROP, pp, err);
+    if (st == SM_OK) {
+        acc_all = accuracy(pa, te->labels, te->n);
+        acc_prop = accuracy(pp, te->labels, te->n);
+        /* PCA + logistic regression on the same counts (somnus's readout) */
+        float *fa = malloc((size_t)n_assign * n * sizeof *fa);
+        float *ft = malloc((size_t)te->n * n * sizeof *ft);
+        if (fa && ft) {
+            for (size_t q = 0; q < (size_t)n_assign * n; q++)
+                fa[q] = (float)ca[q];
+            for (size_t q = 0; q < (size_t)te->n * n; q++)
+                ft[q] = (float)ct[q];
+            sm_readout_params rp;
+            sm_readout_params_default(&rp, SM_READOUT_PCA_LOGREG);
+            rp.variance = cfg->readout.variance;
+            rp.C = cfg->readout.c;
+            rp.seed = (uint64_t)cfg->run.seed;
+            sm_readout_result rr;
+            sm_error e2 = {0};
+            if (sm_readout_score(&rp, fa, tr->labels, n_assign, ft, te->labels, te->n, n, pl, &rr,
+                                 &e2) == SM_OK)
+                acc_lr = rr.accuracy;
+        } else {
+            st = sm_error_set(err, SM_ENOMEM, "train: out of memory");
+        }
+        free(fa);
+        free(ft);
+    }
+    const double t_end = sm_train_now();
+    if (st == SM_OK) {
+        json_t *per_class, *per_class_prop;
+        json_t *cm = sm_train_confusion_json(te->labels, pa, te->n, nc, &per_class);
+        json_t *cmp = sm_train_confusion_json(te->labels, pp, te->n, nc, &per_class_prop);
+        json_decref(cmp);
+        json_t *asg = json_array();
+        for (int c = 0; c < nc; c++) {
+            int m = 0;
+            for (int j = 0; j < n; j++)
+                m += assign[j] == c;
+            json_array_append_new(asg, json_integer(m));
+        }
+        int unassigned = 0;
+        for (int j = 0; j < n; j++)
+            unassigned += assign[j] < 0;
+        json_t *fin = json_pack(
+            "{s:o, s:o, s:o, s:o, s:i, s:i, s:o, s:o, s:o, s:i, s:o, s:f, s:o, s:I, s:I, s:I}",
+            "test_accuracy", sm_train_real(acc_all), "test_acc_all", sm_train_real(acc_all),
+            "test_acc_prop", sm_train_real(acc_prop), "test_acc_lr", sm_train_real(acc_lr),
+            "n_test", te->n, "n_assign", n_assign, "confusion", cm, "per_class_accuracy", per_class,
+            "per_class_accuracy_prop", per_class_prop, "unassigned", unassigned,
+            "neurons_per_class", asg, "theta_mean", theta_final, "dead_E_frac",
+            sm_train_real(dead_frac(ct, te->n, n)), "repeats_train", (json_int_t)rep_train,
+            "repeats_assign", (json_int_t)rep_assign, "repeats_test", (json_int_t)rep_test);
+        const double ips = t_train > 0 ? (double)shown / t_train : 0;
+        json_t *doc =
+            json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:{s:i, s:i, s:s, s:s, s:f}, s:o, s:o, s:o}",
+                      "somnus_version", sm_version(), "command", "train", "model", "dc", "seed",
+                      (json_int_t)cfg->run.seed, "config", sm_config_to_json(cfg), "data",
+                      sm_train_data_json(d), "network", "n_in", n_in, "n_exc", n, "fidelity",
+                      cfg->dc.fidelity == SM_DC_CODE ? "code" : "bindsnet", "rule",
+                      cfg->dc.rule == SM_DC_TRIPLET ? "triplet" : "postpre", "dt", p.dt,
+                      "evaluations", tab, "final", fin, "timing",
+                      json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:f, s:f, s:i}", "build_s",
+                                t0 - t_start, "train_s", t_train, "assign_s", t2 - t1, "test_s",
+                                t3 - t2, "wall_s", t_end - t_start, "train_images_per_s", ips,
+                                "train_images", (json_int_t)shown, "events_per_s",
+                                t_train > 0 ? (double)events / t_train : 0.0, "test_images_per_s",
+                                t3 > t2 ? te->n / (t3 - t2) : 0.0, "threads", cfg->run.threads));
+        tab = NULL;
+        if (!doc) st = sm_error_set(err, SM_EINTERNAL, "train: cannot build the results document");
+        *results = doc;
+    }
+    json_decref(tab);
+    free(cnt);
+    free(ca);
+    free(ct);
+    free(assign);
+    free(rates);
+    free(pa);
+    free(pp);
+    free(pl);
+    sm_dc_destroy(net);
+    return st;
+}

@@ -1,0 +1,413 @@
+/* Tests of the Diehl & Cook network (src/models/dc_*.c) and its label-assignment
+ * readouts (src/analysis/label_assign.c), spec diehl-cook.md E5: the Euler recursion of
+ * one neuron, theta and the triplet rule on scripted spikes against hand values, column
+ * normalization, the low-activity retry, scalar inhibition against the all-but-self
+ * matrix, and identical results on 1 and 2 threads. */
+#include "testutil.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "somnus/analysis/label_assign.h"
+#include "somnus/core/rng.h"
+#include "somnus/models/dc.h"
+
+#include <jansson.h>
+
+static sm_dc *make(int n_in, int n_exc)
+{
+    sm_dc_params p;
+    sm_dc_params_default(&p);
+    p.n_in = n_in;
+    p.n_exc = n_exc;
+    p.seed = 5;
+    sm_dc *net = sm_dc_create(&p, NULL);
+    assert_non_null(net);
+    return net;
+}
+
+/* One E neuron under a constant g_e (held by writing it before every step), no input:
+ * v follows v <- v + dt/tau_m ((v_rest - v) + g_e (E_exc - v)) (g_i = 0). */
+static void neuron_follows_euler_recursion(void **state)
+{
+    (void)state;
+    sm_dc *net = make(4, 1);
+    sm_dc_set_learning(net, 0);
+    const double G = 0.1, dt = 0.5, tau = 100, vr = -65;
+    double v = net->ve[0];
+    assert_true(fabs(v - (-105.0)) < 1e-6); /* v_rest - 40 */
+    for (int k = 0; k < 40; k++) {
+        net->gee[0] = (float)G;
+        sm_dc_step(net);
+        v = v + dt / tau * ((vr - v) + G * (0 - v));
+        assert_true(fabs(net->ve[0] - v) <= 1e-6 * fabs(v));
+    }
+    /* g_e halves per step (Euler, tau_ge = 1 ms), g_i x 0.75 */
+    net->gee[0] = 1.0f;
+    net->gie[0] = 1.0f;
+    sm_dc_step(net);
+    assert_true(fabs(net->gee[0] - 0.5f) < 1e-7);
+    assert_true(fabs(net->gie[0] - 0.75f) < 1e-7);
+    sm_dc_destroy(net);
+}
+
+/* Forces E neuron j to spike at the next step (v far above threshold, not refractory). */
+static void force_e(sm_dc *net, int j)
+{
+    net->ve[j] = 0.0f;
+    net->refe[j] = 0;
+}
+
+static void theta_matches_hand_values(void **state)
+{
+    (void)state;
+    sm_dc *net = make(4, 1);
+    const double q = 1 - 0.5 / 1e7; /* Euler decay per step */
+    double th = 20.0;
+    force_e(net, 0);
+    sm_dc_step(net);
+    th = th * q + 0.05;
+    assert_int_equal(net->counts[0], 1);
+    assert_true(fabs(sm_dc_theta(net, 0) - th) < 4e-6); /* 2 ulp of a float near 20 */
+    assert_true(fabs(net->ve[0] - (-65.0f)) < 1e-6);    /* reset */
+    for (int k = 0; k < 30; k++) {
+        sm_dc_step(net);
+        th *= q;
+    }
+    force_e(net, 0);
+    sm_dc_step(net);
+    th = th * q + 0.05;
+    assert_int_equal(net->counts[0], 2);
+    assert_true(fabs(sm_dc_theta(net, 0) - th) < 4e-6); /* 2 ulp of a float near 20 */
+    /* frozen: no decay, no increment */
+    sm_dc_set_learning(net, 0);
+    for (int k = 0; k < 30; k++)
+        sm_dc_step(net);
+    force_e(net, 0);
+    sm_dc_step(net);
+    assert_int_equal(net->counts[0], 3);
+    assert_true(fabs(sm_dc_theta(net, 0) - th) < 4e-6); /* 2 ulp of a float near 20 */
+    sm_dc_destroy(net);
+}
+
+/* Input 0 spikes at step s0 (rate so high that p = 1, for one step). */
+static void pulse_input0(sm_dc *net)
+{
+    float x[4] = {1, 0, 0, 0};
+    net->p.r_max = 1e7;
+    sm_dc_set_input(net, x, 2);
+    sm_dc_step(net);
+    sm_dc_set_input(net, NULL, 0);
+}
+
+static void triplet_matches_hand_values(void **state)
+{
+    (void)state;
+    sm_dc *net = make(4, 1);
+    const int np = net->n_pad;
+    const double dt = 0.5, nu_pre = 1e-4, nu_post = 1e-2;
+    double w = net->w[0 * np + 0];
+    const double w1 = net->w[1 * np + 0];
+    /* pre at s0 = 0: x_post1 = 0, so no depression */
+    pulse_input0(net);
+    assert_true(fabs(net->w[0] - w) < 1e-7);
+    assert_true(fabs(sm_dc_xpre(net, 0) - exp(-dt / 20)) < 1e-7);
+    for (int k = 0; k < 5; k++)
+        sm_dc_step(net); /* steps 1..5 */
+    /* post at s1 = 6: x_post2 before = 0: no potentiation */
+    force_e(net, 0);
+    sm_dc_step(net);
+    assert_int_equal(net->counts[0], 1);
+    assert_true(fabs(net->w[0] - w) < 1e-7);
+    for (int k = 0; k < 13; k++)
+        sm_dc_step(net); /* steps 7..19 */
+    /* post at s2 = 20: dw = nu_post x_pre(age 20) x_post2(age 14) */
+    force_e(net, 0);
+    sm_dc_step(net);
+    assert_int_equal(net->counts[0], 2);
+    w += nu_post * exp(-20 * dt / 20) * exp(-14 * dt / 40);
+    assert_true(fabs(net->w[0] - w) < 1e-6);
+    assert_true(fabs(net->w[np] - w1) < 1e-7); /* input 1 never spiked: x_pre = 0 */
+    for (int k = 0; k < 9; k++)
+        sm_dc_step(net); /* steps 21..29 */
+    /* pre at s3 = 30: dw = -nu_pre x_post1(age 10) */
+    pulse_input0(net);
+    w -= nu_pre * exp(-10 * dt / 20);
+    assert_true(fabs(net->w[0] - w) < 1e-6);
+    sm_dc_destroy(net);
+}
+
+static void columns_sum_to_78(void **state)
+{
+    (void)state;
+    sm_dc *net = make(784, 37);
+    for (int i = 0; i < 784; i++) /* make some columns sparse and large */
+        net->w[(size_t)i * net->n_pad + 3] = i % 7 == 0 ? 0.9f : 0.0f;
+    sm_dc_normalize(net);
+    for (int j = 0; j < 37; j++) {
+        double s = 0;
+        for (int i = 0; i < 784; i++)
+            s += net->w[(size_t)i * net->n_pad + j];
+        assert_true(fabs(s - 78.0) < 1e-4);
+    }
+    sm_dc_destroy(net);
+}
+
+/* A presentation that never reaches min_spikes is shown 1 + max_retries times at
+ * intensities 2, 3, 4, ...: the input spikes grow as the sum of the intensities, and the
+ * counts returned are the last presentation's only. */
+static void retry_raises_rate_and_keeps_last_counts(void **state)
+{
+    (void)state;
+    sm_dc_params p;
+    sm_dc_params_default(&p);
+    p.n_exc = 20;
+    p.min_spikes = 1 << 30;
+    p.max_retries = 3;
+    p.seed = 3;
+    sm_dc *net = sm_dc_create(&p, NULL);
+    assert_non_null(net);
+    float x[784];
+    for (int i = 0; i < 784; i++)
+        x[i] = 0.5f;
+    int32_t counts[20];
+    int64_t in0 = net->n_input_spikes, e0 = net->n_e_spikes;
+    const int rep = sm_dc_present(net, x, counts);
+    assert_int_equal(rep, 3);
+    assert_int_equal(net->repeats, 3);
+    /* expected input spikes: 784 x 700 steps x p(intensity), intensities 2..5 */
+    double expect = 0;
+    for (int it = 2; it <= 5; it++)
+        expect += 784 * 700 * (0.5 * 63.75 * it / 2 * 0.5 / 1000);
+    const double got = (double)(net->n_input_spikes - in0);
+    assert_true(fabs(got - expect) < 0.02 * expect);
+    int64_t kept = 0;
+    for (int j = 0; j < 20; j++)
+        kept += counts[j];
+    const int64_t all = net->n_e_spikes - e0;
+    assert_true(kept > 0);
+    assert_true(kept < all); /* earlier presentations' spikes are not in the counts */
+    sm_dc_destroy(net);
+
+    /* a blank image never fires: the bound ends the loop, counts are zero */
+    net = make(784, 20);
+    net->p.max_retries = 2;
+    memset(x, 0, sizeof x);
+    assert_int_equal(sm_dc_present(net, x, counts), 2);
+    for (int j = 0; j < 20; j++)
+        assert_int_equal(counts[j], 0);
+    sm_dc_destroy(net);
+}
+
+/* The scalar I->E update equals the product with the all-but-self matrix 17 (1 - I). */
+static void scalar_inhibition_equals_matrix(void **state)
+{
+    (void)state;
+    const int n = 8;
+    sm_dc *net = make(4, n);
+    sm_dc_set_learning(net, 0);
+    float gi0[8];
+    for (int j = 0; j < n; j++) {
+        net->gie[j] = 0.1f * (float)j;
+        gi0[j] = net->gie[j];
+    }
+    const int spk[3] = {1, 4, 5};
+    for (int k = 0; k < 3; k++)
+        net->vi[spk[k]] = 0.0f;
+    sm_dc_step(net);
+    for (int j = 0; j < n; j++) {
+        double m = gi0[j] * 0.75f;
+        for (int k = 0; k < 3; k++) /* matrix row k: 17 everywhere but its own column */
+            m += spk[k] == j ? 0.0 : 17.0;
+        assert_true(fabs(net->gie[j] - m) < 1e-5);
+    }
+    sm_dc_destroy(net);
+}
+
+/* A large inhibitory conductance overshoots E_inh under the coded Euler step; with
+ * dc.v_clamp v stays in [E_inh, E_exc]. */
+static void euler_overshoot_and_clamp(void **state)
+{
+    (void)state;
+    for (int clamp = 0; clamp < 2; clamp++) {
+        sm_dc_params p;
+        sm_dc_params_default(&p);
+        p.n_in = 4;
+        p.n_exc = 1;
+        p.v_clamp = clamp;
+        sm_dc *net = sm_dc_create(&p, NULL);
+        assert_non_null(net);
+        sm_dc_set_learning(net, 0);
+        net->ve[0] = -65.0f;
+        net->gie[0] = 17.0f * 400; /* 400 I neurons firing together */
+        sm_dc_step(net);
+        /* Euler: -65 + 0.005 (0 + 6800 (-100 + 65)) = -1255 */
+        if (clamp)
+            assert_true(fabs(net->ve[0] - (-100.0f)) < 1e-6);
+        else
+            assert_true(fabs(net->ve[0] - (-1255.0f)) < 1e-3);
+        sm_dc_destroy(net);
+    }
+}
+
+/* The same presentations on 1 and 2 threads (loops split over E) give identical state. */
+static void one_and_two_threads_identical(void **state)
+{
+    (void)state;
+    sm_dc *a[2];
+    float x[784];
+    for (int i = 0; i < 784; i++)
+        x[i] = (float)((i * 37) % 101) / 100.0f;
+    int32_t ca[2][300];
+    for (int t = 0; t < 2; t++) {
+        sm_dc_params p;
+        sm_dc_params_default(&p);
+        p.n_exc = 300;
+        p.par_min = 16;
+        p.t_present = 60;
+        p.t_rest = 20;
+        p.seed = 9;
+        omp_set_num_threads(t + 1);
+        a[t] = sm_dc_create(&p, NULL);
+        assert_non_null(a[t]);
+        for (int k = 0; k < 3; k++)
+            sm_dc_present(a[t], x, ca[t]);
+    }
+    omp_set_num_threads(1);
+    const size_t nw = (size_t)784 * a[0]->n_pad;
+    assert_memory_equal(a[0]->w, a[1]->w, nw * sizeof(float));
+    assert_memory_equal(a[0]->theta, a[1]->theta, (size_t)a[0]->n_pad * sizeof(float));
+    assert_memory_equal(a[0]->ve, a[1]->ve, (size_t)a[0]->n_pad * sizeof(float));
+    assert_memory_equal(ca[0], ca[1], sizeof ca[0]);
+    assert_true(a[0]->n_e_spikes > 0);
+    sm_dc_destroy(a[0]);
+    sm_dc_destroy(a[1]);
+}
+
+/* The BindsNET variant runs and reports at most one E spike a step. */
+static void bindsnet_one_spike_per_step(void **state)
+{
+    (void)state;
+    sm_dc_params p;
+    sm_dc_params_default(&p);
+    p.n_exc = 50;
+    sm_dc_params_bindsnet(&p);
+    p.w_ie = 120;
+    sm_dc *net = sm_dc_create(&p, NULL);
+    assert_non_null(net);
+    float x[784];
+    for (int i = 0; i < 784; i++)
+        x[i] = (i / 28) % 3 == 0 ? 1.0f : 0.0f;
+    for (int k = 0; k < 3; k++) {
+        const int64_t e0 = net->n_e_spikes, s0 = (int64_t)net->step;
+        sm_dc_present(net, x, NULL);
+        assert_true(net->n_e_spikes - e0 <= (int64_t)net->step - s0);
+    }
+    assert_true(net->n_e_spikes > 0);
+    sm_dc_destroy(net);
+}
+
+/* Assignment and both votes on a hand-made example. */
+static void label_votes_match_hand_values(void **state)
+{
+    (void)state;
+    /* 3 neurons, 2 classes, 4 labelled images */
+    const int32_t lab[4 * 3] = {4, 0, 1, /* class 0 */
+                                2, 0, 1, /* class 0 */
+                                0, 3, 2, /* class 1 */
+                                0, 0, 0};
+    const int y[4] = {0, 0, 1, 1};
+    int assign[3];
+    double rates[3 * 2];
+    assert_int_equal(sm_label_assign(lab, y, 4, 3, 2, assign, rates, NULL), SM_OK);
+    /* means: n0 (3, 0) -> 0; n1 (0, 1.5) -> 1; n2 (1, 1) tie -> 0 */
+    assert_int_equal(assign[0], 0);
+    assert_int_equal(assign[1], 1);
+    assert_int_equal(assign[2], 0);
+    assert_true(fabs(rates[1 * 2 + 1] - 1.5) < 1e-12);
+    const int32_t te[2 * 3] = {1, 2, 0,  /* all: c0 (1+0)/2 = .5, c1 2 -> 1 */
+                               2, 1, 1}; /* all: c0 1.5, c1 1 -> 0 */
+    int pred[2];
+    assert_int_equal(sm_label_predict(te, 2, 3, 2, assign, rates, SM_VOTE_ALL, pred, NULL), SM_OK);
+    assert_int_equal(pred[0], 1);
+    assert_int_equal(pred[1], 0);
+    /* prop: p0 = 3/3 = 1, p1 = 1.5/1.5 = 1, p2 = 1/2; row 2: c0 (2 + .5)/2 = 1.25, c1 1 */
+    assert_int_equal(sm_label_predict(te, 2, 3, 2, assign, rates, SM_VOTE_PROP, pred, NULL), SM_OK);
+    assert_int_equal(pred[0], 1);
+    assert_int_equal(pred[1], 0);
+    const int32_t te2[3] = {0, 1, 4}; /* all: c0 2, c1 1 -> 0; prop: c0 (0 + 2)/2 = 1 vs 1 -> 0 */
+    assert_int_equal(sm_label_predict(te2, 1, 3, 2, assign, rates, SM_VOTE_ALL, pred, NULL), SM_OK);
+    assert_int_equal(pred[0], 0);
+    const int bad[4] = {0, 0, 1, 2};
+    assert_int_equal(sm_label_assign(lab, bad, 4, 3, 2, assign, rates, NULL), SM_EINVAL);
+}
+
+/* The quick dc-size experiment on built-in synthetic images (shortened presentations):
+ * the cells' keys, the frozen control at 0 passes, means equal to the runs, and one clear
+ * error for a bad size list. */
+static void dc_size_quick_has_cells(void **state)
+{
+    const char *dir = *state;
+    char *out = NULL;
+    assert_int_equal(tu_cli(dir,
+                            "experiment dc-size --quick --quiet --set data.dataset=synthetic:300 "
+                            "--set data.n_train=100 --set data.n_test=40 --set dc.t_present=40 "
+                            "--set dc.t_rest=10 --set dc.variants=code,frozen --set table.seeds=2 "
+                            "--out s.json",
+                            &out),
+                     0);
+    free(out);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/s.json", dir);
+    json_t *doc = json_load_file(path, 0, NULL);
+    assert_non_null(doc);
+    json_t *cells = json_object_get(json_object_get(doc, "results"), "cells");
+    assert_int_equal(json_array_size(cells), 2);
+    const char *keys[] = {
+        "dataset",     "n_exc",  "passes", "mean_accuracy_all", "mean_accuracy_prop",
+        "sd_accuracy", "n_seeds"};
+    for (size_t i = 0; i < 2; i++) {
+        json_t *c = json_array_get(cells, i);
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+            assert_non_null(json_object_get(c, keys[k]));
+        assert_int_equal(json_integer_value(json_object_get(c, "n_exc")), 100);
+        assert_int_equal(json_integer_value(json_object_get(c, "n_seeds")), 2);
+        json_t *a = json_object_get(c, "accuracies");
+        const double a0 = json_number_value(json_array_get(a, 0)),
+                     a1 = json_number_value(json_array_get(a, 1));
+        assert_true(a0 >= 0 && a0 <= 1 && a1 >= 0 && a1 <= 1);
+        assert_float_near(json_number_value(json_object_get(c, "mean_accuracy_all")), (a0 + a1) / 2,
+                          1e-12);
+        assert_float_near(json_number_value(json_object_get(c, "sd_accuracy")),
+                          fabs(a0 - a1) / sqrt(2.0), 1e-12);
+    }
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(cells, 0), "passes")), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(cells, 1), "passes")), 0);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(cells, 1), "variant")),
+                        "frozen");
+    json_decref(doc);
+    tu_expect_cli_error(dir, "experiment dc-size --quick --quiet --set dc.sizes=a,b", "dc.sizes");
+    tu_expect_cli_error(dir, "experiment dc-size --quick --quiet --set dc.variants=brian",
+                        "dc.variants");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(neuron_follows_euler_recursion),
+        cmocka_unit_test(theta_matches_hand_values),
+        cmocka_unit_test(triplet_matches_hand_values),
+        cmocka_unit_test(columns_sum_to_78),
+        cmocka_unit_test(retry_raises_rate_and_keeps_last_counts),
+        cmocka_unit_test(scalar_inhibition_equals_matrix),
+        cmocka_unit_test(euler_overshoot_and_clamp),
+        cmocka_unit_test(one_and_two_threads_identical),
+        cmocka_unit_test(bindsnet_one_spike_per_step),
+        cmocka_unit_test(label_votes_match_hand_values),
+        cmocka_unit_test_setup_teardown(dc_size_quick_has_cells, tu_state_dir_setup,
+                                        tu_state_dir_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
