@@ -792,7 +792,8 @@ static json_t *continual_bench(void)
     sm_config cfg;
     sm_config_default(&cfg);
     const char *sets[] = {"protocol.kind=continual", "stdp.sign=as_published",
-                          "input.steps_per_image=100", "sleep.rate=0.2", "run.threads=1"};
+                          "input.steps_per_image=100", "sleep.rate=0.2", "run.threads=1",
+                          "ip.rule=none"};
     for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
         sm_config_set_assignment(&cfg, sets[i], "bench", NULL);
     sm_train_data d;

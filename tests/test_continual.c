@@ -259,6 +259,7 @@ static void frozen_random_network_anchors(void **state)
     small_config(&c, "0,1/2,3");
     c.stdp.rule = SM_STDP_NONE;
     c.sleep.rate = 0;
+    c.ip.rule = SM_IP_NONE; /* frozen: no synaptic, sleep or intrinsic change */
     json_t *res = run(&c);
     json_t *cont = json_object_get(res, "continual");
     assert_non_null(cont);
@@ -278,6 +279,7 @@ static void frozen_random_network_anchors(void **state)
     small_config(&j, "0,1,2,3");
     j.stdp.rule = SM_STDP_NONE;
     j.sleep.rate = 0;
+    j.ip.rule = SM_IP_NONE;
     json_t *rj = run(&j);
     json_t *Rj = json_object_get(json_object_get(rj, "continual"), "R");
     const double joint = num(json_array_get(json_array_get(Rj, 1), 0));

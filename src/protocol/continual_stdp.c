@@ -380,7 +380,7 @@ sm_status sm_cl_run_stdp(const sm_config *cfg_in, const sm_cl_stream *s, const s
         return sm_error_set(err, SM_EINVAL,
                             "cl.joint: the joint reference is not built for the STDP network (its "
                             "random control is the readout-only reference: stdp.rule=none, "
-                            "sleep.rate=0)");
+                            "sleep.rate=0, ip.rule=none)");
     double grid[MAX_GRID];
     int n_grid = 0;
     sm_status st = parse_grid(cfg_in->cl.ridge_grid, grid, &n_grid, err);
