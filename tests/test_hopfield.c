@@ -692,6 +692,7 @@ static void drift_experiment_keys(void **state)
         /* no past archetype in the first block; archetype 0 from round 2 on */
         assert_true(json_is_null(json_array_get(mp, 0)) && json_is_null(json_array_get(mp, 1)));
         assert_true(json_is_number(json_array_get(mp, 2)));
+        assert_true(json_is_null(json_array_get(json_object_get(cd, "m_past_sd"), 0)));
         /* m_focus is the mean over seeds of m[focus]: recomputed from m */
         json_t *m = json_object_get(cd, "m");
         for (int t = 0; t < 4; t++)

@@ -78,6 +78,7 @@ static void drift_series(sm_hf_result *const *res, int S, const sm_hf_schedule *
         }
         focus[t] = fm;
         hf_mean_sd(v, S, &past[t], &past_sd[t]);
+        if (!np) past[t] = past_sd[t] = NAN;
     }
 }
 
