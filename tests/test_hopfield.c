@@ -571,6 +571,149 @@ static void novelty_schedule_by_hand(void **state)
     assert_non_null(strstr(err.msg, "hopfield.schedule"));
 }
 
+/* hopfield.schedule = sequential (drift): parsing and its errors, the archetype in focus per
+ * round, the labels, a whole run's exposure (by hand: the fraction of rounds each archetype
+ * is in focus), and a short run's behaviour: with w = 1 each round's J_s is the Hebb
+ * matrix of the focus archetype's examples alone, one outlier at the BBP prediction. */
+static void sequential_schedule_by_hand(void **state)
+{
+    (void)state;
+    sm_hf_schedule s;
+    sm_error err;
+    const char *bad[] = {"sequential:",   "sequential:0", "sequential:1.5", "sequential:2x",
+                         "sequential:-1", "sequentialx",  "sequential,2",   "Sequential"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(sm_hf_schedule_parse(bad[i], 3, &s, &err), SM_EINVAL);
+        assert_non_null(strstr(err.msg, "hopfield.schedule"));
+    }
+    assert_int_equal(sm_hf_schedule_parse("uniform", 3, &s, &err), SM_OK);
+    assert_int_equal(sm_hf_sequential_focus(&s, 3, 12, 5), -1);
+    assert_int_equal(sm_hf_schedule_parse("sequential", 3, &s, &err), SM_OK);
+    assert_true(s.sequential == 1 && s.block == 0 && s.novelty == 0);
+    /* default block T / K: 12 rounds, 3 archetypes -> 4 rounds each */
+    for (int t = 0; t < 12; t++)
+        assert_int_equal(sm_hf_sequential_focus(&s, 3, 12, t), t / 4);
+    /* T < 2K: block 1, cycling 0, 1, 2, 0, 1 */
+    const int cyc[5] = {0, 1, 2, 0, 1};
+    for (int t = 0; t < 5; t++)
+        assert_int_equal(sm_hf_sequential_focus(&s, 3, 5, t), cyc[t]);
+    assert_int_equal(sm_hf_schedule_parse("sequential:2", 3, &s, &err), SM_OK);
+    assert_int_equal(s.block, 2);
+    const int two[8] = {0, 0, 1, 1, 2, 2, 0, 0};
+    for (int t = 0; t < 8; t++)
+        assert_int_equal(sm_hf_sequential_focus(&s, 3, 100, t), two[t]);
+    /* labels: all from the focus when the client sees it, else the client's own mix */
+    const int set[2] = {2, 0};
+    int mu[6];
+    sm_rng rng;
+    sm_rng_init(&rng, 1, SM_STREAM_USER, 0);
+    assert_int_equal(sm_hf_example_labels_focus(&rng, set, 2, 6, 0, 0, mu), 1);
+    const int all0[6] = {0, 0, 0, 0, 0, 0};
+    assert_memory_equal(mu, all0, sizeof all0);
+    assert_int_equal(sm_hf_example_labels_focus(&rng, set, 2, 6, 0, 1, mu), 0);
+    const int mix[6] = {2, 0, 2, 0, 2, 0};
+    assert_memory_equal(mu, mix, sizeof mix);
+    /* a whole run, 5 rounds of 3 archetypes (block 1): exposure 2/5, 2/5, 1/5 */
+    sm_config c;
+    sm_config_default(&c);
+    const char *cfg_set[] = {"hopfield.N=100",
+                             "hopfield.K=3",
+                             "hopfield.L=2",
+                             "hopfield.T=5",
+                             "hopfield.M=200",
+                             "hopfield.r=0.9",
+                             "hopfield.k_per_client=3",
+                             "hopfield.tau=0.1",
+                             "hopfield.tam_updates=8",
+                             "hopfield.recall_reps=1",
+                             "hopfield.w=1",
+                             "hopfield.schedule=sequential",
+                             NULL};
+    for (int i = 0; cfg_set[i]; i++)
+        assert_int_equal(sm_config_set_assignment(&c, cfg_set[i], "test", &err), SM_OK);
+    sm_hf_result *r = NULL;
+    assert_int_equal(sm_hf_run(&c, 3, &r, &err), SM_OK);
+    expect_close(r->exposure[0], 0.4, 1e-12);
+    expect_close(r->exposure[1], 0.4, 1e-12);
+    expect_close(r->exposure[2], 0.2, 1e-12);
+    /* w = 1: J_s of round t is Hebb of the focus's examples only: one outlier at the BBP
+     * law lambda_out = s2 (1 + kappa)(1 + q / kappa) / N (J units), kappa = N r^2 / s2,
+     * q = N / (M L); the rest in the bulk, below s2 (1 + sqrt q)^2 / N (+ 20%) */
+    const double N = 100, s2 = 1 - 0.81, kappa = N * 0.81 / s2, q = N / (200.0 * 2);
+    const double out = s2 * (1 + kappa) * (1 + q / kappa) / N,
+                 edge = s2 * (1 + sqrt(q)) * (1 + sqrt(q)) / N;
+    for (int t = 0; t < 5; t++) {
+        const double *top = r->top_js + (size_t)t * r->n_top;
+        expect_close(top[0], out, 0.02);
+        if (!(top[1] < 1.2 * edge))
+            fail_msg("round %d: second eigenvalue %g >= %g", t, top[1], 1.2 * edge);
+        /* the focus archetype is the one learned */
+        const int f = cyc[t];
+        if (!(r->m[(size_t)t * 3 + f] >= 0.9))
+            fail_msg("round %d: m of focus %d = %g", t, f, r->m[(size_t)t * 3 + f]);
+    }
+    sm_hf_result_destroy(r);
+}
+
+/* `somnus experiment hopfield-drift` (small sizes): its results keys per spec section 9
+ * (retrieval and w per round, final_retrieval) and the drift columns per condition; a
+ * non-sequential schedule refused. */
+static void drift_experiment_keys(void **state)
+{
+    const char *dir = *state;
+    char *out = NULL;
+    assert_int_equal(tu_cli(dir,
+                            "experiment hopfield-drift --quick --quiet --set hopfield.N=60 "
+                            "--set hopfield.M=60 --set hopfield.T=4 --set hopfield.tam_updates=4 "
+                            "--set hopfield.sharpen_iters=200 --set hopfield.tau=0.1 --out d.json",
+                            &out),
+                     0);
+    free(out);
+    char *path = path_in(dir, "d.json");
+    json_error_t je;
+    json_t *doc = json_load_file(path, 0, &je);
+    free(path);
+    assert_non_null(doc);
+    json_t *res = json_object_get(doc, "results");
+    assert_int_equal(json_array_size(json_object_get(res, "retrieval")), 4);
+    assert_int_equal(json_array_size(json_object_get(res, "w")), 4);
+    assert_true(json_is_number(json_object_get(res, "final_retrieval")));
+    assert_int_equal(json_array_size(json_object_get(res, "targets")), 3);
+    const char *conds[2] = {"entropy", "nomemory"};
+    for (int c = 0; c < 2; c++) {
+        json_t *cd = json_object_get(json_object_get(res, "conditions"), conds[c]);
+        assert_non_null(cd);
+        json_t *foc = json_object_get(cd, "focus"), *mf = json_object_get(cd, "m_focus");
+        json_t *mp = json_object_get(cd, "m_past");
+        assert_int_equal(json_array_size(foc), 4);
+        for (int t = 0; t < 4; t++)
+            assert_int_equal(json_integer_value(json_array_get(foc, (size_t)t)), t / 2);
+        assert_int_equal(json_array_size(mf), 4);
+        /* no past archetype in the first block; archetype 0 from round 2 on */
+        assert_true(json_is_null(json_array_get(mp, 0)) && json_is_null(json_array_get(mp, 1)));
+        assert_true(json_is_number(json_array_get(mp, 2)));
+        assert_true(json_is_null(json_array_get(json_object_get(cd, "m_past_sd"), 0)));
+        /* m_focus is the mean over seeds of m[focus]: recomputed from m */
+        json_t *m = json_object_get(cd, "m");
+        for (int t = 0; t < 4; t++)
+            expect_close(
+                json_number_value(json_array_get(mf, (size_t)t)),
+                json_number_value(json_array_get(json_array_get(m, (size_t)t), (size_t)(t / 2))),
+                1e-12);
+        /* the control uses w = 1 in every round */
+        if (c == 1)
+            for (int t = 0; t < 4; t++)
+                expect_close(json_number_value(json_array_get(
+                                 json_array_get(json_object_get(cd, "w"), (size_t)t), 0)),
+                             1, 0);
+    }
+    json_decref(doc);
+    tu_expect_cli_error(dir,
+                        "experiment hopfield-drift --quick --quiet --set hopfield.N=60 "
+                        "--set hopfield.schedule=uniform --out e.json",
+                        "hopfield.schedule");
+}
+
 /* `somnus train --model hopfield`: needs no data, runs hopfield.seeds seeds from run.seed
  * and reports per round the mean over seeds of what sm_hf_run measures (recomputed here
  * from two direct runs); --export and --checkpoint are refused. */
@@ -636,6 +779,9 @@ int main(void)
         cmocka_unit_test(example_channels),
         cmocka_unit_test(run_reproducible_and_attacker),
         cmocka_unit_test(novelty_schedule_by_hand),
+        cmocka_unit_test(sequential_schedule_by_hand),
+        cmocka_unit_test_setup_teardown(drift_experiment_keys, tu_state_dir_setup,
+                                        tu_state_dir_teardown),
         cmocka_unit_test_setup_teardown(train_model_hopfield, tu_state_dir_setup,
                                         tu_state_dir_teardown),
     };

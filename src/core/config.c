@@ -529,9 +529,10 @@ static const sm_param_def TABLE[] = {
     INT("hopfield.k_per_client", hopfield.k_per_client, 0, 0, 4096, "patterns",
         "archetypes each client sees (0 = ceil(K/L))"),
     STR("hopfield.schedule", hopfield.schedule, "uniform",
-        "archetypes per round: uniform, or novelty:T0,RAMP,KNEW[,AMAX] (the last KNEW "
+        "archetypes per round: uniform, novelty:T0,RAMP,KNEW[,AMAX] (the last KNEW "
         "archetypes appear at round T0, their share ramping to AMAX, default 0.5, over RAMP "
-        "rounds)"),
+        "rounds), or sequential[:B] (drift: all examples of round t from archetype "
+        "(t / B) mod K, B default max(1, T / K))"),
     ENUM("hopfield.controller", hopfield.controller, SM_HF_FIXED, "fixed|entropy|agreement",
          "client blend weight w_c: fixed hopfield.w, or set by a controller"),
     REAL("hopfield.w", hopfield.w, 0.4, 0, 1, "1", "fixed blend weight of local evidence"),

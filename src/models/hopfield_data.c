@@ -71,9 +71,23 @@ sm_status sm_hf_schedule_parse(const char *text, int K, sm_hf_schedule *s, sm_er
 {
     memset(s, 0, sizeof *s);
     if (!strcmp(text, "uniform")) return SM_OK;
+    if (!strncmp(text, "sequential", 10) && (text[10] == 0 || text[10] == ':')) {
+        s->sequential = 1;
+        if (text[10] == 0) return SM_OK;
+        char *end;
+        const double b = strtod(text + 11, &end);
+        if (end == text + 11 || *end || !(b >= 1 && b <= 1e6) || b != floor(b))
+            return sm_error_set(err, SM_EINVAL,
+                                "hopfield.schedule: '%s': expected sequential[:B] with an "
+                                "integer B >= 1 (rounds per archetype)",
+                                text);
+        s->block = (int)b;
+        return SM_OK;
+    }
     if (strncmp(text, "novelty:", 8) != 0)
         return sm_error_set(err, SM_EINVAL,
-                            "hopfield.schedule: '%s' is not uniform or novelty:T0,RAMP,KNEW[,AMAX]",
+                            "hopfield.schedule: '%s' is not uniform, sequential[:B] or "
+                            "novelty:T0,RAMP,KNEW[,AMAX]",
                             text);
     double v[4] = {0, 0, 0, 0.5};
     const char *p = text + 8;
@@ -110,6 +124,27 @@ double sm_hf_novel_fraction(const sm_hf_schedule *s, int t)
     if (!s->novelty || t < s->t0) return 0.0;
     const double ramp = (double)(t - s->t0 + 1) / s->ramp;
     return s->a_max * (ramp < 1 ? ramp : 1);
+}
+
+int sm_hf_sequential_focus(const sm_hf_schedule *s, int K, int T, int t)
+{
+    if (!s->sequential || K < 1) return -1;
+    int b = s->block;
+    if (b < 1) b = T / K > 1 ? T / K : 1;
+    return (t / b) % K;
+}
+
+int sm_hf_example_labels_focus(sm_rng *rng, const int *set, int k, int M, int random, int focus,
+                               int *mu)
+{
+    for (int i = 0; i < k; i++)
+        if (set[i] == focus) {
+            for (int a = 0; a < M; a++)
+                mu[a] = focus;
+            return 1;
+        }
+    sm_hf_example_labels(rng, set, k, M, random, mu);
+    return 0;
 }
 
 void sm_hf_example_labels_split(sm_rng *rng, const int *set, int k, int M, int random, int k_old,

@@ -245,7 +245,11 @@ sm_status sm_hf_run(const sm_config *cfg, uint64_t seed, sm_hf_result **out, sm_
         memset(Js, 0, sizeof(double) * n2);
         for (int c = 0; c < L; c++) {
             sm_rng_init(&rng, seed, SM_STREAM_HOPFIELD, sm_hf_rng_index(SM_HF_RNG_EXAMPLES, t, c));
-            if (sched.novelty)
+            if (sched.sequential)
+                sm_hf_example_labels_focus(&rng, sets + (size_t)c * kpc, kpc, M,
+                                           cfg->hopfield.mixture == SM_HF_RANDOM,
+                                           sm_hf_sequential_focus(&sched, K, T, t), mu);
+            else if (sched.novelty)
                 sm_hf_example_labels_split(&rng, sets + (size_t)c * kpc, kpc, M,
                                            cfg->hopfield.mixture == SM_HF_RANDOM, K - sched.k_new,
                                            sm_hf_novel_fraction(&sched, t), mu);

@@ -9,7 +9,7 @@ static const sm_experiment_def *const EXPERIMENTS[] = {
     &sm_exp_theta_pathint,     &sm_exp_theta_remap,        &sm_exp_theta_blocks,
     &sm_exp_disinh_signflip,   &sm_exp_disinh_teacher,     &sm_exp_hopfield_basic,
     &sm_exp_hopfield_attacker, &sm_exp_hopfield_bbp,       &sm_exp_hopfield_cooperativity,
-    &sm_exp_hopfield_novelty,
+    &sm_exp_hopfield_novelty,  &sm_exp_hopfield_drift,
     &sm_exp_ip_artificial,     &sm_exp_ip_mnist_intensity,
     &sm_exp_ip_sleep,
     &sm_exp_continual_sleep,

@@ -229,7 +229,7 @@ typedef struct sm_config {
         char r[SM_CONFIG_STR_MAX];         /* one quality or one per client, comma list */
         char attackers[SM_CONFIG_STR_MAX]; /* client indices with r = 0 ("" = none) */
         char upload[SM_CONFIG_STR_MAX];    /* "full" or "eig:R" */
-        char schedule[SM_CONFIG_STR_MAX];  /* "uniform" or "novelty:T0,RAMP,KNEW[,AMAX]" */
+        char schedule[SM_CONFIG_STR_MAX];  /* uniform | novelty:... | sequential[:B] */
         int mixture, controller, aggregate, cut, tam_field, accept_order, channel;
         double w, ema_alpha, r_ref;
         double sharpen_eps;

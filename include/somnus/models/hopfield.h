@@ -55,21 +55,38 @@ void sm_hf_example_labels(sm_rng *rng, const int *set, int k, int M, int random,
  * round draws from all the client's visible archetypes alike. Novelty (spec section 7, the
  * reference's exp07 defaults): the last k_new of the K archetypes are absent before round
  * t0; from t0 on a fraction sm_hf_novel_fraction(t) of each client's examples comes from
- * them, the rest from the old ones. */
+ * them, the rest from the old ones. Sequential (drift; the spec names it without sizes, so
+ * the form is ours): archetypes come one at a time, archetype (t / B) mod K in round t
+ * (sm_hf_sequential_focus), all of a client's examples of the round from it when the
+ * client sees it. */
 typedef struct sm_hf_schedule {
-    int novelty;  /* 0: uniform */
-    int t0, ramp; /* first round with new archetypes; rounds to reach a_max */
-    int k_new;    /* new archetypes: indices K - k_new .. K - 1 */
-    double a_max; /* their final share of the examples */
+    int novelty;    /* 0: uniform */
+    int t0, ramp;   /* first round with new archetypes; rounds to reach a_max */
+    int k_new;      /* new archetypes: indices K - k_new .. K - 1 */
+    double a_max;   /* their final share of the examples */
+    int sequential; /* 1: one archetype per block of rounds */
+    int block;      /* rounds per archetype; 0: max(1, T / K) */
 } sm_hf_schedule;
 
-/* Parses "uniform" or "novelty:T0,RAMP,KNEW[,AMAX]" (T0 >= 0, RAMP >= 1, 1 <= KNEW < K,
- * 0 <= AMAX <= 1, default 0.5). Errors name hopfield.schedule. */
+/* Parses "uniform", "novelty:T0,RAMP,KNEW[,AMAX]" (T0 >= 0, RAMP >= 1, 1 <= KNEW < K,
+ * 0 <= AMAX <= 1, default 0.5) or "sequential[:B]" (integer B >= 1). Errors name
+ * hopfield.schedule. */
 sm_status sm_hf_schedule_parse(const char *text, int K, sm_hf_schedule *s, sm_error *err);
 
 /* Share of round t's examples from the new archetypes: 0 before t0, then
  * a_max * min(1, (t - t0 + 1) / ramp); 0 for a uniform schedule. */
 double sm_hf_novel_fraction(const sm_hf_schedule *s, int t);
+
+/* Archetype in focus in round t of T under a sequential schedule: (t / B) mod K with
+ * B = s->block, or max(1, T / K) when s->block is 0; -1 when the schedule is not
+ * sequential. */
+int sm_hf_sequential_focus(const sm_hf_schedule *s, int K, int T, int t);
+
+/* sm_hf_example_labels under a sequential schedule: every example from `focus` when the
+ * client's visible set contains it (returns 1), else sm_hf_example_labels over the whole
+ * set (returns 0). */
+int sm_hf_example_labels_focus(sm_rng *rng, const int *set, int k, int M, int random, int focus,
+                               int *mu);
 
 /* sm_hf_example_labels under a novelty split: the visible set is split into old (index
  * < k_old) and new archetypes; a fraction `frac` of the examples comes from the new ones

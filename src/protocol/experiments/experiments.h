@@ -35,6 +35,7 @@ extern const sm_experiment_def sm_exp_hopfield_attacker;
 extern const sm_experiment_def sm_exp_hopfield_bbp;
 extern const sm_experiment_def sm_exp_hopfield_cooperativity;
 extern const sm_experiment_def sm_exp_hopfield_novelty;
+extern const sm_experiment_def sm_exp_hopfield_drift;
 
 /* Intrinsic plasticity, part A: the Poisson-Gamma mixture (spec intrinsic.md A6, P1, P2). */
 extern const sm_experiment_def sm_exp_ip_artificial;
