@@ -60,6 +60,52 @@ static void force_e(sm_dc *net, int j)
     net->refe[j] = 0;
 }
 
+/* Refractoriness as Brian 1.4 runs the authors' code: after a spike at step t0 an E
+ * neuron cannot spike before t0 + 10 (5 ms) but its v is not held (string reset: no
+ * clamp), so under a constant g_e = 10 it follows the Euler recursion from -65 and spikes
+ * at t0 + 10 exactly; an I neuron (scalar reset) is held at -45 through t0 + 4 and may
+ * spike again at t0 + 4 (2 ms). */
+static void refractoriness_as_brian(void **state)
+{
+    (void)state;
+    sm_dc *net = make(4, 1);
+    sm_dc_set_learning(net, 0); /* theta stays 20: threshold -52 mV */
+    const double G = 10, a = 0.5 / 100;
+    force_e(net, 0);
+    sm_dc_step(net); /* t0 */
+    assert_int_equal(net->counts[0], 1);
+    double v = -65;
+    for (int k = 1; k <= 10; k++) {
+        net->gee[0] = (float)G;
+        sm_dc_step(net);
+        v = v + a * ((-65 - v) + G * (0 - v));
+        if (k < 10) { /* blocked, integrating: -61.75 after one step */
+            assert_int_equal(net->counts[0], 1);
+            assert_true(fabs(net->ve[0] - v) <= 1e-5 * fabs(v));
+        }
+    }
+    assert_true(v > -52); /* above threshold long before t0 + 10 */
+    assert_int_equal(net->counts[0], 2);
+    assert_true(fabs(net->ve[0] - (-65.0f)) < 1e-6);
+
+    /* I: held g_e = 20 drives v from -45 to -0.75 > -40 in one step */
+    net->vi[0] = 0.0f;
+    int spikes[12], n = 0;
+    for (int k = 0; k < 12; k++) {
+        if (k > 0) net->gei[0] = 20.0f;
+        net->ve[0] = -100.0f; /* keep E silent */
+        sm_dc_step(net);
+        const int s = net->refi[0] == 4;
+        if (s) spikes[n++] = k;
+        if (!s && k < 4) assert_true(fabs(net->vi[0] - (-45.0f)) < 1e-6); /* held */
+    }
+    assert_int_equal(n, 3);
+    assert_int_equal(spikes[0], 0);
+    assert_int_equal(spikes[1], 4);
+    assert_int_equal(spikes[2], 8);
+    sm_dc_destroy(net);
+}
+
 static void theta_matches_hand_values(void **state)
 {
     (void)state;
@@ -397,6 +443,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(neuron_follows_euler_recursion),
+        cmocka_unit_test(refractoriness_as_brian),
         cmocka_unit_test(theta_matches_hand_values),
         cmocka_unit_test(triplet_matches_hand_values),
         cmocka_unit_test(columns_sum_to_78),
