@@ -16,16 +16,22 @@
 
 #include <jansson.h>
 
-static sm_dc *make(int n_in, int n_exc)
+static sm_dc *make_rule(int n_in, int n_exc, sm_dc_rule rule)
 {
     sm_dc_params p;
     sm_dc_params_default(&p);
+    p.rule = rule;
     p.n_in = n_in;
     p.n_exc = n_exc;
     p.seed = 5;
     sm_dc *net = sm_dc_create(&p, NULL);
     assert_non_null(net);
     return net;
+}
+
+static sm_dc *make(int n_in, int n_exc)
+{
+    return make_rule(n_in, n_exc, SM_DC_BRIAN); /* the default */
 }
 
 /* One E neuron under a constant g_e (held by writing it before every step), no input:
@@ -151,7 +157,7 @@ static void pulse_input0(sm_dc *net)
 static void triplet_matches_hand_values(void **state)
 {
     (void)state;
-    sm_dc *net = make(4, 1);
+    sm_dc *net = make_rule(4, 1, SM_DC_TRIPLET);
     const int np = net->n_pad;
     const double dt = 0.5, nu_pre = 1e-4, nu_post = 1e-2;
     double w = net->w[0 * np + 0];
@@ -182,6 +188,43 @@ static void triplet_matches_hand_values(void **state)
     pulse_input0(net);
     w -= nu_pre * exp(-10 * dt / 20);
     assert_true(fabs(net->w[0] - w) < 1e-6);
+    sm_dc_destroy(net);
+}
+
+/* The code's post line as Brian 1.4's C STDP ran it (SM_DC_BRIAN, the default): inputs 0
+ * and 1 spike at step 0; E spikes at 6 (x_post2 = 0) and 20. Input 0 (the column's first
+ * synapse) is potentiated by nu_post x_pre x_post2(before) as in the triplet rule, input
+ * 1 by nu_post x_pre (x_post2 already set to 1 by input 0's pass): at step 6 input 0
+ * gains 0 and input 1 nu_post e^(-6 dt/20). */
+static void brian_rule_matches_hand_values(void **state)
+{
+    (void)state;
+    sm_dc *net = make(4, 1);
+    const int np = net->n_pad;
+    const double dt = 0.5, nu_post = 1e-2;
+    double w0 = net->w[0], w1 = net->w[np];
+    float x[4] = {1, 1, 0, 0};
+    net->p.r_max = 1e7;
+    sm_dc_set_input(net, x, 2);
+    sm_dc_step(net); /* step 0: both inputs spike, x_post1 = 0: no depression */
+    sm_dc_set_input(net, NULL, 0);
+    for (int k = 0; k < 5; k++)
+        sm_dc_step(net); /* steps 1..5 */
+    force_e(net, 0);
+    sm_dc_step(net); /* step 6 */
+    assert_int_equal(net->counts[0], 1);
+    w1 += nu_post * exp(-6 * dt / 20);
+    assert_true(fabs(net->w[0] - w0) < 1e-7);
+    assert_true(fabs(net->w[np] - w1) < 1e-6);
+    for (int k = 0; k < 13; k++)
+        sm_dc_step(net); /* steps 7..19 */
+    force_e(net, 0);
+    sm_dc_step(net); /* step 20 */
+    assert_int_equal(net->counts[0], 2);
+    w0 += nu_post * exp(-20 * dt / 20) * exp(-14 * dt / 40);
+    w1 += nu_post * exp(-20 * dt / 20);
+    assert_true(fabs(net->w[0] - w0) < 1e-6);
+    assert_true(fabs(net->w[np] - w1) < 1e-6);
     sm_dc_destroy(net);
 }
 
@@ -446,6 +489,7 @@ int main(void)
         cmocka_unit_test(refractoriness_as_brian),
         cmocka_unit_test(theta_matches_hand_values),
         cmocka_unit_test(triplet_matches_hand_values),
+        cmocka_unit_test(brian_rule_matches_hand_values),
         cmocka_unit_test(columns_sum_to_78),
         cmocka_unit_test(retry_raises_rate_and_keeps_last_counts),
         cmocka_unit_test(scalar_inhibition_equals_matrix),

@@ -50,7 +50,13 @@ extern "C" {
 #endif
 
 typedef enum sm_dc_fidelity { SM_DC_CODE = 0, SM_DC_BINDSNET = 1 } sm_dc_fidelity;
-typedef enum sm_dc_rule { SM_DC_TRIPLET = 0, SM_DC_POSTPRE = 1 } sm_dc_rule;
+/* SM_DC_TRIPLET: the triplet rule as written (potentiation x_pre x_post2 before the spike).
+ * SM_DC_BRIAN: the same line as Brian 1.4's C STDP (usecstdp, the authors' preference) ran
+ * it: the post code 'post2before = post2; w += nu_post pre post2before; post1 = 1; post2 =
+ * 1' is one line with a w update, so it runs once per synapse of the column with post2 a
+ * reference to the neuron's state: input 0 sees the old x_post2, every later input sees
+ * the 1 written by input 0's pass, i.e. w += nu_post x_pre (pair rule) for inputs 1.. */
+typedef enum sm_dc_rule { SM_DC_TRIPLET = 0, SM_DC_POSTPRE = 1, SM_DC_BRIAN = 2 } sm_dc_rule;
 
 /* One population's neuron constants. */
 typedef struct sm_dc_neuron {
