@@ -16,16 +16,22 @@
 
 #include <jansson.h>
 
-static sm_dc *make(int n_in, int n_exc)
+static sm_dc *make_rule(int n_in, int n_exc, sm_dc_rule rule)
 {
     sm_dc_params p;
     sm_dc_params_default(&p);
+    p.rule = rule;
     p.n_in = n_in;
     p.n_exc = n_exc;
     p.seed = 5;
     sm_dc *net = sm_dc_create(&p, NULL);
     assert_non_null(net);
     return net;
+}
+
+static sm_dc *make(int n_in, int n_exc)
+{
+    return make_rule(n_in, n_exc, SM_DC_BRIAN); /* the default */
 }
 
 /* One E neuron under a constant g_e (held by writing it before every step), no input:
@@ -58,6 +64,52 @@ static void force_e(sm_dc *net, int j)
 {
     net->ve[j] = 0.0f;
     net->refe[j] = 0;
+}
+
+/* Refractoriness as Brian 1.4 runs the authors' code: after a spike at step t0 an E
+ * neuron cannot spike before t0 + 10 (5 ms) but its v is not held (string reset: no
+ * clamp), so under a constant g_e = 10 it follows the Euler recursion from -65 and spikes
+ * at t0 + 10 exactly; an I neuron (scalar reset) is held at -45 through t0 + 4 and may
+ * spike again at t0 + 4 (2 ms). */
+static void refractoriness_as_brian(void **state)
+{
+    (void)state;
+    sm_dc *net = make(4, 1);
+    sm_dc_set_learning(net, 0); /* theta stays 20: threshold -52 mV */
+    const double G = 10, a = 0.5 / 100;
+    force_e(net, 0);
+    sm_dc_step(net); /* t0 */
+    assert_int_equal(net->counts[0], 1);
+    double v = -65;
+    for (int k = 1; k <= 10; k++) {
+        net->gee[0] = (float)G;
+        sm_dc_step(net);
+        v = v + a * ((-65 - v) + G * (0 - v));
+        if (k < 10) { /* blocked, integrating: -61.75 after one step */
+            assert_int_equal(net->counts[0], 1);
+            assert_true(fabs(net->ve[0] - v) <= 1e-5 * fabs(v));
+        }
+    }
+    assert_true(v > -52); /* above threshold long before t0 + 10 */
+    assert_int_equal(net->counts[0], 2);
+    assert_true(fabs(net->ve[0] - (-65.0f)) < 1e-6);
+
+    /* I: held g_e = 20 drives v from -45 to -0.75 > -40 in one step */
+    net->vi[0] = 0.0f;
+    int spikes[12], n = 0;
+    for (int k = 0; k < 12; k++) {
+        if (k > 0) net->gei[0] = 20.0f;
+        net->ve[0] = -100.0f; /* keep E silent */
+        sm_dc_step(net);
+        const int s = net->refi[0] == 4;
+        if (s) spikes[n++] = k;
+        if (!s && k < 4) assert_true(fabs(net->vi[0] - (-45.0f)) < 1e-6); /* held */
+    }
+    assert_int_equal(n, 3);
+    assert_int_equal(spikes[0], 0);
+    assert_int_equal(spikes[1], 4);
+    assert_int_equal(spikes[2], 8);
+    sm_dc_destroy(net);
 }
 
 static void theta_matches_hand_values(void **state)
@@ -105,7 +157,7 @@ static void pulse_input0(sm_dc *net)
 static void triplet_matches_hand_values(void **state)
 {
     (void)state;
-    sm_dc *net = make(4, 1);
+    sm_dc *net = make_rule(4, 1, SM_DC_TRIPLET);
     const int np = net->n_pad;
     const double dt = 0.5, nu_pre = 1e-4, nu_post = 1e-2;
     double w = net->w[0 * np + 0];
@@ -136,6 +188,43 @@ static void triplet_matches_hand_values(void **state)
     pulse_input0(net);
     w -= nu_pre * exp(-10 * dt / 20);
     assert_true(fabs(net->w[0] - w) < 1e-6);
+    sm_dc_destroy(net);
+}
+
+/* The code's post line as Brian 1.4's C STDP ran it (SM_DC_BRIAN, the default): inputs 0
+ * and 1 spike at step 0; E spikes at 6 (x_post2 = 0) and 20. Input 0 (the column's first
+ * synapse) is potentiated by nu_post x_pre x_post2(before) as in the triplet rule, input
+ * 1 by nu_post x_pre (x_post2 already set to 1 by input 0's pass): at step 6 input 0
+ * gains 0 and input 1 nu_post e^(-6 dt/20). */
+static void brian_rule_matches_hand_values(void **state)
+{
+    (void)state;
+    sm_dc *net = make(4, 1);
+    const int np = net->n_pad;
+    const double dt = 0.5, nu_post = 1e-2;
+    double w0 = net->w[0], w1 = net->w[np];
+    float x[4] = {1, 1, 0, 0};
+    net->p.r_max = 1e7;
+    sm_dc_set_input(net, x, 2);
+    sm_dc_step(net); /* step 0: both inputs spike, x_post1 = 0: no depression */
+    sm_dc_set_input(net, NULL, 0);
+    for (int k = 0; k < 5; k++)
+        sm_dc_step(net); /* steps 1..5 */
+    force_e(net, 0);
+    sm_dc_step(net); /* step 6 */
+    assert_int_equal(net->counts[0], 1);
+    w1 += nu_post * exp(-6 * dt / 20);
+    assert_true(fabs(net->w[0] - w0) < 1e-7);
+    assert_true(fabs(net->w[np] - w1) < 1e-6);
+    for (int k = 0; k < 13; k++)
+        sm_dc_step(net); /* steps 7..19 */
+    force_e(net, 0);
+    sm_dc_step(net); /* step 20 */
+    assert_int_equal(net->counts[0], 2);
+    w0 += nu_post * exp(-20 * dt / 20) * exp(-14 * dt / 40);
+    w1 += nu_post * exp(-20 * dt / 20);
+    assert_true(fabs(net->w[0] - w0) < 1e-6);
+    assert_true(fabs(net->w[np] - w1) < 1e-6);
     sm_dc_destroy(net);
 }
 
@@ -397,8 +486,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(neuron_follows_euler_recursion),
+        cmocka_unit_test(refractoriness_as_brian),
         cmocka_unit_test(theta_matches_hand_values),
         cmocka_unit_test(triplet_matches_hand_values),
+        cmocka_unit_test(brian_rule_matches_hand_values),
         cmocka_unit_test(columns_sum_to_78),
         cmocka_unit_test(retry_raises_rate_and_keeps_last_counts),
         cmocka_unit_test(scalar_inhibition_equals_matrix),

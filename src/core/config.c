@@ -290,8 +290,10 @@ static const sm_param_def TABLE[] = {
          "Diehl & Cook: neuron model and schedule of the authors' Brian code (conductance LIF, "
          "dt 0.5 ms) or of BindsNET's DiehlAndCook2015 (current LIF, dt 1 ms, one E spike per "
          "step, state reset per image)"),
-    ENUM("dc.rule", dc.rule, 0, "triplet|postpre",
-         "Diehl & Cook: input->E STDP: the code's triplet rule or BindsNET's PostPre"),
+    ENUM("dc.rule", dc.rule, 2, "triplet|postpre|brian",
+         "Diehl & Cook: input->E STDP: the code's triplet rule as written, BindsNET's PostPre, "
+         "or the code's line as Brian 1.4's C STDP ran it (x_post2 read as 1 after the "
+         "column's first synapse: a pair rule)"),
     REAL("dc.w_ei", dc.w_ei, 10.4, 0, 1e6, "1",
          "Diehl & Cook: E->I weight (code: conductance; bindsnet: mV)"),
     REAL("dc.w_ie", dc.w_ie, 17.0, 0, 1e6, "1",

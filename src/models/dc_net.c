@@ -15,7 +15,7 @@ void sm_dc_params_default(sm_dc_params *p)
     p->n_in = 784;
     p->n_exc = 100;
     p->fidelity = SM_DC_CODE;
-    p->rule = SM_DC_TRIPLET;
+    p->rule = SM_DC_BRIAN;
     p->dt = 0.5;
     p->e = (sm_dc_neuron){-65, -65, -52, 100, 5, 0, -100, 1, 2};
     p->i = (sm_dc_neuron){-60, -45, -40, 10, 2, 0, -85, 1, 2};

@@ -33,9 +33,18 @@ static int steps_of(double ms, double dt)
  * would slow every later step ~100-fold and change nothing measurable). */
 #define DC_TINY 1e-30f
 
-/* E neurons [j0, j1) of the conductance model: Euler step, refractory clamp, threshold
- * v > thr + theta_s S (S = theta_scale, already decayed for this step), reset and theta
- * increment (inc = theta_plus / S). Branch-free so that it vectorizes. */
+/* Refractoriness as Brian 1.4 runs the authors' code (neurongroup.py, reset.py): a
+ * neuron that spiked at step t0 may spike again from step t0 + rs (rs = refrac/dt; Brian
+ * blocks spikes until t0 dt + refrac - dt/2). The I group has a scalar reset, so Brian's
+ * Refractoriness also holds v at v_reset at the end of steps t0 .. t0 + rs (the threshold
+ * at t0 + rs sees v integrated one step from v_reset). The E group's reset is a string
+ * ('v = v_reset_e; theta += ...'), for which Brian installs no clamp: v restarts from
+ * v_reset and integrates freely while spikes are blocked. ref[j] counts down from rs;
+ * a spike is allowed when ref <= 1, v is held while ref > 0 (I only). */
+
+/* E neurons [j0, j1) of the conductance model: Euler step, refractoriness (above),
+ * threshold v > thr + theta_s S (S = theta_scale, already decayed for this step), reset
+ * and theta increment (inc = theta_plus / S). Branch-free so that it vectorizes. */
 static void cond_e_range(const sm_dc_neuron *c, double dt, int j0, int j1, float *restrict v,
                          float *restrict ge, float *restrict gi, int32_t *restrict ref,
                          float *restrict theta, float scale, float inc, float thr,
@@ -53,9 +62,9 @@ static void cond_e_range(const sm_dc_neuron *c, double dt, int j0, int j1, float
         ge[j] = e2 < DC_TINY ? 0.0f : e2;
         gi[j] = g2 < DC_TINY ? 0.0f : g2;
         const int r = ref[j];
-        const int s = (r <= 0) & (vn > thr + theta[j] * scale);
+        const int s = (r <= 1) & (vn > thr + theta[j] * scale);
         mark[j] = (uint8_t)s;
-        v[j] = ((r > 0) | s) ? vreset : vn;
+        v[j] = s ? vreset : vn; /* not held: Brian 1 holds v only under a scalar reset */
         ref[j] = s ? rs : (r > 0 ? r - 1 : 0);
         theta[j] += s ? inc : 0.0f;
     }
@@ -77,7 +86,7 @@ static void cond_i_range(const sm_dc_neuron *c, double dt, int j0, int j1, float
         ge[j] = e2 < DC_TINY ? 0.0f : e2;
         gi[j] = g2 < DC_TINY ? 0.0f : g2;
         const int r = ref[j];
-        const int s = (r <= 0) & (vn > thr);
+        const int s = (r <= 1) & (vn > thr);
         mark[j] = (uint8_t)s;
         v[j] = ((r > 0) | s) ? vreset : vn;
         ref[j] = s ? rs : (r > 0 ? r - 1 : 0);

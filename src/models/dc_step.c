@@ -57,7 +57,7 @@ void sm_dc_step(sm_dc *net)
             net->i_mark[net->i_spk[k]] = 0;
     }
     if (net->learning) {
-        if (p->rule == SM_DC_TRIPLET) {
+        if (p->rule != SM_DC_POSTPRE) { /* triplet, brian: pre side first */
             sm_dc_stdp_pre(net, ns);
             sm_dc_stdp_post(net, ne);
         } else { /* BindsNET: traces of this step's spikes first, then the updates */

@@ -78,7 +78,7 @@ sm_status sm_train_dc(const sm_config *cfg, const sm_train_data *d, sm_train_run
         sm_config_bad_choice("dc.fidelity", cfg->dc.fidelity, err);
         return SM_EINVAL;
     }
-    if (cfg->dc.rule < 0 || cfg->dc.rule > 1) {
+    if (cfg->dc.rule < 0 || cfg->dc.rule > 2) {
         sm_config_bad_choice("dc.rule", cfg->dc.rule, err);
         return SM_EINVAL;
     }
@@ -216,8 +216,10 @@ sm_status sm_train_dc(const sm_config *cfg, const sm_train_data *d, sm_train_run
                       (json_int_t)cfg->run.seed, "config", sm_config_to_json(cfg), "data",
                       sm_train_data_json(d), "network", "n_in", n_in, "n_exc", n, "fidelity",
                       cfg->dc.fidelity == SM_DC_CODE ? "code" : "bindsnet", "rule",
-                      cfg->dc.rule == SM_DC_TRIPLET ? "triplet" : "postpre", "dt", p.dt,
-                      "evaluations", tab, "final", fin, "timing",
+                      cfg->dc.rule == SM_DC_TRIPLET ? "triplet"
+                      : cfg->dc.rule == SM_DC_BRIAN ? "brian"
+                                                    : "postpre",
+                      "dt", p.dt, "evaluations", tab, "final", fin, "timing",
                       json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:f, s:f, s:i}", "build_s",
                                 t0 - t_start, "train_s", t_train, "assign_s", t2 - t1, "test_s",
                                 t3 - t2, "wall_s", t_end - t_start, "train_images_per_s", ips,

@@ -10,11 +10,13 @@
  *        v += dt/tau_m ((v_rest - v) + g_e (E_exc - v) + g_i (E_inh - v))
  *        g_e *= 1 - dt/tau_ge,  g_i *= 1 - dt/tau_gi        (forward Euler, as coded)
  *    adaptive threshold: E_j spikes when v > v_thresh + theta_j - theta_offset, theta
- *    decays with tau_theta (Euler) and gains theta_plus per spike; refractory neurons are
- *    held at v_reset. Per step: integrate, threshold, propagate (targets see the jump
- *    next step), STDP (pre then post), reset. Triplet STDP: x_pre (per input), x_post1,
- *    x_post2 (per E neuron) are set to 1 on a spike and decay exactly; a pre spike does
- *    w -= nu_pre x_post1 over the E neurons whose x_post1 > 1e-12 (active list); an E
+ *    decays with tau_theta (Euler) and gains theta_plus per spike; after a spike a
+ *    neuron cannot spike for refrac - dt (as Brian 1 blocks it); I neurons are also held
+ *    at v_reset through step t0 + refrac/dt, E neurons are not (Brian 1 installs no clamp
+ *    for the code's string reset: v integrates freely from v_reset). Per step: integrate,
+ * threshold, propagate (targets see the jump next step), STDP (pre then post), reset. Triplet STDP:
+ * x_pre (per input), x_post1, x_post2 (per E neuron) are set to 1 on a spike and decay exactly; a
+ * pre spike does w -= nu_pre x_post1 over the E neurons whose x_post1 > 1e-12 (active list); an E
  *    spike does w += nu_post x_pre x_post2(before) over its n_in weights; w in [0, w_max].
  *  - SM_DC_BINDSNET (BindsNET's DiehlAndCook2015, dt 1 ms): current LIF,
  *        v = v_rest + (v - v_rest) exp(-dt/tau_m); v += summed input weights (not
@@ -48,7 +50,13 @@ extern "C" {
 #endif
 
 typedef enum sm_dc_fidelity { SM_DC_CODE = 0, SM_DC_BINDSNET = 1 } sm_dc_fidelity;
-typedef enum sm_dc_rule { SM_DC_TRIPLET = 0, SM_DC_POSTPRE = 1 } sm_dc_rule;
+/* SM_DC_TRIPLET: the triplet rule as written (potentiation x_pre x_post2 before the spike).
+ * SM_DC_BRIAN: the same line as Brian 1.4's C STDP (usecstdp, the authors' preference) ran
+ * it: the post code 'post2before = post2; w += nu_post pre post2before; post1 = 1; post2 =
+ * 1' is one line with a w update, so it runs once per synapse of the column with post2 a
+ * reference to the neuron's state: input 0 sees the old x_post2, every later input sees
+ * the 1 written by input 0's pass, i.e. w += nu_post x_pre (pair rule) for inputs 1.. */
+typedef enum sm_dc_rule { SM_DC_TRIPLET = 0, SM_DC_POSTPRE = 1, SM_DC_BRIAN = 2 } sm_dc_rule;
 
 /* One population's neuron constants. */
 typedef struct sm_dc_neuron {
