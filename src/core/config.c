@@ -543,7 +543,8 @@ static const sm_param_def TABLE[] = {
     REAL("hopfield.r_ref", hopfield.r_ref, 0, 0, 1, "1",
          "controllers' reference quality (0 = the highest configured r)"),
     ENUM("hopfield.aggregate", hopfield.aggregate, SM_HF_AGG_EQUAL, "equal|samples",
-         "server average of client operators: equal weights or by examples"),
+         "server average of client operators: equal weights or by examples (every client has "
+         "hopfield.M examples a round, so the two give the same operator)"),
     STR("hopfield.upload", hopfield.upload, "full",
         "client upload: full N x N operator, or eig:R (top R eigenpairs)"),
     REAL("hopfield.sharpen_eps", hopfield.sharpen_eps, 0.01, 0, 10, "1",
