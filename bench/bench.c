@@ -15,8 +15,8 @@
  * Prints a table and one JSON line, and appends the JSON line (date, commit, machine) to
  * bench/results.jsonl.
  *
- * Usage: somnus_bench [images [results-file]] [--quick] [--no-large] [--hopfield-only] [--disinh-only]
- *   images: paper-config presentations of 100 steps per scenario (default 2000);
+ * Usage: somnus_bench [images [results-file]] [--quick] [--no-large] [--hopfield-only]
+ * [--disinh-only] images: paper-config presentations of 100 steps per scenario (default 2000);
  *   --quick: fewer steps everywhere (a smoke run; 3 attacker seeds); --no-large: skip the
  *   large network; --hopfield-only: only the Hopfield timings (their own JSON line);
  *   --disinh-only: only the dis-inhibition rows (teacher task A4, the 54,000-image epoch A10).
@@ -791,9 +791,9 @@ static json_t *continual_bench(void)
 {
     sm_config cfg;
     sm_config_default(&cfg);
-    const char *sets[] = {"protocol.kind=continual", "stdp.sign=as_published",
-                          "input.steps_per_image=100", "sleep.rate=0.2", "run.threads=1",
-                          "ip.rule=none"};
+    const char *sets[] = {
+        "protocol.kind=continual", "stdp.sign=as_published", "input.steps_per_image=100",
+        "sleep.rate=0.2",          "run.threads=1",          "ip.rule=none"};
     for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
         sm_config_set_assignment(&cfg, sets[i], "bench", NULL);
     sm_train_data d;

@@ -5,15 +5,16 @@
 #include "protocol/experiments/experiments.h"
 
 static const sm_experiment_def *const EXPERIMENTS[] = {
-    &sm_exp_sleep_stdp_table,  &sm_exp_sleep_stdp_compare, &sm_exp_theta_latents,
-    &sm_exp_theta_pathint,     &sm_exp_theta_remap,        &sm_exp_theta_blocks,
-    &sm_exp_disinh_signflip,   &sm_exp_disinh_teacher,     &sm_exp_hopfield_basic,
-    &sm_exp_hopfield_attacker, &sm_exp_hopfield_bbp,       &sm_exp_hopfield_cooperativity,
-    &sm_exp_hopfield_novelty,  &sm_exp_hopfield_drift,
-    &sm_exp_ip_artificial,     &sm_exp_ip_mnist_intensity,
-    &sm_exp_ip_sleep,
-    &sm_exp_continual_sleep,
-    &sm_exp_dc_size,           &sm_exp_dc_fashion,
+    &sm_exp_sleep_stdp_table, &sm_exp_sleep_stdp_compare,
+    &sm_exp_theta_latents,    &sm_exp_theta_pathint,
+    &sm_exp_theta_remap,      &sm_exp_theta_blocks,
+    &sm_exp_disinh_signflip,  &sm_exp_disinh_teacher,
+    &sm_exp_hopfield_basic,   &sm_exp_hopfield_attacker,
+    &sm_exp_hopfield_bbp,     &sm_exp_hopfield_cooperativity,
+    &sm_exp_hopfield_novelty, &sm_exp_hopfield_drift,
+    &sm_exp_ip_artificial,    &sm_exp_ip_mnist_intensity,
+    &sm_exp_ip_sleep,         &sm_exp_continual_sleep,
+    &sm_exp_dc_size,          &sm_exp_dc_fashion,
 };
 
 #define N_EXPERIMENTS (sizeof EXPERIMENTS / sizeof EXPERIMENTS[0])

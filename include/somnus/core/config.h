@@ -47,8 +47,15 @@ enum sm_ip_rule_id { SM_IP_NONE = 0, SM_IP_RATE = 1, SM_IP_TRIESCH = 2 };
 enum sm_ip_populations { SM_IP_POP_E = 0, SM_IP_POP_EI = 1 };
 enum sm_ip_sleep { SM_IP_SLEEP_FREEZE = 0, SM_IP_SLEEP_ON = 1 };
 enum sm_encoder_kind { SM_ENC_BERNOULLI = 0, SM_ENC_RATE = 1 };
-enum sm_model { SM_MODEL_STDP = 0, SM_MODEL_SGSNN = 1, SM_MODEL_DISINH = 2, SM_MODEL_HOPFIELD = 3, SM_MODEL_PPG = 4,
-               SM_MODEL_THETA = 5, SM_MODEL_DC = 6 };
+enum sm_model {
+    SM_MODEL_STDP = 0,
+    SM_MODEL_SGSNN = 1,
+    SM_MODEL_DISINH = 2,
+    SM_MODEL_HOPFIELD = 3,
+    SM_MODEL_PPG = 4,
+    SM_MODEL_THETA = 5,
+    SM_MODEL_DC = 6
+};
 /* data.intensity (spec intrinsic.md A6): per-image intensity z of the ppg model's counts. */
 enum sm_data_intensity {
     SM_INTENSITY_NONE = 0,
@@ -150,7 +157,7 @@ typedef struct sm_config {
         int intensity;     /* enum sm_data_intensity (ppg model only) */
         char intensity_means[SM_CONFIG_STR_MAX]; /* mean z per selected class, comma list */
         double intensity_shape;                  /* Gamma shape of z */
-        int train_rest;    /* 1: every pool image not drawn for val/test trains, in pool order */
+        int train_rest; /* 1: every pool image not drawn for val/test trains, in pool order */
     } data;
     struct {
         int kind; /* enum sm_protocol_kind */

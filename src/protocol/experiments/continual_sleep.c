@@ -19,10 +19,16 @@
 #include "somnus/protocol/sweep.h"
 #include "somnus/protocol/sweep_runner.h"
 
-static const char *const DEFAULTS[] = {
-    "protocol.kind=continual", "train.model=stdp",          "data.dataset=mnist",
-    "cl.stream=split-mnist",   "cl.readout=both",           "stdp.sign=as_published",
-    "readout.features=exc",    "input.steps_per_image=100", "ip.rule=none", NULL};
+static const char *const DEFAULTS[] = {"protocol.kind=continual",
+                                       "train.model=stdp",
+                                       "data.dataset=mnist",
+                                       "cl.stream=split-mnist",
+                                       "cl.readout=both",
+                                       "stdp.sign=as_published",
+                                       "readout.features=exc",
+                                       "input.steps_per_image=100",
+                                       "ip.rule=none",
+                                       NULL};
 
 /* spec 7: 1 seed, 200 STDP images per task; fewer validation/test images so that the 7
  * conditions finish in well under a minute */
