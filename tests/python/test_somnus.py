@@ -62,7 +62,8 @@ def drop_timing(d):
     if isinstance(d, dict):
         return {k: drop_timing(v) for k, v in d.items()
                 if k not in ("timing", "timings", "epoch_s", "sleep_s", "eval_s")
-                and "wall" not in k and "cpu" not in k and not k.endswith("seconds")}
+                and "wall" not in k and "cpu" not in k and not k.endswith("seconds")
+                and not k.endswith("_per_s")}
     if isinstance(d, list):
         return [drop_timing(v) for v in d]
     return d
