@@ -35,7 +35,7 @@ static const char *const DEFAULTS[] = {"hopfield.N=1000",
                                        "hopfield.recall_reps=0",
                                        "hopfield.seeds=20",
                                        NULL};
-static const char *const QUICK[] = {"hopfield.seeds=3", NULL};
+static const char *const QUICK[] = {"hopfield.seeds=2", "hopfield.T=4", NULL};
 
 static int cmp_double(const void *a, const void *b)
 {

@@ -32,7 +32,7 @@ static const char *const DEFAULTS[] = {"hopfield.N=400",
                                        NULL};
 /* quick: 3 seeds of 3 rounds with at most 1 TAM retry (a failed retry costs a full TAM
  * run, and the code-order acceptance fails often after round 0) */
-static const char *const QUICK[] = {"hopfield.seeds=3", "hopfield.T=3", "hopfield.max_attempts=1",
+static const char *const QUICK[] = {"hopfield.seeds=2", "hopfield.T=2", "hopfield.max_attempts=1",
                                     NULL};
 
 #define NC 3
