@@ -21,6 +21,7 @@ static sm_dc *make_rule(int n_in, int n_exc, sm_dc_rule rule)
     sm_dc_params p;
     sm_dc_params_default(&p);
     p.rule = rule;
+    p.input_delay = 0; /* the hand values below assume every input spike lands at once */
     p.n_in = n_in;
     p.n_exc = n_exc;
     p.seed = 5;
@@ -31,7 +32,7 @@ static sm_dc *make_rule(int n_in, int n_exc, sm_dc_rule rule)
 
 static sm_dc *make(int n_in, int n_exc)
 {
-    return make_rule(n_in, n_exc, SM_DC_BRIAN); /* the default */
+    return make_rule(n_in, n_exc, SM_DC_TRIPLET); /* the default */
 }
 
 /* One E neuron under a constant g_e (held by writing it before every step), no input:
@@ -191,15 +192,12 @@ static void triplet_matches_hand_values(void **state)
     sm_dc_destroy(net);
 }
 
-/* The code's post line as Brian 1.4's C STDP ran it (SM_DC_BRIAN, the default): inputs 0
- * and 1 spike at step 0; E spikes at 6 (x_post2 = 0) and 20. Input 0 (the column's first
- * synapse) is potentiated by nu_post x_pre x_post2(before) as in the triplet rule, input
- * 1 by nu_post x_pre (x_post2 already set to 1 by input 0's pass): at step 6 input 0
- * gains 0 and input 1 nu_post e^(-6 dt/20). */
-static void brian_rule_matches_hand_values(void **state)
+/* The pair rule (SM_DC_PAIR): inputs 0 and 1 spike at step 0; E spikes at 6 and 20; each
+ * spike potentiates both inputs by nu_post x_pre, with no x_post2 factor. */
+static void pair_rule_matches_hand_values(void **state)
 {
     (void)state;
-    sm_dc *net = make(4, 1);
+    sm_dc *net = make_rule(4, 1, SM_DC_PAIR);
     const int np = net->n_pad;
     const double dt = 0.5, nu_post = 1e-2;
     double w0 = net->w[0], w1 = net->w[np];
@@ -213,18 +211,113 @@ static void brian_rule_matches_hand_values(void **state)
     force_e(net, 0);
     sm_dc_step(net); /* step 6 */
     assert_int_equal(net->counts[0], 1);
+    w0 += nu_post * exp(-6 * dt / 20);
     w1 += nu_post * exp(-6 * dt / 20);
-    assert_true(fabs(net->w[0] - w0) < 1e-7);
+    assert_true(fabs(net->w[0] - w0) < 1e-6);
     assert_true(fabs(net->w[np] - w1) < 1e-6);
     for (int k = 0; k < 13; k++)
         sm_dc_step(net); /* steps 7..19 */
     force_e(net, 0);
     sm_dc_step(net); /* step 20 */
     assert_int_equal(net->counts[0], 2);
-    w0 += nu_post * exp(-20 * dt / 20) * exp(-14 * dt / 40);
+    w0 += nu_post * exp(-20 * dt / 20);
     w1 += nu_post * exp(-20 * dt / 20);
     assert_true(fabs(net->w[0] - w0) < 1e-6);
     assert_true(fabs(net->w[np] - w1) < 1e-6);
+    sm_dc_destroy(net);
+}
+
+/* A network with the code's input delays (10 ms: 0..19 steps at dt 0.5). */
+static sm_dc *make_delayed(int n_in, int n_exc)
+{
+    sm_dc_params p;
+    sm_dc_params_default(&p);
+    assert_true(p.input_delay == 10.0); /* the default, as the code */
+    p.n_in = n_in;
+    p.n_exc = n_exc;
+    p.seed = 5;
+    sm_dc *net = sm_dc_create(&p, NULL);
+    assert_non_null(net);
+    return net;
+}
+
+/* Delays are uniform over 0..19 steps: of 784 x 100 synapses each value has 3,920
+ * expected (binomial sd 61); every count within 10% of it, none outside 0..19. */
+static void delays_uniform_over_steps(void **state)
+{
+    (void)state;
+    sm_dc *net = make_delayed(784, 100);
+    assert_int_equal(net->n_delay, 20);
+    assert_int_equal(net->lag, 21); /* Brian: int(10 ms / dt) + 1 */
+    long c[256] = {0};
+    for (int i = 0; i < 784; i++)
+        for (int j = 0; j < 100; j++)
+            c[net->delay[(size_t)i * net->n_pad + j]]++;
+    for (int d = 0; d < 256; d++) {
+        if (d < 20) {
+            assert_true(c[d] > 3528 && c[d] < 4312);
+        } else {
+            assert_int_equal(c[d], 0);
+        }
+    }
+    sm_dc_destroy(net);
+}
+
+/* Frozen; input 0 spikes at step 0: E_j's drive is 0 through step d_0j - 1 and equals
+ * w_0j exactly at step d_0j (the drive decays before each step's delivery, 0 stays 0). */
+static void delayed_drive_arrives_at_t_plus_d(void **state)
+{
+    (void)state;
+    sm_dc *net = make_delayed(4, 16);
+    sm_dc_set_learning(net, 0);
+    int first[16];
+    for (int j = 0; j < 16; j++)
+        first[j] = -1;
+    pulse_input0(net); /* step 0 */
+    for (int s = 0; s < 25; s++) {
+        if (s > 0) sm_dc_step(net);
+        for (int j = 0; j < 16; j++)
+            if (first[j] < 0 && net->gee[j] != 0.0f) {
+                first[j] = s;
+                assert_true(net->gee[j] == net->w[j]);
+            }
+    }
+    for (int j = 0; j < 16; j++)
+        assert_int_equal(first[j], net->delay[j]);
+    sm_dc_destroy(net);
+}
+
+/* Learning, delays on; input 0 spikes at step 0, every E neuron is forced to spike at 10
+ * and 30. Synapse (0, j) with delay d: its depression, applied at step 21 (L), uses x_post1
+ * at the end of step d (0 if d < 10, else e^(-(d - 10) dt/20)); the potentiation at 30 uses
+ * x_pre at the end of step 29 - d, e^(-(29 - d) dt/20), times x_post2 = e^(-20 dt/40); the
+ * spike at 10 has x_post2 = 0. */
+static void delayed_stdp_matches_hand_values(void **state)
+{
+    (void)state;
+    const int n = 16;
+    sm_dc *net = make_delayed(4, n);
+    const double dt = 0.5, nu_pre = 1e-4, nu_post = 1e-2;
+    double w0[16], dep[16];
+    for (int j = 0; j < n; j++) {
+        const int d = net->delay[j];
+        w0[j] = net->w[j];
+        dep[j] = d < 10 ? 0.0 : nu_pre * exp(-(d - 10) * dt / 20);
+    }
+    pulse_input0(net); /* step 0 */
+    for (int s = 1; s <= 30; s++) {
+        if (s == 10 || s == 30)
+            for (int j = 0; j < n; j++)
+                force_e(net, j);
+        sm_dc_step(net);
+        for (int j = 0; j < n; j++) {
+            const int d = net->delay[j];
+            double want = w0[j] - (s >= 21 ? dep[j] : 0.0);
+            if (s == 30) want += nu_post * exp(-(29 - d) * dt / 20) * exp(-20 * dt / 40);
+            assert_true(fabs(net->w[j] - want) < 1e-6);
+        }
+    }
+    assert_int_equal(net->counts[0], 2);
     sm_dc_destroy(net);
 }
 
@@ -341,10 +434,10 @@ static void euler_overshoot_and_clamp(void **state)
     }
 }
 
-/* The same presentations on 1 and 2 threads (loops split over E) give identical state. */
-static void one_and_two_threads_identical(void **state)
+/* The same presentations on 1 and 2 threads (loops split over E) give identical state,
+ * with and without input delays. */
+static void threads_identical(double input_delay)
 {
-    (void)state;
     sm_dc *a[2];
     float x[784];
     for (int i = 0; i < 784; i++)
@@ -358,6 +451,7 @@ static void one_and_two_threads_identical(void **state)
         p.t_present = 60;
         p.t_rest = 20;
         p.seed = 9;
+        p.input_delay = input_delay;
         omp_set_num_threads(t + 1);
         a[t] = sm_dc_create(&p, NULL);
         assert_non_null(a[t]);
@@ -373,6 +467,13 @@ static void one_and_two_threads_identical(void **state)
     assert_true(a[0]->n_e_spikes > 0);
     sm_dc_destroy(a[0]);
     sm_dc_destroy(a[1]);
+}
+
+static void one_and_two_threads_identical(void **state)
+{
+    (void)state;
+    threads_identical(0);
+    threads_identical(10);
 }
 
 /* The BindsNET variant runs and reports at most one E spike a step. */
@@ -489,7 +590,10 @@ int main(void)
         cmocka_unit_test(refractoriness_as_brian),
         cmocka_unit_test(theta_matches_hand_values),
         cmocka_unit_test(triplet_matches_hand_values),
-        cmocka_unit_test(brian_rule_matches_hand_values),
+        cmocka_unit_test(pair_rule_matches_hand_values),
+        cmocka_unit_test(delays_uniform_over_steps),
+        cmocka_unit_test(delayed_drive_arrives_at_t_plus_d),
+        cmocka_unit_test(delayed_stdp_matches_hand_values),
         cmocka_unit_test(columns_sum_to_78),
         cmocka_unit_test(retry_raises_rate_and_keeps_last_counts),
         cmocka_unit_test(scalar_inhibition_equals_matrix),

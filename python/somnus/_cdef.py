@@ -194,7 +194,7 @@ typedef struct sm_config {
     struct { /* Diehl & Cook network (spec diehl-cook.md), train.model = dc */
         int n_exc, passes, fidelity, rule, min_spikes, max_retries, n_assign, par_min, v_clamp;
         double w_ei, w_ie, nu_pre, nu_post, norm_sum, r_max, t_present, t_rest;
-        double theta_plus, tau_theta;
+        double theta_plus, tau_theta, input_delay;
         char sizes[256];       /* experiments dc-size/dc-fashion: n_exc list */
         char size_passes[256]; /* passes per size */
         char variants[256];    /* code, bindsnet, frozen */

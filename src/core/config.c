@@ -290,10 +290,10 @@ static const sm_param_def TABLE[] = {
          "Diehl & Cook: neuron model and schedule of the authors' Brian code (conductance LIF, "
          "dt 0.5 ms) or of BindsNET's DiehlAndCook2015 (current LIF, dt 1 ms, one E spike per "
          "step, state reset per image)"),
-    ENUM("dc.rule", dc.rule, 2, "triplet|postpre|brian",
-         "Diehl & Cook: input->E STDP: the code's triplet rule as written, BindsNET's PostPre, "
-         "or the code's line as Brian 1.4's C STDP ran it (x_post2 read as 1 after the "
-         "column's first synapse: a pair rule)"),
+    ENUM("dc.rule", dc.rule, 0, "triplet|postpre|pair",
+         "Diehl & Cook: input->E STDP: the code's triplet rule (what Brian 1.4's C STDP runs), "
+         "BindsNET's PostPre, or pair (potentiation nu_post x_pre without x_post2: kept for "
+         "comparison, not the code's rule; docs/diehl-cook.md)"),
     REAL("dc.w_ei", dc.w_ei, 10.4, 0, 1e6, "1",
          "Diehl & Cook: E->I weight (code: conductance; bindsnet: mV)"),
     REAL("dc.w_ie", dc.w_ie, 17.0, 0, 1e6, "1",
@@ -328,6 +328,10 @@ static const sm_param_def TABLE[] = {
     BOOL("dc.v_clamp", dc.v_clamp, 0,
          "Diehl & Cook (code): keep v in [E_inh, E_exc] after each Euler step (the authors' "
          "code does not; large inhibitory volleys then overshoot)"),
+    REAL("dc.input_delay", dc.input_delay, 10, 0, 100, "ms",
+         "Diehl & Cook: input->E delays, one per synapse, uniform in [0, this) and floored to "
+         "whole steps, as the code's DelayConnection (0 = none: every input spike lands at "
+         "once)"),
     INT("dc.par_min", dc.par_min, 1600, 1, 1 << 28, "neurons",
         "Diehl & Cook: E neurons from which neuron and delivery loops use threads"),
 

@@ -19,6 +19,25 @@ void sm_dc_theta_decay(sm_dc *net, double factor);
 /* Adds the input spikes' rows to the E drive (net->gee), split over E by threads. */
 void sm_dc_deliver_input(sm_dc *net, int n_spk);
 
+/* Input delays (dc_delay.c; all no-ops when p.input_delay is 0). Allocates the rings and
+ * draws the delays; 0 on out of memory. */
+int sm_dc_delays_init(sm_dc *net);
+
+/* Frees what sm_dc_delays_init allocated. */
+void sm_dc_delays_free(sm_dc *net);
+
+/* Forgets the recorded spikes and traces (learning switched on or off: no depression
+ * is left pending across the switch). */
+void sm_dc_delays_clear_history(sm_dc *net);
+
+/* Scatters the input spikes' rows into the drive due d_ij steps later and moves the drive
+ * due now into net->gee (runs every step, spikes or not). */
+void sm_dc_deliver_delayed(sm_dc *net, int n_spk);
+
+/* The STDP of a step with delays: x_pre = 1 for this step's inputs, the depression due
+ * from step now - L, the potentiation of this step's E spikers, the end-of-step records. */
+void sm_dc_stdp_delayed(sm_dc *net, int n_spk, int n_e);
+
 /* Decays the STDP traces one step and drops E neurons whose x_post1 fell to 1e-12 or
  * below from the active list. */
 void sm_dc_traces_decay(sm_dc *net);

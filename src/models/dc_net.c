@@ -15,7 +15,8 @@ void sm_dc_params_default(sm_dc_params *p)
     p->n_in = 784;
     p->n_exc = 100;
     p->fidelity = SM_DC_CODE;
-    p->rule = SM_DC_BRIAN;
+    p->rule = SM_DC_TRIPLET;
+    p->input_delay = 10;
     p->dt = 0.5;
     p->e = (sm_dc_neuron){-65, -65, -52, 100, 5, 0, -100, 1, 2};
     p->i = (sm_dc_neuron){-60, -45, -40, 10, 2, 0, -85, 1, 2};
@@ -63,6 +64,7 @@ void sm_dc_params_bindsnet(sm_dc_params *p)
     p->t_rest = 0;
     p->min_spikes = 0;
     p->reset_state = 1;
+    p->input_delay = 0;
 }
 
 static void *zalloc(size_t n)
@@ -84,6 +86,7 @@ void sm_dc_destroy(sm_dc *net)
                     net->e_mark};
     for (size_t k = 0; k < sizeof arrs / sizeof arrs[0]; k++)
         free(arrs[k]);
+    sm_dc_delays_free(net);
     sm_encoder_destroy(net->enc);
     free(net);
 }
@@ -106,6 +109,8 @@ static void reset_state(sm_dc *net, int theta_too)
         net->pre_listed[i] = 0;
     }
     net->n_pre_list = 0;
+    if (net->gbuf) memset(net->gbuf, 0, (size_t)net->n_delay * (size_t)net->n_pad * sizeof(float));
+    sm_dc_delays_clear_history(net);
     for (int k = 0; k < net->n_active; k++)
         net->in_active[net->active[k]] = 0;
     net->n_active = 0;
@@ -119,11 +124,13 @@ void sm_dc_reset_state(sm_dc *net)
 sm_dc *sm_dc_create(const sm_dc_params *p, sm_error *err)
 {
     if (p->n_in < 1 || p->n_exc < 1 || p->n_exc > (1 << 20) || !(p->dt > 0) ||
-        !(p->t_present >= p->dt) || p->t_rest < 0 || !(p->w_max > 0) || !(p->norm_sum > 0)) {
+        !(p->t_present >= p->dt) || p->t_rest < 0 || !(p->w_max > 0) || !(p->norm_sum > 0) ||
+        !(p->input_delay >= 0 && p->input_delay / p->dt <= 255)) {
         sm_error_set(err, SM_EINVAL,
                      "dc: bad parameters (n_in %d, n_exc %d, dt %g, t_present %g, t_rest %g, "
-                     "w_max %g, norm_sum %g)",
-                     p->n_in, p->n_exc, p->dt, p->t_present, p->t_rest, p->w_max, p->norm_sum);
+                     "w_max %g, norm_sum %g, input_delay %g: at most 255 steps)",
+                     p->n_in, p->n_exc, p->dt, p->t_present, p->t_rest, p->w_max, p->norm_sum,
+                     p->input_delay);
         return NULL;
     }
     sm_dc *net = calloc(1, sizeof *net);
@@ -170,6 +177,7 @@ sm_dc *sm_dc_create(const sm_dc_params *p, sm_error *err)
         ok = ok && *fs[k];
     for (size_t k = 0; k < sizeof is / sizeof is[0]; k++)
         ok = ok && *is[k];
+    ok = ok && sm_dc_delays_init(net);
     if (!ok) {
         if (net->enc) sm_error_set(err, SM_ENOMEM, "dc: out of memory");
         sm_dc_destroy(net);
@@ -213,6 +221,7 @@ void sm_dc_normalize(sm_dc *net)
 
 void sm_dc_set_learning(sm_dc *net, int on)
 {
+    if ((on != 0) != net->learning) sm_dc_delays_clear_history(net);
     net->learning = on != 0;
 }
 

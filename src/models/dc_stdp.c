@@ -65,16 +65,14 @@ void sm_dc_stdp_post(sm_dc *net, int n_e)
     (void)n_in;
     for (int k = 0; k < n_e; k++) {
         const int j = net->e_spk[k];
-        /* triplet: x_post2 just before this spike; PostPre: no second trace */
-        const float f = nu * (p->rule == SM_DC_POSTPRE ? 1.0f : net->xpost2[j]);
-        /* brian: input 0 sees x_post2 before the spike, inputs 1.. see 1 (dc.h) */
-        const float f1 = p->rule == SM_DC_BRIAN ? nu : f;
-        if (f > 0 || f1 > 0) {
+        /* triplet: x_post2 just before this spike; PostPre and pair: no second trace */
+        const float f = nu * (p->rule == SM_DC_TRIPLET ? net->xpost2[j] : 1.0f);
+        if (f > 0) {
             float *col = net->w + j;
             for (int a = 0; a < net->n_pre_list; a++) { /* inputs with x_pre > 0 */
                 const int i = net->pre_list[a];
                 const int64_t age = now - net->pre_last[i];
-                const float w = col[(size_t)i * np] + (i == 0 ? f : f1) * net->pre_tab[age];
+                const float w = col[(size_t)i * np] + f * net->pre_tab[age];
                 col[(size_t)i * np] = w > wmax ? wmax : w;
             }
         }

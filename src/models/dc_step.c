@@ -44,7 +44,10 @@ void sm_dc_step(sm_dc *net)
         sm_dc_neurons_cond(net, &ne, &ni);
     else
         sm_dc_neurons_current(net, &ne, &ni);
-    sm_dc_deliver_input(net, ns);
+    if (net->delay)
+        sm_dc_deliver_delayed(net, ns);
+    else
+        sm_dc_deliver_input(net, ns);
     const float wei = (float)p->w_ei, wie = (float)p->w_ie;
     for (int k = 0; k < ne; k++)
         net->gei[net->e_spk[k]] += wei;
@@ -56,7 +59,9 @@ void sm_dc_step(sm_dc *net)
         for (int k = 0; k < ni; k++)
             net->i_mark[net->i_spk[k]] = 0;
     }
-    if (net->learning) {
+    if (net->learning && net->delay) {
+        sm_dc_stdp_delayed(net, ns, ne);
+    } else if (net->learning) {
         if (p->rule != SM_DC_POSTPRE) { /* triplet, brian: pre side first */
             sm_dc_stdp_pre(net, ns);
             sm_dc_stdp_post(net, ne);

@@ -32,6 +32,7 @@ void sm_train_dc_params(const sm_config *cfg, int n_in, sm_dc_params *p)
     p->tau_theta = cfg->dc.tau_theta;
     p->par_min = cfg->dc.par_min;
     p->v_clamp = cfg->dc.v_clamp;
+    p->input_delay = cfg->dc.input_delay;
     p->seed = (uint64_t)cfg->run.seed;
 }
 
@@ -217,7 +218,7 @@ sm_status sm_train_dc(const sm_config *cfg, const sm_train_data *d, sm_train_run
                       sm_train_data_json(d), "network", "n_in", n_in, "n_exc", n, "fidelity",
                       cfg->dc.fidelity == SM_DC_CODE ? "code" : "bindsnet", "rule",
                       cfg->dc.rule == SM_DC_TRIPLET ? "triplet"
-                      : cfg->dc.rule == SM_DC_BRIAN ? "brian"
+                      : cfg->dc.rule == SM_DC_PAIR ? "pair"
                                                     : "postpre",
                       "dt", p.dt, "evaluations", tab, "final", fin, "timing",
                       json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:f, s:f, s:i}", "build_s",

@@ -278,7 +278,7 @@ typedef struct sm_config {
     struct { /* Diehl & Cook network (spec diehl-cook.md), train.model = dc */
         int n_exc, passes, fidelity, rule, min_spikes, max_retries, n_assign, par_min, v_clamp;
         double w_ei, w_ie, nu_pre, nu_post, norm_sum, r_max, t_present, t_rest;
-        double theta_plus, tau_theta;
+        double theta_plus, tau_theta, input_delay;
         char sizes[SM_CONFIG_STR_MAX];       /* experiments dc-size/dc-fashion: n_exc list */
         char size_passes[SM_CONFIG_STR_MAX]; /* passes per size */
         char variants[SM_CONFIG_STR_MAX];    /* code, bindsnet, frozen */

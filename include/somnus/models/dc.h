@@ -50,13 +50,12 @@ extern "C" {
 #endif
 
 typedef enum sm_dc_fidelity { SM_DC_CODE = 0, SM_DC_BINDSNET = 1 } sm_dc_fidelity;
-/* SM_DC_TRIPLET: the triplet rule as written (potentiation x_pre x_post2 before the spike).
- * SM_DC_BRIAN: the same line as Brian 1.4's C STDP (usecstdp, the authors' preference) ran
- * it: the post code 'post2before = post2; w += nu_post pre post2before; post1 = 1; post2 =
- * 1' is one line with a w update, so it runs once per synapse of the column with post2 a
- * reference to the neuron's state: input 0 sees the old x_post2, every later input sees
- * the 1 written by input 0's pass, i.e. w += nu_post x_pre (pair rule) for inputs 1.. */
-typedef enum sm_dc_rule { SM_DC_TRIPLET = 0, SM_DC_POSTPRE = 1, SM_DC_BRIAN = 2 } sm_dc_rule;
+/* SM_DC_TRIPLET: the code's rule (potentiation nu_post x_pre x_post2 just before the spike),
+ * which is what Brian 1.4's C STDP runs: it splits the code's ';'-separated statements into
+ * per-neuron lines (post2before = post2, post1 = 1, post2 = 1, run first) and per-synapse
+ * lines (the w update). SM_DC_POSTPRE: BindsNET's PostPre. SM_DC_PAIR: the triplet rule
+ * without x_post2 (w += nu_post x_pre): not the code's rule, kept for comparison. */
+typedef enum sm_dc_rule { SM_DC_TRIPLET = 0, SM_DC_POSTPRE = 1, SM_DC_PAIR = 2 } sm_dc_rule;
 
 /* One population's neuron constants. */
 typedef struct sm_dc_neuron {
@@ -81,10 +80,13 @@ typedef struct sm_dc_params {
     double r_max;             /* Hz at x = 1 and intensity 2 */
     double t_present, t_rest; /* ms */
     int min_spikes, max_retries;
-    int reset_state; /* 1: v, g, traces reset before each image (BindsNET) */
-    int par_min;     /* n_exc from which loops use OpenMP threads */
-    int v_clamp;     /* 1: conductance v kept in [E_inh, E_exc] after each Euler step
-                        (the code does not; off by default) */
+    int reset_state;    /* 1: v, g, traces reset before each image (BindsNET) */
+    int par_min;        /* n_exc from which loops use OpenMP threads */
+    int v_clamp;        /* 1: conductance v kept in [E_inh, E_exc] after each Euler step
+                           (the code does not; off by default) */
+    double input_delay; /* ms: input->E delay of each synapse uniform in [0, this), floored
+                           to steps (code: 10; 0 = every input spike lands at once). See
+                           sm_dc_step for the STDP timing it implies. */
     uint64_t seed;
 } sm_dc_params;
 
@@ -122,6 +124,16 @@ typedef struct sm_dc {
     int learning;                       /* 1: STDP and theta dynamics on */
     int64_t n_input_spikes, n_e_spikes; /* totals (events = input spikes x n_exc) */
     int64_t repeats;                    /* failed presentations so far */
+    /* input delays (p.input_delay > 0; all NULL / 0 otherwise) */
+    uint8_t *delay;    /* n_in x n_pad: delay of each input->E synapse, in steps */
+    int n_delay;       /* K: delays are 0..K-1 steps */
+    int lag;           /* L: a pre spike's depression runs L steps later (Brian: int(D/dt)+1) */
+    int hist_n;        /* H = L + 1: slots of the rings below, indexed by step mod H */
+    float *gbuf;       /* K x n_pad: drive due at each of the next K steps */
+    float *xpre_hist;  /* H x n_in: x_pre at the end of each recent step */
+    float *post1_hist; /* H x n_pad: x_post1 at the end of each recent step */
+    int32_t *ring_spk; /* H x n_in: input spikes of each recent learning step */
+    int32_t *ring_n;   /* H: their counts */
 } sm_dc;
 
 /* The authors' code (fidelity code, triplet, n_in 784, n_exc 100). */
@@ -151,7 +163,12 @@ void sm_dc_set_learning(sm_dc *net, int on);
 /* Sets the input rates: x (n_in values in [0, 1]) at `intensity` (code: starts at 2). */
 void sm_dc_set_input(sm_dc *net, const float *x, double intensity);
 
-/* One time step dt with the current input (zero rates: silence). */
+/* One time step dt with the current input (zero rates: silence).
+ * With input delays (p.input_delay > 0) the timing follows Brian 1.4's DelayConnection and
+ * its C STDP: input i's spike at step t adds w_ij (the weight at t) to E_j's drive at step
+ * t + d_ij; x_pre = 1 at once; the depression w_ij -= nu_pre x_post1_j, with x_post1 as it
+ * stood at the end of step t + d_ij, is applied at step t + L; an E spike at step s
+ * potentiates w_ij by nu_post x_pre_i(end of step s - 1 - d_ij) x_post2. */
 void sm_dc_step(sm_dc *net);
 
 /* Presents one image as described above (normalizing first while learning); writes the

@@ -13,11 +13,17 @@
 #include "somnus/protocol/train.h"
 
 /* configs/dc-bindsnet.cfg, applied for variant "bindsnet" */
-static const char *const BINDSNET[] = {"dc.fidelity=bindsnet", "dc.rule=postpre",
-                                       "dc.w_ei=22.5",         "dc.w_ie=120",
-                                       "dc.norm_sum=78.4",     "dc.r_max=64",
-                                       "dc.t_present=250",     "dc.t_rest=0",
-                                       "dc.min_spikes=0",      NULL};
+static const char *const BINDSNET[] = {"dc.fidelity=bindsnet",
+                                       "dc.rule=postpre",
+                                       "dc.input_delay=0",
+                                       "dc.w_ei=22.5",
+                                       "dc.w_ie=120",
+                                       "dc.norm_sum=78.4",
+                                       "dc.r_max=64",
+                                       "dc.t_present=250",
+                                       "dc.t_rest=0",
+                                       "dc.min_spikes=0",
+                                       NULL};
 
 #define DC_MAX_LIST 16
 
