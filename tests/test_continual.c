@@ -13,6 +13,7 @@
 #include "somnus/core/config.h"
 #include "somnus/core/rng.h"
 #include "somnus/protocol/train.h"
+#include "protocol/continual_sgsnn.h"
 #include "protocol/continual_stream.h"
 #include "testutil.h"
 
@@ -323,12 +324,35 @@ static void learning_run_reports_R_and_metrics(void **state)
     assert_non_null(strstr(err.msg, "cl.joint"));
     sm_train_data_free(&d);
     c.cl.joint = 0;
-    /* only the STDP network runs this protocol yet */
-    c.train.model = SM_MODEL_SGSNN;
-    assert_int_equal(sm_train_data_load(&c, &d, &err), SM_OK);
-    assert_int_equal(sm_train_run(&c, &d, NULL, NULL, &res, &err), SM_EINVAL);
-    assert_non_null(strstr(err.msg, "train.model=sgsnn"));
-    sm_train_data_free(&d);
+}
+
+/* The SG-SNN's scoring rules on hand-made counts: split MNIST after 2 tasks, class-IL
+ * allows {0..3}, task-IL of task 2 allows {2, 3}. */
+static void sgsnn_scoring_rules(void **state)
+{
+    (void)state;
+    sm_config c;
+    sm_config_default(&c);
+    snprintf(c.data.dataset, sizeof c.data.dataset, "mnist");
+    sm_cl_stream s;
+    sm_error err;
+    assert_int_equal(sm_cl_stream_parse(&c, &s, &err), SM_OK);
+    unsigned char ok[SM_CL_MAX_CLASSES];
+    sm_cl_sgsnn_allowed(&s, SM_CL_CLASS, 2, 0, 1, ok);
+    for (int o = 0; o < 10; o++)
+        assert_int_equal(ok[o], o < 4);
+    sm_cl_sgsnn_allowed(&s, SM_CL_TASK, 2, 0, 1, ok);
+    for (int o = 0; o < 10; o++)
+        assert_int_equal(ok[o], o == 2 || o == 3);
+    /* image 0: largest count on 9 (not allowed), then 2 = label; image 1: tie 2/3 -> 2,
+     * label 3 */
+    float counts[20] = {0};
+    counts[9] = 50, counts[2] = 7, counts[0] = 3;
+    counts[10 + 2] = 4, counts[10 + 3] = 4;
+    const int y[2] = {2, 3};
+    assert_true(sm_cl_sgsnn_accuracy(counts, y, 2, 10, ok) == 0.5);
+    sm_cl_sgsnn_allowed(&s, SM_CL_CLASS, 5, 0, 0, ok);
+    assert_true(sm_cl_sgsnn_accuracy(counts, y, 2, 10, ok) == 0.0);
 }
 
 static json_t *load(const char *dir, const char *name)
@@ -413,6 +437,7 @@ int main(void)
         cmocka_unit_test(streams_parse_and_refuse_mistakes),
         cmocka_unit_test(frozen_random_network_anchors),
         cmocka_unit_test(learning_run_reports_R_and_metrics),
+        cmocka_unit_test(sgsnn_scoring_rules),
         cmocka_unit_test_setup_teardown(continual_sleep_quick, tu_state_dir_setup,
                                         tu_state_dir_teardown),
     };

@@ -93,6 +93,8 @@ struct sm_sgsnn {
     int n_slots;
     /* sleep workspace */
     float *dw1, *dw2;
+    /* continual learning: outputs the loss and predictions use (n_out flags); NULL = all */
+    unsigned char *active;
 };
 
 /* ---------------------------------------------------------------- helpers */
@@ -330,6 +332,7 @@ void sm_sgsnn_destroy(sm_sgsnn *net)
     free(net->gcnt);
     free(net->dw1);
     free(net->dw2);
+    free(net->active);
     free(net);
 }
 
@@ -536,26 +539,29 @@ static void chunk_forward(const sm_sgsnn *net, chunk *k, int train)
     }
 }
 
-static int argmax_lowest(const float *c, int n)
+/* The first largest count among the active outputs (act NULL: all). */
+static int argmax_lowest(const float *c, int n, const unsigned char *act)
 {
-    int best = 0;
-    for (int i = 1; i < n; i++)
-        if (c[i] > c[best]) best = i;
-    return best;
+    int best = -1;
+    for (int i = 0; i < n; i++)
+        if ((!act || act[i]) && (best < 0 || c[i] > c[best])) best = i;
+    return best < 0 ? 0 : best;
 }
 
-/* Cross-entropy of softmax(counts) for one sample; with g != NULL also writes
- * d(mean loss)/d counts = (softmax - onehot) / nb. */
-static double ce_loss(const float *c, int O, int y, float *g, int nb)
+/* Cross-entropy of softmax(counts) over the active outputs (act NULL: all) for one sample;
+ * with g != NULL also writes d(mean loss)/d counts = (softmax - onehot) / nb, 0 on inactive
+ * outputs (they are outside the softmax, as if their logits were -infinity). */
+static double ce_loss(const float *c, int O, int y, float *g, int nb, const unsigned char *act)
 {
-    int imax = argmax_lowest(c, O);
+    int imax = argmax_lowest(c, O, act);
     double mx = c[imax], z = 1.0; /* z >= exp(c[imax] - mx) = 1 */
     for (int o = 0; o < O; o++)
-        if (o != imax) z += exp((double)c[o] - mx);
+        if (o != imax && (!act || act[o])) z += exp((double)c[o] - mx);
     double logz = mx + log(z);
     if (g)
         for (int o = 0; o < O; o++)
-            g[o] = (float)((exp((double)c[o] - logz) - (o == y ? 1.0 : 0.0)) / nb);
+            g[o] = act && !act[o] ? 0.0f
+                                  : (float)((exp((double)c[o] - logz) - (o == y ? 1.0 : 0.0)) / nb);
     return logz - (double)c[y];
 }
 
@@ -570,7 +576,8 @@ static void chunk_backward(const sm_sgsnn *net, chunk *k)
     slot *sl = k->sl;
 
     for (int b = 0; b < cb; b++)
-        k->loss[b] = ce_loss(k->cnt + (size_t)b * O, O, k->y[b], k->gcnt + (size_t)b * O, k->nb);
+        k->loss[b] = ce_loss(k->cnt + (size_t)b * O, O, k->y[b], k->gcnt + (size_t)b * O, k->nb,
+                             net->active);
 
     /* Output layer, backward in time. g2 = d loss / d mem2[t], written over c2.
      *   d loss / d spk2[t] = gcnt - thr * g2[t+1] (second term only if the reset is attached)
@@ -670,7 +677,7 @@ static sm_status run_minibatch(sm_sgsnn *net, const float *x, const int *y, int 
             chunk_backward(net, &k);
         } else if (y) {
             for (int b = 0; b < k.cb; b++)
-                k.loss[b] = ce_loss(k.cnt + (size_t)b * O, O, k.y[b], NULL, 1);
+                k.loss[b] = ce_loss(k.cnt + (size_t)b * O, O, k.y[b], NULL, 1, net->active);
         }
     }
     if (!train) return SM_OK;
@@ -714,7 +721,7 @@ static sm_status backprop(sm_sgsnn *net, const float *x, const int *y, int nb, d
     int correct = 0;
     for (int b = 0; b < nb; b++) {
         loss += net->sloss[b];
-        correct += argmax_lowest(net->cnt + (size_t)b * O, O) == y[b];
+        correct += argmax_lowest(net->cnt + (size_t)b * O, O, net->active) == y[b];
     }
     loss /= nb;
     if (!isfinite(loss))
@@ -731,6 +738,10 @@ static sm_status check_labels(const sm_sgsnn *net, const int *y, int n, const ch
         if (y[i] < 0 || y[i] >= net->p.n_out)
             return sm_error_set(err, SM_EINVAL, "sgsnn: %s label %d at index %d is outside [0, %d)",
                                 what, y[i], i, net->p.n_out);
+        else if (net->active && !net->active[y[i]])
+            return sm_error_set(err, SM_EINVAL,
+                                "sgsnn: %s label %d at index %d is not an active output", what,
+                                y[i], i);
     return SM_OK;
 }
 
@@ -749,6 +760,29 @@ sm_status sm_sgsnn_backprop(sm_sgsnn *net, const float *x, const int *y, int n, 
     st = backprop(net, x, y, n, loss, n_correct, err);
     blas_serial_end(saved);
     return st;
+}
+
+/* ---------------------------------------------------------------- active outputs
+ * (continual learning: the loss and predictions over the classes seen so far) */
+
+sm_status sm_sgsnn_set_active_outputs(sm_sgsnn *net, const unsigned char *active, sm_error *err)
+{
+    if (!net) return sm_error_set(err, SM_EINVAL, "sgsnn_set_active_outputs: NULL network");
+    if (!active) {
+        free(net->active);
+        net->active = NULL;
+        return SM_OK;
+    }
+    const int O = net->p.n_out;
+    int any = 0;
+    for (int o = 0; o < O; o++)
+        any |= active[o] != 0;
+    if (!any) return sm_error_set(err, SM_EINVAL, "sgsnn_set_active_outputs: no output is active");
+    if (!net->active && !(net->active = malloc((size_t)O)))
+        return sm_error_set(err, SM_ENOMEM, "sgsnn_set_active_outputs: out of memory");
+    for (int o = 0; o < O; o++)
+        net->active[o] = active[o] != 0;
+    return SM_OK;
 }
 
 /* ---------------------------------------------------------------- Adam */
@@ -811,7 +845,7 @@ sm_status sm_sgsnn_predict(sm_sgsnn *net, const float *x, int n, int *pred, floa
         }
         for (int b = 0; b < nb; b++) {
             const float *c = net->cnt + (size_t)b * O;
-            if (pred) pred[start + b] = argmax_lowest(c, O);
+            if (pred) pred[start + b] = argmax_lowest(c, O, net->active);
             if (counts) memcpy(counts + (size_t)(start + b) * O, c, (size_t)O * sizeof(float));
         }
     }
@@ -840,7 +874,7 @@ sm_status sm_sgsnn_evaluate(sm_sgsnn *net, const float *x, const int *y, int n, 
         }
         for (int b = 0; b < nb; b++) {
             lsum += net->sloss[b];
-            correct += argmax_lowest(net->cnt + (size_t)b * O, O) == y[start + b];
+            correct += argmax_lowest(net->cnt + (size_t)b * O, O, net->active) == y[start + b];
         }
     }
     blas_serial_end(saved);

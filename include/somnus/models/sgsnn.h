@@ -151,6 +151,13 @@ void sm_sgsnn_sum_abs_w(const sm_sgsnn *net, double out[2]);
 sm_status sm_sgsnn_backprop(sm_sgsnn *net, const float *x, const int *y, int n, double *loss,
                             int *n_correct, sm_error *err);
 
+/* Continual learning: restricts the loss (softmax cross-entropy), the predictions and the
+ * accuracies of every later call to the outputs o with active[o] != 0 (n_out flags,
+ * copied); NULL restores all outputs (the default). Inactive outputs are outside the
+ * softmax (their gradient is 0), and a label on an inactive output is an error. The mask
+ * is not part of the saved state. SM_EINVAL if no output is active. */
+sm_status sm_sgsnn_set_active_outputs(sm_sgsnn *net, const unsigned char *active, sm_error *err);
+
 /* One Adam step of every parameter with the current gradients (step counter + 1). */
 void sm_sgsnn_adam_step(sm_sgsnn *net);
 
