@@ -9,8 +9,7 @@
 #include "somnus/models/sgsnn.h"
 #include "protocol/train_sgsnn.h"
 
-/* The sgsnn.* and sleep.rate parameters as the module's parameter struct. */
-static void sgsnn_params(const sm_config *cfg, const sm_train_data *d, sm_sgsnn_params *p)
+void sm_train_sgsnn_params(const sm_config *cfg, const sm_train_data *d, sm_sgsnn_params *p)
 {
     sm_sgsnn_params_default(p);
     p->n_in = d->train->width * d->train->height;
@@ -142,7 +141,7 @@ sm_status sm_train_sgsnn(const sm_config *cfg, const sm_train_data *d, sm_train_
     SM_ERROR_LOCAL(err);
     const double t_start = sm_train_now();
     sm_sgsnn_params p;
-    sgsnn_params(cfg, d, &p);
+    sm_train_sgsnn_params(cfg, d, &p);
     sm_sgsnn *net = sm_sgsnn_create(&p, err);
     if (!net) return err->code;
     const sm_dataset *tr = d->train, *val = d->val;
