@@ -414,7 +414,7 @@ static void protocol_refuses_what_is_not_built(void **state)
 {
     (void)state;
     sm_config cfg = synth_config();
-    cfg.protocol.kind = SM_PROTOCOL_INPUT;
+    cfg.protocol.kind = SM_PROTOCOL_LABEL;
     cfg.train.model = SM_MODEL_STDP;
     json_t *doc = NULL;
     sm_error err;
