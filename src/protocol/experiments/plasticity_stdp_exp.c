@@ -16,15 +16,11 @@ static const char *const DEFAULTS[] = {"train.model=stdp",         "ip.rule=none
                                        "protocol.chunks=5",        "protocol.images_per_chunk=1200",
                                        "protocol.fresh=every",     NULL};
 
-static const char *const QUICK[] = {"protocol.chunks=2",
-                                    "protocol.images_per_chunk=100",
-                                    "data.n_test=100",
-                                    "data.n_val=100",
-                                    "diag.n_probe=100",
-                                    "train.eval_fit=100",
-                                    "data.batch=50",
-                                    "sleep.period=5000",
-                                    NULL};
+static const char *const QUICK[] = {"protocol.chunks=2",  "protocol.images_per_chunk=100",
+                                    "data.n_test=100",    "data.n_train=1000",
+                                    "data.n_val=100",     "diag.n_probe=100",
+                                    "train.eval_fit=100", "data.batch=50",
+                                    "sleep.period=5000",  NULL};
 
 static const char *const SLEEP0[] = {"sleep.rate=0", NULL};
 static const char *const SLEEP02[] = {"sleep.rate=0.2", NULL};
