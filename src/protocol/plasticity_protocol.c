@@ -7,17 +7,6 @@
 #include "somnus/io/results.h"
 #include "protocol/plasticity_stream.h"
 
-void sm_pl_summary(const double *acc, const double *pr, int K, double *auc, double *pr_final,
-                   double *drop)
-{
-    double s = 0;
-    for (int k = 1; k <= K; k++)
-        s += acc[k];
-    *auc = K > 0 ? s / K : NAN;
-    *pr_final = K > 0 ? pr[K] : NAN;
-    *drop = K > 0 ? acc[1] - acc[K] : NAN;
-}
-
 sm_status sm_protocol_plasticity(const sm_config *cfg, const sm_train_data *data,
                                  sm_train_run_ctx *r, json_t **results, sm_error *err)
 {

@@ -25,9 +25,4 @@ sm_status sm_pl_run_stdp(const sm_config *cfg, const struct sm_pl_stream *s,
                          const sm_train_data *data, sm_train_run_ctx *r, json_t *chunks,
                          json_t *fin, sm_error *err);
 
-/* The summary of a finished chunks table: auc = mean acc over chunks 1..K, pr_final =
- * pr of chunk K (NAN without its reference), drop = acc_1 - acc_K. */
-void sm_pl_summary(const double *acc, const double *pr, int K, double *auc, double *pr_final,
-                   double *drop);
-
 #endif

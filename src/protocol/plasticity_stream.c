@@ -1,6 +1,7 @@
 /* The chunks of the input- and label-plasticity protocols (plasticity_stream.h). */
 #include "protocol/plasticity_stream.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -199,4 +200,15 @@ void sm_pl_set_free(sm_pl_set *set)
     set->x = NULL;
     set->y = NULL;
     set->n = 0;
+}
+
+void sm_pl_summary(const double *acc, const double *pr, int K, double *auc, double *pr_final,
+                   double *drop)
+{
+    double s = 0;
+    for (int k = 1; k <= K; k++)
+        s += acc[k];
+    *auc = K > 0 ? s / K : NAN;
+    *pr_final = K > 0 ? pr[K] : NAN;
+    *drop = K > 0 ? acc[1] - acc[K] : NAN;
 }

@@ -70,4 +70,9 @@ sm_status sm_pl_chunk_probe(const sm_pl_stream *s, int k, sm_pl_set *out, sm_err
 
 void sm_pl_set_free(sm_pl_set *set);
 
+/* The summary of a finished chunks table: auc = mean acc over chunks 1..K, pr_final =
+ * pr of chunk K (NAN without its reference), drop = acc_1 - acc_K. */
+void sm_pl_summary(const double *acc, const double *pr, int K, double *auc, double *pr_final,
+                   double *drop);
+
 #endif
