@@ -91,7 +91,21 @@ typedef struct sm_config {
         double intensity_shape;
         int train_rest;
     } data;
-    struct { int kind; } protocol;
+    struct {
+        int kind;
+        int chunks, iters_per_chunk, images_per_chunk;
+        char input_shift[256];
+        int label_shift;
+        int fresh;
+    } protocol;
+    struct {
+        int every, n_probe, grad_starved, n_train_acc;
+        double saturation, srank_delta;
+    } diag;
+    struct {
+        int optimizer, sam_scope, reset_every, reset_layers;
+        double sam_rho, shrink_alpha, redo_tau;
+    } sgrem;
     struct { int model; int eval_every; int eval_fit; int eval_readout; } train;
     struct {
         int method;

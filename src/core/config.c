@@ -211,9 +211,51 @@ static const sm_param_def TABLE[] = {
          "train on every pool image not drawn for validation or test (in pool order) instead "
          "of a balanced data.n_train draw"),
 
-    ENUM("protocol.kind", protocol.kind, SM_PROTOCOL_IID, "iid|continual",
+    ENUM("protocol.kind", protocol.kind, SM_PROTOCOL_IID, "iid|continual|input|label",
          "training protocol of `somnus train`: iid = the paper's (one stationary stream of "
-         "training images in batches); continual = a sequence of tasks (cl.*)"),
+         "training images in batches); continual = a sequence of tasks (cl.*); input / label "
+         "= chunks with a changing input distribution / labelling (spec plasticity-loss.md)"),
+    INT("protocol.chunks", protocol.chunks, 20, 1, 100000, "chunks",
+        "input/label protocols: chunks K of the stream"),
+    INT("protocol.iters_per_chunk", protocol.iters_per_chunk, 200, 1, 1 << 24, "minibatches",
+        "input/label protocols: SG-SNN minibatches I per chunk"),
+    INT("protocol.images_per_chunk", protocol.images_per_chunk, 1200, 1, 1 << 24, "images",
+        "input protocol: STDP images N per chunk"),
+    STR("protocol.input_shift", protocol.input_shift, "grow",
+        "input protocol: grow (train on chunks 1..k of a random cut of the training set) or "
+        "permute (a fixed random pixel permutation per chunk, the first = identity)"),
+    ENUM("protocol.label_shift", protocol.label_shift, SM_LABEL_CYCLIC, "cyclic|permute|random",
+         "label protocol: y -> (y + k) mod C, a random class permutation per chunk, or a fresh "
+         "random label per training image per chunk"),
+    ENUM("protocol.fresh", protocol.fresh, SM_FRESH_ENDS, "none|ends|every",
+         "fresh-network references (acc_fresh, pr): none, first and last chunk, every chunk"),
+    INT("diag.every", diag.every, 1, 0, 1 << 20, "chunks",
+        "loss-of-plasticity diagnostics after every this many chunks (and before the first); "
+        "0 = never"),
+    INT("diag.n_probe", diag.n_probe, 1000, 1, 1 << 24, "images",
+        "class-balanced probe images from the validation split (at most its size)"),
+    REAL("diag.saturation", diag.saturation, 0.95, 0, 1, "1",
+         "a neuron is saturated at or above this mean rate per step"),
+    REAL("diag.srank_delta", diag.srank_delta, 0.01, 0, 1, "1", "delta of srank_delta"),
+    BOOL("diag.grad_starved", diag.grad_starved, 0,
+         "gradient-starved fraction of SG-SNN hidden neurons (not built: must stay 0)"),
+    INT("diag.n_train_acc", diag.n_train_acc, 1000, 1, 1 << 24, "images",
+        "fixed training images behind train_acc"),
+    ENUM("sgsnn.optimizer", sgrem.optimizer, SM_SG_ADAM, "adam|sam",
+         "SG-SNN optimiser in the input/label protocols: adam, or SAM around Adam"),
+    REAL("sgsnn.sam_rho", sgrem.sam_rho, 0.1, 0, 100, "1", "SAM radius rho"),
+    ENUM("sgsnn.sam_scope", sgrem.sam_scope, SM_SAM_ALL, "all|hidden",
+         "SAM perturbs every parameter, or W1 and b1 only"),
+    INT("sgsnn.reset_every", sgrem.reset_every, 0, 0, 1 << 20, "chunks",
+        "reset after chunks 1, 1 + r, 1 + 2r, ... (before the last); 0 = off"),
+    ENUM("sgsnn.reset_layers", sgrem.reset_layers, SM_RESET_HEAD, "head|all",
+         "what a reset redraws: the output layer, or every layer"),
+    REAL("sgsnn.shrink_alpha", sgrem.shrink_alpha, 1, 0, 1, "1",
+         "with each reset, the tensors not reset become alpha theta + (1 - alpha) theta_fresh "
+         "(1 = off)"),
+    REAL("sgsnn.redo_tau", sgrem.redo_tau, 0, 0, 1e6, "1",
+         "ReDo: after every chunk, hidden neurons tau-dormant on the probe set are "
+         "re-initialised (0 = off)"),
     /* continual learning (spec continual.md; src/protocol/continual*.c) */
     STR("cl.stream", cl.stream, "split-mnist",
         "task stream: split-mnist, split-fashion, permuted-mnist, or split:DATASET:G1/G2/... "

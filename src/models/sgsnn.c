@@ -419,6 +419,19 @@ sm_sgsnn_layer sm_sgsnn_get_grad(sm_sgsnn *net, int layer)
     return v;
 }
 
+/* ---- plasticity-loss remedies (issue 20): access to the Adam moments ---- */
+sm_sgsnn_layer sm_sgsnn_get_moment(sm_sgsnn *net, int layer, int which)
+{
+    sm_sgsnn_layer v = sm_sgsnn_get_layer(net, layer);
+    if (v.w) {
+        float *const *m = which ? net->adam_v : net->adam_m;
+        v.w = m[layer ? 2 : 0];
+        v.b = m[layer ? 3 : 1];
+    }
+    return v;
+}
+/* ---- end of the plasticity-loss block ---- */
+
 static double sum_abs(const float *w, size_t n)
 {
     double s = 0.0;

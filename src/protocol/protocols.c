@@ -2,6 +2,7 @@
 #include "protocol/protocols.h"
 
 #include "protocol/continual.h"
+#include "protocol/plasticity_protocol.h"
 #include "protocol/train_models.h"
 
 /* iid: the model's own training loop on one stationary stream of training images
@@ -21,6 +22,14 @@ static const sm_protocol PROTOCOLS[] = {
      "a stream of tasks (cl.stream) learnt in order, the accuracy matrix R after each task and "
      "its metrics (spec continual.md)",
      sm_protocol_continual},
+    {SM_PROTOCOL_INPUT, "input",
+     "input plasticity: chunks with a growing or permuted input distribution, accuracy and "
+     "diagnostics per chunk (spec plasticity-loss.md)",
+     sm_protocol_plasticity},
+    {SM_PROTOCOL_LABEL, "label",
+     "label plasticity: chunks with a shifting labelling (cyclic, permute, random), accuracy "
+     "and diagnostics per chunk (spec plasticity-loss.md)",
+     sm_protocol_plasticity},
 };
 
 #define N_PROTOCOLS (sizeof PROTOCOLS / sizeof PROTOCOLS[0])

@@ -5,8 +5,9 @@
 #include "somnus/models/sgsnn.h"
 #include "protocol/train_common.h"
 
-/* The sgsnn.* and sleep.rate parameters as the module's parameter struct (n_in and n_out
- * from the training images; also used by the continual protocol). */
+/* The sgsnn.* and sleep.rate parameters as the SG-SNN's parameter struct, for the data
+ * `d` (n_in from its image size, n_out from its classes; also used by the
+ * continual and plasticity protocols). */
 void sm_train_sgsnn_params(const sm_config *cfg, const sm_train_data *d, sm_sgsnn_params *p);
 
 /* Trains the sgsnn model on `data` per the config; see somnus/protocol/train.h. */

@@ -62,7 +62,18 @@ enum sm_data_intensity {
     SM_INTENSITY_CLASS_GAMMA = 1,
     SM_INTENSITY_GAMMA = 2
 };
-enum sm_protocol_kind { SM_PROTOCOL_IID = 0, SM_PROTOCOL_CONTINUAL = 1 };
+enum sm_protocol_kind {
+    SM_PROTOCOL_IID = 0,
+    SM_PROTOCOL_CONTINUAL = 1,
+    SM_PROTOCOL_INPUT = 2, /* input plasticity (spec plasticity-loss.md 3.2) */
+    SM_PROTOCOL_LABEL = 3  /* label plasticity (3.3) */
+};
+/* Loss of plasticity (spec plasticity-loss.md). */
+enum sm_label_shift { SM_LABEL_CYCLIC = 0, SM_LABEL_PERMUTE = 1, SM_LABEL_RANDOM = 2 };
+enum sm_fresh { SM_FRESH_NONE = 0, SM_FRESH_ENDS = 1, SM_FRESH_EVERY = 2 };
+enum sm_sg_optimizer { SM_SG_ADAM = 0, SM_SG_SAM = 1 };
+enum sm_sam_scope { SM_SAM_ALL = 0, SM_SAM_HIDDEN = 1 };
+enum sm_reset_layers { SM_RESET_HEAD = 0, SM_RESET_ALL = 1 };
 /* Continual learning (cl.*, spec continual.md). */
 enum sm_cl_scenario { SM_CL_AUTO = 0, SM_CL_CLASS = 1, SM_CL_TASK = 2, SM_CL_DOMAIN = 3 };
 enum sm_cl_order { SM_CL_FIXED = 0, SM_CL_SHUFFLED = 1 };
@@ -161,7 +172,19 @@ typedef struct sm_config {
     } data;
     struct {
         int kind; /* enum sm_protocol_kind */
+        int chunks, iters_per_chunk, images_per_chunk;
+        char input_shift[SM_CONFIG_STR_MAX]; /* grow, permute, dataset:NAME,NAME,... */
+        int label_shift;                     /* enum sm_label_shift */
+        int fresh;                           /* enum sm_fresh */
     } protocol;
+    struct { /* loss-of-plasticity diagnostics (spec plasticity-loss.md section 1) */
+        int every, n_probe, grad_starved, n_train_acc;
+        double saturation, srank_delta;
+    } diag;
+    struct { /* SG-SNN remedies of spec plasticity-loss.md section 2 (keys sgsnn.*) */
+        int optimizer, sam_scope, reset_every, reset_layers; /* enums sm_sg_optimizer ... */
+        double sam_rho, shrink_alpha, redo_tau;
+    } sgrem;
     struct {
         int model;        /* enum sm_model */
         int eval_every;   /* batches (STDP) or epochs (SG-SNN) between evaluations; 0 = none */

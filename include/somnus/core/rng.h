@@ -39,6 +39,9 @@ enum sm_stream {
                                  a step (counter = step) */
     SM_STREAM_CONTINUAL = 21, /* continual learning: class order, permutations, probe memory,
                                  drift images (index = purpose, continual_stream.h) */
+    SM_STREAM_PLASTICITY = 22, /* loss-of-plasticity protocols: chunk cut, permutations,
+                                  labels, probe set, fresh seeds, resets (index = purpose
+                                  << 24 | chunk, protocol/plasticity_protocol.c) */
     SM_STREAM_USER = 1024     /* first identifier free for embedding applications */
 };
 

@@ -141,6 +141,11 @@ sm_sgsnn_layer sm_sgsnn_get_layer(sm_sgsnn *net, int layer);
 /* The gradients left by the last sm_sgsnn_backprop (same shapes as the layers). */
 sm_sgsnn_layer sm_sgsnn_get_grad(sm_sgsnn *net, int layer);
 
+/* The Adam moments of a layer (which = 0: first moment m, 1: second moment v), same
+ * shapes as the layer; for the remedies that re-initialise parameters (sgsnn_reset.h),
+ * which set the moments of what they redraw to 0. */
+sm_sgsnn_layer sm_sgsnn_get_moment(sm_sgsnn *net, int layer, int which);
+
 /* sum |w| of each layer's weights (biases excluded), accumulated in double. */
 void sm_sgsnn_sum_abs_w(const sm_sgsnn *net, double out[2]);
 

@@ -13,6 +13,10 @@ extern const sm_experiment_def sm_exp_continual_sleep;
 /* The like-for-like comparison with the paper (issue 16): rows (a)-(e). */
 extern const sm_experiment_def sm_exp_sleep_stdp_compare;
 
+/* Loss of plasticity (spec plasticity-loss.md P2-P7). */
+extern const sm_experiment_def sm_exp_plasticity_sgsnn;
+extern const sm_experiment_def sm_exp_plasticity_stdp;
+
 /* Intrinsic plasticity and sleep (spec intrinsic.md B2, grid I1). */
 extern const sm_experiment_def sm_exp_ip_sleep;
 

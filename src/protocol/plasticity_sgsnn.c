@@ -1,0 +1,406 @@
+/* The SG-SNN on an input- or label-plasticity stream (plasticity_protocol.h): I minibatches
+ * per chunk with Adam or SAM, the configured sleep, resets and ReDo; after each chunk the
+ * test and train accuracy, the diagnostics of both layers on the probe set and the fresh
+ * reference. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "somnus/analysis/diagnostics.h"
+#include "somnus/core/rng.h"
+#include "somnus/models/sgsnn.h"
+#include "somnus/models/sgsnn_probe.h"
+#include "somnus/models/sgsnn_remedy.h"
+#include "protocol/plasticity_protocol.h"
+#include "protocol/plasticity_stream.h"
+#include "protocol/train_sgsnn.h"
+
+/* What training on one chunk measured. */
+typedef struct chunk_stats {
+    double loss;          /* mean of the minibatch losses (first pass with SAM) */
+    double gnorm_mean[2]; /* ||dL/dW|| per layer, mean over the minibatches */
+    double gnorm_max[2];  /* and max */
+    double sam_g[2];      /* SAM: mean ||g|| and ||g'|| over the scope */
+    int sleep_passes;
+} chunk_stats;
+
+/* A trainer: the network, SAM's buffers and the counters that span chunks. */
+typedef struct trainer {
+    sm_sgsnn *net;
+    sm_sgsnn_sam *sam; /* NULL: plain Adam */
+    long minibatches;
+    double w0; /* sum |W| at creation (triggered sleep) */
+} trainer;
+
+static sm_status trainer_init(trainer *t, const sm_config *cfg, const sm_sgsnn_params *p,
+                              sm_error *err)
+{
+    memset(t, 0, sizeof *t);
+    t->net = sm_sgsnn_create(p, err);
+    if (!t->net) return err ? err->code : SM_ENOMEM;
+    double w[2];
+    sm_sgsnn_sum_abs_w(t->net, w);
+    t->w0 = w[0] + w[1];
+    if (cfg->sgrem.optimizer == SM_SG_SAM) {
+        t->sam = sm_sgsnn_sam_create(t->net, cfg->sgrem.sam_rho,
+                                     cfg->sgrem.sam_scope == SM_SAM_HIDDEN, err);
+        if (!t->sam) return err ? err->code : SM_ENOMEM;
+    }
+    return SM_OK;
+}
+
+static void trainer_free(trainer *t)
+{
+    sm_sgsnn_sam_destroy(t->sam);
+    sm_sgsnn_destroy(t->net);
+}
+
+static double frob(const float *w, size_t n)
+{
+    return sm_diag_frobenius(w, n);
+}
+
+/* The sleep of sgsnn.sleep_mode after a chunk (epoch and triggered modes: a chunk is an
+ * epoch). Returns the passes run. */
+static int chunk_sleep(trainer *t, const sm_sgsnn_params *p, int k)
+{
+    if (p->sleep_mode == SM_SGSNN_SLEEP_EPOCH) {
+        sm_rng_words w = sm_rng_block(p->seed, SM_STREAM_PLASTICITY, 0, sm_pl_key(SM_PL_SLEEP, k));
+        if (sm_u01(w.w[0]) < p->sleep_rate) return sm_sgsnn_sleep_phase(t->net, p->sleep_max_iters);
+    } else if (p->sleep_mode == SM_SGSNN_SLEEP_TRIGGERED) {
+        double w[2];
+        sm_sgsnn_sum_abs_w(t->net, w);
+        if (w[0] + w[1] > p->sleep_trigger * t->w0)
+            return sm_sgsnn_sleep_phase(t->net, p->sleep_max_iters);
+    }
+    return 0;
+}
+
+/* I minibatches on `set`, in an order shuffled from (seed, chunk) and reshuffled after
+ * each pass; `salt` tells the fresh network's order from the main one's. */
+static sm_status train_chunk(trainer *t, const sm_pl_set *set, int iters, int k, uint32_t salt,
+                             chunk_stats *cs, sm_error *err)
+{
+    const sm_sgsnn_params *p = sm_sgsnn_get_params(t->net);
+    const int B = p->batch_size < set->n ? p->batch_size : set->n, D = set->d;
+    int *order = malloc((size_t)set->n * sizeof *order), *yb = malloc((size_t)B * sizeof *yb);
+    float *xb = malloc((size_t)B * D * sizeof *xb);
+    memset(cs, 0, sizeof *cs);
+    if (!order || !yb || !xb) {
+        free(order);
+        free(yb);
+        free(xb);
+        return sm_error_set(err, SM_ENOMEM, "plasticity: out of memory");
+    }
+    for (int i = 0; i < set->n; i++)
+        order[i] = i;
+    sm_rng r;
+    sm_rng_init(&r, p->seed ^ salt, SM_STREAM_PLASTICITY, sm_pl_key(SM_PL_ORDER, k));
+    sm_rng_shuffle(&r, order, set->n);
+    const long period =
+        p->sleep_mode == SM_SGSNN_SLEEP_PUBLISHED ? sm_sgsnn_sleep_period(p->sleep_rate) : 0;
+    sm_status st = SM_OK;
+    int pos = 0;
+    double loss_sum = 0;
+    for (int it = 0; it < iters && st == SM_OK; it++) {
+        if (pos + B > set->n) { /* a pass ended: reshuffle, start over */
+            sm_rng_shuffle(&r, order, set->n);
+            pos = 0;
+        }
+        for (int b = 0; b < B; b++) {
+            memcpy(xb + (size_t)b * D, set->x + (size_t)order[pos + b] * D, (size_t)D * sizeof *xb);
+            yb[b] = set->y[order[pos + b]];
+        }
+        pos += B;
+        double loss = 0, g[2] = {0, 0};
+        if (t->sam) {
+            st = sm_sgsnn_sam_step(t->sam, xb, yb, B, &loss, NULL, g, err);
+            cs->sam_g[0] += g[0] / iters;
+            cs->sam_g[1] += g[1] / iters;
+        } else {
+            st = sm_sgsnn_backprop(t->net, xb, yb, B, &loss, NULL, err);
+        }
+        if (st != SM_OK) break;
+        for (int l = 0; l < 2; l++) { /* the gradient the step used */
+            sm_sgsnn_layer gv = sm_sgsnn_get_grad(t->net, l);
+            double n = frob(gv.w, (size_t)gv.rows * gv.cols);
+            cs->gnorm_mean[l] += n / iters;
+            if (n > cs->gnorm_max[l]) cs->gnorm_max[l] = n;
+        }
+        if (!t->sam) sm_sgsnn_adam_step(t->net);
+        loss_sum += loss;
+        t->minibatches++;
+        if (period > 0 && t->minibatches % period == 0) {
+            st = sm_sgsnn_sleep_pass(t->net, err);
+            cs->sleep_passes++;
+        }
+    }
+    cs->loss = loss_sum / iters;
+    if (st == SM_OK) cs->sleep_passes += chunk_sleep(t, p, k);
+    free(order);
+    free(yb);
+    free(xb);
+    return st;
+}
+
+/* Accuracy on an evenly strided subset of at most m images of `set`. */
+static sm_status subset_accuracy(sm_sgsnn *net, const sm_pl_set *set, int m, double *acc,
+                                 sm_error *err)
+{
+    const int n = m < set->n ? m : set->n;
+    float *x = malloc((size_t)(n > 0 ? n : 1) * set->d * sizeof *x);
+    int *y = malloc((size_t)(n > 0 ? n : 1) * sizeof *y);
+    sm_status st = x && y ? SM_OK : sm_error_set(err, SM_ENOMEM, "plasticity: out of memory");
+    for (int a = 0; a < n && st == SM_OK; a++) {
+        const int i = (int)((int64_t)a * set->n / n);
+        memcpy(x + (size_t)a * set->d, set->x + (size_t)i * set->d, (size_t)set->d * sizeof *x);
+        y[a] = set->y[i];
+    }
+    if (st == SM_OK) st = sm_sgsnn_evaluate(net, x, y, n, acc, NULL, err);
+    free(x);
+    free(y);
+    return st;
+}
+
+static const char *const LAYER[2] = {"hidden", "output"};
+
+/* Appends a diag_<layer>_<name> value (null for NaN). */
+static void col(json_t *tab, int layer, const char *name, double v)
+{
+    char key[96];
+    snprintf(key, sizeof key, "diag_%s_%s", LAYER[layer], name);
+    sm_train_col_add(tab, key, sm_train_real(v));
+}
+
+/* The probe diagnostics of both layers (NaN when d is NULL: not due this chunk). */
+static void diag_cols(json_t *tab, const sm_diag_layer *d)
+{
+    for (int l = 0; l < 2; l++) {
+        const sm_diag_layer *x = d ? &d[l] : NULL;
+        col(tab, l, "silent", x ? x->silent : NAN);
+        col(tab, l, "dormant_0.025", x ? x->dormant_025 : NAN);
+        col(tab, l, "dormant_0.1", x ? x->dormant_1 : NAN);
+        col(tab, l, "saturated", x ? x->saturated : NAN);
+        col(tab, l, "srank", x ? x->srank : NAN);
+        col(tab, l, "srank_frac", x ? x->srank / x->H : NAN);
+        col(tab, l, "erank", x ? x->erank : NAN);
+        col(tab, l, "erank_frac", x ? x->erank / x->H : NAN);
+        col(tab, l, "feature_norm", x ? x->feature_norm : NAN);
+    }
+}
+
+/* Weight, update and gradient norms of both layers; w_start (may be NULL) = the weights
+ * at the chunk's start, cs (may be NULL) = the chunk's training. */
+static void norm_cols(json_t *tab, sm_sgsnn *net, float *const w_start[2], const chunk_stats *cs)
+{
+    for (int l = 0; l < 2; l++) {
+        sm_sgsnn_layer v = sm_sgsnn_get_layer(net, l);
+        const size_t n = (size_t)v.rows * v.cols;
+        double sum_abs = 0, upd = NAN, w0n = NAN;
+        for (size_t i = 0; i < n; i++)
+            sum_abs += fabs((double)v.w[i]);
+        if (w_start) {
+            double q = 0;
+            for (size_t i = 0; i < n; i++) {
+                double d = (double)v.w[i] - w_start[l][i];
+                q += d * d;
+            }
+            upd = sqrt(q);
+            w0n = frob(w_start[l], n);
+        }
+        col(tab, l, "w_norm", frob(v.w, n));
+        col(tab, l, "w_mean_abs", sum_abs / (double)n);
+        col(tab, l, "sum_abs_w", sum_abs);
+        col(tab, l, "b_norm", frob(v.b, (size_t)v.rows));
+        col(tab, l, "update_norm", upd);
+        col(tab, l, "update_ratio", w0n > 0 ? upd / w0n : NAN);
+        col(tab, l, "grad_norm_mean", cs ? cs->gnorm_mean[l] : NAN);
+        col(tab, l, "grad_norm_max", cs ? cs->gnorm_max[l] : NAN);
+    }
+    sm_train_col_add(tab, "diag_sam_grad_norm", sm_train_real(cs ? cs->sam_g[0] : NAN));
+    sm_train_col_add(tab, "diag_sam_grad_norm_perturbed", sm_train_real(cs ? cs->sam_g[1] : NAN));
+}
+
+/* Probe counts of both layers and their diagnostics. */
+static sm_status probe_diag(sm_sgsnn *net, const sm_config *cfg, const sm_pl_set *probe, float *ch,
+                            float *co, sm_diag_layer d[2], sm_error *err)
+{
+    const sm_sgsnn_params *p = sm_sgsnn_get_params(net);
+    sm_status st = sm_sgsnn_probe_counts(net, probe->x, probe->n, ch, co, err);
+    if (st == SM_OK)
+        st = sm_diag_layer_compute(ch, probe->n, p->n_hidden, p->steps, cfg->diag.saturation,
+                                   cfg->diag.srank_delta, &d[0], NULL, err);
+    if (st == SM_OK)
+        st = sm_diag_layer_compute(co, probe->n, p->n_out, p->steps, cfg->diag.saturation,
+                                   cfg->diag.srank_delta, &d[1], NULL, err);
+    return st;
+}
+
+/* Accuracy of a fresh network (own seed from (seed, chunk)) trained on chunk k alone. */
+static sm_status fresh_accuracy(const sm_config *cfg, const sm_sgsnn_params *p0, int k,
+                                const sm_pl_set *train, const sm_pl_set *test, double *acc,
+                                sm_error *err)
+{
+    sm_sgsnn_params p = *p0;
+    sm_rng_words w = sm_rng_block(p0->seed, SM_STREAM_PLASTICITY, 0, sm_pl_key(SM_PL_FRESH, k));
+    p.seed = (uint64_t)w.w[0] << 32 | w.w[1];
+    trainer t;
+    chunk_stats cs;
+    sm_status st = trainer_init(&t, cfg, &p, err);
+    if (st == SM_OK)
+        st = train_chunk(&t, train, cfg->protocol.iters_per_chunk, k, 0x5eed, &cs, err);
+    if (st == SM_OK) st = sm_sgsnn_evaluate(t.net, test->x, test->y, test->n, acc, NULL, err);
+    trainer_free(&t);
+    return st;
+}
+
+static int fresh_due(const sm_config *cfg, int k)
+{
+    const int K = cfg->protocol.chunks;
+    if (cfg->protocol.fresh == SM_FRESH_EVERY) return 1;
+    return cfg->protocol.fresh == SM_FRESH_ENDS && (k == 1 || k == K);
+}
+
+/* Resets and ReDo after chunk k (after its evaluation and diagnostics). */
+static int remedies(const sm_config *cfg, trainer *t, int k, const float *ch, int n_probe,
+                    int *n_redo)
+{
+    const int K = cfg->protocol.chunks, r = cfg->sgrem.reset_every;
+    const uint64_t seed = sm_sgsnn_get_params(t->net)->seed;
+    int reset = 0;
+    if (r > 0 && (k - 1) % r == 0 && k < K) {
+        const int all = cfg->sgrem.reset_layers == SM_RESET_ALL;
+        sm_sgsnn_reinit_layer(t->net, 1, 0.0, seed, sm_pl_key(SM_PL_RESET, 2 * k));
+        sm_sgsnn_reinit_layer(t->net, 0, all ? 0.0 : cfg->sgrem.shrink_alpha, seed,
+                              sm_pl_key(SM_PL_RESET, 2 * k + 1));
+        reset = 1;
+    }
+    *n_redo = cfg->sgrem.redo_tau > 0 ? sm_sgsnn_redo(t->net, ch, n_probe, cfg->sgrem.redo_tau,
+                                                      seed, sm_pl_key(SM_PL_REDO, k))
+                                      : 0;
+    return reset;
+}
+
+typedef struct row {
+    int k;
+    double acc, train_acc, loss, acc_fresh, wall;
+    int sleep_passes, reset, redo;
+} row;
+
+static void add_row(json_t *tab, const sm_pl_stream *s, const row *w)
+{
+    sm_train_col_add(tab, "chunk", json_integer(w->k));
+    /* the transform's id: the chunk whose permutation, labelling or cut is in force */
+    sm_train_col_add(tab, "transform", json_integer(w->k < 1 ? 1 : w->k));
+    (void)s;
+    sm_train_col_add(tab, "acc", sm_train_real(w->acc));
+    sm_train_col_add(tab, "train_acc", sm_train_real(w->train_acc));
+    sm_train_col_add(tab, "loss", sm_train_real(w->loss));
+    sm_train_col_add(tab, "acc_fresh", sm_train_real(w->acc_fresh));
+    sm_train_col_add(tab, "pr", sm_train_real(w->acc / w->acc_fresh));
+    sm_train_col_add(tab, "wall_s", json_real(w->wall));
+    sm_train_col_add(tab, "sleep_passes", json_integer(w->sleep_passes));
+    sm_train_col_add(tab, "reset", json_integer(w->reset));
+    sm_train_col_add(tab, "redo_neurons", json_integer(w->redo));
+}
+
+/* Everything one chunk needs, built and freed together. */
+typedef struct chunk_data {
+    sm_pl_set train, test, probe;
+} chunk_data;
+
+static void chunk_data_free(chunk_data *c)
+{
+    sm_pl_set_free(&c->train);
+    sm_pl_set_free(&c->test);
+    sm_pl_set_free(&c->probe);
+}
+
+static sm_status chunk_data_build(const sm_pl_stream *s, int k, chunk_data *c, sm_error *err)
+{
+    memset(c, 0, sizeof *c);
+    sm_status st = sm_pl_chunk_train(s, k, &c->train, err);
+    if (st == SM_OK) st = sm_pl_chunk_test(s, k, &c->test, err);
+    if (st == SM_OK) st = sm_pl_chunk_probe(s, k, &c->probe, err);
+    if (st != SM_OK) chunk_data_free(c);
+    return st;
+}
+
+sm_status sm_pl_run_sgsnn(const sm_config *cfg, const sm_pl_stream *s, const sm_train_data *data,
+                          sm_train_run_ctx *r, json_t *tab, json_t *fin, sm_error *err)
+{
+    SM_ERROR_LOCAL(err);
+    sm_sgsnn_params p;
+    sm_train_sgsnn_params(cfg, data, &p);
+    const int K = cfg->protocol.chunks, I = cfg->protocol.iters_per_chunk;
+    const int H = p.n_hidden, O = p.n_out;
+    trainer t;
+    sm_status st = trainer_init(&t, cfg, &p, err);
+    float *ch = malloc((size_t)s->n_probe * H * sizeof *ch);
+    float *co = malloc((size_t)s->n_probe * O * sizeof *co);
+    float *w_start[2] = {malloc((size_t)H * p.n_in * sizeof(float)),
+                         malloc((size_t)O * H * sizeof(float))};
+    double *acc = calloc((size_t)K + 1, sizeof *acc), *pr = calloc((size_t)K + 1, sizeof *pr);
+    if (st == SM_OK && (!ch || !co || !w_start[0] || !w_start[1] || !acc || !pr))
+        st = sm_error_set(err, SM_ENOMEM, "plasticity: out of memory");
+    r->prog = (sm_train_progress){"train", 0, (int64_t)K * I, 0, K, NAN};
+    const double t0 = sm_train_now();
+    for (int k = 0; k <= K && st == SM_OK; k++) {
+        chunk_data c;
+        st = chunk_data_build(s, k < 1 ? 1 : k, &c, err);
+        if (st != SM_OK) break;
+        row w = {k, NAN, NAN, NAN, NAN, 0, 0, 0, 0};
+        chunk_stats cs = {0};
+        for (int l = 0; l < 2; l++) {
+            sm_sgsnn_layer v = sm_sgsnn_get_layer(t.net, l);
+            memcpy(w_start[l], v.w, (size_t)v.rows * v.cols * sizeof(float));
+        }
+        if (k >= 1) {
+            st = train_chunk(&t, &c.train, I, k, 0, &cs, err);
+            w.loss = cs.loss;
+            w.sleep_passes = cs.sleep_passes;
+        }
+        if (st == SM_OK)
+            st = sm_sgsnn_evaluate(t.net, c.test.x, c.test.y, c.test.n, &w.acc, NULL, err);
+        if (st == SM_OK)
+            st = subset_accuracy(t.net, &c.train, cfg->diag.n_train_acc, &w.train_acc, err);
+        const int due = cfg->diag.every > 0 && (k % cfg->diag.every == 0 || k == K);
+        sm_diag_layer d[2] = {{0}, {0}};
+        if (st == SM_OK && (due || (k >= 1 && cfg->sgrem.redo_tau > 0)))
+            st = probe_diag(t.net, cfg, &c.probe, ch, co, d, err);
+        if (st == SM_OK && k >= 1 && fresh_due(cfg, k))
+            st = fresh_accuracy(cfg, &p, k, &c.train, &c.test, &w.acc_fresh, err);
+        if (st == SM_OK && k >= 1) w.reset = remedies(cfg, &t, k, ch, c.probe.n, &w.redo);
+        chunk_data_free(&c);
+        if (st != SM_OK) break;
+        w.wall = sm_train_now() - t0;
+        acc[k] = w.acc;
+        pr[k] = w.acc / w.acc_fresh;
+        add_row(tab, s, &w);
+        diag_cols(tab, due ? d : NULL);
+        norm_cols(tab, t.net, k >= 1 ? w_start : NULL, k >= 1 ? &cs : NULL);
+        r->prog.batch = k;
+        r->prog.done = (int64_t)k * I;
+        r->prog.last_accuracy = w.acc;
+        if (sm_train_report(r))
+            st = sm_error_set(err, SM_ECANCELED, "train: stopped by the caller");
+    }
+    if (st == SM_OK) {
+        double auc, prf, drop;
+        sm_pl_summary(acc, pr, K, &auc, &prf, &drop);
+        json_object_set_new(fin, "auc", sm_train_real(auc));
+        json_object_set_new(fin, "pr_final", sm_train_real(prf));
+        json_object_set_new(fin, "drop", sm_train_real(drop));
+        json_object_set_new(fin, "test_accuracy", sm_train_real(acc[K]));
+        json_object_set_new(fin, "chunks", json_integer(K));
+    }
+    if (st == SM_OK && r->sgsnn_final_fn) r->sgsnn_final_fn(r->sgsnn_final_ctx, t.net);
+    free(ch);
+    free(co);
+    free(w_start[0]);
+    free(w_start[1]);
+    free(acc);
+    free(pr);
+    trainer_free(&t);
+    return st;
+}

@@ -1,0 +1,443 @@
+/* Loss-of-plasticity machinery (spec plasticity-loss.md): the SG-SNN's probe counts, SAM
+ * (rho = 0 equals Adam bit for bit; the second gradient is the gradient at theta + eps),
+ * resets, shrink-and-perturb and ReDo, the chunk stream, and the protocol end to end
+ * (thread independence, bad input). */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "somnus/core/rng.h"
+#include "somnus/models/sgsnn.h"
+#include "somnus/models/sgsnn_probe.h"
+#include "somnus/models/sgsnn_remedy.h"
+#include "somnus/protocol/train.h"
+#include "protocol/plasticity_protocol.h"
+#include "protocol/plasticity_stream.h"
+
+enum { N_IN = 6, HID = 12, OUT = 3, BATCH = 8 };
+
+static sm_sgsnn_params small_params(void)
+{
+    sm_sgsnn_params p;
+    sm_sgsnn_params_default(&p);
+    p.n_in = N_IN;
+    p.n_hidden = HID;
+    p.n_out = OUT;
+    p.steps = 15;
+    p.batch_size = BATCH;
+    p.threads = 1;
+    p.seed = 7;
+    return p;
+}
+
+/* Inputs in [0, 1] and labels i mod OUT; weights scaled up so that neurons spike. */
+static sm_sgsnn *small_net(sm_sgsnn_params p, float *x, int *y, int n)
+{
+    sm_sgsnn *net = sm_sgsnn_create(&p, NULL);
+    assert_non_null(net);
+    for (int l = 0; l < 2; l++) {
+        sm_sgsnn_layer v = sm_sgsnn_get_layer(net, l);
+        for (int i = 0; i < v.rows * v.cols; i++)
+            v.w[i] *= 3.0f;
+        for (int i = 0; i < v.rows; i++)
+            v.b[i] += 0.3f;
+    }
+    sm_rng r;
+    sm_rng_init(&r, 5, SM_STREAM_USER, 0);
+    for (int i = 0; i < n * N_IN; i++)
+        x[i] = (float)sm_rng_uniform(&r);
+    for (int i = 0; i < n; i++)
+        y[i] = i % OUT;
+    return net;
+}
+
+/* The probe's output counts are sm_sgsnn_predict's, and its hidden counts are those of
+ * a hand-written LIF loop in double-checked float arithmetic. */
+static void probe_counts_match_predict_and_a_hand_loop(void **state)
+{
+    (void)state;
+    enum { N = 20 };
+    float x[N * N_IN];
+    int y[N];
+    sm_sgsnn_params p = small_params();
+    sm_sgsnn *net = small_net(p, x, y, N);
+    float ch[N * HID], co[N * OUT], cp[N * OUT];
+    assert_int_equal(sm_sgsnn_probe_counts(net, x, N, ch, co, NULL), SM_OK);
+    assert_int_equal(sm_sgsnn_predict(net, x, N, NULL, cp, NULL), SM_OK);
+    int same = 0;
+    for (int i = 0; i < N * OUT; i++)
+        same += co[i] == cp[i];
+    assert_true(same >= N * OUT - 1); /* a membrane within rounding of the threshold may differ */
+    sm_sgsnn_layer l1 = sm_sgsnn_get_layer(net, 0);
+    int hsame = 0, spikes = 0;
+    for (int i = 0; i < N; i++)
+        for (int h = 0; h < HID; h++) {
+            double cur = l1.b[h], mem = 0;
+            for (int j = 0; j < N_IN; j++)
+                cur += (double)l1.w[h * N_IN + j] * x[i * N_IN + j];
+            int s = 0, count = 0;
+            for (int t = 0; t < p.steps; t++) {
+                mem = t == 0 ? cur : p.beta * mem + cur - s * p.threshold;
+                s = mem > p.threshold;
+                count += s;
+            }
+            hsame += count == (int)ch[i * HID + h];
+            spikes += count;
+        }
+    assert_true(hsame >= N * HID - 2);
+    assert_true(spikes > 0);
+    sm_sgsnn_destroy(net);
+}
+
+/* SAM with rho = 0 takes exactly plain Adam's steps. */
+static void sam_rho_zero_is_adam_bit_for_bit(void **state)
+{
+    (void)state;
+    float x[BATCH * N_IN];
+    int y[BATCH];
+    sm_sgsnn_params p = small_params();
+    sm_sgsnn *a = small_net(p, x, y, BATCH), *b = small_net(p, x, y, BATCH);
+    sm_sgsnn_sam *sam = sm_sgsnn_sam_create(b, 0.0, 0, NULL);
+    assert_non_null(sam);
+    for (int it = 0; it < 5; it++) {
+        double la, lb;
+        assert_int_equal(sm_sgsnn_backprop(a, x, y, BATCH, &la, NULL, NULL), SM_OK);
+        sm_sgsnn_adam_step(a);
+        assert_int_equal(sm_sgsnn_sam_step(sam, x, y, BATCH, &lb, NULL, NULL, NULL), SM_OK);
+        assert_true(la == lb);
+    }
+    for (int l = 0; l < 2; l++) {
+        sm_sgsnn_layer va = sm_sgsnn_get_layer(a, l), vb = sm_sgsnn_get_layer(b, l);
+        assert_memory_equal(va.w, vb.w, (size_t)va.rows * va.cols * sizeof(float));
+        assert_memory_equal(va.b, vb.b, (size_t)va.rows * sizeof(float));
+    }
+    sm_sgsnn_sam_destroy(sam);
+    sm_sgsnn_destroy(a);
+    sm_sgsnn_destroy(b);
+}
+
+/* The second gradient is the gradient at theta + rho g/||g|| computed independently (in
+ * double for eps); with scope hidden the head keeps the first gradient. */
+static void sam_second_gradient_is_taken_at_theta_plus_eps(void **state)
+{
+    (void)state;
+    float x[BATCH * N_IN];
+    int y[BATCH];
+    sm_sgsnn_params p = small_params();
+    p.smooth_forward = 1;
+    const double rho = 0.3;
+    for (int scope = 0; scope < 2; scope++) {
+        sm_sgsnn *a = small_net(p, x, y, BATCH), *b = small_net(p, x, y, BATCH);
+        sm_sgsnn_sam *sam = sm_sgsnn_sam_create(a, rho, scope, NULL);
+        double gn[2];
+        assert_int_equal(sm_sgsnn_sam_step(sam, x, y, BATCH, NULL, NULL, gn, NULL), SM_OK);
+        /* b: first gradient, its norm over the scope, then theta + eps */
+        assert_int_equal(sm_sgsnn_backprop(b, x, y, BATCH, NULL, NULL, NULL), SM_OK);
+        const int nl = scope ? 1 : 2;
+        double q = 0;
+        for (int l = 0; l < nl; l++) {
+            sm_sgsnn_layer g = sm_sgsnn_get_grad(b, l);
+            for (int i = 0; i < g.rows * g.cols; i++)
+                q += (double)g.w[i] * g.w[i];
+            for (int i = 0; i < g.rows; i++)
+                q += (double)g.b[i] * g.b[i];
+        }
+        assert_float_near(gn[0], sqrt(q), 1e-9 * sqrt(q));
+        float head_g[OUT * HID];
+        memcpy(head_g, sm_sgsnn_get_grad(b, 1).w, sizeof head_g);
+        for (int l = 0; l < nl; l++) {
+            sm_sgsnn_layer v = sm_sgsnn_get_layer(b, l), g = sm_sgsnn_get_grad(b, l);
+            for (int i = 0; i < v.rows * v.cols; i++)
+                v.w[i] = (float)(v.w[i] + rho * g.w[i] / sqrt(q));
+            for (int i = 0; i < v.rows; i++)
+                v.b[i] = (float)(v.b[i] + rho * g.b[i] / sqrt(q));
+        }
+        assert_int_equal(sm_sgsnn_backprop(b, x, y, BATCH, NULL, NULL, NULL), SM_OK);
+        double diff = 0, norm = 0;
+        for (int l = 0; l < nl; l++) {
+            sm_sgsnn_layer ga = sm_sgsnn_get_grad(a, l), gb = sm_sgsnn_get_grad(b, l);
+            for (int i = 0; i < ga.rows * ga.cols; i++) {
+                diff = fmax(diff, fabs((double)ga.w[i] - gb.w[i]));
+                norm = fmax(norm, fabs((double)gb.w[i]));
+            }
+        }
+        assert_true(norm > 0);
+        assert_true(diff <= 1e-4 * norm);
+        if (scope) /* the head's step used the first gradient */
+            assert_memory_equal(sm_sgsnn_get_grad(a, 1).w, head_g, sizeof head_g);
+        sm_sgsnn_sam_destroy(sam);
+        sm_sgsnn_destroy(a);
+        sm_sgsnn_destroy(b);
+    }
+}
+
+/* A head reset redraws W2 and b2 within +-1/sqrt(H), zeroes their moments, repeats from
+ * the key, and leaves W1 alone; shrink and perturb with alpha mixes the two draws. */
+static void resets_and_shrink_perturb(void **state)
+{
+    (void)state;
+    float x[BATCH * N_IN];
+    int y[BATCH];
+    sm_sgsnn_params p = small_params();
+    sm_sgsnn *a = small_net(p, x, y, BATCH), *b = small_net(p, x, y, BATCH);
+    for (int it = 0; it < 3; it++) {
+        sm_sgsnn_backprop(a, x, y, BATCH, NULL, NULL, NULL);
+        sm_sgsnn_adam_step(a);
+    }
+    float w1[HID * N_IN];
+    memcpy(w1, sm_sgsnn_get_layer(a, 0).w, sizeof w1);
+    sm_sgsnn_reinit_layer(a, 1, 0.0, 9, 77);
+    sm_sgsnn_reinit_layer(b, 1, 0.0, 9, 77);
+    sm_sgsnn_layer va = sm_sgsnn_get_layer(a, 1), vb = sm_sgsnn_get_layer(b, 1);
+    assert_memory_equal(va.w, vb.w, sizeof(float) * OUT * HID);
+    assert_memory_equal(sm_sgsnn_get_layer(a, 0).w, w1, sizeof w1);
+    const float bound = 1.0f / sqrtf((float)HID);
+    double var = 0;
+    for (int i = 0; i < OUT * HID; i++) {
+        assert_true(fabsf(va.w[i]) <= bound);
+        var += (double)va.w[i] * va.w[i];
+    }
+    /* uniform(-c, c) has variance c^2/3: 36 draws, loose band */
+    var /= OUT * HID;
+    assert_true(var > 0.3 * bound * bound / 3 && var < 2.0 * bound * bound / 3);
+    for (int w = 0; w < 2; w++) {
+        sm_sgsnn_layer m = sm_sgsnn_get_moment(a, 1, w), m1 = sm_sgsnn_get_moment(a, 0, w);
+        for (int i = 0; i < OUT * HID; i++)
+            assert_true(m.w[i] == 0.0f);
+        int nz = 0;
+        for (int i = 0; i < HID * N_IN; i++)
+            nz += m1.w[i] != 0.0f;
+        assert_true(nz > 0); /* the hidden layer's moments are kept */
+    }
+    /* shrink and perturb: alpha theta + (1 - alpha) fresh, fresh = the alpha = 0 draw */
+    sm_sgsnn *c = small_net(p, x, y, BATCH), *d = small_net(p, x, y, BATCH);
+    float before[HID * N_IN];
+    memcpy(before, sm_sgsnn_get_layer(c, 0).w, sizeof before);
+    sm_sgsnn_reinit_layer(c, 0, 0.6, 9, 5);
+    sm_sgsnn_reinit_layer(d, 0, 0.0, 9, 5);
+    for (int i = 0; i < HID * N_IN; i++)
+        assert_float_near(sm_sgsnn_get_layer(c, 0).w[i],
+                          0.6 * before[i] + 0.4 * sm_sgsnn_get_layer(d, 0).w[i], 1e-6);
+    sm_sgsnn_destroy(a);
+    sm_sgsnn_destroy(b);
+    sm_sgsnn_destroy(c);
+    sm_sgsnn_destroy(d);
+}
+
+/* ReDo: neurons 0 and 3 are silent on the probe, neuron 5 is below tau; the others fire. */
+static void redo_reinitialises_the_dormant_neurons_only(void **state)
+{
+    (void)state;
+    float x[BATCH * N_IN];
+    int y[BATCH];
+    sm_sgsnn_params p = small_params();
+    sm_sgsnn *net = small_net(p, x, y, BATCH);
+    float counts[2 * HID];
+    for (int i = 0; i < 2 * HID; i++)
+        counts[i] = 10;
+    counts[0] = counts[HID + 0] = 0;
+    counts[3] = counts[HID + 3] = 0;
+    counts[5] = 1; /* mean 0.5 vs layer mean (20 + 20 + ... ) / 12: score < 0.1 */
+    counts[HID + 5] = 0;
+    float w1[HID * N_IN], w2[OUT * HID];
+    memcpy(w1, sm_sgsnn_get_layer(net, 0).w, sizeof w1);
+    memcpy(w2, sm_sgsnn_get_layer(net, 1).w, sizeof w2);
+    assert_int_equal(sm_sgsnn_redo(net, counts, 2, 0.1, 3, 1), 3);
+    sm_sgsnn_layer l1 = sm_sgsnn_get_layer(net, 0), l2 = sm_sgsnn_get_layer(net, 1);
+    for (int h = 0; h < HID; h++) {
+        const int hit = h == 0 || h == 3 || h == 5;
+        int changed = 0;
+        for (int j = 0; j < N_IN; j++)
+            changed += l1.w[h * N_IN + j] != w1[h * N_IN + j];
+        assert_true(hit ? changed > 0 : changed == 0);
+        for (int o = 0; o < OUT; o++)
+            assert_true(hit ? l2.w[o * HID + h] == 0.0f : l2.w[o * HID + h] == w2[o * HID + h]);
+    }
+    sm_sgsnn_destroy(net);
+}
+
+/* The summary values of spec section 4 by hand. */
+static void summary_by_hand(void **state)
+{
+    (void)state;
+    const double acc[4] = {0.1, 0.8, 0.6, 0.4}, pr[4] = {NAN, 1.0, NAN, 0.5};
+    double auc, prf, drop;
+    sm_pl_summary(acc, pr, 3, &auc, &prf, &drop);
+    assert_float_near(auc, 0.6, 1e-12);
+    assert_float_near(prf, 0.5, 0);
+    assert_float_near(drop, 0.4, 1e-12);
+}
+
+static sm_config synth_config(void)
+{
+    sm_config cfg;
+    sm_config_default(&cfg);
+    sm_config_set(&cfg, "data.dataset", "synthetic", "test", NULL);
+    cfg.data.n_train = 200;
+    cfg.data.n_val = 40;
+    cfg.data.n_test = 40;
+    cfg.train.model = SM_MODEL_SGSNN;
+    cfg.sgsnn.n_hidden = 30;
+    cfg.sgsnn.steps = 10;
+    cfg.sgsnn.batch = 16;
+    cfg.protocol.chunks = 4;
+    cfg.protocol.iters_per_chunk = 3;
+    cfg.diag.n_probe = 20;
+    return cfg;
+}
+
+/* The stream: cyclic labels shift by one per chunk, grow uses k n / K images of one cut,
+ * permute's first chunk is the identity and later ones are permutations, the probe is
+ * class-balanced and comes from the validation split. */
+static void stream_chunks(void **state)
+{
+    (void)state;
+    sm_config cfg = synth_config();
+    sm_train_data d;
+    assert_int_equal(sm_train_data_load(&cfg, &d, NULL), SM_OK);
+    const int C = d.train->n_classes, D = d.train->width * d.train->height;
+    cfg.protocol.kind = SM_PROTOCOL_LABEL;
+    sm_pl_stream s;
+    assert_int_equal(sm_pl_stream_init(&s, &cfg, &d, NULL), SM_OK);
+    sm_pl_set a, b;
+    assert_int_equal(sm_pl_chunk_train(&s, 1, &a, NULL), SM_OK);
+    assert_int_equal(sm_pl_chunk_train(&s, 3, &b, NULL), SM_OK);
+    assert_int_equal(a.n, d.train->n);
+    for (int i = 0; i < a.n; i++)
+        assert_int_equal(b.y[i], (a.y[i] + 2) % C);
+    sm_pl_set_free(&a);
+    sm_pl_set_free(&b);
+    int per_class[16] = {0};
+    for (int i = 0; i < s.n_probe; i++)
+        per_class[d.val->labels[s.probe[i]]]++;
+    assert_int_equal(s.n_probe, 20);
+    for (int c = 0; c < C; c++)
+        assert_int_equal(per_class[c], 20 / C);
+    sm_pl_stream_free(&s);
+
+    cfg.protocol.kind = SM_PROTOCOL_INPUT;
+    assert_int_equal(sm_pl_stream_init(&s, &cfg, &d, NULL), SM_OK); /* grow */
+    assert_int_equal(sm_pl_chunk_train(&s, 1, &a, NULL), SM_OK);
+    assert_int_equal(sm_pl_chunk_train(&s, 3, &b, NULL), SM_OK);
+    assert_int_equal(a.n, d.train->n / 4);
+    assert_int_equal(b.n, 3 * d.train->n / 4);
+    assert_memory_equal(a.x, b.x, (size_t)a.n * D * sizeof(float)); /* chunk 1 inside 1..3 */
+    sm_pl_set_free(&a);
+    sm_pl_set_free(&b);
+    sm_pl_stream_free(&s);
+
+    sm_config_set(&cfg, "protocol.input_shift", "permute", "test", NULL);
+    assert_int_equal(sm_pl_stream_init(&s, &cfg, &d, NULL), SM_OK);
+    assert_int_equal(sm_pl_chunk_test(&s, 1, &a, NULL), SM_OK);
+    assert_int_equal(sm_pl_chunk_test(&s, 2, &b, NULL), SM_OK);
+    assert_memory_equal(a.x, d.test->pixels, (size_t)a.n * D * sizeof(float));
+    int moved = 0, *seen = calloc((size_t)D, sizeof *seen);
+    for (int j = 0; j < D; j++) {
+        const int pj = s.perm[D + j];
+        seen[pj]++;
+        moved += pj != j;
+        assert_true(b.x[j] == a.x[pj]);
+    }
+    for (int j = 0; j < D; j++)
+        assert_int_equal(seen[j], 1);
+    assert_true(moved > D / 2);
+    free(seen);
+    sm_pl_set_free(&a);
+    sm_pl_set_free(&b);
+    sm_pl_stream_free(&s);
+
+    sm_config_set(&cfg, "protocol.input_shift", "sideways", "test", NULL);
+    sm_error err;
+    assert_int_equal(sm_pl_stream_init(&s, &cfg, &d, &err), SM_EINVAL);
+    assert_non_null(strstr(err.msg, "protocol.input_shift"));
+    sm_pl_stream_free(&s);
+    sm_train_data_free(&d);
+}
+
+/* Runs the protocol and returns the results document. */
+static json_t *run(sm_config *cfg)
+{
+    json_t *doc = NULL;
+    sm_error err;
+    sm_train_data d;
+    assert_int_equal(sm_train_data_load(cfg, &d, NULL), SM_OK);
+    sm_status st = sm_train_run(cfg, &d, NULL, NULL, &doc, &err);
+    sm_train_data_free(&d);
+    if (st != SM_OK) fprintf(stderr, "%s\n", err.msg);
+    assert_int_equal(st, SM_OK);
+    return doc;
+}
+
+/* The same run on 1 and 2 threads gives the same chunks table; every remedy at once. */
+static void protocol_is_thread_independent(void **state)
+{
+    (void)state;
+    sm_config cfg = synth_config();
+    cfg.protocol.kind = SM_PROTOCOL_LABEL;
+    cfg.sgrem.optimizer = SM_SG_SAM;
+    cfg.sgrem.reset_every = 1;
+    cfg.sgrem.shrink_alpha = 0.6;
+    cfg.sgrem.redo_tau = 0.1;
+    cfg.protocol.fresh = SM_FRESH_EVERY;
+    cfg.run.threads = 1;
+    json_t *a = run(&cfg);
+    cfg.run.threads = 2;
+    json_t *b = run(&cfg);
+    const char *keys[] = {"acc",
+                          "train_acc",
+                          "loss",
+                          "acc_fresh",
+                          "diag_hidden_srank",
+                          "diag_hidden_dormant_0.1",
+                          "diag_output_w_norm",
+                          "reset"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        json_t *ca = json_object_get(json_object_get(a, "chunks"), keys[i]);
+        json_t *cb = json_object_get(json_object_get(b, "chunks"), keys[i]);
+        assert_non_null(ca);
+        assert_int_equal(json_array_size(ca), 5);
+        assert_true(json_equal(ca, cb));
+    }
+    /* resets after chunks 1, 2, 3 (k < K) */
+    json_t *rs = json_object_get(json_object_get(a, "chunks"), "reset");
+    assert_int_equal(json_integer_value(json_array_get(rs, 3)), 1);
+    assert_int_equal(json_integer_value(json_array_get(rs, 4)), 0);
+    json_t *fin = json_object_get(a, "final");
+    assert_true(json_is_real(json_object_get(fin, "auc")));
+    json_decref(a);
+    json_decref(b);
+}
+
+static void protocol_refuses_what_is_not_built(void **state)
+{
+    (void)state;
+    sm_config cfg = synth_config();
+    cfg.protocol.kind = SM_PROTOCOL_LABEL;
+    cfg.train.model = SM_MODEL_STDP;
+    json_t *doc = NULL;
+    sm_error err;
+    sm_train_data d;
+    assert_int_equal(sm_train_data_load(&cfg, &d, NULL), SM_OK);
+    assert_int_equal(sm_train_run(&cfg, &d, NULL, NULL, &doc, &err), SM_EINVAL);
+    sm_train_data_free(&d);
+    assert_non_null(strstr(err.msg, "train.model"));
+    assert_null(doc);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(probe_counts_match_predict_and_a_hand_loop),
+        cmocka_unit_test(sam_rho_zero_is_adam_bit_for_bit),
+        cmocka_unit_test(sam_second_gradient_is_taken_at_theta_plus_eps),
+        cmocka_unit_test(resets_and_shrink_perturb),
+        cmocka_unit_test(redo_reinitialises_the_dormant_neurons_only),
+        cmocka_unit_test(summary_by_hand),
+        cmocka_unit_test(stream_chunks),
+        cmocka_unit_test(protocol_is_thread_independent),
+        cmocka_unit_test(protocol_refuses_what_is_not_built),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
