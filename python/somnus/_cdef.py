@@ -293,6 +293,7 @@ typedef struct sm_sim {
     float *touch_w;
     int64_t touch_n, touch_cap;
     void *ip;
+    void *rw;
 } sm_sim;
 sm_sim *sm_sim_create(const sm_config *cfg, sm_error *err);
 void sm_sim_destroy(sm_sim *sim);
