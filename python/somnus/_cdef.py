@@ -213,6 +213,13 @@ typedef struct sm_config {
         char size_passes[256]; /* passes per size */
         char variants[256];    /* code, bindsnet, frozen */
     } dc;
+    struct { /* structural plasticity of the STDP network (struct.*; rewire.h) */
+        int mode, when, at, prune, regrow, decay, balance, w_new, score_sleep, layout;
+        char pathways[256]; /* comma list of se, ee, ei, ie */
+        int64_t period, dense_max;
+        double rate, rate_min, final_sparsity, slack;
+        int candidates, snapshot_every;
+    } structural;
 } sm_config;
 
 enum sm_param_type { SM_PT_REAL, SM_PT_INT, SM_PT_INT64, SM_PT_BOOL, SM_PT_ENUM, SM_PT_STRING };
@@ -300,6 +307,7 @@ typedef struct sm_sim {
     float *touch_w;
     int64_t touch_n, touch_cap;
     void *ip;
+    void *rw;
 } sm_sim;
 sm_sim *sm_sim_create(const sm_config *cfg, sm_error *err);
 void sm_sim_destroy(sm_sim *sim);

@@ -377,6 +377,52 @@ static const sm_param_def TABLE[] = {
     INT("dc.par_min", dc.par_min, 1600, 1, 1 << 28, "neurons",
         "Diehl & Cook: E neurons from which neuron and delivery loops use threads"),
 
+    ENUM("struct.mode", structural.mode, SM_STRUCT_NONE, "none|rewire|gmp|granet",
+         "structural plasticity of the STDP network's synapses: none (fixed connectivity), "
+         "rewire (prune and regrow, constant count), gmp (cubic pruning schedule to "
+         "struct.final_sparsity), granet (gmp plus regrowth) (docs/structural-stdp.md)"),
+    STR("struct.pathways", structural.pathways, "se,ee",
+        "pathways that rewire: comma list of se, ee, ei, ie (plastic pathways only)"),
+    ENUM("struct.when", structural.when, SM_STRUCT_AT_SLEEP, "sleep|period",
+         "structural events: once per sleep episode, or every struct.period wake steps"),
+    ENUM("struct.at", structural.at, SM_STRUCT_SLEEP_END, "sleep_end|sleep_start",
+         "struct.when=sleep: event after the episode (default) or before it"),
+    INT64("struct.period", structural.period, 35000, 1, 1e15, "steps",
+          "struct.when=period: wake steps between structural events"),
+    ENUM("struct.prune", structural.prune, SM_PRUNE_MAGNITUDE, "magnitude|at_bound",
+         "pruning: the ceil(r n) smallest |w| of a pathway, or every synapse at its lower "
+         "bound (|w| <= bound + 1e-6; synapses made at the previous event exempt)"),
+    ENUM("struct.regrow", structural.regrow, SM_REGROW_COINCIDENCE, "coincidence|stdp|random|none",
+         "regrowth: highest pre/post coincidence score G + H, the virtual STDP drive G - H "
+         "(H - G with stdp.sign=as_published), uniform at random, or none (prune only)"),
+    REAL("struct.rate", structural.rate, 0.1, 0, 1, "1",
+         "r_0: fraction of a pathway's synapses replaced at the first event"),
+    REAL("struct.rate_min", structural.rate_min, 0.005, 0, 1, "1",
+         "r_min: fraction at the last predicted event (struct.decay=cosine)"),
+    ENUM("struct.decay", structural.decay, SM_DECAY_COSINE, "cosine|constant",
+         "schedule of the replaced fraction over events: cosine from r_0 to r_min, or r_0"),
+    REAL("struct.final_sparsity", structural.final_sparsity, 0.75, 0, 0.999, "1",
+         "gmp/granet: fraction of the initial count of each pathway removed by the last event"),
+    ENUM("struct.balance", structural.balance, SM_BALANCE_PATHWAY, "pathway|post",
+         "count rule of regrowth: per pathway, or into the post neuron that lost the synapse "
+         "(in-degree constant)"),
+    ENUM("struct.w_new", structural.w_new, SM_WNEW_BOUND, "bound|initial",
+         "weight of a new synapse: the sleep target / lower bound (0.01, -0.01), or the "
+         "pathway's construction weight"),
+    BOOL("struct.score_sleep", structural.score_sleep, 0,
+         "accumulate regrowth scores during sleep too (default: wake only)"),
+    INT64("struct.dense_max", structural.dense_max, 67108864, 1, 1e15, "pairs",
+          "largest n_pre x n_post of a pathway whose scores are kept dense"),
+    INT("struct.candidates", structural.candidates, 64, 1, 1 << 20, "columns",
+        "above struct.dense_max: sampled candidate columns per pre neuron (not implemented: "
+        "such pathways are refused)"),
+    ENUM("struct.layout", structural.layout, SM_LAYOUT_REBUILD, "rebuild|slack",
+         "CSR maintenance after an event: full rebuild (slack: not implemented, refused)"),
+    REAL("struct.slack", structural.slack, 0.25, 0, 10, "1",
+         "struct.layout=slack: spare slots per row as a fraction of its initial length"),
+    INT("struct.snapshot_every", structural.snapshot_every, 1, 0, 1 << 30, "events",
+        "--export: connectivity snapshot every that many events (0 = final only)"),
+
     INT("sgsnn.n_hidden", sgsnn.n_hidden, 1000, 1, 1 << 24, "neurons", "SG-SNN hidden neurons"),
     INT("sgsnn.steps", sgsnn.steps, 100, 1, 1 << 20, "steps", "SG-SNN steps per image"),
     REAL("sgsnn.beta", sgsnn.beta, 0.95, 0, 1, "1", "SG-SNN membrane decay per step"),
@@ -1133,6 +1179,60 @@ static sm_status validate_intensity_means(const char *text, sm_error *err)
     }
 }
 
+/* struct.pathways as a bit mask over enum sm_pathway. */
+sm_status sm_config_struct_pathways(const sm_config *cfg, unsigned *mask, sm_error *err)
+{
+    static const char *const names[SM_N_PATHS] = {"se", "ee", "ei", "ie"};
+    *mask = 0;
+    const char *p = cfg->structural.pathways;
+    while (*p) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        int found = -1;
+        for (int k = 0; k < SM_N_PATHS; k++)
+            if (strlen(names[k]) == len && strncmp(p, names[k], len) == 0) found = k;
+        if (found < 0)
+            return sm_error_set(err, SM_EINVAL,
+                                "config: struct.pathways: '%.*s' is not a pathway (se, ee, ei, "
+                                "ie, comma-separated)",
+                                (int)len, p);
+        if (*mask & (1u << found))
+            return sm_error_set(err, SM_EINVAL, "config: struct.pathways lists '%s' twice",
+                                names[found]);
+        *mask |= 1u << found;
+        p += len + (end ? 1 : 0);
+    }
+    if (!*mask) return sm_error_set(err, SM_EINVAL, "config: struct.pathways lists no pathway");
+    return SM_OK;
+}
+
+/* Structural plasticity: pathways known and plastic, and the parts not implemented refused. */
+static sm_status validate_struct(const sm_config *cfg, sm_error *err)
+{
+    if (cfg->structural.mode == SM_STRUCT_NONE) return SM_OK;
+    unsigned mask;
+    if (sm_config_struct_pathways(cfg, &mask, err) != SM_OK) return SM_EINVAL;
+    static const char *const names[SM_N_PATHS] = {"se", "ee", "ei", "ie"};
+    for (int k = 0; k < SM_N_PATHS; k++)
+        if ((mask & (1u << k)) && !cfg->net.plastic[k])
+            return sm_error_set(err, SM_EINVAL,
+                                "config: struct.pathways lists '%s', which is not plastic "
+                                "(net.plastic_%s = false)",
+                                names[k], names[k]);
+    if (cfg->structural.layout == SM_LAYOUT_SLACK)
+        return sm_error_set(err, SM_EINVAL,
+                            "config: struct.layout=slack is not implemented yet; use rebuild");
+    if (cfg->structural.rate_min > cfg->structural.rate)
+        return sm_error_set(err, SM_EINVAL,
+                            "config: struct.rate_min (%g) must not exceed struct.rate (%g)",
+                            cfg->structural.rate_min, cfg->structural.rate);
+    if (cfg->stdp.rule == SM_STDP_TRACE && cfg->stdp.trace_update_freq > 1)
+        return sm_error_set(err, SM_EINVAL,
+                            "config: struct.mode needs stdp.trace_update_freq = 1 with the trace "
+                            "rule (its per-synapse accumulators are not remapped at an event)");
+    return SM_OK;
+}
+
 sm_status sm_config_validate(const sm_config *cfg, sm_error *err)
 {
     sm_status st = validate_lif(&cfg->lif[0], "lif_e", err);
@@ -1195,6 +1295,7 @@ sm_status sm_config_validate(const sm_config *cfg, sm_error *err)
                             "config: %s applies to train.model=ppg only (the counts of the "
                             "Poisson-Gamma mixture)",
                             cfg->input.normalize ? "input.normalize" : "data.intensity");
+    if (validate_struct(cfg, err) != SM_OK) return SM_EINVAL;
     return validate_disinh(cfg, err);
 }
 

@@ -37,6 +37,7 @@ void sm_sim_destroy(sm_sim *sim)
     sm_sleep_destroy(sim->sleep);
     sm_monitor_destroy(sim->mon);
     sm_ip_destroy(sim->ip);
+    sm_rewire_destroy(sim->rw);
     free(sim->v);
     free(sim->i_syn);
     free(sim->a);
@@ -98,6 +99,8 @@ sm_sim *sm_sim_create(const sm_config *cfg, sm_error *err)
     sim->mon = sm_monitor_create(cfg, sim->net, err);
     if (!sim->mon) goto fail;
     if (sm_ip_create(cfg, sim->net->n_exc, sim->net->n_inh, &sim->ip, err) != SM_OK) goto fail;
+    sim->rw = sm_rewire_create(cfg, sim->net, err);
+    if (!sim->rw && cfg->structural.mode != SM_STRUCT_NONE) goto fail;
     const sm_net *net = sim->net;
     for (int p = 0; p < 2; p++)
         sim->coef[p] = sm_lif_coeffs_make(&cfg->lif[p], cfg->run.dt);
@@ -458,6 +461,11 @@ static sm_status step(sm_sim *sim, int phase, int decay, double sums[2], sm_erro
         sm_ip_step(sim->ip, sim->i_syn, sim->post_spiked);
     sm_status st = collect_spikes(sim, phase, err);
     if (st != SM_OK) return st;
+    /* Structural scores: traces advance in wake and sleep, scores accumulate in wake (and
+     * sleep with struct.score_sleep); the test phase leaves them alone. */
+    if (sim->rw && phase != SM_PHASE_TEST)
+        sm_rewire_observe(sim->rw, sim->ids, sim->n_ids,
+                          phase == SM_PHASE_WAKE || sim->rw->score_sleep);
     const int lazy = decay == DECAY_LAZY;
     if (lazy && !fetch_touched(sim, sim->rule != NULL))
         return sm_error_set(err, SM_ENOMEM, "sleep: out of memory");
@@ -579,11 +587,20 @@ static sm_status sleep_mode(sm_sim *sim, int64_t steps, sm_error *err)
     return st;
 }
 
+/* 1 if a structural event belongs to sleep episodes at `at` (sleep_start or sleep_end). */
+static int struct_at_sleep(const sm_sim *sim, int at)
+{
+    return sim->rw && sim->cfg.structural.when == SM_STRUCT_AT_SLEEP &&
+           sim->cfg.structural.at == at && sim->cfg.sleep.mode != SM_SLEEP_NONE;
+}
+
 sm_status sm_sim_sleep(sm_sim *sim, int64_t max_steps, int64_t *slept, sm_error *err)
 {
     sm_rule_settle(sim->rule, sim->net);
     int64_t k = 0;
     sm_status st = SM_OK;
+    if (struct_at_sleep(sim, SM_STRUCT_SLEEP_START)) st = sm_sim_struct_event(sim, err);
+    if (st != SM_OK) return st;
     if (sim->cfg.sleep.mode == SM_SLEEP_POWERLAW)
         st = sleep_powerlaw(sim, max_steps, &k, err);
     else if (sim->cfg.sleep.mode != SM_SLEEP_NONE) {
@@ -593,6 +610,10 @@ sm_status sm_sim_sleep(sm_sim *sim, int64_t max_steps, int64_t *slept, sm_error 
     sim->count.sleep_steps += k;
     if (sim->cfg.sleep.mode != SM_SLEEP_NONE) sim->count.episodes++; /* none: nothing ran */
     if (slept) *slept = k;
+    /* The episode has ended (lazy decay written back, pair updates settled): prune the
+     * synapses sleep shrank, regrow from the wake scores. */
+    if (st == SM_OK && struct_at_sleep(sim, SM_STRUCT_SLEEP_END))
+        st = sm_sim_struct_event(sim, err);
     return st;
 }
 
@@ -607,6 +628,9 @@ static sm_status run_schedule(sm_sim *sim, sm_error *err)
         st = sm_sleep_normalize(sim->sleep, sim->net, c->sleep.norm_mode, err);
         sim->count.normalizations++;
     }
+    if (st == SM_OK && sim->rw && c->structural.when == SM_STRUCT_PERIOD && t > 0 &&
+        t % c->structural.period == 0)
+        st = sm_sim_struct_event(sim, err);
     if (st != SM_OK || c->sleep.mode == SM_SLEEP_NONE) return st;
     if (c->sleep.mode == SM_SLEEP_POWERLAW) {
         int64_t window = sm_sim_sleep_window(c);

@@ -73,6 +73,16 @@ void sm_sleep_record_baseline(sm_sleep *s, const sm_net *net)
     s->has_baseline = 1;
 }
 
+void sm_sleep_on_rebuild(sm_sleep *s, const sm_net *net)
+{
+    free(s->factor);
+    free(s->lz_v);
+    free(s->lz_e);
+    s->factor = NULL;
+    s->lz_v = s->lz_e = NULL;
+    s->n_syn = net->n_syn;
+}
+
 int sm_sleep_converged(const sm_sleep *s, const double sums[2])
 {
     for (int b = 0; b < 2; b++) {

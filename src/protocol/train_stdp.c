@@ -13,6 +13,7 @@
 #include "somnus/models/sim_guard.h"
 #include "somnus/models/sim_state.h"
 #include "protocol/train_stdp.h"
+#include "protocol/train_stdp_struct.h"
 
 /* Evaluation presentations draw their input spikes from counters far above any training
  * input clock, so evaluating never reuses (or shifts) the training input's random
@@ -36,6 +37,7 @@ typedef struct trainer {
     double wall_offset;  /* wall_s of the batches run before a resume */
     sm_weight_stats w_initial[SM_N_PATHS];
     double plastic_initial;
+    uint8_t *on; /* structural plasticity: on-pixels of the training set (else NULL) */
 } trainer;
 
 static int trainer_input(void *ctx, uint64_t step, int32_t *out)
@@ -262,6 +264,7 @@ static void add_row(trainer *t, json_t *tab, int batch, int64_t images, const ev
             sm_train_col_add(tab, name, sm_train_real(gm));
         }
     }
+    if (sim->rw) sm_struct_add_columns(sim, t->on, tab);
     sm_train_col_add(tab, "wall_s", json_real(wall));
 }
 
@@ -399,6 +402,10 @@ static json_t *final_json(trainer *t, const final_result *f)
         json_object_set_new(final, "ip_h_sd_e", sm_train_real(hs));
         json_object_set_new(final, "ip_g_mean_e", sm_train_real(gm));
     }
+    if (final && t->sim->rw) {
+        json_object_set_new(final, "f_on", sm_train_real(sm_struct_f_on(t->sim->net, t->on)));
+        json_object_set_new(final, "structure_events_n", json_integer(t->sim->rw->events));
+    }
     if (final) {
         add_encoder_drive(t, final);
         json_object_set_new(final, "min_class_fit_rows", json_integer(f->res.min_class_rows));
@@ -524,6 +531,18 @@ sm_status sm_train_stdp(const sm_config *cfg_in, const sm_train_data *data, sm_t
     t.d = cfg.net.n_exc + (cfg.readout.features == SM_FEAT_ALL ? cfg.net.n_inh : 0);
     sm_monitor_weight_stats(t.sim->mon, t.sim->net, t.w_initial);
     t.plastic_initial = plastic_sum(&cfg, t.w_initial);
+    if (t.sim->rw) {
+        sm_rewire_set_horizon(
+            t.sim->rw,
+            sm_struct_predicted_events(&cfg, (int64_t)data->train->n * cfg.input.steps_per_image));
+        t.on = malloc((size_t)cfg.net.n_input);
+        if (!t.on) {
+            sm_encoder_destroy(t.enc);
+            sm_sim_destroy(t.sim);
+            return sm_error_set(err, SM_ENOMEM, "train: out of memory");
+        }
+        sm_struct_on_pixels(data->train, t.on);
+    }
     const int b = cfg.data.batch;
     r->prog = (sm_train_progress){
         "train", 0, planned_work(&cfg, data), 0, (data->train->n + b - 1) / b, NAN};
@@ -555,6 +574,8 @@ sm_status sm_train_stdp(const sm_config *cfg_in, const sm_train_data *data, sm_t
                           : 0.0,
                       "threads", t.sim->threads));
         tab = NULL;
+        if (doc && t.sim->rw)
+            json_object_set_new(doc, "structure_events", sm_struct_events_json(t.sim->rw));
         if (!doc) st = sm_error_set(err, SM_EINTERNAL, "train: cannot build the results document");
         *results = doc;
     }
@@ -569,5 +590,6 @@ sm_status sm_train_stdp(const sm_config *cfg_in, const sm_train_data *data, sm_t
     json_decref(f.per_class);
     sm_encoder_destroy(t.enc);
     sm_sim_destroy(t.sim);
+    free(t.on);
     return st;
 }

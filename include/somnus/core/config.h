@@ -95,6 +95,26 @@ enum sm_sgsnn_sleep_kind {
     SM_SG_SLEEP_TRIGGERED = 3
 };
 enum sm_theta_task { SM_THETA_TASK_LATENTS = 0, SM_THETA_TASK_PATHINT = 1 };
+/* Structural plasticity of the STDP network (struct.*, spec structural.md section 4). */
+enum sm_struct_mode {
+    SM_STRUCT_NONE = 0,
+    SM_STRUCT_REWIRE = 1,
+    SM_STRUCT_GMP = 2,
+    SM_STRUCT_GRANET = 3
+};
+enum sm_struct_when { SM_STRUCT_AT_SLEEP = 0, SM_STRUCT_PERIOD = 1 };
+enum sm_struct_at { SM_STRUCT_SLEEP_END = 0, SM_STRUCT_SLEEP_START = 1 };
+enum sm_struct_prune { SM_PRUNE_MAGNITUDE = 0, SM_PRUNE_AT_BOUND = 1 };
+enum sm_struct_regrow {
+    SM_REGROW_COINCIDENCE = 0,
+    SM_REGROW_STDP = 1,
+    SM_REGROW_RANDOM = 2,
+    SM_REGROW_NONE = 3
+};
+enum sm_struct_decay { SM_DECAY_COSINE = 0, SM_DECAY_CONSTANT = 1 };
+enum sm_struct_balance { SM_BALANCE_PATHWAY = 0, SM_BALANCE_POST = 1 };
+enum sm_struct_w_new { SM_WNEW_BOUND = 0, SM_WNEW_INITIAL = 1 };
+enum sm_struct_layout { SM_LAYOUT_REBUILD = 0, SM_LAYOUT_SLACK = 1 };
 /* Most hidden layers of the dis-inhibitory rate network (disinh.n_hidden). */
 #define SM_DISINH_MAX_LAYERS 8
 /* Longest text parameter (with the NUL). */
@@ -306,6 +326,13 @@ typedef struct sm_config {
         char size_passes[SM_CONFIG_STR_MAX]; /* passes per size */
         char variants[SM_CONFIG_STR_MAX];    /* code, bindsnet, frozen */
     } dc;
+    struct { /* structural plasticity of the STDP network (struct.*; rewire.h) */
+        int mode, when, at, prune, regrow, decay, balance, w_new, score_sleep, layout;
+        char pathways[SM_CONFIG_STR_MAX]; /* comma list of se, ee, ei, ie */
+        int64_t period, dense_max;
+        double rate, rate_min, final_sparsity, slack;
+        int candidates, snapshot_every;
+    } structural;
 } sm_config;
 
 enum sm_param_type { SM_PT_REAL, SM_PT_INT, SM_PT_INT64, SM_PT_BOOL, SM_PT_ENUM, SM_PT_STRING };
@@ -344,6 +371,10 @@ sm_status sm_config_set_assignment(sm_config *cfg, const char *assignment, const
  * results file's "config" object is accepted too) or lines of "group.name = value" with
  * '#' comments. Errors name the file and line. */
 sm_status sm_config_load(sm_config *cfg, const char *path, sm_error *err);
+
+/* struct.pathways as a bit mask (bit k = enum sm_pathway k); an unknown, repeated or
+ * missing name is an error naming the key. */
+sm_status sm_config_struct_pathways(const sm_config *cfg, unsigned *mask, sm_error *err);
 
 /* Applies a JSON object of parameters (nested groups or "group.name" keys, as in a
  * config file); errors start with `origin`. */

@@ -28,6 +28,7 @@
 #include "somnus/models/monitor.h"
 #include "somnus/network/net.h"
 #include "somnus/plasticity/ip_rule.h"
+#include "somnus/plasticity/rewire.h"
 #include "somnus/plasticity/sleep.h"
 #include "somnus/plasticity/stdp.h"
 
@@ -93,7 +94,8 @@ typedef struct sm_sim {
     int64_t *touch_syn;
     float *touch_w;
     int64_t touch_n, touch_cap;
-    sm_ip *ip; /* neuron-level rule (ip.rule); NULL for none */
+    sm_ip *ip;     /* neuron-level rule (ip.rule); NULL for none */
+    sm_rewire *rw; /* structural plasticity (struct.mode); NULL for none */
 } sm_sim;
 
 /* Builds the network and every component from `cfg` (validated here), records the sleep
@@ -141,6 +143,12 @@ int64_t sm_sim_sleep_window(const sm_config *cfg);
 
 /* Appends a monitor record now (also done automatically every monitor.interval steps). */
 sm_status sm_sim_record(sm_sim *sim, sm_error *err);
+
+/* Runs one structural event now (struct.mode != none; sim_struct.c): pending weight
+ * updates are settled, the rewiring pathways pruned and regrown, the CSR arrays rebuilt,
+ * the sleep state told (and, under gmp/granet, its block and pathway baselines scaled by
+ * current / initial count) and the scores reset. Never called inside a sleep episode. */
+sm_status sm_sim_struct_event(sm_sim *sim, sm_error *err);
 
 /* Re-records the sleep baseline W0 from the current weights. */
 void sm_sim_record_baseline(sm_sim *sim);

@@ -63,6 +63,14 @@ sm_net *sm_net_from_edges(int n_in, int n_exc, int n_inh, int64_t n_edges, const
                           const int32_t *post, const float *w, const int plastic[SM_N_PATHS],
                           sm_error *err);
 
+/* Replaces the synapses of `net` by the edge list (pre, post global indices, weights),
+ * in place: the CSR arrays, exc_end, path_count and the postsynaptic index are rebuilt
+ * (counting sort by pre, targets sorted; O(n_edges + n_total)). Sizes and plastic flags
+ * stay. Structural plasticity's "rebuild" layout (net_rebuild.c). On error `net` is
+ * unchanged. */
+sm_status sm_net_rebuild(sm_net *net, int64_t n_edges, const int32_t *pre, const int32_t *post,
+                         const float *w, sm_error *err);
+
 /* Frees the network (NULL is fine). */
 void sm_net_destroy(sm_net *net);
 

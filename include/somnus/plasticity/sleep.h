@@ -73,6 +73,12 @@ void sm_sleep_destroy(sm_sleep *s);
  * neuron) from the current weights: call once at the start of training. */
 void sm_sleep_record_baseline(sm_sleep *s, const sm_net *net);
 
+/* The network's synapses were rebuilt (structural plasticity, rewire.h): drops the
+ * per-synapse scratch (lazy episode, mode factors; reallocated at the next episode, and
+ * never live between episodes) and takes the new synapse count. Baselines are untouched:
+ * the caller rescales w0_block / w0_path where its mode asks for it. */
+void sm_sleep_on_rebuild(sm_sleep *s, const sm_net *net);
+
 /* Sum of |w| over the plastic synapses of each block: sums[0] excitatory, [1] inhibitory.
  * Double accumulation in a fixed order. */
 void sm_sleep_block_sums(const sm_sleep *s, const sm_net *net, double sums[2]);

@@ -1,0 +1,145 @@
+/* Tests of structural plasticity of the STDP network (spec structural.md 4, R1). */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "somnus/core/config.h"
+#include "somnus/models/sim.h"
+#include "somnus/plasticity/rewire.h"
+
+static void small_config(sm_config *c, const char *mode)
+{
+    sm_config_default(c);
+    c->net.n_input = 40;
+    c->net.n_exc = 30;
+    c->net.n_inh = 10;
+    c->sleep.period = 500;
+    c->sleep.rate = 0.2;
+    sm_error err;
+    assert_int_equal(sm_config_set(c, "struct.mode", mode, "test", &err), SM_OK);
+    assert_int_equal(sm_config_set(c, "struct.pathways", "se,ee,ei,ie", "test", &err), SM_OK);
+}
+
+/* Constant input: every fourth stimulus neuron spikes every other step. */
+static int input(void *ctx, uint64_t step, int32_t *out)
+{
+    (void)ctx;
+    int n = 0;
+    if (step % 2) return 0;
+    for (int i = 0; i < 40; i += 4)
+        out[n++] = i;
+    return n;
+}
+
+/* Construction rules, signs and bounds of the current network. */
+static void check_rules(const sm_sim *sim)
+{
+    const sm_net *net = sim->net;
+    for (int g = 0; g < net->n_total; g++)
+        for (int64_t s = net->row[g]; s < net->row[g + 1]; s++) {
+            if (s > net->row[g]) assert_true(net->post[s] > net->post[s - 1]); /* no duplicate */
+            const int post_g = net->n_in + net->post[s];
+            assert_int_equal(net->pathway[s], sm_net_pathway_of(net, g, post_g));
+            if (net->pathway[s] == SM_PATH_EE) assert_int_not_equal(g, post_g);
+            if (net->pathway[s] == SM_PATH_IE) {
+                assert_true(net->w[s] <= -0.01f + 1e-6f);
+                assert_true(sm_net_find(net, post_g, g) < 0); /* no reciprocal E/I */
+            } else
+                assert_true(net->w[s] >= 0.01f - 1e-6f);
+        }
+}
+
+static void rewire_keeps_counts_and_rules(void **state)
+{
+    (void)state;
+    sm_config c;
+    small_config(&c, "rewire");
+    sm_error err;
+    sm_sim *sim = sm_sim_create(&c, &err);
+    assert_non_null(sim);
+    sm_sim_set_input(sim, input, NULL);
+    int64_t n0[SM_N_PATHS];
+    memcpy(n0, sim->net->path_count, sizeof n0);
+    assert_int_equal(sm_sim_wake(sim, 2001, &err), SM_OK);
+    assert_int_equal(sim->rw->events, 4);
+    for (int p = 0; p < SM_N_PATHS; p++)
+        assert_int_equal(sim->net->path_count[p], n0[p]);
+    assert_true(sim->rw->path[SM_PATH_SE].regrown_total > 0);
+    check_rules(sim);
+    sm_sim_destroy(sim);
+}
+
+static void gmp_follows_the_schedule(void **state)
+{
+    (void)state;
+    sm_config c;
+    small_config(&c, "gmp");
+    sm_error err;
+    sm_sim *sim = sm_sim_create(&c, &err);
+    assert_non_null(sim);
+    sm_rewire_set_horizon(sim->rw, 4);
+    sm_sim_set_input(sim, input, NULL);
+    const int64_t n0 = sim->net->path_count[SM_PATH_SE];
+    assert_int_equal(sm_sim_wake(sim, 2001, &err), SM_OK);
+    /* after the last of K = 4 events: floor(n0 (1 - 0.75)) */
+    assert_int_equal(sim->net->path_count[SM_PATH_SE], (int64_t)floor(n0 * 0.25 + 1e-9));
+    check_rules(sim);
+    sm_sim_destroy(sim);
+}
+
+/* Scripted spikes: pre S0 at step 0, post E0 at step 2; G(S0 -> E0) = e^(-2/tau+), H = 0. */
+static void coincidence_score_by_hand(void **state)
+{
+    (void)state;
+    sm_config c;
+    small_config(&c, "rewire");
+    sm_error err;
+    sm_sim *sim = sm_sim_create(&c, &err);
+    assert_non_null(sim);
+    sm_rewire *rw = sim->rw;
+    const int32_t pre[1] = {0}, post[1] = {40};
+    sm_rewire_observe(rw, pre, 1, 1);
+    sm_rewire_observe(rw, NULL, 0, 1);
+    sm_rewire_observe(rw, post, 1, 1);
+    const double d = exp(-c.run.dt / c.stdp.tau_plus);
+    const sm_rewire_path *pp = &rw->path[SM_PATH_SE];
+    assert_float_equal(pp->g[0], (float)(d * d), 1e-6);
+    assert_float_equal(pp->h[0], 0.0, 0);
+    assert_float_equal(sm_rewire_score(rw, SM_PATH_SE, 0, 0), (float)(d * d), 1e-6);
+    sm_sim_destroy(sim);
+}
+
+/* rewire with rate 0 changes nothing: weights bitwise as without structural plasticity. */
+static void rate_zero_equals_none(void **state)
+{
+    (void)state;
+    sm_config a, b;
+    small_config(&a, "rewire");
+    a.structural.rate = a.structural.rate_min = 0;
+    small_config(&b, "none");
+    sm_error err;
+    sm_sim *sa = sm_sim_create(&a, &err), *sb = sm_sim_create(&b, &err);
+    assert_non_null(sa);
+    assert_non_null(sb);
+    sm_sim_set_input(sa, input, NULL);
+    sm_sim_set_input(sb, input, NULL);
+    assert_int_equal(sm_sim_wake(sa, 1501, &err), SM_OK);
+    assert_int_equal(sm_sim_wake(sb, 1501, &err), SM_OK);
+    assert_int_equal(sa->net->n_syn, sb->net->n_syn);
+    assert_memory_equal(sa->net->w, sb->net->w, (size_t)sa->net->n_syn * sizeof(float));
+    sm_sim_destroy(sa);
+    sm_sim_destroy(sb);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(rewire_keeps_counts_and_rules),
+        cmocka_unit_test(gmp_follows_the_schedule),
+        cmocka_unit_test(coincidence_score_by_hand),
+        cmocka_unit_test(rate_zero_equals_none),
+    };
+    return cmocka_run_group_tests_name("rewire", tests, NULL, NULL);
+}
