@@ -118,7 +118,12 @@ typedef struct sm_config {
         int n_hidden, steps, surrogate, batch, epochs, sleep_mode, sleep_steps, max_iters;
         double beta, threshold, atan_alpha, sigmoid_slope, lr;
         double noise_sd, a_plus, a_minus, tau, stdp_lr, target, lambda, trigger, stop;
+        char hidden[256];
     } sgsnn;
+    struct {
+        int method, scope, init, regrow, start_epoch, end_epoch, interval;
+        double init_density, final_density, regrow_rate, regrow_rate_min, last_layer_density;
+    } sparse;
     struct {
         char datasets[256];
         char sleep_rates[256];
@@ -481,6 +486,22 @@ typedef struct sm_sgsnn_params {
     int sleep_max_iters;
     double sleep_trigger;
     double sleep_stop;
+    int n_extra_hidden;
+    int extra_hidden[6];
+    struct {
+        int method;
+        int scope;
+        int init;
+        int regrow;
+        double init_density;
+        double final_density;
+        int start_epoch;
+        int end_epoch;
+        int interval;
+        double regrow_rate;
+        double regrow_rate_min;
+        double last_layer_density;
+    } sparse;
 } sm_sgsnn_params;
 void sm_sgsnn_params_default(sm_sgsnn_params *p);
 sm_status sm_sgsnn_params_check(const sm_sgsnn_params *p, sm_error *err);
@@ -488,7 +509,7 @@ sm_sgsnn *sm_sgsnn_create(const sm_sgsnn_params *p, sm_error *err);
 void sm_sgsnn_destroy(sm_sgsnn *net);
 typedef struct sm_sgsnn_layer { float *w; float *b; int rows; int cols; } sm_sgsnn_layer;
 sm_sgsnn_layer sm_sgsnn_get_layer(sm_sgsnn *net, int layer);
-void sm_sgsnn_sum_abs_w(const sm_sgsnn *net, double out[2]);
+void sm_sgsnn_sum_abs_w(const sm_sgsnn *net, double *out);
 sm_status sm_sgsnn_predict(sm_sgsnn *net, const float *x, int n, int *pred, float *counts,
                            sm_error *err);
 sm_status sm_sgsnn_evaluate(sm_sgsnn *net, const float *x, const int *y, int n, double *accuracy,
@@ -499,14 +520,20 @@ typedef struct sm_sgsnn_epoch_stats {
     double train_acc;
     double test_acc;
     double test_loss;
-    double sum_abs_w[2];
-    double sum_abs_w0[2];
+    double sum_abs_w[8];
+    double sum_abs_w0[8];
     int sleep_passes;
     long sleep_passes_total;
     long minibatches_total;
     double wall_seconds;
     double sleep_seconds;
     double eval_seconds;
+    int n_layers;
+    double density[8];
+    double sparsity;
+    double regrow_rate;
+    int mask_updates;
+    double mask_seconds;
 } sm_sgsnn_epoch_stats;
 sm_status sm_sgsnn_train_epoch(sm_sgsnn *net, const float *x, const int *y, int n,
                                const float *x_test, const int *y_test, int n_test,

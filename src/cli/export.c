@@ -104,8 +104,11 @@ void cli_export_repr_hook(void *ctx, const float *fit, const int *fit_labels, in
 void cli_export_sgsnn_hook(void *ctx, struct sm_sgsnn *net)
 {
     cli_export *e = ctx;
-    for (int l = 0; l < 2; l++) {
+    e->n_layers = sm_sgsnn_n_layers(net);
+    for (int l = 0; l < e->n_layers; l++) {
         sm_sgsnn_layer v = sm_sgsnn_get_layer(net, l);
+        const uint8_t *m = sm_sgsnn_get_mask(net, l);
+        if (m) e->lm[l] = dup_or_fail(e, m, (size_t)v.rows * (size_t)v.cols);
         e->rows[l] = v.rows;
         e->cols[l] = v.cols;
         e->lw[l] = dup_or_fail(e, v.w, (size_t)v.rows * (size_t)v.cols * sizeof *v.w);
@@ -150,9 +153,10 @@ static sm_status put(const cli_export *e, const char *name, sm_npy_dtype dtype, 
     return sm_npy_write(path, dtype, ndim, shape, data, err);
 }
 
-/* monitor_<column>.npy (float64) for every column of the results' "monitor" object; the
- * phase strings become 0 wake, 1 sleep, 2 test; null (NaN) stays NaN. */
-static sm_status put_monitor(const cli_export *e, json_t *mon, sm_error *err)
+/* <prefix>_<column>.npy (float64) for every column of a results object of columns
+ * ("monitor", "structure_events"); the phase strings become 0 wake, 1 sleep, 2 test;
+ * null (NaN) stays NaN. */
+static sm_status put_columns(const cli_export *e, json_t *mon, const char *prefix, sm_error *err)
 {
     const char *key;
     json_t *col;
@@ -171,7 +175,7 @@ static sm_status put_monitor(const cli_export *e, json_t *mon, sm_error *err)
                                      : NAN;
         }
         char name[256];
-        snprintf(name, sizeof name, "monitor_%s.npy", key);
+        snprintf(name, sizeof name, "%s_%s.npy", prefix, key);
         sm_status st = put(e, name, SM_NPY_F64, 1, n, 0, v, err);
         free(v);
         if (st != SM_OK) return st;
@@ -204,12 +208,19 @@ sm_status cli_export_write(cli_export *e, json_t *doc, sm_error *err)
             st = put(e, "test_labels.npy", SM_NPY_I32, 1, (size_t)e->n_test, 0, e->test_y, err);
     }
     json_t *mon = json_object_get(doc, "monitor");
-    if (st == SM_OK && json_is_object(mon)) st = put_monitor(e, mon, err);
+    if (st == SM_OK && json_is_object(mon)) st = put_columns(e, mon, "monitor", err);
+    json_t *sev = json_object_get(doc, "structure_events");
+    if (st == SM_OK && json_is_object(sev)) st = put_columns(e, sev, "struct", err);
     if (st == SM_OK && e->have_sgsnn) {
-        static const char *W[2] = {"w1.npy", "w2.npy"}, *B[2] = {"b1.npy", "b2.npy"};
-        for (int l = 0; l < 2 && st == SM_OK; l++) {
-            st = put(e, W[l], SM_NPY_F32, 2, (size_t)e->rows[l], (size_t)e->cols[l], e->lw[l], err);
-            if (st == SM_OK) st = put(e, B[l], SM_NPY_F32, 1, (size_t)e->rows[l], 0, e->lb[l], err);
+        for (int l = 0; l < e->n_layers && st == SM_OK; l++) {
+            char W[32], B[32], M[32];
+            snprintf(W, sizeof W, "w%d.npy", l + 1);
+            snprintf(B, sizeof B, "b%d.npy", l + 1);
+            snprintf(M, sizeof M, "mask%d.npy", l + 1);
+            const size_t r = (size_t)e->rows[l], c = (size_t)e->cols[l];
+            st = put(e, W, SM_NPY_F32, 2, r, c, e->lw[l], err);
+            if (st == SM_OK) st = put(e, B, SM_NPY_F32, 1, r, 0, e->lb[l], err);
+            if (st == SM_OK && e->lm[l]) st = put(e, M, SM_NPY_U8, 2, r, c, e->lm[l], err);
         }
     }
     if (st == SM_OK && e->have_ppg) {
@@ -235,9 +246,10 @@ void cli_export_free(cli_export *e)
     free(e->test);
     free(e->fit_y);
     free(e->test_y);
-    for (int l = 0; l < 2; l++) {
+    for (int l = 0; l < SM_SGSNN_MAX_LAYERS; l++) {
         free(e->lw[l]);
         free(e->lb[l]);
+        free(e->lm[l]);
     }
     free(e->ppg_w);
     free(e->ppg_lambda);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "somnus/core/error.h"
+#include "somnus/models/sgsnn.h"
 
 struct sm_sim;
 struct sm_net;
@@ -26,8 +27,9 @@ typedef struct cli_export {
     float *fit, *test;
     int32_t *fit_y, *test_y;
     /* SG-SNN layers (sgsnn hook) */
-    int have_sgsnn, rows[2], cols[2];
-    float *lw[2], *lb[2];
+    int have_sgsnn, n_layers, rows[SM_SGSNN_MAX_LAYERS], cols[SM_SGSNN_MAX_LAYERS];
+    float *lw[SM_SGSNN_MAX_LAYERS], *lb[SM_SGSNN_MAX_LAYERS];
+    uint8_t *lm[SM_SGSNN_MAX_LAYERS]; /* masks (NULL when dense) */
     /* ppg model (ppg hook) */
     int have_ppg, ppg_c, ppg_d, ppg_n;
     float *ppg_w, *ppg_lambda, *ppg_alpha, *ppg_post, *ppg_zhat;

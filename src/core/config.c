@@ -454,6 +454,37 @@ static const sm_param_def TABLE[] = {
          "SG-SNN triggered sleep starts above this x initial sum|W|"),
     REAL("sgsnn.stop", sgsnn.stop, 1.0, 0, 1e6, "1",
          "SG-SNN sleep phase ends at or below this x initial sum|W| (0 = never early)"),
+    STR("sgsnn.hidden", sgsnn.hidden, "",
+        "SG-SNN hidden layer sizes, comma-separated (e.g. 300,100; 1 to 7 layers); empty = "
+        "one layer of sgsnn.n_hidden"),
+    ENUM("sparse.method", sparse.method, 0, "dense|static|gmp|granet|set|rigl",
+         "SG-SNN sparse training: dense, static mask at final_density, gradual magnitude "
+         "pruning, GraNet (gmp + prune-and-regrow), SET (granet, random regrowth), RigL (fixed "
+         "density, prune-and-regrow)"),
+    ENUM("sparse.scope", sparse.scope, 0, "global|layer",
+         "SG-SNN pruning over all weight matrices at once or per layer"),
+    ENUM("sparse.init", sparse.init, 0, "erk|uniform",
+         "SG-SNN initial mask when its density is below 1: ERK or the same density per layer"),
+    REAL("sparse.init_density", sparse.init_density, 1.0, 1e-9, 1, "1",
+         "SG-SNN density D_i at the start of pruning (gmp, granet, set)"),
+    REAL("sparse.final_density", sparse.final_density, 0.05, 1e-9, 1, "1",
+         "SG-SNN final density D_f (static and rigl: the density throughout)"),
+    INT("sparse.start_epoch", sparse.start_epoch, 0, 0, 1 << 20, "epochs",
+        "SG-SNN first pruning epoch t0 (in epochs)"),
+    INT("sparse.end_epoch", sparse.end_epoch, -1, -1, 1 << 20, "epochs",
+        "SG-SNN last pruning epoch t_end (-1 = sgsnn.epochs / 2)"),
+    INT("sparse.interval", sparse.interval, 100, 1, 1 << 30, "iterations",
+        "SG-SNN minibatch steps between mask updates (dT)"),
+    ENUM("sparse.regrow", sparse.regrow, 0, "gradient|momentum|random",
+         "SG-SNN regrowth score: |dL/dW| of the last minibatch, |Adam m/(sqrt v + 1e-8)|, or "
+         "exactly k at random"),
+    REAL("sparse.regrow_rate", sparse.regrow_rate, 0.5, 0, 1, "1",
+         "SG-SNN regrowth fraction r_0 (cosine decay to regrow_rate_min)"),
+    REAL("sparse.regrow_rate_min", sparse.regrow_rate_min, 0.005, 0, 1, "1",
+         "SG-SNN final regrowth fraction r_min"),
+    REAL("sparse.last_layer_density", sparse.last_layer_density, 0, 0, 1, "1",
+         "SG-SNN layer scope: output-layer density floor once sparsity >= 0.8 (0 = off; "
+         "GraNet code: 0.2)"),
 
     /* experiment sleep-stdp-table (src/protocol/experiments/sleep_stdp_table.c) */
     STR("table.datasets", table.datasets, "mnist,fashion",
@@ -1155,6 +1186,31 @@ static sm_status validate_disinh(const sm_config *cfg, sm_error *err)
     return SM_OK;
 }
 
+/* sgsnn.hidden (a size list or empty) and the sparse.* keys that depend on each other. */
+static sm_status validate_sparse(const sm_config *cfg, sm_error *err)
+{
+    int sizes[SM_CONFIG_SGSNN_MAX_HIDDEN];
+    if (cfg->sgsnn.hidden[0] &&
+        !sm_config_parse_sizes(cfg->sgsnn.hidden, sizes, SM_CONFIG_SGSNN_MAX_HIDDEN))
+        return sm_error_set(err, SM_EINVAL,
+                            "config: sgsnn.hidden: '%s' is not a list of 1 to %d layer sizes "
+                            "(integers in [1, 1000000], e.g. 1000 or 300,100)",
+                            cfg->sgsnn.hidden, SM_CONFIG_SGSNN_MAX_HIDDEN);
+    const int end = cfg->sparse.end_epoch < 0 ? cfg->sgsnn.epochs / 2 : cfg->sparse.end_epoch;
+    if (cfg->sparse.method != 0 && (cfg->sparse.start_epoch > end || end > cfg->sgsnn.epochs))
+        return sm_error_set(err, SM_EINVAL,
+                            "config: sparse.start_epoch (%d) and sparse.end_epoch (%d) must "
+                            "satisfy start <= end <= sgsnn.epochs (%d)",
+                            cfg->sparse.start_epoch, end, cfg->sgsnn.epochs);
+    if (cfg->sparse.method >= 2 && cfg->sparse.method <= 4 &&
+        cfg->sparse.final_density > cfg->sparse.init_density)
+        return sm_error_set(err, SM_EINVAL,
+                            "config: sparse.final_density (%g) is above sparse.init_density (%g): "
+                            "pruning only removes weights",
+                            cfg->sparse.final_density, cfg->sparse.init_density);
+    return SM_OK;
+}
+
 /* data.intensity_means: positive numbers separated by commas. */
 static sm_status validate_intensity_means(const char *text, sm_error *err)
 {
@@ -1296,6 +1352,7 @@ sm_status sm_config_validate(const sm_config *cfg, sm_error *err)
                             "Poisson-Gamma mixture)",
                             cfg->input.normalize ? "input.normalize" : "data.intensity");
     if (validate_struct(cfg, err) != SM_OK) return SM_EINVAL;
+    if (validate_sparse(cfg, err) != SM_OK) return SM_EINVAL;
     return validate_disinh(cfg, err);
 }
 

@@ -38,14 +38,13 @@
 #endif
 
 #include "somnus/core/rng.h"
+#include "sgsnn_internal.h"
 
-/* Sub-purposes of SM_STREAM_SGSNN, in the top bits of the Philox index. Values are part
- * of the reproducibility contract. */
 enum {
-    PURPOSE_INIT = 0u << 28,    /* sequential stream: W1, b1, W2, b2 */
-    PURPOSE_SHUFFLE = 1u << 28, /* sequential stream per epoch: index low bits = epoch */
-    PURPOSE_NOISE = 2u << 28,   /* keyed: counter = sleep step, index low bits = neuron/4 */
-    PURPOSE_COIN = 3u << 28     /* keyed: counter = epoch, the per-epoch sleep decision */
+    PURPOSE_INIT = SGSNN_PURPOSE_INIT,
+    PURPOSE_SHUFFLE = SGSNN_PURPOSE_SHUFFLE,
+    PURPOSE_NOISE = SGSNN_PURPOSE_NOISE,
+    PURPOSE_COIN = SGSNN_PURPOSE_COIN
 };
 
 /* Samples per chunk. Part of the arithmetic (it sets the order of the dW2 sum), so
@@ -58,44 +57,7 @@ enum {
 /* Hidden neurons per block of the dW1 and cur1 products (fixed for the same reason). */
 #define SGSNN_ROWS 64
 
-/* Per-thread scratch space of one chunk. */
-typedef struct slot {
-    float *s1, *sg1; /* T*chunk x H */
-    float *c2, *sg2; /* T*chunk x O */
-    float *mem1;     /* chunk x H: membrane; in the backward, d loss / d mem1[t+1] */
-} slot;
-
-struct sm_sgsnn {
-    sm_sgsnn_params p;
-    /* parameters, gradients, Adam moments: [0] W1, [1] b1, [2] W2, [3] b2 */
-    float *par[4];
-    float *grad[4];
-    float *adam_m[4];
-    float *adam_v[4];
-    size_t len[4];
-    long adam_t;
-    int epoch;
-    long minibatches;
-    long sleep_passes;
-    uint64_t sleep_step; /* counter of the noise draws: total sleep steps so far */
-    double w0[2];
-    /* minibatch workspace, sized for batch_size */
-    int chunk;       /* samples per chunk: min(SGSNN_CHUNK, batch_size) */
-    int n_chunks;    /* chunks of a full minibatch */
-    float *xb;       /* B x D gathered inputs */
-    int *yb;         /* B labels */
-    float *cur1;     /* B x H input current; after the backward, d loss / d cur1 */
-    float *cnt;      /* B x O output spike counts */
-    float *gcnt;     /* B x O d loss / d count */
-    double *sloss;   /* B per-sample losses */
-    float *cgrad[2]; /* n_chunks x len: each chunk's dW2 and db2 */
-    slot *slots;     /* one per thread, grown on demand */
-    int n_slots;
-    /* sleep workspace */
-    float *dw1, *dw2;
-    /* continual learning: outputs the loss and predictions use (n_out flags); NULL = all */
-    unsigned char *active;
-};
+typedef sgsnn_slot slot;
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -197,6 +159,7 @@ void sm_sgsnn_params_default(sm_sgsnn_params *p)
     p->sleep_max_iters = 500;
     p->sleep_trigger = 1.1;
     p->sleep_stop = 1.0;
+    sm_sparse_params_default(&p->sparse, p->epochs);
 }
 
 #define CHECK_INT(field, lo, hi)                                                                   \
@@ -264,7 +227,20 @@ sm_status sm_sgsnn_params_check(const sm_sgsnn_params *p, sm_error *err)
     CHECK_INT(sleep_max_iters, 0, INT_MAX);
     CHECK_REAL(sleep_trigger, 0.0, 1e6);
     CHECK_REAL(sleep_stop, 0.0, 1e6);
-    return SM_OK;
+    CHECK_INT(n_extra_hidden, 0, SM_SGSNN_MAX_LAYERS - 2);
+    for (int e = 0; e < p->n_extra_hidden; e++) {
+        int prev = e == 0 ? p->n_hidden : p->extra_hidden[e - 1];
+        if (p->extra_hidden[e] < 1 || p->extra_hidden[e] > big)
+            return sm_error_set(err, SM_EINVAL,
+                                "sgsnn.hidden: layer %d has %d neurons, outside [1, %d]", e + 2,
+                                p->extra_hidden[e], big);
+        if ((long long)prev * p->extra_hidden[e] > INT_MAX ||
+            (long long)p->extra_hidden[e] * p->n_out > INT_MAX ||
+            (long long)p->steps * p->batch_size * p->extra_hidden[e] > (1ll << 40))
+            return sm_error_set(err, SM_EINVAL, "sgsnn.hidden: layer %d (%d neurons) is too large",
+                                e + 2, p->extra_hidden[e]);
+    }
+    return sm_sparse_params_check(&p->sparse, p->epochs, err);
 }
 
 /* ---------------------------------------------------------------- lifetime */
@@ -272,10 +248,11 @@ sm_status sm_sgsnn_params_check(const sm_sgsnn_params *p, sm_error *err)
 static void free_slots(sm_sgsnn *net)
 {
     for (int i = 0; i < net->n_slots; i++) {
-        free(net->slots[i].s1);
-        free(net->slots[i].sg1);
-        free(net->slots[i].c2);
-        free(net->slots[i].sg2);
+        for (int l = 0; l < SM_SGSNN_MAX_LAYERS; l++) {
+            free(net->slots[i].s[l]);
+            free(net->slots[i].sg[l]);
+            free(net->slots[i].c[l]);
+        }
         free(net->slots[i].mem1);
     }
     free(net->slots);
@@ -287,17 +264,19 @@ static void free_slots(sm_sgsnn *net)
 static sm_status ensure_slots(sm_sgsnn *net, int n, sm_error *err)
 {
     if (n <= net->n_slots) return SM_OK;
-    const size_t H = (size_t)net->p.n_hidden, O = (size_t)net->p.n_out;
+    const int L = net->L;
     const size_t rows = (size_t)net->p.steps * net->chunk;
     slot *sl = calloc((size_t)n, sizeof *sl);
     int ok = sl != NULL;
     for (int i = 0; ok && i < n; i++) {
-        sl[i].s1 = falloc(rows * H);
-        sl[i].sg1 = falloc(rows * H);
-        sl[i].c2 = falloc(rows * O);
-        sl[i].sg2 = falloc(rows * O);
-        sl[i].mem1 = falloc((size_t)net->chunk * H);
-        ok = sl[i].s1 && sl[i].sg1 && sl[i].c2 && sl[i].sg2 && sl[i].mem1;
+        for (int l = 0; l < L && ok; l++) {
+            const size_t N = (size_t)net->size[l + 1];
+            sl[i].sg[l] = falloc(rows * N);
+            ok = sl[i].sg[l] != NULL;
+            if (ok && l < L - 1) ok = (sl[i].s[l] = falloc(rows * N)) != NULL;
+            if (ok && l > 0) ok = (sl[i].c[l] = falloc(rows * N)) != NULL;
+        }
+        if (ok) ok = (sl[i].mem1 = falloc((size_t)net->chunk * net->size[1])) != NULL;
     }
     free_slots(net);
     net->slots = sl;
@@ -307,7 +286,7 @@ static sm_status ensure_slots(sm_sgsnn *net, int n, sm_error *err)
         return sm_error_set(err, SM_ENOMEM,
                             "sgsnn: out of memory for %d threads' scratch space "
                             "(%.1f MB each)",
-                            n, 2.0 * (double)(rows * H) * sizeof(float) / 1e6);
+                            n, 2.0 * (double)(rows * net->size[1]) * sizeof(float) / 1e6);
     }
     return SM_OK;
 }
@@ -315,14 +294,15 @@ static sm_status ensure_slots(sm_sgsnn *net, int n, sm_error *err)
 void sm_sgsnn_destroy(sm_sgsnn *net)
 {
     if (!net) return;
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < 2 * SM_SGSNN_MAX_LAYERS; k++) {
         free(net->par[k]);
         free(net->grad[k]);
         free(net->adam_m[k]);
         free(net->adam_v[k]);
+        free(net->cgrad[k]);
     }
-    free(net->cgrad[0]);
-    free(net->cgrad[1]);
+    for (int l = 0; l < SM_SGSNN_MAX_LAYERS; l++)
+        free(net->dw[l]);
     free_slots(net);
     free(net->sloss);
     free(net->xb);
@@ -330,9 +310,8 @@ void sm_sgsnn_destroy(sm_sgsnn *net)
     free(net->cur1);
     free(net->cnt);
     free(net->gcnt);
-    free(net->dw1);
-    free(net->dw2);
     free(net->active);
+    sgsnn_sparse_destroy(net->sp);
     free(net);
 }
 
@@ -345,34 +324,39 @@ sm_sgsnn *sm_sgsnn_create(const sm_sgsnn_params *p, sm_error *err)
         return NULL;
     }
     net->p = *p;
+    net->L = 2 + p->n_extra_hidden;
+    net->size[0] = p->n_in;
+    net->size[1] = p->n_hidden;
+    for (int e = 0; e < p->n_extra_hidden; e++)
+        net->size[2 + e] = p->extra_hidden[e];
+    net->size[net->L] = p->n_out;
+    const int L = net->L;
     const size_t D = (size_t)p->n_in, H = (size_t)p->n_hidden, O = (size_t)p->n_out;
     const size_t B = (size_t)p->batch_size;
-    net->len[0] = H * D;
-    net->len[1] = H;
-    net->len[2] = O * H;
-    net->len[3] = O;
+    for (int l = 0; l < L; l++) {
+        net->len[2 * l] = (size_t)net->size[l + 1] * net->size[l];
+        net->len[2 * l + 1] = (size_t)net->size[l + 1];
+    }
     net->chunk = p->batch_size < SGSNN_CHUNK ? p->batch_size : SGSNN_CHUNK;
     net->n_chunks = (p->batch_size + net->chunk - 1) / net->chunk;
     int ok = 1;
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < 2 * L; k++) {
         net->par[k] = falloc(net->len[k]);
         net->grad[k] = falloc(net->len[k]);
         net->adam_m[k] = falloc(net->len[k]);
         net->adam_v[k] = falloc(net->len[k]);
         ok = ok && net->par[k] && net->grad[k] && net->adam_m[k] && net->adam_v[k];
+        if (k >= 2) ok = ok && (net->cgrad[k] = falloc((size_t)net->n_chunks * net->len[k]));
     }
-    net->cgrad[0] = falloc((size_t)net->n_chunks * net->len[2]);
-    net->cgrad[1] = falloc((size_t)net->n_chunks * net->len[3]);
+    for (int l = 0; l < L; l++)
+        ok = ok && (net->dw[l] = falloc(net->len[2 * l]));
     net->xb = falloc(B * D);
     net->yb = calloc(B, sizeof(int));
     net->cur1 = falloc(B * H);
     net->cnt = falloc(B * O);
     net->gcnt = falloc(B * O);
     net->sloss = calloc(B, sizeof(double));
-    net->dw1 = falloc(H * D);
-    net->dw2 = falloc(O * H);
-    ok = ok && net->cgrad[0] && net->cgrad[1] && net->xb && net->yb && net->cur1 && net->cnt &&
-         net->gcnt && net->sloss && net->dw1 && net->dw2;
+    ok = ok && net->xb && net->yb && net->cur1 && net->cnt && net->gcnt && net->sloss;
     if (!ok) {
         sm_error_set(err, SM_ENOMEM, "sgsnn: out of memory for a %zu x %zu x %zu network", D, H, O);
         sm_sgsnn_destroy(net);
@@ -383,11 +367,14 @@ sm_sgsnn *sm_sgsnn_create(const sm_sgsnn_params *p, sm_error *err)
      * bound 1/sqrt(fan_in); the bias uses the same bound. Drawn in PyTorch's order. */
     sm_rng r;
     sm_rng_init(&r, p->seed, SM_STREAM_SGSNN, PURPOSE_INIT);
-    const double bound[2] = {1.0 / sqrt((double)D), 1.0 / sqrt((double)H)};
-    for (int k = 0; k < 4; k++) {
-        double a = bound[k / 2];
+    for (int k = 0; k < 2 * L; k++) {
+        double a = 1.0 / sqrt((double)net->size[k / 2]);
         for (size_t i = 0; i < net->len[k]; i++)
             net->par[k][i] = (float)(a * (2.0 * sm_rng_uniform(&r) - 1.0));
+    }
+    if (sgsnn_sparse_create(net, err) != SM_OK) {
+        sm_sgsnn_destroy(net);
+        return NULL;
     }
     sm_sgsnn_sum_abs_w(net, net->w0);
     return net;
@@ -398,14 +385,19 @@ const sm_sgsnn_params *sm_sgsnn_get_params(const sm_sgsnn *net)
     return &net->p;
 }
 
+int sm_sgsnn_n_layers(const sm_sgsnn *net)
+{
+    return net ? net->L : 0;
+}
+
 sm_sgsnn_layer sm_sgsnn_get_layer(sm_sgsnn *net, int layer)
 {
     sm_sgsnn_layer v = {0};
-    if (!net || layer < 0 || layer > 1) return v;
-    v.w = net->par[layer ? 2 : 0];
-    v.b = net->par[layer ? 3 : 1];
-    v.rows = layer == 0 ? net->p.n_hidden : net->p.n_out;
-    v.cols = layer == 0 ? net->p.n_in : net->p.n_hidden;
+    if (!net || layer < 0 || layer >= net->L) return v;
+    v.w = net->par[2 * layer];
+    v.b = net->par[2 * layer + 1];
+    v.rows = net->size[layer + 1];
+    v.cols = net->size[layer];
     return v;
 }
 
@@ -413,8 +405,8 @@ sm_sgsnn_layer sm_sgsnn_get_grad(sm_sgsnn *net, int layer)
 {
     sm_sgsnn_layer v = sm_sgsnn_get_layer(net, layer);
     if (v.w) {
-        v.w = net->grad[layer ? 2 : 0];
-        v.b = net->grad[layer ? 3 : 1];
+        v.w = net->grad[2 * layer];
+        v.b = net->grad[2 * layer + 1];
     }
     return v;
 }
@@ -425,8 +417,8 @@ sm_sgsnn_layer sm_sgsnn_get_moment(sm_sgsnn *net, int layer, int which)
     sm_sgsnn_layer v = sm_sgsnn_get_layer(net, layer);
     if (v.w) {
         float *const *m = which ? net->adam_v : net->adam_m;
-        v.w = m[layer ? 2 : 0];
-        v.b = m[layer ? 3 : 1];
+        v.w = m[2 * layer];
+        v.b = m[2 * layer + 1];
     }
     return v;
 }
@@ -440,10 +432,10 @@ static double sum_abs(const float *w, size_t n)
     return s;
 }
 
-void sm_sgsnn_sum_abs_w(const sm_sgsnn *net, double out[2])
+void sm_sgsnn_sum_abs_w(const sm_sgsnn *net, double *out)
 {
-    out[0] = sum_abs(net->par[0], net->len[0]);
-    out[1] = sum_abs(net->par[2], net->len[2]);
+    for (int l = 0; l < net->L; l++)
+        out[l] = sum_abs(net->par[2 * l], net->len[2 * l]);
 }
 
 /* ---------------------------------------------------------------- forward and BPTT */
@@ -476,7 +468,8 @@ typedef struct chunk {
     const int *y; /* NULL when only predicting */
     int cb;       /* samples in this chunk */
     int nb;       /* samples in the whole minibatch (the loss is a mean over them) */
-    float *cur1, *cnt, *gcnt, *gw2, *gb2;
+    float *cur1, *cnt, *gcnt;
+    float *gw[SM_SGSNN_MAX_LAYERS], *gb[SM_SGSNN_MAX_LAYERS]; /* layers >= 1: this chunk's */
     double *loss;
     slot *sl;
 } chunk;
@@ -494,18 +487,21 @@ static chunk chunk_at(sm_sgsnn *net, const float *x, const int *y, int nb, int c
     k.cnt = net->cnt + first * O;
     k.gcnt = net->gcnt + first * O;
     k.loss = net->sloss + first;
-    k.gw2 = net->cgrad[0] + (size_t)c * net->len[2];
-    k.gb2 = net->cgrad[1] + (size_t)c * net->len[3];
+    for (int l = 1; l < net->L; l++) {
+        k.gw[l] = net->cgrad[2 * l] + (size_t)c * net->len[2 * l];
+        k.gb[l] = net->cgrad[2 * l + 1] + (size_t)c * net->len[2 * l + 1];
+    }
     k.sl = sl;
     return k;
 }
 
 /* Forward pass of one chunk from its input currents k->cur1: fills cnt, and the slot's
- * histories (s1, c2 and with `train` sg1, sg2) that the backward pass needs. */
+ * histories (spikes, currents and with `train` the surrogate derivatives) that the
+ * backward pass needs. */
 static void chunk_forward(const sm_sgsnn *net, chunk *k, int train)
 {
     const sm_sgsnn_params *p = &net->p;
-    const int H = p->n_hidden, O = p->n_out, T = p->steps, cb = k->cb;
+    const int H = p->n_hidden, T = p->steps, cb = k->cb, L = net->L;
     const float beta = p->beta, thr = p->threshold;
     slot *sl = k->sl;
 
@@ -513,12 +509,12 @@ static void chunk_forward(const sm_sgsnn *net, chunk *k, int train)
         const float *restrict cur = k->cur1 + (size_t)b * H;
         float *restrict mem = sl->mem1 + (size_t)b * H;
         for (int t = 0; t < T; t++) {
-            float *restrict s = sl->s1 + ((size_t)t * cb + b) * H;
+            float *restrict s = sl->s[0] + ((size_t)t * cb + b) * H;
             if (t == 0) {
                 for (int h = 0; h < H; h++)
                     mem[h] = cur[h]; /* = beta*0 + cur - 0*thr */
             } else {
-                const float *restrict sp = sl->s1 + ((size_t)(t - 1) * cb + b) * H;
+                const float *restrict sp = sl->s[0] + ((size_t)(t - 1) * cb + b) * H;
                 for (int h = 0; h < H; h++)
                     mem[h] = beta * mem[h] + cur[h] - sp[h] * thr;
             }
@@ -528,26 +524,34 @@ static void chunk_forward(const sm_sgsnn *net, chunk *k, int train)
             else
                 for (int h = 0; h < H; h++)
                     s[h] = mem[h] > thr ? 1.0f : 0.0f;
-            if (train) surrogate_row(p, mem, sl->sg1 + ((size_t)t * cb + b) * H, H);
+            if (train) surrogate_row(p, mem, sl->sg[0] + ((size_t)t * cb + b) * H, H);
         }
     }
 
-    /* output currents of all steps at once: c2 = s1 W2^T ((T*cb) x O) */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T * cb, O, H, 1.0f, sl->s1, H, net->par[2],
-                H, 0.0f, sl->c2, O);
-    const float *b2 = net->par[3];
-    for (int b = 0; b < cb; b++) {
-        float *c = k->cnt + (size_t)b * O;
-        for (int o = 0; o < O; o++) {
-            float m = 0.0f, sprev = 0.0f, count = 0.0f;
-            for (int t = 0; t < T; t++) {
-                size_t i = ((size_t)t * cb + b) * O + o;
-                m = beta * m + sl->c2[i] + b2[o] - sprev * thr;
-                sprev = spike_fn(p, m - thr);
-                count += sprev;
-                if (train) sl->sg2[i] = surrogate(p, m - thr);
+    /* Every later layer: its currents of all steps at once, c = s_prev W^T ((T*cb) x N),
+     * then its neurons one by one through time. The last layer counts its spikes. */
+    for (int l = 1; l < L; l++) {
+        const int N = net->size[l + 1], K = net->size[l], out = l == L - 1;
+        float *c = sl->c[l];
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T * cb, N, K, 1.0f, sl->s[l - 1], K,
+                    net->par[2 * l], K, 0.0f, c, N);
+        const float *bias = net->par[2 * l + 1];
+        float *s = out ? NULL : sl->s[l], *sg = sl->sg[l];
+        for (int b = 0; b < cb; b++) {
+            for (int o = 0; o < N; o++) {
+                float m = 0.0f, sprev = 0.0f, count = 0.0f;
+                for (int t = 0; t < T; t++) {
+                    size_t i = ((size_t)t * cb + b) * N + o;
+                    m = beta * m + c[i] + bias[o] - sprev * thr;
+                    sprev = spike_fn(p, m - thr);
+                    if (out)
+                        count += sprev;
+                    else
+                        s[i] = sprev;
+                    if (train) sg[i] = surrogate(p, m - thr);
+                }
+                if (out) k->cnt[(size_t)b * N + o] = count;
             }
-            c[o] = count;
         }
     }
 }
@@ -578,8 +582,37 @@ static double ce_loss(const float *c, int O, int y, float *g, int nb, const unsi
     return logz - (double)c[y];
 }
 
+/* BPTT of one spike-driven layer l >= 1, backward in time; g = d loss / d mem[t] is
+ * written over its currents. The output layer's d loss / d spk[t] is the constant gcnt;
+ * a hidden layer's is in s[l] (left there by the layer above).
+ *   d loss / d spk[t] -= thr * g[t+1]  (only if the reset is attached)
+ *   g[t] = (d loss / d spk[t]) * sg[t] + beta * g[t+1]                              */
+static void layer_backward_time(const sm_sgsnn *net, chunk *k, int l)
+{
+    const sm_sgsnn_params *p = &net->p;
+    const int N = net->size[l + 1], T = p->steps, cb = k->cb, out = l == net->L - 1;
+    const float beta = p->beta, thr = p->threshold;
+    const int attached = !p->detach_reset;
+    slot *sl = k->sl;
+    float *g = sl->c[l];
+    const float *sg = sl->sg[l], *gspk = out ? NULL : sl->s[l];
+    for (int b = 0; b < cb; b++) {
+        for (int o = 0; o < N; o++) {
+            float gnext = 0.0f, gc = out ? k->gcnt[(size_t)b * N + o] : 0.0f;
+            for (int t = T - 1; t >= 0; t--) {
+                size_t i = ((size_t)t * cb + b) * N + o;
+                if (!out) gc = gspk[i];
+                float gs = attached ? gc - thr * gnext : gc;
+                float gm = gs * sg[i] + beta * gnext;
+                g[i] = gm;
+                gnext = gm;
+            }
+        }
+    }
+}
+
 /* BPTT of one chunk after its forward pass: leaves d loss / d cur1 in k->cur1 and the
- * chunk's dW2, db2 in k->gw2, k->gb2. */
+ * chunk's dW, db of every layer >= 1 in k->gw, k->gb. */
 static void chunk_backward(const sm_sgsnn *net, chunk *k)
 {
     const sm_sgsnn_params *p = &net->p;
@@ -592,36 +625,25 @@ static void chunk_backward(const sm_sgsnn *net, chunk *k)
         k->loss[b] = ce_loss(k->cnt + (size_t)b * O, O, k->y[b], k->gcnt + (size_t)b * O, k->nb,
                              net->active);
 
-    /* Output layer, backward in time. g2 = d loss / d mem2[t], written over c2.
-     *   d loss / d spk2[t] = gcnt - thr * g2[t+1] (second term only if the reset is attached)
-     *   g2[t] = (d loss / d spk2[t]) * sg2[t] + beta * g2[t+1]                        */
-    float *g2 = sl->c2;
-    for (int b = 0; b < cb; b++) {
-        for (int o = 0; o < O; o++) {
-            float gnext = 0.0f, gc = k->gcnt[(size_t)b * O + o];
-            for (int t = T - 1; t >= 0; t--) {
-                size_t i = ((size_t)t * cb + b) * O + o;
-                float gs = attached ? gc - thr * gnext : gc;
-                float gm = gs * sl->sg2[i] + beta * gnext;
-                g2[i] = gm;
-                gnext = gm;
-            }
+    for (int l = net->L - 1; l >= 1; l--) {
+        const int N = net->size[l + 1], K = net->size[l];
+        layer_backward_time(net, k, l);
+        const float *g = sl->c[l];
+        /* dW = g^T s_prev (N x K), summed over steps and samples by one GEMM; db = sum g */
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, N, K, T * cb, 1.0f, g, N, sl->s[l - 1],
+                    K, 0.0f, k->gw[l], K);
+        for (int o = 0; o < N; o++) {
+            double sum = 0.0;
+            for (size_t r = 0; r < (size_t)T * cb; r++)
+                sum += g[r * N + o];
+            k->gb[l][o] = (float)sum;
         }
+        /* d loss / d s_prev through the currents, written over s_prev (no longer needed) */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T * cb, K, N, 1.0f, g, N,
+                    net->par[2 * l], K, 0.0f, sl->s[l - 1], K);
     }
-    /* dW2 = g2^T s1 (O x H), summed over steps and samples by one GEMM; db2 = sum g2 */
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, O, H, T * cb, 1.0f, g2, O, sl->s1, H, 0.0f,
-                k->gw2, H);
-    for (int o = 0; o < O; o++) {
-        double sum = 0.0;
-        for (size_t r = 0; r < (size_t)T * cb; r++)
-            sum += g2[r * O + o];
-        k->gb2[o] = (float)sum;
-    }
-    /* d loss / d s1 through the output currents, written over s1 (no longer needed) */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T * cb, H, O, 1.0f, g2, O, net->par[2],
-                H, 0.0f, sl->s1, H);
 
-    /* Hidden layer, backward in time; its input current is constant, so
+    /* First hidden layer, backward in time; its input current is constant, so
      * d loss / d cur1 = sum_t d loss / d mem1[t], accumulated over cur1 (no longer needed);
      * mem1 holds d loss / d mem1[t+1]. */
     for (int b = 0; b < cb; b++) {
@@ -629,8 +651,8 @@ static void chunk_backward(const sm_sgsnn *net, chunk *k)
         for (int h = 0; h < H; h++)
             gn[h] = gc[h] = 0.0f;
         for (int t = T - 1; t >= 0; t--) {
-            const float *restrict gs = sl->s1 + ((size_t)t * cb + b) * H;
-            const float *restrict sg = sl->sg1 + ((size_t)t * cb + b) * H;
+            const float *restrict gs = sl->s[0] + ((size_t)t * cb + b) * H;
+            const float *restrict sg = sl->sg[0] + ((size_t)t * cb + b) * H;
             if (attached)
                 for (int h = 0; h < H; h++) {
                     float gm = (gs[h] - thr * gn[h]) * sg[h] + beta * gn[h];
@@ -708,11 +730,11 @@ static sm_status run_minibatch(sm_sgsnn *net, const float *x, const int *y, int 
             net->grad[1][h] = (float)sum;
         }
     }
-    /* dW2, db2 = sum of the chunk gradients, always in chunk order */
-    for (int q = 0; q < 2; q++) {
-        const size_t n = net->len[2 + q];
+    /* dW, db of the later layers = sum of the chunk gradients, always in chunk order */
+    for (int q = 2; q < 2 * net->L; q++) {
+        const size_t n = net->len[q];
         const float *cg = net->cgrad[q];
-        float *g = net->grad[2 + q];
+        float *g = net->grad[q];
         for (size_t i = 0; i < n; i++) {
             float sum = cg[i];
             for (int c = 1; c < nc; c++)
@@ -818,6 +840,24 @@ void sm_sgsnn_adam_update(float *p, const float *g, float *m, float *v, size_t n
     }
 }
 
+void sm_sgsnn_adam_update_masked(float *p, const float *g, float *m, float *v, const uint8_t *mask,
+                                 size_t n, long step, float lr, float beta1, float beta2, float eps)
+{
+    /* the same arithmetic as sm_sgsnn_adam_update, entry by entry */
+    double bc1 = 1.0 - pow((double)beta1, (double)step);
+    double bc2 = 1.0 - pow((double)beta2, (double)step);
+    float step_size = (float)((double)lr / bc1);
+    float bc2_sqrt = (float)sqrt(bc2);
+    float w1 = 1.0f - beta1, w2 = 1.0f - beta2;
+    for (size_t i = 0; i < n; i++) {
+        if (!mask[i]) continue;
+        m[i] += w1 * (g[i] - m[i]);
+        v[i] = beta2 * v[i] + w2 * g[i] * g[i];
+        float denom = sqrtf(v[i]) / bc2_sqrt + eps;
+        p[i] -= step_size * (m[i] / denom);
+    }
+}
+
 void sm_sgsnn_adam_step(sm_sgsnn *net)
 {
     const sm_sgsnn_params *p = &net->p;
@@ -825,16 +865,21 @@ void sm_sgsnn_adam_step(sm_sgsnn *net)
     /* W1 dominates: split it into chunks, each updated independently (elementwise, so
      * the result does not depend on the split). */
     const size_t block = 16384;
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < 2 * net->L; k++) {
         size_t n = net->len[k], nblocks = (n + block - 1) / block;
         float *par = net->par[k], *m = net->adam_m[k], *v = net->adam_v[k];
         const float *g = net->grad[k];
+        const uint8_t *mask = net->sp && k % 2 == 0 ? net->sp->mask[k / 2] : NULL;
         long t = net->adam_t;
 #pragma omp parallel for schedule(static) num_threads(n_threads(net)) if (nblocks > 1)
         for (size_t c = 0; c < nblocks; c++) {
             size_t lo = c * block, len = lo + block > n ? n - lo : block;
-            sm_sgsnn_adam_update(par + lo, g + lo, m + lo, v + lo, len, t, p->lr, p->adam_beta1,
-                                 p->adam_beta2, p->adam_eps);
+            if (mask)
+                sm_sgsnn_adam_update_masked(par + lo, g + lo, m + lo, v + lo, mask + lo, len, t,
+                                            p->lr, p->adam_beta1, p->adam_beta2, p->adam_eps);
+            else
+                sm_sgsnn_adam_update(par + lo, g + lo, m + lo, v + lo, len, t, p->lr, p->adam_beta1,
+                                     p->adam_beta2, p->adam_eps);
         }
     }
 }
@@ -938,27 +983,38 @@ void sm_sgsnn_stdp_step(int n_pre, int n_post, const float *s_pre, const float *
 sm_status sm_sgsnn_sleep_pass(sm_sgsnn *net, sm_error *err)
 {
     const sm_sgsnn_params *p = &net->p;
-    const int D = p->n_in, H = p->n_hidden, O = p->n_out;
+    const int L = net->L, D = p->n_in;
     const float beta = p->beta, thr = p->threshold, sd = p->sleep_noise_sd;
     const float decay = expf(-1.0f / p->stdp_tau);
-    const int N = H + O;
+    int N = 0, maxn = 0; /* all neurons of layers 0..L-1, in layer order (the noise index) */
+    for (int l = 0; l < L; l++) {
+        N += net->size[l + 1];
+        if (net->size[l + 1] > maxn) maxn = net->size[l + 1];
+    }
 
-    /* state (one network, no batch): membranes, spikes, traces, noise */
-    float *buf = falloc((size_t)D * 2 + (size_t)H * 5 + (size_t)O * 5 + (size_t)N);
-    if (!buf) return sm_error_set(err, SM_ENOMEM, "sgsnn_sleep_pass: out of memory");
-    float *s_in = buf, *x_in = s_in + D; /* the input layer: silent, so its trace stays 0 */
-    float *mem1 = x_in + D, *s1 = mem1 + H, *s1_prev = s1 + H;
-    float *x1_post = s1_prev + H, *x1_pre = x1_post + H;
-    float *mem2 = x1_pre + H, *s2 = mem2 + O, *s2_prev = s2 + O, *x2 = s2_prev + O;
-    float *cur2 = x2 + O, *noise = cur2 + O;
-    int *spk = malloc((size_t)H * sizeof(int));
-    if (!spk) {
+    /* state (one network, no batch): per layer membranes, spikes (now and previous step),
+     * postsynaptic trace and its copy as the next layer's presynaptic trace; noise */
+    float *buf = falloc((size_t)D * 2 + (size_t)N * 6);
+    int *spk = malloc((size_t)maxn * sizeof(int));
+    if (!buf || !spk) {
         free(buf);
+        free(spk);
         return sm_error_set(err, SM_ENOMEM, "sgsnn_sleep_pass: out of memory");
     }
-    memset(net->dw1, 0, net->len[0] * sizeof(float));
-    memset(net->dw2, 0, net->len[2] * sizeof(float));
-    const float *w2 = net->par[2], *b1 = net->par[1], *b2 = net->par[3];
+    float *s_in = buf, *x_in = s_in + D; /* the input layer: silent, so its trace stays 0 */
+    float *mem[SM_SGSNN_MAX_LAYERS], *s[SM_SGSNN_MAX_LAYERS], *s_prev[SM_SGSNN_MAX_LAYERS];
+    float *x_post[SM_SGSNN_MAX_LAYERS], *x_pre[SM_SGSNN_MAX_LAYERS];
+    float *q = x_in + D, *noise = q + (size_t)N * 5;
+    for (int l = 0; l < L; l++) {
+        const int n = net->size[l + 1];
+        mem[l] = q;
+        s[l] = q + n;
+        s_prev[l] = q + 2 * n;
+        x_post[l] = q + 3 * n;
+        x_pre[l] = q + 4 * n;
+        q += 5 * n;
+        memset(net->dw[l], 0, net->len[2 * l] * sizeof(float));
+    }
 
     for (int t = 0; t < p->sleep_steps; t++) {
         uint64_t counter = net->sleep_step++;
@@ -968,63 +1024,86 @@ sm_status sm_sgsnn_sleep_pass(sm_sgsnn *net, sm_error *err)
             double z[4];
             sm_rng_normal2(w.w[0], w.w[1], &z[0], &z[1]);
             sm_rng_normal2(w.w[2], w.w[3], &z[2], &z[3]);
-            for (int q = 0; q < 4 && k + q < N; q++)
-                noise[k + q] = (float)((double)sd * z[q]);
+            for (int u = 0; u < 4 && k + u < N; u++)
+                noise[k + u] = (float)((double)sd * z[u]);
         }
-        /* hidden: zero input, so the current is the bias alone */
+        const float *nz = noise;
         int nspk = 0;
-        for (int h = 0; h < H; h++) {
-            float m = beta * mem1[h] + b1[h] + noise[h] - s1_prev[h] * thr;
-            mem1[h] = m;
-            s1[h] = m > thr ? 1.0f : 0.0f;
-            if (s1[h] != 0.0f) spk[nspk++] = h;
+        for (int l = 0; l < L; l++) {
+            const int n = net->size[l + 1], K = net->size[l];
+            const float *bias = net->par[2 * l + 1], *w = net->par[2 * l];
+            float *m = mem[l], *sp = s[l], *spp = s_prev[l];
+            if (l == 0) {
+                /* first hidden layer: zero input, so the current is the bias alone */
+                for (int h = 0; h < n; h++) {
+                    float v = beta * m[h] + bias[h] + nz[h] - spp[h] * thr;
+                    m[h] = v;
+                    sp[h] = v > thr ? 1.0f : 0.0f;
+                }
+            } else {
+                /* current = b + W s_prev_layer, summed over that layer's spikes only */
+                for (int o = 0; o < n; o++) {
+                    const float *row = w + (size_t)o * K;
+                    float c = bias[o];
+                    for (int u = 0; u < nspk; u++)
+                        c += row[spk[u]];
+                    float v = beta * m[o] + c + nz[o] - spp[o] * thr;
+                    m[o] = v;
+                    sp[o] = v > thr ? 1.0f : 0.0f;
+                }
+            }
+            nspk = 0;
+            for (int h = 0; h < n; h++)
+                if (sp[h] != 0.0f) spk[nspk++] = h;
+            nz += n;
         }
-        /* output: current = b2 + W2 s1, summed over the hidden spikes only */
-        for (int o = 0; o < O; o++) {
-            const float *row = w2 + (size_t)o * H;
-            float c = b2[o];
-            for (int q = 0; q < nspk; q++)
-                c += row[spk[q]];
-            cur2[o] = c;
+        /* STDP on every layer. A hidden layer's trace appears twice (post of its input
+         * weights, pre of its output weights) so that each call advances its own copy
+         * once per step. */
+        for (int l = 0; l < L; l++) {
+            const int n = net->size[l + 1], K = net->size[l];
+            if (l == 0)
+                sm_sgsnn_stdp_step(D, n, s_in, s[0], x_in, x_post[0], decay, p->stdp_a_plus,
+                                   p->stdp_a_minus, net->dw[0]);
+            else
+                sm_sgsnn_stdp_step(K, n, s[l - 1], s[l], x_pre[l - 1], x_post[l], decay,
+                                   p->stdp_a_plus, p->stdp_a_minus, net->dw[l]);
         }
-        for (int o = 0; o < O; o++) {
-            float m = beta * mem2[o] + cur2[o] + noise[H + o] - s2_prev[o] * thr;
-            mem2[o] = m;
-            s2[o] = m > thr ? 1.0f : 0.0f;
-        }
-        /* STDP on both layers. The hidden trace appears twice (post of W1, pre of W2) so
-         * that each call advances its own copy once per step. */
-        sm_sgsnn_stdp_step(D, H, s_in, s1, x_in, x1_post, decay, p->stdp_a_plus, p->stdp_a_minus,
-                           net->dw1);
-        sm_sgsnn_stdp_step(H, O, s1, s2, x1_pre, x2, decay, p->stdp_a_plus, p->stdp_a_minus,
-                           net->dw2);
-        memcpy(s1_prev, s1, (size_t)H * sizeof(float));
-        memcpy(s2_prev, s2, (size_t)O * sizeof(float));
+        for (int l = 0; l < L; l++)
+            memcpy(s_prev[l], s[l], (size_t)net->size[l + 1] * sizeof(float));
     }
     free(spk);
     free(buf);
 
-    for (size_t i = 0; i < net->len[0]; i++)
-        net->par[0][i] += p->stdp_lr * net->dw1[i];
-    for (size_t i = 0; i < net->len[2]; i++)
-        net->par[2][i] += p->stdp_lr * net->dw2[i];
-    sm_sgsnn_powerlaw_map(net->par[0], net->len[0], p->sleep_target, p->sleep_lambda);
-    sm_sgsnn_powerlaw_map(net->par[2], net->len[2], p->sleep_target, p->sleep_lambda);
+    for (int l = 0; l < L; l++)
+        for (size_t i = 0; i < net->len[2 * l]; i++)
+            net->par[2 * l][i] += p->stdp_lr * net->dw[l][i];
+    for (int l = 0; l < L; l++)
+        sm_sgsnn_powerlaw_map(net->par[2 * l], net->len[2 * l], p->sleep_target, p->sleep_lambda);
+    if (net->sp) sgsnn_sparse_apply(net);
     net->sleep_passes++;
     return SM_OK;
 }
 
+static double total(const double *a, int n)
+{
+    double s = a[0];
+    for (int i = 1; i < n; i++)
+        s += a[i];
+    return s;
+}
+
 int sm_sgsnn_sleep_phase(sm_sgsnn *net, int max_iters)
 {
-    const double w0 = net->w0[0] + net->w0[1];
+    const double w0 = total(net->w0, net->L);
     int done = 0;
     while (done < max_iters) {
         if (sm_sgsnn_sleep_pass(net, NULL) != SM_OK) break;
         done++;
         if (net->p.sleep_stop > 0.0) {
-            double s[2];
+            double s[SM_SGSNN_MAX_LAYERS] = {0};
             sm_sgsnn_sum_abs_w(net, s);
-            if (s[0] + s[1] <= net->p.sleep_stop * w0) break;
+            if (total(s, net->L) <= net->p.sleep_stop * w0) break;
         }
     }
     return done;
@@ -1055,7 +1134,9 @@ static sm_status train_epoch(sm_sgsnn *net, const float *x, const int *y, int n,
     if (st != SM_OK) return st;
     const sm_sgsnn_params *p = &net->p;
     const int D = p->n_in, B = p->batch_size;
-    double t0 = now_seconds(), t_sleep = 0.0, t_eval = 0.0;
+    double t0 = now_seconds(), t_sleep = 0.0, t_eval = 0.0, t_mask = 0.0;
+    int updates = 0;
+    if (net->sp) net->sp->iters_per_epoch = (n + B - 1) / B;
 
     int *order = malloc((size_t)n * sizeof(int));
     if (!order) return sm_error_set(err, SM_ENOMEM, "sgsnn_train_epoch: out of memory");
@@ -1086,6 +1167,14 @@ static sm_status train_epoch(sm_sgsnn *net, const float *x, const int *y, int n,
         correct += c;
         sm_sgsnn_adam_step(net);
         net->minibatches++;
+        if (net->sp) {
+            double tm = now_seconds();
+            int did = 0;
+            st = sgsnn_sparse_after_step(net, &did, err);
+            updates += did;
+            t_mask += now_seconds() - tm;
+            if (st != SM_OK) break;
+        }
         if (period > 0 && net->minibatches % period == 0) {
             double ts = now_seconds();
             st = sm_sgsnn_sleep_pass(net, err);
@@ -1096,7 +1185,7 @@ static sm_status train_epoch(sm_sgsnn *net, const float *x, const int *y, int n,
     free(order);
     if (st != SM_OK) return st;
 
-    double s[2];
+    double s[SM_SGSNN_MAX_LAYERS] = {0};
     if (p->sleep_mode == SM_SGSNN_SLEEP_EPOCH && p->sleep_rate > 0.0) {
         sm_rng_words w = sm_rng_block(p->seed, SM_STREAM_SGSNN, (uint64_t)net->epoch, PURPOSE_COIN);
         if (sm_u01(w.w[0]) < p->sleep_rate) {
@@ -1106,7 +1195,7 @@ static sm_status train_epoch(sm_sgsnn *net, const float *x, const int *y, int n,
         }
     } else if (p->sleep_mode == SM_SGSNN_SLEEP_TRIGGERED) {
         sm_sgsnn_sum_abs_w(net, s);
-        if (s[0] + s[1] > p->sleep_trigger * (net->w0[0] + net->w0[1])) {
+        if (total(s, net->L) > p->sleep_trigger * total(net->w0, net->L)) {
             double ts = now_seconds();
             passes += sm_sgsnn_sleep_phase(net, p->sleep_max_iters);
             t_sleep += now_seconds() - ts;
@@ -1129,8 +1218,12 @@ static sm_status train_epoch(sm_sgsnn *net, const float *x, const int *y, int n,
         stats->test_acc = acc;
         stats->test_loss = tloss;
         sm_sgsnn_sum_abs_w(net, stats->sum_abs_w);
-        stats->sum_abs_w0[0] = net->w0[0];
-        stats->sum_abs_w0[1] = net->w0[1];
+        for (int l = 0; l < net->L; l++)
+            stats->sum_abs_w0[l] = net->w0[l];
+        stats->n_layers = net->L;
+        stats->mask_updates = updates;
+        stats->mask_seconds = t_mask;
+        sgsnn_sparse_stats(net, stats);
         stats->sleep_passes = passes;
         stats->sleep_passes_total = net->sleep_passes;
         stats->minibatches_total = net->minibatches;
@@ -1167,21 +1260,23 @@ sm_status sm_sgsnn_train(sm_sgsnn *net, const float *x, const int *y, int n, con
 
 /* ---------------------------------------------------------------- checkpoint state */
 
-/* Layout: the four parameter arrays, then their Adam m and v, then the counters and W0.
- * Gradients and workspaces are recomputed before they are read, so they are not state. */
+/* Layout: the parameter arrays (W1, b1, W2, b2, ...), then their Adam m and v, then the
+ * counters, W0 per layer and, with masks, the sparse state. For the classic network this
+ * is the layout of earlier versions. Gradients and workspaces are recomputed before they
+ * are read, so they are not state. */
 typedef struct sgsnn_counters {
     long adam_t, minibatches, sleep_passes;
     int epoch, pad;
     uint64_t sleep_step;
-    double w0[2];
 } sgsnn_counters;
 
 size_t sm_sgsnn_state_size(const sm_sgsnn *net)
 {
     size_t n = 0;
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < 2 * net->L; k++)
         n += 3 * net->len[k] * sizeof(float);
-    return n + sizeof(sgsnn_counters);
+    return n + sizeof(sgsnn_counters) + (size_t)net->L * sizeof(double) +
+           sgsnn_sparse_state_size(net);
 }
 
 void sm_sgsnn_state_save(const sm_sgsnn *net, void *buf)
@@ -1189,7 +1284,7 @@ void sm_sgsnn_state_save(const sm_sgsnn *net, void *buf)
     char *b = buf;
     float *const *arrays[3] = {net->par, net->adam_m, net->adam_v};
     for (int a = 0; a < 3; a++)
-        for (int k = 0; k < 4; k++) {
+        for (int k = 0; k < 2 * net->L; k++) {
             memcpy(b, arrays[a][k], net->len[k] * sizeof(float));
             b += net->len[k] * sizeof(float);
         }
@@ -1200,9 +1295,11 @@ void sm_sgsnn_state_save(const sm_sgsnn *net, void *buf)
     c.sleep_passes = net->sleep_passes;
     c.epoch = net->epoch;
     c.sleep_step = net->sleep_step;
-    c.w0[0] = net->w0[0];
-    c.w0[1] = net->w0[1];
     memcpy(b, &c, sizeof c);
+    b += sizeof c;
+    memcpy(b, net->w0, (size_t)net->L * sizeof(double));
+    b += (size_t)net->L * sizeof(double);
+    sgsnn_sparse_state_save(net, b);
 }
 
 void sm_sgsnn_state_load(sm_sgsnn *net, const void *buf)
@@ -1210,17 +1307,19 @@ void sm_sgsnn_state_load(sm_sgsnn *net, const void *buf)
     const char *b = buf;
     float **arrays[3] = {net->par, net->adam_m, net->adam_v};
     for (int a = 0; a < 3; a++)
-        for (int k = 0; k < 4; k++) {
+        for (int k = 0; k < 2 * net->L; k++) {
             memcpy(arrays[a][k], b, net->len[k] * sizeof(float));
             b += net->len[k] * sizeof(float);
         }
     sgsnn_counters c;
     memcpy(&c, b, sizeof c);
+    b += sizeof c;
     net->adam_t = c.adam_t;
     net->minibatches = c.minibatches;
     net->sleep_passes = c.sleep_passes;
     net->epoch = c.epoch;
     net->sleep_step = c.sleep_step;
-    net->w0[0] = c.w0[0];
-    net->w0[1] = c.w0[1];
+    memcpy(net->w0, b, (size_t)net->L * sizeof(double));
+    b += (size_t)net->L * sizeof(double);
+    sgsnn_sparse_state_load(net, b);
 }

@@ -194,9 +194,12 @@ static void put_results(const cl_sg *c, json_t *cont, double wall)
     json_object_set_new(cont, "joint", json_boolean(c->cfg->cl.joint));
     json_object_set_new(cont, "epochs_per_task", json_integer(c->cfg->cl.epochs_per_task));
     json_object_set(cont, "epochs", c->epochs);
-    double sw[2];
+    double sw[SM_SGSNN_MAX_LAYERS];
     sm_sgsnn_sum_abs_w(c->net, sw);
-    json_object_set_new(cont, "sum_abs_w", json_pack("[f,f]", sw[0], sw[1]));
+    json_t *swa = json_array();
+    for (int l = 0; l < sm_sgsnn_n_layers(c->net); l++)
+        json_array_append_new(swa, json_real(sw[l]));
+    json_object_set_new(cont, "sum_abs_w", swa);
     json_object_set_new(cont, "timing", json_pack("{s:f}", "wall_s", wall));
     free(w);
 }

@@ -38,7 +38,12 @@ static sm_status trainer_init(trainer *t, const sm_config *cfg, const sm_sgsnn_p
     memset(t, 0, sizeof *t);
     t->net = sm_sgsnn_create(p, err);
     if (!t->net) return err ? err->code : SM_ENOMEM;
-    double w[2];
+    if (sm_sgsnn_n_layers(t->net) != 2) /* probes, resets and SAM scope assume one hidden layer */
+        return sm_error_set(err, SM_EINVAL,
+                            "sgsnn.hidden: protocol.kind=input|label supports one hidden layer "
+                            "only (got %d)",
+                            sm_sgsnn_n_layers(t->net) - 1);
+    double w[SM_SGSNN_MAX_LAYERS];
     sm_sgsnn_sum_abs_w(t->net, w);
     t->w0 = w[0] + w[1];
     if (cfg->sgrem.optimizer == SM_SG_SAM) {
@@ -68,7 +73,7 @@ static int chunk_sleep(trainer *t, const sm_sgsnn_params *p, int k)
         sm_rng_words w = sm_rng_block(p->seed, SM_STREAM_PLASTICITY, 0, sm_pl_key(SM_PL_SLEEP, k));
         if (sm_u01(w.w[0]) < p->sleep_rate) return sm_sgsnn_sleep_phase(t->net, p->sleep_max_iters);
     } else if (p->sleep_mode == SM_SGSNN_SLEEP_TRIGGERED) {
-        double w[2];
+        double w[SM_SGSNN_MAX_LAYERS];
         sm_sgsnn_sum_abs_w(t->net, w);
         if (w[0] + w[1] > p->sleep_trigger * t->w0)
             return sm_sgsnn_sleep_phase(t->net, p->sleep_max_iters);

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdio.h>
+
 #include "somnus/io/checkpoint.h"
 #include "somnus/io/results.h"
 #include "somnus/models/sgsnn.h"
@@ -39,29 +41,121 @@ void sm_train_sgsnn_params(const sm_config *cfg, const sm_train_data *d, sm_sgsn
     p->sleep_max_iters = cfg->sgsnn.max_iters;
     p->sleep_trigger = cfg->sgsnn.trigger;
     p->sleep_stop = cfg->sgsnn.stop;
+    /* sgsnn.hidden (validated by the config) overrides sgsnn.n_hidden */
+    int sizes[SM_CONFIG_SGSNN_MAX_HIDDEN];
+    int nh = cfg->sgsnn.hidden[0]
+                 ? sm_config_parse_sizes(cfg->sgsnn.hidden, sizes, SM_CONFIG_SGSNN_MAX_HIDDEN)
+                 : 0;
+    if (nh > 0) {
+        p->n_hidden = sizes[0];
+        p->n_extra_hidden = nh - 1;
+        for (int i = 1; i < nh; i++)
+            p->extra_hidden[i - 1] = sizes[i];
+    }
+    sm_sparse_params *q = &p->sparse;
+    sm_sparse_params_default(q, p->epochs);
+    q->method = cfg->sparse.method;
+    q->scope = cfg->sparse.scope;
+    q->init = cfg->sparse.init;
+    q->regrow = cfg->sparse.regrow;
+    q->init_density = cfg->sparse.init_density;
+    q->final_density = cfg->sparse.final_density;
+    q->start_epoch = cfg->sparse.start_epoch;
+    q->end_epoch = cfg->sparse.end_epoch < 0 ? p->epochs / 2 : cfg->sparse.end_epoch;
+    q->interval = cfg->sparse.interval;
+    q->regrow_rate = cfg->sparse.regrow_rate;
+    q->regrow_rate_min = cfg->sparse.regrow_rate_min;
+    q->last_layer_density = cfg->sparse.last_layer_density;
 }
 
-static void add_row(json_t *tab, const sm_sgsnn_epoch_stats *s, int64_t images, double wall)
+_Static_assert(SM_CONFIG_SGSNN_MAX_HIDDEN == SM_SGSNN_MAX_LAYERS - 1,
+               "sgsnn.hidden's limit matches the network's");
+
+static double total(const double *a, int n)
 {
-    const double w = s->sum_abs_w[0] + s->sum_abs_w[1];
-    const double w0 = s->sum_abs_w0[0] + s->sum_abs_w0[1];
+    double s = a[0];
+    for (int i = 1; i < n; i++)
+        s += a[i];
+    return s;
+}
+
+static void add_row(json_t *tab, const sm_sgsnn_epoch_stats *s, int64_t images, double wall,
+                    int sparse)
+{
+    const double w = total(s->sum_abs_w, s->n_layers);
+    const double w0 = total(s->sum_abs_w0, s->n_layers);
+    char name[32];
     sm_train_col_add(tab, "batch", json_integer(s->epoch));
     sm_train_col_add(tab, "images", json_integer(images));
     sm_train_col_add(tab, "val_accuracy", sm_train_real(s->test_acc));
     sm_train_col_add(tab, "val_loss", sm_train_real(s->test_loss));
     sm_train_col_add(tab, "train_loss", sm_train_real(s->train_loss));
     sm_train_col_add(tab, "train_accuracy", sm_train_real(s->train_acc));
-    sm_train_col_add(tab, "sum_abs_w1", sm_train_real(s->sum_abs_w[0]));
-    sm_train_col_add(tab, "sum_abs_w2", sm_train_real(s->sum_abs_w[1]));
+    for (int l = 0; l < s->n_layers; l++) {
+        snprintf(name, sizeof name, "sum_abs_w%d", l + 1);
+        sm_train_col_add(tab, name, sm_train_real(s->sum_abs_w[l]));
+    }
+    if (sparse) {
+        sm_train_col_add(tab, "sparsity", sm_train_real(s->sparsity));
+        for (int l = 0; l < s->n_layers; l++) {
+            snprintf(name, sizeof name, "density_l%d", l + 1);
+            sm_train_col_add(tab, name, sm_train_real(s->density[l]));
+        }
+        sm_train_col_add(tab, "regrow_rate", sm_train_real(s->regrow_rate));
+        sm_train_col_add(tab, "mask_updates", json_integer(s->mask_updates));
+    }
     sm_train_col_add(tab, "plastic_sum_ratio", sm_train_real(w0 > 0 ? w / w0 : NAN));
     sm_train_col_add(tab, "sleep_passes", json_integer(s->sleep_passes));
     sm_train_col_add(tab, "sleep_passes_total", json_integer(s->sleep_passes_total));
     sm_train_col_add(tab, "epoch_s", json_real(s->wall_seconds));
     sm_train_col_add(tab, "sleep_s", json_real(s->sleep_seconds));
     sm_train_col_add(tab, "wall_s", json_real(wall));
+    if (sparse) sm_train_col_add(tab, "mask_s", json_real(s->mask_seconds));
 }
 
-static json_t *final_json(sm_sgsnn *net, const sm_train_data *d, const double w0[2], double *acc,
+static json_t *real_array(const double *a, int n)
+{
+    json_t *arr = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(arr, sm_train_real(a[i]));
+    return arr;
+}
+
+/* results' structure_events: one row per mask update, as columns. */
+static json_t *events_json(const sm_sgsnn *net)
+{
+    int n;
+    const sm_sgsnn_struct_event *ev = sm_sgsnn_struct_events(net, &n);
+    const int L = sm_sgsnn_n_layers(net);
+    json_t *t = json_object();
+    char name[32];
+    for (int i = 0; i < n; i++) {
+        const sm_sgsnn_struct_event *e = &ev[i];
+        sm_train_col_add(t, "iteration", json_integer(e->iteration));
+        sm_train_col_add(t, "epoch", json_integer(e->epoch));
+        sm_train_col_add(t, "target_sparsity", sm_train_real(e->target_sparsity));
+        sm_train_col_add(t, "sparsity", sm_train_real(e->sparsity));
+        for (int l = 0; l < L; l++) {
+            snprintf(name, sizeof name, "sparsity_l%d", l + 1);
+            sm_train_col_add(t, name, sm_train_real(1.0 - e->density[l]));
+        }
+        for (int l = 0; l < L; l++) {
+            snprintf(name, sizeof name, "nnz_pruned_l%d", l + 1);
+            sm_train_col_add(t, name, json_integer(e->nnz_pruned[l]));
+            snprintf(name, sizeof name, "nnz_l%d", l + 1);
+            sm_train_col_add(t, name, json_integer(e->nnz[l]));
+        }
+        sm_train_col_add(t, "pruned", json_integer(e->pruned));
+        sm_train_col_add(t, "regrown", json_integer(e->regrown));
+        sm_train_col_add(t, "regrow_rate", sm_train_real(e->regrow_rate));
+        sm_train_col_add(t, "mean_abs_pruned", sm_train_real(e->mean_abs_pruned));
+        sm_train_col_add(t, "regrown_was_pruned", sm_train_real(e->regrown_was_pruned));
+        sm_train_col_add(t, "ever_active", sm_train_real(e->ever_active));
+    }
+    return t;
+}
+
+static json_t *final_json(sm_sgsnn *net, const sm_train_data *d, const double *w0, double *acc,
                           sm_error *err, sm_status *st)
 {
     const sm_dataset *te = d->test;
@@ -77,13 +171,14 @@ static json_t *final_json(sm_sgsnn *net, const sm_train_data *d, const double w0
     if (*st == SM_OK) {
         json_t *per_class;
         json_t *cm = sm_train_confusion_json(te->labels, pred, te->n, te->n_classes, &per_class);
-        double w[2];
+        double w[SM_SGSNN_MAX_LAYERS];
+        const int L = sm_sgsnn_n_layers(net);
         sm_sgsnn_sum_abs_w(net, w);
-        const double ratio = w0[0] + w0[1] > 0 ? (w[0] + w[1]) / (w0[0] + w0[1]) : NAN;
-        out = json_pack("{s:f, s:o, s:i, s:o, s:o, s:[f,f], s:[f,f], s:o}", "test_accuracy", *acc,
+        const double ratio = total(w0, L) > 0 ? total(w, L) / total(w0, L) : NAN;
+        out = json_pack("{s:f, s:o, s:i, s:o, s:o, s:o, s:o, s:o}", "test_accuracy", *acc,
                         "test_loss", sm_train_real(loss), "n_test", te->n, "confusion", cm,
-                        "per_class_accuracy", per_class, "sum_abs_w", w[0], w[1], "sum_abs_w0",
-                        w0[0], w0[1], "plastic_sum_ratio", sm_train_real(ratio));
+                        "per_class_accuracy", per_class, "sum_abs_w", real_array(w, L),
+                        "sum_abs_w0", real_array(w0, L), "plastic_sum_ratio", sm_train_real(ratio));
     }
     free(pred);
     return out;
@@ -92,7 +187,7 @@ static json_t *final_json(sm_sgsnn *net, const sm_train_data *d, const double w0
 /* The network's complete state after `epochs` epochs, and W0 of the final ratio. */
 static sm_status save_checkpoint(const sm_config *cfg, const sm_train_data *d,
                                  const sm_train_run_ctx *r, const sm_sgsnn *net, json_t *tab,
-                                 const sm_train_position *pos, const double w0[2], sm_error *err)
+                                 const sm_train_position *pos, const double *w0, sm_error *err)
 {
     SM_ERROR_LOCAL(err);
     sm_ckpt *c = sm_train_ckpt_begin(cfg, d, r, tab, pos, err);
@@ -104,7 +199,11 @@ static sm_status save_checkpoint(const sm_config *cfg, const sm_train_data *d,
         sm_sgsnn_state_save(net, buf);
         st = sm_ckpt_add(c, "sgsnn", buf, n, err);
     }
-    if (st == SM_OK) st = sm_ckpt_add(c, "w0", w0, 2 * sizeof(double), err);
+    const int L = sm_sgsnn_n_layers(net);
+    if (st == SM_OK) st = sm_ckpt_add(c, "w0", w0, (size_t)L * sizeof(double), err);
+    int n_ev;
+    const sm_sgsnn_struct_event *ev = sm_sgsnn_struct_events(net, &n_ev);
+    if (st == SM_OK && ev) st = sm_ckpt_add(c, "sparse_events", ev, (size_t)n_ev * sizeof *ev, err);
     if (st == SM_OK) st = sm_ckpt_write(c, r->ckpt_path, err);
     free(buf);
     sm_ckpt_free(c);
@@ -112,24 +211,30 @@ static sm_status save_checkpoint(const sm_config *cfg, const sm_train_data *d,
 }
 
 static sm_status resume(const sm_config *cfg, const sm_train_data *d, sm_train_run_ctx *r,
-                        sm_sgsnn *net, json_t **tab, sm_train_position *pos, double w0[2],
+                        sm_sgsnn *net, json_t **tab, sm_train_position *pos, double *w0,
                         sm_error *err)
 {
     SM_ERROR_LOCAL(err);
     sm_ckpt *c = sm_train_ckpt_resume(cfg, d, r, tab, pos, err);
     if (!c) return err->code;
-    size_t n, nw;
+    size_t n, nw, ne = 0;
     const void *state = sm_ckpt_get(c, "sgsnn", &n);
     const void *w = sm_ckpt_get(c, "w0", &nw);
+    const void *ev = sm_ckpt_get(c, "sparse_events", &ne);
+    const size_t L = (size_t)sm_sgsnn_n_layers(net);
     sm_status st = SM_OK;
-    if (!state || n != sm_sgsnn_state_size(net) || !w || nw != 2 * sizeof(double))
+    if (!state || n != sm_sgsnn_state_size(net) || !w || nw != L * sizeof(double) ||
+        ne % sizeof(sm_sgsnn_struct_event) != 0)
         st = sm_error_set(err, SM_EFORMAT,
                           "%s: no SG-SNN state of this network's size: the checkpoint belongs "
                           "to another configuration",
                           r->resume_path);
     else {
         sm_sgsnn_state_load(net, state);
-        memcpy(w0, w, 2 * sizeof(double));
+        memcpy(w0, w, L * sizeof(double));
+        if (ev)
+            st = sm_sgsnn_struct_events_restore(net, ev, (int)(ne / sizeof(sm_sgsnn_struct_event)),
+                                                err);
     }
     sm_ckpt_free(c);
     return st;
@@ -150,7 +255,8 @@ sm_status sm_train_sgsnn(const sm_config *cfg, const sm_train_data *d, sm_train_
     json_t *tab = json_object();
     sm_status st = SM_OK;
     const double t0 = sm_train_now();
-    double t_eval_total = 0, w0[2], wall0 = 0;
+    double t_eval_total = 0, w0[SM_SGSNN_MAX_LAYERS], wall0 = 0;
+    const int sparse = p.sparse.method != SM_SPARSE_DENSE;
     sm_sgsnn_sum_abs_w(net, w0);
     int e0 = 0;
     if (r->resume_path) {
@@ -169,7 +275,7 @@ sm_status sm_train_sgsnn(const sm_config *cfg, const sm_train_data *d, sm_train_
                                   due ? val->labels : NULL, due ? n_val : 0, &s, err);
         if (st != SM_OK) break;
         t_eval_total += s.eval_seconds;
-        add_row(tab, &s, (int64_t)e * tr->n, wall0 + sm_train_now() - t0);
+        add_row(tab, &s, (int64_t)e * tr->n, wall0 + sm_train_now() - t0, sparse);
         r->prog.done += tr->n;
         if (due) r->prog.last_accuracy = s.test_acc;
         if (r->ckpt_path && e % r->ckpt_every == 0 && e < p.epochs) {
@@ -197,6 +303,24 @@ sm_status sm_train_sgsnn(const sm_config *cfg, const sm_train_data *d, sm_train_
                       p.epochs > 0 ? (t_final - t0 - t_eval_total) / p.epochs : 0.0, "threads",
                       p.threads));
         tab = fin = NULL;
+        if (doc && p.n_extra_hidden > 0) {
+            json_t *h = json_array();
+            json_array_append_new(h, json_integer(p.n_hidden));
+            for (int i = 0; i < p.n_extra_hidden; i++)
+                json_array_append_new(h, json_integer(p.extra_hidden[i]));
+            json_object_set_new(json_object_get(doc, "network"), "hidden", h);
+        }
+        if (doc && sparse) {
+            json_object_set_new(doc, "structure_events", events_json(net));
+            json_object_set_new(doc, "sparse",
+                                json_pack("{s:s, s:s, s:f, s:f, s:i, s:i, s:i}", "method",
+                                          sm_sparse_method_name(p.sparse.method), "scope",
+                                          sm_sparse_scope_name(p.sparse.scope), "init_density",
+                                          p.sparse.init_density, "final_density",
+                                          p.sparse.final_density, "start_epoch",
+                                          p.sparse.start_epoch, "end_epoch", p.sparse.end_epoch,
+                                          "interval", p.sparse.interval));
+        }
         if (!doc) st = sm_error_set(err, SM_EINTERNAL, "train: cannot build the results document");
         *results = doc;
     }

@@ -222,7 +222,12 @@ typedef struct sm_config {
         int n_hidden, steps, surrogate, batch, epochs, sleep_mode, sleep_steps, max_iters;
         double beta, threshold, atan_alpha, sigmoid_slope, lr;
         double noise_sd, a_plus, a_minus, tau, stdp_lr, target, lambda, trigger, stop;
+        char hidden[SM_CONFIG_STR_MAX]; /* hidden sizes, comma list; "" = n_hidden */
     } sgsnn;
+    struct { /* sparse training of the SG-SNN (spec structural.md section 5) */
+        int method, scope, init, regrow, start_epoch, end_epoch, interval;
+        double init_density, final_density, regrow_rate, regrow_rate_min, last_layer_density;
+    } sparse;
     struct {                                   /* experiment sleep-stdp-table */
         char datasets[SM_CONFIG_STR_MAX];      /* comma-separated dataset names */
         char sleep_rates[SM_CONFIG_STR_MAX];   /* comma-separated sleep.rate values */
@@ -397,6 +402,9 @@ sm_status sm_config_bad_choice(const char *name, int value, sm_error *err);
 /* Parses a list of layer sizes ("256" or "256,256,256": 1..max integers in [1, 1e6])
  * into sizes[]; returns how many, or 0 if `text` is not such a list (disinh.n_hidden). */
 int sm_config_parse_sizes(const char *text, int *sizes, int max);
+
+/* Most hidden layers of sgsnn.hidden (the SG-SNN's SM_SGSNN_MAX_LAYERS - 1). */
+#define SM_CONFIG_SGSNN_MAX_HIDDEN 7
 
 /* Writes the table as aligned text (name, default, unit, range, description). */
 void sm_config_print_table(FILE *out);

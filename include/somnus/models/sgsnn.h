@@ -1,17 +1,19 @@
 /* somnus: the surrogate-gradient spiking network of spec section 8 ("SG-SNN").
  *
- * A two-layer feed-forward LIF network, n_in -> n_hidden -> n_out (225 -> 1000 -> 10 by
- * default), trained by backpropagation through time with a surrogate spike derivative,
- * cross-entropy on the output spike counts and Adam; plus the three sleep variants of
- * the spec (published per-minibatch passes, per-epoch phases, sum|W|-triggered phases).
- * See docs/sgsnn.md for the equations, the choices and their reasons.
+ * A feed-forward LIF network, n_in -> n_hidden [-> extra hidden layers] -> n_out
+ * (225 -> 1000 -> 10 by default; 784 -> 300 -> 100 -> 10 with extra_hidden = {100}), trained by
+ * backpropagation through time with a surrogate spike derivative, cross-entropy on the output spike
+ * counts and Adam; plus the three sleep variants of the spec (published per-minibatch passes,
+ * per-epoch phases, sum|W|-triggered phases). See docs/sgsnn.md for the equations, the choices and
+ * their reasons.
  *
  * Neuron (snnTorch `Leaky`, reset by subtraction, reset delayed by one step):
  *     mem[t] = beta * mem[t-1] + I[t] - reset[t] * threshold,   reset[t] = spk[t-1]
  *     spk[t] = H(mem[t] - threshold)       H(0) = 0, i.e. a spike needs mem > threshold
  * with mem[0] = spk[0] = 0, I_hidden[t] = W1 x + b1 (the image is a constant current) and
- * I_out[t] = W2 spk_hidden[t] + b2. Loss = mean over the minibatch of
- * -log softmax(c)[y] with c = sum_t spk_out[t]; prediction = argmax c (ties: lowest index).
+ * I_l[t] = W_l spk_{l-1}[t] + b_l for every later layer (hidden or output). Loss = mean over the
+ * minibatch of -log softmax(c)[y] with c = sum_t spk_out[t]; prediction = argmax c (ties: lowest
+ * index).
  *
  * Data are plain arrays: x is n x n_in floats, row-major, values nominally in [0, 1];
  * y holds n class indices in [0, n_out). Nothing here knows what a dataset is.
@@ -31,10 +33,14 @@
 #include <stdint.h>
 
 #include "somnus/core/error.h"
+#include "somnus/plasticity/sparse_schedule.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* Most weight layers (hidden layers + output layer). */
+#define SM_SGSNN_MAX_LAYERS 8
 
 /* Surrogate derivative of the spike function, evaluated at u = mem - threshold. */
 typedef enum sm_sgsnn_surrogate {
@@ -97,6 +103,11 @@ typedef struct sm_sgsnn_params {
     int sleep_max_iters;            /* 500: passes per phase (epoch and triggered modes) */
     double sleep_trigger;           /* 1.1: triggered mode starts above this x W0 */
     double sleep_stop;              /* 1.0: a phase ends at or below this x W0; 0 = never early */
+    /* more hidden layers after the first (n_hidden): sizes extra_hidden[0..n_extra_hidden) */
+    int n_extra_hidden;                        /* 0 */
+    int extra_hidden[SM_SGSNN_MAX_LAYERS - 2]; /* sizes, each >= 1 */
+    /* sparse training (masks on every weight matrix; biases never masked) */
+    sm_sparse_params sparse; /* method dense (see sparse_schedule.h) */
 } sm_sgsnn_params;
 
 /* Fills `p` with the defaults listed above. */
@@ -134,8 +145,10 @@ typedef struct sm_sgsnn_layer {
     int cols;
 } sm_sgsnn_layer;
 
-/* Layer 0: input -> hidden (n_hidden x n_in); layer 1: hidden -> output (n_out x n_hidden).
- * An out-of-range layer gives an all-zero view. */
+/* Layer 0: input -> hidden (n_hidden x n_in); layer l: previous layer -> next (the last
+ * one, sm_sgsnn_n_layers - 1, is the output layer, n_out x its input). With masks, the
+ * weights of inactive entries are 0 and must stay so. An out-of-range layer gives an
+ * all-zero view. */
 sm_sgsnn_layer sm_sgsnn_get_layer(sm_sgsnn *net, int layer);
 
 /* The gradients left by the last sm_sgsnn_backprop (same shapes as the layers). */
@@ -146,8 +159,40 @@ sm_sgsnn_layer sm_sgsnn_get_grad(sm_sgsnn *net, int layer);
  * which set the moments of what they redraw to 0. */
 sm_sgsnn_layer sm_sgsnn_get_moment(sm_sgsnn *net, int layer, int which);
 
-/* sum |w| of each layer's weights (biases excluded), accumulated in double. */
-void sm_sgsnn_sum_abs_w(const sm_sgsnn *net, double out[2]);
+/* Weight layers: hidden layers + 1 (2 for the classic 1-hidden-layer network). */
+int sm_sgsnn_n_layers(const sm_sgsnn *net);
+
+/* sum |w| of each layer's weights (biases excluded), accumulated in double: out has
+ * sm_sgsnn_n_layers entries. */
+void sm_sgsnn_sum_abs_w(const sm_sgsnn *net, double *out);
+
+/* The mask of a layer's weights (rows x cols, 1 = active), owned by the network; NULL
+ * for the dense method or an out-of-range layer. */
+const uint8_t *sm_sgsnn_get_mask(const sm_sgsnn *net, int layer);
+
+/* One mask update (spec structural.md section 2), a row of results' structure_events. */
+typedef struct sm_sgsnn_struct_event {
+    long iteration;                       /* optimizer step t after which it ran */
+    int epoch;                            /* 1-based epoch it ran in */
+    double target_sparsity;               /* s_t of the schedule (current one if not pruning) */
+    double sparsity;                      /* achieved, over all masked weights */
+    double density[SM_SGSNN_MAX_LAYERS];  /* per layer, after the update */
+    long nnz_pruned[SM_SGSNN_MAX_LAYERS]; /* per layer after the pruning step, before regrowth */
+    long nnz[SM_SGSNN_MAX_LAYERS];        /* per layer after the update */
+    long pruned;                          /* removed by the schedule's pruning + regrowth drop */
+    long regrown;                         /* activated by regrowth */
+    double regrow_rate;                   /* r_t (0 without regrowth) */
+    double mean_abs_pruned;               /* mean |w| of the removed entries (NAN if none) */
+    double regrown_was_pruned;            /* regrown entries removed at the previous update */
+    double ever_active;                   /* fraction of all weights ever active */
+} sm_sgsnn_struct_event;
+
+/* The mask updates so far (owned by the network; *n set to their count). */
+const sm_sgsnn_struct_event *sm_sgsnn_struct_events(const sm_sgsnn *net, int *n);
+
+/* Replaces the event log (resuming from a checkpoint). SM_ENOMEM on failure. */
+sm_status sm_sgsnn_struct_events_restore(sm_sgsnn *net, const sm_sgsnn_struct_event *ev, int n,
+                                         sm_error *err);
 
 /* Forward + BPTT on one minibatch of n <= batch_size samples: stores d(loss)/d(params)
  * in the gradient buffers (see sm_sgsnn_get_grad), does not change the parameters.
@@ -178,20 +223,26 @@ sm_status sm_sgsnn_evaluate(sm_sgsnn *net, const float *x, const int *y, int n, 
 
 /* What one epoch did, for the CLI to write per-epoch results. */
 typedef struct sm_sgsnn_epoch_stats {
-    int epoch;               /* 1-based count of epochs trained by this network */
-    double train_loss;       /* mean over the epoch's samples of the minibatch losses */
-    double train_acc;        /* fraction correct on the minibatches as they were trained on
-                              * (prediction before that minibatch's update) */
-    double test_acc;         /* after the epoch and its sleep; NAN without a test set */
-    double test_loss;        /* idem */
-    double sum_abs_w[2];     /* per layer, after the epoch and its sleep */
-    double sum_abs_w0[2];    /* per layer, at creation (W0 of the sleep rules) */
-    int sleep_passes;        /* sleep passes run during this epoch */
-    long sleep_passes_total; /* since creation */
-    long minibatches_total;  /* since creation */
-    double wall_seconds;     /* the whole epoch: training, sleep and evaluation */
-    double sleep_seconds;    /* of which sleeping */
-    double eval_seconds;     /* of which evaluating the test set */
+    int epoch;         /* 1-based count of epochs trained by this network */
+    double train_loss; /* mean over the epoch's samples of the minibatch losses */
+    double train_acc;  /* fraction correct on the minibatches as they were trained on
+                        * (prediction before that minibatch's update) */
+    double test_acc;   /* after the epoch and its sleep; NAN without a test set */
+    double test_loss;  /* idem */
+    double sum_abs_w[SM_SGSNN_MAX_LAYERS];  /* per layer, after the epoch and its sleep */
+    double sum_abs_w0[SM_SGSNN_MAX_LAYERS]; /* per layer, at creation (W0 of the sleep rules) */
+    int sleep_passes;                       /* sleep passes run during this epoch */
+    long sleep_passes_total;                /* since creation */
+    long minibatches_total;                 /* since creation */
+    double wall_seconds;                    /* the whole epoch: training, sleep and evaluation */
+    double sleep_seconds;                   /* of which sleeping */
+    double eval_seconds;                    /* of which evaluating the test set */
+    int n_layers;                        /* weight layers (entries used in the per-layer arrays) */
+    double density[SM_SGSNN_MAX_LAYERS]; /* per layer after the epoch (1 when dense) */
+    double sparsity;                     /* over all weights after the epoch */
+    double regrow_rate;                  /* r_t at the epoch's end (0 without regrowth) */
+    int mask_updates;                    /* mask updates during the epoch */
+    double mask_seconds;                 /* of the epoch's time, in mask updates */
 } sm_sgsnn_epoch_stats;
 
 /* One epoch: shuffle (seeded by seed and epoch number), minibatch steps, the sleep rule
@@ -209,10 +260,11 @@ sm_status sm_sgsnn_train(sm_sgsnn *net, const float *x, const int *y, int n, con
                          const int *y_test, int n_test, sm_sgsnn_epoch_fn cb, void *user,
                          sm_error *err);
 
-/* One sleep pass of p->sleep_steps steps: zero input (the hidden layer's current is its
- * bias alone), Gaussian membrane noise on both layers, trace STDP on both layers
+/* One sleep pass of p->sleep_steps steps: zero input (the first hidden layer's current is
+ * its bias alone), Gaussian membrane noise on every layer, trace STDP on every layer
  * accumulated over the pass and then applied (W += stdp_lr * dW), then the power-law
- * map on both weight matrices. Biases and the Adam state are left alone. */
+ * map on every weight matrix, then the masks (inactive weights back to 0). Biases and the
+ * Adam state are left alone. */
 sm_status sm_sgsnn_sleep_pass(sm_sgsnn *net, sm_error *err);
 
 /* Runs sleep passes until sum|W| <= p->sleep_stop x W0 (checked after each pass; never
@@ -240,6 +292,13 @@ void sm_sgsnn_state_load(sm_sgsnn *net, const void *buf);
  * `step` is t, 1 for the first update. */
 void sm_sgsnn_adam_update(float *p, const float *g, float *m, float *v, size_t n, long step,
                           float lr, float beta1, float beta2, float eps);
+
+/* As sm_sgsnn_adam_update, but only where mask[i] = 1: elsewhere p, m and v are left as
+ * they are (0 for a masked weight), which equals feeding the masked gradient g*M and
+ * applying W <- W*M afterwards (spec structural.md section 3). */
+void sm_sgsnn_adam_update_masked(float *p, const float *g, float *m, float *v, const uint8_t *mask,
+                                 size_t n, long step, float lr, float beta1, float beta2,
+                                 float eps);
 
 /* w[i] -> sign(w[i]) * target * (|w[i]| / target)^lambda, in place (0 stays 0). */
 void sm_sgsnn_powerlaw_map(float *w, size_t n, float target, float lambda);
