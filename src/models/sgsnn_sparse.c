@@ -186,7 +186,7 @@ static void regrow_score(const sm_sgsnn *net, int l, int how, float *out)
 {
     const size_t n = net->len[2 * l];
     const float *g = net->grad[2 * l], *m = net->adam_m[2 * l], *v = net->adam_v[2 * l];
-    if (how == SM_REGROW_MOMENTUM)
+    if (how == SM_SPARSE_REGROW_MOMENTUM)
         for (size_t i = 0; i < n; i++)
             out[i] = fabsf(m[i] / (sqrtf(v[i]) + 1e-8f));
     else
@@ -199,7 +199,7 @@ static sm_status prune_and_regrow(sm_sgsnn *net, double r, uint8_t **drop, uint8
                                   float *score, sm_error *err)
 {
     const sm_sparse_params *q = &net->p.sparse;
-    const int how = q->method == SM_SPARSE_SET ? SM_REGROW_RANDOM : q->regrow;
+    const int how = q->method == SM_SPARSE_SET ? SM_SPARSE_REGROW_RANDOM : q->regrow;
     for (int l = 0; l < net->L; l++) {
         const size_t n = net->len[2 * l];
         uint8_t *mask = net->sp->mask[l];
@@ -207,7 +207,7 @@ static sm_status prune_and_regrow(sm_sgsnn *net, double r, uint8_t **drop, uint8
         if (sm_sparse_drop_smallest(net->par[2 * l], mask, drop[l], n, k) < 0)
             return sm_error_set(err, SM_ENOMEM, "sgsnn: out of memory while regrowing");
         long g;
-        if (how == SM_REGROW_RANDOM) {
+        if (how == SM_SPARSE_REGROW_RANDOM) {
             uint32_t idx = SGSNN_PURPOSE_REGROW | (((uint32_t)net->sp->updates & 0x1ffffffu) << 3) |
                            (uint32_t)l;
             g = sm_sparse_grow_random(net->p.seed, SM_STREAM_SGSNN, idx, mask, grow[l], n, k);

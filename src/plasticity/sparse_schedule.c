@@ -14,7 +14,7 @@ void sm_sparse_params_default(sm_sparse_params *p, int epochs)
     p->method = SM_SPARSE_DENSE;
     p->scope = SM_SPARSE_GLOBAL;
     p->init = SM_SPARSE_ERK;
-    p->regrow = SM_REGROW_GRADIENT;
+    p->regrow = SM_SPARSE_REGROW_GRADIENT;
     p->init_density = 1.0;
     p->final_density = 0.05;
     p->start_epoch = 0;

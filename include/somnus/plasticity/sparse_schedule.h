@@ -29,9 +29,9 @@ typedef enum sm_sparse_method {
 typedef enum sm_sparse_scope { SM_SPARSE_GLOBAL = 0, SM_SPARSE_LAYER = 1 } sm_sparse_scope;
 typedef enum sm_sparse_init { SM_SPARSE_ERK = 0, SM_SPARSE_UNIFORM = 1 } sm_sparse_init;
 typedef enum sm_sparse_regrow {
-    SM_REGROW_GRADIENT = 0, /* |dL/dW| of the last minibatch */
-    SM_REGROW_MOMENTUM = 1, /* |m / (sqrt(v) + 1e-8)| of Adam */
-    SM_REGROW_RANDOM = 2    /* exactly k entries drawn without replacement */
+    SM_SPARSE_REGROW_GRADIENT = 0, /* |dL/dW| of the last minibatch */
+    SM_SPARSE_REGROW_MOMENTUM = 1, /* |m / (sqrt(v) + 1e-8)| of Adam */
+    SM_SPARSE_REGROW_RANDOM = 2    /* exactly k entries drawn without replacement */
 } sm_sparse_regrow;
 
 /* The sparse.* settings (spec section 5). Zero-filled = dense. */
