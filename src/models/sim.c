@@ -98,6 +98,7 @@ sm_sim *sm_sim_create(const sm_config *cfg, sm_error *err)
     sim->mon = sm_monitor_create(cfg, sim->net, err);
     if (!sim->mon) goto fail;
     if (sm_ip_create(cfg, sim->net->n_exc, sim->net->n_inh, &sim->ip, err) != SM_OK) goto fail;
+    sm_monitor_attach_ip(sim->mon, sim->ip);
     const sm_net *net = sim->net;
     for (int p = 0; p < 2; p++)
         sim->coef[p] = sm_lif_coeffs_make(&cfg->lif[p], cfg->run.dt);
