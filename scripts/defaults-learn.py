@@ -5,8 +5,10 @@ network (and the published-sign variant), seeds x datasets, one `somnus train` e
     scripts/defaults-learn.py run DIR [--seeds 1,2,3,4,5] [--arms default,frozen,published]
         runs the missing `somnus train` runs into DIR (one at a time; start two with
         disjoint --seeds to use two cores)
-    scripts/defaults-learn.py summarize DIR OUT_PREFIX
+    scripts/defaults-learn.py summarize DIR OUT_PREFIX [--prior OLD.json]
         writes OUT_PREFIX.json, OUT_PREFIX-runs.csv and OUT_PREFIX-cells.csv from DIR
+        (with --prior, also the runs of an earlier OUT_PREFIX.json that DIR does not
+        have: the runs of one session need not all be on disk in the next)
 
 Standard library only (no numpy): the sd is the sample sd (n - 1), as elsewhere in somnus.
 """
@@ -50,7 +52,7 @@ def run(d, seeds, arms):
                 os.replace(out + ".tmp", out)
 
 
-def summarize(d, prefix):
+def summarize(d, prefix, prior=None):
     runs = []
     for f in sorted(os.listdir(d)):
         if not f.endswith(".json"):
@@ -64,6 +66,10 @@ def summarize(d, prefix):
                      "ip_h_mean_e": fin.get("ip_h_mean_e"),
                      "wall_s": doc.get("timing", {}).get("wall_s"),
                      "command": " ".join(command(arm, data, seed, "OUT.json")[1:])})
+    if prior:
+        have = {(r["arm"], r["dataset"], r["seed"]) for r in runs}
+        runs += [r for r in json.load(open(prior))["runs"]
+                 if (r["arm"], r["dataset"], r["seed"]) not in have]
     runs.sort(key=lambda r: (r["dataset"], r["arm"], r["seed"]))
     cells = []
     for data in DATASETS:
@@ -104,5 +110,7 @@ if __name__ == "__main__":
             opts.get("--arms", "default,frozen,published").split(","))
     elif len(sys.argv) == 4 and sys.argv[1] == "summarize":
         summarize(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 6 and sys.argv[1] == "summarize" and sys.argv[4] == "--prior":
+        summarize(sys.argv[2], sys.argv[3], sys.argv[5])
     else:
         sys.exit(__doc__)

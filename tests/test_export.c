@@ -127,6 +127,27 @@ static const char *CHECK_STDP =
     "    assert np.array_equal(a, ref, equal_nan=True), col\n"
     "print('export ok')\n";
 
+/* Intrinsic plasticity: h and g per neuron against the results' final and monitor values. */
+static const char *CHECK_IP =
+    "import json, sys, os, numpy as np\n"
+    "d, doc = sys.argv[1], json.load(open(sys.argv[2]))\n"
+    "L = lambda n: np.load(os.path.join(d, n))\n"
+    "net, fin, mon = doc['network'], doc['final'], doc['monitor']\n"
+    "ne, ni = net['n_exc'], net['n_inh']\n"
+    "h, g = L('ip_h.npy'), L('ip_g.npy')\n"
+    "assert h.dtype == g.dtype == np.float32 and h.shape == g.shape == (ne + ni,), h.shape\n"
+    "he = h[:ne].astype(np.float64)\n"
+    "assert he.std() > 0, 'h did not move'\n"
+    "for got, ref in ((he.mean(), fin['ip_h_mean_e']), (he.std(ddof=1), fin['ip_h_sd_e']),\n"
+    "                 (g[:ne].astype(np.float64).mean(), fin['ip_g_mean_e'])):\n"
+    "    assert abs(got - ref) <= 1e-6 * max(1.0, abs(ref)), (got, ref)\n"
+    "assert (h[ne:] == 0).all() and (g[ne:] == 1).all()  # ip.populations = e\n"
+    "for col, ref in (('h_mean_E', he.mean()), ('h_sd_E', he.std(ddof=1)), ('g_mean_E', 1.0),\n"
+    "                 ('h_mean_I', 0.0), ('h_sd_I', 0.0), ('g_mean_I', 1.0)):\n"
+    "    assert abs(mon[col][-1] - ref) <= 1e-6 * max(1.0, abs(ref)), (col, mon[col][-1], ref)\n"
+    "    assert np.array_equal(L('monitor_' + col + '.npy'), np.array(mon[col])), col\n"
+    "print('ip export ok')\n";
+
 static const char *CHECK_SGSNN =
     "import json, sys, os, numpy as np\n"
     "d, doc = sys.argv[1], json.load(open(sys.argv[2]))\n"
@@ -160,6 +181,17 @@ static void train_export_matches_results(void **state)
     }
     require_python("numpy");
     python_check(CHECK_STDP, "exp r.json", "export ok");
+    /* somnus's defaults have ip.rule = rate: ip_h.npy, ip_g.npy and the monitor's h and g
+     * columns; with ip.rule = none, none of them. */
+    python_check(CHECK_IP, "exp r.json", "ip export ok");
+    cli_ok("train " SMALL_TRAIN "--seed 2 --set ip.rule=none --out n.json --export expn");
+    char nip[700];
+    snprintf(nip, sizeof nip, "%s/expn/ip_h.npy", dir);
+    assert_false(tu_exists(nip));
+    snprintf(nip, sizeof nip, "%s/expn/monitor_h_mean_E.npy", dir);
+    assert_false(tu_exists(nip));
+    snprintf(nip, sizeof nip, "%s/expn/weights.npy", dir);
+    assert_true(tu_exists(nip));
     /* A nested folder is created; the SG-SNN writes its layers. */
     cli_ok("train " SMALL_TRAIN "--model sgsnn --set sgsnn.n_hidden=16 --set sgsnn.epochs=1 "
            "--set sgsnn.steps=5 --out s.json --export out/sg");

@@ -6,6 +6,8 @@
 
 #include "somnus/core/config.h"
 #include "somnus/models/monitor.h"
+#include "somnus/models/sim_json.h"
+#include "somnus/plasticity/ip_rule.h"
 #include "somnus/network/net.h"
 
 /* S0 S1 S2 S3 | E4 E5 | I6.
@@ -207,6 +209,59 @@ static void non_finite_weight_names_the_pathway(void **state)
     sm_net_destroy(net);
 }
 
+static double col_at(json_t *mon, const char *name, size_t k)
+{
+    json_t *c = json_object_get(mon, name);
+    if (!json_is_array(c)) fail_msg("monitor column %s missing", name);
+    return json_is_number(json_array_get(c, k)) ? json_number_value(json_array_get(c, k)) : NAN;
+}
+
+/* With a rule attached each record carries mean and sd of h and mean g per population,
+ * and the JSON has the columns h_mean_E ... g_mean_I; without one it has none. */
+static void intrinsic_plasticity_columns(void **state)
+{
+    (void)state;
+    sm_config cfg;
+    sm_config_default(&cfg);
+    sm_error err;
+    assert_int_equal(sm_config_set(&cfg, "ip.rule", "rate", "test", &err), SM_OK);
+    assert_int_equal(sm_config_set(&cfg, "ip.populations", "ei", "test", &err), SM_OK);
+    sm_net *net = hand_net();
+    sm_monitor *m = make(&cfg, net);
+    json_t *plain = sm_monitor_to_json(m);
+    assert_null(json_object_get(plain, "h_mean_E")); /* no rule: no columns */
+    json_decref(plain);
+    sm_ip *ip = NULL;
+    assert_int_equal(sm_ip_create(&cfg, 2, 1, &ip, &err), SM_OK);
+    sm_monitor_attach_ip(m, ip);
+    /* the first record sees h = 0, g = 1 everywhere */
+    assert_int_equal(sm_monitor_record(m, net, 1, 1, SM_PHASE_WAKE, &err), SM_OK);
+    /* E4: h 1.5, g 1.2; E5: h -0.5, g 0.8; I6: h 3, g 2 */
+    sm_ip_set(ip, 0, 1.5, 1.2);
+    sm_ip_set(ip, 1, -0.5, 0.8);
+    sm_ip_set(ip, 2, 3.0, 2.0);
+    assert_int_equal(sm_monitor_record(m, net, 2, 2, SM_PHASE_SLEEP, &err), SM_OK);
+    const sm_monitor_sample *r = &m->records[1];
+    assert_float_near(r->ip_h_mean[0], 0.5, 1e-12);
+    assert_float_near(r->ip_h_sd[0], sqrt(2.0), 1e-12); /* (1^2 + 1^2) / (2 - 1) */
+    assert_float_near(r->ip_g_mean[0], 1.0, 1e-12);
+    assert_float_near(r->ip_h_mean[1], 3.0, 1e-12);
+    assert_float_near(r->ip_h_sd[1], 0.0, 0); /* one neuron */
+    assert_float_near(r->ip_g_mean[1], 2.0, 1e-12);
+    json_t *mon = sm_monitor_to_json(m);
+    const double want[2][6] = {{0, 0, 1, 0, 0, 1}, {0.5, sqrt(2.0), 1.0, 3, 0, 2}};
+    static const char *names[6] = {"h_mean_E", "h_sd_E", "g_mean_E",
+                                   "h_mean_I", "h_sd_I", "g_mean_I"};
+    for (size_t k = 0; k < 2; k++)
+        for (int c = 0; c < 6; c++)
+            assert_float_near(col_at(mon, names[c], k), want[k][c], 1e-12);
+    assert_int_equal(json_array_size(json_object_get(mon, "h_mean_E")), 2);
+    json_decref(mon);
+    sm_ip_destroy(ip);
+    sm_monitor_destroy(m);
+    sm_net_destroy(net);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -214,6 +269,7 @@ int main(void)
         cmocka_unit_test(counts_and_rates_in_hz),
         cmocka_unit_test(many_records_grow),
         cmocka_unit_test(non_finite_weight_names_the_pathway),
+        cmocka_unit_test(intrinsic_plasticity_columns),
     };
     return cmocka_run_group_tests_name("monitor", tests, NULL, NULL);
 }

@@ -17,6 +17,7 @@
 #include "somnus/models/sgsnn.h"
 #include "somnus/protocol/train_options.h"
 #include "somnus/models/sim.h"
+#include "somnus/plasticity/ip_rule.h"
 
 sm_status cli_export_prepare(cli_export *e, const char *dir, sm_error *err)
 {
@@ -77,6 +78,12 @@ void cli_export_net_hook(void *ctx, const struct sm_sim *sim)
                 e->se[(size_t)net->post[s] * (size_t)net->n_in + (size_t)g] = net->w[s];
         }
     e->have_net = 1;
+    if (sim->ip) { /* h and g as the LIF update reads them (E first, then I) */
+        e->n_post = sim->ip->n_post;
+        e->ip_h = dup_or_fail(e, sim->ip->h, (size_t)e->n_post * sizeof *e->ip_h);
+        e->ip_g = dup_or_fail(e, sim->ip->g, (size_t)e->n_post * sizeof *e->ip_g);
+        e->have_ip = !e->failed;
+    }
 }
 
 void cli_export_repr_hook(void *ctx, const float *fit, const int *fit_labels, int n_fit,
@@ -197,6 +204,10 @@ sm_status cli_export_write(cli_export *e, json_t *doc, sm_error *err)
             st = put(e, "se_weights.npy", SM_NPY_F32, 2, (size_t)e->n_exc, (size_t)e->n_in, e->se,
                      err);
     }
+    if (st == SM_OK && e->have_ip) {
+        st = put(e, "ip_h.npy", SM_NPY_F32, 1, (size_t)e->n_post, 0, e->ip_h, err);
+        if (st == SM_OK) st = put(e, "ip_g.npy", SM_NPY_F32, 1, (size_t)e->n_post, 0, e->ip_g, err);
+    }
     if (st == SM_OK && e->have_repr) {
         const size_t d = (size_t)e->d;
         st = put(e, "train_repr.npy", SM_NPY_F32, 2, (size_t)e->n_fit, d, e->fit, err);
@@ -242,6 +253,8 @@ void cli_export_free(cli_export *e)
     free(e->w);
     free(e->pathway);
     free(e->se);
+    free(e->ip_h);
+    free(e->ip_g);
     free(e->fit);
     free(e->test);
     free(e->fit_y);

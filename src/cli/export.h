@@ -22,6 +22,9 @@ typedef struct cli_export {
     int32_t *pre, *post;
     float *w, *se;
     uint8_t *pathway;
+    /* intrinsic plasticity at the end (net hook; only with an ip.rule) */
+    int have_ip, n_post;
+    float *ip_h, *ip_g;
     /* final readout representations (repr hook) */
     int have_repr, n_fit, n_test, d;
     float *fit, *test;

@@ -1,5 +1,7 @@
 #include "somnus/models/monitor.h"
 
+#include "somnus/plasticity/ip_rule.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +62,11 @@ void sm_monitor_step(sm_monitor *m, const int32_t *ids, int n, int phase)
 void sm_monitor_reset_counts(sm_monitor *m)
 {
     memset(m->counts, 0, (size_t)(m->n_exc + m->n_inh) * sizeof *m->counts);
+}
+
+void sm_monitor_attach_ip(sm_monitor *m, const sm_ip *ip)
+{
+    m->ip = ip;
 }
 
 void sm_monitor_weight_stats(const sm_monitor *m, const sm_net *net,
@@ -123,6 +130,10 @@ sm_status sm_monitor_record(sm_monitor *m, const sm_net *net, uint64_t step, int
     }
     m->window_steps = m->window_sleep_steps = 0;
     sm_monitor_weight_stats(m, net, r->w);
+    for (int p = 0; p < 2; p++) {
+        r->ip_h_mean[p] = r->ip_h_sd[p] = r->ip_g_mean[p] = NAN;
+        if (m->ip) sm_ip_stats(m->ip, p, &r->ip_h_mean[p], &r->ip_h_sd[p], &r->ip_g_mean[p]);
+    }
     for (int p = 0; p < SM_N_PATHS; p++)
         if (!isfinite(r->w[p].sum_abs))
             return sm_error_set(

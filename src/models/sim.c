@@ -99,6 +99,7 @@ sm_sim *sm_sim_create(const sm_config *cfg, sm_error *err)
     sim->mon = sm_monitor_create(cfg, sim->net, err);
     if (!sim->mon) goto fail;
     if (sm_ip_create(cfg, sim->net->n_exc, sim->net->n_inh, &sim->ip, err) != SM_OK) goto fail;
+    sm_monitor_attach_ip(sim->mon, sim->ip);
     sim->rw = sm_rewire_create(cfg, sim->net, err);
     if (!sim->rw && cfg->structural.mode != SM_STRUCT_NONE) goto fail;
     const sm_net *net = sim->net;

@@ -3,6 +3,8 @@
  * (sim_json.h). */
 #include "somnus/models/sim_json.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 json_t *sm_weight_stats_to_json(const sm_weight_stats *s)
@@ -62,8 +64,22 @@ json_t *sm_monitor_to_json(const sm_monitor *m)
             snprintf(name, sizeof name, "%s_%s", sm_pathway_name(p), STATS[s]);
             w[p][s] = column(o, name);
         }
+    /* intrinsic plasticity: [pop][h_mean, h_sd, g_mean], only with a rule attached */
+    json_t *ip[2][3] = {{NULL}};
+    static const char *IP_COLS[3] = {"h_mean", "h_sd", "g_mean"}, *POPS[2] = {"E", "I"};
+    for (int p = 0; m->ip && p < 2; p++)
+        for (int s = 0; s < 3; s++) {
+            char name[32];
+            snprintf(name, sizeof name, "%s_%s", IP_COLS[s], POPS[p]);
+            ip[p][s] = column(o, name);
+        }
     for (int64_t k = 0; k < m->n_records; k++) {
         const sm_monitor_sample *r = &m->records[k];
+        for (int p = 0; m->ip && p < 2; p++) {
+            const double v[3] = {r->ip_h_mean[p], r->ip_h_sd[p], r->ip_g_mean[p]};
+            for (int s = 0; s < 3; s++)
+                json_array_append_new(ip[p][s], isfinite(v[s]) ? json_real(v[s]) : json_null());
+        }
         json_array_append_new(step, json_integer((json_int_t)r->step));
         json_array_append_new(wake, json_integer((json_int_t)r->wake_steps));
         json_array_append_new(phase, json_string(PHASES[r->phase]));

@@ -3,7 +3,9 @@
  *  - spike counts of every E and I neuron since the last reset (one presentation);
  *  - population rates (S, E, I) over each recording interval;
  *  - per-pathway weight statistics (sum of |w|, mean, sd, min, max, fraction at a bound)
- *    at each record.
+ *    at each record;
+ *  - with intrinsic plasticity attached (sm_monitor_attach_ip), the mean and sd of the
+ *    threshold offset h and the mean gain g of E and I at each record.
  * Records accumulate in memory; the caller reads or writes them at the end.
  */
 #ifndef SOMNUS_MONITOR_H
@@ -37,7 +39,12 @@ typedef struct sm_monitor_sample {
     int64_t sleep_steps; /* of which asleep */
     double rate_hz[3];   /* mean rate of S, E, I over the interval */
     sm_weight_stats w[SM_N_PATHS];
+    /* intrinsic plasticity at the record, [0] E and [1] I (sm_ip_stats); NaN if no rule
+     * is attached */
+    double ip_h_mean[2], ip_h_sd[2], ip_g_mean[2];
 } sm_monitor_sample;
+
+struct sm_ip;
 
 /* A monitor. Stable to read: counts (spikes per E/I neuron since the last reset),
  * records / n_records (the samples), total_spikes, window_steps. Write through the
@@ -52,6 +59,7 @@ typedef struct sm_monitor {
     sm_monitor_sample *records;
     int64_t n_records, cap_records;
     uint64_t total_spikes[3];
+    const struct sm_ip *ip; /* not owned; NULL: no intrinsic plasticity recorded */
 } sm_monitor;
 
 /* Creates a monitor for `net` (bounds from stdp.*). Caller destroys. */
@@ -65,6 +73,11 @@ void sm_monitor_step(sm_monitor *m, const int32_t *ids, int n, int phase);
 
 /* Zeroes the per-neuron spike counts (start of a presentation). */
 void sm_monitor_reset_counts(sm_monitor *m);
+
+/* Records the h and g statistics of `ip` (not owned: it must outlive the monitor's
+ * records) with every later record, and makes sm_monitor_to_json write the columns
+ * h_mean_E, h_sd_E, g_mean_E, h_mean_I, h_sd_I, g_mean_I. NULL detaches (no columns). */
+void sm_monitor_attach_ip(sm_monitor *m, const struct sm_ip *ip);
 
 /* Computes the weight statistics of every pathway. */
 void sm_monitor_weight_stats(const sm_monitor *m, const sm_net *net,

@@ -29,7 +29,9 @@ json_t *sm_sim_counters_to_json(const sm_sim_counters *c);
 
 /* The monitor's records as columns: step, wake_steps, phase, steps, sleep_steps,
  * rate_S_hz, rate_E_hz, rate_I_hz, and <pathway>_<stat> for every pathway (SE, EE, EI,
- * IE) and statistic (sum_abs, mean, sd, min, max, frac_at_bound). New reference. */
+ * IE) and statistic (sum_abs, mean, sd, min, max, frac_at_bound); with intrinsic
+ * plasticity attached (sm_monitor_attach_ip) also h_mean_E, h_sd_E, g_mean_E, h_mean_I,
+ * h_sd_I, g_mean_I (null for an empty population). New reference. */
 json_t *sm_monitor_to_json(const sm_monitor *m);
 
 #ifdef __cplusplus
