@@ -5,7 +5,8 @@ somnus's source folders are layers; a file may use its own layer and the ones be
 
     core < io < network < plasticity < models < analysis < protocol < cli
 
-A module is a concept: src/<layer>/[<sub>/]<name>.c with its headers
+A module is a concept: src/<layer>/[<sub>/]<name>.c with its headers (and a private
+<name>_internal.h)
 include/somnus/<layer>/<name>.h and src/<layer>/[<sub>/]<name>.h. Two checks, both on
 modules:
 
@@ -33,6 +34,8 @@ def module_of(path):
     """(layer, module name) of a file path relative to the root, or None."""
     parts = path.split("/")
     stem = os.path.splitext(parts[-1])[0]
+    if stem.endswith("_internal"):  # a module's private header belongs to the module
+        stem = stem[: -len("_internal")]
     if parts[0] == "src" and len(parts) >= 3 and parts[1] in RANK:
         return parts[1], "/".join(parts[1:-1] + [stem])
     if parts[:2] == ["include", "somnus"] and len(parts) == 4 and parts[2] in RANK:

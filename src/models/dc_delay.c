@@ -188,8 +188,10 @@ static void record_step(sm_dc *net, int n_spk)
     memcpy(net->ring_spk + (size_t)sl * n_in, net->in_spk, (size_t)n_spk * sizeof(int32_t));
     net->ring_n[sl] = n_spk;
     float *xp = net->xpre_hist + (size_t)sl * n_in;
-    for (int i = 0; i < n_in; i++)
-        xp[i] = sm_dc_xpre(net, i);
+    for (int i = 0; i < n_in; i++) { /* as sm_dc_xpre (dc_net.c), kept here: no call upward */
+        const int64_t age = (int64_t)net->step - net->pre_last[i];
+        xp[i] = age >= 0 && age < net->pre_tab_n ? net->pre_tab[age] : 0.0f;
+    }
     memcpy(net->post1_hist + (size_t)sl * np, net->xpost1, (size_t)np * sizeof(float));
 }
 
