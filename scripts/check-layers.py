@@ -5,10 +5,9 @@ somnus's source folders are layers; a file may use its own layer and the ones be
 
     core < io < network < plasticity < models < analysis < protocol < cli
 
-A module is a concept: src/<layer>/[<sub>/]<name>.c with its headers (and a private
-<name>_internal.h)
-include/somnus/<layer>/<name>.h and src/<layer>/[<sub>/]<name>.h. Two checks, both on
-modules:
+A module is a concept: src/<layer>/[<sub>/]<name>.c with its headers
+include/somnus/<layer>/<name>.h and src/<layer>/[<sub>/]<name>.h (a private header
+<name>_internal.h belongs to module <name> too). Two checks, both on modules:
 
   includes  every #include "..." of src/ and include/somnus/ (source level);
   symbols   with --objects DIR: every undefined symbol of a library or CLI object file
