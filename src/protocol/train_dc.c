@@ -218,7 +218,7 @@ sm_status sm_train_dc(const sm_config *cfg, const sm_train_data *d, sm_train_run
                       sm_train_data_json(d), "network", "n_in", n_in, "n_exc", n, "fidelity",
                       cfg->dc.fidelity == SM_DC_CODE ? "code" : "bindsnet", "rule",
                       cfg->dc.rule == SM_DC_TRIPLET ? "triplet"
-                      : cfg->dc.rule == SM_DC_PAIR ? "pair"
+                      : cfg->dc.rule == SM_DC_PAIR  ? "pair"
                                                     : "postpre",
                       "dt", p.dt, "evaluations", tab, "final", fin, "timing",
                       json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:f, s:f, s:i}", "build_s",

@@ -34,15 +34,15 @@ enum sm_stream {
     /* Federated Hopfield shares id 10 with theta: the two models never run in one
      * simulation, so their streams cannot meet, and the documented numbers of both were
      * measured with this id. */
-    SM_STREAM_HOPFIELD = 10,  /* federated Hopfield: archetypes, examples, TAM, recall */
-    SM_STREAM_DC = 11,        /* Diehl & Cook, BindsNET variant: the one reported E spike of
-                                 a step (counter = step) */
-    SM_STREAM_CONTINUAL = 21, /* continual learning: class order, permutations, probe memory,
-                                 drift images (index = purpose, continual_stream.h) */
+    SM_STREAM_HOPFIELD = 10,   /* federated Hopfield: archetypes, examples, TAM, recall */
+    SM_STREAM_DC = 11,         /* Diehl & Cook, BindsNET variant: the one reported E spike of
+                                  a step (counter = step) */
+    SM_STREAM_CONTINUAL = 21,  /* continual learning: class order, permutations, probe memory,
+                                  drift images (index = purpose, continual_stream.h) */
     SM_STREAM_PLASTICITY = 22, /* loss-of-plasticity protocols: chunk cut, permutations,
                                   labels, probe set, fresh seeds, resets (index = purpose
                                   << 24 | chunk, protocol/plasticity_protocol.c) */
-    SM_STREAM_USER = 1024     /* first identifier free for embedding applications */
+    SM_STREAM_USER = 1024      /* first identifier free for embedding applications */
 };
 
 typedef struct sm_rng_words {

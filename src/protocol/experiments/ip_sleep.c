@@ -110,8 +110,11 @@ static int read_run(json_t *doc, ip_run *r)
 static double mean_of(const ip_cell *c, size_t field)
 {
     double s = 0;
-    for (int i = 0; i < c->seeds; i++)
-        s += *(const double *)((const char *)&c->runs[i] + field);
+    for (int i = 0; i < c->seeds; i++) {
+        double v;
+        memcpy(&v, (const char *)&c->runs[i] + field, sizeof v);
+        s += v;
+    }
     return s / c->seeds;
 }
 
@@ -322,7 +325,7 @@ static sm_status plot_metric(const sm_experiment_ctx *ctx, const ip_cell *cells,
                 !strcmp(cells[j].dataset, cells[i].dataset)) {
                 seen[j] = 1;
                 x[m] = cells[j].sleep_rate;
-                y[m] = *(const double *)((const char *)&cells[j] + field);
+                memcpy(&y[m], (const char *)&cells[j] + field, sizeof y[m]);
                 e[m] = cells[j].sd;
                 m++;
             }
