@@ -220,11 +220,18 @@ long sm_sparse_drop_smallest(const float *w, uint8_t *mask, uint8_t *dropped, si
     return d;
 }
 
-long sm_sparse_grow_topk(const float *score, uint8_t *mask, uint8_t *grown, size_t len, long k)
+/* Entries with mask 0: the candidates of a regrowth step. */
+static size_t count_inactive(const uint8_t *mask, size_t len)
 {
     size_t n = 0;
     for (size_t i = 0; i < len; i++)
         n += !mask[i];
+    return n;
+}
+
+long sm_sparse_grow_topk(const float *score, uint8_t *mask, uint8_t *grown, size_t len, long k)
+{
+    const size_t n = count_inactive(mask, len);
     if (k <= 0 || n == 0) return 0;
     if ((size_t)k > n) k = (long)n;
     uint64_t *keys = malloc(n * sizeof *keys);
@@ -247,9 +254,7 @@ long sm_sparse_grow_topk(const float *score, uint8_t *mask, uint8_t *grown, size
 long sm_sparse_grow_random(uint64_t seed, uint32_t stream, uint32_t index, uint8_t *mask,
                            uint8_t *grown, size_t len, long k)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++)
-        n += !mask[i];
+    const size_t n = count_inactive(mask, len);
     if (k <= 0 || n == 0) return 0;
     if ((size_t)k > n) k = (long)n;
     size_t *idx = malloc(n * sizeof *idx);

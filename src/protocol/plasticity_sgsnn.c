@@ -390,15 +390,7 @@ sm_status sm_pl_run_sgsnn(const sm_config *cfg, const sm_pl_stream *s, const sm_
         if (sm_train_report(r))
             st = sm_error_set(err, SM_ECANCELED, "train: stopped by the caller");
     }
-    if (st == SM_OK) {
-        double auc, prf, drop;
-        sm_pl_summary(acc, pr, K, &auc, &prf, &drop);
-        json_object_set_new(fin, "auc", sm_train_real(auc));
-        json_object_set_new(fin, "pr_final", sm_train_real(prf));
-        json_object_set_new(fin, "drop", sm_train_real(drop));
-        json_object_set_new(fin, "test_accuracy", sm_train_real(acc[K]));
-        json_object_set_new(fin, "chunks", json_integer(K));
-    }
+    if (st == SM_OK) sm_pl_final_json(fin, acc, pr, K);
     if (st == SM_OK && r->sgsnn_final_fn) r->sgsnn_final_fn(r->sgsnn_final_ctx, t.net);
     free(ch);
     free(co);

@@ -348,15 +348,7 @@ sm_status sm_pl_run_stdp(const sm_config *cfg_in, const sm_pl_stream *s, const s
         r->prog.batch = k;
         r->prog.last_accuracy = o.acc;
     }
-    if (st == SM_OK) {
-        double auc, prf, drop;
-        sm_pl_summary(acc, pr, K, &auc, &prf, &drop);
-        json_object_set_new(fin, "auc", sm_train_real(auc));
-        json_object_set_new(fin, "pr_final", sm_train_real(prf));
-        json_object_set_new(fin, "drop", sm_train_real(drop));
-        json_object_set_new(fin, "test_accuracy", sm_train_real(acc[K]));
-        json_object_set_new(fin, "chunks", json_integer(K));
-    }
+    if (st == SM_OK) sm_pl_final_json(fin, acc, pr, K);
     free(idx);
     free(acc);
     free(pr);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "somnus/core/rng.h"
+#include "protocol/train_common.h"
 
 /* Which split a label draw is for (the counter's high bits), so that the random labels
  * of training and test images are independent. */
@@ -211,4 +212,15 @@ void sm_pl_summary(const double *acc, const double *pr, int K, double *auc, doub
     *auc = K > 0 ? s / K : NAN;
     *pr_final = K > 0 ? pr[K] : NAN;
     *drop = K > 0 ? acc[1] - acc[K] : NAN;
+}
+
+void sm_pl_final_json(json_t *fin, const double *acc, const double *pr, int K)
+{
+    double auc, prf, drop;
+    sm_pl_summary(acc, pr, K, &auc, &prf, &drop);
+    json_object_set_new(fin, "auc", sm_train_real(auc));
+    json_object_set_new(fin, "pr_final", sm_train_real(prf));
+    json_object_set_new(fin, "drop", sm_train_real(drop));
+    json_object_set_new(fin, "test_accuracy", sm_train_real(acc[K]));
+    json_object_set_new(fin, "chunks", json_integer(K));
 }

@@ -5,6 +5,7 @@
 #ifndef SOMNUS_PLASTICITY_STREAM_H
 #define SOMNUS_PLASTICITY_STREAM_H
 
+#include <jansson.h>
 #include <stdint.h>
 
 #include "somnus/core/config.h"
@@ -74,5 +75,9 @@ void sm_pl_set_free(sm_pl_set *set);
  * pr of chunk K (NAN without its reference), drop = acc_1 - acc_K. */
 void sm_pl_summary(const double *acc, const double *pr, int K, double *auc, double *pr_final,
                    double *drop);
+
+/* Writes a finished stream's summary into `fin`: auc, pr_final, drop (sm_pl_summary),
+ * test_accuracy (acc of chunk K) and chunks (K). acc and pr have K + 1 entries. */
+void sm_pl_final_json(json_t *fin, const double *acc, const double *pr, int K);
 
 #endif
