@@ -206,8 +206,10 @@ double sm_ppg_softmax(const double *I, int C, double *s)
     double mx = I[0];
     for (int c = 1; c < C; c++)
         if (I[c] > mx) mx = I[c];
-    double z = 0;
-    for (int c = 0; c < C; c++) {
+    /* The first term starts the sum (C >= 1), so z > 0 for log(). */
+    s[0] = exp(I[0] - mx);
+    double z = s[0];
+    for (int c = 1; c < C; c++) {
         s[c] = exp(I[c] - mx);
         z += s[c];
     }

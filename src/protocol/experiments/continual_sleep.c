@@ -97,6 +97,14 @@ typedef struct run_out {
     double *R; /* (T+1) x T */
 } run_out;
 
+/* The q-th scalar of a run in declaration order (0 acc ... 9 drift1). */
+static double run_field(const run_out *o, int q)
+{
+    const double f[10] = {o->acc,      o->bwt,      o->forgetting, o->aia,       o->plasticity,
+                          o->task_acc, o->task_bwt, o->probe_acc,  o->probe_bwt, o->drift1};
+    return f[q];
+}
+
 static double num(json_t *v)
 {
     return json_is_number(v) ? json_number_value(v) : NAN;
@@ -277,10 +285,8 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
                 snprintf(name, sizeof name, "%s-full", CONDITIONS[k].name);
             double m[10], sd[10];
             for (int q = 0; q < 10; q++) {
-                for (int s = 0; s < seeds; s++) {
-                    const double *v = &o[s].acc;
-                    x[s] = v[q];
-                }
+                for (int s = 0; s < seeds; s++)
+                    x[s] = run_field(&o[s], q);
                 mean_sd(x, seeds, &m[q], &sd[q]);
             }
             for (int c = 0; c < (T + 1) * T; c++) {

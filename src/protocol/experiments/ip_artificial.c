@@ -419,7 +419,9 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
         return sm_error_set(err, SM_EINVAL, "ip-artificial: data.n_test must be >= %d", N_CLS);
     seed_result *res = calloc((size_t)n_seeds, sizeof *res);
     double *units = calloc((size_t)n_seeds * N_CLS * 7, sizeof *units);
-    double W_true[N_PAT * D_IN], W_learned[N_CLS * D_IN], W_t[N_PAT * D_IN], W_l[N_CLS * D_IN];
+    /* Zeroed so no path reads an unset pattern (cppcheck: legacyUninitvar). */
+    double W_true[N_PAT * D_IN] = {0}, W_learned[N_CLS * D_IN] = {0};
+    double W_t[N_PAT * D_IN] = {0}, W_l[N_CLS * D_IN] = {0};
     double *zpair = calloc(1200, sizeof *zpair), *v = calloc((size_t)n_seeds, sizeof *v);
     if (!res || !units || !zpair || !v) {
         free(res);
