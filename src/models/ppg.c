@@ -321,11 +321,12 @@ double sm_ppg_zhat(const sm_ppg *m, const double *s, double Y)
 
 double sm_ppg_loglik(const sm_ppg *m, const double *y, int n)
 {
+    if (n <= 0 || m->C < 1) return NAN;
     double buf[64], *s = m->C <= 64 ? buf : malloc((size_t)m->C * sizeof *s);
     if (!s) return NAN;
     double sum = 0;
     for (int i = 0; i < n; i++)
         sum += sm_ppg_posterior(m, y + (size_t)i * m->D, s, NULL);
     if (s != buf) free(s);
-    return n > 0 ? sum / n : NAN;
+    return sum / n;
 }
