@@ -29,7 +29,7 @@ double sm_exp_t975(int df)
 
 json_t *sm_exp_paired_json(const double *a, const double *b, int n)
 {
-    double *d = malloc((size_t)(n > 0 ? n : 1) * sizeof *d), m = NAN, sd = NAN;
+    double *d = calloc((size_t)(n > 0 ? n : 1), sizeof *d), m = NAN, sd = NAN;
     json_t *diffs = json_array();
     if (!d || !diffs) {
         free(d);
