@@ -165,6 +165,7 @@ static sm_status run_condition(const sm_experiment_ctx *ctx, int k, int perm_tas
                                int T, run_out *out, sm_error *err)
 {
     SM_ERROR_LOCAL(err);
+    if (!out) return sm_error_set(err, SM_EINVAL, "continual-sgsnn: no room for the runs");
     sm_grid g;
     sm_status st = condition_grid(ctx->cfg, k, perm_tasks, seeds, &g, err);
     sm_exp_run *rows = st == SM_OK ? calloc((size_t)seeds, sizeof *rows) : NULL;
@@ -190,6 +191,7 @@ typedef struct cond_sum {
 static void summarise(const run_out *o, int seeds, int T, cond_sum *c)
 {
     double x[1024];
+    if (!o) return;
     for (int q = 0; q < N_M; q++) {
         for (int s = 0; s < seeds; s++)
             x[s] = o[s].m[q];
@@ -326,7 +328,7 @@ static void condition_rows(const exp_state *e, int k, json_t *conds)
                   sm_exp_real(s->m[M_FWT]), "wall_s", sm_exp_real(s->m[M_WALL]), "n_seeds",
                   e->seeds, "acc_per_seed", acc, "bwt_per_seed", bwt, "sleep",
                   json_pack("{s:s, s:f}", "mode", c->mode, "rate", c->rate)));
-    if (strcmp(e->scen[c->permuted], "class")) return;
+    if (strcmp(e->scen[c->permuted], "class") != 0) return;
     json_array_append_new(conds, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:i}", "model",
                                            "sgsnn", "stream", e->stream[0], "scenario", "task",
                                            "condition", c->name, "acc", sm_exp_real(s->m[M_TACC]),
