@@ -427,6 +427,74 @@ static void continual_sleep_quick(void **state)
     free(out);
 }
 
+/* The SG-SNN experiment's split-stream conditions (C2) on the synthetic shapes with a small
+ * network: fine-tuning, joint, sleep published and epoch 0.2 (each with its task-IL row),
+ * R per condition (the joint one defined on its last row only), the paired sleep - none
+ * differences, the files, and one run equal to `somnus train` with the same settings. */
+static void continual_sgsnn_quick(void **state)
+{
+    const char *dir = *state;
+    char *out = NULL;
+    assert_int_equal(
+        tu_cli(dir,
+               "experiment continual-sgsnn --quick --quiet --set data.dataset=synthetic:100 "
+               "--set cl.stream=split:synthetic:100:0,1/2,3 --set "
+               "cl.conditions=split-finetune,split-joint,split-published0.2,split-epoch0.2 "
+               "--set cl.per_class_train=20 --set cl.per_class_val=6 --set "
+               "cl.per_class_test=10 --set sgsnn.n_hidden=16 --set sgsnn.steps=10 --set "
+               "sgsnn.batch=10 --out e.json",
+               &out),
+        0);
+    free(out);
+    json_t *doc = load(dir, "e.json");
+    json_t *res = json_object_get(doc, "results");
+    json_t *conds = json_object_get(res, "conditions");
+    assert_int_equal(json_array_size(conds), 8);
+    const char *keys[] = {"model", "stream", "scenario",   "condition",
+                          "acc",   "bwt",    "forgetting", "n_seeds"};
+    for (size_t i = 0; i < 8; i++)
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+            assert_non_null(json_object_get(json_array_get(conds, i), keys[k]));
+    json_t *c0 = json_array_get(conds, 0), *c1 = json_array_get(conds, 1);
+    assert_string_equal(json_string_value(json_object_get(c0, "condition")), "split-finetune");
+    assert_string_equal(json_string_value(json_object_get(c0, "scenario")), "class");
+    assert_string_equal(json_string_value(json_object_get(c1, "scenario")), "task");
+    assert_string_equal(json_string_value(json_object_get(c0, "model")), "sgsnn");
+    json_t *R = json_object_get(json_object_get(res, "R"), "split-joint");
+    assert_int_equal(json_array_size(R), 3);
+    assert_true(json_is_null(json_array_get(json_array_get(R, 1), 0))); /* joint: last row */
+    assert_true(json_is_number(json_array_get(json_array_get(R, 2), 1)));
+    assert_true(json_is_null(json_object_get(json_array_get(conds, 2), "bwt")));
+    json_t *p =
+        json_object_get(json_object_get(res, "paired"), "split-published0.2 - split-finetune");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(p, "acc"), "n")), 1);
+    assert_int_equal(json_array_size(json_object_get(res, "targets")), 0); /* not split MNIST */
+    char path[4096];
+    const char *files[] = {"e-conditions.csv", "e-runs.csv", "e-R-split-finetune.png",
+                           "e-R_task-split-epoch0.2.png"};
+    for (size_t k = 0; k < 4; k++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[k]);
+        assert_true(tu_exists(path));
+    }
+    /* the fine-tuning run again through `somnus train` */
+    assert_int_equal(tu_cli(dir,
+                            "train --config e.json --set sgsnn.sleep_mode=none --set "
+                            "sleep.rate=0 --set cl.tasks=0 --quiet --out one.json",
+                            &out),
+                     0);
+    free(out);
+    json_t *one = load(dir, "one.json");
+    json_t *oc = json_object_get(one, "continual");
+    assert_float_equal(num(json_object_get(oc, "acc")), num(json_object_get(c0, "acc")), 0);
+    assert_float_equal(num(json_object_get(oc, "bwt")), num(json_object_get(c0, "bwt")), 0);
+    json_decref(one);
+    json_decref(doc);
+    assert_int_equal(
+        tu_cli(dir, "experiment continual-sgsnn --quick --set cl.conditions=split-bogus", &out), 2);
+    assert_non_null(strstr(out, "cl.conditions: 'split-bogus'"));
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -439,6 +507,8 @@ int main(void)
         cmocka_unit_test(learning_run_reports_R_and_metrics),
         cmocka_unit_test(sgsnn_scoring_rules),
         cmocka_unit_test_setup_teardown(continual_sleep_quick, tu_state_dir_setup,
+                                        tu_state_dir_teardown),
+        cmocka_unit_test_setup_teardown(continual_sgsnn_quick, tu_state_dir_setup,
                                         tu_state_dir_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

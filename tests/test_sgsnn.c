@@ -68,6 +68,7 @@ typedef struct ref_net {
     double beta, thr, alpha, k;
     int atan, detach, smooth;
     double *w1, *b1, *w2, *b2;
+    const unsigned char *act; /* outputs inside the softmax (NULL: all) */
 } ref_net;
 
 static ref_net ref_from(sm_sgsnn *net)
@@ -84,6 +85,7 @@ static ref_net ref_from(sm_sgsnn *net)
                  p->surrogate == SM_SGSNN_ATAN,
                  p->detach_reset,
                  p->smooth_forward,
+                 NULL,
                  NULL,
                  NULL,
                  NULL,
@@ -165,11 +167,12 @@ static double ref_loss(const ref_net *r, const float *x, const int *y, int n,
                 cnt[o] += s2[o];
             }
         }
-        double mx = cnt[0], z = 0;
-        for (int o = 1; o < O; o++)
-            mx = fmax(mx, cnt[o]);
+        /* softmax over the active outputs only (an inactive logit is -infinity) */
+        double mx = -1e300, z = 0;
         for (int o = 0; o < O; o++)
-            z += exp(cnt[o] - mx);
+            if (!r->act || r->act[o]) mx = fmax(mx, cnt[o]);
+        for (int o = 0; o < O; o++)
+            if (!r->act || r->act[o]) z += exp(cnt[o] - mx);
         loss += mx + log(z) - cnt[y[s]];
     }
     if (min_margin) *min_margin = margin;
@@ -295,16 +298,28 @@ static sm_sgsnn *tiny_net(sm_sgsnn_surrogate sur, int detach, int smooth, float 
     return net;
 }
 
-static void check_against_finite_differences(sm_sgsnn_surrogate sur, int detach)
+/* act (may be NULL): the active outputs (sm_sgsnn_set_active_outputs) of the library and
+ * the reference alike; the labels are then taken among the active outputs. */
+static void check_against_finite_differences(sm_sgsnn_surrogate sur, int detach,
+                                             const unsigned char *act)
 {
     float x[8 * 4];
     int y[8];
     sm_sgsnn *net = tiny_net(sur, detach, 1, x, y);
+    if (act) {
+        int on[3], k = 0;
+        for (int o = 0; o < 3; o++)
+            if (act[o]) on[k++] = o;
+        for (int i = 0; i < 8; i++)
+            y[i] = on[i % k];
+        assert_int_equal(sm_sgsnn_set_active_outputs(net, act, NULL), SM_OK);
+    }
     double loss;
     assert_int_equal(sm_sgsnn_backprop(net, x, y, 8, &loss, NULL, NULL), SM_OK);
     size_t n;
     double *g = lib_grad(net, &n);
     ref_net r = ref_from(net);
+    r.act = act;
     double *frozen = NULL;
     if (detach) frozen = malloc(8 * (size_t)r.T * (r.H + r.O) * sizeof(double));
     double base = ref_loss(&r, x, y, 8, NULL, frozen, NULL);
@@ -334,25 +349,25 @@ static void check_against_finite_differences(sm_sgsnn_surrogate sur, int detach)
 static void bptt_atan_matches_finite_differences_with_reset_attached(void **state)
 {
     (void)state;
-    check_against_finite_differences(SM_SGSNN_ATAN, 0);
+    check_against_finite_differences(SM_SGSNN_ATAN, 0, NULL);
 }
 
 static void bptt_atan_matches_finite_differences_with_reset_detached(void **state)
 {
     (void)state;
-    check_against_finite_differences(SM_SGSNN_ATAN, 1);
+    check_against_finite_differences(SM_SGSNN_ATAN, 1, NULL);
 }
 
 static void bptt_fast_sigmoid_matches_finite_differences_with_reset_attached(void **state)
 {
     (void)state;
-    check_against_finite_differences(SM_SGSNN_FAST_SIGMOID, 0);
+    check_against_finite_differences(SM_SGSNN_FAST_SIGMOID, 0, NULL);
 }
 
 static void bptt_fast_sigmoid_matches_finite_differences_with_reset_detached(void **state)
 {
     (void)state;
-    check_against_finite_differences(SM_SGSNN_FAST_SIGMOID, 1);
+    check_against_finite_differences(SM_SGSNN_FAST_SIGMOID, 1, NULL);
 }
 
 static void check_against_reference(sm_sgsnn_surrogate sur, int detach)
@@ -408,6 +423,59 @@ static void bptt_with_spikes_matches_reference_fast_sigmoid_attached(void **stat
 {
     (void)state;
     check_against_reference(SM_SGSNN_FAST_SIGMOID, 0);
+}
+
+/* Continual learning (spec continual.md C1): with only the outputs seen so far active
+ * (class-incremental: outputs 0 and 1 of 3 after the first task), the loss is the
+ * cross-entropy of the softmax over the active outputs. Its BPTT gradient must equal
+ * central differences of the masked reference loss (which also finds the gradient of the
+ * inactive output's weights to be 0: its count is outside the loss), for both surrogates. */
+static void masked_head_gradient_matches_finite_differences(void **state)
+{
+    (void)state;
+    static const unsigned char seen[3] = {1, 1, 0}, middle_off[3] = {1, 0, 1};
+    check_against_finite_differences(SM_SGSNN_ATAN, 0, seen);
+    check_against_finite_differences(SM_SGSNN_FAST_SIGMOID, 1, seen);
+    check_against_finite_differences(SM_SGSNN_ATAN, 1, middle_off);
+}
+
+/* The mask is what changes the gradient: the inactive output's row of W2 and its bias get
+ * exactly 0 (nothing reaches them), the same labels without the mask give a different
+ * gradient, and NULL restores the unmasked one bit for bit. */
+static void masked_head_zeroes_the_inactive_row_and_changes_the_rest(void **state)
+{
+    (void)state;
+    static const unsigned char seen[3] = {1, 1, 0};
+    float x[8 * 4];
+    int y[8];
+    size_t n;
+    sm_sgsnn *net = tiny_net(SM_SGSNN_ATAN, 0, 0, x, y);
+    for (int i = 0; i < 8; i++)
+        y[i] = i % 2;
+    assert_int_equal(sm_sgsnn_backprop(net, x, y, 8, NULL, NULL, NULL), SM_OK);
+    double *g_all = lib_grad(net, &n);
+    assert_int_equal(sm_sgsnn_set_active_outputs(net, seen, NULL), SM_OK);
+    assert_int_equal(sm_sgsnn_backprop(net, x, y, 8, NULL, NULL, NULL), SM_OK);
+    double *g_seen = lib_grad(net, &n);
+    sm_sgsnn_layer w2 = sm_sgsnn_get_grad(net, 1);
+    for (int h = 0; h < w2.cols; h++)
+        assert_true(w2.w[2 * w2.cols + h] == 0.0f);
+    assert_true(w2.b[2] == 0.0f);
+    double diff = 0, gmax = 0;
+    for (size_t i = 0; i < n; i++) {
+        diff = fmax(diff, fabs(g_all[i] - g_seen[i]));
+        gmax = fmax(gmax, fabs(g_seen[i]));
+    }
+    assert_true(gmax > 1e-2);
+    assert_true(diff > 1e-3);
+    assert_int_equal(sm_sgsnn_set_active_outputs(net, NULL, NULL), SM_OK);
+    assert_int_equal(sm_sgsnn_backprop(net, x, y, 8, NULL, NULL, NULL), SM_OK);
+    double *g_back = lib_grad(net, &n);
+    assert_memory_equal(g_back, g_all, n * sizeof *g_all);
+    free(g_all);
+    free(g_seen);
+    free(g_back);
+    sm_sgsnn_destroy(net);
 }
 
 /* Detaching the reset must matter, or the option would be untested by the above. */
@@ -883,6 +951,8 @@ int main(void)
         cmocka_unit_test(bptt_with_spikes_matches_reference_fast_sigmoid_detached),
         cmocka_unit_test(bptt_with_spikes_matches_reference_fast_sigmoid_attached),
         cmocka_unit_test(detaching_the_reset_changes_the_gradient),
+        cmocka_unit_test(masked_head_gradient_matches_finite_differences),
+        cmocka_unit_test(masked_head_zeroes_the_inactive_row_and_changes_the_rest),
         cmocka_unit_test(lif_counts_and_tie_break_match_hand_values),
         cmocka_unit_test(init_is_uniform_within_one_over_sqrt_fan_in),
         cmocka_unit_test(adam_matches_hand_computed_steps),

@@ -293,7 +293,9 @@ static const sm_param_def TABLE[] = {
     STR("cl.conditions", cl.conditions, "all",
         "continual-sleep: conditions run (all, or a comma list of random, published-sleep0, "
         "published-sleep0.1, published-sleep0.2, textbook-sleep0, textbook-sleep0.1, "
-        "textbook-sleep0.2)"),
+        "textbook-sleep0.2); continual-sgsnn: split-finetune, split-joint, "
+        "split-published0.2, split-epoch0.2, permuted-finetune, permuted-published0.2, "
+        "permuted-joint"),
     INT("cl.drift_images", cl.drift_images, 500, 0, 1 << 20, "images",
         "STDP: validation images whose representation gives the drift (1 - linear CKA)"),
     ENUM("train.model", train.model, SM_MODEL_STDP, "stdp|sgsnn|disinh|hopfield|ppg|theta|dc",

@@ -506,7 +506,11 @@ class TestExperiments(Tmp):
         # Small data for every experiment: synthetic shapes instead of MNIST files.
         small = {"table.datasets": "synthetic", "data.dataset": "synthetic"}
         # experiments whose stream names its dataset get a synthetic stream
-        extra = {"continual-sleep": {"cl.stream": "split:synthetic:0,1/2,3"}}
+        extra = {"continual-sleep": {"cl.stream": "split:synthetic:0,1/2,3"},
+                 # its permuted stream is MNIST only: the split conditions here
+                 "continual-sgsnn": {"cl.stream": "split:synthetic:0,1/2,3",
+                                     "cl.conditions": "split-finetune,split-joint,"
+                                                      "split-published0.2,split-epoch0.2"}}
         # SOMNUS_PY_EXPERIMENTS: "all" (default), "all,-a,-b" (all but a and b) or a
         # comma-separated subset (the sanitizer build runs two: each experiment runs twice
         # here, ~10x slower there)
