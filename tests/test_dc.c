@@ -345,6 +345,7 @@ typedef struct ref_stdp {
     int64_t *last_pre;
     int32_t *spk, *nspk;
     long tiny_changes; /* depressions by 0 < x_post1 < 1e-12 that changed a weight */
+    long last_changes; /* ... by x_post1 < 1.1e-30, its last nonzero values */
 } ref_stdp;
 
 /* One step of the delayed triplet STDP straight from its definition (dc.h, sm_dc_step):
@@ -374,6 +375,7 @@ static void ref_step(ref_stdp *r, const sm_dc *net, int s, const int32_t *in, in
             float *w = &r->w[(size_t)i * np + j];
             const float v = *w - nu_pre * x1, nw = v < 0 ? 0 : v;
             r->tiny_changes += x1 > 0 && x1 < 1e-12f && nw != *w;
+            r->last_changes += x1 > 0 && x1 < 1.1e-30f && nw != *w;
             *w = nw;
         }
     }
@@ -399,8 +401,10 @@ static void ref_step(ref_stdp *r, const sm_dc *net, int s, const int32_t *in, in
 /* The delayed STDP (lists, rings, skipped terms) equals, bit for bit at every step, the
  * definition run over every synapse with full histories, on a scripted raster that takes
  * x_post1 and x_pre down to exactly 0 and back; at step 4,000 input 3's weights are set
- * tiny (1e-20) so that a depression by x_post1 < 1e-12 changes them (skipping such terms
- * would be caught). */
+ * tiny (1e-20) so that a depression by x_post1 < 1e-12 changes them, and when an odd
+ * neuron's x_post1 falls below 2e-29 its weights from inputs 0-7 are set to ~1e-32, so
+ * that even x_post1's last nonzero values (~1e-30) change them (skipping such terms, or
+ * dropping a neuron one record too early, would be caught). */
 static void delayed_stdp_matches_reference(void **state)
 {
     (void)state;
@@ -424,7 +428,7 @@ static void delayed_stdp_matches_reference(void **state)
     for (int i = 0; i < n_in; i++)
         r.last_pre[i] = INT64_MIN / 2;
     float x[16];
-    int zero_then_spike = 0;
+    int zero_then_spike = 0, armed[40] = {0};
     for (int s = 0; s < T; s++) {
         if (s == 4000) /* odd neurons' x_post1 is now ~1e-16, falling */
             for (int j = 0; j < n; j++)
@@ -442,9 +446,17 @@ static void delayed_stdp_matches_reference(void **state)
             zero_then_spike +=
                 s > 0 && r.x1_end[(size_t)(s - 1) * np + net->e_spk[k]] == 0.0f && s > 3000;
         ref_step(&r, net, s, net->in_spk, ns, net->e_spk, ne);
+        for (int j = 1; j < n; j += 2) /* x_post1 near its end: weights ~1e-32 from 0-7 */
+            if (!armed[j] && r.x1[j] > 0 && r.x1[j] < 2e-29f) {
+                armed[j] = 1;
+                for (int i = 0; i < 8; i++)
+                    net->w[(size_t)i * np + j] = r.w[(size_t)i * np + j] =
+                        1e-32f * (float)(1 + (i + j) % 5);
+            }
         assert_memory_equal(net->w, r.w, (size_t)n_in * np * sizeof(float));
     }
     assert_true(r.tiny_changes > 0);   /* the tiny-x_post1 terms mattered */
+    assert_true(r.last_changes > 0);   /* up to the last nonzero record */
     assert_true(zero_then_spike >= 5); /* odd neurons came back from x_post1 = 0 */
     free(r.w);
     free(r.x1);
