@@ -202,11 +202,16 @@ static void record_step(sm_dc *net, int n_spk)
     const int sl = slot_of(now, H);
     memcpy(net->ring_spk + (size_t)sl * n_in, net->in_spk, (size_t)n_spk * sizeof(int32_t));
     net->ring_n[sl] = n_spk;
+    /* locals: the stores through xp could alias net's fields, which the compiler would
+     * then reload every iteration */
     float *xp = net->xpre_hist + (size_t)sl * n_in;
-    for (int a = 0; a < net->n_pre_list; a++) { /* as sm_dc_xpre (dc_net.c): no call upward */
-        const int i = net->pre_list[a];
-        const int64_t age = now - net->pre_last[i];
-        xp[i] = age >= 0 && age < net->pre_tab_n ? net->pre_tab[age] : 0.0f;
+    const int32_t *list = net->pre_list;
+    const int64_t *last = net->pre_last, tab_n = net->pre_tab_n;
+    const float *tab = net->pre_tab;
+    for (int a = 0, na = net->n_pre_list; a < na; a++) { /* as sm_dc_xpre (dc_net.c) */
+        const int i = list[a];
+        const int64_t age = now - last[i];
+        xp[i] = age >= 0 && age < tab_n ? tab[age] : 0.0f;
     }
     float *x1 = net->post1_hist + (size_t)sl * np;
     int m = 0;
