@@ -113,24 +113,27 @@ static void release_due(sm_dc *net, int base, int j0, int j1)
     }
 }
 
+void sm_dc_deliver_delayed_range(sm_dc *net, int n_spk, int j0, int j1)
+{
+    const int base = slot_of((int64_t)net->step, net->n_delay);
+    for (int s = 0; s < n_spk; s++)
+        scatter_row(net, net->in_spk[s], base, j0, j1);
+    release_due(net, base, j0, j1);
+}
+
 void sm_dc_deliver_delayed(sm_dc *net, int n_spk)
 {
-    const int np = net->n_pad, base = slot_of((int64_t)net->step, net->n_delay);
-    const int32_t *spk = net->in_spk;
+    const int np = net->n_pad;
     if (net->p.n_exc >= net->p.par_min) {
         const int nb = (np + 255) / 256;
 #pragma omp parallel for schedule(static)
         for (int b = 0; b < nb; b++) {
             const int j0 = 256 * b, j1 = j0 + 256 < np ? j0 + 256 : np;
-            for (int s = 0; s < n_spk; s++)
-                scatter_row(net, spk[s], base, j0, j1);
-            release_due(net, base, j0, j1);
+            sm_dc_deliver_delayed_range(net, n_spk, j0, j1);
         }
         return;
     }
-    for (int s = 0; s < n_spk; s++)
-        scatter_row(net, spk[s], base, 0, np);
-    release_due(net, base, 0, np);
+    sm_dc_deliver_delayed_range(net, n_spk, 0, np);
 }
 
 /* Depression of the spikes of step now - L, each synapse with x_post1 at the end of step
