@@ -27,8 +27,9 @@ static void *zalloc(size_t bytes)
 
 void sm_dc_delays_free(sm_dc *net)
 {
-    void *arrs[] = {net->delay,  net->gbuf,    net->xpre_hist,  net->post1_hist,  net->ring_spk,
-                    net->ring_n, net->post_nz, net->post_nz_in, net->post_nz_last};
+    void *arrs[] = {net->delay,        net->gbuf,   net->xpre_hist, net->post1_hist,
+                    net->ring_spk,     net->ring_n, net->post_nz,   net->post_nz_in,
+                    net->post_nz_last, net->pot_j,  net->pot_f};
     for (size_t k = 0; k < sizeof arrs / sizeof arrs[0]; k++)
         free(arrs[k]);
 }
@@ -71,8 +72,11 @@ int sm_dc_delays_init(sm_dc *net)
     net->post_nz = zalloc(np * sizeof(int32_t));
     net->post_nz_in = zalloc(np);
     net->post_nz_last = zalloc(np * sizeof(int64_t));
+    net->pot_j = zalloc(np * sizeof(int32_t));
+    net->pot_f = zalloc(np * sizeof(float));
     if (!net->delay || !net->gbuf || !net->xpre_hist || !net->post1_hist || !net->ring_spk ||
-        !net->ring_n || !net->post_nz || !net->post_nz_in || !net->post_nz_last)
+        !net->ring_n || !net->post_nz || !net->post_nz_in || !net->post_nz_last || !net->pot_j ||
+        !net->pot_f)
         return 0;
     draw_delays(net, span);
     return 1;
@@ -176,21 +180,27 @@ static void prune_pre_list(sm_dc *net)
     net->n_pre_list = m;
 }
 
-/* Potentiation of E spiker j's column, each synapse with x_pre at the end of step
- * (now - 1 - d_ij). */
-static void potentiate(sm_dc *net, int j, float f)
+/* Potentiation of the step's m E spikers js (factors fs), each synapse with x_pre at
+ * the end of step (now - 1 - d_ij). Input by input (row by row) rather than spiker by
+ * spiker (a column is strided by n_pad floats: a cache and TLB miss per synapse); each
+ * synapse still gets exactly its one update, so the order does not change a bit. */
+static void potentiate(sm_dc *net, const int32_t *js, const float *fs, int m)
 {
     const int np = net->n_pad, H = net->hist_n, n_in = net->p.n_in;
     const float wmax = (float)net->p.w_max;
     const int base = slot_of((int64_t)net->step - 1, H);
+    const float *xh = net->xpre_hist;
     for (int a = 0; a < net->n_pre_list; a++) {
         const int i = net->pre_list[a];
-        const size_t k = (size_t)i * np + j;
-        int q = base - net->delay[k]; /* slot of step now - 1 - d_ij */
-        q += q < 0 ? H : 0;
-        const float x = net->xpre_hist[(size_t)q * n_in + i];
-        const float w = net->w[k] + f * x;
-        net->w[k] = w > wmax ? wmax : w;
+        float *row = net->w + (size_t)i * np;
+        const uint8_t *d = net->delay + (size_t)i * np;
+        for (int b = 0; b < m; b++) {
+            const int j = js[b];
+            int q = base - d[j]; /* slot of step now - 1 - d_ij */
+            q += q < 0 ? H : 0;
+            const float w = row[j] + fs[b] * xh[(size_t)q * n_in + i];
+            row[j] = w > wmax ? wmax : w;
+        }
     }
 }
 
@@ -237,10 +247,18 @@ void sm_dc_stdp_delayed(sm_dc *net, int n_spk, int n_e)
         sm_dc_pre_spike(net, net->in_spk[s]);
     depress_due(net);
     if (n_e > 0) prune_pre_list(net);
+    int m = 0; /* each factor reads only its own neuron's x_post2 before the reset below */
     for (int k = 0; k < n_e; k++) {
         const int j = net->e_spk[k];
         const float f = (float)p->nu_post * (p->rule == SM_DC_TRIPLET ? net->xpost2[j] : 1.0f);
-        if (f > 0) potentiate(net, j, f);
+        if (f > 0) {
+            net->pot_j[m] = j;
+            net->pot_f[m++] = f;
+        }
+    }
+    if (m > 0) potentiate(net, net->pot_j, net->pot_f, m);
+    for (int k = 0; k < n_e; k++) {
+        const int j = net->e_spk[k];
         net->xpost1[j] = net->xpost2[j] = 1.0f;
         if (!net->in_active[j]) {
             net->in_active[j] = 1;

@@ -139,6 +139,8 @@ typedef struct sm_dc {
     int n_post_nz;
     uint8_t *post_nz_in;   /* n_pad: listed in post_nz */
     int64_t *post_nz_last; /* n_pad: last step that ended with x_post1 != 0 */
+    int32_t *pot_j;        /* n_pad scratch: this step's potentiating E spikers ... */
+    float *pot_f;          /* ... and their factors nu_post x_post2 */
 } sm_dc;
 
 /* The authors' code (fidelity code, triplet, n_in 784, n_exc 100). */
