@@ -321,6 +321,154 @@ static void delayed_stdp_matches_hand_values(void **state)
     sm_dc_destroy(net);
 }
 
+/* Scripted raster for delayed_stdp_matches_reference: inputs 0-7 spike throughout, 8-15
+ * only in two windows (their x_pre falls to 0 in between); E neurons are forced on a
+ * schedule, the odd ones silent from step 2,500 to 5,800 (x_post1 decays to exactly 0)
+ * and forced again after. */
+static int ref_input_fires(int s, int i)
+{
+    if (i < 8) return (s * 7 + i * 3) % 11 == 0;
+    return (s < 400 || (s >= 5000 && s < 5400)) && (s * 5 + i) % 13 == 0;
+}
+
+static int ref_e_forced(int s, int j)
+{
+    if (s < 2500) return (s + 37 * j) % 400 == 0;
+    if (j % 2 == 0) return (s + 37 * j) % 700 == 0;
+    return s == 5800 + j;
+}
+
+/* The reference's state: full per-step histories (no rings, no lists). */
+typedef struct ref_stdp {
+    int n_in, np, T;
+    float *w, *x1, *x2, *x1_end, *xpre_end;
+    int64_t *last_pre;
+    int32_t *spk, *nspk;
+    long tiny_changes; /* depressions by 0 < x_post1 < 1e-12 that changed a weight */
+    long last_changes; /* ... by x_post1 < 1.1e-30, its last nonzero values */
+} ref_stdp;
+
+/* One step of the delayed triplet STDP straight from its definition (dc.h, sm_dc_step):
+ * every synapse, x_post1 and x_pre from the full histories. */
+static void ref_step(ref_stdp *r, const sm_dc *net, int s, const int32_t *in, int ns,
+                     const int32_t *es, int ne)
+{
+    const sm_dc_params *p = &net->p;
+    const int np = r->np, n_in = r->n_in, L = net->lag;
+    const float d1 = (float)exp(-p->dt / p->tau_post1), d2 = (float)exp(-p->dt / p->tau_post2);
+    const float nu_pre = (float)p->nu_pre, wmax = (float)p->w_max;
+    for (int j = 0; j < np; j++) {
+        const float a = r->x1[j] * d1, b = r->x2[j] * d2;
+        r->x1[j] = a < 1e-30f ? 0.0f : a;
+        r->x2[j] = b < 1e-30f ? 0.0f : b;
+    }
+    for (int k = 0; k < ns; k++) {
+        r->last_pre[in[k]] = s;
+        r->spk[(size_t)s * n_in + k] = in[k];
+    }
+    r->nspk[s] = ns;
+    const int t = s - L;
+    for (int k = 0; t >= 0 && k < r->nspk[t]; k++) {
+        const int i = r->spk[(size_t)t * n_in + k];
+        for (int j = 0; j < np; j++) {
+            const float x1 = r->x1_end[(size_t)(t + net->delay[(size_t)i * np + j]) * np + j];
+            float *w = &r->w[(size_t)i * np + j];
+            const float v = *w - nu_pre * x1, nw = v < 0 ? 0 : v;
+            r->tiny_changes += x1 > 0 && x1 < 1e-12f && nw != *w;
+            r->last_changes += x1 > 0 && x1 < 1.1e-30f && nw != *w;
+            *w = nw;
+        }
+    }
+    for (int k = 0; k < ne; k++) {
+        const int j = es[k];
+        const float f = (float)p->nu_post * r->x2[j];
+        for (int i = 0; f > 0 && i < n_in; i++) {
+            const int u = s - 1 - net->delay[(size_t)i * np + j];
+            const float x = u >= 0 ? r->xpre_end[(size_t)u * n_in + i] : 0.0f;
+            const float v = r->w[(size_t)i * np + j] + f * x;
+            r->w[(size_t)i * np + j] = v > wmax ? wmax : v;
+        }
+        r->x1[j] = r->x2[j] = 1.0f;
+    }
+    memcpy(r->x1_end + (size_t)s * np, r->x1, (size_t)np * sizeof(float));
+    for (int i = 0; i < n_in; i++) {
+        const int64_t age = s - r->last_pre[i];
+        r->xpre_end[(size_t)s * n_in + i] =
+            age < net->pre_tab_n ? (float)exp(-(double)age * p->dt / p->tau_pre) : 0.0f;
+    }
+}
+
+/* The delayed STDP (lists, rings, skipped terms) equals, bit for bit at every step, the
+ * definition run over every synapse with full histories, on a scripted raster that takes
+ * x_post1 and x_pre down to exactly 0 and back; at step 4,000 input 3's weights are set
+ * tiny (1e-20) so that a depression by x_post1 < 1e-12 changes them, and when an odd
+ * neuron's x_post1 falls below 2e-29 its weights from inputs 0-7 are set to ~1e-32, so
+ * that even x_post1's last nonzero values (~1e-30) change them (skipping such terms, or
+ * dropping a neuron one record too early, would be caught). */
+static void delayed_stdp_matches_reference(void **state)
+{
+    (void)state;
+    const int n_in = 16, n = 40, T = 6200;
+    sm_dc *net = make_delayed(n_in, n);
+    const int np = net->n_pad;
+    net->p.r_max = 1e7; /* p >= 1: an input with x = 1 spikes at that step */
+    for (size_t q = 0; q < (size_t)n_in * np; q++)
+        net->w[q] *= 0.2f; /* little natural E firing: the schedule decides */
+    ref_stdp r = {.n_in = n_in, .np = np, .T = T};
+    r.w = malloc((size_t)n_in * np * sizeof(float));
+    r.x1 = calloc((size_t)np, sizeof(float));
+    r.x2 = calloc((size_t)np, sizeof(float));
+    r.x1_end = calloc((size_t)T * np, sizeof(float));
+    r.xpre_end = calloc((size_t)T * n_in, sizeof(float));
+    r.last_pre = malloc((size_t)n_in * sizeof(int64_t));
+    r.spk = calloc((size_t)T * n_in, sizeof(int32_t));
+    r.nspk = calloc((size_t)T, sizeof(int32_t));
+    assert_true(r.w && r.x1 && r.x2 && r.x1_end && r.xpre_end && r.last_pre && r.spk && r.nspk);
+    memcpy(r.w, net->w, (size_t)n_in * np * sizeof(float));
+    for (int i = 0; i < n_in; i++)
+        r.last_pre[i] = INT64_MIN / 2;
+    float x[16];
+    int zero_then_spike = 0, armed[40] = {0};
+    for (int s = 0; s < T; s++) {
+        if (s == 4000) /* odd neurons' x_post1 is now ~1e-16, falling */
+            for (int j = 0; j < n; j++)
+                net->w[(size_t)3 * np + j] = r.w[(size_t)3 * np + j] = 1e-20f * (float)(j + 1);
+        int any = 0;
+        for (int i = 0; i < n_in; i++)
+            any |= (x[i] = (float)ref_input_fires(s, i)) > 0;
+        sm_dc_set_input(net, any ? x : NULL, 2);
+        for (int j = 0; j < n; j++)
+            if (ref_e_forced(s, j)) force_e(net, j);
+        const int64_t ns0 = net->n_input_spikes, ne0 = net->n_e_spikes;
+        sm_dc_step(net);
+        const int ns = (int)(net->n_input_spikes - ns0), ne = (int)(net->n_e_spikes - ne0);
+        for (int k = 0; k < ne; k++)
+            zero_then_spike +=
+                s > 0 && r.x1_end[(size_t)(s - 1) * np + net->e_spk[k]] == 0.0f && s > 3000;
+        ref_step(&r, net, s, net->in_spk, ns, net->e_spk, ne);
+        for (int j = 1; j < n; j += 2) /* x_post1 near its end: weights ~1e-32 from 0-7 */
+            if (!armed[j] && r.x1[j] > 0 && r.x1[j] < 2e-29f) {
+                armed[j] = 1;
+                for (int i = 0; i < 8; i++)
+                    net->w[(size_t)i * np + j] = r.w[(size_t)i * np + j] =
+                        1e-32f * (float)(1 + (i + j) % 5);
+            }
+        assert_memory_equal(net->w, r.w, (size_t)n_in * np * sizeof(float));
+    }
+    assert_true(r.tiny_changes > 0);   /* the tiny-x_post1 terms mattered */
+    assert_true(r.last_changes > 0);   /* up to the last nonzero record */
+    assert_true(zero_then_spike >= 5); /* odd neurons came back from x_post1 = 0 */
+    free(r.w);
+    free(r.x1);
+    free(r.x2);
+    free(r.x1_end);
+    free(r.xpre_end);
+    free(r.last_pre);
+    free(r.spk);
+    free(r.nspk);
+    sm_dc_destroy(net);
+}
+
 static void columns_sum_to_78(void **state)
 {
     (void)state;
@@ -594,6 +742,7 @@ int main(void)
         cmocka_unit_test(delays_uniform_over_steps),
         cmocka_unit_test(delayed_drive_arrives_at_t_plus_d),
         cmocka_unit_test(delayed_stdp_matches_hand_values),
+        cmocka_unit_test(delayed_stdp_matches_reference),
         cmocka_unit_test(columns_sum_to_78),
         cmocka_unit_test(retry_raises_rate_and_keeps_last_counts),
         cmocka_unit_test(scalar_inhibition_equals_matrix),

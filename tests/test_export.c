@@ -201,6 +201,39 @@ static void train_export_matches_results(void **state)
     python_check(CHECK_SGSNN, "out/sg s.json", "sgsnn export ok");
 }
 
+/* The dc export against the results JSON: shapes (n_in x n_exc, row = input), weights in
+ * [0, 1], theta's mean = final.theta_mean; frozen (passes 0, normalized once): every
+ * column sums to 78 (a transposed or padded copy would not). */
+static const char *CHECK_DC =
+    "import json, sys, os, numpy as np\n"
+    "d, doc, frozen = sys.argv[1], json.load(open(sys.argv[2])), sys.argv[3] == '1'\n"
+    "w, th = np.load(os.path.join(d, 'dc_weights.npy')), np.load(os.path.join(d, 'dc_theta.npy'))\n"
+    "net = doc['network']\n"
+    "assert w.dtype == np.float32 and th.dtype == np.float64\n"
+    "assert w.shape == (net['n_in'], net['n_exc']) and th.shape == (net['n_exc'],), w.shape\n"
+    "assert w.min() >= 0 and w.max() <= 1\n"
+    "assert abs(th.mean() - doc['final']['theta_mean']) < 1e-9, th.mean()\n"
+    "if frozen:\n"
+    "    s = w.astype(np.float64).sum(axis=0)\n"
+    "    assert np.all(np.abs(s - 78) < 1e-3), s\n"
+    "    assert np.all(th == 20.0), th\n"
+    "print('dc export ok')\n";
+
+#define DC_TRAIN                                                                                   \
+    "--data idx:img,lbl --model dc --set data.n_train=12 --set data.n_val=0 "                      \
+    "--set data.n_test=6 --set dc.n_exc=20 --set dc.t_present=50 --set dc.t_rest=10 --quiet "
+
+static void train_export_dc(void **state)
+{
+    (void)state;
+    tu_write_idx_pair(dir, "img", "lbl", 40, 40, 15, 15, 40, 0x803);
+    require_python("numpy");
+    cli_ok("train " DC_TRAIN "--set dc.passes=0 --seed 3 --out d0.json --export dc0");
+    python_check(CHECK_DC, "dc0 d0.json 1", "dc export ok");
+    cli_ok("train " DC_TRAIN "--set dc.passes=1 --seed 3 --out d1.json --export dc1");
+    python_check(CHECK_DC, "dc1 d1.json 0", "dc export ok");
+}
+
 static void train_export_errors_before_the_run(void **state)
 {
     (void)state;
@@ -300,6 +333,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(train_export_matches_results),
+        cmocka_unit_test(train_export_dc),
         cmocka_unit_test(train_export_errors_before_the_run),
         cmocka_unit_test(run_sonata_round_trip),
         cmocka_unit_test(run_sonata_errors),

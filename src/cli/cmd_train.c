@@ -200,6 +200,8 @@ int cmd_train(int argc, char **argv)
         opt.sgsnn_final_ctx = &ex;
         opt.ppg_final_fn = cli_export_ppg_hook;
         opt.ppg_final_ctx = &ex;
+        opt.dc_final_fn = cli_export_dc_hook;
+        opt.dc_final_ctx = &ex;
     }
     sm_status st = sm_train_run_opts(&cfg, &data, &opt, &doc, &err);
     if (b.on) fputc('\n', stderr);

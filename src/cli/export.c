@@ -13,6 +13,7 @@
 #include "export.h"
 #include "somnus/core/fileio.h"
 #include "somnus/io/npy.h"
+#include "somnus/models/dc.h"
 #include "somnus/models/ppg.h"
 #include "somnus/models/sgsnn.h"
 #include "somnus/protocol/train_options.h"
@@ -151,6 +152,25 @@ void cli_export_ppg_hook(void *ctx, const sm_train_ppg_final *f)
     e->have_ppg = !e->failed;
 }
 
+void cli_export_dc_hook(void *ctx, const sm_dc *net)
+{
+    cli_export *e = ctx;
+    const int n_in = net->p.n_in, n = net->p.n_exc, np = net->n_pad;
+    e->dc_n_in = n_in;
+    e->dc_n_exc = n;
+    e->dc_w = malloc((size_t)n_in * (size_t)n * sizeof *e->dc_w);
+    e->dc_theta = malloc((size_t)n * sizeof *e->dc_theta);
+    if (!e->dc_w || !e->dc_theta) {
+        e->failed = 1;
+        return;
+    }
+    for (int i = 0; i < n_in; i++) /* the padded row without its padding */
+        memcpy(e->dc_w + (size_t)i * n, net->w + (size_t)i * np, (size_t)n * sizeof *e->dc_w);
+    for (int j = 0; j < n; j++)
+        e->dc_theta[j] = sm_dc_theta(net, j);
+    e->have_dc = 1;
+}
+
 static sm_status put(const cli_export *e, const char *name, sm_npy_dtype dtype, int ndim, size_t d0,
                      size_t d1, const void *data, sm_error *err)
 {
@@ -234,6 +254,12 @@ sm_status cli_export_write(cli_export *e, json_t *doc, sm_error *err)
             if (st == SM_OK && e->lm[l]) st = put(e, M, SM_NPY_U8, 2, r, c, e->lm[l], err);
         }
     }
+    if (st == SM_OK && e->have_dc) {
+        st = put(e, "dc_weights.npy", SM_NPY_F32, 2, (size_t)e->dc_n_in, (size_t)e->dc_n_exc,
+                 e->dc_w, err);
+        if (st == SM_OK)
+            st = put(e, "dc_theta.npy", SM_NPY_F64, 1, (size_t)e->dc_n_exc, 0, e->dc_theta, err);
+    }
     if (st == SM_OK && e->have_ppg) {
         const size_t c = (size_t)e->ppg_c, nt = (size_t)e->ppg_n;
         st = put(e, "ppg_w.npy", SM_NPY_F32, 2, c, (size_t)e->ppg_d, e->ppg_w, err);
@@ -264,6 +290,8 @@ void cli_export_free(cli_export *e)
         free(e->lb[l]);
         free(e->lm[l]);
     }
+    free(e->dc_w);
+    free(e->dc_theta);
     free(e->ppg_w);
     free(e->ppg_lambda);
     free(e->ppg_alpha);

@@ -36,6 +36,10 @@ typedef struct cli_export {
     /* ppg model (ppg hook) */
     int have_ppg, ppg_c, ppg_d, ppg_n;
     float *ppg_w, *ppg_lambda, *ppg_alpha, *ppg_post, *ppg_zhat;
+    /* Diehl & Cook network (dc hook) */
+    int have_dc, dc_n_in, dc_n_exc;
+    float *dc_w;      /* n_in x n_exc, row i = input i's weights */
+    double *dc_theta; /* n_exc, mV */
 } cli_export;
 
 /* Creates `dir` (and parents) and checks that files can be created in it, before the run.
@@ -52,6 +56,8 @@ void cli_export_repr_hook(void *ctx, const float *fit, const int *fit_labels, in
 void cli_export_sgsnn_hook(void *ctx, struct sm_sgsnn *net);
 struct sm_train_ppg_final;
 void cli_export_ppg_hook(void *ctx, const struct sm_train_ppg_final *f);
+struct sm_dc;
+void cli_export_dc_hook(void *ctx, const struct sm_dc *net);
 
 /* Writes the .npy files of what the hooks captured and the monitor series of the results
  * document `doc` (each file atomically). */

@@ -27,8 +27,9 @@ static void *zalloc(size_t bytes)
 
 void sm_dc_delays_free(sm_dc *net)
 {
-    void *arrs[] = {net->delay,      net->gbuf,     net->xpre_hist,
-                    net->post1_hist, net->ring_spk, net->ring_n};
+    void *arrs[] = {net->delay,        net->gbuf,   net->xpre_hist, net->post1_hist,
+                    net->ring_spk,     net->ring_n, net->post_nz,   net->post_nz_in,
+                    net->post_nz_last, net->pot_j,  net->pot_f};
     for (size_t k = 0; k < sizeof arrs / sizeof arrs[0]; k++)
         free(arrs[k]);
 }
@@ -68,13 +69,21 @@ int sm_dc_delays_init(sm_dc *net)
     net->post1_hist = zalloc(h * np * sizeof(float));
     net->ring_spk = zalloc(h * nin * sizeof(int32_t));
     net->ring_n = zalloc(h * sizeof(int32_t));
+    net->post_nz = zalloc(np * sizeof(int32_t));
+    net->post_nz_in = zalloc(np);
+    net->post_nz_last = zalloc(np * sizeof(int64_t));
+    net->pot_j = zalloc(np * sizeof(int32_t));
+    net->pot_f = zalloc(np * sizeof(float));
     if (!net->delay || !net->gbuf || !net->xpre_hist || !net->post1_hist || !net->ring_spk ||
-        !net->ring_n)
+        !net->ring_n || !net->post_nz || !net->post_nz_in || !net->post_nz_last || !net->pot_j ||
+        !net->pot_f)
         return 0;
     draw_delays(net, span);
     return 1;
 }
 
+/* The lists (post_nz, pre_list) are kept: they may then hold more than needed, which is
+ * exact (a listed entry whose history reads 0 changes nothing). */
 void sm_dc_delays_clear_history(sm_dc *net)
 {
     if (!net->delay) return;
@@ -108,42 +117,49 @@ static void release_due(sm_dc *net, int base, int j0, int j1)
     }
 }
 
+void sm_dc_deliver_delayed_range(sm_dc *net, int n_spk, int j0, int j1)
+{
+    const int base = slot_of((int64_t)net->step, net->n_delay);
+    for (int s = 0; s < n_spk; s++)
+        scatter_row(net, net->in_spk[s], base, j0, j1);
+    release_due(net, base, j0, j1);
+}
+
 void sm_dc_deliver_delayed(sm_dc *net, int n_spk)
 {
-    const int np = net->n_pad, base = slot_of((int64_t)net->step, net->n_delay);
-    const int32_t *spk = net->in_spk;
+    const int np = net->n_pad;
     if (net->p.n_exc >= net->p.par_min) {
         const int nb = (np + 255) / 256;
 #pragma omp parallel for schedule(static)
         for (int b = 0; b < nb; b++) {
             const int j0 = 256 * b, j1 = j0 + 256 < np ? j0 + 256 : np;
-            for (int s = 0; s < n_spk; s++)
-                scatter_row(net, spk[s], base, j0, j1);
-            release_due(net, base, j0, j1);
+            sm_dc_deliver_delayed_range(net, n_spk, j0, j1);
         }
         return;
     }
-    for (int s = 0; s < n_spk; s++)
-        scatter_row(net, spk[s], base, 0, np);
-    release_due(net, base, 0, np);
+    sm_dc_deliver_delayed_range(net, n_spk, 0, np);
 }
 
 /* Depression of the spikes of step now - L, each synapse with x_post1 at the end of step
- * (now - L + d_ij). */
+ * (now - L + d_ij). Only E neurons on post_nz: every other one read 0 in each of those
+ * records, and w - nu 0 = w exactly (w >= 0), so skipping them is bitwise the full loop. */
 static void depress_due(sm_dc *net)
 {
     const int64_t t = (int64_t)net->step - net->lag;
     if (t < 0) return;
-    const int H = net->hist_n, np = net->n_pad, sl = slot_of(t, H);
+    const int H = net->hist_n, np = net->n_pad, sl = slot_of(t, H), m = net->n_post_nz;
     const float nu = (float)net->p.nu_pre;
-    const int32_t *spk = net->ring_spk + (size_t)sl * net->p.n_in;
+    const int32_t *spk = net->ring_spk + (size_t)sl * net->p.n_in, *nz = net->post_nz;
+    const float *hist = net->post1_hist;
     for (int s = 0; s < net->ring_n[sl]; s++) {
         const int i = spk[s];
         float *row = net->w + (size_t)i * np;
         const uint8_t *d = net->delay + (size_t)i * np;
-        for (int j = 0; j < np; j++) {
-            const float x1 = net->post1_hist[(size_t)slot_of(t + d[j], H) * np + j];
-            const float w = row[j] - nu * x1;
+        for (int a = 0; a < m; a++) {
+            const int j = nz[a];
+            int q = sl + d[j]; /* slot of step t + d_ij: d_ij < K < H, one wrap at most */
+            q -= q >= H ? H : 0;
+            const float w = row[j] - nu * hist[(size_t)q * np + j];
             row[j] = w < 0 ? 0 : w;
         }
     }
@@ -164,35 +180,64 @@ static void prune_pre_list(sm_dc *net)
     net->n_pre_list = m;
 }
 
-/* Potentiation of E spiker j's column, each synapse with x_pre at the end of step
- * (now - 1 - d_ij). */
-static void potentiate(sm_dc *net, int j, float f)
+/* Potentiation of the step's m E spikers js (factors fs), each synapse with x_pre at
+ * the end of step (now - 1 - d_ij). Input by input (row by row) rather than spiker by
+ * spiker (a column is strided by n_pad floats: a cache and TLB miss per synapse); each
+ * synapse still gets exactly its one update, so the order does not change a bit. */
+static void potentiate(sm_dc *net, const int32_t *js, const float *fs, int m)
 {
     const int np = net->n_pad, H = net->hist_n, n_in = net->p.n_in;
     const float wmax = (float)net->p.w_max;
-    const int64_t now = (int64_t)net->step;
+    const int base = slot_of((int64_t)net->step - 1, H);
+    const float *xh = net->xpre_hist;
     for (int a = 0; a < net->n_pre_list; a++) {
         const int i = net->pre_list[a];
-        const size_t k = (size_t)i * np + j;
-        const float x = net->xpre_hist[(size_t)slot_of(now - 1 - net->delay[k], H) * n_in + i];
-        const float w = net->w[k] + f * x;
-        net->w[k] = w > wmax ? wmax : w;
+        float *row = net->w + (size_t)i * np;
+        const uint8_t *d = net->delay + (size_t)i * np;
+        for (int b = 0; b < m; b++) {
+            const int j = js[b];
+            int q = base - d[j]; /* slot of step now - 1 - d_ij */
+            q += q < 0 ? H : 0;
+            const float w = row[j] + fs[b] * xh[(size_t)q * n_in + i];
+            row[j] = w > wmax ? wmax : w;
+        }
     }
 }
 
-/* The end-of-step records: this step's input spikes, x_pre and x_post1. */
+/* The end-of-step records: this step's input spikes, x_pre and x_post1. Only listed
+ * entries are written: an input leaves pre_list (prune_pre_list) and an E neuron leaves
+ * post_nz (below) only once its last H records are 0, and nothing unlisted is nonzero,
+ * so every unwritten record already holds the 0 the full copy would write. */
 static void record_step(sm_dc *net, int n_spk)
 {
     const int H = net->hist_n, n_in = net->p.n_in, np = net->n_pad;
-    const int sl = slot_of((int64_t)net->step, H);
+    const int64_t now = (int64_t)net->step;
+    const int sl = slot_of(now, H);
     memcpy(net->ring_spk + (size_t)sl * n_in, net->in_spk, (size_t)n_spk * sizeof(int32_t));
     net->ring_n[sl] = n_spk;
+    /* locals: the stores through xp could alias net's fields, which the compiler would
+     * then reload every iteration */
     float *xp = net->xpre_hist + (size_t)sl * n_in;
-    for (int i = 0; i < n_in; i++) { /* as sm_dc_xpre (dc_net.c), kept here: no call upward */
-        const int64_t age = (int64_t)net->step - net->pre_last[i];
-        xp[i] = age >= 0 && age < net->pre_tab_n ? net->pre_tab[age] : 0.0f;
+    const int32_t *list = net->pre_list;
+    const int64_t *last = net->pre_last, tab_n = net->pre_tab_n;
+    const float *tab = net->pre_tab;
+    for (int a = 0, na = net->n_pre_list; a < na; a++) { /* as sm_dc_xpre (dc_net.c) */
+        const int i = list[a];
+        const int64_t age = now - last[i];
+        xp[i] = age >= 0 && age < tab_n ? tab[age] : 0.0f;
     }
-    memcpy(net->post1_hist + (size_t)sl * np, net->xpost1, (size_t)np * sizeof(float));
+    float *x1 = net->post1_hist + (size_t)sl * np;
+    int m = 0;
+    for (int a = 0; a < net->n_post_nz; a++) {
+        const int j = net->post_nz[a];
+        x1[j] = net->xpost1[j];
+        if (x1[j] != 0.0f) net->post_nz_last[j] = now;
+        if (now - net->post_nz_last[j] < H)
+            net->post_nz[m++] = j;
+        else
+            net->post_nz_in[j] = 0;
+    }
+    net->n_post_nz = m;
 }
 
 void sm_dc_stdp_delayed(sm_dc *net, int n_spk, int n_e)
@@ -202,14 +247,26 @@ void sm_dc_stdp_delayed(sm_dc *net, int n_spk, int n_e)
         sm_dc_pre_spike(net, net->in_spk[s]);
     depress_due(net);
     if (n_e > 0) prune_pre_list(net);
+    int m = 0; /* each factor reads only its own neuron's x_post2 before the reset below */
     for (int k = 0; k < n_e; k++) {
         const int j = net->e_spk[k];
         const float f = (float)p->nu_post * (p->rule == SM_DC_TRIPLET ? net->xpost2[j] : 1.0f);
-        if (f > 0) potentiate(net, j, f);
+        if (f > 0) {
+            net->pot_j[m] = j;
+            net->pot_f[m++] = f;
+        }
+    }
+    if (m > 0) potentiate(net, net->pot_j, net->pot_f, m);
+    for (int k = 0; k < n_e; k++) {
+        const int j = net->e_spk[k];
         net->xpost1[j] = net->xpost2[j] = 1.0f;
         if (!net->in_active[j]) {
             net->in_active[j] = 1;
             net->active[net->n_active++] = j;
+        }
+        if (!net->post_nz_in[j]) {
+            net->post_nz_in[j] = 1;
+            net->post_nz[net->n_post_nz++] = j;
         }
     }
     record_step(net, n_spk);

@@ -9,6 +9,18 @@
  * net->e_spk / net->i_spk (ascending); returns their counts in *ne, *ni. */
 void sm_dc_neurons_cond(sm_dc *net, int *ne, int *ni);
 
+/* The per-step constants of the conductance E update (theta scale, increment, threshold). */
+typedef struct sm_dc_cond_consts {
+    float scale, inc, thr;
+} sm_dc_cond_consts;
+
+/* Pieces of sm_dc_neurons_cond, for a caller that runs more per block in one parallel
+ * region (sm_dc_step): decays theta and fills k; integrates E and I neurons [j0, j1)
+ * (marks spikers); collects the marks into e_spk / i_spk (ascending). */
+void sm_dc_cond_prepare(sm_dc *net, sm_dc_cond_consts *k);
+void sm_dc_cond_range(sm_dc *net, const sm_dc_cond_consts *k, int j0, int j1);
+void sm_dc_collect(sm_dc *net, int *ne, int *ni);
+
 /* The same for the current-based BindsNET variant (decay, input where not refractory,
  * threshold v >= v_thresh + theta, reset, at most one E spike reported). */
 void sm_dc_neurons_current(sm_dc *net, int *ne, int *ni);
@@ -33,6 +45,12 @@ void sm_dc_delays_clear_history(sm_dc *net);
 /* Scatters the input spikes' rows into the drive due d_ij steps later and moves the drive
  * due now into net->gee (runs every step, spikes or not). */
 void sm_dc_deliver_delayed(sm_dc *net, int n_spk);
+
+/* The same for E neurons [j0, j1) only (no threads of its own). */
+void sm_dc_deliver_delayed_range(sm_dc *net, int n_spk, int j0, int j1);
+
+/* sm_dc_deliver_input for E neurons [j0, j1) only (no threads of its own). */
+void sm_dc_deliver_input_range(sm_dc *net, int n_spk, int j0, int j1);
 
 /* The STDP of a step with delays: x_pre = 1 for this step's inputs, the depression due
  * from step now - L, the potentiation of this step's E spikers, the end-of-step records. */

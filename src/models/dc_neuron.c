@@ -120,22 +120,38 @@ void sm_dc_theta_decay(sm_dc *net, double factor)
         }                                                                                          \
     } while (0)
 
+void sm_dc_cond_prepare(sm_dc *net, sm_dc_cond_consts *k)
+{
+    const sm_dc_params *p = &net->p;
+    if (net->learning) sm_dc_theta_decay(net, 1.0 - p->dt / p->tau_theta);
+    k->scale = (float)net->theta_scale;
+    k->inc = net->learning ? (float)(p->theta_plus / net->theta_scale) : 0.0f;
+    k->thr = (float)(p->e.v_thresh - p->theta_offset);
+}
+
+void sm_dc_cond_range(sm_dc *net, const sm_dc_cond_consts *k, int j0, int j1)
+{
+    const sm_dc_params *p = &net->p;
+    cond_e_range(&p->e, p->dt, j0, j1, net->ve, net->gee, net->gie, net->refe, net->theta, k->scale,
+                 k->inc, k->thr, net->e_mark, p->v_clamp);
+    cond_i_range(&p->i, p->dt, j0, j1, net->vi, net->gei, net->gii, net->refi, (float)p->i.v_thresh,
+                 net->i_mark, p->v_clamp);
+}
+
+void sm_dc_collect(sm_dc *net, int *ne, int *ni)
+{
+    *ne = collect(net->e_mark, net->p.n_exc, net->e_spk);
+    *ni = collect(net->i_mark, net->p.n_exc, net->i_spk);
+}
+
 void sm_dc_neurons_cond(sm_dc *net, int *ne, int *ni)
 {
     const sm_dc_params *p = &net->p;
     const int n = p->n_exc, par = n >= p->par_min;
-    if (net->learning) sm_dc_theta_decay(net, 1.0 - p->dt / p->tau_theta);
-    const float sc = (float)net->theta_scale;
-    const float inc = net->learning ? (float)(p->theta_plus / net->theta_scale) : 0.0f;
-    const float thr = (float)(p->e.v_thresh - p->theta_offset);
-    DC_RANGES(n, par,
-              cond_e_range(&p->e, p->dt, j0, j1, net->ve, net->gee, net->gie, net->refe, net->theta,
-                           sc, inc, thr, net->e_mark, p->v_clamp));
-    DC_RANGES(n, par,
-              cond_i_range(&p->i, p->dt, j0, j1, net->vi, net->gei, net->gii, net->refi,
-                           (float)p->i.v_thresh, net->i_mark, p->v_clamp));
-    *ne = collect(net->e_mark, n, net->e_spk);
-    *ni = collect(net->i_mark, n, net->i_spk);
+    sm_dc_cond_consts k;
+    sm_dc_cond_prepare(net, &k);
+    DC_RANGES(n, par, sm_dc_cond_range(net, &k, j0, j1));
+    sm_dc_collect(net, ne, ni);
 }
 
 /* One current-based population (BindsNET LIFNodes / DiehlAndCookNodes): decay toward

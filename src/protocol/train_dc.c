@@ -232,6 +232,7 @@ sm_status sm_train_dc(const sm_config *cfg, const sm_train_data *d, sm_train_run
         *results = doc;
     }
     json_decref(tab);
+    if (st == SM_OK && r->dc_final_fn) r->dc_final_fn(r->dc_final_ctx, net);
     free(cnt);
     free(ca);
     free(ct);

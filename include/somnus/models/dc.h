@@ -134,6 +134,13 @@ typedef struct sm_dc {
     float *post1_hist; /* H x n_pad: x_post1 at the end of each recent step */
     int32_t *ring_spk; /* H x n_in: input spikes of each recent learning step */
     int32_t *ring_n;   /* H: their counts */
+    int32_t *post_nz;  /* E neurons whose x_post1 was nonzero at the end of one of the
+                          last H steps (the only ones a delayed depression can change) */
+    int n_post_nz;
+    uint8_t *post_nz_in;   /* n_pad: listed in post_nz */
+    int64_t *post_nz_last; /* n_pad: last step that ended with x_post1 != 0 */
+    int32_t *pot_j;        /* n_pad scratch: this step's potentiating E spikers ... */
+    float *pot_f;          /* ... and their factors nu_post x_post2 */
 } sm_dc;
 
 /* The authors' code (fidelity code, triplet, n_in 784, n_exc 100). */

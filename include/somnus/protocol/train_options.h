@@ -61,6 +61,12 @@ typedef struct sm_train_ppg_final {
 /* Called once at the end of a successful ppg run (e.g. to save W, lambda, alpha). */
 typedef void (*sm_train_ppg_final_fn)(void *ctx, const sm_train_ppg_final *f);
 
+struct sm_dc;
+
+/* Called once at the end of a successful dc run with the trained network (weights and
+ * theta as they stand after training; the network is frozen by then). */
+typedef void (*sm_train_dc_final_fn)(void *ctx, const struct sm_dc *net);
+
 /* Everything sm_train_run_opts takes besides config and data (zero = defaults). */
 typedef struct sm_train_options {
     sm_train_progress_fn progress; /* may be NULL */
@@ -78,6 +84,8 @@ typedef struct sm_train_options {
     void *sgsnn_final_ctx;
     sm_train_ppg_final_fn ppg_final_fn; /* ppg: the trained model; may be NULL */
     void *ppg_final_ctx;
+    sm_train_dc_final_fn dc_final_fn; /* dc: the trained network; may be NULL */
+    void *dc_final_ctx;
 } sm_train_options;
 
 #ifdef __cplusplus
