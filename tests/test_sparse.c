@@ -10,6 +10,7 @@
  */
 #include "testutil.h"
 
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -625,6 +626,61 @@ static void schedule_is_exact_and_regrowth_keeps_counts_in_training(void **state
     }
 }
 
+/* ------------------------------------------------------------ the experiment */
+
+/* The quick sparse-sgsnn on synthetic shapes with 2 seeds: the cells of the spec's
+ * results key (dense, gmp, granet at 0.05, global), means and sds equal to the runs', the
+ * final sparsity at the target; one clear error for a bad density or method. */
+static void experiment_quick_has_cells(void **state)
+{
+    const char *dir = *state;
+    char *out = NULL;
+    assert_int_equal(tu_cli(dir,
+                            "experiment sparse-sgsnn --quick --quiet --set "
+                            "table.datasets=synthetic:100 --set data.n_train=160 --set "
+                            "data.n_test=40 --set sgsnn.steps=8 --set sparse.interval=1 --set "
+                            "table.seeds=2 --out s.json",
+                            &out),
+                     0);
+    free(out);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/s.json", dir);
+    json_t *doc = json_load_file(path, 0, NULL);
+    assert_non_null(doc);
+    json_t *cells = json_object_get(json_object_get(doc, "results"), "cells");
+    assert_int_equal(json_array_size(cells), 3);
+    const char *method[3] = {"dense", "gmp", "granet"}, *scope[3] = {"none", "global", "global"};
+    const double dens[3] = {1.0, 0.05, 0.05};
+    for (size_t i = 0; i < 3; i++) {
+        json_t *c = json_array_get(cells, i);
+        assert_string_equal(json_string_value(json_object_get(c, "dataset")), "synthetic:100");
+        assert_string_equal(json_string_value(json_object_get(c, "method")), method[i]);
+        assert_string_equal(json_string_value(json_object_get(c, "scope")), scope[i]);
+        assert_float_near(json_number_value(json_object_get(c, "density")), dens[i], 1e-12);
+        assert_int_equal(json_integer_value(json_object_get(c, "n_seeds")), 2);
+        json_t *a = json_object_get(c, "accuracies");
+        const double a0 = json_number_value(json_array_get(a, 0)),
+                     a1 = json_number_value(json_array_get(a, 1));
+        assert_true(a0 >= 0 && a0 <= 1 && a1 >= 0 && a1 <= 1);
+        assert_float_near(json_number_value(json_object_get(c, "mean_accuracy")), (a0 + a1) / 2,
+                          1e-12);
+        assert_float_near(json_number_value(json_object_get(c, "sd_accuracy")),
+                          fabs(a0 - a1) / sqrt(2.0), 1e-12);
+        if (i > 0) { /* 1 - floor(N 0.05) / N for N = 300 x 225 + 100 x 300 + 4 x 100 */
+            const double N = 300.0 * 225 + 100 * 300 + 4 * 100;
+            json_t *sp = json_object_get(c, "final_sparsity");
+            assert_float_near(json_number_value(json_array_get(sp, 0)), 1 - floor(N * 0.05) / N,
+                              1e-12);
+        }
+    }
+    json_decref(doc);
+    tu_expect_cli_error(dir,
+                        "experiment sparse-sgsnn --quick --quiet --set table.sparse_densities=0",
+                        "table.sparse_densities");
+    tu_expect_cli_error(dir, "experiment sparse-sgsnn --quick --quiet --set table.sparse_methods=x",
+                        "table.sparse_methods");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -640,6 +696,8 @@ int main(void)
         cmocka_unit_test(one_and_two_threads_give_identical_masks_and_weights),
         cmocka_unit_test(dense_and_all_ones_masks_are_bit_identical_to_no_sparsity),
         cmocka_unit_test(schedule_is_exact_and_regrowth_keeps_counts_in_training),
+        cmocka_unit_test_setup_teardown(experiment_quick_has_cells, tu_state_dir_setup,
+                                        tu_state_dir_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
