@@ -152,10 +152,10 @@ static sm_status cell_config(const sm_config *cfg, const cell *c, sm_config *out
         st = sm_config_set(out, "sparse.method", frozen ? "dense" : c->method, "sparse-sgsnn", err);
     if (st == SM_OK && frozen) st = sm_config_set(out, "sgsnn.lr", "1e-12", "sparse-sgsnn", err);
     if (st == SM_OK && frozen) st = sm_config_set(out, "sgsnn.epochs", "1", "sparse-sgsnn", err);
-    if (st == SM_OK && strcmp(c->scope, "none"))
+    if (st == SM_OK && strcmp(c->scope, "none") != 0)
         st = sm_config_set(out, "sparse.scope", c->scope, "sparse-sgsnn", err);
     snprintf(buf, sizeof buf, "%.17g", c->density);
-    if (st == SM_OK && strcmp(c->method, "dense") && !frozen)
+    if (st == SM_OK && strcmp(c->method, "dense") != 0 && !frozen)
         st = sm_config_set(out, "sparse.final_density", buf, "sparse-sgsnn", err);
     if (st == SM_OK) st = sm_config_validate(out, err);
     return st;
@@ -246,8 +246,12 @@ static sm_status run_cell(const sm_experiment_ctx *ctx, const cell *c, const cha
     const int seeds = cfg->table.seeds;
     sm_config *base = malloc(sizeof *base);
     sm_exp_run *rows = calloc((size_t)seeds, sizeof *rows);
-    sm_status st = base && rows ? cell_config(cfg, c, base, err)
-                                : sm_error_set(err, SM_ENOMEM, "sparse-sgsnn: out of memory");
+    if (!base || !rows) {
+        free(base);
+        free(rows);
+        return sm_error_set(err, SM_ENOMEM, "sparse-sgsnn: out of memory");
+    }
+    sm_status st = cell_config(cfg, c, base, err);
     sm_grid g;
     sm_grid_init(&g);
     char spec[128];
@@ -256,7 +260,7 @@ static sm_status run_cell(const sm_experiment_ctx *ctx, const cell *c, const cha
     if (st == SM_OK) st = sm_grid_add(&g, spec, err);
     if (st == SM_OK) st = sm_exp_run_grid_docs(ctx, base, &g, label, rows, err);
     if (st == SM_OK) json_array_append_new(cells, cell_json(c, rows, seeds));
-    for (int s = 0; rows && s < seeds; s++)
+    for (int s = 0; s < seeds; s++)
         json_decref(rows[s].doc);
     sm_grid_free(&g);
     free(rows);
