@@ -213,7 +213,7 @@ static json_t *cell_json(const cell *c, const sm_exp_run *rows, int seeds)
                      c->dataset, "method", c->method, "scope", c->scope, "density", c->density,
                      "mean_accuracy", sm_exp_real(mean), "sd_accuracy", sm_exp_real(sd), "n_seeds",
                      seeds, "accuracies", acc, "final_sparsity", sp, "epoch_s",
-                     sm_exp_real(epoch_s), "mask_fraction", sm_exp_real(mask_frac));
+                     sm_exp_real(epoch_s), "mask_wall_fraction", sm_exp_real(mask_frac));
 }
 
 static sm_status write_csv(const sm_experiment_ctx *ctx, json_t *cells, sm_error *err)
@@ -224,7 +224,7 @@ static sm_status write_csv(const sm_experiment_ctx *ctx, json_t *cells, sm_error
     sm_status st = sm_atomic_open(&f, path, err);
     if (st != SM_OK) return st;
     fprintf(f.fp, "dataset,method,scope,density,n_seeds,mean_accuracy,sd_accuracy,epoch_s,"
-                  "mask_fraction\n");
+                  "mask_wall_fraction\n");
     for (size_t i = 0; i < json_array_size(cells); i++) {
         json_t *c = json_array_get(cells, i);
         fprintf(f.fp, "%s,%s,%s,%g,%lld,%.6f,%.6f,%.3f,%.6f\n",
@@ -233,7 +233,7 @@ static sm_status write_csv(const sm_experiment_ctx *ctx, json_t *cells, sm_error
                 json_string_value(json_object_get(c, "scope")), num(c, "density"),
                 (long long)json_integer_value(json_object_get(c, "n_seeds")),
                 num(c, "mean_accuracy"), num(c, "sd_accuracy"), num(c, "epoch_s"),
-                num(c, "mask_fraction"));
+                num(c, "mask_wall_fraction"));
     }
     return sm_atomic_commit(&f, err);
 }
