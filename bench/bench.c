@@ -43,6 +43,7 @@
 #include "somnus/models/disinh_teacher.h"
 #include "somnus/models/hopfield_run.h"
 #include "somnus/protocol/experiment.h"
+#include "somnus/models/sgsnn.h"
 #include "somnus/models/sim.h"
 #include "somnus/models/theta_latents.h"
 #include "somnus/models/theta_pathint.h"
@@ -282,6 +283,102 @@ static float *dc_images(const char *name, int n, int *got)
     sm_dataset_destroy(pool);
     sm_dataset_destroy(off);
     return x;
+}
+
+/* ---- sparse SG-SNN (spec structural.md S1 cost rows) ---- */
+
+typedef struct sparse_result {
+    double dense_iter_s, masked_iter_s; /* per minibatch, mask updates excluded */
+    double update_s;                    /* one mask update (prune + regrow, 266,200 weights) */
+    double epoch_s_estimate;            /* a Fashion epoch (469 minibatches), dense */
+    double update_fraction;             /* update_s / epoch_s_estimate (target <= 0.02) */
+    double ratio, ratio_dt100;          /* masked / dense: without updates; with dT = 100 */
+    double ratio_cpu; /* CPU seconds of the whole epochs, masked (4 updates) / dense */
+} sparse_result;
+
+/* One epoch of `iters` minibatches of 128 Fashion images (random ones without the data)
+ * on 784-300-100-10, one thread; the fastest of `reps`. granet: D_f 0.02, an update every
+ * 4 minibatches. Fills wall and mask seconds and the number of updates. */
+static void sparse_epoch(int method, int iters, int steps, int reps, const float *x, const int *y,
+                         double *wall, double *mask_s, int *updates, double *cpu)
+{
+    *wall = 1e300;
+    for (int r = 0; r < reps; r++) {
+        sm_sgsnn_params p;
+        sm_sgsnn_params_default(&p);
+        p.n_in = 784;
+        p.n_hidden = 300;
+        p.n_extra_hidden = 1;
+        p.extra_hidden[0] = 100;
+        p.steps = steps;
+        p.threads = 1;
+        p.epochs = 2;
+        p.sleep_mode = SM_SGSNN_SLEEP_NONE;
+        sm_sparse_params_default(&p.sparse, p.epochs);
+        p.sparse.method = method;
+        p.sparse.final_density = 0.02;
+        p.sparse.end_epoch = 1;
+        p.sparse.interval = 4;
+        sm_sgsnn *net = sm_sgsnn_create(&p, NULL);
+        sm_sgsnn_epoch_stats st;
+        const double c0 = cpu_now();
+        if (!net || sm_sgsnn_train_epoch(net, x, y, iters * 128, NULL, NULL, 0, &st, NULL) != SM_OK)
+            exit(1);
+        const double c = cpu_now() - c0;
+        if (r == 0 || c < *cpu) *cpu = c;
+        if (st.wall_seconds < *wall) {
+            *wall = st.wall_seconds;
+            *mask_s = st.mask_seconds;
+            *updates = st.mask_updates;
+        }
+        sm_sgsnn_destroy(net);
+    }
+}
+
+static sparse_result sparse_bench(int quick)
+{
+    const int iters = quick ? 8 : 16, steps = quick ? 25 : 100, reps = quick ? 1 : 3;
+    int got = 0;
+    float *x = dc_images("fashion", iters * 128, &got);
+    int *y = malloc((size_t)iters * 128 * sizeof *y);
+    if (!y) exit(1);
+    for (int i = 0; i < iters * 128; i++)
+        y[i] = i % 10;
+    double dw, dm, gw, gm, dc, gc;
+    int du, gu;
+    sparse_epoch(SM_SPARSE_DENSE, iters, steps, reps, x, y, &dw, &dm, &du, &dc);
+    sparse_epoch(SM_SPARSE_GRANET, iters, steps, reps, x, y, &gw, &gm, &gu, &gc);
+    sparse_result s;
+    s.dense_iter_s = dw / iters;
+    s.masked_iter_s = (gw - gm) / iters;
+    s.update_s = gu > 0 ? gm / gu : 0;
+    s.epoch_s_estimate = s.dense_iter_s * 469;
+    s.update_fraction = s.update_s / s.epoch_s_estimate;
+    s.ratio = s.masked_iter_s / s.dense_iter_s;
+    s.ratio_dt100 = (s.masked_iter_s * 469 + 4.69 * s.update_s) / s.epoch_s_estimate;
+    s.ratio_cpu = dc > 0 ? gc / dc : 0;
+    add_row((row){"sgsnn-sparse", "784-300-100-10 dense (images/s)", 1, 128 / s.dense_iter_s, 0, 0,
+                  dw, iters, 0, 0});
+    add_row((row){"sgsnn-sparse", "granet D_f 0.02 (images/s, no updates)", 1,
+                  128 / s.masked_iter_s, 0, 0, gw, iters, 0, 0});
+    printf("sgsnn sparse (%s images, T = %d, 1 thread): dense %.1f ms/minibatch, masked %.1f "
+           "ms (%.3fx; %.3fx with an update every 100 minibatches, target <= 1.10x); one mask "
+           "update %.1f ms = %.2f%% of a 469-minibatch epoch (target <= 2%%); CPU seconds of the "
+           "epochs masked / dense %.3fx (%d updates in %d minibatches)\n",
+           got ? "Fashion" : "random", steps, 1e3 * s.dense_iter_s, 1e3 * s.masked_iter_s, s.ratio,
+           s.ratio_dt100, 1e3 * s.update_s, 100 * s.update_fraction, s.ratio_cpu, gu, iters);
+    free(x);
+    free(y);
+    return s;
+}
+
+static json_t *sparse_json(const sparse_result *s)
+{
+    return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "masked_over_dense_cpu",
+                     s->ratio_cpu, "dense_minibatch_s", s->dense_iter_s, "masked_minibatch_s",
+                     s->masked_iter_s, "mask_update_s", s->update_s, "epoch_s_estimate",
+                     s->epoch_s_estimate, "mask_update_fraction", s->update_fraction,
+                     "masked_over_dense", s->ratio, "masked_over_dense_dt100", s->ratio_dt100);
 }
 
 /* One size of dc_model_rows: train and test rows for n_exc = sizes[k] with the given
@@ -833,7 +930,8 @@ static json_t *continual_bench(void)
 
 int main(int argc, char **argv)
 {
-    int images = 2000, quick = 0, large = 1, hopfield_only = 0, disinh_only = 0, dc_only = 0;
+    int images = 2000, quick = 0, large = 1, hopfield_only = 0, disinh_only = 0, dc_only = 0,
+        sparse_only = 0;
     const char *out_path = SOMNUS_BENCH_RESULTS;
     int positional = 0;
     for (int k = 1; k < argc; k++) {
@@ -847,12 +945,18 @@ int main(int argc, char **argv)
             disinh_only = 1;
         else if (!strcmp(argv[k], "--dc-only"))
             dc_only = 1;
+        else if (!strcmp(argv[k], "--sparse-only"))
+            sparse_only = 1;
         else if (!positional && argv[k][0] >= '0' && argv[k][0] <= '9' && (positional = 1))
             images = atoi(argv[k]);
         else
             out_path = argv[k];
     }
     if (quick) images = images < 200 ? images : 200;
+    if (sparse_only) { /* the sparse SG-SNN rows alone (spec structural.md), nothing appended */
+        sparse_bench(quick);
+        return 0;
+    }
     if (disinh_only) { /* the dis-inhibition rows alone (A4, A10), nothing appended */
         disinh_bench(quick);
         return 0;
@@ -935,6 +1039,7 @@ int main(int argc, char **argv)
     const disinh_result dr = disinh_bench(quick);
     const hopfield_result hr = hopfield_bench(quick);
     json_t *cont = continual_bench();
+    const sparse_result spr = sparse_bench(quick);
     const double load_after = load1();
 
     /* Bound for the large network: each event streams the synapse's target index (4 bytes)
@@ -999,6 +1104,7 @@ int main(int argc, char **argv)
         "fashion_epoch_samples_per_s", dr.epoch_samples_per_s, "fashion_val_6000_wall_s",
         dr.val_wall_s, "hopfield", hopfield_json(&hr));
     json_object_set_new(doc, "continual", cont);
+    json_object_set_new(doc, "sgsnn_sparse", sparse_json(&spr));
     append_line(out_path, doc);
     json_decref(doc);
     return 0;

@@ -129,6 +129,10 @@ typedef struct sm_config {
         char sleep_rates[256];
         int seeds;
         char ip_conditions[256];
+        char sparse_methods[256];
+        char sparse_densities[256];
+        char sparse_scopes[256];
+        char sparse_fashion[256];
     } table;
     struct {
         int task;

@@ -498,6 +498,16 @@ static const sm_param_def TABLE[] = {
         "ip-sleep: conditions run (comma-separated; spec intrinsic.md I1)"),
     INT("table.seeds", table.seeds, 5, 1, 1000, "seeds",
         "sleep-stdp-table: seeds per cell, run.seed upwards"),
+    STR("table.sparse_methods", table.sparse_methods, "frozen,dense,static,gmp,granet,set",
+        "sparse-sgsnn: methods run (frozen = untrained control: sgsnn.lr 1e-12, 1 epoch)"),
+    STR("table.sparse_densities", table.sparse_densities, "0.1,0.05,0.02",
+        "sparse-sgsnn: final densities D_f run (comma-separated)"),
+    STR("table.sparse_scopes", table.sparse_scopes, "global,layer",
+        "sparse-sgsnn: pruning scopes run (fashion: global only, spec S1)"),
+    STR("table.sparse_fashion", table.sparse_fashion,
+        "input.width=28;input.height=28;data.n_train=60000;data.n_test=10000;"
+        "data.official_test=true;sgsnn.epochs=10;sparse.interval=100",
+        "sparse-sgsnn: ';'-separated name=value settings of the fashion cells (spec S1)"),
 
     /* theta-gated Helmholtz machine (George et al. 2023; spec theta-helmholtz.md) */
     ENUM("theta.task", theta.task, 0, "latents|pathint",

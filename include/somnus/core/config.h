@@ -233,6 +233,11 @@ typedef struct sm_config {
         char sleep_rates[SM_CONFIG_STR_MAX];   /* comma-separated sleep.rate values */
         int seeds;                             /* seeds run.seed .. run.seed + seeds - 1 */
         char ip_conditions[SM_CONFIG_STR_MAX]; /* ip-sleep: conditions run */
+        /* sparse-sgsnn: which cells run, and Fashion-MNIST's own settings */
+        char sparse_methods[SM_CONFIG_STR_MAX];   /* frozen,dense,static,gmp,granet,set */
+        char sparse_densities[SM_CONFIG_STR_MAX]; /* D_f values */
+        char sparse_scopes[SM_CONFIG_STR_MAX];    /* global,layer */
+        char sparse_fashion[SM_CONFIG_STR_MAX];   /* ';'-separated name=value for fashion */
     } table;
     /* theta-gated Helmholtz machine (spec theta-helmholtz.md); times in s */
     struct {

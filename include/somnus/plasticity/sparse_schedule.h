@@ -76,9 +76,10 @@ double sm_sparse_regrow_rate(double r0, double r_min, long t, long T);
  * whose density would exceed 1 fixed at 1 and eps solved again (RigL's procedure). */
 void sm_sparse_erk_densities(int n, const int *rows, const int *cols, double d, double *out);
 
-/* Keeps the K largest |w| among the entries with mask 1 and w != 0 over n blocks that
- * form one flat index (block 0 first); ties go to the lower flat index. Entries not kept
- * get mask 0. Returns how many were kept (min(K, candidates)); -1 when out of memory. */
+/* Keeps the K largest |w| among the entries with mask 1 over n blocks that form one flat
+ * index (block 0 first); ties go to the lower flat index, so active zeros are kept only
+ * after every active nonzero and the achieved count is exactly min(K, active). Entries
+ * not kept get mask 0. Returns how many were kept; -1 when out of memory. */
 long sm_sparse_keep_topk(int n, float *const *w, uint8_t *const *mask, const size_t *len, long K);
 
 /* Drops the k active entries (mask 1) of smallest |w| (ties: the higher index is dropped
