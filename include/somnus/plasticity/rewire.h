@@ -118,6 +118,19 @@ float sm_rewire_score(const sm_rewire *rw, int p, int j, int i);
 sm_status sm_rewire_event(sm_rewire *rw, sm_net *net, int64_t step, int64_t wake_step,
                           sm_error *err);
 
+/* Checkpoint blob of the structural state (rewire_state.c): bytes needed, given the
+ * current made/pruned counts and event log. */
+size_t sm_rewire_state_size(const sm_rewire *rw);
+
+/* Writes the blob (sm_rewire_state_size bytes) to buf; sleep_w0 (the sleep baselines
+ * w0_block[2] then w0_path[SM_N_PATHS], which gmp/granet rescale) travels with it. */
+void sm_rewire_state_save(const sm_rewire *rw, const double sleep_w0[2 + SM_N_PATHS], void *buf);
+
+/* Restores a blob of `len` bytes written for the same configuration; fills sleep_w0.
+ * A blob of another size or shape is refused (SM_EFORMAT) without reading past len. */
+sm_status sm_rewire_state_load(sm_rewire *rw, const void *buf, size_t len,
+                               double sleep_w0[2 + SM_N_PATHS], sm_error *err);
+
 #ifdef __cplusplus
 }
 #endif
