@@ -239,6 +239,40 @@ static void threads_are_bitwise(void **state)
     sm_sim_destroy(s[1]);
 }
 
+/* struct.layout = slack (rows edited in place, with so little spare room that rows fill
+ * up and are laid out again) gives the network the rebuild layout gives, bitwise. */
+static void slack_equals_rebuild(void **state)
+{
+    (void)state;
+    const char *modes[2] = {"rewire", "granet"};
+    for (int m = 0; m < 2; m++) {
+        sm_sim *s[2];
+        for (int k = 0; k < 2; k++) {
+            sm_config c;
+            small_config(&c, modes[m]);
+            sm_error err;
+            if (k) {
+                assert_int_equal(sm_config_set(&c, "struct.layout", "slack", "test", &err), SM_OK);
+                c.structural.slack = 0;
+            }
+            s[k] = sm_sim_create(&c, &err);
+            assert_non_null(s[k]);
+            sm_rewire_set_horizon(s[k]->rw, 4);
+            sm_sim_set_input(s[k], input, NULL);
+            assert_int_equal(sm_sim_wake(s[k], 2001, &err), SM_OK);
+        }
+        assert_non_null(s[1]->rw->slack);
+        assert_true(s[1]->rw->slack->relayouts > 0); /* full rows were met */
+        assert_same(s[0], s[1]);
+        assert_memory_equal(s[0]->net->in_row, s[1]->net->in_row,
+                            (size_t)(s[0]->net->n_post + 1) * sizeof *s[0]->net->in_row);
+        assert_memory_equal(s[0]->net->pathway, s[1]->net->pathway, (size_t)s[0]->net->n_syn);
+        check_rules(s[1]);
+        sm_sim_destroy(s[0]);
+        sm_sim_destroy(s[1]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -249,6 +283,7 @@ int main(void)
         cmocka_unit_test(resume_across_events_is_bitwise),
         cmocka_unit_test(resume_without_synapses_is_refused),
         cmocka_unit_test(threads_are_bitwise),
+        cmocka_unit_test(slack_equals_rebuild),
     };
     return cmocka_run_group_tests_name("rewire", tests, NULL, NULL);
 }

@@ -13,7 +13,8 @@
  *    duplicate, no E->E self-synapse, no reciprocal E/I pair when net.no_reciprocal.
  *    A pair dropped and recreated at the same event keeps its weight (GraNet 2.3); other
  *    new synapses start at struct.w_new.
- * Then the CSR arrays are rebuilt (sm_net_rebuild) and the scores reset.
+ * Then the CSR arrays are rebuilt (sm_net_rebuild; struct.layout = slack edits rows with
+ * spare capacity instead, net_slack.h, bitwise the same network) and the scores reset.
  *
  * Scores (struct.regrow = coincidence / stdp): every neuron keeps a trace x (decay
  * exp(-dt / tau_plus), +1 on a spike; updated before it is read, so a pre and a post spike
@@ -31,6 +32,7 @@
 #include "somnus/core/config.h"
 #include "somnus/core/error.h"
 #include "somnus/network/net.h"
+#include "somnus/network/net_slack.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -82,6 +84,7 @@ typedef struct sm_rewire {
     int have_w0;
     sm_rewire_record *log; /* events[0..events) */
     int64_t log_cap;
+    sm_net_slack *slack; /* struct.layout = slack; NULL with rebuild */
 } sm_rewire;
 
 /* Creates the state for `net` from struct.* (NULL with no error when struct.mode = none).
