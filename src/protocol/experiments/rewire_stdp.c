@@ -66,11 +66,12 @@ static const char *const CO0[] = {"struct.mode=rewire", "struct.regrow=coinciden
 static const char *const RND0[] = {"struct.mode=rewire", "struct.regrow=random",
                                    "struct.when=period", NULL};
 
+/* R2/R3's arms first, so that a run cut short still has them in its log. */
 static const arm ARMS[] = {
-    {"frozen", "none", "0", FROZEN, 1},      {"none", "none", "0.2", REF, 1},
-    {"rewire", "coincidence", "0.2", CO, 1}, {"rewire", "stdp", "0.2", SD, 0},
-    {"rewire", "random", "0.2", RND, 1},     {"rewire", "none", "0.2", PRUNE, 0},
-    {"none", "none", "0", REF0, 0},          {"rewire", "coincidence", "0", CO0, 1},
+    {"none", "none", "0.2", REF, 1},     {"rewire", "coincidence", "0.2", CO, 1},
+    {"rewire", "random", "0.2", RND, 1}, {"frozen", "none", "0", FROZEN, 1},
+    {"rewire", "stdp", "0.2", SD, 0},    {"rewire", "none", "0.2", PRUNE, 0},
+    {"none", "none", "0", REF0, 0},      {"rewire", "coincidence", "0", CO0, 1},
     {"rewire", "random", "0", RND0, 0},
 };
 #define N_ARMS (sizeof ARMS / sizeof ARMS[0])
@@ -114,6 +115,11 @@ static sm_status run_arm(const sm_experiment_ctx *ctx, const arm *a, sm_exp_run 
     char label[96];
     snprintf(label, sizeof label, "%s/%s/sleep %s ", a->mode, a->regrow, a->rate);
     if (st == SM_OK) st = sm_exp_run_grid_docs(ctx, &c, g, label, *rows, err);
+    for (int64_t k = 0; st == SM_OK && k < sm_grid_n_cells(g); k++) /* a log that keeps it all */
+        if (sm_experiment_log(ctx, "%s run %lld: accuracy %.4f f_on %.4f plastic_sum_ratio %.4f",
+                              label, (long long)k, (*rows)[k].acc,
+                              final_number((*rows)[k].doc, "f_on"), (*rows)[k].wsum))
+            st = sm_error_set(err, SM_ECANCELED, "rewire-stdp: stopped");
     return st;
 }
 
