@@ -43,6 +43,7 @@ sm_status sm_sim_struct_event(sm_sim *sim, sm_error *err)
     if (st != SM_OK) return st;
     sm_sleep_on_rebuild(sim->sleep, sim->net);
     scale_baselines(sim);
+    if (sim->rw->on_event) sim->rw->on_event(sim->rw->on_event_ctx, sim->net, sim->rw->events - 1);
     return SM_OK;
 }
 

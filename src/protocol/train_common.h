@@ -23,6 +23,8 @@ typedef struct sm_train_run_ctx {
     void *sgsnn_final_ctx;
     sm_train_ppg_final_fn ppg_final_fn; /* the trained ppg model (NULL: none) */
     void *ppg_final_ctx;
+    sm_train_struct_event_fn struct_event_fn; /* after each structural event (NULL: none) */
+    void *struct_event_ctx;
 } sm_train_run_ctx;
 
 /* Monotonic clock in seconds. */

@@ -531,6 +531,10 @@ sm_status sm_train_stdp(const sm_config *cfg_in, const sm_train_data *data, sm_t
     t.d = cfg.net.n_exc + (cfg.readout.features == SM_FEAT_ALL ? cfg.net.n_inh : 0);
     sm_monitor_weight_stats(t.sim->mon, t.sim->net, t.w_initial);
     t.plastic_initial = plastic_sum(&cfg, t.w_initial);
+    if (t.sim->rw) {
+        t.sim->rw->on_event = r->struct_event_fn;
+        t.sim->rw->on_event_ctx = r->struct_event_ctx;
+    }
     if (t.sim->rw)
         sm_rewire_set_horizon(
             t.sim->rw,

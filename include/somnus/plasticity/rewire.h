@@ -85,6 +85,10 @@ typedef struct sm_rewire {
     sm_rewire_record *log; /* events[0..events) */
     int64_t log_cap;
     sm_net_slack *slack; /* struct.layout = slack; NULL with rebuild */
+    /* Told after every event (event = its index) with the new network; may be NULL
+     * (connectivity snapshots of --export). */
+    void (*on_event)(void *ctx, const sm_net *net, int64_t event);
+    void *on_event_ctx;
 } sm_rewire;
 
 /* Creates the state for `net` from struct.* (NULL with no error when struct.mode = none).

@@ -61,6 +61,11 @@ typedef struct sm_train_ppg_final {
 /* Called once at the end of a successful ppg run (e.g. to save W, lambda, alpha). */
 typedef void (*sm_train_ppg_final_fn)(void *ctx, const sm_train_ppg_final *f);
 
+/* Called after every structural event of the STDP network (struct.mode != none) with the
+ * rebuilt network and the event's index (e.g. to keep connectivity snapshots). */
+struct sm_net;
+typedef void (*sm_train_struct_event_fn)(void *ctx, const struct sm_net *net, int64_t event);
+
 /* Everything sm_train_run_opts takes besides config and data (zero = defaults). */
 typedef struct sm_train_options {
     sm_train_progress_fn progress; /* may be NULL */
@@ -78,6 +83,8 @@ typedef struct sm_train_options {
     void *sgsnn_final_ctx;
     sm_train_ppg_final_fn ppg_final_fn; /* ppg: the trained model; may be NULL */
     void *ppg_final_ctx;
+    sm_train_struct_event_fn struct_event_fn; /* STDP: after each structural event; may be NULL */
+    void *struct_event_ctx;
 } sm_train_options;
 
 #ifdef __cplusplus
