@@ -345,7 +345,7 @@ sm_status sm_net_adopt(sm_net *net, int64_t *row, int32_t *post, float *w, sm_er
 {
     SM_ERROR_LOCAL(err);
     const int64_t n = row[net->n_total];
-    uint8_t *pathway = malloc((size_t)(n ? n : 1));
+    uint8_t *pathway = calloc((size_t)(n ? n : 1), 1); /* every entry is set below */
     if (!pathway) {
         free(row);
         free(post);

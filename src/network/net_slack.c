@@ -25,8 +25,8 @@ static sm_status layout(sm_net_slack *sl, const int64_t *row_start, const int32_
     int64_t total = 0;
     for (int g = 0; g < sl->n_total; g++)
         total += sl->len[g] + (int64_t)ceil(sl->slack * (double)sl->len[g]) + 1;
-    int32_t *post = malloc((size_t)total * sizeof *post);
-    float *w = malloc((size_t)total * sizeof *w);
+    int32_t *post = malloc(((size_t)total + 1) * sizeof *post);
+    float *w = malloc(((size_t)total + 1) * sizeof *w);
     if (!post || !w) {
         free(post);
         free(w);

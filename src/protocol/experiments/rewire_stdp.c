@@ -110,15 +110,16 @@ static sm_status run_arm(const sm_experiment_ctx *ctx, const arm *a, sm_exp_run 
         st = sm_config_set(&c, key, eq + 1, "rewire-stdp", err);
     }
     if (st == SM_OK) st = sm_exp_table_grid(&c, a->rate, g, err);
-    if (st == SM_OK && !(*rows = calloc((size_t)sm_grid_n_cells(g), sizeof **rows)))
-        st = sm_error_set(err, SM_ENOMEM, "out of memory");
+    sm_exp_run *r = st == SM_OK ? calloc((size_t)sm_grid_n_cells(g) + 1, sizeof *r) : NULL;
+    *rows = r;
+    if (st == SM_OK && !r) st = sm_error_set(err, SM_ENOMEM, "out of memory");
     char label[96];
     snprintf(label, sizeof label, "%s/%s/sleep %s ", a->mode, a->regrow, a->rate);
-    if (st == SM_OK) st = sm_exp_run_grid_docs(ctx, &c, g, label, *rows, err);
-    for (int64_t k = 0; st == SM_OK && k < sm_grid_n_cells(g); k++) /* a log that keeps it all */
+    if (st == SM_OK) st = sm_exp_run_grid_docs(ctx, &c, g, label, r, err);
+    for (int64_t k = 0; st == SM_OK && r && k < sm_grid_n_cells(g); k++) /* a log keeping it all */
         if (sm_experiment_log(ctx, "%s run %lld: accuracy %.4f f_on %.4f plastic_sum_ratio %.4f",
-                              label, (long long)k, (*rows)[k].acc,
-                              final_number((*rows)[k].doc, "f_on"), (*rows)[k].wsum))
+                              label, (long long)k, r[k].acc, final_number(r[k].doc, "f_on"),
+                              r[k].wsum))
             st = sm_error_set(err, SM_ECANCELED, "rewire-stdp: stopped");
     return st;
 }
