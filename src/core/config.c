@@ -380,7 +380,7 @@ static const sm_param_def TABLE[] = {
     ENUM("struct.mode", structural.mode, SM_STRUCT_NONE, "none|rewire|gmp|granet",
          "structural plasticity of the STDP network's synapses: none (fixed connectivity), "
          "rewire (prune and regrow, constant count), gmp (cubic pruning schedule to "
-         "struct.final_sparsity), granet (gmp plus regrowth) (docs/structural-stdp.md)"),
+         "struct.final_sparsity), granet (gmp plus regrowth) (docs/structural.md)"),
     STR("struct.pathways", structural.pathways, "se,ee",
         "pathways that rewire: comma list of se, ee, ei, ie (plastic pathways only)"),
     ENUM("struct.when", structural.when, SM_STRUCT_AT_SLEEP, "sleep|period",
