@@ -25,6 +25,7 @@
  * before and after is recorded, since other processes share the machine.
  */
 #include <cblas.h>
+#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,7 @@
 #include "somnus/protocol/experiment.h"
 #include "somnus/models/sgsnn.h"
 #include "somnus/models/sim.h"
+#include "somnus/plasticity/rewire.h"
 #include "somnus/models/theta_latents.h"
 #include "somnus/models/theta_pathint.h"
 #include "somnus/protocol/train.h"
@@ -928,10 +930,98 @@ static json_t *continual_bench(void)
     return json_pack("{s:f, s:f, s:f, s:f}", "wall_s", wall, "cpu_s", cpu, "acc", acc, "bwt", bwt);
 }
 
+/* ---- structural plasticity of the paper network (spec structural.md R6) ---- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median CPU time (ms) of `n` rewiring events on the paper network (struct.mode =
+ * rewire, regrowth by coincidence from scores of 20 wake images before each event). */
+static double rewire_event_ms(const char *layout, int n, int64_t *n_syn)
+{
+    sm_config c;
+    sm_config_default(&c);
+    c.input.steps_per_image = 100;
+    c.sleep.rate = 0;
+    c.monitor.interval = 100000;
+    sm_error err;
+    sm_config_set(&c, "struct.mode", "rewire", "bench", &err);
+    sm_config_set(&c, "struct.layout", layout, "bench", &err);
+    harness h;
+    harness_init(&h, &c, 0);
+    sm_rewire_set_horizon(h.sim->rw, n);
+    double *ms = malloc((size_t)n * sizeof *ms);
+    for (int k = 0; k < n; k++) {
+        present(&h, 20, 100, 0);
+        const double c0 = cpu_now(); /* CPU time: the machine is shared, wall time is noisy */
+        if (sm_sim_struct_event(h.sim, &err) != SM_OK) {
+            fprintf(stderr, "bench: %s\n", err.msg);
+            exit(1);
+        }
+        ms[k] = (cpu_now() - c0) * 1e3;
+    }
+    qsort(ms, (size_t)n, sizeof *ms, cmp_double);
+    const double med = ms[n / 2];
+    *n_syn = h.sim->net->n_syn;
+    free(ms);
+    harness_free(&h);
+    return med;
+}
+
+/* Wake steps per CPU second of the paper network, 1 thread, with or without rewiring scores
+ * (struct.when = period with a period beyond the run: scores accumulate, no event). */
+static double wake_rate(int scored, int images)
+{
+    sm_config c;
+    sm_config_default(&c);
+    c.input.steps_per_image = 100;
+    c.sleep.rate = 0;
+    c.run.threads = 1;
+    c.monitor.interval = 100000;
+    sm_error err;
+    if (scored) {
+        sm_config_set(&c, "struct.mode", "rewire", "bench", &err);
+        sm_config_set(&c, "struct.when", "period", "bench", &err);
+        c.structural.period = 1000000000;
+    }
+    harness h;
+    harness_init(&h, &c, 0);
+    double best = 0;
+    for (int rep = 0; rep < 3; rep++) {
+        present(&h, images, 100, 0);
+        best = fmax(best, images * 100 / last_cpu); /* per CPU second: robust to load */
+    }
+    harness_free(&h);
+    return best;
+}
+
+static json_t *rewire_bench(int quick)
+{
+    const int n = quick ? 5 : 15, images = quick ? 50 : 200;
+    int64_t n_syn = 0;
+    const double rebuild = rewire_event_ms("rebuild", n, &n_syn);
+    const double slack = rewire_event_ms("slack", n, &n_syn);
+    const double plain = wake_rate(0, images), scored = wake_rate(1, images);
+    printf("rewire       one event at the paper size (%lld synapses, se+ee, coincidence): "
+           "median %.3f ms CPU (rebuild), %.3f ms (slack); target <= 2 ms\n",
+           (long long)n_syn, rebuild, slack);
+    printf("rewire       wake steps/cpu-s, 1 thread: %.0f without, %.0f with coincidence scores "
+           "(run time x %.2f; target <= 1.25)\n",
+           plain, scored, plain / scored);
+    return json_pack("{s:I, s:f, s:f, s:f, s:f, s:f}", "synapses", (json_int_t)n_syn,
+                     "event_ms_rebuild", rebuild, "event_ms_slack", slack, "wake_steps_per_s",
+                     plain, "wake_steps_per_s_scored", scored, "scoring_time_ratio",
+                     plain / scored);
+}
+
 int main(int argc, char **argv)
 {
     int images = 2000, quick = 0, large = 1, hopfield_only = 0, disinh_only = 0, dc_only = 0,
         sparse_only = 0;
+    int rewire_only = 0;
     const char *out_path = SOMNUS_BENCH_RESULTS;
     int positional = 0;
     for (int k = 1; k < argc; k++) {
@@ -947,6 +1037,8 @@ int main(int argc, char **argv)
             dc_only = 1;
         else if (!strcmp(argv[k], "--sparse-only"))
             sparse_only = 1;
+        else if (!strcmp(argv[k], "--rewire-only"))
+            rewire_only = 1;
         else if (!positional && argv[k][0] >= '0' && argv[k][0] <= '9' && (positional = 1))
             images = atoi(argv[k]);
         else
@@ -959,6 +1051,10 @@ int main(int argc, char **argv)
     }
     if (disinh_only) { /* the dis-inhibition rows alone (A4, A10), nothing appended */
         disinh_bench(quick);
+        return 0;
+    }
+    if (rewire_only) { /* the structural-plasticity rows alone, nothing appended */
+        json_decref(rewire_bench(quick));
         return 0;
     }
     const double load_before = load1();
@@ -1040,6 +1136,7 @@ int main(int argc, char **argv)
     const hopfield_result hr = hopfield_bench(quick);
     json_t *cont = continual_bench();
     const sparse_result spr = sparse_bench(quick);
+    json_t *rewire = rewire_bench(quick);
     const double load_after = load1();
 
     /* Bound for the large network: each event streams the synapse's target index (4 bytes)
@@ -1105,6 +1202,7 @@ int main(int argc, char **argv)
         dr.val_wall_s, "hopfield", hopfield_json(&hr));
     json_object_set_new(doc, "continual", cont);
     json_object_set_new(doc, "sgsnn_sparse", sparse_json(&spr));
+    json_object_set_new(doc, "rewire", rewire);
     append_line(out_path, doc);
     json_decref(doc);
     return 0;

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "somnus/core/config.h"
+#include "somnus/io/checkpoint.h"
+#include "somnus/models/sim_state.h"
 #include "somnus/models/sim.h"
 #include "somnus/plasticity/rewire.h"
 
@@ -45,9 +47,12 @@ static void check_rules(const sm_sim *sim)
             if (net->pathway[s] == SM_PATH_EE) assert_int_not_equal(g, post_g);
             if (net->pathway[s] == SM_PATH_IE) {
                 assert_true(net->w[s] <= -0.01f + 1e-6f);
+                assert_true(net->w[s] >= (float)sim->cfg.stdp.inh_min);
                 assert_true(sm_net_find(net, post_g, g) < 0); /* no reciprocal E/I */
-            } else
+            } else {
                 assert_true(net->w[s] >= 0.01f - 1e-6f);
+                assert_true(net->w[s] <= (float)sim->cfg.stdp.exc_max);
+            }
         }
 }
 
@@ -133,6 +138,141 @@ static void rate_zero_equals_none(void **state)
     sm_sim_destroy(sb);
 }
 
+/* Two simulations hold the same network, structural state and event log, bitwise. */
+static void assert_same(const sm_sim *a, const sm_sim *b)
+{
+    const sm_net *x = a->net, *y = b->net;
+    assert_int_equal(x->n_syn, y->n_syn);
+    assert_int_equal(x->exc_end, y->exc_end);
+    assert_memory_equal(x->row, y->row, (size_t)(x->n_total + 1) * sizeof *x->row);
+    assert_memory_equal(x->post, y->post, (size_t)x->n_syn * sizeof *x->post);
+    assert_memory_equal(x->w, y->w, (size_t)x->n_syn * sizeof *x->w);
+    assert_memory_equal(x->in_syn, y->in_syn, (size_t)x->n_syn * sizeof *x->in_syn);
+    assert_memory_equal(a->v, b->v, (size_t)x->n_post * sizeof *a->v);
+    assert_int_equal(a->rw->events, b->rw->events);
+    assert_memory_equal(a->rw->log, b->rw->log, (size_t)a->rw->events * sizeof *a->rw->log);
+    const sm_rewire_path *pa = &a->rw->path[SM_PATH_SE], *pb = &b->rw->path[SM_PATH_SE];
+    assert_memory_equal(pa->g, pb->g, (size_t)pa->n_pre * pa->n_post * sizeof *pa->g);
+}
+
+/* Resuming from a checkpoint taken after two events (gmp: the count has changed, so the
+ * network must be rebuilt from the saved synapses) continues bit-identically. */
+static void resume_across_events_is_bitwise(void **state)
+{
+    (void)state;
+    const char *modes[2] = {"rewire", "gmp"};
+    for (int m = 0; m < 2; m++) {
+        sm_config c;
+        small_config(&c, modes[m]);
+        sm_error err;
+        sm_sim *a = sm_sim_create(&c, &err), *b = sm_sim_create(&c, &err);
+        assert_non_null(a);
+        assert_non_null(b);
+        sm_rewire_set_horizon(a->rw, 4);
+        sm_rewire_set_horizon(b->rw, 4);
+        sm_sim_set_input(a, input, NULL);
+        sm_sim_set_input(b, input, NULL);
+        assert_int_equal(sm_sim_wake(a, 1200, &err), SM_OK);
+        assert_int_equal(sm_sim_wake(b, 1200, &err), SM_OK);
+        assert_int_equal(b->rw->events, 2);
+        sm_ckpt *ck = sm_ckpt_new();
+        assert_int_equal(sm_sim_checkpoint_save(b, ck, &err), SM_OK);
+        sm_sim_destroy(b);
+        b = sm_sim_create(&c, &err); /* fresh: the initial network */
+        assert_non_null(b);
+        sm_rewire_set_horizon(b->rw, 4);
+        sm_sim_set_input(b, input, NULL);
+        if (m == 1) assert_int_not_equal(b->net->n_syn, a->net->n_syn);
+        assert_int_equal(sm_sim_checkpoint_load(b, ck, "mem", &err), SM_OK);
+        assert_same(a, b);
+        assert_int_equal(sm_sim_wake(a, 801, &err), SM_OK);
+        assert_int_equal(sm_sim_wake(b, 801, &err), SM_OK);
+        assert_int_equal(a->rw->events, 4);
+        assert_same(a, b);
+        check_rules(b);
+        sm_ckpt_free(ck);
+        sm_sim_destroy(a);
+        sm_sim_destroy(b);
+    }
+}
+
+/* A checkpoint without structural sections does not restore into a rewiring network. */
+static void resume_without_synapses_is_refused(void **state)
+{
+    (void)state;
+    sm_config c;
+    small_config(&c, "none");
+    sm_error err;
+    sm_sim *a = sm_sim_create(&c, &err);
+    assert_non_null(a);
+    sm_ckpt *ck = sm_ckpt_new();
+    assert_int_equal(sm_sim_checkpoint_save(a, ck, &err), SM_OK);
+    small_config(&c, "rewire");
+    sm_sim *b = sm_sim_create(&c, &err);
+    assert_non_null(b);
+    assert_int_equal(sm_sim_checkpoint_load(b, ck, "x.smck", &err), SM_EFORMAT);
+    assert_non_null(strstr(err.msg, "synapses"));
+    sm_ckpt_free(ck);
+    sm_sim_destroy(a);
+    sm_sim_destroy(b);
+}
+
+/* 1 and 2 threads (parallel loops forced on the small network) give the same synapses. */
+static void threads_are_bitwise(void **state)
+{
+    (void)state;
+    sm_sim *s[2];
+    for (int t = 0; t < 2; t++) {
+        sm_config c;
+        small_config(&c, "rewire");
+        c.run.threads = t + 1;
+        c.run.parallel_min = 0;
+        sm_error err;
+        s[t] = sm_sim_create(&c, &err);
+        assert_non_null(s[t]);
+        sm_sim_set_input(s[t], input, NULL);
+        assert_int_equal(sm_sim_wake(s[t], 2001, &err), SM_OK);
+    }
+    assert_int_equal(s[0]->rw->events, 4);
+    assert_same(s[0], s[1]);
+    sm_sim_destroy(s[0]);
+    sm_sim_destroy(s[1]);
+}
+
+/* struct.layout = slack (rows edited in place, with so little spare room that rows fill
+ * up and are laid out again) gives the network the rebuild layout gives, bitwise. */
+static void slack_equals_rebuild(void **state)
+{
+    (void)state;
+    const char *modes[2] = {"rewire", "granet"};
+    for (int m = 0; m < 2; m++) {
+        sm_sim *s[2];
+        for (int k = 0; k < 2; k++) {
+            sm_config c;
+            small_config(&c, modes[m]);
+            sm_error err;
+            if (k) {
+                assert_int_equal(sm_config_set(&c, "struct.layout", "slack", "test", &err), SM_OK);
+                c.structural.slack = 0;
+            }
+            s[k] = sm_sim_create(&c, &err);
+            assert_non_null(s[k]);
+            sm_rewire_set_horizon(s[k]->rw, 4);
+            sm_sim_set_input(s[k], input, NULL);
+            assert_int_equal(sm_sim_wake(s[k], 2001, &err), SM_OK);
+        }
+        assert_non_null(s[1]->rw->slack);
+        assert_true(s[1]->rw->slack->relayouts > 0); /* full rows were met */
+        assert_same(s[0], s[1]);
+        assert_memory_equal(s[0]->net->in_row, s[1]->net->in_row,
+                            (size_t)(s[0]->net->n_post + 1) * sizeof *s[0]->net->in_row);
+        assert_memory_equal(s[0]->net->pathway, s[1]->net->pathway, (size_t)s[0]->net->n_syn);
+        check_rules(s[1]);
+        sm_sim_destroy(s[0]);
+        sm_sim_destroy(s[1]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -140,6 +280,10 @@ int main(void)
         cmocka_unit_test(gmp_follows_the_schedule),
         cmocka_unit_test(coincidence_score_by_hand),
         cmocka_unit_test(rate_zero_equals_none),
+        cmocka_unit_test(resume_across_events_is_bitwise),
+        cmocka_unit_test(resume_without_synapses_is_refused),
+        cmocka_unit_test(threads_are_bitwise),
+        cmocka_unit_test(slack_equals_rebuild),
     };
     return cmocka_run_group_tests_name("rewire", tests, NULL, NULL);
 }

@@ -396,6 +396,8 @@ typedef struct sm_train_options {
     void *ppg_final_ctx;
     void *dc_final_fn; /* sm_train_dc_final_fn (not used from Python) */
     void *dc_final_ctx;
+    void *struct_event_fn; /* sm_train_struct_event_fn (not used from Python) */
+    void *struct_event_ctx;
 } sm_train_options;
 sm_status sm_train_data_load(const sm_config *cfg, sm_train_data *out, sm_error *err);
 sm_status sm_train_run_opts(const sm_config *cfg, const sm_train_data *data,

@@ -202,6 +202,9 @@ int cmd_train(int argc, char **argv)
         opt.ppg_final_ctx = &ex;
         opt.dc_final_fn = cli_export_dc_hook;
         opt.dc_final_ctx = &ex;
+        opt.struct_event_fn = cli_export_struct_hook;
+        opt.struct_event_ctx = &ex;
+        ex.snapshot_every = cfg.structural.snapshot_every;
     }
     sm_status st = sm_train_run_opts(&cfg, &data, &opt, &doc, &err);
     if (b.on) fputc('\n', stderr);

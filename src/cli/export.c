@@ -79,12 +79,57 @@ void cli_export_net_hook(void *ctx, const struct sm_sim *sim)
                 e->se[(size_t)net->post[s] * (size_t)net->n_in + (size_t)g] = net->w[s];
         }
     e->have_net = 1;
+    if (sim->rw && !e->failed) { /* S->E mask [n_exc, n_in] */
+        e->se_mask = calloc((size_t)net->n_exc * (size_t)net->n_in + 1, 1);
+        if (!e->se_mask) e->failed = 1;
+        for (int g = 0; e->se_mask && g < net->n_in; g++)
+            for (int64_t s = net->row[g]; s < net->row[g + 1]; s++)
+                if (net->pathway[s] == SM_PATH_SE)
+                    e->se_mask[(size_t)net->post[s] * (size_t)net->n_in + (size_t)g] = 1;
+    }
     if (sim->ip) { /* h and g as the LIF update reads them (E first, then I) */
         e->n_post = sim->ip->n_post;
         e->ip_h = dup_or_fail(e, sim->ip->h, (size_t)e->n_post * sizeof *e->ip_h);
         e->ip_g = dup_or_fail(e, sim->ip->g, (size_t)e->n_post * sizeof *e->ip_g);
         e->have_ip = !e->failed;
     }
+}
+
+void cli_export_struct_hook(void *ctx, const struct sm_net *net, int64_t event)
+{
+    cli_export *e = ctx;
+    if (e->failed || e->snapshot_every <= 0 || (event + 1) % e->snapshot_every) return;
+    const int k = e->n_snap;
+    int64_t *ev = realloc(e->snap_event, (size_t)(k + 1) * sizeof *ev);
+    if (ev) e->snap_event = ev;
+    int64_t *nn = realloc(e->snap_n, (size_t)(k + 1) * sizeof *nn);
+    if (nn) e->snap_n = nn;
+    int32_t **pr = realloc(e->snap_pre, (size_t)(k + 1) * sizeof *pr);
+    if (pr) e->snap_pre = pr;
+    int32_t **po = realloc(e->snap_post, (size_t)(k + 1) * sizeof *po);
+    if (po) e->snap_post = po;
+    float **ww = realloc(e->snap_w, (size_t)(k + 1) * sizeof *ww);
+    if (ww) e->snap_w = ww;
+    if (!ev || !nn || !pr || !po || !ww) {
+        e->failed = 1;
+        return;
+    }
+    const size_t n = (size_t)net->n_syn;
+    e->snap_pre[k] = malloc((n ? n : 1) * sizeof **pr);
+    e->snap_post[k] = malloc((n ? n : 1) * sizeof **po);
+    e->snap_w[k] = dup_or_fail(e, net->w, n * sizeof **ww);
+    e->snap_event[k] = event;
+    e->snap_n[k] = net->n_syn;
+    e->n_snap = k + 1; /* freed with the others even if incomplete */
+    if (!e->snap_pre[k] || !e->snap_post[k] || !e->snap_w[k]) {
+        e->failed = 1;
+        return;
+    }
+    for (int g = 0; g < net->n_total; g++)
+        for (int64_t s = net->row[g]; s < net->row[g + 1]; s++) {
+            e->snap_pre[k][s] = g;
+            e->snap_post[k][s] = net->n_in + net->post[s];
+        }
 }
 
 void cli_export_repr_hook(void *ctx, const float *fit, const int *fit_labels, int n_fit,
@@ -210,6 +255,27 @@ static sm_status put_columns(const cli_export *e, json_t *mon, const char *prefi
     return SM_OK;
 }
 
+/* connectivity/event_<k>_{pre,post,w}.npy for every snapshot. */
+static sm_status put_snapshots(const cli_export *e, sm_error *err)
+{
+    if (!e->n_snap) return SM_OK;
+    char sub[4200];
+    snprintf(sub, sizeof sub, "%s/connectivity", e->dir);
+    sm_status st = sm_mkdir_p(sub, err);
+    for (int k = 0; k < e->n_snap && st == SM_OK; k++) {
+        const size_t n = (size_t)e->snap_n[k];
+        const char *part[3] = {"pre", "post", "w"};
+        const void *data[3] = {e->snap_pre[k], e->snap_post[k], e->snap_w[k]};
+        for (int q = 0; q < 3 && st == SM_OK; q++) {
+            char name[128];
+            snprintf(name, sizeof name, "connectivity/event_%lld_%s.npy",
+                     (long long)e->snap_event[k], part[q]);
+            st = put(e, name, q == 2 ? SM_NPY_F32 : SM_NPY_I32, 1, n, 0, data[q], err);
+        }
+    }
+    return st;
+}
+
 sm_status cli_export_write(cli_export *e, json_t *doc, sm_error *err)
 {
     if (e->failed) return sm_error_set(err, SM_ENOMEM, "--export: out of memory");
@@ -223,7 +289,11 @@ sm_status cli_export_write(cli_export *e, json_t *doc, sm_error *err)
         if (st == SM_OK)
             st = put(e, "se_weights.npy", SM_NPY_F32, 2, (size_t)e->n_exc, (size_t)e->n_in, e->se,
                      err);
+        if (st == SM_OK && e->se_mask)
+            st = put(e, "se_mask.npy", SM_NPY_U8, 2, (size_t)e->n_exc, (size_t)e->n_in, e->se_mask,
+                     err);
     }
+    if (st == SM_OK) st = put_snapshots(e, err);
     if (st == SM_OK && e->have_ip) {
         st = put(e, "ip_h.npy", SM_NPY_F32, 1, (size_t)e->n_post, 0, e->ip_h, err);
         if (st == SM_OK) st = put(e, "ip_g.npy", SM_NPY_F32, 1, (size_t)e->n_post, 0, e->ip_g, err);
@@ -279,6 +349,17 @@ void cli_export_free(cli_export *e)
     free(e->w);
     free(e->pathway);
     free(e->se);
+    free(e->se_mask);
+    for (int k = 0; k < e->n_snap; k++) {
+        free(e->snap_pre[k]);
+        free(e->snap_post[k]);
+        free(e->snap_w[k]);
+    }
+    free(e->snap_pre);
+    free(e->snap_post);
+    free(e->snap_w);
+    free(e->snap_event);
+    free(e->snap_n);
     free(e->ip_h);
     free(e->ip_g);
     free(e->fit);

@@ -33,6 +33,13 @@ typedef struct cli_export {
     int have_sgsnn, n_layers, rows[SM_SGSNN_MAX_LAYERS], cols[SM_SGSNN_MAX_LAYERS];
     float *lw[SM_SGSNN_MAX_LAYERS], *lb[SM_SGSNN_MAX_LAYERS];
     uint8_t *lm[SM_SGSNN_MAX_LAYERS]; /* masks (NULL when dense) */
+    /* structural plasticity: S->E mask at the end (net hook), connectivity snapshots
+     * every snapshot_every events (struct hook): event index and pre/post/w per snapshot */
+    uint8_t *se_mask;
+    int snapshot_every, n_snap;
+    int64_t *snap_event, *snap_n;
+    int32_t **snap_pre, **snap_post;
+    float **snap_w;
     /* ppg model (ppg hook) */
     int have_ppg, ppg_c, ppg_d, ppg_n;
     float *ppg_w, *ppg_lambda, *ppg_alpha, *ppg_post, *ppg_zhat;
@@ -54,6 +61,8 @@ void cli_export_net_hook(void *ctx, const struct sm_sim *sim);
 void cli_export_repr_hook(void *ctx, const float *fit, const int *fit_labels, int n_fit,
                           const float *test, const int *test_labels, int n_test, int d);
 void cli_export_sgsnn_hook(void *ctx, struct sm_sgsnn *net);
+/* struct_event_fn: keeps a copy of the synapses after every snapshot_every-th event. */
+void cli_export_struct_hook(void *ctx, const struct sm_net *net, int64_t event);
 struct sm_train_ppg_final;
 void cli_export_ppg_hook(void *ctx, const struct sm_train_ppg_final *f);
 struct sm_dc;

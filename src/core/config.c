@@ -382,7 +382,7 @@ static const sm_param_def TABLE[] = {
     ENUM("struct.mode", structural.mode, SM_STRUCT_NONE, "none|rewire|gmp|granet",
          "structural plasticity of the STDP network's synapses: none (fixed connectivity), "
          "rewire (prune and regrow, constant count), gmp (cubic pruning schedule to "
-         "struct.final_sparsity), granet (gmp plus regrowth) (docs/structural-stdp.md)"),
+         "struct.final_sparsity), granet (gmp plus regrowth) (docs/structural.md)"),
     STR("struct.pathways", structural.pathways, "se,ee",
         "pathways that rewire: comma list of se, ee, ei, ie (plastic pathways only)"),
     ENUM("struct.when", structural.when, SM_STRUCT_AT_SLEEP, "sleep|period",
@@ -419,7 +419,8 @@ static const sm_param_def TABLE[] = {
         "above struct.dense_max: sampled candidate columns per pre neuron (not implemented: "
         "such pathways are refused)"),
     ENUM("struct.layout", structural.layout, SM_LAYOUT_REBUILD, "rebuild|slack",
-         "CSR maintenance after an event: full rebuild (slack: not implemented, refused)"),
+         "CSR maintenance after an event: full rebuild, or rows with spare slots edited in "
+         "place (bitwise the same network)"),
     REAL("struct.slack", structural.slack, 0.25, 0, 10, "1",
          "struct.layout=slack: spare slots per row as a fraction of its initial length"),
     INT("struct.snapshot_every", structural.snapshot_every, 1, 0, 1 << 30, "events",
@@ -1287,9 +1288,6 @@ static sm_status validate_struct(const sm_config *cfg, sm_error *err)
                                 "config: struct.pathways lists '%s', which is not plastic "
                                 "(net.plastic_%s = false)",
                                 names[k], names[k]);
-    if (cfg->structural.layout == SM_LAYOUT_SLACK)
-        return sm_error_set(err, SM_EINVAL,
-                            "config: struct.layout=slack is not implemented yet; use rebuild");
     if (cfg->structural.rate_min > cfg->structural.rate)
         return sm_error_set(err, SM_EINVAL,
                             "config: struct.rate_min (%g) must not exceed struct.rate (%g)",

@@ -182,6 +182,7 @@ sm_status sm_sim_checkpoint_save(const sm_sim *sim_c, struct sm_ckpt *c, sm_erro
     if (st == SM_OK) st = sm_ckpt_add(c, "rule", rb, rule_len, err);
     free(nb);
     free(rb);
+    if (st == SM_OK) st = sm_sim_struct_save(sim, c, err);
     if (st == SM_OK && sim->ip) { /* intrinsic plasticity: h, g, window counters */
         const size_t len = sm_ip_state(sim->ip, NULL, 1);
         void *ib = malloc(len);
@@ -215,6 +216,8 @@ sm_status sm_sim_checkpoint_load(sm_sim *sim, const struct sm_ckpt *c, const cha
     sm_net *net = sim->net;
     sm_monitor *m = sim->mon;
     const size_t np = (size_t)net->n_post, nt = (size_t)net->n_total;
+    /* the synapses first: every size below follows the restored network */
+    if (sm_sim_struct_load(sim, c, path, err) != SM_OK) return err->code;
     const void *nb = section(c, "neurons", neuron_bytes(np), path, err);
     const void *fl = nb ? section(c, "flag", nt, path, err) : NULL;
     const void *ag = fl ? section(c, "age", nt * sizeof(int32_t), path, err) : NULL;

@@ -341,6 +341,39 @@ sm_net *sm_net_from_edges(int n_in, int n_exc, int n_inh, int64_t n_edges, const
     return net;
 }
 
+sm_status sm_net_adopt(sm_net *net, int64_t *row, int32_t *post, float *w, sm_error *err)
+{
+    SM_ERROR_LOCAL(err);
+    const int64_t n = row[net->n_total];
+    uint8_t *pathway = calloc((size_t)(n ? n : 1), 1); /* every entry is set below */
+    if (!pathway) {
+        free(row);
+        free(post);
+        free(w);
+        return sm_error_set(err, SM_ENOMEM, "network: out of memory");
+    }
+    free(net->row);
+    free(net->post);
+    free(net->w);
+    free(net->pathway);
+    free(net->in_row);
+    free(net->in_syn);
+    free(net->in_pre);
+    net->in_row = NULL;
+    net->in_syn = NULL;
+    net->in_pre = NULL;
+    net->row = row;
+    net->post = post;
+    net->w = w;
+    net->pathway = pathway;
+    net->n_syn = n;
+    for (int g = 0; g < net->n_total; g++)
+        for (int64_t s = row[g]; s < row[g + 1]; s++)
+            pathway[s] = (uint8_t)sm_net_pathway_of(net, g, net->n_in + post[s]);
+    count_pathways(net);
+    return build_post_index(net, err);
+}
+
 double sm_net_pathway_abs_sum(const sm_net *net, int pathway)
 {
     double sum = 0;

@@ -31,6 +31,7 @@ void sm_rewire_destroy(sm_rewire *rw)
     }
     free(rw->x);
     free(rw->log);
+    sm_net_slack_destroy(rw->slack);
     free(rw);
 }
 
@@ -108,6 +109,9 @@ sm_rewire *sm_rewire_create(const sm_config *cfg, const sm_net *net, sm_error *e
     }
     for (int64_t s = 0; s < net->n_syn; s++)
         if (net->plastic[net->pathway[s]]) rw->block_count0[s >= net->exc_end]++;
+    if (cfg->structural.layout == SM_LAYOUT_SLACK &&
+        !(rw->slack = sm_net_slack_create(net, cfg->structural.slack, err)))
+        goto fail;
     return rw;
 oom:
     sm_error_set(err, SM_ENOMEM, "struct: out of memory");
@@ -626,7 +630,10 @@ sm_status sm_rewire_event(sm_rewire *rw, sm_net *net, int64_t step, int64_t wake
         c.row.mean_w_pruned[p] = c.row.regrown_was_pruned[p] = NAN;
     for (int p = 0; p < SM_N_PATHS && st == SM_OK; p++)
         if (rw->path[p].on) st = event_path(&c, p, err);
-    if (st == SM_OK) st = rebuild(&c, net, err);
+    if (st == SM_OK)
+        st = rw->slack
+                 ? sm_net_slack_apply(rw->slack, net, c.keep, c.n_new, c.pre, c.post, c.w, err)
+                 : rebuild(&c, net, err);
     if (st == SM_OK) {
         finish_row(&c, net, step, wake_step);
         if (log_row(rw, &c.row)) st = sm_error_set(err, SM_ENOMEM, "struct: out of memory");

@@ -82,7 +82,9 @@ sm_status sm_train_run_opts(const sm_config *cfg, const sm_train_data *data,
                           .ppg_final_fn = opt->ppg_final_fn,
                           .ppg_final_ctx = opt->ppg_final_ctx,
                           .dc_final_fn = opt->dc_final_fn,
-                          .dc_final_ctx = opt->dc_final_ctx};
+                          .dc_final_ctx = opt->dc_final_ctx,
+                          .struct_event_fn = opt->struct_event_fn,
+                          .struct_event_ctx = opt->struct_event_ctx};
     r.prog.last_accuracy = NAN;
     return protocol->run(cfg, data, &r, results, err);
 }

@@ -25,6 +25,8 @@ typedef struct sm_train_run_ctx {
     void *ppg_final_ctx;
     sm_train_dc_final_fn dc_final_fn; /* the trained dc network (NULL: none) */
     void *dc_final_ctx;
+    sm_train_struct_event_fn struct_event_fn; /* after each structural event (NULL: none) */
+    void *struct_event_ctx;
 } sm_train_run_ctx;
 
 /* Monotonic clock in seconds. */

@@ -402,10 +402,10 @@ static json_t *final_json(trainer *t, const final_result *f)
         json_object_set_new(final, "ip_h_sd_e", sm_train_real(hs));
         json_object_set_new(final, "ip_g_mean_e", sm_train_real(gm));
     }
-    if (final && t->sim->rw) {
+    if (final && t->on)
         json_object_set_new(final, "f_on", sm_train_real(sm_struct_f_on(t->sim->net, t->on)));
+    if (final && t->sim->rw)
         json_object_set_new(final, "structure_events_n", json_integer(t->sim->rw->events));
-    }
     if (final) {
         add_encoder_drive(t, final);
         json_object_set_new(final, "min_class_fit_rows", json_integer(f->res.min_class_rows));
@@ -532,17 +532,22 @@ sm_status sm_train_stdp(const sm_config *cfg_in, const sm_train_data *data, sm_t
     sm_monitor_weight_stats(t.sim->mon, t.sim->net, t.w_initial);
     t.plastic_initial = plastic_sum(&cfg, t.w_initial);
     if (t.sim->rw) {
+        t.sim->rw->on_event = r->struct_event_fn;
+        t.sim->rw->on_event_ctx = r->struct_event_ctx;
+    }
+    if (t.sim->rw)
         sm_rewire_set_horizon(
             t.sim->rw,
             sm_struct_predicted_events(&cfg, (int64_t)data->train->n * cfg.input.steps_per_image));
-        t.on = malloc((size_t)cfg.net.n_input);
-        if (!t.on) {
-            sm_encoder_destroy(t.enc);
-            sm_sim_destroy(t.sim);
-            return sm_error_set(err, SM_ENOMEM, "train: out of memory");
-        }
-        sm_struct_on_pixels(data->train, t.on);
+    /* on-pixels for f_on in every run, so the reference without rewiring reports it too */
+    const int n_pix = data->train->width * data->train->height;
+    t.on = n_pix == cfg.net.n_input ? malloc((size_t)n_pix) : NULL;
+    if (!t.on && n_pix == cfg.net.n_input) {
+        sm_encoder_destroy(t.enc);
+        sm_sim_destroy(t.sim);
+        return sm_error_set(err, SM_ENOMEM, "train: out of memory");
     }
+    if (t.on) sm_struct_on_pixels(data->train, t.on);
     const int b = cfg.data.batch;
     r->prog = (sm_train_progress){
         "train", 0, planned_work(&cfg, data), 0, (data->train->n + b - 1) / b, NAN};

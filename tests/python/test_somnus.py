@@ -437,6 +437,31 @@ class TestTrain(Tmp):
         self.assertIsInstance(ev, pd.DataFrame)
         self.assertEqual(list(ev["batch"]), ref["evaluations"]["batch"])
 
+    def test_rewiring_exports_masks_and_connectivity_snapshots(self):
+        write_cfg(self.path("rw.cfg"), dict(SMALL, **{"struct.mode": "rewire",
+                                                      "struct.snapshot_every": 1}))
+        cli("train", "--config", self.path("rw.cfg"), "--out", self.path("rw.json"),
+            "--export", self.path("rw"), "--quiet")
+        doc = load_json(self.path("rw.json"))
+        d = self.path("rw")
+        events = doc["structure_events"]["event"]
+        self.assertGreaterEqual(len(events), 2)
+        se_w = np.load(os.path.join(d, "se_weights.npy"))
+        mask = np.load(os.path.join(d, "se_mask.npy"))
+        self.assertEqual(mask.dtype, np.uint8)
+        np.testing.assert_array_equal(mask, (se_w != 0).astype(np.uint8))
+        self.assertEqual(int(mask.sum()), doc["structure_events"]["n_syn_SE"][-1])
+        # the last event's synapses are the final ones (no event after it)
+        last = events[-1]
+        for part, name in (("pre", "weights_pre"), ("post", "weights_post")):
+            a = np.load(os.path.join(d, "connectivity", "event_%d_%s.npy" % (last, part)))
+            self.assertEqual(a.dtype, np.int32)
+            np.testing.assert_array_equal(a, np.load(os.path.join(d, name + ".npy")))
+        w = np.load(os.path.join(d, "connectivity", "event_0_w.npy"))
+        self.assertEqual(w.dtype, np.float32)
+        n_syn = np.load(os.path.join(d, "struct_n_syn_SE.npy"))
+        self.assertEqual(list(n_syn), doc["structure_events"]["n_syn_SE"])
+
     def test_theta_generates_its_inputs_and_equals_the_cli(self):
         cli("train", "--model", "theta", "--set", "theta.train_min=1", "--out",
             self.path("th.json"), "--quiet")

@@ -150,6 +150,18 @@ sm_status sm_sim_record(sm_sim *sim, sm_error *err);
  * current / initial count) and the scores reset. Never called inside a sleep episode. */
 sm_status sm_sim_struct_event(sm_sim *sim, sm_error *err);
 
+struct sm_ckpt;
+
+/* With structural plasticity: adds the checkpoint sections "synapses" (int32 pre, post
+ * global index pairs in CSR order; the weights are the "weights" section) and "rewire"
+ * (sm_rewire_state_save, with the sleep baselines). No-op without it. */
+sm_status sm_sim_struct_save(const sm_sim *sim, struct sm_ckpt *c, sm_error *err);
+
+/* The reverse, before the other sections are read: rebuilds the network from "synapses"
+ * and "weights" and restores the structural state, so that a resume across structural
+ * events is bit-identical. No-op without structural plasticity. */
+sm_status sm_sim_struct_load(sm_sim *sim, const struct sm_ckpt *c, const char *path, sm_error *err);
+
 /* Re-records the sleep baseline W0 from the current weights. */
 void sm_sim_record_baseline(sm_sim *sim);
 

@@ -80,6 +80,12 @@ int sm_net_population(const sm_net *net, int global);
 /* Pathway of a (pre, post) pair of global indices, or -1 if no pathway connects them. */
 int sm_net_pathway_of(const sm_net *net, int pre_global, int post_global);
 
+/* Replaces the CSR arrays of `net` by `row` (n_total + 1 offsets), `post` and `w`
+ * (row[n_total] synapses, rows sorted by target, malloc'ed; `net` owns them from now on,
+ * also on error) and recomputes pathway, path_count, exc_end and the postsynaptic index.
+ * The slack layout of structural plasticity (net_slack.h) publishes its rows with it. */
+sm_status sm_net_adopt(sm_net *net, int64_t *row, int32_t *post, float *w, sm_error *err);
+
 /* Id of the synapse pre -> post (global indices), or -1 if absent. O(log row length). */
 int64_t sm_net_find(const sm_net *net, int pre_global, int post_global);
 

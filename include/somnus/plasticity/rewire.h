@@ -13,7 +13,8 @@
  *    duplicate, no E->E self-synapse, no reciprocal E/I pair when net.no_reciprocal.
  *    A pair dropped and recreated at the same event keeps its weight (GraNet 2.3); other
  *    new synapses start at struct.w_new.
- * Then the CSR arrays are rebuilt (sm_net_rebuild) and the scores reset.
+ * Then the CSR arrays are rebuilt (sm_net_rebuild; struct.layout = slack edits rows with
+ * spare capacity instead, net_slack.h, bitwise the same network) and the scores reset.
  *
  * Scores (struct.regrow = coincidence / stdp): every neuron keeps a trace x (decay
  * exp(-dt / tau_plus), +1 on a spike; updated before it is read, so a pre and a post spike
@@ -31,6 +32,7 @@
 #include "somnus/core/config.h"
 #include "somnus/core/error.h"
 #include "somnus/network/net.h"
+#include "somnus/network/net_slack.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -82,6 +84,11 @@ typedef struct sm_rewire {
     int have_w0;
     sm_rewire_record *log; /* events[0..events) */
     int64_t log_cap;
+    sm_net_slack *slack; /* struct.layout = slack; NULL with rebuild */
+    /* Told after every event (event = its index) with the new network; may be NULL
+     * (connectivity snapshots of --export). */
+    void (*on_event)(void *ctx, const sm_net *net, int64_t event);
+    void *on_event_ctx;
 } sm_rewire;
 
 /* Creates the state for `net` from struct.* (NULL with no error when struct.mode = none).
@@ -117,6 +124,19 @@ float sm_rewire_score(const sm_rewire *rw, int p, int j, int i);
  * The caller then tells the components that keep per-synapse arrays (sleep). */
 sm_status sm_rewire_event(sm_rewire *rw, sm_net *net, int64_t step, int64_t wake_step,
                           sm_error *err);
+
+/* Checkpoint blob of the structural state (rewire_state.c): bytes needed, given the
+ * current made/pruned counts and event log. */
+size_t sm_rewire_state_size(const sm_rewire *rw);
+
+/* Writes the blob (sm_rewire_state_size bytes) to buf; sleep_w0 (the sleep baselines
+ * w0_block[2] then w0_path[SM_N_PATHS], which gmp/granet rescale) travels with it. */
+void sm_rewire_state_save(const sm_rewire *rw, const double sleep_w0[2 + SM_N_PATHS], void *buf);
+
+/* Restores a blob of `len` bytes written for the same configuration; fills sleep_w0.
+ * A blob of another size or shape is refused (SM_EFORMAT) without reading past len. */
+sm_status sm_rewire_state_load(sm_rewire *rw, const void *buf, size_t len,
+                               double sleep_w0[2 + SM_N_PATHS], sm_error *err);
 
 #ifdef __cplusplus
 }

@@ -66,6 +66,10 @@ struct sm_dc;
 /* Called once at the end of a successful dc run with the trained network (weights and
  * theta as they stand after training; the network is frozen by then). */
 typedef void (*sm_train_dc_final_fn)(void *ctx, const struct sm_dc *net);
+/* Called after every structural event of the STDP network (struct.mode != none) with the
+ * rebuilt network and the event's index (e.g. to keep connectivity snapshots). */
+struct sm_net;
+typedef void (*sm_train_struct_event_fn)(void *ctx, const struct sm_net *net, int64_t event);
 
 /* Everything sm_train_run_opts takes besides config and data (zero = defaults). */
 typedef struct sm_train_options {
@@ -86,6 +90,8 @@ typedef struct sm_train_options {
     void *ppg_final_ctx;
     sm_train_dc_final_fn dc_final_fn; /* dc: the trained network; may be NULL */
     void *dc_final_ctx;
+    sm_train_struct_event_fn struct_event_fn; /* STDP: after each structural event; may be NULL */
+    void *struct_event_ctx;
 } sm_train_options;
 
 #ifdef __cplusplus

@@ -54,5 +54,7 @@ extern const sm_experiment_def sm_exp_dc_fashion;
 
 /* Structural plasticity of the SG-SNN (spec structural.md S1). */
 extern const sm_experiment_def sm_exp_sparse_sgsnn;
+/* Structural plasticity of the STDP network (spec structural.md 4.2: R2, R3, R5). */
+extern const sm_experiment_def sm_exp_rewire_stdp;
 
 #endif

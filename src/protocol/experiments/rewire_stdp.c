@@ -1,0 +1,297 @@
+/* Experiment rewire-stdp (spec structural.md 4.2, R2, R3, R5): structural plasticity of
+ * the STDP network's synapses. Per dataset (table.datasets) and seed (table.seeds from
+ * run.seed) the arms below run `somnus train` on the paper config; each arm is a grid of
+ * datasets x seeds through the sweep runner. Accuracy is PCA + logistic regression on E
+ * counts. The frozen random network (no STDP, no sleep) and the reference without
+ * structural change run beside the rewiring arms. Outputs: cells.csv (one row per arm and
+ * dataset), runs.csv (one row per run); results.cells, results.targets (R2, R3 marked),
+ * results.events (the first seed's structure_events per arm: sparsity over events). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "protocol/experiments/experiments.h"
+#include "protocol/experiments/grid_runs.h"
+#include "somnus/core/fileio.h"
+#include "somnus/protocol/sweep.h"
+
+/* The base of spec 4.2: configs/paper.cfg at 100 steps per image, MNIST 6,000 / 1,000,
+ * batches of 300, sleep rate 0.2, E counts into PCA + LR. */
+static const char *const DEFAULTS[] = {"train.model=stdp",
+                                       "ip.rule=none",
+                                       "stdp.sign=as_published",
+                                       "readout.method=pca_logreg",
+                                       "readout.standardize=true",
+                                       "readout.whiten=true",
+                                       "readout.features=exc",
+                                       "input.steps_per_image=100",
+                                       "data.n_train=6000",
+                                       "data.n_test=1000",
+                                       "data.batch=300",
+                                       "train.eval_every=0",
+                                       "table.datasets=mnist",
+                                       "table.seeds=5",
+                                       NULL};
+
+/* Few images and short periods, so that a run still has 3 sleep episodes and events. */
+static const char *const QUICK[] = {"data.n_train=200",
+                                    "data.n_val=0",
+                                    "data.n_test=100",
+                                    "data.batch=100",
+                                    "input.steps_per_image=40",
+                                    "sleep.period=2500",
+                                    "struct.period=2500",
+                                    "table.seeds=1",
+                                    NULL};
+
+/* One arm: its labels, its config assignments (NULL-terminated), and whether --quick
+ * runs it (loading the data costs ~1 s a run, so --quick keeps the arms R2/R3 compare). */
+typedef struct arm {
+    const char *mode, *regrow, *rate;
+    const char *const *set;
+    int quick;
+} arm;
+
+static const char *const FROZEN[] = {"stdp.rule=none", NULL};
+static const char *const REF[] = {"struct.mode=none", NULL};
+static const char *const CO[] = {"struct.mode=rewire", "struct.regrow=coincidence", NULL};
+static const char *const SD[] = {"struct.mode=rewire", "struct.regrow=stdp", NULL};
+static const char *const RND[] = {"struct.mode=rewire", "struct.regrow=random", NULL};
+static const char *const PRUNE[] = {"struct.mode=rewire", "struct.regrow=none", NULL};
+/* R5: without sleep, events every struct.period wake steps */
+static const char *const REF0[] = {"struct.mode=none", NULL};
+static const char *const CO0[] = {"struct.mode=rewire", "struct.regrow=coincidence",
+                                  "struct.when=period", NULL};
+static const char *const RND0[] = {"struct.mode=rewire", "struct.regrow=random",
+                                   "struct.when=period", NULL};
+
+/* R2/R3's arms first, so that a run cut short still has them in its log. */
+static const arm ARMS[] = {
+    {"none", "none", "0.2", REF, 1},     {"rewire", "coincidence", "0.2", CO, 1},
+    {"rewire", "random", "0.2", RND, 1}, {"frozen", "none", "0", FROZEN, 1},
+    {"rewire", "stdp", "0.2", SD, 0},    {"rewire", "none", "0.2", PRUNE, 0},
+    {"none", "none", "0", REF0, 0},      {"rewire", "coincidence", "0", CO0, 1},
+    {"rewire", "random", "0", RND0, 0},
+};
+#define N_ARMS (sizeof ARMS / sizeof ARMS[0])
+
+static double final_number(json_t *doc, const char *key)
+{
+    json_t *v = json_object_get(json_object_get(doc, "final"), key);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* Mean and sample sd of one final number over a cell's seeds. */
+static void stats(const sm_exp_run *rows, int64_t first, int seeds, const char *key, double *mean,
+                  double *sd)
+{
+    double s = 0, ss = 0;
+    for (int i = 0; i < seeds; i++)
+        s += final_number(rows[first + i].doc, key);
+    *mean = s / seeds;
+    for (int i = 0; i < seeds; i++) {
+        const double d = final_number(rows[first + i].doc, key) - *mean;
+        ss += d * d;
+    }
+    *sd = seeds > 1 ? sqrt(ss / (seeds - 1)) : 0;
+}
+
+/* Runs one arm (datasets x seeds) into *rows (allocated here, one per grid cell). */
+static sm_status run_arm(const sm_experiment_ctx *ctx, const arm *a, sm_exp_run **rows, sm_grid *g,
+                         sm_error *err)
+{
+    sm_config c = *ctx->cfg;
+    sm_status st = SM_OK;
+    for (int i = 0; st == SM_OK && a->set[i]; i++) {
+        char key[128];
+        const char *eq = strchr(a->set[i], '=');
+        snprintf(key, sizeof key, "%.*s", (int)(eq - a->set[i]), a->set[i]);
+        st = sm_config_set(&c, key, eq + 1, "rewire-stdp", err);
+    }
+    if (st == SM_OK) st = sm_exp_table_grid(&c, a->rate, g, err);
+    sm_exp_run *r = st == SM_OK ? calloc((size_t)sm_grid_n_cells(g) + 1, sizeof *r) : NULL;
+    *rows = r;
+    if (st == SM_OK && !r) st = sm_error_set(err, SM_ENOMEM, "out of memory");
+    char label[96];
+    snprintf(label, sizeof label, "%s/%s/sleep %s ", a->mode, a->regrow, a->rate);
+    if (st == SM_OK) st = sm_exp_run_grid_docs(ctx, &c, g, label, r, err);
+    for (int64_t k = 0; st == SM_OK && r && k < sm_grid_n_cells(g); k++) /* a log keeping it all */
+        if (sm_experiment_log(ctx, "%s run %lld: accuracy %.4f f_on %.4f plastic_sum_ratio %.4f",
+                              label, (long long)k, r[k].acc, final_number(r[k].doc, "f_on"),
+                              r[k].wsum))
+            st = sm_error_set(err, SM_ECANCELED, "rewire-stdp: stopped");
+    return st;
+}
+
+static json_t *cell_json(const arm *a, const char *dataset, const sm_exp_run *rows, int64_t first,
+                         int seeds)
+{
+    double acc, acc_sd, f_on, f_sd, ratio, r_sd;
+    stats(rows, first, seeds, "test_accuracy", &acc, &acc_sd);
+    stats(rows, first, seeds, "f_on", &f_on, &f_sd);
+    stats(rows, first, seeds, "plastic_sum_ratio", &ratio, &r_sd);
+    json_t *accs = json_array();
+    for (int i = 0; i < seeds; i++)
+        json_array_append_new(accs, sm_exp_real(rows[first + i].acc));
+    return json_pack("{s:s, s:s, s:s, s:f, s:o, s:o, s:o, s:o, s:o, s:o, s:i, s:o}", "dataset",
+                     dataset, "mode", a->mode, "regrow", a->regrow, "sleep_rate", atof(a->rate),
+                     "mean_accuracy", sm_exp_real(acc), "sd_accuracy", sm_exp_real(acc_sd), "f_on",
+                     sm_exp_real(f_on), "sd_f_on", sm_exp_real(f_sd), "plastic_sum_ratio",
+                     sm_exp_real(ratio), "sd_plastic_sum_ratio", sm_exp_real(r_sd), "n_seeds",
+                     seeds, "accuracies", accs);
+}
+
+static double num(json_t *cell, const char *key)
+{
+    json_t *v = json_object_get(cell, key);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static json_t *met(double margin)
+{
+    return isfinite(margin) ? json_boolean(margin >= 0) : json_null();
+}
+
+/* The cell of (dataset, mode, regrow) at sleep rate 0.2, or NULL. */
+static json_t *find(json_t *cells, const char *dataset, const char *mode, const char *regrow)
+{
+    for (size_t i = 0; i < json_array_size(cells); i++) {
+        json_t *c = json_array_get(cells, i);
+        if (!strcmp(json_string_value(json_object_get(c, "dataset")), dataset) &&
+            !strcmp(json_string_value(json_object_get(c, "mode")), mode) &&
+            !strcmp(json_string_value(json_object_get(c, "regrow")), regrow) &&
+            fabs(num(c, "sleep_rate") - 0.2) < 1e-9)
+            return c;
+    }
+    return NULL;
+}
+
+/* R2 and R3 for one dataset (at sleep rate 0.2). */
+static json_t *targets_json(json_t *cells, const char *dataset)
+{
+    json_t *co = find(cells, dataset, "rewire", "coincidence");
+    json_t *rnd = find(cells, dataset, "rewire", "random");
+    json_t *ref = find(cells, dataset, "none", "none");
+    const double df = num(co, "f_on") - num(rnd, "f_on");
+    const double d_ref = num(co, "mean_accuracy") - num(ref, "mean_accuracy");
+    const double d_rnd = num(co, "mean_accuracy") - num(rnd, "mean_accuracy");
+    const double ratio = num(co, "plastic_sum_ratio") / num(ref, "plastic_sum_ratio");
+    return json_pack(
+        "{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "dataset", dataset,
+        "r2_f_on_co_minus_random", sm_exp_real(df), "r2_met", met(df - 0.10),
+        "r3_co_minus_reference", sm_exp_real(d_ref), "r3_vs_reference_met", met(d_ref + 0.01),
+        "r3_co_minus_random", sm_exp_real(d_rnd), "r3_vs_random_met", met(d_rnd - 0.01),
+        "r3_sum_ratio_co_over_reference", sm_exp_real(ratio), "r3_sum_ratio_met",
+        isfinite(ratio) ? json_boolean(ratio <= 1.25 && ratio >= 1 / 1.25) : json_null());
+}
+
+static sm_status write_csvs(const sm_experiment_ctx *ctx, json_t *cells, sm_grid *grids,
+                            sm_exp_run **rows, sm_error *err)
+{
+    char path[4096];
+    sm_atomic_file f;
+    if (!sm_experiment_file(ctx, "cells.csv", path, sizeof path)) return SM_OK;
+    sm_status st = sm_atomic_open(&f, path, err);
+    if (st != SM_OK) return st;
+    fprintf(f.fp, "dataset,mode,regrow,sleep_rate,n_seeds,mean_accuracy,sd_accuracy,f_on,sd_f_on,"
+                  "plastic_sum_ratio\n");
+    for (size_t i = 0; i < json_array_size(cells); i++) {
+        json_t *c = json_array_get(cells, i);
+        fprintf(f.fp, "%s,%s,%s,%g,%lld,%.6f,%.6f,%.6f,%.6f,%.6f\n",
+                json_string_value(json_object_get(c, "dataset")),
+                json_string_value(json_object_get(c, "mode")),
+                json_string_value(json_object_get(c, "regrow")), num(c, "sleep_rate"),
+                (long long)json_integer_value(json_object_get(c, "n_seeds")),
+                num(c, "mean_accuracy"), num(c, "sd_accuracy"), num(c, "f_on"), num(c, "sd_f_on"),
+                num(c, "plastic_sum_ratio"));
+    }
+    st = sm_atomic_commit(&f, err);
+    if (st != SM_OK || !sm_experiment_file(ctx, "runs.csv", path, sizeof path)) return st;
+    if ((st = sm_atomic_open(&f, path, err)) != SM_OK) return st;
+    fprintf(f.fp, "mode,regrow,sleep_rate,dataset,seed,test_accuracy,f_on,plastic_sum_ratio\n");
+    for (size_t a = 0; a < N_ARMS; a++)
+        for (int64_t cell = 0; rows[a] && cell < sm_grid_n_cells(&grids[a]); cell++) {
+            json_t *p = sm_grid_cell_params(&grids[a], cell);
+            fprintf(f.fp, "%s,%s,%s,%s,%s,%.6f,%.6f,%.6f\n", ARMS[a].mode, ARMS[a].regrow,
+                    ARMS[a].rate, json_string_value(json_object_get(p, "data.dataset")),
+                    json_string_value(json_object_get(p, "run.seed")), rows[a][cell].acc,
+                    final_number(rows[a][cell].doc, "f_on"), rows[a][cell].wsum);
+            json_decref(p);
+        }
+    return sm_atomic_commit(&f, err);
+}
+
+/* The first run's structure_events of every rewiring arm, keyed "mode/regrow/sleep". */
+static json_t *events_json(sm_exp_run **rows)
+{
+    json_t *o = json_object();
+    for (size_t a = 0; a < N_ARMS; a++) {
+        json_t *ev = rows[a] ? json_object_get(rows[a][0].doc, "structure_events") : NULL;
+        if (!ev) continue;
+        char key[96];
+        snprintf(key, sizeof key, "%s/%s/sleep%s", ARMS[a].mode, ARMS[a].regrow, ARMS[a].rate);
+        json_object_set(o, key, ev);
+    }
+    return o;
+}
+
+static void free_rows(sm_exp_run **rows, sm_grid *grids)
+{
+    for (size_t a = 0; a < N_ARMS; a++) {
+        if (rows[a])
+            for (int64_t i = 0; i < sm_grid_n_cells(&grids[a]); i++)
+                json_decref(rows[a][i].doc);
+        free(rows[a]);
+        sm_grid_free(&grids[a]);
+    }
+}
+
+static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *err)
+{
+    sm_grid grids[N_ARMS];
+    sm_exp_run *rows[N_ARMS] = {0};
+    sm_status st = SM_OK;
+    for (size_t a = 0; a < N_ARMS; a++)
+        sm_grid_init(&grids[a]);
+    const int seeds = ctx->cfg->table.seeds;
+    for (size_t a = 0; st == SM_OK && a < N_ARMS; a++)
+        if (!ctx->quick || ARMS[a].quick) st = run_arm(ctx, &ARMS[a], &rows[a], &grids[a], err);
+    json_t *cells = json_array(), *targets = json_array();
+    const int n_d = st == SM_OK ? grids[0].axes[0].n : 0;
+    for (int d = 0; d < n_d; d++) {
+        json_t *p0 = sm_grid_cell_params(&grids[0], (int64_t)d * seeds);
+        for (size_t a = 0; a < N_ARMS; a++) {
+            if (!rows[a]) continue;
+            json_t *p = sm_grid_cell_params(&grids[a], (int64_t)d * seeds);
+            json_array_append_new(
+                cells, cell_json(&ARMS[a], json_string_value(json_object_get(p, "data.dataset")),
+                                 rows[a], (int64_t)d * seeds, seeds));
+            json_decref(p);
+        }
+        json_array_append_new(
+            targets, targets_json(cells, json_string_value(json_object_get(p0, "data.dataset"))));
+        json_decref(p0);
+    }
+    if (st == SM_OK) st = write_csvs(ctx, cells, grids, rows, err);
+    if (st == SM_OK) {
+        *results = json_pack("{s:o, s:o, s:o}", "cells", cells, "targets", targets, "events",
+                             events_json(rows));
+        if (!*results) st = sm_error_set(err, SM_ENOMEM, "out of memory");
+    } else {
+        json_decref(cells);
+        json_decref(targets);
+    }
+    free_rows(rows, grids);
+    return st;
+}
+
+const sm_experiment_def sm_exp_rewire_stdp = {
+    .name = "rewire-stdp",
+    .description = "structural plasticity of the STDP network (spec structural.md 4.2 R2, R3, "
+                   "R5): rewiring by coincidence, stdp, random or prune-only beside the "
+                   "reference and the frozen random network",
+    .defaults = DEFAULTS,
+    .quick_defaults = QUICK,
+    .run = run,
+};
