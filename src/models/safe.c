@@ -15,83 +15,161 @@ static double spike_of(const sm_safe_lif *L, double u)
     return 0.5 + atan(PI * L->atan_alpha * u / 2) / PI;
 }
 
-/* The surrogate derivative at u (the smooth function's exact derivative). */
-static double surrogate(const sm_safe_lif *L, double u)
+/* One sample's trajectories over all d neurons under the constant currents I (d):
+ * counts (d) receives the spike counts; traj (T x d, may be NULL) the membrane potentials
+ * mem[1..T]. m and s are d-long scratch. The loop over neurons is innermost so that the
+ * compiler vectorises it; every neuron's arithmetic is the same whatever the lane, so the
+ * result does not depend on the thread count. */
+static void sample_forward(const sm_safe_lif *L, const double *I, double *m, double *s,
+                           double *counts, double *traj)
 {
-    if (L->surrogate == 1) {
-        const double a = 1 + L->slope * fabs(u);
-        return 1 / (a * a);
+    const int d = L->d;
+    const double beta = L->beta, thr = L->threshold;
+    for (int j = 0; j < d; j++)
+        m[j] = s[j] = counts[j] = 0;
+    for (int t = 0; t < L->steps; t++) {
+        double *tr = traj ? traj + (size_t)t * d : m; /* m: a harmless self-store */
+        if (!L->smooth_forward) {
+            for (int j = 0; j < d; j++) {
+                const double mm = beta * m[j] + I[j] - s[j] * thr;
+                const double ss = mm > thr ? 1.0 : 0.0;
+                m[j] = mm;
+                tr[j] = mm;
+                s[j] = ss;
+                counts[j] += ss;
+            }
+        } else {
+            for (int j = 0; j < d; j++) {
+                m[j] = beta * m[j] + I[j] - s[j] * thr;
+                tr[j] = m[j];
+                s[j] = spike_of(L, m[j] - thr);
+                counts[j] += s[j];
+            }
+        }
     }
-    const double a = PI / 2 * L->atan_alpha * u;
-    return L->atan_alpha / 2 / (1 + a * a);
 }
 
-/* One neuron's trajectory under the constant current I: mem[0..T) = mem[1..T] and the
- * spikes spk[0..T); returns the spike count. */
-static double run_neuron(const sm_safe_lif *L, double I, double *mem, double *spk)
+/* Scratch of one thread: currents, state, counts, trajectory (T x d), BPTT state. */
+typedef struct scratch {
+    double *I, *m, *s, *c, *traj, *dnext, *dI;
+} scratch;
+
+static int scratch_make(scratch *w, const sm_safe_lif *L, int with_traj)
 {
-    double m = 0, s = 0, count = 0;
-    for (int t = 0; t < L->steps; t++) {
-        m = L->beta * m + I - s * L->threshold;
-        s = spike_of(L, m - L->threshold);
-        if (mem) mem[t] = m;
-        if (spk) spk[t] = s;
-        count += s;
-    }
-    return count;
+    const size_t d = (size_t)L->d;
+    w->I = malloc(d * sizeof *w->I);
+    w->m = malloc(d * sizeof *w->m);
+    w->s = malloc(d * sizeof *w->s);
+    w->c = malloc(d * sizeof *w->c);
+    w->dnext = malloc(d * sizeof *w->dnext);
+    w->dI = malloc(d * sizeof *w->dI);
+    w->traj = with_traj ? malloc((size_t)L->steps * d * sizeof *w->traj) : NULL;
+    return w->I && w->m && w->s && w->c && w->dnext && w->dI && (!with_traj || w->traj);
+}
+
+static void scratch_free(scratch *w)
+{
+    free(w->I), free(w->m), free(w->s), free(w->c), free(w->traj), free(w->dnext), free(w->dI);
+}
+
+static void currents(const float *u, const double *gamma, const double *shift, int d, double *I)
+{
+    for (int j = 0; j < d; j++)
+        I[j] = gamma[j] * u[j] + shift[j];
 }
 
 void sm_safe_ssf_forward(const sm_safe_lif *L, const float *u, int n, const double *gamma,
                          const double *shift, double *phi)
 {
     const int d = L->d;
-#pragma omp parallel for schedule(static)
-    for (int j = 0; j < d; j++)
+#pragma omp parallel
+    {
+        scratch w;
+        const int ok = scratch_make(&w, L, 0);
+#pragma omp for schedule(static)
         for (int b = 0; b < n; b++) {
-            const double I = gamma[j] * u[(size_t)b * d + j] + shift[j];
-            phi[(size_t)b * d + j] = run_neuron(L, I, NULL, NULL) / L->steps;
+            double *out = phi + (size_t)b * d;
+            if (!ok) { /* out of memory: NaN features, which every caller's loss exposes */
+                for (int j = 0; j < d; j++)
+                    out[j] = NAN;
+                continue;
+            }
+            currents(u + (size_t)b * d, gamma, shift, d, w.I);
+            sample_forward(L, w.I, w.m, w.s, w.c, NULL);
+            for (int j = 0; j < d; j++)
+                out[j] = w.c[j] / L->steps;
         }
+        scratch_free(&w);
+    }
 }
 
-/* dL/dI of one neuron given g = dL/dphi: BPTT backwards through the stored trajectory. */
-static double neuron_backward(const sm_safe_lif *L, const double *mem, double g)
+/* BPTT of one sample: dI (d) = dL/dI given dphi (d), from the stored trajectory. */
+static void sample_backward(const sm_safe_lif *L, const double *dphi, scratch *w)
 {
-    const double gs = g / L->steps; /* dL/dspk[t] from the count, every step */
-    double dnext = 0, dI = 0;       /* dnext = dL/dmem[t+1] */
+    const int d = L->d;
+    const double beta = L->beta, thr = L->threshold, inv_t = 1.0 / L->steps;
+    const double ha = L->atan_alpha / 2, qa = PI / 2 * L->atan_alpha, k = L->slope;
+    const double rt = L->detach_reset ? 0.0 : thr;
+    for (int j = 0; j < d; j++)
+        w->dnext[j] = w->dI[j] = 0;
     for (int t = L->steps - 1; t >= 0; t--) {
-        const double dspk = gs - (L->detach_reset ? 0.0 : L->threshold * dnext);
-        const double dm = dspk * surrogate(L, mem[t] - L->threshold) + L->beta * dnext;
-        dI += dm;
-        dnext = dm;
+        const double *tr = w->traj + (size_t)t * d;
+        for (int j = 0; j < d; j++) {
+            /* dL/dspk[t]: the count's share, and the reset's effect on mem[t+1] */
+            const double dspk = dphi[j] * inv_t - rt * w->dnext[j];
+            const double x = tr[j] - thr;
+            double sg;
+            if (L->surrogate == 1) {
+                const double a = 1 + k * fabs(x);
+                sg = 1 / (a * a);
+            } else {
+                const double a = qa * x;
+                sg = ha / (1 + a * a);
+            }
+            const double dm = dspk * sg + beta * w->dnext[j];
+            w->dI[j] += dm;
+            w->dnext[j] = dm;
+        }
     }
-    return dI;
 }
 
 void sm_safe_ssf_backward(const sm_safe_lif *L, const float *u, int n, const double *gamma,
                           const double *shift, const double *dphi, double *dgamma, double *dshift)
 {
     const int d = L->d;
+    double *dI = malloc((size_t)(n > 0 ? n : 1) * d * sizeof *dI);
+    if (!dI) { /* out of memory: NaN gradients rather than silently wrong ones */
+        for (int j = 0; j < d; j++)
+            dgamma[j] = dshift[j] = NAN;
+        return;
+    }
 #pragma omp parallel
     {
-        double *mem = malloc((size_t)L->steps * sizeof *mem);
+        scratch w;
+        const int ok = scratch_make(&w, L, 1);
 #pragma omp for schedule(static)
-        for (int j = 0; j < d; j++) {
-            double gg = 0, gb = 0;
-            for (int b = 0; b < n && mem; b++) {
-                const double g = dphi[(size_t)b * d + j];
-                if (g == 0.0) continue;
-                const double uj = u[(size_t)b * d + j];
-                run_neuron(L, gamma[j] * uj + shift[j], mem, NULL);
-                const double dI = neuron_backward(L, mem, g);
-                gg += dI * uj;
-                gb += dI;
+        for (int b = 0; b < n; b++) {
+            double *out = dI + (size_t)b * d;
+            if (!ok) {
+                for (int j = 0; j < d; j++)
+                    out[j] = NAN;
+                continue;
             }
-            /* out of memory leaves this thread's gradients at 0; callers see no NaN */
-            dgamma[j] += gg;
-            dshift[j] += gb;
+            currents(u + (size_t)b * d, gamma, shift, d, w.I);
+            sample_forward(L, w.I, w.m, w.s, w.c, w.traj);
+            sample_backward(L, dphi + (size_t)b * d, &w);
+            memcpy(out, w.dI, (size_t)d * sizeof *out);
         }
-        free(mem);
+        scratch_free(&w);
     }
+    /* sums over the samples in their order: the same for any thread count */
+    for (int b = 0; b < n; b++)
+        for (int j = 0; j < d; j++) {
+            const double g = dI[(size_t)b * d + j];
+            dgamma[j] += g * u[(size_t)b * d + j];
+            dshift[j] += g;
+        }
+    free(dI);
 }
 
 sm_safe_learner *sm_safe_learner_create(int d, int k, sm_error *err)

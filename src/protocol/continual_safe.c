@@ -110,6 +110,7 @@ static sm_status pretrain(const sm_config *cfg, const char *name, sm_sgsnn **net
     sm_config c2 = *cfg;
     snprintf(c2.data.dataset, sizeof c2.data.dataset, "%s", name);
     snprintf(c2.data.classes, sizeof c2.data.classes, "all");
+    c2.protocol.kind = SM_PROTOCOL_IID; /* an ordinary i.i.d. data step, not the stream's */
     sm_dataset *pool = NULL, *official = NULL;
     sm_status st = sm_dataset_load_named(name, cfg->data.dir, &pool, &official, err);
     if (st != SM_OK) return st;
