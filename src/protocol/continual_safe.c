@@ -115,7 +115,8 @@ static sm_status pretrain(const sm_config *cfg, const char *name, sm_sgsnn **net
     sm_status st = sm_dataset_load_named(name, cfg->data.dir, &pool, &official, err);
     if (st != SM_OK) return st;
     const int use_official = official && cfg->data.official_test;
-    c2.data.n_test = use_official ? official->n : 1000;
+    /* the extractor's own test accuracy is a diagnostic: 2,000 images measure it well */
+    c2.data.n_test = use_official && official->n < 2000 ? official->n : 2000;
     c2.data.n_val = 0;
     const int avail = pool->n - (use_official ? 0 : c2.data.n_test);
     c2.data.n_train =
@@ -466,7 +467,8 @@ static sm_status score_part(run *c, int t, int p, double *const Wl[N_LEARN], con
         const size_t cell = (size_t)row * T + j;
         M[H_PTM][cell] = accuracy(z[L_PTM], n, k, cls, ok, ds->labels);
         M[H_SLOW][cell] = accuracy(z[L_SLOW], n, k, cls, ok, ds->labels);
-        if (t == 0) { /* session 1: the slow learner alone */
+        if (t == 0) { /* session 1: the slow learner alone (the fast one is its copy) */
+            M[H_FAST][cell] = M[H_SLOW][cell];
             memcpy(agg, z[L_SLOW], (size_t)n * k * sizeof *agg);
             for (int b = 0; b < n; b++)
                 ws[b] = 1.0;

@@ -16,6 +16,7 @@ static const sm_experiment_def *const EXPERIMENTS[] = {
     &sm_exp_ip_sleep,         &sm_exp_continual_sleep,
     &sm_exp_dc_size,          &sm_exp_dc_fashion,
     &sm_exp_plasticity_sgsnn, &sm_exp_plasticity_stdp,
+    &sm_exp_continual_safe,
 };
 
 #define N_EXPERIMENTS (sizeof EXPERIMENTS / sizeof EXPERIMENTS[0])

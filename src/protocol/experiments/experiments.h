@@ -9,6 +9,8 @@
 extern const sm_experiment_def sm_exp_sleep_stdp_table;
 /* continual_sleep.c: spec continual.md, C4 and H1 */
 extern const sm_experiment_def sm_exp_continual_sleep;
+/* continual_safe.c: spec continual.md, C5-C7 (SAFE) */
+extern const sm_experiment_def sm_exp_continual_safe;
 
 /* The like-for-like comparison with the paper (issue 16): rows (a)-(e). */
 extern const sm_experiment_def sm_exp_sleep_stdp_compare;
