@@ -5,7 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "somnus/core/config.h"
 #include "somnus/core/rng.h"
+#include "somnus/protocol/train.h"
+#include "protocol/continual_safe.h"
+#include "protocol/continual_stream.h"
 #include "somnus/models/safe.h"
 #include "somnus/models/safe_loss.h"
 #include <omp.h>
@@ -351,6 +355,122 @@ static void gradients_are_identical_for_1_and_2_threads(void **state)
     assert_memory_equal(g1, g2, sizeof g1);
 }
 
+/* ---- the protocol: a small SAFE stream on the synthetic shapes ---- */
+static void safe_config(sm_config *c)
+{
+    sm_config_default(c);
+    c->protocol.kind = SM_PROTOCOL_CONTINUAL;
+    c->train.model = SM_MODEL_SAFE;
+    snprintf(c->data.dataset, sizeof c->data.dataset, "synthetic:100");
+    snprintf(c->cl.stream, sizeof c->cl.stream, "split:synthetic:100:0,1/2,3");
+    c->cl.per_class_train = 20;
+    c->cl.per_class_val = 6;
+    c->cl.per_class_test = 10;
+    c->cl.ridge_grid[0] = '\0';
+    snprintf(c->cl.ridge_grid, sizeof c->cl.ridge_grid, "-2:0");
+    snprintf(c->safe.ptm, sizeof c->safe.ptm, "random");
+    c->sgsnn.n_hidden = 40;
+    c->sgsnn.steps = 20;
+    c->safe.epochs_first = 2;
+    c->safe.epochs_later = 2;
+    c->safe.batch = 8;
+    c->safe.lr = 0.05;
+}
+
+static json_t *safe_stream(const sm_config *c, const sm_cl_stream *s, const sm_train_data *d,
+                           const sm_cl_safe_ptm *ptm)
+{
+    sm_error err = {0};
+    sm_train_run_ctx r = {0};
+    json_t *cont = json_object();
+    if (sm_cl_run_safe_with(c, s, d, ptm, &r, cont, &err) != SM_OK) fail_msg("%s", err.msg);
+    json_object_del(cont, "timing");
+    return cont;
+}
+
+static double jnum(json_t *o, const char *a, const char *b)
+{
+    json_t *x = json_object_get(json_object_get(o, a), b);
+    return json_is_number(x) ? json_number_value(x) : NAN;
+}
+
+static void safe_stream_frozen_extractor_threads_and_no_test_in_tuning(void **state)
+{
+    (void)state;
+    sm_config c;
+    safe_config(&c);
+    sm_error err = {0};
+    sm_cl_stream s;
+    sm_train_data d;
+    assert_int_equal(sm_cl_stream_parse(&c, &s, &err), SM_OK);
+    if (sm_train_data_load(&c, &d, &err) != SM_OK) fail_msg("%s", err.msg);
+    sm_cl_safe_ptm ptm;
+    if (sm_cl_safe_ptm_make(&c, &s, d.train->width * d.train->height, &ptm, &err) != SM_OK)
+        fail_msg("%s", err.msg);
+    const size_t nw = (size_t)ptm.d * ptm.n_in;
+    float *w0 = malloc(nw * sizeof *w0), *b0 = malloc((size_t)ptm.d * sizeof *b0);
+    memcpy(w0, ptm.W1, nw * sizeof *w0);
+    memcpy(b0, ptm.b1, (size_t)ptm.d * sizeof *b0);
+    omp_set_num_threads(1);
+    json_t *one = safe_stream(&c, &s, &d, &ptm);
+    omp_set_num_threads(2);
+    json_t *two = safe_stream(&c, &s, &d, &ptm);
+    /* the extractor stays bitwise frozen */
+    assert_memory_equal(w0, ptm.W1, nw * sizeof *w0);
+    assert_memory_equal(b0, ptm.b1, (size_t)ptm.d * sizeof *b0);
+    /* same seed, 1 and 2 threads: the same document, bit for bit */
+    char *a = json_dumps(one, JSON_SORT_KEYS), *b = json_dumps(two, JSON_SORT_KEYS);
+    assert_string_equal(a, b);
+    free(a), free(b);
+    /* session 1: fast-only and the aggregate are the slow learner */
+    json_t *Rs = json_object_get(json_object_get(one, "slow"), "R");
+    json_t *Rf = json_object_get(json_object_get(one, "fast"), "R");
+    json_t *Ra = json_object_get(one, "R");
+    const double r11 = json_number_value(json_array_get(json_array_get(Rs, 1), 0));
+    assert_float_equal(json_number_value(json_array_get(json_array_get(Rf, 1), 0)), r11, 0);
+    assert_float_equal(json_number_value(json_array_get(json_array_get(Ra, 1), 0)), r11, 0);
+    assert_true(r11 > 0.5); /* two classes: better than chance */
+    /* the released selection can only raise the score */
+    assert_true(jnum(one, "oracle_selected", "acc") >= jnum(one, "aggregate", "acc") ||
+                jnum(one, "oracle_selected", "aia") >= jnum(one, "aggregate", "aia"));
+    /* a tuning run scores validation only: no test entry, validation present */
+    c.safe.score_test = 0;
+    json_t *tun = safe_stream(&c, &s, &d, &ptm);
+    assert_true(isnan(jnum(tun, "aggregate", "acc")));
+    assert_true(json_is_number(
+        json_object_get(json_object_get(json_object_get(tun, "val"), "aggregate"), "acc")));
+    assert_true(json_array_size(json_object_get(json_object_get(tun, "val"), "gamma")) == 3);
+    json_decref(one), json_decref(two), json_decref(tun);
+    free(w0), free(b0);
+    sm_cl_safe_ptm_free(&ptm);
+    sm_train_data_free(&d);
+}
+
+static void safe_refuses_bad_settings(void **state)
+{
+    (void)state;
+    sm_config c;
+    safe_config(&c);
+    sm_error err = {0};
+    sm_cl_stream s;
+    assert_int_equal(sm_cl_stream_parse(&c, &s, &err), SM_OK);
+    sm_cl_safe_ptm ptm;
+    snprintf(c.safe.ptm, sizeof c.safe.ptm, "imagenet");
+    assert_int_equal(sm_cl_safe_ptm_make(&c, &s, 225, &ptm, &err), SM_EINVAL);
+    assert_non_null(strstr(err.msg, "safe.ptm"));
+    snprintf(c.safe.ptm, sizeof c.safe.ptm, "auto"); /* synthetic has no "other" dataset */
+    assert_int_equal(sm_cl_safe_ptm_make(&c, &s, 225, &ptm, &err), SM_EINVAL);
+    assert_non_null(strstr(err.msg, "safe.ptm"));
+    double v[4];
+    int n;
+    assert_int_equal(sm_cl_safe_parse_list("1,x", "safe.gamma_grid", v, &n, 4, &err), SM_EINVAL);
+    assert_non_null(strstr(err.msg, "safe.gamma_grid"));
+    assert_int_equal(sm_cl_safe_parse_list("-1:1", "k", v, &n, 4, &err), SM_OK);
+    assert_int_equal(n, 3);
+    assert_float_equal(v[0], -1, 0);
+    assert_float_equal(v[2], 1, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -364,6 +484,8 @@ int main(void)
         cmocka_unit_test(fast_learner_gradient_matches_central_differences),
         cmocka_unit_test(ssf_identity_is_the_hard_spiking_layer),
         cmocka_unit_test(gradients_are_identical_for_1_and_2_threads),
+        cmocka_unit_test(safe_stream_frozen_extractor_threads_and_no_test_in_tuning),
+        cmocka_unit_test(safe_refuses_bad_settings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

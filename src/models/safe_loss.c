@@ -160,9 +160,10 @@ sm_status sm_safe_corr_loss(const double *x0, const double *xs, int n, int d,
     if (d < 1 || n < (batch ? 2 : 1))
         return sm_error_set(err, SM_EINVAL, "safe: correlation loss needs d >= 1 and n >= %d",
                             batch ? 2 : 1);
-    const size_t nd = (size_t)n * d, dd = (size_t)d * d;
+    const size_t nd = (size_t)n * d;
     double *z0 = calloc(nd, sizeof *z0), *zs = calloc(nd, sizeof *zs);
-    double *M = malloc(dd * sizeof *M), *s0 = malloc((size_t)(n > d ? n : d) * sizeof *s0);
+    double *M = malloc(2 * (size_t)n * n * sizeof *M),
+           *s0 = malloc((size_t)(n > d ? n : d) * sizeof *s0);
     double *ss = malloc((size_t)(n > d ? n : d) * sizeof *ss);
     if (!z0 || !zs || !M || !s0 || !ss) {
         free(z0), free(zs), free(M), free(s0), free(ss);
@@ -175,32 +176,46 @@ sm_status sm_safe_corr_loss(const double *x0, const double *xs, int n, int d,
         row_normalise(x0, n, d, z0, s0);
         row_normalise(xs, n, d, zs, ss);
     }
-    /* M = (1/n) Z0^T ZS */
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d, d, n, 1.0 / n, z0, d, zs, d, 0.0, M, d);
+    /* M = (1/n) Z0^T ZS is d x d but of rank <= n: work with the n x n Gram matrices
+     * K0 = Z0 Z0^T and KS = ZS ZS^T instead (O(n^2 d), not O(n d^2)):
+     *   sum_ij M_ij^2 = (1/n^2) sum_ab K0_ab KS_ab,   M_ii = (1/n) sum_b Z0_bi ZS_bi,
+     *   L_rdn = sum_ij M_ij^2 - sum_i M_ii^2, and d(sum_ij M_ij^2)/dZS = (2/n^2) K0 ZS. */
+    const size_t nn = (size_t)n * n;
+    double *K0 = M, *KS = M + nn;
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, d, 1.0, z0, d, z0, d, 0.0, K0, n);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, d, 1.0, zs, d, zs, d, 0.0, KS, n);
+    double fro = 0;
+    for (size_t i = 0; i < nn; i++)
+        fro += K0[i] * KS[i];
+    fro /= (double)n * n;
     const double ld = batch ? lambda_diag / d : lambda_diag;
     const double lr = batch ? (d > 1 ? lambda_rdn / ((double)d * (d - 1)) : 0.0) : lambda_rdn;
-    double l = 0;
-    for (int i = 0; i < d; i++)
-        for (int j = 0; j < d; j++) {
-            double *m = M + (size_t)i * d + j;
-            if (i == j) {
-                l += ld * (1 - *m) * (1 - *m);
-                *m = -2 * ld * (1 - *m); /* M now holds dL/dM */
-            } else {
-                l += lr * *m * *m;
-                *m = 2 * lr * *m;
-            }
-        }
+    double *mii = s0; /* s0 is no longer needed after normalising x0; it has >= d entries */
+    double l = 0, diag2 = 0;
+    for (int i = 0; i < d; i++) {
+        double m = 0;
+        for (int b = 0; b < n; b++)
+            m += z0[(size_t)b * d + i] * zs[(size_t)b * d + i];
+        m /= n;
+        mii[i] = m;
+        l += ld * (1 - m) * (1 - m);
+        diag2 += m * m;
+    }
+    l += lr * (fro - diag2);
     *loss = l;
     if (dxs) {
-        /* dL/dZS = (1/n) Z0 dL/dM, into z0's twin buffer (reuse zs's shape) */
         double *dz = malloc(nd * sizeof *dz);
         if (!dz) {
             free(z0), free(zs), free(M), free(s0), free(ss);
             return sm_error_set(err, SM_ENOMEM, "safe: out of memory (correlation loss)");
         }
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, d, d, 1.0 / n, z0, d, M, d, 0.0,
-                    dz, d);
+        /* dL/dZS = lr (2/n^2) K0 ZS + sum_i Z0_bi (-2 ld (1 - M_ii) - 2 lr M_ii) / n */
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, d, n, 2 * lr / ((double)n * n),
+                    K0, n, zs, d, 0.0, dz, d);
+        for (int b = 0; b < n; b++)
+            for (int i = 0; i < d; i++)
+                dz[(size_t)b * d + i] +=
+                    z0[(size_t)b * d + i] * (-2 * ld * (1 - mii[i]) - 2 * lr * mii[i]) / n;
         if (batch)
             standardise_backward(zs, dz, n, d, ss, dxs);
         else
