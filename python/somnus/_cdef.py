@@ -233,6 +233,8 @@ typedef struct sm_config {
         char lambda_grid[256];
         int epochs_first, epochs_later, batch, score_test, tune;
         double lr, momentum, weight_decay;
+        int tune_seeds;
+        char streams[256];
     } safe;
 } sm_config;
 

@@ -785,6 +785,12 @@ static const sm_param_def TABLE[] = {
          "SAFE: SGD learning rate, cosine schedule to 0 over each session's epochs"),
     REAL("safe.momentum", safe.momentum, 0.9, 0, 0.999999, "1", "SAFE: SGD momentum"),
     REAL("safe.weight_decay", safe.weight_decay, 5e-4, 0, 1, "1", "SAFE: SGD weight decay"),
+    INT("safe.tune_seeds", safe.tune_seeds, 0, 0, 1000, "seeds",
+        "continual-safe: seeds whose validation runs choose the setting (0 = all cl.seeds; "
+        "fewer saves time, the choice is still validation-only)"),
+    STR("safe.streams", safe.streams, "split-mnist,split-fashion",
+        "continual-safe: streams run (split-mnist: extractor from Fashion-MNIST, C5; "
+        "split-fashion: extractor from MNIST, C6)"),
 };
 
 const sm_param_def *sm_param_table(size_t *count)

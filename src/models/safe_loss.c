@@ -24,32 +24,44 @@ static double norm_floor(const double *a, int d)
 }
 
 /* Adds g * d cos(a, b) / d a to da, with na, nb the floored norms and c = cos(a, b). The
- * second term exists only where |a| is above the floor (below it the norm is constant). */
+ * second term exists only where |a| is above the floor (below it the norm is constant;
+ * na > SM_SAFE_EPS exactly when |a| is above it). */
 static void cos_grad_add(const double *a, const double *b, int d, double na, double nb, double c,
                          double g, double *da)
 {
-    const double above = sqrt(dot(a, a, d)) > SM_SAFE_EPS;
-    const double u = g / (na * nb), v = above ? g * c / (na * na) : 0.0;
+    const double u = g / (na * nb), v = na > SM_SAFE_EPS ? g * c / (na * na) : 0.0;
     for (int i = 0; i < d; i++)
         da[i] += u * b[i] - v * a[i];
+}
+
+/* Floored norms of the n rows of x into out (malloc'ed; NULL when out of memory). */
+static double *row_norms(const double *x, int n, int d)
+{
+    double *out = malloc((size_t)(n > 0 ? n : 1) * sizeof *out);
+    for (int r = 0; out && r < n; r++)
+        out[r] = norm_floor(x + (size_t)r * d, d);
+    return out;
 }
 
 void sm_safe_cos_logits(const double *x, int n, int d, const double *W, int k, double s,
                         double *logits)
 {
+    double *nw = row_norms(W, k, d);
     for (int b = 0; b < n; b++) {
         const double *xb = x + (size_t)b * d;
         const double nx = norm_floor(xb, d);
         for (int c = 0; c < k; c++) {
             const double *w = W + (size_t)c * d;
-            logits[(size_t)b * k + c] = s * dot(xb, w, d) / (nx * norm_floor(w, d));
+            logits[(size_t)b * k + c] = s * dot(xb, w, d) / (nx * (nw ? nw[c] : norm_floor(w, d)));
         }
     }
+    free(nw);
 }
 
 void sm_safe_cos_backward(const double *x, int n, int d, const double *W, int k, double s,
                           const double *dlogits, double *dx, double *dW, double *ds)
 {
+    double *nws = row_norms(W, k, d);
     for (int b = 0; b < n; b++) {
         const double *xb = x + (size_t)b * d;
         const double nx = norm_floor(xb, d);
@@ -57,13 +69,14 @@ void sm_safe_cos_backward(const double *x, int n, int d, const double *W, int k,
             const double g = dlogits[(size_t)b * k + c];
             if (g == 0.0) continue;
             const double *w = W + (size_t)c * d;
-            const double nw = norm_floor(w, d);
+            const double nw = nws ? nws[c] : norm_floor(w, d);
             const double cs = dot(xb, w, d) / (nx * nw);
             if (ds) *ds += g * cs;
             if (dx) cos_grad_add(xb, w, d, nx, nw, cs, g * s, dx + (size_t)b * d);
             if (dW) cos_grad_add(w, xb, d, nw, nx, cs, g * s, dW + (size_t)c * d);
         }
     }
+    free(nws);
 }
 
 double sm_safe_ce(const double *logits, int n, int k, const int *y, const unsigned char *active,

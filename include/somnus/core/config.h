@@ -347,6 +347,8 @@ typedef struct sm_config {
         char lambda_grid[SM_CONFIG_STR_MAX]; /* continual-safe: (lambda_diag, lambda_rdn) values */
         int epochs_first, epochs_later, batch, score_test, tune;
         double lr, momentum, weight_decay;
+        int tune_seeds;                  /* continual-safe: seeds of the tuning runs (0 = all) */
+        char streams[SM_CONFIG_STR_MAX]; /* continual-safe: split-mnist and/or split-fashion */
     } safe;
 } sm_config;
 

@@ -113,6 +113,8 @@ static sm_status seeds_setup(const sm_experiment_ctx *ctx, int si, seed_run *sr,
 static sm_status tune(const sm_experiment_ctx *ctx, int si, seed_run *sr, int n, double *ld,
                       double *lr, double *gamma, json_t *tuning, sm_error *err)
 {
+    if (ctx->cfg->safe.tune_seeds > 0 && ctx->cfg->safe.tune_seeds < n)
+        n = ctx->cfg->safe.tune_seeds;
     double v[MAX_VALS], gam[MAX_VALS];
     int nv, ng;
     sm_status st = sm_cl_safe_parse_list(ctx->cfg->safe.lambda_grid, "safe.lambda_grid", v, &nv,
@@ -330,9 +332,28 @@ static sm_status run_stream(const sm_experiment_ctx *ctx, int si, json_t *conds,
     return st;
 }
 
+/* Is `name` in the comma list? */
+static int stream_selected(const char *list, const char *name)
+{
+    const size_t n = strlen(name);
+    for (const char *p = list; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+        if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == '\0')) return 1;
+    return 0;
+}
+
 static sm_status run_safe(const sm_experiment_ctx *ctx, json_t **results, sm_error *err)
 {
     SM_ERROR_LOCAL(err);
+    for (const char *p = ctx->cfg->safe.streams; *p;) {
+        const size_t len = strcspn(p, ",");
+        if (!((len == 11 && strncmp(p, "split-mnist", len) == 0) ||
+              (len == 13 && strncmp(p, "split-fashion", len) == 0)))
+            return sm_error_set(err, SM_EINVAL,
+                                "safe.streams: '%.*s' is not split-mnist or split-fashion",
+                                (int)len, p);
+        p += len;
+        if (*p == ',') p++;
+    }
     if (ctx->cfg->cl.seeds > MAX_SEEDS)
         return sm_error_set(err, SM_EINVAL, "cl.seeds: continual-safe runs at most %d seeds",
                             MAX_SEEDS);
@@ -350,7 +371,8 @@ static sm_status run_safe(const sm_experiment_ctx *ctx, json_t **results, sm_err
         }
     }
     for (int si = 0; si < N_STREAMS && st == SM_OK; si++)
-        st = run_stream(ctx, si, conds, Rj, tuning, chosen, targets, csv, err);
+        if (stream_selected(ctx->cfg->safe.streams, STREAMS[si]))
+            st = run_stream(ctx, si, conds, Rj, tuning, chosen, targets, csv, err);
     if (csv) {
         if (st == SM_OK)
             st = sm_atomic_commit(&f, err);
