@@ -790,7 +790,7 @@ static const sm_param_def TABLE[] = {
         "fewer saves time, the choice is still validation-only)"),
     STR("safe.streams", safe.streams, "split-mnist,split-fashion",
         "continual-safe: streams run (split-mnist: extractor from Fashion-MNIST, C5; "
-        "split-fashion: extractor from MNIST, C6)"),
+        "split-fashion: extractor from MNIST, C6), or one split:... stream on data.dataset"),
 };
 
 const sm_param_def *sm_param_table(size_t *count)

@@ -506,7 +506,9 @@ class TestExperiments(Tmp):
         # Small data for every experiment: synthetic shapes instead of MNIST files.
         small = {"table.datasets": "synthetic", "data.dataset": "synthetic"}
         # experiments whose stream names its dataset get a synthetic stream
-        extra = {"continual-sleep": {"cl.stream": "split:synthetic:0,1/2,3"}}
+        extra = {"continual-sleep": {"cl.stream": "split:synthetic:0,1/2,3"},
+                 "continual-safe": {"safe.streams": "split:synthetic:0,1/2,3",
+                                    "safe.ptm": "random"}}
         # SOMNUS_PY_EXPERIMENTS: "all" (default), "all,-a,-b" (all but a and b) or a
         # comma-separated subset (the sanitizer build runs two: each experiment runs twice
         # here, ~10x slower there)

@@ -36,8 +36,14 @@ static const char *const QUICK[] = {
     "cl.per_class_val=20", "cl.per_class_test=40", "cl.ridge_grid=-2:0",  NULL};
 
 enum { N_STREAMS = 2, MAX_SEEDS = 64, MAX_VALS = 16 };
-static const char *const STREAMS[N_STREAMS] = {"split-mnist", "split-fashion"};
-static const char *const DATASETS[N_STREAMS] = {"mnist", "fashion"};
+
+/* A stream of the experiment: its cl.stream, its data.dataset, the target it tests. */
+typedef struct stream_def {
+    const char *stream, *dataset;
+    int target; /* 5: C5, 6: C6, 0: none (a stream given by the user) */
+} stream_def;
+static const stream_def STREAMS[N_STREAMS] = {{"split-mnist", "mnist", 5},
+                                              {"split-fashion", "fashion", 6}};
 
 /* The final conditions: SAFE's heads, then the ablation runs. */
 enum { C_SAFE, C_SLOW, C_FAST, C_PTM, C_ORACLE, C_NO_CC, C_NO_COS, C_NO_TRANSFER, N_COND };
@@ -85,14 +91,14 @@ static void mean_sd(const double *x, int n, double *m, double *sd)
     *sd = k > 1 ? sqrt(q / (k - 1)) : NAN;
 }
 
-static sm_status seeds_setup(const sm_experiment_ctx *ctx, int si, seed_run *sr, int n,
-                             sm_error *err)
+static sm_status seeds_setup(const sm_experiment_ctx *ctx, const stream_def *def, seed_run *sr,
+                             int n, sm_error *err)
 {
     for (int k = 0; k < n; k++) {
         sm_config c = *ctx->cfg;
         c.run.seed = ctx->cfg->run.seed + k;
-        snprintf(c.cl.stream, sizeof c.cl.stream, "%s", STREAMS[si]);
-        snprintf(c.data.dataset, sizeof c.data.dataset, "%s", DATASETS[si]);
+        snprintf(c.cl.stream, sizeof c.cl.stream, "%s", def->stream);
+        snprintf(c.data.dataset, sizeof c.data.dataset, "%s", def->dataset);
         /* per-stream defaults of section 1 (0 = the stream's own) */
         sm_status st = sm_cl_stream_parse(&c, &sr[k].s, err);
         if (st == SM_OK) st = sm_train_data_load(&c, &sr[k].data, err);
@@ -102,7 +108,7 @@ static sm_status seeds_setup(const sm_experiment_ctx *ctx, int si, seed_run *sr,
                 &c, &sr[k].s, sr[k].data.train->width * sr[k].data.train->height, &sr[k].ptm, err);
         if (st != SM_OK) return st;
         if (sm_experiment_log(ctx, "%s seed %lld: extractor %s, its test accuracy %.3f (%.1f s)",
-                              STREAMS[si], (long long)c.run.seed, sr[k].ptm.source,
+                              def->stream, (long long)c.run.seed, sr[k].ptm.source,
                               sr[k].ptm.pretrain_acc, sr[k].ptm.wall_s))
             return sm_error_set(err, SM_ECANCELED, "continual-safe: stopped");
     }
@@ -110,8 +116,8 @@ static sm_status seeds_setup(const sm_experiment_ctx *ctx, int si, seed_run *sr,
 }
 
 /* The tuning of section 6: sets *ld, *lr, *gamma; appends rows to `tuning`. */
-static sm_status tune(const sm_experiment_ctx *ctx, int si, seed_run *sr, int n, double *ld,
-                      double *lr, double *gamma, json_t *tuning, sm_error *err)
+static sm_status tune(const sm_experiment_ctx *ctx, const stream_def *def, seed_run *sr, int n,
+                      double *ld, double *lr, double *gamma, json_t *tuning, sm_error *err)
 {
     if (ctx->cfg->safe.tune_seeds > 0 && ctx->cfg->safe.tune_seeds < n)
         n = ctx->cfg->safe.tune_seeds;
@@ -140,7 +146,7 @@ static sm_status tune(const sm_experiment_ctx *ctx, int si, seed_run *sr, int n,
                 for (int g = 0; g < ng; g++)
                     gacc[g] += jnum(json_array_get(vg, (size_t)g), "acc", NULL) / n;
                 json_decref(cont);
-                if (sm_experiment_log(ctx, "%s tune (%g, %g) seed %d: val ACC %.4f", STREAMS[si],
+                if (sm_experiment_log(ctx, "%s tune (%g, %g) seed %d: val ACC %.4f", def->stream,
                                       v[a], v[b], k + 1, acc[k]))
                     st = sm_error_set(err, SM_ECANCELED, "continual-safe: stopped");
             }
@@ -151,7 +157,7 @@ static sm_status tune(const sm_experiment_ctx *ctx, int si, seed_run *sr, int n,
             for (int g = 0; g < ng; g++)
                 json_array_append_new(gj, sm_exp_real(gacc[g]));
             json_array_append_new(tuning, json_pack("{s:s, s:f, s:f, s:o, s:o, s:o}", "stream",
-                                                    STREAMS[si], "lambda_diag", v[a], "lambda_rdn",
+                                                    def->stream, "lambda_diag", v[a], "lambda_rdn",
                                                     v[b], "val_acc", sm_exp_real(m), "val_acc_sd",
                                                     sm_exp_real(sd), "val_acc_per_gamma", gj));
             if (m > best) {
@@ -189,8 +195,8 @@ static void take(json_t *h, stream_out *o, int c, int k)
         }
 }
 
-static sm_status final_runs(const sm_experiment_ctx *ctx, int si, seed_run *sr, int n,
-                            const sm_config *chosen, stream_out *o, sm_error *err)
+static sm_status final_runs(const sm_experiment_ctx *ctx, const stream_def *def, seed_run *sr,
+                            int n, const sm_config *chosen, stream_out *o, sm_error *err)
 {
     sm_status st = SM_OK;
     for (int k = 0; k < n && st == SM_OK; k++)
@@ -215,7 +221,7 @@ static sm_status final_runs(const sm_experiment_ctx *ctx, int si, seed_run *sr, 
             } else {
                 take(cont, o, C_SAFE + 4 + run, k);
             }
-            if (sm_experiment_log(ctx, "%s seed %d %s: ACC %.4f", STREAMS[si], k + 1,
+            if (sm_experiment_log(ctx, "%s seed %d %s: ACC %.4f", def->stream, k + 1,
                                   run == 0 ? "safe" : COND[C_SAFE + 4 + run],
                                   jnum(cont, "acc", NULL)))
                 st = sm_error_set(err, SM_ECANCELED, "continual-safe: stopped");
@@ -233,8 +239,8 @@ static json_t *per_seed(const double *x, int n)
 }
 
 /* Conditions rows, R and the targets of one stream. */
-static void report(int si, const stream_out *o, int n, json_t *conds, json_t *Rj, json_t *targets,
-                   FILE *csv)
+static void report(const stream_def *def, const stream_out *o, int n, json_t *conds, json_t *Rj,
+                   json_t *targets, FILE *csv)
 {
     const int T = o->T;
     double m[N_COND + 1][3], sd[N_COND + 1][3];
@@ -246,7 +252,7 @@ static void report(int si, const stream_out *o, int n, json_t *conds, json_t *Rj
         json_array_append_new(
             conds,
             json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:i, s:o}", "model", "safe",
-                      "stream", STREAMS[si], "scenario", scen, "condition", name, "acc",
+                      "stream", def->stream, "scenario", scen, "condition", name, "acc",
                       sm_exp_real(m[c][0]), "acc_sd", sm_exp_real(sd[c][0]), "bwt",
                       sm_exp_real(m[c][1]), "bwt_sd", sm_exp_real(sd[c][1]), "forgetting",
                       sm_exp_real(m[c][2]), "n_seeds", n, "acc_per_seed", per_seed(o->m[c][0], n)));
@@ -258,22 +264,22 @@ static void report(int si, const stream_out *o, int n, json_t *conds, json_t *Rj
             json_array_append_new(Rm, row);
         }
         char key[96];
-        snprintf(key, sizeof key, "%s/%s%s", STREAMS[si], name, c < N_COND ? "" : "/task");
+        snprintf(key, sizeof key, "%s/%s%s", def->stream, name, c < N_COND ? "" : "/task");
         json_object_set_new(Rj, key, Rm);
         if (csv)
-            fprintf(csv, "%s,%s,%s,%d,%.6g,%.6g,%.6g,%.6g,%.6g\n", STREAMS[si], name, scen, n,
+            fprintf(csv, "%s,%s,%s,%d,%.6g,%.6g,%.6g,%.6g,%.6g\n", def->stream, name, scen, n,
                     m[c][0], sd[c][0], m[c][1], sd[c][1], m[c][2]);
     }
     const double acc = m[C_SAFE][0], ptm = m[C_PTM][0];
     const double best1 = fmax(m[C_SLOW][0], m[C_FAST][0]);
     json_t *t = json_object();
-    if (si == 0) {
+    if (def->target == 5) {
         json_object_set_new(t, "C5_acc_ge_0.85", json_boolean(acc >= 0.85));
         json_object_set_new(t, "C5_acc_ge_ptm_ridge_plus_0.01", json_boolean(acc >= ptm + 0.01));
         json_object_set_new(t, "C5_aggregate_ge_max_slow_fast_minus_0.005",
                             json_boolean(acc >= best1 - 0.005));
         json_object_set_new(t, "C5_bwt_ge_-0.08", json_boolean(m[C_SAFE][1] >= -0.08));
-    } else {
+    } else if (def->target == 6) {
         json_object_set_new(t, "C6_acc_ge_0.70", json_boolean(acc >= 0.70));
         json_object_set_new(t, "C6_acc_ge_ptm_ridge", json_boolean(acc >= ptm));
     }
@@ -290,12 +296,12 @@ static void report(int si, const stream_out *o, int n, json_t *conds, json_t *Rj
     }
     json_object_set_new(t, "w_slow_per_task", wj);
     json_object_set_new(t, "val_acc_per_seed", per_seed(o->val_acc, n));
-    json_object_set_new(targets, STREAMS[si], t);
+    json_object_set_new(targets, def->stream, t);
 }
 
-static sm_status run_stream(const sm_experiment_ctx *ctx, int si, json_t *conds, json_t *Rj,
-                            json_t *tuning, json_t *chosen_j, json_t *targets, FILE *csv,
-                            sm_error *err)
+static sm_status run_stream(const sm_experiment_ctx *ctx, const stream_def *def, json_t *conds,
+                            json_t *Rj, json_t *tuning, json_t *chosen_j, json_t *targets,
+                            FILE *csv, sm_error *err)
 {
     const int n = ctx->cfg->cl.seeds;
     seed_run *sr = calloc((size_t)n, sizeof *sr);
@@ -304,13 +310,13 @@ static sm_status run_stream(const sm_experiment_ctx *ctx, int si, json_t *conds,
         free(sr), free(o);
         return sm_error_set(err, SM_ENOMEM, "continual-safe: out of memory");
     }
-    sm_status st = seeds_setup(ctx, si, sr, n, err);
+    sm_status st = seeds_setup(ctx, def, sr, n, err);
     sm_config chosen = sr[0].cfg;
     if (st == SM_OK && ctx->cfg->safe.tune)
-        st = tune(ctx, si, sr, n, &chosen.safe.lambda_diag, &chosen.safe.lambda_rdn,
+        st = tune(ctx, def, sr, n, &chosen.safe.lambda_diag, &chosen.safe.lambda_rdn,
                   &chosen.safe.gamma, tuning, err);
     if (st == SM_OK) {
-        json_object_set_new(chosen_j, STREAMS[si],
+        json_object_set_new(chosen_j, def->stream,
                             json_pack("{s:f, s:f, s:f, s:b}", "lambda_diag",
                                       chosen.safe.lambda_diag, "lambda_rdn", chosen.safe.lambda_rdn,
                                       "gamma", chosen.safe.gamma, "tuned", ctx->cfg->safe.tune));
@@ -320,8 +326,8 @@ static sm_status run_stream(const sm_experiment_ctx *ctx, int si, json_t *conds,
             if (!o->R[c]) st = sm_error_set(err, SM_ENOMEM, "continual-safe: out of memory");
         }
     }
-    if (st == SM_OK) st = final_runs(ctx, si, sr, n, &chosen, o, err);
-    if (st == SM_OK) report(si, o, n, conds, Rj, targets, csv);
+    if (st == SM_OK) st = final_runs(ctx, def, sr, n, &chosen, o, err);
+    if (st == SM_OK) report(def, o, n, conds, Rj, targets, csv);
     for (int c = 0; c <= N_COND; c++)
         free(o->R[c]);
     for (int k = 0; k < n; k++) {
@@ -344,7 +350,8 @@ static int stream_selected(const char *list, const char *name)
 static sm_status run_safe(const sm_experiment_ctx *ctx, json_t **results, sm_error *err)
 {
     SM_ERROR_LOCAL(err);
-    for (const char *p = ctx->cfg->safe.streams; *p;) {
+    const int generic = strncmp(ctx->cfg->safe.streams, "split:", 6) == 0;
+    for (const char *p = ctx->cfg->safe.streams; *p && !generic;) {
         const size_t len = strcspn(p, ",");
         if (!((len == 11 && strncmp(p, "split-mnist", len) == 0) ||
               (len == 13 && strncmp(p, "split-fashion", len) == 0)))
@@ -370,9 +377,13 @@ static sm_status run_safe(const sm_experiment_ctx *ctx, json_t **results, sm_err
             fprintf(csv, "stream,condition,scenario,n_seeds,acc,acc_sd,bwt,bwt_sd,forgetting\n");
         }
     }
-    for (int si = 0; si < N_STREAMS && st == SM_OK; si++)
-        if (stream_selected(ctx->cfg->safe.streams, STREAMS[si]))
-            st = run_stream(ctx, si, conds, Rj, tuning, chosen, targets, csv, err);
+    if (generic) { /* one stream given by the user, on data.dataset */
+        const stream_def g = {ctx->cfg->safe.streams, ctx->cfg->data.dataset, 0};
+        st = run_stream(ctx, &g, conds, Rj, tuning, chosen, targets, csv, err);
+    }
+    for (int si = 0; si < N_STREAMS && st == SM_OK && !generic; si++)
+        if (stream_selected(ctx->cfg->safe.streams, STREAMS[si].stream))
+            st = run_stream(ctx, &STREAMS[si], conds, Rj, tuning, chosen, targets, csv, err);
     if (csv) {
         if (st == SM_OK)
             st = sm_atomic_commit(&f, err);
