@@ -234,6 +234,7 @@ typedef struct sm_config {
         int epochs_first, epochs_later, batch, score_test, tune;
         double lr, momentum, weight_decay;
         int tune_seeds;
+        int ablations;
         char streams[256];
     } safe;
 } sm_config;

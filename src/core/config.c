@@ -788,6 +788,9 @@ static const sm_param_def TABLE[] = {
     INT("safe.tune_seeds", safe.tune_seeds, 0, 0, 1000, "seeds",
         "continual-safe: seeds whose validation runs choose the setting (0 = all cl.seeds; "
         "fewer saves time, the choice is still validation-only)"),
+    BOOL("safe.ablations", safe.ablations, 1,
+         "continual-safe: also run SAFE without L_cc, without L_cos and without the transfer "
+         "loss (slow-only, fast-only and PTM + ridge come from every SAFE run)"),
     STR("safe.streams", safe.streams, "split-mnist,split-fashion",
         "continual-safe: streams run (split-mnist: extractor from Fashion-MNIST, C5; "
         "split-fashion: extractor from MNIST, C6), or one split:... stream on data.dataset"),

@@ -348,6 +348,7 @@ typedef struct sm_config {
         int epochs_first, epochs_later, batch, score_test, tune;
         double lr, momentum, weight_decay;
         int tune_seeds;                  /* continual-safe: seeds of the tuning runs (0 = all) */
+        int ablations;                   /* continual-safe: run the ablations of 5.6 */
         char streams[SM_CONFIG_STR_MAX]; /* continual-safe: split-mnist and/or split-fashion */
     } safe;
 } sm_config;

@@ -200,7 +200,7 @@ static sm_status final_runs(const sm_experiment_ctx *ctx, const stream_def *def,
 {
     sm_status st = SM_OK;
     for (int k = 0; k < n && st == SM_OK; k++)
-        for (int run = 0; run < 4 && st == SM_OK; run++) {
+        for (int run = 0; run < (chosen->safe.ablations ? 4 : 1) && st == SM_OK; run++) {
             sm_config c = *chosen;
             c.run.seed = sr[k].cfg.run.seed;
             c.safe.score_test = 1;
@@ -247,6 +247,7 @@ static void report(const stream_def *def, const stream_out *o, int n, json_t *co
     for (int c = 0; c <= N_COND; c++) {
         for (int q = 0; q < 3; q++)
             mean_sd(o->m[c][q], n, &m[c][q], &sd[c][q]);
+        if (isnan(m[c][0])) continue; /* an ablation not run */
         const char *name = c < N_COND ? COND[c] : "safe";
         const char *scen = c < N_COND ? "class" : "task";
         json_array_append_new(
@@ -310,6 +311,10 @@ static sm_status run_stream(const sm_experiment_ctx *ctx, const stream_def *def,
         free(sr), free(o);
         return sm_error_set(err, SM_ENOMEM, "continual-safe: out of memory");
     }
+    for (int c = 0; c <= N_COND; c++)
+        for (int q = 0; q < 3; q++)
+            for (int k = 0; k < MAX_SEEDS; k++)
+                o->m[c][q][k] = NAN; /* a condition not run stays NaN and is not reported */
     sm_status st = seeds_setup(ctx, def, sr, n, err);
     sm_config chosen = sr[0].cfg;
     if (st == SM_OK && ctx->cfg->safe.tune)
