@@ -20,7 +20,7 @@
 #include "somnus/analysis/ridge_stats.h"
 #include "somnus/core/rng.h"
 #include "somnus/models/sgsnn.h"
-#include "somnus/protocol/train.h"
+#include "somnus/protocol/train_data.h"
 #include "protocol/continual_results.h"
 #include "protocol/train_sgsnn.h"
 
@@ -122,7 +122,7 @@ static sm_status pretrain(const sm_config *cfg, const char *name, sm_sgsnn **net
     c2.data.n_train =
         cfg->safe.ptm_images > 0 && cfg->safe.ptm_images < avail ? cfg->safe.ptm_images : avail;
     sm_train_data d = {0};
-    st = sm_train_data_from_pool(&c2, pool, official, &d, err);
+    st = sm_train_data_prepare(&c2, pool, official, 0, &d, err); /* pixels in [0, 1] */
     sm_dataset_destroy(pool);
     sm_dataset_destroy(official);
     sm_sgsnn_params p;
@@ -751,13 +751,4 @@ sm_status sm_cl_run_safe(const sm_config *cfg, const sm_cl_stream *s, const sm_t
                                       ptm.wall_s));
     sm_cl_safe_ptm_free(&ptm);
     return st;
-}
-
-sm_status sm_train_safe(const sm_config *cfg, const sm_train_data *data, sm_train_run_ctx *r,
-                        json_t **results, sm_error *err)
-{
-    (void)cfg, (void)data, (void)r, (void)results;
-    return sm_error_set(err, SM_EINVAL,
-                        "train.model=safe: SAFE learns a stream of tasks; set "
-                        "protocol.kind=continual");
 }

@@ -48,10 +48,6 @@ sm_status sm_cl_run_safe_with(const sm_config *cfg, const sm_cl_stream *s,
 sm_status sm_cl_run_safe(const sm_config *cfg, const sm_cl_stream *s, const sm_train_data *data,
                          sm_train_run_ctx *r, json_t *cont, sm_error *err);
 
-/* The iid protocol's row for train.model = safe: an error (SAFE is continual only). */
-sm_status sm_train_safe(const sm_config *cfg, const sm_train_data *data, sm_train_run_ctx *r,
-                        json_t **results, sm_error *err);
-
 /* Parses a comma list of numbers, or "a:b" (the integers a..b), into v[0..*n) (at most
  * max); errors name `key`. */
 sm_status sm_cl_safe_parse_list(const char *text, const char *key, double *v, int *n, int max,

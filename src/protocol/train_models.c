@@ -1,11 +1,11 @@
 /* The table of trainable models: one row per model family (train_models.h). */
 #include "protocol/train_models.h"
 
-#include "protocol/continual_safe.h"
 #include "protocol/train_dc.h"
 #include "protocol/train_disinh.h"
 #include "protocol/train_hopfield.h"
 #include "protocol/train_ppg.h"
+#include "protocol/train_safe.h"
 #include "protocol/train_sgsnn.h"
 #include "protocol/train_stdp.h"
 #include "protocol/train_theta.h"
