@@ -93,6 +93,7 @@ double sm_safe_ce(const double *logits, int n, int k, const int *y, const unsign
         double sum = 0;
         for (int c = 0; c < k; c++)
             if (!active || active[c]) sum += exp(z[c] - mx);
+        if (!(sum > 0)) return NAN; /* cannot happen: the label's own term is 1 */
         total += -(z[y[b]] - mx - log(sum));
         if (!dlogits) continue;
         for (int c = 0; c < k; c++) {
@@ -264,6 +265,7 @@ double sm_safe_entropy(const double *z, int k)
         ez += e * (z[c] - mx);
     }
     /* H = log(sum) - E[z - mx] */
+    if (!(sum > 0)) return NAN; /* k < 1 */
     return log(sum) - ez / sum;
 }
 

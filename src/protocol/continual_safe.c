@@ -182,7 +182,9 @@ sm_status sm_cl_safe_ptm_make(const sm_config *cfg, const sm_cl_stream *s, int n
     if (st == SM_OK) {
         const sm_sgsnn_params *p = sm_sgsnn_get_params(net);
         const sm_sgsnn_layer l0 = sm_sgsnn_get_layer(net, 0);
-        if (l0.cols != n_in)
+        if (!l0.w || !l0.b)
+            st = sm_error_set(err, SM_EINTERNAL, "safe.ptm: the SG-SNN has no hidden layer");
+        else if (l0.cols != n_in)
             st = sm_error_set(err, SM_EINVAL,
                               "safe.ptm: the extractor takes %d inputs, the stream's images have "
                               "%d pixels (input.width x input.height must match)",
@@ -191,9 +193,9 @@ sm_status sm_cl_safe_ptm_make(const sm_config *cfg, const sm_cl_stream *s, int n
         ptm->d = l0.rows;
         ptm->W1 = malloc((size_t)l0.rows * l0.cols * sizeof *ptm->W1);
         ptm->b1 = malloc((size_t)l0.rows * sizeof *ptm->b1);
-        if (st == SM_OK && (!ptm->W1 || !ptm->b1))
-            st = sm_error_set(err, SM_ENOMEM, "safe: out of memory");
-        if (st == SM_OK) {
+        if (!ptm->W1 || !ptm->b1) {
+            if (st == SM_OK) st = sm_error_set(err, SM_ENOMEM, "safe: out of memory");
+        } else if (st == SM_OK && l0.w && l0.b) {
             memcpy(ptm->W1, l0.w, (size_t)l0.rows * l0.cols * sizeof *ptm->W1);
             memcpy(ptm->b1, l0.b, (size_t)l0.rows * sizeof *ptm->b1);
         }
@@ -322,8 +324,11 @@ static sm_status train_session(run *c, int t, sm_error *err)
     int *idx = malloc((size_t)n * sizeof *idx), *y = malloc((size_t)B * sizeof *y);
     float *u = malloc((size_t)B * d * sizeof *u);
     double *phi = malloc((size_t)B * d * sizeof *phi);
+    if (!ref || !idx || !y || !u || !phi) {
+        free(idx), free(y), free(u), free(phi);
+        return sm_error_set(err, SM_ENOMEM, "safe: out of memory");
+    }
     sm_status st = SM_OK;
-    if (!ref || !idx || !y || !u || !phi) st = sm_error_set(err, SM_ENOMEM, "safe: out of memory");
     const long per_epoch = (n + B - 1) / B, total = per_epoch * epochs;
     long it = 0;
     double loss_sum = 0;
@@ -534,6 +539,7 @@ static sm_status after_session(run *c, int t, sm_error *err)
     sm_status st = add_stats(c, t, err);
     int cls[SM_CL_MAX_CLASSES];
     const int k = active_classes(c, t, cls), d = c->d;
+    if (k < 1) return sm_error_set(err, SM_EINVAL, "safe: session %d has no class", t + 1);
     int maxn = 1;
     for (int p = P_VAL; p <= P_TEST; p++)
         for (int j = 0; j <= t; j++)
@@ -546,7 +552,12 @@ static sm_status after_session(run *c, int t, sm_error *err)
         z[l] = malloc((size_t)maxn * k * sizeof *z[l]);
         ok = ok && W[l] && z[l];
     }
-    if (st == SM_OK && !ok) st = sm_error_set(err, SM_ENOMEM, "safe: out of memory");
+    if (!ok) {
+        for (int l = 0; l < N_LEARN; l++)
+            free(W[l]), free(z[l]);
+        free(agg), free(ws);
+        return st != SM_OK ? st : sm_error_set(err, SM_ENOMEM, "safe: out of memory");
+    }
     for (int l = 0; l < N_LEARN && st == SM_OK; l++)
         if (l != L_FAST || t > 0) st = ridge_head(c, l, t, cls, k, W[l], z[l], err);
     if (st == SM_OK) st = score_part(c, t, P_VAL, W, cls, k, z, agg, ws, err);
@@ -595,12 +606,12 @@ static sm_status run_setup(run *c, const sm_train_data *data, sm_error *err)
     for (int h = 0; h < N_HEADS && st == SM_OK; h++) {
         c->R[h] = malloc(rt * sizeof *c->R[h]);
         c->V[h] = malloc(rt * sizeof *c->V[h]);
-        if (!c->R[h] || !c->V[h]) st = sm_error_set(err, SM_ENOMEM, "safe: out of memory");
-        for (size_t i = 0; st == SM_OK && i < rt; i++)
+        if (!c->R[h] || !c->V[h]) return sm_error_set(err, SM_ENOMEM, "safe: out of memory");
+        for (size_t i = 0; i < rt; i++)
             c->R[h][i] = c->V[h][i] = NAN;
     }
     c->R_task = malloc(rt * sizeof *c->R_task);
-    c->Vg = malloc(rt * (size_t)c->n_gamma * sizeof *c->Vg);
+    c->Vg = malloc(rt * (size_t)(c->n_gamma > 0 ? c->n_gamma : 1) * sizeof *c->Vg);
     if (st == SM_OK && (!c->R_task || !c->Vg))
         st = sm_error_set(err, SM_ENOMEM, "safe: out of memory");
     for (size_t i = 0; st == SM_OK && i < rt; i++)

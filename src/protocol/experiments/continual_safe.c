@@ -122,7 +122,7 @@ static sm_status tune(const sm_experiment_ctx *ctx, const stream_def *def, seed_
     if (ctx->cfg->safe.tune_seeds > 0 && ctx->cfg->safe.tune_seeds < n)
         n = ctx->cfg->safe.tune_seeds;
     double v[MAX_VALS], gam[MAX_VALS];
-    int nv, ng;
+    int nv = 0, ng = 0;
     sm_status st = sm_cl_safe_parse_list(ctx->cfg->safe.lambda_grid, "safe.lambda_grid", v, &nv,
                                          MAX_VALS, err);
     if (st == SM_OK)
