@@ -246,8 +246,8 @@ static void unknown_ids_are_refused_by_their_module(void **state)
     sm_error err;
     assert_null(sm_rule_def_find(9, &err));
     assert_string_equal(err.msg, "'stdp.rule': 9 is not one of none|pair|trace");
-    assert_null(sm_train_model_find(7, &err));
-    assert_non_null(strstr(err.msg, "'train.model': 7 is not one of stdp|sgsnn"));
+    assert_null(sm_train_model_find(99, &err));
+    assert_non_null(strstr(err.msg, "'train.model': 99 is not one of stdp|sgsnn"));
     assert_null(sm_experiment_find("no-such-experiment", &err));
     assert_non_null(strstr(err.msg, "sleep-stdp-table"));
     /* A config filled in C (not through the table) with an unknown rule: the simulation

@@ -229,6 +229,18 @@ typedef struct sm_config {
         double rate, rate_min, final_sparsity, slack;
         int candidates, snapshot_every;
     } structural;
+    struct {
+        char ptm[256];
+        int ptm_epochs, ptm_images, pet, corr_norm;
+        double lambda_diag, lambda_rdn, lambda_cos, lambda_cc, gamma;
+        char gamma_grid[256];
+        char lambda_grid[256];
+        int epochs_first, epochs_later, batch, score_test, tune;
+        double lr, momentum, weight_decay;
+        int tune_seeds;
+        int ablations;
+        char streams[256];
+    } safe;
 } sm_config;
 
 enum sm_param_type { SM_PT_REAL, SM_PT_INT, SM_PT_INT64, SM_PT_BOOL, SM_PT_ENUM, SM_PT_STRING };

@@ -298,7 +298,7 @@ static const sm_param_def TABLE[] = {
         "permuted-joint"),
     INT("cl.drift_images", cl.drift_images, 500, 0, 1 << 20, "images",
         "STDP: validation images whose representation gives the drift (1 - linear CKA)"),
-    ENUM("train.model", train.model, SM_MODEL_STDP, "stdp|sgsnn|disinh|hopfield|ppg|theta|dc",
+    ENUM("train.model", train.model, SM_MODEL_STDP, "stdp|sgsnn|disinh|hopfield|ppg|theta|dc|safe",
          "model trained by `somnus train`: the recurrent STDP network, the SG-SNN baseline, "
          "the dis-inhibitory rate E/I network, the federated Hopfield memory, the "
          "Poisson-Gamma mixture with IP or the theta-gated Helmholtz machine (one seed of "
@@ -755,6 +755,58 @@ static const sm_param_def TABLE[] = {
     INT("ppg.fixed_epochs", ppg.fixed_epochs, 0, 0, 1 << 20, "epochs",
         "shape moments: the first epochs run with alpha = alpha0 (the one-parameter IP) before "
         "moment matching starts (ours; 0 = the spec)"),
+    /* SAFE (spec continual.md section 5; src/models/safe*.c, src/protocol/continual_safe.c) */
+    STR("safe.ptm", safe.ptm, "auto",
+        "SAFE's frozen extractor: auto (an SG-SNN pretrained on the other dataset: fashion for "
+        "MNIST streams, mnist for Fashion ones), pretrain:DATASET, or random (a fixed random "
+        "layer: control)"),
+    INT("safe.ptm_epochs", safe.ptm_epochs, 10, 1, 1000, "epochs",
+        "SAFE: SG-SNN epochs of the pretraining (sgsnn.* otherwise)"),
+    INT("safe.ptm_images", safe.ptm_images, 0, 0, 1 << 24, "images",
+        "SAFE: pretraining images (0 = the whole training pool of the pretraining dataset)"),
+    ENUM("safe.pet", safe.pet, 0, "ssf",
+         "SAFE's parameter-efficient tuning: ssf (scale and shift per hidden neuron; LoRA is "
+         "not built)"),
+    ENUM("safe.corr_norm", safe.corr_norm, 0, "batch|sample",
+         "slow learner's correlation loss: columns standardised over the minibatch (sums "
+         "divided by d and d(d-1)), or rows over their L2 norm as released"),
+    REAL("safe.lambda_diag", safe.lambda_diag, 1, 0, 1e6, "1", "slow learner: weight of L_diag"),
+    REAL("safe.lambda_rdn", safe.lambda_rdn, 1, 0, 1e6, "1", "slow learner: weight of L_rdn"),
+    REAL("safe.lambda_cos", safe.lambda_cos, 0.5, 0, 1e6, "1",
+         "fast learner: weight of the alignment sum_b (1 - cos(phi_F, phi_S))"),
+    REAL("safe.lambda_cc", safe.lambda_cc, 1, 0, 1e6, "1",
+         "fast learner: weight of the cross-classification loss"),
+    REAL("safe.gamma", safe.gamma, 10, 0, 1e6, "1",
+         "aggregation: [w_S, w_F] = softmax(-gamma [H_S, H_F]) (0 = plain mean)"),
+    STR("safe.gamma_grid", safe.gamma_grid, "1,10,100",
+        "aggregation gammas whose validation accuracy a run reports (comma list; the "
+        "continual-safe experiment chooses among them on validation images)"),
+    STR("safe.lambda_grid", safe.lambda_grid, "0.1,1,10",
+        "continual-safe: values of lambda_diag and of lambda_rdn tried (their grid, scored on "
+        "validation images only)"),
+    INT("safe.epochs_first", safe.epochs_first, 10, 1, 100000, "epochs",
+        "SAFE: epochs of the slow learner in session 1"),
+    INT("safe.epochs_later", safe.epochs_later, 5, 0, 100000, "epochs",
+        "SAFE: epochs of the fast learner in each later session"),
+    INT("safe.batch", safe.batch, 48, 2, 1 << 20, "images", "SAFE: minibatch size"),
+    BOOL("safe.score_test", safe.score_test, 1,
+         "SAFE: score the test images after each session (off: a tuning run, validation only)"),
+    BOOL("safe.tune", safe.tune, 1,
+         "continual-safe: choose (lambda_diag, lambda_rdn) and gamma on validation runs first "
+         "(off: the configured values)"),
+    REAL("safe.lr", safe.lr, 0.01, 1e-9, 100, "1",
+         "SAFE: SGD learning rate, cosine schedule to 0 over each session's epochs"),
+    REAL("safe.momentum", safe.momentum, 0.9, 0, 0.999999, "1", "SAFE: SGD momentum"),
+    REAL("safe.weight_decay", safe.weight_decay, 5e-4, 0, 1, "1", "SAFE: SGD weight decay"),
+    INT("safe.tune_seeds", safe.tune_seeds, 0, 0, 1000, "seeds",
+        "continual-safe: seeds whose validation runs choose the setting (0 = all cl.seeds; "
+        "fewer saves time, the choice is still validation-only)"),
+    BOOL("safe.ablations", safe.ablations, 1,
+         "continual-safe: also run SAFE without L_cc, without L_cos and without the transfer "
+         "loss (slow-only, fast-only and PTM + ridge come from every SAFE run)"),
+    STR("safe.streams", safe.streams, "split-mnist,split-fashion",
+        "continual-safe: streams run (split-mnist: extractor from Fashion-MNIST, C5; "
+        "split-fashion: extractor from MNIST, C6), or one split:... stream on data.dataset"),
 };
 
 const sm_param_def *sm_param_table(size_t *count)

@@ -6,6 +6,7 @@
 
 #include "somnus/io/results.h"
 #include "protocol/continual_results.h"
+#include "protocol/continual_safe.h"
 #include "protocol/continual_sgsnn.h"
 #include "protocol/continual_stdp.h"
 #include "protocol/continual_stream.h"
@@ -34,11 +35,10 @@ sm_status sm_protocol_continual(const sm_config *cfg, const sm_train_data *data,
     sm_cl_stream *s = malloc(sizeof *s);
     if (!s) return sm_error_set(err, SM_ENOMEM, "continual: out of memory");
     sm_status st = sm_cl_stream_parse(cfg, s, err);
-    const int sg = cfg->train.model == SM_MODEL_SGSNN;
-    if (st == SM_OK && cfg->train.model != SM_MODEL_STDP && !sg)
+    const int sg = cfg->train.model == SM_MODEL_SGSNN, safe = cfg->train.model == SM_MODEL_SAFE;
+    if (st == SM_OK && cfg->train.model != SM_MODEL_STDP && !sg && !safe)
         st = sm_error_set(err, SM_EINVAL,
-                          "protocol.kind=continual: train.model must be stdp or sgsnn (SAFE of "
-                          "spec continual.md section 5 is not built)");
+                          "protocol.kind=continual: train.model must be stdp, sgsnn or safe");
     json_t *cont = NULL;
     const double t0 = sm_train_now();
     if (st == SM_OK) {
@@ -48,14 +48,18 @@ sm_status sm_protocol_continual(const sm_config *cfg, const sm_train_data *data,
         if (!cont) st = sm_error_set(err, SM_ENOMEM, "continual: out of memory");
     }
     if (st == SM_OK)
-        st = sg ? sm_cl_run_sgsnn(cfg, s, data, r, cont, err)
-                : sm_cl_run_stdp(cfg, s, data, r, cont, err);
+        st = safe ? sm_cl_run_safe(cfg, s, data, r, cont, err)
+             : sg ? sm_cl_run_sgsnn(cfg, s, data, r, cont, err)
+                  : sm_cl_run_stdp(cfg, s, data, r, cont, err);
     if (st == SM_OK) {
         json_t *head = json_object_get(cont, "acc");
         json_t *doc = json_pack(
             "{s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:O, s:{s:O, s:O, s:O, s:O, s:O, s:O}, "
             "s:{s:f}}",
-            "somnus_version", sm_version(), "command", "train", "model", sg ? "sgsnn" : "stdp",
+            "somnus_version", sm_version(), "command", "train", "model",
+            safe ? "safe"
+            : sg ? "sgsnn"
+                 : "stdp",
             "protocol", "continual", "seed", (json_int_t)cfg->run.seed, "config",
             sm_config_to_json(cfg), "data", sm_train_data_json(data), "continual", cont, "final",
             "test_accuracy", head ? head : json_null(), "acc", head ? head : json_null(), "aia",

@@ -5,6 +5,7 @@
 #include "protocol/train_disinh.h"
 #include "protocol/train_hopfield.h"
 #include "protocol/train_ppg.h"
+#include "protocol/train_safe.h"
 #include "protocol/train_sgsnn.h"
 #include "protocol/train_stdp.h"
 #include "protocol/train_theta.h"
@@ -34,6 +35,10 @@ static const sm_train_model MODELS[] = {
      "Diehl & Cook 2015: Poisson inputs, conductance LIF with adaptive threshold, soft "
      "winner-take-all, triplet STDP, label assignment (spec diehl-cook.md)",
      0, 1, sm_train_dc, 1},
+    {SM_MODEL_SAFE, "safe",
+     "SAFE: slow and fast SSF learners with ridge heads on a frozen pretrained SG-SNN layer "
+     "(Zhao et al. 2024; protocol.kind=continual only, spec continual.md 5)",
+     0, 1, sm_train_safe, 0},
 };
 
 const sm_train_model *sm_train_model_table(size_t *count)

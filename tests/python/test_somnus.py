@@ -535,7 +535,9 @@ class TestExperiments(Tmp):
                  # its permuted stream is MNIST only: the split conditions here
                  "continual-sgsnn": {"cl.stream": "split:synthetic:0,1/2,3",
                                      "cl.conditions": "split-finetune,split-joint,"
-                                                      "split-published0.2,split-epoch0.2"}}
+                                                      "split-published0.2,split-epoch0.2"},
+                 "continual-safe": {"safe.streams": "split:synthetic:0,1/2,3",
+                                    "safe.ptm": "random"}}
         # SOMNUS_PY_EXPERIMENTS: "all" (default), "all,-a,-b" (all but a and b) or a
         # comma-separated subset (the sanitizer build runs two: each experiment runs twice
         # here, ~10x slower there)

@@ -54,7 +54,8 @@ enum sm_model {
     SM_MODEL_HOPFIELD = 3,
     SM_MODEL_PPG = 4,
     SM_MODEL_THETA = 5,
-    SM_MODEL_DC = 6
+    SM_MODEL_DC = 6,
+    SM_MODEL_SAFE = 7
 };
 /* data.intensity (spec intrinsic.md A6): per-image intensity z of the ppg model's counts. */
 enum sm_data_intensity {
@@ -343,6 +344,18 @@ typedef struct sm_config {
         double rate, rate_min, final_sparsity, slack;
         int candidates, snapshot_every;
     } structural;
+    struct { /* SAFE on a frozen SG-SNN layer (spec continual.md 5), train.model = safe */
+        char ptm[SM_CONFIG_STR_MAX]; /* auto, pretrain:DATASET or random */
+        int ptm_epochs, ptm_images, pet, corr_norm;
+        double lambda_diag, lambda_rdn, lambda_cos, lambda_cc, gamma;
+        char gamma_grid[SM_CONFIG_STR_MAX];  /* validation scores of the aggregate per gamma */
+        char lambda_grid[SM_CONFIG_STR_MAX]; /* continual-safe: (lambda_diag, lambda_rdn) values */
+        int epochs_first, epochs_later, batch, score_test, tune;
+        double lr, momentum, weight_decay;
+        int tune_seeds;                  /* continual-safe: seeds of the tuning runs (0 = all) */
+        int ablations;                   /* continual-safe: run the ablations of 5.6 */
+        char streams[SM_CONFIG_STR_MAX]; /* continual-safe: split-mnist and/or split-fashion */
+    } safe;
 } sm_config;
 
 enum sm_param_type { SM_PT_REAL, SM_PT_INT, SM_PT_INT64, SM_PT_BOOL, SM_PT_ENUM, SM_PT_STRING };

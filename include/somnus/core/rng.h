@@ -42,6 +42,9 @@ enum sm_stream {
     SM_STREAM_PLASTICITY = 22, /* loss-of-plasticity protocols: chunk cut, permutations,
                                   labels, probe set, fresh seeds, resets (index = purpose
                                   << 24 | chunk, protocol/plasticity_protocol.c) */
+    SM_STREAM_SAFE = 27,       /* SAFE (continual learning with slow and fast learners):
+                                  minibatch order (index = purpose << 16 | session << 8 |
+                                  epoch, protocol/continual_safe.h) */
     SM_STREAM_USER = 1024      /* first identifier free for embedding applications */
 };
 

@@ -11,6 +11,8 @@ extern const sm_experiment_def sm_exp_sleep_stdp_table;
 extern const sm_experiment_def sm_exp_continual_sleep;
 /* continual_sgsnn.c: spec continual.md, C2 and C3 */
 extern const sm_experiment_def sm_exp_continual_sgsnn;
+/* continual_safe.c: spec continual.md, C5-C7 (SAFE) */
+extern const sm_experiment_def sm_exp_continual_safe;
 
 /* The like-for-like comparison with the paper (issue 16): rows (a)-(e). */
 extern const sm_experiment_def sm_exp_sleep_stdp_compare;

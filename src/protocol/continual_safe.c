@@ -1,0 +1,765 @@
+/* SAFE in the continual protocol (continual_safe.h; spec continual.md sections 5 and 6).
+ *
+ * Session 1 trains the slow learner (SSF + cosine head) on task 1 with the correlation
+ * transfer loss, then freezes it; session 2 copies it into the fast learner, which every
+ * later session trains with the alignment and cross-classification losses. After each
+ * session every learner (the bare PTM too, as the "PTM + ridge" ablation) adds its
+ * features of the session's training images to its own ridge statistics, and its ridge
+ * lambda is chosen on the validation images of the tasks seen so far. Predictions: the
+ * slow learner alone after session 1, then the entropy-weighted aggregate of the slow and
+ * fast ridge heads. The test images are scored only after training and never feed a
+ * choice; "oracle_selected" is the released code's max(fast, aggregate) per session, kept
+ * only to measure how much that selection inflates the result. */
+#include "protocol/continual_safe.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "somnus/analysis/ridge_stats.h"
+#include "somnus/core/rng.h"
+#include "somnus/models/sgsnn.h"
+#include "somnus/protocol/train_data.h"
+#include "protocol/continual_results.h"
+#include "protocol/train_sgsnn.h"
+
+enum { L_PTM = 0, L_SLOW = 1, L_FAST = 2, N_LEARN = 3 };
+enum { H_PTM = 0, H_SLOW = 1, H_FAST = 2, H_AGG = 3, H_ORACLE = 4, N_HEADS = 5 };
+enum { P_TRAIN = 0, P_VAL = 1, P_TEST = 2, N_PARTS = 3 };
+#define MAX_GRID 64
+
+static const char *const HEAD_NAMES[N_HEADS] = {"ptm_ridge", "slow", "fast", "aggregate",
+                                                "oracle_selected"};
+
+typedef struct tset {
+    sm_dataset *ds;
+    float *u; /* n x d: W1 x + b1 */
+} tset;
+
+typedef struct run {
+    const sm_config *cfg;
+    const sm_cl_stream *s;
+    const sm_cl_safe_ptm *ptm;
+    sm_train_run_ctx *r;
+    int T, d, O;
+    sm_safe_opts o;
+    tset set[N_PARTS][SM_CL_MAX_TASKS];
+    float *feat[2][N_PARTS][SM_CL_MAX_TASKS]; /* cached counts of the PTM and the slow learner */
+    sm_safe_learner *S, *F;
+    sm_ridge_stats *rs[N_LEARN];
+    double *R[N_HEADS], *V[N_HEADS], *R_task; /* (T+1) x T */
+    double *Vg;                               /* n_gamma x (T+1) x T */
+    double ridge_k[N_LEARN][SM_CL_MAX_TASKS], ridge_val[N_LEARN][SM_CL_MAX_TASKS];
+    double grid[MAX_GRID], gammas[MAX_GRID];
+    int n_grid, n_gamma;
+    double ws_task[SM_CL_MAX_TASKS]; /* mean w_S per task's test (or val) images at the end */
+    json_t *sessions;
+} run;
+
+sm_status sm_cl_safe_parse_list(const char *text, const char *key, double *v, int *n, int max,
+                                sm_error *err)
+{
+    *n = 0;
+    int a, b, used = 0;
+    if (sscanf(text, "%d:%d%n", &a, &b, &used) == 2 && text[used] == '\0') {
+        if (b < a || b - a + 1 > max)
+            return sm_error_set(err, SM_EINVAL, "%s: bad range '%s'", key, text);
+        for (int k = a; k <= b; k++)
+            v[(*n)++] = k;
+        return SM_OK;
+    }
+    const char *p = text;
+    while (*p) {
+        char *end;
+        const double x = strtod(p, &end);
+        if (end == p || !isfinite(x) || *n >= max)
+            return sm_error_set(err, SM_EINVAL, "%s: '%s' is not a comma list of numbers", key,
+                                text);
+        v[(*n)++] = x;
+        p = *end == ',' ? end + 1 : end;
+        if (*end && *end != ',')
+            return sm_error_set(err, SM_EINVAL, "%s: unexpected '%c' in '%s'", key, *end, text);
+    }
+    if (*n == 0) return sm_error_set(err, SM_EINVAL, "%s: empty", key);
+    return SM_OK;
+}
+
+/* ---------------------------------------------------------------- the extractor */
+
+static const char *other_dataset(const char *name)
+{
+    if (strcmp(name, "mnist") == 0) return "fashion";
+    if (strcmp(name, "fashion") == 0) return "mnist";
+    return NULL;
+}
+
+/* The SG-SNN parameters of the PTM: sgsnn.*, no sleep, safe.ptm_epochs. */
+static void ptm_params(const sm_config *cfg, const sm_train_data *d, sm_sgsnn_params *p)
+{
+    sm_train_sgsnn_params(cfg, d, p);
+    p->epochs = cfg->safe.ptm_epochs;
+    p->sleep_mode = SM_SGSNN_SLEEP_NONE;
+    p->sleep_rate = 0;
+}
+
+/* Pretrains on dataset `name` (its own split from run.seed); the trained net in *net. */
+static sm_status pretrain(const sm_config *cfg, const char *name, sm_sgsnn **net, double *acc,
+                          sm_error *err)
+{
+    sm_config c2 = *cfg;
+    snprintf(c2.data.dataset, sizeof c2.data.dataset, "%s", name);
+    snprintf(c2.data.classes, sizeof c2.data.classes, "all");
+    c2.protocol.kind = SM_PROTOCOL_IID; /* an ordinary i.i.d. data step, not the stream's */
+    sm_dataset *pool = NULL, *official = NULL;
+    sm_status st = sm_dataset_load_named(name, cfg->data.dir, &pool, &official, err);
+    if (st != SM_OK) return st;
+    const int use_official = official && cfg->data.official_test;
+    /* the extractor's own test accuracy is a diagnostic: 2,000 images measure it well */
+    c2.data.n_test = use_official && official->n < 2000 ? official->n : 2000;
+    c2.data.n_val = 0;
+    const int avail = pool->n - (use_official ? 0 : c2.data.n_test);
+    c2.data.n_train =
+        cfg->safe.ptm_images > 0 && cfg->safe.ptm_images < avail ? cfg->safe.ptm_images : avail;
+    sm_train_data d = {0};
+    st = sm_train_data_prepare(&c2, pool, official, 0, &d, err); /* pixels in [0, 1] */
+    sm_dataset_destroy(pool);
+    sm_dataset_destroy(official);
+    sm_sgsnn_params p;
+    if (st == SM_OK) {
+        ptm_params(&c2, &d, &p);
+        *net = sm_sgsnn_create(&p, err);
+        if (!*net) st = err->code;
+    }
+    if (st == SM_OK)
+        st = sm_sgsnn_train(*net, d.train->pixels, d.train->labels, d.train->n, NULL, NULL, 0, NULL,
+                            NULL, err);
+    if (st == SM_OK)
+        st = sm_sgsnn_evaluate(*net, d.test->pixels, d.test->labels, d.test->n, acc, NULL, err);
+    sm_train_data_free(&d);
+    return st;
+}
+
+sm_status sm_cl_safe_ptm_make(const sm_config *cfg, const sm_cl_stream *s, int n_in,
+                              sm_cl_safe_ptm *ptm, sm_error *err)
+{
+    SM_ERROR_LOCAL(err);
+    memset(ptm, 0, sizeof *ptm);
+    ptm->pretrain_acc = NAN;
+    const char *spec = cfg->safe.ptm, *name = NULL;
+    if (strcmp(spec, "auto") == 0) {
+        name = other_dataset(s->dataset);
+        if (!name)
+            return sm_error_set(err, SM_EINVAL,
+                                "safe.ptm: auto needs an mnist or fashion stream (got %s); "
+                                "use pretrain:DATASET",
+                                s->dataset);
+    } else if (strncmp(spec, "pretrain:", 9) == 0 && spec[9]) {
+        name = spec + 9;
+    } else if (strcmp(spec, "random") != 0) {
+        return sm_error_set(err, SM_EINVAL,
+                            "safe.ptm: '%s' is not auto, pretrain:DATASET or random", spec);
+    }
+    const double t0 = sm_train_now();
+    sm_sgsnn *net = NULL;
+    sm_status st;
+    if (name) {
+        st = pretrain(cfg, name, &net, &ptm->pretrain_acc, err);
+        snprintf(ptm->source, sizeof ptm->source, "pretrain:%s", name);
+    } else {
+        sm_sgsnn_params p;
+        sm_sgsnn_params_default(&p);
+        p.n_in = n_in;
+        p.n_hidden = cfg->sgsnn.n_hidden;
+        p.steps = cfg->sgsnn.steps;
+        p.beta = (float)cfg->sgsnn.beta;
+        p.threshold = (float)cfg->sgsnn.threshold;
+        p.seed = (uint64_t)cfg->run.seed;
+        net = sm_sgsnn_create(&p, err);
+        st = net ? SM_OK : err->code;
+        snprintf(ptm->source, sizeof ptm->source, "random");
+    }
+    if (st == SM_OK) {
+        const sm_sgsnn_params *p = sm_sgsnn_get_params(net);
+        const sm_sgsnn_layer l0 = sm_sgsnn_get_layer(net, 0);
+        if (!l0.w || !l0.b)
+            st = sm_error_set(err, SM_EINTERNAL, "safe.ptm: the SG-SNN has no hidden layer");
+        else if (l0.cols != n_in)
+            st = sm_error_set(err, SM_EINVAL,
+                              "safe.ptm: the extractor takes %d inputs, the stream's images have "
+                              "%d pixels (input.width x input.height must match)",
+                              l0.cols, n_in);
+        ptm->n_in = l0.cols;
+        ptm->d = l0.rows;
+        ptm->W1 = malloc((size_t)l0.rows * l0.cols * sizeof *ptm->W1);
+        ptm->b1 = malloc((size_t)l0.rows * sizeof *ptm->b1);
+        if (!ptm->W1 || !ptm->b1) {
+            if (st == SM_OK) st = sm_error_set(err, SM_ENOMEM, "safe: out of memory");
+        } else if (st == SM_OK && l0.w && l0.b) {
+            memcpy(ptm->W1, l0.w, (size_t)l0.rows * l0.cols * sizeof *ptm->W1);
+            memcpy(ptm->b1, l0.b, (size_t)l0.rows * sizeof *ptm->b1);
+        }
+        ptm->lif = (sm_safe_lif){.d = l0.rows,
+                                 .steps = p->steps,
+                                 .beta = p->beta,
+                                 .threshold = p->threshold,
+                                 .surrogate = (int)p->surrogate,
+                                 .atan_alpha = p->atan_alpha,
+                                 .slope = p->sigmoid_slope,
+                                 .smooth_forward = 0,
+                                 .detach_reset = 1};
+    }
+    sm_sgsnn_destroy(net);
+    ptm->wall_s = sm_train_now() - t0;
+    if (st != SM_OK) sm_cl_safe_ptm_free(ptm);
+    return st;
+}
+
+void sm_cl_safe_ptm_free(sm_cl_safe_ptm *ptm)
+{
+    free(ptm->W1);
+    free(ptm->b1);
+    ptm->W1 = ptm->b1 = NULL;
+}
+
+/* ---------------------------------------------------------------- features */
+
+/* u = W1 x + b1 for every image (double sums, one image per iteration: deterministic). */
+static float *ptm_input(const sm_cl_safe_ptm *ptm, const sm_dataset *ds)
+{
+    const int d = ptm->d, ni = ptm->n_in, n = ds->n;
+    float *u = malloc((size_t)(n > 0 ? n : 1) * d * sizeof *u);
+    if (!u) return NULL;
+#pragma omp parallel for schedule(static)
+    for (int b = 0; b < n; b++)
+        for (int j = 0; j < d; j++) {
+            const float *w = ptm->W1 + (size_t)j * ni, *x = ds->pixels + (size_t)b * ni;
+            double a = ptm->b1[j];
+            for (int i = 0; i < ni; i++)
+                a += (double)w[i] * x[i];
+            u[(size_t)b * d + j] = (float)a;
+        }
+    return u;
+}
+
+/* Spike counts (phi x T, exact small integers in float) of n rows of u under (gamma, shift). */
+static float *counts_of(const run *c, const float *u, int n, const double *gamma,
+                        const double *shift)
+{
+    const size_t nd = (size_t)(n > 0 ? n : 1) * c->d;
+    float *out = malloc(nd * sizeof *out);
+    double *phi = malloc(nd * sizeof *phi);
+    if (!out || !phi) {
+        free(out), free(phi);
+        return NULL;
+    }
+    sm_safe_ssf_forward(&c->ptm->lif, u, n, gamma, shift, phi);
+    for (size_t i = 0; i < (size_t)n * c->d; i++)
+        out[i] = (float)(phi[i] * c->ptm->lif.steps);
+    free(phi);
+    return out;
+}
+
+/* The learner's (gamma, shift): the PTM's identity, the slow or the fast learner's. */
+static void learner_pet(const run *c, int l, const double **g, const double **sh, double *one,
+                        double *zero)
+{
+    if (l == L_PTM) {
+        for (int j = 0; j < c->d; j++)
+            one[j] = 1.0, zero[j] = 0.0;
+        *g = one, *sh = zero;
+    } else {
+        const sm_safe_learner *x = l == L_SLOW ? c->S : c->F;
+        *g = x->gamma, *sh = x->shift;
+    }
+}
+
+/* Counts of part p, task t under learner l: cached for the frozen PTM and slow learner
+ * (borrowed, *owned = 0), computed afresh for the fast one (*owned = 1). */
+static float *features(run *c, int l, int p, int t, int *owned)
+{
+    const tset *ts = &c->set[p][t];
+    double *one = malloc((size_t)c->d * sizeof *one), *zero = malloc((size_t)c->d * sizeof *zero);
+    float *f = NULL;
+    *owned = 0;
+    if (one && zero) {
+        const double *g, *sh;
+        learner_pet(c, l, &g, &sh, one, zero);
+        if (l == L_FAST) {
+            f = counts_of(c, ts->u, ts->ds->n, g, sh);
+            *owned = 1;
+        } else {
+            if (!c->feat[l][p][t]) c->feat[l][p][t] = counts_of(c, ts->u, ts->ds->n, g, sh);
+            f = c->feat[l][p][t];
+        }
+    }
+    free(one), free(zero);
+    return f;
+}
+
+/* ---------------------------------------------------------------- training */
+
+static void task_flags(const run *c, int t, unsigned char *active, unsigned char *old)
+{
+    const int all = c->cfg->cl.active_outputs == SM_CL_ALL;
+    for (int o = 0; o < c->O; o++) {
+        const int k = c->s->task_of[o];
+        active[o] = (unsigned char)(k >= 0 && (all || k <= t));
+        old[o] = (unsigned char)(k >= 0 && k < t);
+    }
+}
+
+/* One session: the slow learner on task 0, the fast one on later tasks. */
+static sm_status train_session(run *c, int t, sm_error *err)
+{
+    const tset *ts = &c->set[P_TRAIN][t];
+    const int n = ts->ds->n, d = c->d, B = c->cfg->safe.batch;
+    const int epochs = t == 0 ? c->cfg->safe.epochs_first : c->cfg->safe.epochs_later;
+    sm_safe_learner *L = t == 0 ? c->S : c->F;
+    unsigned char active[SM_CL_MAX_CLASSES], old[SM_CL_MAX_CLASSES];
+    task_flags(c, t, active, old);
+    int owned;
+    /* the PTM's features (session 1) or the frozen slow learner's (later) of the task */
+    const float *ref = features(c, t == 0 ? L_PTM : L_SLOW, P_TRAIN, t, &owned);
+    int *idx = malloc((size_t)n * sizeof *idx), *y = malloc((size_t)B * sizeof *y);
+    float *u = malloc((size_t)B * d * sizeof *u);
+    double *phi = malloc((size_t)B * d * sizeof *phi);
+    if (!ref || !idx || !y || !u || !phi) {
+        free(idx), free(y), free(u), free(phi);
+        return sm_error_set(err, SM_ENOMEM, "safe: out of memory");
+    }
+    sm_status st = SM_OK;
+    const long per_epoch = (n + B - 1) / B, total = per_epoch * epochs;
+    long it = 0;
+    double loss_sum = 0;
+    long loss_n = 0;
+    for (int e = 0; e < epochs && st == SM_OK; e++) {
+        for (int i = 0; i < n; i++)
+            idx[i] = i;
+        sm_rng rng;
+        sm_rng_init(&rng, (uint64_t)c->cfg->run.seed, SM_STREAM_SAFE,
+                    (uint32_t)(SM_SAFE_RNG_ORDER << 16 | t << 8 | (e & 0xff)));
+        sm_rng_shuffle(&rng, idx, n);
+        for (int b0 = 0; b0 < n && st == SM_OK; b0 += B, it++) {
+            const int m = n - b0 < B ? n - b0 : B;
+            if (m < 2) continue; /* the batch correlation needs two samples */
+            for (int k = 0; k < m; k++) {
+                const int i = idx[b0 + k];
+                memcpy(u + (size_t)k * d, ts->u + (size_t)i * d, (size_t)d * sizeof *u);
+                for (int j = 0; j < d; j++)
+                    phi[(size_t)k * d + j] = ref[(size_t)i * d + j] / c->ptm->lif.steps;
+                y[k] = ts->ds->labels[i];
+            }
+            double loss = 0;
+            st = t == 0
+                     ? sm_safe_slow_grad(L, &c->ptm->lif, &c->o, u, phi, y, m, active, &loss, err)
+                     : sm_safe_fast_grad(L, c->S, &c->ptm->lif, &c->o, u, phi, y, m, active, old,
+                                         &loss, err);
+            if (st != SM_OK) break;
+            sm_safe_sgd_step(L, &c->o, sm_safe_cosine_lr(c->cfg->safe.lr, it, total));
+            loss_sum += loss * m;
+            loss_n += m;
+        }
+        c->r->prog.done += n;
+        if (st == SM_OK && sm_train_report(c->r))
+            st = sm_error_set(err, SM_ECANCELED, "train: stopped by the caller");
+    }
+    sm_train_col_add(c->sessions, "session", json_integer(t + 1));
+    sm_train_col_add(c->sessions, "learner", json_string(t == 0 ? "slow" : "fast"));
+    sm_train_col_add(c->sessions, "epochs", json_integer(epochs));
+    sm_train_col_add(c->sessions, "mean_loss", sm_train_real(loss_n ? loss_sum / loss_n : NAN));
+    sm_train_col_add(c->sessions, "head_scale", sm_train_real(L->s));
+    free(idx), free(y), free(u), free(phi);
+    return st;
+}
+
+/* ---------------------------------------------------------------- heads and scoring */
+
+/* Active classes of session t into cls; returns their number. */
+static int active_classes(const run *c, int t, int *cls)
+{
+    unsigned char a[SM_CL_MAX_CLASSES], o[SM_CL_MAX_CLASSES];
+    task_flags(c, t, a, o);
+    int k = 0;
+    for (int i = 0; i < c->O; i++)
+        if (a[i]) cls[k++] = i;
+    return k;
+}
+
+/* Accuracy of argmax over the columns allowed (ok[col]) of n rows of k scores. */
+static double accuracy(const double *z, int n, int k, const int *cls, const unsigned char *ok,
+                       const int *y)
+{
+    if (n <= 0) return NAN;
+    int right = 0;
+    for (int b = 0; b < n; b++) {
+        int best = -1;
+        for (int q = 0; q < k; q++)
+            if (ok[q] && (best < 0 || z[(size_t)b * k + q] > z[(size_t)b * k + best])) best = q;
+        right += best >= 0 && cls[best] == y[b];
+    }
+    return (double)right / n;
+}
+
+/* Scores (n x k) of learner l's ridge head W on part p, task j. */
+static sm_status scores(run *c, int l, const double *W, int k, int p, int j, double *out,
+                        sm_error *err)
+{
+    int owned;
+    float *f = features(c, l, p, j, &owned);
+    if (!f) return sm_error_set(err, SM_ENOMEM, "safe: out of memory");
+    sm_ridge_scores(W, c->d, k, f, c->set[p][j].ds->n, 1.0 / c->ptm->lif.steps, out);
+    if (owned) free(f);
+    return SM_OK;
+}
+
+/* Chooses learner l's lambda on the validation images of tasks 0..t and solves W (d x k). */
+static sm_status ridge_head(run *c, int l, int t, const int *cls, int k, double *W, double *zbuf,
+                            sm_error *err)
+{
+    const double md = sm_ridge_stats_mean_diag(c->rs[l]);
+    unsigned char ok[SM_CL_MAX_CLASSES];
+    memset(ok, 1, sizeof ok);
+    double best = -1, best_k = c->grid[0];
+    for (int g = 0; g < c->n_grid; g++) {
+        const double lambda = pow(10.0, c->grid[g]) * (md > 0 ? md : 1.0);
+        sm_status st = sm_ridge_solve(c->rs[l], lambda, cls, k, W, err);
+        if (st == SM_ENUMERIC) continue; /* not positive definite at this lambda */
+        if (st != SM_OK) return st;
+        double right = 0, n = 0;
+        for (int j = 0; j <= t; j++) {
+            const int nj = c->set[P_VAL][j].ds->n;
+            if ((st = scores(c, l, W, k, P_VAL, j, zbuf, err)) != SM_OK) return st;
+            right += accuracy(zbuf, nj, k, cls, ok, c->set[P_VAL][j].ds->labels) * nj;
+            n += nj;
+        }
+        if (right / n > best) best = right / n, best_k = c->grid[g];
+    }
+    c->ridge_k[l][t] = best_k;
+    c->ridge_val[l][t] = best;
+    return sm_ridge_solve(c->rs[l], pow(10.0, best_k) * (md > 0 ? md : 1.0), cls, k, W, err);
+}
+
+/* Weighted accuracy of row t of R over tasks 0..t (A_t of spec section 2). */
+static double union_acc(const run *c, const double *R, int t)
+{
+    double a = 0, n = 0;
+    for (int j = 0; j <= t; j++) {
+        const int nj = c->set[P_TEST][j].ds ? c->set[P_TEST][j].ds->n : 0;
+        a += R[(size_t)(t + 1) * c->T + j] * nj;
+        n += nj;
+    }
+    return n > 0 ? a / n : NAN;
+}
+
+/* Scores part p (val or test) after session t: every learner alone, the aggregate (the
+ * configured gamma, and every gamma of the grid on validation), task-IL for the test. */
+static sm_status score_part(run *c, int t, int p, double *const Wl[N_LEARN], const int *cls, int k,
+                            double *z[N_LEARN], double *agg, double *ws, sm_error *err)
+{
+    const int T = c->T, row = t + 1;
+    unsigned char ok[SM_CL_MAX_CLASSES];
+    double *const *M = p == P_VAL ? c->V : c->R;
+    for (int j = 0; j <= t; j++) {
+        const sm_dataset *ds = c->set[p][j].ds;
+        const int n = ds->n;
+        for (int l = 0; l < N_LEARN; l++) {
+            if (l == L_FAST && t == 0) continue;
+            sm_status st = scores(c, l, Wl[l], k, p, j, z[l], err);
+            if (st != SM_OK) return st;
+        }
+        memset(ok, 1, sizeof ok);
+        const size_t cell = (size_t)row * T + j;
+        M[H_PTM][cell] = accuracy(z[L_PTM], n, k, cls, ok, ds->labels);
+        M[H_SLOW][cell] = accuracy(z[L_SLOW], n, k, cls, ok, ds->labels);
+        if (t == 0) { /* session 1: the slow learner alone (the fast one is its copy) */
+            M[H_FAST][cell] = M[H_SLOW][cell];
+            memcpy(agg, z[L_SLOW], (size_t)n * k * sizeof *agg);
+            for (int b = 0; b < n; b++)
+                ws[b] = 1.0;
+        } else {
+            M[H_FAST][cell] = accuracy(z[L_FAST], n, k, cls, ok, ds->labels);
+            sm_safe_aggregate(z[L_SLOW], z[L_FAST], n, k, c->cfg->safe.gamma, agg, ws);
+        }
+        M[H_AGG][cell] = accuracy(agg, n, k, cls, ok, ds->labels);
+        if (p == P_VAL)
+            for (int g = 0; g < c->n_gamma; g++) {
+                if (t > 0) sm_safe_aggregate(z[L_SLOW], z[L_FAST], n, k, c->gammas[g], agg, NULL);
+                c->Vg[(size_t)g * (T + 1) * T + cell] = accuracy(agg, n, k, cls, ok, ds->labels);
+            }
+        if (p == P_TEST || !c->cfg->safe.score_test) {
+            double m = 0;
+            for (int b = 0; b < n; b++)
+                m += ws[b];
+            c->ws_task[j] = n > 0 ? m / n : NAN; /* overwritten each session: the last stays */
+        }
+        if (p == P_TEST) {
+            for (int q = 0; q < k; q++)
+                ok[q] = (unsigned char)(c->s->task_of[cls[q]] == j);
+            c->R_task[cell] = accuracy(agg, n, k, cls, ok, ds->labels);
+        }
+    }
+    if (p == P_TEST) {
+        /* the released selection: the better of fast alone and the aggregate on the test
+         * images of the tasks seen so far (session 1: the slow learner) */
+        const int fast = t > 0 && union_acc(c, c->R[H_FAST], t) > union_acc(c, c->R[H_AGG], t);
+        for (int j = 0; j <= t; j++)
+            c->R[H_ORACLE][(size_t)row * T + j] = c->R[fast ? H_FAST : H_AGG][(size_t)row * T + j];
+    }
+    return SM_OK;
+}
+
+/* Adds the session's training features to each learner's statistics (the fast learner
+ * starts, in session 2, from a copy of the slow learner's: the same parameters then). */
+static sm_status add_stats(run *c, int t, sm_error *err)
+{
+    if (t == 1) {
+        const sm_ridge_stats *a = c->rs[L_SLOW];
+        sm_ridge_stats *b = c->rs[L_FAST];
+        memcpy(b->G, a->G, (size_t)a->d * a->d * sizeof *b->G);
+        memcpy(b->Q, a->Q, (size_t)a->d * a->c * sizeof *b->Q);
+        memcpy(b->n_class, a->n_class, (size_t)a->c * sizeof *b->n_class);
+    }
+    const sm_dataset *ds = c->set[P_TRAIN][t].ds;
+    for (int l = 0; l < N_LEARN; l++) {
+        if (l == L_FAST && t == 0) continue;
+        int owned;
+        float *f = features(c, l, P_TRAIN, t, &owned);
+        if (!f) return sm_error_set(err, SM_ENOMEM, "safe: out of memory");
+        sm_status st =
+            sm_ridge_stats_add(c->rs[l], f, ds->labels, ds->n, 1.0 / c->ptm->lif.steps, err);
+        if (owned) free(f);
+        if (st != SM_OK) return st;
+    }
+    return SM_OK;
+}
+
+static sm_status after_session(run *c, int t, sm_error *err)
+{
+    sm_status st = add_stats(c, t, err);
+    int cls[SM_CL_MAX_CLASSES];
+    const int k = active_classes(c, t, cls), d = c->d;
+    if (k < 1) return sm_error_set(err, SM_EINVAL, "safe: session %d has no class", t + 1);
+    int maxn = 1;
+    for (int p = P_VAL; p <= P_TEST; p++)
+        for (int j = 0; j <= t; j++)
+            if (c->set[p][j].ds && c->set[p][j].ds->n > maxn) maxn = c->set[p][j].ds->n;
+    double *W[N_LEARN] = {0}, *z[N_LEARN] = {0};
+    double *agg = malloc((size_t)maxn * k * sizeof *agg), *ws = malloc((size_t)maxn * sizeof *ws);
+    int ok = agg && ws;
+    for (int l = 0; l < N_LEARN; l++) {
+        W[l] = malloc((size_t)d * k * sizeof *W[l]);
+        z[l] = malloc((size_t)maxn * k * sizeof *z[l]);
+        ok = ok && W[l] && z[l];
+    }
+    if (!ok) {
+        for (int l = 0; l < N_LEARN; l++)
+            free(W[l]), free(z[l]);
+        free(agg), free(ws);
+        return st != SM_OK ? st : sm_error_set(err, SM_ENOMEM, "safe: out of memory");
+    }
+    for (int l = 0; l < N_LEARN && st == SM_OK; l++)
+        if (l != L_FAST || t > 0) st = ridge_head(c, l, t, cls, k, W[l], z[l], err);
+    if (st == SM_OK) st = score_part(c, t, P_VAL, W, cls, k, z, agg, ws, err);
+    if (st == SM_OK && c->cfg->safe.score_test)
+        st = score_part(c, t, P_TEST, W, cls, k, z, agg, ws, err);
+    for (int l = 0; l < N_LEARN; l++)
+        free(W[l]), free(z[l]);
+    free(agg), free(ws);
+    return st;
+}
+
+/* ---------------------------------------------------------------- the run */
+
+static sm_status run_setup(run *c, const sm_train_data *data, sm_error *err)
+{
+    const sm_cl_stream *s = c->s;
+    const uint64_t seed = (uint64_t)c->cfg->run.seed;
+    const sm_dataset *parts[N_PARTS] = {data->train, data->val, data->test};
+    if (s->permuted || s->scenario != SM_CL_CLASS)
+        return sm_error_set(err, SM_EINVAL,
+                            "train.model=safe: runs class-incremental split streams only "
+                            "(cl.stream %s, cl.scenario %s)",
+                            c->cfg->cl.stream, sm_cl_scenario_name(s->scenario));
+    sm_status st = SM_OK;
+    for (int p = 0; p < N_PARTS && st == SM_OK; p++) {
+        if (p == P_TEST && !c->cfg->safe.score_test) continue; /* never read in a tuning run */
+        for (int t = 0; t < c->T && st == SM_OK; t++) {
+            if (!parts[p] || parts[p]->n == 0) {
+                st = sm_error_set(err, SM_EINVAL,
+                                  "train.model=safe: the stream has no %s images "
+                                  "(cl.per_class_%s must be > 0)",
+                                  p == P_VAL ? "validation" : "test", p == P_VAL ? "val" : "test");
+                break;
+            }
+            tset *ts = &c->set[p][t];
+            ts->ds = sm_cl_task_images(s, parts[p], t, seed, NULL, err);
+            if (!ts->ds) return err->code;
+            if (ts->ds->n == 0)
+                return sm_error_set(err, SM_EINVAL, "train.model=safe: task %d has no images",
+                                    t + 1);
+            ts->u = ptm_input(c->ptm, ts->ds);
+            if (!ts->u) st = sm_error_set(err, SM_ENOMEM, "safe: out of memory");
+        }
+    }
+    const size_t rt = (size_t)(c->T + 1) * c->T;
+    for (int h = 0; h < N_HEADS && st == SM_OK; h++) {
+        c->R[h] = malloc(rt * sizeof *c->R[h]);
+        c->V[h] = malloc(rt * sizeof *c->V[h]);
+        if (!c->R[h] || !c->V[h]) return sm_error_set(err, SM_ENOMEM, "safe: out of memory");
+        for (size_t i = 0; i < rt; i++)
+            c->R[h][i] = c->V[h][i] = NAN;
+    }
+    c->R_task = malloc(rt * sizeof *c->R_task);
+    c->Vg = malloc(rt * (size_t)(c->n_gamma > 0 ? c->n_gamma : 1) * sizeof *c->Vg);
+    if (st == SM_OK && (!c->R_task || !c->Vg))
+        st = sm_error_set(err, SM_ENOMEM, "safe: out of memory");
+    for (size_t i = 0; st == SM_OK && i < rt; i++)
+        c->R_task[i] = NAN;
+    for (size_t i = 0; st == SM_OK && i < rt * (size_t)c->n_gamma; i++)
+        c->Vg[i] = NAN;
+    for (int l = 0; l < N_LEARN && st == SM_OK; l++) {
+        c->rs[l] = sm_ridge_stats_create(c->d, c->O, err);
+        if (!c->rs[l]) st = err->code;
+    }
+    if (st == SM_OK) {
+        c->S = sm_safe_learner_create(c->d, c->O, err);
+        c->F = c->S ? sm_safe_learner_create(c->d, c->O, err) : NULL;
+        if (!c->F) st = err->code;
+    }
+    c->sessions = json_object();
+    return st;
+}
+
+static void run_free(run *c)
+{
+    for (int p = 0; p < N_PARTS; p++)
+        for (int t = 0; t < c->T; t++) {
+            sm_dataset_destroy(c->set[p][t].ds);
+            free(c->set[p][t].u);
+            free(c->feat[0][p][t]);
+            free(c->feat[1][p][t]);
+        }
+    for (int h = 0; h < N_HEADS; h++)
+        free(c->R[h]), free(c->V[h]);
+    free(c->R_task);
+    free(c->Vg);
+    for (int l = 0; l < N_LEARN; l++)
+        sm_ridge_stats_free(c->rs[l]);
+    sm_safe_learner_free(c->S);
+    sm_safe_learner_free(c->F);
+    json_decref(c->sessions);
+}
+
+static void put_results(const run *c, json_t *cont, double wall)
+{
+    const int T = c->T;
+    double w[SM_CL_MAX_TASKS];
+    for (int t = 0; t < T; t++)
+        w[t] = c->set[P_TEST][t].ds ? c->set[P_TEST][t].ds->n : 1;
+    json_t *head = sm_cl_readout_json(c->R[H_AGG], T, w);
+    const char *keys[] = {"R", "acc", "aia", "bwt", "forgetting", "fwt", "plasticity"};
+    for (size_t k = 0; head && k < sizeof keys / sizeof keys[0]; k++)
+        json_object_set(cont, keys[k], json_object_get(head, keys[k]));
+    json_decref(head);
+    json_t *jt = sm_cl_readout_json(c->R_task, T, w);
+    json_object_set(cont, "R_task", json_object_get(jt, "R"));
+    json_object_set_new(cont, "task", jt);
+    json_t *val = json_object();
+    for (int h = 0; h < N_HEADS; h++) {
+        json_object_set_new(cont, HEAD_NAMES[h], sm_cl_readout_json(c->R[h], T, w));
+        if (h != H_ORACLE)
+            json_object_set_new(val, HEAD_NAMES[h], sm_cl_readout_json(c->V[h], T, NULL));
+    }
+    json_t *vg = json_array();
+    for (int g = 0; g < c->n_gamma; g++) {
+        json_t *x = sm_cl_readout_json(c->Vg + (size_t)g * (T + 1) * T, T, NULL);
+        json_array_append_new(
+            vg, json_pack("{s:f, s:O}", "gamma", c->gammas[g], "acc", json_object_get(x, "acc")));
+        json_decref(x);
+    }
+    json_object_set_new(val, "gamma", vg);
+    json_object_set_new(cont, "val", val);
+    json_t *rk = json_object(), *rv = json_object();
+    for (int l = 0; l < N_LEARN; l++) {
+        json_object_set_new(rk, HEAD_NAMES[l], sm_cl_matrix_json(c->ridge_k[l], 1, T));
+        json_object_set_new(rv, HEAD_NAMES[l], sm_cl_matrix_json(c->ridge_val[l], 1, T));
+    }
+    json_object_set_new(cont, "ridge_log10_multiplier", rk);
+    json_object_set_new(cont, "ridge_val_accuracy", rv);
+    json_object_set_new(cont, "w_slow_per_task", sm_cl_matrix_json(c->ws_task, 1, T));
+    json_object_set_new(
+        cont, "hyper",
+        json_pack("{s:f, s:f, s:f, s:f, s:f, s:s, s:i, s:i}", "lambda_diag", c->o.lambda_diag,
+                  "lambda_rdn", c->o.lambda_rdn, "lambda_cos", c->o.lambda_cos, "lambda_cc",
+                  c->o.lambda_cc, "gamma", c->cfg->safe.gamma, "corr_norm",
+                  c->o.corr_norm == SM_SAFE_NORM_BATCH ? "batch" : "sample", "epochs_first",
+                  c->cfg->safe.epochs_first, "epochs_later", c->cfg->safe.epochs_later));
+    json_object_set_new(cont, "test_scored", json_boolean(c->cfg->safe.score_test));
+    json_object_set(cont, "sessions", c->sessions);
+    json_object_set_new(cont, "timing", json_pack("{s:f}", "wall_s", wall));
+}
+
+sm_status sm_cl_run_safe_with(const sm_config *cfg, const sm_cl_stream *s,
+                              const sm_train_data *data, const sm_cl_safe_ptm *ptm,
+                              sm_train_run_ctx *r, json_t *cont, sm_error *err)
+{
+    SM_ERROR_LOCAL(err);
+    run *c = calloc(1, sizeof *c);
+    if (!c) return sm_error_set(err, SM_ENOMEM, "safe: out of memory");
+    *c = (run){
+        .cfg = cfg, .s = s, .ptm = ptm, .r = r, .T = s->n_tasks, .d = ptm->d, .O = s->n_outputs};
+    c->o = (sm_safe_opts){.corr_norm = (sm_safe_corr_norm)cfg->safe.corr_norm,
+                          .lambda_diag = cfg->safe.lambda_diag,
+                          .lambda_rdn = cfg->safe.lambda_rdn,
+                          .lambda_cos = cfg->safe.lambda_cos,
+                          .lambda_cc = cfg->safe.lambda_cc,
+                          .momentum = cfg->safe.momentum,
+                          .weight_decay = cfg->safe.weight_decay};
+    sm_status st = sm_cl_safe_parse_list(cfg->cl.ridge_grid, "cl.ridge_grid", c->grid, &c->n_grid,
+                                         MAX_GRID, err);
+    if (st == SM_OK)
+        st = sm_cl_safe_parse_list(cfg->safe.gamma_grid, "safe.gamma_grid", c->gammas, &c->n_gamma,
+                                   MAX_GRID, err);
+    for (int t = 0; t < SM_CL_MAX_TASKS; t++) {
+        c->ws_task[t] = NAN;
+        for (int l = 0; l < N_LEARN; l++)
+            c->ridge_k[l][t] = c->ridge_val[l][t] = NAN;
+    }
+    if (st == SM_OK) st = run_setup(c, data, err);
+    int64_t work = 0;
+    for (int t = 0; t < c->T && st == SM_OK; t++)
+        work += (int64_t)c->set[P_TRAIN][t].ds->n *
+                (t == 0 ? cfg->safe.epochs_first : cfg->safe.epochs_later);
+    r->prog = (sm_train_progress){"train", 0, work, 0, c->T, NAN};
+    const double t0 = sm_train_now();
+    for (int t = 0; t < c->T && st == SM_OK; t++) {
+        r->prog.batch = t + 1;
+        if (t == 1) st = sm_safe_learner_copy(c->F, c->S, err);
+        if (st == SM_OK) st = train_session(c, t, err);
+        if (st == SM_OK) st = after_session(c, t, err);
+        if (st == SM_OK) r->prog.last_accuracy = c->V[H_AGG][(size_t)(t + 1) * c->T + t];
+    }
+    if (st == SM_OK) put_results(c, cont, sm_train_now() - t0);
+    run_free(c);
+    free(c);
+    return st;
+}
+
+sm_status sm_cl_run_safe(const sm_config *cfg, const sm_cl_stream *s, const sm_train_data *data,
+                         sm_train_run_ctx *r, json_t *cont, sm_error *err)
+{
+    SM_ERROR_LOCAL(err);
+    sm_cl_safe_ptm ptm;
+    sm_status st = sm_cl_safe_ptm_make(cfg, s, data->train->width * data->train->height, &ptm, err);
+    if (st != SM_OK) return st;
+    st = sm_cl_run_safe_with(cfg, s, data, &ptm, r, cont, err);
+    if (st == SM_OK)
+        json_object_set_new(cont, "ptm",
+                            json_pack("{s:s, s:o, s:i, s:i, s:f}", "source", ptm.source,
+                                      "pretrain_test_accuracy", sm_train_real(ptm.pretrain_acc),
+                                      "epochs", cfg->safe.ptm_epochs, "hidden", ptm.d, "wall_s",
+                                      ptm.wall_s));
+    sm_cl_safe_ptm_free(&ptm);
+    return st;
+}
