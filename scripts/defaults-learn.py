@@ -31,6 +31,10 @@ ARMS = {
                "net.plastic_ie=false", "--set", "sleep.mode=none"],
     # the defaults with the published (reversed) STDP sign
     "published": ["--set", "stdp.sign=as_published"],
+    # the published sign with Triesch's IP (gain and bias, 10 Hz) and no sleep: the I1
+    # grid's best no-sleep cell (triesch10, sleep 0), at the defaults' 1,000 steps per image
+    "triesch": ["--set", "stdp.sign=as_published", "--set", "ip.rule=triesch", "--set",
+                "sleep.rate=0"],
 }
 DATASETS = ["mnist", "fashion"]
 
