@@ -370,7 +370,8 @@ static json_t *run(sm_config *cfg)
     return doc;
 }
 
-/* The same run on 1 and 2 threads gives the same chunks table; every remedy at once. */
+/* The same run on 1 and 2 threads gives the same chunks table; every remedy at once
+ * (SAM, LayerNorm, ON/OFF, resets with shrink-and-perturb, ReDo). */
 static void protocol_is_thread_independent(void **state)
 {
     (void)state;
@@ -380,6 +381,8 @@ static void protocol_is_thread_independent(void **state)
     cfg.sgrem.reset_every = 1;
     cfg.sgrem.shrink_alpha = 0.6;
     cfg.sgrem.redo_tau = 0.1;
+    cfg.sgrem.norm = 1; /* LayerNorm and the ON/OFF split too: the full PLASTIC set */
+    cfg.sgrem.unit = 1;
     cfg.protocol.fresh = SM_FRESH_EVERY;
     cfg.run.threads = 1;
     json_t *a = run(&cfg);
@@ -410,6 +413,59 @@ static void protocol_is_thread_independent(void **state)
     json_decref(b);
 }
 
+/* More than one hidden layer (review item): the probe gives every layer's counts (the
+ * output layer's equal sm_sgsnn_predict's), the protocol runs with a column set per layer
+ * (hidden, hidden2, output), and a head reset redraws the output layer only, leaving the
+ * middle layer as it was (shrink_alpha 1). */
+static void protocol_runs_with_two_hidden_layers(void **state)
+{
+    (void)state;
+    enum { N = 12, H2 = 7 };
+    sm_sgsnn_params p = small_params();
+    p.n_extra_hidden = 1;
+    p.extra_hidden[0] = H2;
+    float x[N * N_IN];
+    int y[N];
+    sm_sgsnn *net = small_net(p, x, y, N);
+    assert_int_equal(sm_sgsnn_n_layers(net), 3);
+    float c0[N * HID], c1[N * H2], c2[N * OUT], cp[N * OUT];
+    float *counts[3] = {c0, c1, c2};
+    assert_int_equal(sm_sgsnn_probe_counts_all(net, x, N, counts, NULL), SM_OK);
+    assert_int_equal(sm_sgsnn_predict(net, x, N, NULL, cp, NULL), SM_OK);
+    int same = 0;
+    double s1 = 0;
+    for (int i = 0; i < N * OUT; i++)
+        same += c2[i] == cp[i];
+    for (int i = 0; i < N * H2; i++)
+        s1 += c1[i];
+    assert_true(same >= N * OUT - 1);
+    assert_true(s1 > 0); /* the middle layer is counted, not left empty */
+    float mid[H2 * HID];
+    memcpy(mid, sm_sgsnn_get_layer(net, 1).w, sizeof mid);
+    float head[OUT * H2];
+    memcpy(head, sm_sgsnn_get_layer(net, 2).w, sizeof head);
+    sm_sgsnn_reinit_layer(net, 2, 0.0, 3, 4);
+    assert_memory_equal(sm_sgsnn_get_layer(net, 1).w, mid, sizeof mid);
+    assert_true(memcmp(sm_sgsnn_get_layer(net, 2).w, head, sizeof head) != 0);
+    sm_sgsnn_destroy(net);
+
+    sm_config cfg = synth_config();
+    cfg.protocol.kind = SM_PROTOCOL_LABEL;
+    sm_config_set(&cfg, "sgsnn.hidden", "12,8", "test", NULL);
+    cfg.sgrem.optimizer = SM_SG_SAM;
+    cfg.sgrem.sam_scope = SM_SAM_HIDDEN;
+    cfg.sgrem.reset_every = 1;
+    cfg.sgrem.redo_tau = 0.1;
+    json_t *doc = run(&cfg);
+    json_t *ch = json_object_get(doc, "chunks");
+    const char *keys[] = {"diag_hidden_srank", "diag_hidden2_srank", "diag_output_srank",
+                          "diag_hidden2_w_norm", "diag_hidden2_update_norm"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        assert_int_equal(json_array_size(json_object_get(ch, keys[i])), 5);
+    assert_null(json_object_get(ch, "diag_hidden3_srank"));
+    json_decref(doc);
+}
+
 static void protocol_refuses_what_is_not_built(void **state)
 {
     (void)state;
@@ -437,6 +493,7 @@ int main(void)
         cmocka_unit_test(summary_by_hand),
         cmocka_unit_test(stream_chunks),
         cmocka_unit_test(protocol_is_thread_independent),
+        cmocka_unit_test(protocol_runs_with_two_hidden_layers),
         cmocka_unit_test(protocol_refuses_what_is_not_built),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

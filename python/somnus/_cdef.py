@@ -105,6 +105,7 @@ typedef struct sm_config {
     struct {
         int optimizer, sam_scope, reset_every, reset_layers;
         double sam_rho, shrink_alpha, redo_tau;
+        int norm, unit;
     } sgrem;
     struct { int model; int eval_every; int eval_fit; int eval_readout; } train;
     struct {
@@ -502,6 +503,8 @@ typedef struct sm_sgsnn_params {
         double regrow_rate_min;
         double last_layer_density;
     } sparse;
+    int layer_norm;
+    int onoff;
 } sm_sgsnn_params;
 void sm_sgsnn_params_default(sm_sgsnn_params *p);
 sm_status sm_sgsnn_params_check(const sm_sgsnn_params *p, sm_error *err);

@@ -245,7 +245,8 @@ static const sm_param_def TABLE[] = {
          "SG-SNN optimiser in the input/label protocols: adam, or SAM around Adam"),
     REAL("sgsnn.sam_rho", sgrem.sam_rho, 0.1, 0, 100, "1", "SAM radius rho"),
     ENUM("sgsnn.sam_scope", sgrem.sam_scope, SM_SAM_ALL, "all|hidden",
-         "SAM perturbs every parameter, or W1 and b1 only"),
+         "SAM perturbs every parameter, or all but the output layer's (hidden layers and "
+         "LayerNorm)"),
     INT("sgsnn.reset_every", sgrem.reset_every, 0, 0, 1 << 20, "chunks",
         "reset after chunks 1, 1 + r, 1 + 2r, ... (before the last); 0 = off"),
     ENUM("sgsnn.reset_layers", sgrem.reset_layers, SM_RESET_HEAD, "head|all",
@@ -256,6 +257,12 @@ static const sm_param_def TABLE[] = {
     REAL("sgsnn.redo_tau", sgrem.redo_tau, 0, 0, 1e6, "1",
          "ReDo: after every chunk, hidden neurons tau-dormant on the probe set are "
          "re-initialised (0 = off)"),
+    ENUM("sgsnn.norm", sgrem.norm, 0, "none|layernorm",
+         "LayerNorm on the first hidden layer's pre-activation W1 x + b1, gain and shift "
+         "learned (spec plasticity-loss.md 2.2)"),
+    ENUM("sgsnn.unit", sgrem.unit, 0, "lif|onoff",
+         "first hidden layer: plain LIF, or the ON/OFF split (spiking CReLU: W1 has half the "
+         "rows, ON neurons driven by +u, OFF by -u; sgsnn.n_hidden must be even)"),
     /* continual learning (spec continual.md; src/protocol/continual*.c) */
     STR("cl.stream", cl.stream, "split-mnist",
         "task stream: split-mnist, split-fashion, permuted-mnist, or split:DATASET:G1/G2/... "
