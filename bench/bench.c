@@ -21,6 +21,7 @@
  *   large network; --hopfield-only: only the Hopfield timings (their own JSON line);
  *   --disinh-only: only the dis-inhibition rows (teacher task A4, the 54,000-image epoch A10).
  *   --dc-only: only the Diehl & Cook model rows (printed, not appended).
+ *   --diag-only: only the loss-of-plasticity diagnostics' share of an SG-SNN chunk (printed).
  * Timing is wall clock, best of `reps` repetitions where cheap; the 1-minute load average
  * before and after is recorded, since other processes share the machine.
  */
@@ -47,6 +48,7 @@
 #include "somnus/models/theta_latents.h"
 #include "somnus/models/theta_pathint.h"
 #include "somnus/protocol/train.h"
+#include "bench_plasticity.h"
 
 static double now(void)
 {
@@ -834,6 +836,7 @@ static json_t *continual_bench(void)
 int main(int argc, char **argv)
 {
     int images = 2000, quick = 0, large = 1, hopfield_only = 0, disinh_only = 0, dc_only = 0;
+    int diag_only = 0;
     const char *out_path = SOMNUS_BENCH_RESULTS;
     int positional = 0;
     for (int k = 1; k < argc; k++) {
@@ -847,12 +850,18 @@ int main(int argc, char **argv)
             disinh_only = 1;
         else if (!strcmp(argv[k], "--dc-only"))
             dc_only = 1;
+        else if (!strcmp(argv[k], "--diag-only"))
+            diag_only = 1;
         else if (!positional && argv[k][0] >= '0' && argv[k][0] <= '9' && (positional = 1))
             images = atoi(argv[k]);
         else
             out_path = argv[k];
     }
     if (quick) images = images < 200 ? images : 200;
+    if (diag_only) { /* the diagnostics' share alone, nothing appended */
+        json_decref(bench_plasticity_diag(quick));
+        return 0;
+    }
     if (disinh_only) { /* the dis-inhibition rows alone (A4, A10), nothing appended */
         disinh_bench(quick);
         return 0;
@@ -935,6 +944,7 @@ int main(int argc, char **argv)
     const disinh_result dr = disinh_bench(quick);
     const hopfield_result hr = hopfield_bench(quick);
     json_t *cont = continual_bench();
+    json_t *pdiag = bench_plasticity_diag(quick);
     const double load_after = load1();
 
     /* Bound for the large network: each event streams the synapse's target index (4 bytes)
@@ -999,6 +1009,7 @@ int main(int argc, char **argv)
         "fashion_epoch_samples_per_s", dr.epoch_samples_per_s, "fashion_val_6000_wall_s",
         dr.val_wall_s, "hopfield", hopfield_json(&hr));
     json_object_set_new(doc, "continual", cont);
+    json_object_set_new(doc, "plasticity_diag", pdiag);
     append_line(out_path, doc);
     json_decref(doc);
     return 0;

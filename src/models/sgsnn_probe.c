@@ -21,26 +21,46 @@ static float spike(const sm_sgsnn_params *p, float u)
 /* Scratch of one image: the pre-activation, the drive, and per layer the T x N spikes
  * (spikes of layer l are the input of layer l + 1) and currents. */
 typedef struct probe_buf {
-    float *u, *cur, *s[SM_SGSNN_MAX_LAYERS], *c;
+    float *u, *cur, *s[SM_SGSNN_MAX_LAYERS], *c, *state;
 } probe_buf;
 
-/* LIF of N neurons through T steps from currents c (T x N, bias not yet added): spikes
- * into s (T x N), counts (may be NULL) into cnt. */
-static void lif(const sm_sgsnn_params *p, int N, const float *c, const float *bias, float *s,
-                float *cnt)
+/* LIF of N neurons through T steps from currents c (T x N; with stride 0 the same row
+ * every step) plus bias (may be NULL): spikes into s (T x N), counts (may be NULL) into
+ * cnt. Time outside, neurons inside, so that the Heaviside path vectorizes; mem and the
+ * previous spikes live in `state` (2N floats). Per neuron the arithmetic is that of
+ * sgsnn.c: m = beta m + c + b - s_prev thr. */
+static void lif(const sm_sgsnn_params *p, int N, const float *c, size_t stride, const float *bias,
+                float *s, float *cnt, float *state)
 {
     const int T = p->steps;
     const float beta = p->beta, thr = p->threshold;
-    for (int o = 0; o < N; o++) {
-        float m = 0.0f, sprev = 0.0f, count = 0.0f;
-        for (int t = 0; t < T; t++) {
-            m = beta * m + c[(size_t)t * N + o] + (bias ? bias[o] : 0.0f) - sprev * thr;
-            sprev = spike(p, m - thr);
-            s[(size_t)t * N + o] = sprev;
-            count += sprev;
-        }
-        if (cnt) cnt[o] = count;
+    float *restrict m = state, *restrict sp = state + N;
+    for (int o = 0; o < N; o++)
+        m[o] = sp[o] = 0.0f;
+    for (int t = 0; t < T; t++) {
+        const float *restrict ct = c + (size_t)t * stride;
+        float *restrict st = s + (size_t)t * N;
+        if (bias)
+            for (int o = 0; o < N; o++)
+                m[o] = beta * m[o] + ct[o] + bias[o] - sp[o] * thr;
+        else
+            for (int o = 0; o < N; o++)
+                m[o] = beta * m[o] + ct[o] - sp[o] * thr;
+        if (p->smooth_forward)
+            for (int o = 0; o < N; o++)
+                st[o] = spike(p, m[o] - thr);
+        else
+            for (int o = 0; o < N; o++)
+                st[o] = m[o] > thr ? 1.0f : 0.0f;
+        for (int o = 0; o < N; o++)
+            sp[o] = st[o];
     }
+    if (!cnt) return;
+    for (int o = 0; o < N; o++)
+        cnt[o] = 0.0f;
+    for (int t = 0; t < T; t++)
+        for (int o = 0; o < N; o++)
+            cnt[o] += s[(size_t)t * N + o];
 }
 
 /* One image through every layer; cnt[l] (may be NULL) receives layer l's counts. */
@@ -53,15 +73,13 @@ static void one_image(sm_sgsnn *net, const float *x, probe_buf *b, float *const 
     cblas_sgemv(CblasRowMajor, CblasNoTrans, l0.rows, l0.cols, 1.0f, l0.w, l0.cols, x, 1, 1.0f,
                 b->u, 1);
     sm_sgsnn_hidden_drive(net, b->u, b->cur);
-    /* the first hidden layer: a constant current, the same every step (c = cur, no bias) */
-    for (int t = 0; t < T; t++)
-        memcpy(b->c + (size_t)t * H, b->cur, (size_t)H * sizeof *b->c);
-    lif(p, H, b->c, NULL, b->s[0], cnt[0]);
+    /* the first hidden layer: a constant current, the same every step (stride 0, no bias) */
+    lif(p, H, b->cur, 0, NULL, b->s[0], cnt[0], b->state);
     for (int l = 1; l < L; l++) {
         const sm_sgsnn_layer v = sm_sgsnn_get_layer(net, l);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, v.rows, v.cols, 1.0f, b->s[l - 1],
                     v.cols, v.w, v.cols, 0.0f, b->c, v.rows);
-        lif(p, v.rows, b->c, v.b, b->s[l], cnt[l]);
+        lif(p, v.rows, b->c, (size_t)v.rows, v.b, b->s[l], cnt[l], b->state);
     }
 }
 
@@ -78,8 +96,9 @@ sm_status sm_sgsnn_probe_counts_all(sm_sgsnn *net, const float *x, int n, float 
     probe_buf b = {malloc((size_t)p->n_hidden * sizeof(float)),
                    malloc((size_t)p->n_hidden * sizeof(float)),
                    {NULL},
-                   malloc((size_t)T * maxn * sizeof(float))};
-    int ok = b.u && b.cur && b.c;
+                   malloc((size_t)T * maxn * sizeof(float)),
+                   malloc(2 * (size_t)maxn * sizeof(float))};
+    int ok = b.u && b.cur && b.c && b.state;
     for (int l = 0; l < L; l++) {
         const int N = l == 0 ? p->n_hidden : sm_sgsnn_get_layer(net, l).rows;
         ok = ok && (b.s[l] = malloc((size_t)T * N * sizeof(float)));
@@ -96,6 +115,7 @@ sm_status sm_sgsnn_probe_counts_all(sm_sgsnn *net, const float *x, int n, float 
     free(b.u);
     free(b.cur);
     free(b.c);
+    free(b.state);
     for (int l = 0; l < L; l++)
         free(b.s[l]);
     return st;
