@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "somnus/analysis/diagnostics.h"
 #include "somnus/core/rng.h"
 #include "somnus/models/sgsnn.h"
 #include "somnus/models/sgsnn_probe.h"
@@ -466,6 +467,89 @@ static void protocol_runs_with_two_hidden_layers(void **state)
     json_decref(doc);
 }
 
+/* What the array hook (--export) receives: copies kept by name. */
+typedef struct got_arrays {
+    int n;
+    char name[8][64];
+    int dtype[8];
+    size_t rows[8], cols[8];
+    void *data[8];
+} got_arrays;
+
+static void keep_array(void *ctx, const char *name, int dtype, size_t rows, size_t cols,
+                       const void *data)
+{
+    got_arrays *g = ctx;
+    assert_true(g->n < 8);
+    const size_t bytes = rows * cols * (dtype == 1 ? 8 : 4);
+    snprintf(g->name[g->n], 64, "%s", name);
+    g->dtype[g->n] = dtype;
+    g->rows[g->n] = rows;
+    g->cols[g->n] = cols;
+    g->data[g->n] = malloc(bytes);
+    memcpy(g->data[g->n], data, bytes);
+    g->n++;
+}
+
+static int find_array(const got_arrays *g, const char *name)
+{
+    for (int k = 0; k < g->n; k++)
+        if (!strcmp(g->name[k], name)) return k;
+    fail_msg("array %s not exported", name);
+    return -1;
+}
+
+/* The export arrays of spec section 6: probe counts of the last chunk (n_probe x H, float32),
+ * singular values per chunk ((K + 1) x min(n_probe, H), NaN rows where no diagnostics were
+ * due) from which srank reproduces the table's column, and the permutations (K x n_in). */
+static void protocol_exports_its_arrays(void **state)
+{
+    (void)state;
+    sm_config cfg = synth_config();
+    cfg.protocol.kind = SM_PROTOCOL_INPUT;
+    sm_config_set(&cfg, "protocol.input_shift", "permute", "test", NULL);
+    cfg.diag.every = 2;
+    got_arrays g = {0};
+    sm_train_options opt = {0};
+    opt.array_fn = keep_array;
+    opt.array_ctx = &g;
+    sm_train_data d;
+    assert_int_equal(sm_train_data_load(&cfg, &d, NULL), SM_OK);
+    json_t *doc = NULL;
+    assert_int_equal(sm_train_run_opts(&cfg, &d, &opt, &doc, NULL), SM_OK);
+    const int K = cfg.protocol.chunks, H = cfg.sgsnn.n_hidden, np = cfg.diag.n_probe;
+    const int D = d.train->width * d.train->height;
+    sm_train_data_free(&d);
+    int k = find_array(&g, "probe_counts_hidden");
+    assert_int_equal(g.dtype[k], 0);
+    assert_true(g.rows[k] == (size_t)np && g.cols[k] == (size_t)H);
+    k = find_array(&g, "singular_values_hidden");
+    assert_int_equal(g.dtype[k], 1);
+    const int r = np < H ? np : H;
+    assert_true(g.rows[k] == (size_t)K + 1 && g.cols[k] == (size_t)r);
+    const double *sv = g.data[k];
+    json_t *sr = json_object_get(json_object_get(doc, "chunks"), "diag_hidden_srank");
+    for (int c = 0; c <= K; c++) {
+        json_t *v = json_array_get(sr, (size_t)c);
+        if (json_is_null(v)) {
+            assert_true(isnan(sv[(size_t)c * r]));
+        } else {
+            assert_int_equal(sm_diag_srank(sv + (size_t)c * r, r, cfg.diag.srank_delta),
+                             (int)json_number_value(v));
+        }
+    }
+    assert_true(json_is_null(json_array_get(sr, 1))); /* every = 2: chunk 1 not due */
+    k = find_array(&g, "permutations");
+    assert_true(g.dtype[k] == 2 && g.rows[k] == (size_t)K && g.cols[k] == (size_t)D);
+    const int *perm = g.data[k];
+    for (int j = 0; j < D; j++) /* chunk 1 = identity */
+        assert_int_equal(perm[j], j);
+    find_array(&g, "probe_counts_output");
+    for (int a = 0; a < g.n; a++)
+        free(g.data[a]);
+    json_decref(doc);
+}
+
 static void protocol_refuses_what_is_not_built(void **state)
 {
     (void)state;
@@ -494,6 +578,7 @@ int main(void)
         cmocka_unit_test(stream_chunks),
         cmocka_unit_test(protocol_is_thread_independent),
         cmocka_unit_test(protocol_runs_with_two_hidden_layers),
+        cmocka_unit_test(protocol_exports_its_arrays),
         cmocka_unit_test(protocol_refuses_what_is_not_built),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -391,6 +391,8 @@ typedef struct sm_train_options {
     void *sgsnn_final_ctx;
     void *ppg_final_fn; /* sm_train_ppg_final_fn (not used from Python) */
     void *ppg_final_ctx;
+    void *array_fn; /* sm_train_array_fn (not used from Python) */
+    void *array_ctx;
 } sm_train_options;
 sm_status sm_train_data_load(const sm_config *cfg, sm_train_data *out, sm_error *err);
 sm_status sm_train_run_opts(const sm_config *cfg, const sm_train_data *data,

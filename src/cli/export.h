@@ -36,6 +36,14 @@ typedef struct cli_export {
     /* ppg model (ppg hook) */
     int have_ppg, ppg_c, ppg_d, ppg_n;
     float *ppg_w, *ppg_lambda, *ppg_alpha, *ppg_post, *ppg_zhat;
+    /* named arrays of the input/label protocols (array hook) */
+    int n_arr;
+    struct cli_export_array {
+        char name[64];
+        int dtype; /* 0 float32, 1 float64, 2 int32 */
+        size_t rows, cols;
+        void *data;
+    } arr[32];
 } cli_export;
 
 /* Creates `dir` (and parents) and checks that files can be created in it, before the run.
@@ -50,6 +58,9 @@ void cli_export_net_hook(void *ctx, const struct sm_sim *sim);
 void cli_export_repr_hook(void *ctx, const float *fit, const int *fit_labels, int n_fit,
                           const float *test, const int *test_labels, int n_test, int d);
 void cli_export_sgsnn_hook(void *ctx, struct sm_sgsnn *net);
+/* Hook for sm_train_options.array_fn: copies the array, written as <name>.npy. */
+void cli_export_array_hook(void *ctx, const char *name, int dtype, size_t rows, size_t cols,
+                           const void *data);
 struct sm_train_ppg_final;
 void cli_export_ppg_hook(void *ctx, const struct sm_train_ppg_final *f);
 

@@ -37,6 +37,8 @@ sm_status sm_protocol_plasticity(const sm_config *cfg, const sm_train_data *data
                       chunks, "final", fin, "timing", "wall_s", sm_train_now() - t0);
         if (!doc) st = sm_error_set(err, SM_EINTERNAL, "plasticity: cannot build the results");
         *results = doc;
+        if (s.perm && r->array_fn) /* --export: the pixel permutations, K x n_in */
+            r->array_fn(r->array_ctx, "permutations", 2, (size_t)s.K, (size_t)s.D, s.perm);
     }
     json_decref(chunks);
     json_decref(fin);

@@ -171,16 +171,39 @@ static sm_status subset_accuracy(sm_sgsnn *net, const sm_pl_set *set, int m, dou
 
 /* Appends a diag_<layer>_<name> value (null for NaN); layers are named hidden, hidden2,
  * hidden3, ... and output (the last of L). */
+static void layer_name(int layer, int L, char *buf, size_t size)
+{
+    if (layer == L - 1)
+        snprintf(buf, size, "output");
+    else if (layer == 0)
+        snprintf(buf, size, "hidden");
+    else
+        snprintf(buf, size, "hidden%d", layer + 1);
+}
+
 static void col(json_t *tab, int layer, int L, const char *name, double v)
 {
-    char key[96];
-    if (layer == L - 1)
-        snprintf(key, sizeof key, "diag_output_%s", name);
-    else if (layer == 0)
-        snprintf(key, sizeof key, "diag_hidden_%s", name);
-    else
-        snprintf(key, sizeof key, "diag_hidden%d_%s", layer + 1, name);
+    char key[96], ln[24];
+    layer_name(layer, L, ln, sizeof ln);
+    snprintf(key, sizeof key, "diag_%s_%s", ln, name);
     sm_train_col_add(tab, key, sm_train_real(v));
+}
+
+/* --export: the last probe counts and every due chunk's singular values, per layer. */
+static void export_arrays(sm_train_run_ctx *r, sm_sgsnn *net, int n_probe, float *const *counts,
+                          double *const *sv, int K)
+{
+    const int L = sm_sgsnn_n_layers(net);
+    for (int l = 0; l < L && r->array_fn; l++) {
+        char name[64], ln[24];
+        const int H = l == 0 ? sm_sgsnn_get_params(net)->n_hidden : sm_sgsnn_get_layer(net, l).rows;
+        const int rk = n_probe < H ? n_probe : H;
+        layer_name(l, L, ln, sizeof ln);
+        snprintf(name, sizeof name, "probe_counts_%s", ln);
+        r->array_fn(r->array_ctx, name, 0, (size_t)n_probe, (size_t)H, counts[l]);
+        snprintf(name, sizeof name, "singular_values_%s", ln);
+        r->array_fn(r->array_ctx, name, 1, (size_t)K + 1, (size_t)rk, sv[l]);
+    }
 }
 
 /* The probe diagnostics of both layers (NaN when d is NULL: not due this chunk). */
@@ -362,13 +385,19 @@ sm_status sm_pl_run_sgsnn(const sm_config *cfg, const sm_pl_stream *s, const sm_
     sm_status st = trainer_init(&t, cfg, &p, err);
     const int L = st == SM_OK ? sm_sgsnn_n_layers(t.net) : 0;
     float *counts[SM_SGSNN_MAX_LAYERS] = {NULL}, *w_start[SM_SGSNN_MAX_LAYERS] = {NULL};
+    double *sv[SM_SGSNN_MAX_LAYERS] = {NULL}; /* (K + 1) x min(n_probe, H_l), NaN if not due */
+    int rank[SM_SGSNN_MAX_LAYERS] = {0};
     double *acc = calloc((size_t)K + 1, sizeof *acc), *pr = calloc((size_t)K + 1, sizeof *pr);
     int ok = acc && pr;
     for (int l = 0; l < L; l++) {
         const sm_sgsnn_layer v = sm_sgsnn_get_layer(t.net, l);
         counts[l] = malloc((size_t)s->n_probe * layer_neurons(t.net, l) * sizeof(float));
         w_start[l] = malloc((size_t)v.rows * v.cols * sizeof(float));
-        ok = ok && counts[l] && w_start[l];
+        rank[l] = s->n_probe < layer_neurons(t.net, l) ? s->n_probe : layer_neurons(t.net, l);
+        sv[l] = malloc(((size_t)K + 1) * rank[l] * sizeof(double));
+        ok = ok && counts[l] && w_start[l] && sv[l];
+        for (size_t i = 0; sv[l] && i < ((size_t)K + 1) * rank[l]; i++)
+            sv[l][i] = NAN;
     }
     if (st == SM_OK && !ok) st = sm_error_set(err, SM_ENOMEM, "plasticity: out of memory");
     r->prog = (sm_train_progress){"train", 0, (int64_t)K * I, 0, K, NAN};
@@ -395,8 +424,11 @@ sm_status sm_pl_run_sgsnn(const sm_config *cfg, const sm_pl_stream *s, const sm_
         const int due = cfg->diag.every > 0 && (k % cfg->diag.every == 0 || k == K);
         sm_diag_layer d[SM_SGSNN_MAX_LAYERS];
         memset(d, 0, sizeof d);
+        double *svk[SM_SGSNN_MAX_LAYERS];
+        for (int l = 0; l < L; l++)
+            svk[l] = sv[l] + (size_t)k * rank[l];
         if (st == SM_OK && (due || (k >= 1 && cfg->sgrem.redo_tau > 0)))
-            st = probe_diag(t.net, cfg, &c.probe, counts, d, NULL, err);
+            st = probe_diag(t.net, cfg, &c.probe, counts, d, due ? svk : NULL, err);
         if (st == SM_OK && k >= 1 && fresh_due(cfg, k))
             st = fresh_accuracy(cfg, &p, k, &c.train, &c.test, &w.acc_fresh, err);
         if (st == SM_OK && k >= 1) w.reset = remedies(cfg, &t, k, counts[0], c.probe.n, &w.redo);
@@ -416,9 +448,11 @@ sm_status sm_pl_run_sgsnn(const sm_config *cfg, const sm_pl_stream *s, const sm_
     }
     if (st == SM_OK) sm_pl_final_json(fin, acc, pr, K);
     if (st == SM_OK && r->sgsnn_final_fn) r->sgsnn_final_fn(r->sgsnn_final_ctx, t.net);
+    if (st == SM_OK) export_arrays(r, t.net, s->n_probe, counts, sv, K);
     for (int l = 0; l < L; l++) {
         free(counts[l]);
         free(w_start[l]);
+        free(sv[l]);
     }
     free(acc);
     free(pr);

@@ -80,7 +80,9 @@ sm_status sm_train_run_opts(const sm_config *cfg, const sm_train_data *data,
                           .sgsnn_final_fn = opt->sgsnn_final_fn,
                           .sgsnn_final_ctx = opt->sgsnn_final_ctx,
                           .ppg_final_fn = opt->ppg_final_fn,
-                          .ppg_final_ctx = opt->ppg_final_ctx};
+                          .ppg_final_ctx = opt->ppg_final_ctx,
+                          .array_fn = opt->array_fn,
+                          .array_ctx = opt->array_ctx};
     r.prog.last_accuracy = NAN;
     return protocol->run(cfg, data, &r, results, err);
 }

@@ -23,6 +23,8 @@ typedef struct sm_train_run_ctx {
     void *sgsnn_final_ctx;
     sm_train_ppg_final_fn ppg_final_fn; /* the trained ppg model (NULL: none) */
     void *ppg_final_ctx;
+    sm_train_array_fn array_fn; /* input/label protocols' named arrays (NULL: none) */
+    void *array_ctx;
 } sm_train_run_ctx;
 
 /* Monotonic clock in seconds. */

@@ -61,6 +61,13 @@ typedef struct sm_train_ppg_final {
 /* Called once at the end of a successful ppg run (e.g. to save W, lambda, alpha). */
 typedef void (*sm_train_ppg_final_fn)(void *ctx, const sm_train_ppg_final *f);
 
+/* Called by the input- and label-plasticity protocols at the end of a successful run with
+ * each named array of spec plasticity-loss.md section 6 (probe_counts_<layer>,
+ * singular_values_<layer>, permutations): dtype 0 = float32, 1 = float64, 2 = int32;
+ * rows x cols, row-major; `data` is only valid during the call (copy it to keep it). */
+typedef void (*sm_train_array_fn)(void *ctx, const char *name, int dtype, size_t rows, size_t cols,
+                                  const void *data);
+
 /* Everything sm_train_run_opts takes besides config and data (zero = defaults). */
 typedef struct sm_train_options {
     sm_train_progress_fn progress; /* may be NULL */
@@ -78,6 +85,8 @@ typedef struct sm_train_options {
     void *sgsnn_final_ctx;
     sm_train_ppg_final_fn ppg_final_fn; /* ppg: the trained model; may be NULL */
     void *ppg_final_ctx;
+    sm_train_array_fn array_fn; /* input/label protocols: named arrays; may be NULL */
+    void *array_ctx;
 } sm_train_options;
 
 #ifdef __cplusplus
