@@ -464,6 +464,21 @@ static void protocol_runs_with_two_hidden_layers(void **state)
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         assert_int_equal(json_array_size(json_object_get(ch, keys[i])), 5);
     assert_null(json_object_get(ch, "diag_hidden3_srank"));
+    assert_null(json_object_get(ch, "diag_hidden_grad_starved")); /* off by default */
+    json_decref(doc);
+
+    /* diag.grad_starved = 1 adds its column: a fraction per due chunk (only a range check:
+     * the computation is not tested against hand values) */
+    cfg = synth_config();
+    cfg.protocol.kind = SM_PROTOCOL_LABEL;
+    cfg.diag.grad_starved = 1;
+    doc = run(&cfg);
+    json_t *gs = json_object_get(json_object_get(doc, "chunks"), "diag_hidden_grad_starved");
+    assert_int_equal(json_array_size(gs), 5);
+    for (size_t i = 0; i < 5; i++) {
+        const double v = json_number_value(json_array_get(gs, i));
+        assert_true(v >= 0 && v <= 1);
+    }
     json_decref(doc);
 }
 

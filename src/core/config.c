@@ -238,7 +238,8 @@ static const sm_param_def TABLE[] = {
          "a neuron is saturated at or above this mean rate per step"),
     REAL("diag.srank_delta", diag.srank_delta, 0.01, 0, 1, "1", "delta of srank_delta"),
     BOOL("diag.grad_starved", diag.grad_starved, 0,
-         "gradient-starved fraction of SG-SNN hidden neurons (not built: must stay 0)"),
+         "gradient-starved fraction of the SG-SNN's first hidden layer (rows of W1 whose gradient "
+         "over the probe set is <= 1e-3 x the mean row norm; one extra BPTT pass per chunk)"),
     INT("diag.n_train_acc", diag.n_train_acc, 1000, 1, 1 << 24, "images",
         "fixed training images behind train_acc"),
     ENUM("sgsnn.optimizer", sgrem.optimizer, SM_SG_ADAM, "adam|sam",

@@ -277,6 +277,40 @@ static sm_status probe_diag(sm_sgsnn *net, const sm_config *cfg, const sm_pl_set
     return st;
 }
 
+/* Spec 1.5: the fraction of rows of W1 whose gradient over one pass of the probe set (with
+ * the chunk's labels; minibatch gradients weighted by their size) has a norm <= 1e-3 x the
+ * mean row norm: neurons that no longer learn at all, silent or not. With the ON/OFF split a
+ * row serves a pair. Overwrites the gradient buffers (the chunk's steps are done). */
+static sm_status grad_starved(sm_sgsnn *net, const sm_pl_set *probe, double *frac, sm_error *err)
+{
+    const sm_sgsnn_layer g = sm_sgsnn_get_grad(net, 0);
+    const int B = sm_sgsnn_get_params(net)->batch_size, U = g.rows, D = g.cols;
+    double *acc = calloc((size_t)U * D, sizeof *acc);
+    if (!acc) return sm_error_set(err, SM_ENOMEM, "plasticity: out of memory");
+    sm_status st = SM_OK;
+    for (int a = 0; a < probe->n && st == SM_OK; a += B) {
+        const int nb = probe->n - a < B ? probe->n - a : B;
+        st = sm_sgsnn_backprop(net, probe->x + (size_t)a * probe->d, probe->y + a, nb, NULL, NULL,
+                               err);
+        for (size_t i = 0; st == SM_OK && i < (size_t)U * D; i++)
+            acc[i] += (double)g.w[i] * nb / probe->n;
+    }
+    double mean = 0;
+    int starved = 0;
+    for (int h = 0; st == SM_OK && h < U; h++) { /* row norms, then their mean */
+        double q = 0;
+        for (int j = 0; j < D; j++)
+            q += acc[(size_t)h * D + j] * acc[(size_t)h * D + j];
+        acc[h] = sqrt(q); /* row h's entries are no longer needed after row h */
+        mean += acc[h] / U;
+    }
+    for (int h = 0; st == SM_OK && h < U; h++)
+        starved += acc[h] <= 1e-3 * mean;
+    *frac = (double)starved / U;
+    free(acc);
+    return st;
+}
+
 /* Accuracy of a fresh network (own seed from (seed, chunk)) trained on chunk k alone. */
 static sm_status fresh_accuracy(const sm_config *cfg, const sm_sgsnn_params *p0, int k,
                                 const sm_pl_set *train, const sm_pl_set *test, double *acc,
@@ -429,6 +463,9 @@ sm_status sm_pl_run_sgsnn(const sm_config *cfg, const sm_pl_stream *s, const sm_
             svk[l] = sv[l] + (size_t)k * rank[l];
         if (st == SM_OK && (due || (k >= 1 && cfg->sgrem.redo_tau > 0)))
             st = probe_diag(t.net, cfg, &c.probe, counts, d, due ? svk : NULL, err);
+        double starved = NAN;
+        if (st == SM_OK && due && cfg->diag.grad_starved)
+            st = grad_starved(t.net, &c.probe, &starved, err);
         if (st == SM_OK && k >= 1 && fresh_due(cfg, k))
             st = fresh_accuracy(cfg, &p, k, &c.train, &c.test, &w.acc_fresh, err);
         if (st == SM_OK && k >= 1) w.reset = remedies(cfg, &t, k, counts[0], c.probe.n, &w.redo);
@@ -439,6 +476,8 @@ sm_status sm_pl_run_sgsnn(const sm_config *cfg, const sm_pl_stream *s, const sm_
         pr[k] = w.acc / w.acc_fresh;
         add_row(tab, s, &w);
         diag_cols(tab, due ? d : NULL, L);
+        if (cfg->diag.grad_starved)
+            sm_train_col_add(tab, "diag_hidden_grad_starved", sm_train_real(starved));
         norm_cols(tab, t.net, k >= 1 ? w_start : NULL, k >= 1 ? &cs : NULL);
         r->prog.batch = k;
         r->prog.done = (int64_t)k * I;
