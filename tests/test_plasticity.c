@@ -349,6 +349,28 @@ static void stream_chunks(void **state)
     sm_pl_set_free(&b);
     sm_pl_stream_free(&s);
 
+    /* dataset shift: chunks alternate between the listed datasets (train, test and probe) */
+    sm_config_set(&cfg, "protocol.input_shift", "dataset:synthetic,synthetic:4000:5", "test", NULL);
+    assert_int_equal(sm_pl_stream_init(&s, &cfg, &d, NULL), SM_OK);
+    assert_int_equal(s.n_ds, 2);
+    assert_string_equal(sm_pl_stream_name(&s), "input:dataset");
+    sm_pl_set c3;
+    assert_int_equal(sm_pl_chunk_train(&s, 1, &a, NULL), SM_OK);
+    assert_int_equal(sm_pl_chunk_train(&s, 2, &b, NULL), SM_OK);
+    assert_int_equal(sm_pl_chunk_train(&s, 3, &c3, NULL), SM_OK);
+    assert_int_equal(a.n, s.ds[0].train->n);
+    assert_memory_equal(a.x, s.ds[0].train->pixels, (size_t)a.n * D * sizeof(float));
+    assert_memory_equal(b.x, s.ds[1].train->pixels, (size_t)b.n * D * sizeof(float));
+    assert_memory_equal(a.x, c3.x, (size_t)a.n * D * sizeof(float)); /* chunk 3 = dataset 1 */
+    assert_true(memcmp(a.x, b.x, (size_t)D * sizeof(float)) != 0);
+    sm_pl_set_free(&a);
+    sm_pl_set_free(&b);
+    sm_pl_set_free(&c3);
+    assert_int_equal(sm_pl_chunk_test(&s, 2, &a, NULL), SM_OK);
+    assert_memory_equal(a.x, s.ds[1].test->pixels, (size_t)a.n * D * sizeof(float));
+    sm_pl_set_free(&a);
+    sm_pl_stream_free(&s);
+
     sm_config_set(&cfg, "protocol.input_shift", "sideways", "test", NULL);
     sm_error err;
     assert_int_equal(sm_pl_stream_init(&s, &cfg, &d, &err), SM_EINVAL);

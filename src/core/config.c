@@ -222,8 +222,9 @@ static const sm_param_def TABLE[] = {
     INT("protocol.images_per_chunk", protocol.images_per_chunk, 1200, 1, 1 << 24, "images",
         "input protocol: STDP images N per chunk"),
     STR("protocol.input_shift", protocol.input_shift, "grow",
-        "input protocol: grow (train on chunks 1..k of a random cut of the training set) or "
-        "permute (a fixed random pixel permutation per chunk, the first = identity)"),
+        "input protocol: grow (train on chunks 1..k of a random cut of the training set), "
+        "permute (a fixed random pixel permutation per chunk, the first = identity) or "
+        "dataset:NAME,NAME,... (chunks alternate between the datasets; SG-SNN only)"),
     ENUM("protocol.label_shift", protocol.label_shift, SM_LABEL_CYCLIC, "cyclic|permute|random",
          "label protocol: y -> (y + k) mod C, a random class permutation per chunk, or a fresh "
          "random label per training image per chunk"),
