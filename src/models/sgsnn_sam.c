@@ -78,7 +78,7 @@ sm_status sm_sgsnn_sam_step(sm_sgsnn_sam *s, const float *x, const int *y, int n
     sm_sgsnn *net = s->net;
     sm_status st = sm_sgsnn_backprop(net, x, y, n, loss, n_correct, err);
     if (st != SM_OK) return st;
-    float *par[SAM_MAX_TENSORS], *grad[SAM_MAX_TENSORS];
+    float *par[SAM_MAX_TENSORS] = {NULL}, *grad[SAM_MAX_TENSORS] = {NULL};
     for (int k = 0; k < s->n; k++) {
         par[k] = sm_sgsnn_tensor(net, k, 0, NULL);
         grad[k] = sm_sgsnn_tensor(net, k, 1, NULL);

@@ -6,7 +6,8 @@
 #include <string.h>
 
 #include "somnus/core/rng.h"
-#include "somnus/protocol/train.h"
+#include "somnus/io/dataset.h"
+#include "protocol/train_models.h"
 #include "protocol/train_common.h"
 
 /* Which split a label draw is for (the counter's high bits), so that the random labels
@@ -69,7 +70,17 @@ static sm_status load_datasets(sm_pl_stream *s, const sm_config *cfg, const char
         sm_config c = *cfg;
         sm_error e;
         sm_status st = sm_config_set(&c, "data.dataset", name, "protocol.input_shift", &e);
-        if (st == SM_OK) st = sm_train_data_load(&c, &s->ds[s->n_ds], &e);
+        /* as sm_train_data_load does for the run's own data (model-specific scaling) */
+        const sm_train_model *model = sm_train_model_find(cfg->train.model, &e);
+        sm_dataset *pool = NULL, *official = NULL;
+        if (st == SM_OK && !model) st = SM_EINVAL;
+        if (st == SM_OK)
+            st = sm_dataset_load_named(c.data.dataset, c.data.dir, &pool, &official, &e);
+        if (st == SM_OK)
+            st = sm_train_data_prepare(&c, pool, official, model->sum_normalize, &s->ds[s->n_ds],
+                                       &e);
+        sm_dataset_destroy(pool);
+        sm_dataset_destroy(official);
         if (st != SM_OK)
             return sm_error_set(err, st, "protocol.input_shift: dataset '%s': %s", name, e.msg);
         s->n_ds++;
