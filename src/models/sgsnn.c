@@ -354,7 +354,7 @@ sm_sgsnn *sm_sgsnn_create(const sm_sgsnn_params *p, sm_error *err)
         net->len[2 * l] = rows * net->size[l];
         net->len[2 * l + 1] = rows;
     }
-    if (p->layer_norm) net->len[2 * L] = net->len[2 * L + 1] = (size_t)net->U;
+    if (p->layer_norm) net->len[(size_t)2 * L] = net->len[(size_t)2 * L + 1] = (size_t)net->U;
     net->chunk = p->batch_size < SGSNN_CHUNK ? p->batch_size : SGSNN_CHUNK;
     net->n_chunks = (p->batch_size + net->chunk - 1) / net->chunk;
     int ok = 1;
@@ -400,7 +400,7 @@ sm_sgsnn *sm_sgsnn_create(const sm_sgsnn_params *p, sm_error *err)
     if (p->layer_norm) /* gain 1, shift 0 (falloc zeroed it); no draws, so the weights above
                         * are those of the network without LayerNorm */
         for (int j = 0; j < net->U; j++)
-            net->par[2 * L][j] = 1.0f;
+            net->par[(size_t)2 * L][j] = 1.0f;
     if (sgsnn_sparse_create(net, err) != SM_OK) {
         sm_sgsnn_destroy(net);
         return NULL;
@@ -435,8 +435,8 @@ sm_sgsnn_layer sm_sgsnn_get_norm(sm_sgsnn *net, int which)
     sm_sgsnn_layer v = {0};
     if (!net || !net->p.layer_norm || which < 0 || which > 3) return v;
     float *const *a[4] = {net->par, net->grad, net->adam_m, net->adam_v};
-    v.w = a[which][2 * net->L];
-    v.b = a[which][2 * net->L + 1];
+    v.w = a[which][(size_t)2 * net->L];
+    v.b = a[which][(size_t)2 * net->L + 1];
     v.rows = net->U;
     v.cols = 1;
     return v;
@@ -788,8 +788,8 @@ static sm_status run_minibatch(sm_sgsnn *net, const float *x, const int *y, int 
             sgsnn_drive_backward(net, cur1 + (size_t)b * H, u + (size_t)b * U, net->rstd[b],
                                  net->gpre + (size_t)b * U, acc, ln ? acc + U : NULL);
         for (int j = 0; ln && j < U; j++) {
-            net->grad[2 * net->L][j] = (float)acc[j];
-            net->grad[2 * net->L + 1][j] = (float)acc[U + j];
+            net->grad[(size_t)2 * net->L][j] = (float)acc[j];
+            net->grad[(size_t)2 * net->L + 1][j] = (float)acc[U + j];
         }
         free(acc);
         gu = net->gpre;

@@ -20,7 +20,7 @@ static float drive(const sm_sgsnn *net, const float *u, float *uh, float *cur)
     const int U = net->U;
     float r = 1.0f;
     if (net->p.layer_norm) {
-        const float *g = net->par[2 * net->L], *c = net->par[2 * net->L + 1];
+        const float *g = net->par[(size_t)2 * net->L], *c = net->par[(size_t)2 * net->L + 1];
         double mu = 0, v = 0;
         for (int j = 0; j < U; j++)
             mu += u[j];
@@ -57,7 +57,7 @@ void sgsnn_drive_backward(const sm_sgsnn *net, const float *gcur, const float *u
     for (int j = 0; j < U; j++)
         gu[j] = net->p.onoff ? gcur[j] - gcur[U + j] : gcur[j];
     if (!net->p.layer_norm) return;
-    const float *g = net->par[2 * net->L];
+    const float *g = net->par[(size_t)2 * net->L];
     double md = 0, mdu = 0;
     for (int j = 0; j < U; j++) {
         gg[j] += (double)gu[j] * uh[j];

@@ -34,6 +34,7 @@ static void lif(const sm_sgsnn_params *p, int N, const float *c, size_t stride, 
 {
     const int T = p->steps;
     const float beta = p->beta, thr = p->threshold;
+    if (!c || !s || !state) return; /* the caller checked its buffers; for the analyzer */
     float *restrict m = state, *restrict sp = state + N;
     for (int o = 0; o < N; o++)
         m[o] = sp[o] = 0.0f;
@@ -69,6 +70,7 @@ static void one_image(sm_sgsnn *net, const float *x, probe_buf *b, float *const 
     const sm_sgsnn_params *p = sm_sgsnn_get_params(net);
     const int L = sm_sgsnn_n_layers(net), T = p->steps, H = p->n_hidden;
     const sm_sgsnn_layer l0 = sm_sgsnn_get_layer(net, 0);
+    if (!l0.w || !l0.b) return; /* a network always has layer 0; for the analyzer */
     memcpy(b->u, l0.b, (size_t)l0.rows * sizeof *b->u);
     cblas_sgemv(CblasRowMajor, CblasNoTrans, l0.rows, l0.cols, 1.0f, l0.w, l0.cols, x, 1, 1.0f,
                 b->u, 1);
