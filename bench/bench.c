@@ -21,6 +21,7 @@
  *   large network; --hopfield-only: only the Hopfield timings (their own JSON line);
  *   --disinh-only: only the dis-inhibition rows (teacher task A4, the 54,000-image epoch A10).
  *   --dc-only: only the Diehl & Cook model rows (printed, not appended).
+ *   --diag-only: only the loss-of-plasticity diagnostics' share of an SG-SNN chunk (printed).
  * Timing is wall clock, best of `reps` repetitions where cheap; the 1-minute load average
  * before and after is recorded, since other processes share the machine.
  */
@@ -50,6 +51,7 @@
 #include "somnus/models/theta_latents.h"
 #include "somnus/models/theta_pathint.h"
 #include "somnus/protocol/train.h"
+#include "bench_plasticity.h"
 
 static double now(void)
 {
@@ -1022,6 +1024,7 @@ int main(int argc, char **argv)
     int images = 2000, quick = 0, large = 1, hopfield_only = 0, disinh_only = 0, dc_only = 0,
         sparse_only = 0;
     int rewire_only = 0;
+    int diag_only = 0;
     const char *out_path = SOMNUS_BENCH_RESULTS;
     int positional = 0;
     for (int k = 1; k < argc; k++) {
@@ -1039,6 +1042,8 @@ int main(int argc, char **argv)
             sparse_only = 1;
         else if (!strcmp(argv[k], "--rewire-only"))
             rewire_only = 1;
+        else if (!strcmp(argv[k], "--diag-only"))
+            diag_only = 1;
         else if (!positional && argv[k][0] >= '0' && argv[k][0] <= '9' && (positional = 1))
             images = atoi(argv[k]);
         else
@@ -1047,6 +1052,10 @@ int main(int argc, char **argv)
     if (quick) images = images < 200 ? images : 200;
     if (sparse_only) { /* the sparse SG-SNN rows alone (spec structural.md), nothing appended */
         sparse_bench(quick);
+        return 0;
+    }
+    if (diag_only) { /* the diagnostics' share alone, nothing appended */
+        json_decref(bench_plasticity_diag(quick));
         return 0;
     }
     if (disinh_only) { /* the dis-inhibition rows alone (A4, A10), nothing appended */
@@ -1137,6 +1146,7 @@ int main(int argc, char **argv)
     json_t *cont = continual_bench();
     const sparse_result spr = sparse_bench(quick);
     json_t *rewire = rewire_bench(quick);
+    json_t *pdiag = bench_plasticity_diag(quick);
     const double load_after = load1();
 
     /* Bound for the large network: each event streams the synapse's target index (4 bytes)
@@ -1203,6 +1213,7 @@ int main(int argc, char **argv)
     json_object_set_new(doc, "continual", cont);
     json_object_set_new(doc, "sgsnn_sparse", sparse_json(&spr));
     json_object_set_new(doc, "rewire", rewire);
+    json_object_set_new(doc, "plasticity_diag", pdiag);
     append_line(out_path, doc);
     json_decref(doc);
     return 0;

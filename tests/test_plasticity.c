@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "somnus/analysis/diagnostics.h"
 #include "somnus/core/rng.h"
 #include "somnus/models/sgsnn.h"
 #include "somnus/models/sgsnn_probe.h"
@@ -348,6 +349,28 @@ static void stream_chunks(void **state)
     sm_pl_set_free(&b);
     sm_pl_stream_free(&s);
 
+    /* dataset shift: chunks alternate between the listed datasets (train, test and probe) */
+    sm_config_set(&cfg, "protocol.input_shift", "dataset:synthetic,synthetic:4000:5", "test", NULL);
+    assert_int_equal(sm_pl_stream_init(&s, &cfg, &d, NULL), SM_OK);
+    assert_int_equal(s.n_ds, 2);
+    assert_string_equal(sm_pl_stream_name(&s), "input:dataset");
+    sm_pl_set c3;
+    assert_int_equal(sm_pl_chunk_train(&s, 1, &a, NULL), SM_OK);
+    assert_int_equal(sm_pl_chunk_train(&s, 2, &b, NULL), SM_OK);
+    assert_int_equal(sm_pl_chunk_train(&s, 3, &c3, NULL), SM_OK);
+    assert_int_equal(a.n, s.ds[0].train->n);
+    assert_memory_equal(a.x, s.ds[0].train->pixels, (size_t)a.n * D * sizeof(float));
+    assert_memory_equal(b.x, s.ds[1].train->pixels, (size_t)b.n * D * sizeof(float));
+    assert_memory_equal(a.x, c3.x, (size_t)a.n * D * sizeof(float)); /* chunk 3 = dataset 1 */
+    assert_true(memcmp(a.x, b.x, (size_t)D * sizeof(float)) != 0);
+    sm_pl_set_free(&a);
+    sm_pl_set_free(&b);
+    sm_pl_set_free(&c3);
+    assert_int_equal(sm_pl_chunk_test(&s, 2, &a, NULL), SM_OK);
+    assert_memory_equal(a.x, s.ds[1].test->pixels, (size_t)a.n * D * sizeof(float));
+    sm_pl_set_free(&a);
+    sm_pl_stream_free(&s);
+
     sm_config_set(&cfg, "protocol.input_shift", "sideways", "test", NULL);
     sm_error err;
     assert_int_equal(sm_pl_stream_init(&s, &cfg, &d, &err), SM_EINVAL);
@@ -370,7 +393,8 @@ static json_t *run(sm_config *cfg)
     return doc;
 }
 
-/* The same run on 1 and 2 threads gives the same chunks table; every remedy at once. */
+/* The same run on 1 and 2 threads gives the same chunks table; every remedy at once
+ * (SAM, LayerNorm, ON/OFF, resets with shrink-and-perturb, ReDo). */
 static void protocol_is_thread_independent(void **state)
 {
     (void)state;
@@ -380,6 +404,8 @@ static void protocol_is_thread_independent(void **state)
     cfg.sgrem.reset_every = 1;
     cfg.sgrem.shrink_alpha = 0.6;
     cfg.sgrem.redo_tau = 0.1;
+    cfg.sgrem.norm = 1; /* LayerNorm and the ON/OFF split too: the full PLASTIC set */
+    cfg.sgrem.unit = 1;
     cfg.protocol.fresh = SM_FRESH_EVERY;
     cfg.run.threads = 1;
     json_t *a = run(&cfg);
@@ -410,6 +436,157 @@ static void protocol_is_thread_independent(void **state)
     json_decref(b);
 }
 
+/* More than one hidden layer (review item): the probe gives every layer's counts (the
+ * output layer's equal sm_sgsnn_predict's), the protocol runs with a column set per layer
+ * (hidden, hidden2, output), and a head reset redraws the output layer only, leaving the
+ * middle layer as it was (shrink_alpha 1). */
+static void protocol_runs_with_two_hidden_layers(void **state)
+{
+    (void)state;
+    enum { N = 12, H2 = 7 };
+    sm_sgsnn_params p = small_params();
+    p.n_extra_hidden = 1;
+    p.extra_hidden[0] = H2;
+    float x[N * N_IN];
+    int y[N];
+    sm_sgsnn *net = small_net(p, x, y, N);
+    assert_int_equal(sm_sgsnn_n_layers(net), 3);
+    float c0[N * HID], c1[N * H2], c2[N * OUT], cp[N * OUT];
+    float *counts[3] = {c0, c1, c2};
+    assert_int_equal(sm_sgsnn_probe_counts_all(net, x, N, counts, NULL), SM_OK);
+    assert_int_equal(sm_sgsnn_predict(net, x, N, NULL, cp, NULL), SM_OK);
+    int same = 0;
+    double s1 = 0;
+    for (int i = 0; i < N * OUT; i++)
+        same += c2[i] == cp[i];
+    for (int i = 0; i < N * H2; i++)
+        s1 += c1[i];
+    assert_true(same >= N * OUT - 1);
+    assert_true(s1 > 0); /* the middle layer is counted, not left empty */
+    float mid[H2 * HID];
+    memcpy(mid, sm_sgsnn_get_layer(net, 1).w, sizeof mid);
+    float head[OUT * H2];
+    memcpy(head, sm_sgsnn_get_layer(net, 2).w, sizeof head);
+    sm_sgsnn_reinit_layer(net, 2, 0.0, 3, 4);
+    assert_memory_equal(sm_sgsnn_get_layer(net, 1).w, mid, sizeof mid);
+    assert_true(memcmp(sm_sgsnn_get_layer(net, 2).w, head, sizeof head) != 0);
+    sm_sgsnn_destroy(net);
+
+    sm_config cfg = synth_config();
+    cfg.protocol.kind = SM_PROTOCOL_LABEL;
+    sm_config_set(&cfg, "sgsnn.hidden", "12,8", "test", NULL);
+    cfg.sgrem.optimizer = SM_SG_SAM;
+    cfg.sgrem.sam_scope = SM_SAM_HIDDEN;
+    cfg.sgrem.reset_every = 1;
+    cfg.sgrem.redo_tau = 0.1;
+    json_t *doc = run(&cfg);
+    json_t *ch = json_object_get(doc, "chunks");
+    const char *keys[] = {"diag_hidden_srank", "diag_hidden2_srank", "diag_output_srank",
+                          "diag_hidden2_w_norm", "diag_hidden2_update_norm"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        assert_int_equal(json_array_size(json_object_get(ch, keys[i])), 5);
+    assert_null(json_object_get(ch, "diag_hidden3_srank"));
+    assert_null(json_object_get(ch, "diag_hidden_grad_starved")); /* off by default */
+    json_decref(doc);
+
+    /* diag.grad_starved = 1 adds its column: a fraction per due chunk (only a range check:
+     * the computation is not tested against hand values) */
+    cfg = synth_config();
+    cfg.protocol.kind = SM_PROTOCOL_LABEL;
+    cfg.diag.grad_starved = 1;
+    doc = run(&cfg);
+    json_t *gs = json_object_get(json_object_get(doc, "chunks"), "diag_hidden_grad_starved");
+    assert_int_equal(json_array_size(gs), 5);
+    for (size_t i = 0; i < 5; i++) {
+        const double v = json_number_value(json_array_get(gs, i));
+        assert_true(v >= 0 && v <= 1);
+    }
+    json_decref(doc);
+}
+
+/* What the array hook (--export) receives: copies kept by name. */
+typedef struct got_arrays {
+    int n;
+    char name[8][64];
+    int dtype[8];
+    size_t rows[8], cols[8];
+    void *data[8];
+} got_arrays;
+
+static void keep_array(void *ctx, const char *name, int dtype, size_t rows, size_t cols,
+                       const void *data)
+{
+    got_arrays *g = ctx;
+    assert_true(g->n < 8);
+    const size_t bytes = rows * cols * (dtype == 1 ? 8 : 4);
+    snprintf(g->name[g->n], 64, "%s", name);
+    g->dtype[g->n] = dtype;
+    g->rows[g->n] = rows;
+    g->cols[g->n] = cols;
+    g->data[g->n] = malloc(bytes);
+    memcpy(g->data[g->n], data, bytes);
+    g->n++;
+}
+
+static int find_array(const got_arrays *g, const char *name)
+{
+    for (int k = 0; k < g->n; k++)
+        if (!strcmp(g->name[k], name)) return k;
+    fail_msg("array %s not exported", name);
+    return -1;
+}
+
+/* The export arrays of spec section 6: probe counts of the last chunk (n_probe x H, float32),
+ * singular values per chunk ((K + 1) x min(n_probe, H), NaN rows where no diagnostics were
+ * due) from which srank reproduces the table's column, and the permutations (K x n_in). */
+static void protocol_exports_its_arrays(void **state)
+{
+    (void)state;
+    sm_config cfg = synth_config();
+    cfg.protocol.kind = SM_PROTOCOL_INPUT;
+    sm_config_set(&cfg, "protocol.input_shift", "permute", "test", NULL);
+    cfg.diag.every = 2;
+    got_arrays g = {0};
+    sm_train_options opt = {0};
+    opt.array_fn = keep_array;
+    opt.array_ctx = &g;
+    sm_train_data d;
+    assert_int_equal(sm_train_data_load(&cfg, &d, NULL), SM_OK);
+    json_t *doc = NULL;
+    assert_int_equal(sm_train_run_opts(&cfg, &d, &opt, &doc, NULL), SM_OK);
+    const int K = cfg.protocol.chunks, H = cfg.sgsnn.n_hidden, np = cfg.diag.n_probe;
+    const int D = d.train->width * d.train->height;
+    sm_train_data_free(&d);
+    int k = find_array(&g, "probe_counts_hidden");
+    assert_int_equal(g.dtype[k], 0);
+    assert_true(g.rows[k] == (size_t)np && g.cols[k] == (size_t)H);
+    k = find_array(&g, "singular_values_hidden");
+    assert_int_equal(g.dtype[k], 1);
+    const int r = np < H ? np : H;
+    assert_true(g.rows[k] == (size_t)K + 1 && g.cols[k] == (size_t)r);
+    const double *sv = g.data[k];
+    json_t *sr = json_object_get(json_object_get(doc, "chunks"), "diag_hidden_srank");
+    for (int c = 0; c <= K; c++) {
+        json_t *v = json_array_get(sr, (size_t)c);
+        if (json_is_null(v)) {
+            assert_true(isnan(sv[(size_t)c * r]));
+        } else {
+            assert_int_equal(sm_diag_srank(sv + (size_t)c * r, r, cfg.diag.srank_delta),
+                             (int)json_number_value(v));
+        }
+    }
+    assert_true(json_is_null(json_array_get(sr, 1))); /* every = 2: chunk 1 not due */
+    k = find_array(&g, "permutations");
+    assert_true(g.dtype[k] == 2 && g.rows[k] == (size_t)K && g.cols[k] == (size_t)D);
+    const int *perm = g.data[k];
+    for (int j = 0; j < D; j++) /* chunk 1 = identity */
+        assert_int_equal(perm[j], j);
+    find_array(&g, "probe_counts_output");
+    for (int a = 0; a < g.n; a++)
+        free(g.data[a]);
+    json_decref(doc);
+}
+
 static void protocol_refuses_what_is_not_built(void **state)
 {
     (void)state;
@@ -437,6 +614,8 @@ int main(void)
         cmocka_unit_test(summary_by_hand),
         cmocka_unit_test(stream_chunks),
         cmocka_unit_test(protocol_is_thread_independent),
+        cmocka_unit_test(protocol_runs_with_two_hidden_layers),
+        cmocka_unit_test(protocol_exports_its_arrays),
         cmocka_unit_test(protocol_refuses_what_is_not_built),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

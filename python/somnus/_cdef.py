@@ -105,6 +105,7 @@ typedef struct sm_config {
     struct {
         int optimizer, sam_scope, reset_every, reset_layers;
         double sam_rho, shrink_alpha, redo_tau;
+        int norm, unit;
     } sgrem;
     struct { int model; int eval_every; int eval_fit; int eval_readout; } train;
     struct {
@@ -410,6 +411,8 @@ typedef struct sm_train_options {
     void *dc_final_ctx;
     void *struct_event_fn; /* sm_train_struct_event_fn (not used from Python) */
     void *struct_event_ctx;
+    void *array_fn; /* sm_train_array_fn (not used from Python) */
+    void *array_ctx;
 } sm_train_options;
 sm_status sm_train_data_load(const sm_config *cfg, sm_train_data *out, sm_error *err);
 sm_status sm_train_run_opts(const sm_config *cfg, const sm_train_data *data,
@@ -522,6 +525,8 @@ typedef struct sm_sgsnn_params {
         double regrow_rate_min;
         double last_layer_density;
     } sparse;
+    int layer_norm;
+    int onoff;
 } sm_sgsnn_params;
 void sm_sgsnn_params_default(sm_sgsnn_params *p);
 sm_status sm_sgsnn_params_check(const sm_sgsnn_params *p, sm_error *err);

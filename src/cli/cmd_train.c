@@ -197,6 +197,8 @@ int cmd_train(int argc, char **argv)
         opt.repr_fn = cli_export_repr_hook;
         opt.repr_ctx = &ex;
         opt.sgsnn_final_fn = cli_export_sgsnn_hook;
+        opt.array_fn = cli_export_array_hook;
+        opt.array_ctx = &ex;
         opt.sgsnn_final_ctx = &ex;
         opt.ppg_final_fn = cli_export_ppg_hook;
         opt.ppg_final_ctx = &ex;

@@ -216,6 +216,35 @@ void cli_export_dc_hook(void *ctx, const sm_dc *net)
     e->have_dc = 1;
 }
 
+void cli_export_array_hook(void *ctx, const char *name, int dtype, size_t rows, size_t cols,
+                           const void *data)
+{
+    cli_export *e = ctx;
+    const size_t size = dtype == 1 ? 8 : 4, bytes = rows * (cols ? cols : 1) * size;
+    int k = 0;
+    while (k < e->n_arr && strcmp(e->arr[k].name, name) != 0)
+        k++;
+    if (k == (int)(sizeof e->arr / sizeof e->arr[0])) {
+        e->failed = 1; /* more arrays than the table holds: reported as out of memory */
+        return;
+    }
+    void *copy = malloc(bytes ? bytes : 1);
+    if (!copy) {
+        e->failed = 1;
+        return;
+    }
+    memcpy(copy, data, bytes);
+    if (k == e->n_arr)
+        e->n_arr++;
+    else
+        free(e->arr[k].data);
+    snprintf(e->arr[k].name, sizeof e->arr[k].name, "%s", name);
+    e->arr[k].dtype = dtype;
+    e->arr[k].rows = rows;
+    e->arr[k].cols = cols;
+    e->arr[k].data = copy;
+}
+
 static sm_status put(const cli_export *e, const char *name, sm_npy_dtype dtype, int ndim, size_t d0,
                      size_t d1, const void *data, sm_error *err)
 {
@@ -312,6 +341,16 @@ sm_status cli_export_write(cli_export *e, json_t *doc, sm_error *err)
     if (st == SM_OK && json_is_object(mon)) st = put_columns(e, mon, "monitor", err);
     json_t *sev = json_object_get(doc, "structure_events");
     if (st == SM_OK && json_is_object(sev)) st = put_columns(e, sev, "struct", err);
+    /* the input/label protocols: every column of the per-chunk table, and named arrays */
+    json_t *chk = json_object_get(doc, "chunks");
+    if (st == SM_OK && json_is_object(chk)) st = put_columns(e, chk, "chunks", err);
+    static const sm_npy_dtype DT[3] = {SM_NPY_F32, SM_NPY_F64, SM_NPY_I32};
+    for (int k = 0; k < e->n_arr && st == SM_OK; k++) {
+        char name[80];
+        snprintf(name, sizeof name, "%s.npy", e->arr[k].name);
+        st = put(e, name, DT[e->arr[k].dtype], e->arr[k].cols ? 2 : 1, e->arr[k].rows,
+                 e->arr[k].cols, e->arr[k].data, err);
+    }
     if (st == SM_OK && e->have_sgsnn) {
         for (int l = 0; l < e->n_layers && st == SM_OK; l++) {
             char W[32], B[32], M[32];
@@ -378,6 +417,8 @@ void cli_export_free(cli_export *e)
     free(e->ppg_alpha);
     free(e->ppg_post);
     free(e->ppg_zhat);
+    for (int k = 0; k < e->n_arr; k++)
+        free(e->arr[k].data);
     const char *dir = e->dir;
     const int created = e->created;
     memset(e, 0, sizeof *e);

@@ -47,6 +47,14 @@ typedef struct cli_export {
     int have_dc, dc_n_in, dc_n_exc;
     float *dc_w;      /* n_in x n_exc, row i = input i's weights */
     double *dc_theta; /* n_exc, mV */
+    /* named arrays of the input/label protocols (array hook) */
+    int n_arr;
+    struct cli_export_array {
+        char name[64];
+        int dtype; /* 0 float32, 1 float64, 2 int32 */
+        size_t rows, cols;
+        void *data;
+    } arr[32];
 } cli_export;
 
 /* Creates `dir` (and parents) and checks that files can be created in it, before the run.
@@ -63,6 +71,9 @@ void cli_export_repr_hook(void *ctx, const float *fit, const int *fit_labels, in
 void cli_export_sgsnn_hook(void *ctx, struct sm_sgsnn *net);
 /* struct_event_fn: keeps a copy of the synapses after every snapshot_every-th event. */
 void cli_export_struct_hook(void *ctx, const struct sm_net *net, int64_t event);
+/* Hook for sm_train_options.array_fn: copies the array, written as <name>.npy. */
+void cli_export_array_hook(void *ctx, const char *name, int dtype, size_t rows, size_t cols,
+                           const void *data);
 struct sm_train_ppg_final;
 void cli_export_ppg_hook(void *ctx, const struct sm_train_ppg_final *f);
 struct sm_dc;

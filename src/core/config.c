@@ -222,8 +222,9 @@ static const sm_param_def TABLE[] = {
     INT("protocol.images_per_chunk", protocol.images_per_chunk, 1200, 1, 1 << 24, "images",
         "input protocol: STDP images N per chunk"),
     STR("protocol.input_shift", protocol.input_shift, "grow",
-        "input protocol: grow (train on chunks 1..k of a random cut of the training set) or "
-        "permute (a fixed random pixel permutation per chunk, the first = identity)"),
+        "input protocol: grow (train on chunks 1..k of a random cut of the training set), "
+        "permute (a fixed random pixel permutation per chunk, the first = identity) or "
+        "dataset:NAME,NAME,... (chunks alternate between the datasets; SG-SNN only)"),
     ENUM("protocol.label_shift", protocol.label_shift, SM_LABEL_CYCLIC, "cyclic|permute|random",
          "label protocol: y -> (y + k) mod C, a random class permutation per chunk, or a fresh "
          "random label per training image per chunk"),
@@ -238,14 +239,16 @@ static const sm_param_def TABLE[] = {
          "a neuron is saturated at or above this mean rate per step"),
     REAL("diag.srank_delta", diag.srank_delta, 0.01, 0, 1, "1", "delta of srank_delta"),
     BOOL("diag.grad_starved", diag.grad_starved, 0,
-         "gradient-starved fraction of SG-SNN hidden neurons (not built: must stay 0)"),
+         "gradient-starved fraction of the SG-SNN's first hidden layer (rows of W1 whose gradient "
+         "over the probe set is <= 1e-3 x the mean row norm; one extra BPTT pass per chunk)"),
     INT("diag.n_train_acc", diag.n_train_acc, 1000, 1, 1 << 24, "images",
         "fixed training images behind train_acc"),
     ENUM("sgsnn.optimizer", sgrem.optimizer, SM_SG_ADAM, "adam|sam",
          "SG-SNN optimiser in the input/label protocols: adam, or SAM around Adam"),
     REAL("sgsnn.sam_rho", sgrem.sam_rho, 0.1, 0, 100, "1", "SAM radius rho"),
     ENUM("sgsnn.sam_scope", sgrem.sam_scope, SM_SAM_ALL, "all|hidden",
-         "SAM perturbs every parameter, or W1 and b1 only"),
+         "SAM perturbs every parameter, or all but the output layer's (hidden layers and "
+         "LayerNorm)"),
     INT("sgsnn.reset_every", sgrem.reset_every, 0, 0, 1 << 20, "chunks",
         "reset after chunks 1, 1 + r, 1 + 2r, ... (before the last); 0 = off"),
     ENUM("sgsnn.reset_layers", sgrem.reset_layers, SM_RESET_HEAD, "head|all",
@@ -256,6 +259,12 @@ static const sm_param_def TABLE[] = {
     REAL("sgsnn.redo_tau", sgrem.redo_tau, 0, 0, 1e6, "1",
          "ReDo: after every chunk, hidden neurons tau-dormant on the probe set are "
          "re-initialised (0 = off)"),
+    ENUM("sgsnn.norm", sgrem.norm, 0, "none|layernorm",
+         "LayerNorm on the first hidden layer's pre-activation W1 x + b1, gain and shift "
+         "learned (spec plasticity-loss.md 2.2)"),
+    ENUM("sgsnn.unit", sgrem.unit, 0, "lif|onoff",
+         "first hidden layer: plain LIF, or the ON/OFF split (spiking CReLU: W1 has half the "
+         "rows, ON neurons driven by +u, OFF by -u; sgsnn.n_hidden must be even)"),
     /* continual learning (spec continual.md; src/protocol/continual*.c) */
     STR("cl.stream", cl.stream, "split-mnist",
         "task stream: split-mnist, split-fashion, permuted-mnist, or split:DATASET:G1/G2/... "

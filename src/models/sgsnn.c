@@ -240,6 +240,16 @@ sm_status sm_sgsnn_params_check(const sm_sgsnn_params *p, sm_error *err)
             return sm_error_set(err, SM_EINVAL, "sgsnn.hidden: layer %d (%d neurons) is too large",
                                 e + 2, p->extra_hidden[e]);
     }
+    CHECK_INT(layer_norm, 0, 1);
+    CHECK_INT(onoff, 0, 1);
+    if (p->onoff && p->n_hidden % 2 != 0)
+        return sm_error_set(err, SM_EINVAL,
+                            "sgsnn.unit: onoff needs an even number of hidden neurons (got %d)",
+                            p->n_hidden);
+    if ((p->onoff || p->layer_norm) && p->sparse.method != SM_SPARSE_DENSE)
+        return sm_error_set(err, SM_EINVAL,
+                            "sgsnn.norm/sgsnn.unit: LayerNorm and the ON/OFF split are not "
+                            "built for sparse training (sparse.method must be dense)");
     return sm_sparse_params_check(&p->sparse, p->epochs, err);
 }
 
@@ -294,7 +304,7 @@ static sm_status ensure_slots(sm_sgsnn *net, int n, sm_error *err)
 void sm_sgsnn_destroy(sm_sgsnn *net)
 {
     if (!net) return;
-    for (int k = 0; k < 2 * SM_SGSNN_MAX_LAYERS; k++) {
+    for (int k = 0; k < SGSNN_MAX_TENSORS; k++) {
         free(net->par[k]);
         free(net->grad[k]);
         free(net->adam_m[k]);
@@ -310,6 +320,9 @@ void sm_sgsnn_destroy(sm_sgsnn *net)
     free(net->cur1);
     free(net->cnt);
     free(net->gcnt);
+    free(net->pre);
+    free(net->rstd);
+    free(net->gpre);
     free(net->active);
     sgsnn_sparse_destroy(net->sp);
     free(net);
@@ -333,20 +346,32 @@ sm_sgsnn *sm_sgsnn_create(const sm_sgsnn_params *p, sm_error *err)
     const int L = net->L;
     const size_t D = (size_t)p->n_in, H = (size_t)p->n_hidden, O = (size_t)p->n_out;
     const size_t B = (size_t)p->batch_size;
+    net->U = p->onoff ? p->n_hidden / 2 : p->n_hidden;
+    net->xform = p->onoff || p->layer_norm;
+    net->n_par = 2 * L + (p->layer_norm ? 2 : 0);
     for (int l = 0; l < L; l++) {
-        net->len[2 * l] = (size_t)net->size[l + 1] * net->size[l];
-        net->len[2 * l + 1] = (size_t)net->size[l + 1];
+        const size_t rows = l == 0 ? (size_t)net->U : (size_t)net->size[l + 1];
+        net->len[2 * l] = rows * net->size[l];
+        net->len[2 * l + 1] = rows;
     }
+    if (p->layer_norm) net->len[(size_t)2 * L] = net->len[(size_t)2 * L + 1] = (size_t)net->U;
     net->chunk = p->batch_size < SGSNN_CHUNK ? p->batch_size : SGSNN_CHUNK;
     net->n_chunks = (p->batch_size + net->chunk - 1) / net->chunk;
     int ok = 1;
-    for (int k = 0; k < 2 * L; k++) {
+    for (int k = 0; k < net->n_par; k++) {
         net->par[k] = falloc(net->len[k]);
         net->grad[k] = falloc(net->len[k]);
         net->adam_m[k] = falloc(net->len[k]);
         net->adam_v[k] = falloc(net->len[k]);
         ok = ok && net->par[k] && net->grad[k] && net->adam_m[k] && net->adam_v[k];
-        if (k >= 2) ok = ok && (net->cgrad[k] = falloc((size_t)net->n_chunks * net->len[k]));
+        if (k >= 2 && k < 2 * L)
+            ok = ok && (net->cgrad[k] = falloc((size_t)net->n_chunks * net->len[k]));
+    }
+    if (net->xform) {
+        net->pre = falloc(B * (size_t)net->U);
+        net->gpre = falloc(B * (size_t)net->U);
+        net->rstd = falloc(B);
+        ok = ok && net->pre && net->gpre && net->rstd;
     }
     for (int l = 0; l < L; l++)
         ok = ok && (net->dw[l] = falloc(net->len[2 * l]));
@@ -372,6 +397,10 @@ sm_sgsnn *sm_sgsnn_create(const sm_sgsnn_params *p, sm_error *err)
         for (size_t i = 0; i < net->len[k]; i++)
             net->par[k][i] = (float)(a * (2.0 * sm_rng_uniform(&r) - 1.0));
     }
+    if (p->layer_norm) /* gain 1, shift 0 (falloc zeroed it); no draws, so the weights above
+                        * are those of the network without LayerNorm */
+        for (int j = 0; j < net->U; j++)
+            net->par[(size_t)2 * L][j] = 1.0f;
     if (sgsnn_sparse_create(net, err) != SM_OK) {
         sm_sgsnn_destroy(net);
         return NULL;
@@ -396,9 +425,34 @@ sm_sgsnn_layer sm_sgsnn_get_layer(sm_sgsnn *net, int layer)
     if (!net || layer < 0 || layer >= net->L) return v;
     v.w = net->par[2 * layer];
     v.b = net->par[2 * layer + 1];
-    v.rows = net->size[layer + 1];
+    v.rows = layer == 0 ? net->U : net->size[layer + 1];
     v.cols = net->size[layer];
     return v;
+}
+
+sm_sgsnn_layer sm_sgsnn_get_norm(sm_sgsnn *net, int which)
+{
+    sm_sgsnn_layer v = {0};
+    if (!net || !net->p.layer_norm || which < 0 || which > 3) return v;
+    float *const *a[4] = {net->par, net->grad, net->adam_m, net->adam_v};
+    v.w = a[which][(size_t)2 * net->L];
+    v.b = a[which][(size_t)2 * net->L + 1];
+    v.rows = net->U;
+    v.cols = 1;
+    return v;
+}
+
+int sm_sgsnn_n_tensors(const sm_sgsnn *net)
+{
+    return net ? net->n_par : 0;
+}
+
+float *sm_sgsnn_tensor(sm_sgsnn *net, int k, int which, size_t *len)
+{
+    if (!net || k < 0 || k >= net->n_par || which < 0 || which > 3) return NULL;
+    float *const *a[4] = {net->par, net->grad, net->adam_m, net->adam_v};
+    if (len) *len = net->len[k];
+    return a[which][k];
 }
 
 sm_sgsnn_layer sm_sgsnn_get_grad(sm_sgsnn *net, int layer)
@@ -687,20 +741,26 @@ static sm_status run_minibatch(sm_sgsnn *net, const float *x, const int *y, int 
     const int nt = n_threads(net);
     sm_status st = ensure_slots(net, nt, err);
     if (st != SM_OK) return st;
-    const int nblk = (H + SGSNN_ROWS - 1) / SGSNN_ROWS;
 
-    /* 1. cur1 = x W1^T + b1 (nb x H), by fixed blocks of hidden neurons */
+    /* 1. u = x W1^T + b1 (nb x U), by fixed blocks of rows of W1: straight into cur1 (U = H)
+     * or, with LayerNorm / ON/OFF, into pre and then through the drive per image */
     float *cur1 = net->cur1;
     const float *w1 = net->par[0], *b1 = net->par[1];
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nblk > 1)
-    for (int blk = 0; blk < nblk; blk++) {
-        int h0 = blk * SGSNN_ROWS, hn = H - h0 < SGSNN_ROWS ? H - h0 : SGSNN_ROWS;
+    const int U = net->U, xf = net->xform, nblk1 = (U + SGSNN_ROWS - 1) / SGSNN_ROWS;
+    float *u = xf ? net->pre : cur1;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nblk1 > 1)
+    for (int blk = 0; blk < nblk1; blk++) {
+        int h0 = blk * SGSNN_ROWS, hn = U - h0 < SGSNN_ROWS ? U - h0 : SGSNN_ROWS;
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, hn, D, 1.0f, x, D,
-                    w1 + (size_t)h0 * D, D, 0.0f, cur1 + h0, H);
+                    w1 + (size_t)h0 * D, D, 0.0f, u + h0, U);
         for (int b = 0; b < nb; b++)
             for (int h = h0; h < h0 + hn; h++)
-                cur1[(size_t)b * H + h] += b1[h];
+                u[(size_t)b * U + h] += b1[h];
     }
+    if (xf)
+#pragma omp parallel for schedule(static) num_threads(nt) if (nb > 1)
+        for (int b = 0; b < nb; b++)
+            sgsnn_drive_forward(net, u + (size_t)b * U, cur1 + (size_t)b * H, net->rstd + b);
 
     /* 2. the chunks */
     const int nc = (nb + net->chunk - 1) / net->chunk;
@@ -717,16 +777,33 @@ static sm_status run_minibatch(sm_sgsnn *net, const float *x, const int *y, int 
     }
     if (!train) return SM_OK;
 
-        /* 3. dW1 = gcur^T x (H x D) and db1 over the whole minibatch, by the same blocks */
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nblk > 1)
-    for (int blk = 0; blk < nblk; blk++) {
-        int h0 = blk * SGSNN_ROWS, hn = H - h0 < SGSNN_ROWS ? H - h0 : SGSNN_ROWS;
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, hn, D, nb, 1.0f, cur1 + h0, H, x, D,
+    /* 3. with LayerNorm / ON/OFF: d loss / d u per image (in image order: the LayerNorm
+     * gain and shift gradients are sums over the images) */
+    const float *gu = cur1;
+    if (xf) {
+        const int ln = net->p.layer_norm;
+        double *acc = ln ? calloc(2 * (size_t)U, sizeof *acc) : NULL;
+        if (ln && !acc) return sm_error_set(err, SM_ENOMEM, "sgsnn: out of memory");
+        for (int b = 0; b < nb; b++)
+            sgsnn_drive_backward(net, cur1 + (size_t)b * H, u + (size_t)b * U, net->rstd[b],
+                                 net->gpre + (size_t)b * U, acc, ln ? acc + U : NULL);
+        for (int j = 0; ln && j < U; j++) {
+            net->grad[(size_t)2 * net->L][j] = (float)acc[j];
+            net->grad[(size_t)2 * net->L + 1][j] = (float)acc[U + j];
+        }
+        free(acc);
+        gu = net->gpre;
+    }
+    /* dW1 = gu^T x (U x D) and db1 over the whole minibatch, by the same blocks */
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nblk1 > 1)
+    for (int blk = 0; blk < nblk1; blk++) {
+        int h0 = blk * SGSNN_ROWS, hn = U - h0 < SGSNN_ROWS ? U - h0 : SGSNN_ROWS;
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, hn, D, nb, 1.0f, gu + h0, U, x, D,
                     0.0f, net->grad[0] + (size_t)h0 * D, D);
         for (int h = h0; h < h0 + hn; h++) {
             double sum = 0.0;
             for (int b = 0; b < nb; b++)
-                sum += cur1[(size_t)b * H + h];
+                sum += gu[(size_t)b * U + h];
             net->grad[1][h] = (float)sum;
         }
     }
@@ -865,11 +942,11 @@ void sm_sgsnn_adam_step(sm_sgsnn *net)
     /* W1 dominates: split it into chunks, each updated independently (elementwise, so
      * the result does not depend on the split). */
     const size_t block = 16384;
-    for (int k = 0; k < 2 * net->L; k++) {
+    for (int k = 0; k < net->n_par; k++) {
         size_t n = net->len[k], nblocks = (n + block - 1) / block;
         float *par = net->par[k], *m = net->adam_m[k], *v = net->adam_v[k];
         const float *g = net->grad[k];
-        const uint8_t *mask = net->sp && k % 2 == 0 ? net->sp->mask[k / 2] : NULL;
+        const uint8_t *mask = net->sp && k % 2 == 0 && k < 2 * net->L ? net->sp->mask[k / 2] : NULL;
         long t = net->adam_t;
 #pragma omp parallel for schedule(static) num_threads(n_threads(net)) if (nblocks > 1)
         for (size_t c = 0; c < nblocks; c++) {
@@ -994,7 +1071,7 @@ sm_status sm_sgsnn_sleep_pass(sm_sgsnn *net, sm_error *err)
 
     /* state (one network, no batch): per layer membranes, spikes (now and previous step),
      * postsynaptic trace and its copy as the next layer's presynaptic trace; noise */
-    float *buf = falloc((size_t)D * 2 + (size_t)N * 6);
+    float *buf = falloc((size_t)D * 2 + (size_t)N * 6 + (size_t)net->size[1]);
     int *spk = malloc((size_t)maxn * sizeof(int));
     if (!buf || !spk) {
         free(buf);
@@ -1004,7 +1081,10 @@ sm_status sm_sgsnn_sleep_pass(sm_sgsnn *net, sm_error *err)
     float *s_in = buf, *x_in = s_in + D; /* the input layer: silent, so its trace stays 0 */
     float *mem[SM_SGSNN_MAX_LAYERS], *s[SM_SGSNN_MAX_LAYERS], *s_prev[SM_SGSNN_MAX_LAYERS];
     float *x_post[SM_SGSNN_MAX_LAYERS], *x_pre[SM_SGSNN_MAX_LAYERS];
-    float *q = x_in + D, *noise = q + (size_t)N * 5;
+    float *q = x_in + D, *noise = q + (size_t)N * 5, *drive0 = noise + N;
+    /* zero input: the first hidden layer's current is its drive for u = b1 (b1 itself
+     * without LayerNorm or the ON/OFF split) */
+    sm_sgsnn_hidden_drive(net, net->par[1], drive0);
     for (int l = 0; l < L; l++) {
         const int n = net->size[l + 1];
         mem[l] = q;
@@ -1031,7 +1111,7 @@ sm_status sm_sgsnn_sleep_pass(sm_sgsnn *net, sm_error *err)
         int nspk = 0;
         for (int l = 0; l < L; l++) {
             const int n = net->size[l + 1], K = net->size[l];
-            const float *bias = net->par[2 * l + 1], *w = net->par[2 * l];
+            const float *bias = l == 0 ? drive0 : net->par[2 * l + 1], *w = net->par[2 * l];
             float *m = mem[l], *sp = s[l], *spp = s_prev[l];
             if (l == 0) {
                 /* first hidden layer: zero input, so the current is the bias alone */
@@ -1062,6 +1142,8 @@ sm_status sm_sgsnn_sleep_pass(sm_sgsnn *net, sm_error *err)
          * once per step. */
         for (int l = 0; l < L; l++) {
             const int n = net->size[l + 1], K = net->size[l];
+            if (l == 0 && net->U != n) /* ON/OFF: the input is silent, so W1's update is 0 */
+                continue;
             if (l == 0)
                 sm_sgsnn_stdp_step(D, n, s_in, s[0], x_in, x_post[0], decay, p->stdp_a_plus,
                                    p->stdp_a_minus, net->dw[0]);
@@ -1273,7 +1355,7 @@ typedef struct sgsnn_counters {
 size_t sm_sgsnn_state_size(const sm_sgsnn *net)
 {
     size_t n = 0;
-    for (int k = 0; k < 2 * net->L; k++)
+    for (int k = 0; k < net->n_par; k++)
         n += 3 * net->len[k] * sizeof(float);
     return n + sizeof(sgsnn_counters) + (size_t)net->L * sizeof(double) +
            sgsnn_sparse_state_size(net);
@@ -1284,7 +1366,7 @@ void sm_sgsnn_state_save(const sm_sgsnn *net, void *buf)
     char *b = buf;
     float *const *arrays[3] = {net->par, net->adam_m, net->adam_v};
     for (int a = 0; a < 3; a++)
-        for (int k = 0; k < 2 * net->L; k++) {
+        for (int k = 0; k < net->n_par; k++) {
             memcpy(b, arrays[a][k], net->len[k] * sizeof(float));
             b += net->len[k] * sizeof(float);
         }
@@ -1307,7 +1389,7 @@ void sm_sgsnn_state_load(sm_sgsnn *net, const void *buf)
     const char *b = buf;
     float **arrays[3] = {net->par, net->adam_m, net->adam_v};
     for (int a = 0; a < 3; a++)
-        for (int k = 0; k < 2 * net->L; k++) {
+        for (int k = 0; k < net->n_par; k++) {
             memcpy(arrays[a][k], b, net->len[k] * sizeof(float));
             b += net->len[k] * sizeof(float);
         }

@@ -16,6 +16,9 @@ enum {
     SGSNN_PURPOSE_REGROW = 5u << 28   /* sequential stream per (update, layer): random regrowth */
 };
 
+/* Weight and bias tensors of every layer, + LayerNorm's gain and shift. */
+#define SGSNN_MAX_TENSORS (2 * SM_SGSNN_MAX_LAYERS + 2)
+
 /* Per-thread scratch space of one chunk (rows = steps x chunk samples). */
 typedef struct sgsnn_slot {
     float *s[SM_SGSNN_MAX_LAYERS];  /* layers 0..L-2: spikes; in the backward d loss / d spikes */
@@ -41,11 +44,15 @@ struct sm_sgsnn {
     int L;                             /* weight layers */
     int size[SM_SGSNN_MAX_LAYERS + 1]; /* size[0] = n_in, size[l + 1] = outputs of layer l */
     /* parameters, gradients, Adam moments: [2l] W_l, [2l + 1] b_l */
-    float *par[2 * SM_SGSNN_MAX_LAYERS];
-    float *grad[2 * SM_SGSNN_MAX_LAYERS];
-    float *adam_m[2 * SM_SGSNN_MAX_LAYERS];
-    float *adam_v[2 * SM_SGSNN_MAX_LAYERS];
-    size_t len[2 * SM_SGSNN_MAX_LAYERS];
+    /* after them, with LayerNorm: [2L] gain g, [2L + 1] shift c (SGSNN_MAX_TENSORS) */
+    float *par[SGSNN_MAX_TENSORS];
+    float *grad[SGSNN_MAX_TENSORS];
+    float *adam_m[SGSNN_MAX_TENSORS];
+    float *adam_v[SGSNN_MAX_TENSORS];
+    size_t len[SGSNN_MAX_TENSORS];
+    int n_par; /* tensors in use: 2L, + 2 with LayerNorm */
+    int U;     /* rows of W1: n_hidden, or n_hidden / 2 with the ON/OFF split */
+    int xform; /* LayerNorm or ON/OFF: the hidden drive is not just u (sgsnn_drive.c) */
     long adam_t;
     int epoch;
     long minibatches;
@@ -61,7 +68,10 @@ struct sm_sgsnn {
     float *cnt;   /* B x O output spike counts */
     float *gcnt;  /* B x O d loss / d count */
     double *sloss;
-    float *cgrad[2 * SM_SGSNN_MAX_LAYERS]; /* layers >= 1: n_chunks x len, per-chunk dW, db */
+    float *pre;  /* with xform: B x U pre-activations u; after the forward, LayerNorm's uh */
+    float *rstd; /* with xform: B values 1 / sqrt(var + 1e-5) (1 without LayerNorm) */
+    float *gpre; /* with xform: B x U d loss / d u */
+    float *cgrad[SGSNN_MAX_TENSORS]; /* layers >= 1: n_chunks x len, per-chunk dW, db */
     sgsnn_slot *slots;
     int n_slots;
     float *dw[SM_SGSNN_MAX_LAYERS]; /* sleep STDP accumulators */
@@ -69,6 +79,16 @@ struct sm_sgsnn {
     /* continual learning: outputs the loss and predictions use (n_out flags); NULL = all */
     unsigned char *active;
 };
+
+/* The hidden drive of one image (sgsnn_drive.c): u (U entries) in, overwritten by uh when
+ * LayerNorm is on; cur (n_hidden) receives the current; *rstd 1/sqrt(var + eps) (1 without
+ * LayerNorm). */
+void sgsnn_drive_forward(const sm_sgsnn *net, float *u, float *cur, float *rstd);
+/* Its backward for one image: gcur (n_hidden) = d loss / d cur; uh and rstd as the
+ * forward left them; gu (U) receives d loss / d u; with LayerNorm, d loss / d g and
+ * d loss / d c of this image are added to gg and gc (U entries each). */
+void sgsnn_drive_backward(const sm_sgsnn *net, const float *gcur, const float *uh, float rstd,
+                          float *gu, double *gg, double *gc);
 
 /* Creates the masks of net->p.sparse (NULL for dense), draws the initial ones and zeroes
  * the weights they exclude. */

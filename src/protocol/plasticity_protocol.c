@@ -20,8 +20,9 @@ sm_status sm_protocol_plasticity(const sm_config *cfg, const sm_train_data *data
                             "protocol.kind=label: train.model=stdp has no label plasticity to "
                             "measure (labels never reach STDP, spec plasticity-loss.md 3.5); use "
                             "protocol.kind=input with protocol.input_shift=permute");
-    if (cfg->diag.grad_starved)
-        return sm_error_set(err, SM_EINVAL, "diag.grad_starved: 1 is not built yet");
+    if (cfg->diag.grad_starved && stdp)
+        return sm_error_set(err, SM_EINVAL,
+                            "diag.grad_starved: the STDP network has no gradient (SG-SNN only)");
     sm_pl_stream s;
     sm_status st = sm_pl_stream_init(&s, cfg, data, err);
     json_t *chunks = json_object(), *fin = json_object();
@@ -37,6 +38,8 @@ sm_status sm_protocol_plasticity(const sm_config *cfg, const sm_train_data *data
                       chunks, "final", fin, "timing", "wall_s", sm_train_now() - t0);
         if (!doc) st = sm_error_set(err, SM_EINTERNAL, "plasticity: cannot build the results");
         *results = doc;
+        if (s.perm && r->array_fn) /* --export: the pixel permutations, K x n_in */
+            r->array_fn(r->array_ctx, "permutations", 2, (size_t)s.K, (size_t)s.D, s.perm);
     }
     json_decref(chunks);
     json_decref(fin);

@@ -17,12 +17,22 @@
 
 /* What training on one chunk measured. */
 typedef struct chunk_stats {
-    double loss;          /* mean of the minibatch losses (first pass with SAM) */
-    double gnorm_mean[2]; /* ||dL/dW|| per layer, mean over the minibatches */
-    double gnorm_max[2];  /* and max */
-    double sam_g[2];      /* SAM: mean ||g|| and ||g'|| over the scope */
+    double loss;                            /* mean of the minibatch losses (first pass with SAM) */
+    double gnorm_mean[SM_SGSNN_MAX_LAYERS]; /* ||dL/dW|| per layer, mean over the minibatches */
+    double gnorm_max[SM_SGSNN_MAX_LAYERS];  /* and max */
+    double sam_g[2];                        /* SAM: mean ||g|| and ||g'|| over the scope */
     int sleep_passes;
 } chunk_stats;
+
+/* sum |W| over every layer (the triggered sleep's measure). */
+static double sum_abs_all(const sm_sgsnn *net)
+{
+    double w[SM_SGSNN_MAX_LAYERS], s = 0;
+    sm_sgsnn_sum_abs_w(net, w);
+    for (int l = 0; l < sm_sgsnn_n_layers(net); l++)
+        s += w[l];
+    return s;
+}
 
 /* A trainer: the network, SAM's buffers and the counters that span chunks. */
 typedef struct trainer {
@@ -38,14 +48,7 @@ static sm_status trainer_init(trainer *t, const sm_config *cfg, const sm_sgsnn_p
     memset(t, 0, sizeof *t);
     t->net = sm_sgsnn_create(p, err);
     if (!t->net) return err ? err->code : SM_ENOMEM;
-    if (sm_sgsnn_n_layers(t->net) != 2) /* probes, resets and SAM scope assume one hidden layer */
-        return sm_error_set(err, SM_EINVAL,
-                            "sgsnn.hidden: protocol.kind=input|label supports one hidden layer "
-                            "only (got %d)",
-                            sm_sgsnn_n_layers(t->net) - 1);
-    double w[SM_SGSNN_MAX_LAYERS];
-    sm_sgsnn_sum_abs_w(t->net, w);
-    t->w0 = w[0] + w[1];
+    t->w0 = sum_abs_all(t->net);
     if (cfg->sgrem.optimizer == SM_SG_SAM) {
         t->sam = sm_sgsnn_sam_create(t->net, cfg->sgrem.sam_rho,
                                      cfg->sgrem.sam_scope == SM_SAM_HIDDEN, err);
@@ -73,9 +76,7 @@ static int chunk_sleep(trainer *t, const sm_sgsnn_params *p, int k)
         sm_rng_words w = sm_rng_block(p->seed, SM_STREAM_PLASTICITY, 0, sm_pl_key(SM_PL_SLEEP, k));
         if (sm_u01(w.w[0]) < p->sleep_rate) return sm_sgsnn_sleep_phase(t->net, p->sleep_max_iters);
     } else if (p->sleep_mode == SM_SGSNN_SLEEP_TRIGGERED) {
-        double w[SM_SGSNN_MAX_LAYERS];
-        sm_sgsnn_sum_abs_w(t->net, w);
-        if (w[0] + w[1] > p->sleep_trigger * t->w0)
+        if (sum_abs_all(t->net) > p->sleep_trigger * t->w0)
             return sm_sgsnn_sleep_phase(t->net, p->sleep_max_iters);
     }
     return 0;
@@ -118,6 +119,7 @@ static sm_status train_chunk(trainer *t, const sm_pl_set *set, int iters, int k,
         }
         pos += B;
         double loss = 0, g[2] = {0, 0};
+        const int L = sm_sgsnn_n_layers(t->net);
         if (t->sam) {
             st = sm_sgsnn_sam_step(t->sam, xb, yb, B, &loss, NULL, g, err);
             cs->sam_g[0] += g[0] / iters;
@@ -126,7 +128,7 @@ static sm_status train_chunk(trainer *t, const sm_pl_set *set, int iters, int k,
             st = sm_sgsnn_backprop(t->net, xb, yb, B, &loss, NULL, err);
         }
         if (st != SM_OK) break;
-        for (int l = 0; l < 2; l++) { /* the gradient the step used */
+        for (int l = 0; l < L; l++) { /* the gradient the step used */
             sm_sgsnn_layer gv = sm_sgsnn_get_grad(t->net, l);
             double n = frob(gv.w, (size_t)gv.rows * gv.cols);
             cs->gnorm_mean[l] += n / iters;
@@ -167,38 +169,66 @@ static sm_status subset_accuracy(sm_sgsnn *net, const sm_pl_set *set, int m, dou
     return st;
 }
 
-static const char *const LAYER[2] = {"hidden", "output"};
-
-/* Appends a diag_<layer>_<name> value (null for NaN). */
-static void col(json_t *tab, int layer, const char *name, double v)
+/* Appends a diag_<layer>_<name> value (null for NaN); layers are named hidden, hidden2,
+ * hidden3, ... and output (the last of L). */
+static void layer_name(int layer, int L, char *buf, size_t size)
 {
-    char key[96];
-    snprintf(key, sizeof key, "diag_%s_%s", LAYER[layer], name);
+    if (layer == L - 1)
+        snprintf(buf, size, "output");
+    else if (layer == 0)
+        snprintf(buf, size, "hidden");
+    else
+        snprintf(buf, size, "hidden%d", layer + 1);
+}
+
+static void col(json_t *tab, int layer, int L, const char *name, double v)
+{
+    char key[96], ln[24];
+    layer_name(layer, L, ln, sizeof ln);
+    snprintf(key, sizeof key, "diag_%s_%s", ln, name);
     sm_train_col_add(tab, key, sm_train_real(v));
 }
 
-/* The probe diagnostics of both layers (NaN when d is NULL: not due this chunk). */
-static void diag_cols(json_t *tab, const sm_diag_layer *d)
+/* --export: the last probe counts and every due chunk's singular values, per layer. */
+static void export_arrays(sm_train_run_ctx *r, sm_sgsnn *net, int n_probe, float *const *counts,
+                          double *const *sv, int K)
 {
-    for (int l = 0; l < 2; l++) {
+    const int L = sm_sgsnn_n_layers(net);
+    for (int l = 0; l < L && r->array_fn; l++) {
+        char name[64], ln[24];
+        const int H = l == 0 ? sm_sgsnn_get_params(net)->n_hidden : sm_sgsnn_get_layer(net, l).rows;
+        const int rk = n_probe < H ? n_probe : H;
+        layer_name(l, L, ln, sizeof ln);
+        snprintf(name, sizeof name, "probe_counts_%s", ln);
+        r->array_fn(r->array_ctx, name, 0, (size_t)n_probe, (size_t)H, counts[l]);
+        snprintf(name, sizeof name, "singular_values_%s", ln);
+        r->array_fn(r->array_ctx, name, 1, (size_t)K + 1, (size_t)rk, sv[l]);
+    }
+}
+
+/* The probe diagnostics of both layers (NaN when d is NULL: not due this chunk). */
+static void diag_cols(json_t *tab, const sm_diag_layer *d, int L)
+{
+    for (int l = 0; l < L; l++) {
         const sm_diag_layer *x = d ? &d[l] : NULL;
-        col(tab, l, "silent", x ? x->silent : NAN);
-        col(tab, l, "dormant_0.025", x ? x->dormant_025 : NAN);
-        col(tab, l, "dormant_0.1", x ? x->dormant_1 : NAN);
-        col(tab, l, "saturated", x ? x->saturated : NAN);
-        col(tab, l, "srank", x ? x->srank : NAN);
-        col(tab, l, "srank_frac", x ? x->srank / x->H : NAN);
-        col(tab, l, "erank", x ? x->erank : NAN);
-        col(tab, l, "erank_frac", x ? x->erank / x->H : NAN);
-        col(tab, l, "feature_norm", x ? x->feature_norm : NAN);
+        col(tab, l, L, "silent", x ? x->silent : NAN);
+        col(tab, l, L, "dormant_0.025", x ? x->dormant_025 : NAN);
+        col(tab, l, L, "dormant_0.1", x ? x->dormant_1 : NAN);
+        col(tab, l, L, "saturated", x ? x->saturated : NAN);
+        col(tab, l, L, "srank", x ? x->srank : NAN);
+        col(tab, l, L, "srank_frac", x ? x->srank / x->H : NAN);
+        col(tab, l, L, "erank", x ? x->erank : NAN);
+        col(tab, l, L, "erank_frac", x ? x->erank / x->H : NAN);
+        col(tab, l, L, "feature_norm", x ? x->feature_norm : NAN);
     }
 }
 
 /* Weight, update and gradient norms of both layers; w_start (may be NULL) = the weights
  * at the chunk's start, cs (may be NULL) = the chunk's training. */
-static void norm_cols(json_t *tab, sm_sgsnn *net, float *const w_start[2], const chunk_stats *cs)
+static void norm_cols(json_t *tab, sm_sgsnn *net, float *const *w_start, const chunk_stats *cs)
 {
-    for (int l = 0; l < 2; l++) {
+    const int L = sm_sgsnn_n_layers(net);
+    for (int l = 0; l < L; l++) {
         sm_sgsnn_layer v = sm_sgsnn_get_layer(net, l);
         const size_t n = (size_t)v.rows * v.cols;
         double sum_abs = 0, upd = NAN, w0n = NAN;
@@ -213,31 +243,71 @@ static void norm_cols(json_t *tab, sm_sgsnn *net, float *const w_start[2], const
             upd = sqrt(q);
             w0n = frob(w_start[l], n);
         }
-        col(tab, l, "w_norm", frob(v.w, n));
-        col(tab, l, "w_mean_abs", sum_abs / (double)n);
-        col(tab, l, "sum_abs_w", sum_abs);
-        col(tab, l, "b_norm", frob(v.b, (size_t)v.rows));
-        col(tab, l, "update_norm", upd);
-        col(tab, l, "update_ratio", w0n > 0 ? upd / w0n : NAN);
-        col(tab, l, "grad_norm_mean", cs ? cs->gnorm_mean[l] : NAN);
-        col(tab, l, "grad_norm_max", cs ? cs->gnorm_max[l] : NAN);
+        col(tab, l, L, "w_norm", frob(v.w, n));
+        col(tab, l, L, "w_mean_abs", sum_abs / (double)n);
+        col(tab, l, L, "sum_abs_w", sum_abs);
+        col(tab, l, L, "b_norm", frob(v.b, (size_t)v.rows));
+        col(tab, l, L, "update_norm", upd);
+        col(tab, l, L, "update_ratio", w0n > 0 ? upd / w0n : NAN);
+        col(tab, l, L, "grad_norm_mean", cs ? cs->gnorm_mean[l] : NAN);
+        col(tab, l, L, "grad_norm_max", cs ? cs->gnorm_max[l] : NAN);
     }
     sm_train_col_add(tab, "diag_sam_grad_norm", sm_train_real(cs ? cs->sam_g[0] : NAN));
     sm_train_col_add(tab, "diag_sam_grad_norm_perturbed", sm_train_real(cs ? cs->sam_g[1] : NAN));
 }
 
-/* Probe counts of both layers and their diagnostics. */
-static sm_status probe_diag(sm_sgsnn *net, const sm_config *cfg, const sm_pl_set *probe, float *ch,
-                            float *co, sm_diag_layer d[2], sm_error *err)
+/* Neurons of layer l (the first hidden layer: n_hidden, also with the ON/OFF split). */
+static int layer_neurons(sm_sgsnn *net, int l)
+{
+    return l == 0 ? sm_sgsnn_get_params(net)->n_hidden : sm_sgsnn_get_layer(net, l).rows;
+}
+
+/* Probe counts of every layer (counts[l]: n_probe x neurons) and their diagnostics;
+ * sv[l] (may be NULL) receives layer l's singular values. */
+static sm_status probe_diag(sm_sgsnn *net, const sm_config *cfg, const sm_pl_set *probe,
+                            float *const *counts, sm_diag_layer *d, double *const *sv,
+                            sm_error *err)
 {
     const sm_sgsnn_params *p = sm_sgsnn_get_params(net);
-    sm_status st = sm_sgsnn_probe_counts(net, probe->x, probe->n, ch, co, err);
-    if (st == SM_OK)
-        st = sm_diag_layer_compute(ch, probe->n, p->n_hidden, p->steps, cfg->diag.saturation,
-                                   cfg->diag.srank_delta, &d[0], NULL, err);
-    if (st == SM_OK)
-        st = sm_diag_layer_compute(co, probe->n, p->n_out, p->steps, cfg->diag.saturation,
-                                   cfg->diag.srank_delta, &d[1], NULL, err);
+    sm_status st = sm_sgsnn_probe_counts_all(net, probe->x, probe->n, counts, err);
+    for (int l = 0; l < sm_sgsnn_n_layers(net) && st == SM_OK; l++)
+        st = sm_diag_layer_compute(counts[l], probe->n, layer_neurons(net, l), p->steps,
+                                   cfg->diag.saturation, cfg->diag.srank_delta, &d[l],
+                                   sv ? sv[l] : NULL, err);
+    return st;
+}
+
+/* Spec 1.5: the fraction of rows of W1 whose gradient over one pass of the probe set (with
+ * the chunk's labels; minibatch gradients weighted by their size) has a norm <= 1e-3 x the
+ * mean row norm: neurons that no longer learn at all, silent or not. With the ON/OFF split a
+ * row serves a pair. Overwrites the gradient buffers (the chunk's steps are done). */
+static sm_status grad_starved(sm_sgsnn *net, const sm_pl_set *probe, double *frac, sm_error *err)
+{
+    const sm_sgsnn_layer g = sm_sgsnn_get_grad(net, 0);
+    const int B = sm_sgsnn_get_params(net)->batch_size, U = g.rows, D = g.cols;
+    double *acc = calloc((size_t)U * D, sizeof *acc);
+    if (!acc) return sm_error_set(err, SM_ENOMEM, "plasticity: out of memory");
+    sm_status st = SM_OK;
+    for (int a = 0; a < probe->n && st == SM_OK; a += B) {
+        const int nb = probe->n - a < B ? probe->n - a : B;
+        st = sm_sgsnn_backprop(net, probe->x + (size_t)a * probe->d, probe->y + a, nb, NULL, NULL,
+                               err);
+        for (size_t i = 0; st == SM_OK && i < (size_t)U * D; i++)
+            acc[i] += (double)g.w[i] * nb / probe->n;
+    }
+    double mean = 0;
+    int starved = 0;
+    for (int h = 0; st == SM_OK && h < U; h++) { /* row norms, then their mean */
+        double q = 0;
+        for (int j = 0; j < D; j++)
+            q += acc[(size_t)h * D + j] * acc[(size_t)h * D + j];
+        acc[h] = sqrt(q); /* row h's entries are no longer needed after row h */
+        mean += acc[h] / U;
+    }
+    for (int h = 0; st == SM_OK && h < U; h++)
+        starved += acc[h] <= 1e-3 * mean;
+    *frac = (double)starved / U;
+    free(acc);
     return st;
 }
 
@@ -271,13 +341,20 @@ static int remedies(const sm_config *cfg, trainer *t, int k, const float *ch, in
                     int *n_redo)
 {
     const int K = cfg->protocol.chunks, r = cfg->sgrem.reset_every;
+    const int L = sm_sgsnn_n_layers(t->net);
     const uint64_t seed = sm_sgsnn_get_params(t->net)->seed;
     int reset = 0;
     if (r > 0 && (k - 1) % r == 0 && k < K) {
+        /* the head (output layer) is redrawn; every other layer too with `all`, else it is
+         * shrunk and perturbed. Keys: 2k for the output layer and 2k + 1 for layer 0 (as
+         * with one hidden layer), bit 23 | 8k + l for the middle layers l */
         const int all = cfg->sgrem.reset_layers == SM_RESET_ALL;
-        sm_sgsnn_reinit_layer(t->net, 1, 0.0, seed, sm_pl_key(SM_PL_RESET, 2 * k));
-        sm_sgsnn_reinit_layer(t->net, 0, all ? 0.0 : cfg->sgrem.shrink_alpha, seed,
-                              sm_pl_key(SM_PL_RESET, 2 * k + 1));
+        sm_sgsnn_reinit_layer(t->net, L - 1, 0.0, seed, sm_pl_key(SM_PL_RESET, 2 * k));
+        for (int l = 0; l < L - 1; l++) {
+            const int key = l == 0 ? 2 * k + 1 : 0x800000 | (SM_SGSNN_MAX_LAYERS * k + l);
+            sm_sgsnn_reinit_layer(t->net, l, all ? 0.0 : cfg->sgrem.shrink_alpha, seed,
+                                  sm_pl_key(SM_PL_RESET, key));
+        }
         reset = 1;
     }
     *n_redo = cfg->sgrem.redo_tau > 0 ? sm_sgsnn_redo(t->net, ch, n_probe, cfg->sgrem.redo_tau,
@@ -338,16 +415,25 @@ sm_status sm_pl_run_sgsnn(const sm_config *cfg, const sm_pl_stream *s, const sm_
     sm_sgsnn_params p;
     sm_train_sgsnn_params(cfg, data, &p);
     const int K = cfg->protocol.chunks, I = cfg->protocol.iters_per_chunk;
-    const int H = p.n_hidden, O = p.n_out;
     trainer t;
     sm_status st = trainer_init(&t, cfg, &p, err);
-    float *ch = malloc((size_t)s->n_probe * H * sizeof *ch);
-    float *co = malloc((size_t)s->n_probe * O * sizeof *co);
-    float *w_start[2] = {malloc((size_t)H * p.n_in * sizeof(float)),
-                         malloc((size_t)O * H * sizeof(float))};
+    const int L = st == SM_OK ? sm_sgsnn_n_layers(t.net) : 0;
+    float *counts[SM_SGSNN_MAX_LAYERS] = {NULL}, *w_start[SM_SGSNN_MAX_LAYERS] = {NULL};
+    double *sv[SM_SGSNN_MAX_LAYERS] = {NULL}; /* (K + 1) x min(n_probe, H_l), NaN if not due */
+    int rank[SM_SGSNN_MAX_LAYERS] = {0};
     double *acc = calloc((size_t)K + 1, sizeof *acc), *pr = calloc((size_t)K + 1, sizeof *pr);
-    if (st == SM_OK && (!ch || !co || !w_start[0] || !w_start[1] || !acc || !pr))
-        st = sm_error_set(err, SM_ENOMEM, "plasticity: out of memory");
+    int ok = acc && pr;
+    for (int l = 0; l < L; l++) {
+        const sm_sgsnn_layer v = sm_sgsnn_get_layer(t.net, l);
+        counts[l] = malloc((size_t)s->n_probe * layer_neurons(t.net, l) * sizeof(float));
+        w_start[l] = malloc((size_t)v.rows * v.cols * sizeof(float));
+        rank[l] = s->n_probe < layer_neurons(t.net, l) ? s->n_probe : layer_neurons(t.net, l);
+        sv[l] = malloc(((size_t)K + 1) * rank[l] * sizeof(double));
+        ok = ok && counts[l] && w_start[l] && sv[l];
+        for (size_t i = 0; sv[l] && i < ((size_t)K + 1) * rank[l]; i++)
+            sv[l][i] = NAN;
+    }
+    if (st == SM_OK && !ok) st = sm_error_set(err, SM_ENOMEM, "plasticity: out of memory");
     r->prog = (sm_train_progress){"train", 0, (int64_t)K * I, 0, K, NAN};
     const double t0 = sm_train_now();
     for (int k = 0; k <= K && st == SM_OK; k++) {
@@ -356,7 +442,7 @@ sm_status sm_pl_run_sgsnn(const sm_config *cfg, const sm_pl_stream *s, const sm_
         if (st != SM_OK) break;
         row w = {k, NAN, NAN, NAN, NAN, 0, 0, 0, 0};
         chunk_stats cs = {0};
-        for (int l = 0; l < 2; l++) {
+        for (int l = 0; l < L; l++) {
             sm_sgsnn_layer v = sm_sgsnn_get_layer(t.net, l);
             memcpy(w_start[l], v.w, (size_t)v.rows * v.cols * sizeof(float));
         }
@@ -370,19 +456,28 @@ sm_status sm_pl_run_sgsnn(const sm_config *cfg, const sm_pl_stream *s, const sm_
         if (st == SM_OK)
             st = subset_accuracy(t.net, &c.train, cfg->diag.n_train_acc, &w.train_acc, err);
         const int due = cfg->diag.every > 0 && (k % cfg->diag.every == 0 || k == K);
-        sm_diag_layer d[2] = {{0}, {0}};
+        sm_diag_layer d[SM_SGSNN_MAX_LAYERS];
+        memset(d, 0, sizeof d);
+        double *svk[SM_SGSNN_MAX_LAYERS];
+        for (int l = 0; l < L; l++)
+            svk[l] = sv[l] + (size_t)k * rank[l];
         if (st == SM_OK && (due || (k >= 1 && cfg->sgrem.redo_tau > 0)))
-            st = probe_diag(t.net, cfg, &c.probe, ch, co, d, err);
+            st = probe_diag(t.net, cfg, &c.probe, counts, d, due ? svk : NULL, err);
+        double starved = NAN;
+        if (st == SM_OK && due && cfg->diag.grad_starved)
+            st = grad_starved(t.net, &c.probe, &starved, err);
         if (st == SM_OK && k >= 1 && fresh_due(cfg, k))
             st = fresh_accuracy(cfg, &p, k, &c.train, &c.test, &w.acc_fresh, err);
-        if (st == SM_OK && k >= 1) w.reset = remedies(cfg, &t, k, ch, c.probe.n, &w.redo);
+        if (st == SM_OK && k >= 1) w.reset = remedies(cfg, &t, k, counts[0], c.probe.n, &w.redo);
         chunk_data_free(&c);
         if (st != SM_OK) break;
         w.wall = sm_train_now() - t0;
         acc[k] = w.acc;
         pr[k] = w.acc / w.acc_fresh;
         add_row(tab, s, &w);
-        diag_cols(tab, due ? d : NULL);
+        diag_cols(tab, due ? d : NULL, L);
+        if (cfg->diag.grad_starved)
+            sm_train_col_add(tab, "diag_hidden_grad_starved", sm_train_real(starved));
         norm_cols(tab, t.net, k >= 1 ? w_start : NULL, k >= 1 ? &cs : NULL);
         r->prog.batch = k;
         r->prog.done = (int64_t)k * I;
@@ -392,10 +487,12 @@ sm_status sm_pl_run_sgsnn(const sm_config *cfg, const sm_pl_stream *s, const sm_
     }
     if (st == SM_OK) sm_pl_final_json(fin, acc, pr, K);
     if (st == SM_OK && r->sgsnn_final_fn) r->sgsnn_final_fn(r->sgsnn_final_ctx, t.net);
-    free(ch);
-    free(co);
-    free(w_start[0]);
-    free(w_start[1]);
+    if (st == SM_OK) export_arrays(r, t.net, s->n_probe, counts, sv, K);
+    for (int l = 0; l < L; l++) {
+        free(counts[l]);
+        free(w_start[l]);
+        free(sv[l]);
+    }
     free(acc);
     free(pr);
     trainer_free(&t);

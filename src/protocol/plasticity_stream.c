@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "somnus/core/rng.h"
+#include "somnus/io/dataset.h"
+#include "protocol/train_models.h"
 #include "protocol/train_common.h"
 
 /* Which split a label draw is for (the counter's high bits), so that the random labels
@@ -53,6 +55,51 @@ static int *balanced_probe(const sm_dataset *val, int C, int want, uint64_t seed
     return out;
 }
 
+/* dataset:A,B,...: loads each named dataset with the run's data.* settings. The first
+ * chunk's dataset need not be data.dataset: every chunk uses its own copy. */
+static sm_status load_datasets(sm_pl_stream *s, const sm_config *cfg, const char *list,
+                               sm_error *err)
+{
+    char buf[SM_CONFIG_STR_MAX];
+    snprintf(buf, sizeof buf, "%s", list);
+    char *save = NULL;
+    for (char *name = strtok_r(buf, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+        if (s->n_ds == SM_PL_MAX_DATASETS)
+            return sm_error_set(err, SM_EINVAL, "protocol.input_shift: more than %d datasets",
+                                SM_PL_MAX_DATASETS);
+        sm_config c = *cfg;
+        sm_error e;
+        sm_status st = sm_config_set(&c, "data.dataset", name, "protocol.input_shift", &e);
+        /* as sm_train_data_load does for the run's own data (model-specific scaling) */
+        const sm_train_model *model = sm_train_model_find(cfg->train.model, &e);
+        sm_dataset *pool = NULL, *official = NULL;
+        if (st == SM_OK && !model) st = SM_EINVAL;
+        if (st == SM_OK)
+            st = sm_dataset_load_named(c.data.dataset, c.data.dir, &pool, &official, &e);
+        if (st == SM_OK)
+            st = sm_train_data_prepare(&c, pool, official, model->sum_normalize, &s->ds[s->n_ds],
+                                       &e);
+        sm_dataset_destroy(pool);
+        sm_dataset_destroy(official);
+        if (st != SM_OK)
+            return sm_error_set(err, st, "protocol.input_shift: dataset '%s': %s", name, e.msg);
+        s->n_ds++;
+        const sm_train_data *d = &s->ds[s->n_ds - 1];
+        if (d->train->width * d->train->height != s->D || d->train->n_classes != s->C)
+            return sm_error_set(err, SM_EINVAL,
+                                "protocol.input_shift: dataset '%s' has %d pixels and %d classes, "
+                                "data.dataset %d and %d",
+                                name, d->train->width * d->train->height, d->train->n_classes, s->D,
+                                s->C);
+        if (!d->val || d->val->n < 1)
+            return sm_error_set(err, SM_EINVAL, "data.n_val: dataset '%s' has no validation split",
+                                name);
+    }
+    if (s->n_ds < 1)
+        return sm_error_set(err, SM_EINVAL, "protocol.input_shift: 'dataset:' needs names");
+    return SM_OK;
+}
+
 sm_status sm_pl_stream_init(sm_pl_stream *s, const sm_config *cfg, const sm_train_data *data,
                             sm_error *err)
 {
@@ -66,16 +113,19 @@ sm_status sm_pl_stream_init(sm_pl_stream *s, const sm_config *cfg, const sm_trai
     s->data = data;
     if (s->kind == SM_PROTOCOL_INPUT) {
         const char *shift = cfg->protocol.input_shift;
-        if (strcmp(shift, "permute") == 0)
+        if (strcmp(shift, "permute") == 0) {
             s->permute = 1;
-        else if (strcmp(shift, "grow") != 0)
-            return sm_error_set(
-                err, SM_EINVAL,
-                "protocol.input_shift: '%s' is not one of grow, permute (dataset:... "
-                "is not built yet)",
-                shift);
+        } else if (strncmp(shift, "dataset:", 8) == 0) {
+            sm_status st = load_datasets(s, cfg, shift + 8, err);
+            if (st != SM_OK) return st;
+        } else if (strcmp(shift, "grow") != 0) {
+            return sm_error_set(err, SM_EINVAL,
+                                "protocol.input_shift: '%s' is not one of grow, permute, "
+                                "dataset:NAME,NAME,...",
+                                shift);
+        }
     }
-    if (s->kind == SM_PROTOCOL_INPUT && !s->permute && data->train->n < s->K)
+    if (s->kind == SM_PROTOCOL_INPUT && !s->permute && !s->n_ds && data->train->n < s->K)
         return sm_error_set(err, SM_EINVAL,
                             "protocol.chunks: %d chunks need at least as many training images "
                             "(data.n_train gives %d)",
@@ -113,7 +163,18 @@ sm_status sm_pl_stream_init(sm_pl_stream *s, const sm_config *cfg, const sm_trai
     }
     s->probe = balanced_probe(data->val, s->C, cfg->diag.n_probe, s->seed, &s->n_probe);
     if (!s->probe) return sm_error_set(err, SM_ENOMEM, "plasticity: out of memory");
+    for (int i = 0; i < s->n_ds; i++) { /* each dataset's probe; all cut to the smallest */
+        int n = 0;
+        s->ds_probe[i] = balanced_probe(s->ds[i].val, s->C, cfg->diag.n_probe, s->seed, &n);
+        if (!s->ds_probe[i]) return sm_error_set(err, SM_ENOMEM, "plasticity: out of memory");
+        if (i == 0 || n < s->n_probe) s->n_probe = n;
+    }
     return SM_OK;
+}
+
+const sm_train_data *sm_pl_chunk_data(const sm_pl_stream *s, int k)
+{
+    return s->n_ds ? &s->ds[(k - 1) % s->n_ds] : s->data;
 }
 
 void sm_pl_stream_free(sm_pl_stream *s)
@@ -122,12 +183,17 @@ void sm_pl_stream_free(sm_pl_stream *s)
     free(s->perm);
     free(s->class_perm);
     free(s->probe);
+    for (int i = 0; i < s->n_ds; i++) {
+        sm_train_data_free(&s->ds[i]);
+        free(s->ds_probe[i]);
+    }
     memset(s, 0, sizeof *s);
 }
 
 const char *sm_pl_stream_name(const sm_pl_stream *s)
 {
-    if (s->kind == SM_PROTOCOL_INPUT) return s->permute ? "input:permute" : "input:grow";
+    if (s->kind == SM_PROTOCOL_INPUT)
+        return s->permute ? "input:permute" : s->n_ds ? "input:dataset" : "input:grow";
     static const char *const label[] = {"label:cyclic", "label:permute", "label:random"};
     return label[s->label_shift];
 }
@@ -177,21 +243,23 @@ static sm_status build(const sm_pl_stream *s, const sm_dataset *ds, const int *i
 
 sm_status sm_pl_chunk_train(const sm_pl_stream *s, int k, sm_pl_set *out, sm_error *err)
 {
-    const sm_dataset *tr = s->data->train;
-    const int grow = s->kind == SM_PROTOCOL_INPUT && !s->permute;
+    const sm_dataset *tr = sm_pl_chunk_data(s, k)->train;
+    const int grow = s->kind == SM_PROTOCOL_INPUT && !s->permute && !s->n_ds;
     /* grow: chunks 1..k of the cut, i.e. its first k n / K images */
     const int n = grow ? (int)((int64_t)tr->n * k / s->K) : tr->n;
-    return build(s, tr, s->cut, n, k, SET_TRAIN, out, err);
+    return build(s, tr, s->n_ds ? NULL : s->cut, n, k, SET_TRAIN, out, err);
 }
 
 sm_status sm_pl_chunk_test(const sm_pl_stream *s, int k, sm_pl_set *out, sm_error *err)
 {
-    return build(s, s->data->test, NULL, s->data->test->n, k, SET_TEST, out, err);
+    const sm_dataset *te = sm_pl_chunk_data(s, k)->test;
+    return build(s, te, NULL, te->n, k, SET_TEST, out, err);
 }
 
 sm_status sm_pl_chunk_probe(const sm_pl_stream *s, int k, sm_pl_set *out, sm_error *err)
 {
-    return build(s, s->data->val, s->probe, s->n_probe, k, SET_PROBE, out, err);
+    const int *probe = s->n_ds ? s->ds_probe[(k - 1) % s->n_ds] : s->probe;
+    return build(s, sm_pl_chunk_data(s, k)->val, probe, s->n_probe, k, SET_PROBE, out, err);
 }
 
 void sm_pl_set_free(sm_pl_set *set)

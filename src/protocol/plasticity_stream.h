@@ -31,6 +31,9 @@ static inline uint32_t sm_pl_key(int purpose, int chunk)
     return (uint32_t)purpose << 24 | (uint32_t)chunk;
 }
 
+/* Most datasets of an input_shift = dataset:... list. */
+#define SM_PL_MAX_DATASETS 8
+
 /* One chunk's data, as copies the protocol owns. */
 typedef struct sm_pl_set {
     float *x; /* n x d */
@@ -51,6 +54,11 @@ typedef struct sm_pl_stream {
     int *probe;      /* indices into the validation split, class-balanced */
     int n_probe;
     const sm_train_data *data;
+    /* input_shift = dataset:A,B,...: chunk k uses dataset (k - 1) mod n_ds, each loaded with
+     * the run's data.* settings, with its own probe (n_probe images each) */
+    int n_ds;
+    sm_train_data ds[SM_PL_MAX_DATASETS];
+    int *ds_probe[SM_PL_MAX_DATASETS];
 } sm_pl_stream;
 
 /* Parses protocol.* for `data` and draws the stream. Errors name the key. */
@@ -59,6 +67,10 @@ sm_status sm_pl_stream_init(sm_pl_stream *s, const sm_config *cfg, const sm_trai
 
 /* Frees what init allocated. */
 void sm_pl_stream_free(sm_pl_stream *s);
+
+/* The data chunk k (1-based) draws from: the run's, or with a dataset shift the chunk's
+ * dataset. */
+const sm_train_data *sm_pl_chunk_data(const sm_pl_stream *s, int k);
 
 /* "input:grow", "label:cyclic", ... */
 const char *sm_pl_stream_name(const sm_pl_stream *s);

@@ -50,9 +50,17 @@ static double final_num(json_t *doc, const char *key)
     return num(json_object_get(json_object_get(doc, "final"), key));
 }
 
+/* The per-evaluation table: "evaluations", or for the input/label protocols their per-chunk
+ * table "chunks" (so runs.csv has one row per chunk). */
+static json_t *eval_table(json_t *doc)
+{
+    json_t *t = json_object_get(doc, "evaluations");
+    return t ? t : json_object_get(doc, "chunks");
+}
+
 static size_t eval_rows(json_t *doc)
 {
-    json_t *tab = json_object_get(doc, "evaluations");
+    json_t *tab = eval_table(doc);
     const char *key;
     json_t *col;
     size_t n = 0;
@@ -65,7 +73,7 @@ static size_t eval_rows(json_t *doc)
 
 static double eval_num(json_t *doc, const char *col, size_t row)
 {
-    return num(json_array_get(json_object_get(json_object_get(doc, "evaluations"), col), row));
+    return num(json_array_get(json_object_get(eval_table(doc), col), row));
 }
 
 /* Appends the keys of `obj` (scalars only when `scalars`) that `names` lacks. */
@@ -154,7 +162,7 @@ static sm_status write_runs(const char *dir, json_t *cells, json_t *axes, sm_err
     size_t i, k;
     json_t *doc, *c;
     for (i = 0; i < json_array_size(cells) && (doc = json_array_get(cells, i)); i++)
-        union_keys(cols, json_object_get(doc, "evaluations"), 0);
+        union_keys(cols, eval_table(doc), 0);
     sm_atomic_file af;
     sm_status st = open_out(&af, dir, "runs.csv", err);
     if (st != SM_OK) {
@@ -167,7 +175,7 @@ static sm_status write_runs(const char *dir, json_t *cells, json_t *axes, sm_err
         fprintf(f, ",%s", json_string_value(c));
     fputs(",test_accuracy,test_phi\n", f);
     for (i = 0; i < json_array_size(cells) && (doc = json_array_get(cells, i)); i++) {
-        json_t *tab = json_object_get(doc, "evaluations");
+        json_t *tab = eval_table(doc);
         const size_t n = eval_rows(doc);
         for (size_t r = 0; r < n; r++) {
             csv_axes(f, doc, axes);
@@ -197,9 +205,9 @@ static sm_status write_final(const char *dir, json_t *cells, json_t *axes, sm_er
         union_keys(fcols, json_object_get(doc, "final"), 1);
         union_keys(ccols, json_object_get(doc, "counters"), 1);
         const char *key;
-        for (key = json_object_iter_key(json_object_iter(json_object_get(doc, "evaluations"))); key;
-             key = json_object_iter_key(json_object_iter_next(json_object_get(doc, "evaluations"),
-                                                              json_object_key_to_iter(key)))) {
+        for (key = json_object_iter_key(json_object_iter(eval_table(doc))); key;
+             key = json_object_iter_key(
+                 json_object_iter_next(eval_table(doc), json_object_key_to_iter(key)))) {
             if (strncmp(key, "sum_abs_", 8) != 0 && strcmp(key, "val_accuracy") != 0) continue;
             json_t *tmp = json_object();
             json_object_set_new(tmp, key, json_null());

@@ -84,7 +84,9 @@ sm_status sm_train_run_opts(const sm_config *cfg, const sm_train_data *data,
                           .dc_final_fn = opt->dc_final_fn,
                           .dc_final_ctx = opt->dc_final_ctx,
                           .struct_event_fn = opt->struct_event_fn,
-                          .struct_event_ctx = opt->struct_event_ctx};
+                          .struct_event_ctx = opt->struct_event_ctx,
+                          .array_fn = opt->array_fn,
+                          .array_ctx = opt->array_ctx};
     r.prog.last_accuracy = NAN;
     return protocol->run(cfg, data, &r, results, err);
 }

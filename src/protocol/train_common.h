@@ -27,6 +27,8 @@ typedef struct sm_train_run_ctx {
     void *dc_final_ctx;
     sm_train_struct_event_fn struct_event_fn; /* after each structural event (NULL: none) */
     void *struct_event_ctx;
+    sm_train_array_fn array_fn; /* input/label protocols' named arrays (NULL: none) */
+    void *array_ctx;
 } sm_train_run_ctx;
 
 /* Monotonic clock in seconds. */

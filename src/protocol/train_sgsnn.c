@@ -41,6 +41,8 @@ void sm_train_sgsnn_params(const sm_config *cfg, const sm_train_data *d, sm_sgsn
     p->sleep_max_iters = cfg->sgsnn.max_iters;
     p->sleep_trigger = cfg->sgsnn.trigger;
     p->sleep_stop = cfg->sgsnn.stop;
+    p->layer_norm = cfg->sgrem.norm;
+    p->onoff = cfg->sgrem.unit;
     /* sgsnn.hidden (validated by the config) overrides sgsnn.n_hidden */
     int sizes[SM_CONFIG_SGSNN_MAX_HIDDEN];
     int nh = cfg->sgsnn.hidden[0]

@@ -205,6 +205,7 @@ typedef struct sm_config {
     struct { /* SG-SNN remedies of spec plasticity-loss.md section 2 (keys sgsnn.*) */
         int optimizer, sam_scope, reset_every, reset_layers; /* enums sm_sg_optimizer ... */
         double sam_rho, shrink_alpha, redo_tau;
+        int norm, unit; /* sgsnn.norm (none|layernorm), sgsnn.unit (lif|onoff) */
     } sgrem;
     struct {
         int model;        /* enum sm_model */

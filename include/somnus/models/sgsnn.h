@@ -108,6 +108,11 @@ typedef struct sm_sgsnn_params {
     int extra_hidden[SM_SGSNN_MAX_LAYERS - 2]; /* sizes, each >= 1 */
     /* sparse training (masks on every weight matrix; biases never masked) */
     sm_sparse_params sparse; /* method dense (see sparse_schedule.h) */
+    /* the first hidden layer's drive (spec plasticity-loss.md 2.2, 2.3; sgsnn_drive.c) */
+    int layer_norm; /* 0; 1: LayerNorm over the pre-activation u = W1 x + b1 of each image,
+                     * I = g * (u - mean) / sqrt(var + 1e-5) + c, gain g and shift c learned */
+    int onoff;      /* 0; 1: ON/OFF split (spiking CReLU): W1 has n_hidden/2 rows, the first
+                     * half of the hidden neurons is driven by +u, the second by -u */
 } sm_sgsnn_params;
 
 /* Fills `p` with the defaults listed above. */
@@ -161,6 +166,25 @@ sm_sgsnn_layer sm_sgsnn_get_moment(sm_sgsnn *net, int layer, int which);
 
 /* Weight layers: hidden layers + 1 (2 for the classic 1-hidden-layer network). */
 int sm_sgsnn_n_layers(const sm_sgsnn *net);
+
+/* The LayerNorm parameters of the first hidden layer (p->layer_norm = 1): w = gain g,
+ * b = shift c, rows = entries of the pre-activation u (n_hidden, or n_hidden/2 with
+ * onoff), cols = 1. which: 0 parameters, 1 gradients, 2 Adam m, 3 Adam v. An all-zero view
+ * without LayerNorm or for another `which`. */
+sm_sgsnn_layer sm_sgsnn_get_norm(sm_sgsnn *net, int which);
+
+/* Every trainable tensor in a fixed order: W_0, b_0, ..., W_{L-1}, b_{L-1}, then the
+ * LayerNorm gain and shift if any. sm_sgsnn_n_tensors gives their count; sm_sgsnn_tensor
+ * gives tensor k (which: 0 parameters, 1 gradients, 2 Adam m, 3 Adam v) and its length
+ * in *len (may be NULL); NULL for k or which out of range. For remedies that treat
+ * parameters generically (SAM). */
+int sm_sgsnn_n_tensors(const sm_sgsnn *net);
+float *sm_sgsnn_tensor(sm_sgsnn *net, int k, int which, size_t *len);
+
+/* The first hidden layer's constant input current (n_hidden entries) for the pre-
+ * activation u = W1 x + b1 of one image (rows of layer 0 entries): u itself, or after
+ * LayerNorm and/or the ON/OFF split as the training code computes it. */
+void sm_sgsnn_hidden_drive(const sm_sgsnn *net, const float *u, float *cur);
 
 /* sum |w| of each layer's weights (biases excluded), accumulated in double: out has
  * sm_sgsnn_n_layers entries. */

@@ -70,6 +70,12 @@ typedef void (*sm_train_dc_final_fn)(void *ctx, const struct sm_dc *net);
  * rebuilt network and the event's index (e.g. to keep connectivity snapshots). */
 struct sm_net;
 typedef void (*sm_train_struct_event_fn)(void *ctx, const struct sm_net *net, int64_t event);
+/* Called by the input- and label-plasticity protocols at the end of a successful run with
+ * each named array of spec plasticity-loss.md section 6 (probe_counts_<layer>,
+ * singular_values_<layer>, permutations): dtype 0 = float32, 1 = float64, 2 = int32;
+ * rows x cols, row-major; `data` is only valid during the call (copy it to keep it). */
+typedef void (*sm_train_array_fn)(void *ctx, const char *name, int dtype, size_t rows, size_t cols,
+                                  const void *data);
 
 /* Everything sm_train_run_opts takes besides config and data (zero = defaults). */
 typedef struct sm_train_options {
@@ -92,6 +98,8 @@ typedef struct sm_train_options {
     void *dc_final_ctx;
     sm_train_struct_event_fn struct_event_fn; /* STDP: after each structural event; may be NULL */
     void *struct_event_ctx;
+    sm_train_array_fn array_fn; /* input/label protocols: named arrays; may be NULL */
+    void *array_ctx;
 } sm_train_options;
 
 #ifdef __cplusplus
