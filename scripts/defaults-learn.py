@@ -35,6 +35,10 @@ ARMS = {
     # grid's best no-sleep cell (triesch10, sleep 0), at the defaults' 1,000 steps per image
     "triesch": ["--set", "stdp.sign=as_published", "--set", "ip.rule=triesch", "--set",
                 "sleep.rate=0"],
+    # the same with sleep 0.1: the I1 grid's cell where Triesch's IP also holds the rate
+    # (10 Hz) and the weights (plastic sum 0.5 x start)
+    "triesch01": ["--set", "stdp.sign=as_published", "--set", "ip.rule=triesch", "--set",
+                  "sleep.rate=0.1"],
 }
 DATASETS = ["mnist", "fashion"]
 
