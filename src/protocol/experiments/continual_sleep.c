@@ -14,6 +14,7 @@
 #include "protocol/continual_stream.h"
 #include "protocol/experiments/experiments.h"
 #include "protocol/experiments/grid_runs.h"
+#include "protocol/experiments/paired_stats.h"
 #include "somnus/analysis/plot.h"
 #include "somnus/core/fileio.h"
 #include "somnus/protocol/sweep.h"
@@ -178,43 +179,6 @@ static sm_status run_condition(const sm_experiment_ctx *ctx, int k, int images, 
     return st;
 }
 
-static void mean_sd(const double *x, int n, double *m, double *sd)
-{
-    double s = 0, ss = 0;
-    for (int i = 0; i < n; i++)
-        s += x[i];
-    *m = s / n;
-    for (int i = 0; i < n; i++)
-        ss += (x[i] - *m) * (x[i] - *m);
-    *sd = n > 1 ? sqrt(ss / (n - 1)) : NAN;
-}
-
-/* Two-sided 95% t quantile for df degrees of freedom. */
-static double t975(int df)
-{
-    static const double T[] = {NAN,   12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365,
-                               2.306, 2.262,  2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
-                               2.120, 2.110,  2.101, 2.093, 2.086, 2.080, 2.074, 2.069,
-                               2.064, 2.060,  2.056, 2.052, 2.048, 2.045, 2.042};
-    return df < 1 ? NAN : df <= 30 ? T[df] : 1.96;
-}
-
-/* Paired difference a - b over seeds: {mean, sd, lo, hi, n, diffs}. */
-static json_t *paired_json(const double *a, const double *b, int n)
-{
-    double d[1024] = {0}, m, sd;
-    for (int i = 0; i < n; i++)
-        d[i] = a[i] - b[i];
-    mean_sd(d, n, &m, &sd);
-    const double h = n > 1 ? t975(n - 1) * sd / sqrt(n) : NAN;
-    json_t *diffs = json_array();
-    for (int i = 0; i < n; i++)
-        json_array_append_new(diffs, sm_exp_real(d[i]));
-    return json_pack("{s:o, s:o, s:o, s:o, s:i, s:o}", "mean", sm_exp_real(m), "sd",
-                     sm_exp_real(sd), "ci95_lo", sm_exp_real(m - h), "ci95_hi", sm_exp_real(m + h),
-                     "n", n, "per_seed", diffs);
-}
-
 static sm_status plot_R(const sm_experiment_ctx *ctx, const char *name, const double *R, int T,
                         sm_error *err)
 {
@@ -287,13 +251,13 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
             for (int q = 0; q < 10; q++) {
                 for (int s = 0; s < seeds; s++)
                     x[s] = run_field(&o[s], q);
-                mean_sd(x, seeds, &m[q], &sd[q]);
+                sm_exp_mean_sd(x, seeds, &m[q], &sd[q]);
             }
             for (int c = 0; c < (T + 1) * T; c++) {
                 for (int s = 0; s < seeds; s++)
                     x[s] = o[s].R[c];
                 double sdc;
-                mean_sd(x, seeds, &R[c], &sdc);
+                sm_exp_mean_sd(x, seeds, &R[c], &sdc);
             }
             json_t *acc_seeds = json_array(), *bwt_seeds = json_array();
             for (int s = 0; s < seeds; s++) {
@@ -358,7 +322,7 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
                 char key[96];
                 snprintf(key, sizeof key, "%s: BWT(sleep %s) - BWT(sleep 0)", sn,
                          rate == 1 ? "0.1" : "0.2");
-                json_object_set_new(hb, key, paired_json(x, y, seeds));
+                json_object_set_new(hb, key, sm_exp_paired_json(x, y, seeds));
             }
             for (int rate = 0; rate <= 2 && selected(cfg, 0); rate++) {
                 if (!selected(cfg, 1 + 3 * sign + rate)) continue;
@@ -372,7 +336,7 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
                          rate == 0   ? "0"
                          : rate == 1 ? "0.1"
                                      : "0.2");
-                json_object_set_new(hb, key, paired_json(x, y, seeds));
+                json_object_set_new(hb, key, sm_exp_paired_json(x, y, seeds));
             }
         }
         json_object_set_new(h1, bn, hb);
@@ -383,13 +347,13 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
             x[s] = ctl[s].acc;
             dmax = fabs(ctl[s].drift1) > dmax ? fabs(ctl[s].drift1) : dmax;
         }
-        mean_sd(x, seeds, &mc, &sdc);
+        sm_exp_mean_sd(x, seeds, &mc, &sdc);
         for (int s = 0; s < seeds; s++)
             x[s] = p2[s].acc;
-        mean_sd(x, seeds, &ms, &sds);
+        sm_exp_mean_sd(x, seeds, &ms, &sds);
         for (int s = 0; s < seeds; s++)
             x[s] = p0[s].acc;
-        mean_sd(x, seeds, &m0, &sd0);
+        sm_exp_mean_sd(x, seeds, &m0, &sd0);
         char t[200];
         snprintf(t, sizeof t, "random control ACC >= 0.70 with drift = 0 (%s)", bn);
         if (!selected(cfg, 0) || !selected(cfg, 1) || !selected(cfg, 3)) continue;
