@@ -16,6 +16,7 @@
 #include "protocol/continual_stream.h"
 #include "protocol/experiments/experiments.h"
 #include "protocol/experiments/grid_runs.h"
+#include "protocol/experiments/name_list.h"
 #include "protocol/experiments/paired_stats.h"
 #include "somnus/analysis/plot.h"
 #include "somnus/core/fileio.h"
@@ -54,47 +55,25 @@ static const condition CONDITIONS[] = {
 #define N_COND (int)(sizeof CONDITIONS / sizeof CONDITIONS[0])
 enum { SPLIT_FT, SPLIT_JOINT, SPLIT_PUB, SPLIT_EPOCH, PERM_FT, PERM_PUB, PERM_JOINT };
 
-/* Is `name` (length len) item of the comma list `list` ("all": every name)? */
-static int in_list(const char *list, const char *name, size_t len)
-{
-    if (!strcmp(list, "all")) return 1;
-    for (const char *p = list; *p;) {
-        const char *e = strchr(p, ',');
-        const size_t n = e ? (size_t)(e - p) : strlen(p);
-        if (n == len && !strncmp(p, name, len)) return 1;
-        if (!e) break;
-        p = e + 1;
-    }
-    return 0;
-}
-
 static int selected(const sm_config *cfg, int k)
 {
-    return in_list(cfg->cl.conditions, CONDITIONS[k].name, strlen(CONDITIONS[k].name));
+    return sm_exp_list_has(cfg->cl.conditions, CONDITIONS[k].name);
 }
 
 /* cl.conditions names only known conditions. */
 static sm_status check_conditions(const sm_config *cfg, sm_error *err)
 {
-    const char *list = cfg->cl.conditions;
-    if (!strcmp(list, "all")) return SM_OK;
-    for (const char *p = list; *p;) {
-        const char *e = strchr(p, ',');
-        const size_t len = e ? (size_t)(e - p) : strlen(p);
-        int ok = 0;
-        for (int k = 0; k < N_COND; k++)
-            ok |= strlen(CONDITIONS[k].name) == len && !strncmp(p, CONDITIONS[k].name, len);
-        if (!ok)
-            return sm_error_set(err, SM_EINVAL,
-                                "cl.conditions: '%.*s' is not a condition of continual-sgsnn "
-                                "(split-finetune, split-joint, split-published0.2, "
-                                "split-epoch0.2, permuted-finetune, permuted-published0.2, "
-                                "permuted-joint)",
-                                (int)len, p);
-        if (!e) break;
-        p = e + 1;
-    }
-    return SM_OK;
+    const char *names[N_COND];
+    for (int k = 0; k < N_COND; k++)
+        names[k] = CONDITIONS[k].name;
+    size_t len = 0;
+    const char *p = sm_exp_list_unknown(cfg->cl.conditions, names, N_COND, &len);
+    if (!p) return SM_OK;
+    return sm_error_set(err, SM_EINVAL,
+                        "cl.conditions: '%.*s' is not a condition of continual-sgsnn "
+                        "(split-finetune, split-joint, split-published0.2, split-epoch0.2, "
+                        "permuted-finetune, permuted-published0.2, permuted-joint)",
+                        (int)len, p);
 }
 
 /* One run's numbers: the scenario's metrics, then the task-IL ones (class-IL runs). */

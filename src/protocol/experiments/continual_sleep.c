@@ -14,6 +14,7 @@
 #include "protocol/continual_stream.h"
 #include "protocol/experiments/experiments.h"
 #include "protocol/experiments/grid_runs.h"
+#include "protocol/experiments/name_list.h"
 #include "protocol/experiments/paired_stats.h"
 #include "somnus/analysis/plot.h"
 #include "somnus/core/fileio.h"
@@ -56,40 +57,23 @@ static const condition CONDITIONS[] = {
 /* Is condition k selected by cl.conditions ("all" or a comma list of names)? */
 static int selected(const sm_config *cfg, int k)
 {
-    const char *list = cfg->cl.conditions;
-    if (!strcmp(list, "all")) return 1;
-    const size_t n = strlen(CONDITIONS[k].name);
-    for (const char *p = list; *p;) {
-        const char *e = strchr(p, ',');
-        const size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (len == n && !strncmp(p, CONDITIONS[k].name, n)) return 1;
-        if (!e) break;
-        p = e + 1;
-    }
-    return 0;
+    return sm_exp_list_has(cfg->cl.conditions, CONDITIONS[k].name);
 }
 
 /* cl.conditions names only known conditions. */
 static sm_status check_conditions(const sm_config *cfg, sm_error *err)
 {
-    const char *list = cfg->cl.conditions;
-    if (!strcmp(list, "all")) return SM_OK;
-    for (const char *p = list; *p;) {
-        const char *e = strchr(p, ',');
-        const size_t len = e ? (size_t)(e - p) : strlen(p);
-        int ok = 0;
-        for (int k = 0; k < N_COND; k++)
-            ok |= strlen(CONDITIONS[k].name) == len && !strncmp(p, CONDITIONS[k].name, len);
-        if (!ok)
-            return sm_error_set(err, SM_EINVAL,
-                                "cl.conditions: '%.*s' is not a condition (random, "
-                                "published-sleep0, published-sleep0.1, published-sleep0.2, "
-                                "textbook-sleep0, textbook-sleep0.1, textbook-sleep0.2)",
-                                (int)len, p);
-        if (!e) break;
-        p = e + 1;
-    }
-    return SM_OK;
+    const char *names[N_COND];
+    for (int k = 0; k < N_COND; k++)
+        names[k] = CONDITIONS[k].name;
+    size_t len = 0;
+    const char *p = sm_exp_list_unknown(cfg->cl.conditions, names, N_COND, &len);
+    if (!p) return SM_OK;
+    return sm_error_set(err, SM_EINVAL,
+                        "cl.conditions: '%.*s' is not a condition (random, published-sleep0, "
+                        "published-sleep0.1, published-sleep0.2, textbook-sleep0, "
+                        "textbook-sleep0.1, textbook-sleep0.2)",
+                        (int)len, p);
 }
 
 /* One run's numbers. */
