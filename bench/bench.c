@@ -220,6 +220,16 @@ static double e_rate(const sm_sim *sim)
 
 /* ---- theta-gated Helmholtz machine: training steps of task A and task B ---- */
 
+/* The STDP network's bench config: somnus's defaults as they were when the recorded rows
+ * were measured (textbook sign, `rate` intrinsic plasticity), so that the rows stay
+ * comparable after issue 18 moved the defaults to the published sign and `triesch` IP. */
+static void bench_stdp_default(sm_config *c)
+{
+    sm_config_default(c);
+    c->stdp.sign = SM_SIGN_TEXTBOOK;
+    c->ip.rule = SM_IP_RATE;
+}
+
 /* Issue 23's T1 (72,000 steps of task A in < 1 s) and T8 (task B < 10 s), one thread: the
  * fastest of `reps` runs of `steps` learning steps (quick: fewer steps). */
 static void theta_rows(int quick)
@@ -461,7 +471,7 @@ static void paper(int images, int reps)
             row best = {0};
             for (int rep = 0; rep < reps; rep++) {
                 sm_config c;
-                sm_config_default(&c);
+                bench_stdp_default(&c);
                 c.stdp.sign = SC[s].sign;
                 c.sleep.rate = SC[s].sleep_rate;
                 c.input.steps_per_image = 100;
@@ -945,7 +955,7 @@ static int cmp_double(const void *a, const void *b)
 static double rewire_event_ms(const char *layout, int n, int64_t *n_syn)
 {
     sm_config c;
-    sm_config_default(&c);
+    bench_stdp_default(&c);
     c.input.steps_per_image = 100;
     c.sleep.rate = 0;
     c.monitor.interval = 100000;
@@ -978,7 +988,7 @@ static double rewire_event_ms(const char *layout, int n, int64_t *n_syn)
 static double wake_rate(int scored, int images)
 {
     sm_config c;
-    sm_config_default(&c);
+    bench_stdp_default(&c);
     c.input.steps_per_image = 100;
     c.sleep.rate = 0;
     c.run.threads = 1;

@@ -22,17 +22,21 @@ import sys
 SOMNUS = os.environ.get("SOMNUS", "build/release/somnus")
 COMMON = ["--set", "train.eval_every=0", "--set", "run.threads=1"]
 ARMS = {
-    # somnus's defaults: no config, no --set beyond the seed (evaluations off: they run on
-    # a snapshot and never change the final score; thread count never changes results)
-    "default": [],
+    # the earlier defaults (issue 18's first change: textbook sign, `rate` IP, sleep 0.2),
+    # written out since the fourth session made the `triesch` arm the defaults (evaluations
+    # off: they run on a snapshot and never change the final score; thread count never
+    # changes results)
+    "default": ["--set", "stdp.sign=textbook", "--set", "ip.rule=rate", "--set", "sleep.rate=0.2"],
     # the frozen random network of the I1 grid / sleep-stdp-compare row (d)
     "frozen": ["--set", "ip.rule=none", "--set", "net.plastic_se=false", "--set",
                "net.plastic_ee=false", "--set", "net.plastic_ei=false", "--set",
                "net.plastic_ie=false", "--set", "sleep.mode=none"],
-    # the defaults with the published (reversed) STDP sign
-    "published": ["--set", "stdp.sign=as_published"],
+    # the earlier defaults with the published (reversed) STDP sign
+    "published": ["--set", "stdp.sign=as_published", "--set", "ip.rule=rate", "--set",
+                  "sleep.rate=0.2"],
     # the published sign with Triesch's IP (gain and bias, 10 Hz) and no sleep: the I1
-    # grid's best no-sleep cell (triesch10, sleep 0), at the defaults' 1,000 steps per image
+    # grid's best no-sleep cell (triesch10, sleep 0), at the defaults' 1,000 steps per image;
+    # somnus's defaults since the fourth session (written out all the same)
     "triesch": ["--set", "stdp.sign=as_published", "--set", "ip.rule=triesch", "--set",
                 "sleep.rate=0"],
     # the same with sleep 0.1: the I1 grid's cell where Triesch's IP also holds the rate

@@ -360,7 +360,7 @@ static void train_writes_results_and_summary(void **state)
     free(b);
     /* The summary table reads it back: one row with the model and the test accuracy. */
     assert_int_equal(cli("summary --markdown r.json", &out), 0);
-    assert_non_null(strstr(out, "| r.json | stdp | idx:img,lbl | 0.20 | textbook | "));
+    assert_non_null(strstr(out, "| r.json | stdp | idx:img,lbl | 0.00 | as_published | "));
     free(out);
     expect_error("summary img", "img:");
     expect_error("summary", "no results files");

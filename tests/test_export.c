@@ -136,17 +136,25 @@ static const char *CHECK_IP =
     "ne, ni = net['n_exc'], net['n_inh']\n"
     "h, g = L('ip_h.npy'), L('ip_g.npy')\n"
     "assert h.dtype == g.dtype == np.float32 and h.shape == g.shape == (ne + ni,), h.shape\n"
-    "he = h[:ne].astype(np.float64)\n"
+    "he, ge = h[:ne].astype(np.float64), g[:ne].astype(np.float64)\n"
     "assert he.std() > 0, 'h did not move'\n"
     "for got, ref in ((he.mean(), fin['ip_h_mean_e']), (he.std(ddof=1), fin['ip_h_sd_e']),\n"
-    "                 (g[:ne].astype(np.float64).mean(), fin['ip_g_mean_e'])):\n"
+    "                 (ge.mean(), fin['ip_g_mean_e'])):\n"
     "    assert abs(got - ref) <= 1e-6 * max(1.0, abs(ref)), (got, ref)\n"
     "assert (h[ne:] == 0).all() and (g[ne:] == 1).all()  # ip.populations = e\n"
-    "for col, ref in (('h_mean_E', he.mean()), ('h_sd_E', he.std(ddof=1)), ('g_mean_E', 1.0),\n"
+    "for col, ref in (('h_mean_E', he.mean()), ('h_sd_E', he.std(ddof=1)), ('g_mean_E', "
+    "ge.mean()),\n"
     "                 ('h_mean_I', 0.0), ('h_sd_I', 0.0), ('g_mean_I', 1.0)):\n"
     "    assert abs(mon[col][-1] - ref) <= 1e-6 * max(1.0, abs(ref)), (col, mon[col][-1], ref)\n"
     "    assert np.array_equal(L('monitor_' + col + '.npy'), np.array(mon[col])), col\n"
     "print('ip export ok')\n";
+
+/* The default rule (triesch) moves the gain of E away from 1 (rate would keep it at 1). */
+static const char *CHECK_IP_G_MOVED =
+    "import sys, os, numpy as np\n"
+    "g = np.load(os.path.join(sys.argv[1], 'ip_g.npy'))\n"
+    "assert np.abs(g[:g.size * 4 // 5] - 1).max() > 1e-4, 'g did not move'\n"
+    "print('g moved')\n";
 
 static const char *CHECK_SGSNN =
     "import json, sys, os, numpy as np\n"
@@ -181,9 +189,13 @@ static void train_export_matches_results(void **state)
     }
     require_python("numpy");
     python_check(CHECK_STDP, "exp r.json", "export ok");
-    /* somnus's defaults have ip.rule = rate: ip_h.npy, ip_g.npy and the monitor's h and g
-     * columns; with ip.rule = none, none of them. */
+    /* somnus's defaults have ip.rule = triesch (gain and offset move): ip_h.npy, ip_g.npy
+     * and the monitor's h and g columns; the same with ip.rule = rate (g stays 1); with
+     * ip.rule = none, none of them. */
     python_check(CHECK_IP, "exp r.json", "ip export ok");
+    python_check(CHECK_IP_G_MOVED, "exp", "g moved");
+    cli_ok("train " SMALL_TRAIN "--seed 2 --set ip.rule=rate --out rr.json --export expr");
+    python_check(CHECK_IP, "expr rr.json", "ip export ok");
     cli_ok("train " SMALL_TRAIN "--seed 2 --set ip.rule=none --out n.json --export expn");
     char nip[700];
     snprintf(nip, sizeof nip, "%s/expn/ip_h.npy", dir);

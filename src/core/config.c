@@ -113,7 +113,7 @@ static const sm_param_def TABLE[] = {
 
     ENUM("stdp.rule", stdp.rule, SM_STDP_PAIR, "none|pair|trace",
          "plasticity rule: pair STDP on last-spike times (4a) or trace STDP (4b)"),
-    ENUM("stdp.sign", stdp.sign, SM_SIGN_TEXTBOOK, "textbook|as_published",
+    ENUM("stdp.sign", stdp.sign, SM_SIGN_AS_PUBLISHED, "textbook|as_published",
          "pair STDP sign: textbook (pre before post potentiates) or the authors' reversed code"),
     ENUM("stdp.same_step", stdp.same_step, SM_SAME_POTENTIATE, "potentiate|depress|ignore",
          "pair STDP when pre and post spike in the same step (published: potentiate)"),
@@ -141,7 +141,7 @@ static const sm_param_def TABLE[] = {
     ENUM("sleep.stop", sleep.stop, SM_STOP_WITHIN, "within|not_above",
          "powerlaw stop test: every block within tolerance of W0 (authors' code), or none above "
          "(1 + tolerance) W0 (the paper's Eq. 6)"),
-    REAL("sleep.rate", sleep.rate, 0.2, 0, 100, "1",
+    REAL("sleep.rate", sleep.rate, 0, 0, 100, "1",
          "powerlaw: sleep length as a fraction of the wake period (the swept variable)"),
     INT64("sleep.period", sleep.period, 35000, 1, 1e15, "steps",
           "powerlaw: wake steps between windows (C)"),
@@ -163,7 +163,7 @@ static const sm_param_def TABLE[] = {
     INT64("sleep.norm_frequency", sleep.norm_frequency, 35000, 1, 1e15, "steps",
           "normalize: wake steps between normalizations"),
 
-    ENUM("ip.rule", ip.rule, SM_IP_RATE, "none|rate|triesch",
+    ENUM("ip.rule", ip.rule, SM_IP_TRIESCH, "none|rate|triesch",
          "intrinsic plasticity of the LIF neurons: none, rate (threshold offset h toward a target "
          "rate) or triesch (gain g and offset h toward an exponential rate distribution)"),
     ENUM("ip.populations", ip.populations, SM_IP_POP_E, "e|ei",

@@ -6,8 +6,9 @@
  *   (c) the same runs read out by PCA + logistic regression on E counts (the training is
  *       identical: the readout never changes it, so these are the same representations);
  *   (d) a frozen random network (no plasticity, no sleep) with (b)'s readout;
- *   (e) somnus's defaults (textbook STDP sign, rate intrinsic plasticity at 10 Hz, PCA +
- *       logistic regression on E counts).
+ *   (e) somnus's defaults (since issue 18: published STDP sign, Triesch intrinsic
+ *       plasticity at 10 Hz; PCA + logistic regression on E counts) at the table's sleep
+ *       rates.
  * Outputs: rows.csv, runs.csv, compare.md (the README's table), accuracy-<dataset>.png. */
 #include <math.h>
 #include <stdio.h>
@@ -88,8 +89,8 @@ static const variant VARIANTS[] = {
     {"c", "paper config, PCA + LR on E counts (same runs as b)", NULL, SET_C, 0, 0},
     {"d", "frozen random network, published readout on all training images", PAPER_READOUT, SET_D,
      0, 1},
-    {"e", "somnus defaults (textbook sign, rate IP at 10 Hz, PCA + LR on E counts)", NULL, SET_E, 0,
-     0},
+    {"e", "somnus defaults (published sign, triesch IP at 10 Hz, PCA + LR on E counts)", NULL,
+     SET_E, 0, 0},
 };
 #define N_VARIANTS (int)(sizeof VARIANTS / sizeof VARIANTS[0])
 
