@@ -138,6 +138,87 @@ static void rate_zero_equals_none(void **state)
     sm_sim_destroy(sb);
 }
 
+/* One S->E synapse of the test's own drop order: |w|, then synapse id. */
+typedef struct by_mag {
+    float a;
+    int64_t s;
+} by_mag;
+
+static int by_mag_cmp(const void *x, const void *y)
+{
+    const by_mag *a = x, *b = y;
+    if (a->a != b->a) return a->a < b->a ? -1 : 1;
+    return (a->s > b->s) - (a->s < b->s);
+}
+
+static int key_cmp64(const void *x, const void *y)
+{
+    const int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+    return (a > b) - (a < b);
+}
+
+/* One event's S->E drops against a full sort done here: magnitude pruning drops the
+ * ceil(r n) smallest |w| (ties broken by synapse id), at_bound drops exactly the synapses
+ * within 1e-6 of the new-synapse weight. Weights are set to seven values so that most
+ * comparisons are ties. */
+static void prune_drops_the_smallest(const char *prune)
+{
+    sm_config c;
+    small_config(&c, "rewire");
+    sm_error err;
+    assert_int_equal(sm_config_set(&c, "struct.prune", prune, "test", &err), SM_OK);
+    sm_sim *sim = sm_sim_create(&c, &err);
+    assert_non_null(sim);
+    sm_net *net = sim->net;
+    const sm_rewire_path *pp = &sim->rw->path[SM_PATH_SE];
+    const int at_bound = !strcmp(prune, "at_bound");
+    by_mag *m = malloc((size_t)net->n_syn * sizeof *m);
+    int64_t *key = malloc((size_t)net->n_syn * sizeof *key), n = 0;
+    assert_non_null(m);
+    assert_non_null(key);
+    for (int g = 0; g < net->n_total; g++)
+        for (int64_t s = net->row[g]; s < net->row[g + 1]; s++) {
+            if (net->pathway[s] != SM_PATH_SE) continue;
+            net->w[s] =
+                at_bound && s % 3 == 0 ? sim->rw->w_new_exc : 0.05f + 0.01f * (float)(s % 7);
+            key[s] = (int64_t)(g - pp->pre0) * pp->n_post + net->post[s] - pp->post0;
+            m[n++] = (by_mag){net->w[s], s};
+        }
+    const double r = sm_rewire_rate(sim->rw, sim->rw->events);
+    assert_int_equal(sm_sim_struct_event(sim, &err), SM_OK);
+    qsort(m, (size_t)n, sizeof *m, by_mag_cmp);
+    int64_t want = 0;
+    if (at_bound)
+        while (want < n && m[want].a <= sim->rw->w_new_exc + 1e-6f)
+            want++;
+    else
+        want = (int64_t)ceil(r * (double)n - 1e-12);
+    assert_true(want > 0 && want < n / 2);
+    int64_t *expect = malloc((size_t)want * sizeof *expect);
+    assert_non_null(expect);
+    for (int64_t q = 0; q < want; q++)
+        expect[q] = key[m[q].s];
+    qsort(expect, (size_t)want, sizeof *expect, key_cmp64);
+    assert_int_equal(pp->n_pruned, want);
+    assert_memory_equal(pp->pruned, expect, (size_t)want * sizeof *expect);
+    free(expect);
+    free(key);
+    free(m);
+    sm_sim_destroy(sim);
+}
+
+static void magnitude_prune_drops_the_smallest(void **state)
+{
+    (void)state;
+    prune_drops_the_smallest("magnitude");
+}
+
+static void at_bound_prune_drops_those_at_the_bound(void **state)
+{
+    (void)state;
+    prune_drops_the_smallest("at_bound");
+}
+
 /* Two simulations hold the same network, structural state and event log, bitwise. */
 static void assert_same(const sm_sim *a, const sm_sim *b)
 {
@@ -284,6 +365,8 @@ int main(void)
         cmocka_unit_test(resume_without_synapses_is_refused),
         cmocka_unit_test(threads_are_bitwise),
         cmocka_unit_test(slack_equals_rebuild),
+        cmocka_unit_test(magnitude_prune_drops_the_smallest),
+        cmocka_unit_test(at_bound_prune_drops_those_at_the_bound),
     };
     return cmocka_run_group_tests_name("rewire", tests, NULL, NULL);
 }

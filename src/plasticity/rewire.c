@@ -227,6 +227,50 @@ static int pre_of(const sm_net *net, int64_t s)
     return lo;
 }
 
+/* 1 if a comes before b in the drop order (ascending |w|, then synapse id): mag_cmp's order. */
+static int mag_before(const mag *a, const mag *b)
+{
+    return a->a < b->a || (a->a == b->a && a->id < b->id);
+}
+
+static void mag_sift_down(mag *h, int64_t n, int64_t i)
+{
+    for (;;) {
+        int64_t l = 2 * i + 1, r = l + 1, top = i;
+        if (l < n && mag_before(&h[top], &h[l])) top = l;
+        if (r < n && mag_before(&h[top], &h[r])) top = r;
+        if (top == i) return;
+        const mag t = h[i];
+        h[i] = h[top];
+        h[top] = t;
+        i = top;
+    }
+}
+
+/* Rearranges m[0..n) so that m[0..need) holds its first `need` elements in the drop order,
+ * sorted; the rest follow in no order. An event drops a small share of a pathway, so a
+ * max-heap of `need` over the n magnitudes and a sort of those few replace the full sort
+ * (the order is total, so the prefix is exactly the full sort's). */
+static void sort_smallest(mag *m, int64_t n, int64_t need)
+{
+    if (need > n) need = n;
+    if (need <= 0) return;
+    if (need < n / 2) {
+        for (int64_t i = need / 2 - 1; i >= 0; i--)
+            mag_sift_down(m, need, i);
+        for (int64_t q = need; q < n; q++)
+            if (mag_before(&m[q], &m[0])) {
+                const mag t = m[0];
+                m[0] = m[q];
+                m[q] = t;
+                mag_sift_down(m, need, 0);
+            }
+    } else {
+        need = n;
+    }
+    qsort(m, (size_t)need, sizeof *m, mag_cmp);
+}
+
 /* Chooses which synapses of pathway p to drop. Writes their ids to drop (ascending |w|
  * order); *n_sched of them come from the schedule, the rest from the rate. Returns the
  * count, -1 when out of memory. */
@@ -238,24 +282,31 @@ static int64_t choose_drops(event_ctx *c, int p, int64_t *drop, int64_t *n_sched
     mag *m = malloc((size_t)(n ? n : 1) * sizeof *m);
     if (!m) return -1;
     int64_t k = 0;
+    const float lim = bound_of(rw, p) + 1e-6f;
+    int64_t n_le = 0; /* at_bound: the synapses at the bound, a prefix of the drop order */
     for (int64_t s = 0; s < net->n_syn; s++)
-        if (net->pathway[s] == p) m[k++] = (mag){fabsf(net->w[s]), s};
-    qsort(m, (size_t)n, sizeof *m, mag_cmp);
+        if (net->pathway[s] == p) {
+            m[k] = (mag){fabsf(net->w[s]), s};
+            n_le += m[k++].a <= lim;
+        }
     int64_t sched = 0;
     if (rw->mode == SM_STRUCT_GMP || rw->mode == SM_STRUCT_GRANET) {
         const int64_t target = sm_rewire_target_count(rw, rw->path[p].n_initial, rw->events);
         sched = n > target ? n - target : 0;
     }
+    const double r = sm_rewire_rate(rw, rw->events);
+    const int64_t kr = (int64_t)ceil(r * (double)(n - sched) - 1e-12);
+    int64_t need = sched;
+    if (rw->mode != SM_STRUCT_GMP)
+        need = rw->prune == SM_PRUNE_MAGNITUDE ? sched + kr : (n_le > sched ? n_le : sched);
+    sort_smallest(m, n, need);
     int64_t nd = 0;
     for (; nd < sched; nd++)
         drop[nd] = m[nd].id;
-    const double r = sm_rewire_rate(rw, rw->events);
     if (rw->mode != SM_STRUCT_GMP && rw->prune == SM_PRUNE_MAGNITUDE) {
-        const int64_t kr = (int64_t)ceil(r * (double)(n - sched) - 1e-12);
         for (int64_t q = 0; q < kr && sched + q < n; q++)
             drop[nd++] = m[sched + q].id;
     } else if (rw->mode != SM_STRUCT_GMP) { /* at_bound: the made-last-event ones exempt */
-        const float lim = bound_of(rw, p) + 1e-6f;
         const sm_rewire_path *pp = &rw->path[p];
         for (int64_t q = sched; q < n && m[q].a <= lim; q++) {
             const int64_t s = m[q].id;
