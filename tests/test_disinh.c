@@ -596,7 +596,7 @@ static void test_signflip_experiment(void **state)
     sm_config cfg;
     sm_config_default(&cfg);
     assert_int_equal(sm_experiment_apply_defaults(def, 1, &cfg, NULL), SM_OK);
-    sm_experiment_ctx ctx = {&cfg, 1, 1, NULL, NULL, NULL, NULL};
+    sm_experiment_ctx ctx = {.cfg = &cfg, .quick = 1, .jobs = 1};
     json_t *doc = NULL;
     assert_int_equal(sm_experiment_run(def, &ctx, &doc, NULL), SM_OK);
     json_t *res = json_object_get(doc, "results");

@@ -1,5 +1,6 @@
 /* `somnus experiment`: the list, the document and files of the sleep-STDP experiments, and
  * their numbers against independent `somnus train` runs of the same cells. */
+#include <dirent.h>
 #include <jansson.h>
 #include <math.h>
 #include <setjmp.h>
@@ -200,6 +201,114 @@ static void ip_sleep_quick_has_its_cells(void **state)
                         "table.ip_conditions");
 }
 
+/* The kept runs of `--runs DIR`: name = config hash of the run's document. */
+typedef struct kept_runs {
+    char path[8][4400];
+    json_t *doc[8];
+    int n;
+} kept_runs;
+
+static void read_kept(const char *dir, kept_runs *k)
+{
+    char d[4096];
+    snprintf(d, sizeof d, "%s/kept", dir);
+    DIR *dp = opendir(d);
+    assert_non_null(dp);
+    k->n = 0;
+    for (struct dirent *e; (e = readdir(dp));) {
+        if (e->d_name[0] == '.') continue;
+        assert_true(k->n < 8);
+        snprintf(k->path[k->n], sizeof k->path[0], "%s/%s", d, e->d_name);
+        json_error_t je;
+        k->doc[k->n] = json_load_file(k->path[k->n], 0, &je);
+        assert_non_null(k->doc[k->n]);
+        const char *h = json_string_value(json_object_get(k->doc[k->n], "config_hash"));
+        assert_non_null(h);
+        assert_int_equal(strlen(e->d_name), strlen(h) + 5); /* <hash>.json */
+        assert_memory_equal(e->d_name, h, strlen(h));
+        k->n++;
+    }
+    closedir(dp);
+}
+
+static void free_kept(kept_runs *k)
+{
+    for (int i = 0; i < k->n; i++)
+        json_decref(k->doc[i]);
+}
+
+static json_t *final_of(json_t *kept)
+{
+    return json_object_get(json_object_get(kept, "document"), "final");
+}
+
+/* Accuracy of (rate index, seed index) in a table document. */
+static double cell_acc(json_t *doc, size_t rate, size_t seed)
+{
+    json_t *c = json_array_get(json_object_get(json_object_get(doc, "results"), "cells"), rate);
+    return json_number_value(json_array_get(json_object_get(c, "accuracies"), seed));
+}
+
+#define KEPT_TABLE                                                                                 \
+    "experiment sleep-stdp-table --quick --quiet --set table.datasets=synthetic:600 --runs kept "
+
+/* (rate index, seed index) of a kept run, from its document's config. */
+static void kept_cell(json_t *kept, size_t *rate, size_t *seed)
+{
+    json_t *cfg = json_object_get(json_object_get(kept, "document"), "config");
+    *rate = json_number_value(json_object_get(json_object_get(cfg, "sleep"), "rate")) > 0.1;
+    *seed = (size_t)json_integer_value(json_object_get(json_object_get(cfg, "run"), "seed")) - 1;
+}
+
+/* --runs: every run kept under its config hash; a second call reuses them (a marker
+ * written into the kept documents comes back in the table); a kept run of another somnus
+ * version and an unreadable file are run again (the original numbers) and replaced. */
+static void runs_dir_keeps_and_reuses_runs(void **state)
+{
+    const char *dir = *state;
+    char *out = NULL;
+    assert_int_equal(tu_cli(dir, KEPT_TABLE "--out a.json", &out), 0);
+    free(out);
+    json_t *a = load(dir, "a.json");
+    kept_runs k;
+    read_kept(dir, &k);
+    assert_int_equal(k.n, 4); /* rates 0, 0.2 x seeds 1, 2 */
+    size_t redo[2][2];
+    for (int i = 0; i < k.n; i++) {
+        assert_string_equal(json_string_value(json_object_get(k.doc[i], "somnus_version")),
+                            json_string_value(json_object_get(a, "somnus_version")));
+        json_object_set_new(final_of(k.doc[i]), "test_accuracy", json_real(0.4321));
+        if (i < 2) kept_cell(k.doc[i], &redo[i][0], &redo[i][1]);
+        if (i == 0) json_object_set_new(k.doc[i], "somnus_version", json_string("0.0.0+other"));
+        assert_int_equal(json_dump_file(k.doc[i], k.path[i], 0), 0);
+    }
+    FILE *f = fopen(k.path[1], "w"); /* run 1: an unreadable file */
+    assert_non_null(f);
+    fputs("{not json", f);
+    fclose(f);
+    free_kept(&k);
+    assert_int_equal(tu_cli(dir, KEPT_TABLE "--out b.json", &out), 0);
+    free(out);
+    json_t *b = load(dir, "b.json");
+    for (size_t r = 0; r < 2; r++)
+        for (size_t s = 0; s < 2; s++) {
+            const int again =
+                (r == redo[0][0] && s == redo[0][1]) || (r == redo[1][0] && s == redo[1][1]);
+            assert_float_near(cell_acc(b, r, s), again ? cell_acc(a, r, s) : 0.4321, 0);
+        }
+    read_kept(dir, &k); /* the redone runs replaced their files, in this version */
+    assert_int_equal(k.n, 4);
+    int redone = 0;
+    for (int i = 0; i < k.n; i++)
+        redone += json_number_value(json_object_get(final_of(k.doc[i]), "test_accuracy")) != 0.4321;
+    assert_int_equal(redone, 2);
+    free_kept(&k);
+    json_decref(a);
+    json_decref(b);
+    free(tu_write_file(dir, "afile", "x", 1));
+    tu_expect_cli_error(dir, "experiment sleep-stdp-table --quick --runs afile/sub", "--runs");
+}
+
 static void unknown_experiment_and_bad_option_fail_cleanly(void **state)
 {
     const char *dir = *state;
@@ -219,6 +328,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(compare_quick_has_rows_a_to_e, tu_state_dir_setup,
                                         tu_state_dir_teardown),
         cmocka_unit_test_setup_teardown(ip_sleep_quick_has_its_cells, tu_state_dir_setup,
+                                        tu_state_dir_teardown),
+        cmocka_unit_test_setup_teardown(runs_dir_keeps_and_reuses_runs, tu_state_dir_setup,
                                         tu_state_dir_teardown),
         cmocka_unit_test_setup_teardown(unknown_experiment_and_bad_option_fail_cleanly,
                                         tu_state_dir_setup, tu_state_dir_teardown),

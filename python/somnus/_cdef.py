@@ -428,6 +428,7 @@ typedef struct sm_experiment_ctx {
     const char *out_stem;
     sm_experiment_log_fn log;
     void *log_ctx;
+    const char *runs_dir;
 } sm_experiment_ctx;
 typedef struct sm_experiment_def {
     const char *name;

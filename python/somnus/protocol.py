@@ -376,11 +376,13 @@ def experiment_config(name, quick=False, config=None):
 
 
 def experiment(name, config=None, *, quick=False, seed=None, jobs=0, out_dir=None,
-               out_stem=None, log=None):
+               out_stem=None, log=None, runs_dir=None):
     """Runs a registered experiment as `somnus experiment NAME` does and returns its
     document {"experiment", "somnus_version", "seed", "quick", "config", "results"} as a
     Result (frames: every table in it). out_dir: where its CSV/PNG files go (None:
-    none). log(line): progress lines; return True to stop. Ctrl-C stops it (Cancelled)."""
+    none). log(line): progress lines; return True to stop. Ctrl-C stops it (Cancelled).
+    runs_dir: a folder keeping each finished run, so that the same call resumes a stopped
+    experiment (as `--runs DIR`; it must exist)."""
     d, cfg = experiment_config(name, quick, config)
     if seed is not None:
         cfg["run.seed"] = int(seed)
@@ -408,6 +410,10 @@ def experiment(name, config=None, *, quick=False, seed=None, jobs=0, out_dir=Non
             st_ = ffi.new("char[]", text(out_stem or name))
             keep += [od, st_]
             ctx.out_dir, ctx.out_stem = od, st_
+        if runs_dir is not None:
+            rd = ffi.new("char[]", text(runs_dir))
+            keep.append(rd)
+            ctx.runs_dir = rd
         ctx.log = cb
         doc = ffi.new("json_t **")
         err = new_error()

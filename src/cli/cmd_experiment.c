@@ -13,7 +13,7 @@
 
 typedef struct experiment_opts {
     cli_common common;
-    const char *name, *out;
+    const char *name, *out, *runs;
     int list, quick, quiet;
     long long jobs;
 } experiment_opts;
@@ -23,7 +23,8 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: somnus experiment --list\n"
             "       somnus experiment NAME [--quick] [--config FILE] [--set group.name=value ...]\n"
-            "                         [--seed N] [--jobs N] [--out FILE.json] [--quiet]\n"
+            "                         [--seed N] [--jobs N] [--out FILE.json] [--runs DIR]\n"
+            "                         [--quiet]\n"
             "\n"
             "Runs a registered experiment (a paper's headline table or figure) and writes\n"
             "{\"experiment\", \"somnus_version\", \"config\", \"results\"} to --out (default\n"
@@ -31,6 +32,9 @@ static void usage(FILE *out)
             "  --list        one experiment a line: name, then a description\n"
             "  --quick       the reduced version (same code path, under a minute)\n"
             "  --jobs N      runs side by side (experiments that run many; 0 = all cores)\n"
+            "  --runs DIR    keep each finished run in DIR (created if missing): the same\n"
+            "                command again skips the runs kept there (same config and\n"
+            "                somnus version), so a stopped experiment resumes\n"
             "The experiment's own defaults apply first, then --config, --seed and --set.\n");
 }
 
@@ -45,6 +49,8 @@ static int parse(experiment_opts *o, int argc, char **argv)
         if (c > 0) continue;
         if ((v = cli_value("--out", argc, argv, &i, &bad)))
             o->out = v;
+        else if (!bad && (v = cli_value("--runs", argc, argv, &i, &bad)))
+            o->runs = v;
         else if (!bad && (v = cli_value("--jobs", argc, argv, &i, &bad))) {
             if ((o->jobs = cli_parse_count("--jobs", v)) < 0) return CLI_USAGE;
         } else if (!bad && !strcmp(argv[i], "--list"))
@@ -116,12 +122,16 @@ int cmd_experiment(int argc, char **argv)
     if (strlen(out) > 4000) return cli_fail(CLI_USAGE, "--out: path longer than 4000 characters");
     if (cli_check_writable(out, &err) != SM_OK) return cli_fail(CLI_USAGE, "--out %s", err.msg);
     split_out(out, dir, sizeof dir, stem, sizeof stem);
+    if (o.runs && (strlen(o.runs) > 4000 || sm_mkdir_p(o.runs, &err) != SM_OK))
+        return cli_fail(CLI_USAGE, "--runs: %s",
+                        strlen(o.runs) > 4000 ? "path longer than 4000 characters" : err.msg);
     sm_experiment_ctx ctx = {.cfg = &cfg,
                              .quick = o.quick,
                              .jobs = (int)o.jobs,
                              .out_dir = dir,
                              .out_stem = stem,
-                             .log = o.quiet ? NULL : print_line};
+                             .log = o.quiet ? NULL : print_line,
+                             .runs_dir = o.runs};
     if (!o.quiet) printf("somnus experiment %s%s\n", def->name, o.quick ? " (quick)" : "");
     const double t0 = cli_now();
     json_t *doc = NULL;

@@ -40,6 +40,10 @@ typedef struct sm_experiment_ctx {
     const char *out_stem;     /* file-name stem: tables are <out_dir>/<stem>-<name> */
     sm_experiment_log_fn log; /* may be NULL */
     void *log_ctx;
+    /* Folder keeping each finished run's document (<config hash>.json), so that the same
+     * call resumes a stopped experiment; NULL = none. Experiments built on the grid runner
+     * and plasticity-* use it. */
+    const char *runs_dir;
 } sm_experiment_ctx;
 
 /* One row of the experiment table. */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "protocol/experiments/run_cache.h"
 #include "somnus/protocol/sweep_runner.h"
 
 sm_status sm_exp_table_grid(const sm_config *cfg, const char *rates, sm_grid *g, sm_error *err)
@@ -35,6 +36,35 @@ static double final_number(json_t *doc, const char *key)
     return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
+/* Fills rows[cell] from a finished run's document (kept in rows with keep_docs). */
+static void fill_row(sm_exp_run *row, json_t *doc, int keep_docs)
+{
+    row->acc = final_number(doc, "test_accuracy");
+    row->phi = final_number(doc, "test_phi");
+    row->wsum = final_number(doc, "plastic_sum_ratio");
+    row->done = 1;
+    if (keep_docs)
+        row->doc = doc;
+    else
+        json_decref(doc);
+}
+
+/* The cells to run: those without a run kept in ctx->runs_dir; the kept ones fill their
+ * rows here. Returns the count. */
+static int64_t cells_to_run(const sm_experiment_ctx *ctx, const sm_sweep_runner *r,
+                            sm_exp_run *rows, int keep_docs, int64_t *cells)
+{
+    int64_t m = 0;
+    for (int64_t c = 0; c < sm_sweep_runner_n_cells(r); c++) {
+        json_t *doc = sm_run_cache_get(ctx, sm_sweep_runner_cell_hash(r, c));
+        if (doc)
+            fill_row(&rows[c], doc, keep_docs);
+        else
+            cells[m++] = c;
+    }
+    return m;
+}
+
 /* Runs every cell; fills rows[cell] (and keeps the documents with keep_docs). */
 static sm_status run_grid(const sm_experiment_ctx *ctx, const sm_config *base, const sm_grid *g,
                           const char *label, sm_exp_run *rows, int keep_docs, sm_error *err)
@@ -46,35 +76,32 @@ static sm_status run_grid(const sm_experiment_ctx *ctx, const sm_config *base, c
     int64_t *cells = malloc((size_t)n * sizeof *cells);
     volatile sig_atomic_t stop = 0;
     sm_status st = cells ? SM_OK : sm_error_set(err, SM_ENOMEM, "out of memory");
-    for (int64_t c = 0; c < n && cells; c++)
-        cells[c] = c;
-    if (st == SM_OK) st = sm_sweep_runner_start(r, cells, n, ctx->jobs, &stop, err);
-    int64_t done = 0;
-    for (int all_done = 0; st == SM_OK && !all_done;) {
+    const int64_t m = st == SM_OK ? cells_to_run(ctx, r, rows, keep_docs, cells) : 0;
+    int64_t done = n - m;
+    if (st == SM_OK && done > 0 &&
+        sm_experiment_log(ctx, "%s%lld of %lld runs kept in %s", label, (long long)done,
+                          (long long)n, ctx->runs_dir))
+        stop = 1;
+    if (st == SM_OK && m > 0) st = sm_sweep_runner_start(r, cells, m, ctx->jobs, &stop, err);
+    for (int all_done = m == 0; st == SM_OK && !all_done;) {
         sm_sweep_cell *c = sm_sweep_runner_next(r, 0.2, &all_done);
         if (!c) continue;
         if (c->error) {
             st = sm_error_set(err, strcmp(c->error, "interrupted") ? SM_EINVAL : SM_ECANCELED,
-                              "sleep-stdp-table: %s", c->error);
+                              "run %s: %s", sm_sweep_runner_cell_id(r, c->cell), c->error);
         } else {
             json_t *doc = json_loadb(c->json, c->json_len, 0, NULL);
-            sm_exp_run *row = &rows[c->cell];
-            row->acc = final_number(doc, "test_accuracy");
-            row->phi = final_number(doc, "test_phi");
-            row->wsum = final_number(doc, "plastic_sum_ratio");
-            row->done = 1;
-            if (keep_docs)
-                row->doc = doc;
-            else
-                json_decref(doc);
+            st = doc ? sm_run_cache_put(ctx, sm_sweep_runner_cell_hash(r, c->cell), doc, err)
+                     : sm_error_set(err, SM_EFORMAT, "a run's document does not parse");
+            fill_row(&rows[c->cell], doc, keep_docs);
             if (sm_experiment_log(ctx, "%s[%lld/%lld] %s: test accuracy %.3f", label,
                                   (long long)++done, (long long)n,
-                                  sm_sweep_runner_cell_id(r, c->cell), row->acc))
+                                  sm_sweep_runner_cell_id(r, c->cell), rows[c->cell].acc))
                 stop = 1;
         }
         sm_sweep_cell_free(c);
     }
-    if (st == SM_OK && stop) st = sm_error_set(err, SM_ECANCELED, "sleep-stdp-table: stopped");
+    if (st == SM_OK && stop) st = sm_error_set(err, SM_ECANCELED, "experiment stopped");
     free(cells);
     sm_sweep_runner_destroy(r);
     return st;

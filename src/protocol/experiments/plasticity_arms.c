@@ -8,6 +8,8 @@
 
 #include "somnus/analysis/plot.h"
 #include "somnus/core/fileio.h"
+#include "protocol/experiments/run_cache.h"
+#include "somnus/protocol/sweep.h"
 #include "somnus/protocol/train.h"
 
 /* One run's per-chunk series (chunks 0..K) and summary. */
@@ -38,9 +40,17 @@ static sm_status run_one(const sm_experiment_ctx *ctx, const sm_pl_arm *arm, int
         st = sm_config_set_assignment(&cfg, arm->sets[i], arm->arm, err);
     cfg.run.seed = seed;
     if (st != SM_OK) return st;
-    json_t *doc = NULL;
-    st = sm_train_run(&cfg, data, NULL, NULL, &doc, err);
-    if (st != SM_OK) return st;
+    char hash[17];
+    sm_sweep_config_hash(&cfg, hash);
+    json_t *doc = sm_run_cache_get(ctx, hash); /* kept by an earlier call with --runs */
+    if (!doc) {
+        st = sm_train_run(&cfg, data, NULL, NULL, &doc, err);
+        if (st == SM_OK) st = sm_run_cache_put(ctx, hash, doc, err);
+        if (st != SM_OK) {
+            json_decref(doc);
+            return st;
+        }
+    }
     json_t *ch = json_object_get(doc, "chunks"), *fin = json_object_get(doc, "final");
     char key[64];
     o->auc = json_number_value(json_object_get(fin, "auc"));

@@ -1,0 +1,47 @@
+/* Finished runs of an experiment kept on disk, keyed by config hash and somnus version
+ * (run_cache.h). */
+#include "protocol/experiments/run_cache.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "somnus/io/results.h"
+
+/* DIR/<hash>.json; 0 if the path does not fit. */
+static int cache_path(const sm_experiment_ctx *ctx, const char *hash, char *path, size_t n)
+{
+    const int k = snprintf(path, n, "%s/%s.json", ctx->runs_dir, hash);
+    return k > 0 && (size_t)k < n;
+}
+
+json_t *sm_run_cache_get(const sm_experiment_ctx *ctx, const char *hash)
+{
+    char path[4200];
+    if (!ctx->runs_dir || !cache_path(ctx, hash, path, sizeof path)) return NULL;
+    json_t *kept = json_load_file(path, 0, NULL);
+    if (!kept) return NULL;
+    const char *h = json_string_value(json_object_get(kept, "config_hash"));
+    const char *v = json_string_value(json_object_get(kept, "somnus_version"));
+    json_t *doc = json_object_get(kept, "document");
+    json_t *out = NULL;
+    if (h && v && !strcmp(h, hash) && !strcmp(v, sm_version()) && json_is_object(doc) &&
+        json_object_get(doc, "final"))
+        out = json_incref(doc);
+    json_decref(kept);
+    return out;
+}
+
+sm_status sm_run_cache_put(const sm_experiment_ctx *ctx, const char *hash, json_t *doc,
+                           sm_error *err)
+{
+    char path[4200];
+    if (!ctx->runs_dir) return SM_OK;
+    if (!cache_path(ctx, hash, path, sizeof path))
+        return sm_error_set(err, SM_EINVAL, "--runs %s: path too long", ctx->runs_dir);
+    json_t *kept = json_pack("{s:s, s:s, s:O}", "config_hash", hash, "somnus_version", sm_version(),
+                             "document", doc);
+    if (!kept) return sm_error_set(err, SM_ENOMEM, "out of memory keeping a run");
+    const sm_status st = sm_json_write(path, kept, err);
+    json_decref(kept);
+    return st;
+}
