@@ -309,6 +309,32 @@ static void runs_dir_keeps_and_reuses_runs(void **state)
     tu_expect_cli_error(dir, "experiment sleep-stdp-table --quick --runs afile/sub", "--runs");
 }
 
+/* The loss-of-plasticity arms run side by side (--jobs 2) give the document of one at a
+ * time: the same runs, numbers and order (only the wall time differs). */
+static void plasticity_arms_do_not_depend_on_jobs(void **state)
+{
+    const char *dir = *state;
+    char *out = NULL;
+    assert_int_equal(tu_cli(dir,
+                            "experiment plasticity-stdp --quick --quiet --jobs 1 --set "
+                            "data.dataset=synthetic:2000 --out j1.json",
+                            &out),
+                     0);
+    free(out);
+    assert_int_equal(tu_cli(dir,
+                            "experiment plasticity-stdp --quick --quiet --jobs 2 --set "
+                            "data.dataset=synthetic:2000 --out j2.json",
+                            &out),
+                     0);
+    free(out);
+    json_t *a = load(dir, "j1.json"), *b = load(dir, "j2.json");
+    json_t *ra = json_object_get(a, "results"), *rb = json_object_get(b, "results");
+    assert_true(json_array_size(json_object_get(ra, "runs")) >= 3);
+    assert_true(json_equal(ra, rb));
+    json_decref(a);
+    json_decref(b);
+}
+
 static void unknown_experiment_and_bad_option_fail_cleanly(void **state)
 {
     const char *dir = *state;
@@ -330,6 +356,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(ip_sleep_quick_has_its_cells, tu_state_dir_setup,
                                         tu_state_dir_teardown),
         cmocka_unit_test_setup_teardown(runs_dir_keeps_and_reuses_runs, tu_state_dir_setup,
+                                        tu_state_dir_teardown),
+        cmocka_unit_test_setup_teardown(plasticity_arms_do_not_depend_on_jobs, tu_state_dir_setup,
                                         tu_state_dir_teardown),
         cmocka_unit_test_setup_teardown(unknown_experiment_and_bad_option_fail_cleanly,
                                         tu_state_dir_setup, tu_state_dir_teardown),

@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "somnus/analysis/plot.h"
 #include "somnus/core/fileio.h"
@@ -226,6 +229,61 @@ static json_t *series_json(const double *v, int n)
     return a;
 }
 
+/* Runs every (arm, seed) of the grid, ctx->jobs side by side (0 = all cores), into the
+ * per-run slices of acc, pr, dm, sr (K + 1 each) and auc, prf; each run is independent and
+ * deterministic, so the numbers do not depend on jobs. Progress lines as runs finish. */
+static sm_status run_all(const sm_experiment_ctx *ctx, const sm_pl_arm *arms, int n_arms, int S,
+                         const sm_train_data *data, const char *layer, int K, double *acc,
+                         double *pr, double *dm, double *sr, double *auc, double *prf,
+                         sm_error *err)
+{
+    const int n = n_arms * S;
+    int jobs = ctx->jobs;
+#ifdef _OPENMP
+    if (jobs <= 0) jobs = omp_get_num_procs();
+#else
+    jobs = 1;
+#endif
+    if (jobs > n) jobs = n;
+    const size_t per = (size_t)S * (K + 1);
+    sm_status first = SM_OK;
+    sm_error first_err;
+    sm_error_clear(&first_err);
+    int stop = 0, done = 0;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(jobs) if (jobs > 1)
+    for (int t = 0; t < n; t++) {
+        int skip;
+#pragma omp atomic read
+        skip = stop;
+        if (skip) continue;
+        const int a = t / S, s = t % S;
+        const size_t at = (size_t)a * per + (size_t)s * (K + 1);
+        run_out o = {NAN, NAN, acc + at, pr + at, dm + at, sr + at};
+        const int64_t seed = ctx->cfg->run.seed + s;
+        sm_error e;
+        sm_error_clear(&e);
+        const sm_status rs = run_one(ctx, &arms[a], seed, &data[s], layer, K, &o, &e);
+#pragma omp critical(pl_runs)
+        {
+            if (rs != SM_OK && first == SM_OK) {
+                first = rs;
+                first_err = e;
+                stop = 1;
+            } else if (rs == SM_OK) {
+                auc[(size_t)a * S + s] = o.auc;
+                prf[(size_t)a * S + s] = o.pr_final;
+                if (sm_experiment_log(ctx, "%s %s seed %lld [%d/%d]: auc %.3f pr_final %.3f",
+                                      arms[a].protocol, arms[a].arm, (long long)seed, ++done, n,
+                                      o.auc, o.pr_final))
+                    stop = 1, first = first == SM_OK ? SM_ECANCELED : first;
+            }
+        }
+    }
+    if (first == SM_ECANCELED && first_err.code == SM_OK)
+        return sm_error_set(err, SM_ECANCELED, "experiment: stopped by the caller");
+    return first == SM_OK ? SM_OK : sm_error_set(err, first, "%s", first_err.msg);
+}
+
 sm_status sm_pl_run_arms(const sm_experiment_ctx *ctx, const sm_pl_arm *arms, int n_arms,
                          int n_seeds, const char *layer, json_t **results, sm_error *err)
 {
@@ -253,25 +311,19 @@ sm_status sm_pl_run_arms(const sm_experiment_ctx *ctx, const sm_pl_arm *arms, in
         c.run.seed = ctx->cfg->run.seed + s;
         st = sm_train_data_load(&c, &data[s], err);
     }
+    if (st == SM_OK)
+        st = run_all(ctx, arms, n_arms, S, data, layer, K, acc, pr, dm, sr, auc, prf, err);
     for (int a = 0; a < n_arms && st == SM_OK; a++) {
-        for (int s = 0; s < S && st == SM_OK; s++) {
+        for (int s = 0; s < S; s++) { /* in (arm, seed) order, whatever order they ran in */
             const size_t at = (size_t)a * per + (size_t)s * (K + 1);
-            run_out o = {NAN, NAN, acc + at, pr + at, dm + at, sr + at};
-            const int64_t seed = ctx->cfg->run.seed + s;
-            st = run_one(ctx, &arms[a], seed, &data[s], layer, K, &o, err);
-            if (st != SM_OK) break;
-            auc[(size_t)a * S + s] = o.auc;
-            prf[(size_t)a * S + s] = o.pr_final;
             json_array_append_new(
-                runs_j, json_pack("{s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "protocol",
-                                  arms[a].protocol, "arm", arms[a].arm, "seed", (json_int_t)seed,
-                                  "auc", jreal(o.auc), "pr_final", jreal(o.pr_final), "acc",
-                                  series_json(o.acc, K + 1), "pr", series_json(o.pr, K + 1),
-                                  "dormant", series_json(o.dormant, K + 1), "srank_frac",
-                                  series_json(o.srank, K + 1)));
-            if (sm_experiment_log(ctx, "%s %s seed %lld: auc %.3f pr_final %.3f", arms[a].protocol,
-                                  arms[a].arm, (long long)seed, o.auc, o.pr_final))
-                st = sm_error_set(err, SM_ECANCELED, "experiment: stopped by the caller");
+                runs_j,
+                json_pack(
+                    "{s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "protocol", arms[a].protocol,
+                    "arm", arms[a].arm, "seed", (json_int_t)(ctx->cfg->run.seed + s), "auc",
+                    jreal(auc[(size_t)a * S + s]), "pr_final", jreal(prf[(size_t)a * S + s]), "acc",
+                    series_json(acc + at, K + 1), "pr", series_json(pr + at, K + 1), "dormant",
+                    series_json(dm + at, K + 1), "srank_frac", series_json(sr + at, K + 1)));
         }
         if (st != SM_OK) break;
         double auc_m, auc_sd, pr_m, pr_sd, dmm, dsd, srm, ssd;
