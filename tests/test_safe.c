@@ -218,7 +218,7 @@ static void aggregation_on_hand_logits(void **state)
 }
 
 /* ---- the learners through the spiking layer (smooth forward: exact gradients) ---- */
-enum { LD = 6, LK = 4, LN = 5 };
+enum { LD = 6, LK = 4, LN = 5, LP = 9, LR = 3 }; /* LP pixels, LoRA rank LR */
 static const sm_safe_lif LIF = {.d = LD,
                                 .steps = 20,
                                 .beta = 0.9,
@@ -232,7 +232,7 @@ static const sm_safe_lif LIF = {.d = LD,
 typedef struct learn_ctx {
     sm_safe_learner *l, *slow;
     sm_safe_opts o;
-    float u[LN * LD];
+    float u[LN * LD], x[LN * LP];
     double phi0[LN * LD];
     int y[LN];
     unsigned char active[LK], old[LK];
@@ -244,9 +244,9 @@ static double learn_loss(double *p, void *v)
     learn_ctx *c = v;
     (void)p;
     double l = NAN;
-    sm_status st = c->fast ? sm_safe_fast_grad(c->l, c->slow, &LIF, &c->o, c->u, c->phi0, c->y, LN,
-                                               c->active, c->old, &l, NULL)
-                           : sm_safe_slow_grad(c->l, &LIF, &c->o, c->u, c->phi0, c->y, LN,
+    sm_status st = c->fast ? sm_safe_fast_grad(c->l, c->slow, &LIF, &c->o, c->u, c->x, c->phi0,
+                                               c->y, LN, c->active, c->old, &l, NULL)
+                           : sm_safe_slow_grad(c->l, &LIF, &c->o, c->u, c->x, c->phi0, c->y, LN,
                                                c->active, &l, NULL);
     assert_int_equal(st, SM_OK);
     return l;
@@ -267,6 +267,10 @@ static void learn_setup(learn_ctx *c, int fast)
     fill(tmp, LN * LD, 0.02, 0.3, 7);
     for (int i = 0; i < LN * LD; i++)
         c->u[i] = (float)tmp[i];
+    double px[LN * LP];
+    fill(px, LN * LP, 0, 1, 12);
+    for (int i = 0; i < LN * LP; i++)
+        c->x[i] = (float)px[i];
     c->l = sm_safe_learner_create(LD, LK, NULL);
     c->slow = sm_safe_learner_create(LD, LK, NULL);
     assert_non_null(c->l);
@@ -321,6 +325,118 @@ static void fast_learner_gradient_matches_central_differences(void **state)
     check_learner(&c);
 }
 
+/* The learner of c switched to LoRA: A drawn, B random (not 0: dA = 0 at B = 0). */
+static void make_lora(learn_ctx *c)
+{
+    double A[LR * LP];
+    fill(A, LR * LP, -0.2, 0.2, 13);
+    assert_int_equal(sm_safe_learner_lora(c->l, LR, LP, A, NULL), SM_OK);
+    fill(c->l->B, LD * LR, -0.3, 0.3, 14);
+}
+
+static void check_lora(learn_ctx *c)
+{
+    sm_safe_learner *l = c->l;
+    learn_loss(NULL, c);
+    double gA[LR * LP], gB[LD * LR], gW[LK * LD], gs = l->g_s;
+    memcpy(gA, l->g_A, sizeof gA);
+    memcpy(gB, l->g_B, sizeof gB);
+    memcpy(gW, l->g_W, sizeof gW);
+    double nA = 0, nB = 0; /* the gradients are not trivially zero */
+    for (int i = 0; i < LR * LP; i++)
+        nA += fabs(gA[i]);
+    for (int i = 0; i < LD * LR; i++)
+        nB += fabs(gB[i]);
+    assert_true(nA > 1e-4 && nB > 1e-4);
+    check_grad(learn_loss, c, l->A, LR * LP, gA, 1e-6);
+    check_grad(learn_loss, c, l->B, LD * LR, gB, 1e-6);
+    check_grad(learn_loss, c, l->W, LK * LD, gW, 1e-6);
+    check_grad(learn_loss, c, &l->s, 1, &gs, 1e-6);
+    sm_safe_learner_free(c->l);
+    sm_safe_learner_free(c->slow);
+}
+
+static void lora_gradients_match_central_differences(void **state)
+{
+    (void)state;
+    learn_ctx c;
+    learn_setup(&c, 0); /* slow learner: CE + correlation loss */
+    make_lora(&c);
+    check_lora(&c);
+    learn_setup(&c, 1); /* fast learner: CE + alignment + cross-classification */
+    make_lora(&c);
+    check_lora(&c);
+}
+
+static void lora_forward_is_w1_plus_ba(void **state)
+{
+    (void)state;
+    /* B = 0, hard spikes: bitwise the PTM's features and SSF's at gamma = 1, shift = 0 */
+    sm_safe_lif hard = LIF;
+    hard.smooth_forward = 0;
+    learn_ctx c;
+    learn_setup(&c, 0);
+    for (int i = 0; i < LN * LD; i++)
+        c.u[i] *= 5.0f; /* u up to 1.5: most neurons spike in 20 steps */
+    sm_safe_learner *ssf = sm_safe_learner_create(LD, LK, NULL);
+    double A[LR * LP], one[LD], zero[LD] = {0};
+    fill(A, LR * LP, -0.2, 0.2, 13);
+    assert_int_equal(sm_safe_learner_lora(c.l, LR, LP, A, NULL), SM_OK);
+    for (int j = 0; j < LD; j++)
+        one[j] = 1.0;
+    double pl[LN * LD], ps[LN * LD], p0[LN * LD];
+    sm_safe_learner_forward(c.l, &hard, c.u, c.x, LN, pl);
+    sm_safe_learner_forward(ssf, &hard, c.u, NULL, LN, ps);
+    sm_safe_ssf_forward(&hard, c.u, LN, one, zero, p0);
+    assert_memory_equal(pl, ps, sizeof pl);
+    assert_memory_equal(pl, p0, sizeof pl);
+    double sum = 0;
+    for (int i = 0; i < LN * LD; i++)
+        sum += pl[i];
+    assert_true(sum > 0); /* the layer spikes: the comparison is not of zeros */
+    /* B != 0: sample b is the SSF layer with shift = (B A x_b), computed here by loops */
+    fill(c.l->B, LD * LR, -0.3, 0.3, 14);
+    sm_safe_learner_forward(c.l, &LIF, c.u, c.x, LN, pl);
+    for (int b = 0; b < LN; b++) {
+        double sh[LD], ref[LD];
+        for (int j = 0; j < LD; j++) {
+            sh[j] = 0;
+            for (int q = 0; q < LR; q++) {
+                double ax = 0;
+                for (int i = 0; i < LP; i++)
+                    ax += A[q * LP + i] * c.x[b * LP + i];
+                sh[j] += c.l->B[j * LR + q] * ax;
+            }
+        }
+        sm_safe_ssf_forward(&LIF, c.u + b * LD, 1, one, sh, ref);
+        for (int j = 0; j < LD; j++)
+            assert_float_near(pl[b * LD + j], ref[j], 1e-12);
+    }
+    sm_safe_learner_free(ssf);
+    sm_safe_learner_free(c.l);
+    sm_safe_learner_free(c.slow);
+}
+
+static void lora_refuses_bad_rank(void **state)
+{
+    (void)state;
+    sm_error err = {0};
+    sm_safe_learner *l = sm_safe_learner_create(LD, LK, NULL);
+    double A[(LD + 1) * LP] = {0};
+    assert_int_equal(sm_safe_learner_lora(l, 0, LP, A, &err), SM_EINVAL);
+    assert_non_null(strstr(err.msg, "safe.lora_rank"));
+    assert_int_equal(sm_safe_learner_lora(l, LD + 1, LP, A, &err), SM_EINVAL);
+    assert_non_null(strstr(err.msg, "safe.lora_rank"));
+    assert_null(l->A); /* nothing half-made */
+    sm_safe_learner_free(l);
+    sm_config c;
+    sm_config_default(&c);
+    assert_int_not_equal(sm_config_set(&c, "safe.lora_rank", "0", "test", &err), SM_OK);
+    assert_non_null(strstr(err.msg, "safe.lora_rank"));
+    assert_int_not_equal(sm_config_set(&c, "safe.pet", "adapter", "test", &err), SM_OK);
+    assert_non_null(strstr(err.msg, "safe.pet"));
+}
+
 static void ssf_identity_is_the_hard_spiking_layer(void **state)
 {
     (void)state;
@@ -341,7 +457,7 @@ static void ssf_identity_is_the_hard_spiking_layer(void **state)
 static void gradients_are_identical_for_1_and_2_threads(void **state)
 {
     (void)state;
-    double g1[2][LD], g2[2][LD];
+    double g1[2][LD], g2[2][LD], a1[LR * LP + LD * LR], a2[LR * LP + LD * LR];
     for (int t = 1; t <= 2; t++) {
         omp_set_num_threads(t);
         learn_ctx c;
@@ -351,8 +467,17 @@ static void gradients_are_identical_for_1_and_2_threads(void **state)
         memcpy(t == 1 ? g1[1] : g2[1], c.l->g_shift, sizeof g1[1]);
         sm_safe_learner_free(c.l);
         sm_safe_learner_free(c.slow);
+        learn_setup(&c, 1); /* LoRA */
+        make_lora(&c);
+        learn_loss(NULL, &c);
+        double *a = t == 1 ? a1 : a2;
+        memcpy(a, c.l->g_A, LR * LP * sizeof *a);
+        memcpy(a + LR * LP, c.l->g_B, LD * LR * sizeof *a);
+        sm_safe_learner_free(c.l);
+        sm_safe_learner_free(c.slow);
     }
     assert_memory_equal(g1, g2, sizeof g1);
+    assert_memory_equal(a1, a2, sizeof a1);
 }
 
 /* ---- the protocol: a small SAFE stream on the synthetic shapes ---- */
@@ -441,6 +566,29 @@ static void safe_stream_frozen_extractor_threads_and_no_test_in_tuning(void **st
         json_object_get(json_object_get(json_object_get(tun, "val"), "aggregate"), "acc")));
     assert_true(json_array_size(json_object_get(json_object_get(tun, "val"), "gamma")) == 3);
     json_decref(one), json_decref(two), json_decref(tun);
+    /* LoRA: the extractor still frozen, 1 and 2 threads the same document, better than
+     * chance on the first task; a rank above the hidden size is refused by name */
+    c.safe.score_test = 1;
+    c.safe.pet = SM_SAFE_PET_LORA;
+    c.safe.lora_rank = 4;
+    c.safe.lr = 0.01; /* the spec's lr: at this test's 0.05 LoRA's slow learner diverges */
+    omp_set_num_threads(1);
+    one = safe_stream(&c, &s, &d, &ptm);
+    omp_set_num_threads(2);
+    two = safe_stream(&c, &s, &d, &ptm);
+    assert_memory_equal(w0, ptm.W1, nw * sizeof *w0);
+    a = json_dumps(one, JSON_SORT_KEYS), b = json_dumps(two, JSON_SORT_KEYS);
+    assert_string_equal(a, b);
+    free(a), free(b);
+    Rs = json_object_get(json_object_get(one, "slow"), "R");
+    assert_true(json_number_value(json_array_get(json_array_get(Rs, 1), 0)) > 0.5);
+    json_decref(one), json_decref(two);
+    c.safe.lora_rank = ptm.d + 1;
+    sm_train_run_ctx r = {0};
+    json_t *bad = json_object();
+    assert_int_equal(sm_cl_run_safe_with(&c, &s, &d, &ptm, &r, bad, &err), SM_EINVAL);
+    assert_non_null(strstr(err.msg, "safe.lora_rank"));
+    json_decref(bad);
     free(w0), free(b0);
     sm_cl_safe_ptm_free(&ptm);
     sm_train_data_free(&d);
@@ -482,6 +630,9 @@ int main(void)
         cmocka_unit_test(aggregation_on_hand_logits),
         cmocka_unit_test(slow_learner_gradient_matches_central_differences),
         cmocka_unit_test(fast_learner_gradient_matches_central_differences),
+        cmocka_unit_test(lora_gradients_match_central_differences),
+        cmocka_unit_test(lora_forward_is_w1_plus_ba),
+        cmocka_unit_test(lora_refuses_bad_rank),
         cmocka_unit_test(ssf_identity_is_the_hard_spiking_layer),
         cmocka_unit_test(gradients_are_identical_for_1_and_2_threads),
         cmocka_unit_test(safe_stream_frozen_extractor_threads_and_no_test_in_tuning),

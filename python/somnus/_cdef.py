@@ -241,6 +241,7 @@ typedef struct sm_config {
         int tune_seeds;
         int ablations;
         char streams[256];
+        int lora_rank;
     } safe;
 } sm_config;
 

@@ -773,9 +773,9 @@ static const sm_param_def TABLE[] = {
         "SAFE: SG-SNN epochs of the pretraining (sgsnn.* otherwise)"),
     INT("safe.ptm_images", safe.ptm_images, 0, 0, 1 << 24, "images",
         "SAFE: pretraining images (0 = the whole training pool of the pretraining dataset)"),
-    ENUM("safe.pet", safe.pet, 0, "ssf",
-         "SAFE's parameter-efficient tuning: ssf (scale and shift per hidden neuron; LoRA is "
-         "not built)"),
+    ENUM("safe.pet", safe.pet, 0, "ssf|lora",
+         "SAFE's parameter-efficient tuning: ssf (scale and shift per hidden neuron) or lora "
+         "(input weights W1 + B A of rank safe.lora_rank, B = 0 at the start)"),
     ENUM("safe.corr_norm", safe.corr_norm, 0, "batch|sample",
          "slow learner's correlation loss: columns standardised over the minibatch (sums "
          "divided by d and d(d-1)), or rows over their L2 norm as released"),
@@ -816,6 +816,8 @@ static const sm_param_def TABLE[] = {
     STR("safe.streams", safe.streams, "split-mnist,split-fashion",
         "continual-safe: streams run (split-mnist: extractor from Fashion-MNIST, C5; "
         "split-fashion: extractor from MNIST, C6), or one split:... stream on data.dataset"),
+    INT("safe.lora_rank", safe.lora_rank, 8, 1, 1 << 20, "1",
+        "SAFE with safe.pet=lora: rank r of B A (at most the extractor's hidden size)"),
 };
 
 const sm_param_def *sm_param_table(size_t *count)

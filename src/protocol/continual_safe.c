@@ -242,36 +242,29 @@ static float *ptm_input(const sm_cl_safe_ptm *ptm, const sm_dataset *ds)
     return u;
 }
 
-/* Spike counts (phi x T, exact small integers in float) of n rows of u under (gamma, shift). */
-static float *counts_of(const run *c, const float *u, int n, const double *gamma,
-                        const double *shift)
+/* Spike counts (phi x T, exact small integers in float) of n images (u: W1 x + b1, x: the
+ * pixels) under learner l (NULL: the PTM itself, gamma = 1 and shift = 0). */
+static float *counts_of(const run *c, const sm_safe_learner *l, const float *u, const float *x,
+                        int n)
 {
     const size_t nd = (size_t)(n > 0 ? n : 1) * c->d;
     float *out = malloc(nd * sizeof *out);
     double *phi = malloc(nd * sizeof *phi);
-    if (!out || !phi) {
-        free(out), free(phi);
+    double *one = malloc((size_t)c->d * sizeof *one), *zero = calloc((size_t)c->d, sizeof *zero);
+    if (!out || !phi || !one || !zero) {
+        free(out), free(phi), free(one), free(zero);
         return NULL;
     }
-    sm_safe_ssf_forward(&c->ptm->lif, u, n, gamma, shift, phi);
+    for (int j = 0; j < c->d; j++)
+        one[j] = 1.0;
+    if (l)
+        sm_safe_learner_forward(l, &c->ptm->lif, u, x, n, phi);
+    else
+        sm_safe_ssf_forward(&c->ptm->lif, u, n, one, zero, phi);
     for (size_t i = 0; i < (size_t)n * c->d; i++)
         out[i] = (float)(phi[i] * c->ptm->lif.steps);
-    free(phi);
+    free(phi), free(one), free(zero);
     return out;
-}
-
-/* The learner's (gamma, shift): the PTM's identity, the slow or the fast learner's. */
-static void learner_pet(const run *c, int l, const double **g, const double **sh, double *one,
-                        double *zero)
-{
-    if (l == L_PTM) {
-        for (int j = 0; j < c->d; j++)
-            one[j] = 1.0, zero[j] = 0.0;
-        *g = one, *sh = zero;
-    } else {
-        const sm_safe_learner *x = l == L_SLOW ? c->S : c->F;
-        *g = x->gamma, *sh = x->shift;
-    }
 }
 
 /* Counts of part p, task t under learner l: cached for the frozen PTM and slow learner
@@ -279,22 +272,14 @@ static void learner_pet(const run *c, int l, const double **g, const double **sh
 static float *features(run *c, int l, int p, int t, int *owned)
 {
     const tset *ts = &c->set[p][t];
-    double *one = malloc((size_t)c->d * sizeof *one), *zero = malloc((size_t)c->d * sizeof *zero);
-    float *f = NULL;
-    *owned = 0;
-    if (one && zero) {
-        const double *g, *sh;
-        learner_pet(c, l, &g, &sh, one, zero);
-        if (l == L_FAST) {
-            f = counts_of(c, ts->u, ts->ds->n, g, sh);
-            *owned = 1;
-        } else {
-            if (!c->feat[l][p][t]) c->feat[l][p][t] = counts_of(c, ts->u, ts->ds->n, g, sh);
-            f = c->feat[l][p][t];
-        }
+    const sm_safe_learner *x = l == L_PTM ? NULL : l == L_SLOW ? c->S : c->F;
+    if (l == L_FAST) {
+        *owned = 1;
+        return counts_of(c, x, ts->u, ts->ds->pixels, ts->ds->n);
     }
-    free(one), free(zero);
-    return f;
+    *owned = 0;
+    if (!c->feat[l][p][t]) c->feat[l][p][t] = counts_of(c, x, ts->u, ts->ds->pixels, ts->ds->n);
+    return c->feat[l][p][t];
 }
 
 /* ---------------------------------------------------------------- training */
@@ -313,7 +298,7 @@ static void task_flags(const run *c, int t, unsigned char *active, unsigned char
 static sm_status train_session(run *c, int t, sm_error *err)
 {
     const tset *ts = &c->set[P_TRAIN][t];
-    const int n = ts->ds->n, d = c->d, B = c->cfg->safe.batch;
+    const int n = ts->ds->n, d = c->d, B = c->cfg->safe.batch, np = c->ptm->n_in;
     const int epochs = t == 0 ? c->cfg->safe.epochs_first : c->cfg->safe.epochs_later;
     sm_safe_learner *L = t == 0 ? c->S : c->F;
     unsigned char active[SM_CL_MAX_CLASSES], old[SM_CL_MAX_CLASSES];
@@ -322,10 +307,10 @@ static sm_status train_session(run *c, int t, sm_error *err)
     /* the PTM's features (session 1) or the frozen slow learner's (later) of the task */
     const float *ref = features(c, t == 0 ? L_PTM : L_SLOW, P_TRAIN, t, &owned);
     int *idx = malloc((size_t)n * sizeof *idx), *y = malloc((size_t)B * sizeof *y);
-    float *u = malloc((size_t)B * d * sizeof *u);
+    float *u = malloc((size_t)B * d * sizeof *u), *x = malloc((size_t)B * np * sizeof *x);
     double *phi = malloc((size_t)B * d * sizeof *phi);
-    if (!ref || !idx || !y || !u || !phi) {
-        free(idx), free(y), free(u), free(phi);
+    if (!ref || !idx || !y || !u || !x || !phi) {
+        free(idx), free(y), free(u), free(x), free(phi);
         return sm_error_set(err, SM_ENOMEM, "safe: out of memory");
     }
     sm_status st = SM_OK;
@@ -346,15 +331,16 @@ static sm_status train_session(run *c, int t, sm_error *err)
             for (int k = 0; k < m; k++) {
                 const int i = idx[b0 + k];
                 memcpy(u + (size_t)k * d, ts->u + (size_t)i * d, (size_t)d * sizeof *u);
+                memcpy(x + (size_t)k * np, ts->ds->pixels + (size_t)i * np, (size_t)np * sizeof *x);
                 for (int j = 0; j < d; j++)
                     phi[(size_t)k * d + j] = ref[(size_t)i * d + j] / c->ptm->lif.steps;
                 y[k] = ts->ds->labels[i];
             }
             double loss = 0;
-            st = t == 0
-                     ? sm_safe_slow_grad(L, &c->ptm->lif, &c->o, u, phi, y, m, active, &loss, err)
-                     : sm_safe_fast_grad(L, c->S, &c->ptm->lif, &c->o, u, phi, y, m, active, old,
-                                         &loss, err);
+            st = t == 0 ? sm_safe_slow_grad(L, &c->ptm->lif, &c->o, u, x, phi, y, m, active, &loss,
+                                            err)
+                        : sm_safe_fast_grad(L, c->S, &c->ptm->lif, &c->o, u, x, phi, y, m, active,
+                                            old, &loss, err);
             if (st != SM_OK) break;
             sm_safe_sgd_step(L, &c->o, sm_safe_cosine_lr(c->cfg->safe.lr, it, total));
             loss_sum += loss * m;
@@ -369,7 +355,7 @@ static sm_status train_session(run *c, int t, sm_error *err)
     sm_train_col_add(c->sessions, "epochs", json_integer(epochs));
     sm_train_col_add(c->sessions, "mean_loss", sm_train_real(loss_n ? loss_sum / loss_n : NAN));
     sm_train_col_add(c->sessions, "head_scale", sm_train_real(L->s));
-    free(idx), free(y), free(u), free(phi);
+    free(idx), free(y), free(u), free(x), free(phi);
     return st;
 }
 
@@ -571,6 +557,29 @@ static sm_status after_session(run *c, int t, sm_error *err)
 
 /* ---------------------------------------------------------------- the run */
 
+/* Both learners to LoRA with the same A (the fast learner copies the slow one anyway):
+ * A drawn like the PTM's W1 (uniform within 1/sqrt(fan_in), sgsnn.h) over sqrt(r), from
+ * (run.seed, SM_STREAM_SAFE, SM_SAFE_RNG_LORA << 16). */
+static sm_status lora_setup(run *c, sm_error *err)
+{
+    const int r = c->cfg->safe.lora_rank, p = c->ptm->n_in;
+    if (r > c->d)
+        return sm_error_set(err, SM_EINVAL,
+                            "safe.lora_rank: %d is larger than the extractor's hidden size %d", r,
+                            c->d);
+    double *A = malloc((size_t)r * p * sizeof *A);
+    if (!A) return sm_error_set(err, SM_ENOMEM, "safe: out of memory");
+    sm_rng rng;
+    sm_rng_init(&rng, (uint64_t)c->cfg->run.seed, SM_STREAM_SAFE, SM_SAFE_RNG_LORA << 16);
+    const double bound = 1.0 / sqrt((double)p) / sqrt((double)r);
+    for (size_t i = 0; i < (size_t)r * p; i++)
+        A[i] = bound * (2.0 * sm_rng_uniform(&rng) - 1.0);
+    sm_status st = sm_safe_learner_lora(c->S, r, p, A, err);
+    if (st == SM_OK) st = sm_safe_learner_lora(c->F, r, p, A, err);
+    free(A);
+    return st;
+}
+
 static sm_status run_setup(run *c, const sm_train_data *data, sm_error *err)
 {
     const sm_cl_stream *s = c->s;
@@ -627,6 +636,7 @@ static sm_status run_setup(run *c, const sm_train_data *data, sm_error *err)
         c->F = c->S ? sm_safe_learner_create(c->d, c->O, err) : NULL;
         if (!c->F) st = err->code;
     }
+    if (st == SM_OK && c->cfg->safe.pet == SM_SAFE_PET_LORA) st = lora_setup(c, err);
     c->sessions = json_object();
     return st;
 }

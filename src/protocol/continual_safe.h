@@ -12,8 +12,8 @@
 #include "protocol/train_common.h"
 
 /* Indices of the SAFE RNG stream (SM_STREAM_SAFE): minibatch order, index = purpose << 16 |
- * session << 8 | epoch. */
-enum { SM_SAFE_RNG_ORDER = 1 };
+ * session << 8 | epoch; LoRA's initial A (safe.pet=lora), index = purpose << 16. */
+enum { SM_SAFE_RNG_ORDER = 1, SM_SAFE_RNG_LORA = 2 };
 
 /* A frozen extractor: the hidden layer (W1: d x n_in, b1: d) of an SG-SNN. */
 typedef struct sm_cl_safe_ptm {

@@ -356,6 +356,7 @@ typedef struct sm_config {
         int tune_seeds;                  /* continual-safe: seeds of the tuning runs (0 = all) */
         int ablations;                   /* continual-safe: run the ablations of 5.6 */
         char streams[SM_CONFIG_STR_MAX]; /* continual-safe: split-mnist and/or split-fashion */
+        int lora_rank;                   /* safe.pet = lora: rank of B A */
     } safe;
 } sm_config;
 

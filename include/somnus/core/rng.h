@@ -44,7 +44,8 @@ enum sm_stream {
                                   << 24 | chunk, protocol/plasticity_protocol.c) */
     SM_STREAM_SAFE = 27,       /* SAFE (continual learning with slow and fast learners):
                                   minibatch order (index = purpose << 16 | session << 8 |
-                                  epoch, protocol/continual_safe.h) */
+                                  epoch), LoRA's initial A (index = 2 << 16),
+                                  protocol/continual_safe.h */
     SM_STREAM_USER = 1024      /* first identifier free for embedding applications */
 };
 

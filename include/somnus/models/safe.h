@@ -12,7 +12,13 @@
  * a function of the scalar I alone, so the backward recomputes it per neuron instead of
  * storing n x T x d states.
  *
- * A learner = SSF (gamma, shift: d each) + a cosine head (W: k x d, scale s), trained by
+ * LoRA is the other tuning (sm_safe_learner_lora): the input weights become W1 + B A with
+ * A (r x p) drawn at random and B (d x r) zero at the start, both trained, so
+ *     I_j = u_j + (B A x)_j
+ * with x the image (p pixels); gamma and shift then stay at 1 and 0 and are not trained.
+ * Its gradients follow from dL/dI (the same BPTT): dB = dI^T (X A^T), dA = (dI B)^T X, by BLAS.
+ *
+ * A learner = a tuning (SSF, or LoRA) + a cosine head (W: k x d, scale s), trained by
  * SGD with momentum and weight decay (torch.optim.SGD). The slow learner's loss is
  * CE + the correlation transfer loss against the PTM's features; the fast learner's is
  * CE + alignment with the slow features + cross-classification (safe_loss.h).
@@ -59,14 +65,20 @@ typedef struct sm_safe_opts {
     double momentum, weight_decay;
 } sm_safe_opts;
 
-/* One learner: SSF parameters, cosine head, their gradients and momentum buffers. */
+/* The tuning of a learner (safe.pet). */
+typedef enum sm_safe_pet { SM_SAFE_PET_SSF = 0, SM_SAFE_PET_LORA = 1 } sm_safe_pet;
+
+/* One learner: tuning parameters, cosine head, their gradients and momentum buffers. */
 typedef struct sm_safe_learner {
     int d, k;
-    double *gamma, *shift;                /* d each */
+    int r, p;                             /* LoRA rank and inputs; r = 0: SSF */
+    double *gamma, *shift;                /* d each (fixed at 1, 0 under LoRA) */
+    double *A, *B;                        /* LoRA: r x p and d x r (NULL under SSF) */
     double *W;                            /* k x d */
     double s;                             /* head scale */
     double *g_gamma, *g_shift, *g_W, g_s; /* gradients of the last *_grad call */
     double *v_gamma, *v_shift, *v_W, v_s; /* momentum */
+    double *g_A, *g_B, *v_A, *v_B;        /* LoRA's gradients and momentum */
 } sm_safe_learner;
 
 /* A learner with gamma = 1, shift = 0, W = 0, s = 10 and zero momentum; NULL (err set) on
@@ -76,16 +88,28 @@ sm_safe_learner *sm_safe_learner_create(int d, int k, sm_error *err);
 /* Frees it (NULL is fine). */
 void sm_safe_learner_free(sm_safe_learner *l);
 
+/* Switches a fresh learner to LoRA of rank r on p inputs: A (r x p) copied from A0, B = 0,
+ * zero gradients and momentum; gamma and shift set to 1 and 0 and no longer trained.
+ * SM_EINVAL (naming safe.lora_rank) unless 1 <= r <= d and p >= 1; SM_ENOMEM. */
+sm_status sm_safe_learner_lora(sm_safe_learner *l, int r, int p, const double *A0, sm_error *err);
+
+/* phi (n x d) of n samples under the learner's tuning: u (n x d) = W1 x + b1 as for
+ * sm_safe_ssf_forward; x (n x p pixels) is read under LoRA only (may be NULL under SSF). */
+void sm_safe_learner_forward(const sm_safe_learner *l, const sm_safe_lif *L, const float *u,
+                             const float *x, int n, double *phi);
+
 /* Copies parameters (not gradients) from src; momentum reset to 0 (a new optimiser, as
- * at the start of a session). Same sizes required (SM_EINVAL otherwise). */
+ * at the start of a session). Same sizes and tuning (LoRA rank, inputs) required
+ * (SM_EINVAL otherwise). */
 sm_status sm_safe_learner_copy(sm_safe_learner *dst, const sm_safe_learner *src, sm_error *err);
 
 /* The slow learner's loss on a minibatch (spec 5.2) and its gradient (into l->g_*):
  *   CE(head(phi_S(u)), y) + lambda_diag L_diag + lambda_rdn L_rdn against phi0 (n x d, the
- * PTM's features of the same images). active: k flags of the outputs of the softmax.
+ * PTM's features of the same images). x: the images (n x p; read under LoRA only, may be
+ * NULL under SSF). active: k flags of the outputs of the softmax.
  * *loss (may be NULL) receives the loss. */
 sm_status sm_safe_slow_grad(sm_safe_learner *l, const sm_safe_lif *L, const sm_safe_opts *o,
-                            const float *u, const double *phi0, const int *y, int n,
+                            const float *u, const float *x, const double *phi0, const int *y, int n,
                             const unsigned char *active, double *loss, sm_error *err);
 
 /* The fast learner's loss on a minibatch (spec 5.3) and its gradient (into f->g_*):
@@ -95,12 +119,12 @@ sm_status sm_safe_slow_grad(sm_safe_learner *l, const sm_safe_lif *L, const sm_s
  * classes seen before this session (rows that are all zero are skipped). The slow learner
  * is read only. */
 sm_status sm_safe_fast_grad(sm_safe_learner *f, const sm_safe_learner *slow, const sm_safe_lif *L,
-                            const sm_safe_opts *o, const float *u, const double *phiS, const int *y,
-                            int n, const unsigned char *active, const unsigned char *old,
-                            double *loss, sm_error *err);
+                            const sm_safe_opts *o, const float *u, const float *x,
+                            const double *phiS, const int *y, int n, const unsigned char *active,
+                            const unsigned char *old, double *loss, sm_error *err);
 
 /* One SGD step with the stored gradients (torch.optim.SGD: g += wd p; v = mu v + g;
- * p -= lr v) on gamma, shift, W and s. */
+ * p -= lr v) on the tuning (gamma and shift, or A and B), W and s. */
 void sm_safe_sgd_step(sm_safe_learner *l, const sm_safe_opts *o, double lr);
 
 /* lr of step `it` of `total` under the cosine schedule to 0: lr0 (1 + cos(pi it/total))/2. */
