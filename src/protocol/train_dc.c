@@ -109,8 +109,8 @@ sm_status sm_train_dc(const sm_config *cfg, const sm_train_data *d, sm_train_run
     const int64_t total = (int64_t)cfg->dc.passes * tr->n + n_assign + te->n;
     r->prog = (sm_train_progress){"train", 0, total, 0, cfg->dc.passes, NAN};
     int32_t *cnt = malloc((size_t)n * sizeof *cnt);
-    int32_t *ca = malloc((size_t)n_assign * n * sizeof *ca);
-    int32_t *ct = malloc((size_t)te->n * n * sizeof *ct);
+    int32_t *ca = calloc((size_t)n_assign * n, sizeof *ca);
+    int32_t *ct = calloc((size_t)te->n * n, sizeof *ct);
     int *assign = malloc((size_t)n * sizeof *assign);
     double *rates = malloc((size_t)n * nc * sizeof *rates);
     int *pa = malloc((size_t)te->n * sizeof *pa), *pp = malloc((size_t)te->n * sizeof *pp);
@@ -128,7 +128,7 @@ sm_status sm_train_dc(const sm_config *cfg, const sm_train_data *d, sm_train_run
     int64_t in_spk0 = net->n_input_spikes;
     int32_t *alive = calloc((size_t)n, sizeof *alive);
     if (!alive && st == SM_OK) st = sm_error_set(err, SM_ENOMEM, "train: out of memory");
-    for (int pass = 0; pass < cfg->dc.passes && st == SM_OK; pass++) {
+    for (int pass = 0; alive && pass < cfg->dc.passes && st == SM_OK; pass++) {
         r->prog.batch = pass + 1;
         sm_train_dc_order(tr->n, p.seed, pass, p.fidelity == SM_DC_BINDSNET, order);
         int64_t rep_b = 0;
