@@ -8,8 +8,9 @@
  * rates x seeds through the sweep runner. Per run: test accuracy (PCA + LR on E counts),
  * per-batch accuracy sd (validation accuracy over the second half of training's
  * evaluations), plastic sum ratio, RF drift (1 - corr of each E's S->E vector with its
- * initial one), dead-E fraction. Outputs: cells.csv, cells.md, runs.csv; results.cells,
- * results.targets. */
+ * initial one), dead-E fraction. table.sleep_rates selects rates (each arm runs the listed
+ * ones it has); table.datasets and table.seeds as elsewhere. Outputs: cells.csv, cells.md,
+ * runs.csv; results.cells, results.targets. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@ static const char *const DEFAULTS[] = {"train.model=stdp",
                                        "data.n_test=1000",
                                        "data.batch=300",
                                        "train.eval_every=2",
+                                       "table.sleep_rates=0,0.1,0.2",
                                        "table.datasets=mnist,fashion",
                                        "table.seeds=5",
                                        NULL};
@@ -81,7 +83,7 @@ static const char *const FOR[] = {B196, "net.se_connectivity=oriented", "stdp.ru
 static const arm ARMS[] = {
     {"bernoulli", "static", "0,0.1,0.2", BERN196, 1},
     {"gaussian1", "static", "0,0.1,0.2", G1S, 1},
-    {"gaussian1", "initial", "0.1,0.2", G1I, 1},
+    {"gaussian1", "initial", "0.1,0.2", G1I, 0},
     {"gaussian2", "static", "0,0.1,0.2", G2S, 0},
     {"gaussian2", "initial", "0.1,0.2", G2I, 0},
     {"oriented", "static", "0,0.1,0.2", ORS, 0},
@@ -142,7 +144,35 @@ static void run_metrics(const sm_exp_run *r, double m[N_M])
     m[M_DEAD] = final_number(r->doc, "dead_e_fraction");
 }
 
-/* Runs one arm (datasets x rates x seeds) into *rows (one per grid cell). */
+/* The rates of `arm_rates` that table.sleep_rates also lists (compared as numbers), into
+ * out; returns how many. Lets a run select rates (e.g. table.sleep_rates=0,0.2). */
+static int select_rates(const char *arm_rates, const char *table, char *out, size_t size)
+{
+    int n = 0;
+    out[0] = 0;
+    for (const char *a = arm_rates; *a;) {
+        char *end;
+        const double r = strtod(a, &end);
+        for (const char *t = table; *t;) {
+            char *tend;
+            const double x = strtod(t, &tend);
+            if (tend == t) break;
+            if (fabs(x - r) < 1e-12) {
+                size_t len = strlen(out);
+                snprintf(out + len, size - len, "%s%.*s", n ? "," : "", (int)(end - a), a);
+                n++;
+                break;
+            }
+            t = *tend == ',' ? tend + 1 : tend;
+        }
+        if (end == a) break;
+        a = *end == ',' ? end + 1 : end;
+    }
+    return n;
+}
+
+/* Runs one arm (datasets x rates x seeds) into *rows (one per grid cell); an arm none of
+ * whose rates table.sleep_rates lists is skipped (*rows stays NULL). */
 static sm_status run_arm(const sm_experiment_ctx *ctx, const arm *a, sm_exp_run **rows, sm_grid *g,
                          sm_error *err)
 {
@@ -154,7 +184,11 @@ static sm_status run_arm(const sm_experiment_ctx *ctx, const arm *a, sm_exp_run 
         snprintf(key, sizeof key, "%.*s", (int)(eq - a->set[i]), a->set[i]);
         st = sm_config_set(&c, key, eq + 1, "rf-sleep", err);
     }
-    if (st == SM_OK) st = sm_exp_table_grid(&c, ctx->quick ? "0.2" : a->rates, g, err);
+    char rates[SM_CONFIG_STR_MAX];
+    if (!select_rates(ctx->quick ? "0.2" : a->rates, ctx->cfg->table.sleep_rates, rates,
+                      sizeof rates))
+        return st;
+    if (st == SM_OK) st = sm_exp_table_grid(&c, rates, g, err);
     sm_exp_run *r = st == SM_OK ? calloc((size_t)sm_grid_n_cells(g) + 1, sizeof *r) : NULL;
     *rows = r;
     if (st == SM_OK && !r) st = sm_error_set(err, SM_ENOMEM, "out of memory");
@@ -342,9 +376,12 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
     for (size_t a = 0; st == SM_OK && a < N_ARMS; a++)
         for (int64_t first = 0; rows[a] && first < sm_grid_n_cells(&grids[a]); first += seeds)
             json_array_append_new(cells, cell_json(&ARMS[a], &grids[a], rows[a], first, seeds));
-    const int n_d = st == SM_OK ? grids[0].axes[0].n : 0;
+    size_t a0 = 0; /* the first arm that ran gives the datasets */
+    while (a0 + 1 < N_ARMS && !rows[a0])
+        a0++;
+    const int n_d = st == SM_OK && rows[a0] ? grids[a0].axes[0].n : 0;
     for (int d = 0; d < n_d; d++) {
-        json_t *p = sm_grid_cell_params(&grids[0], (int64_t)d * grids[0].axes[1].n * seeds);
+        json_t *p = sm_grid_cell_params(&grids[a0], (int64_t)d * grids[a0].axes[1].n * seeds);
         for (int b = 1; b < N_BUILDERS; b++)
             json_array_append_new(targets, target_json(cells, str(p, "data.dataset"), BUILDERS[b]));
         json_decref(p);
