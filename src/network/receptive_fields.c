@@ -100,7 +100,8 @@ static void gaussian_column(const sm_config *cfg, int j, double *w)
     cc = fmin(fmax(cc + 0.5 * sm_rng_uniform(&r) - 0.25, 0.0), W - 1.0);
     const double sigma = fmax(cfg->net.rf_sigma + cfg->net.rf_sigma_sd * sm_rng_normal(&r), 1.0);
     for (int i = 0; i < H * W; i++) {
-        double k = exp(-sm_rf_torus_d2(cr, cc, i / W, i % W, H, W) / (2 * sigma * sigma));
+        const int pr = i / W, pc = i % W; /* the pixel's row and column */
+        double k = exp(-sm_rf_torus_d2(cr, cc, pr, pc, H, W) / (2 * sigma * sigma));
         w[(int64_t)i * n + j] = k >= SM_RF_K_MIN ? k : 0.0;
     }
 }
@@ -115,7 +116,8 @@ static void oriented_column(const sm_config *cfg, int j, double *w)
     double cr, cc, sum = 0;
     sm_rf_centre(cfg, j, &cr, &cc);
     for (int i = 0; i < H * W; i++) {
-        const double dx = i % W - cc, dy = i / W - cr;
+        const int pr = i / W, pc = i % W;
+        const double dx = pc - cc, dy = pr - cr;
         const double xp = (dx * ct + dy * st) / sx, yp = (-dx * st + dy * ct) / sy;
         const double q = xp * xp + yp * yp;
         const double k = q > rc * rc ? 0.0 : exp(-0.5 * q);

@@ -558,6 +558,7 @@ sm_status sm_train_stdp(const sm_config *cfg_in, const sm_train_data *data, sm_t
     if (!t.on && n_pix == cfg.net.n_input) {
         sm_encoder_destroy(t.enc);
         sm_sim_destroy(t.sim);
+        free(t.w_start);
         return sm_error_set(err, SM_ENOMEM, "train: out of memory");
     }
     if (t.on) sm_struct_on_pixels(data->train, t.on);
