@@ -43,6 +43,10 @@ typedef struct sm_config {
         double w0[4];
         int plastic[4];
         int no_reciprocal;
+        int se_connectivity;
+        double rf_sigma, rf_sigma_sd;
+        int rf_layout, rf_n_or;
+        double rf_sx, rf_gamma, rf_r_cut;
     } net;
     sm_lif_params lif[2];
     struct { double sigma; int wake, sleep, test; } noise;
@@ -69,6 +73,7 @@ typedef struct sm_config {
         int64_t duration, frequency;
         int norm_mode;
         int64_t norm_frequency;
+        int target;
     } sleep;
     struct {
         int rule;

@@ -88,6 +88,24 @@ static const sm_param_def TABLE[] = {
     BOOL("net.plastic_ie", net.plastic[SM_PATH_IE], 1,
          "I->E learns and sleeps (published runs: yes; later package: no)"),
     BOOL("net.no_reciprocal", net.no_reciprocal, 1, "remove I_k->E_j where E_j->I_k exists"),
+    ENUM("net.se_connectivity", net.se_connectivity, SM_SE_BERNOULLI, "bernoulli|gaussian|oriented",
+         "S->E synapses: Bernoulli(p_se), Gaussian receptive fields or oriented (elongated) "
+         "fields on the E sheet (spec diehl-cook.md 9); structured fields carry total weight "
+         "p_se x n_input x n_exc x w_se"),
+    REAL("net.rf_sigma", net.rf_sigma, 1.0, 0.1, 1000, "px",
+         "gaussian fields: mean width sigma_se (each E draws Normal(rf_sigma, rf_sigma_sd), "
+         "clipped at >= 1 px)"),
+    REAL("net.rf_sigma_sd", net.rf_sigma_sd, 0.3, 0, 1000, "px",
+         "gaussian fields: standard deviation of the per-E width"),
+    ENUM("net.rf_layout", net.rf_layout, SM_RF_BLOCK, "block|interleaved",
+         "oriented fields: one sheet quadrant per orientation (block) or p x p patches"),
+    INT("net.rf_n_or", net.rf_n_or, 4, 1, 64, "1",
+        "oriented fields: orientations (a perfect square: the sheet is cut sqrt x sqrt)"),
+    REAL("net.rf_sx", net.rf_sx, 3.0, 0.1, 1000, "px", "oriented fields: long-axis width sx"),
+    REAL("net.rf_gamma", net.rf_gamma, 0.4, 0.01, 100, "1",
+         "oriented fields: aspect ratio sy / sx"),
+    REAL("net.rf_r_cut", net.rf_r_cut, 3.0, 0.1, 1000, "1",
+         "oriented fields: kernel is 0 beyond this Mahalanobis radius"),
 
     LIF_ROWS("lif_e", 0, "E"),
     LIF_ROWS("lif_i", 1, "I"),
@@ -160,6 +178,10 @@ static const sm_param_def TABLE[] = {
           "mode sleep: wake steps between episodes F"),
     ENUM("sleep.norm_mode", sleep.norm_mode, SM_NORM_NONE, "none=0|static=2|layer=3|neuron=4",
          "normalize: instant rescaling to the mode's target (no episode, no noise)"),
+    ENUM("sleep.target", sleep.target, SM_TARGET_STATIC, "static|initial",
+         "what sleep decays toward: the fixed targets (static: sleep.target_exc/inh for "
+         "powerlaw, the pathway's mean initial weight for mode static) or each synapse's "
+         "own initial weight (initial; powerlaw and static modes)"),
     INT64("sleep.norm_frequency", sleep.norm_frequency, 35000, 1, 1e15, "steps",
           "normalize: wake steps between normalizations"),
 
@@ -1424,6 +1446,17 @@ sm_status sm_config_validate(const sm_config *cfg, sm_error *err)
                             "config: %s applies to train.model=ppg only (the counts of the "
                             "Poisson-Gamma mixture)",
                             cfg->input.normalize ? "input.normalize" : "data.intensity");
+    if (cfg->sleep.target == SM_TARGET_INITIAL &&
+        !(cfg->sleep.mode == SM_SLEEP_POWERLAW || cfg->sleep.mode == SM_SLEEP_STATIC ||
+          cfg->sleep.norm_mode == SM_NORM_STATIC))
+        return sm_error_set(err, SM_EINVAL,
+                            "config: sleep.target=initial applies to sleep.mode powerlaw or "
+                            "static (or sleep.norm_mode static): layer and neuron targets are "
+                            "sums, not per-synapse weights");
+    if (cfg->sleep.target == SM_TARGET_INITIAL && cfg->structural.mode != SM_STRUCT_NONE)
+        return sm_error_set(err, SM_EINVAL,
+                            "config: sleep.target=initial keeps one initial weight per synapse: "
+                            "not with struct.mode (rewiring replaces synapses)");
     if (validate_struct(cfg, err) != SM_OK) return SM_EINVAL;
     if (validate_sparse(cfg, err) != SM_OK) return SM_EINVAL;
     return validate_disinh(cfg, err);

@@ -180,6 +180,9 @@ sm_status sm_sim_checkpoint_save(const sm_sim *sim_c, struct sm_ckpt *c, sm_erro
     if (st == SM_OK)
         st = sm_ckpt_add(c, "weights", net->w, (size_t)net->n_syn * sizeof(float), err);
     if (st == SM_OK) st = sm_ckpt_add(c, "rule", rb, rule_len, err);
+    if (st == SM_OK && sim->sleep->target_initial) /* sleep.target=initial's targets */
+        st = sm_ckpt_add(c, "sleep_w_init", sim->sleep->w_init, (size_t)net->n_syn * sizeof(float),
+                         err);
     free(nb);
     free(rb);
     if (st == SM_OK) st = sm_sim_struct_save(sim, c, err);
@@ -234,6 +237,10 @@ sm_status sm_sim_checkpoint_load(sm_sim *sim, const struct sm_ckpt *c, const cha
         rc ? section(c, "weights", (size_t)net->n_syn * sizeof(float), path, err) : NULL;
     const void *rs = w ? section(c, "rule", sm_rule_state_size(sim->rule), path, err) : NULL;
     if (!rs) return err->code;
+    const void *wi = sim->sleep->target_initial
+                         ? section(c, "sleep_w_init", (size_t)net->n_syn * sizeof(float), path, err)
+                         : NULL;
+    if (sim->sleep->target_initial && !wi) return err->code;
     const void *ips = sim->ip ? section(c, "ip", sm_ip_state(sim->ip, NULL, 1), path, err) : NULL;
     if (sim->ip && !ips) return err->code;
     if (cb->n_records > m->cap_records) {
@@ -251,6 +258,8 @@ sm_status sm_sim_checkpoint_load(sm_sim *sim, const struct sm_ckpt *c, const cha
     sm_rule_settle(sim->rule, net); /* nothing deferred may land on the loaded weights */
     memcpy(net->w, w, (size_t)net->n_syn * sizeof(float));
     sm_rule_state_load(sim->rule, rs);
+    if (wi && sm_sleep_record_initial(sim->sleep, net, wi) != SM_OK)
+        return sm_error_set(err, SM_ENOMEM, "checkpoint: out of memory for sleep_w_init");
     if (sim->ip) sm_ip_state(sim->ip, (void *)ips, 0);
     sim->count = cb->count;
     sim->next_record = cb->next_record;

@@ -8,6 +8,7 @@
 #endif
 
 #include "somnus/core/rng.h"
+#include "somnus/network/receptive_fields.h"
 
 /* Synapse arrays of 4 MiB and more are aligned to 2 MiB and backed by transparent huge
  * pages where the kernel offers them on request (madvise mode, Debian's default): the
@@ -59,6 +60,16 @@ typedef struct targets {
     int32_t *v;
     int64_t n, cap;
 } targets;
+
+static int push(targets *t, int32_t x);
+
+/* The nonzero entries of row g of the structured S->E matrix, in target order. */
+static int structured_targets(const double *se_w, int g, int n_exc, targets *t)
+{
+    for (int j = 0; j < n_exc; j++)
+        if (se_w[(int64_t)g * n_exc + j] > 0 && push(t, j)) return -1;
+    return 0;
+}
 
 static int push(targets *t, int32_t x)
 {
@@ -193,8 +204,10 @@ static void drop_reciprocal(sm_net *net, targets *rows)
     }
 }
 
+/* se_w: the structured S->E weights (n_in x n_exc, receptive_fields.h), or NULL for the
+ * constant w0 of every pathway. */
 static sm_status fill_rows(sm_net *net, targets *rows, int first_row, int last_row,
-                           const double w0[SM_N_PATHS])
+                           const double w0[SM_N_PATHS], const double *se_w)
 {
     for (int g = first_row; g < last_row; g++) {
         net->row[g + 1] = net->row[g] + rows[g].n;
@@ -204,7 +217,8 @@ static sm_status fill_rows(sm_net *net, targets *rows, int first_row, int last_r
             net->post[s] = target;
             int path = sm_net_pathway_of(net, g, net->n_in + target);
             net->pathway[s] = (uint8_t)path;
-            net->w[s] = (float)w0[path];
+            net->w[s] = se_w && path == SM_PATH_SE ? (float)se_w[(int64_t)g * net->n_exc + target]
+                                                   : (float)w0[path];
         }
     }
     return SM_OK;
@@ -219,6 +233,20 @@ sm_net *sm_net_create(const sm_config *cfg, sm_error *err)
         sm_error_set(err, SM_ENOMEM, "network: out of memory");
         return NULL;
     }
+    double *se_w = NULL; /* structured S->E weights (net.se_connectivity), else Bernoulli */
+    if (cfg->net.se_connectivity != SM_SE_BERNOULLI) {
+        if (sm_rf_validate(cfg, err) != SM_OK) {
+            free(rows);
+            return NULL;
+        }
+        se_w = malloc((size_t)n_in * (size_t)n_exc * sizeof *se_w);
+        if (!se_w || sm_rf_weights(cfg, se_w, err) != SM_OK) {
+            if (!se_w) sm_error_set(err, SM_ENOMEM, "network: out of memory for S->E fields");
+            free(se_w);
+            free(rows);
+            return NULL;
+        }
+    }
     int failed = 0;
     /* Rows are independent streams (index = presynaptic neuron): parallel-safe and
      * identical for any thread count. */
@@ -228,7 +256,9 @@ sm_net *sm_net_create(const sm_config *cfg, sm_error *err)
     for (int g = 0; g < n_total; g++) {
         sm_rng r;
         sm_rng_init(&r, (uint64_t)cfg->run.seed, SM_STREAM_CONNECT, (uint32_t)g);
-        if (g < n_in) {
+        if (g < n_in && se_w) {
+            failed |= structured_targets(se_w, g, n_exc, &rows[g]);
+        } else if (g < n_in) {
             failed |= bernoulli_targets(&r, cfg->net.p[SM_PATH_SE], n_exc, -1, 0, &rows[g]);
         } else if (g < n_in + n_exc) {
             failed |= bernoulli_targets(&r, cfg->net.p[SM_PATH_EE], n_exc, g - n_in, 0, &rows[g]);
@@ -248,9 +278,9 @@ sm_net *sm_net_create(const sm_config *cfg, sm_error *err)
     net = alloc_net(n_in, n_exc, n_inh, n_syn, err);
     if (!net) goto done;
     /* Excitatory rows first, so drop_reciprocal can look up E->I synapses. */
-    fill_rows(net, rows, 0, n_in + n_exc, cfg->net.w0);
+    fill_rows(net, rows, 0, n_in + n_exc, cfg->net.w0, se_w);
     if (cfg->net.no_reciprocal) drop_reciprocal(net, rows);
-    fill_rows(net, rows, n_in + n_exc, n_total, cfg->net.w0);
+    fill_rows(net, rows, n_in + n_exc, n_total, cfg->net.w0, se_w);
     net->n_syn = net->row[n_total];
     memcpy(net->plastic, cfg->net.plastic, sizeof net->plastic);
     count_pathways(net);
@@ -262,6 +292,7 @@ done:
     for (int g = 0; g < n_total; g++)
         free(rows[g].v);
     free(rows);
+    free(se_w);
     return net;
 }
 

@@ -11,7 +11,9 @@ sm_sleep *sm_sleep_create(const sm_config *cfg, const sm_net *net, sm_error *err
 {
     sm_sleep *s = calloc(1, sizeof *s);
     if (s) s->w0_in = calloc((size_t)net->n_post * 2 + 2, sizeof *s->w0_in);
-    if (!s || !s->w0_in) {
+    if (s && cfg->sleep.target == SM_TARGET_INITIAL)
+        s->w_init = calloc((size_t)(net->n_syn ? net->n_syn : 1), sizeof *s->w_init);
+    if (!s || !s->w0_in || (cfg->sleep.target == SM_TARGET_INITIAL && !s->w_init)) {
         sm_sleep_destroy(s);
         sm_error_set(err, SM_ENOMEM, "sleep: out of memory");
         return NULL;
@@ -21,6 +23,7 @@ sm_sleep *sm_sleep_create(const sm_config *cfg, const sm_net *net, sm_error *err
     s->target[1] = (float)cfg->sleep.target_inh;
     s->tolerance = cfg->sleep.tolerance;
     s->stop = cfg->sleep.stop;
+    s->target_initial = cfg->sleep.target == SM_TARGET_INITIAL;
     memcpy(s->plastic, net->plastic, sizeof s->plastic);
     s->n_syn = net->n_syn;
     s->n_post = net->n_post;
@@ -31,6 +34,7 @@ void sm_sleep_destroy(sm_sleep *s)
 {
     if (!s) return;
     free(s->w0_in);
+    free(s->w_init);
     free(s->factor);
     free(s->lz_v);
     free(s->lz_e);
@@ -71,6 +75,16 @@ void sm_sleep_record_baseline(sm_sleep *s, const sm_net *net)
         s->mean_path[p] = count[p] ? s->w0_path[p] / count[p] : 0;
     sm_sleep_block_sums(s, net, s->w0_block);
     s->has_baseline = 1;
+    if (s->target_initial) sm_sleep_record_initial(s, net, net->w);
+}
+
+sm_status sm_sleep_record_initial(sm_sleep *s, const sm_net *net, const float *w)
+{
+    float *copy = realloc(s->w_init, (size_t)(net->n_syn ? net->n_syn : 1) * sizeof *copy);
+    if (!copy) return SM_ENOMEM;
+    memcpy(copy, w, (size_t)net->n_syn * sizeof *copy);
+    s->w_init = copy;
+    return SM_OK;
 }
 
 void sm_sleep_on_rebuild(sm_sleep *s, const sm_net *net)
@@ -174,8 +188,27 @@ static double decay_exact(float *restrict w, int64_t a, int64_t b, float w_t, do
     return sum;
 }
 
+/* sleep.target=initial: each plastic weight maps toward its own initial weight, in double
+ * (the per-synapse target defeats the shared-target fast paths). A synapse that started at
+ * 0 has no target and is left alone. */
+static void decay_initial(const sm_sleep *s, sm_net *net, double sums[2])
+{
+    sums[0] = sums[1] = 0;
+    for (int64_t k = 0; k < net->n_syn; k++) {
+        if (!s->plastic[net->pathway[k]]) continue;
+        const float t = s->w_init[k];
+        if (t != 0.0f && net->w[k] != 0.0f)
+            net->w[k] = (float)sm_sleep_powerlaw_map(net->w[k], t, s->lambda);
+        sums[k >= net->exc_end] += fabs((double)net->w[k]);
+    }
+}
+
 void sm_sleep_powerlaw_step(const sm_sleep *s, sm_net *net, double sums[2])
 {
+    if (s->target_initial && s->w_init) {
+        decay_initial(s, net, sums);
+        return;
+    }
     /* lambda - 1 in double before rounding: (float)0.99997 - 1.0f decays 6e-4 too slowly. */
     const float lm1 = (float)(s->lambda - 1.0);
     /* |e| = |lambda - 1| ln(|w| / w_t) stays small enough for the cubic only near 1. */
@@ -224,7 +257,9 @@ static sm_status mode_multipliers(const sm_sleep *s, const sm_net *net, int mode
             m[k] = 1.0;
             continue;
         }
-        if (mode == SM_SLEEP_STATIC)
+        if (mode == SM_SLEEP_STATIC && s->target_initial && s->w_init)
+            r = a > 0 ? fabs((double)s->w_init[k]) / a : 1.0;
+        else if (mode == SM_SLEEP_STATIC)
             r = a > 0 ? s->mean_path[p] / a : 1.0;
         else if (mode == SM_SLEEP_LAYER)
             r = total[p] > 0 ? s->w0_path[p] / total[p] : 1.0;
@@ -275,7 +310,8 @@ sm_status sm_sleep_normalize(sm_sleep *s, sm_net *net, int mode, sm_error *err)
 
 int sm_sleep_lazy_ok(const sm_sleep *s)
 {
-    return fabs(s->lambda - 1.0) <= 1e-3;
+    /* the lazy sums share one target per block: not for sleep.target=initial */
+    return fabs(s->lambda - 1.0) <= 1e-3 && !s->target_initial;
 }
 
 static int block_of_syn(const sm_net *net, int64_t k)

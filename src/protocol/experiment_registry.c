@@ -18,6 +18,7 @@ static const sm_experiment_def *const EXPERIMENTS[] = {
     &sm_exp_plasticity_sgsnn, &sm_exp_plasticity_stdp,
     &sm_exp_continual_sgsnn,  &sm_exp_sparse_sgsnn,
     &sm_exp_rewire_stdp,      &sm_exp_continual_safe,
+    &sm_exp_rf_sleep,
 };
 
 #define N_EXPERIMENTS (sizeof EXPERIMENTS / sizeof EXPERIMENTS[0])

@@ -7,6 +7,7 @@
 #include "somnus/io/checkpoint.h"
 #include "somnus/io/encode.h"
 #include "somnus/analysis/readout.h"
+#include "somnus/analysis/rf_drift.h"
 #include "somnus/io/results.h"
 #include "somnus/models/sim_json.h"
 #include "somnus/models/sim.h"
@@ -37,7 +38,8 @@ typedef struct trainer {
     double wall_offset;  /* wall_s of the batches run before a resume */
     sm_weight_stats w_initial[SM_N_PATHS];
     double plastic_initial;
-    uint8_t *on; /* structural plasticity: on-pixels of the training set (else NULL) */
+    uint8_t *on;    /* structural plasticity: on-pixels of the training set (else NULL) */
+    float *w_start; /* weights at the start (rf_drift_se), NULL when rewiring moves synapses */
 } trainer;
 
 static int trainer_input(void *ctx, uint64_t step, int32_t *out)
@@ -406,6 +408,13 @@ static json_t *final_json(trainer *t, const final_result *f)
         json_object_set_new(final, "f_on", sm_train_real(sm_struct_f_on(t->sim->net, t->on)));
     if (final && t->sim->rw)
         json_object_set_new(final, "structure_events_n", json_integer(t->sim->rw->events));
+    if (final && t->w_start) /* spec diehl-cook.md 9: receptive-field drift and dead E */
+        json_object_set_new(final, "rf_drift_se",
+                            sm_train_real(sm_rf_drift(t->sim->net, t->w_start)));
+    if (final && f->rows)
+        json_object_set_new(final, "dead_e_fraction",
+                            sm_train_real(sm_dead_fraction(f->rows + (size_t)f->n_fit * t->d,
+                                                           f->n_test, t->d, t->sim->net->n_exc)));
     if (final) {
         add_encoder_drive(t, final);
         json_object_set_new(final, "min_class_fit_rows", json_integer(f->res.min_class_rows));
@@ -531,6 +540,10 @@ sm_status sm_train_stdp(const sm_config *cfg_in, const sm_train_data *data, sm_t
     t.d = cfg.net.n_exc + (cfg.readout.features == SM_FEAT_ALL ? cfg.net.n_inh : 0);
     sm_monitor_weight_stats(t.sim->mon, t.sim->net, t.w_initial);
     t.plastic_initial = plastic_sum(&cfg, t.w_initial);
+    if (!t.sim->rw) { /* without rewiring the synapses stay where they are: drift is defined */
+        t.w_start = malloc((size_t)(t.sim->net->n_syn ? t.sim->net->n_syn : 1) * sizeof(float));
+        if (t.w_start) memcpy(t.w_start, t.sim->net->w, (size_t)t.sim->net->n_syn * sizeof(float));
+    }
     if (t.sim->rw) {
         t.sim->rw->on_event = r->struct_event_fn;
         t.sim->rw->on_event_ctx = r->struct_event_ctx;
@@ -545,6 +558,7 @@ sm_status sm_train_stdp(const sm_config *cfg_in, const sm_train_data *data, sm_t
     if (!t.on && n_pix == cfg.net.n_input) {
         sm_encoder_destroy(t.enc);
         sm_sim_destroy(t.sim);
+        free(t.w_start);
         return sm_error_set(err, SM_ENOMEM, "train: out of memory");
     }
     if (t.on) sm_struct_on_pixels(data->train, t.on);
@@ -596,5 +610,6 @@ sm_status sm_train_stdp(const sm_config *cfg_in, const sm_train_data *data, sm_t
     sm_encoder_destroy(t.enc);
     sm_sim_destroy(t.sim);
     free(t.on);
+    free(t.w_start);
     return st;
 }

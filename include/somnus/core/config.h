@@ -41,6 +41,10 @@ enum sm_sleep_mode {
 };
 enum sm_sleep_schedule { SM_SCHED_PERIOD = 0, SM_SCHED_BATCH = 1 };
 enum sm_sleep_stop { SM_STOP_WITHIN = 0, SM_STOP_NOT_ABOVE = 1 };
+/* net.se_connectivity, net.rf_layout (receptive_fields.h) and sleep.target. */
+enum sm_se_connectivity { SM_SE_BERNOULLI = 0, SM_SE_GAUSSIAN = 1, SM_SE_ORIENTED = 2 };
+enum sm_rf_layout { SM_RF_BLOCK = 0, SM_RF_INTERLEAVED = 1 };
+enum sm_sleep_target { SM_TARGET_STATIC = 0, SM_TARGET_INITIAL = 1 };
 enum sm_norm_mode { SM_NORM_NONE = 0, SM_NORM_STATIC = 2, SM_NORM_LAYER = 3, SM_NORM_NEURON = 4 };
 /* Neuron-level (intrinsic) plasticity, ip.* (spec intrinsic.md part B). */
 enum sm_ip_rule_id { SM_IP_NONE = 0, SM_IP_RATE = 1, SM_IP_TRIESCH = 2 };
@@ -134,10 +138,14 @@ typedef struct sm_config {
     } run;
     struct {
         int n_input, n_exc, n_inh;
-        double p[SM_N_PATHS];    /* connection probability per pathway */
-        double w0[SM_N_PATHS];   /* initial weight per pathway (signed) */
-        int plastic[SM_N_PATHS]; /* 1 if STDP and sleep act on the pathway */
-        int no_reciprocal;       /* drop I->E where E->I exists */
+        double p[SM_N_PATHS];             /* connection probability per pathway */
+        double w0[SM_N_PATHS];            /* initial weight per pathway (signed) */
+        int plastic[SM_N_PATHS];          /* 1 if STDP and sleep act on the pathway */
+        int no_reciprocal;                /* drop I->E where E->I exists */
+        int se_connectivity;              /* enum sm_se_connectivity */
+        double rf_sigma, rf_sigma_sd;     /* gaussian: width sigma_se and its spread (px) */
+        int rf_layout, rf_n_or;           /* oriented: enum sm_rf_layout, orientations */
+        double rf_sx, rf_gamma, rf_r_cut; /* oriented: long axis (px), sy/sx, cut radius */
     } net;
     sm_lif_params lif[2]; /* [0] = E, [1] = I */
     struct {
@@ -167,6 +175,7 @@ typedef struct sm_config {
         int64_t duration, frequency; /* mode sleep (5b) */
         int norm_mode;
         int64_t norm_frequency;
+        int target; /* enum sm_sleep_target */
     } sleep;
     struct {                        /* intrinsic plasticity of the LIF neurons (ip_rule.h) */
         int rule;                   /* enum sm_ip_rule_id */

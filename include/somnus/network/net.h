@@ -49,7 +49,8 @@ typedef struct sm_net {
  * synapses take about 70 GB). */
 #define SM_NET_MAX_SYN ((int64_t)UINT32_MAX)
 
-/* Builds the network of `cfg` (sizes, Bernoulli connectivity per pathway with the
+/* Builds the network of `cfg` (sizes, Bernoulli connectivity per pathway, or structured
+ * S->E receptive fields when net.se_connectivity is not bernoulli (receptive_fields.h), with the
  * construction rules: no E->E self-synapses, no reciprocal E/I pairs when
  * net.no_reciprocal, constant initial weight per pathway). Deterministic in run.seed and
  * independent of thread count. Returns NULL and fills `err` on failure. Caller destroys. */

@@ -13,6 +13,8 @@
  *    total; neuron: the post neuron's initial incoming sum / current sum, per sign block)
  *    and every step multiplies the weight by m^(1/D).
  *  - normalize: the same targets applied at once.
+ *  - sleep.target=initial: powerlaw and static use each synapse's own initial weight as
+ *    its target (w_init) instead of the shared ones; the power-law step is then eager.
  *
  * Only plastic synapses take part; sums and baselines are over plastic synapses.
  */
@@ -41,6 +43,11 @@ typedef struct sm_sleep {
     float target[2]; /* target[0] excitatory w_t (> 0), target[1] inhibitory (< 0) */
     double tolerance;
     int stop; /* enum sm_sleep_stop */
+    /* sleep.target=initial: each plastic weight decays toward its own initial weight
+     * w_init[k] (n_syn, recorded with the baseline, saved in checkpoints) instead of
+     * target[] (powerlaw) or the pathway mean (mode static). */
+    int target_initial;
+    float *w_init;
     int plastic[SM_N_PATHS];
     /* baselines, recorded by sm_sleep_record_baseline */
     double w0_block[2];         /* sum |w| of plastic synapses per block */
@@ -72,6 +79,11 @@ void sm_sleep_destroy(sm_sleep *s);
 /* Records the baselines (W0 per block, totals and means per pathway, incoming sums per
  * neuron) from the current weights: call once at the start of training. */
 void sm_sleep_record_baseline(sm_sleep *s, const sm_net *net);
+
+/* Sets the per-synapse initial weights of sleep.target=initial to w[0..n_syn) (a copy):
+ * sm_sleep_record_baseline calls it with the current weights, a checkpoint load with the
+ * saved ones. SM_ENOMEM if the copy cannot be allocated. */
+sm_status sm_sleep_record_initial(sm_sleep *s, const sm_net *net, const float *w);
 
 /* The network's synapses were rebuilt (structural plasticity, rewire.h): drops the
  * per-synapse scratch (lazy episode, mode factors; reallocated at the next episode, and

@@ -58,5 +58,7 @@ extern const sm_experiment_def sm_exp_dc_fashion;
 extern const sm_experiment_def sm_exp_sparse_sgsnn;
 /* Structural plasticity of the STDP network (spec structural.md 4.2: R2, R3, R5). */
 extern const sm_experiment_def sm_exp_rewire_stdp;
+/* Structured S->E receptive fields under sleep-STDP (spec diehl-cook.md 9, E6). */
+extern const sm_experiment_def sm_exp_rf_sleep;
 
 #endif
