@@ -309,6 +309,39 @@ static void runs_dir_keeps_and_reuses_runs(void **state)
     tu_expect_cli_error(dir, "experiment sleep-stdp-table --quick --runs afile/sub", "--runs");
 }
 
+#define KEPT_DC "experiment dc-size --quick --quiet --set data.dataset=synthetic:600 --runs kept "
+
+/* dc-size keeps its runs too: a marker written into every kept run's final all-activity
+ * accuracy comes back in the second call's runs (nothing is run again). */
+static void dc_grid_reuses_kept_runs(void **state)
+{
+    const char *dir = *state;
+    char *out = NULL;
+    assert_int_equal(tu_cli(dir, KEPT_DC "--out d1.json", &out), 0);
+    free(out);
+    kept_runs k;
+    read_kept(dir, &k);
+    json_t *d1 = load(dir, "d1.json");
+    const size_t n = json_array_size(json_object_get(json_object_get(d1, "results"), "runs"));
+    assert_true(n >= 2);
+    assert_int_equal(k.n, (int)n);
+    for (int i = 0; i < k.n; i++) {
+        json_object_set_new(final_of(k.doc[i]), "test_acc_all", json_real(0.4321));
+        assert_int_equal(json_dump_file(k.doc[i], k.path[i], 0), 0);
+    }
+    free_kept(&k);
+    assert_int_equal(tu_cli(dir, KEPT_DC "--out d2.json", &out), 0);
+    free(out);
+    json_t *d2 = load(dir, "d2.json");
+    json_t *runs = json_object_get(json_object_get(d2, "results"), "runs");
+    assert_int_equal(json_array_size(runs), n);
+    for (size_t i = 0; i < n; i++)
+        assert_float_near(json_number_value(json_object_get(json_array_get(runs, i), "acc_all")),
+                          0.4321, 0);
+    json_decref(d1);
+    json_decref(d2);
+}
+
 /* The loss-of-plasticity arms run side by side (--jobs 2) give the document of one at a
  * time: the same runs, numbers and order (only the wall time differs). */
 static void plasticity_arms_do_not_depend_on_jobs(void **state)
@@ -356,6 +389,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(ip_sleep_quick_has_its_cells, tu_state_dir_setup,
                                         tu_state_dir_teardown),
         cmocka_unit_test_setup_teardown(runs_dir_keeps_and_reuses_runs, tu_state_dir_setup,
+                                        tu_state_dir_teardown),
+        cmocka_unit_test_setup_teardown(dc_grid_reuses_kept_runs, tu_state_dir_setup,
                                         tu_state_dir_teardown),
         cmocka_unit_test_setup_teardown(plasticity_arms_do_not_depend_on_jobs, tu_state_dir_setup,
                                         tu_state_dir_teardown),

@@ -41,8 +41,8 @@ typedef struct sm_experiment_ctx {
     sm_experiment_log_fn log; /* may be NULL */
     void *log_ctx;
     /* Folder keeping each finished run's document (<config hash>.json), so that the same
-     * call resumes a stopped experiment; NULL = none. Experiments built on the grid runner
-     * and plasticity-* use it. */
+     * call resumes a stopped experiment; NULL = none. Experiments built on the grid runner,
+     * plasticity-* and dc-size / dc-fashion use it. */
     const char *runs_dir;
 } sm_experiment_ctx;
 

@@ -8,8 +8,10 @@
 
 #include "protocol/experiments/dc_grid.h"
 #include "protocol/experiments/grid_runs.h"
+#include "protocol/experiments/run_cache.h"
 #include "somnus/core/fileio.h"
 #include "somnus/io/dataset.h"
+#include "somnus/protocol/sweep.h"
 #include "somnus/protocol/train.h"
 
 /* configs/dc-bindsnet.cfg, applied for variant "bindsnet" */
@@ -104,11 +106,13 @@ static sm_status write_csv(const sm_experiment_ctx *ctx, json_t *res, sm_error *
     return sm_atomic_commit(&f, err);
 }
 
-/* One run: cfg copy with the cell's settings, data from the loaded pool. */
-static sm_status one_run(const sm_config *base, const sm_dataset *pool, const sm_dataset *off,
-                         const char *variant, int n_exc, int passes, int64_t seed, json_t **fin,
-                         double *ips, sm_error *err)
+/* One run: cfg copy with the cell's settings, data from the loaded pool; a run kept in
+ * ctx->runs_dir (`--runs`) is reused, a new one kept there. */
+static sm_status one_run(const sm_experiment_ctx *ctx, const sm_dataset *pool,
+                         const sm_dataset *off, const char *variant, int n_exc, int passes,
+                         int64_t seed, json_t **fin, double *ips, sm_error *err)
 {
+    const sm_config *base = ctx->cfg;
     sm_config *c = malloc(sizeof *c);
     if (!c) return sm_error_set(err, SM_ENOMEM, "out of memory");
     *c = *base;
@@ -120,11 +124,16 @@ static sm_status one_run(const sm_config *base, const sm_dataset *pool, const sm
     if (!strcmp(variant, "bindsnet"))
         for (int k = 0; BINDSNET[k] && st == SM_OK; k++)
             st = sm_config_set_assignment(c, BINDSNET[k], "dc-bindsnet", err);
+    char hash[17];
+    sm_sweep_config_hash(c, hash);
+    json_t *doc = st == SM_OK ? sm_run_cache_get(ctx, hash) : NULL;
     sm_train_data d;
     memset(&d, 0, sizeof d);
-    if (st == SM_OK) st = sm_train_data_from_pool(c, pool, off, &d, err);
-    json_t *doc = NULL;
-    if (st == SM_OK) st = sm_train_run(c, &d, NULL, NULL, &doc, err);
+    if (st == SM_OK && !doc) {
+        st = sm_train_data_from_pool(c, pool, off, &d, err);
+        if (st == SM_OK) st = sm_train_run(c, &d, NULL, NULL, &doc, err);
+        if (st == SM_OK) st = sm_run_cache_put(ctx, hash, doc, err);
+    }
     if (st == SM_OK) {
         *fin = json_incref(json_object_get(doc, "final"));
         *ips = num(json_object_get(doc, "timing"), "train_images_per_s");
@@ -178,7 +187,7 @@ sm_status sm_exp_dc_grid(const sm_experiment_ctx *ctx, json_t **results, sm_erro
                 json_t *fin = NULL;
                 double ips = NAN;
                 const int64_t seed = cfg->run.seed + s;
-                st = one_run(cfg, pool, off, variants[v], sizes[k], pk, seed, &fin, &ips, err);
+                st = one_run(ctx, pool, off, variants[v], sizes[k], pk, seed, &fin, &ips, err);
                 if (st != SM_OK) break;
                 const double a = num(fin, "test_acc_all"), p = num(fin, "test_acc_prop"),
                              l = num(fin, "test_acc_lr");
