@@ -22,6 +22,7 @@ PACKAGES=(
   python3-cffi python3-pandas python3-venv  # the Python package (python/somnus, docs/python.md)
   python3-pytest     # make test runs the Python package's tests with pytest
   python3-matplotlib # examples/python plot the learning curve and the weight sums
+  python3-scipy      # scripts/plasticity-targets.py: Spearman rho and t intervals (tested)
   python3-h5py hdf5-tools  # tests: h5py and h5dump read somnus's SONATA files
   libopenmpi-dev openmpi-bin  # mpirun -n K somnus sweep (SOMNUS_MPI; the tests need it)
 )
