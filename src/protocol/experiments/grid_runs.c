@@ -120,6 +120,17 @@ sm_status sm_exp_run_grid_docs(const sm_experiment_ctx *ctx, const sm_config *ba
 }
 
 /* Mean and sample sd of the runs of (dataset d, rate k): cells d*K*S + k*S + s. */
+void sm_exp_free_arm_rows(sm_exp_run **rows, sm_grid *grids, size_t n_arms)
+{
+    for (size_t a = 0; a < n_arms; a++) {
+        if (rows[a])
+            for (int64_t i = 0; i < sm_grid_n_cells(&grids[a]); i++)
+                json_decref(rows[a][i].doc);
+        free(rows[a]);
+        sm_grid_free(&grids[a]);
+    }
+}
+
 void sm_exp_cell_stats(const sm_exp_run *rows, int64_t first, int seeds, double *mean, double *sd)
 {
     double s = 0, ss = 0;

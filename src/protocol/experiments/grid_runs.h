@@ -30,6 +30,10 @@ sm_status sm_exp_run_grid_docs(const sm_experiment_ctx *ctx, const sm_config *ba
                                const sm_grid *g, const char *label, sm_exp_run *rows,
                                sm_error *err);
 
+/* Frees the rows of n_arms arms (each rows[a] NULL or one sm_exp_run per cell of grids[a],
+ * their docs json_decref'd) and the arms' grids; rows[a] is left dangling. */
+void sm_exp_free_arm_rows(sm_exp_run **rows, sm_grid *grids, size_t n_arms);
+
 /* Mean and sample sd (n - 1) of the accuracies rows[first .. first + seeds). */
 void sm_exp_cell_stats(const sm_exp_run *rows, int64_t first, int seeds, double *mean, double *sd);
 

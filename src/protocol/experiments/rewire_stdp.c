@@ -236,17 +236,6 @@ static json_t *events_json(sm_exp_run **rows)
     return o;
 }
 
-static void free_rows(sm_exp_run **rows, sm_grid *grids)
-{
-    for (size_t a = 0; a < N_ARMS; a++) {
-        if (rows[a])
-            for (int64_t i = 0; i < sm_grid_n_cells(&grids[a]); i++)
-                json_decref(rows[a][i].doc);
-        free(rows[a]);
-        sm_grid_free(&grids[a]);
-    }
-}
-
 static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *err)
 {
     sm_grid grids[N_ARMS];
@@ -282,7 +271,7 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
         json_decref(cells);
         json_decref(targets);
     }
-    free_rows(rows, grids);
+    sm_exp_free_arm_rows(rows, grids, N_ARMS);
     return st;
 }
 
