@@ -25,6 +25,7 @@
 #include "protocol/continual_safe.h"
 #include "protocol/continual_stream.h"
 #include "protocol/experiments/experiments.h"
+#include "protocol/experiments/name_list.h"
 #include "protocol/experiments/grid_runs.h"
 
 static const char *const DEFAULTS[] = {"protocol.kind=continual", "train.model=safe", NULL};
@@ -343,29 +344,14 @@ static sm_status run_stream(const sm_experiment_ctx *ctx, const stream_def *def,
     return st;
 }
 
-/* Is `name` in the comma list? */
-static int stream_selected(const char *list, const char *name)
-{
-    const size_t n = strlen(name);
-    for (const char *p = list; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
-        if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == '\0')) return 1;
-    return 0;
-}
-
 static sm_status run_safe(const sm_experiment_ctx *ctx, json_t **results, sm_error *err)
 {
     SM_ERROR_LOCAL(err);
     const int generic = strncmp(ctx->cfg->safe.streams, "split:", 6) == 0;
-    for (const char *p = ctx->cfg->safe.streams; *p && !generic;) {
-        const size_t len = strcspn(p, ",");
-        if (!((len == 11 && strncmp(p, "split-mnist", len) == 0) ||
-              (len == 13 && strncmp(p, "split-fashion", len) == 0)))
-            return sm_error_set(err, SM_EINVAL,
-                                "safe.streams: '%.*s' is not split-mnist or split-fashion",
-                                (int)len, p);
-        p += len;
-        if (*p == ',') p++;
-    }
+    static const char *const KNOWN[] = {"split-mnist", "split-fashion"};
+    sm_status st0 =
+        generic ? SM_OK : sm_exp_list_check("safe.streams", ctx->cfg->safe.streams, KNOWN, 2, err);
+    if (st0 != SM_OK) return st0;
     if (ctx->cfg->cl.seeds > MAX_SEEDS)
         return sm_error_set(err, SM_EINVAL, "cl.seeds: continual-safe runs at most %d seeds",
                             MAX_SEEDS);
@@ -387,7 +373,7 @@ static sm_status run_safe(const sm_experiment_ctx *ctx, json_t **results, sm_err
         st = run_stream(ctx, &g, conds, Rj, tuning, chosen, targets, csv, err);
     }
     for (int si = 0; si < N_STREAMS && st == SM_OK && !generic; si++)
-        if (stream_selected(ctx->cfg->safe.streams, STREAMS[si].stream))
+        if (sm_exp_list_has(ctx->cfg->safe.streams, STREAMS[si].stream))
             st = run_stream(ctx, &STREAMS[si], conds, Rj, tuning, chosen, targets, csv, err);
     if (csv) {
         if (st == SM_OK)

@@ -66,14 +66,7 @@ static sm_status check_conditions(const sm_config *cfg, sm_error *err)
     const char *names[N_COND];
     for (int k = 0; k < N_COND; k++)
         names[k] = CONDITIONS[k].name;
-    size_t len = 0;
-    const char *p = sm_exp_list_unknown(cfg->cl.conditions, names, N_COND, &len);
-    if (!p) return SM_OK;
-    return sm_error_set(err, SM_EINVAL,
-                        "cl.conditions: '%.*s' is not a condition of continual-sgsnn "
-                        "(split-finetune, split-joint, split-published0.2, split-epoch0.2, "
-                        "permuted-finetune, permuted-published0.2, permuted-joint)",
-                        (int)len, p);
+    return sm_exp_list_check("cl.conditions", cfg->cl.conditions, names, N_COND, err);
 }
 
 /* One run's numbers: the scenario's metrics, then the task-IL ones (class-IL runs). */

@@ -66,14 +66,7 @@ static sm_status check_conditions(const sm_config *cfg, sm_error *err)
     const char *names[N_COND];
     for (int k = 0; k < N_COND; k++)
         names[k] = CONDITIONS[k].name;
-    size_t len = 0;
-    const char *p = sm_exp_list_unknown(cfg->cl.conditions, names, N_COND, &len);
-    if (!p) return SM_OK;
-    return sm_error_set(err, SM_EINVAL,
-                        "cl.conditions: '%.*s' is not a condition (random, published-sleep0, "
-                        "published-sleep0.1, published-sleep0.2, textbook-sleep0, "
-                        "textbook-sleep0.1, textbook-sleep0.2)",
-                        (int)len, p);
+    return sm_exp_list_check("cl.conditions", cfg->cl.conditions, names, N_COND, err);
 }
 
 /* One run's numbers. */

@@ -12,6 +12,7 @@
 
 #include "protocol/experiments/experiments.h"
 #include "protocol/experiments/grid_runs.h"
+#include "protocol/experiments/name_list.h"
 #include "somnus/analysis/plot.h"
 #include "somnus/core/fileio.h"
 #include "somnus/protocol/sweep.h"
@@ -160,36 +161,13 @@ static sm_status cond_config(const sm_config *cfg, const ip_cond *k, sm_config *
     return st;
 }
 
-/* 1 if condition name is in the comma-separated list. */
-static int listed(const char *list, const char *name)
-{
-    const size_t n = strlen(name);
-    for (const char *p = list; p && *p;) {
-        const char *e = strchr(p, ',');
-        const size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (len == n && !strncmp(p, name, n)) return 1;
-        p = e ? e + 1 : NULL;
-    }
-    return 0;
-}
-
+/* table.ip_conditions names only known conditions. */
 static sm_status check_list(const char *list, sm_error *err)
 {
-    for (const char *p = list; p && *p;) {
-        const char *e = strchr(p, ',');
-        const size_t len = e ? (size_t)(e - p) : strlen(p);
-        int ok = 0;
-        for (int k = 0; k < N_CONDS; k++)
-            ok |= strlen(CONDS[k].name) == len && !strncmp(p, CONDS[k].name, len);
-        if (!ok)
-            return sm_error_set(err, SM_EINVAL,
-                                "table.ip_conditions: '%.*s' is not a condition (none, rate5, "
-                                "rate10, rate20, rate10_slow, triesch10, textbook_none, "
-                                "textbook_rate10, frozen)",
-                                (int)len, p);
-        p = e ? e + 1 : NULL;
-    }
-    return SM_OK;
+    const char *names[N_CONDS];
+    for (int k = 0; k < N_CONDS; k++)
+        names[k] = CONDS[k].name;
+    return sm_exp_list_check("table.ip_conditions", list, names, N_CONDS, err);
 }
 
 /* Runs one condition's grid and appends its cells. */
@@ -441,7 +419,7 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
     ip_cell *cells = NULL;
     int n = 0;
     for (int k = 0; st == SM_OK && k < N_CONDS; k++)
-        if (listed(cfg->table.ip_conditions, CONDS[k].name))
+        if (sm_exp_list_has(cfg->table.ip_conditions, CONDS[k].name))
             st = run_cond(ctx, &CONDS[k], &cells, &n, err);
     if (st == SM_OK) st = write_csvs(ctx, cells, n, err);
     if (st == SM_OK) st = plots(ctx, cells, n, err);
