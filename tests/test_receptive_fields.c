@@ -16,6 +16,7 @@
 #include "somnus/network/net.h"
 #include "somnus/network/receptive_fields.h"
 #include "somnus/plasticity/sleep.h"
+#include "protocol/experiments/rf_sleep.h"
 
 static sm_net *make(const sm_config *c)
 {
@@ -414,6 +415,50 @@ static void checkpoint_keeps_initial_targets(void **state)
     sm_sim_destroy(s);
 }
 
+static json_t *rf_cell(const char *builder, const char *target, double rate, double acc,
+                       double batch_sd, double drift)
+{
+    return json_pack("{s:s, s:s, s:s, s:f, s:f, s:f, s:f}", "dataset", "mnist", "builder", builder,
+                     "target", target, "sleep_rate", rate, "mean_accuracy", acc, "mean_batch_sd",
+                     batch_sd, "mean_rf_drift", drift);
+}
+
+/* E6's targets by hand: the static fields are 5 points below Bernoulli with a lower sd (a
+ * network at chance): the sd part is not met, since the accuracy part is not; the initial
+ * fields are 0.5 points below with a lower sd: both met; drift 0.30 - 0.10 > 0. */
+static void rf_sleep_targets_by_hand(void **state)
+{
+    (void)state;
+    json_t *cells = json_array();
+    json_array_append_new(cells, rf_cell("bernoulli", "static", 0.2, 0.80, 0.05, 0.2));
+    json_array_append_new(cells, rf_cell("bernoulli", "static", 0.0, 0.70, 0.05, 0.2));
+    json_array_append_new(cells, rf_cell("gaussian1", "static", 0.2, 0.75, 0.01, 0.30));
+    json_array_append_new(cells, rf_cell("gaussian1", "initial", 0.2, 0.795, 0.04, 0.10));
+    json_array_append_new(cells, rf_cell("gaussian1", "static", 0.0, 0.72, 0.05, 0.2));
+    json_t *t = sm_rf_sleep_target_json(cells, "mnist", "gaussian1");
+    assert_non_null(t);
+    assert_float_near(json_real_value(json_object_get(t, "acc_static_minus_bernoulli")), -0.05,
+                      1e-12);
+    assert_true(json_is_false(json_object_get(t, "acc_static_met")));
+    assert_float_near(json_real_value(json_object_get(t, "batch_sd_bernoulli_minus_static")), 0.04,
+                      1e-12);
+    assert_true(json_is_false(json_object_get(t, "batch_sd_static_met")));
+    assert_true(json_is_true(json_object_get(t, "acc_initial_met")));
+    assert_true(json_is_true(json_object_get(t, "batch_sd_initial_met")));
+    assert_float_near(json_real_value(json_object_get(t, "drift_static_minus_initial")), 0.20,
+                      1e-12);
+    assert_true(json_is_true(json_object_get(t, "drift_met")));
+    assert_float_near(json_real_value(json_object_get(t, "gap_no_sleep_vs_bernoulli")), 0.02,
+                      1e-12);
+    json_decref(t);
+    /* without the oriented cells every number is null */
+    t = sm_rf_sleep_target_json(cells, "mnist", "oriented");
+    assert_true(json_is_null(json_object_get(t, "batch_sd_static_met")));
+    assert_true(json_is_null(json_object_get(t, "acc_static_met")));
+    json_decref(t);
+    json_decref(cells);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -426,6 +471,7 @@ int main(void)
         cmocka_unit_test(bad_values_are_rejected_naming_the_key),
         cmocka_unit_test(sleep_target_initial_one_step),
         cmocka_unit_test(checkpoint_keeps_initial_targets),
+        cmocka_unit_test(rf_sleep_targets_by_hand),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
