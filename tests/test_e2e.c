@@ -387,6 +387,29 @@ static json_t *load_without_timing(const char *name)
     return d;
 }
 
+/* The results say which OpenBLAS kernel set made them: the one OPENBLAS_CORETYPE asks for. */
+static void train_records_the_blas_core(void **state)
+{
+    (void)state;
+    tu_write_idx_pair(dir, "img", "lbl", 40, 40, 28, 28, 40, 0x803);
+    const char *cores[] = {"Haswell", "Prescott"};
+    for (int k = 0; k < 2; k++) {
+        char *cmd = NULL, *out = NULL;
+        assert_true(asprintf(&cmd,
+                             "cd '%s' && OPENBLAS_CORETYPE=%s %s train --quiet --data "
+                             "idx:img,lbl " SMALL_TRAIN "--out b.json",
+                             dir, cores[k], SOMNUS_CLI) > 0);
+        assert_int_equal(tu_run(cmd, &out), 0);
+        free(cmd);
+        free(out);
+        json_t *d = load_without_timing("b.json");
+        json_t *blas = json_object_get(d, "blas");
+        assert_string_equal(json_string_value(json_object_get(blas, "core")), cores[k]);
+        assert_non_null(strstr(json_string_value(json_object_get(blas, "config")), "OpenBLAS"));
+        json_decref(d);
+    }
+}
+
 static void summary_prints_dataset_base_names(void **state)
 {
     (void)state;
@@ -463,6 +486,7 @@ int main(void)
         cmocka_unit_test(config_list_covers_the_table),
         cmocka_unit_test(train_bad_data_fails_cleanly),
         cmocka_unit_test(train_writes_results_and_summary),
+        cmocka_unit_test(train_records_the_blas_core),
         cmocka_unit_test(summary_prints_dataset_base_names),
         cmocka_unit_test(train_killed_and_resumed_matches_uninterrupted),
     };

@@ -9,6 +9,7 @@
 #include "somnus/core/fileio.h"
 #include "somnus/io/results.h"
 #include "somnus/protocol/experiment.h"
+#include "blas_record.h"
 #include "util.h"
 
 typedef struct experiment_opts {
@@ -138,6 +139,7 @@ int cmd_experiment(int argc, char **argv)
     sm_status st = sm_experiment_run(def, &ctx, &doc, &err);
     if (st == SM_OK) {
         json_object_set_new(doc, "wall_s", json_real(cli_now() - t0));
+        cli_record_blas(doc);
         st = sm_json_write(out, doc, &err);
     }
     json_decref(doc);

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "blas_record.h"
 #include "util.h"
 #include "somnus/core/fileio.h"
 #include "somnus/analysis/plot.h"
@@ -192,6 +193,7 @@ static sm_status write_manifest(const sweep *s, int argc, char **argv, sm_error 
                   "axes", sm_grid_to_json(&s->grid), "n_cells", (json_int_t)s->n_cells, "cells",
                   ids, "base_config", sm_config_to_json(&s->base));
     char path[4096];
+    cli_record_blas(doc);
     snprintf(path, sizeof path, "%s/sweep.json", s->o->out);
     sm_status st = doc ? sm_json_write(path, doc, err)
                        : sm_error_set(err, SM_ENOMEM, "out of memory for the manifest");

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "blas_record.h"
 #include "util.h"
 #include "export.h"
 #include "somnus/core/fileio.h"
@@ -211,6 +212,7 @@ int cmd_train(int argc, char **argv)
     sm_status st = sm_train_run_opts(&cfg, &data, &opt, &doc, &err);
     if (b.on) fputc('\n', stderr);
     sm_train_data_free(&data);
+    cli_record_blas(doc);
     if (st == SM_OK) st = sm_json_write(o.out, doc, &err);
     if (st == SM_OK && o.export_dir) st = cli_export_write(&ex, doc, &err);
     cli_export_free(&ex);
