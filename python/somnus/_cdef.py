@@ -227,6 +227,11 @@ typedef struct sm_config {
         char sizes[256];       /* experiments dc-size/dc-fashion: n_exc list */
         char size_passes[256]; /* passes per size */
         char variants[256];    /* code, bindsnet, frozen */
+        int normalize;
+        double sleep_sigma;
+        char sleep_settings[256];
+        char sleep_rates[256];
+        char sleep_norms[256];
     } dc;
     struct { /* structural plasticity of the STDP network (struct.*; rewire.h) */
         int mode, when, at, prune, regrow, decay, balance, w_new, score_sleep, layout;

@@ -409,6 +409,20 @@ static const sm_param_def TABLE[] = {
          "once)"),
     INT("dc.par_min", dc.par_min, 1600, 1, 1 << 28, "neurons",
         "Diehl & Cook: E neurons from which neuron and delivery loops use threads"),
+    BOOL("dc.normalize", dc.normalize, 1,
+         "Diehl & Cook: scale each E neuron's input weights to dc.norm_sum before every "
+         "training image (off: sleep, if any, is the only weight regularizer)"),
+    REAL("dc.sleep_sigma", dc.sleep_sigma, 1.0, 0, 1000, "mV/step",
+         "Diehl & Cook sleep (sleep.rate > 0): sd of the Gaussian noise added to every E and I "
+         "membrane potential each sleep step"),
+    STR("dc.sleep_settings", dc.sleep_settings, "n200,n1000,n9000,seq-mnist,seq-fashion,iid-mnist,iid-fashion",
+        "experiment dc-sleep: settings run (n200, n1000, n9000, seq-mnist, seq-fashion, "
+        "iid-mnist, iid-fashion)"),
+    STR("dc.sleep_rates", dc.sleep_rates, "0,0.1,0.2",
+        "experiment dc-sleep: sleep.rate values (the first must be 0; iid settings run 0 and "
+        "the largest only)"),
+    STR("dc.sleep_norms", dc.sleep_norms, "on,off",
+        "experiment dc-sleep: normalization conditions (on, off)"),
 
     ENUM("struct.mode", structural.mode, SM_STRUCT_NONE, "none|rewire|gmp|granet",
          "structural plasticity of the STDP network's synapses: none (fixed connectivity), "

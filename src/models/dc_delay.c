@@ -155,6 +155,9 @@ static void depress_due(sm_dc *net)
         const int i = spk[s];
         float *row = net->w + (size_t)i * np;
         const uint8_t *d = net->delay + (size_t)i * np;
+        if (net->map_on) /* asleep: the decay maps owed come first */
+            for (int a = 0; a < m; a++)
+                sm_dc_map_catch_up(net, (size_t)i * np + nz[a]);
         for (int a = 0; a < m; a++) {
             const int j = nz[a];
             int q = sl + d[j]; /* slot of step t + d_ij: d_ij < K < H, one wrap at most */
@@ -194,6 +197,9 @@ static void potentiate(sm_dc *net, const int32_t *js, const float *fs, int m)
         const int i = net->pre_list[a];
         float *row = net->w + (size_t)i * np;
         const uint8_t *d = net->delay + (size_t)i * np;
+        if (net->map_on) /* asleep: the decay maps owed come first */
+            for (int b = 0; b < m; b++)
+                sm_dc_map_catch_up(net, (size_t)i * np + js[b]);
         for (int b = 0; b < m; b++) {
             const int j = js[b];
             int q = base - d[j]; /* slot of step now - 1 - d_ij */

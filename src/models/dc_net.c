@@ -17,6 +17,7 @@ void sm_dc_params_default(sm_dc_params *p)
     p->fidelity = SM_DC_CODE;
     p->rule = SM_DC_TRIPLET;
     p->input_delay = 10;
+    p->normalize = 1;
     p->dt = 0.5;
     p->e = (sm_dc_neuron){-65, -65, -52, 100, 5, 0, -100, 1, 2};
     p->i = (sm_dc_neuron){-60, -45, -40, 10, 2, 0, -85, 1, 2};
@@ -83,7 +84,7 @@ void sm_dc_destroy(sm_dc *net)
                     net->refe,       net->refi,   net->pre_last, net->pre_tab,   net->pre_list,
                     net->pre_listed, net->counts, net->active,   net->in_active, net->in_spk,
                     net->e_spk,      net->i_spk,  net->i_mark,   net->colsum,    net->pbuf,
-                    net->e_mark};
+                    net->e_mark,     net->noise,  net->map_stamp};
     for (size_t k = 0; k < sizeof arrs / sizeof arrs[0]; k++)
         free(arrs[k]);
     sm_dc_delays_free(net);

@@ -123,9 +123,10 @@ void sm_dc_theta_decay(sm_dc *net, double factor)
 void sm_dc_cond_prepare(sm_dc *net, sm_dc_cond_consts *k)
 {
     const sm_dc_params *p = &net->p;
-    if (net->learning) sm_dc_theta_decay(net, 1.0 - p->dt / p->tau_theta);
+    const int adapt = net->learning && !net->theta_frozen;
+    if (adapt) sm_dc_theta_decay(net, 1.0 - p->dt / p->tau_theta);
     k->scale = (float)net->theta_scale;
-    k->inc = net->learning ? (float)(p->theta_plus / net->theta_scale) : 0.0f;
+    k->inc = adapt ? (float)(p->theta_plus / net->theta_scale) : 0.0f;
     k->thr = (float)(p->e.v_thresh - p->theta_offset);
 }
 
@@ -184,9 +185,10 @@ void sm_dc_neurons_current(sm_dc *net, int *ne, int *ni)
 {
     const sm_dc_params *p = &net->p;
     const int n = p->n_exc, par = n >= p->par_min;
-    if (net->learning) sm_dc_theta_decay(net, exp(-p->dt / p->tau_theta));
+    const int adapt = net->learning && !net->theta_frozen;
+    if (adapt) sm_dc_theta_decay(net, exp(-p->dt / p->tau_theta));
     const float sc = (float)net->theta_scale;
-    const float inc = net->learning ? (float)(p->theta_plus / net->theta_scale) : 0.0f;
+    const float inc = adapt ? (float)(p->theta_plus / net->theta_scale) : 0.0f;
     DC_RANGES(n, par,
               current_range(&p->e, p->dt, j0, j1, net->ve, net->gee, net->gie, net->refe,
                             net->theta, sc, inc, net->e_mark));

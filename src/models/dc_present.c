@@ -14,7 +14,7 @@ int sm_dc_present(sm_dc *net, const float *x, int32_t *counts_out)
     double intensity = 2.0;
     int retries = 0;
     for (;;) {
-        if (net->learning) sm_dc_normalize(net);
+        if (net->learning && p->normalize) sm_dc_normalize(net);
         if (p->reset_state) sm_dc_reset_state(net);
         sm_dc_set_input(net, x, intensity);
         for (int64_t t = 0; t < on; t++)

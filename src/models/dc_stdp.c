@@ -36,6 +36,9 @@ void sm_dc_stdp_pre(sm_dc *net, int n_spk)
     for (int s = 0; s < n_spk; s++) {
         const int i = net->in_spk[s];
         float *row = net->w + (size_t)i * np;
+        if (net->map_on) /* asleep: the decay maps owed come first */
+            for (int a = 0; a < net->n_active; a++)
+                sm_dc_map_catch_up(net, (size_t)i * np + net->active[a]);
         for (int a = 0; a < net->n_active; a++) {
             const int j = net->active[a];
             const float w = row[j] - nu * net->xpost1[j];
@@ -69,6 +72,9 @@ void sm_dc_stdp_post(sm_dc *net, int n_e)
         const float f = nu * (p->rule == SM_DC_TRIPLET ? net->xpost2[j] : 1.0f);
         if (f > 0) {
             float *col = net->w + j;
+            if (net->map_on) /* asleep: the decay maps owed come first */
+                for (int a = 0; a < net->n_pre_list; a++)
+                    sm_dc_map_catch_up(net, (size_t)net->pre_list[a] * np + j);
             for (int a = 0; a < net->n_pre_list; a++) { /* inputs with x_pre > 0 */
                 const int i = net->pre_list[a];
                 const int64_t age = now - net->pre_last[i];

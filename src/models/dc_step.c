@@ -62,6 +62,7 @@ void sm_dc_step(sm_dc *net)
     const sm_dc_params *p = &net->p;
     const int n = p->n_exc;
     const int ns = net->silent ? 0 : sm_encoder_spikes(net->enc, net->step, net->in_spk);
+    if (net->noise_sigma > 0) sm_dc_add_noise(net); /* sleep only */
     if (net->learning) sm_dc_traces_decay(net);
     int ne, ni;
     if (p->fidelity == SM_DC_CODE && n >= p->par_min) {

@@ -11,6 +11,8 @@
 #include "somnus/analysis/readout.h"
 #include "somnus/core/rng.h"
 #include "somnus/io/results.h"
+#include "somnus/models/dc_sleep.h"
+#include "somnus/models/sim.h"
 #include "protocol/train_dc.h"
 
 void sm_train_dc_params(const sm_config *cfg, int n_in, sm_dc_params *p)
@@ -35,6 +37,7 @@ void sm_train_dc_params(const sm_config *cfg, int n_in, sm_dc_params *p)
     p->par_min = cfg->dc.par_min;
     p->v_clamp = cfg->dc.v_clamp;
     p->input_delay = cfg->dc.input_delay;
+    p->normalize = cfg->dc.normalize;
     p->seed = (uint64_t)cfg->run.seed;
 }
 
@@ -96,6 +99,10 @@ sm_status sm_train_dc(const sm_config *cfg, const sm_train_data *d, sm_train_run
         sm_config_bad_choice("dc.rule", cfg->dc.rule, err);
         return SM_EINVAL;
     }
+    const int sleeping = cfg->sleep.rate > 0 && cfg->sleep.mode != SM_SLEEP_NONE;
+    if (sleeping && cfg->sleep.mode != SM_SLEEP_POWERLAW)
+        return sm_error_set(err, SM_EINVAL,
+                            "sleep.mode: train.model=dc sleeps with powerlaw only (or none)");
     if (r->resume_path || r->ckpt_path)
         return sm_error_set(err, SM_EINVAL,
                             "train: checkpoints are not implemented for train.model=dc");
@@ -104,6 +111,11 @@ sm_status sm_train_dc(const sm_config *cfg, const sm_train_data *d, sm_train_run
     sm_train_dc_params(cfg, n_in, &p);
     sm_dc *net = sm_dc_create(&p, err);
     if (!net) return err->code;
+    /* sleep (spec diehl-cook.md 7 item 7): the power-law map toward norm_sum / n_in */
+    sm_dc_sleeper sl;
+    const sm_dc_sleep_params sp = {cfg->sleep.lambda, p.norm_sum / n_in, cfg->dc.sleep_sigma,
+                                   p.normalize};
+    sm_dc_sleeper_init(&sl, &sp, cfg->sleep.period, sleeping ? sm_sim_sleep_window(cfg) : 0);
     const int n_assign =
         cfg->dc.n_assign > 0 && cfg->dc.n_assign < tr->n ? cfg->dc.n_assign : tr->n;
     const int64_t total = (int64_t)cfg->dc.passes * tr->n + n_assign + te->n;
@@ -133,7 +145,9 @@ sm_status sm_train_dc(const sm_config *cfg, const sm_train_data *d, sm_train_run
         sm_train_dc_order(tr->n, p.seed, pass, p.fidelity == SM_DC_BINDSNET, order);
         int64_t rep_b = 0;
         for (int k = 0; k < tr->n && st == SM_OK; k++) {
+            const uint64_t step0 = net->step;
             rep_b += sm_dc_present(net, tr->pixels + (size_t)order[k] * n_in, cnt);
+            st = sm_dc_sleeper_wake(&sl, net, (int64_t)(net->step - step0), err);
             for (int j = 0; j < n; j++)
                 alive[j] |= cnt[j] > 0;
             shown++;
@@ -250,6 +264,12 @@ sm_status sm_train_dc(const sm_config *cfg, const sm_train_data *d, sm_train_run
                                 "train_images", (json_int_t)shown, "events_per_s",
                                 t_train > 0 ? (double)events / t_train : 0.0, "test_images_per_s",
                                 t3 > t2 ? te->n / (t3 - t2) : 0.0, "threads", cfg->run.threads));
+        if (sleeping && fin) {
+            json_object_set_new(fin, "sleep_rate_e_hz",
+                                sm_train_real(sm_dc_sleeper_rate_hz(&sl, net)));
+            json_object_set_new(fin, "sleep_windows", json_integer(sl.windows));
+            json_object_set_new(fin, "sleep_steps", json_integer(sl.steps));
+        }
         tab = NULL;
         if (!doc) st = sm_error_set(err, SM_EINTERNAL, "train: cannot build the results document");
         *results = doc;

@@ -87,6 +87,8 @@ typedef struct sm_dc_params {
     double input_delay; /* ms: input->E delay of each synapse uniform in [0, this), floored
                            to steps (code: 10; 0 = every input spike lands at once). See
                            sm_dc_step for the STDP timing it implies. */
+    int normalize;      /* 1 (code): columns scaled to norm_sum before each learning
+                           presentation; 0: never (sleep, if any, is the only regulariser) */
     uint64_t seed;
 } sm_dc_params;
 
@@ -141,6 +143,14 @@ typedef struct sm_dc {
     int64_t *post_nz_last; /* n_pad: last step that ended with x_post1 != 0 */
     int32_t *pot_j;        /* n_pad scratch: this step's potentiating E spikers ... */
     float *pot_f;          /* ... and their factors nu_post x_post2 */
+    /* sleep (dc_sleep.h; all 0 / NULL outside a sleep window) */
+    int theta_frozen;   /* 1: theta neither decays nor grows (STDP unaffected) */
+    float noise_sigma;  /* mV: Gaussian noise added to every E and I v each step */
+    float *noise;       /* 2 n_pad: this step's noise (E, then I), allocated by sleep */
+    int map_on;         /* 1: the power-law decay map is owed lazily (dc_sleep.c) */
+    int32_t map_k;      /* sleep steps completed in this window */
+    int32_t *map_stamp; /* n_in x n_pad: maps already applied to each weight this window */
+    double map_lambda, map_target;
 } sm_dc;
 
 /* The authors' code (fidelity code, triplet, n_in 784, n_exc 100). */
@@ -178,7 +188,8 @@ void sm_dc_set_input(sm_dc *net, const float *x, double intensity);
  * potentiates w_ij by nu_post x_pre_i(end of step s - 1 - d_ij) x_post2. */
 void sm_dc_step(sm_dc *net);
 
-/* Presents one image as described above (normalizing first while learning); writes the
+/* Presents one image as described above (normalizing first while learning, if
+ * p.normalize); writes the
  * E spike counts of the successful presentation into counts_out (n_exc) and returns the
  * number of failed presentations before it. */
 int sm_dc_present(sm_dc *net, const float *x, int32_t *counts_out);

@@ -1,0 +1,132 @@
+/* Sleep for the Diehl & Cook network (dc_sleep.h): silent input, membrane noise, frozen
+ * theta, STDP on, the lazy power-law map toward w_t, fixed-length windows. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "somnus/core/rng.h"
+#include "somnus/models/dc_sleep.h"
+#include "somnus/plasticity/sleep.h"
+#include "models/dc_internal.h"
+
+void sm_dc_add_noise(sm_dc *net)
+{
+    const int np = net->n_pad, n = net->p.n_exc; /* np is a multiple of 16 */
+    const double sigma = net->noise_sigma;
+    float *z = net->noise;
+    /* index = E neuron j, or n_pad + I neuron j; one block feeds four neighbours */
+    for (int b = 0; b < 2 * np / 4; b++) {
+        const sm_rng_words w = sm_rng_block(net->p.seed, SM_STREAM_NOISE, net->step, (uint32_t)b);
+        double g[4];
+        sm_rng_normal2(w.w[0], w.w[1], &g[0], &g[1]);
+        sm_rng_normal2(w.w[2], w.w[3], &g[2], &g[3]);
+        for (int k = 0; k < 4; k++)
+            z[4 * b + k] = (float)(sigma * g[k]);
+    }
+    for (int j = 0; j < n; j++) {
+        net->ve[j] += z[j];
+        net->vi[j] += z[np + j];
+    }
+}
+
+/* The map applied k times: w_t (|w| / w_t)^(lambda^k) (sleep.h's map, exponent lambda^k). */
+static float map_k_times(const sm_dc *net, float w, int32_t k)
+{
+    if (k <= 0 || w == 0.0f) return w;
+    return (float)sm_sleep_powerlaw_map(w, net->map_target, pow(net->map_lambda, (double)k));
+}
+
+void sm_dc_map_catch_up(sm_dc *net, size_t idx)
+{
+    const int32_t k = net->map_k - net->map_stamp[idx];
+    net->w[idx] = map_k_times(net, net->w[idx], k);
+    net->map_stamp[idx] = net->map_k;
+}
+
+/* Brings every weight up to date at the end of a window. Most weights were never touched
+ * (stamp 0): their exponent lambda^map_k is computed once. */
+static void map_flush(sm_dc *net)
+{
+    const int np = net->n_pad, n = net->p.n_exc, n_in = net->p.n_in;
+    const double c = pow(net->map_lambda, (double)net->map_k), t = net->map_target;
+    for (int i = 0; i < n_in; i++)
+        for (int j = 0; j < n; j++) {
+            const size_t idx = (size_t)i * np + j;
+            const float w = net->w[idx];
+            if (w == 0.0f) continue;
+            net->w[idx] = net->map_stamp[idx] == 0 ? (float)sm_sleep_powerlaw_map(w, t, c)
+                                                   : map_k_times(net, w, net->map_k - net->map_stamp[idx]);
+        }
+}
+
+sm_status sm_dc_sleep(sm_dc *net, const sm_dc_sleep_params *sp, int64_t steps, int64_t *e_spikes,
+                      sm_error *err)
+{
+    SM_ERROR_LOCAL(err);
+    if (!(sp->target > 0) || !(sp->lambda > 0 && sp->lambda <= 1))
+        return sm_error_set(err, SM_EINVAL, "dc sleep: needs target > 0 and lambda in (0, 1]");
+    if (steps > INT32_MAX) return sm_error_set(err, SM_EINVAL, "dc sleep: window too long");
+    if (steps <= 0) return SM_OK;
+    const int np = net->n_pad, n = net->p.n_exc;
+    const size_t nw = (size_t)net->p.n_in * np;
+    if (!net->noise) net->noise = calloc((size_t)2 * np, sizeof *net->noise);
+    if (!net->map_stamp) net->map_stamp = calloc(nw, sizeof *net->map_stamp);
+    int32_t *saved = malloc((size_t)n * sizeof *saved);
+    if (!net->noise || !net->map_stamp || !saved) {
+        free(saved);
+        return sm_error_set(err, SM_ENOMEM, "dc sleep: out of memory");
+    }
+    memcpy(saved, net->counts, (size_t)n * sizeof *saved); /* the image window's counts */
+    memset(net->map_stamp, 0, nw * sizeof *net->map_stamp);
+    sm_dc_set_input(net, NULL, 0);
+    net->theta_frozen = 1;
+    net->noise_sigma = (float)sp->sigma;
+    net->map_lambda = sp->lambda;
+    net->map_target = sp->target;
+    net->map_k = 0;
+    net->map_on = 1;
+    const int64_t e0 = net->n_e_spikes;
+    for (int64_t t = 0; t < steps; t++) {
+        sm_dc_step(net); /* STDP of this step sees the weights after t maps */
+        net->map_k++;
+    }
+    map_flush(net);
+    net->map_on = 0;
+    net->map_k = 0;
+    net->theta_frozen = 0;
+    net->noise_sigma = 0;
+    if (e_spikes) *e_spikes += net->n_e_spikes - e0;
+    memcpy(net->counts, saved, (size_t)n * sizeof *saved);
+    free(saved);
+    if (sp->normalize) sm_dc_normalize(net);
+    return SM_OK;
+}
+
+void sm_dc_sleeper_init(sm_dc_sleeper *s, const sm_dc_sleep_params *sp, int64_t period,
+                        int64_t window)
+{
+    memset(s, 0, sizeof *s);
+    s->sp = *sp;
+    s->period = period > 0 ? period : 1;
+    s->window = window > 0 ? window : 0;
+    s->next = s->period;
+}
+
+sm_status sm_dc_sleeper_wake(sm_dc_sleeper *s, sm_dc *net, int64_t wake_steps, sm_error *err)
+{
+    s->wake += wake_steps;
+    sm_status st = SM_OK;
+    while (s->window > 0 && s->wake >= s->next && st == SM_OK) {
+        st = sm_dc_sleep(net, &s->sp, s->window, &s->e_spikes, err);
+        s->windows++;
+        s->steps += s->window;
+        s->next += s->period;
+    }
+    return st;
+}
+
+double sm_dc_sleeper_rate_hz(const sm_dc_sleeper *s, const sm_dc *net)
+{
+    if (s->steps == 0) return NAN;
+    return (double)s->e_spikes / ((double)net->p.n_exc * (double)s->steps * net->p.dt / 1000.0);
+}
