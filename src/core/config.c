@@ -412,9 +412,10 @@ static const sm_param_def TABLE[] = {
     BOOL("dc.normalize", dc.normalize, 1,
          "Diehl & Cook: scale each E neuron's input weights to dc.norm_sum before every "
          "training image (off: sleep, if any, is the only weight regularizer)"),
-    REAL("dc.sleep_sigma", dc.sleep_sigma, 1.0, 0, 1000, "mV/step",
+    REAL("dc.sleep_sigma", dc.sleep_sigma, 1.5, 0, 1000, "mV/step",
          "Diehl & Cook sleep (sleep.rate > 0): sd of the Gaussian noise added to every E and I "
-         "membrane potential each sleep step"),
+         "membrane potential each sleep step (1.5: the largest asleep E rate measured, "
+         "docs/diehl-cook.md)"),
     STR("dc.sleep_settings", dc.sleep_settings, "n200,n1000,n9000,seq-mnist,seq-fashion,iid-mnist,iid-fashion",
         "experiment dc-sleep: settings run (n200, n1000, n9000, seq-mnist, seq-fashion, "
         "iid-mnist, iid-fashion)"),

@@ -53,6 +53,7 @@ extern const sm_experiment_def sm_exp_ip_mnist_intensity;
  * Fashion-MNIST. */
 extern const sm_experiment_def sm_exp_dc_size;
 extern const sm_experiment_def sm_exp_dc_fashion;
+extern const sm_experiment_def sm_exp_dc_sleep;
 
 /* Structural plasticity of the SG-SNN (spec structural.md S1). */
 extern const sm_experiment_def sm_exp_sparse_sgsnn;

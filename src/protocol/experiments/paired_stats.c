@@ -47,3 +47,54 @@ json_t *sm_exp_paired_json(const double *a, const double *b, int n)
                      sm_exp_real(sd), "ci95_lo", sm_exp_real(m - h), "ci95_hi", sm_exp_real(m + h),
                      "n", n, "per_seed", diffs);
 }
+
+/* Continued fraction of the incomplete beta function (modified Lentz), for
+ * x < (a + 1) / (a + b + 2). */
+static double beta_cf(double a, double b, double x)
+{
+    const double tiny = 1e-300;
+    double c = 1, d = 1 - (a + b) * x / (a + 1);
+    d = fabs(d) < tiny ? tiny : d;
+    d = 1 / d;
+    double h = d;
+    for (int m = 1; m <= 300; m++) {
+        const double m2 = 2.0 * m;
+        double aa = m * (b - m) * x / ((a + m2 - 1) * (a + m2));
+        for (int half = 0; half < 2; half++) {
+            d = 1 + aa * d;
+            d = fabs(d) < tiny ? tiny : d;
+            c = 1 + aa / c;
+            c = fabs(c) < tiny ? tiny : c;
+            d = 1 / d;
+            h *= d * c;
+            aa = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1));
+        }
+        if (fabs(d * c - 1) < 1e-15) break;
+    }
+    return h;
+}
+
+/* Regularized incomplete beta I_x(a, b). */
+static double inc_beta(double a, double b, double x)
+{
+    if (x <= 0) return 0;
+    if (x >= 1) return 1;
+    const double lf = lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) + b * log1p(-x);
+    if (x < (a + 1) / (a + b + 2)) return exp(lf) * beta_cf(a, b, x) / a;
+    return 1 - exp(lf) * beta_cf(b, a, 1 - x) / b;
+}
+
+double sm_exp_paired_p(const double *a, const double *b, int n)
+{
+    if (n < 2) return NAN;
+    double *d = malloc((size_t)n * sizeof *d), m, sd;
+    if (!d) return NAN;
+    for (int i = 0; i < n; i++)
+        d[i] = a[i] - b[i];
+    sm_exp_mean_sd(d, n, &m, &sd);
+    free(d);
+    if (!isfinite(m) || !isfinite(sd)) return NAN;
+    if (sd == 0) return m == 0 ? NAN : 0.0;
+    const double t = m / (sd / sqrt(n)), df = n - 1;
+    return inc_beta(df / 2, 0.5, df / (df + t * t));
+}

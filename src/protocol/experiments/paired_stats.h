@@ -16,4 +16,10 @@ double sm_exp_t975(int df);
  * ci95_hi, n, per_seed} (null for undefined numbers). */
 json_t *sm_exp_paired_json(const double *a, const double *b, int n);
 
+/* Two-sided p-value of the paired t-test of a[s] - b[s] over n seeds (uncorrected): with
+ * t = mean / (sd / sqrt(n)) and df = n - 1, p = I_{df / (df + t^2)}(df / 2, 1 / 2) (the
+ * regularized incomplete beta function). NaN for n < 2 or sd = 0 with mean 0; 0 for
+ * sd = 0 with a nonzero mean. */
+double sm_exp_paired_p(const double *a, const double *b, int n);
+
 #endif
