@@ -20,10 +20,11 @@
 
 #define W_T (78.0 / 784.0)
 
-static sm_dc *make(int n_in, int n_exc, double delay)
+static sm_dc *make_wie(int n_in, int n_exc, double delay, double w_ie)
 {
     sm_dc_params p;
     sm_dc_params_default(&p);
+    p.w_ie = w_ie;
     p.n_in = n_in;
     p.n_exc = n_exc;
     p.input_delay = delay;
@@ -36,18 +37,24 @@ static sm_dc *make(int n_in, int n_exc, double delay)
     return net;
 }
 
+static sm_dc *make(int n_in, int n_exc, double delay)
+{
+    return make_wie(n_in, n_exc, delay, 17.0); /* the code's I->E strength */
+}
+
 static void image(float *x, int n)
 {
     for (int i = 0; i < n; i++)
         x[i] = (float)((i * 37) % 101) / 100.0f;
 }
 
-/* After an image, a window with strong noise: E fires, yet no input spike is delivered,
- * theta (values and scale) does not move, and the image window's counts survive. */
+/* After an image, a window with noise (I->E off so that E fires often): no input spike is
+ * delivered, theta (values and scale) does not move, and the image window's counts
+ * survive. */
 static void asleep_input_silent_theta_frozen(void **state)
 {
     (void)state;
-    sm_dc *net = make(784, 40, 10);
+    sm_dc *net = make_wie(784, 40, 10, 0.0);
     float x[784];
     image(x, 784);
     sm_dc_present(net, x, NULL);
@@ -57,7 +64,7 @@ static void asleep_input_silent_theta_frozen(void **state)
     memcpy(theta, net->theta, tb);
     const double scale = net->theta_scale;
     const int64_t in0 = net->n_input_spikes, e0 = net->n_e_spikes;
-    const sm_dc_sleep_params sp = {0.99997, W_T, 6.0, 1};
+    const sm_dc_sleep_params sp = {0.99997, W_T, 1.5, 1};
     int64_t e_asleep = 0;
     assert_int_equal(sm_dc_sleep(net, &sp, 2000, &e_asleep, NULL), SM_OK);
     assert_int_equal(net->n_input_spikes, in0);
@@ -118,14 +125,16 @@ static void decay_map_hand_values(void **state)
 static void lazy_map_matches_per_step_reference(void **state)
 {
     (void)state;
-    sm_dc *a = make(784, 24, 0), *b = make(784, 24, 0);
+    sm_dc *a = make_wie(784, 24, 0, 0.0), *b = make_wie(784, 24, 0, 0.0);
+    a->p.nu_post = b->p.nu_post = 0.5; /* large potentiation: a map owed but skipped, or
+                                          applied after it, would show far above rounding */
     float x[784];
     image(x, 784);
     sm_dc_present(a, x, NULL);
     sm_dc_present(b, x, NULL);
     /* a short rest: x_pre is still large when sleep starts, so STDP acts asleep */
-    const int steps = 400, np = a->n_pad;
-    const sm_dc_sleep_params sp = {0.999, W_T, 6.0, 0};
+    const int steps = 300, np = a->n_pad;
+    const sm_dc_sleep_params sp = {0.999, W_T, 1.5, 0};
     float *w_before = malloc((size_t)784 * np * sizeof(float));
     memcpy(w_before, a->w, (size_t)784 * np * sizeof(float));
     int64_t e = 0;
@@ -133,9 +142,9 @@ static void lazy_map_matches_per_step_reference(void **state)
     assert_true(e > 0);
     b->noise = calloc((size_t)2 * np, sizeof(float));
     b->theta_frozen = 1;
-    b->noise_sigma = 6.0f;
+    b->noise_sigma = 1.5f;
+    b->p.v_clamp = 1; /* as sm_dc_sleep */
     sm_dc_set_input(b, NULL, 0);
-    double *wd = malloc((size_t)784 * np * sizeof(double));
     for (int t = 0; t < steps; t++) {
         sm_dc_step(b);
         for (size_t k = 0; k < (size_t)784 * np; k++) {
@@ -143,20 +152,19 @@ static void lazy_map_matches_per_step_reference(void **state)
             b->w[k] = w > 0 ? (float)(W_T * pow(w / W_T, sp.lambda)) : 0.0f;
         }
     }
-    (void)wd;
-    free(wd);
     assert_int_equal(a->n_e_spikes, b->n_e_spikes);
     int changed_by_stdp = 0;
     for (int i = 0; i < 784; i++)
         for (int j = 0; j < 24; j++) {
             const size_t k = (size_t)i * np + j;
-            assert_float_near(a->w[k], b->w[k], 2e-6 * fabs(b->w[k]) + 1e-9);
+            /* the reference rounds to float every step: 300 roundings */
+            assert_float_near(a->w[k], b->w[k], 2e-5 * fabs(b->w[k]) + 1e-9);
             const double decay_only = w_before[k] > 0 ? ref_map(w_before[k], sp.lambda, steps) : 0;
-            changed_by_stdp += fabs(a->w[k] - decay_only) > 1e-5;
+            changed_by_stdp += fabs(a->w[k] - decay_only) > 1e-3 * decay_only + 1e-6;
         }
-    assert_true(changed_by_stdp > 0); /* STDP did act during the window */
+    assert_true(changed_by_stdp > 100); /* STDP did act during the window */
     /* the same window with normalization: columns sum to 78 */
-    const sm_dc_sleep_params spn = {0.999, W_T, 6.0, 1};
+    const sm_dc_sleep_params spn = {0.999, W_T, 1.5, 1};
     assert_int_equal(sm_dc_sleep(a, &spn, 100, NULL, NULL), SM_OK);
     for (int j = 0; j < 24; j++) {
         double s = 0;
@@ -175,7 +183,7 @@ static void sleeper_schedule(void **state)
 {
     (void)state;
     sm_dc *net = make(784, 20, 0);
-    const sm_dc_sleep_params sp = {0.99997, W_T, 6.0, 1};
+    const sm_dc_sleep_params sp = {0.99997, W_T, 1.5, 1};
     sm_dc_sleeper s;
     sm_dc_sleeper_init(&s, &sp, 350, 70);
     assert_int_equal(sm_dc_sleeper_wake(&s, net, 160, NULL), SM_OK); /* 160 < 350 */
@@ -200,9 +208,9 @@ static void sleep_threads_identical(void **state)
     image(x, 784);
     for (int t = 0; t < 2; t++) {
         omp_set_num_threads(t + 1);
-        a[t] = make(784, 300, 10);
+        a[t] = make_wie(784, 300, 10, 0.0);
         a[t]->p.par_min = 16;
-        const sm_dc_sleep_params sp = {0.999, W_T, 6.0, 1};
+        const sm_dc_sleep_params sp = {0.999, W_T, 1.5, 1};
         sm_dc_sleeper s;
         sm_dc_sleeper_init(&s, &sp, 160, 300);
         for (int k = 0; k < 3; k++) {
