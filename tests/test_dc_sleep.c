@@ -14,6 +14,7 @@
 #include "somnus/models/dc.h"
 #include "somnus/models/dc_sleep.h"
 #include "somnus/protocol/train.h"
+#include "protocol/experiments/paired_stats.h"
 #include "protocol/train_dc.h"
 
 #include <jansson.h>
@@ -302,6 +303,26 @@ static void rate_zero_is_the_plain_run(void **state)
     sm_train_data_free(&d);
 }
 
+/* The paired t-test's p-value. Three seeds, differences d = (0.01, 0.03, 0.05): mean 0.03,
+ * sd 0.02, t = 0.03 / (0.02 / sqrt 3) = 2.598076; with df = 2 the two-sided p has the closed
+ * form 1 - t / sqrt(t^2 + 2) = 1 - 2.598076 / 2.958040 = 0.121690. At t = 4.302653 (the 97.5%
+ * quantile for df = 2) p = 0.05. Four seeds, d = (1, 2, 3, 4): t = 2.5 / (1.290994 / 2) =
+ * 3.872983, df = 3, p = 0.030466 (Student's t table value). */
+static void paired_p_value_hand_values(void **state)
+{
+    (void)state;
+    const double a[] = {0.51, 0.53, 0.55}, b[] = {0.5, 0.5, 0.5};
+    assert_float_near(sm_exp_paired_p(a, b, 3), 0.12168993, 1e-6);
+    const double s = 0.02 / sqrt(3.0), t = 4.302652730;
+    const double a2[] = {t * s - 0.02, t * s, t * s + 0.02}, z[] = {0, 0, 0};
+    assert_float_near(sm_exp_paired_p(a2, z, 3), 0.05, 1e-7);
+    const double a4[] = {1, 2, 3, 4}, z4[] = {0, 0, 0, 0};
+    assert_float_near(sm_exp_paired_p(a4, z4, 4), 0.030466, 2e-6);
+    assert_true(isnan(sm_exp_paired_p(a, b, 1)));
+    const double c[] = {0.6, 0.6, 0.6};
+    assert_float_near(sm_exp_paired_p(c, b, 3), 0.0, 0); /* constant nonzero difference */
+}
+
 /* Bad keys fail naming the key. */
 static void bad_keys_rejected(void **state)
 {
@@ -332,6 +353,7 @@ int main(void)
         cmocka_unit_test(sleeper_schedule),
         cmocka_unit_test(sleep_threads_identical),
         cmocka_unit_test(rate_zero_is_the_plain_run),
+        cmocka_unit_test(paired_p_value_hand_values),
         cmocka_unit_test_setup_teardown(bad_keys_rejected, tu_state_dir_setup,
                                         tu_state_dir_teardown),
     };
