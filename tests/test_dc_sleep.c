@@ -217,8 +217,7 @@ static void sleep_threads_identical(void **state)
         for (int k = 0; k < 3; k++) {
             const uint64_t s0 = a[t]->step;
             sm_dc_present(a[t], x, NULL);
-            assert_int_equal(sm_dc_sleeper_wake(&s, a[t], (int64_t)(a[t]->step - s0), NULL),
-                             SM_OK);
+            assert_int_equal(sm_dc_sleeper_wake(&s, a[t], (int64_t)(a[t]->step - s0), NULL), SM_OK);
         }
         assert_int_equal(s.windows, 3);
         assert_true(s.e_spikes > 0);
@@ -253,10 +252,18 @@ static void rate_zero_is_the_plain_run(void **state)
     (void)state;
     sm_config cfg;
     sm_config_default(&cfg);
-    const char *set[] = {"train.model=dc",  "data.dataset=synthetic:120", "data.n_train=30",
-                         "data.n_test=10",  "data.n_val=0",               "dc.n_exc=16",
-                         "dc.t_present=40", "dc.t_rest=10",               "dc.input_delay=0",
-                         "sleep.rate=0",    "dc.sleep_sigma=9",           "sleep.period=500",
+    const char *set[] = {"train.model=dc",
+                         "data.dataset=synthetic:120",
+                         "data.n_train=30",
+                         "data.n_test=10",
+                         "data.n_val=0",
+                         "dc.n_exc=16",
+                         "dc.t_present=40",
+                         "dc.t_rest=10",
+                         "dc.input_delay=0",
+                         "sleep.rate=0",
+                         "dc.sleep_sigma=9",
+                         "sleep.period=500",
                          NULL};
     for (int k = 0; set[k]; k++)
         assert_int_equal(sm_config_set_assignment(&cfg, set[k], "test", NULL), SM_OK);

@@ -416,7 +416,8 @@ static const sm_param_def TABLE[] = {
          "Diehl & Cook sleep (sleep.rate > 0): sd of the Gaussian noise added to every E and I "
          "membrane potential each sleep step (1.5: the largest asleep E rate measured, "
          "docs/diehl-cook.md)"),
-    STR("dc.sleep_settings", dc.sleep_settings, "n200,n1000,n9000,seq-mnist,seq-fashion,iid-mnist,iid-fashion",
+    STR("dc.sleep_settings", dc.sleep_settings,
+        "n200,n1000,n9000,seq-mnist,seq-fashion,iid-mnist,iid-fashion",
         "experiment dc-sleep: settings run (n200, n1000, n9000, seq-mnist, seq-fashion, "
         "iid-mnist, iid-fashion)"),
     STR("dc.sleep_rates", dc.sleep_rates, "0,0.1,0.2",

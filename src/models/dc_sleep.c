@@ -54,8 +54,9 @@ static void map_flush(sm_dc *net)
             const size_t idx = (size_t)i * np + j;
             const float w = net->w[idx];
             if (w == 0.0f) continue;
-            net->w[idx] = net->map_stamp[idx] == 0 ? (float)sm_sleep_powerlaw_map(w, t, c)
-                                                   : map_k_times(net, w, net->map_k - net->map_stamp[idx]);
+            net->w[idx] = net->map_stamp[idx] == 0
+                              ? (float)sm_sleep_powerlaw_map(w, t, c)
+                              : map_k_times(net, w, net->map_k - net->map_stamp[idx]);
         }
 }
 

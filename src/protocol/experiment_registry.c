@@ -14,11 +14,11 @@ static const sm_experiment_def *const EXPERIMENTS[] = {
     &sm_exp_hopfield_novelty, &sm_exp_hopfield_drift,
     &sm_exp_ip_artificial,    &sm_exp_ip_mnist_intensity,
     &sm_exp_ip_sleep,         &sm_exp_continual_sleep,
-    &sm_exp_dc_size,          &sm_exp_dc_fashion,       &sm_exp_dc_sleep,
+    &sm_exp_dc_size,          &sm_exp_dc_fashion,
     &sm_exp_plasticity_sgsnn, &sm_exp_plasticity_stdp,
     &sm_exp_continual_sgsnn,  &sm_exp_sparse_sgsnn,
     &sm_exp_rewire_stdp,      &sm_exp_continual_safe,
-    &sm_exp_rf_sleep,
+    &sm_exp_rf_sleep,         &sm_exp_dc_sleep,
 };
 
 #define N_EXPERIMENTS (sizeof EXPERIMENTS / sizeof EXPERIMENTS[0])

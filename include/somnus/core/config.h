@@ -346,8 +346,9 @@ typedef struct sm_config {
         char sizes[SM_CONFIG_STR_MAX];       /* experiments dc-size/dc-fashion: n_exc list */
         char size_passes[SM_CONFIG_STR_MAX]; /* passes per size */
         char variants[SM_CONFIG_STR_MAX];    /* code, bindsnet, frozen */
-        int normalize;                       /* 0: no column normalization (dc-sleep) */
-        double sleep_sigma;                  /* sleep noise sd, mV per step */
+
+        int normalize;                          /* 0: no column normalization (dc-sleep) */
+        double sleep_sigma;                     /* sleep noise sd, mV per step */
         char sleep_settings[SM_CONFIG_STR_MAX]; /* experiment dc-sleep: settings run */
         char sleep_rates[SM_CONFIG_STR_MAX];    /* experiment dc-sleep: sleep.rate list */
         char sleep_norms[SM_CONFIG_STR_MAX];    /* experiment dc-sleep: on,off */

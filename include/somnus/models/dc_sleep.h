@@ -54,10 +54,10 @@ sm_status sm_dc_sleep(sm_dc *net, const sm_dc_sleep_params *sp, int64_t steps, i
 /* The sleep schedule of one training run. */
 typedef struct sm_dc_sleeper {
     sm_dc_sleep_params sp;
-    int64_t period, window;  /* wake steps between windows; steps per window (0: no sleep) */
-    int64_t wake, next;      /* wake steps so far; count at which the next window is due */
-    int64_t windows, steps;  /* windows and sleep steps run so far */
-    int64_t e_spikes;        /* E spikes fired asleep so far */
+    int64_t period, window; /* wake steps between windows; steps per window (0: no sleep) */
+    int64_t wake, next;     /* wake steps so far; count at which the next window is due */
+    int64_t windows, steps; /* windows and sleep steps run so far */
+    int64_t e_spikes;       /* E spikes fired asleep so far */
 } sm_dc_sleeper;
 
 /* Starts a schedule: a window of `window` steps after every `period` wake steps

@@ -36,7 +36,7 @@
 #define MAX_RATES 8
 #define N_TASKS 5
 
-static const char *const SETTINGS[] = {"n200",      "n1000",       "n9000",      "seq-mnist",
+static const char *const SETTINGS[] = {"n200",        "n1000",     "n9000",      "seq-mnist",
                                        "seq-fashion", "iid-mnist", "iid-fashion"};
 #define N_SETTINGS 7
 
@@ -44,7 +44,7 @@ static const char *const SETTINGS[] = {"n200",      "n1000",       "n9000",     
 typedef struct run_spec {
     int setting, norm, seed_k;
     double rate;
-    double acc, forgetting;          /* forgetting NaN outside seq */
+    double acc, forgetting;              /* forgetting NaN outside seq */
     double acc_matrix[N_TASKS][N_TASKS]; /* seq: task k's accuracy after task t */
     double sleep_hz, train_s;
 } run_spec;
@@ -93,7 +93,8 @@ static sm_status parse_rates(const char *text, double *out, int *n, sm_error *er
                                 text);
         out[(*n)++] = v;
         s = end;
-        if (*s == ',') s++;
+        if (*s == ',')
+            s++;
         else if (*s)
             return sm_error_set(err, SM_EINVAL, "dc.sleep_rates: '%s' is not a list of rates",
                                 text);
@@ -175,7 +176,8 @@ static sm_status evaluate(sm_dc *net, const sm_train_data *d, int c_seen, double
     const int nr = ir ? pick(ref, 0, c_seen, ir) : 0, nt = it ? pick(te, 0, c_seen, it) : 0;
     int32_t *cr = calloc((size_t)(nr ? nr : 1) * n, sizeof *cr);
     int32_t *ct = calloc((size_t)(nt ? nt : 1) * n, sizeof *ct);
-    int *lab = malloc((size_t)(nr ? nr : 1) * sizeof *lab), *assign = malloc((size_t)n * sizeof *assign);
+    int *lab = malloc((size_t)(nr ? nr : 1) * sizeof *lab),
+        *assign = malloc((size_t)n * sizeof *assign);
     int *pred = malloc((size_t)(nt ? nt : 1) * sizeof *pred);
     double *rates = malloc((size_t)n * nc * sizeof *rates);
     sm_status st = ir && it && cr && ct && lab && assign && pred && rates
@@ -276,7 +278,10 @@ static sm_status one_run(const sm_experiment_ctx *ctx, sm_dataset *pools[2][2], 
     char hash[17];
     sm_sweep_config_hash(c, hash);
     char key[40];
-    snprintf(key, sizeof key, "%s-%s", hash, is_seq(r->setting) ? "seq" : is_iid(r->setting) ? "iid" : "train");
+    snprintf(key, sizeof key, "%s-%s", hash,
+             is_seq(r->setting)   ? "seq"
+             : is_iid(r->setting) ? "iid"
+                                  : "train");
     json_t *doc = st == SM_OK ? sm_run_cache_get(ctx, key) : NULL;
     sm_train_data d;
     memset(&d, 0, sizeof d);
@@ -295,12 +300,12 @@ static sm_status one_run(const sm_experiment_ctx *ctx, sm_dataset *pools[2][2], 
                         json_array_append_new(row, sm_exp_real(r->acc_matrix[t][k]));
                     json_array_append_new(m, row);
                 }
-                doc = json_pack("{s:s, s:o, s:{s:o, s:o, s:o, s:o}, s:{s:f}}", "somnus_version",
-                                sm_version(), "config", sm_config_to_json(c), "final",
-                                "test_acc_all", sm_exp_real(r->acc), "forgetting",
-                                sm_exp_real(r->forgetting), "sleep_rate_e_hz",
-                                sm_exp_real(r->sleep_hz), "accuracy_matrix", m, "timing",
-                                "train_s", sm_train_now() - t0);
+                doc =
+                    json_pack("{s:s, s:o, s:{s:o, s:o, s:o, s:o}, s:{s:f}}", "somnus_version",
+                              sm_version(), "config", sm_config_to_json(c), "final", "test_acc_all",
+                              sm_exp_real(r->acc), "forgetting", sm_exp_real(r->forgetting),
+                              "sleep_rate_e_hz", sm_exp_real(r->sleep_hz), "accuracy_matrix", m,
+                              "timing", "train_s", sm_train_now() - t0);
             }
         }
         if (st == SM_OK) st = sm_run_cache_put(ctx, key, doc, err);
@@ -352,17 +357,18 @@ static json_t *condition_row(const run_spec *rs, const run_spec *base, int seeds
         sm_exp_mean_sd(d, seeds, &dm, &dsd);
         p = sm_exp_paired_p(a, b, seeds);
     }
-    const char *verdict = is_base                          ? "baseline"
-                          : dm >= 0.02 && p < 0.05         ? "sleep helps"
-                          : dm <= -0.02 && p < 0.05        ? "sleep hurts"
-                                                           : "no significant effect";
-    return json_pack("{s:s, s:f, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:i, s:i, s:s, s:o}",
-                     "setting", SETTINGS[rs->setting], "sleep_rate", rs->rate, "normalization",
+    const char *verdict = is_base                   ? "baseline"
+                          : dm >= 0.02 && p < 0.05  ? "sleep helps"
+                          : dm <= -0.02 && p < 0.05 ? "sleep hurts"
+                                                    : "no significant effect";
+    return json_pack("{s:s, s:f, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:i, s:i, s:s, s:o}", "setting",
+                     SETTINGS[rs->setting], "sleep_rate", rs->rate, "normalization",
                      rs->norm ? "on" : "off", "mean_accuracy", sm_exp_real(m), "sd_accuracy",
-                     sm_exp_real(sd), "forgetting", is_seq(rs->setting) ? sm_exp_real(fm) : json_null(),
-                     "paired_diff_vs_no_sleep", sm_exp_real(dm), "p_value", sm_exp_real(p),
-                     "accuracies", accs, "n_seeds", seeds, "n_comparisons", n_cmp, "verdict", verdict,
-                     "sleep_rate_e_hz", sm_exp_real(rs->rate > 0 ? hz / seeds : NAN));
+                     sm_exp_real(sd), "forgetting",
+                     is_seq(rs->setting) ? sm_exp_real(fm) : json_null(), "paired_diff_vs_no_sleep",
+                     sm_exp_real(dm), "p_value", sm_exp_real(p), "accuracies", accs, "n_seeds",
+                     seeds, "n_comparisons", n_cmp, "verdict", verdict, "sleep_rate_e_hz",
+                     sm_exp_real(rs->rate > 0 ? hz / seeds : NAN));
 }
 
 static sm_status write_csv(const sm_experiment_ctx *ctx, json_t *rows, sm_error *err)
@@ -376,7 +382,8 @@ static sm_status write_csv(const sm_experiment_ctx *ctx, json_t *rows, sm_error 
                   "paired_diff_vs_no_sleep,p_value,sleep_rate_e_hz,verdict\n");
     for (size_t i = 0; i < json_array_size(rows); i++) {
         json_t *c = json_array_get(rows, i);
-        json_t *fg = json_object_get(c, "forgetting"), *dd = json_object_get(c, "paired_diff_vs_no_sleep"),
+        json_t *fg = json_object_get(c, "forgetting"),
+               *dd = json_object_get(c, "paired_diff_vs_no_sleep"),
                *pv = json_object_get(c, "p_value"), *hz = json_object_get(c, "sleep_rate_e_hz"),
                *sd = json_object_get(c, "sd_accuracy");
         fprintf(f.fp, "%s,%g,%s,%lld,%.6f,%.6f,%.6f,%.6f,%.6g,%.3f,%s\n",
@@ -420,7 +427,8 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
             for (int k = 0; k < nr; k++) {
                 if (is_iid(sets[a]) && rates[k] != 0 && rates[k] != rmax) continue;
                 for (int s = 0; s < seeds; s++)
-                    rs[n_run++] = (run_spec){sets[a], norms[b], s, rates[k], NAN, NAN, {{0}}, NAN, NAN};
+                    rs[n_run++] =
+                        (run_spec){sets[a], norms[b], s, rates[k], NAN, NAN, {{0}}, NAN, NAN};
                 need[sets[a] == 4 || sets[a] == 6] = 1;
             }
     sm_dataset *pools[2][2] = {{NULL, NULL}, {NULL, NULL}};
@@ -443,8 +451,8 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
                 if (err) *err = e;
             } else if (s1 == SM_OK) {
                 done++;
-                if (sm_experiment_log(ctx, "[%d/%d] %s sleep %g norm %s seed %lld: acc %.4f",
-                                      done, n_run, SETTINGS[rs[i].setting], rs[i].rate,
+                if (sm_experiment_log(ctx, "[%d/%d] %s sleep %g norm %s seed %lld: acc %.4f", done,
+                                      n_run, SETTINGS[rs[i].setting], rs[i].rate,
                                       rs[i].norm ? "on" : "off",
                                       (long long)(cfg->run.seed + rs[i].seed_k), rs[i].acc)) {
                     failed = 1;
@@ -469,13 +477,14 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
         json_array_append_new(rows, condition_row(&rs[i], &rs[base], seeds, n_cmp));
         for (int s = 0; s < seeds; s++) {
             const run_spec *r = &rs[i + s];
-            json_array_append_new(
-                runs, json_pack("{s:s, s:f, s:s, s:I, s:o, s:o, s:o, s:o}", "setting",
-                                SETTINGS[r->setting], "sleep_rate", r->rate, "normalization",
-                                r->norm ? "on" : "off", "seed", (json_int_t)(cfg->run.seed + r->seed_k),
-                                "accuracy", sm_exp_real(r->acc), "forgetting",
-                                sm_exp_real(r->forgetting), "sleep_rate_e_hz",
-                                sm_exp_real(r->sleep_hz), "train_s", sm_exp_real(r->train_s)));
+            json_array_append_new(runs, json_pack("{s:s, s:f, s:s, s:I, s:o, s:o, s:o, s:o}",
+                                                  "setting", SETTINGS[r->setting], "sleep_rate",
+                                                  r->rate, "normalization", r->norm ? "on" : "off",
+                                                  "seed", (json_int_t)(cfg->run.seed + r->seed_k),
+                                                  "accuracy", sm_exp_real(r->acc), "forgetting",
+                                                  sm_exp_real(r->forgetting), "sleep_rate_e_hz",
+                                                  sm_exp_real(r->sleep_hz), "train_s",
+                                                  sm_exp_real(r->train_s)));
         }
     }
     free(rs);
@@ -491,14 +500,15 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
     return st;
 }
 
-static const char *const DEFAULTS[] = {"train.model=dc", "dc.n_exc=400",  "data.batch=1000",
+static const char *const DEFAULTS[] = {"train.model=dc", "dc.n_exc=400",        "data.batch=1000",
                                        "table.seeds=3",  "sleep.mode=powerlaw", NULL};
 
 /* The spec's quick (2,000 presentations at N_E 400) takes minutes on the shared 2 cores,
  * most of it in the low-activity retries of the slept network: the smoke run is 400
  * presentations (2 passes over 200 images) at N_E 100, normalization on, 200 test images. */
 static const char *const QUICK[] = {"dc.sleep_settings=n200", "dc.sleep_rates=0,0.2",
-                                    "dc.sleep_norms=on", "table.seeds=1", "dc.n_exc=100", NULL};
+                                    "dc.sleep_norms=on",      "table.seeds=1",
+                                    "dc.n_exc=100",           NULL};
 
 const sm_experiment_def sm_exp_dc_sleep = {
     "dc-sleep",
