@@ -139,8 +139,8 @@ static sm_status run_config(const sm_experiment_ctx *ctx, const run_spec *r, sm_
         c->dc.passes = presentations / (ctx->quick ? 200 : n);
     } else { /* seq / iid: 650 train + 100 reference + 100 test per class */
         c->data.train_rest = 0;
-        c->data.n_train = 6500;
-        c->data.n_val = 1000;
+        c->data.n_train = ctx->quick ? 650 : 6500; /* quick: 65 / 20 / 20 per class */
+        c->data.n_val = ctx->quick ? 200 : 1000;
         c->dc.passes = 2;
     }
     (void)err;
