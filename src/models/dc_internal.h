@@ -66,10 +66,12 @@ void sm_dc_stdp_pre(sm_dc *net, int n_spk);
 /* Post-side update of the E spikers (potentiation of their columns, x_post = 1). */
 void sm_dc_stdp_post(sm_dc *net, int n_e);
 
-/* Sleep (dc_sleep.c): adds this step's Gaussian noise (net->noise_sigma) to every E and I
- * v; brings weight idx up to date with the decay maps owed in this window (map_on only). */
+/* Sleep (dc_sleep_map.c): adds this step's Gaussian noise (net->noise_sigma) to every E and
+ * I v; brings weight idx up to date with the decay maps owed in this window (map_on only);
+ * brings every weight up to date at the end of the window. */
 void sm_dc_add_noise(sm_dc *net);
 void sm_dc_map_catch_up(sm_dc *net, size_t idx);
+void sm_dc_map_flush(sm_dc *net);
 
 /* Records input i's spike at the current step (x_pre = 1) and lists it for the
  * post-side updates. */

@@ -111,7 +111,7 @@ static sm_status parse_norms(const char *text, int *out, int *n, sm_error *err)
     snprintf(buf, sizeof buf, "%s", text);
     *n = 0;
     for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
-        if ((strcmp(tok, "on") && strcmp(tok, "off")) || *n >= 2)
+        if ((strcmp(tok, "on") != 0 && strcmp(tok, "off") != 0) || *n >= 2)
             return sm_error_set(err, SM_EINVAL, "dc.sleep_norms: '%s' is not on or off", tok);
         out[(*n)++] = !strcmp(tok, "on");
     }
@@ -183,7 +183,7 @@ static sm_status evaluate(sm_dc *net, const sm_train_data *d, int c_seen, double
     sm_status st = ir && it && cr && ct && lab && assign && pred && rates
                        ? SM_OK
                        : sm_error_set(err, SM_ENOMEM, "dc-sleep: out of memory");
-    if (st == SM_OK) {
+    if (st == SM_OK && ir && it && cr && ct && lab && assign && pred && rates) {
         sm_dc_set_learning(net, 0);
         respond(net, ref, ir, nr, cr);
         respond(net, te, it, nt, ct);
@@ -230,9 +230,15 @@ static sm_status seq_run(const sm_config *c, const sm_train_data *d, run_spec *r
     sm_dc_sleeper sl;
     sm_dc_sleeper_init(&sl, &sp, c->sleep.period, sleeping ? sm_sim_sleep_window(c) : 0);
     int *idx = malloc((size_t)tr->n * sizeof *idx), *order = malloc((size_t)tr->n * sizeof *order);
-    sm_status st = idx && order ? SM_OK : sm_error_set(err, SM_ENOMEM, "dc-sleep: out of memory");
+    if (!idx || !order) {
+        free(idx);
+        free(order);
+        sm_dc_destroy(net);
+        return sm_error_set(err, SM_ENOMEM, "dc-sleep: out of memory");
+    }
+    sm_status st = SM_OK;
     const int iid = is_iid(r->setting), tasks = iid ? 1 : N_TASKS;
-    double acc[N_TASKS];
+    double acc[N_TASKS] = {NAN, NAN, NAN, NAN, NAN};
     for (int t = 0; t < tasks && st == SM_OK; t++) {
         const int m = iid ? pick(tr, 0, 10, idx) : pick(tr, 2 * t, 2 * t + 2, idx);
         for (int pass = 0; pass < c->dc.passes && st == SM_OK; pass++) {
@@ -419,7 +425,7 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
     double rmax = 0;
     for (int k = 0; k < nr; k++)
         rmax = rates[k] > rmax ? rates[k] : rmax;
-    run_spec *rs = calloc((size_t)ns * nn * nr * seeds, sizeof *rs);
+    run_spec *rs = calloc((size_t)ns * nn * nr * seeds + 1, sizeof *rs);
     if (!rs) return sm_error_set(err, SM_ENOMEM, "dc-sleep: out of memory");
     int n_run = 0, need[2] = {0, 0};
     for (int a = 0; a < ns; a++)
@@ -437,6 +443,7 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
             st = sm_dataset_load_named(f ? "fashion" : "mnist", cfg->data.dir, &pools[f][0],
                                        &pools[f][1], err);
     const int jobs = ctx->jobs > 0 ? ctx->jobs : 1;
+    (void)jobs; /* read by the pragma only */
     int done = 0, failed = 0;
 #pragma omp parallel for num_threads(jobs) schedule(dynamic)
     for (int i = 0; i < n_run; i++) {
@@ -454,7 +461,7 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
                 if (sm_experiment_log(ctx, "[%d/%d] %s sleep %g norm %s seed %lld: acc %.4f", done,
                                       n_run, SETTINGS[rs[i].setting], rs[i].rate,
                                       rs[i].norm ? "on" : "off",
-                                      (long long)(cfg->run.seed + rs[i].seed_k), rs[i].acc)) {
+                                      (long long)cfg->run.seed + rs[i].seed_k, rs[i].acc)) {
                     failed = 1;
                     st = sm_error_set(err, SM_ECANCELED, "experiment: stopped by the caller");
                 }
@@ -480,7 +487,7 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
             json_array_append_new(runs, json_pack("{s:s, s:f, s:s, s:I, s:o, s:o, s:o, s:o}",
                                                   "setting", SETTINGS[r->setting], "sleep_rate",
                                                   r->rate, "normalization", r->norm ? "on" : "off",
-                                                  "seed", (json_int_t)(cfg->run.seed + r->seed_k),
+                                                  "seed", (json_int_t)cfg->run.seed + r->seed_k,
                                                   "accuracy", sm_exp_real(r->acc), "forgetting",
                                                   sm_exp_real(r->forgetting), "sleep_rate_e_hz",
                                                   sm_exp_real(r->sleep_hz), "train_s",
