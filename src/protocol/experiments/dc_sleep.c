@@ -57,9 +57,10 @@ static int is_iid(int s)
 {
     return s == 5 || s == 6;
 }
-static const char *dataset_of(int s)
+/* fashion for seq-fashion / iid-fashion, data.dataset (mnist by default) otherwise */
+static const char *dataset_of(const sm_config *cfg, int s)
 {
-    return s == 4 || s == 6 ? "fashion" : "mnist";
+    return s == 4 || s == 6 ? "fashion" : cfg->data.dataset;
 }
 
 static sm_status parse_settings(const char *text, int *out, int *n, sm_error *err)
@@ -127,7 +128,7 @@ static sm_status run_config(const sm_experiment_ctx *ctx, const run_spec *r, sm_
     c->sleep.rate = r->rate;
     c->dc.normalize = r->norm;
     c->run.seed = ctx->cfg->run.seed + r->seed_k;
-    snprintf(c->data.dataset, sizeof c->data.dataset, "%s", dataset_of(r->setting));
+    snprintf(c->data.dataset, sizeof c->data.dataset, "%s", dataset_of(ctx->cfg, r->setting));
     const int presentations = ctx->quick ? 400 : 18000; /* quick: see QUICK */
     c->data.n_val = 0;
     c->data.official_test = 0;
@@ -440,8 +441,8 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
     sm_dataset *pools[2][2] = {{NULL, NULL}, {NULL, NULL}};
     for (int f = 0; f < 2 && st == SM_OK; f++)
         if (need[f])
-            st = sm_dataset_load_named(f ? "fashion" : "mnist", cfg->data.dir, &pools[f][0],
-                                       &pools[f][1], err);
+            st = sm_dataset_load_named(f ? "fashion" : cfg->data.dataset, cfg->data.dir,
+                                       &pools[f][0], &pools[f][1], err);
     const int jobs = ctx->jobs > 0 ? ctx->jobs : 1;
     (void)jobs; /* read by the pragma only */
     int done = 0, failed = 0;
@@ -490,7 +491,7 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
                                                   "seed", (json_int_t)cfg->run.seed + r->seed_k,
                                                   "accuracy", sm_exp_real(r->acc), "forgetting",
                                                   sm_exp_real(r->forgetting), "sleep_rate_e_hz",
-                                                  sm_exp_real(r->sleep_hz), "train_s",
+                                                  sm_exp_real(r->sleep_hz), "train_wall_s",
                                                   sm_exp_real(r->train_s)));
         }
     }
@@ -507,8 +508,13 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
     return st;
 }
 
-static const char *const DEFAULTS[] = {"train.model=dc", "dc.n_exc=400",        "data.batch=1000",
-                                       "table.seeds=3",  "sleep.mode=powerlaw", NULL};
+static const char *const DEFAULTS[] = {"train.model=dc",
+                                       "dc.n_exc=400",
+                                       "data.batch=1000",
+                                       "table.seeds=3",
+                                       "sleep.mode=powerlaw",
+                                       "data.dataset=mnist",
+                                       NULL};
 
 /* The spec's quick (2,000 presentations at N_E 400) takes minutes on the shared 2 cores,
  * most of it in the low-activity retries of the slept network: the smoke run is 400
