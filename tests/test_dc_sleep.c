@@ -330,6 +330,41 @@ static void paired_p_value_hand_values(void **state)
     assert_float_near(sm_exp_paired_p(c, b, 3), 0.0, 0); /* constant nonzero difference */
 }
 
+/* The quick experiment on synthetic images (short presentations): one row per condition,
+ * the paired difference equal to the two runs' accuracies, one comparison stated, and a
+ * verdict that cannot say "sleep helps" from one seed. */
+static void dc_sleep_quick_rows(void **state)
+{
+    const char *dir = *state;
+    char *out = NULL;
+    assert_int_equal(tu_cli(dir,
+                            "experiment dc-sleep --quick --quiet --set data.dataset=synthetic:200 "
+                            "--set dc.t_present=40 --set dc.t_rest=10 --set sleep.period=400 "
+                            "--out s.json",
+                            &out),
+                     0);
+    free(out);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/s.json", dir);
+    json_t *doc = json_load_file(path, 0, NULL);
+    assert_non_null(doc);
+    json_t *res = json_object_get(doc, "results"), *rows = json_object_get(res, "conditions");
+    assert_int_equal(json_array_size(rows), 2);
+    json_t *r0 = json_array_get(rows, 0), *r1 = json_array_get(rows, 1);
+    const double a0 = json_number_value(json_object_get(r0, "mean_accuracy")),
+                 a1 = json_number_value(json_object_get(r1, "mean_accuracy"));
+    assert_true(a0 >= 0 && a0 <= 1 && a1 >= 0 && a1 <= 1);
+    assert_float_near(json_number_value(json_object_get(r1, "paired_diff_vs_no_sleep")), a1 - a0,
+                      1e-12);
+    assert_true(json_is_null(json_object_get(r1, "p_value"))); /* one seed: no test */
+    assert_true(json_is_null(json_object_get(r1, "forgetting")));
+    assert_string_equal(json_string_value(json_object_get(r0, "verdict")), "baseline");
+    assert_string_not_equal(json_string_value(json_object_get(r1, "verdict")), "sleep helps");
+    assert_int_equal(json_integer_value(json_object_get(res, "n_comparisons")), 1);
+    assert_true(json_number_value(json_object_get(r1, "sleep_rate_e_hz")) >= 0);
+    json_decref(doc);
+}
+
 /* Bad keys fail naming the key. */
 static void bad_keys_rejected(void **state)
 {
@@ -361,6 +396,8 @@ int main(void)
         cmocka_unit_test(sleep_threads_identical),
         cmocka_unit_test(rate_zero_is_the_plain_run),
         cmocka_unit_test(paired_p_value_hand_values),
+        cmocka_unit_test_setup_teardown(dc_sleep_quick_rows, tu_state_dir_setup,
+                                        tu_state_dir_teardown),
         cmocka_unit_test_setup_teardown(bad_keys_rejected, tu_state_dir_setup,
                                         tu_state_dir_teardown),
     };
