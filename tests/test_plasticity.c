@@ -489,8 +489,8 @@ static void protocol_runs_with_two_hidden_layers(void **state)
     assert_null(json_object_get(ch, "diag_hidden_grad_starved")); /* off by default */
     json_decref(doc);
 
-    /* diag.grad_starved = 1 adds its column: a fraction per due chunk (only a range check:
-     * the computation is not tested against hand values) */
+    /* diag.grad_starved = 1 adds its column: a fraction per due chunk (its criterion is
+     * checked by hand in test_diagnostics' starved_fraction_by_hand) */
     cfg = synth_config();
     cfg.protocol.kind = SM_PROTOCOL_LABEL;
     cfg.diag.grad_starved = 1;

@@ -295,18 +295,7 @@ static sm_status grad_starved(sm_sgsnn *net, const sm_pl_set *probe, double *fra
         for (size_t i = 0; st == SM_OK && i < (size_t)U * D; i++)
             acc[i] += (double)g.w[i] * nb / probe->n;
     }
-    double mean = 0;
-    int starved = 0;
-    for (int h = 0; st == SM_OK && h < U; h++) { /* row norms, then their mean */
-        double q = 0;
-        for (int j = 0; j < D; j++)
-            q += acc[(size_t)h * D + j] * acc[(size_t)h * D + j];
-        acc[h] = sqrt(q); /* row h's entries are no longer needed after row h */
-        mean += acc[h] / U;
-    }
-    for (int h = 0; st == SM_OK && h < U; h++)
-        starved += acc[h] <= 1e-3 * mean;
-    *frac = (double)starved / U;
+    if (st == SM_OK) *frac = sm_diag_starved_fraction(acc, U, D);
     free(acc);
     return st;
 }
