@@ -383,6 +383,49 @@ static void unknown_experiment_and_bad_option_fail_cleanly(void **state)
     tu_expect_cli_error(dir, "experiment sleep-stdp-table --quick --bogus", "--bogus");
 }
 
+#define KEPT_SAFE                                                                                  \
+    "experiment continual-safe --quick --set safe.streams=split:synthetic:0,1/2,3 "                \
+    "--set data.dataset=synthetic --set safe.ptm=random --runs kept "
+
+/* continual-safe keeps its runs (SAFE and the three ablations of the quick run): a marker
+ * written into every kept run's accuracies comes back in the second call's conditions, and
+ * the second call makes no extractor (its log has no extractor line). */
+static void continual_safe_reuses_kept_runs(void **state)
+{
+    const char *dir = *state;
+    char *out = NULL;
+    assert_int_equal(tu_cli(dir, KEPT_SAFE "--out s1.json", &out), 0);
+    assert_non_null(strstr(out, "extractor random"));
+    free(out);
+    kept_runs k;
+    read_kept(dir, &k);
+    assert_int_equal(k.n, 4);
+    for (int i = 0; i < k.n; i++) {
+        json_t *c = json_object_get(json_object_get(k.doc[i], "document"), "continual");
+        json_object_set_new(c, "acc", json_real(0.4321));
+        json_object_set_new(json_object_get(c, "aggregate"), "acc", json_real(0.4321));
+        assert_int_equal(json_dump_file(k.doc[i], k.path[i], 0), 0);
+    }
+    free_kept(&k);
+    assert_int_equal(tu_cli(dir, KEPT_SAFE "--out s2.json", &out), 0);
+    assert_null(strstr(out, "extractor"));
+    free(out);
+    json_t *s2 = load(dir, "s2.json");
+    json_t *conds = json_object_get(json_object_get(s2, "results"), "conditions");
+    int marked = 0;
+    for (size_t i = 0; i < json_array_size(conds); i++) {
+        json_t *c = json_array_get(conds, i);
+        const char *name = json_string_value(json_object_get(c, "condition"));
+        const char *scen = json_string_value(json_object_get(c, "scenario"));
+        if (!strcmp(scen, "class") && (!strcmp(name, "safe") || !strncmp(name, "safe-no-", 8))) {
+            assert_float_near(json_number_value(json_object_get(c, "acc")), 0.4321, 0);
+            marked++;
+        }
+    }
+    assert_int_equal(marked, 4);
+    json_decref(s2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -395,6 +438,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(ip_sleep_quick_has_its_cells, tu_state_dir_setup,
                                         tu_state_dir_teardown),
         cmocka_unit_test_setup_teardown(runs_dir_keeps_and_reuses_runs, tu_state_dir_setup,
+                                        tu_state_dir_teardown),
+        cmocka_unit_test_setup_teardown(continual_safe_reuses_kept_runs, tu_state_dir_setup,
                                         tu_state_dir_teardown),
         cmocka_unit_test_setup_teardown(dc_grid_reuses_kept_runs, tu_state_dir_setup,
                                         tu_state_dir_teardown),

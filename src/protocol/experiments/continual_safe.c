@@ -26,6 +26,7 @@
 #include "protocol/continual_stream.h"
 #include "protocol/experiments/experiments.h"
 #include "protocol/experiments/name_list.h"
+#include "protocol/experiments/run_cache.h"
 #include "protocol/experiments/grid_runs.h"
 
 static const char *const DEFAULTS[] = {"protocol.kind=continual", "train.model=safe", NULL};
@@ -54,21 +55,57 @@ static const char *const COND[N_COND] = {"safe",        "slow-only",       "fast
 static const char *const HEAD[N_COND] = {"aggregate",       "slow",      "fast",      "ptm_ridge",
                                          "oracle_selected", "aggregate", "aggregate", "aggregate"};
 
-/* Per seed of a stream: its data and extractor. */
+/* Per seed of a stream: its data and extractor (pretrained on first use). */
 typedef struct seed_run {
     sm_config cfg;
     sm_cl_stream s;
     sm_train_data data;
     sm_cl_safe_ptm ptm;
+    int ptm_ready;
 } seed_run;
 
-/* One SAFE run of seed k with cfg; the "continual" object in *cont. */
-static sm_status safe_run(seed_run *sr, const sm_config *cfg, json_t **cont, sm_error *err)
+/* The seed's extractor, made when a run first needs it: an experiment resumed with --runs
+ * whose runs of this seed are all kept never pretrains it. */
+static sm_status ensure_ptm(const sm_experiment_ctx *ctx, seed_run *sr, sm_error *err)
 {
+    if (sr->ptm_ready) return SM_OK;
+    const sm_config *c = &sr->cfg;
+    sm_status st = sm_cl_safe_ptm_make(c, &sr->s, sr->data.train->width * sr->data.train->height,
+                                       &sr->ptm, err);
+    if (st != SM_OK) return st;
+    sr->ptm_ready = 1;
+    if (sm_experiment_log(ctx, "%s seed %lld: extractor %s, its test accuracy %.3f (%.1f s)",
+                          c->cl.stream, (long long)c->run.seed, sr->ptm.source,
+                          sr->ptm.pretrain_acc, sr->ptm.wall_s))
+        return sm_error_set(err, SM_ECANCELED, "continual-safe: stopped");
+    return SM_OK;
+}
+
+/* One SAFE run of seed k with cfg; the "continual" object in *cont. With --runs the object
+ * is kept under the run's config hash (which covers the seed, the stream, the extractor's
+ * settings and every safe.* value) and a kept one is used instead of running. */
+static sm_status safe_run(const sm_experiment_ctx *ctx, seed_run *sr, const sm_config *cfg,
+                          json_t **cont, sm_error *err)
+{
+    char hash[17];
+    sm_sweep_config_hash(cfg, hash);
+    json_t *kept = sm_run_cache_get(ctx, hash);
+    *cont = kept ? json_incref(json_object_get(kept, "continual")) : NULL;
+    json_decref(kept);
+    if (*cont) return SM_OK;
+    sm_status st = ensure_ptm(ctx, sr, err);
     sm_train_run_ctx r = {0};
-    *cont = json_object();
-    if (!*cont) return sm_error_set(err, SM_ENOMEM, "continual-safe: out of memory");
-    sm_status st = sm_cl_run_safe_with(cfg, &sr->s, &sr->data, &sr->ptm, &r, *cont, err);
+    if (st == SM_OK) *cont = json_object();
+    if (st == SM_OK && !*cont) st = sm_error_set(err, SM_ENOMEM, "continual-safe: out of memory");
+    if (st == SM_OK) st = sm_cl_run_safe_with(cfg, &sr->s, &sr->data, &sr->ptm, &r, *cont, err);
+    if (st == SM_OK && ctx->runs_dir) { /* the cache wants a document with a "final" */
+        json_t *doc =
+            json_pack("{s:O, s:{s:O}}", "continual", *cont, "final", "acc",
+                      json_object_get(*cont, "acc") ? json_object_get(*cont, "acc") : json_null());
+        st = doc ? sm_run_cache_put(ctx, hash, doc, err)
+                 : sm_error_set(err, SM_ENOMEM, "continual-safe: out of memory");
+        json_decref(doc);
+    }
     if (st != SM_OK) json_decref(*cont), *cont = NULL;
     return st;
 }
@@ -92,6 +129,7 @@ static void mean_sd(const double *x, int n, double *m, double *sd)
     *sd = k > 1 ? sqrt(q / (k - 1)) : NAN;
 }
 
+/* Each seed's config, stream and data (the extractors come later: ensure_ptm). */
 static sm_status seeds_setup(const sm_experiment_ctx *ctx, const stream_def *def, seed_run *sr,
                              int n, sm_error *err)
 {
@@ -104,14 +142,7 @@ static sm_status seeds_setup(const sm_experiment_ctx *ctx, const stream_def *def
         sm_status st = sm_cl_stream_parse(&c, &sr[k].s, err);
         if (st == SM_OK) st = sm_train_data_load(&c, &sr[k].data, err);
         sr[k].cfg = c;
-        if (st == SM_OK)
-            st = sm_cl_safe_ptm_make(
-                &c, &sr[k].s, sr[k].data.train->width * sr[k].data.train->height, &sr[k].ptm, err);
         if (st != SM_OK) return st;
-        if (sm_experiment_log(ctx, "%s seed %lld: extractor %s, its test accuracy %.3f (%.1f s)",
-                              def->stream, (long long)c.run.seed, sr[k].ptm.source,
-                              sr[k].ptm.pretrain_acc, sr[k].ptm.wall_s))
-            return sm_error_set(err, SM_ECANCELED, "continual-safe: stopped");
     }
     return SM_OK;
 }
@@ -139,7 +170,7 @@ static sm_status tune(const sm_experiment_ctx *ctx, const stream_def *def, seed_
                 c.safe.lambda_rdn = v[b];
                 c.safe.score_test = 0;
                 json_t *cont;
-                st = safe_run(&sr[k], &c, &cont, err);
+                st = safe_run(ctx, &sr[k], &c, &cont, err);
                 if (st != SM_OK) break;
                 json_t *val = json_object_get(cont, "val");
                 acc[k] = jnum(val, "aggregate", "acc");
@@ -209,7 +240,7 @@ static sm_status final_runs(const sm_experiment_ctx *ctx, const stream_def *def,
             if (run == 2) c.safe.lambda_cos = 0;
             if (run == 3) c.safe.lambda_diag = c.safe.lambda_rdn = 0;
             json_t *cont;
-            st = safe_run(&sr[k], &c, &cont, err);
+            st = safe_run(ctx, &sr[k], &c, &cont, err);
             if (st != SM_OK) break;
             if (run == 0) {
                 for (int h = C_SAFE; h <= C_ORACLE; h++)
