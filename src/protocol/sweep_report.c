@@ -194,6 +194,58 @@ static sm_status write_runs(const char *dir, json_t *cells, json_t *axes, sm_err
     return sm_atomic_commit(&af, err);
 }
 
+/* Rows of one continual accuracy matrix (learner `name`): every defined cell R[i][j-1]
+ * as (seed, learner, i, j, accuracy); i = tasks learned (0..T), j = task (1..T). */
+static void continual_rows(FILE *f, json_t *doc, json_t *axes, const char *name, json_t *R)
+{
+    for (size_t i = 0; i < json_array_size(R); i++) {
+        json_t *row = json_array_get(R, i);
+        for (size_t j = 0; j < json_array_size(row); j++) {
+            json_t *v = json_array_get(row, j);
+            if (!json_is_number(v)) continue; /* null: undefined (a task not yet seen) */
+            csv_axes(f, doc, axes);
+            fprintf(f, ",%lld,", (long long)json_integer_value(json_object_get(doc, "seed")));
+            csv_text(f, name);
+            fprintf(f, ",%zu,%zu,", i, j + 1);
+            csv_num(f, json_number_value(v));
+            fputc('\n', f);
+        }
+    }
+}
+
+/* continual.csv: R in long form for every continual cell (the reported matrix as learner
+ * "reported", then every readout or learner object of `continual` with its own R, the
+ * task-IL matrix as "task"). Not written when no cell is a continual run. */
+static sm_status write_continual(const char *dir, json_t *cells, json_t *axes, int *count,
+                                 sm_error *err)
+{
+    size_t i;
+    json_t *doc;
+    int any = 0;
+    for (i = 0; i < json_array_size(cells) && (doc = json_array_get(cells, i)); i++)
+        any |= json_is_array(json_object_get(json_object_get(doc, "continual"), "R"));
+    if (!any) return SM_OK;
+    sm_atomic_file af;
+    sm_status st = open_out(&af, dir, "continual.csv", err);
+    if (st != SM_OK) return st;
+    FILE *f = af.fp;
+    csv_header(f, axes);
+    fputs(",seed,learner,i,j,accuracy\n", f);
+    for (i = 0; i < json_array_size(cells) && (doc = json_array_get(cells, i)); i++) {
+        json_t *cont = json_object_get(doc, "continual"), *v;
+        const char *key;
+        continual_rows(f, doc, axes, "reported", json_object_get(cont, "R"));
+        json_object_foreach(cont, key, v)
+        {
+            if (json_is_object(v) && json_is_array(json_object_get(v, "R")))
+                continual_rows(f, doc, axes, key, json_object_get(v, "R"));
+        }
+    }
+    st = sm_atomic_commit(&af, err);
+    if (st == SM_OK) (*count)++;
+    return st;
+}
+
 static const char *const TIMING_COLS[] = {"wall_s", "train_steps_per_s"};
 
 static sm_status write_final(const char *dir, json_t *cells, json_t *axes, sm_error *err)
@@ -971,6 +1023,7 @@ sm_status sm_sweep_report(const char *dir, json_t *cells, json_t *axes,
         if (st == SM_OK) st = write_final(dir, cells, axes, err);
         if (st == SM_OK) st = write_summary(dir, cells, axes, opts, err);
         if (st == SM_OK) count += 4;
+        if (st == SM_OK) st = write_continual(dir, cells, axes, &count, err);
     }
     if (st == SM_OK && (what & SM_SWEEP_PLOTS) && json_array_size(cells) > 0)
         st = write_plots(dir, cells, axes, opts, &count, err);
