@@ -11,6 +11,7 @@
 #include "somnus/io/results.h"
 #include "somnus/network/net.h"
 #include "somnus/protocol/sweep.h"
+#include "protocol/continual_plots.h"
 
 void sm_sweep_report_opts_default(sm_sweep_report_opts *o)
 {
@@ -825,6 +826,105 @@ static sm_status plot_weights(const char *dir, json_t *doc, int *written, sm_err
     return st;
 }
 
+/* ------------------------------------------------------------------ continual figures */
+
+/* Tasks of a continual cell (rows of continual.R minus one); 0 if it is not one. */
+static int cl_tasks(json_t *doc)
+{
+    const size_t rows = json_array_size(json_object_get(json_object_get(doc, "continual"), "R"));
+    return rows >= 2 && rows <= 101 ? (int)rows - 1 : 0;
+}
+
+/* The mean over the group's cells of R[i][j] (the finite values; NaN when none). */
+static void cl_mean_R(json_t *cells, const group *g, int T, double *R)
+{
+    for (int i = 0; i <= T; i++)
+        for (int j = 0; j < T; j++) {
+            double s = 0;
+            int m = 0;
+            for (int k = 0; k < g->n; k++) {
+                json_t *doc = json_array_get(cells, (size_t)g->cells[k]);
+                json_t *R_ = json_object_get(json_object_get(doc, "continual"), "R");
+                const double v = num(json_array_get(json_array_get(R_, (size_t)i), (size_t)j));
+                if (isfinite(v)) s += v, m++;
+            }
+            R[(size_t)i * T + j] = m ? s / m : NAN;
+        }
+}
+
+/* Label of a group of cells that differ by seed only: its axis values but the seed's. */
+static void cl_label(json_t *doc, json_t *axes, const char *seed_param, char *buf, size_t size)
+{
+    size_t len = 0, i;
+    json_t *a;
+    buf[0] = '\0';
+    for (i = 0; i < json_array_size(axes) && (a = json_array_get(axes, i)); i++) {
+        const char *name = json_string_value(a);
+        if (!strcmp(name, seed_param)) continue;
+        const int w =
+            snprintf(buf + len, size - len, "%s%s=%s", len ? ", " : "", name, param_of(doc, name));
+        if (w < 0 || (size_t)w >= size - len) return;
+        len += (size_t)w;
+    }
+    if (len == 0) snprintf(buf, size, "%s", model_of(doc));
+}
+
+/* Continual cells (spec continual.md section 8), per group of cells differing by seed
+ * only: the mean R as a heat map (R<suffix>.png) and along the sequence
+ * (sequence<suffix>.png); and ACC and BWT of every group, mean +- sd (acc_bwt.png). */
+static sm_status plot_continual(const char *dir, json_t *cells, json_t *axes,
+                                const sm_sweep_report_opts *o, int *written, sm_error *err)
+{
+    groups g;
+    if (make_groups(cells, axes, o->seed_param, NULL, &g)) {
+        free_groups(&g);
+        return sm_error_set(err, SM_ENOMEM, "sweep: out of memory");
+    }
+    const int n = g.n < 64 ? g.n : 64; /* the ACC/BWT figure's limit */
+    char(*labels)[256] = calloc((size_t)(n > 0 ? n : 1), sizeof *labels);
+    const char *names[64];
+    double m[4][64];
+    int nc = 0;
+    sm_status st = labels ? SM_OK : sm_error_set(err, SM_ENOMEM, "sweep: out of memory");
+    for (int k = 0; st == SM_OK && k < n; k++) {
+        json_t *first = json_array_get(cells, (size_t)g.g[k].first);
+        const int T = cl_tasks(first);
+        if (T == 0) continue;
+        double *R = malloc((size_t)(T + 1) * T * sizeof *R);
+        if (!R) {
+            st = sm_error_set(err, SM_ENOMEM, "sweep: out of memory");
+            break;
+        }
+        cl_mean_R(cells, &g.g[k], T, R);
+        cl_label(first, axes, o->seed_param, labels[nc], sizeof labels[nc]);
+        char suffix[96], png[4096], title[400];
+        file_suffix(labels[nc], g.n, suffix, sizeof suffix);
+        plot_path(png, sizeof png, dir, "R", suffix);
+        snprintf(title, sizeof title, "R, %s (mean over %d runs)", labels[nc], g.g[k].n);
+        st = sm_plot_matrix(png, title, "task j", "after task i", R, T + 1, T, 0, 1, err);
+        if (st == SM_OK) (*written)++;
+        plot_path(png, sizeof png, dir, "sequence", suffix);
+        snprintf(title, sizeof title, "accuracy on each task along the sequence, %s", labels[nc]);
+        if (st == SM_OK) st = sm_cl_plot_sequence(png, title, R, T, err);
+        if (st == SM_OK) (*written)++;
+        free(R);
+        names[nc] = labels[nc];
+        group_stat(cells, &g.g[k], "acc", &m[0][nc], &m[1][nc], NULL);
+        group_stat(cells, &g.g[k], "bwt", &m[2][nc], &m[3][nc], NULL);
+        nc++;
+    }
+    if (st == SM_OK && nc > 0) {
+        char png[4096];
+        plot_path(png, sizeof png, dir, "acc_bwt", "");
+        st = sm_cl_plot_acc_bwt(png, "ACC and BWT per condition", names, m[0], m[1], m[2], m[3], nc,
+                                err);
+        if (st == SM_OK) (*written)++;
+    }
+    free(labels);
+    free_groups(&g);
+    return st;
+}
+
 static sm_status write_plots(const char *dir, json_t *cells, json_t *axes,
                              const sm_sweep_report_opts *o, int *written, sm_error *err)
 {
@@ -997,6 +1097,7 @@ static sm_status write_plots(const char *dir, json_t *cells, json_t *axes,
         for (int j = 0; j < np && st == SM_OK; j++)
             st = plot_weights(dir, json_array_get(cells, (size_t)pick[j]), written, err);
     }
+    if (st == SM_OK) st = plot_continual(dir, cells, axes, o, written, err);
     if (rs)
         for (int k = 0; k < sg.n; k++)
             free_rate_set(&rs[k]);
