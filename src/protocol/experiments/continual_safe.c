@@ -14,7 +14,10 @@
  *
  * Results: conditions (mean over seeds of acc, bwt, forgetting; task-IL rows), R per
  * condition ("stream/condition"), the tuning table, the targets C5-C7 met or not.
- * Files: conditions.csv, tuning.csv. */
+ * Files: conditions.csv, tuning.csv; per stream R-<stream>-<condition>.png and
+ * sequence-<stream>-<condition>.png (mean R as a heat map and along the sequence),
+ * acc_bwt-<stream>.png (ACC and BWT per condition) and w_slow-<stream>.png (mean w_S per
+ * task). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,7 +7,9 @@
  *      sleep `published` 0.2 and the joint reference;
  * each for run.seed .. run.seed + cl.seeds - 1, compared paired by seed. Outputs:
  * conditions.csv (means +- sd), runs.csv (one row per run), R-<condition>.png (and
- * R_task-<condition>.png for class-IL runs): the mean R as a heat map. */
+ * R_task-<condition>.png for class-IL runs): the mean R as a heat map, the same along the
+ * sequence (R-sequence-<condition>.png, R_task-sequence-<condition>.png), acc_bwt.png (ACC
+ * and BWT per condition, mean +- sd). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

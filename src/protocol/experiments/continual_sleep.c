@@ -4,7 +4,8 @@
  * fixed random network: plasticity and sleep off) at two budgets (400 images per task and
  * all of them), run.seed .. run.seed + cl.seeds - 1, each condition paired by seed.
  * Outputs: conditions.csv (means +- sd), runs.csv (one row per run), R-<condition>.png (the
- * mean R as a heat map). */
+ * mean R as a heat map), sequence-<condition>.png (the accuracy on each task along the
+ * sequence), acc_bwt.png (ACC and BWT per condition, mean +- sd). */
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
