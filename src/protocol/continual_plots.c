@@ -15,9 +15,11 @@ sm_status sm_cl_plot_sequence(const char *png_path, const char *title, const dou
     double *x = malloc((size_t)T * T * sizeof *x), *y = malloc((size_t)T * T * sizeof *y);
     sm_plot_series *s = calloc((size_t)T, sizeof *s);
     char(*labels)[16] = malloc((size_t)T * sizeof *labels);
-    sm_status st = SM_OK;
-    if (!x || !y || !s || !labels) st = sm_error_set(err, SM_ENOMEM, "%s: out of memory", png_path);
-    for (int j = 0; st == SM_OK && j < T; j++) {
+    if (!x || !y || !s || !labels) {
+        free(x), free(y), free(s), free(labels);
+        return sm_error_set(err, SM_ENOMEM, "%s: out of memory", png_path);
+    }
+    for (int j = 0; j < T; j++) {
         double *xj = x + (size_t)j * T, *yj = y + (size_t)j * T;
         int n = 0;
         for (int i = j + 1; i <= T; i++, n++) {
@@ -27,19 +29,17 @@ sm_status sm_cl_plot_sequence(const char *png_path, const char *title, const dou
         snprintf(labels[j], sizeof labels[j], "task %d", j + 1);
         s[j] = (sm_plot_series){.label = labels[j], .x = xj, .y = yj, .n = n};
     }
-    if (st == SM_OK) {
-        sm_plot_spec sp;
-        sm_plot_spec_default(&sp);
-        sp.title = title;
-        sp.xlabel = "after task i";
-        sp.ylabel = "test accuracy on task j";
-        sp.ymin = 0;
-        sp.ymax = 1;
-        sp.xmin = 0.5;
-        sp.xmax = T + 0.5;
-        sp.legend = SM_PLOT_LEGEND_OUTSIDE;
-        st = sm_plot_lines(png_path, &sp, s, T, err);
-    }
+    sm_plot_spec sp;
+    sm_plot_spec_default(&sp);
+    sp.title = title;
+    sp.xlabel = "after task i";
+    sp.ylabel = "test accuracy on task j";
+    sp.ymin = 0;
+    sp.ymax = 1;
+    sp.xmin = 0.5;
+    sp.xmax = T + 0.5;
+    sp.legend = SM_PLOT_LEGEND_OUTSIDE;
+    const sm_status st = sm_plot_lines(png_path, &sp, s, T, err);
     free(x), free(y), free(s), free(labels);
     return st;
 }
