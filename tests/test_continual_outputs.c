@@ -173,8 +173,8 @@ static const char *CHECK_SAFE = PY_HEAD
     "--set protocol.kind=continual --model safe --set data.dataset=synthetic:100 "                 \
     "--set cl.stream=split:synthetic:100:0,1/2,3 --set cl.per_class_train=20 "                     \
     "--set cl.per_class_val=6 --set cl.per_class_test=10 --set cl.ridge_grid=-2:0 "                \
-    "--set safe.ptm=random --set sgsnn.n_hidden=40 --set sgsnn.steps=20 "                          \
-    "--set safe.epochs_first=2 --set safe.epochs_later=2 --set safe.batch=8 --quiet "
+    "--set safe.ptm=random --set sgsnn.n_hidden=40 --set sgsnn.steps=10 "                          \
+    "--set safe.epochs_first=1 --set safe.epochs_later=1 --set safe.batch=8 --quiet "
 
 static void safe_export_matches_results(void **state)
 {
