@@ -54,6 +54,7 @@ typedef struct run {
     double grid[MAX_GRID], gammas[MAX_GRID];
     int n_grid, n_gamma;
     double ws_task[SM_CL_MAX_TASKS]; /* mean w_S per task's test (or val) images at the end */
+    double *agg_w; /* --export: n_test x 2 (w_S, w_F) after the last session (NULL: none) */
     json_t *sessions;
 } run;
 
@@ -479,6 +480,15 @@ static sm_status score_part(run *c, int t, int p, double *const Wl[N_LEARN], con
                 m += ws[b];
             c->ws_task[j] = n > 0 ? m / n : NAN; /* overwritten each session: the last stays */
         }
+        if (p == P_TEST && t == T - 1 && c->agg_w) {
+            size_t off = 0; /* the test images of tasks 1..T in order */
+            for (int q = 0; q < j; q++)
+                off += (size_t)c->set[P_TEST][q].ds->n;
+            for (int b = 0; b < n; b++) {
+                c->agg_w[2 * (off + (size_t)b)] = ws[b];
+                c->agg_w[2 * (off + (size_t)b) + 1] = 1.0 - ws[b];
+            }
+        }
         if (p == P_TEST) {
             for (int q = 0; q < k; q++)
                 ok[q] = (unsigned char)(c->s->task_of[cls[q]] == j);
@@ -580,6 +590,15 @@ static sm_status lora_setup(run *c, sm_error *err)
     return st;
 }
 
+/* Test images of the whole stream. */
+static size_t n_test(const run *c)
+{
+    size_t n = 0;
+    for (int t = 0; t < c->T; t++)
+        n += c->set[P_TEST][t].ds ? (size_t)c->set[P_TEST][t].ds->n : 0;
+    return n;
+}
+
 static sm_status run_setup(run *c, const sm_train_data *data, sm_error *err)
 {
     const sm_cl_stream *s = c->s;
@@ -637,6 +656,10 @@ static sm_status run_setup(run *c, const sm_train_data *data, sm_error *err)
         if (!c->F) st = err->code;
     }
     if (st == SM_OK && c->cfg->safe.pet == SM_SAFE_PET_LORA) st = lora_setup(c, err);
+    if (st == SM_OK && c->r->array_fn && c->cfg->safe.score_test) {
+        c->agg_w = malloc((size_t)(n_test(c) > 0 ? n_test(c) : 1) * 2 * sizeof *c->agg_w);
+        if (!c->agg_w) st = sm_error_set(err, SM_ENOMEM, "safe: out of memory");
+    }
     c->sessions = json_object();
     return st;
 }
@@ -654,6 +677,7 @@ static void run_free(run *c)
         free(c->R[h]), free(c->V[h]);
     free(c->R_task);
     free(c->Vg);
+    free(c->agg_w);
     for (int l = 0; l < N_LEARN; l++)
         sm_ridge_stats_free(c->rs[l]);
     sm_safe_learner_free(c->S);
@@ -710,6 +734,41 @@ static void put_results(const run *c, json_t *cont, double wall)
     json_object_set_new(cont, "timing", json_pack("{s:f}", "wall_s", wall));
 }
 
+/* --export: the PET parameters of a learner (SSF: gamma and shift as 2 x d; LoRA: A and B). */
+static sm_status export_pet(const run *c, const char *name, const sm_safe_learner *l)
+{
+    char key[64];
+    if (l->r > 0) {
+        snprintf(key, sizeof key, "pet_%s_A", name);
+        sm_cl_export_array(c->r, key, 1, (size_t)l->r, (size_t)l->p, l->A);
+        snprintf(key, sizeof key, "pet_%s_B", name);
+        sm_cl_export_array(c->r, key, 1, (size_t)l->d, (size_t)l->r, l->B);
+        return SM_OK;
+    }
+    double *v = malloc((size_t)2 * l->d * sizeof *v);
+    if (!v) return SM_ENOMEM;
+    memcpy(v, l->gamma, (size_t)l->d * sizeof *v);
+    memcpy(v + l->d, l->shift, (size_t)l->d * sizeof *v);
+    snprintf(key, sizeof key, "pet_%s", name);
+    sm_cl_export_array(c->r, key, 1, 2, (size_t)l->d, v);
+    free(v);
+    return SM_OK;
+}
+
+/* --export of what only the run holds: each existing ridge head's statistics (the fast
+ * learner exists from session 2), the PET parameters, the aggregation weights. */
+static sm_status export_arrays(const run *c, sm_error *err)
+{
+    if (!c->r->array_fn) return SM_OK;
+    const int have_fast = c->T > 1;
+    for (int l = 0; l < N_LEARN; l++)
+        if (l != L_FAST || have_fast) sm_cl_export_ridge(c->r, HEAD_NAMES[l], c->rs[l]);
+    sm_status st = export_pet(c, "slow", c->S);
+    if (st == SM_OK && have_fast) st = export_pet(c, "fast", c->F);
+    if (st == SM_OK && c->agg_w) sm_cl_export_array(c->r, "agg_weights", 1, n_test(c), 2, c->agg_w);
+    return st == SM_OK ? SM_OK : sm_error_set(err, st, "safe: out of memory");
+}
+
 sm_status sm_cl_run_safe_with(const sm_config *cfg, const sm_cl_stream *s,
                               const sm_train_data *data, const sm_cl_safe_ptm *ptm,
                               sm_train_run_ctx *r, json_t *cont, sm_error *err)
@@ -751,6 +810,7 @@ sm_status sm_cl_run_safe_with(const sm_config *cfg, const sm_cl_stream *s,
         if (st == SM_OK) r->prog.last_accuracy = c->V[H_AGG][(size_t)(t + 1) * c->T + t];
     }
     if (st == SM_OK) put_results(c, cont, sm_train_now() - t0);
+    if (st == SM_OK) st = export_arrays(c, err);
     run_free(c);
     free(c);
     return st;

@@ -14,7 +14,10 @@
  *
  * Results: conditions (mean over seeds of acc, bwt, forgetting; task-IL rows), R per
  * condition ("stream/condition"), the tuning table, the targets C5-C7 met or not.
- * Files: conditions.csv, tuning.csv. */
+ * Files: conditions.csv, tuning.csv; per stream R-<stream>-<condition>.png and
+ * sequence-<stream>-<condition>.png (mean R as a heat map and along the sequence),
+ * acc_bwt-<stream>.png (ACC and BWT per condition) and w_slow-<stream>.png (mean w_S per
+ * task). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +25,8 @@
 
 #include "somnus/core/fileio.h"
 #include "somnus/protocol/train.h"
+#include "somnus/analysis/plot.h"
+#include "protocol/continual_plots.h"
 #include "protocol/continual_safe.h"
 #include "protocol/continual_stream.h"
 #include "protocol/experiments/experiments.h"
@@ -332,6 +337,75 @@ static void report(const stream_def *def, const stream_out *o, int n, json_t *co
     json_object_set_new(targets, def->stream, t);
 }
 
+/* The stream's name as part of a file name (split:synthetic:0,1/2,3 -> split_synthetic_0_1_2_3). */
+static void file_part(const char *stream, char *buf, size_t size)
+{
+    size_t k = 0;
+    for (; stream[k] && k + 1 < size; k++) {
+        const char ch = stream[k];
+        buf[k] = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                         ch == '-' || ch == '.'
+                     ? ch
+                     : '_';
+    }
+    buf[k] = '\0';
+}
+
+/* The figures of one stream: per condition the mean R (heat map and along the sequence),
+ * ACC and BWT per condition, and the mean w_S per task. */
+static sm_status plot_stream(const sm_experiment_ctx *ctx, const stream_def *def,
+                             const stream_out *o, int n, sm_error *err)
+{
+    const int T = o->T;
+    char sn[96], file[256], path[4096], title[300];
+    file_part(def->stream, sn, sizeof sn);
+    double *R = malloc((size_t)(T + 1) * T * sizeof *R);
+    if (!R) return sm_error_set(err, SM_ENOMEM, "continual-safe: out of memory");
+    const char *names[N_COND];
+    double m[4][N_COND];
+    int nc = 0;
+    sm_status st = SM_OK;
+    for (int c = 0; c < N_COND && st == SM_OK; c++) {
+        double a, asd, b, bsd;
+        mean_sd(o->m[c][0], n, &a, &asd);
+        mean_sd(o->m[c][1], n, &b, &bsd);
+        if (isnan(a)) continue; /* an ablation not run */
+        names[nc] = COND[c];
+        m[0][nc] = a, m[1][nc] = asd, m[2][nc] = b, m[3][nc++] = bsd;
+        for (int i = 0; i < (T + 1) * T; i++)
+            R[i] = o->R[c][i] / n;
+        snprintf(file, sizeof file, "R-%s-%s.png", sn, COND[c]);
+        snprintf(title, sizeof title, "R, SAFE %s on %s (row i: after task i; column j: task j)",
+                 COND[c], def->stream);
+        if (sm_experiment_file(ctx, file, path, sizeof path))
+            st = sm_plot_matrix(path, title, "task j", "after task i", R, T + 1, T, 0, 1, err);
+        snprintf(file, sizeof file, "sequence-%s-%s.png", sn, COND[c]);
+        snprintf(title, sizeof title, "SAFE %s on %s: accuracy on each task along the sequence",
+                 COND[c], def->stream);
+        if (st == SM_OK && sm_experiment_file(ctx, file, path, sizeof path))
+            st = sm_cl_plot_sequence(path, title, R, T, err);
+    }
+    free(R);
+    snprintf(file, sizeof file, "acc_bwt-%s.png", sn);
+    snprintf(title, sizeof title, "SAFE on %s: ACC and BWT per condition", def->stream);
+    if (st == SM_OK && nc > 0 && sm_experiment_file(ctx, file, path, sizeof path))
+        st = sm_cl_plot_acc_bwt(path, title, names, m[0], m[1], m[2], m[3], nc, err);
+    double wm[SM_CL_MAX_TASKS], wsd[SM_CL_MAX_TASKS];
+    for (int j = 0; j < T; j++) {
+        double x[MAX_SEEDS];
+        for (int k = 0; k < n; k++)
+            x[k] = o->ws[k][j];
+        mean_sd(x, n, &wm[j], &wsd[j]);
+    }
+    snprintf(file, sizeof file, "w_slow-%s.png", sn);
+    snprintf(title, sizeof title,
+             "SAFE on %s: mean slow-learner weight w_S per task's classes after the last session",
+             def->stream);
+    if (st == SM_OK && sm_experiment_file(ctx, file, path, sizeof path))
+        st = sm_cl_plot_w_slow(path, title, wm, wsd, T, err);
+    return st;
+}
+
 static sm_status run_stream(const sm_experiment_ctx *ctx, const stream_def *def, json_t *conds,
                             json_t *Rj, json_t *tuning, json_t *chosen_j, json_t *targets,
                             FILE *csv, sm_error *err)
@@ -365,6 +439,7 @@ static sm_status run_stream(const sm_experiment_ctx *ctx, const stream_def *def,
     }
     if (st == SM_OK) st = final_runs(ctx, def, sr, n, &chosen, o, err);
     if (st == SM_OK) report(def, o, n, conds, Rj, targets, csv);
+    if (st == SM_OK) st = plot_stream(ctx, def, o, n, err);
     for (int c = 0; c <= N_COND; c++)
         free(o->R[c]);
     for (int k = 0; k < n; k++) {
