@@ -104,8 +104,7 @@ static sm_status seeds_setup(const sm_experiment_ctx *ctx, const stream_def *def
         if (st == SM_OK) st = sm_train_data_load(&c, &sr[k].data, err);
         sr[k].cfg = c;
         if (st == SM_OK)
-            st = sm_cl_safe_ptm_make(
-                &c, &sr[k].s, sr[k].data.train->width * sr[k].data.train->height, &sr[k].ptm, err);
+            st = sm_cl_safe_ptm_make(&c, &sr[k].s, &sr[k].data, &sr[k].ptm, err);
         if (st != SM_OK) return st;
         if (sm_experiment_log(ctx, "%s seed %lld: extractor %s, its test accuracy %.3f (%.1f s)",
                               def->stream, (long long)c.run.seed, sr[k].ptm.source,
