@@ -709,7 +709,7 @@ static sm_status after_session(run *c, int t, sm_error *err)
 {
     sm_status st = add_stats(c, t, err);
     int cls[SM_CL_MAX_CLASSES];
-    const int k = active_classes(c, t, cls), d = c->d;
+    const int k = active_classes(c, t, cls);
     if (k < 1) return sm_error_set(err, SM_EINVAL, "safe: session %d has no class", t + 1);
     int maxn = 1;
     for (int p = P_VAL; p <= P_TEST; p++)
