@@ -261,6 +261,13 @@ static void stream_with_random_projection(void **state)
     assert_float_equal(R_at(one, "ptm_ridge", 2, 0), r20, 1e-12);
     assert_float_equal(R_at(one, "ptm_ridge", 2, 1), r21, 1e-12);
     assert_true(r10 > 0.5 && r21 > 0.25); /* the head learns: above chance */
+    /* the config table bounds M (20,000: a 3.2 GB G per learner) and names the key */
+    sm_config bad = c;
+    assert_int_equal(sm_config_set(&bad, "safe.rp_dim", "20001", "test", &err), SM_EINVAL);
+    assert_non_null(strstr(err.msg, "safe.rp_dim"));
+    assert_int_equal(sm_config_set(&bad, "safe.rp_dim", "-1", "test", &err), SM_EINVAL);
+    assert_int_equal(sm_config_set(&bad, "safe.rp_dim", "10000", "test", &err), SM_OK);
+    assert_int_equal(bad.safe.rp_dim, 10000);
     /* M = 0: the ridge on phi itself, a different head */
     c.safe.rp_dim = 0;
     json_t *none = run_stream(&c, &s, &d, &ptm);
