@@ -530,8 +530,7 @@ static void safe_stream_frozen_extractor_threads_and_no_test_in_tuning(void **st
     assert_int_equal(sm_cl_stream_parse(&c, &s, &err), SM_OK);
     if (sm_train_data_load(&c, &d, &err) != SM_OK) fail_msg("%s", err.msg);
     sm_cl_safe_ptm ptm;
-    if (sm_cl_safe_ptm_make(&c, &s, &d, &ptm, &err) != SM_OK)
-        fail_msg("%s", err.msg);
+    if (sm_cl_safe_ptm_make(&c, &s, &d, &ptm, &err) != SM_OK) fail_msg("%s", err.msg);
     const size_t nw = (size_t)ptm.d * ptm.n_in;
     float *w0 = malloc(nw * sizeof *w0), *b0 = malloc((size_t)ptm.d * sizeof *b0);
     memcpy(w0, ptm.W1, nw * sizeof *w0);

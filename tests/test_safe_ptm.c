@@ -314,9 +314,8 @@ static void session1_pretrains_on_the_first_task_only(void **state)
     p.sleep_rate = 0;
     sm_sgsnn *net = sm_sgsnn_create(&p, &err);
     assert_non_null(net);
-    assert_int_equal(sm_sgsnn_train(net, t1->pixels, t1->labels, t1->n, NULL, NULL, 0, NULL, NULL,
-                                    &err),
-                     SM_OK);
+    assert_int_equal(
+        sm_sgsnn_train(net, t1->pixels, t1->labels, t1->n, NULL, NULL, 0, NULL, NULL, &err), SM_OK);
     const sm_sgsnn_layer l0 = sm_sgsnn_get_layer(net, 0);
     assert_int_equal(l0.rows, ptm.d);
     assert_memory_equal(l0.w, ptm.W1, (size_t)l0.rows * l0.cols * sizeof *l0.w);
@@ -366,12 +365,13 @@ static void checkpoint_reads_an_sgsnn_export(void **state)
     c.safe.rp_dim = 0;
     /* an SG-SNN of the stream's image size trained and exported by the CLI */
     char *out = NULL;
-    const int rc = tu_cli(dir,
-                          "train --model sgsnn --set data.dataset=synthetic:100 --set data.n_train=40 "
-                          "--set data.n_val=0 --set data.n_test=10 --set sgsnn.n_hidden=40 "
-                          "--set sgsnn.steps=20 --set sgsnn.epochs=1 --set sgsnn.batch=8 "
-                          "--quiet --out s.json --export sg",
-                          &out);
+    const int rc =
+        tu_cli(dir,
+               "train --model sgsnn --set data.dataset=synthetic:100 --set data.n_train=40 "
+               "--set data.n_val=0 --set data.n_test=10 --set sgsnn.n_hidden=40 "
+               "--set sgsnn.steps=20 --set sgsnn.epochs=1 --set sgsnn.batch=8 "
+               "--quiet --out s.json --export sg",
+               &out);
     if (rc != 0) fail_msg("sgsnn export failed: %s", out);
     free(out);
     sm_error err = {0};
@@ -407,9 +407,9 @@ static void checkpoint_reads_an_sgsnn_export(void **state)
     snprintf(rd, sizeof rd, "%s/rnd", dir);
     assert_int_equal(sm_mkdir_p(rd, &err), SM_OK);
     snprintf(path, sizeof path, "%s/w1.npy", rd);
-    assert_int_equal(sm_npy_write_matrix(path, SM_NPY_F32, (size_t)mem.d, (size_t)mem.n_in, mem.W1,
-                                         &err),
-                     SM_OK);
+    assert_int_equal(
+        sm_npy_write_matrix(path, SM_NPY_F32, (size_t)mem.d, (size_t)mem.n_in, mem.W1, &err),
+        SM_OK);
     snprintf(path, sizeof path, "%s/b1.npy", rd);
     assert_int_equal(sm_npy_write_vector(path, SM_NPY_F32, (size_t)mem.d, mem.b1, &err), SM_OK);
     snprintf(c.safe.ptm, sizeof c.safe.ptm, "checkpoint:%s", rd);
@@ -426,15 +426,15 @@ static void checkpoint_reads_an_sgsnn_export(void **state)
     expect_ptm_error(&c, &s, &d, "nowhere/w1.npy", NULL);
     snprintf(path, sizeof path, "%s/w1.npy", rd); /* wrong input size */
     float *wide = calloc((size_t)mem.d * (mem.n_in + 1), sizeof *wide);
-    assert_int_equal(sm_npy_write_matrix(path, SM_NPY_F32, (size_t)mem.d, (size_t)mem.n_in + 1,
-                                         wide, &err),
-                     SM_OK);
+    assert_int_equal(
+        sm_npy_write_matrix(path, SM_NPY_F32, (size_t)mem.d, (size_t)mem.n_in + 1, wide, &err),
+        SM_OK);
     snprintf(c.safe.ptm, sizeof c.safe.ptm, "checkpoint:%s", rd);
     expect_ptm_error(&c, &s, &d, "w1.npy", "expected");
     /* a b1 of the wrong length */
-    assert_int_equal(sm_npy_write_matrix(path, SM_NPY_F32, (size_t)mem.d, (size_t)mem.n_in, mem.W1,
-                                         &err),
-                     SM_OK);
+    assert_int_equal(
+        sm_npy_write_matrix(path, SM_NPY_F32, (size_t)mem.d, (size_t)mem.n_in, mem.W1, &err),
+        SM_OK);
     snprintf(path, sizeof path, "%s/b1.npy", rd);
     assert_int_equal(sm_npy_write_vector(path, SM_NPY_F32, (size_t)mem.d - 1, mem.b1, &err), SM_OK);
     expect_ptm_error(&c, &s, &d, "b1.npy", "expected");

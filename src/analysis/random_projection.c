@@ -25,8 +25,8 @@ double *sm_rp_draw(int d, int M, uint64_t seed, uint32_t stream, uint32_t index,
     return R;
 }
 
-sm_status sm_rp_apply(const double *R, int d, int M, const float *x, int n, double scale,
-                      double *H, sm_error *err)
+sm_status sm_rp_apply(const double *R, int d, int M, const float *x, int n, double scale, double *H,
+                      sm_error *err)
 {
     if (n <= 0) return SM_OK;
     double *X = malloc((size_t)n * (size_t)d * sizeof *X);

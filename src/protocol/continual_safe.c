@@ -45,8 +45,8 @@ typedef struct run {
     const sm_cl_safe_ptm *ptm;
     sm_train_run_ctx *r;
     int T, d, O;
-    int M, D;                /* safe.rp_dim; the ridge heads' width (M, or d without R) */
-    double *Rp[N_LEARN];     /* d x M projection per learner (M > 0) */
+    int M, D;            /* safe.rp_dim; the ridge heads' width (M, or d without R) */
+    double *Rp[N_LEARN]; /* d x M projection per learner (M > 0) */
     sm_safe_opts o;
     tset set[N_PARTS][SM_CL_MAX_TASKS];
     float *feat[2][N_PARTS][SM_CL_MAX_TASKS]; /* cached counts of the PTM and the slow learner */
@@ -965,8 +965,7 @@ sm_status sm_cl_run_safe(const sm_config *cfg, const sm_cl_stream *s, const sm_t
                                       sm_train_real(ptm.pretrain_acc), "pretrain_accuracy_on",
                                       ptm.acc_on, "pretrain_images", ptm.pretrain_images,
                                       "pretrain_classes", ptm.pretrain_classes, "epochs",
-                                      cfg->safe.ptm_epochs, "hidden", ptm.d, "wall_s",
-                                      ptm.wall_s));
+                                      cfg->safe.ptm_epochs, "hidden", ptm.d, "wall_s", ptm.wall_s));
     sm_cl_safe_ptm_free(&ptm);
     return st;
 }

@@ -26,7 +26,7 @@ typedef struct sm_cl_safe_ptm {
     double pretrain_acc; /* the SG-SNN's accuracy on acc_on (NAN: random or checkpoint) */
     char acc_on[64];     /* the images pretrain_acc was measured on */
     int pretrain_images, pretrain_classes; /* session1: the first task's images and classes */
-    double wall_s;       /* pretraining time */
+    double wall_s;                         /* pretraining time */
 } sm_cl_safe_ptm;
 
 /* Makes the PTM of safe.ptm for stream s over data (the stream's loaded split): pretrains

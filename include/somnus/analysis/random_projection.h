@@ -22,8 +22,8 @@ double *sm_rp_draw(int d, int M, uint64_t seed, uint32_t stream, uint32_t index,
 
 /* H = relu((scale * x) R) for n rows x (n x d floats): H (n x M, row-major, double), by
  * cblas_dgemm. SM_ENOMEM if the double copy of x cannot be made. */
-sm_status sm_rp_apply(const double *R, int d, int M, const float *x, int n, double scale,
-                      double *H, sm_error *err);
+sm_status sm_rp_apply(const double *R, int d, int M, const float *x, int n, double scale, double *H,
+                      sm_error *err);
 
 #ifdef __cplusplus
 }

@@ -366,7 +366,7 @@ typedef struct sm_config {
         int ablations;                   /* continual-safe: run the ablations of 5.6 */
         char streams[SM_CONFIG_STR_MAX]; /* continual-safe: split-mnist and/or split-fashion */
         int lora_rank;                   /* safe.pet = lora: rank of B A */
-        int rp_dim; /* random projection of the ridge heads: M (0 = none) */
+        int rp_dim;                      /* random projection of the ridge heads: M (0 = none) */
     } safe;
 } sm_config;
 

@@ -103,12 +103,12 @@ static sm_status seeds_setup(const sm_experiment_ctx *ctx, const stream_def *def
         sm_status st = sm_cl_stream_parse(&c, &sr[k].s, err);
         if (st == SM_OK) st = sm_train_data_load(&c, &sr[k].data, err);
         sr[k].cfg = c;
-        if (st == SM_OK)
-            st = sm_cl_safe_ptm_make(&c, &sr[k].s, &sr[k].data, &sr[k].ptm, err);
+        if (st == SM_OK) st = sm_cl_safe_ptm_make(&c, &sr[k].s, &sr[k].data, &sr[k].ptm, err);
         if (st != SM_OK) return st;
-        if (sm_experiment_log(ctx, "%s seed %lld: extractor %s, its test accuracy %.3f (%.1f s)",
+        if (sm_experiment_log(ctx, "%s seed %lld: extractor %s, its accuracy %.3f on %s (%.1f s)",
                               def->stream, (long long)c.run.seed, sr[k].ptm.source,
-                              sr[k].ptm.pretrain_acc, sr[k].ptm.wall_s))
+                              sr[k].ptm.pretrain_acc, sr[k].ptm.acc_on[0] ? sr[k].ptm.acc_on : "-",
+                              sr[k].ptm.wall_s))
             return sm_error_set(err, SM_ECANCELED, "continual-safe: stopped");
     }
     return SM_OK;
