@@ -247,6 +247,7 @@ typedef struct sm_config {
         int ablations;
         char streams[256];
         int lora_rank;
+        int rp_dim;
     } safe;
 } sm_config;
 

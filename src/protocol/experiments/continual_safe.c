@@ -75,13 +75,13 @@ static sm_status ensure_ptm(const sm_experiment_ctx *ctx, seed_run *sr, sm_error
 {
     if (sr->ptm_ready) return SM_OK;
     const sm_config *c = &sr->cfg;
-    sm_status st = sm_cl_safe_ptm_make(c, &sr->s, sr->data.train->width * sr->data.train->height,
-                                       &sr->ptm, err);
+    sm_status st = sm_cl_safe_ptm_make(c, &sr->s, &sr->data, &sr->ptm, err);
     if (st != SM_OK) return st;
     sr->ptm_ready = 1;
-    if (sm_experiment_log(ctx, "%s seed %lld: extractor %s, its test accuracy %.3f (%.1f s)",
+    if (sm_experiment_log(ctx, "%s seed %lld: extractor %s, its accuracy %.3f on %s (%.1f s)",
                           c->cl.stream, (long long)c->run.seed, sr->ptm.source,
-                          sr->ptm.pretrain_acc, sr->ptm.wall_s))
+                          sr->ptm.pretrain_acc, sr->ptm.acc_on[0] ? sr->ptm.acc_on : "-",
+                          sr->ptm.wall_s))
         return sm_error_set(err, SM_ECANCELED, "continual-safe: stopped");
     return SM_OK;
 }
