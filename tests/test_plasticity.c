@@ -643,7 +643,7 @@ static void hand_diag(const float *c, int n, int H, int T, double *silent, doubl
     for (int x = 0; x < n; x++) {
         double q = 0;
         for (int i = 0; i < H; i++) {
-            const double phi = c[(size_t)x * H + i] / T;
+            const double phi = (double)c[(size_t)x * H + i] / T;
             mean[i] += c[(size_t)x * H + i]; /* whole counts: the sum is exact */
             q += phi * phi;
         }
