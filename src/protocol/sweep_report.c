@@ -878,15 +878,19 @@ static sm_status plot_diag(const char *dir, json_t *cells, json_t *axes,
         }
     }
     if (st == SM_OK) {
-        json_t *first = json_array_get(cells, 0);
-        const int chunked = json_object_get(eval_table(first), "chunk") != NULL;
+        size_t chunked = 0; /* cells with a per-chunk table (protocols) */
+        for (size_t c = 0; c < json_array_size(cells); c++)
+            chunked += json_object_get(eval_table(json_array_get(cells, c)), "chunk") != NULL;
+        const int all = chunked == json_array_size(cells), none = chunked == 0;
         char title[256], path[4096];
         snprintf(title, sizeof title, "%s per %s (mean \u00b1 sd over seeds)", what,
-                 chunked ? "chunk" : "evaluation");
+                 all    ? "chunk"
+                 : none ? "evaluation"
+                        : "chunk or evaluation");
         sm_plot_spec spec;
         sm_plot_spec_default(&spec);
         spec.title = title;
-        spec.xlabel = chunked ? "chunk" : "batch";
+        spec.xlabel = all ? "chunk" : none ? "batch" : "chunk (protocols), batch (i.i.d. runs)";
         spec.ylabel = what;
         plot_path(path, sizeof path, dir, file, "");
         st = sm_plot_lines(path, &spec, s, ns, err);
