@@ -179,7 +179,7 @@ sm_status sm_diag_iid_init(sm_diag_iid *p, const sm_config *cfg, const sm_datase
     if (!p->idx) return sm_error_set(err, SM_ENOMEM, "diagnostics: out of memory");
     if (!net) return SM_OK;
     const size_t d = (size_t)val->width * val->height;
-    p->x = malloc((size_t)p->n * d * sizeof *p->x);
+    p->x = malloc((size_t)(p->n > 0 ? p->n : 1) * (d > 0 ? d : 1) * sizeof *p->x);
     int ok = p->x != NULL;
     for (int a = 0; ok && a < p->n; a++)
         memcpy(p->x + (size_t)a * d, sm_dataset_image(val, p->idx[a]), d * sizeof *p->x);
@@ -201,6 +201,7 @@ sm_status sm_diag_iid_sgsnn_row(sm_diag_iid *p, const sm_config *cfg, sm_sgsnn *
     if (p->n == 0) return SM_OK;
     const double t0 = sm_train_now();
     sm_diag_layer d[SM_SGSNN_MAX_LAYERS];
+    memset(d, 0, sizeof d);
     sm_status st = SM_OK;
     if (due)
         st = sm_diag_sgsnn_probe(net, p->x, p->n, cfg->diag.saturation, cfg->diag.srank_delta,
