@@ -185,7 +185,8 @@ sm_status sm_diag_iid_init(sm_diag_iid *p, const sm_config *cfg, const sm_datase
         memcpy(p->x + (size_t)a * d, sm_dataset_image(val, p->idx[a]), d * sizeof *p->x);
     p->L = sm_sgsnn_n_layers(net);
     for (int l = 0; l < p->L; l++) {
-        p->counts[l] = malloc((size_t)p->n * sm_diag_sgsnn_neurons(net, l) * sizeof(float));
+        const int H = sm_diag_sgsnn_neurons(net, l);
+        p->counts[l] = malloc((size_t)(p->n > 0 ? p->n : 1) * (H > 0 ? H : 1) * sizeof(float));
         ok = ok && p->counts[l];
     }
     if (!ok) {

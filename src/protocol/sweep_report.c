@@ -786,7 +786,7 @@ static int diag_layers(json_t *cells, const char *suffix, char (*out)[32], int m
         json_object_foreach(tab, key, col)
         {
             const size_t lk = strlen(key);
-            if (strncmp(key, "diag_", 5) != 0 || lk <= 5 + ls || strcmp(key + lk - ls, suffix))
+            if (strncmp(key, "diag_", 5) != 0 || lk <= 5 + ls || strcmp(key + lk - ls, suffix) != 0)
                 continue;
             char name[32];
             snprintf(name, sizeof name, "%.*s", (int)(lk - 5 - ls), key + 5);
@@ -844,8 +844,15 @@ static sm_status plot_diag(const char *dir, json_t *cells, json_t *axes,
     char(*lab)[320] = calloc((size_t)ns, sizeof *lab);
     double **buf = calloc((size_t)ns * 3, sizeof *buf);
     double *v = malloc((json_array_size(cells) + 1) * sizeof *v);
-    sm_status st =
-        s && lab && buf && v ? SM_OK : sm_error_set(err, SM_ENOMEM, "sweep: out of memory");
+    if (!s || !lab || !buf || !v) {
+        free(s);
+        free(lab);
+        free(buf);
+        free(v);
+        free_groups(&gs);
+        return sm_error_set(err, SM_ENOMEM, "sweep: out of memory");
+    }
+    sm_status st = SM_OK;
     for (int k = 0; st == SM_OK && k < gs.n; k++) {
         char gl[256];
         group_label(cells, axes, &lo, &gs.g[k], models_differ, gl, sizeof gl);
@@ -855,7 +862,7 @@ static sm_status plot_diag(const char *dir, json_t *cells, json_t *axes,
             if (r > rows) rows = r;
         }
         for (int l = 0; st == SM_OK && l < nl; l++) {
-            const int i = k * nl + l;
+            const size_t i = (size_t)k * nl + l;
             char col[64];
             snprintf(col, sizeof col, "diag_%s%s", layers[l], suffix);
             for (int q = 0; q < 3; q++)
@@ -896,7 +903,7 @@ static sm_status plot_diag(const char *dir, json_t *cells, json_t *axes,
         st = sm_plot_lines(path, &spec, s, ns, err);
         if (st == SM_OK) (*written)++;
     }
-    for (int i = 0; buf && i < 3 * ns; i++)
+    for (size_t i = 0; i < 3 * (size_t)ns; i++)
         free(buf[i]);
     free(buf);
     free(v);

@@ -44,7 +44,7 @@ typedef struct trainer {
     /* diag.iid: the probe images are validation images, so their counts (E and I) are
      * copied while the evaluation presents the validation split: no extra presentations */
     sm_diag_iid probe;
-    int *probe_slot;         /* per validation image: its probe row, or -1 */
+    int *probe_slot;         /* per validation image: 1 + its probe row, or 0 */
     float *probe_rows;       /* probe.n x (E + I) counts of the running evaluation */
     double sum0[SM_N_PATHS]; /* sum |w| per pathway at the start */
 } trainer;
@@ -89,7 +89,7 @@ static sm_status represent_one(trainer *t, const sm_dataset *ds, int i, float *r
     st = sm_sim_test(t->sim, t->cfg->input.steps_per_image, err);
     for (int k = 0; k < t->d; k++)
         row[k] = (float)t->sim->mon->counts[k];
-    const int slot = t->probe_slot && ds == t->data->val ? t->probe_slot[i] : -1;
+    const int slot = t->probe_slot && ds == t->data->val ? t->probe_slot[i] - 1 : -1;
     const int n_all = t->sim->net->n_exc + t->sim->net->n_inh;
     for (int k = 0; slot >= 0 && k < n_all; k++)
         t->probe_rows[(size_t)slot * n_all + k] = (float)t->sim->mon->counts[k];
@@ -182,7 +182,7 @@ static sm_status evaluate(trainer *t, int batch, eval_result *out, sm_error *err
     int n_fit = t->cfg->train.eval_fit < tr->n ? t->cfg->train.eval_fit : tr->n;
     int *idx = malloc((size_t)n_fit * sizeof *idx);
     int *y = malloc((size_t)(n_fit + n_val) * sizeof *y);
-    float *rows = malloc((size_t)(n_fit + n_val) * (size_t)t->d * sizeof *rows);
+    float *rows = calloc((size_t)(n_fit + n_val) * (size_t)t->d, sizeof *rows);
     sm_sim_state *snap = sm_sim_state_save(t->sim, err);
     sm_status st = SM_OK;
     if (!idx || !y || !rows || !snap) {
@@ -310,14 +310,12 @@ static sm_status probe_init(trainer *t, sm_error *err)
     if (st != SM_OK || t->probe.n == 0) return st;
     const sm_dataset *val = t->data->val;
     const int n_all = t->sim->net->n_exc + t->sim->net->n_inh;
-    t->probe_slot = malloc((size_t)val->n * sizeof *t->probe_slot);
+    t->probe_slot = calloc((size_t)val->n, sizeof *t->probe_slot);
     t->probe_rows = malloc((size_t)t->probe.n * n_all * sizeof *t->probe_rows);
     if (!t->probe_slot || !t->probe_rows)
         return sm_error_set(err, SM_ENOMEM, "train: out of memory");
-    for (int i = 0; i < val->n; i++)
-        t->probe_slot[i] = -1;
     for (int a = 0; a < t->probe.n; a++)
-        t->probe_slot[t->probe.idx[a]] = a;
+        t->probe_slot[t->probe.idx[a]] = a + 1;
     return SM_OK;
 }
 
