@@ -281,8 +281,10 @@ sm_status sm_train_sgsnn(const sm_config *cfg, const sm_train_data *d, sm_train_
         if (st != SM_OK) break;
         t_eval_total += s.eval_seconds;
         add_row(tab, &s, (int64_t)e * tr->n, wall0 + sm_train_now() - t0, sparse);
+        const double diag0 = probe.seconds;
         st = sm_diag_iid_sgsnn_row(&probe, cfg, net, due, tab, err);
         if (st != SM_OK) break;
+        t_eval_total += probe.seconds - diag0; /* the diagnostics count as evaluation time */
         r->prog.done += tr->n;
         if (due) r->prog.last_accuracy = s.test_acc;
         if (r->ckpt_path && e % r->ckpt_every == 0 && e < p.epochs) {
@@ -292,7 +294,6 @@ sm_status sm_train_sgsnn(const sm_config *cfg, const sm_train_data *d, sm_train_
         if (st == SM_OK && sm_train_report(r))
             st = sm_error_set(err, SM_ECANCELED, "train: stopped by the caller");
     }
-    t_eval_total += probe.seconds; /* the diagnostics count as evaluation time */
     const double t_final = sm_train_now();
     double acc = NAN;
     json_t *fin = NULL;
