@@ -185,7 +185,7 @@ static void export_arrays(sm_train_run_ctx *r, sm_sgsnn *net, int n_probe, float
     const int L = sm_sgsnn_n_layers(net);
     for (int l = 0; l < L && r->array_fn; l++) {
         char name[64], ln[24];
-        const int H = l == 0 ? sm_sgsnn_get_params(net)->n_hidden : sm_sgsnn_get_layer(net, l).rows;
+        const int H = sm_diag_sgsnn_neurons(net, l);
         const int rk = n_probe < H ? n_probe : H;
         sm_diag_sgsnn_layer_name(l, L, ln, sizeof ln);
         snprintf(name, sizeof name, "probe_counts_%s", ln);
@@ -365,10 +365,10 @@ sm_status sm_pl_run_sgsnn(const sm_config *cfg, const sm_pl_stream *s, const sm_
     int ok = acc && pr;
     for (int l = 0; l < L; l++) {
         const sm_sgsnn_layer v = sm_sgsnn_get_layer(t.net, l);
-        counts[l] = malloc((size_t)s->n_probe * sm_diag_sgsnn_neurons(t.net, l) * sizeof(float));
+        const int H = sm_diag_sgsnn_neurons(t.net, l);
+        counts[l] = malloc((size_t)s->n_probe * H * sizeof(float));
         w_start[l] = malloc((size_t)v.rows * v.cols * sizeof(float));
-        rank[l] = s->n_probe < sm_diag_sgsnn_neurons(t.net, l) ? s->n_probe
-                                                               : sm_diag_sgsnn_neurons(t.net, l);
+        rank[l] = s->n_probe < H ? s->n_probe : H;
         sv[l] = malloc(((size_t)K + 1) * rank[l] * sizeof(double));
         ok = ok && counts[l] && w_start[l] && sv[l];
         for (size_t i = 0; sv[l] && i < ((size_t)K + 1) * rank[l]; i++)
