@@ -9,7 +9,6 @@
 #include "somnus/core/rng.h"
 #include "somnus/models/sgsnn_probe.h"
 #include "protocol/diag_columns.h"
-#include "protocol/plasticity_stream.h"
 #include "protocol/train_common.h"
 
 int *sm_diag_probe_indices(const sm_dataset *val, int C, int want, uint64_t seed, int *n_out)
@@ -26,7 +25,7 @@ int *sm_diag_probe_indices(const sm_dataset *val, int C, int want, uint64_t seed
     for (int i = 0; i < val->n; i++)
         order[i] = i;
     sm_rng r;
-    sm_rng_init(&r, seed, SM_STREAM_PLASTICITY, sm_pl_key(SM_PL_PROBE, 0));
+    sm_rng_init(&r, seed, SM_STREAM_PLASTICITY, SM_DIAG_PROBE_KEY);
     sm_rng_shuffle(&r, order, val->n);
     int n = 0, progress = 1;
     while (n < want && progress) { /* one image of each class per round */

@@ -17,8 +17,13 @@
 #include "somnus/core/config.h"
 #include "protocol/train_common.h"
 
+/* The Philox key of the probe draw: purpose SM_PL_PROBE (4) of plasticity_stream.h,
+ * chunk 0, spelled out here so that this module does not depend on the protocols'
+ * (plasticity_stream.c checks that the two agree). */
+#define SM_DIAG_PROBE_KEY (UINT32_C(4) << 24)
+
 /* The probe set: up to `want` indices into val, class-balanced (round robin over the C
- * classes of a shuffle drawn from (seed, SM_STREAM_PLASTICITY, SM_PL_PROBE)); *n_out
+ * classes of a shuffle drawn from (seed, SM_STREAM_PLASTICITY, SM_DIAG_PROBE_KEY)); *n_out
  * receives how many (fewer when val runs out). NULL if out of memory; free() it. */
 int *sm_diag_probe_indices(const sm_dataset *val, int C, int want, uint64_t seed, int *n_out);
 

@@ -11,6 +11,9 @@
 #include "protocol/train_models.h"
 #include "protocol/train_common.h"
 
+_Static_assert(SM_DIAG_PROBE_KEY == (uint32_t)SM_PL_PROBE << 24,
+               "the diagnostics' probe draw is the protocols' (purpose SM_PL_PROBE, chunk 0)");
+
 /* Which split a label draw is for (the counter's high bits), so that the random labels
  * of training and test images are independent. */
 enum { SET_TRAIN = 0, SET_TEST = 1, SET_PROBE = 2 };
