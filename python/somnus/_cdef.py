@@ -105,6 +105,7 @@ typedef struct sm_config {
     } protocol;
     struct {
         int every, n_probe, grad_starved, n_train_acc;
+        int iid;
         double saturation, srank_delta;
     } diag;
     struct {

@@ -925,6 +925,146 @@ static sm_status plot_continual(const char *dir, json_t *cells, json_t *axes,
     return st;
 }
 
+/* The layers (or populations) with a column diag_<layer><suffix> in some cell's table, in
+ * order of first appearance; at most `max`. */
+static int diag_layers(json_t *cells, const char *suffix, char (*out)[32], int max)
+{
+    int n = 0;
+    const size_t ls = strlen(suffix);
+    for (size_t c = 0; c < json_array_size(cells); c++) {
+        json_t *tab = eval_table(json_array_get(cells, c));
+        const char *key;
+        json_t *col;
+        json_object_foreach(tab, key, col)
+        {
+            const size_t lk = strlen(key);
+            if (strncmp(key, "diag_", 5) != 0 || lk <= 5 + ls || strcmp(key + lk - ls, suffix) != 0)
+                continue;
+            char name[32];
+            snprintf(name, sizeof name, "%.*s", (int)(lk - 5 - ls), key + 5);
+            int k = 0;
+            while (k < n && strcmp(out[k], name) != 0)
+                k++;
+            if (k == n && n < max) snprintf(out[n++], sizeof out[0], "%s", name);
+        }
+    }
+    return n;
+}
+
+/* Mean and sd over the group's cells of column `col` per row of the per-evaluation (or
+ * per-chunk) table; x = the first cell's chunk, else batch, else the row index. */
+static int column_curve(json_t *cells, const group *g, const char *col, double *x, double *y,
+                        double *sd, double *v, size_t rows)
+{
+    json_t *first = json_array_get(cells, (size_t)g->first);
+    const int chunked = json_object_get(eval_table(first), "chunk") != NULL;
+    for (size_t r = 0; r < rows; r++) {
+        const double b = eval_num(first, chunked ? "chunk" : "batch", r);
+        x[r] = isfinite(b) ? b : (double)r;
+        for (int k = 0; k < g->n; k++)
+            v[k] = eval_num(json_array_get(cells, (size_t)g->cells[k]), col, r);
+        mean_sd(v, g->n, &y[r], &sd[r], NULL);
+    }
+    return (int)rows;
+}
+
+enum { DIAG_MAX_LAYERS = 8 };
+
+/* plots/<file>.png: the loss-of-plasticity diagnostic diag_<layer><suffix> over chunks (or
+ * evaluations), one series per layer and group of cells that differ only by seed, mean
+ * +- sd over the seeds. Nothing when no cell has the column (diag.iid off, other models). */
+static sm_status plot_diag(const char *dir, json_t *cells, json_t *axes,
+                           const sm_sweep_report_opts *o, const char *suffix, const char *file,
+                           const char *what, int *written, sm_error *err)
+{
+    char layers[DIAG_MAX_LAYERS][32];
+    const int nl = diag_layers(cells, suffix, layers, DIAG_MAX_LAYERS);
+    if (nl == 0) return SM_OK;
+    groups gs;
+    if (make_groups(cells, axes, o->seed_param, NULL, &gs)) {
+        free_groups(&gs);
+        return sm_error_set(err, SM_ENOMEM, "sweep: out of memory");
+    }
+    int models_differ = 0;
+    for (size_t i = 1; i < json_array_size(cells); i++)
+        models_differ |=
+            strcmp(model_of(json_array_get(cells, i)), model_of(json_array_get(cells, 0))) != 0;
+    sm_sweep_report_opts lo = *o;
+    lo.rate_param = ""; /* a group's label names every axis but the seed */
+    const int ns = gs.n * nl;
+    sm_plot_series *s = calloc((size_t)ns, sizeof *s);
+    char(*lab)[320] = calloc((size_t)ns, sizeof *lab);
+    double **buf = calloc((size_t)ns * 3, sizeof *buf);
+    double *v = malloc((json_array_size(cells) + 1) * sizeof *v);
+    if (!s || !lab || !buf || !v) {
+        free(s);
+        free(lab);
+        free(buf);
+        free(v);
+        free_groups(&gs);
+        return sm_error_set(err, SM_ENOMEM, "sweep: out of memory");
+    }
+    sm_status st = SM_OK;
+    for (int k = 0; st == SM_OK && k < gs.n; k++) {
+        char gl[256];
+        group_label(cells, axes, &lo, &gs.g[k], models_differ, gl, sizeof gl);
+        size_t rows = 0;
+        for (int c = 0; c < gs.g[k].n; c++) {
+            const size_t r = eval_rows(json_array_get(cells, (size_t)gs.g[k].cells[c]));
+            if (r > rows) rows = r;
+        }
+        for (int l = 0; st == SM_OK && l < nl; l++) {
+            const size_t i = (size_t)k * nl + l;
+            char col[64];
+            snprintf(col, sizeof col, "diag_%s%s", layers[l], suffix);
+            for (int q = 0; q < 3; q++)
+                buf[3 * i + q] = malloc((rows ? rows : 1) * sizeof(double));
+            if (!buf[3 * i] || !buf[3 * i + 1] || !buf[3 * i + 2]) {
+                st = sm_error_set(err, SM_ENOMEM, "sweep: out of memory");
+                break;
+            }
+            const int n = column_curve(cells, &gs.g[k], col, buf[3 * i], buf[3 * i + 1],
+                                       buf[3 * i + 2], v, rows);
+            snprintf(lab[i], sizeof lab[i], "%s%s%s", gl, gl[0] ? ", " : "", layers[l]);
+            s[i] = (sm_plot_series){.label = lab[i],
+                                    .x = buf[3 * i],
+                                    .y = buf[3 * i + 1],
+                                    .err_lo = buf[3 * i + 2],
+                                    .n = n,
+                                    .style = SM_PLOT_LINE | SM_PLOT_BAND |
+                                             (n <= 30 ? SM_PLOT_MARKERS : 0),
+                                    .dashed = l > 0};
+        }
+    }
+    if (st == SM_OK) {
+        size_t chunked = 0; /* cells with a per-chunk table (protocols) */
+        for (size_t c = 0; c < json_array_size(cells); c++)
+            chunked += json_object_get(eval_table(json_array_get(cells, c)), "chunk") != NULL;
+        const int all = chunked == json_array_size(cells), none = chunked == 0;
+        char title[256], path[4096];
+        snprintf(title, sizeof title, "%s per %s (mean \u00b1 sd over seeds)", what,
+                 all    ? "chunk"
+                 : none ? "evaluation"
+                        : "chunk or evaluation");
+        sm_plot_spec spec;
+        sm_plot_spec_default(&spec);
+        spec.title = title;
+        spec.xlabel = all ? "chunk" : none ? "batch" : "chunk (protocols), batch (i.i.d. runs)";
+        spec.ylabel = what;
+        plot_path(path, sizeof path, dir, file, "");
+        st = sm_plot_lines(path, &spec, s, ns, err);
+        if (st == SM_OK) (*written)++;
+    }
+    for (size_t i = 0; i < 3 * (size_t)ns; i++)
+        free(buf[i]);
+    free(buf);
+    free(v);
+    free(lab);
+    free(s);
+    free_groups(&gs);
+    return st;
+}
+
 static sm_status write_plots(const char *dir, json_t *cells, json_t *axes,
                              const sm_sweep_report_opts *o, int *written, sm_error *err)
 {
@@ -1098,6 +1238,13 @@ static sm_status write_plots(const char *dir, json_t *cells, json_t *axes,
             st = plot_weights(dir, json_array_get(cells, (size_t)pick[j]), written, err);
     }
     if (st == SM_OK) st = plot_continual(dir, cells, axes, o, written, err);
+    /* 5. Loss-of-plasticity diagnostics (protocol runs, or train runs with diag.iid). */
+    if (st == SM_OK)
+        st = plot_diag(dir, cells, axes, o, "_dormant_0.1", "dormant",
+                       "dormant fraction (tau = 0.1)", written, err);
+    if (st == SM_OK)
+        st =
+            plot_diag(dir, cells, axes, o, "_srank_frac", "srank", "srank / neurons", written, err);
     if (rs)
         for (int k = 0; k < sg.n; k++)
             free_rate_set(&rs[k]);

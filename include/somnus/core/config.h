@@ -209,6 +209,7 @@ typedef struct sm_config {
     } protocol;
     struct { /* loss-of-plasticity diagnostics (spec plasticity-loss.md section 1) */
         int every, n_probe, grad_starved, n_train_acc;
+        int iid; /* 1: the diagnostics at every evaluation of plain (i.i.d.) train runs */
         double saturation, srank_delta;
     } diag;
     struct { /* SG-SNN remedies of spec plasticity-loss.md section 2 (keys sgsnn.*) */
