@@ -140,6 +140,24 @@ static void layer_compute_agrees_with_the_parts(void **state)
     assert_int_equal(sm_diag_layer_compute(c, 0, 2, 10, 0.95, 0.01, &d, NULL, NULL), SM_EINVAL);
 }
 
+/* Spec 1.5 by hand: row norms 5 (3,4), 1, 0 and 2e-3 (0, 2e-3): mean 6.002e0 / 4 = 1.5005,
+ * threshold 1.5005e-3: rows 3 (0) and 4 (2e-3 > 1.5005e-3: not starved) -> 1 of 4; with
+ * the last row at 1e-3 (<= threshold) -> 2 of 4; just below and above the threshold. */
+static void starved_fraction_by_hand(void **state)
+{
+    (void)state;
+    double g[8] = {3, 4, 1, 0, 0, 0, 0, 2e-3};
+    assert_float_near(sm_diag_starved_fraction(g, 4, 2), 0.25, 1e-15);
+    g[7] = 1e-3;
+    assert_float_near(sm_diag_starved_fraction(g, 4, 2), 0.5, 1e-15);
+    /* two rows: norms 1 and t; mean (1 + t) / 2; t = 1e-3 (1 + t) / 2 at t = 1e-3 / 1.999 */
+    double h[2] = {1, 0.999 * 1e-3 / (2 - 1e-3)};
+    assert_float_near(sm_diag_starved_fraction(h, 2, 1), 0.5, 1e-15);
+    h[1] *= 1.01 / 0.999;
+    assert_float_near(sm_diag_starved_fraction(h, 2, 1), 0.0, 1e-15);
+    assert_float_near(sm_diag_starved_fraction(NULL, 0, 3), 0.0, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -149,6 +167,7 @@ int main(void)
         cmocka_unit_test(dormant_fractions_by_hand),
         cmocka_unit_test(all_zero_layer),
         cmocka_unit_test(layer_compute_agrees_with_the_parts),
+        cmocka_unit_test(starved_fraction_by_hand),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -262,7 +262,8 @@ static void kept_cell(json_t *kept, size_t *rate, size_t *seed)
 
 /* --runs: every run kept under its config hash; a second call reuses them (a marker
  * written into the kept documents comes back in the table); a kept run of another somnus
- * version and an unreadable file are run again (the original numbers) and replaced. */
+ * version, one made with another OpenBLAS core and an unreadable file are run again (the
+ * original numbers) and replaced. */
 static void runs_dir_keeps_and_reuses_runs(void **state)
 {
     const char *dir = *state;
@@ -273,13 +274,17 @@ static void runs_dir_keeps_and_reuses_runs(void **state)
     kept_runs k;
     read_kept(dir, &k);
     assert_int_equal(k.n, 4); /* rates 0, 0.2 x seeds 1, 2 */
-    size_t redo[2][2];
+    size_t redo[3][2];
     for (int i = 0; i < k.n; i++) {
         assert_string_equal(json_string_value(json_object_get(k.doc[i], "somnus_version")),
                             json_string_value(json_object_get(a, "somnus_version")));
         json_object_set_new(final_of(k.doc[i]), "test_accuracy", json_real(0.4321));
-        if (i < 2) kept_cell(k.doc[i], &redo[i][0], &redo[i][1]);
+        if (i < 3) kept_cell(k.doc[i], &redo[i][0], &redo[i][1]);
         if (i == 0) json_object_set_new(k.doc[i], "somnus_version", json_string("0.0.0+other"));
+        if (i == 2) {
+            assert_non_null(json_string_value(json_object_get(k.doc[i], "blas_core")));
+            json_object_set_new(k.doc[i], "blas_core", json_string("OtherCore"));
+        }
         assert_int_equal(json_dump_file(k.doc[i], k.path[i], 0), 0);
     }
     FILE *f = fopen(k.path[1], "w"); /* run 1: an unreadable file */
@@ -292,8 +297,9 @@ static void runs_dir_keeps_and_reuses_runs(void **state)
     json_t *b = load(dir, "b.json");
     for (size_t r = 0; r < 2; r++)
         for (size_t s = 0; s < 2; s++) {
-            const int again =
-                (r == redo[0][0] && s == redo[0][1]) || (r == redo[1][0] && s == redo[1][1]);
+            int again = 0;
+            for (int i = 0; i < 3; i++)
+                again |= r == redo[i][0] && s == redo[i][1];
             assert_float_near(cell_acc(b, r, s), again ? cell_acc(a, r, s) : 0.4321, 0);
         }
     read_kept(dir, &k); /* the redone runs replaced their files, in this version */
@@ -301,7 +307,7 @@ static void runs_dir_keeps_and_reuses_runs(void **state)
     int redone = 0;
     for (int i = 0; i < k.n; i++)
         redone += json_number_value(json_object_get(final_of(k.doc[i]), "test_accuracy")) != 0.4321;
-    assert_int_equal(redone, 2);
+    assert_int_equal(redone, 3);
     free_kept(&k);
     json_decref(a);
     json_decref(b);
@@ -377,6 +383,49 @@ static void unknown_experiment_and_bad_option_fail_cleanly(void **state)
     tu_expect_cli_error(dir, "experiment sleep-stdp-table --quick --bogus", "--bogus");
 }
 
+#define KEPT_SAFE                                                                                  \
+    "experiment continual-safe --quick --set safe.streams=split:synthetic:0,1/2,3 "                \
+    "--set data.dataset=synthetic --set safe.ptm=random --runs kept "
+
+/* continual-safe keeps its runs (SAFE and the three ablations of the quick run): a marker
+ * written into every kept run's accuracies comes back in the second call's conditions, and
+ * the second call makes no extractor (its log has no extractor line). */
+static void continual_safe_reuses_kept_runs(void **state)
+{
+    const char *dir = *state;
+    char *out = NULL;
+    assert_int_equal(tu_cli(dir, KEPT_SAFE "--out s1.json", &out), 0);
+    assert_non_null(strstr(out, "extractor random"));
+    free(out);
+    kept_runs k;
+    read_kept(dir, &k);
+    assert_int_equal(k.n, 4);
+    for (int i = 0; i < k.n; i++) {
+        json_t *c = json_object_get(json_object_get(k.doc[i], "document"), "continual");
+        json_object_set_new(c, "acc", json_real(0.4321));
+        json_object_set_new(json_object_get(c, "aggregate"), "acc", json_real(0.4321));
+        assert_int_equal(json_dump_file(k.doc[i], k.path[i], 0), 0);
+    }
+    free_kept(&k);
+    assert_int_equal(tu_cli(dir, KEPT_SAFE "--out s2.json", &out), 0);
+    assert_null(strstr(out, "extractor"));
+    free(out);
+    json_t *s2 = load(dir, "s2.json");
+    json_t *conds = json_object_get(json_object_get(s2, "results"), "conditions");
+    int marked = 0;
+    for (size_t i = 0; i < json_array_size(conds); i++) {
+        json_t *c = json_array_get(conds, i);
+        const char *name = json_string_value(json_object_get(c, "condition"));
+        const char *scen = json_string_value(json_object_get(c, "scenario"));
+        if (!strcmp(scen, "class") && (!strcmp(name, "safe") || !strncmp(name, "safe-no-", 8))) {
+            assert_float_near(json_number_value(json_object_get(c, "acc")), 0.4321, 0);
+            marked++;
+        }
+    }
+    assert_int_equal(marked, 4);
+    json_decref(s2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -389,6 +438,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(ip_sleep_quick_has_its_cells, tu_state_dir_setup,
                                         tu_state_dir_teardown),
         cmocka_unit_test_setup_teardown(runs_dir_keeps_and_reuses_runs, tu_state_dir_setup,
+                                        tu_state_dir_teardown),
+        cmocka_unit_test_setup_teardown(continual_safe_reuses_kept_runs, tu_state_dir_setup,
                                         tu_state_dir_teardown),
         cmocka_unit_test_setup_teardown(dc_grid_reuses_kept_runs, tu_state_dir_setup,
                                         tu_state_dir_teardown),

@@ -213,6 +213,61 @@ static void train_export_matches_results(void **state)
     python_check(CHECK_SGSNN, "out/sg s.json", "sgsnn export ok");
 }
 
+/* diag.iid exports: every diag_* column of the evaluations table as
+ * evaluations_diag_<column>.npy equal to the JSON (null = NaN), no other evaluations_
+ * file; the SG-SNN's probe counts (n_probe x neurons, float32), from which numpy's own
+ * silent, tau = 0.1 dormant fractions and srank reproduce the last row. */
+static const char *CHECK_DIAG =
+    "import json, sys, os, numpy as np\n"
+    "d, doc, model = sys.argv[1], json.load(open(sys.argv[2])), sys.argv[3]\n"
+    "ev = doc['evaluations']\n"
+    "cols = [k for k in ev if k.startswith('diag_')]\n"
+    "assert len(cols) >= 18, cols\n"
+    "files = sorted(f for f in os.listdir(d) if f.startswith('evaluations_'))\n"
+    "assert files == sorted('evaluations_%s.npy' % c for c in cols), files\n"
+    "for c in cols:\n"
+    "    a = np.load(os.path.join(d, 'evaluations_%s.npy' % c))\n"
+    "    ref = np.array([np.nan if v is None else v for v in ev[c]], dtype=np.float64)\n"
+    "    assert a.dtype == np.float64 and a.shape == ref.shape, c\n"
+    "    assert np.array_equal(a, ref, equal_nan=True), c\n"
+    "if model == 'sgsnn':\n"
+    "    T = doc['config']['sgsnn']['steps']\n"
+    "    for layer, H in (('hidden', doc['network']['n_hidden']), ('output', "
+    "doc['network']['n_out'])):\n"
+    "        c = np.load(os.path.join(d, 'probe_counts_%s.npy' % layer))\n"
+    "        assert c.dtype == np.float32 and c.shape[1] == H, c.shape\n"
+    "        phi = c.astype(np.float64) / T\n"
+    "        m = phi.mean(axis=0)\n"
+    "        dormant = 1.0 if m.mean() == 0 else float((m / m.mean() <= 0.1).mean())\n"
+    "        assert abs(ev['diag_%s_silent' % layer][-1] - float((m == 0).mean())) < 1e-12\n"
+    "        assert abs(ev['diag_%s_dormant_0.1' % layer][-1] - dormant) < 1e-12\n"
+    "        s = np.linalg.svd(phi, compute_uv=False)\n"
+    "        k = 0 if s.sum() == 0 else int(np.searchsorted(np.cumsum(s), 0.99 * s.sum() * (1 - "
+    "1e-12)) + 1)\n"
+    "        assert ev['diag_%s_srank' % layer][-1] == k, (layer, ev['diag_%s_srank' % layer][-1], "
+    "k)\n"
+    "print('diag export ok')\n";
+
+static void train_export_diag_iid(void **state)
+{
+    (void)state;
+    tu_write_idx_pair(dir, "img", "lbl", 40, 40, 15, 15, 40, 0x803);
+    require_python("numpy");
+    cli_ok("train " SMALL_TRAIN "--model sgsnn --set sgsnn.n_hidden=16 --set sgsnn.epochs=2 "
+           "--set sgsnn.steps=5 --set data.n_val=12 --set diag.iid=1 --out sd.json --export sd");
+    python_check(CHECK_DIAG, "sd sd.json sgsnn", "diag export ok");
+    cli_ok("train " SMALL_TRAIN "--seed 2 --set diag.iid=1 --out td.json --export td");
+    python_check(CHECK_DIAG, "td td.json stdp", "diag export ok");
+    /* off (the default): no evaluations_ file */
+    cli_ok("train " SMALL_TRAIN "--model sgsnn --set sgsnn.n_hidden=16 --set sgsnn.epochs=1 "
+           "--set sgsnn.steps=5 --out s0.json --export s0");
+    char p[700];
+    snprintf(p, sizeof p, "%s/s0/evaluations_diag_hidden_silent.npy", dir);
+    assert_false(tu_exists(p));
+    snprintf(p, sizeof p, "%s/s0/w1.npy", dir);
+    assert_true(tu_exists(p));
+}
+
 /* The dc export against the results JSON: shapes (n_in x n_exc, row = input), weights in
  * [0, 1], theta's mean = final.theta_mean; frozen (passes 0, normalized once): every
  * column sums to 78 (a transposed or padded copy would not). */
@@ -345,6 +400,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(train_export_matches_results),
+        cmocka_unit_test(train_export_diag_iid),
         cmocka_unit_test(train_export_dc),
         cmocka_unit_test(train_export_errors_before_the_run),
         cmocka_unit_test(run_sonata_round_trip),

@@ -1,7 +1,7 @@
 /* Loss-of-plasticity machinery (spec plasticity-loss.md): the SG-SNN's probe counts, SAM
  * (rho = 0 equals Adam bit for bit; the second gradient is the gradient at theta + eps),
  * resets, shrink-and-perturb and ReDo, the chunk stream, and the protocol end to end
- * (thread independence, bad input). */
+ * (thread independence, bad input); diag.iid in plain train runs of both models. */
 #include "testutil.h"
 
 #include <math.h>
@@ -13,9 +13,11 @@
 #include "somnus/models/sgsnn.h"
 #include "somnus/models/sgsnn_probe.h"
 #include "somnus/models/sgsnn_remedy.h"
+#include "somnus/network/net.h"
 #include "somnus/protocol/train.h"
 #include "protocol/plasticity_protocol.h"
 #include "protocol/plasticity_stream.h"
+#include "protocol/train_sgsnn.h"
 
 enum { N_IN = 6, HID = 12, OUT = 3, BATCH = 8 };
 
@@ -489,8 +491,8 @@ static void protocol_runs_with_two_hidden_layers(void **state)
     assert_null(json_object_get(ch, "diag_hidden_grad_starved")); /* off by default */
     json_decref(doc);
 
-    /* diag.grad_starved = 1 adds its column: a fraction per due chunk (only a range check:
-     * the computation is not tested against hand values) */
+    /* diag.grad_starved = 1 adds its column: a fraction per due chunk (its criterion is
+     * checked by hand in test_diagnostics' starved_fraction_by_hand) */
     cfg = synth_config();
     cfg.protocol.kind = SM_PROTOCOL_LABEL;
     cfg.diag.grad_starved = 1;
@@ -603,6 +605,270 @@ static void protocol_refuses_what_is_not_built(void **state)
     assert_null(doc);
 }
 
+/* ------------------------------------------------------------ diag.iid (plain train runs) */
+
+static void keep_net(void *ctx, struct sm_sgsnn *net)
+{
+    /* the trained weights, copied into the caller's network of the same shape */
+    sm_sgsnn *dst = ctx;
+    const size_t n = sm_sgsnn_state_size(net);
+    void *buf = malloc(n);
+    assert_non_null(buf);
+    sm_sgsnn_state_save(net, buf);
+    sm_sgsnn_state_load(dst, buf);
+    free(buf);
+}
+
+static json_t *eval_col(json_t *doc, const char *name)
+{
+    json_t *c = json_object_get(json_object_get(doc, "evaluations"), name);
+    if (!c) fail_msg("evaluations has no column %s", name);
+    return c;
+}
+
+static double last_num(json_t *doc, const char *name)
+{
+    json_t *c = eval_col(doc, name);
+    return json_number_value(json_array_get(c, json_array_size(c) - 1));
+}
+
+/* Hand loops over a count matrix (n x H, T steps): silent and tau = 0.1 dormant fractions
+ * (spec 1.1), saturated fraction at 0.95 and the mean row norm of C / T. */
+static void hand_diag(const float *c, int n, int H, int T, double *silent, double *dormant,
+                      double *saturated, double *fnorm)
+{
+    double *mean = calloc((size_t)H, sizeof *mean), layer = 0;
+    assert_non_null(mean);
+    *fnorm = 0;
+    for (int x = 0; x < n; x++) {
+        double q = 0;
+        for (int i = 0; i < H; i++) {
+            const double phi = (double)c[(size_t)x * H + i] / T;
+            mean[i] += c[(size_t)x * H + i]; /* whole counts: the sum is exact */
+            q += phi * phi;
+        }
+        *fnorm += sqrt(q) / n;
+    }
+    for (int i = 0; i < H; i++) {
+        mean[i] /= (double)n * T;
+        layer += mean[i] / H;
+    }
+    int s = 0, d = 0, sat = 0;
+    for (int i = 0; i < H; i++) {
+        s += mean[i] == 0;
+        d += layer == 0 || mean[i] / layer <= 0.1;
+        sat += mean[i] >= 0.95;
+    }
+    *silent = (double)s / H;
+    *dormant = (double)d / H;
+    *saturated = (double)sat / H;
+    free(mean);
+}
+
+/* An i.i.d. SG-SNN run with diag.iid: a diag_<layer>_<name> column per layer of the
+ * length of the evaluations table; with diag.n_probe above the validation size the probe
+ * is the whole validation split, so the last row's values must equal hand loops over the
+ * counts the trained network gives on the validation images in their own order (every
+ * diagnostic ignores the order of the probe images), and srank the value from the
+ * singular values of those counts. The exported probe counts have one row per image. */
+static void iid_sgsnn_diag_matches_a_recomputation(void **state)
+{
+    (void)state;
+    sm_config cfg = synth_config();
+    cfg.sgsnn.epochs = 2;
+    cfg.diag.iid = 1;
+    cfg.diag.n_probe = 1000; /* > n_val: the probe is the whole validation split */
+    sm_train_data d;
+    assert_int_equal(sm_train_data_load(&cfg, &d, NULL), SM_OK);
+    sm_sgsnn_params p;
+    sm_train_sgsnn_params(&cfg, &d, &p);
+    sm_sgsnn *net = sm_sgsnn_create(&p, NULL);
+    assert_non_null(net);
+    got_arrays g = {0};
+    sm_train_options opt = {0};
+    opt.array_fn = keep_array;
+    opt.array_ctx = &g;
+    opt.sgsnn_final_fn = keep_net;
+    opt.sgsnn_final_ctx = net;
+    json_t *doc = NULL;
+    assert_int_equal(sm_train_run_opts(&cfg, &d, &opt, &doc, NULL), SM_OK);
+    const size_t rows = json_array_size(eval_col(doc, "val_accuracy"));
+    assert_int_equal(rows, 2);
+    const char *layers[2] = {"hidden", "output"};
+    const char *names[] = {"silent",     "dormant_0.025", "dormant_0.1", "saturated",   "srank",
+                           "srank_frac", "erank",         "erank_frac",  "feature_norm"};
+    for (int l = 0; l < 2; l++)
+        for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+            char key[64];
+            snprintf(key, sizeof key, "diag_%s_%s", layers[l], names[k]);
+            json_t *c = eval_col(doc, key);
+            assert_int_equal(json_array_size(c), rows);
+            assert_true(json_is_number(json_array_get(c, 0)) &&
+                        json_is_number(json_array_get(c, 1)));
+        }
+    const int nv = d.val->n, T = cfg.sgsnn.steps, H[2] = {cfg.sgsnn.n_hidden, d.train->n_classes};
+    float *cnt[2] = {malloc((size_t)nv * H[0] * sizeof(float)),
+                     malloc((size_t)nv * H[1] * sizeof(float))};
+    assert_int_equal(sm_sgsnn_probe_counts_all(net, d.val->pixels, nv, cnt, NULL), SM_OK);
+    int active = 0;
+    for (int l = 0; l < 2; l++) {
+        double silent, dormant, sat, fnorm;
+        hand_diag(cnt[l], nv, H[l], T, &silent, &dormant, &sat, &fnorm);
+        char key[64];
+        snprintf(key, sizeof key, "diag_%s_silent", layers[l]);
+        assert_true(fabs(last_num(doc, key) - silent) < 1e-12);
+        snprintf(key, sizeof key, "diag_%s_dormant_0.1", layers[l]);
+        assert_true(fabs(last_num(doc, key) - dormant) < 1e-12);
+        snprintf(key, sizeof key, "diag_%s_saturated", layers[l]);
+        assert_true(fabs(last_num(doc, key) - sat) < 1e-12);
+        snprintf(key, sizeof key, "diag_%s_feature_norm", layers[l]);
+        assert_true(fabs(last_num(doc, key) - fnorm) < 1e-9 * (1 + fnorm));
+        active += fnorm > 0 && silent < 1;
+        const int r = nv < H[l] ? nv : H[l];
+        double *sv = malloc((size_t)r * sizeof *sv);
+        assert_int_equal(sm_diag_singular_values(cnt[l], nv, H[l], T, sv, NULL), SM_OK);
+        snprintf(key, sizeof key, "diag_%s_srank", layers[l]);
+        assert_int_equal((int)last_num(doc, key), sm_diag_srank(sv, r, cfg.diag.srank_delta));
+        free(sv);
+        snprintf(key, sizeof key, "probe_counts_%s", layers[l]);
+        const int k = find_array(&g, key);
+        assert_true(g.dtype[k] == 0 && g.rows[k] == (size_t)nv && g.cols[k] == (size_t)H[l]);
+    }
+    assert_true(active > 0); /* some layer spikes: the comparison is not 0 == 0 */
+    assert_true(json_number_value(json_object_get(json_object_get(doc, "timing"), "diag_s")) >= 0);
+    for (int l = 0; l < 2; l++)
+        free(cnt[l]);
+    for (int a = 0; a < g.n; a++)
+        free(g.data[a]);
+    sm_sgsnn_destroy(net);
+    sm_train_data_free(&d);
+    json_decref(doc);
+}
+
+/* Drops the columns whose name starts with `prefix` and the timing columns. */
+static void drop_cols(json_t *tab, const char *prefix)
+{
+    const char *key;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe(tab, tmp, key, v)
+    {
+        if (!strncmp(key, prefix, strlen(prefix)) || !strcmp(key, "epoch_s") ||
+            !strcmp(key, "sleep_s") || !strcmp(key, "wall_s") || !strcmp(key, "mask_s"))
+            json_object_del(tab, key);
+    }
+}
+
+/* diag.iid = 0 (the default) adds nothing to the document, and diag.iid = 1 changes
+ * nothing else: the evaluations without their diag_* (and timing) columns and the final
+ * results are identical, for the SG-SNN and the STDP network. */
+static void iid_diag_changes_nothing_else(void **state)
+{
+    (void)state;
+    for (int model = 0; model < 2; model++) {
+        sm_config cfg = synth_config();
+        if (model == 1) {
+            cfg.train.model = SM_MODEL_STDP;
+            cfg.data.n_train = 40;
+            cfg.data.n_val = 8;
+            cfg.data.n_test = 16;
+            cfg.data.batch = 20;
+            cfg.input.steps_per_image = 20;
+            cfg.train.eval_fit = 20;
+        }
+        sm_config on = cfg;
+        on.diag.iid = 1;
+        json_t *a = run(&cfg), *b = run(&on);
+        json_t *ta = json_object_get(a, "evaluations"), *tb = json_object_get(b, "evaluations");
+        const char *key;
+        json_t *v;
+        json_object_foreach(ta, key, v) assert_true(strncmp(key, "diag_", 5) != 0);
+        assert_null(json_object_get(json_object_get(a, "timing"), "diag_s"));
+        assert_non_null(json_object_get(json_object_get(b, "timing"), "diag_s"));
+        assert_true(json_object_size(tb) > json_object_size(ta));
+        drop_cols(ta, "diag_");
+        drop_cols(tb, "diag_");
+        assert_true(json_equal(ta, tb));
+        assert_true(json_equal(json_object_get(a, "final"), json_object_get(b, "final")));
+        json_decref(a);
+        json_decref(b);
+    }
+}
+
+/* The STDP network with diag.iid: E and I columns on every evaluation row (before training
+ * too) and the pathway columns of spec 1.6; the fraction at a bound equals the monitor's
+ * own frac_at_bound_<P> column, and sum |w| over its start is 1 before training and equals
+ * sum_abs_<P> over the initial weights' sum_abs after. */
+static void iid_stdp_diag_columns(void **state)
+{
+    (void)state;
+    sm_config cfg = synth_config();
+    cfg.train.model = SM_MODEL_STDP;
+    cfg.data.n_train = 40;
+    cfg.data.n_val = 8;
+    cfg.data.n_test = 16;
+    cfg.data.batch = 20;
+    cfg.input.steps_per_image = 20;
+    cfg.train.eval_fit = 20;
+    cfg.diag.iid = 1;
+    json_t *doc = run(&cfg);
+    const size_t rows = json_array_size(eval_col(doc, "val_accuracy"));
+    assert_int_equal(rows, 3); /* before training and after each of the 2 batches */
+    const char *pops[2] = {"E", "I"};
+    for (int q = 0; q < 2; q++) {
+        char key[64];
+        snprintf(key, sizeof key, "diag_%s_dormant_0.1", pops[q]);
+        json_t *c = eval_col(doc, key);
+        assert_int_equal(json_array_size(c), rows);
+        for (size_t r = 0; r < rows; r++) {
+            const double x = json_number_value(json_array_get(c, r));
+            assert_true(json_is_number(json_array_get(c, r)) && x >= 0 && x <= 1);
+        }
+        snprintf(key, sizeof key, "diag_%s_srank_frac", pops[q]);
+        assert_int_equal(json_array_size(eval_col(doc, key)), rows);
+    }
+    json_t *w0 = json_object_get(doc, "weights_initial");
+    for (int p = 0; p < SM_N_PATHS; p++) {
+        const char *pn = sm_pathway_name(p);
+        char at[64], mon[64], ratio[64], sum[64], near[64];
+        snprintf(at, sizeof at, "diag_%s_frac_at_bound", pn);
+        snprintf(near, sizeof near, "diag_%s_frac_near_bound", pn);
+        snprintf(mon, sizeof mon, "frac_at_bound_%s", pn);
+        snprintf(ratio, sizeof ratio, "diag_%s_sum_abs_ratio", pn);
+        snprintf(sum, sizeof sum, "sum_abs_%s", pn);
+        const double s0 = json_number_value(json_object_get(json_object_get(w0, pn), "sum_abs"));
+        for (size_t r = 0; r < rows; r++) {
+            const double a = json_number_value(json_array_get(eval_col(doc, at), r));
+            const double m = json_number_value(json_array_get(eval_col(doc, mon), r));
+            const double nb = json_number_value(json_array_get(eval_col(doc, near), r));
+            assert_true(fabs(a - m) < 1e-12);
+            assert_true(nb >= a);
+            const double ra = json_number_value(json_array_get(eval_col(doc, ratio), r));
+            const double su = json_number_value(json_array_get(eval_col(doc, sum), r));
+            if (s0 > 0) assert_true(fabs(ra - su / s0) < 1e-6 * (1 + ra));
+            if (r == 0 && s0 > 0) assert_true(fabs(ra - 1) < 1e-12);
+        }
+    }
+    json_decref(doc);
+}
+
+/* diag.iid needs a validation split for its probe set: one error naming the key. */
+static void iid_diag_needs_validation_images(void **state)
+{
+    (void)state;
+    sm_config cfg = synth_config();
+    cfg.diag.iid = 1;
+    cfg.data.n_val = 0;
+    sm_train_data d;
+    assert_int_equal(sm_train_data_load(&cfg, &d, NULL), SM_OK);
+    json_t *doc = NULL;
+    sm_error err;
+    assert_int_equal(sm_train_run(&cfg, &d, NULL, NULL, &doc, &err), SM_EINVAL);
+    assert_non_null(strstr(err.msg, "diag.iid"));
+    assert_null(doc);
+    sm_train_data_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -617,6 +883,10 @@ int main(void)
         cmocka_unit_test(protocol_runs_with_two_hidden_layers),
         cmocka_unit_test(protocol_exports_its_arrays),
         cmocka_unit_test(protocol_refuses_what_is_not_built),
+        cmocka_unit_test(iid_sgsnn_diag_matches_a_recomputation),
+        cmocka_unit_test(iid_diag_changes_nothing_else),
+        cmocka_unit_test(iid_stdp_diag_columns),
+        cmocka_unit_test(iid_diag_needs_validation_images),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

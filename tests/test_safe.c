@@ -530,8 +530,7 @@ static void safe_stream_frozen_extractor_threads_and_no_test_in_tuning(void **st
     assert_int_equal(sm_cl_stream_parse(&c, &s, &err), SM_OK);
     if (sm_train_data_load(&c, &d, &err) != SM_OK) fail_msg("%s", err.msg);
     sm_cl_safe_ptm ptm;
-    if (sm_cl_safe_ptm_make(&c, &s, d.train->width * d.train->height, &ptm, &err) != SM_OK)
-        fail_msg("%s", err.msg);
+    if (sm_cl_safe_ptm_make(&c, &s, &d, &ptm, &err) != SM_OK) fail_msg("%s", err.msg);
     const size_t nw = (size_t)ptm.d * ptm.n_in;
     float *w0 = malloc(nw * sizeof *w0), *b0 = malloc((size_t)ptm.d * sizeof *b0);
     memcpy(w0, ptm.W1, nw * sizeof *w0);
@@ -602,12 +601,14 @@ static void safe_refuses_bad_settings(void **state)
     sm_error err = {0};
     sm_cl_stream s;
     assert_int_equal(sm_cl_stream_parse(&c, &s, &err), SM_OK);
+    sm_train_data d;
+    if (sm_train_data_load(&c, &d, &err) != SM_OK) fail_msg("%s", err.msg);
     sm_cl_safe_ptm ptm;
     snprintf(c.safe.ptm, sizeof c.safe.ptm, "imagenet");
-    assert_int_equal(sm_cl_safe_ptm_make(&c, &s, 225, &ptm, &err), SM_EINVAL);
+    assert_int_equal(sm_cl_safe_ptm_make(&c, &s, &d, &ptm, &err), SM_EINVAL);
     assert_non_null(strstr(err.msg, "safe.ptm"));
     snprintf(c.safe.ptm, sizeof c.safe.ptm, "auto"); /* synthetic has no "other" dataset */
-    assert_int_equal(sm_cl_safe_ptm_make(&c, &s, 225, &ptm, &err), SM_EINVAL);
+    assert_int_equal(sm_cl_safe_ptm_make(&c, &s, &d, &ptm, &err), SM_EINVAL);
     assert_non_null(strstr(err.msg, "safe.ptm"));
     double v[4];
     int n;
@@ -617,6 +618,7 @@ static void safe_refuses_bad_settings(void **state)
     assert_int_equal(n, 3);
     assert_float_equal(v[0], -1, 0);
     assert_float_equal(v[2], 1, 0);
+    sm_train_data_free(&d);
 }
 
 int main(void)

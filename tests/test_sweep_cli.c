@@ -422,6 +422,64 @@ static void figures_are_pngs_and_plot_redraws_them(void **state)
     free(o2);
 }
 
+/* Loss-of-plasticity figures: two seeds of an i.i.d. SG-SNN run with diag.iid and of a
+ * label-protocol run give plots/dormant.png and plots/srank.png (one series per kind and
+ * layer, mean +- sd over the seeds); runs.csv carries the diag columns of both tables (2
+ * evaluations of the iid runs, 4 chunk rows of the protocol runs); somnus plot redraws
+ * the same bytes from the cells alone. */
+#define DIAG_SWEEP                                                                                 \
+    "sweep --grid protocol.kind=iid,label --grid run.seed=1:2 --set train.model=sgsnn "            \
+    "--set data.dataset=synthetic --set data.n_train=200 --set data.n_val=40 "                     \
+    "--set data.n_test=40 --set sgsnn.n_hidden=30 --set sgsnn.steps=10 --set sgsnn.batch=16 "      \
+    "--set sgsnn.epochs=2 --set protocol.chunks=3 --set protocol.iters_per_chunk=3 "               \
+    "--set diag.n_probe=20 --set diag.iid=1 --out d"
+
+static void diag_figures_and_plot_redraws_them(void **state)
+{
+    (void)state;
+    run_ok(DIAG_SWEEP, NULL);
+    const char *figs[2] = {"d/plots/dormant.png", "d/plots/srank.png"};
+    char *bytes[2];
+    size_t len[2];
+    for (int k = 0; k < 2; k++) {
+        int w, h;
+        png_size(figs[k], &w, &h);
+        assert_int_equal(w, 800);
+        assert_int_equal(h, 500);
+        char *p = path_in(figs[k]);
+        bytes[k] = slurp(p, &len[k]);
+        assert_non_null(bytes[k]);
+        free(p);
+    }
+    char *p = path_in("d/runs.csv");
+    csv r = read_csv(p);
+    free(p);
+    assert_int_equal(r.rows, 2 * 2 + 2 * 4);
+    int finite = 0;
+    for (int row = 0; row < r.rows; row++) {
+        const double v = atof(at(&r, row, "diag_hidden_dormant_0.1"));
+        assert_true(v >= 0 && v <= 1);
+        finite += at(&r, row, "diag_output_srank_frac")[0] != '\0';
+    }
+    assert_int_equal(finite, r.rows);
+    free_csv(&r);
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s/d/plots'", dir);
+    assert_int_equal(system(cmd), 0);
+    run_ok("plot d", NULL);
+    for (int k = 0; k < 2; k++) {
+        char *q = path_in(figs[k]);
+        size_t n;
+        char *again = slurp(q, &n);
+        free(q);
+        assert_non_null(again);
+        assert_int_equal(n, len[k]);
+        assert_memory_equal(again, bytes[k], n);
+        free(again);
+        free(bytes[k]);
+    }
+}
+
 static long mtime_of(const char *sub, const char *id)
 {
     char p[8192];
@@ -647,6 +705,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(tiny_sweep_writes_tables_that_match_the_cells),
         cmocka_unit_test(figures_are_pngs_and_plot_redraws_them),
+        cmocka_unit_test(diag_figures_and_plot_redraws_them),
         cmocka_unit_test(rerun_resumes_only_missing_cells),
         cmocka_unit_test(resume_with_another_version_needs_force),
         cmocka_unit_test(summary_n_counts_finite_values),

@@ -105,6 +105,7 @@ typedef struct sm_config {
     } protocol;
     struct {
         int every, n_probe, grad_starved, n_train_acc;
+        int iid;
         double saturation, srank_delta;
     } diag;
     struct {
@@ -252,6 +253,7 @@ typedef struct sm_config {
         int ablations;
         char streams[256];
         int lora_rank;
+        int rp_dim;
     } safe;
 } sm_config;
 

@@ -170,3 +170,22 @@ sm_status sm_diag_layer_compute(const float *counts, int n, int H, int T, double
     if (!sv) free(s);
     return st;
 }
+
+double sm_diag_starved_fraction(const double *g, int rows, int cols)
+{
+    if (rows <= 0) return 0;
+    double *norm = malloc((size_t)rows * sizeof *norm), mean = 0;
+    if (!norm) return NAN;
+    for (int h = 0; h < rows; h++) {
+        double q = 0;
+        for (int j = 0; j < cols; j++)
+            q += g[(size_t)h * cols + j] * g[(size_t)h * cols + j];
+        norm[h] = sqrt(q);
+        mean += norm[h] / rows;
+    }
+    int starved = 0;
+    for (int h = 0; h < rows; h++)
+        starved += norm[h] <= 1e-3 * mean;
+    free(norm);
+    return (double)starved / rows;
+}

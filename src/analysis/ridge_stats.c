@@ -1,6 +1,7 @@
 /* Ridge head on accumulated statistics (ridge_stats.h). */
 #include "somnus/analysis/ridge_stats.h"
 
+#include <cblas.h>
 #include <lapacke.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,28 @@ sm_status sm_ridge_stats_add(sm_ridge_stats *s, const float *x, const int *y, in
     return SM_OK;
 }
 
+sm_status sm_ridge_stats_add_dense(sm_ridge_stats *s, const double *H, const int *y, int n,
+                                   sm_error *err)
+{
+    for (int i = 0; i < n; i++)
+        if (y[i] < 0 || y[i] >= s->c)
+            return sm_error_set(err, SM_EINVAL, "ridge: label %d of row %d is outside [0, %d)",
+                                y[i], i, s->c);
+    if (n <= 0) return SM_OK;
+    const int d = s->d;
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, d, n, 1.0, H, d, 1.0, s->G, d);
+    for (int a = 0; a < d; a++) /* mirror: the lower triangle from the upper */
+        for (int b = a + 1; b < d; b++)
+            s->G[(size_t)b * (size_t)d + (size_t)a] = s->G[(size_t)a * (size_t)d + (size_t)b];
+    for (int i = 0; i < n; i++) {
+        const double *h = H + (size_t)i * (size_t)d;
+        for (int a = 0; a < d; a++)
+            s->Q[(size_t)a * (size_t)s->c + (size_t)y[i]] += h[a];
+        s->n_class[y[i]]++;
+    }
+    return SM_OK;
+}
+
 double sm_ridge_stats_mean_diag(const sm_ridge_stats *s)
 {
     double m = 0;
@@ -111,4 +134,10 @@ void sm_ridge_scores(const double *W, int d, int k, const float *x, int n, doubl
                 o[j] += v * w[j];
         }
     }
+}
+
+void sm_ridge_scores_dense(const double *W, int d, int k, const double *H, int n, double *out)
+{
+    if (n <= 0) return;
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, k, d, 1.0, H, d, W, k, 0.0, out, k);
 }

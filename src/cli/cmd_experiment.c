@@ -34,8 +34,9 @@ static void usage(FILE *out)
             "  --quick       the reduced version (same code path, under a minute)\n"
             "  --jobs N      runs side by side (experiments that run many; 0 = all cores)\n"
             "  --runs DIR    keep each finished run in DIR (created if missing): the same\n"
-            "                command again skips the runs kept there (same config and\n"
-            "                somnus version), so a stopped experiment resumes\n"
+            "                command again skips the runs kept there (same config,\n"
+            "                somnus version and OpenBLAS core), so a stopped experiment\n"
+            "                resumes\n"
             "The experiment's own defaults apply first, then --config, --seed and --set.\n");
 }
 

@@ -255,14 +255,16 @@ static sm_status put(const cli_export *e, const char *name, sm_npy_dtype dtype, 
 }
 
 /* <prefix>_<column>.npy (float64) for every column of a results object of columns
- * ("monitor", "structure_events"); the phase strings become 0 wake, 1 sleep, 2 test;
- * null (NaN) stays NaN. */
-static sm_status put_columns(const cli_export *e, json_t *mon, const char *prefix, sm_error *err)
+ * ("monitor", "structure_events") whose name starts with `only` (NULL: every column); the
+ * phase strings become 0 wake, 1 sleep, 2 test; null (NaN) stays NaN. */
+static sm_status put_columns(const cli_export *e, json_t *mon, const char *prefix, const char *only,
+                             sm_error *err)
 {
     const char *key;
     json_t *col;
     json_object_foreach(mon, key, col)
     {
+        if (only && strncmp(key, only, strlen(only)) != 0) continue;
         const size_t n = json_array_size(col);
         double *v = malloc((n ? n : 1) * sizeof *v);
         if (!v) return sm_error_set(err, SM_ENOMEM, "--export: out of memory");
@@ -338,12 +340,16 @@ sm_status cli_export_write(cli_export *e, json_t *doc, sm_error *err)
             st = put(e, "test_labels.npy", SM_NPY_I32, 1, (size_t)e->n_test, 0, e->test_y, err);
     }
     json_t *mon = json_object_get(doc, "monitor");
-    if (st == SM_OK && json_is_object(mon)) st = put_columns(e, mon, "monitor", err);
+    if (st == SM_OK && json_is_object(mon)) st = put_columns(e, mon, "monitor", NULL, err);
     json_t *sev = json_object_get(doc, "structure_events");
-    if (st == SM_OK && json_is_object(sev)) st = put_columns(e, sev, "struct", err);
+    if (st == SM_OK && json_is_object(sev)) st = put_columns(e, sev, "struct", NULL, err);
     /* the input/label protocols: every column of the per-chunk table, and named arrays */
     json_t *chk = json_object_get(doc, "chunks");
-    if (st == SM_OK && json_is_object(chk)) st = put_columns(e, chk, "chunks", err);
+    if (st == SM_OK && json_is_object(chk)) st = put_columns(e, chk, "chunks", NULL, err);
+    /* diag.iid: the diagnostics columns of the evaluations table (the other evaluation
+     * columns stay in the results JSON only, as before) */
+    json_t *ev = json_object_get(doc, "evaluations");
+    if (st == SM_OK && json_is_object(ev)) st = put_columns(e, ev, "evaluations", "diag_", err);
     static const sm_npy_dtype DT[3] = {SM_NPY_F32, SM_NPY_F64, SM_NPY_I32};
     for (int k = 0; k < e->n_arr && st == SM_OK; k++) {
         char name[80];

@@ -265,6 +265,9 @@ static const sm_param_def TABLE[] = {
          "over the probe set is <= 1e-3 x the mean row norm; one extra BPTT pass per chunk)"),
     INT("diag.n_train_acc", diag.n_train_acc, 1000, 1, 1 << 24, "images",
         "fixed training images behind train_acc"),
+    BOOL("diag.iid", diag.iid, 0,
+         "the same diagnostics in plain (protocol.kind = iid) train runs of sgsnn and the STDP "
+         "network: diag_* columns of the evaluations table, on diag.n_probe validation images"),
     ENUM("sgsnn.optimizer", sgrem.optimizer, SM_SG_ADAM, "adam|sam",
          "SG-SNN optimiser in the input/label protocols: adam, or SAM around Adam"),
     REAL("sgsnn.sam_rho", sgrem.sam_rho, 0.1, 0, 100, "1", "SAM radius rho"),
@@ -805,8 +808,9 @@ static const sm_param_def TABLE[] = {
     /* SAFE (spec continual.md section 5; src/models/safe*.c, src/protocol/continual_safe.c) */
     STR("safe.ptm", safe.ptm, "auto",
         "SAFE's frozen extractor: auto (an SG-SNN pretrained on the other dataset: fashion for "
-        "MNIST streams, mnist for Fashion ones), pretrain:DATASET, or random (a fixed random "
-        "layer: control)"),
+        "MNIST streams, mnist for Fashion ones), pretrain:DATASET, session1 (pretrained on the "
+        "stream's first task only), checkpoint:DIR (w1.npy, b1.npy of an SG-SNN's --export "
+        "DIR), or random (a fixed random layer: control)"),
     INT("safe.ptm_epochs", safe.ptm_epochs, 10, 1, 1000, "epochs",
         "SAFE: SG-SNN epochs of the pretraining (sgsnn.* otherwise)"),
     INT("safe.ptm_images", safe.ptm_images, 0, 0, 1 << 24, "images",
@@ -856,6 +860,10 @@ static const sm_param_def TABLE[] = {
         "split-fashion: extractor from MNIST, C6), or one split:... stream on data.dataset"),
     INT("safe.lora_rank", safe.lora_rank, 8, 1, 1 << 20, "1",
         "SAFE with safe.pet=lora: rank r of B A (at most the extractor's hidden size)"),
+    INT("safe.rp_dim", safe.rp_dim, 0, 0, 20000, "features",
+        "SAFE: random projection of every ridge head, h = relu(phi R) with R (hidden x M) "
+        "Gaussian and fixed per learner (M = 10,000 as published; 0 = none, the ridge on phi; "
+        "G is M x M doubles: 800 MB per learner at 10,000)"),
 };
 
 const sm_param_def *sm_param_table(size_t *count)

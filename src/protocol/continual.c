@@ -28,6 +28,25 @@ static json_t *tasks_json(const sm_cl_stream *s)
     return a;
 }
 
+/* --export: the accuracy matrices and, for a permuted stream, the pixel permutations
+ * (T x n_in int32, row t as sm_cl_permutation gives it: task t's pixel k is the original
+ * image's pixel perm[t][k]). */
+static sm_status export_arrays(const sm_train_run_ctx *r, const sm_config *cfg,
+                               const sm_cl_stream *s, const sm_train_data *data, json_t *cont,
+                               sm_error *err)
+{
+    sm_cl_export_R(r, cont, s->n_tasks);
+    if (!s->permuted) return SM_OK;
+    const int np = data->train->width * data->train->height;
+    int *perm = malloc((size_t)s->n_tasks * (size_t)np * sizeof *perm);
+    if (!perm) return sm_error_set(err, SM_ENOMEM, "continual: out of memory");
+    for (int t = 0; t < s->n_tasks; t++)
+        sm_cl_permutation(t, np, (uint64_t)cfg->run.seed, perm + (size_t)t * np);
+    sm_cl_export_array(r, "permutations", 2, (size_t)s->n_tasks, (size_t)np, perm);
+    free(perm);
+    return SM_OK;
+}
+
 sm_status sm_protocol_continual(const sm_config *cfg, const sm_train_data *data,
                                 sm_train_run_ctx *r, json_t **results, sm_error *err)
 {
@@ -67,7 +86,11 @@ sm_status sm_protocol_continual(const sm_config *cfg, const sm_train_data *data,
             json_object_get(cont, "forgetting"), "fwt", json_object_get(cont, "fwt"), "timing",
             "wall_s", sm_train_now() - t0);
         if (!doc) st = sm_error_set(err, SM_EINTERNAL, "continual: cannot build the results");
-        *results = doc;
+        if (st == SM_OK && r->array_fn) st = export_arrays(r, cfg, s, data, cont, err);
+        if (st == SM_OK)
+            *results = doc;
+        else
+            json_decref(doc);
     }
     json_decref(cont);
     free(s);

@@ -17,8 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "somnus/analysis/random_projection.h"
 #include "somnus/analysis/ridge_stats.h"
 #include "somnus/core/rng.h"
+#include "somnus/io/npy.h"
 #include "somnus/models/sgsnn.h"
 #include "somnus/protocol/train_data.h"
 #include "protocol/continual_results.h"
@@ -43,6 +45,8 @@ typedef struct run {
     const sm_cl_safe_ptm *ptm;
     sm_train_run_ctx *r;
     int T, d, O;
+    int M, D;            /* safe.rp_dim; the ridge heads' width (M, or d without R) */
+    double *Rp[N_LEARN]; /* d x M projection per learner (M > 0) */
     sm_safe_opts o;
     tset set[N_PARTS][SM_CL_MAX_TASKS];
     float *feat[2][N_PARTS][SM_CL_MAX_TASKS]; /* cached counts of the PTM and the slow learner */
@@ -54,6 +58,7 @@ typedef struct run {
     double grid[MAX_GRID], gammas[MAX_GRID];
     int n_grid, n_gamma;
     double ws_task[SM_CL_MAX_TASKS]; /* mean w_S per task's test (or val) images at the end */
+    double *agg_w; /* --export: n_test x 2 (w_S, w_F) after the last session (NULL: none) */
     json_t *sessions;
 } run;
 
@@ -140,13 +145,175 @@ static sm_status pretrain(const sm_config *cfg, const char *name, sm_sgsnn **net
     return st;
 }
 
-sm_status sm_cl_safe_ptm_make(const sm_config *cfg, const sm_cl_stream *s, int n_in,
-                              sm_cl_safe_ptm *ptm, sm_error *err)
+/* Pretrains on the training images of the stream's first task only (safe.ptm=session1):
+ * the stream's own split, sgsnn.* with safe.ptm_epochs; its accuracy is measured on the
+ * task's validation images (never a test image: tuning runs read none). */
+static sm_status pretrain_session1(const sm_config *cfg, const sm_cl_stream *s,
+                                   const sm_train_data *data, sm_sgsnn **net, sm_cl_safe_ptm *ptm,
+                                   sm_error *err)
+{
+    const uint64_t seed = (uint64_t)cfg->run.seed;
+    sm_dataset *tr = sm_cl_task_images(s, data->train, 0, seed, NULL, err);
+    if (!tr) return err->code;
+    sm_dataset *va = NULL;
+    sm_status st = SM_OK;
+    if (data->val && data->val->n > 0) {
+        va = sm_cl_task_images(s, data->val, 0, seed, NULL, err);
+        if (!va) st = err->code;
+    }
+    if (st == SM_OK && tr->n < 1)
+        st = sm_error_set(err, SM_EINVAL, "safe.ptm: session1: the first task has no images");
+    sm_sgsnn_params p;
+    if (st == SM_OK) {
+        ptm_params(cfg, data, &p);
+        *net = sm_sgsnn_create(&p, err);
+        if (!*net) st = err->code;
+    }
+    if (st == SM_OK)
+        st = sm_sgsnn_train(*net, tr->pixels, tr->labels, tr->n, NULL, NULL, 0, NULL, NULL, err);
+    if (st == SM_OK && va && va->n > 0)
+        st = sm_sgsnn_evaluate(*net, va->pixels, va->labels, va->n, &ptm->pretrain_acc, NULL, err);
+    if (st == SM_OK) {
+        unsigned char seen[SM_CL_MAX_CLASSES] = {0};
+        for (int i = 0; i < tr->n; i++)
+            if (tr->labels[i] >= 0 && tr->labels[i] < SM_CL_MAX_CLASSES) seen[tr->labels[i]] = 1;
+        for (int c = 0; c < SM_CL_MAX_CLASSES; c++)
+            ptm->pretrain_classes += seen[c];
+        ptm->pretrain_images = tr->n;
+        snprintf(ptm->acc_on, sizeof ptm->acc_on, "task 1 validation images");
+    }
+    sm_dataset_destroy(tr);
+    sm_dataset_destroy(va);
+    return st;
+}
+
+/* One array of an SG-SNN export folder: float32 of the given shape (cols 0: a vector),
+ * every value finite. Errors name safe.ptm and the file. */
+static sm_npy_array *read_layer_file(const char *dir, const char *name, int rows, int cols,
+                                     sm_error *err)
+{
+    char path[SM_CONFIG_STR_MAX + 32];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    sm_npy_array *a = sm_npy_read(path, err);
+    if (!a) {
+        char m[sizeof err->msg];
+        snprintf(m, sizeof m, "%s", err->msg);
+        sm_error_set(err, err->code, "safe.ptm: checkpoint:%s: %s", dir, m);
+        return NULL;
+    }
+    const int ndim = cols > 0 ? 2 : 1;
+    const int bad_shape = a->ndim != ndim || (rows > 0 && a->shape[0] != (size_t)rows) ||
+                          a->shape[0] < 1 || a->shape[0] > (1 << 20) ||
+                          (ndim == 2 && a->shape[1] != (size_t)cols);
+    if (a->dtype != SM_NPY_F32 || bad_shape) {
+        char want[64];
+        if (ndim == 2)
+            snprintf(want, sizeof want, "float32 (hidden, %d)", cols);
+        else
+            snprintf(want, sizeof want, "float32 (%d,)", rows);
+        sm_error_set(err, SM_EFORMAT,
+                     "safe.ptm: %s: expected %s, found %s of %d dimension(s), first %zu%s", path,
+                     want, sm_npy_dtype_descr(a->dtype), a->ndim, a->ndim > 0 ? a->shape[0] : 1,
+                     ndim == 2 ? " (the image size must match the stream's)" : "");
+        sm_npy_destroy(a);
+        return NULL;
+    }
+    const float *v = a->data;
+    for (size_t i = 0; i < a->count; i++)
+        if (!isfinite(v[i])) {
+            sm_error_set(err, SM_EFORMAT, "safe.ptm: %s: entry %zu is not finite", path, i);
+            sm_npy_destroy(a);
+            return NULL;
+        }
+    return a;
+}
+
+/* The hidden layer of an SG-SNN export (somnus train --model sgsnn --export DIR writes
+ * w1.npy: n_hidden x n_in float32, b1.npy: n_hidden float32; a sparse network's masked
+ * entries are already 0 in w1). The LIF constants come from sgsnn.*. */
+static sm_status load_export(const sm_config *cfg, const char *dir, const sm_train_data *data,
+                             sm_cl_safe_ptm *ptm, sm_error *err)
+{
+    const int n_in = data->train->width * data->train->height;
+    sm_npy_array *w = read_layer_file(dir, "w1.npy", 0, n_in, err);
+    if (!w) return err->code;
+    const int d = (int)w->shape[0];
+    sm_npy_array *b = read_layer_file(dir, "b1.npy", d, 0, err);
+    if (!b) {
+        sm_npy_destroy(w);
+        return err->code;
+    }
+    ptm->n_in = n_in;
+    ptm->d = d;
+    ptm->W1 = malloc((size_t)d * n_in * sizeof *ptm->W1);
+    ptm->b1 = malloc((size_t)d * sizeof *ptm->b1);
+    sm_status st = SM_OK;
+    if (!ptm->W1 || !ptm->b1)
+        st = sm_error_set(err, SM_ENOMEM, "safe: out of memory");
+    else {
+        memcpy(ptm->W1, w->data, (size_t)d * n_in * sizeof *ptm->W1);
+        memcpy(ptm->b1, b->data, (size_t)d * sizeof *ptm->b1);
+    }
+    sm_npy_destroy(w);
+    sm_npy_destroy(b);
+    sm_sgsnn_params p;
+    sm_train_sgsnn_params(cfg, data, &p);
+    ptm->lif = (sm_safe_lif){.d = d,
+                             .steps = p.steps,
+                             .beta = p.beta,
+                             .threshold = p.threshold,
+                             .surrogate = (int)p.surrogate,
+                             .atan_alpha = p.atan_alpha,
+                             .slope = p.sigmoid_slope,
+                             .smooth_forward = 0,
+                             .detach_reset = 1};
+    return st;
+}
+
+/* Copies the hidden layer (W1, b1) and LIF constants of net into ptm. */
+static sm_status take_layer(sm_sgsnn *net, int n_in, sm_cl_safe_ptm *ptm, sm_error *err)
+{
+    sm_status st = SM_OK;
+    const sm_sgsnn_params *p = sm_sgsnn_get_params(net);
+    const sm_sgsnn_layer l0 = sm_sgsnn_get_layer(net, 0);
+    if (!l0.w || !l0.b)
+        st = sm_error_set(err, SM_EINTERNAL, "safe.ptm: the SG-SNN has no hidden layer");
+    else if (l0.cols != n_in)
+        st = sm_error_set(err, SM_EINVAL,
+                          "safe.ptm: the extractor takes %d inputs, the stream's images have "
+                          "%d pixels (input.width x input.height must match)",
+                          l0.cols, n_in);
+    ptm->n_in = l0.cols;
+    ptm->d = l0.rows;
+    ptm->W1 = malloc((size_t)l0.rows * l0.cols * sizeof *ptm->W1);
+    ptm->b1 = malloc((size_t)l0.rows * sizeof *ptm->b1);
+    if (!ptm->W1 || !ptm->b1) {
+        if (st == SM_OK) st = sm_error_set(err, SM_ENOMEM, "safe: out of memory");
+    } else if (st == SM_OK && l0.w && l0.b) {
+        memcpy(ptm->W1, l0.w, (size_t)l0.rows * l0.cols * sizeof *ptm->W1);
+        memcpy(ptm->b1, l0.b, (size_t)l0.rows * sizeof *ptm->b1);
+    }
+    ptm->lif = (sm_safe_lif){.d = l0.rows,
+                             .steps = p->steps,
+                             .beta = p->beta,
+                             .threshold = p->threshold,
+                             .surrogate = (int)p->surrogate,
+                             .atan_alpha = p->atan_alpha,
+                             .slope = p->sigmoid_slope,
+                             .smooth_forward = 0,
+                             .detach_reset = 1};
+    return st;
+}
+
+sm_status sm_cl_safe_ptm_make(const sm_config *cfg, const sm_cl_stream *s,
+                              const sm_train_data *data, sm_cl_safe_ptm *ptm, sm_error *err)
 {
     SM_ERROR_LOCAL(err);
     memset(ptm, 0, sizeof *ptm);
     ptm->pretrain_acc = NAN;
+    const int n_in = data->train->width * data->train->height;
     const char *spec = cfg->safe.ptm, *name = NULL;
+    enum { K_PRETRAIN, K_SESSION1, K_CHECKPOINT, K_RANDOM } kind = K_PRETRAIN;
     if (strcmp(spec, "auto") == 0) {
         name = other_dataset(s->dataset);
         if (!name)
@@ -156,16 +323,31 @@ sm_status sm_cl_safe_ptm_make(const sm_config *cfg, const sm_cl_stream *s, int n
                                 s->dataset);
     } else if (strncmp(spec, "pretrain:", 9) == 0 && spec[9]) {
         name = spec + 9;
-    } else if (strcmp(spec, "random") != 0) {
+    } else if (strcmp(spec, "session1") == 0) {
+        kind = K_SESSION1;
+    } else if (strncmp(spec, "checkpoint:", 11) == 0 && spec[11]) {
+        kind = K_CHECKPOINT;
+    } else if (strcmp(spec, "random") == 0) {
+        kind = K_RANDOM;
+    } else {
         return sm_error_set(err, SM_EINVAL,
-                            "safe.ptm: '%s' is not auto, pretrain:DATASET or random", spec);
+                            "safe.ptm: '%s' is not auto, pretrain:DATASET, session1, "
+                            "checkpoint:DIR or random",
+                            spec);
     }
     const double t0 = sm_train_now();
     sm_sgsnn *net = NULL;
-    sm_status st;
-    if (name) {
+    sm_status st = SM_OK;
+    if (kind == K_PRETRAIN) {
         st = pretrain(cfg, name, &net, &ptm->pretrain_acc, err);
         snprintf(ptm->source, sizeof ptm->source, "pretrain:%s", name);
+        snprintf(ptm->acc_on, sizeof ptm->acc_on, "%s test images", name);
+    } else if (kind == K_SESSION1) {
+        st = pretrain_session1(cfg, s, data, &net, ptm, err);
+        snprintf(ptm->source, sizeof ptm->source, "session1");
+    } else if (kind == K_CHECKPOINT) {
+        st = load_export(cfg, spec + 11, data, ptm, err);
+        snprintf(ptm->source, sizeof ptm->source, "%s", spec);
     } else {
         sm_sgsnn_params p;
         sm_sgsnn_params_default(&p);
@@ -179,36 +361,7 @@ sm_status sm_cl_safe_ptm_make(const sm_config *cfg, const sm_cl_stream *s, int n
         st = net ? SM_OK : err->code;
         snprintf(ptm->source, sizeof ptm->source, "random");
     }
-    if (st == SM_OK) {
-        const sm_sgsnn_params *p = sm_sgsnn_get_params(net);
-        const sm_sgsnn_layer l0 = sm_sgsnn_get_layer(net, 0);
-        if (!l0.w || !l0.b)
-            st = sm_error_set(err, SM_EINTERNAL, "safe.ptm: the SG-SNN has no hidden layer");
-        else if (l0.cols != n_in)
-            st = sm_error_set(err, SM_EINVAL,
-                              "safe.ptm: the extractor takes %d inputs, the stream's images have "
-                              "%d pixels (input.width x input.height must match)",
-                              l0.cols, n_in);
-        ptm->n_in = l0.cols;
-        ptm->d = l0.rows;
-        ptm->W1 = malloc((size_t)l0.rows * l0.cols * sizeof *ptm->W1);
-        ptm->b1 = malloc((size_t)l0.rows * sizeof *ptm->b1);
-        if (!ptm->W1 || !ptm->b1) {
-            if (st == SM_OK) st = sm_error_set(err, SM_ENOMEM, "safe: out of memory");
-        } else if (st == SM_OK && l0.w && l0.b) {
-            memcpy(ptm->W1, l0.w, (size_t)l0.rows * l0.cols * sizeof *ptm->W1);
-            memcpy(ptm->b1, l0.b, (size_t)l0.rows * sizeof *ptm->b1);
-        }
-        ptm->lif = (sm_safe_lif){.d = l0.rows,
-                                 .steps = p->steps,
-                                 .beta = p->beta,
-                                 .threshold = p->threshold,
-                                 .surrogate = (int)p->surrogate,
-                                 .atan_alpha = p->atan_alpha,
-                                 .slope = p->sigmoid_slope,
-                                 .smooth_forward = 0,
-                                 .detach_reset = 1};
-    }
+    if (st == SM_OK && net) st = take_layer(net, n_in, ptm, err);
     sm_sgsnn_destroy(net);
     ptm->wall_s = sm_train_now() - t0;
     if (st != SM_OK) sm_cl_safe_ptm_free(ptm);
@@ -394,9 +547,19 @@ static sm_status scores(run *c, int l, const double *W, int k, int p, int j, dou
     int owned;
     float *f = features(c, l, p, j, &owned);
     if (!f) return sm_error_set(err, SM_ENOMEM, "safe: out of memory");
-    sm_ridge_scores(W, c->d, k, f, c->set[p][j].ds->n, 1.0 / c->ptm->lif.steps, out);
+    const int n = c->set[p][j].ds->n;
+    sm_status st = SM_OK;
+    if (c->M == 0) {
+        sm_ridge_scores(W, c->d, k, f, n, 1.0 / c->ptm->lif.steps, out);
+    } else { /* h = relu(phi R), then h W */
+        double *H = malloc((size_t)(n > 0 ? n : 1) * c->M * sizeof *H);
+        st = H ? sm_rp_apply(c->Rp[l], c->d, c->M, f, n, 1.0 / c->ptm->lif.steps, H, err)
+               : sm_error_set(err, SM_ENOMEM, "safe: out of memory");
+        if (st == SM_OK) sm_ridge_scores_dense(W, c->M, k, H, n, out);
+        free(H);
+    }
     if (owned) free(f);
-    return SM_OK;
+    return st;
 }
 
 /* Chooses learner l's lambda on the validation images of tasks 0..t and solves W (d x k). */
@@ -479,6 +642,15 @@ static sm_status score_part(run *c, int t, int p, double *const Wl[N_LEARN], con
                 m += ws[b];
             c->ws_task[j] = n > 0 ? m / n : NAN; /* overwritten each session: the last stays */
         }
+        if (p == P_TEST && t == T - 1 && c->agg_w) {
+            size_t off = 0; /* the test images of tasks 1..T in order */
+            for (int q = 0; q < j; q++)
+                off += (size_t)c->set[P_TEST][q].ds->n;
+            for (int b = 0; b < n; b++) {
+                c->agg_w[2 * (off + (size_t)b)] = ws[b];
+                c->agg_w[2 * (off + (size_t)b) + 1] = 1.0 - ws[b];
+            }
+        }
         if (p == P_TEST) {
             for (int q = 0; q < k; q++)
                 ok[q] = (unsigned char)(c->s->task_of[cls[q]] == j);
@@ -495,11 +667,35 @@ static sm_status score_part(run *c, int t, int p, double *const Wl[N_LEARN], con
     return SM_OK;
 }
 
+/* Adds counts f (n x d) of learner l to its statistics: phi = f / T, or h = relu(phi R_l)
+ * with the random projection. */
+static sm_status add_rows(run *c, int l, const float *f, const int *y, int n, sm_error *err)
+{
+    const double scale = 1.0 / c->ptm->lif.steps;
+    if (c->M == 0) return sm_ridge_stats_add(c->rs[l], f, y, n, scale, err);
+    double *H = malloc((size_t)(n > 0 ? n : 1) * c->M * sizeof *H);
+    if (!H) return sm_error_set(err, SM_ENOMEM, "safe: out of memory");
+    sm_status st = sm_rp_apply(c->Rp[l], c->d, c->M, f, n, scale, H, err);
+    if (st == SM_OK) st = sm_ridge_stats_add_dense(c->rs[l], H, y, n, err);
+    free(H);
+    return st;
+}
+
 /* Adds the session's training features to each learner's statistics (the fast learner
- * starts, in session 2, from a copy of the slow learner's: the same parameters then). */
+ * starts, in session 2, from the slow learner's: the same parameters then; with a random
+ * projection the fast learner has its own R, so the slow learner's task-1 counts are added
+ * again through it instead of copying G and Q). */
 static sm_status add_stats(run *c, int t, sm_error *err)
 {
-    if (t == 1) {
+    if (t == 1 && c->M > 0) {
+        int owned;
+        float *f = features(c, L_SLOW, P_TRAIN, 0, &owned);
+        if (!f) return sm_error_set(err, SM_ENOMEM, "safe: out of memory");
+        const sm_dataset *d0 = c->set[P_TRAIN][0].ds;
+        sm_status st = add_rows(c, L_FAST, f, d0->labels, d0->n, err);
+        if (owned) free(f);
+        if (st != SM_OK) return st;
+    } else if (t == 1) {
         const sm_ridge_stats *a = c->rs[L_SLOW];
         sm_ridge_stats *b = c->rs[L_FAST];
         memcpy(b->G, a->G, (size_t)a->d * a->d * sizeof *b->G);
@@ -512,8 +708,7 @@ static sm_status add_stats(run *c, int t, sm_error *err)
         int owned;
         float *f = features(c, l, P_TRAIN, t, &owned);
         if (!f) return sm_error_set(err, SM_ENOMEM, "safe: out of memory");
-        sm_status st =
-            sm_ridge_stats_add(c->rs[l], f, ds->labels, ds->n, 1.0 / c->ptm->lif.steps, err);
+        sm_status st = add_rows(c, l, f, ds->labels, ds->n, err);
         if (owned) free(f);
         if (st != SM_OK) return st;
     }
@@ -524,7 +719,7 @@ static sm_status after_session(run *c, int t, sm_error *err)
 {
     sm_status st = add_stats(c, t, err);
     int cls[SM_CL_MAX_CLASSES];
-    const int k = active_classes(c, t, cls), d = c->d;
+    const int k = active_classes(c, t, cls);
     if (k < 1) return sm_error_set(err, SM_EINVAL, "safe: session %d has no class", t + 1);
     int maxn = 1;
     for (int p = P_VAL; p <= P_TEST; p++)
@@ -534,7 +729,7 @@ static sm_status after_session(run *c, int t, sm_error *err)
     double *agg = malloc((size_t)maxn * k * sizeof *agg), *ws = malloc((size_t)maxn * sizeof *ws);
     int ok = agg && ws;
     for (int l = 0; l < N_LEARN; l++) {
-        W[l] = malloc((size_t)d * k * sizeof *W[l]);
+        W[l] = malloc((size_t)c->D * k * sizeof *W[l]);
         z[l] = malloc((size_t)maxn * k * sizeof *z[l]);
         ok = ok && W[l] && z[l];
     }
@@ -578,6 +773,15 @@ static sm_status lora_setup(run *c, sm_error *err)
     if (st == SM_OK) st = sm_safe_learner_lora(c->F, r, p, A, err);
     free(A);
     return st;
+}
+
+/* Test images of the whole stream. */
+static size_t n_test(const run *c)
+{
+    size_t n = 0;
+    for (int t = 0; t < c->T; t++)
+        n += c->set[P_TEST][t].ds ? (size_t)c->set[P_TEST][t].ds->n : 0;
+    return n;
 }
 
 static sm_status run_setup(run *c, const sm_train_data *data, sm_error *err)
@@ -628,8 +832,13 @@ static sm_status run_setup(run *c, const sm_train_data *data, sm_error *err)
     for (size_t i = 0; st == SM_OK && i < rt * (size_t)c->n_gamma; i++)
         c->Vg[i] = NAN;
     for (int l = 0; l < N_LEARN && st == SM_OK; l++) {
-        c->rs[l] = sm_ridge_stats_create(c->d, c->O, err);
+        c->rs[l] = sm_ridge_stats_create(c->D, c->O, err);
         if (!c->rs[l]) st = err->code;
+        if (st == SM_OK && c->M > 0) {
+            c->Rp[l] = sm_rp_draw(c->d, c->M, seed, SM_STREAM_SAFE,
+                                  (uint32_t)(SM_SAFE_RNG_PROJ << 16 | l), err);
+            if (!c->Rp[l]) st = err->code;
+        }
     }
     if (st == SM_OK) {
         c->S = sm_safe_learner_create(c->d, c->O, err);
@@ -637,6 +846,10 @@ static sm_status run_setup(run *c, const sm_train_data *data, sm_error *err)
         if (!c->F) st = err->code;
     }
     if (st == SM_OK && c->cfg->safe.pet == SM_SAFE_PET_LORA) st = lora_setup(c, err);
+    if (st == SM_OK && c->r->array_fn && c->cfg->safe.score_test) {
+        c->agg_w = malloc((size_t)(n_test(c) > 0 ? n_test(c) : 1) * 2 * sizeof *c->agg_w);
+        if (!c->agg_w) st = sm_error_set(err, SM_ENOMEM, "safe: out of memory");
+    }
     c->sessions = json_object();
     return st;
 }
@@ -654,8 +867,11 @@ static void run_free(run *c)
         free(c->R[h]), free(c->V[h]);
     free(c->R_task);
     free(c->Vg);
-    for (int l = 0; l < N_LEARN; l++)
+    free(c->agg_w);
+    for (int l = 0; l < N_LEARN; l++) {
         sm_ridge_stats_free(c->rs[l]);
+        free(c->Rp[l]);
+    }
     sm_safe_learner_free(c->S);
     sm_safe_learner_free(c->F);
     json_decref(c->sessions);
@@ -710,6 +926,41 @@ static void put_results(const run *c, json_t *cont, double wall)
     json_object_set_new(cont, "timing", json_pack("{s:f}", "wall_s", wall));
 }
 
+/* --export: the PET parameters of a learner (SSF: gamma and shift as 2 x d; LoRA: A and B). */
+static sm_status export_pet(const run *c, const char *name, const sm_safe_learner *l)
+{
+    char key[64];
+    if (l->r > 0) {
+        snprintf(key, sizeof key, "pet_%s_A", name);
+        sm_cl_export_array(c->r, key, 1, (size_t)l->r, (size_t)l->p, l->A);
+        snprintf(key, sizeof key, "pet_%s_B", name);
+        sm_cl_export_array(c->r, key, 1, (size_t)l->d, (size_t)l->r, l->B);
+        return SM_OK;
+    }
+    double *v = malloc((size_t)2 * l->d * sizeof *v);
+    if (!v) return SM_ENOMEM;
+    memcpy(v, l->gamma, (size_t)l->d * sizeof *v);
+    memcpy(v + l->d, l->shift, (size_t)l->d * sizeof *v);
+    snprintf(key, sizeof key, "pet_%s", name);
+    sm_cl_export_array(c->r, key, 1, 2, (size_t)l->d, v);
+    free(v);
+    return SM_OK;
+}
+
+/* --export of what only the run holds: each existing ridge head's statistics (the fast
+ * learner exists from session 2), the PET parameters, the aggregation weights. */
+static sm_status export_arrays(const run *c, sm_error *err)
+{
+    if (!c->r->array_fn) return SM_OK;
+    const int have_fast = c->T > 1;
+    for (int l = 0; l < N_LEARN; l++)
+        if (l != L_FAST || have_fast) sm_cl_export_ridge(c->r, HEAD_NAMES[l], c->rs[l]);
+    sm_status st = export_pet(c, "slow", c->S);
+    if (st == SM_OK && have_fast) st = export_pet(c, "fast", c->F);
+    if (st == SM_OK && c->agg_w) sm_cl_export_array(c->r, "agg_weights", 1, n_test(c), 2, c->agg_w);
+    return st == SM_OK ? SM_OK : sm_error_set(err, st, "safe: out of memory");
+}
+
 sm_status sm_cl_run_safe_with(const sm_config *cfg, const sm_cl_stream *s,
                               const sm_train_data *data, const sm_cl_safe_ptm *ptm,
                               sm_train_run_ctx *r, json_t *cont, sm_error *err)
@@ -719,6 +970,8 @@ sm_status sm_cl_run_safe_with(const sm_config *cfg, const sm_cl_stream *s,
     if (!c) return sm_error_set(err, SM_ENOMEM, "safe: out of memory");
     *c = (run){
         .cfg = cfg, .s = s, .ptm = ptm, .r = r, .T = s->n_tasks, .d = ptm->d, .O = s->n_outputs};
+    c->M = cfg->safe.rp_dim > 0 ? cfg->safe.rp_dim : 0;
+    c->D = c->M > 0 ? c->M : c->d;
     c->o = (sm_safe_opts){.corr_norm = (sm_safe_corr_norm)cfg->safe.corr_norm,
                           .lambda_diag = cfg->safe.lambda_diag,
                           .lambda_rdn = cfg->safe.lambda_rdn,
@@ -751,6 +1004,7 @@ sm_status sm_cl_run_safe_with(const sm_config *cfg, const sm_cl_stream *s,
         if (st == SM_OK) r->prog.last_accuracy = c->V[H_AGG][(size_t)(t + 1) * c->T + t];
     }
     if (st == SM_OK) put_results(c, cont, sm_train_now() - t0);
+    if (st == SM_OK) st = export_arrays(c, err);
     run_free(c);
     free(c);
     return st;
@@ -761,15 +1015,17 @@ sm_status sm_cl_run_safe(const sm_config *cfg, const sm_cl_stream *s, const sm_t
 {
     SM_ERROR_LOCAL(err);
     sm_cl_safe_ptm ptm;
-    sm_status st = sm_cl_safe_ptm_make(cfg, s, data->train->width * data->train->height, &ptm, err);
+    sm_status st = sm_cl_safe_ptm_make(cfg, s, data, &ptm, err);
     if (st != SM_OK) return st;
     st = sm_cl_run_safe_with(cfg, s, data, &ptm, r, cont, err);
     if (st == SM_OK)
         json_object_set_new(cont, "ptm",
-                            json_pack("{s:s, s:o, s:i, s:i, s:f}", "source", ptm.source,
-                                      "pretrain_test_accuracy", sm_train_real(ptm.pretrain_acc),
-                                      "epochs", cfg->safe.ptm_epochs, "hidden", ptm.d, "wall_s",
-                                      ptm.wall_s));
+                            json_pack("{s:s, s:o, s:s, s:i, s:i, s:i, s:i, s:f}", "source",
+                                      ptm.source, "pretrain_test_accuracy",
+                                      sm_train_real(ptm.pretrain_acc), "pretrain_accuracy_on",
+                                      ptm.acc_on, "pretrain_images", ptm.pretrain_images,
+                                      "pretrain_classes", ptm.pretrain_classes, "epochs",
+                                      cfg->safe.ptm_epochs, "hidden", ptm.d, "wall_s", ptm.wall_s));
     sm_cl_safe_ptm_free(&ptm);
     return st;
 }

@@ -12,24 +12,31 @@
 #include "protocol/train_common.h"
 
 /* Indices of the SAFE RNG stream (SM_STREAM_SAFE): minibatch order, index = purpose << 16 |
- * session << 8 | epoch; LoRA's initial A (safe.pet=lora), index = purpose << 16. */
-enum { SM_SAFE_RNG_ORDER = 1, SM_SAFE_RNG_LORA = 2 };
+ * session << 8 | epoch; LoRA's initial A (safe.pet=lora), index = purpose << 16; the
+ * random projection R of each ridge head (safe.rp_dim > 0), index = purpose << 16 |
+ * learner (0 PTM, 1 slow, 2 fast: one R per learner). */
+enum { SM_SAFE_RNG_ORDER = 1, SM_SAFE_RNG_LORA = 2, SM_SAFE_RNG_PROJ = 3 };
 
 /* A frozen extractor: the hidden layer (W1: d x n_in, b1: d) of an SG-SNN. */
 typedef struct sm_cl_safe_ptm {
     int n_in, d;
     float *W1, *b1;
     sm_safe_lif lif;
-    char source[64];     /* "pretrain:fashion", "random" */
-    double pretrain_acc; /* the SG-SNN's test accuracy on its own dataset (NAN: random) */
-    double wall_s;       /* pretraining time */
+    char source[SM_CONFIG_STR_MAX]; /* "pretrain:fashion", "session1", "checkpoint:DIR", ... */
+    double pretrain_acc; /* the SG-SNN's accuracy on acc_on (NAN: random or checkpoint) */
+    char acc_on[64];     /* the images pretrain_acc was measured on */
+    int pretrain_images, pretrain_classes; /* session1: the first task's images and classes */
+    double wall_s;                         /* pretraining time */
 } sm_cl_safe_ptm;
 
-/* Makes the PTM of safe.ptm for stream s (images of n_in pixels): pretrains an SG-SNN on
- * the other dataset (safe.ptm_epochs, safe.ptm_images; seed run.seed), or draws a fixed
- * random one. Free with sm_cl_safe_ptm_free. Errors name safe.ptm. */
-sm_status sm_cl_safe_ptm_make(const sm_config *cfg, const sm_cl_stream *s, int n_in,
-                              sm_cl_safe_ptm *ptm, sm_error *err);
+/* Makes the PTM of safe.ptm for stream s over data (the stream's loaded split): pretrains
+ * an SG-SNN on the other dataset or pretrain:DATASET (safe.ptm_epochs, safe.ptm_images;
+ * seed run.seed), or on the training images of the stream's first task (session1), reads
+ * the hidden layer of an SG-SNN export folder (checkpoint:DIR: w1.npy, b1.npy; LIF
+ * constants from sgsnn.*), or draws a fixed random one. Free with sm_cl_safe_ptm_free.
+ * Errors name safe.ptm (and the file, for checkpoint:DIR). */
+sm_status sm_cl_safe_ptm_make(const sm_config *cfg, const sm_cl_stream *s,
+                              const sm_train_data *data, sm_cl_safe_ptm *ptm, sm_error *err);
 
 /* Frees what make allocated (a zeroed struct is fine). */
 void sm_cl_safe_ptm_free(sm_cl_safe_ptm *ptm);

@@ -593,6 +593,7 @@ sm_status sm_cl_run_stdp(const sm_config *cfg_in, const sm_cl_stream *s, const s
             json_pack("{s:f, s:f}", "wall_s", sm_train_now() - t0, "eval_s", t_eval));
         free(w);
         if (!head) st = sm_error_set(err, SM_ENOMEM, "continual: out of memory");
+        if (st == SM_OK && want_stats) sm_cl_export_ridge(r, "stats", rs);
     }
 done:
     for (int t = 0; T > 0 && t < T; t++) {

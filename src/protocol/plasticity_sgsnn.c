@@ -11,6 +11,7 @@
 #include "somnus/models/sgsnn.h"
 #include "somnus/models/sgsnn_probe.h"
 #include "somnus/models/sgsnn_remedy.h"
+#include "protocol/diag_columns.h"
 #include "protocol/plasticity_protocol.h"
 #include "protocol/plasticity_stream.h"
 #include "protocol/train_sgsnn.h"
@@ -169,22 +170,10 @@ static sm_status subset_accuracy(sm_sgsnn *net, const sm_pl_set *set, int m, dou
     return st;
 }
 
-/* Appends a diag_<layer>_<name> value (null for NaN); layers are named hidden, hidden2,
- * hidden3, ... and output (the last of L). */
-static void layer_name(int layer, int L, char *buf, size_t size)
-{
-    if (layer == L - 1)
-        snprintf(buf, size, "output");
-    else if (layer == 0)
-        snprintf(buf, size, "hidden");
-    else
-        snprintf(buf, size, "hidden%d", layer + 1);
-}
-
 static void col(json_t *tab, int layer, int L, const char *name, double v)
 {
     char key[96], ln[24];
-    layer_name(layer, L, ln, sizeof ln);
+    sm_diag_sgsnn_layer_name(layer, L, ln, sizeof ln);
     snprintf(key, sizeof key, "diag_%s_%s", ln, name);
     sm_train_col_add(tab, key, sm_train_real(v));
 }
@@ -196,30 +185,13 @@ static void export_arrays(sm_train_run_ctx *r, sm_sgsnn *net, int n_probe, float
     const int L = sm_sgsnn_n_layers(net);
     for (int l = 0; l < L && r->array_fn; l++) {
         char name[64], ln[24];
-        const int H = l == 0 ? sm_sgsnn_get_params(net)->n_hidden : sm_sgsnn_get_layer(net, l).rows;
+        const int H = sm_diag_sgsnn_neurons(net, l);
         const int rk = n_probe < H ? n_probe : H;
-        layer_name(l, L, ln, sizeof ln);
+        sm_diag_sgsnn_layer_name(l, L, ln, sizeof ln);
         snprintf(name, sizeof name, "probe_counts_%s", ln);
         r->array_fn(r->array_ctx, name, 0, (size_t)n_probe, (size_t)H, counts[l]);
         snprintf(name, sizeof name, "singular_values_%s", ln);
         r->array_fn(r->array_ctx, name, 1, (size_t)K + 1, (size_t)rk, sv[l]);
-    }
-}
-
-/* The probe diagnostics of both layers (NaN when d is NULL: not due this chunk). */
-static void diag_cols(json_t *tab, const sm_diag_layer *d, int L)
-{
-    for (int l = 0; l < L; l++) {
-        const sm_diag_layer *x = d ? &d[l] : NULL;
-        col(tab, l, L, "silent", x ? x->silent : NAN);
-        col(tab, l, L, "dormant_0.025", x ? x->dormant_025 : NAN);
-        col(tab, l, L, "dormant_0.1", x ? x->dormant_1 : NAN);
-        col(tab, l, L, "saturated", x ? x->saturated : NAN);
-        col(tab, l, L, "srank", x ? x->srank : NAN);
-        col(tab, l, L, "srank_frac", x ? x->srank / x->H : NAN);
-        col(tab, l, L, "erank", x ? x->erank : NAN);
-        col(tab, l, L, "erank_frac", x ? x->erank / x->H : NAN);
-        col(tab, l, L, "feature_norm", x ? x->feature_norm : NAN);
     }
 }
 
@@ -256,27 +228,6 @@ static void norm_cols(json_t *tab, sm_sgsnn *net, float *const *w_start, const c
     sm_train_col_add(tab, "diag_sam_grad_norm_perturbed", sm_train_real(cs ? cs->sam_g[1] : NAN));
 }
 
-/* Neurons of layer l (the first hidden layer: n_hidden, also with the ON/OFF split). */
-static int layer_neurons(sm_sgsnn *net, int l)
-{
-    return l == 0 ? sm_sgsnn_get_params(net)->n_hidden : sm_sgsnn_get_layer(net, l).rows;
-}
-
-/* Probe counts of every layer (counts[l]: n_probe x neurons) and their diagnostics;
- * sv[l] (may be NULL) receives layer l's singular values. */
-static sm_status probe_diag(sm_sgsnn *net, const sm_config *cfg, const sm_pl_set *probe,
-                            float *const *counts, sm_diag_layer *d, double *const *sv,
-                            sm_error *err)
-{
-    const sm_sgsnn_params *p = sm_sgsnn_get_params(net);
-    sm_status st = sm_sgsnn_probe_counts_all(net, probe->x, probe->n, counts, err);
-    for (int l = 0; l < sm_sgsnn_n_layers(net) && st == SM_OK; l++)
-        st = sm_diag_layer_compute(counts[l], probe->n, layer_neurons(net, l), p->steps,
-                                   cfg->diag.saturation, cfg->diag.srank_delta, &d[l],
-                                   sv ? sv[l] : NULL, err);
-    return st;
-}
-
 /* Spec 1.5: the fraction of rows of W1 whose gradient over one pass of the probe set (with
  * the chunk's labels; minibatch gradients weighted by their size) has a norm <= 1e-3 x the
  * mean row norm: neurons that no longer learn at all, silent or not. With the ON/OFF split a
@@ -295,18 +246,7 @@ static sm_status grad_starved(sm_sgsnn *net, const sm_pl_set *probe, double *fra
         for (size_t i = 0; st == SM_OK && i < (size_t)U * D; i++)
             acc[i] += (double)g.w[i] * nb / probe->n;
     }
-    double mean = 0;
-    int starved = 0;
-    for (int h = 0; st == SM_OK && h < U; h++) { /* row norms, then their mean */
-        double q = 0;
-        for (int j = 0; j < D; j++)
-            q += acc[(size_t)h * D + j] * acc[(size_t)h * D + j];
-        acc[h] = sqrt(q); /* row h's entries are no longer needed after row h */
-        mean += acc[h] / U;
-    }
-    for (int h = 0; st == SM_OK && h < U; h++)
-        starved += acc[h] <= 1e-3 * mean;
-    *frac = (double)starved / U;
+    if (st == SM_OK) *frac = sm_diag_starved_fraction(acc, U, D);
     free(acc);
     return st;
 }
@@ -425,9 +365,10 @@ sm_status sm_pl_run_sgsnn(const sm_config *cfg, const sm_pl_stream *s, const sm_
     int ok = acc && pr;
     for (int l = 0; l < L; l++) {
         const sm_sgsnn_layer v = sm_sgsnn_get_layer(t.net, l);
-        counts[l] = malloc((size_t)s->n_probe * layer_neurons(t.net, l) * sizeof(float));
+        const int H = sm_diag_sgsnn_neurons(t.net, l);
+        counts[l] = malloc((size_t)s->n_probe * H * sizeof(float));
         w_start[l] = malloc((size_t)v.rows * v.cols * sizeof(float));
-        rank[l] = s->n_probe < layer_neurons(t.net, l) ? s->n_probe : layer_neurons(t.net, l);
+        rank[l] = s->n_probe < H ? s->n_probe : H;
         sv[l] = malloc(((size_t)K + 1) * rank[l] * sizeof(double));
         ok = ok && counts[l] && w_start[l] && sv[l];
         for (size_t i = 0; sv[l] && i < ((size_t)K + 1) * rank[l]; i++)
@@ -462,7 +403,8 @@ sm_status sm_pl_run_sgsnn(const sm_config *cfg, const sm_pl_stream *s, const sm_
         for (int l = 0; l < L; l++)
             svk[l] = sv[l] + (size_t)k * rank[l];
         if (st == SM_OK && (due || (k >= 1 && cfg->sgrem.redo_tau > 0)))
-            st = probe_diag(t.net, cfg, &c.probe, counts, d, due ? svk : NULL, err);
+            st = sm_diag_sgsnn_probe(t.net, c.probe.x, c.probe.n, cfg->diag.saturation,
+                                     cfg->diag.srank_delta, counts, d, due ? svk : NULL, err);
         double starved = NAN;
         if (st == SM_OK && due && cfg->diag.grad_starved)
             st = grad_starved(t.net, &c.probe, &starved, err);
@@ -475,7 +417,7 @@ sm_status sm_pl_run_sgsnn(const sm_config *cfg, const sm_pl_stream *s, const sm_
         acc[k] = w.acc;
         pr[k] = w.acc / w.acc_fresh;
         add_row(tab, s, &w);
-        diag_cols(tab, due ? d : NULL, L);
+        sm_diag_sgsnn_cols(tab, due ? d : NULL, L);
         if (cfg->diag.grad_starved)
             sm_train_col_add(tab, "diag_hidden_grad_starved", sm_train_real(starved));
         norm_cols(tab, t.net, k >= 1 ? w_start : NULL, k >= 1 ? &cs : NULL);

@@ -20,6 +20,7 @@
 #include "somnus/models/sim.h"
 #include "somnus/models/sim_guard.h"
 #include "somnus/models/sim_state.h"
+#include "protocol/diag_columns.h"
 #include "protocol/plasticity_protocol.h"
 #include "protocol/plasticity_stream.h"
 
@@ -169,23 +170,9 @@ static sm_status evaluate(net_run *c, const sm_pl_set *train, const int *fit, in
     if (st == SM_OK) o->train_acc = res.accuracy;
     o->have_diag = 0;
     if (st == SM_OK && diag_due) {
-        /* E and I as separate count matrices */
-        float *e = features(pr, probe->n, nA, nE);
-        float *in = malloc((size_t)probe->n * (nA - nE > 0 ? nA - nE : 1) * sizeof *in);
-        for (int a = 0; e && in && a < probe->n; a++)
-            memcpy(in + (size_t)a * (nA - nE), pr + (size_t)a * nA + nE,
-                   (size_t)(nA - nE) * sizeof *in);
-        if (!e || !in) st = sm_error_set(err, SM_ENOMEM, "plasticity: out of memory");
-        const int T = cfg->input.steps_per_image;
-        if (st == SM_OK)
-            st = sm_diag_layer_compute(e, probe->n, nE, T, cfg->diag.saturation,
-                                       cfg->diag.srank_delta, &o->pop[0], NULL, err);
-        if (st == SM_OK && nA > nE)
-            st = sm_diag_layer_compute(in, probe->n, nA - nE, T, cfg->diag.saturation,
-                                       cfg->diag.srank_delta, &o->pop[1], NULL, err);
+        st = sm_diag_stdp_pops(pr, probe->n, nA, nE, cfg->input.steps_per_image,
+                               cfg->diag.saturation, cfg->diag.srank_delta, o->pop, err);
         o->have_diag = st == SM_OK;
-        free(e);
-        free(in);
     }
     free(fr);
     free(tr);
@@ -194,62 +181,6 @@ static sm_status evaluate(net_run *c, const sm_pl_set *train, const int *fit, in
     free(ff);
     free(tf);
     return st;
-}
-
-/* Per pathway: fraction exactly at a bound, and within 1% of the bound range of one. */
-static void bound_cols(json_t *tab, const net_run *c, const double *sum0)
-{
-    const sm_net *net = c->sim->net;
-    const sm_monitor *m = c->sim->mon;
-    int64_t n[SM_N_PATHS] = {0}, at[SM_N_PATHS] = {0}, near[SM_N_PATHS] = {0};
-    double sum[SM_N_PATHS] = {0};
-    for (int64_t s = 0; s < net->n_syn; s++) {
-        const int p = net->pathway[s], b = p == SM_PATH_IE;
-        const float w = net->w[s], lo = m->bound_lo[b], hi = m->bound_hi[b];
-        const double tol = 0.01 * ((double)hi - lo);
-        n[p]++;
-        at[p] += w == lo || w == hi;
-        near[p] += fabs((double)w - lo) <= tol || fabs((double)w - hi) <= tol;
-        sum[p] += fabs((double)w);
-    }
-    for (int p = 0; p < SM_N_PATHS; p++) {
-        char key[64];
-        const char *pn = sm_pathway_name(p);
-        snprintf(key, sizeof key, "diag_%s_frac_at_bound", pn);
-        sm_train_col_add(tab, key, sm_train_real(n[p] ? (double)at[p] / n[p] : NAN));
-        snprintf(key, sizeof key, "diag_%s_frac_near_bound", pn);
-        sm_train_col_add(tab, key, sm_train_real(n[p] ? (double)near[p] / n[p] : NAN));
-        snprintf(key, sizeof key, "diag_%s_sum_abs_ratio", pn);
-        sm_train_col_add(tab, key, sm_train_real(sum0 && sum0[p] > 0 ? sum[p] / sum0[p] : NAN));
-    }
-}
-
-static void pathway_sums(const net_run *c, double *sum)
-{
-    const sm_net *net = c->sim->net;
-    for (int p = 0; p < SM_N_PATHS; p++)
-        sum[p] = 0;
-    for (int64_t s = 0; s < net->n_syn; s++)
-        sum[net->pathway[s]] += fabs((double)net->w[s]);
-}
-
-static void pop_cols(json_t *tab, const eval_out *o, int have_i)
-{
-    static const char *const POP[2] = {"E", "I"};
-    for (int q = 0; q < 2; q++) {
-        const sm_diag_layer *x = o->have_diag && (q == 0 || have_i) ? &o->pop[q] : NULL;
-        const char *names[] = {"silent",     "dormant_0.025", "dormant_0.1", "saturated",   "srank",
-                               "srank_frac", "erank",         "erank_frac",  "feature_norm"};
-        const double v[] = {
-            x ? x->silent : NAN,    x ? x->dormant_025 : NAN,  x ? x->dormant_1 : NAN,
-            x ? x->saturated : NAN, x ? x->srank : NAN,        x ? x->srank / x->H : NAN,
-            x ? x->erank : NAN,     x ? x->erank / x->H : NAN, x ? x->feature_norm : NAN};
-        for (int k = 0; k < 9; k++) {
-            char key[64];
-            snprintf(key, sizeof key, "diag_%s_%s", POP[q], names[k]);
-            sm_train_col_add(tab, key, sm_train_real(v[k]));
-        }
-    }
 }
 
 /* Chunk k's slice of N images of the (permuted) training set, wrapping around. */
@@ -306,7 +237,7 @@ sm_status sm_pl_run_stdp(const sm_config *cfg_in, const sm_pl_stream *s, const s
     double sum0[SM_N_PATHS];
     if (st == SM_OK && (!idx || !acc || !pr))
         st = sm_error_set(err, SM_ENOMEM, "plasticity: out of memory");
-    if (st == SM_OK) pathway_sums(&c, sum0);
+    if (st == SM_OK) sm_diag_stdp_pathway_sums(c.sim, sum0);
     r->prog = (sm_train_progress){"train", 0, (int64_t)K * N * 2, 0, K, NAN};
     const double t0 = sm_train_now();
     int64_t episodes0 = 0;
@@ -343,8 +274,8 @@ sm_status sm_pl_run_stdp(const sm_config *cfg_in, const sm_pl_stream *s, const s
         sm_train_col_add(tab, "wall_s", json_real(sm_train_now() - t0));
         sm_train_col_add(tab, "sleep_episodes", json_integer(c.sim->count.episodes - episodes0));
         episodes0 = c.sim->count.episodes;
-        pop_cols(tab, &o, cfg.net.n_inh > 0);
-        bound_cols(tab, &c, sum0);
+        sm_diag_stdp_pop_cols(tab, o.have_diag ? o.pop : NULL, cfg.net.n_inh > 0);
+        sm_diag_stdp_bound_cols(tab, c.sim, sum0);
         r->prog.batch = k;
         r->prog.last_accuracy = o.acc;
     }

@@ -7,8 +7,12 @@
 
 #include "somnus/core/rng.h"
 #include "somnus/io/dataset.h"
+#include "protocol/diag_columns.h"
 #include "protocol/train_models.h"
 #include "protocol/train_common.h"
+
+_Static_assert(SM_DIAG_PROBE_KEY == (uint32_t)SM_PL_PROBE << 24,
+               "the diagnostics' probe draw is the protocols' (purpose SM_PL_PROBE, chunk 0)");
 
 /* Which split a label draw is for (the counter's high bits), so that the random labels
  * of training and test images are independent. */
@@ -21,38 +25,6 @@ static int *identity(int n)
         for (int i = 0; i < n; i++)
             a[i] = i;
     return a;
-}
-
-/* A class-balanced probe: round robin over the classes of a seeded shuffle of val. */
-static int *balanced_probe(const sm_dataset *val, int C, int want, uint64_t seed, int *n_out)
-{
-    int *order = identity(val->n), *out = malloc((size_t)(want > 0 ? want : 1) * sizeof *out);
-    int *used = calloc((size_t)(val->n > 0 ? val->n : 1), sizeof *used);
-    if (!order || !out || !used) {
-        free(order);
-        free(out);
-        free(used);
-        return NULL;
-    }
-    sm_rng r;
-    sm_rng_init(&r, seed, SM_STREAM_PLASTICITY, sm_pl_key(SM_PL_PROBE, 0));
-    sm_rng_shuffle(&r, order, val->n);
-    int n = 0, progress = 1;
-    while (n < want && progress) { /* one image of each class per round */
-        progress = 0;
-        for (int c = 0; c < C && n < want; c++)
-            for (int i = 0; i < val->n; i++)
-                if (!used[i] && val->labels[order[i]] == c) {
-                    used[i] = 1;
-                    out[n++] = order[i];
-                    progress = 1;
-                    break;
-                }
-    }
-    free(order);
-    free(used);
-    *n_out = n;
-    return out;
 }
 
 /* dataset:A,B,...: loads each named dataset with the run's data.* settings. The first
@@ -161,11 +133,11 @@ sm_status sm_pl_stream_init(sm_pl_stream *s, const sm_config *cfg, const sm_trai
             sm_rng_shuffle(&r, p, s->C);
         }
     }
-    s->probe = balanced_probe(data->val, s->C, cfg->diag.n_probe, s->seed, &s->n_probe);
+    s->probe = sm_diag_probe_indices(data->val, s->C, cfg->diag.n_probe, s->seed, &s->n_probe);
     if (!s->probe) return sm_error_set(err, SM_ENOMEM, "plasticity: out of memory");
     for (int i = 0; i < s->n_ds; i++) { /* each dataset's probe; all cut to the smallest */
         int n = 0;
-        s->ds_probe[i] = balanced_probe(s->ds[i].val, s->C, cfg->diag.n_probe, s->seed, &n);
+        s->ds_probe[i] = sm_diag_probe_indices(s->ds[i].val, s->C, cfg->diag.n_probe, s->seed, &n);
         if (!s->ds_probe[i]) return sm_error_set(err, SM_ENOMEM, "plasticity: out of memory");
         if (i == 0 || n < s->n_probe) s->n_probe = n;
     }

@@ -11,6 +11,7 @@
 #include "somnus/io/results.h"
 #include "somnus/network/net.h"
 #include "somnus/protocol/sweep.h"
+#include "protocol/continual_plots.h"
 
 void sm_sweep_report_opts_default(sm_sweep_report_opts *o)
 {
@@ -192,6 +193,58 @@ static sm_status write_runs(const char *dir, json_t *cells, json_t *axes, sm_err
     }
     json_decref(cols);
     return sm_atomic_commit(&af, err);
+}
+
+/* Rows of one continual accuracy matrix (learner `name`): every defined cell R[i][j-1]
+ * as (seed, learner, i, j, accuracy); i = tasks learned (0..T), j = task (1..T). */
+static void continual_rows(FILE *f, json_t *doc, json_t *axes, const char *name, json_t *R)
+{
+    for (size_t i = 0; i < json_array_size(R); i++) {
+        json_t *row = json_array_get(R, i);
+        for (size_t j = 0; j < json_array_size(row); j++) {
+            json_t *v = json_array_get(row, j);
+            if (!json_is_number(v)) continue; /* null: undefined (a task not yet seen) */
+            csv_axes(f, doc, axes);
+            fprintf(f, ",%lld,", (long long)json_integer_value(json_object_get(doc, "seed")));
+            csv_text(f, name);
+            fprintf(f, ",%zu,%zu,", i, j + 1);
+            csv_num(f, json_number_value(v));
+            fputc('\n', f);
+        }
+    }
+}
+
+/* continual.csv: R in long form for every continual cell (the reported matrix as learner
+ * "reported", then every readout or learner object of `continual` with its own R, the
+ * task-IL matrix as "task"). Not written when no cell is a continual run. */
+static sm_status write_continual(const char *dir, json_t *cells, json_t *axes, int *count,
+                                 sm_error *err)
+{
+    size_t i;
+    json_t *doc;
+    int any = 0;
+    for (i = 0; i < json_array_size(cells) && (doc = json_array_get(cells, i)); i++)
+        any |= json_is_array(json_object_get(json_object_get(doc, "continual"), "R"));
+    if (!any) return SM_OK;
+    sm_atomic_file af;
+    sm_status st = open_out(&af, dir, "continual.csv", err);
+    if (st != SM_OK) return st;
+    FILE *f = af.fp;
+    csv_header(f, axes);
+    fputs(",seed,learner,i,j,accuracy\n", f);
+    for (i = 0; i < json_array_size(cells) && (doc = json_array_get(cells, i)); i++) {
+        json_t *cont = json_object_get(doc, "continual"), *v;
+        const char *key;
+        continual_rows(f, doc, axes, "reported", json_object_get(cont, "R"));
+        json_object_foreach(cont, key, v)
+        {
+            if (json_is_object(v) && json_is_array(json_object_get(v, "R")))
+                continual_rows(f, doc, axes, key, json_object_get(v, "R"));
+        }
+    }
+    st = sm_atomic_commit(&af, err);
+    if (st == SM_OK) (*count)++;
+    return st;
 }
 
 static const char *const TIMING_COLS[] = {"wall_s", "train_steps_per_s"};
@@ -773,6 +826,245 @@ static sm_status plot_weights(const char *dir, json_t *doc, int *written, sm_err
     return st;
 }
 
+/* ------------------------------------------------------------------ continual figures */
+
+/* Tasks of a continual cell (rows of continual.R minus one); 0 if it is not one. */
+static int cl_tasks(json_t *doc)
+{
+    const size_t rows = json_array_size(json_object_get(json_object_get(doc, "continual"), "R"));
+    return rows >= 2 && rows <= 101 ? (int)rows - 1 : 0;
+}
+
+/* The mean over the group's cells of R[i][j] (the finite values; NaN when none). */
+static void cl_mean_R(json_t *cells, const group *g, int T, double *R)
+{
+    for (int i = 0; i <= T; i++)
+        for (int j = 0; j < T; j++) {
+            double s = 0;
+            int m = 0;
+            for (int k = 0; k < g->n; k++) {
+                json_t *doc = json_array_get(cells, (size_t)g->cells[k]);
+                json_t *R_ = json_object_get(json_object_get(doc, "continual"), "R");
+                const double v = num(json_array_get(json_array_get(R_, (size_t)i), (size_t)j));
+                if (isfinite(v)) s += v, m++;
+            }
+            R[(size_t)i * T + j] = m ? s / m : NAN;
+        }
+}
+
+/* Label of a group of cells that differ by seed only: its axis values but the seed's. */
+static void cl_label(json_t *doc, json_t *axes, const char *seed_param, char *buf, size_t size)
+{
+    size_t len = 0, i;
+    json_t *a;
+    buf[0] = '\0';
+    for (i = 0; i < json_array_size(axes) && (a = json_array_get(axes, i)); i++) {
+        const char *name = json_string_value(a);
+        if (!strcmp(name, seed_param)) continue;
+        const int w =
+            snprintf(buf + len, size - len, "%s%s=%s", len ? ", " : "", name, param_of(doc, name));
+        if (w < 0 || (size_t)w >= size - len) return;
+        len += (size_t)w;
+    }
+    if (len == 0) snprintf(buf, size, "%s", model_of(doc));
+}
+
+/* Continual cells (spec continual.md section 8), per group of cells differing by seed
+ * only: the mean R as a heat map (R<suffix>.png) and along the sequence
+ * (sequence<suffix>.png); and ACC and BWT of every group, mean +- sd (acc_bwt.png). */
+static sm_status plot_continual(const char *dir, json_t *cells, json_t *axes,
+                                const sm_sweep_report_opts *o, int *written, sm_error *err)
+{
+    groups g;
+    if (make_groups(cells, axes, o->seed_param, NULL, &g)) {
+        free_groups(&g);
+        return sm_error_set(err, SM_ENOMEM, "sweep: out of memory");
+    }
+    const int n = g.n < 64 ? g.n : 64; /* the ACC/BWT figure's limit */
+    char(*labels)[256] = calloc((size_t)(n > 0 ? n : 1), sizeof *labels);
+    const char *names[64];
+    double m[4][64];
+    int nc = 0;
+    sm_status st = labels ? SM_OK : sm_error_set(err, SM_ENOMEM, "sweep: out of memory");
+    for (int k = 0; st == SM_OK && k < n; k++) {
+        json_t *first = json_array_get(cells, (size_t)g.g[k].first);
+        const int T = cl_tasks(first);
+        if (T == 0) continue;
+        double *R = malloc((size_t)(T + 1) * T * sizeof *R);
+        if (!R) {
+            st = sm_error_set(err, SM_ENOMEM, "sweep: out of memory");
+            break;
+        }
+        cl_mean_R(cells, &g.g[k], T, R);
+        cl_label(first, axes, o->seed_param, labels[nc], sizeof labels[nc]);
+        char suffix[96], png[4096], title[400];
+        file_suffix(labels[nc], g.n, suffix, sizeof suffix);
+        plot_path(png, sizeof png, dir, "R", suffix);
+        snprintf(title, sizeof title, "R, %s (mean over %d runs)", labels[nc], g.g[k].n);
+        st = sm_plot_matrix(png, title, "task j", "after task i", R, T + 1, T, 0, 1, err);
+        if (st == SM_OK) (*written)++;
+        plot_path(png, sizeof png, dir, "sequence", suffix);
+        snprintf(title, sizeof title, "accuracy on each task along the sequence, %s", labels[nc]);
+        if (st == SM_OK) st = sm_cl_plot_sequence(png, title, R, T, err);
+        if (st == SM_OK) (*written)++;
+        free(R);
+        names[nc] = labels[nc];
+        group_stat(cells, &g.g[k], "acc", &m[0][nc], &m[1][nc], NULL);
+        group_stat(cells, &g.g[k], "bwt", &m[2][nc], &m[3][nc], NULL);
+        nc++;
+    }
+    if (st == SM_OK && nc > 0) {
+        char png[4096];
+        plot_path(png, sizeof png, dir, "acc_bwt", "");
+        st = sm_cl_plot_acc_bwt(png, "ACC and BWT per condition", names, m[0], m[1], m[2], m[3], nc,
+                                err);
+        if (st == SM_OK) (*written)++;
+    }
+    free(labels);
+    free_groups(&g);
+    return st;
+}
+
+/* The layers (or populations) with a column diag_<layer><suffix> in some cell's table, in
+ * order of first appearance; at most `max`. */
+static int diag_layers(json_t *cells, const char *suffix, char (*out)[32], int max)
+{
+    int n = 0;
+    const size_t ls = strlen(suffix);
+    for (size_t c = 0; c < json_array_size(cells); c++) {
+        json_t *tab = eval_table(json_array_get(cells, c));
+        const char *key;
+        json_t *col;
+        json_object_foreach(tab, key, col)
+        {
+            const size_t lk = strlen(key);
+            if (strncmp(key, "diag_", 5) != 0 || lk <= 5 + ls || strcmp(key + lk - ls, suffix) != 0)
+                continue;
+            char name[32];
+            snprintf(name, sizeof name, "%.*s", (int)(lk - 5 - ls), key + 5);
+            int k = 0;
+            while (k < n && strcmp(out[k], name) != 0)
+                k++;
+            if (k == n && n < max) snprintf(out[n++], sizeof out[0], "%s", name);
+        }
+    }
+    return n;
+}
+
+/* Mean and sd over the group's cells of column `col` per row of the per-evaluation (or
+ * per-chunk) table; x = the first cell's chunk, else batch, else the row index. */
+static int column_curve(json_t *cells, const group *g, const char *col, double *x, double *y,
+                        double *sd, double *v, size_t rows)
+{
+    json_t *first = json_array_get(cells, (size_t)g->first);
+    const int chunked = json_object_get(eval_table(first), "chunk") != NULL;
+    for (size_t r = 0; r < rows; r++) {
+        const double b = eval_num(first, chunked ? "chunk" : "batch", r);
+        x[r] = isfinite(b) ? b : (double)r;
+        for (int k = 0; k < g->n; k++)
+            v[k] = eval_num(json_array_get(cells, (size_t)g->cells[k]), col, r);
+        mean_sd(v, g->n, &y[r], &sd[r], NULL);
+    }
+    return (int)rows;
+}
+
+enum { DIAG_MAX_LAYERS = 8 };
+
+/* plots/<file>.png: the loss-of-plasticity diagnostic diag_<layer><suffix> over chunks (or
+ * evaluations), one series per layer and group of cells that differ only by seed, mean
+ * +- sd over the seeds. Nothing when no cell has the column (diag.iid off, other models). */
+static sm_status plot_diag(const char *dir, json_t *cells, json_t *axes,
+                           const sm_sweep_report_opts *o, const char *suffix, const char *file,
+                           const char *what, int *written, sm_error *err)
+{
+    char layers[DIAG_MAX_LAYERS][32];
+    const int nl = diag_layers(cells, suffix, layers, DIAG_MAX_LAYERS);
+    if (nl == 0) return SM_OK;
+    groups gs;
+    if (make_groups(cells, axes, o->seed_param, NULL, &gs)) {
+        free_groups(&gs);
+        return sm_error_set(err, SM_ENOMEM, "sweep: out of memory");
+    }
+    int models_differ = 0;
+    for (size_t i = 1; i < json_array_size(cells); i++)
+        models_differ |=
+            strcmp(model_of(json_array_get(cells, i)), model_of(json_array_get(cells, 0))) != 0;
+    sm_sweep_report_opts lo = *o;
+    lo.rate_param = ""; /* a group's label names every axis but the seed */
+    const int ns = gs.n * nl;
+    sm_plot_series *s = calloc((size_t)ns, sizeof *s);
+    char(*lab)[320] = calloc((size_t)ns, sizeof *lab);
+    double **buf = calloc((size_t)ns * 3, sizeof *buf);
+    double *v = malloc((json_array_size(cells) + 1) * sizeof *v);
+    if (!s || !lab || !buf || !v) {
+        free(s);
+        free(lab);
+        free(buf);
+        free(v);
+        free_groups(&gs);
+        return sm_error_set(err, SM_ENOMEM, "sweep: out of memory");
+    }
+    sm_status st = SM_OK;
+    for (int k = 0; st == SM_OK && k < gs.n; k++) {
+        char gl[256];
+        group_label(cells, axes, &lo, &gs.g[k], models_differ, gl, sizeof gl);
+        size_t rows = 0;
+        for (int c = 0; c < gs.g[k].n; c++) {
+            const size_t r = eval_rows(json_array_get(cells, (size_t)gs.g[k].cells[c]));
+            if (r > rows) rows = r;
+        }
+        for (int l = 0; st == SM_OK && l < nl; l++) {
+            const size_t i = (size_t)k * nl + l;
+            char col[64];
+            snprintf(col, sizeof col, "diag_%s%s", layers[l], suffix);
+            for (int q = 0; q < 3; q++)
+                buf[3 * i + q] = malloc((rows ? rows : 1) * sizeof(double));
+            if (!buf[3 * i] || !buf[3 * i + 1] || !buf[3 * i + 2]) {
+                st = sm_error_set(err, SM_ENOMEM, "sweep: out of memory");
+                break;
+            }
+            const int n = column_curve(cells, &gs.g[k], col, buf[3 * i], buf[3 * i + 1],
+                                       buf[3 * i + 2], v, rows);
+            snprintf(lab[i], sizeof lab[i], "%s%s%s", gl, gl[0] ? ", " : "", layers[l]);
+            s[i] = (sm_plot_series){.label = lab[i],
+                                    .x = buf[3 * i],
+                                    .y = buf[3 * i + 1],
+                                    .err_lo = buf[3 * i + 2],
+                                    .n = n,
+                                    .style = SM_PLOT_LINE | SM_PLOT_BAND |
+                                             (n <= 30 ? SM_PLOT_MARKERS : 0),
+                                    .dashed = l > 0};
+        }
+    }
+    if (st == SM_OK) {
+        size_t chunked = 0; /* cells with a per-chunk table (protocols) */
+        for (size_t c = 0; c < json_array_size(cells); c++)
+            chunked += json_object_get(eval_table(json_array_get(cells, c)), "chunk") != NULL;
+        const int all = chunked == json_array_size(cells), none = chunked == 0;
+        char title[256], path[4096];
+        snprintf(title, sizeof title, "%s per %s (mean \u00b1 sd over seeds)", what,
+                 all    ? "chunk"
+                 : none ? "evaluation"
+                        : "chunk or evaluation");
+        sm_plot_spec spec;
+        sm_plot_spec_default(&spec);
+        spec.title = title;
+        spec.xlabel = all ? "chunk" : none ? "batch" : "chunk (protocols), batch (i.i.d. runs)";
+        spec.ylabel = what;
+        plot_path(path, sizeof path, dir, file, "");
+        st = sm_plot_lines(path, &spec, s, ns, err);
+        if (st == SM_OK) (*written)++;
+    }
+    for (size_t i = 0; i < 3 * (size_t)ns; i++)
+        free(buf[i]);
+    free(buf);
+    free(v);
+    free(lab);
+    free(s);
+    free_groups(&gs);
+    return st;
+}
+
 static sm_status write_plots(const char *dir, json_t *cells, json_t *axes,
                              const sm_sweep_report_opts *o, int *written, sm_error *err)
 {
@@ -945,6 +1237,14 @@ static sm_status write_plots(const char *dir, json_t *cells, json_t *axes,
         for (int j = 0; j < np && st == SM_OK; j++)
             st = plot_weights(dir, json_array_get(cells, (size_t)pick[j]), written, err);
     }
+    if (st == SM_OK) st = plot_continual(dir, cells, axes, o, written, err);
+    /* 5. Loss-of-plasticity diagnostics (protocol runs, or train runs with diag.iid). */
+    if (st == SM_OK)
+        st = plot_diag(dir, cells, axes, o, "_dormant_0.1", "dormant",
+                       "dormant fraction (tau = 0.1)", written, err);
+    if (st == SM_OK)
+        st =
+            plot_diag(dir, cells, axes, o, "_srank_frac", "srank", "srank / neurons", written, err);
     if (rs)
         for (int k = 0; k < sg.n; k++)
             free_rate_set(&rs[k]);
@@ -971,6 +1271,7 @@ sm_status sm_sweep_report(const char *dir, json_t *cells, json_t *axes,
         if (st == SM_OK) st = write_final(dir, cells, axes, err);
         if (st == SM_OK) st = write_summary(dir, cells, axes, opts, err);
         if (st == SM_OK) count += 4;
+        if (st == SM_OK) st = write_continual(dir, cells, axes, &count, err);
     }
     if (st == SM_OK && (what & SM_SWEEP_PLOTS) && json_array_size(cells) > 0)
         st = write_plots(dir, cells, axes, opts, &count, err);

@@ -9,6 +9,7 @@
 #include "somnus/io/checkpoint.h"
 #include "somnus/io/results.h"
 #include "somnus/models/sgsnn.h"
+#include "protocol/diag_columns.h"
 #include "protocol/train_sgsnn.h"
 
 void sm_train_sgsnn_params(const sm_config *cfg, const sm_train_data *d, sm_sgsnn_params *p)
@@ -261,7 +262,9 @@ sm_status sm_train_sgsnn(const sm_config *cfg, const sm_train_data *d, sm_train_
     const int sparse = p.sparse.method != SM_SPARSE_DENSE;
     sm_sgsnn_sum_abs_w(net, w0);
     int e0 = 0;
-    if (r->resume_path) {
+    sm_diag_iid probe;
+    st = sm_diag_iid_init(&probe, cfg, val, net, err);
+    if (st == SM_OK && r->resume_path) {
         sm_train_position pos;
         st = resume(cfg, d, r, net, &tab, &pos, w0, err);
         e0 = pos.done;
@@ -278,6 +281,10 @@ sm_status sm_train_sgsnn(const sm_config *cfg, const sm_train_data *d, sm_train_
         if (st != SM_OK) break;
         t_eval_total += s.eval_seconds;
         add_row(tab, &s, (int64_t)e * tr->n, wall0 + sm_train_now() - t0, sparse);
+        const double diag0 = probe.seconds;
+        st = sm_diag_iid_sgsnn_row(&probe, cfg, net, due, tab, err);
+        if (st != SM_OK) break;
+        t_eval_total += probe.seconds - diag0; /* the diagnostics count as evaluation time */
         r->prog.done += tr->n;
         if (due) r->prog.last_accuracy = s.test_acc;
         if (r->ckpt_path && e % r->ckpt_every == 0 && e < p.epochs) {
@@ -323,10 +330,14 @@ sm_status sm_train_sgsnn(const sm_config *cfg, const sm_train_data *d, sm_train_
                                           p.sparse.start_epoch, "end_epoch", p.sparse.end_epoch,
                                           "interval", p.sparse.interval));
         }
+        if (doc && probe.n > 0)
+            json_object_set_new(json_object_get(doc, "timing"), "diag_s", json_real(probe.seconds));
         if (!doc) st = sm_error_set(err, SM_EINTERNAL, "train: cannot build the results document");
         *results = doc;
     }
     if (st == SM_OK && r->sgsnn_final_fn) r->sgsnn_final_fn(r->sgsnn_final_ctx, net);
+    if (st == SM_OK) sm_diag_iid_sgsnn_export(&probe, net, r->array_fn, r->array_ctx);
+    sm_diag_iid_free(&probe);
     json_decref(tab);
     json_decref(fin);
     sm_sgsnn_destroy(net);

@@ -13,6 +13,7 @@
 #include "somnus/models/sim.h"
 #include "somnus/models/sim_guard.h"
 #include "somnus/models/sim_state.h"
+#include "protocol/diag_columns.h"
 #include "protocol/train_stdp.h"
 #include "protocol/train_stdp_struct.h"
 
@@ -40,6 +41,12 @@ typedef struct trainer {
     double plastic_initial;
     uint8_t *on;    /* structural plasticity: on-pixels of the training set (else NULL) */
     float *w_start; /* weights at the start (rf_drift_se), NULL when rewiring moves synapses */
+    /* diag.iid: the probe images are validation images, so their counts (E and I) are
+     * copied while the evaluation presents the validation split: no extra presentations */
+    sm_diag_iid probe;
+    int *probe_slot;         /* per validation image: 1 + its probe row, or 0 */
+    float *probe_rows;       /* probe.n x (E + I) counts of the running evaluation */
+    double sum0[SM_N_PATHS]; /* sum |w| per pathway at the start */
 } trainer;
 
 static int trainer_input(void *ctx, uint64_t step, int32_t *out)
@@ -82,6 +89,10 @@ static sm_status represent_one(trainer *t, const sm_dataset *ds, int i, float *r
     st = sm_sim_test(t->sim, t->cfg->input.steps_per_image, err);
     for (int k = 0; k < t->d; k++)
         row[k] = (float)t->sim->mon->counts[k];
+    const int slot = t->probe_slot && ds == t->data->val ? t->probe_slot[i] - 1 : -1;
+    const int n_all = t->sim->net->n_exc + t->sim->net->n_inh;
+    for (int k = 0; slot >= 0 && k < n_all; k++)
+        t->probe_rows[(size_t)slot * n_all + k] = (float)t->sim->mon->counts[k];
     return st;
 }
 
@@ -126,7 +137,22 @@ static int balanced_prefix(const sm_dataset *ds, int n, int *idx)
 typedef struct eval_result {
     double val_accuracy, val_phi, fit_phi, rate_e, rate_i;
     int n_components;
+    int have_diag;        /* diag.iid: pop holds this evaluation's probe diagnostics */
+    sm_diag_layer pop[2]; /* E, I */
 } eval_result;
+
+/* diag.iid: the E and I diagnostics of the probe rows the evaluation just filled. */
+static sm_status probe_diag(trainer *t, eval_result *out, sm_error *err)
+{
+    const double t0 = sm_train_now();
+    const sm_net *net = t->sim->net;
+    sm_status st = sm_diag_stdp_pops(t->probe_rows, t->probe.n, net->n_exc + net->n_inh, net->n_exc,
+                                     t->cfg->input.steps_per_image, t->cfg->diag.saturation,
+                                     t->cfg->diag.srank_delta, out->pop, err);
+    out->have_diag = st == SM_OK;
+    t->probe.seconds += sm_train_now() - t0;
+    return st;
+}
 
 static void mean_rates(const trainer *t, const float *rows, int n, double *re, double *ri)
 {
@@ -149,14 +175,14 @@ static void mean_rates(const trainer *t, const float *rows, int n, double *re, d
 static sm_status evaluate(trainer *t, int batch, eval_result *out, sm_error *err)
 {
     t->eval_clock = EVAL_CLOCK_BASE + ((uint64_t)batch << EVAL_CLOCK_SHIFT);
-    *out = (eval_result){NAN, NAN, NAN, NAN, NAN, 0};
+    *out = (eval_result){NAN, NAN, NAN, NAN, NAN, 0, 0, {{0}}};
     const double t0 = sm_train_now();
     const sm_dataset *tr = t->data->train, *val = t->data->val;
     const int n_val = val ? val->n : 0;
     int n_fit = t->cfg->train.eval_fit < tr->n ? t->cfg->train.eval_fit : tr->n;
     int *idx = malloc((size_t)n_fit * sizeof *idx);
     int *y = malloc((size_t)(n_fit + n_val) * sizeof *y);
-    float *rows = malloc((size_t)(n_fit + n_val) * (size_t)t->d * sizeof *rows);
+    float *rows = calloc((size_t)(n_fit + n_val) * (size_t)t->d, sizeof *rows);
     sm_sim_state *snap = sm_sim_state_save(t->sim, err);
     sm_status st = SM_OK;
     if (!idx || !y || !rows || !snap) {
@@ -187,6 +213,7 @@ static sm_status evaluate(trainer *t, int batch, eval_result *out, sm_error *err
             out->n_components = res.n_components;
             mean_rates(t, vrows, n_val, &out->rate_e, &out->rate_i);
         }
+        if (st == SM_OK && t->probe.n > 0) st = probe_diag(t, out, err);
     }
 done:
     sm_sim_state_free(snap);
@@ -267,7 +294,29 @@ static void add_row(trainer *t, json_t *tab, int batch, int64_t images, const ev
         }
     }
     if (sim->rw) sm_struct_add_columns(sim, t->on, tab);
+    if (t->probe.n > 0) { /* diag.iid */
+        const double t0 = sm_train_now();
+        sm_diag_stdp_pop_cols(tab, e->have_diag ? e->pop : NULL, sim->net->n_inh > 0);
+        sm_diag_stdp_bound_cols(tab, sim, t->sum0);
+        t->probe.seconds += sm_train_now() - t0;
+    }
     sm_train_col_add(tab, "wall_s", json_real(wall));
+}
+
+/* diag.iid: the probe set and the map from validation images to probe rows. */
+static sm_status probe_init(trainer *t, sm_error *err)
+{
+    sm_status st = sm_diag_iid_init(&t->probe, t->cfg, t->data->val, NULL, err);
+    if (st != SM_OK || t->probe.n == 0) return st;
+    const sm_dataset *val = t->data->val;
+    const int n_all = t->sim->net->n_exc + t->sim->net->n_inh;
+    t->probe_slot = calloc((size_t)val->n, sizeof *t->probe_slot);
+    t->probe_rows = malloc((size_t)t->probe.n * n_all * sizeof *t->probe_rows);
+    if (!t->probe_slot || !t->probe_rows)
+        return sm_error_set(err, SM_ENOMEM, "train: out of memory");
+    for (int a = 0; a < t->probe.n; a++)
+        t->probe_slot[t->probe.idx[a]] = a + 1;
+    return SM_OK;
 }
 
 /* Trains on images [from, to) of the training set. */
@@ -562,13 +611,15 @@ sm_status sm_train_stdp(const sm_config *cfg_in, const sm_train_data *data, sm_t
         return sm_error_set(err, SM_ENOMEM, "train: out of memory");
     }
     if (t.on) sm_struct_on_pixels(data->train, t.on);
+    sm_diag_stdp_pathway_sums(t.sim, t.sum0);
+    st = probe_init(&t, err);
     const int b = cfg.data.batch;
     r->prog = (sm_train_progress){
         "train", 0, planned_work(&cfg, data), 0, (data->train->n + b - 1) / b, NAN};
     const double t_train = sm_train_now();
     json_t *tab = json_object();
     int k0 = 0;
-    if (r->resume_path) st = resume(&t, &tab, &k0, err);
+    if (st == SM_OK && r->resume_path) st = resume(&t, &tab, &k0, err);
     if (st == SM_OK) st = run_batches(&t, tab, k0, err);
     if (st == SM_OK && t.sim->mon->window_steps > 0) st = sm_sim_record(t.sim, err);
     const double t_final = sm_train_now();
@@ -593,6 +644,9 @@ sm_status sm_train_stdp(const sm_config *cfg_in, const sm_train_data *data, sm_t
                           : 0.0,
                       "threads", t.sim->threads));
         tab = NULL;
+        if (doc && t.probe.n > 0)
+            json_object_set_new(json_object_get(doc, "timing"), "diag_s",
+                                json_real(t.probe.seconds));
         if (doc && t.sim->rw)
             json_object_set_new(doc, "structure_events", sm_struct_events_json(t.sim->rw));
         if (!doc) st = sm_error_set(err, SM_EINTERNAL, "train: cannot build the results document");
@@ -611,5 +665,8 @@ sm_status sm_train_stdp(const sm_config *cfg_in, const sm_train_data *data, sm_t
     sm_sim_destroy(t.sim);
     free(t.on);
     free(t.w_start);
+    sm_diag_iid_free(&t.probe);
+    free(t.probe_slot);
+    free(t.probe_rows);
     return st;
 }

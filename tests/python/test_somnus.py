@@ -538,6 +538,15 @@ class TestExperiments(Tmp):
                                                       "split-published0.2,split-epoch0.2"},
                  "continual-safe": {"safe.streams": "split:synthetic:0,1/2,3",
                                     "safe.ptm": "random"}}
+        # the figures of the continual experiments (spec continual.md section 8)
+        safe_stream = "split_synthetic_0_1_2_3"
+        figures = {"continual-sleep": ["acc_bwt.png", "sequence-random-200.png",
+                                       "R-random-200.png"],
+                   "continual-sgsnn": ["acc_bwt.png", "R-sequence-split-finetune.png"],
+                   "continual-safe": ["acc_bwt-" + safe_stream + ".png",
+                                      "w_slow-" + safe_stream + ".png",
+                                      "sequence-" + safe_stream + "-safe.png",
+                                      "R-" + safe_stream + "-safe.png"]}
         # SOMNUS_PY_EXPERIMENTS: "all" (default), "all,-a,-b" (all but a and b) or a
         # comma-separated subset (the sanitizer build runs two: each experiment runs twice
         # here, ~10x slower there)
@@ -557,6 +566,9 @@ class TestExperiments(Tmp):
             cli("experiment", name, "--quick", "--jobs", 2, "--quiet", "--out", out,
                 *sum((["--set", "%s=%s" % kv] for kv in sets.items()), []))
             ref = load_json(out)
+            for fig in figures.get(name, []):  # beside the results: PNG files
+                with open(self.path(name + "-" + fig), "rb") as f:
+                    self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n", fig)
             self.assertEqual(res["experiment"], name)
             self.assertEqual(drop_timing(res["results"]), drop_timing(ref["results"]), name)
             self.assertEqual(res["config"], ref["config"], name)

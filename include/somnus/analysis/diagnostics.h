@@ -58,6 +58,11 @@ double sm_diag_feature_norm(const float *counts, int n, int H, int T);
 /* ||w||_F of n floats, accumulated in double. */
 double sm_diag_frobenius(const float *w, size_t n);
 
+/* Spec plasticity-loss.md 1.5: the fraction of the `rows` rows of g (row-major, rows x
+ * cols, a layer's weight gradient over the probe set) whose L2 norm is <= 1e-3 x the mean
+ * row norm (neurons that no longer learn). 0 when rows is 0, NaN if out of memory. */
+double sm_diag_starved_fraction(const double *g, int rows, int cols);
+
 /* Every field of *out for one layer; sv (may be NULL) receives the min(n, H) singular
  * values. saturation and delta as in the spec (0.95, 0.01). */
 sm_status sm_diag_layer_compute(const float *counts, int n, int H, int T, double saturation,

@@ -33,6 +33,13 @@ void sm_ridge_stats_free(sm_ridge_stats *s);
 sm_status sm_ridge_stats_add(sm_ridge_stats *s, const float *x, const int *y, int n, double scale,
                              sm_error *err);
 
+/* Adds n rows of H (n x d doubles, row-major, used as they are) with labels y in [0, c):
+ * the upper triangle of G by cblas_dsyrk (G += H^T H), then copied to the lower one, so G
+ * stays a full symmetric matrix. For wide features (a random projection of thousands of
+ * columns), where the row-by-row sm_ridge_stats_add is too slow. Same label check. */
+sm_status sm_ridge_stats_add_dense(sm_ridge_stats *s, const double *H, const int *y, int n,
+                                   sm_error *err);
+
 /* mean(diag G): the scale of the ridge grid (lambda = 10^k x this). */
 double sm_ridge_stats_mean_diag(const sm_ridge_stats *s);
 
@@ -45,6 +52,9 @@ sm_status sm_ridge_solve(const sm_ridge_stats *s, double lambda, const int *cls,
 /* Scores of n rows of x (n x d floats, times scale) under W (d x k): out (n x k). */
 void sm_ridge_scores(const double *W, int d, int k, const float *x, int n, double scale,
                      double *out);
+
+/* Scores of n rows of H (n x d doubles) under W (d x k): out = H W (n x k), cblas_dgemm. */
+void sm_ridge_scores_dense(const double *W, int d, int k, const double *H, int n, double *out);
 
 #ifdef __cplusplus
 }

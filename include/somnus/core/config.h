@@ -209,6 +209,7 @@ typedef struct sm_config {
     } protocol;
     struct { /* loss-of-plasticity diagnostics (spec plasticity-loss.md section 1) */
         int every, n_probe, grad_starved, n_train_acc;
+        int iid; /* 1: the diagnostics at every evaluation of plain (i.i.d.) train runs */
         double saturation, srank_delta;
     } diag;
     struct { /* SG-SNN remedies of spec plasticity-loss.md section 2 (keys sgsnn.*) */
@@ -361,7 +362,7 @@ typedef struct sm_config {
         int candidates, snapshot_every;
     } structural;
     struct { /* SAFE on a frozen SG-SNN layer (spec continual.md 5), train.model = safe */
-        char ptm[SM_CONFIG_STR_MAX]; /* auto, pretrain:DATASET or random */
+        char ptm[SM_CONFIG_STR_MAX]; /* auto, pretrain:DATASET, session1, checkpoint:DIR, random */
         int ptm_epochs, ptm_images, pet, corr_norm;
         double lambda_diag, lambda_rdn, lambda_cos, lambda_cc, gamma;
         char gamma_grid[SM_CONFIG_STR_MAX];  /* validation scores of the aggregate per gamma */
@@ -372,6 +373,7 @@ typedef struct sm_config {
         int ablations;                   /* continual-safe: run the ablations of 5.6 */
         char streams[SM_CONFIG_STR_MAX]; /* continual-safe: split-mnist and/or split-fashion */
         int lora_rank;                   /* safe.pet = lora: rank of B A */
+        int rp_dim;                      /* random projection of the ridge heads: M (0 = none) */
     } safe;
 } sm_config;
 

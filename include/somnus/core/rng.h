@@ -45,6 +45,8 @@ enum sm_stream {
     SM_STREAM_SAFE = 27,       /* SAFE (continual learning with slow and fast learners):
                                   minibatch order (index = purpose << 16 | session << 8 |
                                   epoch), LoRA's initial A (index = 2 << 16),
+                                  the ridge heads' random projections (index =
+                                  3 << 16 | learner),
                                   protocol/continual_safe.h */
     SM_STREAM_USER = 1024      /* first identifier free for embedding applications */
 };

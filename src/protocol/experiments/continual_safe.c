@@ -14,7 +14,10 @@
  *
  * Results: conditions (mean over seeds of acc, bwt, forgetting; task-IL rows), R per
  * condition ("stream/condition"), the tuning table, the targets C5-C7 met or not.
- * Files: conditions.csv, tuning.csv. */
+ * Files: conditions.csv, tuning.csv; per stream R-<stream>-<condition>.png and
+ * sequence-<stream>-<condition>.png (mean R as a heat map and along the sequence),
+ * acc_bwt-<stream>.png (ACC and BWT per condition) and w_slow-<stream>.png (mean w_S per
+ * task). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,10 +25,13 @@
 
 #include "somnus/core/fileio.h"
 #include "somnus/protocol/train.h"
+#include "somnus/analysis/plot.h"
+#include "protocol/continual_plots.h"
 #include "protocol/continual_safe.h"
 #include "protocol/continual_stream.h"
 #include "protocol/experiments/experiments.h"
 #include "protocol/experiments/name_list.h"
+#include "protocol/experiments/run_cache.h"
 #include "protocol/experiments/grid_runs.h"
 
 static const char *const DEFAULTS[] = {"protocol.kind=continual", "train.model=safe", NULL};
@@ -54,21 +60,57 @@ static const char *const COND[N_COND] = {"safe",        "slow-only",       "fast
 static const char *const HEAD[N_COND] = {"aggregate",       "slow",      "fast",      "ptm_ridge",
                                          "oracle_selected", "aggregate", "aggregate", "aggregate"};
 
-/* Per seed of a stream: its data and extractor. */
+/* Per seed of a stream: its data and extractor (pretrained on first use). */
 typedef struct seed_run {
     sm_config cfg;
     sm_cl_stream s;
     sm_train_data data;
     sm_cl_safe_ptm ptm;
+    int ptm_ready;
 } seed_run;
 
-/* One SAFE run of seed k with cfg; the "continual" object in *cont. */
-static sm_status safe_run(seed_run *sr, const sm_config *cfg, json_t **cont, sm_error *err)
+/* The seed's extractor, made when a run first needs it: an experiment resumed with --runs
+ * whose runs of this seed are all kept never pretrains it. */
+static sm_status ensure_ptm(const sm_experiment_ctx *ctx, seed_run *sr, sm_error *err)
 {
+    if (sr->ptm_ready) return SM_OK;
+    const sm_config *c = &sr->cfg;
+    sm_status st = sm_cl_safe_ptm_make(c, &sr->s, &sr->data, &sr->ptm, err);
+    if (st != SM_OK) return st;
+    sr->ptm_ready = 1;
+    if (sm_experiment_log(ctx, "%s seed %lld: extractor %s, its accuracy %.3f on %s (%.1f s)",
+                          c->cl.stream, (long long)c->run.seed, sr->ptm.source,
+                          sr->ptm.pretrain_acc, sr->ptm.acc_on[0] ? sr->ptm.acc_on : "-",
+                          sr->ptm.wall_s))
+        return sm_error_set(err, SM_ECANCELED, "continual-safe: stopped");
+    return SM_OK;
+}
+
+/* One SAFE run of seed k with cfg; the "continual" object in *cont. With --runs the object
+ * is kept under the run's config hash (which covers the seed, the stream, the extractor's
+ * settings and every safe.* value) and a kept one is used instead of running. */
+static sm_status safe_run(const sm_experiment_ctx *ctx, seed_run *sr, const sm_config *cfg,
+                          json_t **cont, sm_error *err)
+{
+    char hash[17];
+    sm_sweep_config_hash(cfg, hash);
+    json_t *kept = sm_run_cache_get(ctx, hash);
+    *cont = kept ? json_incref(json_object_get(kept, "continual")) : NULL;
+    json_decref(kept);
+    if (*cont) return SM_OK;
+    sm_status st = ensure_ptm(ctx, sr, err);
     sm_train_run_ctx r = {0};
-    *cont = json_object();
-    if (!*cont) return sm_error_set(err, SM_ENOMEM, "continual-safe: out of memory");
-    sm_status st = sm_cl_run_safe_with(cfg, &sr->s, &sr->data, &sr->ptm, &r, *cont, err);
+    if (st == SM_OK) *cont = json_object();
+    if (st == SM_OK && !*cont) st = sm_error_set(err, SM_ENOMEM, "continual-safe: out of memory");
+    if (st == SM_OK) st = sm_cl_run_safe_with(cfg, &sr->s, &sr->data, &sr->ptm, &r, *cont, err);
+    if (st == SM_OK && ctx->runs_dir) { /* the cache wants a document with a "final" */
+        json_t *doc =
+            json_pack("{s:O, s:{s:O}}", "continual", *cont, "final", "acc",
+                      json_object_get(*cont, "acc") ? json_object_get(*cont, "acc") : json_null());
+        st = doc ? sm_run_cache_put(ctx, hash, doc, err)
+                 : sm_error_set(err, SM_ENOMEM, "continual-safe: out of memory");
+        json_decref(doc);
+    }
     if (st != SM_OK) json_decref(*cont), *cont = NULL;
     return st;
 }
@@ -92,6 +134,7 @@ static void mean_sd(const double *x, int n, double *m, double *sd)
     *sd = k > 1 ? sqrt(q / (k - 1)) : NAN;
 }
 
+/* Each seed's config, stream and data (the extractors come later: ensure_ptm). */
 static sm_status seeds_setup(const sm_experiment_ctx *ctx, const stream_def *def, seed_run *sr,
                              int n, sm_error *err)
 {
@@ -104,14 +147,7 @@ static sm_status seeds_setup(const sm_experiment_ctx *ctx, const stream_def *def
         sm_status st = sm_cl_stream_parse(&c, &sr[k].s, err);
         if (st == SM_OK) st = sm_train_data_load(&c, &sr[k].data, err);
         sr[k].cfg = c;
-        if (st == SM_OK)
-            st = sm_cl_safe_ptm_make(
-                &c, &sr[k].s, sr[k].data.train->width * sr[k].data.train->height, &sr[k].ptm, err);
         if (st != SM_OK) return st;
-        if (sm_experiment_log(ctx, "%s seed %lld: extractor %s, its test accuracy %.3f (%.1f s)",
-                              def->stream, (long long)c.run.seed, sr[k].ptm.source,
-                              sr[k].ptm.pretrain_acc, sr[k].ptm.wall_s))
-            return sm_error_set(err, SM_ECANCELED, "continual-safe: stopped");
     }
     return SM_OK;
 }
@@ -139,7 +175,7 @@ static sm_status tune(const sm_experiment_ctx *ctx, const stream_def *def, seed_
                 c.safe.lambda_rdn = v[b];
                 c.safe.score_test = 0;
                 json_t *cont;
-                st = safe_run(&sr[k], &c, &cont, err);
+                st = safe_run(ctx, &sr[k], &c, &cont, err);
                 if (st != SM_OK) break;
                 json_t *val = json_object_get(cont, "val");
                 acc[k] = jnum(val, "aggregate", "acc");
@@ -209,7 +245,7 @@ static sm_status final_runs(const sm_experiment_ctx *ctx, const stream_def *def,
             if (run == 2) c.safe.lambda_cos = 0;
             if (run == 3) c.safe.lambda_diag = c.safe.lambda_rdn = 0;
             json_t *cont;
-            st = safe_run(&sr[k], &c, &cont, err);
+            st = safe_run(ctx, &sr[k], &c, &cont, err);
             if (st != SM_OK) break;
             if (run == 0) {
                 for (int h = C_SAFE; h <= C_ORACLE; h++)
@@ -301,6 +337,75 @@ static void report(const stream_def *def, const stream_out *o, int n, json_t *co
     json_object_set_new(targets, def->stream, t);
 }
 
+/* The stream's name as part of a file name (split:synthetic:0,1/2,3 -> split_synthetic_0_1_2_3). */
+static void file_part(const char *stream, char *buf, size_t size)
+{
+    size_t k = 0;
+    for (; stream[k] && k + 1 < size; k++) {
+        const char ch = stream[k];
+        buf[k] = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                         ch == '-' || ch == '.'
+                     ? ch
+                     : '_';
+    }
+    buf[k] = '\0';
+}
+
+/* The figures of one stream: per condition the mean R (heat map and along the sequence),
+ * ACC and BWT per condition, and the mean w_S per task. */
+static sm_status plot_stream(const sm_experiment_ctx *ctx, const stream_def *def,
+                             const stream_out *o, int n, sm_error *err)
+{
+    const int T = o->T;
+    char sn[96], file[256], path[4096], title[300];
+    file_part(def->stream, sn, sizeof sn);
+    double *R = malloc((size_t)(T + 1) * T * sizeof *R);
+    if (!R) return sm_error_set(err, SM_ENOMEM, "continual-safe: out of memory");
+    const char *names[N_COND];
+    double m[4][N_COND];
+    int nc = 0;
+    sm_status st = SM_OK;
+    for (int c = 0; c < N_COND && st == SM_OK; c++) {
+        double a, asd, b, bsd;
+        mean_sd(o->m[c][0], n, &a, &asd);
+        mean_sd(o->m[c][1], n, &b, &bsd);
+        if (isnan(a)) continue; /* an ablation not run */
+        names[nc] = COND[c];
+        m[0][nc] = a, m[1][nc] = asd, m[2][nc] = b, m[3][nc++] = bsd;
+        for (int i = 0; i < (T + 1) * T; i++)
+            R[i] = o->R[c][i] / n;
+        snprintf(file, sizeof file, "R-%s-%s.png", sn, COND[c]);
+        snprintf(title, sizeof title, "R, SAFE %s on %s (row i: after task i; column j: task j)",
+                 COND[c], def->stream);
+        if (sm_experiment_file(ctx, file, path, sizeof path))
+            st = sm_plot_matrix(path, title, "task j", "after task i", R, T + 1, T, 0, 1, err);
+        snprintf(file, sizeof file, "sequence-%s-%s.png", sn, COND[c]);
+        snprintf(title, sizeof title, "SAFE %s on %s: accuracy on each task along the sequence",
+                 COND[c], def->stream);
+        if (st == SM_OK && sm_experiment_file(ctx, file, path, sizeof path))
+            st = sm_cl_plot_sequence(path, title, R, T, err);
+    }
+    free(R);
+    snprintf(file, sizeof file, "acc_bwt-%s.png", sn);
+    snprintf(title, sizeof title, "SAFE on %s: ACC and BWT per condition", def->stream);
+    if (st == SM_OK && nc > 0 && sm_experiment_file(ctx, file, path, sizeof path))
+        st = sm_cl_plot_acc_bwt(path, title, names, m[0], m[1], m[2], m[3], nc, err);
+    double wm[SM_CL_MAX_TASKS], wsd[SM_CL_MAX_TASKS];
+    for (int j = 0; j < T; j++) {
+        double x[MAX_SEEDS];
+        for (int k = 0; k < n; k++)
+            x[k] = o->ws[k][j];
+        mean_sd(x, n, &wm[j], &wsd[j]);
+    }
+    snprintf(file, sizeof file, "w_slow-%s.png", sn);
+    snprintf(title, sizeof title,
+             "SAFE on %s: mean slow-learner weight w_S per task's classes after the last session",
+             def->stream);
+    if (st == SM_OK && sm_experiment_file(ctx, file, path, sizeof path))
+        st = sm_cl_plot_w_slow(path, title, wm, wsd, T, err);
+    return st;
+}
+
 static sm_status run_stream(const sm_experiment_ctx *ctx, const stream_def *def, json_t *conds,
                             json_t *Rj, json_t *tuning, json_t *chosen_j, json_t *targets,
                             FILE *csv, sm_error *err)
@@ -334,6 +439,7 @@ static sm_status run_stream(const sm_experiment_ctx *ctx, const stream_def *def,
     }
     if (st == SM_OK) st = final_runs(ctx, def, sr, n, &chosen, o, err);
     if (st == SM_OK) report(def, o, n, conds, Rj, targets, csv);
+    if (st == SM_OK) st = plot_stream(ctx, def, o, n, err);
     for (int c = 0; c <= N_COND; c++)
         free(o->R[c]);
     for (int k = 0; k < n; k++) {

@@ -7,12 +7,15 @@
  *      sleep `published` 0.2 and the joint reference;
  * each for run.seed .. run.seed + cl.seeds - 1, compared paired by seed. Outputs:
  * conditions.csv (means +- sd), runs.csv (one row per run), R-<condition>.png (and
- * R_task-<condition>.png for class-IL runs): the mean R as a heat map. */
+ * R_task-<condition>.png for class-IL runs): the mean R as a heat map, the same along the
+ * sequence (R-sequence-<condition>.png, R_task-sequence-<condition>.png), acc_bwt.png (ACC
+ * and BWT per condition, mean +- sd). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "protocol/continual_plots.h"
 #include "protocol/continual_stream.h"
 #include "protocol/experiments/experiments.h"
 #include "protocol/experiments/grid_runs.h"
@@ -200,7 +203,13 @@ static sm_status plot_R(const sm_experiment_ctx *ctx, const char *what, const ch
     if (!sm_experiment_file(ctx, file, path, sizeof path)) return SM_OK;
     snprintf(title, sizeof title, "%s, SG-SNN %s (row i: after task i; column j: task j)", what,
              name);
-    return sm_plot_matrix(path, title, "task j", "after task i", R, T + 1, T, 0, 1, err);
+    sm_status st = sm_plot_matrix(path, title, "task j", "after task i", R, T + 1, T, 0, 1, err);
+    snprintf(file, sizeof file, "%s-sequence-%s.png", what, name);
+    snprintf(title, sizeof title, "%s, SG-SNN %s: accuracy on each task along the sequence", what,
+             name);
+    if (st == SM_OK && sm_experiment_file(ctx, file, path, sizeof path))
+        st = sm_cl_plot_sequence(path, title, R, T, err);
+    return st;
 }
 
 /* The experiment's whole state. */
@@ -407,6 +416,27 @@ static sm_status write_csvs(const exp_state *e, sm_error *err)
     return st;
 }
 
+/* ACC and BWT of the selected conditions (mean +- sd over seeds), in one figure. */
+static sm_status plot_acc_bwt(const exp_state *e, sm_error *err)
+{
+    char path[4096];
+    if (!sm_experiment_file(e->ctx, "acc_bwt.png", path, sizeof path)) return SM_OK;
+    const char *names[N_COND];
+    double acc[N_COND], acc_sd[N_COND], bwt[N_COND], bwt_sd[N_COND];
+    int n = 0;
+    for (int k = 0; k < N_COND; k++) {
+        if (!selected(e->ctx->cfg, k)) continue;
+        names[n] = CONDITIONS[k].name;
+        acc[n] = e->sum[k].m[M_ACC];
+        acc_sd[n] = e->sum[k].sd[M_ACC];
+        bwt[n] = e->sum[k].m[M_BWT];
+        bwt_sd[n++] = e->sum[k].sd[M_BWT];
+    }
+    if (n == 0) return SM_OK;
+    return sm_cl_plot_acc_bwt(path, "continual-sgsnn: ACC and BWT per condition", names, acc,
+                              acc_sd, bwt, bwt_sd, n, err);
+}
+
 static sm_status report(const exp_state *e, json_t **results, sm_error *err)
 {
     json_t *conds = json_array(), *R = json_object(), *Rt = json_object();
@@ -422,6 +452,7 @@ static sm_status report(const exp_state *e, json_t **results, sm_error *err)
             st = plot_R(e->ctx, "R_task", CONDITIONS[k].name, e->sum[k].Rt, T, err);
         }
     }
+    if (st == SM_OK) st = plot_acc_bwt(e, err);
     if (st == SM_OK) st = write_csvs(e, err);
     if (st == SM_OK) {
         *results = json_pack("{s:o, s:o, s:o, s:o, s:o}", "conditions", conds, "R", R, "R_task", Rt,

@@ -4,13 +4,15 @@
  * fixed random network: plasticity and sleep off) at two budgets (400 images per task and
  * all of them), run.seed .. run.seed + cl.seeds - 1, each condition paired by seed.
  * Outputs: conditions.csv (means +- sd), runs.csv (one row per run), R-<condition>.png (the
- * mean R as a heat map). */
+ * mean R as a heat map), sequence-<condition>.png (the accuracy on each task along the
+ * sequence), acc_bwt.png (ACC and BWT per condition, mean +- sd). */
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "protocol/continual_plots.h"
 #include "protocol/continual_stream.h"
 #include "protocol/experiments/experiments.h"
 #include "protocol/experiments/grid_runs.h"
@@ -156,6 +158,7 @@ static sm_status run_condition(const sm_experiment_ctx *ctx, int k, int images, 
     return st;
 }
 
+/* The mean R of a condition as a heat map and as accuracy along the sequence. */
 static sm_status plot_R(const sm_experiment_ctx *ctx, const char *name, const double *R, int T,
                         sm_error *err)
 {
@@ -163,7 +166,29 @@ static sm_status plot_R(const sm_experiment_ctx *ctx, const char *name, const do
     snprintf(file, sizeof file, "R-%s.png", name);
     if (!sm_experiment_file(ctx, file, path, sizeof path)) return SM_OK;
     snprintf(title, sizeof title, "R, %s (row i: after task i; column j: task j)", name);
-    return sm_plot_matrix(path, title, "task j", "after task i", R, T + 1, T, 0, 1, err);
+    sm_status st = sm_plot_matrix(path, title, "task j", "after task i", R, T + 1, T, 0, 1, err);
+    snprintf(file, sizeof file, "sequence-%s.png", name);
+    snprintf(title, sizeof title, "accuracy on each task along the sequence, %s", name);
+    if (st == SM_OK && sm_experiment_file(ctx, file, path, sizeof path))
+        st = sm_cl_plot_sequence(path, title, R, T, err);
+    return st;
+}
+
+/* ACC and BWT per condition (mean +- sd over seeds). */
+static sm_status plot_acc_bwt(const sm_experiment_ctx *ctx, const char *const *names,
+                              const double (*m)[4], int n, sm_error *err)
+{
+    char path[4096];
+    if (n < 1 || !sm_experiment_file(ctx, "acc_bwt.png", path, sizeof path)) return SM_OK;
+    double acc[64], acc_sd[64], bwt[64], bwt_sd[64];
+    for (int k = 0; k < n && k < 64; k++) {
+        acc[k] = m[k][0];
+        acc_sd[k] = m[k][1];
+        bwt[k] = m[k][2];
+        bwt_sd[k] = m[k][3];
+    }
+    return sm_cl_plot_acc_bwt(path, "continual-sleep: ACC and BWT per condition", names, acc,
+                              acc_sd, bwt, bwt_sd, n < 64 ? n : 64, err);
 }
 
 static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *err)
@@ -203,7 +228,10 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
     json_t *conds = json_array(), *Rj = json_object(), *h1 = json_object(), *targets = json_array();
     double *R = malloc((size_t)(T + 1) * T * sizeof *R);
     double x[1024], y[1024];
-    char path[4096];
+    char path[4096], plot_names[2 * N_COND][96];
+    const char *plot_np[2 * N_COND];
+    double plot_m[2 * N_COND][4];
+    int n_plot = 0;
     sm_atomic_file f;
     int csv = 0;
     if (st == SM_OK && sm_experiment_file(ctx, "conditions.csv", path, sizeof path)) {
@@ -270,7 +298,14 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
                         name, images, scen, seeds, m[0], sd[0], m[1], sd[1], m[2], m[3], m[4], m[7],
                         m[8], m[9]);
             if (st == SM_OK) st = plot_R(ctx, name, R, T, err);
+            snprintf(plot_names[n_plot], sizeof plot_names[n_plot], "%s", name);
+            plot_np[n_plot] = plot_names[n_plot];
+            plot_m[n_plot][0] = m[0];
+            plot_m[n_plot][1] = sd[0];
+            plot_m[n_plot][2] = m[1];
+            plot_m[n_plot++][3] = sd[1];
         }
+    if (st == SM_OK) st = plot_acc_bwt(ctx, plot_np, (const double(*)[4])plot_m, n_plot, err);
     if (csv) {
         if (st == SM_OK)
             st = sm_atomic_commit(&f, err);

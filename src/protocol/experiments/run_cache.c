@@ -1,11 +1,20 @@
-/* Finished runs of an experiment kept on disk, keyed by config hash and somnus version
- * (run_cache.h). */
+/* Finished runs of an experiment kept on disk, keyed by config hash, somnus version and
+ * OpenBLAS core (run_cache.h). */
 #include "protocol/experiments/run_cache.h"
 
+#include <cblas.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "somnus/io/results.h"
+
+/* The OpenBLAS kernel set in use: BLAS-based results differ between them in their last
+ * digits (docs/architecture.md), so a run kept under another one is not reused. */
+static const char *blas_core(void)
+{
+    const char *c = openblas_get_corename();
+    return c ? c : "";
+}
 
 /* DIR/<hash>.json; 0 if the path does not fit. */
 static int cache_path(const sm_experiment_ctx *ctx, const char *hash, char *path, size_t n)
@@ -22,10 +31,11 @@ json_t *sm_run_cache_get(const sm_experiment_ctx *ctx, const char *hash)
     if (!kept) return NULL;
     const char *h = json_string_value(json_object_get(kept, "config_hash"));
     const char *v = json_string_value(json_object_get(kept, "somnus_version"));
+    const char *b = json_string_value(json_object_get(kept, "blas_core"));
     json_t *doc = json_object_get(kept, "document");
     json_t *out = NULL;
-    if (h && v && !strcmp(h, hash) && !strcmp(v, sm_version()) && json_is_object(doc) &&
-        json_object_get(doc, "final"))
+    if (h && v && b && !strcmp(h, hash) && !strcmp(v, sm_version()) && !strcmp(b, blas_core()) &&
+        json_is_object(doc) && json_object_get(doc, "final"))
         out = json_incref(doc);
     json_decref(kept);
     return out;
@@ -38,8 +48,8 @@ sm_status sm_run_cache_put(const sm_experiment_ctx *ctx, const char *hash, json_
     if (!ctx->runs_dir) return SM_OK;
     if (!cache_path(ctx, hash, path, sizeof path))
         return sm_error_set(err, SM_EINVAL, "--runs %s: path too long", ctx->runs_dir);
-    json_t *kept = json_pack("{s:s, s:s, s:O}", "config_hash", hash, "somnus_version", sm_version(),
-                             "document", doc);
+    json_t *kept = json_pack("{s:s, s:s, s:s, s:O}", "config_hash", hash, "somnus_version",
+                             sm_version(), "blas_core", blas_core(), "document", doc);
     if (!kept) return sm_error_set(err, SM_ENOMEM, "out of memory keeping a run");
     const sm_status st = sm_json_write(path, kept, err);
     json_decref(kept);

@@ -1,0 +1,232 @@
+/* The loss-of-plasticity diagnostics as table columns (diag_columns.h): one place for
+ * the probe set and the columns, so the protocols and plain train runs report the same
+ * quantities under the same names. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "somnus/core/rng.h"
+#include "somnus/models/sgsnn_probe.h"
+#include "protocol/diag_columns.h"
+#include "protocol/train_common.h"
+
+int *sm_diag_probe_indices(const sm_dataset *val, int C, int want, uint64_t seed, int *n_out)
+{
+    int *order = malloc((size_t)(val->n > 0 ? val->n : 1) * sizeof *order);
+    int *out = malloc((size_t)(want > 0 ? want : 1) * sizeof *out);
+    int *used = calloc((size_t)(val->n > 0 ? val->n : 1), sizeof *used);
+    if (!order || !out || !used) {
+        free(order);
+        free(out);
+        free(used);
+        return NULL;
+    }
+    for (int i = 0; i < val->n; i++)
+        order[i] = i;
+    sm_rng r;
+    sm_rng_init(&r, seed, SM_STREAM_PLASTICITY, SM_DIAG_PROBE_KEY);
+    sm_rng_shuffle(&r, order, val->n);
+    int n = 0, progress = 1;
+    while (n < want && progress) { /* one image of each class per round */
+        progress = 0;
+        for (int c = 0; c < C && n < want; c++)
+            for (int i = 0; i < val->n; i++)
+                if (!used[i] && val->labels[order[i]] == c) {
+                    used[i] = 1;
+                    out[n++] = order[i];
+                    progress = 1;
+                    break;
+                }
+    }
+    free(order);
+    free(used);
+    *n_out = n;
+    return out;
+}
+
+void sm_diag_cols(json_t *tab, const char *layer, const sm_diag_layer *d)
+{
+    static const char *const NAMES[9] = {"silent",    "dormant_0.025", "dormant_0.1",
+                                         "saturated", "srank",         "srank_frac",
+                                         "erank",     "erank_frac",    "feature_norm"};
+    const double v[9] = {
+        d ? d->silent : NAN,    d ? d->dormant_025 : NAN,  d ? d->dormant_1 : NAN,
+        d ? d->saturated : NAN, d ? d->srank : NAN,        d ? d->srank / d->H : NAN,
+        d ? d->erank : NAN,     d ? d->erank / d->H : NAN, d ? d->feature_norm : NAN};
+    for (int k = 0; k < 9; k++) {
+        char key[96];
+        snprintf(key, sizeof key, "diag_%s_%s", layer, NAMES[k]);
+        sm_train_col_add(tab, key, sm_train_real(v[k]));
+    }
+}
+
+void sm_diag_sgsnn_layer_name(int layer, int L, char *buf, size_t size)
+{
+    if (layer == L - 1)
+        snprintf(buf, size, "output");
+    else if (layer == 0)
+        snprintf(buf, size, "hidden");
+    else
+        snprintf(buf, size, "hidden%d", layer + 1);
+}
+
+int sm_diag_sgsnn_neurons(sm_sgsnn *net, int l)
+{
+    return l == 0 ? sm_sgsnn_get_params(net)->n_hidden : sm_sgsnn_get_layer(net, l).rows;
+}
+
+sm_status sm_diag_sgsnn_probe(sm_sgsnn *net, const float *x, int n, double saturation, double delta,
+                              float *const *counts, sm_diag_layer *d, double *const *sv,
+                              sm_error *err)
+{
+    const int T = sm_sgsnn_get_params(net)->steps;
+    sm_status st = sm_sgsnn_probe_counts_all(net, x, n, counts, err);
+    for (int l = 0; l < sm_sgsnn_n_layers(net) && st == SM_OK; l++)
+        st = sm_diag_layer_compute(counts[l], n, sm_diag_sgsnn_neurons(net, l), T, saturation,
+                                   delta, &d[l], sv ? sv[l] : NULL, err);
+    return st;
+}
+
+void sm_diag_sgsnn_cols(json_t *tab, const sm_diag_layer *d, int L)
+{
+    for (int l = 0; l < L; l++) {
+        char ln[24];
+        sm_diag_sgsnn_layer_name(l, L, ln, sizeof ln);
+        sm_diag_cols(tab, ln, d ? &d[l] : NULL);
+    }
+}
+
+/* Columns c0..c1 of rows (n x n_all) as an n x (c1 - c0) matrix. */
+static float *columns(const float *rows, int n, int n_all, int c0, int c1)
+{
+    const int w = c1 - c0;
+    float *f = malloc((size_t)(n > 0 ? n : 1) * (w > 0 ? w : 1) * sizeof *f);
+    for (int a = 0; f && a < n; a++)
+        memcpy(f + (size_t)a * w, rows + (size_t)a * n_all + c0, (size_t)w * sizeof *f);
+    return f;
+}
+
+sm_status sm_diag_stdp_pops(const float *rows, int n, int n_all, int n_exc, int T,
+                            double saturation, double delta, sm_diag_layer pop[2], sm_error *err)
+{
+    float *e = columns(rows, n, n_all, 0, n_exc);
+    float *in = columns(rows, n, n_all, n_exc, n_all);
+    sm_status st = e && in ? SM_OK : sm_error_set(err, SM_ENOMEM, "diagnostics: out of memory");
+    if (st == SM_OK)
+        st = sm_diag_layer_compute(e, n, n_exc, T, saturation, delta, &pop[0], NULL, err);
+    if (st == SM_OK && n_all > n_exc)
+        st = sm_diag_layer_compute(in, n, n_all - n_exc, T, saturation, delta, &pop[1], NULL, err);
+    free(e);
+    free(in);
+    return st;
+}
+
+void sm_diag_stdp_pop_cols(json_t *tab, const sm_diag_layer *pop, int have_i)
+{
+    sm_diag_cols(tab, "E", pop ? &pop[0] : NULL);
+    sm_diag_cols(tab, "I", pop && have_i ? &pop[1] : NULL);
+}
+
+void sm_diag_stdp_pathway_sums(const sm_sim *sim, double *sum)
+{
+    const sm_net *net = sim->net;
+    for (int p = 0; p < SM_N_PATHS; p++)
+        sum[p] = 0;
+    for (int64_t s = 0; s < net->n_syn; s++)
+        sum[net->pathway[s]] += fabs((double)net->w[s]);
+}
+
+void sm_diag_stdp_bound_cols(json_t *tab, const sm_sim *sim, const double *sum0)
+{
+    const sm_net *net = sim->net;
+    const sm_monitor *m = sim->mon;
+    int64_t n[SM_N_PATHS] = {0}, at[SM_N_PATHS] = {0}, near[SM_N_PATHS] = {0};
+    double sum[SM_N_PATHS] = {0};
+    for (int64_t s = 0; s < net->n_syn; s++) {
+        const int p = net->pathway[s], b = p == SM_PATH_IE;
+        const float w = net->w[s], lo = m->bound_lo[b], hi = m->bound_hi[b];
+        const double tol = 0.01 * ((double)hi - lo);
+        n[p]++;
+        at[p] += w == lo || w == hi;
+        near[p] += fabs((double)w - lo) <= tol || fabs((double)w - hi) <= tol;
+        sum[p] += fabs((double)w);
+    }
+    for (int p = 0; p < SM_N_PATHS; p++) {
+        char key[64];
+        const char *pn = sm_pathway_name(p);
+        snprintf(key, sizeof key, "diag_%s_frac_at_bound", pn);
+        sm_train_col_add(tab, key, sm_train_real(n[p] ? (double)at[p] / n[p] : NAN));
+        snprintf(key, sizeof key, "diag_%s_frac_near_bound", pn);
+        sm_train_col_add(tab, key, sm_train_real(n[p] ? (double)near[p] / n[p] : NAN));
+        snprintf(key, sizeof key, "diag_%s_sum_abs_ratio", pn);
+        sm_train_col_add(tab, key, sm_train_real(sum0 && sum0[p] > 0 ? sum[p] / sum0[p] : NAN));
+    }
+}
+
+sm_status sm_diag_iid_init(sm_diag_iid *p, const sm_config *cfg, const sm_dataset *val,
+                           sm_sgsnn *net, sm_error *err)
+{
+    memset(p, 0, sizeof *p);
+    if (!cfg->diag.iid) return SM_OK;
+    if (!val || val->n < 1)
+        return sm_error_set(err, SM_EINVAL,
+                            "diag.iid: the diagnostics' probe set is drawn from the validation "
+                            "split, which is empty (set data.n_val)");
+    p->idx = sm_diag_probe_indices(val, val->n_classes, cfg->diag.n_probe, (uint64_t)cfg->run.seed,
+                                   &p->n);
+    if (!p->idx) return sm_error_set(err, SM_ENOMEM, "diagnostics: out of memory");
+    if (!net) return SM_OK;
+    const size_t d = (size_t)val->width * val->height;
+    p->x = malloc((size_t)(p->n > 0 ? p->n : 1) * (d > 0 ? d : 1) * sizeof *p->x);
+    int ok = p->x != NULL;
+    for (int a = 0; ok && a < p->n; a++)
+        memcpy(p->x + (size_t)a * d, sm_dataset_image(val, p->idx[a]), d * sizeof *p->x);
+    p->L = sm_sgsnn_n_layers(net);
+    for (int l = 0; l < p->L; l++) {
+        const int H = sm_diag_sgsnn_neurons(net, l);
+        p->counts[l] = malloc((size_t)(p->n > 0 ? p->n : 1) * (H > 0 ? H : 1) * sizeof(float));
+        ok = ok && p->counts[l];
+    }
+    if (!ok) {
+        sm_diag_iid_free(p);
+        return sm_error_set(err, SM_ENOMEM, "diagnostics: out of memory");
+    }
+    return SM_OK;
+}
+
+sm_status sm_diag_iid_sgsnn_row(sm_diag_iid *p, const sm_config *cfg, sm_sgsnn *net, int due,
+                                json_t *tab, sm_error *err)
+{
+    if (p->n == 0) return SM_OK;
+    const double t0 = sm_train_now();
+    sm_diag_layer d[SM_SGSNN_MAX_LAYERS];
+    memset(d, 0, sizeof d);
+    sm_status st = SM_OK;
+    if (due)
+        st = sm_diag_sgsnn_probe(net, p->x, p->n, cfg->diag.saturation, cfg->diag.srank_delta,
+                                 p->counts, d, NULL, err);
+    if (st == SM_OK) sm_diag_sgsnn_cols(tab, due ? d : NULL, p->L);
+    if (st == SM_OK && due) p->have = 1;
+    p->seconds += sm_train_now() - t0;
+    return st;
+}
+
+void sm_diag_iid_sgsnn_export(const sm_diag_iid *p, sm_sgsnn *net, sm_train_array_fn fn, void *ctx)
+{
+    for (int l = 0; l < p->L && p->have && fn; l++) {
+        char name[64], ln[24];
+        sm_diag_sgsnn_layer_name(l, p->L, ln, sizeof ln);
+        snprintf(name, sizeof name, "probe_counts_%s", ln);
+        fn(ctx, name, 0, (size_t)p->n, (size_t)sm_diag_sgsnn_neurons(net, l), p->counts[l]);
+    }
+}
+
+void sm_diag_iid_free(sm_diag_iid *p)
+{
+    free(p->idx);
+    free(p->x);
+    for (int l = 0; l < p->L; l++)
+        free(p->counts[l]);
+    memset(p, 0, sizeof *p);
+}

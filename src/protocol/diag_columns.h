@@ -1,0 +1,97 @@
+/* Internal: the loss-of-plasticity diagnostics (spec plasticity-loss.md section 1) as
+ * columns of a results table, shared by the plasticity protocols (per-chunk `chunks`
+ * table) and plain train runs with diag.iid (the `evaluations` table): the fixed
+ * class-balanced probe set, the SG-SNN's probe counts per layer, the STDP network's E and I
+ * populations and its per-pathway bound fractions. Column names: diag_<layer>_<name>. */
+#ifndef SOMNUS_DIAG_COLUMNS_H
+#define SOMNUS_DIAG_COLUMNS_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "somnus/analysis/diagnostics.h"
+#include "somnus/core/error.h"
+#include "somnus/io/dataset.h"
+#include "somnus/models/sgsnn.h"
+#include "somnus/models/sim.h"
+#include "somnus/core/config.h"
+#include "protocol/train_common.h"
+
+/* The Philox key of the probe draw: purpose SM_PL_PROBE (4) of plasticity_stream.h,
+ * chunk 0, spelled out here so that this module does not depend on the protocols'
+ * (plasticity_stream.c checks that the two agree). */
+#define SM_DIAG_PROBE_KEY (UINT32_C(4) << 24)
+
+/* The probe set: up to `want` indices into val, class-balanced (round robin over the C
+ * classes of a shuffle drawn from (seed, SM_STREAM_PLASTICITY, SM_DIAG_PROBE_KEY)); *n_out
+ * receives how many (fewer when val runs out). NULL if out of memory; free() it. */
+int *sm_diag_probe_indices(const sm_dataset *val, int C, int want, uint64_t seed, int *n_out);
+
+/* The nine probe columns of one layer (silent, dormant_0.025, dormant_0.1, saturated,
+ * srank, srank_frac, erank, erank_frac, feature_norm) as diag_<layer>_<name>; null values
+ * when d is NULL (not due). */
+void sm_diag_cols(json_t *tab, const char *layer, const sm_diag_layer *d);
+
+/* SG-SNN layer names: hidden, hidden2, hidden3, ... and output (the last of L). */
+void sm_diag_sgsnn_layer_name(int layer, int L, char *buf, size_t size);
+
+/* Neurons of SG-SNN layer l (the first hidden layer: n_hidden, also with the ON/OFF split). */
+int sm_diag_sgsnn_neurons(sm_sgsnn *net, int l);
+
+/* Probe counts of every SG-SNN layer on the n images x (counts[l]: n x neurons of layer l)
+ * and their diagnostics d[l]; sv (may be NULL, else sv[l] may not be) receives the
+ * singular values of each layer. Frozen weights, no noise; the network is not changed. */
+sm_status sm_diag_sgsnn_probe(sm_sgsnn *net, const float *x, int n, double saturation, double delta,
+                              float *const *counts, sm_diag_layer *d, double *const *sv,
+                              sm_error *err);
+
+/* The probe columns of all L SG-SNN layers (d NULL: not due, null values). */
+void sm_diag_sgsnn_cols(json_t *tab, const sm_diag_layer *d, int L);
+
+/* The STDP network's E and I populations from probe counts rows (n x n_all, E first, then
+ * I): pop[0] = E, pop[1] = I (only when n_all > n_exc). T = steps per image. */
+sm_status sm_diag_stdp_pops(const float *rows, int n, int n_all, int n_exc, int T,
+                            double saturation, double delta, sm_diag_layer pop[2], sm_error *err);
+
+/* The columns of E and I (pop NULL: not due; I null when have_i is 0). */
+void sm_diag_stdp_pop_cols(json_t *tab, const sm_diag_layer *pop, int have_i);
+
+/* sum |w| per pathway (sum[SM_N_PATHS]). */
+void sm_diag_stdp_pathway_sums(const sm_sim *sim, double *sum);
+
+/* Per pathway (spec 1.6): diag_<P>_frac_at_bound (exactly at either bound),
+ * diag_<P>_frac_near_bound (within 1% of the bound range of one) and
+ * diag_<P>_sum_abs_ratio (sum |w| over sum0, null when sum0 is NULL). */
+void sm_diag_stdp_bound_cols(json_t *tab, const sm_sim *sim, const double *sum0);
+
+/* Plain train runs with diag.iid (spec plasticity-loss.md 1 outside the protocols): the
+ * probe set of the run (the protocols' draw, from the untransformed validation split) and
+ * the SG-SNN's per-layer count buffers. */
+typedef struct sm_diag_iid {
+    int n;                              /* probe images (0: diag.iid off) */
+    int *idx;                           /* their indices in the validation split */
+    float *x;                           /* n x d pixels (SG-SNN) */
+    int L;                              /* SG-SNN layers with counts */
+    float *counts[SM_SGSNN_MAX_LAYERS]; /* SG-SNN: counts[l], n x neurons of layer l (the last
+                                           evaluation) */
+    int have;                           /* 1: counts hold a computed row */
+    double seconds;                     /* time spent on the diagnostics */
+} sm_diag_iid;
+
+/* Draws the probe set when cfg->diag.iid is set (else leaves *p empty: n = 0), copying
+ * the pixels when net is given (the SG-SNN) and allocating its count buffers. Errors name
+ * the key: an empty validation split cannot give a probe set. */
+sm_status sm_diag_iid_init(sm_diag_iid *p, const sm_config *cfg, const sm_dataset *val,
+                           sm_sgsnn *net, sm_error *err);
+
+/* Appends the SG-SNN's probe columns to tab: computed on net now when due, else null
+ * values. Nothing when diag.iid is off. */
+sm_status sm_diag_iid_sgsnn_row(sm_diag_iid *p, const sm_config *cfg, sm_sgsnn *net, int due,
+                                json_t *tab, sm_error *err);
+
+/* --export: probe_counts_<layer> (float32, n x neurons) of the last computed row. */
+void sm_diag_iid_sgsnn_export(const sm_diag_iid *p, sm_sgsnn *net, sm_train_array_fn fn, void *ctx);
+
+void sm_diag_iid_free(sm_diag_iid *p);
+
+#endif
