@@ -330,20 +330,37 @@ static void paired_p_value_hand_values(void **state)
     assert_float_near(sm_exp_paired_p(c, b, 3), 0.0, 0); /* constant nonzero difference */
 }
 
+#define DC_SLEEP_QUICK                                                                             \
+    "experiment dc-sleep --quick --quiet --set data.dataset=synthetic:200 --set dc.t_present=40 "  \
+    "--set dc.t_rest=10 --set sleep.period=400 --set dc.n_exc=20 "
+
 /* The quick experiment on synthetic images (short presentations): one row per condition,
  * the paired difference equal to the two runs' accuracies, one comparison stated, and a
- * verdict that cannot say "sleep helps" from one seed. */
+ * verdict that cannot say "sleep helps" from one seed. Its runs are independent: one job
+ * and two jobs (the default 0 = all cores) give the same conditions. */
 static void dc_sleep_quick_rows(void **state)
 {
     const char *dir = *state;
     char *out = NULL;
-    assert_int_equal(tu_cli(dir,
-                            "experiment dc-sleep --quick --quiet --set data.dataset=synthetic:200 "
-                            "--set dc.t_present=40 --set dc.t_rest=10 --set sleep.period=400 "
-                            "--set dc.n_exc=20 --out s.json",
-                            &out),
-                     0);
+    assert_int_equal(tu_cli(dir, DC_SLEEP_QUICK "--jobs 2 --out s.json", &out), 0);
     free(out);
+    assert_int_equal(tu_cli(dir, DC_SLEEP_QUICK "--jobs 1 --out s1.json", &out), 0);
+    free(out);
+    char p1[4096], p2[4096];
+    snprintf(p1, sizeof p1, "%s/s.json", dir);
+    snprintf(p2, sizeof p2, "%s/s1.json", dir);
+    json_t *d1 = json_load_file(p1, 0, NULL), *d2 = json_load_file(p2, 0, NULL);
+    assert_non_null(d1);
+    assert_non_null(d2);
+    json_t *c1 = json_object_get(json_object_get(d1, "results"), "conditions");
+    json_t *c2 = json_object_get(json_object_get(d2, "results"), "conditions");
+    assert_int_equal(json_array_size(c1), json_array_size(c2));
+    for (size_t i = 0; i < json_array_size(c1); i++)
+        assert_float_near(
+            json_number_value(json_object_get(json_array_get(c1, i), "mean_accuracy")),
+            json_number_value(json_object_get(json_array_get(c2, i), "mean_accuracy")), 0);
+    json_decref(d1);
+    json_decref(d2);
     char path[4096];
     snprintf(path, sizeof path, "%s/s.json", dir);
     json_t *doc = json_load_file(path, 0, NULL);

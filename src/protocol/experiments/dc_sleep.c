@@ -13,6 +13,9 @@
  * results.conditions: one row per (setting, sleep_rate, normalization) with the paired
  * comparison to sleep 0 (same normalization) over seeds. */
 #include <math.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -443,17 +446,26 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
         if (need[f])
             st = sm_dataset_load_named(f ? "fashion" : cfg->data.dataset, cfg->data.dir,
                                        &pools[f][0], &pools[f][1], err);
-    const int jobs = ctx->jobs > 0 ? ctx->jobs : 1;
+    int jobs = ctx->jobs; /* 0 = all cores, as --jobs says */
+#ifdef _OPENMP
+    if (jobs <= 0) jobs = omp_get_num_procs();
+#else
+    jobs = 1;
+#endif
     (void)jobs; /* read by the pragma only */
-    int done = 0, failed = 0;
+    int done = 0, failed = st != SM_OK;
 #pragma omp parallel for num_threads(jobs) schedule(dynamic)
     for (int i = 0; i < n_run; i++) {
-        if (st != SM_OK || failed) continue;
+        int stop;
+#pragma omp atomic read
+        stop = failed;
+        if (stop) continue;
         sm_error e = {0};
         const sm_status s1 = one_run(ctx, pools, &rs[i], &e);
 #pragma omp critical(dc_sleep_log)
         {
             if (s1 != SM_OK && !failed) {
+#pragma omp atomic write
                 failed = 1;
                 st = s1;
                 if (err) *err = e;
@@ -463,6 +475,7 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
                                       n_run, SETTINGS[rs[i].setting], rs[i].rate,
                                       rs[i].norm ? "on" : "off",
                                       (long long)cfg->run.seed + rs[i].seed_k, rs[i].acc)) {
+#pragma omp atomic write
                     failed = 1;
                     st = sm_error_set(err, SM_ECANCELED, "experiment: stopped by the caller");
                 }
