@@ -7,6 +7,22 @@
 
 #include "somnus/analysis/plot.h"
 
+/* A figure over tasks 1..T on x and a fraction (0..1) on y. */
+static sm_plot_spec task_fraction_spec(const char *title, const char *xlabel, const char *ylabel,
+                                       int T)
+{
+    sm_plot_spec sp;
+    sm_plot_spec_default(&sp);
+    sp.title = title;
+    sp.xlabel = xlabel;
+    sp.ylabel = ylabel;
+    sp.ymin = 0;
+    sp.ymax = 1;
+    sp.xmin = 0.5;
+    sp.xmax = T + 0.5;
+    return sp;
+}
+
 sm_status sm_cl_plot_sequence(const char *png_path, const char *title, const double *R, int T,
                               sm_error *err)
 {
@@ -29,15 +45,7 @@ sm_status sm_cl_plot_sequence(const char *png_path, const char *title, const dou
         snprintf(labels[j], sizeof labels[j], "task %d", j + 1);
         s[j] = (sm_plot_series){.label = labels[j], .x = xj, .y = yj, .n = n};
     }
-    sm_plot_spec sp;
-    sm_plot_spec_default(&sp);
-    sp.title = title;
-    sp.xlabel = "after task i";
-    sp.ylabel = "test accuracy on task j";
-    sp.ymin = 0;
-    sp.ymax = 1;
-    sp.xmin = 0.5;
-    sp.xmax = T + 0.5;
+    sm_plot_spec sp = task_fraction_spec(title, "after task i", "test accuracy on task j", T);
     sp.legend = SM_PLOT_LEGEND_OUTSIDE;
     const sm_status st = sm_plot_lines(png_path, &sp, s, T, err);
     free(x), free(y), free(s), free(labels);
@@ -89,14 +97,7 @@ sm_status sm_cl_plot_w_slow(const char *png_path, const char *title, const doubl
         e[j] = sd && isfinite(sd[j]) ? sd[j] : NAN;
     }
     sm_plot_series s = {.label = "mean w_S (slow learner)", .x = x, .y = mean, .err_lo = e, .n = T};
-    sm_plot_spec sp;
-    sm_plot_spec_default(&sp);
-    sp.title = title;
-    sp.xlabel = "task j (its classes' test images)";
-    sp.ylabel = "mean weight of the slow learner";
-    sp.ymin = 0;
-    sp.ymax = 1;
-    sp.xmin = 0.5;
-    sp.xmax = T + 0.5;
+    const sm_plot_spec sp = task_fraction_spec(title, "task j (its classes' test images)",
+                                               "mean weight of the slow learner", T);
     return sm_plot_lines(png_path, &sp, &s, 1, err);
 }
