@@ -585,12 +585,12 @@ static void powerlaw_map_matches_hand_values(void **state)
 {
     (void)state;
     float w[5] = {0.05f, -0.8f, 0.2f, 0.0f, 0.05f};
-    sm_sgsnn_powerlaw_map(w, 4, 0.2f, 0.5f);
+    sm_sgsnn_powerlaw_map(w, 4, 0.2f, 0.5f, 1);
     assert_float_near(w[0], 0.1, 1e-7);
     assert_float_near(w[1], -0.4, 1e-7);
     assert_float_near(w[2], 0.2, 1e-7);
     assert_float_equal(w[3], 0.0f, 0);
-    sm_sgsnn_powerlaw_map(w + 4, 1, 0.2f, 0.999f);
+    sm_sgsnn_powerlaw_map(w + 4, 1, 0.2f, 0.999f, 1);
     assert_float_near(w[4], 0.0500694, 1e-7);
 }
 
@@ -658,8 +658,8 @@ static void sleep_pass_changes_first_layer_only_by_the_map(void **state)
     memcpy(w1, l1.w, n1 * sizeof(float));
     memcpy(b0, l0.b, sizeof b0);
     memcpy(b1, l1.b, sizeof b1);
-    sm_sgsnn_powerlaw_map(w0, n0, p.sleep_target, p.sleep_lambda);
-    sm_sgsnn_powerlaw_map(w1, n1, p.sleep_target, p.sleep_lambda);
+    sm_sgsnn_powerlaw_map(w0, n0, p.sleep_target, p.sleep_lambda, 1);
+    sm_sgsnn_powerlaw_map(w1, n1, p.sleep_target, p.sleep_lambda, 1);
     assert_int_equal(sm_sgsnn_sleep_pass(net, NULL), SM_OK);
     assert_memory_equal(l0.w, w0, n0 * sizeof(float));
     assert_memory_not_equal(l1.w, w1, n1 * sizeof(float));

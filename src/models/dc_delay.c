@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "somnus/core/threads.h"
 #include "somnus/core/rng.h"
 #include "models/dc_internal.h"
 
@@ -130,7 +131,7 @@ void sm_dc_deliver_delayed(sm_dc *net, int n_spk)
     const int np = net->n_pad;
     if (net->p.n_exc >= net->p.par_min) {
         const int nb = (np + 255) / 256;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(sm_threads(net->p.threads))
         for (int b = 0; b < nb; b++) {
             const int j0 = 256 * b, j1 = j0 + 256 < np ? j0 + 256 : np;
             sm_dc_deliver_delayed_range(net, n_spk, j0, j1);

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "somnus/core/threads.h"
 #include "somnus/core/rng.h"
 #include "models/dc_internal.h"
 
@@ -103,13 +104,14 @@ void sm_dc_theta_decay(sm_dc *net, double factor)
     }
 }
 
-/* Runs f over [0, n) in blocks of 256, on OpenMP threads when par (no OpenMP region
- * at all otherwise: an if(0) region still costs a futex call per step). */
+/* Runs f over [0, n) in blocks of 256, on net->p.threads OpenMP threads when par (no
+ * OpenMP region at all otherwise: an if(0) region still costs a futex call per step). */
 #define DC_RANGES(n, par, CALL)                                                                    \
     do {                                                                                           \
         if (par) {                                                                                 \
-            const int nb_ = ((n) + 255) / 256;                                                     \
-            _Pragma("omp parallel for schedule(static)") for (int b_ = 0; b_ < nb_; b_++)          \
+            const int nb_ = ((n) + 255) / 256, nt_ = sm_threads(net->p.threads);                   \
+            _Pragma("omp parallel for schedule(static) num_threads(nt_)") for (int b_ = 0;         \
+                                                                               b_ < nb_; b_++)     \
             {                                                                                      \
                 const int j0 = 256 * b_, j1 = j0 + 256 < (n) ? j0 + 256 : (n);                     \
                 CALL;                                                                              \

@@ -1,6 +1,7 @@
 /* One Diehl & Cook time step (spec diehl-cook.md section 2, order as coded): input
  * spikes, trace decay, integrate + threshold + reset, propagate (targets see the jump
  * next step), STDP. */
+#include "somnus/core/threads.h"
 #include "somnus/io/encode.h"
 #include "models/dc_internal.h"
 
@@ -25,7 +26,7 @@ void sm_dc_deliver_input(sm_dc *net, int n_spk)
      * spike order, so each sum is formed in the same order on any thread count */
     if (par) {
         const int nb = (np + 255) / 256;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(sm_threads(net->p.threads))
         for (int b = 0; b < nb; b++) {
             const int j0 = 256 * b, j1 = j0 + 256 < np ? j0 + 256 : np;
             sm_dc_deliver_input_range(net, n_spk, j0, j1);
@@ -45,7 +46,7 @@ static void neurons_and_delivery(sm_dc *net, int ns, int *ne, int *ni)
     const int np = net->n_pad, nb = (np + 255) / 256, n = net->p.n_exc, delayed = !!net->delay;
     sm_dc_cond_consts k;
     sm_dc_cond_prepare(net, &k);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(sm_threads(net->p.threads))
     for (int b = 0; b < nb; b++) {
         const int j0 = 256 * b, j1 = j0 + 256 < np ? j0 + 256 : np;
         sm_dc_cond_range(net, &k, j0, j1 < n ? j1 : n);

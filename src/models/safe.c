@@ -1,5 +1,6 @@
 /* SAFE's learners on a frozen spiking extractor (safe.h; spec continual.md 5.1-5.3). */
 #include "somnus/models/safe.h"
+#include "somnus/core/threads.h"
 
 #include <cblas.h>
 #undef I /* complex.h (through cblas.h) defines I; here I is the input current */
@@ -90,7 +91,7 @@ static void layer_forward(const sm_safe_lif *L, const float *u, int n, const dou
                           const double *shift, const double *delta, double *phi)
 {
     const int d = L->d;
-#pragma omp parallel
+#pragma omp parallel num_threads(sm_threads(L->threads))
     {
         scratch w;
         const int ok = scratch_make(&w, L, 0);
@@ -152,7 +153,7 @@ static void layer_backward(const sm_safe_lif *L, const float *u, int n, const do
                            const double *shift, const double *delta, const double *dphi, double *dI)
 {
     const int d = L->d;
-#pragma omp parallel
+#pragma omp parallel num_threads(sm_threads(L->threads))
     {
         scratch w;
         const int ok = scratch_make(&w, L, 1);

@@ -37,6 +37,7 @@
 #include <omp.h>
 #endif
 
+#include "somnus/core/threads.h"
 #include "somnus/core/rng.h"
 #include "sgsnn_internal.h"
 
@@ -80,12 +81,7 @@ static float *falloc(size_t n)
 
 static int n_threads(const sm_sgsnn *net)
 {
-#ifdef _OPENMP
-    return net->p.threads > 0 ? net->p.threads : omp_get_max_threads();
-#else
-    (void)net;
-    return 1;
-#endif
+    return sm_threads(net->p.threads);
 }
 
 /* The chunks call BLAS from several threads at once, each call on one thread: OpenBLAS's
@@ -1020,10 +1016,10 @@ sm_status sm_sgsnn_evaluate(sm_sgsnn *net, const float *x, const int *y, int n, 
 
 /* ---------------------------------------------------------------- sleep */
 
-void sm_sgsnn_powerlaw_map(float *w, size_t n, float target, float lambda)
+void sm_sgsnn_powerlaw_map(float *w, size_t n, float target, float lambda, int threads)
 {
     const double tg = target, lam = lambda;
-#pragma omp parallel for schedule(static) if (n > 65536)
+#pragma omp parallel for schedule(static) num_threads(sm_threads(threads)) if (n > 65536)
     for (size_t i = 0; i < n; i++) {
         double a = fabs((double)w[i]);
         if (a == 0.0) continue;
@@ -1161,7 +1157,8 @@ sm_status sm_sgsnn_sleep_pass(sm_sgsnn *net, sm_error *err)
         for (size_t i = 0; i < net->len[2 * l]; i++)
             net->par[2 * l][i] += p->stdp_lr * net->dw[l][i];
     for (int l = 0; l < L; l++)
-        sm_sgsnn_powerlaw_map(net->par[2 * l], net->len[2 * l], p->sleep_target, p->sleep_lambda);
+        sm_sgsnn_powerlaw_map(net->par[2 * l], net->len[2 * l], p->sleep_target, p->sleep_lambda,
+                              p->threads);
     if (net->sp) sgsnn_sparse_apply(net);
     net->sleep_passes++;
     return SM_OK;

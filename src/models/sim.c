@@ -4,6 +4,7 @@
 #pragma GCC optimize("no-math-errno")
 #endif
 #include "somnus/models/sim.h"
+#include "somnus/core/threads.h"
 #include "somnus/network/net_guard.h"
 
 #include <math.h>
@@ -88,7 +89,7 @@ sm_sim *sm_sim_create(const sm_config *cfg, sm_error *err)
         return NULL;
     }
     sim->cfg = *cfg;
-    sim->threads = cfg->run.threads > 0 ? cfg->run.threads : omp_get_max_threads();
+    sim->threads = sm_threads(cfg->run.threads);
     sim->net = sm_net_create(cfg, err);
     if (!sim->net) goto fail;
     if (alloc_state(sim, err) != SM_OK) goto fail;

@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #endif
 
+#include "somnus/core/threads.h"
 #include "somnus/core/rng.h"
 #include "somnus/network/receptive_fields.h"
 
@@ -250,7 +251,7 @@ sm_net *sm_net_create(const sm_config *cfg, sm_error *err)
     int failed = 0;
     /* Rows are independent streams (index = presynaptic neuron): parallel-safe and
      * identical for any thread count. */
-#pragma omp parallel for schedule(dynamic, 64)                                                     \
+#pragma omp parallel for schedule(dynamic, 64) num_threads(sm_threads(cfg->run.threads))           \
     reduction(|                                                                                    \
               : failed) if (n_total > cfg->run.parallel_min)
     for (int g = 0; g < n_total; g++) {

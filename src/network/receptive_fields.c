@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "somnus/core/threads.h"
 #include "somnus/core/rng.h"
 
 void sm_rf_sheet(int n_exc, int *h, int *w)
@@ -137,7 +138,8 @@ sm_status sm_rf_weights(const sm_config *cfg, double *w, sm_error *err)
     if (!gauss && cfg->net.se_connectivity != SM_SE_ORIENTED)
         return sm_error_set(err, SM_EINVAL, "receptive fields: net.se_connectivity is bernoulli");
         /* Columns are independent (stream index = E neuron): any thread count gives the same. */
-#pragma omp parallel for schedule(static) if (n > cfg->run.parallel_min)
+#pragma omp parallel for schedule(static)                                                          \
+    num_threads(sm_threads(cfg->run.threads)) if (n > cfg->run.parallel_min)
     for (int j = 0; j < n; j++)
         gauss ? gaussian_column(cfg, j, w) : oriented_column(cfg, j, w);
     if (!gauss) return SM_OK;

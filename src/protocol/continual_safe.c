@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "somnus/core/threads.h"
 #include "somnus/analysis/random_projection.h"
 #include "somnus/analysis/ridge_stats.h"
 #include "somnus/core/rng.h"
@@ -266,7 +267,8 @@ static sm_status load_export(const sm_config *cfg, const char *dir, const sm_tra
                              .atan_alpha = p.atan_alpha,
                              .slope = p.sigmoid_slope,
                              .smooth_forward = 0,
-                             .detach_reset = 1};
+                             .detach_reset = 1,
+                             .threads = p.threads};
     return st;
 }
 
@@ -362,6 +364,7 @@ sm_status sm_cl_safe_ptm_make(const sm_config *cfg, const sm_cl_stream *s,
         snprintf(ptm->source, sizeof ptm->source, "random");
     }
     if (st == SM_OK && net) st = take_layer(net, n_in, ptm, err);
+    ptm->lif.threads = cfg->run.threads; /* the run's, whichever network the layer came from */
     sm_sgsnn_destroy(net);
     ptm->wall_s = sm_train_now() - t0;
     if (st != SM_OK) sm_cl_safe_ptm_free(ptm);
@@ -383,7 +386,7 @@ static float *ptm_input(const sm_cl_safe_ptm *ptm, const sm_dataset *ds)
     const int d = ptm->d, ni = ptm->n_in, n = ds->n;
     float *u = malloc((size_t)(n > 0 ? n : 1) * d * sizeof *u);
     if (!u) return NULL;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(sm_threads(ptm->lif.threads))
     for (int b = 0; b < n; b++)
         for (int j = 0; j < d; j++) {
             const float *w = ptm->W1 + (size_t)j * ni, *x = ds->pixels + (size_t)b * ni;

@@ -35,6 +35,7 @@ void sm_train_dc_params(const sm_config *cfg, int n_in, sm_dc_params *p)
     p->theta_plus = cfg->dc.theta_plus;
     p->tau_theta = cfg->dc.tau_theta;
     p->par_min = cfg->dc.par_min;
+    p->threads = cfg->run.threads;
     p->v_clamp = cfg->dc.v_clamp;
     p->input_delay = cfg->dc.input_delay;
     p->normalize = cfg->dc.normalize;

@@ -82,6 +82,7 @@ typedef struct sm_dc_params {
     int min_spikes, max_retries;
     int reset_state;    /* 1: v, g, traces reset before each image (BindsNET) */
     int par_min;        /* n_exc from which loops use OpenMP threads */
+    int threads;        /* how many (run.threads; 0: the OpenMP default) */
     int v_clamp;        /* 1: conductance v kept in [E_inh, E_exc] after each Euler step
                            (the code does not; off by default) */
     double input_delay; /* ms: input->E delay of each synapse uniform in [0, this), floored

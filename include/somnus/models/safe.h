@@ -47,6 +47,7 @@ typedef struct sm_safe_lif {
     double slope;       /* k of the fast sigmoid, 25 */
     int smooth_forward; /* 1: the forward spike is the smooth function (exact gradients) */
     int detach_reset;   /* 1: the reset carries no gradient (as the SG-SNN's BPTT) */
+    int threads;        /* OpenMP threads over the samples (0: the OpenMP default) */
 } sm_safe_lif;
 
 /* phi (n x d) of n samples u (n x d floats: W1 x + b1 per image) under SSF (gamma, shift). */

@@ -324,8 +324,10 @@ void sm_sgsnn_adam_update_masked(float *p, const float *g, float *m, float *v, c
                                  size_t n, long step, float lr, float beta1, float beta2,
                                  float eps);
 
-/* w[i] -> sign(w[i]) * target * (|w[i]| / target)^lambda, in place (0 stays 0). */
-void sm_sgsnn_powerlaw_map(float *w, size_t n, float target, float lambda);
+/* w[i] -> sign(w[i]) * target * (|w[i]| / target)^lambda, in place (0 stays 0), on
+ * `threads` OpenMP threads above 65,536 weights (0: the OpenMP default); the same result
+ * on any count (each weight on its own). */
+void sm_sgsnn_powerlaw_map(float *w, size_t n, float target, float lambda, int threads);
 
 /* One step of trace pair STDP for a dense n_post x n_pre weight block. Spikes are 0/1.
  * First the traces: x_pre = decay * x_pre + s_pre, x_post = decay * x_post + s_post;
