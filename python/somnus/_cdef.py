@@ -47,6 +47,10 @@ typedef struct sm_config {
         double rf_sigma, rf_sigma_sd;
         int rf_layout, rf_n_or;
         double rf_sx, rf_gamma, rf_r_cut;
+        int ee_connectivity;
+        double ee_sigma;
+        int ie_connectivity;
+        double ie_radius, ie_width;
     } net;
     sm_lif_params lif[2];
     struct { double sigma; int wake, sleep, test; } noise;

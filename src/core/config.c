@@ -106,6 +106,19 @@ static const sm_param_def TABLE[] = {
          "oriented fields: aspect ratio sy / sx"),
     REAL("net.rf_r_cut", net.rf_r_cut, 3.0, 0.1, 1000, "1",
          "oriented fields: kernel is 0 beyond this Mahalanobis radius"),
+    ENUM("net.ee_connectivity", net.ee_connectivity, SM_EE_BERNOULLI, "bernoulli|gaussian",
+         "E->E synapses: Bernoulli(p_ee), or a Gaussian of the distance on the E sheet's torus "
+         "(width net.ee_sigma), each E neuron's incoming sum p_ee x (n_exc - 1) x w_ee"),
+    REAL("net.ee_sigma", net.ee_sigma, 1.0, 0.1, 1000, "cells",
+         "gaussian E->E: width on the E sheet (synapses where the kernel is >= 0.01)"),
+    ENUM("net.ie_connectivity", net.ie_connectivity, SM_IE_BERNOULLI, "bernoulli|ring",
+         "I->E synapses: Bernoulli(p_ie), or a centre-surround ring: I neurons spread over the "
+         "E sheet's torus inhibit E neurons at distance near net.ie_radius (the surround of a "
+         "difference of Gaussians), each E neuron's incoming sum p_ie x n_inh x w_ie"),
+    REAL("net.ie_radius", net.ie_radius, 2.0, 0, 1000, "cells",
+         "ring I->E: distance of strongest inhibition on the E sheet"),
+    REAL("net.ie_width", net.ie_width, 1.0, 0.1, 1000, "cells",
+         "ring I->E: width of the ring, exp(-(d - radius)^2 / (2 width^2)) (>= 0.01: synapse)"),
 
     LIF_ROWS("lif_e", 0, "E"),
     LIF_ROWS("lif_i", 1, "I"),

@@ -10,6 +10,7 @@
 #include "somnus/core/threads.h"
 #include "somnus/core/rng.h"
 #include "somnus/network/receptive_fields.h"
+#include "somnus/network/sheet_fields.h"
 
 /* Synapse arrays of 4 MiB and more are aligned to 2 MiB and backed by transparent huge
  * pages where the kernel offers them on request (madvise mode, Debian's default): the
@@ -69,6 +70,29 @@ static int structured_targets(const double *se_w, int g, int n_exc, targets *t)
 {
     for (int j = 0; j < n_exc; j++)
         if (se_w[(int64_t)g * n_exc + j] > 0 && push(t, j)) return -1;
+    return 0;
+}
+
+/* Structured S->E weights and the E-sheet pathways' scales (NULL: Bernoulli). */
+typedef struct structure {
+    double *se_w;     /* n_in x n_exc (receptive_fields.h) */
+    double *ee_scale; /* n_exc (sheet_fields.h) */
+    double *ie_scale; /* n_exc */
+} structure;
+
+/* Weight of a sheet synapse from E neuron (ie = 0) or I neuron (ie = 1) `pre` onto E
+ * neuron j: kernel x the post neuron's scale (0: no synapse). */
+static double sheet_weight(const sm_config *cfg, const structure *s, int ie, int pre, int j)
+{
+    return ie ? sm_sheet_ie_kernel(cfg, pre, j) * s->ie_scale[j]
+              : sm_sheet_ee_kernel(cfg, pre, j) * s->ee_scale[j];
+}
+
+/* The E targets of a sheet pathway's row `pre`, in target order. */
+static int sheet_targets(const sm_config *cfg, const structure *s, int ie, int pre, targets *t)
+{
+    for (int j = 0; j < cfg->net.n_exc; j++)
+        if (sheet_weight(cfg, s, ie, pre, j) != 0 && push(t, j)) return -1;
     return 0;
 }
 
@@ -205,10 +229,21 @@ static void drop_reciprocal(sm_net *net, targets *rows)
     }
 }
 
-/* se_w: the structured S->E weights (n_in x n_exc, receptive_fields.h), or NULL for the
- * constant w0 of every pathway. */
+/* Initial weight of synapse g -> target on pathway `path`: structured where st says so,
+ * else the pathway's w0. */
+static float initial_weight(const sm_config *cfg, const structure *st, const sm_net *net, int g,
+                            int target, int path)
+{
+    if (path == SM_PATH_SE && st->se_w) return (float)st->se_w[(int64_t)g * net->n_exc + target];
+    if (path == SM_PATH_EE && st->ee_scale)
+        return (float)sheet_weight(cfg, st, 0, g - net->n_in, target);
+    if (path == SM_PATH_IE && st->ie_scale)
+        return (float)sheet_weight(cfg, st, 1, g - net->n_in - net->n_exc, target);
+    return (float)cfg->net.w0[path];
+}
+
 static sm_status fill_rows(sm_net *net, targets *rows, int first_row, int last_row,
-                           const double w0[SM_N_PATHS], const double *se_w)
+                           const sm_config *cfg, const structure *st)
 {
     for (int g = first_row; g < last_row; g++) {
         net->row[g + 1] = net->row[g] + rows[g].n;
@@ -218,11 +253,64 @@ static sm_status fill_rows(sm_net *net, targets *rows, int first_row, int last_r
             net->post[s] = target;
             int path = sm_net_pathway_of(net, g, net->n_in + target);
             net->pathway[s] = (uint8_t)path;
-            net->w[s] = se_w && path == SM_PATH_SE ? (float)se_w[(int64_t)g * net->n_exc + target]
-                                                   : (float)w0[path];
+            net->w[s] = initial_weight(cfg, st, net, g, target, path);
         }
     }
     return SM_OK;
+}
+
+static void structure_free(structure *st)
+{
+    free(st->se_w);
+    free(st->ee_scale);
+    free(st->ie_scale);
+}
+
+/* The structured parts of cfg's network (all NULL for an all-Bernoulli one). */
+static sm_status structure_make(const sm_config *cfg, structure *st, sm_error *err)
+{
+    const int n_in = cfg->net.n_input, n_exc = cfg->net.n_exc;
+    *st = (structure){0};
+    if (cfg->net.se_connectivity != SM_SE_BERNOULLI) {
+        if (sm_rf_validate(cfg, err) != SM_OK) return SM_EINVAL;
+        st->se_w = malloc((size_t)n_in * (size_t)n_exc * sizeof *st->se_w);
+        if (st->se_w) {
+            const sm_status rs = sm_rf_weights(cfg, st->se_w, err);
+            if (rs != SM_OK) return rs;
+        }
+    }
+    if (cfg->net.ee_connectivity == SM_EE_GAUSSIAN) {
+        st->ee_scale = malloc((size_t)n_exc * sizeof *st->ee_scale);
+        if (st->ee_scale) sm_sheet_scales(cfg, 0, st->ee_scale);
+    }
+    if (cfg->net.ie_connectivity == SM_IE_RING) {
+        st->ie_scale = malloc((size_t)n_exc * sizeof *st->ie_scale);
+        if (st->ie_scale) sm_sheet_scales(cfg, 1, st->ie_scale);
+    }
+    if ((cfg->net.se_connectivity != SM_SE_BERNOULLI && !st->se_w) ||
+        (cfg->net.ee_connectivity == SM_EE_GAUSSIAN && !st->ee_scale) ||
+        (cfg->net.ie_connectivity == SM_IE_RING && !st->ie_scale))
+        return sm_error_set(err, SM_ENOMEM, "network: out of memory for the structured pathways");
+    return SM_OK;
+}
+
+/* Draws or builds the targets of row g (presynaptic neuron g), from its own stream. */
+static int row_targets(const sm_config *cfg, const structure *st, int g, targets *t)
+{
+    const int n_in = cfg->net.n_input, n_exc = cfg->net.n_exc, n_inh = cfg->net.n_inh;
+    sm_rng r;
+    sm_rng_init(&r, (uint64_t)cfg->run.seed, SM_STREAM_CONNECT, (uint32_t)g);
+    if (g < n_in)
+        return st->se_w ? structured_targets(st->se_w, g, n_exc, t)
+                        : bernoulli_targets(&r, cfg->net.p[SM_PATH_SE], n_exc, -1, 0, t);
+    if (g < n_in + n_exc) {
+        int failed = st->ee_scale
+                         ? sheet_targets(cfg, st, 0, g - n_in, t)
+                         : bernoulli_targets(&r, cfg->net.p[SM_PATH_EE], n_exc, g - n_in, 0, t);
+        return failed | bernoulli_targets(&r, cfg->net.p[SM_PATH_EI], n_inh, -1, n_exc, t);
+    }
+    return st->ie_scale ? sheet_targets(cfg, st, 1, g - n_in - n_exc, t)
+                        : bernoulli_targets(&r, cfg->net.p[SM_PATH_IE], n_exc, -1, 0, t);
 }
 
 sm_net *sm_net_create(const sm_config *cfg, sm_error *err)
@@ -234,19 +322,11 @@ sm_net *sm_net_create(const sm_config *cfg, sm_error *err)
         sm_error_set(err, SM_ENOMEM, "network: out of memory");
         return NULL;
     }
-    double *se_w = NULL; /* structured S->E weights (net.se_connectivity), else Bernoulli */
-    if (cfg->net.se_connectivity != SM_SE_BERNOULLI) {
-        if (sm_rf_validate(cfg, err) != SM_OK) {
-            free(rows);
-            return NULL;
-        }
-        se_w = malloc((size_t)n_in * (size_t)n_exc * sizeof *se_w);
-        if (!se_w || sm_rf_weights(cfg, se_w, err) != SM_OK) {
-            if (!se_w) sm_error_set(err, SM_ENOMEM, "network: out of memory for S->E fields");
-            free(se_w);
-            free(rows);
-            return NULL;
-        }
+    structure st;
+    if (structure_make(cfg, &st, err) != SM_OK) {
+        structure_free(&st);
+        free(rows);
+        return NULL;
     }
     int failed = 0;
     /* Rows are independent streams (index = presynaptic neuron): parallel-safe and
@@ -254,20 +334,8 @@ sm_net *sm_net_create(const sm_config *cfg, sm_error *err)
 #pragma omp parallel for schedule(dynamic, 64) num_threads(sm_threads(cfg->run.threads))           \
     reduction(|                                                                                    \
               : failed) if (n_total > cfg->run.parallel_min)
-    for (int g = 0; g < n_total; g++) {
-        sm_rng r;
-        sm_rng_init(&r, (uint64_t)cfg->run.seed, SM_STREAM_CONNECT, (uint32_t)g);
-        if (g < n_in && se_w) {
-            failed |= structured_targets(se_w, g, n_exc, &rows[g]);
-        } else if (g < n_in) {
-            failed |= bernoulli_targets(&r, cfg->net.p[SM_PATH_SE], n_exc, -1, 0, &rows[g]);
-        } else if (g < n_in + n_exc) {
-            failed |= bernoulli_targets(&r, cfg->net.p[SM_PATH_EE], n_exc, g - n_in, 0, &rows[g]);
-            failed |= bernoulli_targets(&r, cfg->net.p[SM_PATH_EI], n_inh, -1, n_exc, &rows[g]);
-        } else {
-            failed |= bernoulli_targets(&r, cfg->net.p[SM_PATH_IE], n_exc, -1, 0, &rows[g]);
-        }
-    }
+    for (int g = 0; g < n_total; g++)
+        failed |= row_targets(cfg, &st, g, &rows[g]);
     sm_net *net = NULL;
     if (failed) {
         sm_error_set(err, SM_ENOMEM, "network: out of memory while drawing synapses");
@@ -279,9 +347,9 @@ sm_net *sm_net_create(const sm_config *cfg, sm_error *err)
     net = alloc_net(n_in, n_exc, n_inh, n_syn, err);
     if (!net) goto done;
     /* Excitatory rows first, so drop_reciprocal can look up E->I synapses. */
-    fill_rows(net, rows, 0, n_in + n_exc, cfg->net.w0, se_w);
+    fill_rows(net, rows, 0, n_in + n_exc, cfg, &st);
     if (cfg->net.no_reciprocal) drop_reciprocal(net, rows);
-    fill_rows(net, rows, n_in + n_exc, n_total, cfg->net.w0, se_w);
+    fill_rows(net, rows, n_in + n_exc, n_total, cfg, &st);
     net->n_syn = net->row[n_total];
     memcpy(net->plastic, cfg->net.plastic, sizeof net->plastic);
     count_pathways(net);
@@ -293,7 +361,7 @@ done:
     for (int g = 0; g < n_total; g++)
         free(rows[g].v);
     free(rows);
-    free(se_w);
+    structure_free(&st);
     return net;
 }
 

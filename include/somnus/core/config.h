@@ -44,6 +44,9 @@ enum sm_sleep_stop { SM_STOP_WITHIN = 0, SM_STOP_NOT_ABOVE = 1 };
 /* net.se_connectivity, net.rf_layout (receptive_fields.h) and sleep.target. */
 enum sm_se_connectivity { SM_SE_BERNOULLI = 0, SM_SE_GAUSSIAN = 1, SM_SE_ORIENTED = 2 };
 enum sm_rf_layout { SM_RF_BLOCK = 0, SM_RF_INTERLEAVED = 1 };
+/* net.ee_connectivity and net.ie_connectivity (sheet_fields.h). */
+enum sm_ee_connectivity { SM_EE_BERNOULLI = 0, SM_EE_GAUSSIAN = 1 };
+enum sm_ie_connectivity { SM_IE_BERNOULLI = 0, SM_IE_RING = 1 };
 enum sm_sleep_target { SM_TARGET_STATIC = 0, SM_TARGET_INITIAL = 1 };
 enum sm_norm_mode { SM_NORM_NONE = 0, SM_NORM_STATIC = 2, SM_NORM_LAYER = 3, SM_NORM_NEURON = 4 };
 /* Neuron-level (intrinsic) plasticity, ip.* (spec intrinsic.md part B). */
@@ -146,6 +149,10 @@ typedef struct sm_config {
         double rf_sigma, rf_sigma_sd;     /* gaussian: width sigma_se and its spread (px) */
         int rf_layout, rf_n_or;           /* oriented: enum sm_rf_layout, orientations */
         double rf_sx, rf_gamma, rf_r_cut; /* oriented: long axis (px), sy/sx, cut radius */
+        int ee_connectivity;              /* enum sm_ee_connectivity */
+        double ee_sigma;                  /* gaussian E->E: width on the E sheet (cells) */
+        int ie_connectivity;              /* enum sm_ie_connectivity */
+        double ie_radius, ie_width;       /* ring I->E: radius and width (E-sheet cells) */
     } net;
     sm_lif_params lif[2]; /* [0] = E, [1] = I */
     struct {
