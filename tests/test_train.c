@@ -583,6 +583,74 @@ static void sgsnn_checkpoint_resume_is_bit_identical(void **state)
     free(dir);
 }
 
+/* The Diehl & Cook network resumed from a batch checkpoint ends bit-identical to an
+ * uninterrupted run: 2 passes, so the resume crosses into the second pass's order; input
+ * delays longer than the rest, so drive is in flight at the checkpoint (the rings are
+ * state); with sleep.rate `rate`, the sleep schedule too. */
+static void dc_resume_case(const char *rate)
+{
+    sm_config c;
+    small_config(&c);
+    const char *set[] = {"train.model=dc",
+                         "data.n_train=30",
+                         "data.n_val=0",
+                         "data.n_test=10",
+                         "data.batch=10",
+                         "dc.n_exc=16",
+                         "dc.passes=2",
+                         "dc.t_present=40",
+                         "dc.t_rest=2",
+                         "sleep.period=500",
+                         NULL};
+    for (int k = 0; set[k]; k++)
+        assert_int_equal(sm_config_set_assignment(&c, set[k], "test", NULL), SM_OK);
+    assert_int_equal(sm_config_set(&c, "sleep.rate", rate, "test", NULL), SM_OK);
+    sm_train_data d;
+    sm_error err;
+    if (sm_train_data_load(&c, &d, &err) != SM_OK) fail_msg("%s", err.msg);
+    json_t *a = NULL;
+    if (sm_train_run(&c, &d, NULL, NULL, &a, &err) != SM_OK) fail_msg("%s", err.msg);
+    char *dir = tu_mkdtemp(), path[600];
+    snprintf(path, sizeof path, "%s/dc.smck", dir);
+    /* 6 batch rows (3 a pass): stop at the 5th, after the checkpoint of the 4th (image 40) */
+    progress_log stop = {0, 0, 0, 5, 1};
+    sm_train_options o = {.progress = on_progress,
+                          .progress_ctx = &stop,
+                          .checkpoint_path = path,
+                          .checkpoint_every = 2};
+    json_t *b = NULL;
+    assert_int_equal(sm_train_run_opts(&c, &d, &o, &b, &err), SM_ECANCELED);
+    sm_train_options r = {.resume_path = path};
+    if (sm_train_run_opts(&c, &d, &r, &b, &err) != SM_OK) fail_msg("%s", err.msg);
+    without_timing(a);
+    without_timing(b);
+    assert_int_equal(json_array_size(json_object_get(json_object_get(b, "evaluations"), "images")),
+                     6);
+    if (!json_equal(a, b)) {
+        json_dumpf(json_object_get(a, "final"), stderr, JSON_COMPACT);
+        fputs("\n", stderr);
+        json_dumpf(json_object_get(b, "final"), stderr, JSON_COMPACT);
+        fail_msg("resumed dc run differs (sleep.rate %s)", rate);
+    }
+    /* a checkpoint of another network size is refused, naming the file */
+    json_t *x = NULL;
+    c.dc.n_exc = 20;
+    assert_int_not_equal(sm_train_run_opts(&c, &d, &r, &x, &err), SM_OK);
+    assert_non_null(strstr(err.msg, "dc.smck"));
+    json_decref(a);
+    json_decref(b);
+    sm_train_data_free(&d);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+static void dc_checkpoint_resume_is_bit_identical(void **state)
+{
+    (void)state;
+    dc_resume_case("0");   /* in-flight drive at the checkpoint */
+    dc_resume_case("0.2"); /* windows before and after it */
+}
+
 /* The dis-inhibitory network (linear threshold: its running r0 is state too) resumed from
  * an epoch checkpoint ends bit-identical to an uninterrupted run. */
 static void disinh_checkpoint_resume_is_bit_identical(void **state)
@@ -695,6 +763,7 @@ int main(void)
         cmocka_unit_test(checkpoint_resume_is_bit_identical),
         cmocka_unit_test(sgsnn_checkpoint_resume_is_bit_identical),
         cmocka_unit_test(disinh_checkpoint_resume_is_bit_identical),
+        cmocka_unit_test(dc_checkpoint_resume_is_bit_identical),
         cmocka_unit_test(damaged_or_foreign_checkpoints_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,8 +10,10 @@
 #include "somnus/analysis/label_assign.h"
 #include "somnus/analysis/readout.h"
 #include "somnus/core/rng.h"
+#include "somnus/io/checkpoint.h"
 #include "somnus/io/results.h"
 #include "somnus/models/dc_sleep.h"
+#include "somnus/models/dc_state.h"
 #include "somnus/models/sim.h"
 #include "protocol/train_dc.h"
 
@@ -66,6 +68,64 @@ static int64_t respond(sm_dc *net, const sm_dataset *ds, const int *order, int n
     return rep;
 }
 
+/* Where the training loop stands: images shown (whole batches) and failed presentations. */
+typedef struct loop_state {
+    int64_t shown, repeats;
+} loop_state;
+
+/* After lp->shown images (a multiple of data.batch): the network, the sleep schedule and
+ * the loop counters. The image order is not saved: it is a function of (seed, pass). */
+static sm_status save_checkpoint(const sm_config *cfg, const sm_train_data *d,
+                                 const sm_train_run_ctx *r, const sm_dc *net,
+                                 const sm_dc_sleeper *sl, json_t *tab, const loop_state *lp,
+                                 double wall_s, sm_error *err)
+{
+    SM_ERROR_LOCAL(err);
+    const sm_train_position pos = {(int)(lp->shown / cfg->data.batch), 0, wall_s};
+    sm_ckpt *c = sm_train_ckpt_begin(cfg, d, r, tab, &pos, err);
+    if (!c) return err->code;
+    const size_t ns = sm_dc_state_size(net);
+    void *buf = malloc(ns);
+    sm_status st = buf ? sm_dc_state_save(net, buf, err)
+                       : sm_error_set(err, SM_ENOMEM, "checkpoint: out of memory");
+    if (st == SM_OK) st = sm_ckpt_add(c, "dc", buf, ns, err);
+    if (st == SM_OK) st = sm_ckpt_add(c, "dc_sleeper", sl, sizeof *sl, err);
+    if (st == SM_OK) st = sm_ckpt_add(c, "dc_loop", lp, sizeof *lp, err);
+    if (st == SM_OK) st = sm_ckpt_write(c, r->ckpt_path, err);
+    free(buf);
+    sm_ckpt_free(c);
+    return st;
+}
+
+static sm_status resume(const sm_config *cfg, const sm_train_data *d, sm_train_run_ctx *r,
+                        sm_dc *net, sm_dc_sleeper *sl, json_t **tab, loop_state *lp, double *wall_s,
+                        sm_error *err)
+{
+    SM_ERROR_LOCAL(err);
+    sm_train_position pos;
+    sm_ckpt *c = sm_train_ckpt_resume(cfg, d, r, tab, &pos, err);
+    if (!c) return err->code;
+    size_t ns, nsl, nl;
+    const void *state = sm_ckpt_get(c, "dc", &ns);
+    const void *sls = sm_ckpt_get(c, "dc_sleeper", &nsl);
+    const void *ls = sm_ckpt_get(c, "dc_loop", &nl);
+    sm_status st = SM_OK;
+    if (!state || ns != sm_dc_state_size(net) || !sls || nsl != sizeof *sl || !ls ||
+        nl != sizeof *lp)
+        st = sm_error_set(err, SM_EFORMAT,
+                          "%s: no dc state of this network's size: the checkpoint belongs to "
+                          "another model or configuration",
+                          r->resume_path);
+    else {
+        sm_dc_state_load(net, state);
+        memcpy(sl, sls, sizeof *sl);
+        memcpy(lp, ls, sizeof *lp);
+        *wall_s = pos.wall_s;
+    }
+    sm_ckpt_free(c);
+    return st;
+}
+
 static double accuracy(const int *pred, const int *y, int n)
 {
     int ok = 0;
@@ -104,9 +164,6 @@ sm_status sm_train_dc(const sm_config *cfg, const sm_train_data *d, sm_train_run
     if (sleeping && cfg->sleep.mode != SM_SLEEP_POWERLAW)
         return sm_error_set(err, SM_EINVAL,
                             "sleep.mode: train.model=dc sleeps with powerlaw only (or none)");
-    if (r->resume_path || r->ckpt_path)
-        return sm_error_set(err, SM_EINVAL,
-                            "train: checkpoints are not implemented for train.model=dc");
     const int n_in = tr->width * tr->height, n = cfg->dc.n_exc, nc = tr->n_classes;
     sm_dc_params p;
     sm_train_dc_params(cfg, n_in, &p);
@@ -136,16 +193,21 @@ sm_status sm_train_dc(const sm_config *cfg, const sm_train_data *d, sm_train_run
                        : sm_error_set(err, SM_ENOMEM, "train: out of memory");
     /* training: the batch rows record repeats, theta and the silent fraction */
     const int batch = cfg->data.batch;
+    loop_state lp = {0, 0};
+    double wall0 = 0; /* training wall time before a resume */
+    if (st == SM_OK && r->resume_path) st = resume(cfg, d, r, net, &sl, &tab, &lp, &wall0, err);
+    const int64_t shown0 = lp.shown, n_train_total = (int64_t)cfg->dc.passes * tr->n;
     const double t0 = sm_train_now();
-    int64_t shown = 0, rep_train = 0;
+    int64_t shown = lp.shown, rep_train = lp.repeats;
     int64_t in_spk0 = net->n_input_spikes;
     int32_t *alive = calloc((size_t)n, sizeof *alive);
     if (!alive && st == SM_OK) st = sm_error_set(err, SM_ENOMEM, "train: out of memory");
-    for (int pass = 0; alive && pass < cfg->dc.passes && st == SM_OK; pass++) {
+    for (int pass = (int)(shown0 / (tr->n > 0 ? tr->n : 1));
+         alive && pass < cfg->dc.passes && st == SM_OK; pass++) {
         r->prog.batch = pass + 1;
         sm_train_dc_order(tr->n, p.seed, pass, p.fidelity == SM_DC_BINDSNET, order);
         int64_t rep_b = 0;
-        for (int k = 0; k < tr->n && st == SM_OK; k++) {
+        for (int k = (int)(shown - (int64_t)pass * tr->n); k < tr->n && st == SM_OK; k++) {
             const uint64_t step0 = net->step;
             rep_b += sm_dc_present(net, tr->pixels + (size_t)order[k] * n_in, cnt);
             st = sm_dc_sleeper_wake(&sl, net, (int64_t)(net->step - step0), err);
@@ -163,11 +225,17 @@ sm_status sm_train_dc(const sm_config *cfg, const sm_train_data *d, sm_train_run
                 sm_train_col_add(tab, "repeats", json_integer(rep_b));
                 sm_train_col_add(tab, "theta_mean", json_real(sm_dc_theta_mean(net)));
                 sm_train_col_add(tab, "dead_E_frac", json_real((double)dead / n));
-                sm_train_col_add(tab, "wall_s", json_real(sm_train_now() - t0));
+                sm_train_col_add(tab, "wall_s", json_real(wall0 + sm_train_now() - t0));
                 rep_train += rep_b;
                 rep_b = 0;
                 if (sm_train_report(r))
                     st = sm_error_set(err, SM_ECANCELED, "train: stopped by the caller");
+                if (st == SM_OK && r->ckpt_path && shown % batch == 0 &&
+                    (shown / batch) % r->ckpt_every == 0 && shown < n_train_total) {
+                    lp = (loop_state){shown, rep_train};
+                    st = save_checkpoint(cfg, d, r, net, &sl, tab, &lp, wall0 + sm_train_now() - t0,
+                                         err);
+                }
             }
         }
         rep_train += rep_b;
@@ -248,7 +316,8 @@ sm_status sm_train_dc(const sm_config *cfg, const sm_train_data *d, sm_train_run
             "neurons_per_class", asg, "theta_mean", theta_final, "dead_E_frac",
             sm_train_real(dead_frac(ct, te->n, n)), "repeats_train", (json_int_t)rep_train,
             "repeats_assign", (json_int_t)rep_assign, "repeats_test", (json_int_t)rep_test);
-        const double ips = t_train > 0 ? (double)shown / t_train : 0;
+        /* rates of this invocation's training (after a resume: the part it ran) */
+        const double ips = t_train > 0 ? (double)(shown - shown0) / t_train : 0;
         json_t *doc =
             json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:{s:i, s:i, s:s, s:s, s:f}, s:o, s:o, s:o}",
                       "somnus_version", sm_version(), "command", "train", "model", "dc", "seed",
