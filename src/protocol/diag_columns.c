@@ -146,10 +146,9 @@ void sm_diag_stdp_bound_cols(json_t *tab, const sm_sim *sim, const double *sum0)
     for (int64_t s = 0; s < net->n_syn; s++) {
         const int p = net->pathway[s], b = p == SM_PATH_IE;
         const float w = net->w[s], lo = m->bound_lo[b], hi = m->bound_hi[b];
-        const double tol = 0.01 * ((double)hi - lo);
         n[p]++;
-        at[p] += w == lo || w == hi;
-        near[p] += fabs((double)w - lo) <= tol || fabs((double)w - hi) <= tol;
+        at[p] += sm_diag_at_bound(w, lo, hi);
+        near[p] += sm_diag_near_bound(w, lo, hi);
         sum[p] += fabs((double)w);
     }
     for (int p = 0; p < SM_N_PATHS; p++) {
@@ -162,6 +161,61 @@ void sm_diag_stdp_bound_cols(json_t *tab, const sm_sim *sim, const double *sum0)
         snprintf(key, sizeof key, "diag_%s_sum_abs_ratio", pn);
         sm_train_col_add(tab, key, sm_train_real(sum0 && sum0[p] > 0 ? sum[p] / sum0[p] : NAN));
     }
+}
+
+sm_status sm_diag_tensor_init(sm_diag_tensor *t, size_t n, sm_error *err)
+{
+    memset(t, 0, sizeof *t);
+    t->prev = malloc((n > 0 ? n : 1) * sizeof *t->prev);
+    if (!t->prev) return sm_error_set(err, SM_ENOMEM, "diagnostics: out of memory");
+    t->n = n;
+    return SM_OK;
+}
+
+static void tensor_col(json_t *tab, const char *name, const char *what, double v)
+{
+    char key[96];
+    snprintf(key, sizeof key, "diag_%s_%s", name, what);
+    sm_train_col_add(tab, key, sm_train_real(v));
+}
+
+void sm_diag_tensor_cols(json_t *tab, const char *name, sm_diag_tensor *t, const double *w,
+                         double lo, double hi)
+{
+    double sq = NAN, upd = NAN, prev_sq = 0, at = NAN, near = NAN;
+    if (w) {
+        int64_t n_at = 0, n_near = 0;
+        sq = 0;
+        double d2 = 0;
+        for (size_t k = 0; k < t->n; k++) {
+            const double q = t->have_prev ? t->prev[k] : 0;
+            sq += w[k] * w[k];
+            prev_sq += q * q;
+            d2 += (w[k] - q) * (w[k] - q);
+            n_at += sm_diag_at_bound(w[k], lo, hi);
+            n_near += sm_diag_near_bound(w[k], lo, hi);
+        }
+        upd = t->have_prev ? sqrt(d2) : NAN;
+        at = t->n ? (double)n_at / t->n : NAN;
+        near = t->n ? (double)n_near / t->n : NAN;
+    }
+    tensor_col(tab, name, "weight_norm", w ? sqrt(sq) : NAN);
+    tensor_col(tab, name, "update_norm", upd);
+    tensor_col(tab, name, "update_ratio", prev_sq > 0 ? upd / sqrt(prev_sq) : NAN);
+    if (lo < hi) {
+        tensor_col(tab, name, "frac_at_bound", at);
+        tensor_col(tab, name, "frac_near_bound", near);
+    }
+    if (w) {
+        memcpy(t->prev, w, t->n * sizeof *w);
+        t->have_prev = 1;
+    }
+}
+
+void sm_diag_tensor_free(sm_diag_tensor *t)
+{
+    free(t->prev);
+    memset(t, 0, sizeof *t);
 }
 
 sm_status sm_diag_iid_init(sm_diag_iid *p, const sm_config *cfg, const sm_dataset *val,

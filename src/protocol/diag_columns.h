@@ -7,6 +7,7 @@
 #define SOMNUS_DIAG_COLUMNS_H
 
 #include <jansson.h>
+#include <math.h>
 #include <stdint.h>
 
 #include "somnus/analysis/diagnostics.h"
@@ -63,6 +64,39 @@ void sm_diag_stdp_pathway_sums(const sm_sim *sim, double *sum);
  * diag_<P>_frac_near_bound (within 1% of the bound range of one) and
  * diag_<P>_sum_abs_ratio (sum |w| over sum0, null when sum0 is NULL). */
 void sm_diag_stdp_bound_cols(json_t *tab, const sm_sim *sim, const double *sum0);
+
+/* Spec 1.6: weight w counts as at a bound when it equals lo or hi, near one when it lies
+ * within 1% of hi - lo of either. */
+static inline int sm_diag_at_bound(double w, double lo, double hi)
+{
+    return w == lo || w == hi;
+}
+static inline int sm_diag_near_bound(double w, double lo, double hi)
+{
+    const double tol = 0.01 * (hi - lo);
+    return fabs(w - lo) <= tol || fabs(w - hi) <= tol;
+}
+
+/* One plastic weight tensor of a model without pathways (spec 1.4 and 1.6): its weights at
+ * the previous computed row, for the update norm. */
+typedef struct sm_diag_tensor {
+    size_t n;     /* weights */
+    double *prev; /* n values at the previous computed row */
+    int have_prev;
+} sm_diag_tensor;
+
+/* Allocates the buffer for n weights (n >= 1). */
+sm_status sm_diag_tensor_init(sm_diag_tensor *t, size_t n, sm_error *err);
+
+/* Columns of the tensor `name` with weights w (t->n doubles; NULL: not due, null values):
+ * diag_<name>_weight_norm (||w||_F), diag_<name>_update_norm (||w - w at the previous
+ * computed row||_F; null on the first), diag_<name>_update_ratio (that over the previous
+ * ||w||_F) and, when lo < hi (bounded weights; NAN bounds: none), diag_<name>_frac_at_bound
+ * and diag_<name>_frac_near_bound. Then remembers w. */
+void sm_diag_tensor_cols(json_t *tab, const char *name, sm_diag_tensor *t, const double *w,
+                         double lo, double hi);
+
+void sm_diag_tensor_free(sm_diag_tensor *t);
 
 /* Plain train runs with diag.iid (spec plasticity-loss.md 1 outside the protocols): the
  * probe set of the run (the protocols' draw, from the untransformed validation split) and

@@ -13,6 +13,7 @@
 #include "somnus/io/results.h"
 #include "somnus/models/dc_sleep.h"
 #include "somnus/models/sim.h"
+#include "protocol/diag_dc.h"
 #include "protocol/train_dc.h"
 
 void sm_train_dc_params(const sm_config *cfg, int n_in, sm_dc_params *p)
@@ -112,6 +113,11 @@ sm_status sm_train_dc(const sm_config *cfg, const sm_train_data *d, sm_train_run
     sm_train_dc_params(cfg, n_in, &p);
     sm_dc *net = sm_dc_create(&p, err);
     if (!net) return err->code;
+    sm_diag_dc diag; /* diag.iid: the probe diagnostics at the evaluation rows */
+    if (sm_diag_dc_init(&diag, cfg, d->val, net, err) != SM_OK) {
+        sm_dc_destroy(net);
+        return err->code;
+    }
     /* sleep (spec diehl-cook.md 7 item 7): the power-law map toward norm_sum / n_in */
     sm_dc_sleeper sl;
     const sm_dc_sleep_params sp = {cfg->sleep.lambda, p.norm_sum / n_in, cfg->dc.sleep_sigma,
@@ -153,7 +159,8 @@ sm_status sm_train_dc(const sm_config *cfg, const sm_train_data *d, sm_train_run
                 alive[j] |= cnt[j] > 0;
             shown++;
             r->prog.done++;
-            if (shown % batch == 0 || (pass == cfg->dc.passes - 1 && k == tr->n - 1)) {
+            const int last = pass == cfg->dc.passes - 1 && k == tr->n - 1;
+            if (shown % batch == 0 || last) {
                 int dead = 0;
                 for (int j = 0; j < n; j++) {
                     dead += !alive[j];
@@ -164,16 +171,17 @@ sm_status sm_train_dc(const sm_config *cfg, const sm_train_data *d, sm_train_run
                 sm_train_col_add(tab, "theta_mean", json_real(sm_dc_theta_mean(net)));
                 sm_train_col_add(tab, "dead_E_frac", json_real((double)dead / n));
                 sm_train_col_add(tab, "wall_s", json_real(sm_train_now() - t0));
+                st = sm_diag_dc_row(&diag, cfg, net, last, tab, err);
                 rep_train += rep_b;
                 rep_b = 0;
-                if (sm_train_report(r))
+                if (st == SM_OK && sm_train_report(r))
                     st = sm_error_set(err, SM_ECANCELED, "train: stopped by the caller");
             }
         }
         rep_train += rep_b;
     }
     free(alive);
-    const double t_train = sm_train_now() - t0;
+    const double t_train = sm_train_now() - t0 - diag.probe.seconds; /* without diag.iid */
     const int64_t events = (net->n_input_spikes - in_spk0) * (int64_t)n;
     const double theta_final = sm_dc_theta_mean(net);
     /* frozen: assignment on the first n_assign training images of the first pass's order
@@ -271,12 +279,17 @@ sm_status sm_train_dc(const sm_config *cfg, const sm_train_data *d, sm_train_run
             json_object_set_new(fin, "sleep_windows", json_integer(sl.windows));
             json_object_set_new(fin, "sleep_steps", json_integer(sl.steps));
         }
+        if (doc && diag.probe.n > 0)
+            json_object_set_new(json_object_get(doc, "timing"), "diag_s",
+                                json_real(diag.probe.seconds));
         tab = NULL;
         if (!doc) st = sm_error_set(err, SM_EINTERNAL, "train: cannot build the results document");
         *results = doc;
     }
     json_decref(tab);
     if (st == SM_OK && r->dc_final_fn) r->dc_final_fn(r->dc_final_ctx, net);
+    if (st == SM_OK) sm_diag_dc_export(&diag, r->array_fn, r->array_ctx);
+    sm_diag_dc_free(&diag);
     free(cnt);
     free(ca);
     free(ct);
