@@ -79,11 +79,11 @@ static void *zalloc(size_t n)
 void sm_dc_destroy(sm_dc *net)
 {
     if (!net) return;
-    void *arrs[] = {net->w,          net->ve,     net->gee,      net->gie,       net->theta,
-                    net->xpost1,     net->xpost2, net->vi,       net->gei,       net->gii,
-                    net->refe,       net->refi,   net->pre_last, net->pre_tab,   net->pre_list,
-                    net->pre_listed, net->counts, net->active,   net->in_active, net->in_spk,
-                    net->e_spk,      net->i_spk,  net->i_mark,   net->colsum,    net->pbuf,
+    void *arrs[] = {net->w,          net->ve,     net->gee,       net->gie,       net->theta,
+                    net->xpost1,     net->xpost2, net->vi,        net->gei,       net->gii,
+                    net->refe,       net->refi,   net->pre_last,  net->pre_tab,   net->pre_list,
+                    net->pre_listed, net->counts, net->active,    net->in_active, net->in_spk,
+                    net->e_spk,      net->i_spk,  net->i_mark,    net->colsum,    net->pbuf,
                     net->e_mark,     net->noise,  net->map_stamp, net->i_counts};
     for (size_t k = 0; k < sizeof arrs / sizeof arrs[0]; k++)
         free(arrs[k]);

@@ -12,15 +12,15 @@
 #include "protocol/diag_columns.h"
 
 typedef struct sm_diag_dc {
-    sm_diag_iid probe;    /* the probe set (probe.n = 0: diag.iid off) */
+    sm_diag_iid probe; /* the probe set (probe.n = 0: diag.iid off) */
     const sm_dataset *val;
-    sm_dc *copy;          /* the frozen copy shown the probe images */
-    float *rows;          /* probe.n x 2 n_exc: E counts, then I counts (the last computed row) */
-    int32_t *ce, *ci;     /* one image's E and I counts */
-    double *w;            /* n_in x n_exc input->E weights, packed */
-    sm_diag_tensor se;    /* their update norm */
-    int every, row;       /* due every `every` rows (train.eval_every; 0: the last only) */
-    int have;             /* rows holds a computed row */
+    sm_dc *copy;       /* the frozen copy shown the probe images */
+    float *rows;       /* probe.n x 2 n_exc: E counts, then I counts (the last computed row) */
+    int32_t *ce, *ci;  /* one image's E and I counts */
+    double *w;         /* n_in x n_exc input->E weights, packed */
+    sm_diag_tensor se; /* their update norm */
+    int every, row;    /* due every `every` rows (train.eval_every; 0: the last only) */
+    int have;          /* rows holds a computed row */
 } sm_diag_dc;
 
 /* Draws the probe set from val and builds the copy when cfg->diag.iid is set (else *g is

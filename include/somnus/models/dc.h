@@ -113,9 +113,9 @@ typedef struct sm_dc {
     int32_t *pre_list; /* inputs that spiked within pre_tab_n steps (some older ones too) */
     uint8_t *pre_listed;
     int n_pre_list;
-    int32_t *counts; /* E spikes this window */
+    int32_t *counts;   /* E spikes this window */
     int32_t *i_counts; /* I spikes this window (reset with counts; sleep does not restore them) */
-    int32_t *active; /* E with x_post1 > 1e-12 */
+    int32_t *active;   /* E with x_post1 > 1e-12 */
     int n_active;
     uint8_t *in_active;
     int32_t *in_spk, *e_spk, *i_spk;    /* this step's spikers */
