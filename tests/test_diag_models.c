@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "somnus/analysis/diagnostics.h"
+#include "somnus/core/rng.h"
 #include "somnus/models/dc.h"
+#include "somnus/models/disinh.h"
 #include "somnus/models/ppg.h"
 #include "somnus/protocol/train.h"
 #include "protocol/diag_columns.h"
@@ -366,6 +368,100 @@ static void ppg_diag_matches_a_recomputation(void **state)
     json_decref(doc);
 }
 
+/* ------------------------------------------------------------------ dis-inhibitory network */
+
+static const char *const DISINH_SET[] = {"train.model=disinh",
+                                         "data.dataset=synthetic:120",
+                                         "data.n_train=40",
+                                         "data.n_val=12",
+                                         "data.n_test=10",
+                                         "disinh.n_hidden=12",
+                                         "disinh.batch=20",
+                                         "disinh.epochs=2",
+                                         "diag.n_probe=1000",
+                                         "diag.iid=1",
+                                         NULL};
+
+/* The protocol's training by hand (train_disinh.c: the order shuffled once per epoch by
+ * (seed, 0x64740000, 0), minibatches of disinh.batch), then the probe's open loop: the last
+ * row equals hand loops over r_E and phi_I(u_I) of the probe images (T = 1), srank their
+ * singular values, ||W1||_F and ||W2||_F by hand; saturated is null (rates are unbounded). */
+static void disinh_diag_matches_a_recomputation(void **state)
+{
+    (void)state;
+    sm_config cfg = config(DISINH_SET);
+    json_t *doc = run(&cfg, NULL, NULL);
+    assert_int_equal(json_array_size(col(doc, "diag_hidden_E_silent")), 2);
+    assert_true(json_is_null(json_array_get(col(doc, "diag_hidden_E_saturated"), 1)));
+    assert_true(json_is_null(json_array_get(col(doc, "diag_W1_update_norm"), 0)));
+    sm_train_data d;
+    assert_int_equal(sm_train_data_load(&cfg, &d, NULL), SM_OK);
+    const sm_dataset *tr = d.train, *val = d.val;
+    const int n_in = tr->width * tr->height, H = 12, B = 20;
+    sm_disinh_params p;
+    assert_int_equal(sm_disinh_params_from_config(&cfg, n_in, tr->n_classes, &p, NULL), SM_OK);
+    sm_disinh *net = sm_disinh_create(&p, NULL);
+    assert_non_null(net);
+    int *order = malloc((size_t)tr->n * sizeof *order), yb[20];
+    double *xb = malloc((size_t)B * n_in * sizeof *xb);
+    for (int i = 0; i < tr->n; i++)
+        order[i] = i;
+    sm_rng rng;
+    sm_rng_init(&rng, (uint64_t)cfg.run.seed, 0x64740000u, 0);
+    for (int e = 0; e < 2; e++) {
+        sm_rng_shuffle(&rng, order, tr->n);
+        for (int s0 = 0; s0 < tr->n; s0 += B) {
+            for (int s = 0; s < B; s++) {
+                for (int i = 0; i < n_in; i++)
+                    xb[(size_t)s * n_in + i] = tr->pixels[(size_t)order[s0 + s] * n_in + i];
+                yb[s] = tr->labels[order[s0 + s]];
+            }
+            sm_disinh_step_stats ss;
+            assert_int_equal(sm_disinh_train_batch(net, xb, yb, B, &ss, NULL), SM_OK);
+        }
+    }
+    int np;
+    int *idx = sm_diag_probe_indices(val, val->n_classes, 1000, (uint64_t)cfg.run.seed, &np);
+    assert_int_equal(np, 12); /* <= disinh.batch: one open loop */
+    double *x = malloc((size_t)np * n_in * sizeof *x);
+    for (int a = 0; a < np; a++)
+        for (int i = 0; i < n_in; i++)
+            x[(size_t)a * n_in + i] = val->pixels[(size_t)idx[a] * n_in + i];
+    assert_int_equal(sm_disinh_open_loop(net, x, np, 0, NULL, NULL), SM_OK);
+    sm_disinh_state st;
+    sm_disinh_layer_state(net, 0, &st);
+    float *re = malloc((size_t)np * H * sizeof *re), *ri = malloc((size_t)np * H * sizeof *ri);
+    for (int k = 0; k < np * H; k++) {
+        re[k] = (float)st.r_e[k];
+        ri[k] = (float)sm_disinh_phi(&p.act_i, st.u_i[k]);
+    }
+    const char *pops[2] = {"E", "I"};
+    float *c[2] = {re, ri};
+    for (int q = 0; q < 2; q++) {
+        double silent, dormant, fnorm;
+        hand_diag(c[q], np, H, 1, &silent, &dormant, &fnorm);
+        assert_true(fnorm > 0);
+        assert_float_equal(lastf(doc, "diag_hidden_%s_silent", pops[q]), silent, 1e-12);
+        assert_float_equal(lastf(doc, "diag_hidden_%s_dormant_0.1", pops[q]), dormant, 1e-12);
+        assert_float_equal(lastf(doc, "diag_hidden_%s_feature_norm", pops[q]), fnorm, 1e-9 * fnorm);
+        assert_int_equal((int)lastf(doc, "diag_hidden_%s_srank", pops[q]),
+                         srank_of(c[q], np, H, 1));
+    }
+    for (int l = 0; l < 2; l++) {
+        int rows, cols;
+        double *bias, sq = 0;
+        const double *w = sm_disinh_weights(net, l, &rows, &cols, &bias);
+        for (int k = 0; k < rows * cols; k++)
+            sq += w[k] * w[k];
+        assert_float_equal(lastf(doc, "diag_W%s_weight_norm", l ? "2" : "1"), sqrt(sq),
+                           1e-12 * sqrt(sq));
+    }
+    free(order), free(xb), free(idx), free(x), free(re), free(ri);
+    sm_disinh_destroy(net);
+    sm_train_data_free(&d);
+    json_decref(doc);
+}
+
 /* ------------------------------------------------------------------ nothing else changes */
 
 static void drop(json_t *doc)
@@ -387,8 +483,8 @@ static void drop(json_t *doc)
 static void diag_changes_nothing_else(void **state)
 {
     (void)state;
-    const char *const *sets[] = {DC_SET, PPG_SET};
-    for (int m = 0; m < 2; m++) {
+    const char *const *sets[] = {DC_SET, PPG_SET, DISINH_SET};
+    for (int m = 0; m < 3; m++) {
         sm_config on = config(sets[m]), off = on;
         off.diag.iid = 0;
         json_t *a = run(&off, NULL, NULL), *b = run(&on, NULL, NULL);
@@ -408,12 +504,13 @@ static void diag_changes_nothing_else(void **state)
     }
 }
 
-/* diag.iid without validation images: one error naming the key, no document. */
+/* diag.iid without validation images (dc, ppg, disinh): one error naming the key, no
+ * document. */
 static void diag_needs_validation_images(void **state)
 {
     (void)state;
-    const char *const *sets[] = {DC_SET, PPG_SET};
-    for (int m = 0; m < 2; m++) {
+    const char *const *sets[] = {DC_SET, PPG_SET, DISINH_SET};
+    for (int m = 0; m < 3; m++) {
         sm_config cfg = config(sets[m]);
         cfg.data.n_val = 0;
         sm_error err;
@@ -428,6 +525,7 @@ int main(void)
         cmocka_unit_test(tensor_columns_by_hand),
         cmocka_unit_test(dc_diag_matches_a_recomputation),
         cmocka_unit_test(ppg_diag_matches_a_recomputation),
+        cmocka_unit_test(disinh_diag_matches_a_recomputation),
         cmocka_unit_test(diag_changes_nothing_else),
         cmocka_unit_test(diag_needs_validation_images),
     };
