@@ -519,6 +519,26 @@ static void diag_needs_validation_images(void **state)
     }
 }
 
+/* Models without a place for the diagnostics refuse diag.iid by name, before any work. */
+static void theta_and_hopfield_refuse_diag_iid(void **state)
+{
+    (void)state;
+    const char *models[2] = {"train.model=theta", "train.model=hopfield"};
+    for (int m = 0; m < 2; m++) {
+        const char *set[] = {models[m], "diag.iid=1", NULL};
+        sm_config cfg = config(set);
+        sm_train_data d;
+        memset(&d, 0, sizeof d);
+        assert_int_equal(sm_train_data_load(&cfg, &d, NULL), SM_OK);
+        json_t *doc = NULL;
+        sm_error err;
+        assert_int_equal(sm_train_run(&cfg, &d, NULL, NULL, &doc, &err), SM_EINVAL);
+        assert_non_null(strstr(err.msg, "diag.iid"));
+        assert_null(doc);
+        sm_train_data_free(&d);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -528,6 +548,7 @@ int main(void)
         cmocka_unit_test(disinh_diag_matches_a_recomputation),
         cmocka_unit_test(diag_changes_nothing_else),
         cmocka_unit_test(diag_needs_validation_images),
+        cmocka_unit_test(theta_and_hopfield_refuse_diag_iid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
