@@ -14,9 +14,11 @@
 #include "somnus/models/dc.h"
 #include "somnus/models/disinh.h"
 #include "somnus/models/ppg.h"
+#include "somnus/models/sgsnn.h"
 #include "somnus/protocol/train.h"
 #include "protocol/diag_columns.h"
 #include "protocol/train_dc.h"
+#include "protocol/train_sgsnn.h"
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -462,6 +464,125 @@ static void disinh_diag_matches_a_recomputation(void **state)
     json_decref(doc);
 }
 
+/* ------------------------------------------------------------------ SG-SNN norms (spec 1.4, 1.5)
+ */
+
+static const char *const SG_SET[] = {"train.model=sgsnn", "data.dataset=synthetic:120",
+                                     "data.n_train=32",   "data.n_val=20",
+                                     "data.n_test=10",    "sgsnn.n_hidden=30",
+                                     "sgsnn.steps=10",    "sgsnn.batch=32",
+                                     "sgsnn.epochs=2",    "sgsnn.sleep_mode=none",
+                                     "diag.n_probe=1000", "diag.grad_starved=1",
+                                     "diag.iid=1",        NULL};
+
+static double frob_hand(const float *a, const float *b, size_t n)
+{
+    double q = 0;
+    for (size_t i = 0; i < n; i++) {
+        const double d = (double)a[i] - (b ? b[i] : 0);
+        q += d * d;
+    }
+    return sqrt(q);
+}
+
+static void keep_sg(void *ctx, struct sm_sgsnn *net)
+{
+    sm_sgsnn_layer v = sm_sgsnn_get_layer(net, 0);
+    float **w = ctx;
+    *w = malloc((size_t)v.rows * v.cols * sizeof(float));
+    memcpy(*w, v.w, (size_t)v.rows * v.cols * sizeof(float));
+}
+
+/* One minibatch per epoch (n_train = batch), so an epoch is one gradient of the whole
+ * training set and one Adam step, redone by hand on a fresh network of the same seed:
+ * grad_norm_mean = grad_norm_max = ||dL/dW_l||_F of that gradient, update_norm = ||W after
+ * - W before|| per epoch (the first against the initial weights), w_norm of the trained
+ * network; the gradient-starved fraction from one gradient over the probe set (the whole
+ * validation split, one minibatch) and the rows of its W1 part by hand. The order of the
+ * images inside the minibatch differs (float sums): relative tolerance 1e-4. */
+static void sgsnn_norms_match_a_hand_run(void **state)
+{
+    (void)state;
+    sm_config cfg = config(SG_SET);
+    float *w_final = NULL;
+    sm_train_options opt;
+    memset(&opt, 0, sizeof opt);
+    opt.sgsnn_final_fn = keep_sg;
+    opt.sgsnn_final_ctx = &w_final;
+    json_t *doc = run(&cfg, &opt, NULL);
+    sm_train_data d;
+    assert_int_equal(sm_train_data_load(&cfg, &d, NULL), SM_OK);
+    sm_sgsnn_params p;
+    sm_train_sgsnn_params(&cfg, &d, &p);
+    sm_sgsnn *net = sm_sgsnn_create(&p, NULL);
+    assert_non_null(net);
+    const char *layers[2] = {"hidden", "output"};
+    float *prev[2];
+    size_t nw[2];
+    for (int l = 0; l < 2; l++) {
+        sm_sgsnn_layer v = sm_sgsnn_get_layer(net, l);
+        nw[l] = (size_t)v.rows * v.cols;
+        prev[l] = malloc(nw[l] * sizeof(float));
+        memcpy(prev[l], v.w, nw[l] * sizeof(float));
+    }
+    for (int e = 0; e < 2; e++) {
+        assert_int_equal(
+            sm_sgsnn_backprop(net, d.train->pixels, d.train->labels, 32, NULL, NULL, NULL), SM_OK);
+        double g[2];
+        for (int l = 0; l < 2; l++) {
+            sm_sgsnn_layer gv = sm_sgsnn_get_grad(net, l);
+            g[l] = frob_hand(gv.w, NULL, nw[l]);
+        }
+        sm_sgsnn_adam_step(net);
+        for (int l = 0; l < 2; l++) {
+            char key[64];
+            snprintf(key, sizeof key, "diag_%s_grad_norm_mean", layers[l]);
+            const double gm = json_number_value(json_array_get(col(doc, key), e));
+            snprintf(key, sizeof key, "diag_%s_grad_norm_max", layers[l]);
+            const double gx = json_number_value(json_array_get(col(doc, key), e));
+            assert_true(g[l] > 0);
+            assert_float_equal(gm, g[l], 1e-4 * g[l]);
+            assert_float_equal(gx, gm, 0);
+            sm_sgsnn_layer v = sm_sgsnn_get_layer(net, l);
+            const double u = frob_hand(v.w, prev[l], nw[l]);
+            snprintf(key, sizeof key, "diag_%s_update_norm", layers[l]);
+            assert_float_equal(json_number_value(json_array_get(col(doc, key), e)), u, 1e-4 * u);
+            snprintf(key, sizeof key, "diag_%s_w_norm", layers[l]);
+            const double wn = frob_hand(v.w, NULL, nw[l]);
+            assert_float_equal(json_number_value(json_array_get(col(doc, key), e)), wn, 1e-6 * wn);
+            memcpy(prev[l], v.w, nw[l] * sizeof(float));
+        }
+    }
+    /* the hand run is the run: the trained W1 agrees */
+    const double wn = frob_hand(w_final, NULL, nw[0]);
+    assert_float_equal(frob_hand(w_final, prev[0], nw[0]), 0, 1e-4 * wn);
+    /* gradient-starved: the trained weights, the probe (= the validation split) at once */
+    sm_sgsnn_layer v0 = sm_sgsnn_get_layer(net, 0);
+    memcpy(v0.w, w_final, nw[0] * sizeof(float));
+    assert_int_equal(
+        sm_sgsnn_backprop(net, d.val->pixels, d.val->labels, d.val->n, NULL, NULL, NULL), SM_OK);
+    sm_sgsnn_layer g0 = sm_sgsnn_get_grad(net, 0);
+    double *rn = malloc((size_t)g0.rows * sizeof *rn), mean = 0;
+    for (int i = 0; i < g0.rows; i++) {
+        rn[i] = frob_hand(g0.w + (size_t)i * g0.cols, NULL, (size_t)g0.cols);
+        mean += rn[i] / g0.rows;
+    }
+    int starved = 0, close = 0;
+    for (int i = 0; i < g0.rows; i++) {
+        starved += rn[i] <= 1e-3 * mean;
+        close += fabs(rn[i] - 1e-3 * mean) < 1e-3 * 1e-3 * mean; /* too near to call */
+    }
+    assert_int_equal(close, 0);
+    assert_float_equal(last(doc, "diag_hidden_grad_starved"), (double)starved / g0.rows, 1e-15);
+    free(rn);
+    for (int l = 0; l < 2; l++)
+        free(prev[l]);
+    free(w_final);
+    sm_sgsnn_destroy(net);
+    sm_train_data_free(&d);
+    json_decref(doc);
+}
+
 /* ------------------------------------------------------------------ nothing else changes */
 
 static void drop(json_t *doc)
@@ -473,20 +594,22 @@ static void drop(json_t *doc)
     json_object_foreach_safe(tab, tmp, key, v)
     {
         if (!strncmp(key, "diag_", 5) || !strcmp(key, "wall_s") || !strcmp(key, "epoch_s") ||
-            !strcmp(key, "samples_per_s"))
+            !strcmp(key, "samples_per_s") || !strcmp(key, "sleep_s") || !strcmp(key, "mask_s"))
             json_object_del(tab, key);
     }
 }
 
 /* Per model: diag.iid = 0 adds no diag_ column and no timing.diag_s; diag.iid = 1 leaves
- * every other evaluation column (timings aside) and `final` identical. */
+ * every other evaluation column (timings aside) and `final` identical (the SG-SNN with
+ * diag.grad_starved too, whose BPTT pass over the probe set must leave the training alone). */
 static void diag_changes_nothing_else(void **state)
 {
     (void)state;
-    const char *const *sets[] = {DC_SET, PPG_SET, DISINH_SET};
-    for (int m = 0; m < 3; m++) {
+    const char *const *sets[] = {DC_SET, PPG_SET, DISINH_SET, SG_SET};
+    for (int m = 0; m < 4; m++) {
         sm_config on = config(sets[m]), off = on;
         off.diag.iid = 0;
+        off.diag.grad_starved = 0;
         json_t *a = run(&off, NULL, NULL), *b = run(&on, NULL, NULL);
         const char *key;
         json_t *v;
@@ -505,7 +628,7 @@ static void diag_changes_nothing_else(void **state)
 }
 
 /* diag.iid without validation images (dc, ppg, disinh): one error naming the key, no
- * document. */
+ * document; diag.grad_starved with these models: one naming that key. */
 static void diag_needs_validation_images(void **state)
 {
     (void)state;
@@ -516,6 +639,11 @@ static void diag_needs_validation_images(void **state)
         sm_error err;
         assert_null(run(&cfg, NULL, &err));
         assert_non_null(strstr(err.msg, "diag.iid"));
+        /* and the gradient-starved fraction needs gradients (the SG-SNN's) */
+        cfg.data.n_val = 10;
+        cfg.diag.grad_starved = 1;
+        assert_null(run(&cfg, NULL, &err));
+        assert_non_null(strstr(err.msg, "diag.grad_starved"));
     }
 }
 
@@ -546,6 +674,7 @@ int main(void)
         cmocka_unit_test(dc_diag_matches_a_recomputation),
         cmocka_unit_test(ppg_diag_matches_a_recomputation),
         cmocka_unit_test(disinh_diag_matches_a_recomputation),
+        cmocka_unit_test(sgsnn_norms_match_a_hand_run),
         cmocka_unit_test(diag_changes_nothing_else),
         cmocka_unit_test(diag_needs_validation_images),
         cmocka_unit_test(theta_and_hopfield_refuse_diag_iid),
