@@ -26,13 +26,14 @@ sm_status sm_diag_disinh_init(sm_diag_disinh *g, const sm_config *cfg, const sm_
     g->x = malloc((size_t)n * p->n_in * sizeof *g->x);
     g->phi[0] = malloc((size_t)n * widest * sizeof(float));
     g->phi[1] = malloc((size_t)n * widest * sizeof(float));
-    if (st == SM_OK && !(g->x && g->phi[0] && g->phi[1]))
-        st = sm_error_set(err, SM_ENOMEM, "diagnostics: out of memory");
-    for (int a = 0; st == SM_OK && a < n; a++)
+    if (st != SM_OK || !g->x || !g->phi[0] || !g->phi[1]) {
+        sm_diag_disinh_free(g);
+        return st != SM_OK ? st : sm_error_set(err, SM_ENOMEM, "diagnostics: out of memory");
+    }
+    for (int a = 0; a < n; a++)
         for (int i = 0; i < p->n_in; i++)
             g->x[(size_t)a * p->n_in + i] = sm_dataset_image(val, g->probe.idx[a])[i];
-    if (st != SM_OK) sm_diag_disinh_free(g);
-    return st;
+    return SM_OK;
 }
 
 static void layer_name(int l, const char *pop, char *buf, size_t size)
