@@ -215,14 +215,16 @@ static void train_export_matches_results(void **state)
 
 /* diag.iid exports: every diag_* column of the evaluations table as
  * evaluations_diag_<column>.npy equal to the JSON (null = NaN), no other evaluations_
- * file; the SG-SNN's probe counts (n_probe x neurons, float32), from which numpy's own
- * silent, tau = 0.1 dormant fractions and srank reproduce the last row. */
+ * file; the probe counts (n_probe x neurons, float32: SG-SNN layers, dc E and I) or
+ * posteriors (ppg units), from which numpy's own silent, tau = 0.1 dormant fractions and
+ * srank reproduce the last row; dc and ppg: ||W||_F of the exported weights, dc: the
+ * fraction of input->E weights near a bound (w_max 1). */
 static const char *CHECK_DIAG =
     "import json, sys, os, numpy as np\n"
     "d, doc, model = sys.argv[1], json.load(open(sys.argv[2])), sys.argv[3]\n"
     "ev = doc['evaluations']\n"
     "cols = [k for k in ev if k.startswith('diag_')]\n"
-    "assert len(cols) >= 18, cols\n"
+    "assert len(cols) >= 12, cols\n"
     "files = sorted(f for f in os.listdir(d) if f.startswith('evaluations_'))\n"
     "assert files == sorted('evaluations_%s.npy' % c for c in cols), files\n"
     "for c in cols:\n"
@@ -230,22 +232,41 @@ static const char *CHECK_DIAG =
     "    ref = np.array([np.nan if v is None else v for v in ev[c]], dtype=np.float64)\n"
     "    assert a.dtype == np.float64 and a.shape == ref.shape, c\n"
     "    assert np.array_equal(a, ref, equal_nan=True), c\n"
+    "def probe(f, layer, H, T):\n"
+    "    c = np.load(os.path.join(d, f))\n"
+    "    assert c.dtype == np.float32 and c.shape[1] == H, c.shape\n"
+    "    phi = c.astype(np.float64) / T\n"
+    "    m = phi.mean(axis=0)\n"
+    "    dormant = 1.0 if m.mean() == 0 else float((m / m.mean() <= 0.1).mean())\n"
+    "    assert abs(ev['diag_%s_silent' % layer][-1] - float((m == 0).mean())) < 1e-12\n"
+    "    assert abs(ev['diag_%s_dormant_0.1' % layer][-1] - dormant) < 1e-12\n"
+    "    s = np.linalg.svd(phi, compute_uv=False)\n"
+    "    k = 0 if s.sum() == 0 else int(np.searchsorted(np.cumsum(s), 0.99 * s.sum() * (1 - "
+    "1e-12)) + 1)\n"
+    "    assert ev['diag_%s_srank' % layer][-1] == k, (layer, ev['diag_%s_srank' % layer][-1], k)\n"
+    "    return phi\n"
+    "def norm(w, col, tol):\n"
+    "    w = w.astype(np.float64)\n"
+    "    assert abs(ev[col][-1] - np.linalg.norm(w)) <= tol * np.linalg.norm(w), col\n"
+    "    return w\n"
+    "net = doc['network']\n"
     "if model == 'sgsnn':\n"
     "    T = doc['config']['sgsnn']['steps']\n"
-    "    for layer, H in (('hidden', doc['network']['n_hidden']), ('output', "
-    "doc['network']['n_out'])):\n"
-    "        c = np.load(os.path.join(d, 'probe_counts_%s.npy' % layer))\n"
-    "        assert c.dtype == np.float32 and c.shape[1] == H, c.shape\n"
-    "        phi = c.astype(np.float64) / T\n"
-    "        m = phi.mean(axis=0)\n"
-    "        dormant = 1.0 if m.mean() == 0 else float((m / m.mean() <= 0.1).mean())\n"
-    "        assert abs(ev['diag_%s_silent' % layer][-1] - float((m == 0).mean())) < 1e-12\n"
-    "        assert abs(ev['diag_%s_dormant_0.1' % layer][-1] - dormant) < 1e-12\n"
-    "        s = np.linalg.svd(phi, compute_uv=False)\n"
-    "        k = 0 if s.sum() == 0 else int(np.searchsorted(np.cumsum(s), 0.99 * s.sum() * (1 - "
-    "1e-12)) + 1)\n"
-    "        assert ev['diag_%s_srank' % layer][-1] == k, (layer, ev['diag_%s_srank' % layer][-1], "
-    "k)\n"
+    "    for layer, H in (('hidden', net['n_hidden']), ('output', net['n_out'])):\n"
+    "        probe('probe_counts_%s.npy' % layer, layer, H, T)\n"
+    "if model == 'dc':\n"
+    "    c = doc['config']['dc']\n"
+    "    T = round(c['t_present'] / net['dt']) + round(c['t_rest'] / net['dt'])\n"
+    "    for pop in ('E', 'I'):\n"
+    "        probe('probe_counts_%s.npy' % pop, pop, net['n_exc'], T)\n"
+    "    w = norm(np.load(os.path.join(d, 'dc_weights.npy')), 'diag_SE_weight_norm', 1e-9)\n"
+    "    near = float(((np.abs(w) <= 0.01) | (np.abs(w - 1) <= 0.01)).mean())\n"
+    "    assert ev['diag_SE_frac_near_bound'][-1] == near, near\n"
+    "if model == 'ppg':\n"
+    "    phi = probe('probe_posterior_units.npy', 'units', net['n_units'], 1)\n"
+    "    assert np.allclose(phi.sum(axis=1), 1, atol=1e-5)\n"
+    "    norm(np.load(os.path.join(d, 'ppg_w.npy')), 'diag_W_weight_norm', 1e-6)  # ppg_w.npy is "
+    "float32\n"
     "print('diag export ok')\n";
 
 static void train_export_diag_iid(void **state)
@@ -258,6 +279,14 @@ static void train_export_diag_iid(void **state)
     python_check(CHECK_DIAG, "sd sd.json sgsnn", "diag export ok");
     cli_ok("train " SMALL_TRAIN "--seed 2 --set diag.iid=1 --out td.json --export td");
     python_check(CHECK_DIAG, "td td.json stdp", "diag export ok");
+    cli_ok("train --data idx:img,lbl --model dc --set data.n_train=12 --set data.n_val=8 "
+           "--set data.n_test=6 --set data.batch=6 --set dc.n_exc=20 --set dc.t_present=50 "
+           "--set dc.t_rest=10 --set diag.iid=1 --quiet --out dd.json --export dd");
+    python_check(CHECK_DIAG, "dd dd.json dc", "diag export ok");
+    cli_ok("train --data idx:img,lbl --model ppg --set data.n_train=24 --set data.n_val=10 "
+           "--set data.n_test=6 --set ppg.epochs=2 --set diag.iid=1 --quiet --out pd.json "
+           "--export pd");
+    python_check(CHECK_DIAG, "pd pd.json ppg", "diag export ok");
     /* off (the default): no evaluations_ file */
     cli_ok("train " SMALL_TRAIN "--model sgsnn --set sgsnn.n_hidden=16 --set sgsnn.epochs=1 "
            "--set sgsnn.steps=5 --out s0.json --export s0");

@@ -480,6 +480,46 @@ static void diag_figures_and_plot_redraws_them(void **state)
     }
 }
 
+/* The same figures from the other models' diag.iid columns: a dc sweep (E, I) and a ppg
+ * sweep (units) over two seeds draw plots/dormant.png and plots/srank.png, and runs.csv
+ * carries a dormant fraction in [0, 1] on every row (the dc rows are all due here). */
+static void diag_figures_of_dc_and_ppg(void **state)
+{
+    (void)state;
+    const char *runs[2] = {
+        "sweep --grid run.seed=1:2 --set train.model=dc --set data.dataset=synthetic:120 "
+        "--set data.n_train=24 --set data.n_val=10 --set data.n_test=6 --set data.batch=8 "
+        "--set dc.n_exc=16 --set dc.t_present=40 --set dc.t_rest=10 --set diag.iid=1 --out dd",
+        "sweep --grid run.seed=1:2 --set train.model=ppg --set data.dataset=synthetic:120 "
+        "--set data.n_train=60 --set data.n_val=20 --set data.n_test=10 --set ppg.epochs=3 "
+        "--set diag.iid=1 --out dp"};
+    const char *out[2] = {"dd", "dp"},
+               *colname[2] = {"diag_E_dormant_0.1", "diag_units_dormant_0.1"};
+    const int rows[2] = {2 * 3, 2 * 3};
+    for (int m = 0; m < 2; m++) {
+        run_ok(runs[m], NULL);
+        const char *figs[2] = {"plots/dormant.png", "plots/srank.png"};
+        for (int k = 0; k < 2; k++) {
+            char f[64];
+            snprintf(f, sizeof f, "%s/%s", out[m], figs[k]);
+            int w, h;
+            png_size(f, &w, &h);
+            assert_int_equal(w, 800);
+        }
+        char f[64];
+        snprintf(f, sizeof f, "%s/runs.csv", out[m]);
+        char *p = path_in(f);
+        csv r = read_csv(p);
+        free(p);
+        assert_int_equal(r.rows, rows[m]);
+        for (int row = 0; row < r.rows; row++) {
+            const char *v = at(&r, row, colname[m]);
+            assert_true(v[0] != '\0' && atof(v) >= 0 && atof(v) <= 1);
+        }
+        free_csv(&r);
+    }
+}
+
 static long mtime_of(const char *sub, const char *id)
 {
     char p[8192];
@@ -706,6 +746,7 @@ int main(void)
         cmocka_unit_test(tiny_sweep_writes_tables_that_match_the_cells),
         cmocka_unit_test(figures_are_pngs_and_plot_redraws_them),
         cmocka_unit_test(diag_figures_and_plot_redraws_them),
+        cmocka_unit_test(diag_figures_of_dc_and_ppg),
         cmocka_unit_test(rerun_resumes_only_missing_cells),
         cmocka_unit_test(resume_with_another_version_needs_force),
         cmocka_unit_test(summary_n_counts_finite_values),

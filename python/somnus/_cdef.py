@@ -577,6 +577,8 @@ typedef struct sm_sgsnn_epoch_stats {
     double regrow_rate;
     int mask_updates;
     double mask_seconds;
+    double grad_norm_mean[8];
+    double grad_norm_max[8];
 } sm_sgsnn_epoch_stats;
 sm_status sm_sgsnn_train_epoch(sm_sgsnn *net, const float *x, const int *y, int n,
                                const float *x_test, const int *y_test, int n_test,

@@ -106,7 +106,7 @@ class SGSNN:
         out = {}
         for k, _f in ffi.typeof("sm_sgsnn_epoch_stats").fields:
             v = getattr(s, k)
-            out[k] = [v[0], v[1]] if k.startswith("sum_abs") else v
+            out[k] = [v[0], v[1]] if k.startswith(("sum_abs", "grad_norm")) else v
         return out
 
     def train(self, x, y, x_test=None, y_test=None, epochs=None):

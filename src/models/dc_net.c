@@ -79,12 +79,12 @@ static void *zalloc(size_t n)
 void sm_dc_destroy(sm_dc *net)
 {
     if (!net) return;
-    void *arrs[] = {net->w,          net->ve,     net->gee,      net->gie,       net->theta,
-                    net->xpost1,     net->xpost2, net->vi,       net->gei,       net->gii,
-                    net->refe,       net->refi,   net->pre_last, net->pre_tab,   net->pre_list,
-                    net->pre_listed, net->counts, net->active,   net->in_active, net->in_spk,
-                    net->e_spk,      net->i_spk,  net->i_mark,   net->colsum,    net->pbuf,
-                    net->e_mark,     net->noise,  net->map_stamp};
+    void *arrs[] = {net->w,          net->ve,     net->gee,       net->gie,       net->theta,
+                    net->xpost1,     net->xpost2, net->vi,        net->gei,       net->gii,
+                    net->refe,       net->refi,   net->pre_last,  net->pre_tab,   net->pre_list,
+                    net->pre_listed, net->counts, net->active,    net->in_active, net->in_spk,
+                    net->e_spk,      net->i_spk,  net->i_mark,    net->colsum,    net->pbuf,
+                    net->e_mark,     net->noise,  net->map_stamp, net->i_counts};
     for (size_t k = 0; k < sizeof arrs / sizeof arrs[0]; k++)
         free(arrs[k]);
     sm_dc_delays_free(net);
@@ -122,6 +122,18 @@ void sm_dc_reset_state(sm_dc *net)
     reset_state(net, 0);
 }
 
+void sm_dc_copy_learned(sm_dc *dst, const sm_dc *src)
+{
+    memcpy(dst->w, src->w, (size_t)src->p.n_in * (size_t)src->n_pad * sizeof *dst->w);
+    memcpy(dst->theta, src->theta, (size_t)src->n_pad * sizeof *dst->theta);
+    dst->theta_scale = src->theta_scale;
+    sm_dc_set_learning(dst, 0);
+    reset_state(dst, 0);
+    memset(dst->counts, 0, (size_t)dst->n_pad * sizeof *dst->counts);
+    memset(dst->i_counts, 0, (size_t)dst->n_pad * sizeof *dst->i_counts);
+    dst->step = 0; /* the input draws are keyed by step: the same for every copy */
+}
+
 sm_dc *sm_dc_create(const sm_dc_params *p, sm_error *err)
 {
     if (p->n_in < 1 || p->n_exc < 1 || p->n_exc > (1 << 20) || !(p->dt > 0) ||
@@ -148,7 +160,8 @@ sm_dc *sm_dc_create(const sm_dc_params *p, sm_error *err)
                     &net->xpost2, &net->vi,  &net->gei, &net->gii};
     for (size_t k = 0; k < sizeof fs / sizeof fs[0]; k++)
         *fs[k] = zalloc((size_t)np * fb);
-    int32_t **is[] = {&net->refe, &net->refi, &net->counts, &net->active, &net->e_spk, &net->i_spk};
+    int32_t **is[] = {&net->refe,  &net->refi,  &net->counts,  &net->active,
+                      &net->e_spk, &net->i_spk, &net->i_counts};
     for (size_t k = 0; k < sizeof is / sizeof is[0]; k++)
         *is[k] = zalloc((size_t)np * ib);
     net->pre_last = zalloc((size_t)p->n_in * sizeof(int64_t));

@@ -7,6 +7,11 @@
 
 int sm_dc_present(sm_dc *net, const float *x, int32_t *counts_out)
 {
+    return sm_dc_present_ei(net, x, counts_out, NULL);
+}
+
+int sm_dc_present_ei(sm_dc *net, const float *x, int32_t *counts_out, int32_t *i_out)
+{
     const sm_dc_params *p = &net->p;
     const int n = p->n_exc;
     const int64_t on = (int64_t)llround(p->t_present / p->dt);
@@ -24,7 +29,9 @@ int sm_dc_present(sm_dc *net, const float *x, int32_t *counts_out)
             total += net->counts[j];
         const int ok = total >= p->min_spikes || retries >= p->max_retries;
         if (ok && counts_out) memcpy(counts_out, net->counts, (size_t)n * sizeof *counts_out);
+        if (ok && i_out) memcpy(i_out, net->i_counts, (size_t)n * sizeof *i_out);
         memset(net->counts, 0, (size_t)n * sizeof *net->counts);
+        memset(net->i_counts, 0, (size_t)n * sizeof *net->i_counts);
         sm_dc_set_input(net, NULL, 0);
         for (int64_t t = 0; t < off; t++)
             sm_dc_step(net);

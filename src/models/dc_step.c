@@ -104,6 +104,8 @@ void sm_dc_step(sm_dc *net)
     }
     for (int k = 0; k < ne; k++)
         net->counts[net->e_spk[k]]++;
+    for (int k = 0; k < ni; k++)
+        net->i_counts[net->i_spk[k]]++;
     net->n_input_spikes += ns;
     net->n_e_spikes += ne;
     net->step++;

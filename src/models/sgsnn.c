@@ -1197,6 +1197,24 @@ long sm_sgsnn_sleep_period(double rate)
 
 /* ---------------------------------------------------------------- training */
 
+void sm_sgsnn_track_grad_norms(sm_sgsnn *net, int on)
+{
+    net->track_grad = on != 0;
+}
+
+/* ||dL/dW_l||_F of the current gradient, added to sum[l] and maxed into max[l]. */
+static void grad_norms(sm_sgsnn *net, double *sum, double *max)
+{
+    for (int l = 0; l < net->L; l++) {
+        const sm_sgsnn_layer g = sm_sgsnn_get_grad(net, l);
+        double q = 0;
+        for (size_t i = 0; i < (size_t)g.rows * g.cols; i++)
+            q += (double)g.w[i] * g.w[i];
+        sum[l] += sqrt(q);
+        if (sqrt(q) > max[l]) max[l] = sqrt(q);
+    }
+}
+
 static sm_status train_epoch(sm_sgsnn *net, const float *x, const int *y, int n,
                              const float *x_test, const int *y_test, int n_test,
                              sm_sgsnn_epoch_stats *stats, sm_error *err)
@@ -1228,8 +1246,8 @@ static sm_status train_epoch(sm_sgsnn *net, const float *x, const int *y, int n,
 
     const long period =
         p->sleep_mode == SM_SGSNN_SLEEP_PUBLISHED ? sm_sgsnn_sleep_period(p->sleep_rate) : 0;
-    int passes = 0;
-    double loss_sum = 0.0;
+    int passes = 0, batches = 0;
+    double loss_sum = 0.0, gsum[SM_SGSNN_MAX_LAYERS] = {0}, gmax[SM_SGSNN_MAX_LAYERS] = {0};
     long correct = 0;
     for (int start = 0; start < n && st == SM_OK; start += B) {
         int nb = n - start < B ? n - start : B;
@@ -1244,6 +1262,8 @@ static sm_status train_epoch(sm_sgsnn *net, const float *x, const int *y, int n,
         if (st != SM_OK) break;
         loss_sum += loss * nb;
         correct += c;
+        if (net->track_grad) grad_norms(net, gsum, gmax);
+        batches++;
         sm_sgsnn_adam_step(net);
         net->minibatches++;
         if (net->sp) {
@@ -1309,6 +1329,10 @@ static sm_status train_epoch(sm_sgsnn *net, const float *x, const int *y, int n,
         stats->sleep_seconds = t_sleep;
         stats->eval_seconds = t_eval;
         stats->wall_seconds = now_seconds() - t0;
+        for (int l = 0; l < net->L; l++) {
+            stats->grad_norm_mean[l] = net->track_grad ? gsum[l] / batches : NAN;
+            stats->grad_norm_max[l] = net->track_grad ? gmax[l] : NAN;
+        }
     }
     return SM_OK;
 }

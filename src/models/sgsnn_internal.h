@@ -41,7 +41,8 @@ typedef struct sgsnn_sparse {
 
 struct sm_sgsnn {
     sm_sgsnn_params p;
-    int L;                             /* weight layers */
+    int track_grad; /* 1: train_epoch measures the gradient norms (sm_sgsnn_track_grad_norms) */
+    int L;          /* weight layers */
     int size[SM_SGSNN_MAX_LAYERS + 1]; /* size[0] = n_in, size[l + 1] = outputs of layer l */
     /* parameters, gradients, Adam moments: [2l] W_l, [2l + 1] b_l */
     /* after them, with LayerNorm: [2L] gain g, [2L + 1] shift c (SGSNN_MAX_TENSORS) */

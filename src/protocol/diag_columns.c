@@ -97,6 +97,64 @@ void sm_diag_sgsnn_cols(json_t *tab, const sm_diag_layer *d, int L)
     }
 }
 
+static void norm_col(json_t *tab, int layer, int L, const char *name, double v)
+{
+    char key[96], ln[24];
+    sm_diag_sgsnn_layer_name(layer, L, ln, sizeof ln);
+    snprintf(key, sizeof key, "diag_%s_%s", ln, name);
+    sm_train_col_add(tab, key, sm_train_real(v));
+}
+
+void sm_diag_sgsnn_norm_cols(json_t *tab, sm_sgsnn *net, float *const *w_start, const double *gmean,
+                             const double *gmax)
+{
+    const int L = sm_sgsnn_n_layers(net);
+    for (int l = 0; l < L; l++) {
+        sm_sgsnn_layer v = sm_sgsnn_get_layer(net, l);
+        const size_t n = (size_t)v.rows * v.cols;
+        double sum_abs = 0, upd = NAN, w0n = NAN;
+        for (size_t i = 0; i < n; i++)
+            sum_abs += fabs((double)v.w[i]);
+        if (w_start) {
+            double q = 0;
+            for (size_t i = 0; i < n; i++) {
+                double d = (double)v.w[i] - w_start[l][i];
+                q += d * d;
+            }
+            upd = sqrt(q);
+            w0n = sm_diag_frobenius(w_start[l], n);
+        }
+        norm_col(tab, l, L, "w_norm", sm_diag_frobenius(v.w, n));
+        norm_col(tab, l, L, "w_mean_abs", sum_abs / (double)n);
+        norm_col(tab, l, L, "sum_abs_w", sum_abs);
+        norm_col(tab, l, L, "b_norm", sm_diag_frobenius(v.b, (size_t)v.rows));
+        norm_col(tab, l, L, "update_norm", upd);
+        norm_col(tab, l, L, "update_ratio", w0n > 0 ? upd / w0n : NAN);
+        norm_col(tab, l, L, "grad_norm_mean", gmean ? gmean[l] : NAN);
+        norm_col(tab, l, L, "grad_norm_max", gmax ? gmax[l] : NAN);
+    }
+}
+
+sm_status sm_diag_sgsnn_grad_starved(sm_sgsnn *net, const float *x, const int *y, int n,
+                                     double *frac, sm_error *err)
+{
+    const sm_sgsnn_layer g = sm_sgsnn_get_grad(net, 0);
+    const int B = sm_sgsnn_get_params(net)->batch_size, U = g.rows, D = g.cols;
+    const int d = sm_sgsnn_get_params(net)->n_in;
+    double *acc = calloc((size_t)U * D, sizeof *acc);
+    if (!acc) return sm_error_set(err, SM_ENOMEM, "diagnostics: out of memory");
+    sm_status st = SM_OK;
+    for (int a = 0; a < n && st == SM_OK; a += B) {
+        const int nb = n - a < B ? n - a : B;
+        st = sm_sgsnn_backprop(net, x + (size_t)a * d, y + a, nb, NULL, NULL, err);
+        for (size_t i = 0; st == SM_OK && i < (size_t)U * D; i++)
+            acc[i] += (double)g.w[i] * nb / n;
+    }
+    if (st == SM_OK) *frac = sm_diag_starved_fraction(acc, U, D);
+    free(acc);
+    return st;
+}
+
 /* Columns c0..c1 of rows (n x n_all) as an n x (c1 - c0) matrix. */
 static float *columns(const float *rows, int n, int n_all, int c0, int c1)
 {
@@ -146,10 +204,9 @@ void sm_diag_stdp_bound_cols(json_t *tab, const sm_sim *sim, const double *sum0)
     for (int64_t s = 0; s < net->n_syn; s++) {
         const int p = net->pathway[s], b = p == SM_PATH_IE;
         const float w = net->w[s], lo = m->bound_lo[b], hi = m->bound_hi[b];
-        const double tol = 0.01 * ((double)hi - lo);
         n[p]++;
-        at[p] += w == lo || w == hi;
-        near[p] += fabs((double)w - lo) <= tol || fabs((double)w - hi) <= tol;
+        at[p] += sm_diag_at_bound(w, lo, hi);
+        near[p] += sm_diag_near_bound(w, lo, hi);
         sum[p] += fabs((double)w);
     }
     for (int p = 0; p < SM_N_PATHS; p++) {
@@ -164,6 +221,61 @@ void sm_diag_stdp_bound_cols(json_t *tab, const sm_sim *sim, const double *sum0)
     }
 }
 
+sm_status sm_diag_tensor_init(sm_diag_tensor *t, size_t n, sm_error *err)
+{
+    memset(t, 0, sizeof *t);
+    t->prev = malloc((n > 0 ? n : 1) * sizeof *t->prev);
+    if (!t->prev) return sm_error_set(err, SM_ENOMEM, "diagnostics: out of memory");
+    t->n = n;
+    return SM_OK;
+}
+
+static void tensor_col(json_t *tab, const char *name, const char *what, double v)
+{
+    char key[96];
+    snprintf(key, sizeof key, "diag_%s_%s", name, what);
+    sm_train_col_add(tab, key, sm_train_real(v));
+}
+
+void sm_diag_tensor_cols(json_t *tab, const char *name, sm_diag_tensor *t, const double *w,
+                         double lo, double hi)
+{
+    double sq = NAN, upd = NAN, prev_sq = 0, at = NAN, near = NAN;
+    if (w) {
+        int64_t n_at = 0, n_near = 0;
+        sq = 0;
+        double d2 = 0;
+        for (size_t k = 0; k < t->n; k++) {
+            const double q = t->have_prev ? t->prev[k] : 0;
+            sq += w[k] * w[k];
+            prev_sq += q * q;
+            d2 += (w[k] - q) * (w[k] - q);
+            n_at += sm_diag_at_bound(w[k], lo, hi);
+            n_near += sm_diag_near_bound(w[k], lo, hi);
+        }
+        upd = t->have_prev ? sqrt(d2) : NAN;
+        at = t->n ? (double)n_at / t->n : NAN;
+        near = t->n ? (double)n_near / t->n : NAN;
+    }
+    tensor_col(tab, name, "weight_norm", w ? sqrt(sq) : NAN);
+    tensor_col(tab, name, "update_norm", upd);
+    tensor_col(tab, name, "update_ratio", prev_sq > 0 ? upd / sqrt(prev_sq) : NAN);
+    if (lo < hi) {
+        tensor_col(tab, name, "frac_at_bound", at);
+        tensor_col(tab, name, "frac_near_bound", near);
+    }
+    if (w) {
+        memcpy(t->prev, w, t->n * sizeof *w);
+        t->have_prev = 1;
+    }
+}
+
+void sm_diag_tensor_free(sm_diag_tensor *t)
+{
+    free(t->prev);
+    memset(t, 0, sizeof *t);
+}
+
 sm_status sm_diag_iid_init(sm_diag_iid *p, const sm_config *cfg, const sm_dataset *val,
                            sm_sgsnn *net, sm_error *err)
 {
@@ -173,6 +285,10 @@ sm_status sm_diag_iid_init(sm_diag_iid *p, const sm_config *cfg, const sm_datase
         return sm_error_set(err, SM_EINVAL,
                             "diag.iid: the diagnostics' probe set is drawn from the validation "
                             "split, which is empty (set data.n_val)");
+    if (cfg->diag.grad_starved && !net)
+        return sm_error_set(err, SM_EINVAL,
+                            "diag.grad_starved: only the SG-SNN has gradients (set it to 0 for "
+                            "this model)");
     p->idx = sm_diag_probe_indices(val, val->n_classes, cfg->diag.n_probe, (uint64_t)cfg->run.seed,
                                    &p->n);
     if (!p->idx) return sm_error_set(err, SM_ENOMEM, "diagnostics: out of memory");
@@ -180,14 +296,22 @@ sm_status sm_diag_iid_init(sm_diag_iid *p, const sm_config *cfg, const sm_datase
     const size_t d = (size_t)val->width * val->height;
     p->x = malloc((size_t)(p->n > 0 ? p->n : 1) * (d > 0 ? d : 1) * sizeof *p->x);
     int ok = p->x != NULL;
-    for (int a = 0; ok && a < p->n; a++)
+    p->y = malloc((size_t)(p->n > 0 ? p->n : 1) * sizeof *p->y);
+    ok = ok && p->y;
+    for (int a = 0; ok && a < p->n; a++) {
         memcpy(p->x + (size_t)a * d, sm_dataset_image(val, p->idx[a]), d * sizeof *p->x);
+        p->y[a] = val->labels[p->idx[a]];
+    }
     p->L = sm_sgsnn_n_layers(net);
     for (int l = 0; l < p->L; l++) {
         const int H = sm_diag_sgsnn_neurons(net, l);
+        const sm_sgsnn_layer v = sm_sgsnn_get_layer(net, l);
         p->counts[l] = malloc((size_t)(p->n > 0 ? p->n : 1) * (H > 0 ? H : 1) * sizeof(float));
-        ok = ok && p->counts[l];
+        p->w_prev[l] = malloc((size_t)v.rows * v.cols * sizeof(float));
+        ok = ok && p->counts[l] && p->w_prev[l];
+        if (ok) memcpy(p->w_prev[l], v.w, (size_t)v.rows * v.cols * sizeof(float));
     }
+    sm_sgsnn_track_grad_norms(net, 1);
     if (!ok) {
         sm_diag_iid_free(p);
         return sm_error_set(err, SM_ENOMEM, "diagnostics: out of memory");
@@ -196,7 +320,7 @@ sm_status sm_diag_iid_init(sm_diag_iid *p, const sm_config *cfg, const sm_datase
 }
 
 sm_status sm_diag_iid_sgsnn_row(sm_diag_iid *p, const sm_config *cfg, sm_sgsnn *net, int due,
-                                json_t *tab, sm_error *err)
+                                const double *gmean, const double *gmax, json_t *tab, sm_error *err)
 {
     if (p->n == 0) return SM_OK;
     const double t0 = sm_train_now();
@@ -208,6 +332,18 @@ sm_status sm_diag_iid_sgsnn_row(sm_diag_iid *p, const sm_config *cfg, sm_sgsnn *
                                  p->counts, d, NULL, err);
     if (st == SM_OK) sm_diag_sgsnn_cols(tab, due ? d : NULL, p->L);
     if (st == SM_OK && due) p->have = 1;
+    double starved = NAN;
+    if (st == SM_OK && due && cfg->diag.grad_starved)
+        st = sm_diag_sgsnn_grad_starved(net, p->x, p->y, p->n, &starved, err);
+    if (st == SM_OK && cfg->diag.grad_starved)
+        sm_train_col_add(tab, "diag_hidden_grad_starved", sm_train_real(starved));
+    if (st == SM_OK) {
+        sm_diag_sgsnn_norm_cols(tab, net, p->w_prev, gmean, gmax);
+        for (int l = 0; l < p->L; l++) {
+            const sm_sgsnn_layer v = sm_sgsnn_get_layer(net, l);
+            memcpy(p->w_prev[l], v.w, (size_t)v.rows * v.cols * sizeof(float));
+        }
+    }
     p->seconds += sm_train_now() - t0;
     return st;
 }
@@ -226,7 +362,10 @@ void sm_diag_iid_free(sm_diag_iid *p)
 {
     free(p->idx);
     free(p->x);
-    for (int l = 0; l < p->L; l++)
+    free(p->y);
+    for (int l = 0; l < p->L; l++) {
         free(p->counts[l]);
+        free(p->w_prev[l]);
+    }
     memset(p, 0, sizeof *p);
 }

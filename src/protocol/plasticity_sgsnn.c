@@ -170,14 +170,6 @@ static sm_status subset_accuracy(sm_sgsnn *net, const sm_pl_set *set, int m, dou
     return st;
 }
 
-static void col(json_t *tab, int layer, int L, const char *name, double v)
-{
-    char key[96], ln[24];
-    sm_diag_sgsnn_layer_name(layer, L, ln, sizeof ln);
-    snprintf(key, sizeof key, "diag_%s_%s", ln, name);
-    sm_train_col_add(tab, key, sm_train_real(v));
-}
-
 /* --export: the last probe counts and every due chunk's singular values, per layer. */
 static void export_arrays(sm_train_run_ctx *r, sm_sgsnn *net, int n_probe, float *const *counts,
                           double *const *sv, int K)
@@ -195,60 +187,15 @@ static void export_arrays(sm_train_run_ctx *r, sm_sgsnn *net, int n_probe, float
     }
 }
 
-/* Weight, update and gradient norms of both layers; w_start (may be NULL) = the weights
- * at the chunk's start, cs (may be NULL) = the chunk's training. */
+/* Weight, update and gradient norms of every layer (diag_columns.h); w_start (may be NULL)
+ * = the weights at the chunk's start, cs (may be NULL) = the chunk's training; SAM's two
+ * gradient norms. */
 static void norm_cols(json_t *tab, sm_sgsnn *net, float *const *w_start, const chunk_stats *cs)
 {
-    const int L = sm_sgsnn_n_layers(net);
-    for (int l = 0; l < L; l++) {
-        sm_sgsnn_layer v = sm_sgsnn_get_layer(net, l);
-        const size_t n = (size_t)v.rows * v.cols;
-        double sum_abs = 0, upd = NAN, w0n = NAN;
-        for (size_t i = 0; i < n; i++)
-            sum_abs += fabs((double)v.w[i]);
-        if (w_start) {
-            double q = 0;
-            for (size_t i = 0; i < n; i++) {
-                double d = (double)v.w[i] - w_start[l][i];
-                q += d * d;
-            }
-            upd = sqrt(q);
-            w0n = frob(w_start[l], n);
-        }
-        col(tab, l, L, "w_norm", frob(v.w, n));
-        col(tab, l, L, "w_mean_abs", sum_abs / (double)n);
-        col(tab, l, L, "sum_abs_w", sum_abs);
-        col(tab, l, L, "b_norm", frob(v.b, (size_t)v.rows));
-        col(tab, l, L, "update_norm", upd);
-        col(tab, l, L, "update_ratio", w0n > 0 ? upd / w0n : NAN);
-        col(tab, l, L, "grad_norm_mean", cs ? cs->gnorm_mean[l] : NAN);
-        col(tab, l, L, "grad_norm_max", cs ? cs->gnorm_max[l] : NAN);
-    }
+    sm_diag_sgsnn_norm_cols(tab, net, w_start, cs ? cs->gnorm_mean : NULL,
+                            cs ? cs->gnorm_max : NULL);
     sm_train_col_add(tab, "diag_sam_grad_norm", sm_train_real(cs ? cs->sam_g[0] : NAN));
     sm_train_col_add(tab, "diag_sam_grad_norm_perturbed", sm_train_real(cs ? cs->sam_g[1] : NAN));
-}
-
-/* Spec 1.5: the fraction of rows of W1 whose gradient over one pass of the probe set (with
- * the chunk's labels; minibatch gradients weighted by their size) has a norm <= 1e-3 x the
- * mean row norm: neurons that no longer learn at all, silent or not. With the ON/OFF split a
- * row serves a pair. Overwrites the gradient buffers (the chunk's steps are done). */
-static sm_status grad_starved(sm_sgsnn *net, const sm_pl_set *probe, double *frac, sm_error *err)
-{
-    const sm_sgsnn_layer g = sm_sgsnn_get_grad(net, 0);
-    const int B = sm_sgsnn_get_params(net)->batch_size, U = g.rows, D = g.cols;
-    double *acc = calloc((size_t)U * D, sizeof *acc);
-    if (!acc) return sm_error_set(err, SM_ENOMEM, "plasticity: out of memory");
-    sm_status st = SM_OK;
-    for (int a = 0; a < probe->n && st == SM_OK; a += B) {
-        const int nb = probe->n - a < B ? probe->n - a : B;
-        st = sm_sgsnn_backprop(net, probe->x + (size_t)a * probe->d, probe->y + a, nb, NULL, NULL,
-                               err);
-        for (size_t i = 0; st == SM_OK && i < (size_t)U * D; i++)
-            acc[i] += (double)g.w[i] * nb / probe->n;
-    }
-    if (st == SM_OK) *frac = sm_diag_starved_fraction(acc, U, D);
-    free(acc);
-    return st;
 }
 
 /* Accuracy of a fresh network (own seed from (seed, chunk)) trained on chunk k alone. */
@@ -407,7 +354,7 @@ sm_status sm_pl_run_sgsnn(const sm_config *cfg, const sm_pl_stream *s, const sm_
                                      cfg->diag.srank_delta, counts, d, due ? svk : NULL, err);
         double starved = NAN;
         if (st == SM_OK && due && cfg->diag.grad_starved)
-            st = grad_starved(t.net, &c.probe, &starved, err);
+            st = sm_diag_sgsnn_grad_starved(t.net, c.probe.x, c.probe.y, c.probe.n, &starved, err);
         if (st == SM_OK && k >= 1 && fresh_due(cfg, k))
             st = fresh_accuracy(cfg, &p, k, &c.train, &c.test, &w.acc_fresh, err);
         if (st == SM_OK && k >= 1) w.reset = remedies(cfg, &t, k, counts[0], c.probe.n, &w.redo);

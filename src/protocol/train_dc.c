@@ -15,6 +15,7 @@
 #include "somnus/models/dc_sleep.h"
 #include "somnus/models/dc_state.h"
 #include "somnus/models/sim.h"
+#include "protocol/diag_dc.h"
 #include "protocol/train_dc.h"
 
 void sm_train_dc_params(const sm_config *cfg, int n_in, sm_dc_params *p)
@@ -164,11 +165,21 @@ sm_status sm_train_dc(const sm_config *cfg, const sm_train_data *d, sm_train_run
     if (sleeping && cfg->sleep.mode != SM_SLEEP_POWERLAW)
         return sm_error_set(err, SM_EINVAL,
                             "sleep.mode: train.model=dc sleeps with powerlaw only (or none)");
+    if (cfg->diag.iid && (r->resume_path || r->ckpt_path))
+        return sm_error_set(err, SM_EINVAL,
+                            "diag.iid: train.model=dc does not checkpoint the diagnostics' own "
+                            "state (the last weights of the update norm); run with diag.iid=0 or "
+                            "without --checkpoint-every/--resume");
     const int n_in = tr->width * tr->height, n = cfg->dc.n_exc, nc = tr->n_classes;
     sm_dc_params p;
     sm_train_dc_params(cfg, n_in, &p);
     sm_dc *net = sm_dc_create(&p, err);
     if (!net) return err->code;
+    sm_diag_dc diag; /* diag.iid: the probe diagnostics at the evaluation rows */
+    if (sm_diag_dc_init(&diag, cfg, d->val, net, err) != SM_OK) {
+        sm_dc_destroy(net);
+        return err->code;
+    }
     /* sleep (spec diehl-cook.md 7 item 7): the power-law map toward norm_sum / n_in */
     sm_dc_sleeper sl;
     const sm_dc_sleep_params sp = {cfg->sleep.lambda, p.norm_sum / n_in, cfg->dc.sleep_sigma,
@@ -215,7 +226,8 @@ sm_status sm_train_dc(const sm_config *cfg, const sm_train_data *d, sm_train_run
                 alive[j] |= cnt[j] > 0;
             shown++;
             r->prog.done++;
-            if (shown % batch == 0 || (pass == cfg->dc.passes - 1 && k == tr->n - 1)) {
+            const int last = pass == cfg->dc.passes - 1 && k == tr->n - 1;
+            if (shown % batch == 0 || last) {
                 int dead = 0;
                 for (int j = 0; j < n; j++) {
                     dead += !alive[j];
@@ -226,9 +238,10 @@ sm_status sm_train_dc(const sm_config *cfg, const sm_train_data *d, sm_train_run
                 sm_train_col_add(tab, "theta_mean", json_real(sm_dc_theta_mean(net)));
                 sm_train_col_add(tab, "dead_E_frac", json_real((double)dead / n));
                 sm_train_col_add(tab, "wall_s", json_real(wall0 + sm_train_now() - t0));
+                st = sm_diag_dc_row(&diag, cfg, net, last, tab, err);
                 rep_train += rep_b;
                 rep_b = 0;
-                if (sm_train_report(r))
+                if (st == SM_OK && sm_train_report(r))
                     st = sm_error_set(err, SM_ECANCELED, "train: stopped by the caller");
                 if (st == SM_OK && r->ckpt_path && shown % batch == 0 &&
                     (shown / batch) % r->ckpt_every == 0 && shown < n_train_total) {
@@ -241,7 +254,7 @@ sm_status sm_train_dc(const sm_config *cfg, const sm_train_data *d, sm_train_run
         rep_train += rep_b;
     }
     free(alive);
-    const double t_train = sm_train_now() - t0;
+    const double t_train = sm_train_now() - t0 - diag.probe.seconds; /* without diag.iid */
     const int64_t events = (net->n_input_spikes - in_spk0) * (int64_t)n;
     const double theta_final = sm_dc_theta_mean(net);
     /* frozen: assignment on the first n_assign training images of the first pass's order
@@ -340,12 +353,17 @@ sm_status sm_train_dc(const sm_config *cfg, const sm_train_data *d, sm_train_run
             json_object_set_new(fin, "sleep_windows", json_integer(sl.windows));
             json_object_set_new(fin, "sleep_steps", json_integer(sl.steps));
         }
+        if (doc && diag.probe.n > 0)
+            json_object_set_new(json_object_get(doc, "timing"), "diag_s",
+                                json_real(diag.probe.seconds));
         tab = NULL;
         if (!doc) st = sm_error_set(err, SM_EINTERNAL, "train: cannot build the results document");
         *results = doc;
     }
     json_decref(tab);
     if (st == SM_OK && r->dc_final_fn) r->dc_final_fn(r->dc_final_ctx, net);
+    if (st == SM_OK) sm_diag_dc_export(&diag, r->array_fn, r->array_ctx);
+    sm_diag_dc_free(&diag);
     free(cnt);
     free(ca);
     free(ct);

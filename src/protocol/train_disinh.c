@@ -12,6 +12,7 @@
 #include "somnus/io/checkpoint.h"
 #include "somnus/io/results.h"
 #include "somnus/models/disinh.h"
+#include "protocol/diag_disinh.h"
 #include "protocol/train_disinh.h"
 
 static const char *const RULES[] = {"exact", "lin_thresh", "lin_fixed", "bp", "as_published"};
@@ -97,6 +98,9 @@ sm_status sm_train_disinh(const sm_config *cfg, const sm_train_data *d, sm_train
     int *yb = malloc((size_t)B * sizeof *yb), *order = malloc((size_t)tr->n * sizeof *order);
     int *pred = malloc((size_t)(te->n > 0 ? te->n : 1) * sizeof *pred);
     json_t *tab = json_object(), *fin = NULL;
+    sm_diag_disinh diag; /* diag.iid */
+    st = sm_diag_disinh_init(&diag, cfg, val, net, err);
+    if (st != SM_OK) goto done;
     if (!xtr || !xte || (val && val->n && !xval) || !xb || !yb || !order || !pred || !tab) {
         st = sm_error_set(err, SM_ENOMEM, "train: out of memory");
         goto done;
@@ -174,6 +178,9 @@ sm_status sm_train_disinh(const sm_config *cfg, const sm_train_data *d, sm_train
         sm_train_col_add(tab, "epoch_s", json_real(train_s));
         sm_train_col_add(tab, "samples_per_s", json_real(train_s > 0 ? tr->n / train_s : 0));
         sm_train_col_add(tab, "wall_s", json_real(wall0 + sm_train_now() - t0));
+        const double diag0 = diag.probe.seconds;
+        if (st == SM_OK) st = sm_diag_disinh_row(&diag, cfg, net, due, tab, err);
+        t_eval += diag.probe.seconds - diag0; /* the diagnostics count as evaluation time */
         if (st == SM_OK && r->ckpt_path && e % r->ckpt_every == 0 && e < epochs) {
             const sm_train_position pos = {e, t_eval, wall0 + sm_train_now() - t0};
             st = save_checkpoint(cfg, d, r, net, tab, &pos, &rng, order, tr->n, err);
@@ -207,11 +214,15 @@ sm_status sm_train_disinh(const sm_config *cfg, const sm_train_data *d, sm_train
             json_pack("{s:f, s:f, s:f, s:f, s:f, s:f}", "build_s", t0 - t_start, "train_s", train_s,
                       "eval_s", t_eval, "final_s", t_end - t_final, "wall_s", t_end - t_start,
                       "samples_per_s", train_s > 0 ? (double)epochs * tr->n / train_s : 0.0));
+        if (doc && diag.probe.n > 0)
+            json_object_set_new(json_object_get(doc, "timing"), "diag_s",
+                                json_real(diag.probe.seconds));
         tab = fin = NULL;
         if (!doc) st = sm_error_set(err, SM_EINTERNAL, "train: cannot build the results document");
         *results = doc;
     }
 done:
+    sm_diag_disinh_free(&diag);
     json_decref(tab);
     json_decref(fin);
     free(xtr);

@@ -18,6 +18,11 @@ sm_status sm_train_hopfield(const sm_config *cfg, const sm_train_data *data, sm_
         return sm_error_set(err, SM_EINVAL,
                             "train: the hopfield model has no checkpoints (drop --checkpoint / "
                             "--resume)");
+    if (cfg->diag.iid)
+        return sm_error_set(err, SM_EINVAL,
+                            "diag.iid: not available for train.model=hopfield (a run is "
+                            "hopfield.seeds whole federations with no evaluations table to add "
+                            "columns to, and no image data for a probe set)");
     const double t0 = sm_train_now();
     const int S = cfg->hopfield.seeds;
     sm_hf_result **res = calloc((size_t)S, sizeof *res);

@@ -10,6 +10,7 @@
 #include "somnus/io/encode.h"
 #include "somnus/io/results.h"
 #include "somnus/models/ppg.h"
+#include "protocol/diag_columns.h"
 #include "protocol/train_ppg.h"
 
 /* Stream indices of SM_STREAM_PPG used here (5: initial weights, 7: sampled winners). */
@@ -159,6 +160,35 @@ static void add_row(json_t *tab, const sm_ppg *m, int epoch, int64_t images, dou
 
 /* Confusion of true class positions x predicted (unit labels); winners whose unit has no
  * label are counted in "unlabelled". */
+/* diag.iid: the units' posteriors s_c (the soft-WTA output, a rate in [0, 1], T = 1) on the
+ * probe images' fixed validation counts (into phi, n_probe x C), and the weights W (C x D;
+ * floored, not bounded: no bound columns). */
+static sm_status diag_row(sm_diag_iid *probe, sm_diag_tensor *wt, float *phi, const sm_ppg *m,
+                          const split *val, const sm_config *cfg, json_t *tab, sm_error *err)
+{
+    if (probe->n == 0) return SM_OK;
+    const double t0 = sm_train_now();
+    double *p = malloc((size_t)m->C * sizeof *p);
+    sm_status st = p ? SM_OK : sm_error_set(err, SM_ENOMEM, "ppg: out of memory");
+    for (int a = 0; st == SM_OK && a < probe->n; a++) {
+        double Y;
+        sm_ppg_posterior(m, val->y + (size_t)probe->idx[a] * m->D, p, &Y);
+        for (int c = 0; c < m->C; c++)
+            phi[(size_t)a * m->C + c] = (float)p[c];
+    }
+    sm_diag_layer d;
+    if (st == SM_OK)
+        st = sm_diag_layer_compute(phi, probe->n, m->C, 1, cfg->diag.saturation,
+                                   cfg->diag.srank_delta, &d, NULL, err);
+    if (st == SM_OK) {
+        sm_diag_cols(tab, "units", &d);
+        sm_diag_tensor_cols(tab, "W", wt, m->w, NAN, NAN);
+    }
+    free(p);
+    probe->seconds += sm_train_now() - t0;
+    return st;
+}
+
 static json_t *final_json(const sm_ppg *m, const split *te, const int *unit_label, int k, double ll,
                           const sm_config *cfg, const int *classes)
 {
@@ -294,6 +324,13 @@ sm_status sm_train_ppg(const sm_config *cfg, const sm_train_data *d, sm_train_ru
         if (!m) st = err->code;
     }
     if (st == SM_OK) st = sm_ppg_init_from_data(m, s_tr.y, s_tr.n, (uint64_t)cfg->run.seed, err);
+    sm_diag_iid probe = {0}; /* diag.iid */
+    sm_diag_tensor wt = {0};
+    float *phi = NULL; /* the probe posteriors of the last row */
+    if (st == SM_OK) st = sm_diag_iid_init(&probe, cfg, d->val, NULL, err);
+    if (st == SM_OK && probe.n > 0) st = sm_diag_tensor_init(&wt, (size_t)c.C * c.D, err);
+    if (st == SM_OK && probe.n > 0 && !(phi = malloc((size_t)probe.n * c.C * sizeof *phi)))
+        st = sm_error_set(err, SM_ENOMEM, "ppg: out of memory");
     unit_label = st == SM_OK ? malloc((size_t)c.C * sizeof *unit_label) : NULL;
     if (st == SM_OK && !unit_label) st = sm_error_set(err, SM_ENOMEM, "ppg: out of memory");
     const int epochs = cfg->ppg.epochs;
@@ -333,7 +370,8 @@ sm_status sm_train_ppg(const sm_config *cfg, const sm_train_data *d, sm_train_ru
         r->prog.last_accuracy = s_val.n > 0 ? vacc : tacc;
         add_row(tab, m, e, (int64_t)e * tr->n, tacc, vacc, ll, z_corr_json(cfg, &s_tr),
                 sm_train_now() - t0);
-        if (sm_train_report(r))
+        st = diag_row(&probe, &wt, phi, m, &s_val, cfg, tab, err);
+        if (st == SM_OK && sm_train_report(r))
             st = sm_error_set(err, SM_ECANCELED, "train: stopped by the caller");
     }
     const double t_final = sm_train_now();
@@ -347,15 +385,18 @@ sm_status sm_train_ppg(const sm_config *cfg, const sm_train_data *d, sm_train_ru
     }
     const double t_end = sm_train_now();
     if (st == SM_OK) {
-        json_t *doc = json_pack(
-            "{s:s, s:s, s:s, s:I, s:o, s:o, s:{s:i, s:i, s:f, s:f, s:f}, s:o, s:o, s:o}",
-            "somnus_version", sm_version(), "command", "train", "model", "ppg", "seed",
-            (json_int_t)cfg->run.seed, "config", sm_config_to_json(cfg), "data",
-            sm_train_data_json(d), "network", "n_in", c.D, "n_units", c.C, "gain", c.gain, "ybar",
-            m->ybar, "ybar_normalized", cfg->input.normalize ? c.ybar_norm : 0.0, "evaluations",
-            tab, "final", fin, "timing",
-            json_pack("{s:f, s:f, s:f, s:f}", "build_s", t0 - t_start, "train_s", t_final - t0,
-                      "final_s", t_end - t_final, "wall_s", t_end - t_start));
+        json_t *doc =
+            json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:{s:i, s:i, s:f, s:f, s:f}, s:o, s:o, s:o}",
+                      "somnus_version", sm_version(), "command", "train", "model", "ppg", "seed",
+                      (json_int_t)cfg->run.seed, "config", sm_config_to_json(cfg), "data",
+                      sm_train_data_json(d), "network", "n_in", c.D, "n_units", c.C, "gain", c.gain,
+                      "ybar", m->ybar, "ybar_normalized", cfg->input.normalize ? c.ybar_norm : 0.0,
+                      "evaluations", tab, "final", fin, "timing",
+                      json_pack("{s:f, s:f, s:f, s:f}", "build_s", t0 - t_start, "train_s",
+                                t_final - t0 - probe.seconds, "final_s", t_end - t_final, "wall_s",
+                                t_end - t_start));
+        if (doc && probe.n > 0)
+            json_object_set_new(json_object_get(doc, "timing"), "diag_s", json_real(probe.seconds));
         tab = fin = NULL;
         if (!doc) st = sm_error_set(err, SM_EINTERNAL, "train: cannot build the results document");
         *results = doc;
@@ -366,6 +407,11 @@ sm_status sm_train_ppg(const sm_config *cfg, const sm_train_data *d, sm_train_ru
     }
     json_decref(tab);
     json_decref(fin);
+    if (st == SM_OK && phi && r->array_fn)
+        r->array_fn(r->array_ctx, "probe_posterior_units", 0, (size_t)probe.n, (size_t)c.C, phi);
+    free(phi);
+    sm_diag_iid_free(&probe);
+    sm_diag_tensor_free(&wt);
     sm_ppg_destroy(m);
     sm_encoder_destroy(c.enc);
     split_free(&s_tr);

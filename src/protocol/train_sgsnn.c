@@ -262,15 +262,16 @@ sm_status sm_train_sgsnn(const sm_config *cfg, const sm_train_data *d, sm_train_
     const int sparse = p.sparse.method != SM_SPARSE_DENSE;
     sm_sgsnn_sum_abs_w(net, w0);
     int e0 = 0;
-    sm_diag_iid probe;
-    st = sm_diag_iid_init(&probe, cfg, val, net, err);
-    if (st == SM_OK && r->resume_path) {
+    sm_diag_iid probe = {0};
+    if (r->resume_path) {
         sm_train_position pos;
         st = resume(cfg, d, r, net, &tab, &pos, w0, err);
         e0 = pos.done;
         t_eval_total = pos.eval_s;
         wall0 = pos.wall_s;
     }
+    /* after a resume: the first update norm is then since the checkpoint */
+    if (st == SM_OK) st = sm_diag_iid_init(&probe, cfg, val, net, err);
     for (int e = e0 + 1; e <= p.epochs && st == SM_OK; e++) {
         r->prog.batch = e;
         const int due = cfg->train.eval_every > 0 &&
@@ -282,7 +283,8 @@ sm_status sm_train_sgsnn(const sm_config *cfg, const sm_train_data *d, sm_train_
         t_eval_total += s.eval_seconds;
         add_row(tab, &s, (int64_t)e * tr->n, wall0 + sm_train_now() - t0, sparse);
         const double diag0 = probe.seconds;
-        st = sm_diag_iid_sgsnn_row(&probe, cfg, net, due, tab, err);
+        st = sm_diag_iid_sgsnn_row(&probe, cfg, net, due, s.grad_norm_mean, s.grad_norm_max, tab,
+                                   err);
         if (st != SM_OK) break;
         t_eval_total += probe.seconds - diag0; /* the diagnostics count as evaluation time */
         r->prog.done += tr->n;

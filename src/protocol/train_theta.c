@@ -165,6 +165,11 @@ sm_status sm_train_theta(const sm_config *cfg, const sm_train_data *data, sm_tra
         return sm_error_set(err, SM_EINVAL,
                             "train: the theta model has no checkpoints (drop --checkpoint / "
                             "--resume)");
+    if (cfg->diag.iid)
+        return sm_error_set(err, SM_EINVAL,
+                            "diag.iid: not available for train.model=theta (its units are linear "
+                            "with signed activity, so the dormant fractions are undefined, and it "
+                            "makes its own inputs: there is no validation split for a probe set)");
     const double t_start = sm_train_now();
     const int pathint = cfg->theta.task == SM_THETA_TASK_PATHINT;
     theta_run o = {.tab = json_object()};

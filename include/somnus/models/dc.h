@@ -113,8 +113,9 @@ typedef struct sm_dc {
     int32_t *pre_list; /* inputs that spiked within pre_tab_n steps (some older ones too) */
     uint8_t *pre_listed;
     int n_pre_list;
-    int32_t *counts; /* E spikes this window */
-    int32_t *active; /* E with x_post1 > 1e-12 */
+    int32_t *counts;   /* E spikes this window */
+    int32_t *i_counts; /* I spikes this window (reset with counts; sleep does not restore them) */
+    int32_t *active;   /* E with x_post1 > 1e-12 */
     int n_active;
     uint8_t *in_active;
     int32_t *in_spk, *e_spk, *i_spk;    /* this step's spikers */
@@ -194,6 +195,16 @@ void sm_dc_step(sm_dc *net);
  * E spike counts of the successful presentation into counts_out (n_exc) and returns the
  * number of failed presentations before it. */
 int sm_dc_present(sm_dc *net, const float *x, int32_t *counts_out);
+
+/* sm_dc_present that also writes the I spike counts of the same (successful) presentation
+ * window into i_out (n_exc; NULL: not wanted). */
+int sm_dc_present_ei(sm_dc *net, const float *x, int32_t *counts_out, int32_t *i_out);
+
+/* Makes dst (built with the same parameters) a frozen copy of src for probing: src's
+ * weights and adaptive thresholds, neuron state as at construction, step 0, learning
+ * off. Presentations on dst then depend only on src's learned state and the image, not on
+ * when the copy was made, and leave src (and its input draws) untouched. */
+void sm_dc_copy_learned(sm_dc *dst, const sm_dc *src);
 
 /* The pre-synaptic trace x_pre of input i at the current step. */
 float sm_dc_xpre(const sm_dc *net, int i);

@@ -267,7 +267,15 @@ typedef struct sm_sgsnn_epoch_stats {
     double regrow_rate;                  /* r_t at the epoch's end (0 without regrowth) */
     int mask_updates;                    /* mask updates during the epoch */
     double mask_seconds;                 /* of the epoch's time, in mask updates */
+    /* ||dL/dW||_F per layer of each minibatch's gradient (the one the Adam step used), mean
+     * and max over the epoch; NAN unless sm_sgsnn_track_grad_norms is on */
+    double grad_norm_mean[SM_SGSNN_MAX_LAYERS];
+    double grad_norm_max[SM_SGSNN_MAX_LAYERS];
 } sm_sgsnn_epoch_stats;
+
+/* Turns the per-minibatch gradient norms of sm_sgsnn_epoch_stats on or off (off at
+ * creation: they cost one pass over the gradients per minibatch). */
+void sm_sgsnn_track_grad_norms(sm_sgsnn *net, int on);
 
 /* One epoch: shuffle (seeded by seed and epoch number), minibatch steps, the sleep rule
  * of p->sleep_mode, then evaluation on the test set if n_test > 0 (x_test/y_test may be
