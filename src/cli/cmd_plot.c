@@ -1,22 +1,52 @@
 /* somnus plot: redraws a sweep's figures (and, with --tables, its tables) from the cell
- * files of its results folder. */
+ * files of its results folder, or a continual experiment's figures from its document. */
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "util.h"
 #include "somnus/analysis/plot.h"
+#include "somnus/protocol/continual_figures.h"
 #include "somnus/protocol/sweep.h"
 
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: somnus plot DIR [--compare-rate R] [--tables]\n"
+            "       somnus plot FILE.json\n"
             "  redraws the figures of a sweep (DIR/plots/) from DIR/cells/;\n"
             "  --compare-rate R   sleep rate drawn against 0 (default: the best)\n"
-            "  --tables           also rewrite runs.csv, final.csv, summary.csv, summary.md\n");
+            "  --tables           also rewrite runs.csv, final.csv, summary.csv, summary.md\n"
+            "  FILE.json: the document of continual-sleep, continual-sgsnn or continual-safe;\n"
+            "  its figures (R heat maps, accuracy along the sequence, ACC/BWT, SAFE's w_S)\n"
+            "  are drawn beside it as FILE-*.png\n");
+}
+
+/* somnus plot FILE.json: a continual experiment's figures next to its document. */
+static int plot_document(const char *file)
+{
+    json_error_t je;
+    json_t *doc = json_load_file(file, 0, &je);
+    if (!doc) return cli_fail(CLI_USAGE, "%s: not a JSON document (%s)", file, je.text);
+    char dir[4096], stem[1024];
+    const char *slash = strrchr(file, '/');
+    const char *base = slash ? slash + 1 : file;
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - file) : 1, slash ? file : ".");
+    size_t len = strlen(base);
+    if (len > 5 && !strcmp(base + len - 5, ".json")) len -= 5;
+    snprintf(stem, sizeof stem, "%.*s", (int)len, base);
+    sm_error err;
+    int written = 0, rc = CLI_OK;
+    if (sm_cl_document_figures(doc, dir, stem, &written, &err) != SM_OK)
+        rc = cli_fail(err.code == SM_EINVAL ? CLI_USAGE : CLI_FAIL, "%s: %s", file, err.msg);
+    else
+        printf("somnus plot: %d figures from %s in %s/%s-*.png\n", written, file, dir, stem);
+    sm_plot_release_caches();
+    json_decref(doc);
+    return rc;
 }
 
 static int by_name(const void *a, const void *b)
@@ -101,6 +131,15 @@ int cmd_plot(int argc, char **argv)
             dir = argv[i];
     }
     if (!dir) return cli_fail(CLI_USAGE, "plot: give the results folder of a sweep");
+    struct stat sb;
+    if (stat(dir, &sb) == 0 && S_ISREG(sb.st_mode)) {
+        if (tables || isfinite(ro.compare_rate)) /* the default is NaN: the best rate */
+            return cli_fail(CLI_USAGE,
+                            "plot %s: --tables and --compare-rate are for sweep "
+                            "folders",
+                            dir);
+        return plot_document(dir);
+    }
     json_t *ids = json_array(), *axes = json_array(), *cells = json_array();
     int rc = CLI_OK;
     if (list_cells(dir, ids, axes) != 0)
