@@ -38,6 +38,12 @@ static const bad_case CASES[] = {
     {NULL, NULL, 0, "train --set data.n_train=-4", "out of range"},
     {NULL, NULL, 0, "train --set data.dataset= ", "empty value"},
     {NULL, NULL, 0, "train --checkpoint-every 0", "--checkpoint-every"},
+    /* refused by the model after the data are read: no empty checkpoint folder is left */
+    {NULL, NULL, 0,
+     "train --model dc --data synthetic:60 --set data.n_train=20 --set data.n_val=10 "
+     "--set data.n_test=10 --set dc.n_exc=8 --set dc.t_present=20 --set diag.iid=1 "
+     "--checkpoint-every 1 --out t.json",
+     "diag.iid"},
     {NULL, NULL, 0, "train --out /proc/t.json", "/proc/t.json"},
     {NULL, NULL, 0, "sweep --grid sleep.rate= --out sw", "sleep.rate"},
     {NULL, NULL, 0, "sweep --grid nosuch.x=1,2 --out sw", "nosuch.x"},

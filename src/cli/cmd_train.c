@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "blas_record.h"
@@ -143,6 +144,25 @@ static double number_at(json_t *doc, const char *group, const char *key)
     return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
+/* The checkpoint folder (--checkpoint DIR, else OUT.ckpt) into dir, created if missing
+ * (*made = 1 then) and checked writable. */
+static sm_status make_ckpt_dir(const char *asked, const char *out, char *dir, size_t size,
+                               int *made, sm_error *err)
+{
+    if (asked)
+        snprintf(dir, size, "%s", asked);
+    else
+        snprintf(dir, size, "%s.ckpt", out);
+    struct stat sb;
+    *made = stat(dir, &sb) != 0;
+    sm_status st = sm_mkdir_p(dir, err);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/checkpoint.smck", dir);
+    if (st == SM_OK) st = cli_check_writable(path, err);
+    if (st != SM_OK && *made) rmdir(dir);
+    return st;
+}
+
 int cmd_train(int argc, char **argv)
 {
     train_opts o;
@@ -162,15 +182,6 @@ int cmd_train(int argc, char **argv)
         if (!o.ckpt_dir) o.ckpt_dir = o.resume_dir;
     } else if (cli_build_config(&o.common, &cfg, &err) != SM_OK)
         return cli_fail(CLI_USAGE, "%s", err.msg);
-    if (o.ckpt_every > 0) {
-        char dflt[4096];
-        snprintf(dflt, sizeof dflt, "%s.ckpt", o.out);
-        const char *dir = o.ckpt_dir ? o.ckpt_dir : dflt;
-        if (sm_mkdir_p(dir, &err) != SM_OK) return cli_fail(CLI_USAGE, "--checkpoint %s", err.msg);
-        snprintf(ckpt_path, sizeof ckpt_path, "%s/checkpoint.smck", dir);
-        if (cli_check_writable(ckpt_path, &err) != SM_OK)
-            return cli_fail(CLI_USAGE, "--checkpoint %s", err.msg);
-    }
     if (o.export_dir && cfg.train.model == SM_MODEL_THETA)
         return cli_fail(CLI_USAGE, "--export: the theta model exports no arrays (its experiments "
                                    "write the rate maps and weights as .npy)");
@@ -188,6 +199,16 @@ int cmd_train(int argc, char **argv)
         cli_export_discard(&ex);
         return cli_fail(err.code == SM_ENOMEM ? CLI_FAIL : CLI_USAGE, "%s", err.msg);
     }
+    /* the checkpoint folder last, so that a run refused before it starts leaves none */
+    char ckpt_dir[4096] = "";
+    int ckpt_made = 0;
+    if (o.ckpt_every > 0 &&
+        make_ckpt_dir(o.ckpt_dir, o.out, ckpt_dir, sizeof ckpt_dir, &ckpt_made, &err) != SM_OK) {
+        sm_train_data_free(&data);
+        cli_export_discard(&ex);
+        return cli_fail(CLI_USAGE, "--checkpoint %s", err.msg);
+    }
+    if (o.ckpt_every > 0) snprintf(ckpt_path, sizeof ckpt_path, "%s/checkpoint.smck", ckpt_dir);
     progress_bar b = {.on = !o.quiet && isatty(STDERR_FILENO), .t0 = cli_now()};
     json_t *doc = NULL;
     sm_train_options opt = {.progress = show_progress,
@@ -220,6 +241,7 @@ int cmd_train(int argc, char **argv)
     if (st == SM_OK && o.export_dir) st = cli_export_write(&ex, doc, &err);
     cli_export_free(&ex);
     if (st != SM_OK) cli_export_discard(&ex);
+    if (st != SM_OK && ckpt_made) rmdir(ckpt_dir); /* only if empty: checkpoints stay */
     const char *warning =
         json_string_value(json_object_get(json_object_get(doc, "final"), "readout_warning"));
     if (st == SM_OK && warning) fprintf(stderr, "somnus: warning: %s\n", warning);
