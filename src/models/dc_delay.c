@@ -197,7 +197,12 @@ static void depress_due(sm_dc *net)
     const int sl = slot_of(t, net->hist_n), ns = net->ring_n[sl];
     const int32_t *spk = net->ring_spk + (size_t)sl * net->p.n_in;
     const int par = sm_dc_par_work(net, (int64_t)ns * net->n_post_nz);
-#pragma omp parallel for schedule(static) num_threads(sm_threads(net->p.threads)) if (par)
+    if (!par) { /* no region at all: even an if(0) region costs a call per step */
+        for (int s = 0; s < ns; s++)
+            depress_row(net, spk[s], sl);
+        return;
+    }
+#pragma omp parallel for schedule(static) num_threads(sm_threads(net->p.threads))
     for (int s = 0; s < ns; s++)
         depress_row(net, spk[s], sl);
 }
@@ -247,7 +252,12 @@ static void potentiate(sm_dc *net, const int32_t *js, const float *fs, int m)
     const int base = slot_of((int64_t)net->step - 1, net->hist_n), n = net->n_pre_list;
     const int32_t *list = net->pre_list;
     const int par = sm_dc_par_work(net, (int64_t)n * m);
-#pragma omp parallel for schedule(static) num_threads(sm_threads(net->p.threads)) if (par)
+    if (!par) {
+        for (int a = 0; a < n; a++)
+            potentiate_row(net, list[a], js, fs, m, base);
+        return;
+    }
+#pragma omp parallel for schedule(static) num_threads(sm_threads(net->p.threads))
     for (int a = 0; a < n; a++)
         potentiate_row(net, list[a], js, fs, m, base);
 }

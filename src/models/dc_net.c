@@ -228,7 +228,11 @@ void sm_dc_normalize(sm_dc *net)
 {
     const int np = net->n_pad, nb = (np + 255) / 256;
     const int par = net->p.n_exc >= net->p.par_min;
-#pragma omp parallel for schedule(static) num_threads(sm_threads(net->p.threads)) if (par)
+    if (!par) {
+        normalize_cols(net, 0, np);
+        return;
+    }
+#pragma omp parallel for schedule(static) num_threads(sm_threads(net->p.threads))
     for (int b = 0; b < nb; b++)
         normalize_cols(net, 256 * b, 256 * b + 256 < np ? 256 * b + 256 : np);
 }

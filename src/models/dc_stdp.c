@@ -54,9 +54,14 @@ void sm_dc_stdp_pre(sm_dc *net, int n_spk)
 {
     const int32_t *spk = net->in_spk;
     const int par = sm_dc_par_work(net, (int64_t)n_spk * net->n_active);
-#pragma omp parallel for schedule(static) num_threads(sm_threads(net->p.threads)) if (par)
-    for (int s = 0; s < n_spk; s++)
-        depress_row_now(net, spk[s]);
+    if (par) {
+#pragma omp parallel for schedule(static) num_threads(sm_threads(net->p.threads))
+        for (int s = 0; s < n_spk; s++)
+            depress_row_now(net, spk[s]);
+    } else { /* no region at all: even an if(0) region costs a call per step */
+        for (int s = 0; s < n_spk; s++)
+            depress_row_now(net, spk[s]);
+    }
     for (int s = 0; s < n_spk; s++)
         sm_dc_pre_spike(net, spk[s]);
 }
@@ -100,12 +105,19 @@ void sm_dc_stdp_post(sm_dc *net, int n_e)
     }
     const int32_t *spk = net->e_spk;
     const int par = sm_dc_par_work(net, (int64_t)n_e * net->n_pre_list);
-#pragma omp parallel for schedule(static) num_threads(sm_threads(p->threads)) if (par)
-    for (int k = 0; k < n_e; k++) {
-        const int j = spk[k];
-        /* triplet: x_post2 just before this spike; PostPre and pair: no second trace */
-        const float f = nu * (p->rule == SM_DC_TRIPLET ? net->xpost2[j] : 1.0f);
-        if (f > 0) potentiate_col(net, j, f);
+    /* triplet: x_post2 just before the spike; PostPre and pair: no second trace */
+    const int trip = p->rule == SM_DC_TRIPLET;
+    if (par) {
+#pragma omp parallel for schedule(static) num_threads(sm_threads(p->threads))
+        for (int k = 0; k < n_e; k++) {
+            const float f = nu * (trip ? net->xpost2[spk[k]] : 1.0f);
+            if (f > 0) potentiate_col(net, spk[k], f);
+        }
+    } else {
+        for (int k = 0; k < n_e; k++) {
+            const float f = nu * (trip ? net->xpost2[spk[k]] : 1.0f);
+            if (f > 0) potentiate_col(net, spk[k], f);
+        }
     }
     for (int k = 0; k < n_e; k++) {
         const int j = spk[k];
