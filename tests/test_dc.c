@@ -14,6 +14,7 @@
 #include "somnus/core/rng.h"
 #include "somnus/models/dc.h"
 #include "protocol/train_dc.h"
+#include "models/dc_internal.h"
 
 #include <jansson.h>
 
@@ -625,6 +626,58 @@ static void one_and_two_threads_identical(void **state)
     threads_identical(10);
 }
 
+/* A network that fires en masse (unclamped, bright input: the runaway of 6,400 E on
+ * Fashion-MNIST) with run.threads = 1 and 2: the potentiation, the depression and the
+ * normalization split rows or columns between threads once a step's synapse updates
+ * reach SM_DC_PAR_WORK, and the weights, theta and counts must not change by a bit. The
+ * run must reach that work (asserted), else the split paths were not exercised. */
+static void plasticity_split_identical(double input_delay)
+{
+    sm_dc *a[2];
+    float x[784];
+    for (int i = 0; i < 784; i++)
+        x[i] = (float)((i * 53) % 97) / 96.0f;
+    int64_t most[2] = {0, 0};
+    for (int t = 0; t < 2; t++) {
+        sm_dc_params p;
+        sm_dc_params_default(&p);
+        p.n_exc = 200;
+        p.par_min = 16;
+        p.threads = t + 1;
+        p.t_present = 40;
+        p.t_rest = 10;
+        p.seed = 5;
+        p.input_delay = input_delay;
+        a[t] = sm_dc_create(&p, NULL);
+        assert_non_null(a[t]);
+        for (int k = 0; k < 3; k++) {
+            sm_dc_normalize(a[t]);
+            sm_dc_set_input(a[t], x, 4.0);
+            for (int s = 0; s < 100; s++) {
+                const int64_t e0 = a[t]->n_e_spikes;
+                sm_dc_step(a[t]);
+                const int64_t w = (a[t]->n_e_spikes - e0) * a[t]->n_pre_list;
+                most[t] = w > most[t] ? w : most[t];
+            }
+        }
+    }
+    assert_true(most[0] >= SM_DC_PAR_WORK);
+    assert_true(most[0] == most[1]);
+    const size_t nw = (size_t)784 * a[0]->n_pad;
+    assert_memory_equal(a[0]->w, a[1]->w, nw * sizeof(float));
+    assert_memory_equal(a[0]->theta, a[1]->theta, (size_t)a[0]->n_pad * sizeof(float));
+    assert_memory_equal(a[0]->counts, a[1]->counts, (size_t)a[0]->n_pad * sizeof(int32_t));
+    sm_dc_destroy(a[0]);
+    sm_dc_destroy(a[1]);
+}
+
+static void threaded_plasticity_identical(void **state)
+{
+    (void)state;
+    plasticity_split_identical(0);
+    plasticity_split_identical(10);
+}
+
 /* The BindsNET variant runs and reports at most one E spike a step. */
 static void bindsnet_one_spike_per_step(void **state)
 {
@@ -800,6 +853,7 @@ int main(void)
         cmocka_unit_test(scalar_inhibition_equals_matrix),
         cmocka_unit_test(euler_overshoot_and_clamp),
         cmocka_unit_test(one_and_two_threads_identical),
+        cmocka_unit_test(threaded_plasticity_identical),
         cmocka_unit_test(bindsnet_one_spike_per_step),
         cmocka_unit_test(label_votes_match_hand_values),
         cmocka_unit_test(train_order_shuffles_class_sorted_pool),

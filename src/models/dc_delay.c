@@ -3,6 +3,9 @@
  * which reads the traces of the other side at the moment a spike reaches the synapse
  * (brian/experimental/c_stdp.py, DelayConnection branch). Timing in dc.h, sm_dc_step. */
 #include <math.h>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,14 +97,33 @@ void sm_dc_delays_clear_history(sm_dc *net)
     memset(net->ring_n, 0, h * sizeof(int32_t));
 }
 
-/* Adds input i's row to the drive due d_ij steps from `base`, E neurons [j0, j1). */
+/* Adds input i's row to the drive due d_ij steps from `base`, E neurons [j0, j1). With
+ * AVX-512, 16 neurons at a time: a gather of their 16 slots, the add, a scatter back. The
+ * 16 addresses are distinct (one per neuron), and each float gets the same one add as in
+ * the scalar loop, so the result is bitwise the same; the scalar loop did not vectorize
+ * (the compiler cannot prove the indexed stores distinct) and was 60% of a 6,400-E step. */
 static void scatter_row(sm_dc *net, int i, int base, int j0, int j1)
 {
     const int np = net->n_pad, K = net->n_delay;
-    const float *row = net->w + (size_t)i * np;
-    const uint8_t *d = net->delay + (size_t)i * np;
-    float *g = net->gbuf;
-    for (int j = j0; j < j1; j++) {
+    const float *restrict row = net->w + (size_t)i * np;
+    const uint8_t *restrict d = net->delay + (size_t)i * np;
+    float *restrict g = net->gbuf;
+    int j = j0;
+#if defined(__AVX512F__)
+    const __m512i vb = _mm512_set1_epi32(base), vk = _mm512_set1_epi32(K),
+                  vnp = _mm512_set1_epi32(np),
+                  lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (; j + 16 <= j1; j += 16) {
+        __m512i s = _mm512_add_epi32(
+            vb, _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(d + j))));
+        s = _mm512_mask_sub_epi32(s, _mm512_cmpge_epi32_mask(s, vk), s, vk);
+        const __m512i idx = _mm512_add_epi32(_mm512_mullo_epi32(s, vnp),
+                                             _mm512_add_epi32(_mm512_set1_epi32(j), lane));
+        const __m512 sum = _mm512_add_ps(_mm512_i32gather_ps(idx, g, 4), _mm512_loadu_ps(row + j));
+        _mm512_i32scatter_ps(g, idx, sum, 4);
+    }
+#endif
+    for (; j < j1; j++) {
         int s = base + d[j];
         s -= s >= K ? K : 0;
         g[(size_t)s * np + j] += row[j];
@@ -141,32 +163,48 @@ void sm_dc_deliver_delayed(sm_dc *net, int n_spk)
     sm_dc_deliver_delayed_range(net, n_spk, 0, np);
 }
 
-/* Depression of the spikes of step now - L, each synapse with x_post1 at the end of step
- * (now - L + d_ij). Only E neurons on post_nz: every other one read 0 in each of those
- * records, and w - nu 0 = w exactly (w >= 0), so skipping them is bitwise the full loop. */
+/* Depression of input i's spike of step t = now - L (ring slot sl), each synapse with
+ * x_post1 at the end of step (t + d_ij). Only E neurons on post_nz: every other one read 0
+ * in each of those records, and w - nu 0 = w exactly (w >= 0), so skipping them is
+ * bitwise the full loop. Touches row i only. */
+static void depress_row(sm_dc *net, int i, int sl)
+{
+    const int H = net->hist_n, np = net->n_pad, m = net->n_post_nz;
+    const float nu = (float)net->p.nu_pre;
+    const int32_t *nz = net->post_nz;
+    const float *hist = net->post1_hist;
+    float *row = net->w + (size_t)i * np;
+    const uint8_t *d = net->delay + (size_t)i * np;
+    if (net->map_on) /* asleep: the decay maps owed come first */
+        for (int a = 0; a < m; a++)
+            sm_dc_map_catch_up(net, (size_t)i * np + nz[a]);
+    for (int a = 0; a < m; a++) {
+        const int j = nz[a];
+        int q = sl + d[j]; /* slot of step t + d_ij: d_ij < K < H, one wrap at most */
+        q -= q >= H ? H : 0;
+        const float w = row[j] - nu * hist[(size_t)q * np + j];
+        row[j] = w < 0 ? 0 : w;
+    }
+}
+
+/* The depression due now (spikes of step now - L). A step's inputs are distinct, so each
+ * spike owns its row: threads split the spikes, every weight still gets its one update in
+ * the same order, and the result does not depend on the thread count. */
 static void depress_due(sm_dc *net)
 {
     const int64_t t = (int64_t)net->step - net->lag;
     if (t < 0) return;
-    const int H = net->hist_n, np = net->n_pad, sl = slot_of(t, H), m = net->n_post_nz;
-    const float nu = (float)net->p.nu_pre;
-    const int32_t *spk = net->ring_spk + (size_t)sl * net->p.n_in, *nz = net->post_nz;
-    const float *hist = net->post1_hist;
-    for (int s = 0; s < net->ring_n[sl]; s++) {
-        const int i = spk[s];
-        float *row = net->w + (size_t)i * np;
-        const uint8_t *d = net->delay + (size_t)i * np;
-        if (net->map_on) /* asleep: the decay maps owed come first */
-            for (int a = 0; a < m; a++)
-                sm_dc_map_catch_up(net, (size_t)i * np + nz[a]);
-        for (int a = 0; a < m; a++) {
-            const int j = nz[a];
-            int q = sl + d[j]; /* slot of step t + d_ij: d_ij < K < H, one wrap at most */
-            q -= q >= H ? H : 0;
-            const float w = row[j] - nu * hist[(size_t)q * np + j];
-            row[j] = w < 0 ? 0 : w;
-        }
+    const int sl = slot_of(t, net->hist_n), ns = net->ring_n[sl];
+    const int32_t *spk = net->ring_spk + (size_t)sl * net->p.n_in;
+    const int par = sm_dc_par_work(net, (int64_t)ns * net->n_post_nz);
+    if (!par) { /* no region at all: even an if(0) region costs a call per step */
+        for (int s = 0; s < ns; s++)
+            depress_row(net, spk[s], sl);
+        return;
     }
+#pragma omp parallel for schedule(static) num_threads(sm_threads(net->p.threads))
+    for (int s = 0; s < ns; s++)
+        depress_row(net, spk[s], sl);
 }
 
 /* Drops inputs whose x_pre has been 0 over the whole delay window. */
@@ -184,31 +222,44 @@ static void prune_pre_list(sm_dc *net)
     net->n_pre_list = m;
 }
 
-/* Potentiation of the step's m E spikers js (factors fs), each synapse with x_pre at
- * the end of step (now - 1 - d_ij). Input by input (row by row) rather than spiker by
- * spiker (a column is strided by n_pad floats: a cache and TLB miss per synapse); each
- * synapse still gets exactly its one update, so the order does not change a bit. */
-static void potentiate(sm_dc *net, const int32_t *js, const float *fs, int m)
+/* Potentiation of the step's m E spikers js (factors fs) on row i, each synapse with
+ * x_pre at the end of step (now - 1 - d_ij), the slot of now - 1 being `base`. */
+static void potentiate_row(sm_dc *net, int i, const int32_t *js, const float *fs, int m, int base)
 {
     const int np = net->n_pad, H = net->hist_n, n_in = net->p.n_in;
     const float wmax = (float)net->p.w_max;
-    const int base = slot_of((int64_t)net->step - 1, H);
     const float *xh = net->xpre_hist;
-    for (int a = 0; a < net->n_pre_list; a++) {
-        const int i = net->pre_list[a];
-        float *row = net->w + (size_t)i * np;
-        const uint8_t *d = net->delay + (size_t)i * np;
-        if (net->map_on) /* asleep: the decay maps owed come first */
-            for (int b = 0; b < m; b++)
-                sm_dc_map_catch_up(net, (size_t)i * np + js[b]);
-        for (int b = 0; b < m; b++) {
-            const int j = js[b];
-            int q = base - d[j]; /* slot of step now - 1 - d_ij */
-            q += q < 0 ? H : 0;
-            const float w = row[j] + fs[b] * xh[(size_t)q * n_in + i];
-            row[j] = w > wmax ? wmax : w;
-        }
+    float *row = net->w + (size_t)i * np;
+    const uint8_t *d = net->delay + (size_t)i * np;
+    if (net->map_on) /* asleep: the decay maps owed come first */
+        for (int b = 0; b < m; b++)
+            sm_dc_map_catch_up(net, (size_t)i * np + js[b]);
+    for (int b = 0; b < m; b++) {
+        const int j = js[b];
+        int q = base - d[j]; /* slot of step now - 1 - d_ij */
+        q += q < 0 ? H : 0;
+        const float w = row[j] + fs[b] * xh[(size_t)q * n_in + i];
+        row[j] = w > wmax ? wmax : w;
     }
+}
+
+/* Potentiation of the step's m E spikers, input by input (row by row) rather than spiker
+ * by spiker (a column is strided by n_pad floats: a cache and TLB miss per synapse). Each
+ * synapse gets exactly its one update whatever the order, and listed inputs are distinct,
+ * so threads split the rows and the result does not depend on the thread count. */
+static void potentiate(sm_dc *net, const int32_t *js, const float *fs, int m)
+{
+    const int base = slot_of((int64_t)net->step - 1, net->hist_n), n = net->n_pre_list;
+    const int32_t *list = net->pre_list;
+    const int par = sm_dc_par_work(net, (int64_t)n * m);
+    if (!par) {
+        for (int a = 0; a < n; a++)
+            potentiate_row(net, list[a], js, fs, m, base);
+        return;
+    }
+#pragma omp parallel for schedule(static) num_threads(sm_threads(net->p.threads))
+    for (int a = 0; a < n; a++)
+        potentiate_row(net, list[a], js, fs, m, base);
 }
 
 /* The end-of-step records: this step's input spikes, x_pre and x_post1. Only listed

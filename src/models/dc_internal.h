@@ -73,6 +73,17 @@ void sm_dc_add_noise(sm_dc *net);
 void sm_dc_map_catch_up(sm_dc *net, size_t idx);
 void sm_dc_map_flush(sm_dc *net);
 
+/* Synapse updates from which a plasticity loop splits its rows between threads (a
+ * parallel region costs a fork and a join, on a loaded machine a wait for both threads). */
+#define SM_DC_PAR_WORK 32768
+
+/* 1 when a loop of `work` synapse updates runs on threads: the network is large enough
+ * (n_exc >= p.par_min) and so is the work. Results never depend on it. */
+static inline int sm_dc_par_work(const sm_dc *net, int64_t work)
+{
+    return net->p.n_exc >= net->p.par_min && work >= SM_DC_PAR_WORK;
+}
+
 /* Records input i's spike at the current step (x_pre = 1) and lists it for the
  * post-side updates. */
 static inline void sm_dc_pre_spike(sm_dc *net, int i)

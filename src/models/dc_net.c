@@ -6,6 +6,7 @@
 
 #include "somnus/core/config.h"
 #include "somnus/core/rng.h"
+#include "somnus/core/threads.h"
 #include "somnus/io/encode.h"
 #include "models/dc_internal.h"
 
@@ -213,24 +214,40 @@ sm_dc *sm_dc_create(const sm_dc_params *p, sm_error *err)
     return net;
 }
 
-void sm_dc_normalize(sm_dc *net)
+/* Normalization of columns [j0, j1): each column sums over inputs in ascending order. */
+static void normalize_cols(sm_dc *net, int j0, int j1)
 {
     const int np = net->n_pad, n_in = net->p.n_in;
     double *s = net->colsum;
-    for (int j = 0; j < np; j++)
+    for (int j = j0; j < j1; j++)
         s[j] = 0;
     for (int i = 0; i < n_in; i++) {
         const float *row = net->w + (size_t)i * np;
-        for (int j = 0; j < np; j++)
+        for (int j = j0; j < j1; j++)
             s[j] += row[j];
     }
-    for (int j = 0; j < np; j++)
+    for (int j = j0; j < j1; j++)
         s[j] = s[j] > 0 ? net->p.norm_sum / s[j] : 1.0;
     for (int i = 0; i < n_in; i++) {
         float *row = net->w + (size_t)i * np;
-        for (int j = 0; j < np; j++)
+        for (int j = j0; j < j1; j++)
             row[j] = (float)(row[j] * s[j]);
     }
+}
+
+/* Columns are independent: threads split them in blocks of 256, each sum keeps its
+ * order, so the result does not depend on the thread count. */
+void sm_dc_normalize(sm_dc *net)
+{
+    const int np = net->n_pad, nb = (np + 255) / 256;
+    const int par = net->p.n_exc >= net->p.par_min;
+    if (!par) {
+        normalize_cols(net, 0, np);
+        return;
+    }
+#pragma omp parallel for schedule(static) num_threads(sm_threads(net->p.threads))
+    for (int b = 0; b < nb; b++)
+        normalize_cols(net, 256 * b, 256 * b + 256 < np ? 256 * b + 256 : np);
 }
 
 void sm_dc_set_learning(sm_dc *net, int on)
