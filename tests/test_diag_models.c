@@ -1,8 +1,9 @@
 /* diag.iid (spec plasticity-loss.md section 1) for the models beyond the SG-SNN and the
  * STDP network: the weight-tensor columns by hand, Diehl & Cook (E and I populations of a
  * frozen copy, input->E weights) and the Poisson-Gamma mixture (posteriors of the units)
- * recomputed independently on tiny runs; diag.iid = 0 leaves every document as it was;
- * bad input is refused naming diag.iid. */
+ * recomputed independently on tiny runs, the theta machine's probe segment (a frozen copy
+ * run through the first seconds of its generated input); diag.iid = 0 leaves every document as it
+ * was; bad input is refused naming diag.iid. */
 #include "testutil.h"
 
 #include <math.h>
@@ -15,6 +16,7 @@
 #include "somnus/models/disinh.h"
 #include "somnus/models/ppg.h"
 #include "somnus/models/sgsnn.h"
+#include "somnus/models/theta_latents.h"
 #include "somnus/protocol/train.h"
 #include "protocol/diag_columns.h"
 #include "protocol/train_dc.h"
@@ -583,6 +585,106 @@ static void sgsnn_norms_match_a_hand_run(void **state)
     json_decref(doc);
 }
 
+/* ------------------------------------------------------------------ theta machine */
+
+static const char *const THETA_SET[] = {"train.model=theta", "theta.task=latents",
+                                        "theta.train_min=2", "diag.iid=1",
+                                        "diag.probe_s=1",    NULL};
+
+/* Copies every non-identity block's weights of layer s into layer d (built alike). */
+static void copy_theta_weights(sm_theta_layer *d, const sm_theta_layer *s)
+{
+    for (int c = 0; c < 2; c++) {
+        sm_theta_comp *dc = c ? &d->apical : &d->basal;
+        const sm_theta_comp *sc = c ? &s->apical : &s->basal;
+        for (int j = 0; j < sc->n_blocks; j++) {
+            const sm_theta_block *b = &sc->blocks[j];
+            if (b->identity) continue;
+            for (size_t k = 0; k < (size_t)s->n * (b->n_src + b->bias); k++)
+                dc->blocks[j].w[k] = b->w[k];
+        }
+    }
+}
+
+/* The protocol by hand (train_theta.c: a minute of inference and one of generation
+ * without learning, then theta.train_min minutes of learning under the gate), then the
+ * probe: a model built from the same parameters, given the trained weights, 40 steps
+ * (1 s at dt 25 ms) in inference mode without noise or learning. The last row equals hand
+ * loops over |r| of g's somata and of p's apical compartment (silent, dormant, feature
+ * norm), srank of the signed rates, and ||W||_F of the three plastic blocks; the first
+ * row's update norm is null, the saturated fraction null; timing.diag_s is recorded. */
+static void theta_diag_matches_a_recomputation(void **state)
+{
+    (void)state;
+    sm_config cfg = config(THETA_SET);
+    json_t *doc = run(&cfg, NULL, NULL);
+    assert_int_equal(json_array_size(col(doc, "diag_hidden_srank")), 2);
+    assert_true(json_is_null(json_array_get(col(doc, "diag_hidden_saturated"), 1)));
+    assert_true(
+        json_is_null(json_array_get(col(doc, "diag_hidden_basal_from_sensory_update_norm"), 0)));
+    assert_non_null(json_object_get(json_object_get(doc, "timing"), "diag_s"));
+    sm_theta_latents_params par;
+    sm_theta_latents_params_from_config(&par, &cfg);
+    sm_theta_latents m, q;
+    assert_int_equal(sm_theta_latents_init(&m, &par, NULL), SM_OK);
+    const int per_min = 2400;
+    for (int phase = 0; phase < 3; phase++) {
+        m.gate.force = phase == 2 ? -1 : phase;
+        for (int s = 0; s < (phase == 2 ? 2 : 1) * per_min; s++)
+            sm_theta_latents_step(&m, phase == 2);
+    }
+    assert_int_equal(sm_theta_latents_init(&q, &par, NULL), SM_OK);
+    copy_theta_weights(&q.p, &m.p);
+    copy_theta_weights(&q.g, &m.g);
+    q.gate.force = 0;
+    q.noise.on = 0;
+    const int T = 40, Hg = q.g.n, Hp = q.p.n;
+    float *phi[2] = {malloc((size_t)T * Hg * sizeof(float)),
+                     malloc((size_t)T * Hp * sizeof(float))};
+    float *mag[2] = {malloc((size_t)T * Hg * sizeof(float)),
+                     malloc((size_t)T * Hp * sizeof(float))};
+    for (int t = 0; t < T; t++) {
+        sm_theta_latents_step(&q, 0);
+        for (int i = 0; i < Hg; i++)
+            phi[0][t * Hg + i] = q.g.r[i], mag[0][t * Hg + i] = fabsf(q.g.r[i]);
+        for (int i = 0; i < Hp; i++)
+            phi[1][t * Hp + i] = q.p.apical.r[i], mag[1][t * Hp + i] = fabsf(q.p.apical.r[i]);
+    }
+    const char *pops[2] = {"hidden", "sensory_apical"};
+    const int H[2] = {Hg, Hp};
+    for (int k = 0; k < 2; k++) {
+        double silent, dormant, fnorm;
+        hand_diag(mag[k], T, H[k], 1, &silent, &dormant, &fnorm);
+        assert_true(fnorm > 0);
+        assert_float_equal(lastf(doc, "diag_%s_silent", pops[k]), silent, 1e-12);
+        assert_float_equal(lastf(doc, "diag_%s_dormant_0.1", pops[k]), dormant, 1e-12);
+        assert_float_equal(lastf(doc, "diag_%s_feature_norm", pops[k]), fnorm, 1e-9 * fnorm);
+        const int sr = srank_of(phi[k], T, H[k], 1);
+        assert_true(sr >= 2);
+        assert_int_equal((int)lastf(doc, "diag_%s_srank", pops[k]), sr);
+    }
+    const struct {
+        const char *name;
+        const sm_theta_block *b;
+        int n;
+    } blocks[3] = {{"sensory_apical_from_hidden", &m.p.apical.blocks[0], Hp},
+                   {"hidden_basal_from_sensory", &m.g.basal.blocks[0], Hg},
+                   {"hidden_apical_from_hidden", &m.g.apical.blocks[0], Hg}};
+    for (int k = 0; k < 3; k++) {
+        double sq = 0;
+        const sm_theta_block *b = blocks[k].b;
+        for (size_t i = 0; i < (size_t)blocks[k].n * (b->n_src + b->bias); i++)
+            sq += (double)b->w[i] * b->w[i];
+        assert_float_equal(lastf(doc, "diag_%s_weight_norm", blocks[k].name), sqrt(sq),
+                           1e-12 * sqrt(sq));
+    }
+    for (int k = 0; k < 2; k++)
+        free(phi[k]), free(mag[k]);
+    sm_theta_latents_free(&m);
+    sm_theta_latents_free(&q);
+    json_decref(doc);
+}
+
 /* ------------------------------------------------------------------ nothing else changes */
 
 static void drop(json_t *doc)
@@ -600,13 +702,14 @@ static void drop(json_t *doc)
 }
 
 /* Per model: diag.iid = 0 adds no diag_ column and no timing.diag_s; diag.iid = 1 leaves
- * every other evaluation column (timings aside) and `final` identical (the SG-SNN with
+ * every other evaluation column (timings aside) and `final` identical (theta's probe copy
+ * must leave the training model alone; the SG-SNN with
  * diag.grad_starved too, whose BPTT pass over the probe set must leave the training alone). */
 static void diag_changes_nothing_else(void **state)
 {
     (void)state;
-    const char *const *sets[] = {DC_SET, PPG_SET, DISINH_SET, SG_SET};
-    for (int m = 0; m < 4; m++) {
+    const char *const *sets[] = {DC_SET, PPG_SET, DISINH_SET, SG_SET, THETA_SET};
+    for (int m = 0; m < 5; m++) {
         sm_config on = config(sets[m]), off = on;
         off.diag.iid = 0;
         off.diag.grad_starved = 0;
@@ -647,24 +750,22 @@ static void diag_needs_validation_images(void **state)
     }
 }
 
-/* Models without a place for the diagnostics refuse diag.iid by name, before any work. */
-static void theta_and_hopfield_refuse_diag_iid(void **state)
+/* The Hopfield federation has no evaluations table: it refuses diag.iid by name, before
+ * any work. */
+static void hopfield_refuses_diag_iid(void **state)
 {
     (void)state;
-    const char *models[2] = {"train.model=theta", "train.model=hopfield"};
-    for (int m = 0; m < 2; m++) {
-        const char *set[] = {models[m], "diag.iid=1", NULL};
-        sm_config cfg = config(set);
-        sm_train_data d;
-        memset(&d, 0, sizeof d);
-        assert_int_equal(sm_train_data_load(&cfg, &d, NULL), SM_OK);
-        json_t *doc = NULL;
-        sm_error err;
-        assert_int_equal(sm_train_run(&cfg, &d, NULL, NULL, &doc, &err), SM_EINVAL);
-        assert_non_null(strstr(err.msg, "diag.iid"));
-        assert_null(doc);
-        sm_train_data_free(&d);
-    }
+    const char *set[] = {"train.model=hopfield", "diag.iid=1", NULL};
+    sm_config cfg = config(set);
+    sm_train_data d;
+    memset(&d, 0, sizeof d);
+    assert_int_equal(sm_train_data_load(&cfg, &d, NULL), SM_OK);
+    json_t *doc = NULL;
+    sm_error err;
+    assert_int_equal(sm_train_run(&cfg, &d, NULL, NULL, &doc, &err), SM_EINVAL);
+    assert_non_null(strstr(err.msg, "diag.iid"));
+    assert_null(doc);
+    sm_train_data_free(&d);
 }
 
 int main(void)
@@ -677,7 +778,8 @@ int main(void)
         cmocka_unit_test(sgsnn_norms_match_a_hand_run),
         cmocka_unit_test(diag_changes_nothing_else),
         cmocka_unit_test(diag_needs_validation_images),
-        cmocka_unit_test(theta_and_hopfield_refuse_diag_iid),
+        cmocka_unit_test(theta_diag_matches_a_recomputation),
+        cmocka_unit_test(hopfield_refuses_diag_iid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -111,6 +111,7 @@ typedef struct sm_config {
         int every, n_probe, grad_starved, n_train_acc;
         int iid;
         double saturation, srank_delta;
+        double probe_s;
     } diag;
     struct {
         int optimizer, sam_scope, reset_every, reset_layers;

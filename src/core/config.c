@@ -279,9 +279,12 @@ static const sm_param_def TABLE[] = {
     INT("diag.n_train_acc", diag.n_train_acc, 1000, 1, 1 << 24, "images",
         "fixed training images behind train_acc"),
     BOOL("diag.iid", diag.iid, 0,
-         "the same diagnostics in plain (protocol.kind = iid) train runs of stdp, sgsnn, dc, ppg "
-         "and disinh: diag_* columns of the evaluations table, on diag.n_probe validation images "
-         "(theta and hopfield refuse it)"),
+         "the same diagnostics in plain (protocol.kind = iid) train runs of stdp, sgsnn, dc, ppg, "
+         "disinh and theta: diag_* columns of the evaluations table, on diag.n_probe validation "
+         "images (theta: a fixed generated segment of diag.probe_s s; hopfield refuses it)"),
+    REAL("diag.probe_s", diag.probe_s, 5, 0.01, 1e4, "s",
+         "theta with diag.iid: simulated seconds of the probe segment (the first seconds of the "
+         "task's generated input, run by a frozen copy in inference mode without noise)"),
     ENUM("sgsnn.optimizer", sgrem.optimizer, SM_SG_ADAM, "adam|sam",
          "SG-SNN optimiser in the input/label protocols: adam, or SAM around Adam"),
     REAL("sgsnn.sam_rho", sgrem.sam_rho, 0.1, 0, 100, "1", "SAM radius rho"),

@@ -11,6 +11,7 @@
 #include "somnus/models/theta_latents.h"
 #include "somnus/models/theta_pathint.h"
 #include "protocol/experiments/theta_common.h"
+#include "protocol/diag_theta.h"
 #include "protocol/train_theta.h"
 
 /* Error averages (restarted at training start) every simulated minute of training. */
@@ -34,9 +35,24 @@ static void latents_phase(sm_theta_latents *m, int64_t steps, int force, int lea
 
 typedef struct theta_run {
     json_t *tab, *fin;
-    double train_s, train_cpu_s;
+    double train_s, train_cpu_s, diag_s, diag_cpu_s; /* train_s, train_cpu_s without diag */
     int64_t train_steps;
 } theta_run;
+
+/* The minute row's diag_* columns (diag.iid), then the probe's time out of the training's. */
+static sm_status diag_row(sm_diag_theta *dg, const void *m, theta_run *o, sm_error *err)
+{
+    if (dg->steps == 0) return SM_OK;
+    return sm_diag_theta_row(dg, m, o->tab, err);
+}
+
+static void end_timing(theta_run *o, const sm_diag_theta *dg, double t0, double c0)
+{
+    o->train_s = sm_theta_now() - t0 - dg->seconds;
+    o->train_cpu_s = sm_theta_cpu_now() - c0 - dg->cpu_seconds;
+    o->diag_s = dg->steps ? dg->seconds : NAN;
+    o->diag_cpu_s = dg->cpu_seconds;
+}
 
 static sm_status run_latents(const sm_config *cfg, sm_train_run_ctx *r, theta_run *o, sm_error *err)
 {
@@ -45,6 +61,12 @@ static sm_status run_latents(const sm_config *cfg, sm_train_run_ctx *r, theta_ru
     sm_theta_latents m;
     sm_status st = sm_theta_latents_init(&m, &par, err);
     if (st != SM_OK) return st;
+    sm_diag_theta dg;
+    st = sm_diag_theta_init(&dg, cfg, &m, 0, err);
+    if (st != SM_OK) {
+        sm_theta_latents_free(&m);
+        return st;
+    }
     const int64_t per_min = llround(60.0 / par.dt);
     const int64_t train = llround(cfg->theta.train_min * 60.0 / par.dt);
     o->train_steps = train;
@@ -61,17 +83,19 @@ static sm_status run_latents(const sm_config *cfg, sm_train_run_ctx *r, theta_ru
             g1 = m.g.err.value;
         }
         if (s % per_min == 0 || s == train) {
-            if (s % per_min == 0)
+            if (s % per_min == 0) {
                 add_eval_row(o->tab, (int)(s / per_min), m.p.err.value, m.g.err.value,
                              sm_theta_now() - t0);
+                st = diag_row(&dg, &m, o, err);
+            }
             r->prog.done = s;
             r->prog.batch = (int)(s / per_min);
-            if (sm_train_report(r))
+            if (st == SM_OK && sm_train_report(r))
                 st = sm_error_set(err, SM_ECANCELED, "train: stopped by the caller");
         }
     }
-    o->train_s = sm_theta_now() - t0;
-    o->train_cpu_s = sm_theta_cpu_now() - c0;
+    end_timing(o, &dg, t0, c0);
+    sm_diag_theta_free(&dg);
     if (st == SM_OK) {
         const double pf = m.p.err.value, gf = m.g.err.value;
         latents_phase(&m, llround(0.1 * 60.0 / par.dt), -1, 0); /* settle */
@@ -94,6 +118,12 @@ static sm_status run_pathint(const sm_config *cfg, sm_train_run_ctx *r, theta_ru
     sm_theta_pathint m;
     sm_status st = sm_theta_pathint_init(&m, &par, err);
     if (st != SM_OK) return st;
+    sm_diag_theta dg;
+    st = sm_diag_theta_init(&dg, cfg, &m, 1, err);
+    if (st != SM_OK) {
+        sm_theta_pathint_free(&m);
+        return st;
+    }
     const double dt = par.dt;
     const int64_t per_min = llround(60.0 / dt);
     const int64_t train = llround(cfg->theta.train_min * 60.0 / dt);
@@ -109,6 +139,7 @@ static sm_status run_pathint(const sm_config *cfg, sm_train_run_ctx *r, theta_ru
     if (st != SM_OK) {
         free(pi_err);
         sm_theta_rec_free(&rec);
+        sm_diag_theta_free(&dg);
         sm_theta_pathint_free(&m);
         return st;
     }
@@ -119,16 +150,18 @@ static sm_status run_pathint(const sm_config *cfg, sm_train_run_ctx *r, theta_ru
         const int64_t chunk = train - done < per_min ? train - done : per_min;
         sm_theta_pi_run(&m, chunk, 1, &rec, sample_every, 0, NULL, NULL, 0, NULL);
         done += chunk;
-        if (chunk == per_min)
+        if (chunk == per_min) {
             add_eval_row(o->tab, (int)(done / per_min), m.p.err.value, m.g.err.value,
                          sm_theta_now() - t0);
+            st = diag_row(&dg, &m, o, err);
+        }
         r->prog.done = done;
         r->prog.batch = (int)(done / per_min);
-        if (sm_train_report(r))
+        if (st == SM_OK && sm_train_report(r))
             st = sm_error_set(err, SM_ECANCELED, "train: stopped by the caller");
     }
-    o->train_s = sm_theta_now() - t0;
-    o->train_cpu_s = sm_theta_cpu_now() - c0;
+    end_timing(o, &dg, t0, c0);
+    sm_diag_theta_free(&dg);
     sm_theta_decoder dec = {0};
     if (st == SM_OK)
         st = sm_theta_decoder_fit(&dec, &rec, cfg->theta.decoder, 0.01, par.track_len, err);
@@ -165,14 +198,9 @@ sm_status sm_train_theta(const sm_config *cfg, const sm_train_data *data, sm_tra
         return sm_error_set(err, SM_EINVAL,
                             "train: the theta model has no checkpoints (drop --checkpoint / "
                             "--resume)");
-    if (cfg->diag.iid)
-        return sm_error_set(err, SM_EINVAL,
-                            "diag.iid: not available for train.model=theta (its units are linear "
-                            "with signed activity, so the dormant fractions are undefined, and it "
-                            "makes its own inputs: there is no validation split for a probe set)");
     const double t_start = sm_train_now();
     const int pathint = cfg->theta.task == SM_THETA_TASK_PATHINT;
-    theta_run o = {.tab = json_object()};
+    theta_run o = {.tab = json_object(), .diag_s = NAN};
     if (!o.tab) return sm_error_set(err, SM_ENOMEM, "train: out of memory");
     sm_status st = pathint ? run_pathint(cfg, r, &o, err) : run_latents(cfg, r, &o, err);
     if (st == SM_OK) {
@@ -191,6 +219,11 @@ sm_status sm_train_theta(const sm_config *cfg, const sm_train_data *data, sm_tra
                       "wall_s", wall, "steps_per_s",
                       o.train_s > 0 ? (double)o.train_steps / o.train_s : 0.0));
         o.tab = o.fin = NULL;
+        if (doc && isfinite(o.diag_s)) {
+            json_object_set_new(json_object_get(doc, "timing"), "diag_s", json_real(o.diag_s));
+            json_object_set_new(json_object_get(doc, "timing"), "diag_cpu_s",
+                                json_real(o.diag_cpu_s));
+        }
         if (!doc) st = sm_error_set(err, SM_EINTERNAL, "train: cannot build the results document");
         *results = doc;
     }
