@@ -605,6 +605,73 @@ static void protocol_refuses_what_is_not_built(void **state)
     assert_null(doc);
 }
 
+/* A small STDP protocol run (spec 3.5) on the given input shift and chunk count. */
+static json_t *stdp_stream(const char *shift, int chunks)
+{
+    sm_config cfg = synth_config();
+    cfg.train.model = SM_MODEL_STDP;
+    cfg.data.n_train = 40;
+    cfg.data.n_val = 8;
+    cfg.data.n_test = 16;
+    cfg.data.batch = 20;
+    cfg.input.steps_per_image = 100;
+    cfg.train.eval_fit = 20;
+    cfg.protocol.kind = SM_PROTOCOL_INPUT;
+    cfg.protocol.chunks = chunks;
+    cfg.protocol.images_per_chunk = 30;
+    cfg.protocol.fresh = SM_FRESH_EVERY;
+    sm_config_set(&cfg, "protocol.input_shift", shift, "test", NULL);
+    return run(&cfg);
+}
+
+static double chunk_value(json_t *doc, const char *col, int row)
+{
+    return json_number_value(
+        json_array_get(json_object_get(json_object_get(doc, "chunks"), col), (size_t)row));
+}
+
+#define SHIFT_AB "dataset:synthetic,synthetic:400:5"
+
+/* The STDP network on a dataset shift (spec 3.5). With one chunk, dataset:A,B trains and
+ * scores exactly as permute does (the first chunk of both is the run's data A, untouched,
+ * walked in the seed's cut order), row for row apart from the wall time, with E firing.
+ * With two chunks, chunk 2 is dataset B: its fresh reference (a new network from
+ * (seed, 2) trained and scored on chunk 2's slice alone) equals the one of the stream
+ * dataset:B,B; chunk 1's equals permute's. grow is refused naming protocol.input_shift. */
+static void stdp_runs_the_dataset_shift(void **state)
+{
+    (void)state;
+    json_t *p1 = stdp_stream("permute", 1), *d1 = stdp_stream(SHIFT_AB, 1);
+    assert_string_equal(json_string_value(json_object_get(d1, "protocol")), "input:dataset");
+    json_object_del(json_object_get(p1, "chunks"), "wall_s");
+    json_object_del(json_object_get(d1, "chunks"), "wall_s");
+    assert_true(chunk_value(p1, "diag_E_feature_norm", 1) > 0);
+    assert_true(json_equal(json_object_get(p1, "chunks"), json_object_get(d1, "chunks")));
+    assert_true(json_equal(json_object_get(p1, "final"), json_object_get(d1, "final")));
+    json_t *ab = stdp_stream(SHIFT_AB, 2), *bb = stdp_stream("dataset:synthetic:400:5", 2);
+    const double f2 = chunk_value(ab, "acc_fresh", 2);
+    assert_true(f2 >= 0 && f2 <= 1);
+    assert_float_equal(f2, chunk_value(bb, "acc_fresh", 2), 0);
+    assert_float_equal(chunk_value(ab, "acc_fresh", 1), chunk_value(p1, "acc_fresh", 1), 0);
+    json_decref(p1);
+    json_decref(d1);
+    json_decref(ab);
+    json_decref(bb);
+
+    sm_config cfg = synth_config();
+    cfg.train.model = SM_MODEL_STDP;
+    cfg.protocol.kind = SM_PROTOCOL_INPUT;
+    sm_config_set(&cfg, "protocol.input_shift", "grow", "test", NULL);
+    sm_train_data d;
+    assert_int_equal(sm_train_data_load(&cfg, &d, NULL), SM_OK);
+    json_t *doc = NULL;
+    sm_error err;
+    assert_int_equal(sm_train_run(&cfg, &d, NULL, NULL, &doc, &err), SM_EINVAL);
+    assert_non_null(strstr(err.msg, "protocol.input_shift"));
+    assert_null(doc);
+    sm_train_data_free(&d);
+}
+
 /* ------------------------------------------------------------ diag.iid (plain train runs) */
 
 static void keep_net(void *ctx, struct sm_sgsnn *net)
@@ -886,6 +953,7 @@ int main(void)
         cmocka_unit_test(iid_sgsnn_diag_matches_a_recomputation),
         cmocka_unit_test(iid_diag_changes_nothing_else),
         cmocka_unit_test(iid_stdp_diag_columns),
+        cmocka_unit_test(stdp_runs_the_dataset_shift),
         cmocka_unit_test(iid_diag_needs_validation_images),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

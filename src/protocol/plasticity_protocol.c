@@ -19,7 +19,8 @@ sm_status sm_protocol_plasticity(const sm_config *cfg, const sm_train_data *data
         return sm_error_set(err, SM_EINVAL,
                             "protocol.kind=label: train.model=stdp has no label plasticity to "
                             "measure (labels never reach STDP, spec plasticity-loss.md 3.5); use "
-                            "protocol.kind=input with protocol.input_shift=permute");
+                            "protocol.kind=input with protocol.input_shift=permute or "
+                            "dataset:NAME,NAME,...");
     if (cfg->diag.grad_starved && stdp)
         return sm_error_set(err, SM_EINVAL,
                             "diag.grad_starved: the STDP network has no gradient (SG-SNN only)");

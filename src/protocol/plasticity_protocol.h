@@ -19,8 +19,8 @@ sm_status sm_pl_run_sgsnn(const sm_config *cfg, const struct sm_pl_stream *s,
                           const sm_train_data *data, sm_train_run_ctx *r, json_t *chunks,
                           json_t *fin, sm_error *err);
 
-/* The STDP network on an input:permute stream (plasticity_stdp.c, spec 3.5); same
- * outputs. */
+/* The STDP network on an input:permute or input:dataset stream (plasticity_stdp.c, spec
+ * 3.5); same outputs. */
 sm_status sm_pl_run_stdp(const sm_config *cfg, const struct sm_pl_stream *s,
                          const sm_train_data *data, sm_train_run_ctx *r, json_t *chunks,
                          json_t *fin, sm_error *err);

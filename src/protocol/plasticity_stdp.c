@@ -183,11 +183,35 @@ static sm_status evaluate(net_run *c, const sm_pl_set *train, const int *fit, in
     return st;
 }
 
-/* Chunk k's slice of N images of the (permuted) training set, wrapping around. */
+/* Chunk k's slice of N images of its training set (listed in the seed's cut order),
+ * wrapping around. */
 static void slice(int k, int N, int n_train, int *idx)
 {
     for (int a = 0; a < N; a++)
         idx[a] = (int)(((int64_t)(k - 1) * N + a) % n_train);
+}
+
+/* Lists `set` in `order` (a permutation of its images): a dataset shift's chunk then is
+ * walked, and its images keyed, exactly as a permuted chunk of the same images would be. */
+static sm_status reorder(sm_pl_set *set, const int *order, sm_error *err)
+{
+    float *x = malloc((size_t)set->n * set->d * sizeof *x);
+    int *y = malloc((size_t)set->n * sizeof *y);
+    if (!x || !y) {
+        free(x);
+        free(y);
+        return sm_error_set(err, SM_ENOMEM, "plasticity: out of memory");
+    }
+    for (int a = 0; a < set->n; a++) {
+        memcpy(x + (size_t)a * set->d, set->x + (size_t)order[a] * set->d,
+               (size_t)set->d * sizeof *x);
+        y[a] = set->y[order[a]];
+    }
+    free(set->x);
+    free(set->y);
+    set->x = x;
+    set->y = y;
+    return SM_OK;
 }
 
 /* The fresh reference: a new network (seed from (seed, chunk)) trained on chunk k only. */
@@ -215,11 +239,11 @@ sm_status sm_pl_run_stdp(const sm_config *cfg_in, const sm_pl_stream *s, const s
 {
     SM_ERROR_LOCAL(err);
     (void)data; /* the stream holds it */
-    if (s->kind != SM_PROTOCOL_INPUT || !s->permute)
+    if (s->kind != SM_PROTOCOL_INPUT || (!s->permute && !s->n_ds))
         return sm_error_set(err, SM_EINVAL,
-                            "protocol.kind: the STDP network runs only input:permute (labels never "
-                            "reach STDP, spec plasticity-loss.md 3.5; dataset shifts are not "
-                            "built)");
+                            "protocol.input_shift: the STDP network runs the input protocol with "
+                            "the permute or dataset:NAME,... shift (labels never reach STDP, and "
+                            "grow is the SG-SNN's replay protocol; spec plasticity-loss.md 3.5)");
     if (s->D != cfg_in->net.n_input)
         return sm_error_set(err, SM_EINVAL,
                             "train: images have %d pixels but net.n_input is %d; set "
@@ -247,7 +271,9 @@ sm_status sm_pl_run_stdp(const sm_config *cfg_in, const sm_pl_stream *s, const s
         st = sm_pl_chunk_train(s, kk, &train, err);
         if (st == SM_OK) st = sm_pl_chunk_test(s, kk, &test, err);
         if (st == SM_OK) st = sm_pl_chunk_probe(s, kk, &probe, err);
-        /* the slice in the cut's order (sm_pl_chunk_train lists the images that way) */
+        /* the slice in the cut's order (permuted chunks are listed that way already) */
+        const int *order = sm_pl_chunk_order(s, kk);
+        if (st == SM_OK && order) st = reorder(&train, order, err);
         if (st == SM_OK) slice(kk, N, train.n, idx);
         if (st == SM_OK && k >= 1) st = train_images(&c, &train, idx, N, err);
         const int due = cfg.diag.every > 0 && (k % cfg.diag.every == 0 || k == K);

@@ -135,6 +135,13 @@ sm_status sm_pl_stream_init(sm_pl_stream *s, const sm_config *cfg, const sm_trai
     }
     s->probe = sm_diag_probe_indices(data->val, s->C, cfg->diag.n_probe, s->seed, &s->n_probe);
     if (!s->probe) return sm_error_set(err, SM_ENOMEM, "plasticity: out of memory");
+    for (int i = 0; i < s->n_ds; i++) { /* each dataset's cut, with the run's key */
+        const int n = s->ds[i].train->n;
+        s->ds_cut[i] = identity(n);
+        if (!s->ds_cut[i]) return sm_error_set(err, SM_ENOMEM, "plasticity: out of memory");
+        sm_rng_init(&r, s->seed, SM_STREAM_PLASTICITY, sm_pl_key(SM_PL_CUT, 0));
+        sm_rng_shuffle(&r, s->ds_cut[i], n);
+    }
     for (int i = 0; i < s->n_ds; i++) { /* each dataset's probe; all cut to the smallest */
         int n = 0;
         s->ds_probe[i] = sm_diag_probe_indices(s->ds[i].val, s->C, cfg->diag.n_probe, s->seed, &n);
@@ -149,6 +156,11 @@ const sm_train_data *sm_pl_chunk_data(const sm_pl_stream *s, int k)
     return s->n_ds ? &s->ds[(k - 1) % s->n_ds] : s->data;
 }
 
+const int *sm_pl_chunk_order(const sm_pl_stream *s, int k)
+{
+    return s->n_ds ? s->ds_cut[(k - 1) % s->n_ds] : NULL;
+}
+
 void sm_pl_stream_free(sm_pl_stream *s)
 {
     free(s->cut);
@@ -158,6 +170,7 @@ void sm_pl_stream_free(sm_pl_stream *s)
     for (int i = 0; i < s->n_ds; i++) {
         sm_train_data_free(&s->ds[i]);
         free(s->ds_probe[i]);
+        free(s->ds_cut[i]);
     }
     memset(s, 0, sizeof *s);
 }

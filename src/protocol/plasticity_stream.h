@@ -59,6 +59,9 @@ typedef struct sm_pl_stream {
     int n_ds;
     sm_train_data ds[SM_PL_MAX_DATASETS];
     int *ds_probe[SM_PL_MAX_DATASETS];
+    int *ds_cut[SM_PL_MAX_DATASETS]; /* each dataset's training images in the order of the
+                                        random cut (the run's cut for a dataset of the same
+                                        size: one key for all) */
 } sm_pl_stream;
 
 /* Parses protocol.* for `data` and draws the stream. Errors name the key. */
@@ -71,6 +74,12 @@ void sm_pl_stream_free(sm_pl_stream *s);
 /* The data chunk k (1-based) draws from: the run's, or with a dataset shift the chunk's
  * dataset. */
 const sm_train_data *sm_pl_chunk_data(const sm_pl_stream *s, int k);
+
+/* The order in which a protocol that presents images one by one (the STDP network) walks
+ * chunk k's training set as sm_pl_chunk_train lists it: NULL = as listed (grow and
+ * permute list it in the cut's order already), or with a dataset shift the chunk's
+ * dataset's cut (positions into the listed set; the SG-SNN draws its minibatches itself). */
+const int *sm_pl_chunk_order(const sm_pl_stream *s, int k);
 
 /* "input:grow", "label:cyclic", ... */
 const char *sm_pl_stream_name(const sm_pl_stream *s);

@@ -1,6 +1,9 @@
 /* Experiment plasticity-stdp (spec plasticity-loss.md P5): the STDP network on the
  * permuted-input stream (5 chunks of 1,200 images, a fresh network per chunk) without
- * sleep, with the paper's sleep (rate 0.2), and the fixed random network as the control. */
+ * sleep, with the paper's sleep (rate 0.2), and the fixed random network as the control;
+ * the same arms on a dataset shift with --set protocol.input_shift=dataset:mnist,fashion. */
+#include <string.h>
+
 #include "protocol/experiments/experiments.h"
 #include "protocol/experiments/plasticity_arms.h"
 
@@ -28,9 +31,12 @@ static const char *const RANDOM[] = {"stdp.rule=none", "sleep.rate=0", NULL};
 
 static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *err)
 {
-    const sm_pl_arm arms[] = {{"sleep0", "input:permute", SLEEP0},
-                              {"sleep0.2", "input:permute", SLEEP02},
-                              {"random", "input:permute", RANDOM}};
+    /* --set protocol.input_shift=dataset:A,B,... runs the same arms on a dataset shift */
+    const char *proto = strncmp(ctx->cfg->protocol.input_shift, "dataset:", 8) == 0
+                            ? "input:dataset"
+                            : "input:permute";
+    const sm_pl_arm arms[] = {
+        {"sleep0", proto, SLEEP0}, {"sleep0.2", proto, SLEEP02}, {"random", proto, RANDOM}};
     return sm_pl_run_arms(ctx, arms, 3, ctx->quick ? 1 : 5, "E", results, err);
 }
 
