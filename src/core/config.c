@@ -259,7 +259,8 @@ static const sm_param_def TABLE[] = {
     STR("protocol.input_shift", protocol.input_shift, "grow",
         "input protocol: grow (train on chunks 1..k of a random cut of the training set), "
         "permute (a fixed random pixel permutation per chunk, the first = identity) or "
-        "dataset:NAME,NAME,... (chunks alternate between the datasets; SG-SNN only)"),
+        "dataset:NAME,NAME,... (chunks alternate between the datasets; the STDP network runs "
+        "permute and dataset)"),
     ENUM("protocol.label_shift", protocol.label_shift, SM_LABEL_CYCLIC, "cyclic|permute|random",
          "label protocol: y -> (y + k) mod C, a random class permutation per chunk, or a fresh "
          "random label per training image per chunk"),
