@@ -757,15 +757,7 @@ static void hopfield_refuses_diag_iid(void **state)
     (void)state;
     const char *set[] = {"train.model=hopfield", "diag.iid=1", NULL};
     sm_config cfg = config(set);
-    sm_train_data d;
-    memset(&d, 0, sizeof d);
-    assert_int_equal(sm_train_data_load(&cfg, &d, NULL), SM_OK);
-    json_t *doc = NULL;
-    sm_error err;
-    assert_int_equal(sm_train_run(&cfg, &d, NULL, NULL, &doc, &err), SM_EINVAL);
-    assert_non_null(strstr(err.msg, "diag.iid"));
-    assert_null(doc);
-    sm_train_data_free(&d);
+    tu_expect_train_refused(&cfg, "diag.iid");
 }
 
 int main(void)

@@ -595,18 +595,12 @@ static void protocol_refuses_what_is_not_built(void **state)
     sm_config cfg = synth_config();
     cfg.protocol.kind = SM_PROTOCOL_LABEL;
     cfg.train.model = SM_MODEL_STDP;
-    json_t *doc = NULL;
-    sm_error err;
-    sm_train_data d;
-    assert_int_equal(sm_train_data_load(&cfg, &d, NULL), SM_OK);
-    assert_int_equal(sm_train_run(&cfg, &d, NULL, NULL, &doc, &err), SM_EINVAL);
-    sm_train_data_free(&d);
-    assert_non_null(strstr(err.msg, "train.model"));
-    assert_null(doc);
+    tu_expect_train_refused(&cfg, "train.model");
 }
 
-/* A small STDP protocol run (spec 3.5) on the given input shift and chunk count. */
-static json_t *stdp_stream(const char *shift, int chunks)
+/* The STDP network on 40 / 8 / 16 synthetic images in batches of 20, `steps` per image,
+ * the readout fitted on 20. */
+static sm_config stdp_config(int steps)
 {
     sm_config cfg = synth_config();
     cfg.train.model = SM_MODEL_STDP;
@@ -614,8 +608,15 @@ static json_t *stdp_stream(const char *shift, int chunks)
     cfg.data.n_val = 8;
     cfg.data.n_test = 16;
     cfg.data.batch = 20;
-    cfg.input.steps_per_image = 100;
+    cfg.input.steps_per_image = steps;
     cfg.train.eval_fit = 20;
+    return cfg;
+}
+
+/* A small STDP protocol run (spec 3.5) on the given input shift and chunk count. */
+static json_t *stdp_stream(const char *shift, int chunks)
+{
+    sm_config cfg = stdp_config(100);
     cfg.protocol.kind = SM_PROTOCOL_INPUT;
     cfg.protocol.chunks = chunks;
     cfg.protocol.images_per_chunk = 30;
@@ -662,14 +663,7 @@ static void stdp_runs_the_dataset_shift(void **state)
     cfg.train.model = SM_MODEL_STDP;
     cfg.protocol.kind = SM_PROTOCOL_INPUT;
     sm_config_set(&cfg, "protocol.input_shift", "grow", "test", NULL);
-    sm_train_data d;
-    assert_int_equal(sm_train_data_load(&cfg, &d, NULL), SM_OK);
-    json_t *doc = NULL;
-    sm_error err;
-    assert_int_equal(sm_train_run(&cfg, &d, NULL, NULL, &doc, &err), SM_EINVAL);
-    assert_non_null(strstr(err.msg, "protocol.input_shift"));
-    assert_null(doc);
-    sm_train_data_free(&d);
+    tu_expect_train_refused(&cfg, "protocol.input_shift");
 }
 
 /* ------------------------------------------------------------ diag.iid (plain train runs) */
@@ -869,14 +863,7 @@ static void iid_diag_changes_nothing_else(void **state)
 static void iid_stdp_diag_columns(void **state)
 {
     (void)state;
-    sm_config cfg = synth_config();
-    cfg.train.model = SM_MODEL_STDP;
-    cfg.data.n_train = 40;
-    cfg.data.n_val = 8;
-    cfg.data.n_test = 16;
-    cfg.data.batch = 20;
-    cfg.input.steps_per_image = 20;
-    cfg.train.eval_fit = 20;
+    sm_config cfg = stdp_config(20);
     cfg.diag.iid = 1;
     json_t *doc = run(&cfg);
     const size_t rows = json_array_size(eval_col(doc, "val_accuracy"));

@@ -1,5 +1,7 @@
 #include "testutil.h"
 
+#include <jansson.h>
+
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +9,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "somnus/protocol/train.h"
 
 char *tu_mkdtemp(void)
 {
@@ -172,4 +176,17 @@ void tu_write_idx_pair(const char *dir, const char *img, const char *lbl, int n,
     free(tu_write_file(dir, lbl, l, 8 + (size_t)n_labels));
     free(b);
     free(l);
+}
+
+void tu_expect_train_refused(const struct sm_config *cfg, const char *needle)
+{
+    sm_train_data d;
+    memset(&d, 0, sizeof d);
+    assert_int_equal(sm_train_data_load(cfg, &d, NULL), SM_OK);
+    json_t *doc = NULL;
+    sm_error err;
+    assert_int_equal(sm_train_run(cfg, &d, NULL, NULL, &doc, &err), SM_EINVAL);
+    sm_train_data_free(&d);
+    if (!strstr(err.msg, needle)) fail_msg("'%s' does not name %s", err.msg, needle);
+    assert_null(doc);
 }

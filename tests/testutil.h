@@ -48,6 +48,11 @@ int tu_cli(const char *dir, const char *args, char **out);
  * "somnus: error:" line containing `needle`, and no new entry in `dir`. */
 void tu_expect_cli_error(const char *dir, const char *args, const char *needle);
 
+/* sm_train_run on `cfg` (its data loaded) must be refused: SM_EINVAL, a message
+ * containing `needle`, no document. */
+struct sm_config;
+void tu_expect_train_refused(const struct sm_config *cfg, const char *needle);
+
 /* Writes dir/img, an IDX image file of n images rows x cols (two classes of stripes:
  * vertical for even i, horizontal for odd) whose header claims n_header images and whose
  * magic is `magic` (0x803 for a valid file), and dir/lbl, an IDX label file of n_labels

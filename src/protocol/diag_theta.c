@@ -127,39 +127,55 @@ static void record(sm_diag_theta *g, int t, const sm_theta_layer *p, const sm_th
            (size_t)g->n_units[1] * sizeof(float));
 }
 
+/* A probe model of either task: its layers, gate, noise and one step without learning. */
+typedef struct probe_model {
+    sm_theta_layer *p, *g;
+    sm_theta_gate *gate;
+    sm_theta_noise *noise;
+    void (*step)(void *model);
+    void *model;
+} probe_model;
+
+static void step_latents(void *q)
+{
+    sm_theta_latents_step(q, 0);
+}
+
+static void step_pathint(void *q)
+{
+    sm_theta_pathint_step(q, 0);
+}
+
 /* The probe copy: built from m's parameters (so its generated stream starts where every
  * run starts), m's weights, inference mode, no noise, no learning, g->steps steps. */
 static sm_status run_probe(sm_diag_theta *g, const void *m, sm_error *err)
 {
+    sm_theta_latents qa;
+    sm_theta_pathint qb;
+    probe_model v;
+    sm_status st;
+    if (g->pathint) {
+        st = sm_theta_pathint_init(&qb, &((const sm_theta_pathint *)m)->par, err);
+        v = (probe_model){&qb.p, &qb.g, &qb.gate, &qb.noise, step_pathint, &qb};
+    } else {
+        st = sm_theta_latents_init(&qa, &((const sm_theta_latents *)m)->par, err);
+        v = (probe_model){&qa.p, &qa.g, &qa.gate, &qa.noise, step_latents, &qa};
+    }
+    if (st != SM_OK) return st;
     const sm_theta_layer *src[2];
     layers_of(m, g->pathint, &src[0], &src[1]);
-    if (g->pathint) {
-        sm_theta_pathint q;
-        sm_status st = sm_theta_pathint_init(&q, &((const sm_theta_pathint *)m)->par, err);
-        if (st != SM_OK) return st;
-        sm_theta_layer *dst[2] = {&q.p, &q.g};
-        copy_weights(dst, src);
-        q.gate.force = 0;
-        q.noise.on = 0;
-        for (int t = 0; t < g->steps; t++) {
-            sm_theta_pathint_step(&q, 0);
-            record(g, t, &q.p, &q.g);
-        }
-        sm_theta_pathint_free(&q);
-        return SM_OK;
-    }
-    sm_theta_latents q;
-    sm_status st = sm_theta_latents_init(&q, &((const sm_theta_latents *)m)->par, err);
-    if (st != SM_OK) return st;
-    sm_theta_layer *dst[2] = {&q.p, &q.g};
+    sm_theta_layer *dst[2] = {v.p, v.g};
     copy_weights(dst, src);
-    q.gate.force = 0;
-    q.noise.on = 0;
+    v.gate->force = 0;
+    v.noise->on = 0;
     for (int t = 0; t < g->steps; t++) {
-        sm_theta_latents_step(&q, 0);
-        record(g, t, &q.p, &q.g);
+        v.step(v.model);
+        record(g, t, v.p, v.g);
     }
-    sm_theta_latents_free(&q);
+    if (g->pathint)
+        sm_theta_pathint_free(&qb);
+    else
+        sm_theta_latents_free(&qa);
     return SM_OK;
 }
 

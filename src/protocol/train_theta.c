@@ -39,13 +39,7 @@ typedef struct theta_run {
     int64_t train_steps;
 } theta_run;
 
-/* The minute row's diag_* columns (diag.iid), then the probe's time out of the training's. */
-static sm_status diag_row(sm_diag_theta *dg, const void *m, theta_run *o, sm_error *err)
-{
-    if (dg->steps == 0) return SM_OK;
-    return sm_diag_theta_row(dg, m, o->tab, err);
-}
-
+/* The probe's time (diag.iid) out of the training's. */
 static void end_timing(theta_run *o, const sm_diag_theta *dg, double t0, double c0)
 {
     o->train_s = sm_theta_now() - t0 - dg->seconds;
@@ -86,7 +80,7 @@ static sm_status run_latents(const sm_config *cfg, sm_train_run_ctx *r, theta_ru
             if (s % per_min == 0) {
                 add_eval_row(o->tab, (int)(s / per_min), m.p.err.value, m.g.err.value,
                              sm_theta_now() - t0);
-                st = diag_row(&dg, &m, o, err);
+                st = sm_diag_theta_row(&dg, &m, o->tab, err);
             }
             r->prog.done = s;
             r->prog.batch = (int)(s / per_min);
@@ -153,7 +147,7 @@ static sm_status run_pathint(const sm_config *cfg, sm_train_run_ctx *r, theta_ru
         if (chunk == per_min) {
             add_eval_row(o->tab, (int)(done / per_min), m.p.err.value, m.g.err.value,
                          sm_theta_now() - t0);
-            st = diag_row(&dg, &m, o, err);
+            st = sm_diag_theta_row(&dg, &m, o->tab, err);
         }
         r->prog.done = done;
         r->prog.batch = (int)(done / per_min);
