@@ -12,6 +12,7 @@
 
 #include "somnus/io/dataset.h"
 #include "somnus/protocol/train.h"
+#include "protocol/train_models.h"
 
 typedef struct pool_entry {
     char name[SM_CONFIG_STR_MAX], dir[SM_CONFIG_STR_MAX];
@@ -51,9 +52,16 @@ static const pool_entry *pool_find(const sm_sweep_runner *r, const sm_config *cf
     return NULL;
 }
 
+/* 1: the cell's model reads a dataset (hopfield and theta make their own examples). */
+static int needs_data(const sm_config *cfg)
+{
+    const sm_train_model *m = sm_train_model_find(cfg->train.model, NULL);
+    return !m || m->needs_data;
+}
+
 static sm_status pool_load(sm_sweep_runner *r, const sm_config *cfg, sm_error *err)
 {
-    if (pool_find(r, cfg)) return SM_OK;
+    if (!needs_data(cfg) || pool_find(r, cfg)) return SM_OK;
     pool_entry *ne = realloc(r->pools, (size_t)(r->n_pools + 1) * sizeof *ne);
     if (!ne) return sm_error_set(err, SM_ENOMEM, "out of memory");
     r->pools = ne;
@@ -193,8 +201,10 @@ static sm_sweep_cell *run_cell(sm_sweep_runner *r, int64_t cell)
     sm_status st = sm_grid_cell_config(r->grid, cell, &r->base, &cfg, &err);
     if (st == SM_OK) {
         const pool_entry *p = pool_find(r, &cfg);
-        st = p ? sm_train_data_from_pool(&cfg, p->pool, p->official, &data, &err)
-               : sm_error_set(&err, SM_EINTERNAL, "dataset not loaded");
+        st = p || !needs_data(&cfg)
+                 ? sm_train_data_from_pool(&cfg, p ? p->pool : NULL, p ? p->official : NULL, &data,
+                                           &err)
+                 : sm_error_set(&err, SM_EINTERNAL, "dataset not loaded");
     }
     if (st == SM_OK) {
         st = sm_train_run_final(&cfg, &data, cell_progress, r, capture_weights, &cap, &doc, &err);
