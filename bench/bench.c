@@ -21,7 +21,8 @@
  *   large network; --hopfield-only: only the Hopfield timings (their own JSON line);
  *   --disinh-only: only the dis-inhibition rows (teacher task A4, the 54,000-image epoch A10).
  *   --dc-only: only the Diehl & Cook model rows (printed, not appended).
- *   --diag-only: only the loss-of-plasticity diagnostics' share of an SG-SNN chunk (printed).
+ *   --diag-only: only the loss-of-plasticity diagnostics' share of an SG-SNN chunk and of
+ *                default dc, theta and hopfield runs (printed).
  * Timing is wall clock, best of `reps` repetitions where cheap; the 1-minute load average
  * before and after is recorded, since other processes share the machine.
  */
@@ -1088,6 +1089,7 @@ int main(int argc, char **argv)
     }
     if (diag_only) { /* the diagnostics' share alone, nothing appended */
         json_decref(bench_plasticity_diag(quick));
+        json_decref(bench_diag_models(quick));
         return 0;
     }
     if (disinh_only) { /* the dis-inhibition rows alone (A4, A10), nothing appended */
@@ -1179,6 +1181,7 @@ int main(int argc, char **argv)
     const sparse_result spr = sparse_bench(quick);
     json_t *rewire = rewire_bench(quick);
     json_t *pdiag = bench_plasticity_diag(quick);
+    json_object_set_new(pdiag, "models", bench_diag_models(quick));
     const double load_after = load1();
 
     /* Bound for the large network: each event streams the synapse's target index (4 bytes)

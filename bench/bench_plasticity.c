@@ -3,14 +3,17 @@
 #include "bench_plasticity.h"
 
 #include <cblas.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "somnus/analysis/diagnostics.h"
 #include "somnus/core/rng.h"
 #include "somnus/models/sgsnn.h"
 #include "somnus/models/sgsnn_probe.h"
+#include "somnus/protocol/train.h"
 
 static double cpu_s(void)
 {
@@ -80,4 +83,88 @@ json_t *bench_plasticity_diag(int quick)
                      "chunk_minibatches", chunk_iters, "chunk_train_cpu_s", chunk, "probe_cpu_s",
                      probe * 1000.0 / n_probe, "rank_cpu_s", rank, "diag_cpu_s", diag, "share",
                      share, "n_probe", n_probe);
+}
+
+static int cmp_share(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* One model's row: `reps` default runs with diag.iid = 1 at the default frequency, the
+ * median share; NAN (and a printed reason) when the run cannot start. */
+static double model_share(const char *label, const char *const *sets, int reps, int cpu,
+                          json_t *out)
+{
+    sm_config cfg;
+    sm_config_default(&cfg);
+    for (int k = 0; sets[k]; k++)
+        sm_config_set_assignment(&cfg, sets[k], "bench", NULL);
+    sm_train_data d;
+    sm_error err;
+    if (sm_train_data_load(&cfg, &d, &err) != SM_OK) {
+        printf("  %-34s skipped (%s)\n", label, err.msg);
+        return NAN;
+    }
+    double v[9];
+    int n = 0;
+    json_t *doc = NULL;
+    for (int r = 0; r < reps && r < 9; r++) {
+        json_decref(doc);
+        doc = NULL;
+        if (sm_train_run(&cfg, &d, NULL, NULL, &doc, &err) != SM_OK) {
+            printf("  %-34s failed (%s)\n", label, err.msg);
+            break;
+        }
+        json_t *t = json_object_get(doc, "timing");
+        const char *dk = cpu ? "diag_cpu_s" : "diag_s", *tk = cpu ? "train_cpu_s" : "train_s";
+        v[n++] = json_number_value(json_object_get(t, dk)) /
+                 json_number_value(json_object_get(t, tk));
+    }
+    sm_train_data_free(&d);
+    double share = NAN;
+    if (n > 0) {
+        qsort(v, (size_t)n, sizeof *v, cmp_share);
+        share = v[n / 2];
+        json_t *ev = json_object_get(doc, "evaluations");
+        const char *key;
+        json_t *col;
+        int rows = 0, computed = 0;
+        json_object_foreach(ev, key, col)
+        {
+            const size_t len = strlen(key);
+            if (len > 6 && !strcmp(key + len - 6, "_srank")) {
+                rows = (int)json_array_size(col);
+                for (int k = 0; k < rows; k++)
+                    computed += json_is_number(json_array_get(col, (size_t)k));
+                break;
+            }
+        }
+        printf("  %-34s %2d of %2d rows computed: %5.2f%% of training (%s, median of %d; target "
+               "< 5%%)\n",
+               label, computed, rows, 100 * share, cpu ? "CPU" : "wall", n);
+        json_object_set_new(out, label, json_pack("{s:f, s:i, s:i, s:i}", "share", share, "rows",
+                                                  rows, "computed_rows", computed, "repeats", n));
+    }
+    json_decref(doc);
+    return share;
+}
+
+json_t *bench_diag_models(int quick)
+{
+    openblas_set_num_threads(1);
+    printf("\ndiag.iid at the default frequency (diag.iid_every = 0), default runs, 1 thread:\n");
+    json_t *out = json_object();
+    const char *latents[] = {"train.model=theta", "theta.task=latents", "diag.iid=1",
+                             "run.threads=1", NULL};
+    const char *pathint[] = {"train.model=theta", "theta.task=pathint", "diag.iid=1",
+                             "run.threads=1", NULL};
+    const char *hopfield[] = {"train.model=hopfield", "diag.iid=1", "run.threads=1", NULL};
+    const char *dc[] = {"train.model=dc", "data.dataset=mnist", "diag.iid=1", "run.threads=1",
+                        NULL};
+    model_share("theta task A (30 min)", latents, quick ? 1 : 7, 1, out);
+    model_share("theta task B (30 min)", pathint, quick ? 1 : 3, 1, out);
+    model_share("hopfield (N 400, T 12)", hopfield, quick ? 1 : 7, 1, out);
+    if (!quick) model_share("dc (100 E, MNIST 6,000 images)", dc, 1, 0, out);
+    return out;
 }

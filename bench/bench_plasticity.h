@@ -13,4 +13,12 @@
  * fewer minibatches and probe images (the share is then extrapolated, not measured). */
 json_t *bench_plasticity_diag(int quick);
 
+/* diag.iid's share of default train runs of the models whose rows are not evaluations
+ * (theta's two tasks, hopfield, dc on MNIST; docs/plasticity.md "Cost per model") at the
+ * default frequency diag.iid_every = 0: timing.diag_cpu_s / train_cpu_s for theta and
+ * hopfield, diag_s / train_s for dc, the median of a few runs; prints a row per model and returns
+ * {label: {share, rows, computed_rows, repeats}}. dc needs data/mnist (skipped without it,
+ * and with quick); quick: one run each. */
+json_t *bench_diag_models(int quick);
+
 #endif

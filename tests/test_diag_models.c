@@ -2,8 +2,9 @@
  * STDP network: the weight-tensor columns by hand, Diehl & Cook (E and I populations of a
  * frozen copy, input->E weights) and the Poisson-Gamma mixture (posteriors of the units)
  * recomputed independently on tiny runs, the theta machine's probe segment (a frozen copy
- * run through the first seconds of its generated input); diag.iid = 0 leaves every document as it
- * was; bad input is refused naming diag.iid. */
+ * run through the first seconds of its generated input), the Hopfield federation's operators
+ * and fixed cues; how often each computes them; diag.iid = 0 leaves every document as it
+ * was; bad input is refused naming the key. */
 #include "testutil.h"
 
 #include <math.h>
@@ -14,6 +15,8 @@
 #include "somnus/core/rng.h"
 #include "somnus/models/dc.h"
 #include "somnus/models/disinh.h"
+#include "somnus/models/hopfield.h"
+#include "somnus/models/hopfield_run.h"
 #include "somnus/models/ppg.h"
 #include "somnus/models/sgsnn.h"
 #include "somnus/models/theta_latents.h"
@@ -21,6 +24,9 @@
 #include "protocol/diag_columns.h"
 #include "protocol/train_dc.h"
 #include "protocol/train_sgsnn.h"
+
+/* last: lapacke.h brings complex.h, whose macro I would clash with the models' headers */
+#include <lapacke.h>
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -193,12 +199,19 @@ static void tensor_columns_by_hand(void **state)
 
 /* ------------------------------------------------------------------ Diehl & Cook */
 
-static const char *const DC_SET[] = {"train.model=dc",  "data.dataset=synthetic:120",
-                                     "data.n_train=24", "data.n_val=10",
-                                     "data.n_test=6",   "data.batch=8",
-                                     "dc.n_exc=16",     "dc.t_present=40",
-                                     "dc.t_rest=10",    "diag.n_probe=1000",
-                                     "diag.iid=1",      NULL};
+static const char *const DC_SET[] = {"train.model=dc",
+                                     "data.dataset=synthetic:120",
+                                     "data.n_train=24",
+                                     "data.n_val=10",
+                                     "data.n_test=6",
+                                     "data.batch=8",
+                                     "dc.n_exc=16",
+                                     "dc.t_present=40",
+                                     "dc.t_rest=10",
+                                     "diag.n_probe=1000",
+                                     "diag.iid=1",
+                                     "diag.iid_every=1",
+                                     NULL};
 
 typedef struct dc_copy {
     float *w, *theta;
@@ -750,14 +763,284 @@ static void diag_needs_validation_images(void **state)
     }
 }
 
-/* The Hopfield federation has no evaluations table: it refuses diag.iid by name, before
- * any work. */
-static void hopfield_refuses_diag_iid(void **state)
+/* ------------------------------------------------------------------ how often */
+
+/* The indices of the rows of column `name` that hold a number, as a bit mask. */
+static unsigned computed_rows(json_t *doc, const char *name)
+{
+    json_t *c = col(doc, name);
+    unsigned m = 0;
+    for (size_t k = 0; k < json_array_size(c) && k < 32; k++)
+        m |= json_is_number(json_array_get(c, k)) ? 1u << k : 0;
+    return m;
+}
+
+/* dc: 48 training images in batches of 4 are 12 rows. By default every
+ * ceil(20 x probe images / data.batch)-th row and the last are computed: 1 probe image ->
+ * every 5th (rows 5, 10, 12), 2 -> every 10th (10, 12); diag.iid_every = 3 -> 3, 6, 9, 12.
+ * Rows are 1-based here, bits 0-based. */
+static void dc_diag_frequency(void **state)
 {
     (void)state;
-    const char *set[] = {"train.model=hopfield", "diag.iid=1", NULL};
-    sm_config cfg = config(set);
-    tu_expect_train_refused(&cfg, "diag.iid");
+    const struct {
+        const char *val, *every;
+        unsigned rows;
+    } cases[] = {{"data.n_val=1", "diag.iid_every=0", 1u << 4 | 1u << 9 | 1u << 11},
+                 {"data.n_val=2", "diag.iid_every=0", 1u << 9 | 1u << 11},
+                 {"data.n_val=2", "diag.iid_every=3", 1u << 2 | 1u << 5 | 1u << 8 | 1u << 11}};
+    for (int k = 0; k < 3; k++) {
+        sm_config cfg = config(DC_SET);
+        const char *more[] = {"data.n_train=48",
+                              "data.batch=4",
+                              "dc.t_present=10",
+                              "dc.t_rest=5",
+                              cases[k].val,
+                              cases[k].every,
+                              NULL};
+        for (int j = 0; more[j]; j++)
+            assert_int_equal(sm_config_set_assignment(&cfg, more[j], "test", NULL), SM_OK);
+        json_t *doc = run(&cfg, NULL, NULL);
+        assert_int_equal(json_array_size(col(doc, "diag_E_srank")), 12);
+        assert_int_equal(computed_rows(doc, "diag_E_srank"), cases[k].rows);
+        assert_int_equal(computed_rows(doc, "diag_SE_weight_norm"), cases[k].rows);
+        json_decref(doc);
+    }
+}
+
+/* theta: 4 minute rows; by default every 3rd and the last (rows 3 and 4), each equal to
+ * the same row of a run that computes every row (the probe copy leaves training alone);
+ * rows 1 and 2 null. */
+static void theta_diag_every_third_minute(void **state)
+{
+    (void)state;
+    sm_config cfg = config(THETA_SET);
+    cfg.theta.train_min = 4;
+    json_t *dflt = run(&cfg, NULL, NULL);
+    cfg.diag.iid_every = 1;
+    json_t *all = run(&cfg, NULL, NULL);
+    const char *names[] = {"diag_hidden_srank", "diag_hidden_feature_norm",
+                           "diag_sensory_apical_silent",
+                           "diag_hidden_basal_from_sensory_weight_norm", NULL};
+    for (int j = 0; names[j]; j++) {
+        assert_int_equal(computed_rows(dflt, names[j]), 1u << 2 | 1u << 3);
+        assert_int_equal(computed_rows(all, names[j]), 0xfu);
+        for (size_t r = 2; r < 4; r++)
+            assert_true(json_equal(json_array_get(col(dflt, names[j]), r),
+                                   json_array_get(col(all, names[j]), r)));
+    }
+    json_decref(dflt);
+    json_decref(all);
+}
+
+/* ------------------------------------------------------------------ Hopfield federation */
+
+static const char *const HF_SET[] = {"train.model=hopfield",
+                                     "hopfield.N=64",
+                                     "hopfield.K=2",
+                                     "hopfield.L=2",
+                                     "hopfield.T=6",
+                                     "hopfield.M=40",
+                                     "hopfield.recall_reps=3",
+                                     "hopfield.recall_m0=0.1",
+                                     "diag.iid=1",
+                                     "diag.iid_every=2",
+                                     NULL};
+
+/* Every round's operators, copied by an observer of the test's own. */
+typedef struct hf_seen {
+    int N, L;
+    double *Js; /* T x N x N */
+    double *Jc; /* T x L x N x N */
+} hf_seen;
+
+static sm_status see_client(void *ctx, int t, int c, const double *Jc, int N, sm_error *err)
+{
+    (void)err;
+    hf_seen *h = ctx;
+    memcpy(h->Jc + ((size_t)t * h->L + c) * N * N, Jc, (size_t)N * N * sizeof *Jc);
+    return SM_OK;
+}
+
+static sm_status see_round(void *ctx, int t, const double *Js, const double *lam, const double *xi,
+                           int K, int N, sm_error *err)
+{
+    (void)lam, (void)xi, (void)K, (void)err;
+    hf_seen *h = ctx;
+    memcpy(h->Js + (size_t)t * N * N, Js, (size_t)N * N * sizeof *Js);
+    return SM_OK;
+}
+
+static double fro_diff(const double *a, const double *b, size_t n)
+{
+    double q = 0;
+    for (size_t k = 0; k < n; k++) {
+        const double d = a[k] - (b ? b[k] : 0);
+        q += d * d;
+    }
+    return sqrt(q);
+}
+
+static double row_num(json_t *doc, const char *name, size_t r)
+{
+    return json_number_value(json_array_get(col(doc, name), r));
+}
+
+/* srank (delta 0.01) and erank by hand from singular values s (descending). */
+static void ranks_by_hand(const double *s, int r, int *srank, double *erank)
+{
+    double total = 0, cum = 0, h = 0;
+    for (int k = 0; k < r; k++)
+        total += s[k];
+    *srank = 0;
+    for (int k = 0; k < r && cum < 0.99 * total; k++) {
+        cum += s[k];
+        *srank = k + 1;
+    }
+    for (int k = 0; k < r; k++)
+        if (s[k] > 0) h -= s[k] / total * log(s[k] / total);
+    *erank = exp(h);
+}
+
+/* Rounds 0, 2, 4 and 5 are computed (every 2nd and the last), 1 and 3 null. At round 5:
+ * the server's and each client's ||J||_F, the update since round 4 and its ratio, from the
+ * operators an observer of the test's own copied; srank / erank of J_s from LAPACKE's SVD
+ * (not the model's eigenvalues); the probe by hand: the cues drawn as specified (archetype
+ * mu's stream, cues mu, mu + K, ...), relaxed by plain loops s_i <- sgn(sum_j J_ij s_j)
+ * until nothing changes, read as (1 + s) / 2: silent, dormant 0.1, saturated, feature
+ * norm and srank by hand loops, and the exported probe_counts_units equal to them. The
+ * federation's results are those of a run without diag.iid. */
+static void hopfield_diag_matches_a_recomputation(void **state)
+{
+    (void)state;
+    sm_config cfg = config(HF_SET);
+    arrays g = {0};
+    sm_train_options opt;
+    memset(&opt, 0, sizeof opt);
+    opt.array_fn = keep_array;
+    opt.array_ctx = &g;
+    json_t *doc = run(&cfg, &opt, NULL);
+    const unsigned due = 1u | 1u << 2 | 1u << 4 | 1u << 5;
+    assert_int_equal(computed_rows(doc, "diag_units_srank"), due);
+    assert_int_equal(computed_rows(doc, "diag_client1_weight_norm"), due);
+    assert_int_equal(computed_rows(doc, "diag_server_update_norm"), due & ~1u);
+    assert_non_null(json_object_get(json_object_get(doc, "timing"), "diag_s"));
+    const int N = 64, K = 2, L = 2, T = 6, n = K * 3;
+    const size_t n2 = (size_t)N * N;
+    hf_seen h = {N, L, malloc(T * n2 * sizeof(double)), malloc(T * L * n2 * sizeof(double))};
+    const sm_hf_observer obs = {&h, see_client, see_round};
+    sm_hf_result *res = NULL;
+    assert_int_equal(sm_hf_run_observed(&cfg, (uint64_t)cfg.run.seed, &obs, &res, NULL), SM_OK);
+    const double *J4 = h.Js + 5 * n2, *J2 = h.Js + 4 * n2; /* rounds 5 and 4 */
+    assert_float_equal(row_num(doc, "diag_server_weight_norm", 5), fro_diff(J4, NULL, n2), 1e-12);
+    assert_float_equal(row_num(doc, "diag_server_update_norm", 5), fro_diff(J4, J2, n2), 1e-12);
+    assert_float_equal(row_num(doc, "diag_server_update_ratio", 5),
+                       fro_diff(J4, J2, n2) / fro_diff(J2, NULL, n2), 1e-12);
+    for (int c = 0; c < L; c++) {
+        const double *a = h.Jc + ((size_t)5 * L + c) * n2, *b = h.Jc + ((size_t)4 * L + c) * n2;
+        char name[48];
+        snprintf(name, sizeof name, "diag_client%d_update_norm", c);
+        assert_true(fro_diff(a, b, n2) > 0);
+        assert_float_equal(row_num(doc, name, 5), fro_diff(a, b, n2), 1e-12);
+    }
+    /* the server's ranks from an SVD of J_s(5) */
+    double *A = malloc(n2 * sizeof *A), *s = malloc((size_t)N * sizeof *s);
+    double *sup = malloc((size_t)N * sizeof *sup);
+    memcpy(A, J4, n2 * sizeof *A);
+    assert_int_equal(
+        LAPACKE_dgesvd(LAPACK_ROW_MAJOR, 'N', 'N', N, N, A, N, s, NULL, 1, NULL, 1, sup), 0);
+    int sr;
+    double er;
+    ranks_by_hand(s, N, &sr, &er);
+    assert_true(sr > K);
+    assert_int_equal((int)row_num(doc, "diag_server_srank", 5), sr);
+    assert_float_equal(row_num(doc, "diag_server_erank", 5), er, 1e-9 * er);
+    /* the probe by hand */
+    double *S = malloc((size_t)n * N * sizeof *S), *S2 = malloc((size_t)N * sizeof *S2);
+    for (int mu = 0; mu < K; mu++) {
+        sm_rng rng;
+        sm_rng_init(&rng, (uint64_t)cfg.run.seed, SM_STREAM_HOPFIELD,
+                    sm_hf_rng_index(SM_HF_RNG_DIAG_PROBE, 0, mu));
+        for (int a = mu; a < n; a += K)
+            for (int i = 0; i < N; i++) {
+                const double x = res->xi_true[(size_t)mu * N + i];
+                S[(size_t)a * N + i] = sm_rng_uniform(&rng) < 0.5 * (1 + 0.1) ? x : -x;
+            }
+    }
+    for (int step = 0, changed = 1; step < 30 && changed; step++) {
+        changed = 0;
+        for (int a = 0; a < n; a++) {
+            double *x = S + (size_t)a * N;
+            for (int i = 0; i < N; i++) {
+                double f = 0;
+                for (int j = 0; j < N; j++)
+                    f += J4[(size_t)i * N + j] * x[j];
+                S2[i] = f >= 0 ? 1 : -1;
+            }
+            for (int i = 0; i < N; i++) {
+                changed |= S2[i] != x[i];
+                x[i] = S2[i];
+            }
+        }
+    }
+    float *cnt = malloc((size_t)n * N * sizeof *cnt);
+    for (size_t k = 0; k < (size_t)n * N; k++)
+        cnt[k] = (float)((1 + S[k]) / 2);
+    double silent, dormant, fnorm;
+    hand_diag(cnt, n, N, 1, &silent, &dormant, &fnorm);
+    int sat = 0;
+    for (int i = 0; i < N; i++) {
+        double m = 0;
+        for (int a = 0; a < n; a++)
+            m += cnt[(size_t)a * N + i] / n;
+        sat += m >= 0.95;
+    }
+    assert_true(fnorm > 0 && srank_of(cnt, n, N, 1) >= K); /* cues weak enough (m0 0.1) to
+                                                              end in more than two states */
+    assert_float_equal(row_num(doc, "diag_units_silent", 5), silent, 1e-12);
+    assert_float_equal(row_num(doc, "diag_units_dormant_0.1", 5), dormant, 1e-12);
+    assert_float_equal(row_num(doc, "diag_units_saturated", 5), (double)sat / N, 1e-12);
+    assert_float_equal(row_num(doc, "diag_units_feature_norm", 5), fnorm, 1e-9 * fnorm);
+    assert_int_equal((int)row_num(doc, "diag_units_srank", 5), srank_of(cnt, n, N, 1));
+    const int k = find(&g, "probe_counts_units");
+    assert_true(g.rows[k] == (size_t)n && g.cols[k] == (size_t)N);
+    assert_memory_equal(g.data[k], cnt, (size_t)n * N * sizeof(float));
+    /* and the federation is the one a run without diag.iid has */
+    cfg.diag.iid = 0;
+    json_t *off = run(&cfg, NULL, NULL);
+    assert_null(json_object_get(off, "evaluations"));
+    json_t *ra = json_object_get(doc, "results"), *rb = json_object_get(off, "results");
+    json_object_del(ra, "timings");
+    json_object_del(rb, "timings");
+    assert_true(json_equal(ra, rb));
+    free(A), free(s), free(sup), free(S), free(S2), free(cnt), free(h.Js), free(h.Jc);
+    sm_hf_result_destroy(res);
+    arrays_free(&g);
+    json_decref(doc);
+    json_decref(off);
+}
+
+/* The Hopfield probe is hopfield.recall_reps cues per archetype: none is refused by name;
+ * diag.iid_every is for the models whose rows are not evaluations, refused by name for
+ * the others; the continual protocol refuses diag.iid by name. */
+static void diag_refusals_by_name(void **state)
+{
+    (void)state;
+    sm_config cfg = config(HF_SET);
+    cfg.hopfield.recall_reps = 0;
+    tu_expect_train_refused(&cfg, "hopfield.recall_reps");
+    sm_config p = config(PPG_SET);
+    p.diag.iid_every = 2;
+    tu_expect_train_refused(&p, "diag.iid_every");
+    /* and the continual protocol, which computes no diagnostics, refuses diag.iid */
+    sm_config c = config(SG_SET);
+    c.protocol.kind = SM_PROTOCOL_CONTINUAL;
+    sm_train_data none;
+    memset(&none, 0, sizeof none);
+    json_t *doc = NULL;
+    sm_error err;
+    assert_int_equal(sm_train_run(&c, &none, NULL, NULL, &doc, &err), SM_EINVAL);
+    assert_non_null(strstr(err.msg, "diag.iid"));
+    assert_null(doc);
 }
 
 int main(void)
@@ -771,7 +1054,10 @@ int main(void)
         cmocka_unit_test(diag_changes_nothing_else),
         cmocka_unit_test(diag_needs_validation_images),
         cmocka_unit_test(theta_diag_matches_a_recomputation),
-        cmocka_unit_test(hopfield_refuses_diag_iid),
+        cmocka_unit_test(dc_diag_frequency),
+        cmocka_unit_test(theta_diag_every_third_minute),
+        cmocka_unit_test(hopfield_diag_matches_a_recomputation),
+        cmocka_unit_test(diag_refusals_by_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -249,7 +249,9 @@ static const char *CHECK_DIAG =
     "    w = w.astype(np.float64)\n"
     "    assert abs(ev[col][-1] - np.linalg.norm(w)) <= tol * np.linalg.norm(w), col\n"
     "    return w\n"
-    "net = doc['network']\n"
+    "net = doc.get('network')\n"
+    "if model == 'hopfield':\n"
+    "    probe('probe_counts_units.npy', 'units', doc['config']['hopfield']['N'], 1)\n"
     "if model == 'sgsnn':\n"
     "    T = doc['config']['sgsnn']['steps']\n"
     "    for layer, H in (('hidden', net['n_hidden']), ('output', net['n_out'])):\n"
@@ -287,6 +289,13 @@ static void train_export_diag_iid(void **state)
            "--set data.n_test=6 --set ppg.epochs=2 --set diag.iid=1 --quiet --out pd.json "
            "--export pd");
     python_check(CHECK_DIAG, "pd pd.json ppg", "diag export ok");
+    /* hopfield: one seed, so the table's seed means are that seed's values */
+    cli_ok("train --model hopfield --set hopfield.N=80 --set hopfield.T=5 --set diag.iid=1 "
+           "--quiet --out hd.json --export hd");
+    python_check(CHECK_DIAG, "hd hd.json hopfield", "diag export ok");
+    cli_ok("train --model theta --set theta.train_min=3 --set diag.iid=1 --quiet --out thd.json "
+           "--export thd");
+    python_check(CHECK_DIAG, "thd thd.json theta", "diag export ok");
     /* off (the default): no evaluations_ file */
     cli_ok("train " SMALL_TRAIN "--model sgsnn --set sgsnn.n_hidden=16 --set sgsnn.epochs=1 "
            "--set sgsnn.steps=5 --out s0.json --export s0");

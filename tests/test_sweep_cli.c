@@ -483,20 +483,24 @@ static void diag_figures_and_plot_redraws_them(void **state)
 /* The same figures from the other models' diag.iid columns: a dc sweep (E, I) and a ppg
  * sweep (units) over two seeds draw plots/dormant.png and plots/srank.png, and runs.csv
  * carries a dormant fraction in [0, 1] on every row (the dc rows are all due here). */
-static void diag_figures_of_dc_and_ppg(void **state)
+static void diag_figures_of_dc_ppg_and_hopfield(void **state)
 {
     (void)state;
-    const char *runs[2] = {
+    const char *runs[3] = {
         "sweep --grid run.seed=1:2 --set train.model=dc --set data.dataset=synthetic:120 "
         "--set data.n_train=24 --set data.n_val=10 --set data.n_test=6 --set data.batch=8 "
-        "--set dc.n_exc=16 --set dc.t_present=40 --set dc.t_rest=10 --set diag.iid=1 --out dd",
+        "--set dc.n_exc=16 --set dc.t_present=40 --set dc.t_rest=10 --set diag.iid=1 "
+        "--set diag.iid_every=1 --out dd",
         "sweep --grid run.seed=1:2 --set train.model=ppg --set data.dataset=synthetic:120 "
         "--set data.n_train=60 --set data.n_val=20 --set data.n_test=10 --set ppg.epochs=3 "
-        "--set diag.iid=1 --out dp"};
-    const char *out[2] = {"dd", "dp"},
-               *colname[2] = {"diag_E_dormant_0.1", "diag_units_dormant_0.1"};
-    const int rows[2] = {2 * 3, 2 * 3};
-    for (int m = 0; m < 2; m++) {
+        "--set diag.iid=1 --out dp",
+        "sweep --grid run.seed=1:2 --set train.model=hopfield --set hopfield.N=60 "
+        "--set hopfield.T=4 --set diag.iid=1 --set diag.iid_every=1 --out dh"};
+    const char *out[3] = {"dd", "dp", "dh"},
+               *colname[3] = {"diag_E_dormant_0.1", "diag_units_dormant_0.1",
+                              "diag_units_dormant_0.1"};
+    const int rows[3] = {2 * 3, 2 * 3, 2 * 4};
+    for (int m = 0; m < 3; m++) {
         run_ok(runs[m], NULL);
         const char *figs[2] = {"plots/dormant.png", "plots/srank.png"};
         for (int k = 0; k < 2; k++) {
@@ -746,7 +750,7 @@ int main(void)
         cmocka_unit_test(tiny_sweep_writes_tables_that_match_the_cells),
         cmocka_unit_test(figures_are_pngs_and_plot_redraws_them),
         cmocka_unit_test(diag_figures_and_plot_redraws_them),
-        cmocka_unit_test(diag_figures_of_dc_and_ppg),
+        cmocka_unit_test(diag_figures_of_dc_ppg_and_hopfield),
         cmocka_unit_test(rerun_resumes_only_missing_cells),
         cmocka_unit_test(resume_with_another_version_needs_force),
         cmocka_unit_test(summary_n_counts_finite_values),

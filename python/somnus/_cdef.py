@@ -111,6 +111,7 @@ typedef struct sm_config {
         int every, n_probe, grad_starved, n_train_acc;
         int iid;
         double saturation, srank_delta;
+        int iid_every;
         double probe_s;
     } diag;
     struct {

@@ -182,14 +182,17 @@ int cmd_train(int argc, char **argv)
         if (!o.ckpt_dir) o.ckpt_dir = o.resume_dir;
     } else if (cli_build_config(&o.common, &cfg, &err) != SM_OK)
         return cli_fail(CLI_USAGE, "%s", err.msg);
-    if (o.export_dir && cfg.train.model == SM_MODEL_THETA)
-        return cli_fail(CLI_USAGE, "--export: the theta model exports no arrays (its experiments "
-                                   "write the rate maps and weights as .npy)");
+    if (o.export_dir && cfg.train.model == SM_MODEL_THETA && !cfg.diag.iid)
+        return cli_fail(CLI_USAGE, "--export: the theta model exports only the diagnostics of "
+                                   "diag.iid=1 (its experiments write the rate maps and weights "
+                                   "as .npy)");
     if (cli_check_writable(o.out, &err) != SM_OK) return cli_fail(CLI_USAGE, "--out %s", err.msg);
-    if (o.export_dir && cfg.train.model == SM_MODEL_HOPFIELD)
-        return cli_fail(CLI_USAGE,
-                        "--export: the hopfield model's arrays come from `somnus experiment "
-                        "hopfield-basic --out FILE` (next to FILE), not from train");
+    if (o.export_dir && cfg.train.model == SM_MODEL_HOPFIELD && !cfg.diag.iid)
+        return cli_fail(
+            CLI_USAGE,
+            "--export: train exports only the hopfield model's diagnostics (diag.iid=1); "
+            "its other arrays come from `somnus experiment hopfield-basic --out FILE` "
+            "(next to FILE)");
     cli_export ex;
     memset(&ex, 0, sizeof ex);
     if (o.export_dir && cli_export_prepare(&ex, o.export_dir, &err) != SM_OK)

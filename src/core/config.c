@@ -281,8 +281,15 @@ static const sm_param_def TABLE[] = {
         "fixed training images behind train_acc"),
     BOOL("diag.iid", diag.iid, 0,
          "the same diagnostics in plain (protocol.kind = iid) train runs of stdp, sgsnn, dc, ppg, "
-         "disinh and theta: diag_* columns of the evaluations table, on diag.n_probe validation "
-         "images (theta: a fixed generated segment of diag.probe_s s; hopfield refuses it)"),
+         "disinh, theta and hopfield: diag_* columns of the evaluations table, on diag.n_probe "
+         "validation images (theta: a fixed generated segment of diag.probe_s s; hopfield: "
+         "hopfield.recall_reps cues per archetype, one row per round)"),
+    INT("diag.iid_every", diag.iid_every, 0, 0, 1 << 20, "rows",
+        "diag.iid for dc, theta and hopfield: compute the diagnostics at every this many rows "
+        "(dc: data.batch training images; theta: minutes; hopfield: rounds) and at the last; 0 = "
+        "the model's default, the most frequent that keeps their cost under 5% of training (dc: "
+        "ceil(20 x probe images / data.batch), theta 3, hopfield 4); stdp, sgsnn, ppg and disinh "
+        "compute them at their evaluations (train.eval_every) and refuse other values"),
     REAL("diag.probe_s", diag.probe_s, 5, 0.01, 1e4, "s",
          "theta with diag.iid: simulated seconds of the probe segment (the first seconds of the "
          "task's generated input, run by a frozen copy in inference mode without noise)"),

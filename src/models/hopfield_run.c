@@ -136,6 +136,12 @@ static int reserve(double **buf, size_t *cap, size_t rows, int N)
 
 sm_status sm_hf_run(const sm_config *cfg, uint64_t seed, sm_hf_result **out, sm_error *err)
 {
+    return sm_hf_run_observed(cfg, seed, NULL, out, err);
+}
+
+sm_status sm_hf_run_observed(const sm_config *cfg, uint64_t seed, const sm_hf_observer *obs,
+                             sm_hf_result **out, sm_error *err)
+{
     SM_ERROR_LOCAL(err);
     const double t_start = now_s();
     const int N = cfg->hopfield.N, K = cfg->hopfield.K, L = cfg->hopfield.L;
@@ -281,6 +287,8 @@ sm_status sm_hf_run(const sm_config *cfg, uint64_t seed, sm_hf_result **out, sm_
             res->w[ci] = w;
             wprev[c] = w;
             if (R > 0 && (st = sm_hf_truncate(Jc, N, R, err)) != SM_OK) goto fail;
+            if (obs && obs->client && (st = obs->client(obs->ctx, t, c, Jc, N, err)) != SM_OK)
+                goto fail;
             cblas_daxpy((int)n2, 1.0 / L, Jc, 1, Js, 1); /* all clients hold M examples */
         }
         res->bytes_up[t] = (double)L * 8.0 * (R > 0 ? (double)R * (N + 1) : (double)n2);
@@ -288,6 +296,9 @@ sm_status sm_hf_run(const sm_config *cfg, uint64_t seed, sm_hf_result **out, sm_
         /* server: eigendecomposition, sharpening, cut */
         if ((st = sm_hf_eig(Js, N, lam, V, err)) != SM_OK) goto fail;
         memcpy(res->eigs + (size_t)t * N, lam, sizeof(double) * N);
+        if (obs && obs->round &&
+            (st = obs->round(obs->ctx, t, Js, lam, res->xi_true, K, N, err)) != SM_OK)
+            goto fail;
         memcpy(lam2, lam, sizeof(double) * N);
         res->sharpen_steps[t] =
             sm_hf_sharpen_values(lam2, N, cfg->hopfield.sharpen_eps, cfg->hopfield.sharpen_iters);

@@ -289,6 +289,11 @@ sm_status sm_diag_iid_init(sm_diag_iid *p, const sm_config *cfg, const sm_datase
         return sm_error_set(err, SM_EINVAL,
                             "diag.grad_starved: only the SG-SNN has gradients (set it to 0 for "
                             "this model)");
+    if (cfg->diag.iid_every != 0 && cfg->train.model != SM_MODEL_DC)
+        return sm_error_set(err, SM_EINVAL,
+                            "diag.iid_every: this model computes the diagnostics at each of its "
+                            "evaluations; set train.eval_every to thin them (diag.iid_every is "
+                            "for dc, theta and hopfield)");
     p->idx = sm_diag_probe_indices(val, val->n_classes, cfg->diag.n_probe, (uint64_t)cfg->run.seed,
                                    &p->n);
     if (!p->idx) return sm_error_set(err, SM_ENOMEM, "diagnostics: out of memory");
@@ -368,4 +373,19 @@ void sm_diag_iid_free(sm_diag_iid *p)
         free(p->w_prev[l]);
     }
     memset(p, 0, sizeof *p);
+}
+
+int sm_diag_every(const sm_config *cfg, int n_probe)
+{
+    if (cfg->diag.iid_every > 0) return cfg->diag.iid_every;
+    switch (cfg->train.model) {
+    case SM_MODEL_DC: { /* a probe image costs about a training image */
+        const long long b = cfg->data.batch > 0 ? cfg->data.batch : 1;
+        const long long k = (20LL * n_probe + b - 1) / b;
+        return k < 1 ? 1 : (k > (1 << 20) ? 1 << 20 : (int)k);
+    }
+    case SM_MODEL_THETA: return 3;
+    case SM_MODEL_HOPFIELD: return 4;
+    default: return 1;
+    }
 }

@@ -150,4 +150,12 @@ void sm_diag_iid_sgsnn_export(const sm_diag_iid *p, sm_sgsnn *net, sm_train_arra
 
 void sm_diag_iid_free(sm_diag_iid *p);
 
+/* Rows between computed diagnostics rows of a plain train run of dc, theta or hopfield
+ * (the last row is always computed): diag.iid_every, or when it is 0 the model's default,
+ * the most frequent whose measured cost stays under 5% of training (docs/plasticity.md):
+ * dc ceil(20 x n_probe / data.batch), so that the probe images are at most 5% of the
+ * training images (a probe image costs about as much as a training image); theta 3;
+ * hopfield 4. */
+int sm_diag_every(const sm_config *cfg, int n_probe);
+
 #endif

@@ -13,7 +13,7 @@ sm_status sm_diag_dc_init(sm_diag_dc *g, const sm_config *cfg, const sm_dataset 
     if (st != SM_OK || g->probe.n == 0) return st;
     const int n = net->p.n_exc, n_in = net->p.n_in;
     g->val = val;
-    g->every = cfg->train.eval_every;
+    g->every = sm_diag_every(cfg, g->probe.n);
     g->copy = sm_dc_create(&net->p, err);
     if (!g->copy) {
         sm_diag_dc_free(g);

@@ -19,7 +19,7 @@ typedef struct sm_diag_dc {
     int32_t *ce, *ci;  /* one image's E and I counts */
     double *w;         /* n_in x n_exc input->E weights, packed */
     sm_diag_tensor se; /* their update norm */
-    int every, row;    /* due every `every` rows (train.eval_every; 0: the last only) */
+    int every, row;    /* due every `every` rows (sm_diag_every) and at the last */
     int have;          /* rows holds a computed row */
 } sm_diag_dc;
 

@@ -86,6 +86,9 @@ sm_status sm_diag_theta_init(sm_diag_theta *g, const sm_config *cfg, const void 
     g->pathint = pathint;
     g->delta = cfg->diag.srank_delta;
     g->steps = (int)fmax(1, llround(cfg->diag.probe_s / dt));
+    /* the training's whole-minute rows, as train_theta.c counts them */
+    g->rows = (int)(llround(cfg->theta.train_min * 60.0 / dt) / llround(60.0 / dt));
+    g->every = sm_diag_every(cfg, 0);
     g->n_units[0] = l[1]->n;
     g->n_units[1] = l[0]->n;
     g->n_blocks = for_blocks(l, NULL, NULL);
@@ -206,6 +209,7 @@ static sm_status population(sm_diag_theta *g, int q, sm_diag_layer *d, sm_error 
 typedef struct row_ctx {
     sm_diag_theta *g;
     json_t *tab;
+    int due; /* 0: null values */
 } row_ctx;
 
 static void block_cols(void *ctx, int k, const sm_theta_layer *l, int layer, int comp,
@@ -214,25 +218,28 @@ static void block_cols(void *ctx, int k, const sm_theta_layer *l, int layer, int
     (void)layer, (void)comp;
     row_ctx *c = ctx;
     const size_t n = block_size(l, b);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n && c->due; i++)
         c->g->w[i] = b->w[i];
-    sm_diag_tensor_cols(c->tab, c->g->names[k], &c->g->w_prev[k], c->g->w, NAN, NAN);
+    sm_diag_tensor_cols(c->tab, c->g->names[k], &c->g->w_prev[k], c->due ? c->g->w : NULL, NAN,
+                        NAN);
 }
 
 sm_status sm_diag_theta_row(sm_diag_theta *g, const void *m, json_t *tab, sm_error *err)
 {
     if (g->steps == 0) return SM_OK;
     const double t0 = sm_theta_now(), c0 = sm_theta_cpu_now();
-    sm_status st = run_probe(g, m, err);
+    g->row++;
+    const int due = g->row == g->rows || g->row % g->every == 0;
+    sm_status st = due ? run_probe(g, m, err) : SM_OK;
     for (int q = 0; q < 2 && st == SM_OK; q++) {
         sm_diag_layer d;
-        st = population(g, q, &d, err);
-        if (st == SM_OK) sm_diag_cols(tab, POPS[q], &d);
+        if (due) st = population(g, q, &d, err);
+        if (st == SM_OK) sm_diag_cols(tab, POPS[q], due ? &d : NULL);
     }
     if (st == SM_OK) {
         const sm_theta_layer *l[2];
         layers_of(m, g->pathint, &l[0], &l[1]);
-        row_ctx c = {g, tab};
+        row_ctx c = {g, tab, due};
         for_blocks(l, block_cols, &c);
     }
     g->seconds += sm_theta_now() - t0;

@@ -41,6 +41,7 @@ typedef struct sm_diag_theta {
     int n_blocks;
     char names[SM_DIAG_THETA_MAX_BLOCKS][48];
     sm_diag_tensor w_prev[SM_DIAG_THETA_MAX_BLOCKS];
+    int every, row, rows;        /* computed every `every` minute rows and at the last of rows */
     double seconds, cpu_seconds; /* wall and CPU time spent on the diagnostics */
 } sm_diag_theta;
 
@@ -49,7 +50,8 @@ typedef struct sm_diag_theta {
 sm_status sm_diag_theta_init(sm_diag_theta *g, const sm_config *cfg, const void *m, int pathint,
                              sm_error *err);
 
-/* Appends this row's diag_* columns, computed by a probe copy with the weights of *m. */
+/* Appends this row's diag_* columns, computed by a probe copy with the weights of *m at
+ * every sm_diag_every-th minute row and at the last (other rows: null values). */
 sm_status sm_diag_theta_row(sm_diag_theta *g, const void *m, json_t *tab, sm_error *err);
 
 void sm_diag_theta_free(sm_diag_theta *g);

@@ -63,6 +63,10 @@ sm_status sm_train_run_opts(const sm_config *cfg, const sm_train_data *data,
     const sm_protocol *protocol = sm_protocol_find(cfg->protocol.kind, err);
     const sm_train_model *model = sm_train_model_find(cfg->train.model, err);
     if (!protocol || !model) return SM_EINVAL;
+    if (cfg->diag.iid && cfg->protocol.kind == SM_PROTOCOL_CONTINUAL)
+        return sm_error_set(err, SM_EINVAL,
+                            "diag.iid: the continual protocol computes no diagnostics (they are "
+                            "in plain runs and, per chunk, in the input and label protocols)");
     if (model->needs_data &&
         (!data || !data->train || !data->test || data->train->n < 2 || data->test->n < 1))
         return sm_error_set(err, SM_EINVAL, "train: need at least 2 training and 1 test image");

@@ -4,10 +4,19 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "somnus/io/results.h"
 #include "somnus/models/hopfield_run.h"
+#include "protocol/diag_hopfield.h"
 #include "protocol/experiments/hopfield_common.h"
+
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 sm_status sm_train_hopfield(const sm_config *cfg, const sm_train_data *data, sm_train_run_ctx *r,
                             json_t **results, sm_error *err)
@@ -18,20 +27,31 @@ sm_status sm_train_hopfield(const sm_config *cfg, const sm_train_data *data, sm_
         return sm_error_set(err, SM_EINVAL,
                             "train: the hopfield model has no checkpoints (drop --checkpoint / "
                             "--resume)");
-    if (cfg->diag.iid)
-        return sm_error_set(err, SM_EINVAL,
-                            "diag.iid: not available for train.model=hopfield (a run is "
-                            "hopfield.seeds whole federations with no evaluations table to add "
-                            "columns to, and no image data for a probe set)");
-    const double t0 = sm_train_now();
+    const double t0 = sm_train_now(), c0 = cpu_now();
     const int S = cfg->hopfield.seeds;
     sm_hf_result **res = calloc((size_t)S, sizeof *res);
-    if (!res) return sm_error_set(err, SM_ENOMEM, "train: out of memory");
+    sm_diag_hopfield **dg = calloc((size_t)S, sizeof *dg); /* diag.iid, per seed */
+    if (!res || !dg) {
+        free(res);
+        free(dg);
+        return sm_error_set(err, SM_ENOMEM, "train: out of memory");
+    }
     r->prog = (sm_train_progress){"train", 0, S, 0, S, NAN};
     sm_status st = SM_OK;
+    double diag_s = 0, diag_cpu_s = 0;
     for (int s = 0; s < S && st == SM_OK; s++) {
-        st = sm_hf_run(cfg, (uint64_t)cfg->run.seed + (uint64_t)s, &res[s], err);
+        const uint64_t seed = (uint64_t)cfg->run.seed + (uint64_t)s;
+        if (!(dg[s] = calloc(1, sizeof *dg[s]))) {
+            st = sm_error_set(err, SM_ENOMEM, "train: out of memory");
+            break;
+        }
+        st = sm_diag_hopfield_init(dg[s], cfg, seed, sm_diag_every(cfg, 0), err);
         if (st != SM_OK) break;
+        const sm_hf_observer obs = sm_diag_hopfield_observer(dg[s]);
+        st = sm_hf_run_observed(cfg, seed, dg[s]->n ? &obs : NULL, &res[s], err);
+        if (st != SM_OK) break;
+        diag_s += dg[s]->seconds;
+        diag_cpu_s += dg[s]->cpu_seconds;
         r->prog.done = s + 1;
         r->prog.batch = s + 1;
         r->prog.last_accuracy = res[s]->retrieval[res[s]->T - 1];
@@ -49,11 +69,25 @@ sm_status sm_train_hopfield(const sm_config *cfg, const sm_train_data *data, sm_
                                 "hopfield", "seed", (json_int_t)cfg->run.seed, "seeds", S, "config",
                                 sm_config_to_json(cfg), "results", sum, "final", fin, "timing",
                                 "wall_s", wall, "seconds_per_run", wall / S);
+        if (doc && dg[0]->n) { /* diag.iid: the per-round table, timing without it */
+            json_t *ev = sm_diag_hopfield_mean_table(dg, S);
+            json_t *tm = json_object_get(doc, "timing");
+            json_object_set_new(doc, "evaluations", ev ? ev : json_null());
+            json_object_set_new(tm, "diag_s", json_real(diag_s));
+            json_object_set_new(tm, "diag_cpu_s", json_real(diag_cpu_s));
+            json_object_set_new(tm, "train_s", json_real(wall - diag_s));
+            json_object_set_new(tm, "train_cpu_s", json_real(cpu_now() - c0 - diag_cpu_s));
+            sm_diag_hopfield_export(dg[0], r->array_fn, r->array_ctx);
+        }
         if (!doc) st = sm_error_set(err, SM_EINTERNAL, "train: cannot build the results document");
         *results = doc;
     }
-    for (int s = 0; s < S; s++)
+    for (int s = 0; s < S; s++) {
         sm_hf_result_destroy(res[s]);
+        if (dg[s]) sm_diag_hopfield_free(dg[s]);
+        free(dg[s]);
+    }
     free(res);
+    free(dg);
     return st;
 }

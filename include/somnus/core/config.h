@@ -218,6 +218,7 @@ typedef struct sm_config {
         int every, n_probe, grad_starved, n_train_acc;
         int iid; /* 1: the diagnostics at every evaluation of plain (i.i.d.) train runs */
         double saturation, srank_delta;
+        int iid_every;  /* diag.iid rows between computed rows of dc, theta, hopfield (0: auto) */
         double probe_s; /* theta: seconds of generated input in the probe segment */
     } diag;
     struct { /* SG-SNN remedies of spec plasticity-loss.md section 2 (keys sgsnn.*) */

@@ -31,7 +31,8 @@ enum sm_hf_purpose {
     SM_HF_RNG_TAM_NOISE = 4,  /* (round, attempt): TAM noise */
     SM_HF_RNG_RECALL = 5,     /* (0, archetype): recall test cues and updates */
     SM_HF_RNG_SHUFFLE = 6,    /* (round, 0): shuffle cut */
-    SM_HF_RNG_BBP = 7         /* (grid point, trial): hopfield-bbp examples */
+    SM_HF_RNG_BBP = 7,        /* (grid point, trial): hopfield-bbp examples */
+    SM_HF_RNG_DIAG_PROBE = 8  /* (0, archetype): diag.iid probe cues */
 };
 
 /* The stream index of (purpose, round, sub): purpose << 24 | round << 12 | sub, with round

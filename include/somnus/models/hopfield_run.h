@@ -46,6 +46,23 @@ sm_status sm_hf_client_quality(const sm_config *cfg, double *r, sm_error *err);
 /* Runs cfg's federation with `seed` (all randomness from it); *out is a new result. */
 sm_status sm_hf_run(const sm_config *cfg, uint64_t seed, sm_hf_result **out, sm_error *err);
 
+/* Watches a run from outside the model (the diagnostics of diag.iid) without changing it:
+ * `client` sees each client's upload J_c(t) (N x N, after any eig:R truncation) as it is
+ * formed, `round` sees the server's aggregate J_s(t), its spectrum lam (descending) and
+ * the K x N true archetypes xi right after the eigendecomposition. Either may be NULL. A
+ * status other than SM_OK stops the run with that status. */
+typedef struct sm_hf_observer {
+    void *ctx;
+    sm_status (*client)(void *ctx, int t, int c, const double *Jc, int N, sm_error *err);
+    sm_status (*round)(void *ctx, int t, const double *Js, const double *lam, const double *xi,
+                       int K, int N, sm_error *err);
+} sm_hf_observer;
+
+/* sm_hf_run with an observer (obs may be NULL: the same as sm_hf_run). The result does not
+ * depend on the observer. */
+sm_status sm_hf_run_observed(const sm_config *cfg, uint64_t seed, const sm_hf_observer *obs,
+                             sm_hf_result **out, sm_error *err);
+
 /* Frees a result (NULL is fine). */
 void sm_hf_result_destroy(sm_hf_result *r);
 
