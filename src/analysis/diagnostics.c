@@ -154,7 +154,7 @@ sm_status sm_diag_layer_compute(const float *counts, int n, int H, int T, double
     if (!counts || !out || n < 1 || H < 1 || T < 1)
         return sm_error_set(err, SM_EINVAL, "diag: a layer needs counts and n, H, T >= 1");
     const int r = n < H ? n : H;
-    double *s = sv ? sv : malloc((size_t)r * sizeof *s);
+    double *s = sv ? sv : calloc((size_t)r, sizeof *s); /* zeroed: LAPACK writes it */
     if (!s) return sm_error_set(err, SM_ENOMEM, "diag: out of memory");
     sm_status st = sm_diag_singular_values(counts, n, H, T, s, err);
     if (st == SM_OK) {

@@ -127,10 +127,10 @@ static sm_status run_pathint(const sm_config *cfg, sm_train_run_ctx *r, theta_ru
     const int reps = cfg->theta.pi_repeats;
     o->train_steps = train;
     sm_theta_rec rec;
-    double *pi_err = malloc(sizeof(double) * (size_t)reps * (size_t)(spin + test));
+    double *pi_err = calloc((size_t)reps * (size_t)(spin + test), sizeof(double));
     st = sm_theta_rec_init(&rec, par.n, (int)llround(600.0 / (sample_every * dt)), err);
     if (st == SM_OK && !pi_err) st = sm_error_set(err, SM_ENOMEM, "train: out of memory");
-    if (st != SM_OK) {
+    if (st != SM_OK || !pi_err) {
         free(pi_err);
         sm_theta_rec_free(&rec);
         sm_diag_theta_free(&dg);
