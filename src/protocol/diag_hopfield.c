@@ -6,16 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "somnus/models/hopfield.h"
-
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 sm_status sm_diag_hopfield_init(sm_diag_hopfield *g, const sm_config *cfg, uint64_t seed, int every,
                                 sm_error *err)
@@ -129,12 +121,12 @@ static sm_status on_client(void *ctx, int t, int c, const double *Jc, int N, sm_
     (void)N;
     (void)err;
     sm_diag_hopfield *g = ctx;
-    const double t0 = sm_train_now(), c0 = cpu_now();
+    const double t0 = sm_train_now(), c0 = sm_train_cpu_now();
     char name[32];
     snprintf(name, sizeof name, "client%d", c);
     sm_diag_tensor_cols(g->tab, name, &g->clients[c], due(g, t) ? Jc : NULL, NAN, NAN);
     g->seconds += sm_train_now() - t0;
-    g->cpu_seconds += cpu_now() - c0;
+    g->cpu_seconds += sm_train_cpu_now() - c0;
     return SM_OK;
 }
 
@@ -144,7 +136,7 @@ static sm_status on_round(void *ctx, int t, const double *Js, const double *lam,
     (void)K;
     (void)N;
     sm_diag_hopfield *g = ctx;
-    const double t0 = sm_train_now(), c0 = cpu_now();
+    const double t0 = sm_train_now(), c0 = sm_train_cpu_now();
     if (t == 0) draw_cues(g, xi);
     const int on = due(g, t);
     sm_diag_layer d;
@@ -162,7 +154,7 @@ static sm_status on_round(void *ctx, int t, const double *Js, const double *lam,
         g->have |= on;
     }
     g->seconds += sm_train_now() - t0;
-    g->cpu_seconds += cpu_now() - c0;
+    g->cpu_seconds += sm_train_cpu_now() - c0;
     return st;
 }
 

@@ -19,6 +19,13 @@ double sm_train_now(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+double sm_train_cpu_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 void sm_train_col_add(json_t *table, const char *name, json_t *value)
 {
     json_t *col = json_object_get(table, name);

@@ -34,6 +34,9 @@ typedef struct sm_train_run_ctx {
 /* Monotonic clock in seconds. */
 double sm_train_now(void);
 
+/* CPU seconds of the whole process (every thread, BLAS helpers included). */
+double sm_train_cpu_now(void);
+
 /* Calls the progress callback (if any); nonzero = stop. */
 int sm_train_report(sm_train_run_ctx *r);
 

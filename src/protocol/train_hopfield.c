@@ -4,19 +4,11 @@
 
 #include <math.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "somnus/io/results.h"
 #include "somnus/models/hopfield_run.h"
 #include "protocol/diag_hopfield.h"
 #include "protocol/experiments/hopfield_common.h"
-
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 sm_status sm_train_hopfield(const sm_config *cfg, const sm_train_data *data, sm_train_run_ctx *r,
                             json_t **results, sm_error *err)
@@ -27,7 +19,7 @@ sm_status sm_train_hopfield(const sm_config *cfg, const sm_train_data *data, sm_
         return sm_error_set(err, SM_EINVAL,
                             "train: the hopfield model has no checkpoints (drop --checkpoint / "
                             "--resume)");
-    const double t0 = sm_train_now(), c0 = cpu_now();
+    const double t0 = sm_train_now(), c0 = sm_train_cpu_now();
     const int S = cfg->hopfield.seeds;
     sm_hf_result **res = calloc((size_t)S, sizeof *res);
     sm_diag_hopfield **dg = calloc((size_t)S, sizeof *dg); /* diag.iid, per seed */
@@ -76,7 +68,7 @@ sm_status sm_train_hopfield(const sm_config *cfg, const sm_train_data *data, sm_
             json_object_set_new(tm, "diag_s", json_real(diag_s));
             json_object_set_new(tm, "diag_cpu_s", json_real(diag_cpu_s));
             json_object_set_new(tm, "train_s", json_real(wall - diag_s));
-            json_object_set_new(tm, "train_cpu_s", json_real(cpu_now() - c0 - diag_cpu_s));
+            json_object_set_new(tm, "train_cpu_s", json_real(sm_train_cpu_now() - c0 - diag_cpu_s));
             sm_diag_hopfield_export(dg[0], r->array_fn, r->array_ctx);
         }
         if (!doc) st = sm_error_set(err, SM_EINTERNAL, "train: cannot build the results document");
