@@ -1,7 +1,10 @@
 /* Tests of structural plasticity of the STDP network (spec structural.md 4, R1). */
 #include "testutil.h"
 
+#include <dirent.h>
+#include <jansson.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -354,6 +357,127 @@ static void slack_equals_rebuild(void **state)
     }
 }
 
+static double jnum(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    assert_true(json_is_number(v));
+    return json_number_value(v);
+}
+
+/* The cell of (mode, regrow, sleep 0.2, final_sparsity) in an experiment's results. */
+static json_t *rw_cell(json_t *cells, const char *mode, const char *regrow, double sparsity)
+{
+    for (size_t i = 0; i < json_array_size(cells); i++) {
+        json_t *c = json_array_get(cells, i);
+        if (!strcmp(json_string_value(json_object_get(c, "mode")), mode) &&
+            !strcmp(json_string_value(json_object_get(c, "regrow")), regrow) &&
+            fabs(jnum(c, "sleep_rate") - 0.2) < 1e-12 &&
+            fabs(jnum(c, "final_sparsity") - sparsity) < 1e-12)
+            return c;
+    }
+    fail_msg("no cell %s/%s/%g", mode, regrow, sparsity);
+    return NULL;
+}
+
+/* One saved run of the experiment (--runs DIR) by struct.mode, seed 1: its document. */
+static json_t *rw_run(const char *dir, const char *mode, double p_se)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/runs", dir);
+    DIR *d = opendir(path);
+    assert_non_null(d);
+    json_t *found = NULL;
+    for (struct dirent *e; !found && (e = readdir(d));) {
+        if (!strstr(e->d_name, ".json")) continue;
+        snprintf(path, sizeof path, "%s/runs/%s", dir, e->d_name);
+        json_t *f = json_load_file(path, 0, NULL);
+        assert_non_null(f);
+        json_t *doc = json_object_get(f, "document"), *cfg = json_object_get(doc, "config");
+        json_t *st = json_object_get(cfg, "struct"), *net = json_object_get(cfg, "net");
+        if (!strcmp(json_string_value(json_object_get(st, "mode")), mode) &&
+            json_integer_value(json_object_get(doc, "seed")) == 1 &&
+            fabs(jnum(net, "p_se") - p_se) < 1e-9 &&
+            json_object_get(json_object_get(doc, "final"), "plastic_sum_ratio"))
+            found = json_incref(doc);
+        json_decref(f);
+    }
+    closedir(d);
+    assert_non_null(found);
+    return found;
+}
+
+static int64_t syn_count(json_t *doc, const char *path)
+{
+    json_t *n = json_object_get(json_object_get(doc, "network"), "synapses_per_pathway");
+    return json_integer_value(json_object_get(n, path));
+}
+
+/* The quick rewire-stdp experiment (synthetic images, 2 seeds): every cell's mean and sd
+ * from its accuracies; R2, R3 and R4 recomputed from the cells; R4's static control built
+ * with p_se, p_ee x 0.1 and the other pathways as the reference; gmp ending at
+ * floor(0.1 n0) synapses of the reference's n0 on each rewired pathway. */
+static void rewire_stdp_quick_targets_by_hand(void **state)
+{
+    const char *dir = *state;
+    char *out = NULL;
+    assert_int_equal(tu_cli(dir,
+                            "experiment rewire-stdp --quick --quiet --set "
+                            "table.datasets=synthetic:200 --set data.n_train=100 --set "
+                            "data.n_test=50 --set table.seeds=2 --runs runs --out r.json",
+                            &out),
+                     0);
+    free(out);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    json_t *doc = json_load_file(path, 0, NULL);
+    assert_non_null(doc);
+    json_t *res = json_object_get(doc, "results");
+    json_t *cells = json_object_get(res, "cells");
+    assert_int_equal(json_array_size(cells), 8);
+    for (size_t i = 0; i < 8; i++) {
+        json_t *c = json_array_get(cells, i), *a = json_object_get(c, "accuracies");
+        const double a0 = json_number_value(json_array_get(a, 0)),
+                     a1 = json_number_value(json_array_get(a, 1));
+        assert_float_near(jnum(c, "mean_accuracy"), (a0 + a1) / 2, 1e-12);
+        assert_float_near(jnum(c, "sd_accuracy"), fabs(a0 - a1) / sqrt(2.0), 1e-12);
+    }
+    json_t *t = json_array_get(json_object_get(res, "targets"), 0);
+    json_t *co = rw_cell(cells, "rewire", "coincidence", 0),
+           *rnd = rw_cell(cells, "rewire", "random", 0);
+    json_t *ref = rw_cell(cells, "none", "none", 0);
+    const double r2 = jnum(co, "f_on") - jnum(rnd, "f_on");
+    assert_float_near(jnum(t, "r2_f_on_co_minus_random"), r2, 1e-12);
+    assert_int_equal(json_is_true(json_object_get(t, "r2_met")), r2 >= 0.10);
+    assert_float_near(jnum(t, "r3_co_minus_reference"),
+                      jnum(co, "mean_accuracy") - jnum(ref, "mean_accuracy"), 1e-12);
+    const double gr = jnum(rw_cell(cells, "granet", "coincidence", 0.9), "mean_accuracy");
+    const double gm = jnum(rw_cell(cells, "gmp", "none", 0.9), "mean_accuracy");
+    const double stc = jnum(rw_cell(cells, "static", "none", 0.9), "mean_accuracy");
+    assert_float_near(jnum(t, "r4_granet_minus_gmp_at_0.9"), gr - gm, 1e-12);
+    assert_float_near(jnum(t, "r4_gmp_minus_static_at_0.9"), gm - stc, 1e-12);
+    assert_int_equal(json_is_true(json_object_get(t, "r4_met")), gr >= gm && gm >= stc);
+    /* the static control: p_se and p_ee (struct.pathways) x (1 - 0.9), ei and ie as built */
+    json_t *r_ref = rw_run(dir, "none", 0.1), *r_static = rw_run(dir, "none", 0.01);
+    json_t *r_gmp = rw_run(dir, "gmp", 0.1);
+    json_t *net = json_object_get(json_object_get(r_static, "config"), "net");
+    json_t *net0 = json_object_get(json_object_get(r_ref, "config"), "net");
+    assert_float_near(jnum(net, "p_ee"), 0.1 * jnum(net0, "p_ee"), 1e-12);
+    assert_float_near(jnum(net, "p_ei"), jnum(net0, "p_ei"), 0);
+    assert_float_near(jnum(net, "p_ie"), jnum(net0, "p_ie"), 0);
+    assert_true(syn_count(r_static, "SE") < syn_count(r_ref, "SE") / 5);
+    assert_float_near(
+        jnum(json_object_get(json_object_get(r_gmp, "config"), "struct"), "final_sparsity"), 0.9,
+        0);
+    /* the cubic schedule's last target, floor(n0 (1 - s_f)), in the code's double arithmetic */
+    assert_int_equal(syn_count(r_gmp, "SE"), (int64_t)floor(syn_count(r_ref, "SE") * (1 - 0.9)));
+    assert_int_equal(syn_count(r_gmp, "EE"), (int64_t)floor(syn_count(r_ref, "EE") * (1 - 0.9)));
+    assert_int_equal(syn_count(r_gmp, "EI"), syn_count(r_ref, "EI"));
+    json_decref(r_ref);
+    json_decref(r_static);
+    json_decref(r_gmp);
+    json_decref(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -367,6 +491,8 @@ int main(void)
         cmocka_unit_test(slack_equals_rebuild),
         cmocka_unit_test(magnitude_prune_drops_the_smallest),
         cmocka_unit_test(at_bound_prune_drops_those_at_the_bound),
+        cmocka_unit_test_setup_teardown(rewire_stdp_quick_targets_by_hand, tu_state_dir_setup,
+                                        tu_state_dir_teardown),
     };
     return cmocka_run_group_tests_name("rewire", tests, NULL, NULL);
 }

@@ -1,10 +1,10 @@
-/* Experiment rewire-stdp (spec structural.md 4.2, R2, R3, R5): structural plasticity of
- * the STDP network's synapses. Per dataset (table.datasets) and seed (table.seeds from
+/* Experiment rewire-stdp (spec structural.md 4.2, R2-R5): structural plasticity of the
+ * STDP network's synapses. Per dataset (table.datasets) and seed (table.seeds from
  * run.seed) the arms below run `somnus train` on the paper config; each arm is a grid of
  * datasets x seeds through the sweep runner. Accuracy is PCA + logistic regression on E
  * counts. The frozen random network (no STDP, no sleep) and the reference without
  * structural change run beside the rewiring arms. Outputs: cells.csv (one row per arm and
- * dataset), runs.csv (one row per run); results.cells, results.targets (R2, R3 marked),
+ * dataset), runs.csv (one row per run); results.cells, results.targets (R2-R4 marked),
  * results.events (the first seed's structure_events per arm: sparsity over events). */
 #include <math.h>
 #include <stdio.h>
@@ -45,12 +45,16 @@ static const char *const QUICK[] = {"data.n_train=200",
                                     "table.seeds=1",
                                     NULL};
 
-/* One arm: its labels, its config assignments (NULL-terminated), and whether --quick
- * runs it (loading the data costs ~1 s a run, so --quick keeps the arms R2/R3 compare). */
+/* One arm: its labels, its config assignments (NULL-terminated), whether --quick runs it
+ * (loading the data costs ~1 s a run, so --quick keeps the arms R2-R4 compare), and R4's
+ * sparsity s: struct.final_sparsity for gmp and granet; for mode "static" the network is
+ * built with the rewired pathways' connection probabilities times 1 - s (a random network
+ * at gmp's final count); 0 for the other arms. */
 typedef struct arm {
     const char *mode, *regrow, *rate;
     const char *const *set;
     int quick;
+    double sparsity;
 } arm;
 
 static const char *const FROZEN[] = {"stdp.rule=none", NULL};
@@ -65,14 +69,32 @@ static const char *const CO0[] = {"struct.mode=rewire", "struct.regrow=coinciden
                                   "struct.when=period", NULL};
 static const char *const RND0[] = {"struct.mode=rewire", "struct.regrow=random",
                                    "struct.when=period", NULL};
+/* R4: the pruning curve (struct.final_sparsity from the arm) and its static control */
+static const char *const GMP[] = {"struct.mode=gmp", NULL};
+static const char *const GRANET[] = {"struct.mode=granet", "struct.regrow=coincidence", NULL};
+static const char *const STATIC[] = {"struct.mode=none", NULL};
 
-/* R2/R3's arms first, so that a run cut short still has them in its log. */
+/* R2/R3's arms first, so that a run cut short still has them in its log; R4 at 0.9 (its
+ * target) before the rest of its curve. */
 static const arm ARMS[] = {
-    {"none", "none", "0.2", REF, 1},     {"rewire", "coincidence", "0.2", CO, 1},
-    {"rewire", "random", "0.2", RND, 1}, {"frozen", "none", "0", FROZEN, 1},
-    {"rewire", "stdp", "0.2", SD, 0},    {"rewire", "none", "0.2", PRUNE, 0},
-    {"none", "none", "0", REF0, 0},      {"rewire", "coincidence", "0", CO0, 1},
-    {"rewire", "random", "0", RND0, 0},
+    {"none", "none", "0.2", REF, 1, 0},
+    {"rewire", "coincidence", "0.2", CO, 1, 0},
+    {"rewire", "random", "0.2", RND, 1, 0},
+    {"frozen", "none", "0", FROZEN, 1, 0},
+    {"rewire", "stdp", "0.2", SD, 0, 0},
+    {"rewire", "none", "0.2", PRUNE, 0, 0},
+    {"none", "none", "0", REF0, 0, 0},
+    {"rewire", "coincidence", "0", CO0, 1, 0},
+    {"rewire", "random", "0", RND0, 0, 0},
+    {"granet", "coincidence", "0.2", GRANET, 1, 0.9},
+    {"gmp", "none", "0.2", GMP, 1, 0.9},
+    {"static", "none", "0.2", STATIC, 1, 0.9},
+    {"granet", "coincidence", "0.2", GRANET, 0, 0.75},
+    {"gmp", "none", "0.2", GMP, 0, 0.75},
+    {"static", "none", "0.2", STATIC, 0, 0.75},
+    {"granet", "coincidence", "0.2", GRANET, 0, 0.5},
+    {"gmp", "none", "0.2", GMP, 0, 0.5},
+    {"static", "none", "0.2", STATIC, 0, 0.5},
 };
 #define N_ARMS (sizeof ARMS / sizeof ARMS[0])
 
@@ -97,6 +119,27 @@ static void stats(const sm_exp_run *rows, int64_t first, int seeds, const char *
     *sd = seeds > 1 ? sqrt(ss / (seeds - 1)) : 0;
 }
 
+/* R4's sparsity on the arm's config: struct.final_sparsity for gmp and granet; for the
+ * static control, net.p_P x (1 - s) for every pathway P of struct.pathways. */
+static sm_status set_sparsity(sm_config *c, const arm *a, sm_error *err)
+{
+    static const char *const P_KEY[SM_N_PATHS] = {"net.p_se", "net.p_ee", "net.p_ei", "net.p_ie"};
+    char v[64];
+    if (a->sparsity <= 0) return SM_OK;
+    if (strcmp(a->mode, "static")) {
+        snprintf(v, sizeof v, "%.17g", a->sparsity);
+        return sm_config_set(c, "struct.final_sparsity", v, "rewire-stdp", err);
+    }
+    unsigned mask = 0;
+    sm_status st = sm_config_struct_pathways(c, &mask, err);
+    for (int p = 0; st == SM_OK && p < SM_N_PATHS; p++) {
+        if (!(mask & (1u << p))) continue;
+        snprintf(v, sizeof v, "%.17g", c->net.p[p] * (1 - a->sparsity));
+        st = sm_config_set(c, P_KEY[p], v, "rewire-stdp", err);
+    }
+    return st;
+}
+
 /* Runs one arm (datasets x seeds) into *rows (allocated here, one per grid cell). */
 static sm_status run_arm(const sm_experiment_ctx *ctx, const arm *a, sm_exp_run **rows, sm_grid *g,
                          sm_error *err)
@@ -109,12 +152,14 @@ static sm_status run_arm(const sm_experiment_ctx *ctx, const arm *a, sm_exp_run 
         snprintf(key, sizeof key, "%.*s", (int)(eq - a->set[i]), a->set[i]);
         st = sm_config_set(&c, key, eq + 1, "rewire-stdp", err);
     }
+    if (st == SM_OK) st = set_sparsity(&c, a, err);
     if (st == SM_OK) st = sm_exp_table_grid(&c, a->rate, g, err);
     sm_exp_run *r = st == SM_OK ? calloc((size_t)sm_grid_n_cells(g) + 1, sizeof *r) : NULL;
     *rows = r;
     if (st == SM_OK && !r) st = sm_error_set(err, SM_ENOMEM, "out of memory");
-    char label[96];
-    snprintf(label, sizeof label, "%s/%s/sleep %s ", a->mode, a->regrow, a->rate);
+    char label[128];
+    snprintf(label, sizeof label, "%s/%s/sleep %s/sparsity %g ", a->mode, a->regrow, a->rate,
+             a->sparsity);
     if (st == SM_OK) st = sm_exp_run_grid_docs(ctx, &c, g, label, r, err);
     for (int64_t k = 0; st == SM_OK && r && k < sm_grid_n_cells(g); k++) /* a log keeping it all */
         if (sm_experiment_log(ctx, "%s run %lld: accuracy %.4f f_on %.4f plastic_sum_ratio %.4f",
@@ -134,12 +179,12 @@ static json_t *cell_json(const arm *a, const char *dataset, const sm_exp_run *ro
     json_t *accs = json_array();
     for (int i = 0; i < seeds; i++)
         json_array_append_new(accs, sm_exp_real(rows[first + i].acc));
-    return json_pack("{s:s, s:s, s:s, s:f, s:o, s:o, s:o, s:o, s:o, s:o, s:i, s:o}", "dataset",
-                     dataset, "mode", a->mode, "regrow", a->regrow, "sleep_rate", atof(a->rate),
-                     "mean_accuracy", sm_exp_real(acc), "sd_accuracy", sm_exp_real(acc_sd), "f_on",
-                     sm_exp_real(f_on), "sd_f_on", sm_exp_real(f_sd), "plastic_sum_ratio",
-                     sm_exp_real(ratio), "sd_plastic_sum_ratio", sm_exp_real(r_sd), "n_seeds",
-                     seeds, "accuracies", accs);
+    return json_pack(
+        "{s:s, s:s, s:s, s:f, s:f, s:o, s:o, s:o, s:o, s:o, s:o, s:i, s:o}", "dataset", dataset,
+        "mode", a->mode, "regrow", a->regrow, "sleep_rate", atof(a->rate), "final_sparsity",
+        a->sparsity, "mean_accuracy", sm_exp_real(acc), "sd_accuracy", sm_exp_real(acc_sd), "f_on",
+        sm_exp_real(f_on), "sd_f_on", sm_exp_real(f_sd), "plastic_sum_ratio", sm_exp_real(ratio),
+        "sd_plastic_sum_ratio", sm_exp_real(r_sd), "n_seeds", seeds, "accuracies", accs);
 }
 
 static double num(json_t *cell, const char *key)
@@ -153,32 +198,42 @@ static json_t *met(double margin)
     return isfinite(margin) ? json_boolean(margin >= 0) : json_null();
 }
 
-/* The cell of (dataset, mode, regrow) at sleep rate 0.2, or NULL. */
-static json_t *find(json_t *cells, const char *dataset, const char *mode, const char *regrow)
+/* The cell of (dataset, mode, regrow, final_sparsity) at sleep rate 0.2, or NULL. */
+static json_t *find(json_t *cells, const char *dataset, const char *mode, const char *regrow,
+                    double sparsity)
 {
     for (size_t i = 0; i < json_array_size(cells); i++) {
         json_t *c = json_array_get(cells, i);
         if (!strcmp(json_string_value(json_object_get(c, "dataset")), dataset) &&
             !strcmp(json_string_value(json_object_get(c, "mode")), mode) &&
             !strcmp(json_string_value(json_object_get(c, "regrow")), regrow) &&
-            fabs(num(c, "sleep_rate") - 0.2) < 1e-9)
+            fabs(num(c, "sleep_rate") - 0.2) < 1e-9 &&
+            fabs(num(c, "final_sparsity") - sparsity) < 1e-9)
             return c;
     }
     return NULL;
 }
 
-/* R2 and R3 for one dataset (at sleep rate 0.2). */
+/* R2, R3 and R4 for one dataset (at sleep rate 0.2; R4 at sparsity 0.9). */
 static json_t *targets_json(json_t *cells, const char *dataset)
 {
-    json_t *co = find(cells, dataset, "rewire", "coincidence");
-    json_t *rnd = find(cells, dataset, "rewire", "random");
-    json_t *ref = find(cells, dataset, "none", "none");
+    json_t *co = find(cells, dataset, "rewire", "coincidence", 0);
+    json_t *rnd = find(cells, dataset, "rewire", "random", 0);
+    json_t *ref = find(cells, dataset, "none", "none", 0);
     const double df = num(co, "f_on") - num(rnd, "f_on");
     const double d_ref = num(co, "mean_accuracy") - num(ref, "mean_accuracy");
     const double d_rnd = num(co, "mean_accuracy") - num(rnd, "mean_accuracy");
     const double ratio = num(co, "plastic_sum_ratio") / num(ref, "plastic_sum_ratio");
+    const double d_granet =
+        num(find(cells, dataset, "granet", "coincidence", 0.9), "mean_accuracy") -
+        num(find(cells, dataset, "gmp", "none", 0.9), "mean_accuracy");
+    const double d_gmp = num(find(cells, dataset, "gmp", "none", 0.9), "mean_accuracy") -
+                         num(find(cells, dataset, "static", "none", 0.9), "mean_accuracy");
     return json_pack(
-        "{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "dataset", dataset,
+        "{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "dataset", dataset,
+        "r4_granet_minus_gmp_at_0.9", sm_exp_real(d_granet), "r4_gmp_minus_static_at_0.9",
+        sm_exp_real(d_gmp), "r4_met",
+        isfinite(d_granet + d_gmp) ? json_boolean(d_granet >= 0 && d_gmp >= 0) : json_null(),
         "r2_f_on_co_minus_random", sm_exp_real(df), "r2_met", met(df - 0.10),
         "r3_co_minus_reference", sm_exp_real(d_ref), "r3_vs_reference_met", met(d_ref + 0.01),
         "r3_co_minus_random", sm_exp_real(d_rnd), "r3_vs_random_met", met(d_rnd - 0.01),
@@ -194,14 +249,15 @@ static sm_status write_csvs(const sm_experiment_ctx *ctx, json_t *cells, sm_grid
     if (!sm_experiment_file(ctx, "cells.csv", path, sizeof path)) return SM_OK;
     sm_status st = sm_atomic_open(&f, path, err);
     if (st != SM_OK) return st;
-    fprintf(f.fp, "dataset,mode,regrow,sleep_rate,n_seeds,mean_accuracy,sd_accuracy,f_on,sd_f_on,"
-                  "plastic_sum_ratio\n");
+    fprintf(f.fp, "dataset,mode,regrow,sleep_rate,final_sparsity,n_seeds,mean_accuracy,sd_accuracy,"
+                  "f_on,sd_f_on,plastic_sum_ratio\n");
     for (size_t i = 0; i < json_array_size(cells); i++) {
         json_t *c = json_array_get(cells, i);
-        fprintf(f.fp, "%s,%s,%s,%g,%lld,%.6f,%.6f,%.6f,%.6f,%.6f\n",
+        fprintf(f.fp, "%s,%s,%s,%g,%g,%lld,%.6f,%.6f,%.6f,%.6f,%.6f\n",
                 json_string_value(json_object_get(c, "dataset")),
                 json_string_value(json_object_get(c, "mode")),
                 json_string_value(json_object_get(c, "regrow")), num(c, "sleep_rate"),
+                num(c, "final_sparsity"),
                 (long long)json_integer_value(json_object_get(c, "n_seeds")),
                 num(c, "mean_accuracy"), num(c, "sd_accuracy"), num(c, "f_on"), num(c, "sd_f_on"),
                 num(c, "plastic_sum_ratio"));
@@ -209,12 +265,14 @@ static sm_status write_csvs(const sm_experiment_ctx *ctx, json_t *cells, sm_grid
     st = sm_atomic_commit(&f, err);
     if (st != SM_OK || !sm_experiment_file(ctx, "runs.csv", path, sizeof path)) return st;
     if ((st = sm_atomic_open(&f, path, err)) != SM_OK) return st;
-    fprintf(f.fp, "mode,regrow,sleep_rate,dataset,seed,test_accuracy,f_on,plastic_sum_ratio\n");
+    fprintf(f.fp, "mode,regrow,sleep_rate,final_sparsity,dataset,seed,test_accuracy,f_on,"
+                  "plastic_sum_ratio\n");
     for (size_t a = 0; a < N_ARMS; a++)
         for (int64_t cell = 0; rows[a] && cell < sm_grid_n_cells(&grids[a]); cell++) {
             json_t *p = sm_grid_cell_params(&grids[a], cell);
-            fprintf(f.fp, "%s,%s,%s,%s,%s,%.6f,%.6f,%.6f\n", ARMS[a].mode, ARMS[a].regrow,
-                    ARMS[a].rate, json_string_value(json_object_get(p, "data.dataset")),
+            fprintf(f.fp, "%s,%s,%s,%g,%s,%s,%.6f,%.6f,%.6f\n", ARMS[a].mode, ARMS[a].regrow,
+                    ARMS[a].rate, ARMS[a].sparsity,
+                    json_string_value(json_object_get(p, "data.dataset")),
                     json_string_value(json_object_get(p, "run.seed")), rows[a][cell].acc,
                     final_number(rows[a][cell].doc, "f_on"), rows[a][cell].wsum);
             json_decref(p);
@@ -222,15 +280,20 @@ static sm_status write_csvs(const sm_experiment_ctx *ctx, json_t *cells, sm_grid
     return sm_atomic_commit(&f, err);
 }
 
-/* The first run's structure_events of every rewiring arm, keyed "mode/regrow/sleep". */
+/* The first run's structure_events of every rewiring arm, keyed "mode/regrow/sleep" (and
+ * "/sparsity<s>" for R4's arms). */
 static json_t *events_json(sm_exp_run **rows)
 {
     json_t *o = json_object();
     for (size_t a = 0; a < N_ARMS; a++) {
         json_t *ev = rows[a] ? json_object_get(rows[a][0].doc, "structure_events") : NULL;
         if (!ev) continue;
-        char key[96];
-        snprintf(key, sizeof key, "%s/%s/sleep%s", ARMS[a].mode, ARMS[a].regrow, ARMS[a].rate);
+        char key[128];
+        if (ARMS[a].sparsity > 0)
+            snprintf(key, sizeof key, "%s/%s/sleep%s/sparsity%g", ARMS[a].mode, ARMS[a].regrow,
+                     ARMS[a].rate, ARMS[a].sparsity);
+        else
+            snprintf(key, sizeof key, "%s/%s/sleep%s", ARMS[a].mode, ARMS[a].regrow, ARMS[a].rate);
         json_object_set(o, key, ev);
     }
     return o;
@@ -277,9 +340,9 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
 
 const sm_experiment_def sm_exp_rewire_stdp = {
     .name = "rewire-stdp",
-    .description = "structural plasticity of the STDP network (spec structural.md 4.2 R2, R3, "
-                   "R5): rewiring by coincidence, stdp, random or prune-only beside the "
-                   "reference and the frozen random network",
+    .description = "structural plasticity of the STDP network (spec structural.md 4.2 R2-R5): "
+                   "rewiring by coincidence, stdp, random or prune-only beside the reference "
+                   "and the frozen random network; the gmp / granet / static pruning curve",
     .defaults = DEFAULTS,
     .quick_defaults = QUICK,
     .run = run,
