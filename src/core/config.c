@@ -426,8 +426,9 @@ static const sm_param_def TABLE[] = {
     STR("dc.size_passes", dc.size_passes, "3,3,7",
         "experiments dc-size/dc-fashion: training passes per size (one value or one per size)"),
     STR("dc.variants", dc.variants, "code,bindsnet,frozen",
-        "experiments dc-size/dc-fashion: code (the authors'), bindsnet (configs/dc-bindsnet.cfg), "
-        "frozen (code, no training: the random-network control)"),
+        "experiments dc-size/dc-fashion: code (the authors'), code_clamp (code with dc.v_clamp), "
+        "bindsnet (configs/dc-bindsnet.cfg), frozen (code, no training: the random-network "
+        "control)"),
     BOOL("dc.v_clamp", dc.v_clamp, 0,
          "Diehl & Cook (code): keep v in [E_inh, E_exc] after each Euler step (the authors' "
          "code does not; large inhibitory volleys then overshoot)"),

@@ -14,6 +14,12 @@
 #include "somnus/protocol/sweep.h"
 #include "somnus/protocol/train.h"
 
+/* Variants: "code" = the authors' code as configured; "code_clamp" = the same with
+ * dc.v_clamp (v kept in [E_inh, E_exc]: without it the forward-Euler overshoot of large
+ * inhibitory volleys diverges at 400 E and more, docs/diehl-cook.md); "bindsnet" =
+ * configs/dc-bindsnet.cfg (below); "frozen" = code without training. */
+#define DC_VARIANTS "code, code_clamp, bindsnet or frozen"
+
 /* configs/dc-bindsnet.cfg, applied for variant "bindsnet" */
 static const char *const BINDSNET[] = {"dc.fidelity=bindsnet",
                                        "dc.rule=postpre",
@@ -124,6 +130,7 @@ static sm_status one_run(const sm_experiment_ctx *ctx, const sm_dataset *pool,
     if (!strcmp(variant, "bindsnet"))
         for (int k = 0; BINDSNET[k] && st == SM_OK; k++)
             st = sm_config_set_assignment(c, BINDSNET[k], "dc-bindsnet", err);
+    if (!strcmp(variant, "code_clamp")) c->dc.v_clamp = 1;
     char hash[17];
     sm_sweep_config_hash(c, hash);
     json_t *doc = st == SM_OK ? sm_run_cache_get(ctx, hash) : NULL;
@@ -159,14 +166,17 @@ sm_status sm_exp_dc_grid(const sm_experiment_ctx *ctx, json_t **results, sm_erro
                             "dc.size_passes: '%s' needs one value or one per size (%d)",
                             cfg->dc.size_passes, ns);
     char vbuf[SM_CONFIG_STR_MAX];
-    const char *variants[4];
+    const char *variants[8];
     int nv = 0;
     snprintf(vbuf, sizeof vbuf, "%s", cfg->dc.variants);
     for (char *tok = strtok(vbuf, ","); tok; tok = strtok(NULL, ",")) {
-        if (strcmp(tok, "code") && strcmp(tok, "bindsnet") && strcmp(tok, "frozen"))
-            return sm_error_set(err, SM_EINVAL, "dc.variants: '%s' is not code, bindsnet or frozen",
-                                tok);
-        if (nv == 4) return sm_error_set(err, SM_EINVAL, "dc.variants: too many");
+        if (strcmp(tok, "code") && strcmp(tok, "code_clamp") && strcmp(tok, "bindsnet") &&
+            strcmp(tok, "frozen"))
+            return sm_error_set(err, SM_EINVAL, "dc.variants: '%s' is not " DC_VARIANTS, tok);
+        for (int v = 0; v < nv; v++)
+            if (!strcmp(variants[v], tok))
+                return sm_error_set(err, SM_EINVAL, "dc.variants: '%s' is listed twice", tok);
+        if (nv == 8) return sm_error_set(err, SM_EINVAL, "dc.variants: too many");
         variants[nv++] = tok;
     }
     if (nv == 0) return sm_error_set(err, SM_EINVAL, "dc.variants: empty");
@@ -222,7 +232,8 @@ sm_status sm_exp_dc_grid(const sm_experiment_ctx *ctx, json_t **results, sm_erro
             for (int s = 0; s < seeds && s < 64; s++)
                 ss += (acc[s] - mean) * (acc[s] - mean);
             const double sd = seeds > 1 ? sqrt(ss / (seeds - 1)) : 0.0;
-            const int code_like = strcmp(variants[v], "code") == 0;
+            const int code_like =
+                strcmp(variants[v], "code") == 0 || strcmp(variants[v], "code_clamp") == 0;
             json_array_append_new(
                 cells,
                 json_pack("{s:s, s:s, s:i, s:i, s:o, s:o, s:o, s:o, s:i, s:o, s:o, s:o, s:o}",
