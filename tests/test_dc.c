@@ -837,17 +837,18 @@ static void dc_size_quick_has_cells(void **state)
                         "dc.variants");
 }
 
-/* Variant code_clamp of dc-size: the authors' code with dc.v_clamp on, everything else as
- * variant code (the runs' resolved configs, read from --runs), its own cell; a variant
- * listed twice or unknown is one clear error naming dc.variants. */
-static void dc_size_code_clamp_variant(void **state)
+/* Variants code_clamp and frozen_clamp of dc-size: the authors' code with dc.v_clamp on,
+ * trained and frozen (0 passes), everything else as variant code (the runs' resolved
+ * configs, read from --runs), each its own cell; a variant listed twice or unknown is one
+ * clear error naming dc.variants. */
+static void dc_size_clamp_variants(void **state)
 {
     const char *dir = *state;
     char *out = NULL;
     assert_int_equal(tu_cli(dir,
                             "experiment dc-size --quick --quiet --set data.dataset=synthetic:300 "
                             "--set data.n_train=60 --set data.n_test=20 --set dc.t_present=40 "
-                            "--set dc.t_rest=10 --set dc.variants=code,code_clamp "
+                            "--set dc.t_rest=10 --set dc.variants=code,code_clamp,frozen_clamp "
                             "--runs runs --out s.json",
                             &out),
                      0);
@@ -857,11 +858,12 @@ static void dc_size_code_clamp_variant(void **state)
     json_t *doc = json_load_file(path, 0, NULL);
     assert_non_null(doc);
     json_t *cells = json_object_get(json_object_get(doc, "results"), "cells");
-    assert_int_equal(json_array_size(cells), 2);
+    assert_int_equal(json_array_size(cells), 3);
     assert_string_equal(json_string_value(json_object_get(json_array_get(cells, 1), "variant")),
                         "code_clamp");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(cells, 2), "passes")), 0);
     json_decref(doc);
-    int seen[2] = {0, 0};
+    int seen[2][2] = {{0, 0}, {0, 0}}; /* [v_clamp][passes] */
     snprintf(path, sizeof path, "%s/runs", dir);
     DIR *d = opendir(path);
     assert_non_null(d);
@@ -870,20 +872,24 @@ static void dc_size_code_clamp_variant(void **state)
         snprintf(path, sizeof path, "%s/runs/%s", dir, e->d_name);
         json_t *f = json_load_file(path, 0, NULL);
         assert_non_null(f);
-        json_t *c = json_object_get(json_object_get(f, "document"), "config");
-        json_t *dc = json_object_get(c, "dc");
+        json_t *dc =
+            json_object_get(json_object_get(json_object_get(f, "document"), "config"), "dc");
         const int clamp = json_is_true(json_object_get(dc, "v_clamp"));
-        seen[clamp]++;
+        const json_int_t passes = json_integer_value(json_object_get(dc, "passes"));
+        assert_true(passes == 0 || passes == 1);
+        seen[clamp][passes]++;
         assert_string_equal(json_string_value(json_object_get(dc, "fidelity")), "code");
         assert_int_equal(json_integer_value(json_object_get(dc, "n_exc")), 100);
         json_decref(f);
     }
     closedir(d);
-    assert_int_equal(seen[0], 1);
-    assert_int_equal(seen[1], 1);
+    assert_int_equal(seen[0][1], 1); /* code */
+    assert_int_equal(seen[1][1], 1); /* code_clamp */
+    assert_int_equal(seen[1][0], 1); /* frozen_clamp */
+    assert_int_equal(seen[0][0], 0);
     tu_expect_cli_error(dir, "experiment dc-size --quick --quiet --set dc.variants=code,code",
                         "dc.variants");
-    tu_expect_cli_error(dir, "experiment dc-size --quick --quiet --set dc.variants=clamp",
+    tu_expect_cli_error(dir, "experiment dc-size --quick --quiet --set dc.variants=bindsnet_clamp",
                         "dc.variants");
 }
 
@@ -910,7 +916,7 @@ int main(void)
         cmocka_unit_test(train_order_shuffles_class_sorted_pool),
         cmocka_unit_test_setup_teardown(dc_size_quick_has_cells, tu_state_dir_setup,
                                         tu_state_dir_teardown),
-        cmocka_unit_test_setup_teardown(dc_size_code_clamp_variant, tu_state_dir_setup,
+        cmocka_unit_test_setup_teardown(dc_size_clamp_variants, tu_state_dir_setup,
                                         tu_state_dir_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -427,8 +427,8 @@ static const sm_param_def TABLE[] = {
         "experiments dc-size/dc-fashion: training passes per size (one value or one per size)"),
     STR("dc.variants", dc.variants, "code,bindsnet,frozen",
         "experiments dc-size/dc-fashion: code (the authors'), code_clamp (code with dc.v_clamp), "
-        "bindsnet (configs/dc-bindsnet.cfg), frozen (code, no training: the random-network "
-        "control)"),
+        "bindsnet (configs/dc-bindsnet.cfg), frozen and frozen_clamp (code and code_clamp, no "
+        "training: the random-network controls)"),
     BOOL("dc.v_clamp", dc.v_clamp, 0,
          "Diehl & Cook (code): keep v in [E_inh, E_exc] after each Euler step (the authors' "
          "code does not; large inhibitory volleys then overshoot)"),

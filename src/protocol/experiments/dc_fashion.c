@@ -14,7 +14,7 @@ static const char *const DEFAULTS[] = {"train.model=dc",
                                        "dc.n_assign=10000",
                                        "dc.sizes=100,400,1600",
                                        "dc.size_passes=1",
-                                       "dc.variants=code,code_clamp,frozen",
+                                       "dc.variants=code,code_clamp,frozen,frozen_clamp",
                                        "table.seeds=3",
                                        NULL};
 

@@ -17,8 +17,29 @@
 /* Variants: "code" = the authors' code as configured; "code_clamp" = the same with
  * dc.v_clamp (v kept in [E_inh, E_exc]: without it the forward-Euler overshoot of large
  * inhibitory volleys diverges at 400 E and more, docs/diehl-cook.md); "bindsnet" =
- * configs/dc-bindsnet.cfg (below); "frozen" = code without training. */
-#define DC_VARIANTS "code, code_clamp, bindsnet or frozen"
+ * configs/dc-bindsnet.cfg (below); "frozen" and "frozen_clamp" = code and code_clamp
+ * without training, each learning variant's random-network control. */
+static const char *const VARIANTS[] = {"code",   "code_clamp",   "bindsnet",
+                                       "frozen", "frozen_clamp", NULL};
+#define DC_VARIANTS "code, code_clamp, bindsnet, frozen or frozen_clamp"
+
+static int is_frozen(const char *variant)
+{
+    return !strncmp(variant, "frozen", 6);
+}
+
+static int is_clamped(const char *variant)
+{
+    const size_t n = strlen(variant);
+    return n > 6 && !strcmp(variant + n - 6, "_clamp");
+}
+
+static int known_variant(const char *variant)
+{
+    for (int k = 0; VARIANTS[k]; k++)
+        if (!strcmp(variant, VARIANTS[k])) return 1;
+    return 0;
+}
 
 /* configs/dc-bindsnet.cfg, applied for variant "bindsnet" */
 static const char *const BINDSNET[] = {"dc.fidelity=bindsnet",
@@ -124,13 +145,13 @@ static sm_status one_run(const sm_experiment_ctx *ctx, const sm_dataset *pool,
     *c = *base;
     c->train.model = SM_MODEL_DC;
     c->dc.n_exc = n_exc;
-    c->dc.passes = strcmp(variant, "frozen") == 0 ? 0 : passes;
+    c->dc.passes = is_frozen(variant) ? 0 : passes;
     c->run.seed = seed;
     sm_status st = SM_OK;
     if (!strcmp(variant, "bindsnet"))
         for (int k = 0; BINDSNET[k] && st == SM_OK; k++)
             st = sm_config_set_assignment(c, BINDSNET[k], "dc-bindsnet", err);
-    if (!strcmp(variant, "code_clamp")) c->dc.v_clamp = 1;
+    if (is_clamped(variant)) c->dc.v_clamp = 1;
     char hash[17];
     sm_sweep_config_hash(c, hash);
     json_t *doc = st == SM_OK ? sm_run_cache_get(ctx, hash) : NULL;
@@ -170,8 +191,7 @@ sm_status sm_exp_dc_grid(const sm_experiment_ctx *ctx, json_t **results, sm_erro
     int nv = 0;
     snprintf(vbuf, sizeof vbuf, "%s", cfg->dc.variants);
     for (char *tok = strtok(vbuf, ","); tok; tok = strtok(NULL, ",")) {
-        if (strcmp(tok, "code") && strcmp(tok, "code_clamp") && strcmp(tok, "bindsnet") &&
-            strcmp(tok, "frozen"))
+        if (!known_variant(tok))
             return sm_error_set(err, SM_EINVAL, "dc.variants: '%s' is not " DC_VARIANTS, tok);
         for (int v = 0; v < nv; v++)
             if (!strcmp(variants[v], tok))
@@ -190,7 +210,7 @@ sm_status sm_exp_dc_grid(const sm_experiment_ctx *ctx, json_t **results, sm_erro
     for (int v = 0; v < nv && st == SM_OK; v++)
         for (int k = 0; k < ns && st == SM_OK; k++) {
             const int pk = np == 1 ? passes[0] : passes[k];
-            const int pass_cell = strcmp(variants[v], "frozen") == 0 ? 0 : pk;
+            const int pass_cell = is_frozen(variants[v]) ? 0 : pk;
             double acc[64], sa = 0, sp = 0, sl = 0, sips = 0;
             json_t *accs = json_array();
             for (int s = 0; s < seeds && st == SM_OK; s++) {

@@ -10,7 +10,7 @@ static const char *const DEFAULTS[] = {
     "data.train_rest=true", "data.n_val=0",
     "data.n_test=1000",     "data.official_test=false",
     "data.batch=1000",      "dc.sizes=100,400,1600",
-    "dc.size_passes=3,3,7", "dc.variants=code,code_clamp,bindsnet,frozen",
+    "dc.size_passes=3,3,7", "dc.variants=code,code_clamp,bindsnet,frozen,frozen_clamp",
     "table.seeds=5",        NULL};
 
 static const char *const QUICK[] = {
