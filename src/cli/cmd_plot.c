@@ -1,5 +1,6 @@
 /* somnus plot: redraws a sweep's figures (and, with --tables, its tables) from the cell
- * files of its results folder, or a continual experiment's figures from its document. */
+ * files of its results folder, or a continual or structural-plasticity experiment's
+ * figures from its document. */
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>
@@ -10,22 +11,24 @@
 #include "util.h"
 #include "somnus/analysis/plot.h"
 #include "somnus/protocol/continual_figures.h"
+#include "somnus/protocol/structure_figures.h"
 #include "somnus/protocol/sweep.h"
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: somnus plot DIR [--compare-rate R] [--tables]\n"
-            "       somnus plot FILE.json\n"
-            "  redraws the figures of a sweep (DIR/plots/) from DIR/cells/;\n"
-            "  --compare-rate R   sleep rate drawn against 0 (default: the best)\n"
-            "  --tables           also rewrite runs.csv, final.csv, summary.csv, summary.md\n"
-            "  FILE.json: the document of continual-sleep, continual-sgsnn or continual-safe;\n"
-            "  its figures (R heat maps, accuracy along the sequence, ACC/BWT, SAFE's w_S)\n"
-            "  are drawn beside it as FILE-*.png\n");
+    fprintf(out, "usage: somnus plot DIR [--compare-rate R] [--tables]\n"
+                 "       somnus plot FILE.json\n"
+                 "  redraws the figures of a sweep (DIR/plots/) from DIR/cells/;\n"
+                 "  --compare-rate R   sleep rate drawn against 0 (default: the best)\n"
+                 "  --tables           also rewrite runs.csv, final.csv, summary.csv, summary.md\n"
+                 "  FILE.json: the document of continual-sleep, continual-sgsnn or continual-safe\n"
+                 "  (R heat maps, accuracy along the sequence, ACC/BWT, SAFE's w_S), or of\n"
+                 "  sparse-sgsnn or rewire-stdp (accuracy vs sparsity, sparsity over training);\n"
+                 "  its figures are drawn beside it as FILE-*.png\n");
 }
 
-/* somnus plot FILE.json: a continual experiment's figures next to its document. */
+/* somnus plot FILE.json: a continual or structural experiment's figures next to its
+ * document. */
 static int plot_document(const char *file)
 {
     json_error_t je;
@@ -40,7 +43,10 @@ static int plot_document(const char *file)
     snprintf(stem, sizeof stem, "%.*s", (int)len, base);
     sm_error err;
     int written = 0, rc = CLI_OK;
-    if (sm_cl_document_figures(doc, dir, stem, &written, &err) != SM_OK)
+    const int structural =
+        sm_structure_figures_cover(json_string_value(json_object_get(doc, "experiment")));
+    if ((structural ? sm_structure_document_figures(doc, dir, stem, &written, &err)
+                    : sm_cl_document_figures(doc, dir, stem, &written, &err)) != SM_OK)
         rc = cli_fail(err.code == SM_EINVAL ? CLI_USAGE : CLI_FAIL, "%s: %s", file, err.msg);
     else
         printf("somnus plot: %d figures from %s in %s/%s-*.png\n", written, file, dir, stem);

@@ -14,6 +14,7 @@
 #include "protocol/experiments/experiments.h"
 #include "protocol/experiments/grid_runs.h"
 #include "somnus/core/fileio.h"
+#include "somnus/protocol/structure_figures.h"
 #include "somnus/protocol/sweep.h"
 
 /* The base of spec 4.2: configs/paper.cfg at 100 steps per image, MNIST 6,000 / 1,000,
@@ -330,6 +331,14 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
         *results = json_pack("{s:o, s:o, s:o}", "cells", cells, "targets", targets, "events",
                              events_json(rows));
         if (!*results) st = sm_error_set(err, SM_ENOMEM, "out of memory");
+        int written = 0;
+        if (st == SM_OK && ctx->out_dir)
+            st = sm_structure_figures("rewire-stdp", *results, ctx->out_dir,
+                                      ctx->out_stem ? ctx->out_stem : "experiment", &written, err);
+        if (st != SM_OK) {
+            json_decref(*results);
+            *results = NULL;
+        }
     } else {
         json_decref(cells);
         json_decref(targets);

@@ -16,6 +16,7 @@
 #include "protocol/experiments/grid_runs.h"
 #include "somnus/core/fileio.h"
 #include "somnus/plasticity/sparse_schedule.h"
+#include "somnus/protocol/structure_figures.h"
 
 static const char *const DEFAULTS[] = {"train.model=sgsnn",  "data.dataset=mnist",
                                        "data.n_train=7500",  "data.n_val=0",
@@ -199,6 +200,16 @@ static void cell_timing(const sm_exp_run *rows, int seeds, double *epoch_s, doub
     *mask_frac = seeds ? f / seeds : NAN;
 }
 
+/* The first seed's sparsity at each mask update ({iteration, sparsity}), or NULL for a
+ * cell without mask updates (dense, frozen, static). */
+static json_t *sparsity_curve(json_t *doc)
+{
+    json_t *ev = json_object_get(doc, "structure_events");
+    json_t *it = json_object_get(ev, "iteration"), *sp = json_object_get(ev, "sparsity");
+    if (json_array_size(it) == 0 || json_array_size(it) != json_array_size(sp)) return NULL;
+    return json_pack("{s:O, s:O}", "iteration", it, "sparsity", sp);
+}
+
 static json_t *cell_json(const cell *c, const sm_exp_run *rows, int seeds)
 {
     double mean, sd, epoch_s, mask_frac;
@@ -209,11 +220,14 @@ static json_t *cell_json(const cell *c, const sm_exp_run *rows, int seeds)
         json_array_append_new(acc, sm_exp_real(rows[s].acc));
         json_array_append_new(sp, sm_exp_real(last_eval(rows[s].doc, "sparsity")));
     }
-    return json_pack("{s:s, s:s, s:s, s:f, s:o, s:o, s:i, s:o, s:o, s:o, s:o}", "dataset",
-                     c->dataset, "method", c->method, "scope", c->scope, "density", c->density,
-                     "mean_accuracy", sm_exp_real(mean), "sd_accuracy", sm_exp_real(sd), "n_seeds",
-                     seeds, "accuracies", acc, "final_sparsity", sp, "epoch_s",
-                     sm_exp_real(epoch_s), "mask_wall_fraction", sm_exp_real(mask_frac));
+    json_t *row = json_pack(
+        "{s:s, s:s, s:s, s:f, s:o, s:o, s:i, s:o, s:o, s:o, s:o}", "dataset", c->dataset, "method",
+        c->method, "scope", c->scope, "density", c->density, "mean_accuracy", sm_exp_real(mean),
+        "sd_accuracy", sm_exp_real(sd), "n_seeds", seeds, "accuracies", acc, "final_sparsity", sp,
+        "epoch_s", sm_exp_real(epoch_s), "mask_wall_fraction", sm_exp_real(mask_frac));
+    json_t *curve = seeds > 0 ? sparsity_curve(rows[0].doc) : NULL;
+    if (curve) json_object_set_new(row, "sparsity_curve", curve);
+    return row;
 }
 
 static sm_status write_csv(const sm_experiment_ctx *ctx, json_t *cells, sm_error *err)
@@ -291,7 +305,15 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
         return st;
     }
     *results = json_pack("{s:o}", "cells", rows);
-    return SM_OK;
+    int written = 0;
+    if (ctx->out_dir)
+        st = sm_structure_figures("sparse-sgsnn", *results, ctx->out_dir,
+                                  ctx->out_stem ? ctx->out_stem : "experiment", &written, err);
+    if (st != SM_OK) {
+        json_decref(*results);
+        *results = NULL;
+    }
+    return st;
 }
 
 const sm_experiment_def sm_exp_sparse_sgsnn = {
