@@ -15,6 +15,7 @@
 #include "somnus/core/rng.h"
 #include "somnus/models/dc.h"
 #include "protocol/train_dc.h"
+#include "protocol/experiments/dc_targets.h"
 #include "models/dc_internal.h"
 
 #include <jansson.h>
@@ -893,6 +894,74 @@ static void dc_size_clamp_variants(void **state)
                         "dc.variants");
 }
 
+static json_t *dc_cell(const char *variant, int n_exc, int passes, double all, double prop)
+{
+    return json_pack("{s:s, s:s, s:i, s:i, s:f, s:f}", "dataset", "mnist", "variant", variant,
+                     "n_exc", n_exc, "passes", passes, "mean_accuracy_all", all,
+                     "mean_accuracy_prop", prop);
+}
+
+static json_t *find_target(json_t *t, const char *variant, int n_exc, const char *check)
+{
+    for (size_t i = 0; i < json_array_size(t); i++) {
+        json_t *r = json_array_get(t, i);
+        const char *v = json_string_value(json_object_get(r, "variant"));
+        const char *ck = json_string_value(json_object_get(r, "check"));
+        if (check ? (ck && !strcmp(ck, check))
+                  : (v && !strcmp(v, variant) &&
+                     (n_exc ? json_integer_value(json_object_get(r, "n_exc")) == n_exc
+                            : !json_object_get(r, "n_exc"))))
+            return r;
+    }
+    fail_msg("no target row %s %d %s", variant ? variant : "", n_exc, check ? check : "");
+    return NULL;
+}
+
+/* E1's targets marked by hand on made-up cells (sizes listed out of order): each trained
+ * cell against 0.80 / 0.85 (0.86 at 20 passes), rising with size, proportion within a
+ * point, above its own frozen control, BindsNET below code. */
+static void dc_targets_by_hand(void **state)
+{
+    (void)state;
+    json_t *cells = json_array();
+    json_array_append_new(cells, dc_cell("code", 400, 3, 0.10, 0.10));
+    json_array_append_new(cells, dc_cell("code", 100, 3, 0.70, 0.72));
+    json_array_append_new(cells, dc_cell("code_clamp", 400, 3, 0.884, 0.895));
+    json_array_append_new(cells, dc_cell("code_clamp", 100, 3, 0.73, 0.71));
+    json_array_append_new(cells, dc_cell("code_clamp", 1600, 20, 0.935, 0.938));
+    json_array_append_new(cells, dc_cell("bindsnet", 100, 3, 0.85, 0.854));
+    json_array_append_new(cells, dc_cell("frozen", 100, 0, 0.32, 0.33));
+    json_array_append_new(cells, dc_cell("frozen", 400, 0, 0.45, 0.46));
+    json_array_append_new(cells, dc_cell("frozen_clamp", 400, 0, 0.452, 0.46));
+    assert_float_equal(sm_exp_dc_target_accuracy("mnist", 400, 20), 0.86, 0);
+    assert_float_equal(sm_exp_dc_target_accuracy("fashion", 6400, 1), 0.77, 0);
+    assert_true(isnan(sm_exp_dc_target_accuracy("mnist", 200, 3)));
+    json_t *t = sm_exp_dc_targets(cells);
+    assert_false(json_is_true(json_object_get(find_target(t, "code", 100, NULL), "met")));
+    assert_false(json_is_true(json_object_get(find_target(t, "code", 400, NULL), "met")));
+    assert_true(json_is_true(json_object_get(find_target(t, "code_clamp", 400, NULL), "met")));
+    assert_float_equal(
+        json_number_value(json_object_get(find_target(t, "code_clamp", 400, NULL), "target")), 0.85,
+        0);
+    assert_true(json_is_true(json_object_get(find_target(t, "code_clamp", 1600, NULL), "met")));
+    assert_true(json_is_true(json_object_get(find_target(t, "bindsnet", 100, NULL), "met")));
+    json_t *code = find_target(t, "code", 0, NULL), *clamp = find_target(t, "code_clamp", 0, NULL);
+    json_t *bn = find_target(t, "bindsnet", 0, NULL);
+    assert_true(json_is_false(json_object_get(code, "rising_with_n_exc")));
+    assert_true(json_is_true(json_object_get(code, "proportion_within_1pt")));
+    assert_true(json_is_false(json_object_get(code, "beats_frozen"))); /* 0.10 < 0.45 at 400 */
+    assert_true(json_is_true(json_object_get(clamp, "rising_with_n_exc")));
+    assert_true(json_is_false(json_object_get(clamp, "proportion_within_1pt"))); /* 0.71 */
+    assert_true(json_is_true(json_object_get(clamp, "beats_frozen"))); /* frozen_clamp only */
+    assert_true(json_is_null(json_object_get(bn, "rising_with_n_exc")));
+    assert_true(json_is_true(json_object_get(bn, "beats_frozen")));
+    assert_true(
+        json_is_false(json_object_get(find_target(t, NULL, 0, "bindsnet_below_code"), "met")));
+    assert_int_equal(json_array_size(t), 6 + 3 + 1);
+    json_decref(t);
+    json_decref(cells);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -918,6 +987,7 @@ int main(void)
                                         tu_state_dir_teardown),
         cmocka_unit_test_setup_teardown(dc_size_clamp_variants, tu_state_dir_setup,
                                         tu_state_dir_teardown),
+        cmocka_unit_test(dc_targets_by_hand),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "protocol/experiments/dc_grid.h"
+#include "protocol/experiments/dc_targets.h"
 #include "protocol/experiments/grid_runs.h"
 #include "protocol/experiments/run_cache.h"
 #include "somnus/core/fileio.h"
@@ -271,7 +272,8 @@ sm_status sm_exp_dc_grid(const sm_experiment_ctx *ctx, json_t **results, sm_erro
         }
     sm_dataset_destroy(pool);
     sm_dataset_destroy(off);
-    json_t *res = json_pack("{s:o, s:o}", "cells", cells, "runs", runs);
+    json_t *res = json_pack("{s:o, s:o, s:o}", "targets", sm_exp_dc_targets(cells), "cells", cells,
+                            "runs", runs);
     if (st == SM_OK) st = write_csv(ctx, res, err);
     if (st == SM_OK)
         *results = res;

@@ -8,7 +8,8 @@
 
 /* Runs variant (dc.variants) x size (dc.sizes, passes dc.size_passes) x seed (run.seed ..
  * run.seed + table.seeds - 1) of `somnus train --model dc` on data.dataset, in that
- * order, one run at a time; *results = {"cells": [...], "runs": [...]}, with a cell
+ * order, one run at a time; *results = {"targets": [...] (dc_targets.h), "cells": [...],
+ * "runs": [...]}, with a cell
  * {dataset, variant, n_exc, passes, mean_accuracy_all, mean_accuracy_prop,
  * mean_accuracy_lr, sd_accuracy (all-activity, sample sd), n_seeds, accuracies,
  * paper_accuracy, bindsnet_reported, mean_train_images_per_s}. Writes cells.csv and
