@@ -63,7 +63,7 @@ static int sgsnn_lines(const json_t *cells, const char *dataset, sm_structure_li
     const json_t *c;
     json_array_foreach((json_t *)cells, i, c)
     {
-        if (strcmp(str(c, "dataset"), dataset)) continue;
+        if (strcmp(str(c, "dataset"), dataset) != 0) continue;
         const char *method = str(c, "method"), *scope = str(c, "scope");
         const double acc = num(c, "mean_accuracy"), d = num(c, "density");
         if (!*method || !isfinite(d)) return -1;
@@ -92,7 +92,7 @@ static int rewire_lines(const json_t *cells, const char *dataset, sm_structure_l
     const json_t *c;
     json_array_foreach((json_t *)cells, i, c)
     {
-        if (strcmp(str(c, "dataset"), dataset)) continue;
+        if (strcmp(str(c, "dataset"), dataset) != 0) continue;
         const char *mode = str(c, "mode");
         const double rate = num(c, "sleep_rate"), s = num(c, "final_sparsity");
         if (!*mode || !isfinite(rate)) return -1;
@@ -292,7 +292,7 @@ static sm_status sgsnn_sparsity_figure(const json_t *cells, const char *dataset,
     json_array_foreach((json_t *)cells, i, c)
     {
         const json_t *curve = json_object_get(c, "sparsity_curve");
-        if (strcmp(str(c, "dataset"), dataset) || !curve || num(c, "density") != dmin ||
+        if (strcmp(str(c, "dataset"), dataset) != 0 || !curve || num(c, "density") != dmin ||
             cv->count == SM_STRUCT_FIG_MAX_LINES)
             continue;
         const int k = cv->count;
@@ -324,7 +324,7 @@ static sm_status rewire_sparsity_figure(const json_t *events, const char *dir, c
     const json_t *ev;
     json_object_foreach((json_t *)events, key, ev)
     {
-        if ((strncmp(key, "gmp/", 4) && strncmp(key, "granet/", 7)) ||
+        if ((strncmp(key, "gmp/", 4) != 0 && strncmp(key, "granet/", 7) != 0) ||
             cv->count == SM_STRUCT_FIG_MAX_LINES)
             continue;
         const int k = cv->count; /* from the whole initial count: sparsity 0 at step 0 */

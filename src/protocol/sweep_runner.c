@@ -201,10 +201,9 @@ static sm_sweep_cell *run_cell(sm_sweep_runner *r, int64_t cell)
     sm_status st = sm_grid_cell_config(r->grid, cell, &r->base, &cfg, &err);
     if (st == SM_OK) {
         const pool_entry *p = pool_find(r, &cfg);
-        st = p || !needs_data(&cfg)
-                 ? sm_train_data_from_pool(&cfg, p ? p->pool : NULL, p ? p->official : NULL, &data,
-                                           &err)
-                 : sm_error_set(&err, SM_EINTERNAL, "dataset not loaded");
+        st = p || !needs_data(&cfg) ? sm_train_data_from_pool(&cfg, p ? p->pool : NULL,
+                                                              p ? p->official : NULL, &data, &err)
+                                    : sm_error_set(&err, SM_EINTERNAL, "dataset not loaded");
     }
     if (st == SM_OK) {
         st = sm_train_run_final(&cfg, &data, cell_progress, r, capture_weights, &cap, &doc, &err);

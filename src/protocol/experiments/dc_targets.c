@@ -68,7 +68,7 @@ static json_t *variant_row(const json_t *cells, const char *variant)
     const json_t *c;
     json_array_foreach((json_t *)cells, i, c)
     {
-        if (strcmp(str(c, "variant"), variant) || m == 16) continue;
+        if (strcmp(str(c, "variant"), variant) != 0 || m == 16) continue;
         int k = m++; /* insertion by n_exc */
         const json_int_t nk = json_integer_value(json_object_get(c, "n_exc"));
         for (; k > 0 && n[k - 1] > nk; k--) {
@@ -100,7 +100,7 @@ static json_t *bindsnet_below(const json_t *cells)
     const json_t *c;
     json_array_foreach((json_t *)cells, i, c)
     {
-        if (strcmp(str(c, "variant"), "bindsnet")) continue;
+        if (strcmp(str(c, "variant"), "bindsnet") != 0) continue;
         const double code = mean_of(cells, "code", json_integer_value(json_object_get(c, "n_exc")));
         if (!isfinite(code)) continue;
         shared++;

@@ -127,7 +127,7 @@ static sm_status set_sparsity(sm_config *c, const arm *a, sm_error *err)
     static const char *const P_KEY[SM_N_PATHS] = {"net.p_se", "net.p_ee", "net.p_ei", "net.p_ie"};
     char v[64];
     if (a->sparsity <= 0) return SM_OK;
-    if (strcmp(a->mode, "static")) {
+    if (strcmp(a->mode, "static") != 0) {
         snprintf(v, sizeof v, "%.17g", a->sparsity);
         return sm_config_set(c, "struct.final_sparsity", v, "rewire-stdp", err);
     }
