@@ -382,6 +382,42 @@ static void dc_sleep_quick_rows(void **state)
     json_decref(doc);
 }
 
+/* A stopped grid is reused by a call that lists less: the quick grid (sleep 0 and 0.2)
+ * with --runs keeps two runs; the same call with sleep.rates=0 and table.seeds=1 listed
+ * differently starts none (no new file) and reports the cached run's accuracy. */
+static void dc_sleep_runs_reused_by_a_subset(void **state)
+{
+    const char *dir = *state;
+    char *out = NULL;
+    assert_int_equal(tu_cli(dir, DC_SLEEP_QUICK "--jobs 1 --runs runs --out a.json", &out), 0);
+    free(out);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/runs", dir);
+    const int kept = tu_count_entries(path);
+    assert_int_equal(kept, 2);
+    assert_int_equal(tu_cli(dir,
+                            DC_SLEEP_QUICK "--jobs 1 --runs runs --set dc.sleep_rates=0 "
+                                           "--set dc.sleep_norms=on --out b.json",
+                            &out),
+                     0);
+    free(out);
+    assert_int_equal(tu_count_entries(path), kept);
+    snprintf(path, sizeof path, "%s/a.json", dir);
+    json_t *a = json_load_file(path, 0, NULL);
+    snprintf(path, sizeof path, "%s/b.json", dir);
+    json_t *b = json_load_file(path, 0, NULL);
+    assert_non_null(a);
+    assert_non_null(b);
+    json_t *ca = json_object_get(json_object_get(a, "results"), "conditions");
+    json_t *cb = json_object_get(json_object_get(b, "results"), "conditions");
+    assert_int_equal(json_array_size(cb), 1);
+    assert_float_near(json_number_value(json_object_get(json_array_get(cb, 0), "mean_accuracy")),
+                      json_number_value(json_object_get(json_array_get(ca, 0), "mean_accuracy")),
+                      0);
+    json_decref(a);
+    json_decref(b);
+}
+
 /* Bad keys fail naming the key. */
 static void bad_keys_rejected(void **state)
 {
@@ -414,6 +450,8 @@ int main(void)
         cmocka_unit_test(rate_zero_is_the_plain_run),
         cmocka_unit_test(paired_p_value_hand_values),
         cmocka_unit_test_setup_teardown(dc_sleep_quick_rows, tu_state_dir_setup,
+                                        tu_state_dir_teardown),
+        cmocka_unit_test_setup_teardown(dc_sleep_runs_reused_by_a_subset, tu_state_dir_setup,
                                         tu_state_dir_teardown),
         cmocka_unit_test_setup_teardown(bad_keys_rejected, tu_state_dir_setup,
                                         tu_state_dir_teardown),
