@@ -840,8 +840,8 @@ static void dc_size_quick_has_cells(void **state)
 
 /* Variants code_clamp and frozen_clamp of dc-size: the authors' code with dc.v_clamp on,
  * trained and frozen (0 passes), everything else as variant code (the runs' resolved
- * configs, read from --runs), each its own cell; a variant listed twice or unknown is one
- * clear error naming dc.variants. */
+ * configs, read from --runs), each its own cell; a call listing fewer variants reuses the
+ * kept runs; a variant listed twice or unknown is one clear error naming dc.variants. */
 static void dc_size_clamp_variants(void **state)
 {
     const char *dir = *state;
@@ -888,6 +888,17 @@ static void dc_size_clamp_variants(void **state)
     assert_int_equal(seen[1][1], 1); /* code_clamp */
     assert_int_equal(seen[1][0], 1); /* frozen_clamp */
     assert_int_equal(seen[0][0], 0);
+    /* a call listing fewer variants reuses the kept runs: no new file */
+    assert_int_equal(tu_cli(dir,
+                            "experiment dc-size --quick --quiet --set data.dataset=synthetic:300 "
+                            "--set data.n_train=60 --set data.n_test=20 --set dc.t_present=40 "
+                            "--set dc.t_rest=10 --set dc.variants=code_clamp "
+                            "--runs runs --out s2.json",
+                            &out),
+                     0);
+    free(out);
+    snprintf(path, sizeof path, "%s/runs", dir);
+    assert_int_equal(tu_count_entries(path), 3);
     tu_expect_cli_error(dir, "experiment dc-size --quick --quiet --set dc.variants=code,code",
                         "dc.variants");
     tu_expect_cli_error(dir, "experiment dc-size --quick --quiet --set dc.variants=bindsnet_clamp",

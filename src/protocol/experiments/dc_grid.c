@@ -154,7 +154,7 @@ static sm_status one_run(const sm_experiment_ctx *ctx, const sm_dataset *pool,
             st = sm_config_set_assignment(c, BINDSNET[k], "dc-bindsnet", err);
     if (is_clamped(variant)) c->dc.v_clamp = 1;
     char hash[17];
-    sm_sweep_config_hash(c, hash);
+    sm_run_cache_config_hash(c, hash); /* a call listing fewer sizes reuses the runs */
     json_t *doc = st == SM_OK ? sm_run_cache_get(ctx, hash) : NULL;
     sm_train_data d;
     memset(&d, 0, sizeof d);

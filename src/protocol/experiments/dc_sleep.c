@@ -277,37 +277,6 @@ static sm_status seq_run(const sm_config *c, const sm_train_data *d, run_spec *r
     return st;
 }
 
-/* The run cache's key of a run: its config without the keys only the experiment reads
- * (table.*, the dc-size / dc-sleep lists), so that a stopped grid is reused by a call that
- * lists fewer or more settings, rates, normalizations or seeds. */
-static sm_status cache_key(const sm_config *c, const run_spec *r, char key[40], sm_error *err)
-{
-    sm_config *k = malloc(sizeof *k), *def = malloc(sizeof *def);
-    if (!k || !def) {
-        free(k);
-        free(def);
-        return sm_error_set(err, SM_ENOMEM, "dc-sleep: out of memory");
-    }
-    *k = *c;
-    sm_config_default(def);
-    k->table = def->table;
-    memcpy(k->dc.sizes, def->dc.sizes, sizeof k->dc.sizes);
-    memcpy(k->dc.size_passes, def->dc.size_passes, sizeof k->dc.size_passes);
-    memcpy(k->dc.variants, def->dc.variants, sizeof k->dc.variants);
-    memcpy(k->dc.sleep_settings, def->dc.sleep_settings, sizeof k->dc.sleep_settings);
-    memcpy(k->dc.sleep_rates, def->dc.sleep_rates, sizeof k->dc.sleep_rates);
-    memcpy(k->dc.sleep_norms, def->dc.sleep_norms, sizeof k->dc.sleep_norms);
-    char hash[17];
-    sm_sweep_config_hash(k, hash);
-    snprintf(key, 40, "%s-%s", hash,
-             is_seq(r->setting)   ? "seq"
-             : is_iid(r->setting) ? "iid"
-                                  : "train");
-    free(k);
-    free(def);
-    return SM_OK;
-}
-
 /* Runs one spec (train run for n*, seq_run otherwise), through the run cache. */
 static sm_status one_run(const sm_experiment_ctx *ctx, sm_dataset *pools[2][2], run_spec *r,
                          sm_error *err)
@@ -316,8 +285,12 @@ static sm_status one_run(const sm_experiment_ctx *ctx, sm_dataset *pools[2][2], 
     if (!c) return sm_error_set(err, SM_ENOMEM, "dc-sleep: out of memory");
     sm_status st = run_config(ctx, r, c, err);
     const int f = r->setting == 4 || r->setting == 6;
-    char key[40] = "";
-    if (st == SM_OK) st = cache_key(c, r, key, err);
+    char hash[17], key[40];
+    sm_run_cache_config_hash(c, hash); /* a call listing fewer settings reuses the runs */
+    snprintf(key, sizeof key, "%s-%s", hash,
+             is_seq(r->setting)   ? "seq"
+             : is_iid(r->setting) ? "iid"
+                                  : "train");
     json_t *doc = st == SM_OK ? sm_run_cache_get(ctx, key) : NULL;
     sm_train_data d;
     memset(&d, 0, sizeof d);

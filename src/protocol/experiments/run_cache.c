@@ -4,9 +4,34 @@
 
 #include <cblas.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "somnus/io/results.h"
+#include "somnus/protocol/sweep.h"
+
+void sm_run_cache_config_hash(const sm_config *cfg, char hash[17])
+{
+    sm_config *k = malloc(sizeof *k), *def = malloc(sizeof *def);
+    if (!k || !def) { /* out of memory: the plain hash (a cache miss at worst) */
+        free(k);
+        free(def);
+        sm_sweep_config_hash(cfg, hash);
+        return;
+    }
+    *k = *cfg;
+    sm_config_default(def);
+    k->table = def->table;
+    memcpy(k->dc.sizes, def->dc.sizes, sizeof k->dc.sizes);
+    memcpy(k->dc.size_passes, def->dc.size_passes, sizeof k->dc.size_passes);
+    memcpy(k->dc.variants, def->dc.variants, sizeof k->dc.variants);
+    memcpy(k->dc.sleep_settings, def->dc.sleep_settings, sizeof k->dc.sleep_settings);
+    memcpy(k->dc.sleep_rates, def->dc.sleep_rates, sizeof k->dc.sleep_rates);
+    memcpy(k->dc.sleep_norms, def->dc.sleep_norms, sizeof k->dc.sleep_norms);
+    sm_sweep_config_hash(k, hash);
+    free(k);
+    free(def);
+}
 
 /* The OpenBLAS kernel set in use: BLAS-based results differ between them in their last
  * digits (docs/architecture.md), so a run kept under another one is not reused. */

@@ -11,8 +11,15 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "somnus/core/config.h"
 #include "somnus/core/error.h"
 #include "somnus/protocol/experiment.h"
+
+/* The hash a run is kept under: sm_sweep_config_hash of `cfg` with the keys only the
+ * experiments read (table.*, the dc-size and dc-sleep lists) set to their defaults, so
+ * that a stopped grid is reused by a call that lists fewer or more cells or seeds. No
+ * run reads those keys, so runs with equal hashes compute the same document. */
+void sm_run_cache_config_hash(const sm_config *cfg, char hash[17]);
 
 /* The results document kept in ctx->runs_dir for the run whose resolved config has hash
  * `hash` (sm_sweep_config_hash) as a new reference, or NULL when the experiment keeps no
