@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "somnus/analysis/plot.h"
 #include "somnus/protocol/structure_figures.h"
 
 static json_t *sgsnn_cell(const char *ds, const char *method, const char *scope, double density,
@@ -218,5 +219,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(figures_written_and_replotted, tu_state_dir_setup,
                                         tu_state_dir_teardown),
     };
-    return cmocka_run_group_tests_name("structure_figures", tests, NULL, NULL);
+    const int failed = cmocka_run_group_tests_name("structure_figures", tests, NULL, NULL);
+    sm_plot_release_caches(); /* fontconfig's caches, for LeakSanitizer */
+    return failed;
 }
