@@ -301,15 +301,17 @@ static void resume_without_synapses_is_refused(void **state)
     sm_sim_destroy(b);
 }
 
-/* 1 and 2 threads (parallel loops forced on the small network) give the same synapses. */
+/* 1, 2 and 8 threads (parallel loops forced on the small network) give the same
+ * synapses. */
 static void threads_are_bitwise(void **state)
 {
     (void)state;
-    sm_sim *s[2];
-    for (int t = 0; t < 2; t++) {
+    static const int THREADS[] = {1, 2, 8}; /* 8: oversubscribed on the 2-core machine */
+    sm_sim *s[3];
+    for (int t = 0; t < 3; t++) {
         sm_config c;
         small_config(&c, "rewire");
-        c.run.threads = t + 1;
+        c.run.threads = THREADS[t];
         c.run.parallel_min = 0;
         sm_error err;
         s[t] = sm_sim_create(&c, &err);
@@ -319,8 +321,9 @@ static void threads_are_bitwise(void **state)
     }
     assert_int_equal(s[0]->rw->events, 4);
     assert_same(s[0], s[1]);
-    sm_sim_destroy(s[0]);
-    sm_sim_destroy(s[1]);
+    assert_same(s[0], s[2]);
+    for (int t = 0; t < 3; t++)
+        sm_sim_destroy(s[t]);
 }
 
 /* struct.layout = slack (rows edited in place, with so little spare room that rows fill
