@@ -118,8 +118,8 @@ static double model_share(const char *label, const char *const *sets, int reps, 
         }
         json_t *t = json_object_get(doc, "timing");
         const char *dk = cpu ? "diag_cpu_s" : "diag_s", *tk = cpu ? "train_cpu_s" : "train_s";
-        v[n++] = json_number_value(json_object_get(t, dk)) /
-                 json_number_value(json_object_get(t, tk));
+        v[n++] =
+            json_number_value(json_object_get(t, dk)) / json_number_value(json_object_get(t, tk));
     }
     sm_train_data_free(&d);
     double share = NAN;
@@ -143,8 +143,9 @@ static double model_share(const char *label, const char *const *sets, int reps, 
         printf("  %-34s %2d of %2d rows computed: %5.2f%% of training (%s, median of %d; target "
                "< 5%%)\n",
                label, computed, rows, 100 * share, cpu ? "CPU" : "wall", n);
-        json_object_set_new(out, label, json_pack("{s:f, s:i, s:i, s:i}", "share", share, "rows",
-                                                  rows, "computed_rows", computed, "repeats", n));
+        json_object_set_new(out, label,
+                            json_pack("{s:f, s:i, s:i, s:i}", "share", share, "rows", rows,
+                                      "computed_rows", computed, "repeats", n));
     }
     json_decref(doc);
     return share;
