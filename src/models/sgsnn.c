@@ -347,7 +347,7 @@ sm_sgsnn *sm_sgsnn_create(const sm_sgsnn_params *p, sm_error *err)
     net->n_par = 2 * L + (p->layer_norm ? 2 : 0);
     for (int l = 0; l < L; l++) {
         const size_t rows = l == 0 ? (size_t)net->U : (size_t)net->size[l + 1];
-        net->len[2 * l] = rows * net->size[l];
+        net->len[(size_t)2 * l] = rows * net->size[l];
         net->len[2 * l + 1] = rows;
     }
     if (p->layer_norm) net->len[(size_t)2 * L] = net->len[(size_t)2 * L + 1] = (size_t)net->U;
@@ -370,7 +370,7 @@ sm_sgsnn *sm_sgsnn_create(const sm_sgsnn_params *p, sm_error *err)
         ok = ok && net->pre && net->gpre && net->rstd;
     }
     for (int l = 0; l < L; l++)
-        ok = ok && (net->dw[l] = falloc(net->len[2 * l]));
+        ok = ok && (net->dw[l] = falloc(net->len[(size_t)2 * l]));
     net->xb = falloc(B * D);
     net->yb = calloc(B, sizeof(int));
     net->cur1 = falloc(B * H);
@@ -389,7 +389,8 @@ sm_sgsnn *sm_sgsnn_create(const sm_sgsnn_params *p, sm_error *err)
     sm_rng r;
     sm_rng_init(&r, p->seed, SM_STREAM_SGSNN, PURPOSE_INIT);
     for (int k = 0; k < 2 * L; k++) {
-        double a = 1.0 / sqrt((double)net->size[k / 2]);
+        const int fan_in = net->size[k / 2]; /* parameter k belongs to layer k / 2 */
+        double a = 1.0 / sqrt((double)fan_in);
         for (size_t i = 0; i < net->len[k]; i++)
             net->par[k][i] = (float)(a * (2.0 * sm_rng_uniform(&r) - 1.0));
     }
@@ -419,7 +420,7 @@ sm_sgsnn_layer sm_sgsnn_get_layer(sm_sgsnn *net, int layer)
 {
     sm_sgsnn_layer v = {0};
     if (!net || layer < 0 || layer >= net->L) return v;
-    v.w = net->par[2 * layer];
+    v.w = net->par[(size_t)2 * layer];
     v.b = net->par[2 * layer + 1];
     v.rows = layer == 0 ? net->U : net->size[layer + 1];
     v.cols = net->size[layer];
@@ -455,7 +456,7 @@ sm_sgsnn_layer sm_sgsnn_get_grad(sm_sgsnn *net, int layer)
 {
     sm_sgsnn_layer v = sm_sgsnn_get_layer(net, layer);
     if (v.w) {
-        v.w = net->grad[2 * layer];
+        v.w = net->grad[(size_t)2 * layer];
         v.b = net->grad[2 * layer + 1];
     }
     return v;
@@ -467,7 +468,7 @@ sm_sgsnn_layer sm_sgsnn_get_moment(sm_sgsnn *net, int layer, int which)
     sm_sgsnn_layer v = sm_sgsnn_get_layer(net, layer);
     if (v.w) {
         float *const *m = which ? net->adam_v : net->adam_m;
-        v.w = m[2 * layer];
+        v.w = m[(size_t)2 * layer];
         v.b = m[2 * layer + 1];
     }
     return v;
@@ -485,7 +486,7 @@ static double sum_abs(const float *w, size_t n)
 void sm_sgsnn_sum_abs_w(const sm_sgsnn *net, double *out)
 {
     for (int l = 0; l < net->L; l++)
-        out[l] = sum_abs(net->par[2 * l], net->len[2 * l]);
+        out[l] = sum_abs(net->par[(size_t)2 * l], net->len[(size_t)2 * l]);
 }
 
 /* ---------------------------------------------------------------- forward and BPTT */
@@ -538,7 +539,7 @@ static chunk chunk_at(sm_sgsnn *net, const float *x, const int *y, int nb, int c
     k.gcnt = net->gcnt + first * O;
     k.loss = net->sloss + first;
     for (int l = 1; l < net->L; l++) {
-        k.gw[l] = net->cgrad[2 * l] + (size_t)c * net->len[2 * l];
+        k.gw[l] = net->cgrad[(size_t)2 * l] + (size_t)c * net->len[(size_t)2 * l];
         k.gb[l] = net->cgrad[2 * l + 1] + (size_t)c * net->len[2 * l + 1];
     }
     k.sl = sl;
@@ -584,7 +585,7 @@ static void chunk_forward(const sm_sgsnn *net, chunk *k, int train)
         const int N = net->size[l + 1], K = net->size[l], out = l == L - 1;
         float *c = sl->c[l];
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T * cb, N, K, 1.0f, sl->s[l - 1], K,
-                    net->par[2 * l], K, 0.0f, c, N);
+                    net->par[(size_t)2 * l], K, 0.0f, c, N);
         const float *bias = net->par[2 * l + 1];
         float *s = out ? NULL : sl->s[l], *sg = sl->sg[l];
         for (int b = 0; b < cb; b++) {
@@ -690,7 +691,7 @@ static void chunk_backward(const sm_sgsnn *net, chunk *k)
         }
         /* d loss / d s_prev through the currents, written over s_prev (no longer needed) */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T * cb, K, N, 1.0f, g, N,
-                    net->par[2 * l], K, 0.0f, sl->s[l - 1], K);
+                    net->par[(size_t)2 * l], K, 0.0f, sl->s[l - 1], K);
     }
 
     /* First hidden layer, backward in time; its input current is constant, so
@@ -1064,6 +1065,8 @@ sm_status sm_sgsnn_sleep_pass(sm_sgsnn *net, sm_error *err)
         N += net->size[l + 1];
         if (net->size[l + 1] > maxn) maxn = net->size[l + 1];
     }
+    if (maxn < 1)
+        return sm_error_set(err, SM_EINVAL, "sgsnn_sleep_pass: the network has no neurons");
 
     /* state (one network, no batch): per layer membranes, spikes (now and previous step),
      * postsynaptic trace and its copy as the next layer's presynaptic trace; noise */
@@ -1085,11 +1088,11 @@ sm_status sm_sgsnn_sleep_pass(sm_sgsnn *net, sm_error *err)
         const int n = net->size[l + 1];
         mem[l] = q;
         s[l] = q + n;
-        s_prev[l] = q + 2 * n;
-        x_post[l] = q + 3 * n;
-        x_pre[l] = q + 4 * n;
-        q += 5 * n;
-        memset(net->dw[l], 0, net->len[2 * l] * sizeof(float));
+        s_prev[l] = q + (size_t)2 * n;
+        x_post[l] = q + (size_t)3 * n;
+        x_pre[l] = q + (size_t)4 * n;
+        q += (size_t)5 * n;
+        memset(net->dw[l], 0, net->len[(size_t)2 * l] * sizeof(float));
     }
 
     for (int t = 0; t < p->sleep_steps; t++) {
@@ -1107,7 +1110,7 @@ sm_status sm_sgsnn_sleep_pass(sm_sgsnn *net, sm_error *err)
         int nspk = 0;
         for (int l = 0; l < L; l++) {
             const int n = net->size[l + 1], K = net->size[l];
-            const float *bias = l == 0 ? drive0 : net->par[2 * l + 1], *w = net->par[2 * l];
+            const float *bias = l == 0 ? drive0 : net->par[2 * l + 1], *w = net->par[(size_t)2 * l];
             float *m = mem[l], *sp = s[l], *spp = s_prev[l];
             if (l == 0) {
                 /* first hidden layer: zero input, so the current is the bias alone */
@@ -1154,11 +1157,11 @@ sm_status sm_sgsnn_sleep_pass(sm_sgsnn *net, sm_error *err)
     free(buf);
 
     for (int l = 0; l < L; l++)
-        for (size_t i = 0; i < net->len[2 * l]; i++)
-            net->par[2 * l][i] += p->stdp_lr * net->dw[l][i];
+        for (size_t i = 0; i < net->len[(size_t)2 * l]; i++)
+            net->par[(size_t)2 * l][i] += p->stdp_lr * net->dw[l][i];
     for (int l = 0; l < L; l++)
-        sm_sgsnn_powerlaw_map(net->par[2 * l], net->len[2 * l], p->sleep_target, p->sleep_lambda,
-                              p->threads);
+        sm_sgsnn_powerlaw_map(net->par[(size_t)2 * l], net->len[(size_t)2 * l], p->sleep_target,
+                              p->sleep_lambda, p->threads);
     if (net->sp) sgsnn_sparse_apply(net);
     net->sleep_passes++;
     return SM_OK;
