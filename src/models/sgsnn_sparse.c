@@ -10,6 +10,7 @@
  * call sgsnn_sparse_apply.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,8 +43,9 @@ void sgsnn_sparse_apply(sm_sgsnn *net)
 {
     for (int l = 0; l < net->L; l++) {
         const uint8_t *m = net->sp->mask[l];
-        float *w = net->par[2 * l], *am = net->adam_m[2 * l], *av = net->adam_v[2 * l];
-        for (size_t i = 0; i < net->len[2 * l]; i++)
+        float *w = net->par[(size_t)2 * l], *am = net->adam_m[(size_t)2 * l],
+              *av = net->adam_v[(size_t)2 * l];
+        for (size_t i = 0; i < net->len[(size_t)2 * l]; i++)
             if (!m[i]) w[i] = am[i] = av[i] = 0.0f;
     }
 }
@@ -61,7 +63,7 @@ static void initial_counts(const sm_sgsnn *net, double d, long *nnz)
     if (net->p.sparse.init == SM_SPARSE_ERK && d < 1.0)
         sm_sparse_erk_densities(net->L, rows, cols, d, dl);
     for (int l = 0; l < net->L; l++)
-        nnz[l] = (long)floor(dl[l] * (double)net->len[2 * l] + 1e-9);
+        nnz[l] = (long)floor(dl[l] * (double)net->len[(size_t)2 * l] + 1e-9);
 }
 
 sm_status sgsnn_sparse_create(sm_sgsnn *net, sm_error *err)
@@ -73,7 +75,7 @@ sm_status sgsnn_sparse_create(sm_sgsnn *net, sm_error *err)
     net->sp = sp;
     int ok = 1;
     for (int l = 0; l < net->L && ok; l++) {
-        size_t n = net->len[2 * l];
+        size_t n = net->len[(size_t)2 * l];
         sp->mask[l] = calloc(n, 1);
         sp->ever[l] = calloc(n, 1);
         sp->prev_drop[l] = calloc(n, 1);
@@ -85,7 +87,7 @@ sm_status sgsnn_sparse_create(sm_sgsnn *net, sm_error *err)
     long nnz[SM_SGSNN_MAX_LAYERS];
     initial_counts(net, d, nnz);
     for (int l = 0; l < net->L; l++) {
-        size_t n = net->len[2 * l];
+        size_t n = net->len[(size_t)2 * l];
         if ((size_t)nnz[l] >= n)
             memset(sp->mask[l], 1, n);
         else if (sm_sparse_random_mask(net->p.seed, SM_STREAM_SGSNN,
@@ -152,8 +154,8 @@ static sm_status prune_to(sm_sgsnn *net, double dens, sm_error *err)
     float *w[SM_SGSNN_MAX_LAYERS];
     size_t len[SM_SGSNN_MAX_LAYERS], total = 0;
     for (int l = 0; l < L; l++) {
-        w[l] = net->par[2 * l];
-        len[l] = net->len[2 * l];
+        w[l] = net->par[(size_t)2 * l];
+        len[l] = net->len[(size_t)2 * l];
         total += len[l];
     }
     if (q->scope == SM_SPARSE_GLOBAL) {
@@ -184,8 +186,9 @@ static sm_status prune_to(sm_sgsnn *net, double dens, sm_error *err)
 /* Regrowth score of one layer: |gradient| or |Adam momentum|, into out. */
 static void regrow_score(const sm_sgsnn *net, int l, int how, float *out)
 {
-    const size_t n = net->len[2 * l];
-    const float *g = net->grad[2 * l], *m = net->adam_m[2 * l], *v = net->adam_v[2 * l];
+    const size_t n = net->len[(size_t)2 * l];
+    const float *g = net->grad[(size_t)2 * l], *m = net->adam_m[(size_t)2 * l],
+                *v = net->adam_v[(size_t)2 * l];
     if (how == SM_SPARSE_REGROW_MOMENTUM)
         for (size_t i = 0; i < n; i++)
             out[i] = fabsf(m[i] / (sqrtf(v[i]) + 1e-8f));
@@ -201,10 +204,10 @@ static sm_status prune_and_regrow(sm_sgsnn *net, double r, uint8_t **drop, uint8
     const sm_sparse_params *q = &net->p.sparse;
     const int how = q->method == SM_SPARSE_SET ? SM_SPARSE_REGROW_RANDOM : q->regrow;
     for (int l = 0; l < net->L; l++) {
-        const size_t n = net->len[2 * l];
+        const size_t n = net->len[(size_t)2 * l];
         uint8_t *mask = net->sp->mask[l];
         long k = (long)ceil(r * (double)count_ones(mask, n) - 1e-9);
-        if (sm_sparse_drop_smallest(net->par[2 * l], mask, drop[l], n, k) < 0)
+        if (sm_sparse_drop_smallest(net->par[(size_t)2 * l], mask, drop[l], n, k) < 0)
             return sm_error_set(err, SM_ENOMEM, "sgsnn: out of memory while regrowing");
         long g;
         if (how == SM_SPARSE_REGROW_RANDOM) {
@@ -229,10 +232,10 @@ static void finish_event(sm_sgsnn *net, sm_sgsnn_struct_event *e, uint8_t **old)
     size_t total = 0;
     double sum_removed = 0;
     for (int l = 0; l < net->L; l++) {
-        const size_t n = net->len[2 * l];
+        const size_t n = net->len[(size_t)2 * l];
         const uint8_t *m = sp->mask[l];
         uint8_t *pd = sp->prev_drop[l];
-        const float *w = net->par[2 * l];
+        const float *w = net->par[(size_t)2 * l];
         for (size_t i = 0; i < n; i++) {
             int was = old[l][i], is = m[i];
             if (was && !is) {
@@ -274,19 +277,23 @@ sm_status sgsnn_sparse_after_step(sm_sgsnn *net, int *did, sm_error *err)
     if (!prune && !regrow) return SM_OK;
 
     const int L = net->L;
-    size_t maxn = 0;
-    for (int l = 0; l < L; l++)
-        if (net->len[2 * l] > maxn) maxn = net->len[2 * l];
+    size_t maxn = 0, minn = SIZE_MAX;
+    for (int l = 0; l < L; l++) {
+        if (net->len[(size_t)2 * l] > maxn) maxn = net->len[(size_t)2 * l];
+        if (net->len[(size_t)2 * l] < minn) minn = net->len[(size_t)2 * l];
+    }
+    if (L < 1 || minn == 0)
+        return sm_error_set(err, SM_EINVAL, "sgsnn: a mask update needs weights in every layer");
     uint8_t *old[SM_SGSNN_MAX_LAYERS] = {0}, *drop[SM_SGSNN_MAX_LAYERS] = {0},
             *grow[SM_SGSNN_MAX_LAYERS] = {0};
     float *score = malloc(maxn * sizeof *score);
     int ok = score != NULL;
     for (int l = 0; l < L && ok; l++) {
-        old[l] = malloc(net->len[2 * l]);
-        drop[l] = calloc(net->len[2 * l], 1);
-        grow[l] = calloc(net->len[2 * l], 1);
+        old[l] = malloc(net->len[(size_t)2 * l]);
+        drop[l] = calloc(net->len[(size_t)2 * l], 1);
+        grow[l] = calloc(net->len[(size_t)2 * l], 1);
         ok = old[l] && drop[l] && grow[l];
-        if (ok) memcpy(old[l], sp->mask[l], net->len[2 * l]);
+        if (ok) memcpy(old[l], sp->mask[l], net->len[(size_t)2 * l]);
     }
     sm_status st = ok ? ensure_events(sp, sp->n_ev + 1, err)
                       : sm_error_set(err, SM_ENOMEM, "sgsnn: out of memory for a mask update");
@@ -298,7 +305,7 @@ sm_status sgsnn_sparse_after_step(sm_sgsnn *net, int *did, sm_error *err)
             : q->final_density;
     if (st == SM_OK && prune) st = prune_to(net, dens, err);
     for (int l = 0; l < L && st == SM_OK; l++)
-        e.nnz_pruned[l] = count_ones(sp->mask[l], net->len[2 * l]);
+        e.nnz_pruned[l] = count_ones(sp->mask[l], net->len[(size_t)2 * l]);
     double r = regrow ? sm_sparse_regrow_rate(q->regrow_rate, q->regrow_rate_min, t, T) : 0.0;
     if (st == SM_OK && regrow) st = prune_and_regrow(net, r, drop, grow, score, err);
     if (st == SM_OK) {
@@ -327,7 +334,7 @@ void sgsnn_sparse_stats(const sm_sgsnn *net, sm_sgsnn_epoch_stats *s)
     long nnz = 0;
     size_t total = 0;
     for (int l = 0; l < net->L; l++) {
-        const size_t n = net->len[2 * l];
+        const size_t n = net->len[(size_t)2 * l];
         long c = net->sp ? count_ones(net->sp->mask[l], n) : (long)n;
         s->density[l] = (double)c / (double)n;
         nnz += c;
@@ -348,7 +355,7 @@ size_t sgsnn_sparse_state_size(const sm_sgsnn *net)
     if (!net->sp) return 0;
     size_t n = 0;
     for (int l = 0; l < net->L; l++)
-        n += 3 * net->len[2 * l];
+        n += 3 * net->len[(size_t)2 * l];
     return n + sizeof(sparse_counters);
 }
 
@@ -357,7 +364,7 @@ void sgsnn_sparse_state_save(const sm_sgsnn *net, char *b)
     const sgsnn_sparse *sp = net->sp;
     if (!sp) return;
     for (int l = 0; l < net->L; l++) {
-        const size_t n = net->len[2 * l];
+        const size_t n = net->len[(size_t)2 * l];
         memcpy(b, sp->mask[l], n);
         memcpy(b + n, sp->ever[l], n);
         memcpy(b + 2 * n, sp->prev_drop[l], n);
@@ -376,7 +383,7 @@ void sgsnn_sparse_state_load(sm_sgsnn *net, const char *b)
     sgsnn_sparse *sp = net->sp;
     if (!sp) return;
     for (int l = 0; l < net->L; l++) {
-        const size_t n = net->len[2 * l];
+        const size_t n = net->len[(size_t)2 * l];
         memcpy(sp->mask[l], b, n);
         memcpy(sp->ever[l], b + n, n);
         memcpy(sp->prev_drop[l], b + 2 * n, n);
