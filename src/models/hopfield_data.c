@@ -157,6 +157,7 @@ void sm_hf_example_labels_split(sm_rng *rng, const int *set, int k, int M, int r
         else
             nw[kn++] = set[i];
     }
+    if (kn == 0 && ko == 0) return; /* an empty set: no example to label */
     if (kn == 0) frac = 0;
     if (ko == 0) frac = 1;
     if (random) {
@@ -167,7 +168,8 @@ void sm_hf_example_labels_split(sm_rng *rng, const int *set, int k, int M, int r
         }
         return;
     }
-    const int n_new = (int)floor(frac * M + 0.5);
+    /* round(frac M); spelled out for a missing group (0 or M), so no modulo by 0 follows */
+    const int n_new = kn == 0 ? 0 : ko == 0 ? M : (int)floor(frac * M + 0.5);
     for (int a = 0; a < M; a++)
         mu[a] = a < n_new ? nw[a % kn] : old[(a - n_new) % ko];
 }

@@ -24,6 +24,8 @@ static void hungarian_rows(const double *c, int n, int m, int *assign)
     int *p = calloc((size_t)m + 1, sizeof(int));
     int *way = calloc((size_t)m + 1, sizeof(int));
     char *used = malloc((size_t)m + 1);
+    for (int i = 0; i < n; i++) /* unassigned, also when the scratch cannot be allocated */
+        assign[i] = -1;
     if (!u || !v || !minv || !p || !way || !used) goto done;
     for (int i = 1; i <= n; i++) {
         p[0] = i;
@@ -65,8 +67,6 @@ static void hungarian_rows(const double *c, int n, int m, int *assign)
             j0 = j1;
         } while (j0);
     }
-    for (int i = 0; i < n; i++)
-        assign[i] = -1;
     for (int j = 1; j <= m; j++)
         if (p[j]) assign[p[j] - 1] = j - 1;
 done:
@@ -85,10 +85,11 @@ void sm_hf_hungarian(const double *cost, int n, int m, int *assign)
         hungarian_rows(cost, n, m, assign);
         return;
     }
-    double *t = calloc((size_t)n * (size_t)m, sizeof(double));
-    int *ac = calloc((size_t)m, sizeof(int));
     for (int i = 0; i < n; i++)
         assign[i] = -1;
+    if (m <= 0) return; /* no column: every row stays unassigned */
+    double *t = calloc((size_t)n * (size_t)m, sizeof(double));
+    int *ac = calloc((size_t)m, sizeof(int));
     if (t && ac) {
         for (int i = 0; i < n; i++)
             for (int j = 0; j < m; j++)
@@ -116,8 +117,9 @@ double sm_hf_retrieval(const double *Q, int Kh, int K, double *m)
     double sum = 0;
     int matched = 0;
     if (cost && as) {
-        for (size_t i = 0; i < (size_t)Kh * (size_t)K; i++)
-            cost[i] = 1.0 - Q[i];
+        for (int a = 0; a < Kh; a++)
+            for (int mu = 0; mu < K; mu++)
+                cost[(size_t)a * K + mu] = 1.0 - Q[(size_t)a * K + mu];
         sm_hf_hungarian(cost, Kh, K, as);
         for (int a = 0; a < Kh; a++)
             if (as[a] >= 0) {

@@ -21,8 +21,8 @@ sm_status sm_train_hopfield(const sm_config *cfg, const sm_train_data *data, sm_
                             "--resume)");
     const double t0 = sm_train_now(), c0 = sm_train_cpu_now();
     const int S = cfg->hopfield.seeds;
-    sm_hf_result **res = calloc((size_t)S, sizeof *res);
-    sm_diag_hopfield **dg = calloc((size_t)S, sizeof *dg); /* diag.iid, per seed */
+    sm_hf_result **res = calloc((size_t)S, sizeof(sm_hf_result *));
+    sm_diag_hopfield **dg = calloc((size_t)S, sizeof(sm_diag_hopfield *)); /* diag.iid, per seed */
     if (!res || !dg) {
         free(res);
         free(dg);

@@ -106,8 +106,8 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
 {
     SM_ERROR_LOCAL(err);
     const int S = ctx->cfg->hopfield.seeds;
-    sm_hf_result **res = calloc((size_t)S, sizeof *res);
-    sm_hf_result **ent = calloc((size_t)S, sizeof *ent);
+    sm_hf_result **res = calloc((size_t)S, sizeof(sm_hf_result *));
+    sm_hf_result **ent = calloc((size_t)S, sizeof(sm_hf_result *));
     if (!res || !ent) {
         free(res);
         free(ent);

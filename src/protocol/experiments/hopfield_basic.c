@@ -29,7 +29,7 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
 {
     SM_ERROR_LOCAL(err);
     const int S = ctx->cfg->hopfield.seeds;
-    sm_hf_result **res = calloc((size_t)S, sizeof *res);
+    sm_hf_result **res = calloc((size_t)S, sizeof(sm_hf_result *));
     if (!res) return sm_error_set(err, SM_ENOMEM, "hopfield-basic: out of memory");
     sm_status st = hf_run_seeds(ctx, ctx->cfg, "hopfield-basic", res, err);
     if (st == SM_OK) {

@@ -217,7 +217,8 @@ json_t *hf_summary(sm_hf_result *const *res, int S)
         qsort(v, (size_t)S, sizeof(int), cmp_int);
         json_array_append_new(round, json_integer(t));
         json_array_append_new(kh, json_real(m / S));
-        json_array_append_new(khmed, json_real(S % 2 ? v[S / 2] : 0.5 * (v[S / 2 - 1] + v[S / 2])));
+        const int mid = S / 2; /* the median's index */
+        json_array_append_new(khmed, json_real(S % 2 ? v[mid] : 0.5 * (v[mid - 1] + v[mid])));
     }
     free(v);
     for (int s = 0; s < S; s++)
@@ -323,8 +324,8 @@ static sm_status plots(const sm_experiment_ctx *ctx, sm_hf_result *const *res, i
     double *mean = malloc(sizeof(double) * (size_t)T * (size_t)(K + L + 2));
     double *sd = malloc(sizeof(double) * (size_t)T * (size_t)(K + L + 2));
     double *v = malloc(sizeof(double) * (size_t)S);
-    sm_plot_series *ser = calloc((size_t)(K + L + 2), sizeof *ser);
-    char(*labels)[32] = calloc((size_t)(K + L + 2), sizeof *labels);
+    sm_plot_series *ser = calloc((size_t)K + (size_t)L + 2, sizeof *ser);
+    char(*labels)[32] = calloc((size_t)K + (size_t)L + 2, sizeof *labels);
     if (!x || !mean || !sd || !v || !ser || !labels) {
         st = sm_error_set(err, SM_ENOMEM, "hopfield: out of memory (plots)");
         goto done;

@@ -50,7 +50,7 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
     const int S = ctx->cfg->hopfield.seeds, T = ctx->cfg->hopfield.T;
     if (ctx->cfg->hopfield.L != 3)
         return sm_error_set(err, SM_EINVAL, "hopfield-cooperativity: hopfield.L must be 3");
-    sm_hf_result **res = calloc((size_t)S * NC, sizeof *res);
+    sm_hf_result **res = calloc((size_t)S * NC, sizeof(sm_hf_result *));
     double *mean = calloc((size_t)NC * T, sizeof(double)),
            *sd = calloc((size_t)NC * T, sizeof(double));
     double *x = calloc((size_t)T, sizeof(double)), *v = calloc((size_t)S, sizeof(double));

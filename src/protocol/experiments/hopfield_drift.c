@@ -101,7 +101,7 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
         return sm_error_set(err, SM_EINVAL,
                             "hopfield-drift: hopfield.schedule must be sequential[:B]");
     if (K > 4096) return sm_error_set(err, SM_EINVAL, "hopfield-drift: hopfield.K must be <= 4096");
-    sm_hf_result **res = calloc((size_t)S * NC, sizeof *res);
+    sm_hf_result **res = calloc((size_t)S * NC, sizeof(sm_hf_result *));
     double *focus = calloc((size_t)NC * T, sizeof(double)),
            *past = calloc((size_t)NC * T, sizeof(double)),
            *past_sd = calloc((size_t)NC * T, sizeof(double));

@@ -62,7 +62,7 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
     if (!sch.novelty)
         return sm_error_set(err, SM_EINVAL,
                             "hopfield-novelty: hopfield.schedule must be novelty:T0,RAMP,KNEW");
-    sm_hf_result **res = calloc((size_t)S, sizeof *res);
+    sm_hf_result **res = calloc((size_t)S, sizeof(sm_hf_result *));
     double *v = calloc((size_t)S, sizeof *v);
     if (!res || !v) {
         free(res);
