@@ -66,7 +66,7 @@ double sm_cl_sgsnn_accuracy(const float *counts, const int *y, int n, int O,
 static sm_status score_row(cl_sg *c, int i, int seen, sm_error *err)
 {
     const sm_cl_stream *s = c->s;
-    unsigned char ok[SM_CL_MAX_CLASSES];
+    unsigned char ok[SM_CL_MAX_CLASSES] = {0};
     for (int j = 0; j < c->T; j++) {
         const sm_dataset *te = c->test[j];
         const int need = s->scenario != SM_CL_CLASS || j < seen;
@@ -227,8 +227,8 @@ sm_status sm_cl_run_sgsnn(const sm_config *cfg, const sm_cl_stream *s, const sm_
     const uint64_t seed = (uint64_t)cfg->run.seed;
     cl_sg c = {.cfg = cfg, .s = s, .run = r, .T = T, .O = s->n_outputs};
     c.D = data->train->width * data->train->height;
-    c.train = calloc((size_t)T, sizeof *c.train);
-    c.test = calloc((size_t)T, sizeof *c.test);
+    c.train = calloc((size_t)T, sizeof(sm_dataset *));
+    c.test = calloc((size_t)T, sizeof(sm_dataset *));
     c.R = malloc((size_t)(T + 1) * (size_t)T * sizeof *c.R);
     c.R_task = malloc((size_t)(T + 1) * (size_t)T * sizeof *c.R_task);
     c.epochs = json_object();
@@ -241,7 +241,8 @@ sm_status sm_cl_run_sgsnn(const sm_config *cfg, const sm_cl_stream *s, const sm_
     int64_t work = 0;
     for (int t = 0; t < T && st == SM_OK; t++) {
         c.train[t] = sm_cl_task_images(s, data->train, t, seed, NULL, err);
-        if (!c.train[t]) st = err->code;
+        /* NULL comes with err set; SM_EINTERNAL only guards st == SM_OK below */
+        if (!c.train[t]) st = err->code != SM_OK ? err->code : SM_EINTERNAL;
         if (st == SM_OK && data->test && data->test->n > 0) {
             c.test[t] = sm_cl_task_images(s, data->test, t, seed, NULL, err);
             if (!c.test[t]) st = err->code;

@@ -321,7 +321,8 @@ sm_status sm_train_ppg(const sm_config *cfg, const sm_train_data *d, sm_train_ru
                            cfg->ppg.competition,
                            (uint64_t)cfg->run.seed};
         m = sm_ppg_create(&p, err);
-        if (!m) st = err->code;
+        /* NULL comes with err set; SM_EINTERNAL only guards st == SM_OK below */
+        if (!m) st = err->code != SM_OK ? err->code : SM_EINTERNAL;
     }
     if (st == SM_OK) st = sm_ppg_init_from_data(m, s_tr.y, s_tr.n, (uint64_t)cfg->run.seed, err);
     sm_diag_iid probe = {0}; /* diag.iid */
