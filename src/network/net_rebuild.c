@@ -5,19 +5,42 @@
 
 #include "somnus/network/net.h"
 
-/* Exchanges one array pointer between two networks (a function per element type). */
-#define SWAP_FN(name, T)                                                                           \
-    static void name(T **a, T **b)                                                                 \
-    {                                                                                              \
-        T *t = *a;                                                                                 \
-        *a = *b;                                                                                   \
-        *b = t;                                                                                    \
-    }
-SWAP_FN(swap_i64, int64_t)
-SWAP_FN(swap_i32, int32_t)
-SWAP_FN(swap_u32, uint32_t)
-SWAP_FN(swap_f32, float)
-SWAP_FN(swap_u8, uint8_t)
+/* Exchange one array pointer between two networks (a function per element type; written
+ * out, since a type cannot be a parenthesized macro argument). */
+static void swap_i64(int64_t **a, int64_t **b)
+{
+    int64_t *t = *a;
+    *a = *b;
+    *b = t;
+}
+
+static void swap_i32(int32_t **a, int32_t **b)
+{
+    int32_t *t = *a;
+    *a = *b;
+    *b = t;
+}
+
+static void swap_u32(uint32_t **a, uint32_t **b)
+{
+    uint32_t *t = *a;
+    *a = *b;
+    *b = t;
+}
+
+static void swap_f32(float **a, float **b)
+{
+    float *t = *a;
+    *a = *b;
+    *b = t;
+}
+
+static void swap_u8(uint8_t **a, uint8_t **b)
+{
+    uint8_t *t = *a;
+    *a = *b;
+    *b = t;
+}
 
 sm_status sm_net_rebuild(sm_net *net, int64_t n_edges, const int32_t *pre, const int32_t *post,
                          const float *w, sm_error *err)

@@ -10,8 +10,9 @@ static void e_position(int n_exc, int j, double *row, double *col)
 {
     int he, we;
     sm_rf_sheet(n_exc, &he, &we);
-    *row = j / we;
-    *col = j % we;
+    const int r = j / we, c = j % we; /* the sheet position is integral */
+    *row = r;
+    *col = c;
 }
 
 void sm_sheet_i_position(int n_exc, int n_inh, int k, double *row, double *col)
@@ -19,8 +20,9 @@ void sm_sheet_i_position(int n_exc, int n_inh, int k, double *row, double *col)
     int he, we, hi, wi;
     sm_rf_sheet(n_exc, &he, &we);
     sm_rf_sheet(n_inh, &hi, &wi);
-    *row = (double)(k / wi) * he / hi;
-    *col = (double)(k % wi) * we / wi;
+    const int r = k / wi, c = k % wi; /* the integral position on the inhibitory sheet */
+    *row = (double)r * he / hi;
+    *col = (double)c * we / wi;
 }
 
 /* Squared toroidal distance on the E sheet between (r0, c0) and E neuron j. */
