@@ -107,7 +107,7 @@ sm_status sm_sgsnn_probe_counts_all(sm_sgsnn *net, const float *x, int n, float 
     }
     sm_status st = ok ? SM_OK : sm_error_set(err, SM_ENOMEM, "sgsnn probe: out of memory");
     for (int i = 0; i < n && st == SM_OK; i++) {
-        float *c[SM_SGSNN_MAX_LAYERS];
+        float *c[SM_SGSNN_MAX_LAYERS] = {NULL}; /* layers past L: none */
         for (int l = 0; l < L; l++) {
             const int N = l == 0 ? p->n_hidden : sm_sgsnn_get_layer(net, l).rows;
             c[l] = counts[l] ? counts[l] + (size_t)i * N : NULL;

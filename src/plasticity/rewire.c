@@ -279,7 +279,9 @@ static int64_t choose_drops(event_ctx *c, int p, int64_t *drop, int64_t *n_sched
     const sm_rewire *rw = c->rw;
     const sm_net *net = c->net;
     const int64_t n = net->path_count[p];
-    mag *m = malloc((size_t)(n ? n : 1) * sizeof *m);
+    /* zeroed: the loop below fills all n (path_count is the pathway's synapse count), which
+     * the analyzer cannot see */
+    mag *m = calloc((size_t)(n ? n : 1), sizeof *m);
     if (!m) return -1;
     int64_t k = 0;
     const float lim = bound_of(rw, p) + 1e-6f;
@@ -396,7 +398,8 @@ static int64_t pick(const event_ctx *c, int p, const int64_t *keys, int64_t nc, 
     free(heap);
     if (got < k) { /* the rest at random among the candidates not taken */
         int64_t m = 0;
-        int64_t *rest = malloc((size_t)(nc - got) * sizeof *rest);
+        /* zeroed for the analyzer: the nc - got untaken candidates fill it */
+        int64_t *rest = calloc((size_t)(nc - got), sizeof *rest);
         if (!rest) {
             free(taken);
             return -1;
