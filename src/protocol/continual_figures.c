@@ -136,8 +136,8 @@ sm_status sm_cl_document_figures(const json_t *doc, const char *dir, const char 
 {
     *written = 0;
     const char *exp = json_string_value(json_object_get(doc, "experiment"));
-    if (!exp || (strcmp(exp, "continual-sleep") && strcmp(exp, "continual-sgsnn") &&
-                 strcmp(exp, "continual-safe")))
+    if (!exp || (strcmp(exp, "continual-sleep") != 0 && strcmp(exp, "continual-sgsnn") != 0 &&
+                 strcmp(exp, "continual-safe") != 0))
         return sm_error_set(err, SM_EINVAL,
                             "not the document of a continual experiment (\"experiment\" is %s%s%s; "
                             "continual-sleep, continual-sgsnn or continual-safe)",

@@ -451,7 +451,7 @@ sm_status sm_cl_run_stdp(const sm_config *cfg_in, const sm_cl_stream *s, const s
         const int n = set_n(&c.train[t]);
         n_per_task[t] =
             cfg.cl.images_per_task > 0 && cfg.cl.images_per_task < n ? cfg.cl.images_per_task : n;
-        work += 2 * n_per_task[t] + (int64_t)(t + 1) * set_n(&c.val[t]) +
+        work += (int64_t)2 * n_per_task[t] + (int64_t)(t + 1) * set_n(&c.val[t]) +
                 (int64_t)T * (set_n(&c.test[t]) + n_drift);
     }
     mem_idx_all = malloc(((size_t)T * (size_t)(s->n_outputs > 0 ? s->n_outputs : 1) *

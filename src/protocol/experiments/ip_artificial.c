@@ -217,7 +217,7 @@ static sm_status run_seed(const sm_experiment_ctx *ctx, uint64_t seed, seed_resu
         out->lambda_err = sc.lambda_err;
         out->alpha_err = sc.alpha_err;
         for (int i = 0; i < te.n && i < 600; i++) {
-            zpair[2 * i] = te.z[i];
+            zpair[(size_t)2 * i] = te.z[i];
             zpair[2 * i + 1] = zhat[i];
         }
         memcpy(W_learned, ppg->w, sizeof(double) * N_CLS * D_IN);
@@ -350,7 +350,7 @@ static sm_status write_files(const sm_experiment_ctx *ctx, int n_seeds, const se
             fprintf(f.fp,
                     "%lld,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%d,%.6f,%.6f,%.6f,"
                     "%.6f,%.6f,%.6f\n",
-                    (long long)(ctx->cfg->run.seed + s), r->acc_ppg, r->acc_pm, r->acc_pmraw,
+                    (long long)ctx->cfg->run.seed + s, r->acc_ppg, r->acc_pm, r->acc_pmraw,
                     r->acc_init, r->pattern_corr, r->z_corr, r->lambda_err, r->alpha_err,
                     r->ll_online, r->ll_em_ml, r->ll_em_moments, r->em_iters, r->fixed.acc,
                     r->warmup.acc, r->warmup.pattern_corr, r->warmup.lambda_err,
@@ -368,7 +368,7 @@ static sm_status write_files(const sm_experiment_ctx *ctx, int n_seeds, const se
             for (int c = 0; c < N_CLS; c++) {
                 const double *u = units + ((size_t)s * N_CLS + c) * 7;
                 fprintf(f.fp, "%lld,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f\n",
-                        (long long)(ctx->cfg->run.seed + s), c, (int)u[0], u[1], u[2], u[3], u[4],
+                        (long long)ctx->cfg->run.seed + s, c, (int)u[0], u[1], u[2], u[3], u[4],
                         u[5], u[6]);
             }
         st = sm_atomic_commit(&f, err);
@@ -394,7 +394,7 @@ static sm_status write_files(const sm_experiment_ctx *ctx, int n_seeds, const se
             return sm_error_set(err, SM_ENOMEM, "ip-artificial: out of memory");
         }
         for (int i = 0; i < n_z; i++) {
-            x[i] = zpair[2 * i];
+            x[i] = zpair[(size_t)2 * i];
             y[i] = zpair[2 * i + 1];
         }
         sm_plot_series s = {"test stimuli (seed 1)", x, y, NULL, NULL, n_z,

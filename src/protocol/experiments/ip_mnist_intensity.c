@@ -118,7 +118,7 @@ static sm_status write_files(const sm_experiment_ctx *ctx, int S, const double *
                 for (int s = 0; s < S; s++) {
                     const size_t at = ((size_t)i * N_MODEL + k) * S + s;
                     fprintf(f.fp, "%s,%s,%lld,%.6f,%.6f\n", COND[i], MODEL[k],
-                            (long long)(ctx->cfg->run.seed + s), acc[at], ll[at]);
+                            (long long)ctx->cfg->run.seed + s, acc[at], ll[at]);
                 }
         st = sm_atomic_commit(&f, err);
     }

@@ -108,7 +108,7 @@ static sm_status chunk_plot(const sm_experiment_ctx *ctx, const char *file, cons
         double *x = buf + (size_t)a * 3 * (K + 1), *y = x + K + 1, *e = y + K + 1;
         for (int k = 0; k <= K; k++) {
             x[k] = k;
-            mean_sd(series[a] + k, S, (size_t)(K + 1), &y[k], &e[k]);
+            mean_sd(series[a] + k, S, (size_t)K + 1, &y[k], &e[k]);
             if (!isfinite(e[k])) e[k] = 0;
         }
         snprintf(labels[a], sizeof labels[a], "%s %s", arms[a].protocol, arms[a].arm);
@@ -136,10 +136,10 @@ static sm_status auc_plot(const sm_experiment_ctx *ctx, const sm_pl_arm *arms, i
     int n_names = 0, n_protos = 0;
     for (int a = 0; a < n_arms; a++) {
         int i = 0, j = 0;
-        while (i < n_names && strcmp(names[i], arms[a].arm))
+        while (i < n_names && strcmp(names[i], arms[a].arm) != 0)
             i++;
         if (i == n_names && n_names < 64) names[n_names++] = arms[a].arm;
-        while (j < n_protos && strcmp(protos[j], arms[a].protocol))
+        while (j < n_protos && strcmp(protos[j], arms[a].protocol) != 0)
             j++;
         if (j == n_protos && n_protos < 16) protos[n_protos++] = arms[a].protocol;
     }
@@ -148,9 +148,9 @@ static sm_status auc_plot(const sm_experiment_ctx *ctx, const sm_pl_arm *arms, i
     sm_plot_series s[16];
     for (int j = 0; j < n_protos; j++) {
         for (int a = 0; a < n_arms; a++) {
-            if (strcmp(arms[a].protocol, protos[j])) continue;
+            if (strcmp(arms[a].protocol, protos[j]) != 0) continue;
             int i = 0;
-            while (i < n_names && strcmp(names[i], arms[a].arm))
+            while (i < n_names && strcmp(names[i], arms[a].arm) != 0)
                 i++;
             x[j][n[j]] = i + 0.1 * j; /* side by side */
             y[j][n[j]] = 100 * auc_mean[a];
@@ -320,7 +320,7 @@ sm_status sm_pl_run_arms(const sm_experiment_ctx *ctx, const sm_pl_arm *arms, in
                 runs_j,
                 json_pack(
                     "{s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "protocol", arms[a].protocol,
-                    "arm", arms[a].arm, "seed", (json_int_t)(ctx->cfg->run.seed + s), "auc",
+                    "arm", arms[a].arm, "seed", (json_int_t)ctx->cfg->run.seed + s, "auc",
                     jreal(auc[(size_t)a * S + s]), "pr_final", jreal(prf[(size_t)a * S + s]), "acc",
                     series_json(acc + at, K + 1), "pr", series_json(pr + at, K + 1), "dormant",
                     series_json(dm + at, K + 1), "srank_frac", series_json(sr + at, K + 1)));
@@ -345,7 +345,7 @@ sm_status sm_pl_run_arms(const sm_experiment_ctx *ctx, const sm_pl_arm *arms, in
         free(d1);
         free(s1);
         if (st != SM_OK) break;
-        am[2 * a] = auc_m;
+        am[(size_t)2 * a] = auc_m;
         am[2 * a + 1] = auc_sd;
         json_array_append_new(
             arms_j,
@@ -368,11 +368,11 @@ sm_status sm_pl_run_arms(const sm_experiment_ctx *ctx, const sm_pl_arm *arms, in
                         n_arms, S, K, sa + n_arms, err);
     if (st == SM_OK)
         st = chunk_plot(ctx, "srank.png", "srank / H", "fraction", arms, n_arms, S, K,
-                        sa + 2 * n_arms, err);
+                        sa + (size_t)2 * n_arms, err);
     if (st == SM_OK) {
         double *m = malloc((size_t)n_arms * sizeof *m), *sd = malloc((size_t)n_arms * sizeof *sd);
         for (int a = 0; m && sd && a < n_arms; a++) {
-            m[a] = am[2 * a];
+            m[a] = am[(size_t)2 * a];
             sd[a] = am[2 * a + 1];
         }
         st = m && sd ? auc_plot(ctx, arms, n_arms, m, sd, err)

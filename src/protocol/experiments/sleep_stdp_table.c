@@ -76,7 +76,7 @@ static sm_status plot_table(const sm_experiment_ctx *ctx, const sm_grid *g, json
     if (!sm_experiment_file(ctx, "accuracy.png", path, sizeof path)) return SM_OK;
     const int n_d = g->axes[0].n, n_r = g->axes[1].n;
     double *x = malloc(sizeof(double) * (size_t)n_r * 4 * (size_t)n_d);
-    sm_plot_series *s = calloc((size_t)(2 * n_d), sizeof *s);
+    sm_plot_series *s = calloc((size_t)2 * n_d, sizeof *s);
     char(*labels)[2][96] = calloc((size_t)n_d, sizeof *labels);
     if (!x || !s || !labels) {
         free(x);
@@ -89,7 +89,7 @@ static sm_status plot_table(const sm_experiment_ctx *ctx, const sm_grid *g, json
         double *xs = x + (size_t)d * 4 * (size_t)n_r, *m = xs + n_r, *sd = m + n_r, *pp = sd + n_r;
         int have_paper = 0;
         for (int k = 0; k < n_r; k++) {
-            json_t *c = json_array_get(cells, (size_t)(d * n_r + k));
+            json_t *c = json_array_get(cells, (size_t)d * n_r + k);
             xs[k] = json_number_value(json_object_get(c, "sleep_rate"));
             m[k] = json_number_value(json_object_get(c, "mean_accuracy"));
             sd[k] = json_number_value(json_object_get(c, "sd_accuracy"));
@@ -98,7 +98,7 @@ static sm_status plot_table(const sm_experiment_ctx *ctx, const sm_grid *g, json
             have_paper |= json_is_number(p);
         }
         const char *name =
-            json_string_value(json_object_get(json_array_get(cells, (size_t)(d * n_r)), "dataset"));
+            json_string_value(json_object_get(json_array_get(cells, (size_t)d * n_r), "dataset"));
         snprintf(labels[d][0], sizeof labels[d][0], "%s (somnus, mean +- sd)", name);
         snprintf(labels[d][1], sizeof labels[d][1], "%s (paper)", name);
         s[n_s++] = (sm_plot_series){
