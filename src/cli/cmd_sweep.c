@@ -356,7 +356,10 @@ static int run_sweep(sweep *s, world *w, tally *t)
                 int n;
                 MPI_Get_count(&ms, MPI_BYTE, &n);
                 char *buf = malloc((size_t)n + 1);
-                if (!buf) MPI_Abort(MPI_COMM_WORLD, CLI_FAIL);
+                if (!buf) { /* as in send_result: MPI_Abort is not declared noreturn */
+                    MPI_Abort(MPI_COMM_WORLD, CLI_FAIL);
+                    return CLI_FAIL;
+                }
                 MPI_Recv(buf, n, MPI_BYTE, ms.MPI_SOURCE, ms.MPI_TAG, MPI_COMM_WORLD,
                          MPI_STATUS_IGNORE);
                 buf[n] = '\0';
