@@ -1,5 +1,6 @@
 #include "somnus/io/results.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "somnus/core/fileio.h"
@@ -55,4 +56,20 @@ sm_status sm_json_write(const char *path, json_t *doc, sm_error *err)
         return sm_error_set(err, SM_EIO, "%s: cannot write JSON", path);
     }
     return sm_atomic_commit(&f, err);
+}
+
+double sm_json_number(const json_t *v)
+{
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+double sm_json_get_number(const json_t *obj, const char *key)
+{
+    return obj ? sm_json_number(json_object_get(obj, key)) : NAN;
+}
+
+const char *sm_json_get_string(const json_t *obj, const char *key)
+{
+    const char *s = obj ? json_string_value(json_object_get(obj, key)) : NULL;
+    return s ? s : "";
 }

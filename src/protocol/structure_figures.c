@@ -1,4 +1,5 @@
 /* Figures of the structural-plasticity experiments (structure_figures.h). */
+#include "somnus/io/results.h"
 #include "somnus/protocol/structure_figures.h"
 
 #include <math.h>
@@ -9,18 +10,6 @@
 #include "somnus/analysis/plot.h"
 
 enum { MAX_DATASETS = 8, MAX_CURVE = 4096 };
-
-static double num(const json_t *o, const char *key)
-{
-    const json_t *v = json_object_get(o, key);
-    return json_is_number(v) ? json_number_value(v) : NAN;
-}
-
-static const char *str(const json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : "";
-}
 
 int sm_structure_figures_cover(const char *experiment)
 {
@@ -63,9 +52,11 @@ static int sgsnn_lines(const json_t *cells, const char *dataset, sm_structure_li
     const json_t *c;
     json_array_foreach((json_t *)cells, i, c)
     {
-        if (strcmp(str(c, "dataset"), dataset) != 0) continue;
-        const char *method = str(c, "method"), *scope = str(c, "scope");
-        const double acc = num(c, "mean_accuracy"), d = num(c, "density");
+        if (strcmp(sm_json_get_string(c, "dataset"), dataset) != 0) continue;
+        const char *method = sm_json_get_string(c, "method"),
+                   *scope = sm_json_get_string(c, "scope");
+        const double acc = sm_json_get_number(c, "mean_accuracy"),
+                     d = sm_json_get_number(c, "density");
         if (!*method || !isfinite(d)) return -1;
         if (!strcmp(method, "dense")) {
             *dense = acc;
@@ -75,7 +66,8 @@ static int sgsnn_lines(const json_t *cells, const char *dataset, sm_structure_li
             char label[96];
             snprintf(label, sizeof label, "%s%s%.40s", method, strcmp(scope, "none") ? "/" : "",
                      strcmp(scope, "none") ? scope : "");
-            add_point(line_of(lines, &n, max, label), 1 - d, acc, num(c, "sd_accuracy"));
+            add_point(line_of(lines, &n, max, label), 1 - d, acc,
+                      sm_json_get_number(c, "sd_accuracy"));
         }
     }
     return n;
@@ -92,21 +84,22 @@ static int rewire_lines(const json_t *cells, const char *dataset, sm_structure_l
     const json_t *c;
     json_array_foreach((json_t *)cells, i, c)
     {
-        if (strcmp(str(c, "dataset"), dataset) != 0) continue;
-        const char *mode = str(c, "mode");
-        const double rate = num(c, "sleep_rate"), s = num(c, "final_sparsity");
+        if (strcmp(sm_json_get_string(c, "dataset"), dataset) != 0) continue;
+        const char *mode = sm_json_get_string(c, "mode");
+        const double rate = sm_json_get_number(c, "sleep_rate"),
+                     s = sm_json_get_number(c, "final_sparsity");
         if (!*mode || !isfinite(rate)) return -1;
-        if (!strcmp(mode, "frozen")) *frozen = num(c, "mean_accuracy");
+        if (!strcmp(mode, "frozen")) *frozen = sm_json_get_number(c, "mean_accuracy");
         if (fabs(rate - 0.2) > 1e-9) continue;
         if (!strcmp(mode, "none")) {
-            ref = num(c, "mean_accuracy");
-            ref_sd = num(c, "sd_accuracy");
+            ref = sm_json_get_number(c, "mean_accuracy");
+            ref_sd = sm_json_get_number(c, "sd_accuracy");
         }
         for (int m = 0; m < 3; m++)
             if (!strcmp(mode, MODES[m])) {
                 if (!isfinite(s)) return -1;
-                add_point(line_of(lines, &n, max, mode), s, num(c, "mean_accuracy"),
-                          num(c, "sd_accuracy"));
+                add_point(line_of(lines, &n, max, mode), s, sm_json_get_number(c, "mean_accuracy"),
+                          sm_json_get_number(c, "sd_accuracy"));
             }
     }
     *dense = ref;
@@ -147,7 +140,7 @@ static int datasets_of(const json_t *cells, const char **out)
     const json_t *c;
     json_array_foreach((json_t *)cells, i, c)
     {
-        const char *d = str(c, "dataset");
+        const char *d = sm_json_get_string(c, "dataset");
         int seen = 0;
         for (int k = 0; k < n && !seen; k++)
             seen = !strcmp(out[k], d);
@@ -283,23 +276,23 @@ static sm_status sgsnn_sparsity_figure(const json_t *cells, const char *dataset,
     const json_t *c;
     json_array_foreach((json_t *)cells, i, c)
     {
-        if (!strcmp(str(c, "dataset"), dataset) && json_object_get(c, "sparsity_curve") &&
-            num(c, "density") < dmin)
-            dmin = num(c, "density");
+        if (!strcmp(sm_json_get_string(c, "dataset"), dataset) &&
+            json_object_get(c, "sparsity_curve") && sm_json_get_number(c, "density") < dmin)
+            dmin = sm_json_get_number(c, "density");
     }
     curves *cv = calloc(1, sizeof *cv);
     if (!cv) return sm_error_set(err, SM_ENOMEM, "sparse-sgsnn figures: out of memory");
     json_array_foreach((json_t *)cells, i, c)
     {
         const json_t *curve = json_object_get(c, "sparsity_curve");
-        if (strcmp(str(c, "dataset"), dataset) != 0 || !curve || num(c, "density") != dmin ||
-            cv->count == SM_STRUCT_FIG_MAX_LINES)
+        if (strcmp(sm_json_get_string(c, "dataset"), dataset) != 0 || !curve ||
+            sm_json_get_number(c, "density") != dmin || cv->count == SM_STRUCT_FIG_MAX_LINES)
             continue;
         const int k = cv->count;
         cv->n[k] = read_curve(curve, "iteration", "sparsity", cv->x[k], cv->y[k], MAX_CURVE);
         if (cv->n[k] == 0) continue;
-        const char *scope = str(c, "scope");
-        snprintf(cv->label[k], sizeof cv->label[k], "%.40s%s%.40s", str(c, "method"),
+        const char *scope = sm_json_get_string(c, "scope");
+        snprintf(cv->label[k], sizeof cv->label[k], "%.40s%s%.40s", sm_json_get_string(c, "method"),
                  strcmp(scope, "none") ? "/" : "", strcmp(scope, "none") ? scope : "");
         cv->count++;
     }

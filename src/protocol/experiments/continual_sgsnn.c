@@ -23,6 +23,7 @@
 #include "protocol/experiments/paired_stats.h"
 #include "somnus/analysis/plot.h"
 #include "somnus/core/fileio.h"
+#include "somnus/io/results.h"
 #include "somnus/protocol/sweep.h"
 
 static const char *const DEFAULTS[] = {"protocol.kind=continual", "train.model=sgsnn",
@@ -83,27 +84,23 @@ typedef struct run_out {
     double *R, *Rt; /* (T+1) x T each */
 } run_out;
 
-static double num(json_t *v)
-{
-    return json_is_number(v) ? json_number_value(v) : NAN;
-}
-
 static void read_matrix(json_t *R, int T, double *out)
 {
     for (int i = 0; i <= T; i++)
         for (int j = 0; j < T; j++)
-            out[i * T + j] = num(json_array_get(json_array_get(R, (size_t)i), (size_t)j));
+            out[i * T + j] =
+                sm_json_number(json_array_get(json_array_get(R, (size_t)i), (size_t)j));
 }
 
 static void read_run(json_t *doc, int T, run_out *o)
 {
     json_t *c = json_object_get(doc, "continual"), *t = json_object_get(c, "task");
     for (int q = 0; q < M_TACC; q++)
-        o->m[q] = num(json_object_get(c, M_NAMES[q]));
-    o->m[M_TACC] = num(json_object_get(t, "acc"));
-    o->m[M_TBWT] = num(json_object_get(t, "bwt"));
-    o->m[M_TFORG] = num(json_object_get(t, "forgetting"));
-    o->m[M_WALL] = num(json_object_get(json_object_get(c, "timing"), "wall_s"));
+        o->m[q] = sm_json_number(json_object_get(c, M_NAMES[q]));
+    o->m[M_TACC] = sm_json_number(json_object_get(t, "acc"));
+    o->m[M_TBWT] = sm_json_number(json_object_get(t, "bwt"));
+    o->m[M_TFORG] = sm_json_number(json_object_get(t, "forgetting"));
+    o->m[M_WALL] = sm_json_number(json_object_get(json_object_get(c, "timing"), "wall_s"));
     read_matrix(json_object_get(c, "R"), T, o->R);
     read_matrix(json_object_get(c, "R_task"), T, o->Rt);
 }

@@ -20,6 +20,7 @@
 #include "protocol/experiments/paired_stats.h"
 #include "somnus/analysis/plot.h"
 #include "somnus/core/fileio.h"
+#include "somnus/io/results.h"
 #include "somnus/protocol/sweep.h"
 #include "somnus/protocol/sweep_runner.h"
 
@@ -85,29 +86,25 @@ static double run_field(const run_out *o, int q)
     return f[q];
 }
 
-static double num(json_t *v)
-{
-    return json_is_number(v) ? json_number_value(v) : NAN;
-}
-
 static void read_run(json_t *doc, int T, run_out *o)
 {
     json_t *c = json_object_get(doc, "continual");
-    o->acc = num(json_object_get(c, "acc"));
-    o->bwt = num(json_object_get(c, "bwt"));
-    o->forgetting = num(json_object_get(c, "forgetting"));
-    o->aia = num(json_object_get(c, "aia"));
-    o->plasticity = num(json_object_get(c, "plasticity"));
+    o->acc = sm_json_number(json_object_get(c, "acc"));
+    o->bwt = sm_json_number(json_object_get(c, "bwt"));
+    o->forgetting = sm_json_number(json_object_get(c, "forgetting"));
+    o->aia = sm_json_number(json_object_get(c, "aia"));
+    o->plasticity = sm_json_number(json_object_get(c, "plasticity"));
     json_t *t = json_object_get(c, "task"), *p = json_object_get(c, "probe");
-    o->task_acc = num(json_object_get(t, "acc"));
-    o->task_bwt = num(json_object_get(t, "bwt"));
-    o->probe_acc = num(json_object_get(p, "acc"));
-    o->probe_bwt = num(json_object_get(p, "bwt"));
-    o->drift1 = num(json_array_get(json_array_get(json_object_get(c, "drift"), 0), 0));
+    o->task_acc = sm_json_number(json_object_get(t, "acc"));
+    o->task_bwt = sm_json_number(json_object_get(t, "bwt"));
+    o->probe_acc = sm_json_number(json_object_get(p, "acc"));
+    o->probe_bwt = sm_json_number(json_object_get(p, "bwt"));
+    o->drift1 = sm_json_number(json_array_get(json_array_get(json_object_get(c, "drift"), 0), 0));
     json_t *R = json_object_get(c, "R");
     for (int i = 0; i <= T; i++)
         for (int j = 0; j < T; j++)
-            o->R[i * T + j] = num(json_array_get(json_array_get(R, (size_t)i), (size_t)j));
+            o->R[i * T + j] =
+                sm_json_number(json_array_get(json_array_get(R, (size_t)i), (size_t)j));
 }
 
 /* Runs condition k at budget `images` for `seeds` seeds into out[0..seeds). */

@@ -12,6 +12,7 @@
 #include "protocol/experiments/run_cache.h"
 #include "somnus/core/fileio.h"
 #include "somnus/io/dataset.h"
+#include "somnus/io/results.h"
 #include "somnus/protocol/sweep.h"
 #include "somnus/protocol/train.h"
 
@@ -23,11 +24,6 @@
 static const char *const VARIANTS[] = {"code",   "code_clamp",   "bindsnet",
                                        "frozen", "frozen_clamp", NULL};
 #define DC_VARIANTS "code, code_clamp, bindsnet, frozen or frozen_clamp"
-
-static int is_frozen(const char *variant)
-{
-    return !strncmp(variant, "frozen", 6);
-}
 
 static int is_clamped(const char *variant)
 {
@@ -89,12 +85,6 @@ static double bindsnet_acc(const char *dataset, int n)
     return n == 100 ? 0.77 : n == 6400 ? 0.90 : NAN;
 }
 
-static double num(json_t *o, const char *k)
-{
-    json_t *v = json_object_get(o, k);
-    return json_is_number(v) ? json_number_value(v) : NAN;
-}
-
 static sm_status write_csv(const sm_experiment_ctx *ctx, json_t *res, sm_error *err)
 {
     char path[4096];
@@ -113,8 +103,9 @@ static sm_status write_csv(const sm_experiment_ctx *ctx, json_t *res, sm_error *
                 (long long)json_integer_value(json_object_get(c, "n_exc")),
                 (long long)json_integer_value(json_object_get(c, "passes")),
                 (long long)json_integer_value(json_object_get(c, "n_seeds")),
-                num(c, "mean_accuracy_all"), num(c, "sd_accuracy"), num(c, "mean_accuracy_prop"),
-                num(c, "mean_accuracy_lr"), num(c, "paper_accuracy"));
+                sm_json_get_number(c, "mean_accuracy_all"), sm_json_get_number(c, "sd_accuracy"),
+                sm_json_get_number(c, "mean_accuracy_prop"),
+                sm_json_get_number(c, "mean_accuracy_lr"), sm_json_get_number(c, "paper_accuracy"));
     }
     st = sm_atomic_commit(&f, err);
     if (st != SM_OK || !sm_experiment_file(ctx, "runs.csv", path, sizeof path)) return st;
@@ -128,8 +119,9 @@ static sm_status write_csv(const sm_experiment_ctx *ctx, json_t *res, sm_error *
                 json_string_value(json_object_get(c, "variant")),
                 (long long)json_integer_value(json_object_get(c, "n_exc")),
                 (long long)json_integer_value(json_object_get(c, "passes")),
-                (long long)json_integer_value(json_object_get(c, "seed")), num(c, "acc_all"),
-                num(c, "acc_prop"), num(c, "acc_lr"), num(c, "train_images_per_s"));
+                (long long)json_integer_value(json_object_get(c, "seed")),
+                sm_json_get_number(c, "acc_all"), sm_json_get_number(c, "acc_prop"),
+                sm_json_get_number(c, "acc_lr"), sm_json_get_number(c, "train_images_per_s"));
     }
     return sm_atomic_commit(&f, err);
 }
@@ -146,7 +138,7 @@ static sm_status one_run(const sm_experiment_ctx *ctx, const sm_dataset *pool,
     *c = *base;
     c->train.model = SM_MODEL_DC;
     c->dc.n_exc = n_exc;
-    c->dc.passes = is_frozen(variant) ? 0 : passes;
+    c->dc.passes = sm_exp_dc_is_frozen(variant) ? 0 : passes;
     c->run.seed = seed;
     sm_status st = SM_OK;
     if (!strcmp(variant, "bindsnet"))
@@ -165,7 +157,7 @@ static sm_status one_run(const sm_experiment_ctx *ctx, const sm_dataset *pool,
     }
     if (st == SM_OK) {
         *fin = json_incref(json_object_get(doc, "final"));
-        *ips = num(json_object_get(doc, "timing"), "train_images_per_s");
+        *ips = sm_json_get_number(json_object_get(doc, "timing"), "train_images_per_s");
     }
     json_decref(doc);
     sm_train_data_free(&d);
@@ -211,7 +203,7 @@ sm_status sm_exp_dc_grid(const sm_experiment_ctx *ctx, json_t **results, sm_erro
     for (int v = 0; v < nv && st == SM_OK; v++)
         for (int k = 0; k < ns && st == SM_OK; k++) {
             const int pk = np == 1 ? passes[0] : passes[k];
-            const int pass_cell = is_frozen(variants[v]) ? 0 : pk;
+            const int pass_cell = sm_exp_dc_is_frozen(variants[v]) ? 0 : pk;
             double acc[64], sa = 0, sp = 0, sl = 0, sips = 0;
             json_t *accs = json_array();
             for (int s = 0; s < seeds && st == SM_OK; s++) {
@@ -220,8 +212,9 @@ sm_status sm_exp_dc_grid(const sm_experiment_ctx *ctx, json_t **results, sm_erro
                 const int64_t seed = cfg->run.seed + s;
                 st = one_run(ctx, pool, off, variants[v], sizes[k], pk, seed, &fin, &ips, err);
                 if (st != SM_OK) break;
-                const double a = num(fin, "test_acc_all"), p = num(fin, "test_acc_prop"),
-                             l = num(fin, "test_acc_lr");
+                const double a = sm_json_get_number(fin, "test_acc_all"),
+                             p = sm_json_get_number(fin, "test_acc_prop"),
+                             l = sm_json_get_number(fin, "test_acc_lr");
                 if (s < 64) acc[s] = a;
                 sa += a;
                 sp += p;
@@ -229,12 +222,13 @@ sm_status sm_exp_dc_grid(const sm_experiment_ctx *ctx, json_t **results, sm_erro
                 sips += ips;
                 json_array_append_new(accs, sm_exp_real(a));
                 json_array_append_new(
-                    runs, json_pack("{s:s, s:s, s:i, s:i, s:I, s:o, s:o, s:o, s:o, s:o}", "dataset",
-                                    cfg->data.dataset, "variant", variants[v], "n_exc", sizes[k],
-                                    "passes", pass_cell, "seed", (json_int_t)seed, "acc_all",
-                                    sm_exp_real(a), "acc_prop", sm_exp_real(p), "acc_lr",
-                                    sm_exp_real(l), "train_images_per_s", sm_exp_real(ips),
-                                    "theta_mean", sm_exp_real(num(fin, "theta_mean"))));
+                    runs,
+                    json_pack("{s:s, s:s, s:i, s:i, s:I, s:o, s:o, s:o, s:o, s:o}", "dataset",
+                              cfg->data.dataset, "variant", variants[v], "n_exc", sizes[k],
+                              "passes", pass_cell, "seed", (json_int_t)seed, "acc_all",
+                              sm_exp_real(a), "acc_prop", sm_exp_real(p), "acc_lr", sm_exp_real(l),
+                              "train_images_per_s", sm_exp_real(ips), "theta_mean",
+                              sm_exp_real(sm_json_get_number(fin, "theta_mean"))));
                 json_decref(fin);
                 done++;
                 if (sm_experiment_log(

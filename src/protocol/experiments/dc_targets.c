@@ -1,5 +1,6 @@
 /* The spec's E1/E2 targets marked on a Diehl & Cook grid (dc_targets.h). */
 #include "protocol/experiments/dc_targets.h"
+#include "somnus/io/results.h"
 
 #include <math.h>
 #include <string.h>
@@ -20,21 +21,9 @@ double sm_exp_dc_target_accuracy(const char *dataset, int n_exc, int passes)
     return NAN;
 }
 
-static double num(const json_t *o, const char *k)
+int sm_exp_dc_is_frozen(const char *variant)
 {
-    const json_t *v = json_object_get(o, k);
-    return json_is_number(v) ? json_number_value(v) : NAN;
-}
-
-static const char *str(const json_t *o, const char *k)
-{
-    const char *s = json_string_value(json_object_get(o, k));
-    return s ? s : "";
-}
-
-static int is_frozen(const char *variant)
-{
-    return !strncmp(variant, "frozen", 6);
+    return strncmp(variant, "frozen", 6) == 0;
 }
 
 static json_t *tri(int known, int yes)
@@ -49,9 +38,9 @@ static double mean_of(const json_t *cells, const char *variant, json_int_t n_exc
     const json_t *c;
     json_array_foreach((json_t *)cells, i, c)
     {
-        if (!strcmp(str(c, "variant"), variant) &&
+        if (!strcmp(sm_json_get_string(c, "variant"), variant) &&
             json_integer_value(json_object_get(c, "n_exc")) == n_exc)
-            return num(c, "mean_accuracy_all");
+            return sm_json_get_number(c, "mean_accuracy_all");
     }
     return NAN;
 }
@@ -68,7 +57,7 @@ static json_t *variant_row(const json_t *cells, const char *variant)
     const json_t *c;
     json_array_foreach((json_t *)cells, i, c)
     {
-        if (strcmp(str(c, "variant"), variant) != 0 || m == 16) continue;
+        if (strcmp(sm_json_get_string(c, "variant"), variant) != 0 || m == 16) continue;
         int k = m++; /* insertion by n_exc */
         const json_int_t nk = json_integer_value(json_object_get(c, "n_exc"));
         for (; k > 0 && n[k - 1] > nk; k--) {
@@ -76,8 +65,8 @@ static json_t *variant_row(const json_t *cells, const char *variant)
             a[k] = a[k - 1];
         }
         n[k] = nk;
-        a[k] = num(c, "mean_accuracy_all");
-        prop_ok &= num(c, "mean_accuracy_prop") >= a[k] - 0.01;
+        a[k] = sm_json_get_number(c, "mean_accuracy_all");
+        prop_ok &= sm_json_get_number(c, "mean_accuracy_prop") >= a[k] - 0.01;
         const double f = mean_of(cells, control, nk);
         if (isfinite(f)) {
             controls++;
@@ -100,11 +89,11 @@ static json_t *bindsnet_below(const json_t *cells)
     const json_t *c;
     json_array_foreach((json_t *)cells, i, c)
     {
-        if (strcmp(str(c, "variant"), "bindsnet") != 0) continue;
+        if (strcmp(sm_json_get_string(c, "variant"), "bindsnet") != 0) continue;
         const double code = mean_of(cells, "code", json_integer_value(json_object_get(c, "n_exc")));
         if (!isfinite(code)) continue;
         shared++;
-        below &= num(c, "mean_accuracy_all") < code;
+        below &= sm_json_get_number(c, "mean_accuracy_all") < code;
     }
     return json_pack("{s:s, s:o}", "check", "bindsnet_below_code", "met", tri(shared > 0, below));
 }
@@ -118,13 +107,13 @@ json_t *sm_exp_dc_targets(const json_t *cells)
     const json_t *c;
     json_array_foreach((json_t *)cells, i, c)
     {
-        const char *v = str(c, "variant"), *ds = str(c, "dataset");
+        const char *v = sm_json_get_string(c, "variant"), *ds = sm_json_get_string(c, "dataset");
         mnist |= !strcmp(ds, "mnist");
-        if (is_frozen(v)) continue;
+        if (sm_exp_dc_is_frozen(v)) continue;
         const int n_exc = (int)json_integer_value(json_object_get(c, "n_exc"));
         const int passes = (int)json_integer_value(json_object_get(c, "passes"));
         const double t = sm_exp_dc_target_accuracy(ds, n_exc, passes);
-        const double a = num(c, "mean_accuracy_all");
+        const double a = sm_json_get_number(c, "mean_accuracy_all");
         if (isfinite(t))
             json_array_append_new(out, json_pack("{s:s, s:i, s:i, s:f, s:f, s:b}", "variant", v,
                                                  "n_exc", n_exc, "passes", passes, "target", t,

@@ -10,6 +10,10 @@
  * 0.72 / 0.75 / 0.77 at 100 / 400 / 1,600 / 6,400 E; NaN for other sizes and datasets. */
 double sm_exp_dc_target_accuracy(const char *dataset, int n_exc, int passes);
 
+/* Whether a dc-size / dc-fashion variant is a frozen control (frozen, frozen_clamp):
+ * trained for 0 passes, never marked against an accuracy target. */
+int sm_exp_dc_is_frozen(const char *variant);
+
 /* results.targets of a grid's cells (each {dataset, variant, n_exc, passes,
  * mean_accuracy_all, mean_accuracy_prop}): one row per trained cell with a target
  * {variant, n_exc, passes, target, mean_accuracy_all, met}, and one per learning variant

@@ -15,6 +15,7 @@
 #include "protocol/experiments/name_list.h"
 #include "somnus/analysis/plot.h"
 #include "somnus/core/fileio.h"
+#include "somnus/io/results.h"
 #include "somnus/protocol/sweep.h"
 
 /* configs/paper.cfg at 100 steps per image with the readout of the spec: PCA + logistic
@@ -67,17 +68,12 @@ typedef struct ip_cell {
     double mean, sd, wsum, rate_final, stab, rate_b7_min, h_final;
 } ip_cell;
 
-static double num(json_t *v)
-{
-    return json_is_number(v) ? json_number_value(v) : NAN;
-}
-
 /* Reads a run's document: final scores and the per-batch evaluation columns. */
 static int read_run(json_t *doc, ip_run *r)
 {
     json_t *fin = json_object_get(doc, "final"), *ev = json_object_get(doc, "evaluations");
-    r->acc = num(json_object_get(fin, "test_accuracy"));
-    r->wsum = num(json_object_get(fin, "plastic_sum_ratio"));
+    r->acc = sm_json_number(json_object_get(fin, "test_accuracy"));
+    r->wsum = sm_json_number(json_object_get(fin, "plastic_sum_ratio"));
     json_t *batch = json_object_get(ev, "batch"), *val = json_object_get(ev, "val_accuracy");
     json_t *rate = json_object_get(ev, "train_rate_e_hz"), *h = json_object_get(ev, "ip_h_mean_e");
     const int n = (int)json_array_size(batch);
@@ -89,12 +85,12 @@ static int read_run(json_t *doc, ip_run *r)
     int m = 0;
     r->rate_b7 = r->rate_final = r->h_final = NAN;
     for (int i = 0; i < n; i++) {
-        const double b = num(json_array_get(batch, (size_t)i));
-        r->h[i] = h ? num(json_array_get(h, (size_t)i)) : 0;
-        r->rate[i] = num(json_array_get(rate, (size_t)i));
+        const double b = sm_json_number(json_array_get(batch, (size_t)i));
+        r->h[i] = h ? sm_json_number(json_array_get(h, (size_t)i)) : 0;
+        r->rate[i] = sm_json_number(json_array_get(rate, (size_t)i));
         if (b == 7) r->rate_b7 = r->rate[i];
         if (b >= 10 && b <= 20) {
-            const double a = num(json_array_get(val, (size_t)i));
+            const double a = sm_json_number(json_array_get(val, (size_t)i));
             s += a;
             ss += a * a;
             m++;

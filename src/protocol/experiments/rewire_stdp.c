@@ -14,6 +14,7 @@
 #include "protocol/experiments/experiments.h"
 #include "protocol/experiments/grid_runs.h"
 #include "somnus/core/fileio.h"
+#include "somnus/io/results.h"
 #include "somnus/protocol/structure_figures.h"
 #include "somnus/protocol/sweep.h"
 
@@ -188,12 +189,6 @@ static json_t *cell_json(const arm *a, const char *dataset, const sm_exp_run *ro
         "sd_plastic_sum_ratio", sm_exp_real(r_sd), "n_seeds", seeds, "accuracies", accs);
 }
 
-static double num(json_t *cell, const char *key)
-{
-    json_t *v = json_object_get(cell, key);
-    return json_is_number(v) ? json_number_value(v) : NAN;
-}
-
 static json_t *met(double margin)
 {
     return isfinite(margin) ? json_boolean(margin >= 0) : json_null();
@@ -208,8 +203,8 @@ static json_t *find(json_t *cells, const char *dataset, const char *mode, const 
         if (!strcmp(json_string_value(json_object_get(c, "dataset")), dataset) &&
             !strcmp(json_string_value(json_object_get(c, "mode")), mode) &&
             !strcmp(json_string_value(json_object_get(c, "regrow")), regrow) &&
-            fabs(num(c, "sleep_rate") - 0.2) < 1e-9 &&
-            fabs(num(c, "final_sparsity") - sparsity) < 1e-9)
+            fabs(sm_json_get_number(c, "sleep_rate") - 0.2) < 1e-9 &&
+            fabs(sm_json_get_number(c, "final_sparsity") - sparsity) < 1e-9)
             return c;
     }
     return NULL;
@@ -221,15 +216,20 @@ static json_t *targets_json(json_t *cells, const char *dataset)
     json_t *co = find(cells, dataset, "rewire", "coincidence", 0);
     json_t *rnd = find(cells, dataset, "rewire", "random", 0);
     json_t *ref = find(cells, dataset, "none", "none", 0);
-    const double df = num(co, "f_on") - num(rnd, "f_on");
-    const double d_ref = num(co, "mean_accuracy") - num(ref, "mean_accuracy");
-    const double d_rnd = num(co, "mean_accuracy") - num(rnd, "mean_accuracy");
-    const double ratio = num(co, "plastic_sum_ratio") / num(ref, "plastic_sum_ratio");
+    const double df = sm_json_get_number(co, "f_on") - sm_json_get_number(rnd, "f_on");
+    const double d_ref =
+        sm_json_get_number(co, "mean_accuracy") - sm_json_get_number(ref, "mean_accuracy");
+    const double d_rnd =
+        sm_json_get_number(co, "mean_accuracy") - sm_json_get_number(rnd, "mean_accuracy");
+    const double ratio =
+        sm_json_get_number(co, "plastic_sum_ratio") / sm_json_get_number(ref, "plastic_sum_ratio");
+    const double gmp =
+        sm_json_get_number(find(cells, dataset, "gmp", "none", 0.9), "mean_accuracy");
     const double d_granet =
-        num(find(cells, dataset, "granet", "coincidence", 0.9), "mean_accuracy") -
-        num(find(cells, dataset, "gmp", "none", 0.9), "mean_accuracy");
-    const double d_gmp = num(find(cells, dataset, "gmp", "none", 0.9), "mean_accuracy") -
-                         num(find(cells, dataset, "static", "none", 0.9), "mean_accuracy");
+        sm_json_get_number(find(cells, dataset, "granet", "coincidence", 0.9), "mean_accuracy") -
+        gmp;
+    const double d_gmp =
+        gmp - sm_json_get_number(find(cells, dataset, "static", "none", 0.9), "mean_accuracy");
     return json_pack(
         "{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "dataset", dataset,
         "r4_granet_minus_gmp_at_0.9", sm_exp_real(d_granet), "r4_gmp_minus_static_at_0.9",
@@ -257,11 +257,12 @@ static sm_status write_csvs(const sm_experiment_ctx *ctx, json_t *cells, sm_grid
         fprintf(f.fp, "%s,%s,%s,%g,%g,%lld,%.6f,%.6f,%.6f,%.6f,%.6f\n",
                 json_string_value(json_object_get(c, "dataset")),
                 json_string_value(json_object_get(c, "mode")),
-                json_string_value(json_object_get(c, "regrow")), num(c, "sleep_rate"),
-                num(c, "final_sparsity"),
+                json_string_value(json_object_get(c, "regrow")),
+                sm_json_get_number(c, "sleep_rate"), sm_json_get_number(c, "final_sparsity"),
                 (long long)json_integer_value(json_object_get(c, "n_seeds")),
-                num(c, "mean_accuracy"), num(c, "sd_accuracy"), num(c, "f_on"), num(c, "sd_f_on"),
-                num(c, "plastic_sum_ratio"));
+                sm_json_get_number(c, "mean_accuracy"), sm_json_get_number(c, "sd_accuracy"),
+                sm_json_get_number(c, "f_on"), sm_json_get_number(c, "sd_f_on"),
+                sm_json_get_number(c, "plastic_sum_ratio"));
     }
     st = sm_atomic_commit(&f, err);
     if (st != SM_OK || !sm_experiment_file(ctx, "runs.csv", path, sizeof path)) return st;

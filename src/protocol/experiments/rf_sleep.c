@@ -20,6 +20,7 @@
 #include "protocol/experiments/grid_runs.h"
 #include "protocol/experiments/rf_sleep.h"
 #include "somnus/core/fileio.h"
+#include "somnus/io/results.h"
 #include "somnus/protocol/sweep.h"
 
 /* The paper config at 100 steps per image, 6,000 / 1,000 images, batches of 300; E counts
@@ -209,26 +210,15 @@ static sm_status run_arm(const sm_experiment_ctx *ctx, const arm *a, sm_exp_run 
     return st;
 }
 
-static double num(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    return json_is_number(v) ? json_number_value(v) : NAN;
-}
-
-static const char *str(json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : "";
-}
-
 /* One cell: an arm at one dataset and rate, mean and sd over its seeds. */
 static json_t *cell_json(const arm *a, const sm_grid *g, const sm_exp_run *rows, int64_t first,
                          int seeds)
 {
     json_t *p = sm_grid_cell_params(g, first);
-    json_t *cell = json_pack("{s:s, s:s, s:s, s:f, s:i}", "dataset", str(p, "data.dataset"),
-                             "builder", a->builder, "target", a->target, "sleep_rate",
-                             atof(str(p, "sleep.rate")), "n_seeds", seeds);
+    json_t *cell =
+        json_pack("{s:s, s:s, s:s, s:f, s:i}", "dataset", sm_json_get_string(p, "data.dataset"),
+                  "builder", a->builder, "target", a->target, "sleep_rate",
+                  atof(sm_json_get_string(p, "sleep.rate")), "n_seeds", seeds);
     json_decref(p);
     json_t *accs = json_array();
     for (int k = 0; k < N_M; k++) {
@@ -260,8 +250,10 @@ static json_t *find(json_t *cells, const char *dataset, const char *builder, con
 {
     for (size_t i = 0; i < json_array_size(cells); i++) {
         json_t *c = json_array_get(cells, i);
-        if (!strcmp(str(c, "dataset"), dataset) && !strcmp(str(c, "builder"), builder) &&
-            !strcmp(str(c, "target"), target) && fabs(num(c, "sleep_rate") - rate) < 1e-9)
+        if (!strcmp(sm_json_get_string(c, "dataset"), dataset) &&
+            !strcmp(sm_json_get_string(c, "builder"), builder) &&
+            !strcmp(sm_json_get_string(c, "target"), target) &&
+            fabs(sm_json_get_number(c, "sleep_rate") - rate) < 1e-9)
             return c;
     }
     return NULL;
@@ -288,10 +280,14 @@ json_t *sm_rf_sleep_target_json(json_t *cells, const char *dataset, const char *
     json_t *s2 = find(cells, dataset, builder, "static", 0.2);
     json_t *i2 = find(cells, dataset, builder, "initial", 0.2);
     json_t *s0 = find(cells, dataset, builder, "static", 0.0);
-    const double acc_b = num(b2, "mean_accuracy"), sd_b = num(b2, "mean_batch_sd");
-    const double d_s = num(s2, "mean_accuracy") - acc_b, d_i = num(i2, "mean_accuracy") - acc_b;
-    const double sd_s = sd_b - num(s2, "mean_batch_sd"), sd_i = sd_b - num(i2, "mean_batch_sd");
-    const double drift = num(s2, "mean_rf_drift") - num(i2, "mean_rf_drift");
+    const double acc_b = sm_json_get_number(b2, "mean_accuracy"),
+                 sd_b = sm_json_get_number(b2, "mean_batch_sd");
+    const double d_s = sm_json_get_number(s2, "mean_accuracy") - acc_b,
+                 d_i = sm_json_get_number(i2, "mean_accuracy") - acc_b;
+    const double sd_s = sd_b - sm_json_get_number(s2, "mean_batch_sd"),
+                 sd_i = sd_b - sm_json_get_number(i2, "mean_batch_sd");
+    const double drift =
+        sm_json_get_number(s2, "mean_rf_drift") - sm_json_get_number(i2, "mean_rf_drift");
     return json_pack(
         "{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "dataset", dataset,
         "builder", builder, "acc_static_minus_bernoulli", sm_exp_real(d_s), "acc_static_met",
@@ -301,7 +297,8 @@ json_t *sm_rf_sleep_target_json(json_t *cells, const char *dataset, const char *
         sm_exp_real(sd_i), "batch_sd_initial_met", sd_met(d_i + 0.01, sd_i),
         "drift_static_minus_initial", sm_exp_real(drift), "drift_met",
         isfinite(drift) ? json_boolean(drift > 0) : json_null(), "gap_no_sleep_vs_bernoulli",
-        sm_exp_real(num(s0, "mean_accuracy") - num(b0, "mean_accuracy")));
+        sm_exp_real(sm_json_get_number(s0, "mean_accuracy") -
+                    sm_json_get_number(b0, "mean_accuracy")));
 }
 
 static void print_row(FILE *fp, json_t *c, int md)
@@ -309,10 +306,12 @@ static void print_row(FILE *fp, json_t *c, int md)
     const char *fmt =
         md ? "| %s | %s | %s | %g | %lld | %.4f +- %.4f | %.4f | %.4f | %.4f | %.4f |\n"
            : "%s,%s,%s,%g,%lld,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f\n";
-    fprintf(fp, fmt, str(c, "dataset"), str(c, "builder"), str(c, "target"), num(c, "sleep_rate"),
-            (long long)json_integer_value(json_object_get(c, "n_seeds")), num(c, "mean_accuracy"),
-            num(c, "sd_accuracy"), num(c, "mean_batch_sd"), num(c, "mean_plastic_sum_ratio"),
-            num(c, "mean_rf_drift"), num(c, "mean_dead_e_fraction"));
+    fprintf(fp, fmt, sm_json_get_string(c, "dataset"), sm_json_get_string(c, "builder"),
+            sm_json_get_string(c, "target"), sm_json_get_number(c, "sleep_rate"),
+            (long long)json_integer_value(json_object_get(c, "n_seeds")),
+            sm_json_get_number(c, "mean_accuracy"), sm_json_get_number(c, "sd_accuracy"),
+            sm_json_get_number(c, "mean_batch_sd"), sm_json_get_number(c, "mean_plastic_sum_ratio"),
+            sm_json_get_number(c, "mean_rf_drift"), sm_json_get_number(c, "mean_dead_e_fraction"));
 }
 
 static sm_status write_cells(const sm_experiment_ctx *ctx, json_t *cells, int md, sm_error *err)
@@ -350,8 +349,9 @@ static sm_status write_runs(const sm_experiment_ctx *ctx, sm_grid *grids, sm_exp
             double m[N_M];
             run_metrics(&rows[a][cell], m);
             fprintf(f.fp, "%s,%s,%s,%s,%s,%.6f,%.6f,%.6f,%.6f,%.6f\n", ARMS[a].builder,
-                    ARMS[a].target, str(p, "sleep.rate"), str(p, "data.dataset"),
-                    str(p, "run.seed"), m[M_ACC], m[M_BSD], m[M_RATIO], m[M_DRIFT], m[M_DEAD]);
+                    ARMS[a].target, sm_json_get_string(p, "sleep.rate"),
+                    sm_json_get_string(p, "data.dataset"), sm_json_get_string(p, "run.seed"),
+                    m[M_ACC], m[M_BSD], m[M_RATIO], m[M_DRIFT], m[M_DEAD]);
             json_decref(p);
         }
     return sm_atomic_commit(&f, err);
@@ -379,7 +379,8 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
         json_t *p = sm_grid_cell_params(&grids[a0], (int64_t)d * grids[a0].axes[1].n * seeds);
         for (int b = 1; b < N_BUILDERS; b++)
             json_array_append_new(
-                targets, sm_rf_sleep_target_json(cells, str(p, "data.dataset"), BUILDERS[b]));
+                targets,
+                sm_rf_sleep_target_json(cells, sm_json_get_string(p, "data.dataset"), BUILDERS[b]));
         json_decref(p);
     }
     if (st == SM_OK) st = write_cells(ctx, cells, 0, err);

@@ -19,6 +19,7 @@
 #include "protocol/experiments/grid_runs.h"
 #include "somnus/analysis/plot.h"
 #include "somnus/core/fileio.h"
+#include "somnus/io/results.h"
 
 /* Rows (b)-(e) at 100 steps per image, as `make demo`; (a) sets its own 1,000. */
 static const char *const DEFAULTS[] = {"input.steps_per_image=100", "train.eval_every=0",
@@ -179,12 +180,6 @@ static sm_status run_variant(const sm_experiment_ctx *ctx, const variant *v, jso
     return SM_OK;
 }
 
-static double num(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    return json_is_number(v) ? json_number_value(v) : NAN;
-}
-
 static sm_status write_rows_csv(const sm_experiment_ctx *ctx, json_t *rows, sm_error *err)
 {
     char path[4096];
@@ -199,10 +194,12 @@ static sm_status write_rows_csv(const sm_experiment_ctx *ctx, json_t *rows, sm_e
     for (i = 0; i < json_array_size(rows); i++) {
         r = json_array_get(rows, i);
         fprintf(f.fp, "%s,%s,%g,%lld,%.17g,%.17g,", json_string_value(json_object_get(r, "row")),
-                json_string_value(json_object_get(r, "dataset")), num(r, "sleep_rate"),
+                json_string_value(json_object_get(r, "dataset")),
+                sm_json_get_number(r, "sleep_rate"),
                 (long long)json_integer_value(json_object_get(r, "n_seeds")),
-                num(r, "mean_accuracy"), num(r, "sd_accuracy"));
-        if (isfinite(num(r, "paper_accuracy"))) fprintf(f.fp, "%.17g", num(r, "paper_accuracy"));
+                sm_json_get_number(r, "mean_accuracy"), sm_json_get_number(r, "sd_accuracy"));
+        if (isfinite(sm_json_get_number(r, "paper_accuracy")))
+            fprintf(f.fp, "%.17g", sm_json_get_number(r, "paper_accuracy"));
         fprintf(f.fp, ",%lld\n",
                 (long long)json_integer_value(json_object_get(r, "steps_per_image")));
     }
@@ -221,11 +218,12 @@ static sm_status write_runs_csv(const sm_experiment_ctx *ctx, json_t *runs, sm_e
     json_t *r;
     for (i = 0; i < json_array_size(runs); i++) {
         r = json_array_get(runs, i);
-        fprintf(f.fp, "%s,%s,%g,%lld,%.17g,%.17g,%.17g\n",
-                json_string_value(json_object_get(r, "row")),
-                json_string_value(json_object_get(r, "dataset")), num(r, "sleep_rate"),
-                (long long)json_integer_value(json_object_get(r, "seed")), num(r, "test_accuracy"),
-                num(r, "test_phi"), num(r, "plastic_sum_ratio"));
+        fprintf(
+            f.fp, "%s,%s,%g,%lld,%.17g,%.17g,%.17g\n", json_string_value(json_object_get(r, "row")),
+            json_string_value(json_object_get(r, "dataset")), sm_json_get_number(r, "sleep_rate"),
+            (long long)json_integer_value(json_object_get(r, "seed")),
+            sm_json_get_number(r, "test_accuracy"), sm_json_get_number(r, "test_phi"),
+            sm_json_get_number(r, "plastic_sum_ratio"));
     }
     return sm_atomic_commit(&f, err);
 }
@@ -244,7 +242,7 @@ static sm_status write_markdown(const sm_experiment_ctx *ctx, json_t *rows, int 
     for (int c = 0; c < n_cols; c++) {
         json_t *r = json_array_get(rows, (size_t)c);
         fprintf(f.fp, " %s, sleep %g |", json_string_value(json_object_get(r, "dataset")),
-                num(r, "sleep_rate"));
+                sm_json_get_number(r, "sleep_rate"));
     }
     fprintf(f.fp, "\n|---|");
     for (int c = 0; c < n_cols; c++)
@@ -254,13 +252,14 @@ static sm_status write_markdown(const sm_experiment_ctx *ctx, json_t *rows, int 
         fprintf(f.fp, "| (%s) %s |", VARIANTS[v].row, VARIANTS[v].label);
         for (int c = 0; c < n_cols; c++) {
             json_t *r = json_array_get(rows, (size_t)(v * n_cols + c));
-            fprintf(f.fp, " %.3f +- %.3f |", num(r, "mean_accuracy"), num(r, "sd_accuracy"));
+            fprintf(f.fp, " %.3f +- %.3f |", sm_json_get_number(r, "mean_accuracy"),
+                    sm_json_get_number(r, "sd_accuracy"));
         }
         fputc('\n', f.fp);
     }
     fprintf(f.fp, "| paper (5 seeds, published runs) |");
     for (int c = 0; c < n_cols; c++) {
-        const double p = num(json_array_get(rows, (size_t)c), "paper_accuracy");
+        const double p = sm_json_get_number(json_array_get(rows, (size_t)c), "paper_accuracy");
         if (isfinite(p))
             fprintf(f.fp, " %.3f |", p);
         else
@@ -288,9 +287,10 @@ static sm_status plot_dataset(const sm_experiment_ctx *ctx, json_t *rows, int n_
     for (int v = 0; v <= N_VARIANTS; v++) {
         for (int k = 0; k < n_r; k++) {
             json_t *r = json_array_get(rows, (size_t)((v < N_VARIANTS ? v : 0) * n_cols + d0 + k));
-            x[v][k] = num(r, "sleep_rate");
-            y[v][k] = v < N_VARIANTS ? num(r, "mean_accuracy") : num(r, "paper_accuracy");
-            e[v][k] = v < N_VARIANTS ? num(r, "sd_accuracy") : 0;
+            x[v][k] = sm_json_get_number(r, "sleep_rate");
+            y[v][k] = v < N_VARIANTS ? sm_json_get_number(r, "mean_accuracy")
+                                     : sm_json_get_number(r, "paper_accuracy");
+            e[v][k] = v < N_VARIANTS ? sm_json_get_number(r, "sd_accuracy") : 0;
         }
         if (v < N_VARIANTS)
             snprintf(labels[v], sizeof labels[v], "(%s)", VARIANTS[v].row);

@@ -15,6 +15,7 @@
 #include "protocol/experiments/experiments.h"
 #include "protocol/experiments/grid_runs.h"
 #include "somnus/core/fileio.h"
+#include "somnus/io/results.h"
 #include "somnus/plasticity/sparse_schedule.h"
 #include "somnus/protocol/structure_figures.h"
 
@@ -162,12 +163,6 @@ static sm_status cell_config(const sm_config *cfg, const cell *c, sm_config *out
     return st;
 }
 
-static double num(json_t *o, const char *k)
-{
-    json_t *v = json_object_get(o, k);
-    return json_is_number(v) ? json_number_value(v) : NAN;
-}
-
 /* The last row's value of an evaluations column (NaN if absent). */
 static double last_eval(json_t *doc, const char *key)
 {
@@ -192,7 +187,7 @@ static void cell_timing(const sm_exp_run *rows, int seeds, double *epoch_s, doub
 {
     double e = 0, f = 0;
     for (int s = 0; s < seeds; s++) {
-        e += num(json_object_get(rows[s].doc, "timing"), "epoch_s");
+        e += sm_json_get_number(json_object_get(rows[s].doc, "timing"), "epoch_s");
         double wall = sum_eval(rows[s].doc, "epoch_s");
         f += wall > 0 ? sum_eval(rows[s].doc, "mask_s") / wall : 0;
     }
@@ -244,10 +239,10 @@ static sm_status write_csv(const sm_experiment_ctx *ctx, json_t *cells, sm_error
         fprintf(f.fp, "%s,%s,%s,%g,%lld,%.6f,%.6f,%.3f,%.6f\n",
                 json_string_value(json_object_get(c, "dataset")),
                 json_string_value(json_object_get(c, "method")),
-                json_string_value(json_object_get(c, "scope")), num(c, "density"),
+                json_string_value(json_object_get(c, "scope")), sm_json_get_number(c, "density"),
                 (long long)json_integer_value(json_object_get(c, "n_seeds")),
-                num(c, "mean_accuracy"), num(c, "sd_accuracy"), num(c, "epoch_s"),
-                num(c, "mask_wall_fraction"));
+                sm_json_get_number(c, "mean_accuracy"), sm_json_get_number(c, "sd_accuracy"),
+                sm_json_get_number(c, "epoch_s"), sm_json_get_number(c, "mask_wall_fraction"));
     }
     return sm_atomic_commit(&f, err);
 }
