@@ -215,6 +215,29 @@ static void large_seed_is_kept_exactly(void **state)
     json_decref(j);
 }
 
+static void results_json_readers(void **state)
+{
+    (void)state;
+    /* Numbers (integer or real) read as doubles; anything else, an absent key or a NULL
+     * object as NaN; strings as themselves, otherwise "". */
+    json_t *o = json_pack("{s:i, s:f, s:s, s:b, s:n}", "i", 7, "r", 0.25, "s", "code", "b", 1, "z");
+    assert_non_null(o);
+    assert_true(sm_json_get_number(o, "i") == 7.0);
+    assert_true(sm_json_get_number(o, "r") == 0.25);
+    assert_true(isnan(sm_json_get_number(o, "s")));
+    assert_true(isnan(sm_json_get_number(o, "b")));
+    assert_true(isnan(sm_json_get_number(o, "z")));
+    assert_true(isnan(sm_json_get_number(o, "missing")));
+    assert_true(isnan(sm_json_get_number(NULL, "i")));
+    assert_true(sm_json_number(json_object_get(o, "r")) == 0.25);
+    assert_true(isnan(sm_json_number(NULL)));
+    assert_string_equal(sm_json_get_string(o, "s"), "code");
+    assert_string_equal(sm_json_get_string(o, "i"), "");
+    assert_string_equal(sm_json_get_string(o, "missing"), "");
+    assert_string_equal(sm_json_get_string(NULL, "s"), "");
+    json_decref(o);
+}
+
 static void unknown_name_suggests_close_one(void **state)
 {
     (void)state;
@@ -554,6 +577,7 @@ int main(void)
         cmocka_unit_test(formatted_values_read_back),
         cmocka_unit_test(text_parameters_set_format_and_reject),
         cmocka_unit_test(large_seed_is_kept_exactly),
+        cmocka_unit_test(results_json_readers),
         cmocka_unit_test(unknown_name_suggests_close_one),
         cmocka_unit_test(bad_values_rejected_naming_the_option),
         cmocka_unit_test(key_value_file_with_comments),
