@@ -220,8 +220,8 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
     for (int b = 0; b < n_budgets && st == SM_OK; b++)
         for (int k = 0; k < N_COND && st == SM_OK; k++)
             if (selected(cfg, k))
-                st = run_condition(ctx, k, budgets[b], seeds, T, runs + (b * N_COND + k) * seeds,
-                                   err);
+                st = run_condition(ctx, k, budgets[b], seeds, T,
+                                   runs + ((size_t)b * N_COND + k) * seeds, err);
     json_t *conds = json_array(), *Rj = json_object(), *h1 = json_object(), *targets = json_array();
     double *R = malloc((size_t)(T + 1) * T * sizeof *R);
     double x[1024], y[1024];
@@ -242,7 +242,7 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
     for (int b = 0; b < n_budgets && st == SM_OK; b++)
         for (int k = 0; k < N_COND; k++) {
             if (!selected(cfg, k)) continue;
-            run_out *o = runs + (b * N_COND + k) * seeds;
+            run_out *o = runs + ((size_t)b * N_COND + k) * seeds;
             char name[96];
             const int images = budgets[b];
             if (images > 0)
@@ -317,13 +317,14 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
         else
             snprintf(bn, sizeof bn, "full");
         json_t *hb = json_object();
-        const run_out *ctl = runs + (b * N_COND + 0) * seeds;
+        const run_out *ctl = runs + ((size_t)b * N_COND + 0) * seeds;
         for (int sign = 0; sign < 2; sign++) {
             const char *sn = sign ? "textbook" : "published";
-            const run_out *s0 = runs + (b * N_COND + 1 + 3 * sign) * seeds;
+            const run_out *s0 = runs + ((size_t)b * N_COND + 1 + (size_t)3 * sign) * seeds;
             for (int rate = 1; rate <= 2 && selected(cfg, 1 + 3 * sign); rate++) {
                 if (!selected(cfg, 1 + 3 * sign + rate)) continue;
-                const run_out *sr = runs + (b * N_COND + 1 + 3 * sign + rate) * seeds;
+                const run_out *sr =
+                    runs + ((size_t)b * N_COND + 1 + (size_t)3 * sign + rate) * seeds;
                 for (int s = 0; s < seeds; s++) {
                     x[s] = sr[s].bwt;
                     y[s] = s0[s].bwt;
@@ -335,7 +336,8 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
             }
             for (int rate = 0; rate <= 2 && selected(cfg, 0); rate++) {
                 if (!selected(cfg, 1 + 3 * sign + rate)) continue;
-                const run_out *sr = runs + (b * N_COND + 1 + 3 * sign + rate) * seeds;
+                const run_out *sr =
+                    runs + ((size_t)b * N_COND + 1 + (size_t)3 * sign + rate) * seeds;
                 for (int s = 0; s < seeds; s++) {
                     x[s] = sr[s].bwt;
                     y[s] = ctl[s].bwt;
@@ -351,7 +353,8 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
         json_object_set_new(h1, bn, hb);
         /* C4 */
         double mc, sdc, ms, sds, m0, sd0, dmax = 0;
-        const run_out *p2 = runs + (b * N_COND + 3) * seeds, *p0 = runs + (b * N_COND + 1) * seeds;
+        const run_out *p2 = runs + ((size_t)b * N_COND + 3) * seeds,
+                      *p0 = runs + ((size_t)b * N_COND + 1) * seeds;
         for (int s = 0; s < seeds; s++) {
             x[s] = ctl[s].acc;
             dmax = fabs(ctl[s].drift1) > dmax ? fabs(ctl[s].drift1) : dmax;
@@ -383,7 +386,7 @@ static sm_status run(const sm_experiment_ctx *ctx, json_t **results, sm_error *e
             for (int b = 0; b < n_budgets; b++)
                 for (int k = 0; k < N_COND; k++)
                     for (int s = 0; s < seeds && selected(cfg, k); s++) {
-                        const run_out *o = runs + (b * N_COND + k) * seeds + s;
+                        const run_out *o = runs + ((size_t)b * N_COND + k) * seeds + s;
                         fprintf(f.fp,
                                 "%s,%d,%lld,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n",
                                 CONDITIONS[k].name, budgets[b], (long long)cfg->run.seed + s,

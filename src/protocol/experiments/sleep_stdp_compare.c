@@ -158,12 +158,12 @@ static sm_status run_variant(const sm_experiment_ctx *ctx, const variant *v, jso
                 json_array_append_new(accs, sm_exp_real(rows[first + i].acc));
                 if (kk == k)
                     json_array_append_new(
-                        runs, json_pack("{s:s, s:s, s:f, s:I, s:o, s:o, s:o}", "row", v->row,
-                                        "dataset", dataset, "sleep_rate", rate, "seed",
-                                        (json_int_t)(cfg.run.seed + i), "test_accuracy",
-                                        sm_exp_real(rows[first + i].acc), "test_phi",
-                                        sm_exp_real(rows[first + i].phi), "plastic_sum_ratio",
-                                        sm_exp_real(rows[first + i].wsum)));
+                        runs,
+                        json_pack("{s:s, s:s, s:f, s:I, s:o, s:o, s:o}", "row", v->row, "dataset",
+                                  dataset, "sleep_rate", rate, "seed", (json_int_t)cfg.run.seed + i,
+                                  "test_accuracy", sm_exp_real(rows[first + i].acc), "test_phi",
+                                  sm_exp_real(rows[first + i].phi), "plastic_sum_ratio",
+                                  sm_exp_real(rows[first + i].wsum)));
             }
             json_array_append_new(
                 out, json_pack("{s:s, s:s, s:s, s:f, s:o, s:o, s:i, s:o, s:o, s:i}", "row", v->row,
@@ -251,7 +251,7 @@ static sm_status write_markdown(const sm_experiment_ctx *ctx, json_t *rows, int 
     for (int v = 0; v < N_VARIANTS; v++) {
         fprintf(f.fp, "| (%s) %s |", VARIANTS[v].row, VARIANTS[v].label);
         for (int c = 0; c < n_cols; c++) {
-            json_t *r = json_array_get(rows, (size_t)(v * n_cols + c));
+            json_t *r = json_array_get(rows, (size_t)v * n_cols + c);
             fprintf(f.fp, " %.3f +- %.3f |", sm_json_get_number(r, "mean_accuracy"),
                     sm_json_get_number(r, "sd_accuracy"));
         }
@@ -286,7 +286,7 @@ static sm_status plot_dataset(const sm_experiment_ctx *ctx, json_t *rows, int n_
     if (n_r > 16) return SM_OK;
     for (int v = 0; v <= N_VARIANTS; v++) {
         for (int k = 0; k < n_r; k++) {
-            json_t *r = json_array_get(rows, (size_t)((v < N_VARIANTS ? v : 0) * n_cols + d0 + k));
+            json_t *r = json_array_get(rows, (size_t)(v < N_VARIANTS ? v : 0) * n_cols + d0 + k);
             x[v][k] = sm_json_get_number(r, "sleep_rate");
             y[v][k] = v < N_VARIANTS ? sm_json_get_number(r, "mean_accuracy")
                                      : sm_json_get_number(r, "paper_accuracy");
