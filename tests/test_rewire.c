@@ -437,6 +437,8 @@ static void rewire_stdp_quick_targets_by_hand(void **state)
     json_t *res = json_object_get(doc, "results");
     json_t *cells = json_object_get(res, "cells");
     assert_int_equal(json_array_size(cells), 8);
+    const double seed1_acc0 = json_number_value(
+        json_array_get(json_object_get(json_array_get(cells, 0), "accuracies"), 0));
     for (size_t i = 0; i < 8; i++) {
         json_t *c = json_array_get(cells, i), *a = json_object_get(c, "accuracies");
         const double a0 = json_number_value(json_array_get(a, 0)),
@@ -479,6 +481,24 @@ static void rewire_stdp_quick_targets_by_hand(void **state)
     json_decref(r_static);
     json_decref(r_gmp);
     json_decref(doc);
+    /* a call listing one seed reuses the kept runs of seed 1 (the kept-run key leaves out
+     * table.*): no new file, and the same seed-1 accuracy */
+    snprintf(path, sizeof path, "%s/runs", dir);
+    const int kept = tu_count_entries(path);
+    assert_int_equal(tu_cli(dir,
+                            "experiment rewire-stdp --quick --quiet --set "
+                            "table.datasets=synthetic:200 --set data.n_train=100 --set "
+                            "data.n_test=50 --set table.seeds=1 --runs runs --out r1.json",
+                            &out),
+                     0);
+    free(out);
+    assert_int_equal(tu_count_entries(path), kept);
+    snprintf(path, sizeof path, "%s/r1.json", dir);
+    json_t *doc1 = json_load_file(path, 0, NULL);
+    assert_non_null(doc1);
+    json_t *c1 = json_array_get(json_object_get(json_object_get(doc1, "results"), "cells"), 0);
+    assert_float_near(jnum(c1, "mean_accuracy"), seed1_acc0, 0);
+    json_decref(doc1);
 }
 
 int main(void)

@@ -49,14 +49,31 @@ static void fill_row(sm_exp_run *row, json_t *doc, int keep_docs)
         json_decref(doc);
 }
 
+/* The key each cell's run is kept under: sm_run_cache_config_hash of its resolved config,
+ * which leaves out the experiment-only lists (table.*), so a call listing fewer or more
+ * datasets, rates or seeds reuses the runs an earlier call kept. */
+static sm_status cache_keys(const sm_grid *g, const sm_config *base, char (*keys)[17],
+                            sm_error *err)
+{
+    sm_config *cfg = malloc(sizeof *cfg);
+    if (!cfg) return sm_error_set(err, SM_ENOMEM, "out of memory");
+    sm_status st = SM_OK;
+    for (int64_t c = 0; c < sm_grid_n_cells(g) && st == SM_OK; c++) {
+        st = sm_grid_cell_config(g, c, base, cfg, err);
+        if (st == SM_OK) sm_run_cache_config_hash(cfg, keys[c]);
+    }
+    free(cfg);
+    return st;
+}
+
 /* The cells to run: those without a run kept in ctx->runs_dir; the kept ones fill their
  * rows here. Returns the count. */
 static int64_t cells_to_run(const sm_experiment_ctx *ctx, const sm_sweep_runner *r,
-                            sm_exp_run *rows, int keep_docs, int64_t *cells)
+                            char (*keys)[17], sm_exp_run *rows, int keep_docs, int64_t *cells)
 {
     int64_t m = 0;
     for (int64_t c = 0; c < sm_sweep_runner_n_cells(r); c++) {
-        json_t *doc = sm_run_cache_get(ctx, sm_sweep_runner_cell_hash(r, c));
+        json_t *doc = sm_run_cache_get(ctx, keys[c]);
         if (doc)
             fill_row(&rows[c], doc, keep_docs);
         else
@@ -74,9 +91,11 @@ static sm_status run_grid(const sm_experiment_ctx *ctx, const sm_config *base, c
     if (!r) return err->code ? err->code : SM_EINVAL;
     const int64_t n = sm_sweep_runner_n_cells(r);
     int64_t *cells = malloc((size_t)n * sizeof *cells);
+    char(*keys)[17] = malloc((size_t)n * sizeof *keys);
     volatile sig_atomic_t stop = 0;
-    sm_status st = cells ? SM_OK : sm_error_set(err, SM_ENOMEM, "out of memory");
-    const int64_t m = st == SM_OK ? cells_to_run(ctx, r, rows, keep_docs, cells) : 0;
+    sm_status st = cells && keys ? SM_OK : sm_error_set(err, SM_ENOMEM, "out of memory");
+    if (st == SM_OK) st = cache_keys(g, base, keys, err);
+    const int64_t m = st == SM_OK ? cells_to_run(ctx, r, keys, rows, keep_docs, cells) : 0;
     int64_t done = n - m;
     if (st == SM_OK && done > 0 &&
         sm_experiment_log(ctx, "%s%lld of %lld runs kept in %s", label, (long long)done,
@@ -91,7 +110,7 @@ static sm_status run_grid(const sm_experiment_ctx *ctx, const sm_config *base, c
                               "run %s: %s", sm_sweep_runner_cell_id(r, c->cell), c->error);
         } else {
             json_t *doc = json_loadb(c->json, c->json_len, 0, NULL);
-            st = doc ? sm_run_cache_put(ctx, sm_sweep_runner_cell_hash(r, c->cell), doc, err)
+            st = doc ? sm_run_cache_put(ctx, keys[c->cell], doc, err)
                      : sm_error_set(err, SM_EFORMAT, "a run's document does not parse");
             fill_row(&rows[c->cell], doc, keep_docs);
             if (sm_experiment_log(ctx, "%s[%lld/%lld] %s: test accuracy %.3f", label,
@@ -103,6 +122,7 @@ static sm_status run_grid(const sm_experiment_ctx *ctx, const sm_config *base, c
     }
     if (st == SM_OK && stop) st = sm_error_set(err, SM_ECANCELED, "experiment stopped");
     free(cells);
+    free(keys);
     sm_sweep_runner_destroy(r);
     return st;
 }
