@@ -398,8 +398,9 @@ static int64_t pick(const event_ctx *c, int p, const int64_t *keys, int64_t nc, 
     free(heap);
     if (got < k) { /* the rest at random among the candidates not taken */
         int64_t m = 0;
-        /* zeroed for the analyzer: the nc - got untaken candidates fill it */
-        int64_t *rest = calloc((size_t)(nc - got), sizeof *rest);
+        /* zeroed for the analyzer: the nc - got untaken candidates fill it (got < k <= nc;
+         * the guard keeps gcc's allocation-size check from seeing a negative count) */
+        int64_t *rest = calloc(nc > got ? (size_t)(nc - got) : 1, sizeof *rest);
         if (!rest) {
             free(taken);
             return -1;
