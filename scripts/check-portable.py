@@ -4,12 +4,13 @@
     check-portable.py NATIVE_CLI PORTABLE_CLI WORKDIR
 
 NATIVE_CLI is somnus built with SOMNUS_NATIVE=ON (-march=native: the AVX-512 paths of
-lif.c, stdp_pair.c, sim.c, encode.c and core/philox_simd.h on a CPU that has it, and
-whatever the compiler vectorizes), PORTABLE_CLI the same sources with SOMNUS_NATIVE=OFF
-(baseline x86-64, the scalar fallbacks). Both run the same small commands, each in its
-own folder under WORKDIR: STDP training with sleep and the numpy export, SG-SNN training,
-and `somnus run` with wake noise, STDP and sleep writing every spike. Every file they
-write must be byte-identical, except that the results JSON documents are compared
+lif.c, stdp_pair.c, sim.c, encode.c, dc_delay.c and core/philox_simd.h on a CPU that has
+it, and whatever the compiler vectorizes), PORTABLE_CLI the same sources with
+SOMNUS_NATIVE=OFF (baseline x86-64, the scalar fallbacks). Both run the same small
+commands, each in its own folder under WORKDIR: STDP training with sleep and the numpy
+export, SG-SNN training, `somnus run` with wake noise, STDP and sleep writing every
+spike, and the Diehl & Cook model (input delays, triplet STDP; weights exported). Every
+file they write must be byte-identical, except that the results JSON documents are compared
 without the version string and the wall-clock timings. Run by ctest (portable_identical)
 in optimized test builds; exits 1 naming the first difference of each file that differs.
 """
@@ -31,6 +32,9 @@ COMMANDS = [
     ["run", "--steps", "4000", "--set", "sleep.period=1000", "--set", "sleep.rate=0.5",
      "--set", "noise.wake=1", "--set", "run.threads=1", "--quiet", "--out", "run.json",
      "--spikes-out", "spikes.csv"],
+    ["train", "--model", "dc", "--data", "synthetic:100", "--set", "data.n_train=40",
+     "--set", "data.n_val=0", "--set", "data.n_test=20", "--set", "dc.n_exc=40",
+     "--set", "run.threads=1", "--quiet", "--out", "dc.json", "--export", "exp_dc"],
 ]
 TIMING_KEYS = {"timing", "wall_s", "epoch_s", "sleep_s"}
 

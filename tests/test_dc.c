@@ -291,6 +291,66 @@ static void delayed_drive_arrives_at_t_plus_d(void **state)
     sm_dc_destroy(net);
 }
 
+/* Many inputs spiking over many steps: the drive released at each step equals, bit for
+ * bit, the float sum of w_ij over the spikes (s, i) with s + d_ij = t, added from 0 in
+ * order of s and then of the step's spike list (the one-add-per-synapse definition).
+ * Weights span 1e-3..1, so another order gives other bits. A delay span of 6.5 ms (13
+ * slots: not a multiple of the 10 the vector path groups) and 37 E neurons (padding lanes)
+ * as well as the default 20 slots and 48 neurons. */
+static void delayed_drive_matches_ordered_sums(double input_delay, int n_exc, int threads)
+{
+    const int n_in = 40, T = 70;
+    sm_dc_params p;
+    sm_dc_params_default(&p);
+    p.n_in = n_in;
+    p.n_exc = n_exc;
+    p.seed = 9;
+    p.input_delay = input_delay;
+    p.par_min = 16; /* blocks of 256 split over the threads */
+    p.threads = threads;
+    sm_dc *net = sm_dc_create(&p, NULL);
+    assert_non_null(net);
+    const int np = net->n_pad;
+    for (int i = 0; i < n_in; i++)
+        for (int j = 0; j < n_exc; j++)
+            net->w[(size_t)i * np + j] = (i + j) % 3 == 0 ? 1.0f : 1e-3f * (float)(1 + (i * 7 + j) % 11);
+    int32_t spk[70][40], ns[70];
+    for (int t = 0; t < T; t++) { /* 0..12 distinct inputs a step, none in the last 20 */
+        ns[t] = t < T - 20 ? (t * 5) % 13 : 0;
+        for (int k = 0; k < ns[t]; k++)
+            spk[t][k] = (t * 11 + k * 3) % n_in;
+    }
+    int nonzero = 0;
+    for (int t = 0; t < T; t++) {
+        memcpy(net->in_spk, spk[t], (size_t)ns[t] * sizeof(int32_t));
+        memset(net->gee, 0, (size_t)np * sizeof(float));
+        net->step = t;
+        sm_dc_deliver_delayed(net, ns[t]);
+        for (int j = 0; j < n_exc; j++) {
+            float ref = 0.0f;
+            for (int s = 0; s <= t; s++)
+                for (int k = 0; k < ns[s]; k++) {
+                    const size_t ij = (size_t)spk[s][k] * np + j;
+                    if (s + net->delay[ij] == t) ref += net->w[ij];
+                }
+            assert_memory_equal(&net->gee[j], &ref, sizeof ref);
+            nonzero += ref != 0.0f;
+        }
+    }
+    assert_true(nonzero > T * n_exc / 2); /* most steps deliver to most neurons */
+    for (size_t q = 0; q < (size_t)net->n_delay * np; q++) /* every slot released */
+        assert_true(net->gbuf[q] == 0.0f);
+    sm_dc_destroy(net);
+}
+
+static void delayed_drive_ordered_sums(void **state)
+{
+    (void)state;
+    delayed_drive_matches_ordered_sums(10.0, 48, 1);
+    delayed_drive_matches_ordered_sums(6.5, 37, 1);
+    delayed_drive_matches_ordered_sums(10.0, 300, 2);
+}
+
 /* Learning, delays on; input 0 spikes at step 0, every E neuron is forced to spike at 10
  * and 30. Synapse (0, j) with delay d: its depression, applied at step 21 (L), uses x_post1
  * at the end of step d (0 if d < 10, else e^(-(d - 10) dt/20)); the potentiation at 30 uses
@@ -983,6 +1043,7 @@ int main(void)
         cmocka_unit_test(pair_rule_matches_hand_values),
         cmocka_unit_test(delays_uniform_over_steps),
         cmocka_unit_test(delayed_drive_arrives_at_t_plus_d),
+        cmocka_unit_test(delayed_drive_ordered_sums),
         cmocka_unit_test(delayed_stdp_matches_hand_values),
         cmocka_unit_test(delayed_stdp_matches_reference),
         cmocka_unit_test(columns_sum_to_78),
