@@ -116,7 +116,8 @@ void sm_dc_delays_clear_history(sm_dc *net)
  * 55% of a 6,400-E step and scaled badly across cores). Groups of 10: the default 20
  * slots in two groups, with registers to spare (measured: 8 and 20 were slower). */
 #define DC_LOAD(q) __m512 a##q = _mm512_loadu_ps(r[q] + j);
-#define DC_ADD(q) a##q = _mm512_mask_add_ps(a##q, _mm_cmpeq_epi8_mask(dl, _mm_set1_epi8(v[q])), a##q, x);
+#define DC_ADD(q)                                                                                  \
+    a##q = _mm512_mask_add_ps(a##q, _mm_cmpeq_epi8_mask(dl, _mm_set1_epi8(v[q])), a##q, x);
 #define DC_STORE(q) _mm512_storeu_ps(r[q] + j, a##q);
 #define DC_GROUP(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7) M(8) M(9)
 static void deliver_group(const sm_dc *net, int n_spk, float *const *r, const char *v, int j)

@@ -133,7 +133,7 @@ typedef struct sm_dc {
     int n_delay;       /* K: delays are 0..K-1 steps */
     int lag;           /* L: a pre spike's depression runs L steps later (Brian: int(D/dt)+1) */
     int hist_n;        /* H = L + 1: slots of the rings below, indexed by step mod H */
-    float *gbuf;       /* K x n_pad (rows rounded up to 8, the extra ones 0): drive due at each of the next K steps */
+    float *gbuf;       /* K x n_pad (+ zero rows to a multiple of 10): drive due per step */
     float *xpre_hist;  /* H x n_in: x_pre at the end of each recent step */
     float *post1_hist; /* H x n_pad: x_post1 at the end of each recent step */
     int32_t *ring_spk; /* H x n_in: input spikes of each recent learning step */
