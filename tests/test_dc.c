@@ -313,7 +313,8 @@ static void delayed_drive_matches_ordered_sums(double input_delay, int n_exc, in
     const int np = net->n_pad;
     for (int i = 0; i < n_in; i++)
         for (int j = 0; j < n_exc; j++)
-            net->w[(size_t)i * np + j] = (i + j) % 3 == 0 ? 1.0f : 1e-3f * (float)(1 + (i * 7 + j) % 11);
+            net->w[(size_t)i * np + j] =
+                (i + j) % 3 == 0 ? 1.0f : 1e-3f * (float)(1 + (i * 7 + j) % 11);
     int32_t spk[70][40], ns[70];
     for (int t = 0; t < T; t++) { /* 0..12 distinct inputs a step, none in the last 20 */
         ns[t] = t < T - 20 ? (t * 5) % 13 : 0;
@@ -337,7 +338,7 @@ static void delayed_drive_matches_ordered_sums(double input_delay, int n_exc, in
             nonzero += ref != 0.0f;
         }
     }
-    assert_true(nonzero > T * n_exc / 2); /* most steps deliver to most neurons */
+    assert_true(nonzero > T * n_exc / 2);                  /* most steps deliver to most neurons */
     for (size_t q = 0; q < (size_t)net->n_delay * np; q++) /* every slot released */
         assert_true(net->gbuf[q] == 0.0f);
     sm_dc_destroy(net);
@@ -686,6 +687,112 @@ static void one_and_two_threads_identical(void **state)
     (void)state;
     threads_identical(0);
     threads_identical(10);
+}
+
+/* The per-step region's claims, called outside a region (thread 0 of 1) on 3 home runs
+ * {0..4}, {5}, {6..11} of 12 units: thread 0 takes its own run four units at a time, then
+ * one unit at a time from the back of the fullest run (the first on a tie), every unit
+ * exactly once. */
+static void split_claims_by_hand(void **state)
+{
+    (void)state;
+    sm_dc_params p;
+    sm_dc_params_default(&p);
+    p.n_exc = 12 * SM_DC_UNIT;
+    p.threads = 3;
+    sm_dc *net = sm_dc_create(&p, NULL);
+    assert_non_null(net);
+    assert_int_equal(sm_dc_split_units(net), 12);
+    const int32_t split[4] = {0, 5, 6, 12};
+    sm_dc_split_set(net, split);
+    sm_dc_split_begin(net);
+    const int want[9][2] = {{0, 4}, {4, 5}, {11, 12}, {10, 11}, {9, 10},
+                            {8, 9}, {7, 8}, {5, 6},   {6, 7}};
+    int u0, u1;
+    for (int k = 0; k < 9; k++) {
+        assert_true(sm_dc_split_next(net, &u0, &u1));
+        assert_int_equal(u0, want[k][0]);
+        assert_int_equal(u1, want[k][1]);
+    }
+    assert_false(sm_dc_split_next(net, &u0, &u1));
+    assert_int_equal(net->split_done[0], 12);
+    sm_dc_destroy(net);
+}
+
+/* The home runs move halfway toward the threads' speeds every 128 steps: 2 threads, 100
+ * units split 50 / 50, each did 50 units, in 1 s and 3 s: speeds 50 and 16.7 units/s, a
+ * 75 / 25 target, so the boundary goes to (50 + 75) / 2 = 62.5 -> 63, then with the same
+ * tallies to (63 + 75) / 2 = 69. Without a measurement (0 s) it stays. */
+static void split_rebalance_by_hand(void **state)
+{
+    (void)state;
+    sm_dc_params p;
+    sm_dc_params_default(&p);
+    p.n_exc = 100 * SM_DC_UNIT;
+    p.threads = 2;
+    sm_dc *net = sm_dc_create(&p, NULL);
+    assert_non_null(net);
+    assert_int_equal(net->split[1], 50);
+    const int want[2] = {63, 69};
+    for (int round = 0; round < 3; round++) {
+        net->split_done[0] = net->split_done[SM_DC_STRIDE] = 50;
+        net->busy[0] = 1.0;
+        net->busy[SM_DC_STRIDE] = round < 2 ? 3.0 : 0.0;
+        for (int t = 0; t < 127; t++)
+            sm_dc_split_tick(net);
+        assert_int_equal(net->split[1], round ? want[round - 1] : 50); /* not yet */
+        sm_dc_split_tick(net);
+        assert_int_equal(net->split[1], want[round < 2 ? round : 1]);
+        assert_true(net->busy[0] == 0.0 && net->split_done[0] == 0); /* tallies cleared */
+    }
+    assert_int_equal(net->split[0], 0);
+    assert_int_equal(net->split[2], 100);
+    sm_dc_destroy(net);
+}
+
+/* The per-step region (n_exc >= par_min) on 1 thread, and with lopsided home runs (one
+ * unit against the rest, both ways) on 2 and 3 threads, gives the weights, theta, v and
+ * counts of the separate loops one after another (par_min above n_exc), bit for bit: the
+ * region keeps each neuron's order (decay, integrate, deliver, depress), and a unit's
+ * work does not depend on which thread claims it. 3 presentations, delays, learning. */
+static void lopsided_split_identical(void **state)
+{
+    (void)state;
+    float x[784];
+    for (int i = 0; i < 784; i++)
+        x[i] = (float)((i * 37) % 101) / 100.0f;
+    /* threads, split; case 0: the separate loops */
+    const int cases[5][4] = {{1, 0, 0, 0}, {1, 0, 0, 0}, {2, 1, 0, 0}, {2, 4, 0, 0}, {3, 1, 2, 0}};
+    sm_dc *a[5];
+    int32_t ca[5][300];
+    for (int c = 0; c < 5; c++) {
+        sm_dc_params p;
+        sm_dc_params_default(&p);
+        p.n_exc = 300; /* 5 units, the last of 44 neurons */
+        p.par_min = c == 0 ? 1 << 20 : 16;
+        p.t_present = 60;
+        p.t_rest = 20;
+        p.seed = 9;
+        p.threads = cases[c][0];
+        a[c] = sm_dc_create(&p, NULL);
+        assert_non_null(a[c]);
+        int32_t split[4] = {0, cases[c][1], cases[c][2], 5};
+        if (p.threads == 2) split[2] = 5;
+        for (int k = 0; k < 3; k++) {
+            if (p.threads > 1) sm_dc_split_set(a[c], split);
+            sm_dc_present(a[c], x, ca[c]);
+        }
+    }
+    const size_t nw = (size_t)784 * a[0]->n_pad;
+    for (int c = 1; c < 5; c++) {
+        assert_memory_equal(a[0]->w, a[c]->w, nw * sizeof(float));
+        assert_memory_equal(a[0]->theta, a[c]->theta, (size_t)a[0]->n_pad * sizeof(float));
+        assert_memory_equal(a[0]->ve, a[c]->ve, (size_t)a[0]->n_pad * sizeof(float));
+        assert_memory_equal(ca[0], ca[c], sizeof ca[0]);
+    }
+    assert_true(a[0]->n_e_spikes > 0);
+    for (int c = 0; c < 5; c++)
+        sm_dc_destroy(a[c]);
 }
 
 /* A network that fires en masse (unclamped, bright input: the runaway of 6,400 E on
@@ -1051,6 +1158,9 @@ int main(void)
         cmocka_unit_test(scalar_inhibition_equals_matrix),
         cmocka_unit_test(euler_overshoot_and_clamp),
         cmocka_unit_test(one_and_two_threads_identical),
+        cmocka_unit_test(split_claims_by_hand),
+        cmocka_unit_test(split_rebalance_by_hand),
+        cmocka_unit_test(lopsided_split_identical),
         cmocka_unit_test(threaded_plasticity_identical),
         cmocka_unit_test(bindsnet_one_spike_per_step),
         cmocka_unit_test(label_votes_match_hand_values),

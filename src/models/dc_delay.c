@@ -41,9 +41,10 @@ static void *zalloc(size_t bytes)
 
 void sm_dc_delays_free(sm_dc *net)
 {
-    void *arrs[] = {net->delay,        net->gbuf,   net->xpre_hist, net->post1_hist,
-                    net->ring_spk,     net->ring_n, net->post_nz,   net->post_nz_in,
-                    net->post_nz_last, net->pot_j,  net->pot_f};
+    void *arrs[] = {net->delay,        net->gbuf,     net->xpre_hist, net->post1_hist,
+                    net->ring_spk,     net->ring_n,   net->post_nz,   net->post_nz_in,
+                    net->post_nz_last, net->pot_j,    net->pot_f,     net->post_nz_part,
+                    net->post_nz_off,  net->ring_row, net->ring_val};
     for (size_t k = 0; k < sizeof arrs / sizeof arrs[0]; k++)
         free(arrs[k]);
 }
@@ -88,10 +89,17 @@ int sm_dc_delays_init(sm_dc *net)
     net->post_nz_last = zalloc(np * sizeof(int64_t));
     net->pot_j = zalloc(np * sizeof(int32_t));
     net->pot_f = zalloc(np * sizeof(float));
+    net->post_nz_part = zalloc(np * sizeof(int32_t));
+    net->post_nz_off = zalloc(((size_t)sm_dc_split_units(net) + 1) * sizeof(int32_t));
+    const int rr = ring_rows(net->n_delay);
+    net->ring_row = zalloc((size_t)rr * sizeof(float *));
+    net->ring_val = zalloc((size_t)rr);
     if (!net->delay || !net->gbuf || !net->xpre_hist || !net->post1_hist || !net->ring_spk ||
         !net->ring_n || !net->post_nz || !net->post_nz_in || !net->post_nz_last || !net->pot_j ||
-        !net->pot_f)
+        !net->pot_f || !net->post_nz_part || !net->post_nz_off || !net->ring_row || !net->ring_val)
         return 0;
+    for (int d = 0; d < rr; d++)
+        net->ring_val[d] = (char)(d < net->n_delay ? d : 255);
     draw_delays(net, span);
     return 1;
 }
@@ -140,16 +148,11 @@ static void deliver_group(const sm_dc *net, int n_spk, float *const *r, const ch
 /* The step's spikes into the ring, E neurons [j0, j1) (multiples of 16: n_pad is). */
 static void deliver_spikes(const sm_dc *net, int n_spk, int base, int j0, int j1)
 {
-    const int K = net->n_delay, R = ring_rows(K), np = net->n_pad;
-    float *rows[DC_RING_MAX]; /* rows[d]: the slot due d steps from now; padding past K */
-    char val[DC_RING_MAX];    /* the delay each row takes; padding rows 255, no delay's */
-    for (int d = 0; d < R; d++) {
-        rows[d] = net->gbuf + (size_t)(d < K ? (base + d) % K : d) * np;
-        val[d] = (char)(d < K ? d : 255);
-    }
+    (void)base; /* ring_row holds this step's rows */
+    const int R = ring_rows(net->n_delay);
     for (int j = j0; j < j1; j += 16)
         for (int g = 0; g < R; g += DC_RING_GROUP)
-            deliver_group(net, n_spk, rows + g, val + g, j);
+            deliver_group(net, n_spk, net->ring_row + g, net->ring_val + g, j);
 }
 #else
 /* Portable: one add per synapse into the slot of its delay, spike by spike. */
@@ -187,9 +190,20 @@ void sm_dc_deliver_delayed_range(sm_dc *net, int n_spk, int j0, int j1)
     release_due(net, base, j0, j1);
 }
 
+void sm_dc_ring_prepare(sm_dc *net)
+{
+    const int K = net->n_delay, R = ring_rows(K), np = net->n_pad;
+    int q = slot_of((int64_t)net->step, K); /* the slot due d steps from now: base + d mod K */
+    for (int d = 0; d < R; d++) {
+        net->ring_row[d] = net->gbuf + (size_t)(d < K ? q : d) * np;
+        if (d < K && ++q == K) q = 0;
+    }
+}
+
 void sm_dc_deliver_delayed(sm_dc *net, int n_spk)
 {
     const int np = net->n_pad;
+    sm_dc_ring_prepare(net);
     if (net->p.n_exc >= net->p.par_min) {
         const int nb = (np + 255) / 256;
 #pragma omp parallel for schedule(static) num_threads(sm_threads(net->p.threads))
@@ -203,14 +217,13 @@ void sm_dc_deliver_delayed(sm_dc *net, int n_spk)
 }
 
 /* Depression of input i's spike of step t = now - L (ring slot sl), each synapse with
- * x_post1 at the end of step (t + d_ij). Only E neurons on post_nz: every other one read 0
- * in each of those records, and w - nu 0 = w exactly (w >= 0), so skipping them is
- * bitwise the full loop. Touches row i only. */
-static void depress_row(sm_dc *net, int i, int sl)
+ * x_post1 at the end of step (t + d_ij). Only the m E neurons nz (post_nz or a part of
+ * it): every other one read 0 in each of those records, and w - nu 0 = w exactly (w >= 0),
+ * so skipping them is bitwise the full loop. Touches row i only. */
+static void depress_row(sm_dc *net, int i, int sl, const int32_t *nz, int m)
 {
-    const int H = net->hist_n, np = net->n_pad, m = net->n_post_nz;
+    const int H = net->hist_n, np = net->n_pad;
     const float nu = (float)net->p.nu_pre;
-    const int32_t *nz = net->post_nz;
     const float *hist = net->post1_hist;
     float *row = net->w + (size_t)i * np;
     const uint8_t *d = net->delay + (size_t)i * np;
@@ -236,14 +249,50 @@ static void depress_due(sm_dc *net)
     const int sl = slot_of(t, net->hist_n), ns = net->ring_n[sl];
     const int32_t *spk = net->ring_spk + (size_t)sl * net->p.n_in;
     const int par = sm_dc_par_work(net, (int64_t)ns * net->n_post_nz);
+    const int32_t *nz = net->post_nz;
+    const int m = net->n_post_nz;
     if (!par) { /* no region at all: even an if(0) region costs a call per step */
         for (int s = 0; s < ns; s++)
-            depress_row(net, spk[s], sl);
+            depress_row(net, spk[s], sl, nz, m);
         return;
     }
 #pragma omp parallel for schedule(static) num_threads(sm_threads(net->p.threads))
     for (int s = 0; s < ns; s++)
-        depress_row(net, spk[s], sl);
+        depress_row(net, spk[s], sl, nz, m);
+}
+
+int sm_dc_depress_prepare(sm_dc *net)
+{
+    const int64_t t = (int64_t)net->step - net->lag;
+    const int m = net->n_post_nz;
+    if (t < 0 || m == 0 || net->ring_n[slot_of(t, net->hist_n)] == 0) return 0;
+    const int nu = sm_dc_split_units(net);
+    int32_t *off = net->post_nz_off;
+    for (int u = 0; u <= nu; u++)
+        off[u] = 0;
+    for (int a = 0; a < m; a++) /* a counting sort by unit, stable */
+        off[net->post_nz[a] / SM_DC_UNIT + 1]++;
+    for (int u = 0; u < nu; u++)
+        off[u + 1] += off[u];
+    for (int a = 0; a < m; a++) {
+        const int j = net->post_nz[a];
+        net->post_nz_part[off[j / SM_DC_UNIT]++] = j;
+    }
+    for (int u = nu; u > 0; u--) /* the fill moved each start to the next unit's */
+        off[u] = off[u - 1];
+    off[0] = 0;
+    return 1;
+}
+
+void sm_dc_depress_units(sm_dc *net, int u0, int u1)
+{
+    const int32_t *part = net->post_nz_part + net->post_nz_off[u0];
+    const int m = net->post_nz_off[u1] - net->post_nz_off[u0];
+    if (m == 0) return;
+    const int sl = slot_of((int64_t)net->step - net->lag, net->hist_n), ns = net->ring_n[sl];
+    const int32_t *spk = net->ring_spk + (size_t)sl * net->p.n_in;
+    for (int s = 0; s < ns; s++)
+        depress_row(net, spk[s], sl, part, m);
 }
 
 /* Drops inputs whose x_pre has been 0 over the whole delay window. */
@@ -337,12 +386,12 @@ static void record_step(sm_dc *net, int n_spk)
     net->n_post_nz = m;
 }
 
-void sm_dc_stdp_delayed(sm_dc *net, int n_spk, int n_e)
+void sm_dc_stdp_delayed(sm_dc *net, int n_spk, int n_e, int depressed)
 {
     const sm_dc_params *p = &net->p;
     for (int s = 0; s < n_spk; s++) /* x_pre = 1 at the spike (Brian's immediate pre code) */
         sm_dc_pre_spike(net, net->in_spk[s]);
-    depress_due(net);
+    if (!depressed) depress_due(net);
     if (n_e > 0) prune_pre_list(net);
     int m = 0; /* each factor reads only its own neuron's x_post2 before the reset below */
     for (int k = 0; k < n_e; k++) {

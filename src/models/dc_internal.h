@@ -46,15 +46,69 @@ void sm_dc_delays_clear_history(sm_dc *net);
  * due now into net->gee (runs every step, spikes or not). */
 void sm_dc_deliver_delayed(sm_dc *net, int n_spk);
 
-/* The same for E neurons [j0, j1) only (no threads of its own). */
+/* The same for E neurons [j0, j1) only (no threads of its own), once sm_dc_ring_prepare
+ * has run for this step. */
 void sm_dc_deliver_delayed_range(sm_dc *net, int n_spk, int j0, int j1);
+
+/* Points ring_row at this step's ring rows (row d: the drive due d steps from now). */
+void sm_dc_ring_prepare(sm_dc *net);
 
 /* sm_dc_deliver_input for E neurons [j0, j1) only (no threads of its own). */
 void sm_dc_deliver_input_range(sm_dc *net, int n_spk, int j0, int j1);
 
 /* The STDP of a step with delays: x_pre = 1 for this step's inputs, the depression due
- * from step now - L, the potentiation of this step's E spikers, the end-of-step records. */
-void sm_dc_stdp_delayed(sm_dc *net, int n_spk, int n_e);
+ * from step now - L (unless `depressed`: the step's region ran it, sm_dc_depress_units),
+ * the potentiation of this step's E spikers, the end-of-step records. */
+void sm_dc_stdp_delayed(sm_dc *net, int n_spk, int n_e, int depressed);
+
+/* The depression due now (input spikes of step now - L), unit by unit, for the step's
+ * region; not while asleep (map_on). Prepare (before the region) sorts post_nz by unit and
+ * returns 1 when there is work (spikes at now - L and E neurons on post_nz); units does the
+ * synapses onto the E neurons of units [u0, u1), no threads of its own. It reads only records of
+ * earlier steps, so it may run right after the unit's drive is delivered: each synapse
+ * still gets its delivery read, then its one update. */
+int sm_dc_depress_prepare(sm_dc *net);
+void sm_dc_depress_units(sm_dc *net, int u0, int u1);
+
+/* Neurons per unit of the per-step region's split (a multiple of the 16 lanes the
+ * delivery works in), and the stride of per-thread tallies (a cache line of 8-byte
+ * values). */
+#define SM_DC_UNIT 64
+#define SM_DC_STRIDE 8
+
+/* The split of the per-step region (dc_split.c). Init gives sm_threads(p.threads)
+ * threads equal home runs (0 on out of memory); free releases them. */
+int sm_dc_split_init(sm_dc *net);
+void sm_dc_split_free(sm_dc *net);
+
+/* Units of 64 E neurons (the last one may be shorter). */
+int sm_dc_split_units(const sm_dc *net);
+
+/* Before the region: every home run unclaimed. */
+void sm_dc_split_begin(sm_dc *net);
+
+/* Inside the region: claims the calling thread's next units [*u0, *u1) (up to four from
+ * its own run first, then one from the back of the fullest other run); 0 once every unit
+ * of the step is claimed. */
+int sm_dc_split_next(sm_dc *net, int *u0, int *u1);
+
+/* Seconds of a monotonic clock (0 without OpenMP), and the calling thread's work time of
+ * this step, added to its tally. */
+double sm_dc_split_clock(void);
+void sm_dc_split_account(sm_dc *net, double seconds);
+
+/* After the region, once a step: every 128 steps moves the home runs toward the
+ * threads' measured speeds and clears the tallies. */
+void sm_dc_split_tick(sm_dc *net);
+
+/* Sets the n_split + 1 home-run boundaries (tests: a lopsided split must give the same
+ * results). */
+void sm_dc_split_set(sm_dc *net, const int32_t *split);
+
+/* The two halves of sm_dc_traces_decay: the decay of E neurons [j0, j1), and the
+ * active list's pruning (after every neuron's decay). */
+void sm_dc_traces_decay_range(sm_dc *net, int j0, int j1);
+void sm_dc_traces_prune(sm_dc *net);
 
 /* Decays the STDP traces one step and drops E neurons whose x_post1 fell to 1e-12 or
  * below from the active list. */

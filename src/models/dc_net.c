@@ -89,6 +89,7 @@ void sm_dc_destroy(sm_dc *net)
     for (size_t k = 0; k < sizeof arrs / sizeof arrs[0]; k++)
         free(arrs[k]);
     sm_dc_delays_free(net);
+    sm_dc_split_free(net);
     sm_encoder_destroy(net->enc);
     free(net);
 }
@@ -192,7 +193,7 @@ sm_dc *sm_dc_create(const sm_dc_params *p, sm_error *err)
         ok = ok && *fs[k];
     for (size_t k = 0; k < sizeof is / sizeof is[0]; k++)
         ok = ok && *is[k];
-    ok = ok && sm_dc_delays_init(net);
+    ok = ok && sm_dc_delays_init(net) && sm_dc_split_init(net);
     if (!ok) {
         if (net->enc) sm_error_set(err, SM_ENOMEM, "dc: out of memory");
         sm_dc_destroy(net);

@@ -10,15 +10,20 @@
  * definition, spec section 7 item 4). */
 #define DC_ACTIVE_MIN 1e-12f
 
-void sm_dc_traces_decay(sm_dc *net)
+void sm_dc_traces_decay_range(sm_dc *net, int j0, int j1)
 {
     const sm_dc_params *p = &net->p;
     const float d1 = (float)exp(-p->dt / p->tau_post1), d2 = (float)exp(-p->dt / p->tau_post2);
-    for (int j = 0; j < net->n_pad; j++) { /* 0 below 1e-30: no denormals */
-        const float a = net->xpost1[j] * d1, b = net->xpost2[j] * d2;
-        net->xpost1[j] = a < 1e-30f ? 0.0f : a;
-        net->xpost2[j] = b < 1e-30f ? 0.0f : b;
+    float *restrict x1 = net->xpost1, *restrict x2 = net->xpost2;
+    for (int j = j0; j < j1; j++) { /* 0 below 1e-30: no denormals */
+        const float a = x1[j] * d1, b = x2[j] * d2;
+        x1[j] = a < 1e-30f ? 0.0f : a;
+        x2[j] = b < 1e-30f ? 0.0f : b;
     }
+}
+
+void sm_dc_traces_prune(sm_dc *net)
+{
     int k = 0;
     for (int a = 0; a < net->n_active; a++) {
         const int j = net->active[a];
@@ -28,6 +33,12 @@ void sm_dc_traces_decay(sm_dc *net)
             net->in_active[j] = 0;
     }
     net->n_active = k;
+}
+
+void sm_dc_traces_decay(sm_dc *net)
+{
+    sm_dc_traces_decay_range(net, 0, net->n_pad);
+    sm_dc_traces_prune(net);
 }
 
 /* Depression of input i's row over the active list (x_post1 as it stands now). */

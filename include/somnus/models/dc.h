@@ -134,6 +134,8 @@ typedef struct sm_dc {
     int lag;           /* L: a pre spike's depression runs L steps later (Brian: int(D/dt)+1) */
     int hist_n;        /* H = L + 1: slots of the rings below, indexed by step mod H */
     float *gbuf;       /* K x n_pad (+ zero rows to a multiple of 10): drive due per step */
+    float **ring_row;  /* its rows by delay this step (sm_dc_ring_prepare), padding rows last */
+    char *ring_val;    /* the delay of each of those rows (255: padding) */
     float *xpre_hist;  /* H x n_in: x_pre at the end of each recent step */
     float *post1_hist; /* H x n_pad: x_post1 at the end of each recent step */
     int32_t *ring_spk; /* H x n_in: input spikes of each recent learning step */
@@ -145,6 +147,17 @@ typedef struct sm_dc {
     int64_t *post_nz_last; /* n_pad: last step that ended with x_post1 != 0 */
     int32_t *pot_j;        /* n_pad scratch: this step's potentiating E spikers ... */
     float *pot_f;          /* ... and their factors nu_post x_post2 */
+    int32_t *post_nz_part; /* n_pad scratch: post_nz sorted by unit of 64 neurons ... */
+    int32_t *post_nz_off;  /* ... unit u's entries from post_nz_off[u] (units + 1) */
+    /* which E neurons (units of 64) each thread handles in the per-step region
+     * (dc_split.c): home runs moved toward the threads' measured speeds, plus stealing;
+     * results never depend on it */
+    int n_split;                /* threads the home runs are for */
+    int32_t *split;             /* n_split + 1 home-run boundaries, in units */
+    int64_t *split_done;        /* units each thread did since the last rebalance ... */
+    double *busy;               /* ... and the seconds it worked (both stride 8) */
+    struct sm_dc_claim *claims; /* n_split: each run's unclaimed units this step */
+    int split_steps;            /* steps since the last rebalance */
     /* sleep (dc_sleep.h; all 0 / NULL outside a sleep window) */
     int theta_frozen;   /* 1: theta neither decays nor grows (STDP unaffected) */
     float noise_sigma;  /* mV: Gaussian noise added to every E and I v each step */
