@@ -393,15 +393,10 @@ static void dc_sleep_runs_reused_by_a_subset(void **state)
     free(out);
     char path[4096];
     snprintf(path, sizeof path, "%s/runs", dir);
-    const int kept = tu_count_entries(path);
-    assert_int_equal(kept, 2);
-    assert_int_equal(tu_cli(dir,
-                            DC_SLEEP_QUICK "--jobs 1 --runs runs --set dc.sleep_rates=0 "
-                                           "--set dc.sleep_norms=on --out b.json",
-                            &out),
-                     0);
-    free(out);
-    assert_int_equal(tu_count_entries(path), kept);
+    assert_int_equal(tu_count_entries(path), 2);
+    tu_cli_reuses_runs(dir, "runs",
+                       DC_SLEEP_QUICK "--jobs 1 --runs runs --set dc.sleep_rates=0 "
+                                      "--set dc.sleep_norms=on --out b.json");
     snprintf(path, sizeof path, "%s/a.json", dir);
     json_t *a = json_load_file(path, 0, NULL);
     snprintf(path, sizeof path, "%s/b.json", dir);

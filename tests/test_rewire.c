@@ -483,16 +483,10 @@ static void rewire_stdp_quick_targets_by_hand(void **state)
     json_decref(doc);
     /* a call listing one seed reuses the kept runs of seed 1 (the kept-run key leaves out
      * table.*): no new file, and the same seed-1 accuracy */
-    snprintf(path, sizeof path, "%s/runs", dir);
-    const int kept = tu_count_entries(path);
-    assert_int_equal(tu_cli(dir,
-                            "experiment rewire-stdp --quick --quiet --set "
-                            "table.datasets=synthetic:200 --set data.n_train=100 --set "
-                            "data.n_test=50 --set table.seeds=1 --runs runs --out r1.json",
-                            &out),
-                     0);
-    free(out);
-    assert_int_equal(tu_count_entries(path), kept);
+    tu_cli_reuses_runs(dir, "runs",
+                       "experiment rewire-stdp --quick --quiet --set "
+                       "table.datasets=synthetic:200 --set data.n_train=100 --set "
+                       "data.n_test=50 --set table.seeds=1 --runs runs --out r1.json");
     snprintf(path, sizeof path, "%s/r1.json", dir);
     json_t *doc1 = json_load_file(path, 0, NULL);
     assert_non_null(doc1);

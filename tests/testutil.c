@@ -131,6 +131,19 @@ int tu_cli(const char *dir, const char *args, char **out)
     return rc;
 }
 
+void tu_cli_reuses_runs(const char *dir, const char *runs, const char *args)
+{
+    char path[4096], *out = NULL;
+    snprintf(path, sizeof path, "%s/%s", dir, runs);
+    const int kept = tu_count_entries(path);
+    const int rc = tu_cli(dir, args, &out);
+    if (rc != 0) fprintf(stderr, "command: %s\nexit %d, output:\n%s\n", args, rc, out);
+    assert_int_equal(rc, 0);
+    assert_true(kept > 0);
+    assert_int_equal(tu_count_entries(path), kept);
+    free(out);
+}
+
 void tu_expect_cli_error(const char *dir, const char *args, const char *needle)
 {
     char *out = NULL;

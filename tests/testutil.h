@@ -44,6 +44,10 @@ int tu_count_entries(const char *dir);
 /* Runs the somnus program (SOMNUS_CLI) with `args` in directory `dir`; as tu_run. */
 int tu_cli(const char *dir, const char *args, char **out);
 
+/* Runs a somnus command in `dir` that must succeed (exit 0) without adding an entry to
+ * the kept-runs directory dir/runs: every run it needs is already kept. */
+void tu_cli_reuses_runs(const char *dir, const char *runs, const char *args);
+
 /* Runs a somnus command in `dir` that must fail: non-zero exit, exactly one
  * "somnus: error:" line containing `needle`, and no new entry in `dir`. */
 void tu_expect_cli_error(const char *dir, const char *args, const char *needle);
