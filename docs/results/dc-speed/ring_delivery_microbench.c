@@ -1,6 +1,8 @@
 /* Throwaway microbenchmark (eleventh session): delayed delivery into a 20-slot ring at the
  * 6,400-E scale, 7 input spikes a step, blocks of 256 E neurons, 20,000 steps.
- *   gcc -O3 -march=native -fopenmp ring_delivery_microbench.c -o mb; ./mb THREADS MODE
+ *   gcc -O3 -march=native -fopenmp -DHOT=0 ring_delivery_microbench.c -o mb; ./mb THREADS MODE
+ * HOT=1 (twelfth session): the same 7 rows spike every step, so they stay in cache (the
+ * compute alone); HOT=0: the rows walk through the whole matrix, as in a run.
  * MODE 0: AVX-512 gather/add/scatter per 16 synapses (the delivery before); 1: 8 ring slots
  * in registers, masked adds; 2: 10 slots (kept in src/models/dc_delay.c); 3: all 20 slots;
  * 4: 10 slots with masks read from a precomputed table. Every mode prints the same hash
@@ -11,6 +13,9 @@
 #include <string.h>
 #include <omp.h>
 #include <immintrin.h>
+#ifndef HOT
+#define HOT 0
+#endif
 #define NP 6400
 #define K 20
 #define KG 24 /* K rounded up to groups of 8 */
@@ -66,7 +71,7 @@ int main(int argc,char**argv){
   for(size_t i=0;i<784;i++) for(int c=0;c<NP/16;c++) for(int l=0;l<16;l++){ int dd=d[i*NP+c*16+l]; mk[(i*(NP/16)+c)*K+dd]|=(uint16_t)(1u<<l);}
   double t0=omp_get_wtime();
   for(int step=0;step<20000;step++){
-    int base=step%K; int32_t spk[7]; for(int s=0;s<7;s++) spk[s]=(step*7+s*113)%784;
+    int base=step%K; int32_t spk[7]; for(int s=0;s<7;s++) spk[s]=HOT ? (s*113)%784 : (step*7+s*113)%784;
     float *rows[KG]; for(int q=0;q<KG;q++) rows[q]= q<K ? g+(size_t)((base+q)%K)*NP : g+(size_t)q*NP;
     #pragma omp parallel for num_threads(th) schedule(static)
     for(int b=0;b<25;b++){ int j0=256*b,j1=j0+256;
