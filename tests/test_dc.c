@@ -689,6 +689,19 @@ static void one_and_two_threads_identical(void **state)
     threads_identical(10);
 }
 
+/* A network of `units` units of 64 E neurons whose split is for `threads` threads. */
+static sm_dc *split_net(int units, int threads)
+{
+    sm_dc_params p;
+    sm_dc_params_default(&p);
+    p.n_exc = units * SM_DC_UNIT;
+    p.threads = threads;
+    sm_dc *net = sm_dc_create(&p, NULL);
+    assert_non_null(net);
+    assert_int_equal(sm_dc_split_units(net), units);
+    return net;
+}
+
 /* The per-step region's claims, called outside a region (thread 0 of 1) on 3 home runs
  * {0..4}, {5}, {6..11} of 12 units: thread 0 takes its own run four units at a time, then
  * one unit at a time from the back of the fullest run (the first on a tie), every unit
@@ -696,13 +709,7 @@ static void one_and_two_threads_identical(void **state)
 static void split_claims_by_hand(void **state)
 {
     (void)state;
-    sm_dc_params p;
-    sm_dc_params_default(&p);
-    p.n_exc = 12 * SM_DC_UNIT;
-    p.threads = 3;
-    sm_dc *net = sm_dc_create(&p, NULL);
-    assert_non_null(net);
-    assert_int_equal(sm_dc_split_units(net), 12);
+    sm_dc *net = split_net(12, 3);
     const int32_t split[4] = {0, 5, 6, 12};
     sm_dc_split_set(net, split);
     sm_dc_split_begin(net);
@@ -726,12 +733,7 @@ static void split_claims_by_hand(void **state)
 static void split_rebalance_by_hand(void **state)
 {
     (void)state;
-    sm_dc_params p;
-    sm_dc_params_default(&p);
-    p.n_exc = 100 * SM_DC_UNIT;
-    p.threads = 2;
-    sm_dc *net = sm_dc_create(&p, NULL);
-    assert_non_null(net);
+    sm_dc *net = split_net(100, 2);
     assert_int_equal(net->split[1], 50);
     const int want[2] = {63, 69};
     for (int round = 0; round < 3; round++) {
