@@ -763,8 +763,8 @@ static void lopsided_split_identical(void **state)
     float x[784];
     for (int i = 0; i < 784; i++)
         x[i] = (float)((i * 37) % 101) / 100.0f;
-    /* threads, split; case 0: the separate loops */
-    const int cases[5][4] = {{1, 0, 0, 0}, {1, 0, 0, 0}, {2, 1, 0, 0}, {2, 4, 0, 0}, {3, 1, 2, 0}};
+    /* threads, then the inner home-run boundaries and the end; case 0: the separate loops */
+    const int cases[5][4] = {{1, 5, 0, 0}, {1, 5, 0, 0}, {2, 1, 5, 0}, {2, 4, 5, 0}, {3, 1, 2, 5}};
     sm_dc *a[5];
     int32_t ca[5][300];
     for (int c = 0; c < 5; c++) {
@@ -778,8 +778,7 @@ static void lopsided_split_identical(void **state)
         p.threads = cases[c][0];
         a[c] = sm_dc_create(&p, NULL);
         assert_non_null(a[c]);
-        int32_t split[4] = {0, cases[c][1], cases[c][2], 5};
-        if (p.threads == 2) split[2] = 5;
+        const int32_t split[4] = {0, cases[c][1], cases[c][2], cases[c][3]};
         for (int k = 0; k < 3; k++) {
             if (p.threads > 1) sm_dc_split_set(a[c], split);
             sm_dc_present(a[c], x, ca[c]);

@@ -28,7 +28,6 @@ static inline int slot_of(int64_t s, int n)
  * and these rows (no synapse's delay) stay 0. Delays are < K <= 255 (uint8), so 255 is
  * free to mark them. */
 #define DC_RING_GROUP 10
-#define DC_RING_MAX 260
 static int ring_rows(int k)
 {
     return (k + DC_RING_GROUP - 1) / DC_RING_GROUP * DC_RING_GROUP;
@@ -146,9 +145,8 @@ static void deliver_group(const sm_dc *net, int n_spk, float *const *r, const ch
 #undef DC_GROUP
 
 /* The step's spikes into the ring, E neurons [j0, j1) (multiples of 16: n_pad is). */
-static void deliver_spikes(const sm_dc *net, int n_spk, int base, int j0, int j1)
+static void deliver_spikes(const sm_dc *net, int n_spk, int j0, int j1)
 {
-    (void)base; /* ring_row holds this step's rows */
     const int R = ring_rows(net->n_delay);
     for (int j = j0; j < j1; j += 16)
         for (int g = 0; g < R; g += DC_RING_GROUP)
@@ -156,19 +154,16 @@ static void deliver_spikes(const sm_dc *net, int n_spk, int base, int j0, int j1
 }
 #else
 /* Portable: one add per synapse into the slot of its delay, spike by spike. */
-static void deliver_spikes(const sm_dc *net, int n_spk, int base, int j0, int j1)
+static void deliver_spikes(const sm_dc *net, int n_spk, int j0, int j1)
 {
-    const int np = net->n_pad, K = net->n_delay;
-    float *restrict g = net->gbuf;
+    const int np = net->n_pad;
+    float *const *rows = net->ring_row;
     for (int k = 0; k < n_spk; k++) {
         const size_t off = (size_t)net->in_spk[k] * np;
         const float *restrict row = net->w + off;
         const uint8_t *restrict d = net->delay + off;
-        for (int j = j0; j < j1; j++) {
-            int s = base + d[j];
-            s -= s >= K ? K : 0;
-            g[(size_t)s * np + j] += row[j];
-        }
+        for (int j = j0; j < j1; j++)
+            rows[d[j]][j] += row[j];
     }
 }
 #endif
@@ -186,7 +181,7 @@ static void release_due(sm_dc *net, int base, int j0, int j1)
 void sm_dc_deliver_delayed_range(sm_dc *net, int n_spk, int j0, int j1)
 {
     const int base = slot_of((int64_t)net->step, net->n_delay);
-    if (n_spk > 0) deliver_spikes(net, n_spk, base, j0, j1);
+    if (n_spk > 0) deliver_spikes(net, n_spk, j0, j1);
     release_due(net, base, j0, j1);
 }
 

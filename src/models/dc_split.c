@@ -3,11 +3,11 @@
  *
  * Each thread has a home run of units, sized to the threads' measured speeds, and takes
  * them from the front, four at a time; a thread whose run is done takes units one by one
- * from the back of the fullest other run. An equal static split waits every step for the slowest
- * core, and on a 2-vCPU VM the two vCPUs ran the same job at 23.6 and 14.4 images/s, and changed
- * places within the hour; a dynamic schedule balances but moves every unit's state
- * between the caches each step (10 images/s, tried). Home runs keep most units on one
- * core, the stealing absorbs the step-to-step differences.
+ * from the back of the fullest other run. An equal static split waits every step for the
+ * slowest core, and on a 2-vCPU VM the two vCPUs ran the same job at 23.6 and 14.4
+ * images/s, and changed places within the hour; a dynamic schedule balances but moves
+ * every unit's state between the caches each step (10 images/s, tried). Home runs keep
+ * most units on one core, the stealing absorbs the step-to-step differences.
  *
  * Every neuron's update, its delayed drive and its synapses' depression are the same
  * operations in the same order whichever thread runs them, so none of this changes a

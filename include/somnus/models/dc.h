@@ -34,11 +34,11 @@
  *
  * Everything is single-threaded except the per-neuron loops above n_exc >= par_min,
  * which split E neurons between OpenMP threads (one region a step, units of 64 neurons
- * balanced between threads of unequal speed: src/models/dc_split.c) and the large
+ * balanced between threads of unequal speed: src/models/dc_split.c), and the large
  * plasticity loops; no sum crosses neurons, so results do not depend on the thread
- * count or on which thread ran which neurons. Draws: weights from SM_STREAM_CONNECT, input spikes
- * from SM_STREAM_INPUT keyed by (seed, global step, input), so a repeat sees fresh
- * spikes. Units: ms, mV, Hz.
+ * count or on which thread ran which neurons. Draws: weights from SM_STREAM_CONNECT,
+ * input spikes from SM_STREAM_INPUT keyed by (seed, global step, input), so a repeat
+ * sees fresh spikes. Units: ms, mV, Hz.
  */
 #ifndef SOMNUS_DC_H
 #define SOMNUS_DC_H
